@@ -1,0 +1,25 @@
+/** `glasscast --help`, generated from the option table. */
+import { allowed, OPTION_SPECS, type OptionSpec } from "./options.ts";
+
+export function helpText(version: string): string {
+  const lines = [
+    `glasscast ${version}: live camera to browsers as MJPEG over HTTP`,
+    "",
+    "Usage: glasscast [--source SRC] [--host 0.0.0.0] [--port 8000] [options]",
+    "",
+    "Open http://HOST:PORT/ for the page, /video for the MJPEG stream, /snapshot.jpg for one picture.",
+  ];
+  for (const group of ["Source", "Server", "JPEG", "Logging"] as const) {
+    lines.push("", `${group}:`);
+    for (const spec of OPTION_SPECS.filter((s) => s.group === group)) lines.push(...describe(spec));
+  }
+  lines.push("", "Other:", "  --help       this text", "  --version    the version", "");
+  return lines.join("\n");
+}
+
+function describe(spec: OptionSpec): string[] {
+  const head = `  --${spec.flag}${spec.placeholder ? ` ${spec.placeholder}` : ""}`;
+  const def = spec.default === null ? "none" : String(spec.default);
+  const values = spec.kind.type === "string" ? "" : `; ${allowed(spec.kind)}`;
+  return [head, `      ${spec.help} (default: ${def}${values})`];
+}

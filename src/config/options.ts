@@ -1,0 +1,136 @@
+/**
+ * Every option glasscast takes: its flag, default, help text and the values it
+ * allows, in one table. The CLI parser, `--help` and the README's option list
+ * come from here, so they cannot drift apart.
+ */
+import type { JpegSubsampling } from "../encoders/jpeg-settings.ts";
+import { LOG_LEVELS, type LogLevel } from "../log.ts";
+
+export interface Options {
+  source: string;
+  host: string;
+  port: number;
+  width: number | null;
+  height: number | null;
+  fps: number | null;
+  loop: boolean;
+  ffmpeg: string;
+  frameSizeReduction: number;
+  jpegQuality: number;
+  jpegFastdct: boolean;
+  jpegFastupsample: boolean;
+  jpegSubsampling: JpegSubsampling;
+  videoEndpoint: string;
+  logLevel: LogLevel;
+}
+
+type Kind =
+  | { type: "string"; check?: (v: string) => string | null }
+  | { type: "int"; min: number; max: number; even?: boolean }
+  | { type: "number"; min: number; max: number }
+  | { type: "bool" }
+  | { type: "enum"; values: readonly string[] };
+
+export interface OptionSpec {
+  readonly key: keyof Options;
+  readonly flag: string;
+  readonly kind: Kind;
+  readonly default: Options[keyof Options];
+  readonly placeholder: string;
+  readonly help: string;
+  readonly group: "Source" | "Server" | "JPEG" | "Logging";
+}
+
+export const ENDPOINT_PATTERN = /^[A-Za-z0-9._~-]+(?:\/[A-Za-z0-9._~-]+)*$/;
+
+function checkEndpoint(v: string): string | null {
+  const name = v.replace(/^\/+/, "");
+  if (!ENDPOINT_PATTERN.test(name) || name.split("/").some((s) => s === "." || s === "..")) {
+    return "a URL path such as video or cam/live (letters, digits, . _ ~ - and /)";
+  }
+  if (name === "snapshot.jpg") return "a path other than snapshot.jpg, which is the snapshot's";
+  return null;
+}
+
+function checkNonEmpty(v: string): string | null {
+  return v.trim() ? null : "a non-empty value";
+}
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  { key: "source", flag: "source", group: "Source", kind: { type: "string", check: checkNonEmpty }, default: "testsrc", placeholder: "SRC",
+    help: "testsrc (moving test pattern with a clock), a video file, a URL (rtsp, rtmp, http(s), hls, srt, udp) or an image pattern such as 'shots/*.jpg'" },
+  { key: "width", flag: "width", group: "Source", kind: { type: "int", min: 16, max: 8192, even: true }, default: null, placeholder: "PX",
+    help: "scale the picture to this width (with --height alone, keeps the aspect ratio)" },
+  { key: "height", flag: "height", group: "Source", kind: { type: "int", min: 16, max: 8192, even: true }, default: null, placeholder: "PX",
+    help: "scale the picture to this height (with --width alone, keeps the aspect ratio)" },
+  { key: "fps", flag: "fps", group: "Source", kind: { type: "number", min: 0.1, max: 240 }, default: null, placeholder: "N",
+    help: "frame rate: limits a file or stream, sets the rate of testsrc (30) and of an image sequence (30)" },
+  { key: "loop", flag: "loop", group: "Source", kind: { type: "bool" }, default: false, placeholder: "",
+    help: "restart a file or image sequence at its end (without it, viewers get an END OF STREAM picture)" },
+  { key: "frameSizeReduction", flag: "frame-size-reduction", group: "Source", kind: { type: "int", min: 0, max: 90 }, default: 0, placeholder: "PCT",
+    help: "make the picture this many percent smaller (vidgear's frame_size_reduction)" },
+  { key: "ffmpeg", flag: "ffmpeg", group: "Source", kind: { type: "string", check: checkNonEmpty }, default: "ffmpeg", placeholder: "PATH",
+    help: "the ffmpeg program used for capture" },
+  { key: "host", flag: "host", group: "Server", kind: { type: "string", check: checkNonEmpty }, default: "0.0.0.0", placeholder: "ADDR",
+    help: "address to listen on" },
+  { key: "port", flag: "port", group: "Server", kind: { type: "int", min: 0, max: 65535 }, default: 8000, placeholder: "N",
+    help: "port to listen on (0 picks a free one)" },
+  { key: "videoEndpoint", flag: "video-endpoint", group: "Server", kind: { type: "string", check: checkEndpoint }, default: "video", placeholder: "NAME",
+    help: "path of the MJPEG stream (vidgear's custom_video_endpoint)" },
+  { key: "jpegQuality", flag: "jpeg-quality", group: "JPEG", kind: { type: "int", min: 10, max: 100 }, default: 90, placeholder: "Q",
+    help: "JPEG quality" },
+  { key: "jpegFastdct", flag: "jpeg-fastdct", group: "JPEG", kind: { type: "bool" }, default: true, placeholder: "",
+    help: "fast integer DCT: faster, very slightly less accurate (--no-jpeg-fastdct for the accurate one)" },
+  { key: "jpegFastupsample", flag: "jpeg-fastupsample", group: "JPEG", kind: { type: "bool" }, default: false, placeholder: "",
+    help: "fastest chroma resampling (fast bilinear instead of bicubic) where the source's chroma is converted to the JPEG's subsampling" },
+  { key: "jpegSubsampling", flag: "jpeg-subsampling", group: "JPEG", kind: { type: "enum", values: ["420", "422", "444", "gray"] }, default: "420", placeholder: "S",
+    help: "chroma subsampling of the JPEGs (gray: black and white)" },
+  { key: "logLevel", flag: "log-level", group: "Logging", kind: { type: "enum", values: LOG_LEVELS }, default: "info", placeholder: "L",
+    help: "how much to log to stderr" },
+];
+
+export function defaultOptions(): Options {
+  const o: Record<string, unknown> = {};
+  for (const spec of OPTION_SPECS) o[spec.key] = spec.default;
+  return o as unknown as Options;
+}
+
+/** "an integer from 10 to 100", etc.: what an option allows, for messages and --help. */
+export function allowed(kind: Kind): string {
+  switch (kind.type) {
+    case "int": return `${kind.even ? "an even" : "an"} integer from ${kind.min} to ${kind.max}`;
+    case "number": return `a number from ${kind.min} to ${kind.max}`;
+    case "bool": return "true or false (or the flag alone, or --no-FLAG)";
+    case "enum": return `one of ${kind.values.join(", ")}`;
+    case "string": return "a value";
+  }
+}
+
+/** Converts and checks one value; returns the value or the reason it is refused. */
+export function convert(spec: OptionSpec, raw: string): { value: Options[keyof Options] } | { error: string } {
+  const kind = spec.kind;
+  switch (kind.type) {
+    case "int": {
+      const n = /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+      if (!Number.isInteger(n) || n < kind.min || n > kind.max || (kind.even && n % 2 !== 0)) return { error: allowed(kind) };
+      return { value: n };
+    }
+    case "number": {
+      const n = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
+      if (!(n >= kind.min && n <= kind.max)) return { error: allowed(kind) };
+      return { value: n };
+    }
+    case "bool": {
+      const v = raw.toLowerCase();
+      if (["true", "1", "yes", "on"].includes(v)) return { value: true };
+      if (["false", "0", "no", "off"].includes(v)) return { value: false };
+      return { error: allowed(kind) };
+    }
+    case "enum":
+      return kind.values.includes(raw) ? { value: raw } : { error: allowed(kind) };
+    case "string": {
+      const problem = kind.check?.(raw);
+      return problem ? { error: problem } : { value: raw };
+    }
+  }
+}

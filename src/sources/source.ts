@@ -1,0 +1,22 @@
+import type { Frame } from "../stream/frame.ts";
+
+/**
+ * A producer of frames. A Stream iterates `frames()` once per capture run:
+ * the iteration ending means the source ended (a finite file), throwing means
+ * it failed (it will be restarted with back-off if it is live).
+ *
+ * Sources may hand over raw pictures, ready JPEGs (passed through to MJPEG
+ * viewers untouched) or H.264 access units (passed through to WebRTC).
+ * A raw frame's data may be reused by the source once the next frames have
+ * been yielded; consumers that keep it longer copy it.
+ */
+export interface Source {
+  /** Shown in logs and pages. */
+  readonly description: string;
+  /** A finite source (file, image sequence) ends; a live one is restarted when it stops. */
+  readonly finite: boolean;
+  frames(signal: AbortSignal): AsyncIterable<Frame>;
+}
+
+/** A capture run that failed; `message` is meant for the log. */
+export class SourceError extends Error {}

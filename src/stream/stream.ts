@@ -1,0 +1,185 @@
+/**
+ * A Stream owns one capture and keeps only its newest frame. Outputs never
+ * talk to the source: they listen for "a newer frame exists" and take the
+ * newest one in the form they need. A raw picture is JPEG-encoded at most
+ * once, on first demand, whatever the number of viewers; a ready JPEG is
+ * handed out untouched.
+ *
+ * When a live source fails it is restarted with back-off while viewers keep
+ * their connections and see a "no signal" picture; when a finite source ends
+ * they see "end of stream". Those pictures are repeated once a second so that
+ * every client (and every proxy in between) keeps a fresh picture.
+ */
+import type { JpegEncoder } from "../encoders/jpeg-encoder.ts";
+import { log } from "../log.ts";
+import { renderPlaceholder } from "../placeholder/render.ts";
+import type { Source } from "../sources/source.ts";
+import type { Frame, JpegFrame, RawFrame } from "./frame.ts";
+
+export type StreamState = "starting" | "running" | "restarting" | "ended" | "stopped";
+
+export interface StreamOptions {
+  readonly name: string;
+  readonly source: Source;
+  /** Encodes raw frames on the hot path; null when the source only gives JPEGs. */
+  readonly encoder: JpegEncoder | null;
+  /** Encodes the occasional still (placeholders); may be slow. */
+  readonly encodeStill: (frame: RawFrame) => Promise<Uint8Array>;
+  /** Picture size of the placeholder before the first frame tells the real one. */
+  readonly defaultSize: { readonly width: number; readonly height: number };
+  /** Restart back-off: first and longest wait, in ms. */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+}
+
+export interface EncodedFrame extends JpegFrame {
+  /** The stream sequence number of the frame this JPEG shows. */
+  readonly seq: number;
+}
+
+const PLACEHOLDER_REPEAT_MS = 1000;
+
+export class Stream {
+  readonly name: string;
+  readonly source: Source;
+  #state: StreamState = "starting";
+  #seq = 0;
+  #latest: Frame | null = null;
+  #jpeg: EncodedFrame | null = null;
+  #size: { width: number; height: number };
+  readonly #listeners = new Set<() => void>();
+  readonly #abort = new AbortController();
+  #running: Promise<void> | null = null;
+  #placeholderTimer: ReturnType<typeof setInterval> | null = null;
+  #framesCaptured = 0;
+
+  constructor(private readonly options: StreamOptions) {
+    this.name = options.name;
+    this.source = options.source;
+    this.#size = { ...options.defaultSize };
+  }
+
+  get state(): StreamState { return this.#state; }
+  /** Increases with every published frame (placeholders included). */
+  get seq(): number { return this.#seq; }
+  get latest(): Frame | null { return this.#latest; }
+  get framesCaptured(): number { return this.#framesCaptured; }
+
+  /** Calls `listener` after each new frame; returns the unsubscribe function. */
+  onFrame(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The newest picture as a JPEG, encoded at most once per frame. */
+  latestJpeg(): EncodedFrame | null {
+    const frame = this.#latest;
+    if (!frame) return null;
+    if (this.#jpeg?.seq === this.#seq) return this.#jpeg;
+    let data: Uint8Array;
+    if (frame.kind === "jpeg") data = frame.data;
+    else if (frame.kind === "raw" && this.options.encoder) data = this.options.encoder.encode(frame).slice();
+    else return this.#jpeg; // H.264-only frames: MJPEG viewers keep the last picture they had.
+    this.#jpeg = { kind: "jpeg", width: frame.width, height: frame.height, data, seq: this.#seq };
+    return this.#jpeg;
+  }
+
+  /** Resolves true once a frame exists, false after `timeoutMs`. */
+  async waitForFrame(timeoutMs: number): Promise<boolean> {
+    if (this.#latest) return true;
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => { clearTimeout(timer); off(); resolve(ok); };
+      const off = this.onFrame(() => done(true));
+      const timer = setTimeout(() => done(false), timeoutMs);
+    });
+  }
+
+  start(): void {
+    this.#running ??= this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#setState("stopped");
+    this.#abort.abort();
+    this.#stopPlaceholder();
+    await this.#running;
+    this.options.encoder?.close();
+  }
+
+  async #run(): Promise<void> {
+    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 1000, maxMs: 30_000 };
+    let wait = initialMs;
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      let delivered = false;
+      try {
+        for await (const frame of this.source.frames(signal)) {
+          if (!delivered) {
+            delivered = true;
+            wait = initialMs;
+            this.#stopPlaceholder();
+            this.#setState("running");
+          }
+          this.#framesCaptured++;
+          this.#size = { width: frame.width, height: frame.height };
+          this.#publish(frame);
+        }
+        if (signal.aborted) break;
+        if (this.source.finite) {
+          this.#setState("ended");
+          log.info(`stream ${this.name}: ${this.source.description} ended`);
+          await this.#showPlaceholder(["END OF STREAM"]);
+          return;
+        }
+        log.warn(`stream ${this.name}: ${this.source.description} stopped; restarting in ${wait / 1000} s`);
+      } catch (err) {
+        if (signal.aborted) break;
+        log.warn(`stream ${this.name}: ${(err as Error).message}; restarting in ${wait / 1000} s`);
+      }
+      this.#setState("restarting");
+      await this.#showPlaceholder(["NO SIGNAL", "RECONNECTING"]);
+      await sleep(wait, signal);
+      wait = Math.min(wait * 2, maxMs);
+    }
+  }
+
+  #publish(frame: Frame): void {
+    this.#seq++;
+    this.#latest = frame;
+    for (const listener of this.#listeners) listener();
+  }
+
+  async #showPlaceholder(lines: readonly string[]): Promise<void> {
+    this.#stopPlaceholder();
+    const { width, height } = this.#size;
+    const raw: RawFrame = { kind: "raw", format: "i420", width, height, data: renderPlaceholder("i420", width, height, lines) };
+    let data: Uint8Array;
+    try {
+      data = await this.options.encodeStill(raw);
+    } catch (err) {
+      log.warn(`stream ${this.name}: could not make the placeholder picture: ${(err as Error).message}`);
+      return;
+    }
+    if (this.#abort.signal.aborted) return;
+    const picture: JpegFrame = { kind: "jpeg", width, height, data };
+    this.#publish(picture);
+    this.#placeholderTimer = setInterval(() => this.#publish(picture), PLACEHOLDER_REPEAT_MS);
+  }
+
+  #stopPlaceholder(): void {
+    if (this.#placeholderTimer) clearInterval(this.#placeholderTimer);
+    this.#placeholderTimer = null;
+  }
+
+  #setState(state: StreamState): void {
+    if (this.#state === "stopped") return;
+    this.#state = state;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() { clearTimeout(timer); signal.removeEventListener("abort", done); resolve(); }
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * The command line: every option is listed in --help with its default, and a
+ * bad option or value exits with status 2 and one message that names the
+ * option, the value given and what is allowed, before anything starts.
+ */
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { OPTION_SPECS } from "../src/config/options.ts";
+import { CLI, ROOT } from "./helpers/server.ts";
+
+function run(...args: string[]) {
+  const r = Bun.spawnSync([process.execPath, "run", CLI, ...args], { cwd: ROOT, stdin: "ignore", timeout: 10_000 });
+  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+describe("--help and --version", () => {
+  test("--help lists every option with its default and exits 0", () => {
+    const r = run("--help");
+    expect(r.code).toBe(0);
+    for (const spec of OPTION_SPECS) {
+      expect(r.stdout).toContain(`--${spec.flag}`);
+      expect(r.stdout).toContain(`(default: ${spec.default === null ? "none" : String(spec.default)}`);
+    }
+  });
+
+  test("--version prints the package version", async () => {
+    const pkg = await Bun.file(join(ROOT, "package.json")).json();
+    expect(run("--version")).toMatchObject({ code: 0, stdout: `glasscast ${pkg.version}\n` });
+  });
+});
+
+describe("bad options exit 2 with one message naming the option, the value and what is allowed", () => {
+  const empty = mkdtempSync(join(tmpdir(), "glasscast-cli-"));
+  const cases: [string[], RegExp][] = [
+    [["--bogus"], /unknown option --bogus/],
+    [["--jpeg-quality", "5"], /--jpeg-quality: "5" is not allowed; expected an integer from 10 to 100/],
+    [["--jpeg-quality=abc"], /--jpeg-quality: "abc" is not allowed; expected an integer from 10 to 100/],
+    [["--jpeg-quality"], /--jpeg-quality needs a value: an integer from 10 to 100/],
+    [["--port", "70000"], /--port: "70000" is not allowed; expected an integer from 0 to 65535/],
+    [["--width", "641"], /--width: "641" is not allowed; expected an even integer from 16 to 8192/],
+    [["--fps", "0"], /--fps: "0" is not allowed; expected a number from 0.1 to 240/],
+    [["--frame-size-reduction", "95"], /--frame-size-reduction: "95" is not allowed; expected an integer from 0 to 90/],
+    [["--jpeg-subsampling", "411"], /--jpeg-subsampling: "411" is not allowed; expected one of 420, 422, 444, gray/],
+    [["--jpeg-fastdct=maybe"], /--jpeg-fastdct: "maybe" is not allowed; expected true or false/],
+    [["--no-loop=1"], /--no-loop takes no value/],
+    [["--log-level", "loud"], /--log-level: "loud" is not allowed; expected one of error, warn, info, debug/],
+    [["--video-endpoint", "../x"], /--video-endpoint: "..\/x" is not allowed; expected a URL path/],
+    [["--video-endpoint", "snapshot.jpg"], /--video-endpoint: "snapshot.jpg" is not allowed; expected a path other than snapshot.jpg/],
+    [["--source", join(empty, "missing.mp4")], /--source: ".*missing.mp4" is not testsrc, a URL, a pattern or an existing file/],
+    [["--source", join(empty, "*.jpg")], /--source: ".*\*.jpg" is an image-sequence pattern that matches no file/],
+    [["--source", "gopher://cam/1"], /--source: "gopher:\/\/cam\/1" has an unsupported scheme "gopher:\/\/"/],
+    [["--source", empty], /--source: ".*" is not a regular file/],
+    [["--loop"], /--loop: applies to a file, an image sequence or an http\(s\) file URL, not to testsrc/],
+    [["--source", "rtsp://127.0.0.1/cam", "--loop"], /--loop: .* not to a live stream/],
+    [["--ffmpeg", "/nonexistent/ffmpeg"], /--ffmpeg: "\/nonexistent\/ffmpeg" was not found; install ffmpeg \(sudo apt-get install ffmpeg\)/],
+    [["--port", "1", "--port", "2"], /--port is given more than once/],
+    [["stray"], /unexpected argument "stray"/],
+  ];
+  for (const [args, message] of cases) {
+    test(args.join(" "), () => {
+      const r = run(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stdout).toBe("");
+    });
+  }
+
+  test("a port that is already taken is named too", () => {
+    const blocker = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const r = run("--host", "127.0.0.1", "--port", String(blocker.port));
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`--port: cannot listen on 127.0.0.1:${blocker.port}`);
+    } finally {
+      blocker.stop(true);
+    }
+  });
+});

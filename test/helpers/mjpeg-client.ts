@@ -1,0 +1,45 @@
+/**
+ * Reads an MJPEG multipart stream as a client would: fetch, then parts cut by
+ * their boundary and Content-Length. Each part is checked against vidgear's
+ * byte layout (`--frame\r\nContent-Type:image/jpeg\r\n...\r\n\r\n<jpeg>\r\n`).
+ */
+export interface Part { jpeg: Uint8Array; at: number }
+
+const CRLFCRLF = Buffer.from("\r\n\r\n");
+
+/** Reads parts until `count` have arrived or `ms` have passed; then closes the connection. */
+export async function readParts(url: string, opts: { count?: number; ms: number }): Promise<Part[]> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), opts.ms);
+  const parts: Part[] = [];
+  try {
+    const res = await fetch(url, { signal: controller.signal });
+    if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
+    if (res.headers.get("content-type") !== "multipart/x-mixed-replace; boundary=frame") {
+      throw new Error(`unexpected content-type ${res.headers.get("content-type")}`);
+    }
+    let buf = Buffer.alloc(0);
+    for await (const chunk of res.body as ReadableStream<Uint8Array>) {
+      buf = Buffer.concat([buf, chunk]);
+      for (;;) {
+        const headEnd = buf.indexOf(CRLFCRLF);
+        if (headEnd < 0) break;
+        const head = buf.subarray(0, headEnd).toString("latin1");
+        if (!head.startsWith("--frame\r\nContent-Type:image/jpeg\r\n")) throw new Error(`bad part head ${JSON.stringify(head)}`);
+        const length = Number(/Content-Length: (\d+)/.exec(head)?.[1]);
+        const end = headEnd + 4 + length + 2;
+        if (buf.length < end) break;
+        if (buf.subarray(end - 2, end).toString("latin1") !== "\r\n") throw new Error("part does not end with CRLF");
+        parts.push({ jpeg: new Uint8Array(buf.subarray(headEnd + 4, end - 2)), at: performance.now() });
+        buf = buf.subarray(end);
+        if (opts.count && parts.length >= opts.count) return parts;
+      }
+    }
+  } catch (err) {
+    if (!controller.signal.aborted) throw err;
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  return parts;
+}

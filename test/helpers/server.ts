@@ -1,0 +1,79 @@
+/** Starts the real glasscast CLI in a child process, on a free port. */
+import { join } from "node:path";
+
+export const ROOT = join(import.meta.dir, "..", "..");
+export const CLI = join(ROOT, "src", "cli.ts");
+
+export interface RunningServer {
+  readonly proc: ReturnType<typeof Bun.spawn>;
+  readonly port: number;
+  readonly url: string;
+  /** Everything the server wrote to stderr so far. */
+  stderr(): string;
+  /** SIGTERM and wait; resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+export async function startServer(args: string[], env: Record<string, string> = {}): Promise<RunningServer> {
+  const proc = Bun.spawn([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", ...args], {
+    cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env },
+  });
+  let text = "";
+  const decoder = new TextDecoder();
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${text}`)), 15_000);
+    void (async () => {
+      for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
+        text += decoder.decode(chunk, { stream: true });
+        const m = /http:\/\/[^:]+:(\d+)\//.exec(text);
+        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      }
+      clearTimeout(timer);
+      reject(new Error(`server exited before listening (code ${await proc.exited}):\n${text}`));
+    })();
+  });
+  return {
+    proc, port, url: `http://127.0.0.1:${port}`,
+    stderr: () => text,
+    async stop(signal = "SIGTERM") {
+      if (proc.exitCode === null) proc.kill(signal);
+      return proc.exited;
+    },
+  };
+}
+
+/** Child processes of `pid`, from /proc. */
+export async function childPids(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const entry of await Array.fromAsync(new Bun.Glob("[0-9]*").scan({ cwd: "/proc", onlyFiles: false }))) {
+    try {
+      const stat = await Bun.file(`/proc/${entry}/stat`).text();
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) out.push(Number(entry));
+    } catch { /* the process went away */ }
+  }
+  return out;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = require("node:fs").readFileSync(`/proc/${pid}/stat`, "utf8") as string;
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Resident memory of a process in bytes. */
+export async function rssOf(pid: number): Promise<number> {
+  const status = await Bun.file(`/proc/${pid}/status`).text();
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(50);
+  }
+}

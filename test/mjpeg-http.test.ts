@@ -1,0 +1,137 @@
+/**
+ * The MJPEG stream as a client meets it: start glasscast, read /video and
+ * /snapshot.jpg over HTTP, decode what arrives.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { TurboJpeg } from "../ffi/turbojpeg.ts";
+import { readParts } from "./helpers/mjpeg-client.ts";
+import { startServer, type RunningServer } from "./helpers/server.ts";
+
+const tj = new TurboJpeg();
+
+describe("default server (testsrc, 1280x720 at 30 fps)", () => {
+  let server: RunningServer;
+  beforeAll(async () => { server = await startServer(["--log-level", "info"]); });
+  afterAll(async () => { await server.stop(); });
+
+  test("GET /video: vidgear-compatible multipart parts whose JPEGs decode to 1280x720", async () => {
+    const parts = await readParts(`${server.url}/video`, { count: 10, ms: 5000 });
+    expect(parts).toHaveLength(10);
+    for (const p of parts) expect(tj.readHeader(p.jpeg)).toEqual({ width: 1280, height: 720, subsampling: "420" });
+    // A moving picture: consecutive frames differ.
+    expect(Buffer.from(parts[0]!.jpeg).equals(Buffer.from(parts[9]!.jpeg))).toBe(false);
+  });
+
+  test("response headers: multipart with boundary=frame, never cached", async () => {
+    const res = await fetch(`${server.url}/video`);
+    expect(res.headers.get("content-type")).toBe("multipart/x-mixed-replace; boundary=frame");
+    expect(res.headers.get("cache-control")).toContain("no-store");
+    await res.body?.cancel();
+  });
+
+  test("HEAD works on /video, /snapshot.jpg and /", async () => {
+    for (const path of ["/video", "/snapshot.jpg", "/"]) {
+      const res = await fetch(`${server.url}${path}`, { method: "HEAD" });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe("");
+    }
+    const head = await fetch(`${server.url}/snapshot.jpg`, { method: "HEAD" });
+    expect(head.headers.get("content-type")).toBe("image/jpeg");
+  });
+
+  test("GET /snapshot.jpg answers the newest JPEG", async () => {
+    const res = await fetch(`${server.url}/snapshot.jpg`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("image/jpeg");
+    const jpeg = new Uint8Array(await res.arrayBuffer());
+    expect(Number(res.headers.get("content-length"))).toBe(jpeg.length);
+    expect(tj.readHeader(jpeg)).toMatchObject({ width: 1280, height: 720 });
+  });
+
+  test("20 simultaneous viewers all receive the stream at the source's rate", async () => {
+    const all = await Promise.all(Array.from({ length: 20 }, () => readParts(`${server.url}/video`, { ms: 3000 })));
+    for (const parts of all) {
+      // 3 s at 30 fps is 90 frames; a loaded CI machine may lose a few, never most.
+      expect(parts.length).toBeGreaterThan(60);
+    }
+  });
+
+  test("GET / shows the stream; unknown paths answer a JSON 404", async () => {
+    const page = await (await fetch(`${server.url}/`)).text();
+    expect(page).toContain(`src="/video"`);
+    const res = await fetch(`${server.url}/nope`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ detail: "/nope was not found" });
+  });
+
+  test("a bad request gets a 4xx and the stream carries on", async () => {
+    const viewer = readParts(`${server.url}/video`, { ms: 2000 });
+    const bad = await fetch(`${server.url}/video`, { method: "POST", body: "x".repeat(1000) });
+    expect(bad.status).toBeGreaterThanOrEqual(400);
+    expect(bad.status).toBeLessThan(500);
+    expect((await viewer).length).toBeGreaterThan(30);
+  });
+});
+
+describe("options reach the stream", () => {
+  test("--width/--height/--fps and --video-endpoint", async () => {
+    const server = await startServer(["--width", "320", "--height", "240", "--fps", "10", "--video-endpoint", "cam/live"]);
+    try {
+      const parts = await readParts(`${server.url}/cam/live`, { ms: 2100 });
+      expect(tj.readHeader(parts[0]!.jpeg)).toMatchObject({ width: 320, height: 240 });
+      expect(parts.length).toBeGreaterThanOrEqual(15);
+      expect(parts.length).toBeLessThanOrEqual(25);
+      expect((await fetch(`${server.url}/video`)).status).toBe(404);
+      expect(await (await fetch(`${server.url}/`)).text()).toContain(`src="/cam/live"`);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("--frame-size-reduction 50 halves the picture; --jpeg-subsampling gray", async () => {
+    const server = await startServer(["--frame-size-reduction", "50", "--jpeg-subsampling", "gray"]);
+    try {
+      const jpeg = new Uint8Array(await (await fetch(`${server.url}/snapshot.jpg`)).arrayBuffer());
+      expect(tj.readHeader(jpeg)).toEqual({ width: 640, height: 360, subsampling: "gray" });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("--frame-size-reduction 90 (which broke vidgear) gives a tenth of the size", async () => {
+    const server = await startServer(["--frame-size-reduction", "90"]);
+    try {
+      const parts = await readParts(`${server.url}/video`, { count: 3, ms: 5000 });
+      expect(tj.readHeader(parts[2]!.jpeg)).toMatchObject({ width: 128, height: 72 });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("--jpeg-quality changes the size of the JPEGs on the wire", async () => {
+    const sizes: number[] = [];
+    for (const q of ["20", "95"]) {
+      const server = await startServer(["--jpeg-quality", q]);
+      try {
+        const parts = await readParts(`${server.url}/video`, { count: 5, ms: 5000 });
+        sizes.push(parts.reduce((n, p) => n + p.jpeg.length, 0) / parts.length);
+      } finally {
+        await server.stop();
+      }
+    }
+    expect(sizes[1]!).toBeGreaterThan(sizes[0]! * 2);
+  });
+
+  test("a new viewer gets the newest frame at once, not at the next frame", async () => {
+    const server = await startServer(["--fps", "0.5"]);
+    try {
+      await readParts(`${server.url}/video`, { count: 1, ms: 5000 }); // the first frame exists
+      const start = performance.now();
+      const [first] = await readParts(`${server.url}/video`, { count: 1, ms: 5000 });
+      // Frames come every 2 s: anything under a second was the stored newest frame.
+      expect(first!.at - start).toBeLessThan(1000);
+    } finally {
+      await server.stop();
+    }
+  });
+});

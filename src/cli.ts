@@ -38,7 +38,8 @@ async function main(argv: readonly string[]): Promise<void> {
     fail(`--port: cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`, 2);
   }
   const shown = address.hostname === "0.0.0.0" ? "localhost" : address.hostname;
-  log.info(`glasscast ${VERSION}: ${describeSource(parseSourceSpec(options.source))} → http://${shown}:${address.port}/ (JPEG by ${glasscast.encoderName})`);
+  // Where to open it is the program's answer, not a log line: stdout, whatever the log level.
+  process.stdout.write(`glasscast ${VERSION}: ${describeSource(parseSourceSpec(options.source))} → http://${shown}:${address.port}/ (JPEG by ${glasscast.encoderName})\n`);
   if (!childrenDieWithServer) log.warn("setpriv (util-linux) not found: capture processes may outlive a killed server");
 
   let stopping = false;

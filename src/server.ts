@@ -20,6 +20,8 @@ import { Stream } from "./stream/stream.ts";
 
 /** Seconds a connection may go without any byte moving before it is closed. */
 const IDLE_TIMEOUT_S = 60;
+/** How long shutdown lets responses finish before closing connections outright. */
+const SHUTDOWN_GRACE_MS = 2000;
 
 export interface Glasscast {
   readonly app: AnyElysia;
@@ -78,7 +80,10 @@ export async function createGlasscast(options: Options): Promise<Glasscast> {
     close() {
       closing ??= (async () => {
         mjpeg.close();
-        await app.stop(true).catch((err: unknown) => log.debug(`stopping the HTTP server: ${String(err)}`));
+        // Graceful first (viewers' responses end normally), then forced for a stuck client.
+        const force = setTimeout(() => void app.stop(true).catch(() => {}), SHUTDOWN_GRACE_MS);
+        await app.stop(false).catch((err: unknown) => log.debug(`stopping the HTTP server: ${String(err)}`));
+        clearTimeout(force);
         await stream.stop();
         await stopAllChildren();
       })();

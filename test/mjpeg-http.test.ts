@@ -2,10 +2,12 @@
  * The MJPEG stream as a client meets it: start glasscast, read /video and
  * /snapshot.jpg over HTTP, decode what arrives.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { TurboJpeg } from "../ffi/turbojpeg.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";
 import { startServer, type RunningServer } from "./helpers/server.ts";
+
+setDefaultTimeout(30_000);
 
 const tj = new TurboJpeg();
 

@@ -19,13 +19,18 @@ export async function startServer(args: string[], env: Record<string, string> = 
     cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env },
   });
   let text = "";
-  const decoder = new TextDecoder();
+  void (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) text += decoder.decode(chunk, { stream: true });
+  })();
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${text}`)), 15_000);
     void (async () => {
-      for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
-        text += decoder.decode(chunk, { stream: true });
-        const m = /http:\/\/[^:]+:(\d+)\//.exec(text);
+      let out = "";
+      const decoder = new TextDecoder();
+      for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {
+        out += decoder.decode(chunk, { stream: true });
+        const m = /http:\/\/[^:]+:(\d+)\//.exec(out);
         if (m) { clearTimeout(timer); resolve(Number(m[1])); }
       }
       clearTimeout(timer);

@@ -9,15 +9,12 @@
 import type { EncodedFrame, Stream } from "../../stream/stream.ts";
 import { mjpegPart } from "./part.ts";
 
-interface Waiting {
-  controller: ReadableStreamDefaultController<Uint8Array>;
-  resolve: () => void;
-}
-
 interface Viewer {
+  controller: ReadableStreamDefaultController<Uint8Array> | null;
   /** Sequence number of the last frame sent to this viewer. */
   lastSeq: number;
-  waiting: Waiting | null;
+  /** Resolves the pending pull while the viewer waits for a newer frame. */
+  resolve: (() => void) | null;
 }
 
 export class MjpegBroadcaster {
@@ -35,20 +32,24 @@ export class MjpegBroadcaster {
 
   /** A new viewer's body stream; it ends when the client goes away or `close()` runs. */
   open(): ReadableStream<Uint8Array> {
-    const viewer: Viewer = { lastSeq: -1, waiting: null };
+    const viewer: Viewer = { controller: null, lastSeq: -1, resolve: null };
     return new ReadableStream<Uint8Array>({
-      start: () => this.#add(viewer),
-      pull: (controller) => this.#pull(viewer, controller),
+      start: (controller) => {
+        viewer.controller = controller;
+        this.#add(viewer);
+      },
+      pull: () => this.#pull(viewer),
       cancel: () => this.#remove(viewer),
     }, { highWaterMark: 0 });
   }
 
-  /** Ends every viewer's stream (shutdown). */
+  /** Ends every viewer's stream cleanly (shutdown): each response finishes normally. */
   close(): void {
-    for (const viewer of this.#viewers) {
-      const waiting = viewer.waiting;
+    for (const viewer of [...this.#viewers]) {
+      const { controller, resolve } = viewer;
       this.#remove(viewer);
-      if (waiting) { waiting.controller.close(); waiting.resolve(); }
+      try { controller?.close(); } catch { /* already closed by the client */ }
+      resolve?.();
     }
   }
 
@@ -60,17 +61,17 @@ export class MjpegBroadcaster {
   #remove(viewer: Viewer): void {
     this.#viewers.delete(viewer);
     this.#waiting.delete(viewer);
-    viewer.waiting = null;
+    viewer.resolve = null;
     if (this.#viewers.size === 0) {
       this.#unsubscribe?.();
       this.#unsubscribe = null;
     }
   }
 
-  #pull(viewer: Viewer, controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> | void {
-    if (this.stream.seq > viewer.lastSeq && this.#send(viewer, controller)) return;
+  #pull(viewer: Viewer): Promise<void> | void {
+    if (this.stream.seq > viewer.lastSeq && this.#send(viewer)) return;
     return new Promise<void>((resolve) => {
-      viewer.waiting = { controller, resolve };
+      viewer.resolve = resolve;
       this.#waiting.add(viewer);
     });
   }
@@ -78,20 +79,20 @@ export class MjpegBroadcaster {
   #onFrame(): void {
     if (this.#waiting.size === 0) return;
     for (const viewer of this.#waiting) {
-      const waiting = viewer.waiting!;
-      if (!this.#send(viewer, waiting.controller)) return; // nothing to show yet: keep waiting
+      if (!this.#send(viewer)) return; // nothing to show yet: keep waiting
+      const resolve = viewer.resolve!;
       this.#waiting.delete(viewer);
-      viewer.waiting = null;
-      waiting.resolve();
+      viewer.resolve = null;
+      resolve();
     }
   }
 
   /** Enqueues the newest part for this viewer; false when there is no picture yet. */
-  #send(viewer: Viewer, controller: ReadableStreamDefaultController<Uint8Array>): boolean {
+  #send(viewer: Viewer): boolean {
     const part = this.#currentPart();
     if (!part) return false;
     viewer.lastSeq = this.stream.seq;
-    controller.enqueue(part);
+    viewer.controller!.enqueue(part);
     this.#framesSent++;
     return true;
   }

@@ -14,10 +14,16 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
+/** Servers still running: killed when the test process exits, even after a timed-out test. */
+const started = new Set<ReturnType<typeof Bun.spawn>>();
+process.on("exit", () => { for (const proc of started) proc.kill("SIGKILL"); });
+
 export async function startServer(args: string[], env: Record<string, string> = {}): Promise<RunningServer> {
   const proc = Bun.spawn([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", ...args], {
     cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env },
   });
+  started.add(proc);
+  void proc.exited.then(() => started.delete(proc));
   let text = "";
   void (async () => {
     const decoder = new TextDecoder();

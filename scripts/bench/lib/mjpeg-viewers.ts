@@ -1,0 +1,145 @@
+/**
+ * The load generator of mjpeg-fanout: N MJPEG viewers in one process, each a
+ * raw TCP connection with a minimal HTTP/1.1 client (see mjpeg-counter.ts).
+ *
+ *   bun run scripts/bench/lib/mjpeg-viewers.ts --port P --count N --max-seconds S
+ *
+ * Driven by the orchestrator through stdin lines, answered with JSON lines on
+ * stdout (types in viewer-protocol.ts):
+ *   (start)  -> {"type":"ready"}
+ *   go       -> opens all connections; {"type":"settled"} once every viewer has
+ *               its first frame or has failed
+ *   mark     -> the measuring window starts (part counters are noted)
+ *   stop     -> the window ends; {"type":"result"} and the process exits
+ * It exits by itself after --max-seconds, or when stdin closes.
+ */
+import { MjpegCounter } from "./mjpeg-counter.ts";
+import type { ViewerMessage, ViewerResult } from "./viewer-protocol.ts";
+
+function option(name: string): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = Number(process.argv[i + 1]);
+  if (i < 0 || !Number.isFinite(value) || value <= 0) {
+    console.error(`mjpeg-viewers: --${name} needs a positive number`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const port = option("port");
+const count = option("count");
+const maxSeconds = option("max-seconds");
+
+interface Viewer {
+  counter: MjpegCounter;
+  openedAt: number;
+  firstPartAt: number | null;
+  partsAtMark: number;
+  partsAtStop: number;
+  bytesAtMark: number;
+  bytesAtStop: number;
+  closed: boolean;
+  socket: { end(): void } | null;
+}
+
+const viewers: Viewer[] = [];
+let settledSent = false;
+let markAt = 0;
+let stopAt = 0;
+
+function send(message: ViewerMessage): void {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+function finishedStarting(v: Viewer): boolean {
+  return v.firstPartAt !== null || v.counter.error !== null || v.closed;
+}
+
+function checkSettled(): void {
+  if (settledSent || viewers.length < count || !viewers.every(finishedStarting)) return;
+  settledSent = true;
+  send({ type: "settled", withFrame: viewers.filter((v) => v.firstPartAt !== null).length });
+}
+
+function fail(v: Viewer, message: string): void {
+  v.counter.error ??= message;
+  v.closed = true;
+  checkSettled();
+}
+
+function openViewer(): void {
+  const counter = new MjpegCounter();
+  const v: Viewer = {
+    counter, openedAt: performance.now(), firstPartAt: null,
+    partsAtMark: 0, partsAtStop: 0, bytesAtMark: 0, bytesAtStop: 0, closed: false, socket: null,
+  };
+  counter.onPart = () => {
+    if (v.firstPartAt === null) { v.firstPartAt = performance.now(); checkSettled(); }
+  };
+  viewers.push(v);
+  Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      binaryType: "uint8array",
+      open(socket) {
+        v.socket = socket;
+        socket.write("GET /video HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      },
+      data(socket, data) {
+        if (!counter.push(data)) { socket.end(); fail(v, counter.error ?? "stream error"); }
+      },
+      close() { if (!stopAt) fail(v, "server closed the connection"); },
+      error(_socket, err) { fail(v, err.message); },
+      connectError(_socket, err) { fail(v, `connect: ${err.message}`); },
+    },
+  }).catch((err: unknown) => fail(v, `connect: ${String(err)}`));
+}
+
+function result(v: Viewer): ViewerResult {
+  const c = v.counter;
+  return {
+    firstFrameMs: v.firstPartAt === null ? null : v.firstPartAt - v.openedAt,
+    windowParts: v.partsAtStop - v.partsAtMark,
+    windowBytes: v.bytesAtStop - v.bytesAtMark,
+    parts: c.parts,
+    badParts: c.badParts,
+    bytes: c.bytes,
+    error: c.error,
+    head: c.head,
+  };
+}
+
+function command(line: string): void {
+  if (line === "go" && viewers.length === 0) {
+    for (let i = 0; i < count; i++) openViewer();
+    checkSettled();
+  } else if (line === "mark" && !markAt) {
+    markAt = performance.now();
+    for (const v of viewers) { v.partsAtMark = v.counter.parts; v.bytesAtMark = v.counter.bytes; }
+  } else if (line === "stop" && !stopAt) {
+    stopAt = performance.now();
+    for (const v of viewers) { v.partsAtStop = v.counter.parts; v.bytesAtStop = v.counter.bytes; }
+    if (!markAt) markAt = stopAt;
+    send({ type: "result", windowMs: stopAt - markAt, viewers: viewers.map(result) });
+    for (const v of viewers) v.socket?.end();
+    // Let stdout flush, then leave; the OS closes whatever is left.
+    setTimeout(() => process.exit(0), 100);
+  }
+}
+
+let pending = "";
+process.stdin.on("data", (chunk: Buffer) => {
+  pending += chunk.toString("utf8");
+  let nl: number;
+  while ((nl = pending.indexOf("\n")) >= 0) {
+    command(pending.slice(0, nl).trim());
+    pending = pending.slice(nl + 1);
+  }
+});
+process.stdin.on("end", () => process.exit(stopAt ? 0 : 3));
+setTimeout(() => {
+  console.error(`mjpeg-viewers: no stop after ${maxSeconds} s, exiting`);
+  process.exit(4);
+}, maxSeconds * 1000).unref();
+send({ type: "ready" });

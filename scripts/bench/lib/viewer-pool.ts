@@ -1,0 +1,135 @@
+/** Orchestrator side of the viewer processes: spawn, drive one round, collect. */
+import type { Subprocess } from "bun";
+import type { ViewerMessage, ViewerResult } from "./viewer-protocol.ts";
+import { disownChild, ownChild } from "./children.ts";
+
+const VIEWERS_SCRIPT = new URL("./mjpeg-viewers.ts", import.meta.url).pathname;
+
+type Piped = Subprocess<"pipe", "pipe", "inherit">;
+
+class ViewerProcess {
+  readonly messages: ViewerMessage[] = [];
+  #wake: (() => void) | null = null;
+  #closed = false;
+
+  constructor(readonly proc: Piped) {
+    void this.#read();
+  }
+
+  async #read(): Promise<void> {
+    const decoder = new TextDecoder();
+    let pending = "";
+    try {
+      const reader = this.proc.stdout.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        pending += decoder.decode(value, { stream: true });
+        let nl: number;
+        while ((nl = pending.indexOf("\n")) >= 0) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          if (line.startsWith("{")) this.messages.push(JSON.parse(line) as ViewerMessage);
+          this.#notify();
+        }
+      }
+    } finally {
+      this.#closed = true;
+      this.#notify();
+    }
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  send(command: string): void {
+    this.proc.stdin.write(`${command}\n`);
+    void this.proc.stdin.flush();
+  }
+
+  /** The first message of that type, waiting at most timeoutMs; null on timeout or exit. */
+  async next<T extends ViewerMessage["type"]>(type: T, timeoutMs: number):
+    Promise<Extract<ViewerMessage, { type: T }> | null> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.find((m) => m.type === type);
+      if (found) return found as Extract<ViewerMessage, { type: T }>;
+      const left = deadline - performance.now();
+      if (this.#closed || left <= 0) return null;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#wake = () => { clearTimeout(timer); resolve(); };
+      });
+    }
+  }
+}
+
+export interface RoundTiming {
+  /** Longest wait for every viewer's first frame before the window starts. */
+  settleMs: number;
+  windowMs: number;
+  /** Called right before "mark" and right before "stop" with the viewer processes' pids (sampling). */
+  onMark: (clientPids: number[]) => void;
+  onStop: (clientPids: number[]) => void;
+}
+
+export interface RoundResult {
+  viewers: (ViewerResult & { fps: number; bytesPerSecond: number })[];
+  settled: boolean;
+}
+
+/** Spawns `processes` viewer processes sharing `count` viewers, and runs one round. */
+export async function runRound(port: number, count: number, processes: number,
+  timing: RoundTiming): Promise<RoundResult> {
+  const n = Math.max(1, Math.min(processes, count));
+  const maxSeconds = Math.ceil((timing.settleMs + timing.windowMs) / 1000) + 30;
+  const procs: ViewerProcess[] = [];
+  for (let i = 0; i < n; i++) {
+    const share = Math.floor(count / n) + (i < count % n ? 1 : 0);
+    const proc = Bun.spawn([process.execPath, "run", VIEWERS_SCRIPT, "--port", String(port),
+      "--count", String(share), "--max-seconds", String(maxSeconds)],
+    { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+    ownChild(proc);
+    procs.push(new ViewerProcess(proc));
+  }
+  const pids = procs.map((p) => p.proc.pid);
+  try {
+    for (const p of procs) {
+      if (!(await p.next("ready", 10_000))) throw new Error("a viewer process did not start");
+    }
+    for (const p of procs) p.send("go");
+    const settleDeadline = performance.now() + timing.settleMs;
+    let settled = true;
+    for (const p of procs) {
+      const left = Math.max(0, settleDeadline - performance.now());
+      if (!(await p.next("settled", left))) settled = false;
+    }
+    timing.onMark(pids);
+    for (const p of procs) p.send("mark");
+    await Bun.sleep(timing.windowMs);
+    timing.onStop(pids);
+    for (const p of procs) p.send("stop");
+    const viewers: RoundResult["viewers"] = [];
+    for (const p of procs) {
+      const result = await p.next("result", 10_000);
+      if (!result) throw new Error("a viewer process gave no result");
+      const seconds = result.windowMs / 1000;
+      for (const v of result.viewers) viewers.push({ ...v,
+        fps: seconds > 0 ? v.windowParts / seconds : 0,
+        bytesPerSecond: seconds > 0 ? v.windowBytes / seconds : 0 });
+    }
+    return { viewers, settled };
+  } finally {
+    for (const p of procs) {
+      try { p.proc.stdin.end(); } catch { /* already gone */ }
+    }
+    for (const p of procs) {
+      const exited = await Promise.race([p.proc.exited.then(() => true), Bun.sleep(2000).then(() => false)]);
+      if (!exited) p.proc.kill("SIGKILL");
+      disownChild(p.proc);
+    }
+  }
+}

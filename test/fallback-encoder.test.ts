@@ -1,0 +1,58 @@
+/**
+ * Without libturbojpeg (not installed, or not loadable), glasscast still
+ * streams: ffmpeg's own mjpeg encoder makes the JPEGs, with one warning that
+ * says how to install the library. The options keep their meaning.
+ */
+import { expect, setDefaultTimeout, test } from "bun:test";
+import { TurboJpeg } from "../ffi/turbojpeg.ts";
+import { readParts } from "./helpers/mjpeg-client.ts";
+import { startServer } from "./helpers/server.ts";
+
+setDefaultTimeout(30_000);
+
+const withoutTurbo = { GLASSCAST_LIBTURBOJPEG: "/nonexistent/libturbojpeg.so.0" };
+const tj = new TurboJpeg(); // the test itself may use the library to read headers
+
+test("falls back to ffmpeg's encoder with one warning, and serves the stream and snapshots", async () => {
+  const server = await startServer(["--width", "640", "--height", "360"], withoutTurbo);
+  try {
+    const parts = await readParts(`${server.url}/video`, { ms: 2000 });
+    expect(parts.length).toBeGreaterThan(40);
+    expect(tj.readHeader(parts[0]!.jpeg)).toMatchObject({ width: 640, height: 360 });
+    const snap = await fetch(`${server.url}/snapshot.jpg`);
+    expect(snap.headers.get("content-type")).toBe("image/jpeg");
+    const warnings = server.stderr().split("\n").filter((l) => l.includes("libturbojpeg"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("sudo apt-get install libturbojpeg0");
+  } finally {
+    await server.stop();
+  }
+});
+
+test("--jpeg-quality still changes the JPEG size with the fallback encoder", async () => {
+  const sizes: number[] = [];
+  for (const q of ["20", "95"]) {
+    const server = await startServer(["--jpeg-quality", q], withoutTurbo);
+    try {
+      const parts = await readParts(`${server.url}/video`, { count: 5, ms: 5000 });
+      sizes.push(parts.reduce((n, p) => n + p.jpeg.length, 0) / parts.length);
+    } finally {
+      await server.stop();
+    }
+  }
+  expect(sizes[1]!).toBeGreaterThan(sizes[0]! * 2);
+});
+
+test("a finished file shows END OF STREAM with the fallback encoder too", async () => {
+  const { makeClip, tempDir } = await import("./helpers/ffmpeg.ts");
+  const clip = makeClip(tempDir(), 1, "320x240", 30);
+  const server = await startServer(["--source", clip], withoutTurbo);
+  try {
+    const parts = await readParts(`${server.url}/video`, { ms: 3500 });
+    const last = parts.at(-1)!.jpeg;
+    expect(Buffer.from(parts.at(-2)!.jpeg).equals(Buffer.from(last))).toBe(true); // the repeated placeholder
+    expect(tj.readHeader(last)).toMatchObject({ width: 320, height: 240 });
+  } finally {
+    await server.stop();
+  }
+});

@@ -1,0 +1,18 @@
+/**
+ * Prints the option table for the README from the same table that drives the
+ * parser and --help: `bun run scripts/options-markdown.ts`. A test checks
+ * that the README holds exactly this output.
+ */
+import { allowed, OPTION_SPECS } from "../src/config/options.ts";
+
+export function optionsMarkdown(): string {
+  const rows = OPTION_SPECS.map((s) => {
+    const flag = `\`--${s.flag}${s.placeholder ? ` ${s.placeholder}` : ""}\``;
+    const def = s.default === null ? "none" : `\`${String(s.default)}\``;
+    const values = s.kind.type === "string" ? "" : ` Allowed: ${allowed(s.kind)}.`;
+    return `| ${flag} | ${def} | ${s.help}.${values} |`;
+  });
+  return ["| option | default | meaning |", "|---|---|---|", ...rows].join("\n");
+}
+
+if (import.meta.main) console.log(optionsMarkdown());

@@ -10,6 +10,9 @@ import { startServer, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(60_000);
 
+/** Evaluated in the page: the decoded width of the stream's picture. */
+const STREAM_WIDTH = `(document.querySelector("img#stream")?.naturalWidth ?? 0)`;
+
 let server: RunningServer;
 let browser: Browser;
 beforeAll(async () => {
@@ -24,7 +27,7 @@ test("the page shows a moving picture from /video", async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(`${server.url}/`);
   const img = page.locator("img#stream");
-  await page.waitForFunction(() => (document.querySelector("img#stream") as HTMLImageElement | null)?.naturalWidth === 1280, null, { timeout: 10_000 });
+  await page.waitForFunction(`${STREAM_WIDTH} === 1280`, null, { timeout: 10_000 });
   const first = await img.screenshot();
   await page.waitForTimeout(700);
   const second = await img.screenshot({ path: join(ARTIFACTS, "index-stream.png") });
@@ -36,10 +39,10 @@ test("the page shows a moving picture from /video", async () => {
 test("a browser tab that closes leaves the server serving others", async () => {
   const a = await browser.newPage();
   await a.goto(`${server.url}/`);
-  await a.waitForFunction(() => (document.querySelector("img#stream") as HTMLImageElement | null)?.naturalWidth > 0);
+  await a.waitForFunction(`${STREAM_WIDTH} > 0`);
   await a.close();
   const b = await browser.newPage();
   await b.goto(`${server.url}/`);
-  await b.waitForFunction(() => (document.querySelector("img#stream") as HTMLImageElement | null)?.naturalWidth > 0);
+  await b.waitForFunction(`${STREAM_WIDTH} > 0`);
   await b.close();
 });

@@ -3,8 +3,8 @@
  * bad option or value exits with status 2 and one message that names the
  * option, the value given and what is allowed, before anything starts.
  */
-import { describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OPTION_SPECS } from "../src/config/options.ts";
@@ -33,6 +33,7 @@ describe("--help and --version", () => {
 
 describe("bad options exit 2 with one message naming the option, the value and what is allowed", () => {
   const empty = mkdtempSync(join(tmpdir(), "glasscast-cli-"));
+  afterAll(() => rmSync(empty, { recursive: true, force: true }));
   const cases: [string[], RegExp][] = [
     [["--bogus"], /unknown option --bogus/],
     [["--jpeg-quality", "5"], /--jpeg-quality: "5" is not allowed; expected an integer from 10 to 100/],

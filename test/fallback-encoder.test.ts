@@ -4,7 +4,9 @@
  * says how to install the library. The options keep their meaning.
  */
 import { expect, setDefaultTimeout, test } from "bun:test";
+import { rmSync } from "node:fs";
 import { TurboJpeg } from "../ffi/turbojpeg.ts";
+import { makeClip, tempDir } from "./helpers/ffmpeg.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";
 import { startServer } from "./helpers/server.ts";
 
@@ -44,8 +46,8 @@ test("--jpeg-quality still changes the JPEG size with the fallback encoder", asy
 });
 
 test("a finished file shows END OF STREAM with the fallback encoder too", async () => {
-  const { makeClip, tempDir } = await import("./helpers/ffmpeg.ts");
-  const clip = makeClip(tempDir(), 1, "320x240", 30);
+  const dir = tempDir();
+  const clip = makeClip(dir, 1, "320x240", 30);
   const server = await startServer(["--source", clip], withoutTurbo);
   try {
     const parts = await readParts(`${server.url}/video`, { ms: 3500 });
@@ -54,5 +56,6 @@ test("a finished file shows END OF STREAM with the fallback encoder too", async 
     expect(tj.readHeader(last)).toMatchObject({ width: 320, height: 240 });
   } finally {
     await server.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

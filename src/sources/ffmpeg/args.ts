@@ -28,14 +28,18 @@ const PIX_FMT: Record<JpegSubsampling, string> = { "420": "yuv420p", "422": "yuv
 /** ffmpeg's mjpeg encoder takes full-range ("J") layouts; it has no gray JPEG. */
 const MJPEG_PIX_FMT: Record<JpegSubsampling, string> = { "420": "yuvj420p", "422": "yuvj422p", "444": "yuvj444p", gray: "yuvj420p" };
 
-export function captureArgs(ffmpeg: string, spec: SourceSpec, s: CaptureSettings, output: CaptureOutput): string[] {
+/** `target` is where ffmpeg writes: stdout ("pipe:1") or a FIFO's path. */
+export function captureArgs(ffmpeg: string, spec: SourceSpec, s: CaptureSettings, output: CaptureOutput,
+  target = "pipe:1"): string[] {
   return [
     ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
     ...inputArgs(spec, s),
     "-an", "-sn", "-dn",
     "-vf", filterChain(spec, s, output),
     ...outputArgs(s.jpeg, output),
-    "pipe:1",
+    // A FIFO exists already: -y lets ffmpeg open it instead of refusing to overwrite.
+    ...(target === "pipe:1" ? [] : ["-y"]),
+    target,
   ];
 }
 

@@ -3,13 +3,16 @@
  * sequence or a network stream. It writes YUV4MPEG2 (raw pictures that
  * libjpeg-turbo encodes) or, when libjpeg-turbo is missing, ffmpeg's own JPEGs.
  */
-import { spawnOwned } from "../../process/child.ts";
+import { spawnOwned, type OwnedChild } from "../../process/child.ts";
+import { Fifo } from "../../process/fifo.ts";
 import type { Frame } from "../../stream/frame.ts";
 import { JpegSplitter } from "../jpeg-splitter.ts";
 import { describeSource, isFinite, type SourceSpec } from "../source-spec.ts";
 import { SourceError, type Source } from "../source.ts";
 import { Y4mReader } from "../y4m-reader.ts";
 import { captureArgs, type CaptureOutput, type CaptureSettings } from "./args.ts";
+
+const READ_BUFFER_BYTES = 1 << 20;
 
 export interface FfmpegCaptureOptions {
   readonly ffmpeg: string;
@@ -29,23 +32,22 @@ export class FfmpegCapture implements Source {
     this.finite = isFinite(options.spec);
   }
 
-  get argv(): string[] {
-    const o = this.options;
-    return captureArgs(o.ffmpeg, o.spec, o.settings, o.output);
-  }
-
   async *frames(signal: AbortSignal): AsyncGenerator<Frame> {
+    const o = this.options;
     let lastError = "";
-    const child = spawnOwned(this.argv, {
-      label: this.options.label,
+    // Raw video comes through a FIFO read into one reused buffer (no garbage per
+    // chunk); ffmpeg's own JPEGs come through stdout, whose chunks the splitter keeps.
+    const fifo = o.output === "y4m" ? new Fifo() : null;
+    const child = spawnOwned(captureArgs(o.ffmpeg, o.spec, o.settings, o.output, fifo?.path), {
+      label: o.label,
       stderrLevel: "warn",
       onStderrLine: (line) => { lastError = line; },
     });
     const stop = () => void child.stop();
     signal.addEventListener("abort", stop, { once: true });
-    const parse = this.options.output === "y4m" ? y4mFrames() : jpegFrames();
+    const parse = fifo ? y4mFrames() : jpegFrames();
     try {
-      for await (const chunk of child.stdout) {
+      for await (const chunk of fifo ? readFifo(fifo, child) : child.stdout) {
         for (const frame of parse(chunk)) yield frame;
         if (signal.aborted) return;
       }
@@ -54,8 +56,26 @@ export class FfmpegCapture implements Source {
       if (code !== 0) throw new SourceError(`ffmpeg exited with ${code}${lastError ? `: ${lastError}` : ""}`);
     } finally {
       signal.removeEventListener("abort", stop);
+      fifo?.remove();
       await child.stop();
     }
+  }
+}
+
+/** Reads the FIFO into one reused buffer: each chunk is valid until the next one is read. */
+async function* readFifo(fifo: Fifo, child: OwnedChild): AsyncGenerator<Uint8Array> {
+  // ffmpeg may die before it opens its end (a bad input): that must end our wait too.
+  void child.exited.then(() => fifo.release());
+  const handle = await fifo.openForReading();
+  const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
   }
 }
 

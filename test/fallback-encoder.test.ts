@@ -7,8 +7,8 @@ import { expect, setDefaultTimeout, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { TurboJpeg } from "../ffi/turbojpeg.ts";
 import { makeClip, tempDir } from "./helpers/ffmpeg.ts";
-import { readParts } from "./helpers/mjpeg-client.ts";
-import { startServer } from "./helpers/server.ts";
+import { meanJpegBytes, readParts } from "./helpers/mjpeg-client.ts";
+import { startServer, withServer } from "./helpers/server.ts";
 
 setDefaultTimeout(30_000);
 
@@ -32,17 +32,8 @@ test("falls back to ffmpeg's encoder with one warning, and serves the stream and
 });
 
 test("--jpeg-quality still changes the JPEG size with the fallback encoder", async () => {
-  const sizes: number[] = [];
-  for (const q of ["20", "95"]) {
-    const server = await startServer(["--jpeg-quality", q], withoutTurbo);
-    try {
-      const parts = await readParts(`${server.url}/video`, { count: 5, ms: 5000 });
-      sizes.push(parts.reduce((n, p) => n + p.jpeg.length, 0) / parts.length);
-    } finally {
-      await server.stop();
-    }
-  }
-  expect(sizes[1]!).toBeGreaterThan(sizes[0]! * 2);
+  const size = (q: string) => withServer(["--jpeg-quality", q], (s) => meanJpegBytes(`${s.url}/video`), withoutTurbo);
+  expect(await size("95")).toBeGreaterThan((await size("20")) * 2);
 });
 
 test("a finished file shows END OF STREAM with the fallback encoder too", async () => {

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { TurboJpeg } from "../ffi/turbojpeg.ts";
-import { readParts } from "./helpers/mjpeg-client.ts";
-import { startServer, type RunningServer } from "./helpers/server.ts";
+import { meanJpegBytes, readParts } from "./helpers/mjpeg-client.ts";
+import { startServer, withServer, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(30_000);
 
@@ -111,17 +111,8 @@ describe("options reach the stream", () => {
   });
 
   test("--jpeg-quality changes the size of the JPEGs on the wire", async () => {
-    const sizes: number[] = [];
-    for (const q of ["20", "95"]) {
-      const server = await startServer(["--jpeg-quality", q]);
-      try {
-        const parts = await readParts(`${server.url}/video`, { count: 5, ms: 5000 });
-        sizes.push(parts.reduce((n, p) => n + p.jpeg.length, 0) / parts.length);
-      } finally {
-        await server.stop();
-      }
-    }
-    expect(sizes[1]!).toBeGreaterThan(sizes[0]! * 2);
+    const size = (q: string) => withServer(["--jpeg-quality", q], (s) => meanJpegBytes(`${s.url}/video`));
+    expect(await size("95")).toBeGreaterThan((await size("20")) * 2);
   });
 
   test("a new viewer gets the newest frame at once, not at the next frame", async () => {

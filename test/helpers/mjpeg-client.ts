@@ -43,3 +43,10 @@ export async function readParts(url: string, opts: { count?: number; ms: number 
   }
   return parts;
 }
+
+/** Mean size of the first `count` JPEGs of a stream. */
+export async function meanJpegBytes(url: string, count = 5): Promise<number> {
+  const parts = await readParts(url, { count, ms: 5000 });
+  if (parts.length === 0) throw new Error(`${url}: no frame`);
+  return parts.reduce((n, p) => n + p.jpeg.length, 0) / parts.length;
+}

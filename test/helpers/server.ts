@@ -36,7 +36,7 @@ export async function startServer(args: string[], env: Record<string, string> = 
       const decoder = new TextDecoder();
       for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {
         out += decoder.decode(chunk, { stream: true });
-        const m = /http:\/\/[^:]+:(\d+)\//.exec(out);
+        const m = /→ http:\/\/[^:]+:(\d+)\//.exec(out);
         if (m) { clearTimeout(timer); resolve(Number(m[1])); }
       }
       clearTimeout(timer);
@@ -86,5 +86,16 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(50);
+  }
+}
+
+/** Starts a server with `args`, runs `use` on it, and always stops it. */
+export async function withServer<T>(args: string[], use: (server: RunningServer) => Promise<T>,
+  env: Record<string, string> = {}): Promise<T> {
+  const server = await startServer(args, env);
+  try {
+    return await use(server);
+  } finally {
+    await server.stop();
   }
 }

@@ -6,7 +6,7 @@
 import { spawnOwned, type OwnedChild } from "../../process/child.ts";
 import { Fifo } from "../../process/fifo.ts";
 import type { Frame } from "../../stream/frame.ts";
-import { JpegSplitter } from "../jpeg-splitter.ts";
+import { JpegSplitter, jpegSize } from "../jpeg-splitter.ts";
 import { describeSource, isFinite, type SourceSpec } from "../source-spec.ts";
 import { SourceError, type Source } from "../source.ts";
 import { Y4mReader } from "../y4m-reader.ts";
@@ -90,20 +90,4 @@ function jpegFrames(): (chunk: Uint8Array) => Frame[] {
     const { width, height } = jpegSize(data);
     return { kind: "jpeg", width, height, data };
   });
-}
-
-/** Reads the picture size from a JPEG's SOF segment (0, 0 if there is none). */
-export function jpegSize(jpeg: Uint8Array): { width: number; height: number } {
-  let i = 2;
-  while (i + 9 < jpeg.length) {
-    if (jpeg[i] !== 0xff) { i++; continue; }
-    const marker = jpeg[i + 1]!;
-    if (marker === 0xff) { i++; continue; }
-    const len = (jpeg[i + 2]! << 8) | jpeg[i + 3]!;
-    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isSof) return { height: (jpeg[i + 5]! << 8) | jpeg[i + 6]!, width: (jpeg[i + 7]! << 8) | jpeg[i + 8]! };
-    if (marker === 0xda) break;
-    i += 2 + len;
-  }
-  return { width: 0, height: 0 };
 }

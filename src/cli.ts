@@ -5,11 +5,11 @@
  * cleanly on SIGINT/SIGTERM with every child process reaped.
  */
 import { helpText } from "./config/help.ts";
-import { OptionError, parseArgs } from "./config/parse-args.ts";
+import { OptionError, parseArgs, type Command } from "./config/parse-args.ts";
 import { log } from "./log.ts";
 import { childrenDieWithServer, killAllChildrenNow } from "./process/child.ts";
 import { createGlasscast } from "./server.ts";
-import { describeSource, parseSourceSpec } from "./sources/source-spec.ts";
+import { exportTheme, ThemeExportError } from "./theme/export.ts";
 import { VERSION } from "./version.ts";
 
 function fail(message: string, code: number): never {
@@ -18,17 +18,31 @@ function fail(message: string, code: number): never {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  let command;
+  let command: Command;
   try {
     command = parseArgs(argv);
   } catch (err) {
     if (err instanceof OptionError) fail(err.message, 2);
     throw err;
   }
-  if (command.command === "help") return void process.stdout.write(helpText(VERSION));
-  if (command.command === "version") return void process.stdout.write(`glasscast ${VERSION}\n`);
+  switch (command.command) {
+    case "help": return void process.stdout.write(helpText(VERSION));
+    case "version": return void process.stdout.write(`glasscast ${VERSION}\n`);
+    case "theme-export": {
+      try {
+        const files = await exportTheme(command.dir, command.overwrite);
+        process.stdout.write(`wrote the theme (${files.length} files) to ${command.dir}; use it with --theme-dir ${command.dir}\n`);
+      } catch (err) {
+        if (err instanceof ThemeExportError) fail(`theme export: ${err.message}`, 1);
+        throw err;
+      }
+      return;
+    }
+    case "serve": return serve(command.options);
+  }
+}
 
-  const options = command.options;
+async function serve(options: Parameters<typeof createGlasscast>[0] & object): Promise<void> {
   const glasscast = await createGlasscast(options);
   let address;
   try {
@@ -38,8 +52,9 @@ async function main(argv: readonly string[]): Promise<void> {
     fail(`--port: cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`, 2);
   }
   const shown = address.hostname === "0.0.0.0" ? "localhost" : address.hostname;
+  const sources = glasscast.streams.map((s) => glasscast.streams.length > 1 ? `${s.name}: ${s.stream.source.description}` : s.stream.source.description);
   // Where to open it is the program's answer, not a log line: stdout, whatever the log level.
-  process.stdout.write(`glasscast ${VERSION}: ${describeSource(parseSourceSpec(options.source))} → http://${shown}:${address.port}/ (JPEG by ${glasscast.encoderName})\n`);
+  process.stdout.write(`glasscast ${VERSION}: ${sources.join(", ")} → http://${shown}:${address.port}/ (JPEG by ${glasscast.encoderName})\n`);
   if (!childrenDieWithServer) log.warn("setpriv (util-linux) not found: capture processes may outlive a killed server");
 
   let stopping = false;
@@ -57,5 +72,6 @@ async function main(argv: readonly string[]): Promise<void> {
 
 main(Bun.argv.slice(2)).catch((err: unknown) => {
   killAllChildrenNow();
+  if (err instanceof OptionError) fail(err.message, 2);
   fail(`fatal: ${err instanceof Error ? err.message : String(err)}`, 1);
 });

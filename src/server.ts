@@ -1,36 +1,60 @@
 /**
- * Builds glasscast from its options: the stream and its capture, the MJPEG
- * output and the HTTP routes (Elysia plugins). The CLI is a thin layer over
- * this; it is also the library entry point.
+ * Builds glasscast: its streams (each one capture, whatever the number of
+ * viewers), their outputs and the HTTP routes, as an Elysia app. The CLI is a
+ * thin layer over this, and so is a program that embeds glasscast: it may add
+ * its own routes and plugins to `app`, and streams fed by its own frames.
  */
 import { Elysia, type AnyElysia } from "elysia";
+import type { Options } from "./config/options.ts";
+import { STREAM_NAME } from "./config/stream-sources.ts";
+import { checkOptions, OptionError, resolveOptions } from "./config/validate.ts";
 import { chooseJpegPipeline } from "./encoders/choose.ts";
 import type { JpegSettings } from "./encoders/jpeg-settings.ts";
-import type { Options } from "./config/options.ts";
 import { log, setLogLevel } from "./log.ts";
 import { MjpegBroadcaster } from "./outputs/mjpeg/broadcaster.ts";
 import { stopAllChildren } from "./process/child.ts";
+import { apiRoutes } from "./routes/api.ts";
 import { errorRoutes } from "./routes/errors.ts";
-import { indexPageRoutes } from "./routes/index-page.ts";
 import { mjpegRoutes } from "./routes/mjpeg.ts";
+import { pageRoutes } from "./routes/pages.ts";
+import { addressesOf, type PublishedStream } from "./routes/published.ts";
+import { staticRoutes } from "./routes/static.ts";
 import { FfmpegCapture } from "./sources/ffmpeg/capture.ts";
 import { TESTSRC_DEFAULT, type CaptureSettings } from "./sources/ffmpeg/args.ts";
-import { parseSourceSpec } from "./sources/source-spec.ts";
-import { Stream } from "./stream/stream.ts";
+import type { Source } from "./sources/source.ts";
+import { Stream, type FrameTransform } from "./stream/stream.ts";
+import { Theme } from "./theme/theme.ts";
 
 /** Seconds a connection may go without any byte moving before it is closed. */
 const IDLE_TIMEOUT_S = 60;
 /** How long shutdown lets responses finish before closing connections outright. */
 const SHUTDOWN_GRACE_MS = 2000;
 
+/** A stream fed by the program itself (see framesFrom and createPushSource). */
+export interface CustomStream {
+  readonly name: string;
+  readonly source: Source;
+  /** Runs once per frame of this stream, before encoding (after the global transform). */
+  readonly transform?: FrameTransform;
+}
+
+/** The CLI's options (all optional, checked the same way) plus what only a program can give. */
+export interface GlasscastConfig extends Partial<Options> {
+  /** Streams fed by the program; without `source`, these are the only streams. */
+  readonly streams?: readonly CustomStream[];
+  /** Runs once per raw frame of every stream, before encoding. */
+  readonly transform?: FrameTransform;
+}
+
 export interface Glasscast {
+  /** The Elysia app: add routes and plugins (CORS, auth…) before `listen()`. */
   readonly app: AnyElysia;
-  readonly stream: Stream;
-  readonly mjpeg: MjpegBroadcaster;
+  readonly options: Options;
+  readonly streams: readonly PublishedStream[];
   readonly encoderName: string;
-  /** Starts listening; resolves with the bound address. */
+  /** Starts listening; returns the bound address. */
   listen(): { hostname: string; port: number };
-  /** Ends every viewer, stops the capture, reaps every child process. */
+  /** Ends every viewer cleanly, stops every capture, reaps every child process. */
   close(): Promise<void>;
 }
 
@@ -42,35 +66,70 @@ export function captureSettingsOf(o: Options): CaptureSettings {
   return { width: o.width, height: o.height, fps: o.fps, loop: o.loop, frameSizeReduction: o.frameSizeReduction, jpeg: jpegSettingsOf(o) };
 }
 
-export async function createGlasscast(options: Options): Promise<Glasscast> {
+function composeTransforms(...transforms: (FrameTransform | undefined)[]): FrameTransform | undefined {
+  const list = transforms.filter((t): t is FrameTransform => t !== undefined);
+  if (list.length < 2) return list[0];
+  return (frame) => list.reduce((f, t) => t(f) ?? f, frame);
+}
+
+export async function createGlasscast(config: GlasscastConfig = {}): Promise<Glasscast> {
+  const { streams: custom = [], transform, ...given } = config;
+  const options = resolveOptions(custom.length > 0 && given.source === undefined ? { ...given, source: [] } : given);
   setLogLevel(options.logLevel);
-  const spec = parseSourceSpec(options.source);
+  const captured = checkOptions(options);
+
   const jpeg = jpegSettingsOf(options);
   const pipeline = chooseJpegPipeline(jpeg, options.ffmpeg);
   const settings = captureSettingsOf(options);
-  const source = new FfmpegCapture({ ffmpeg: options.ffmpeg, spec, settings, output: pipeline.captureOutput, label: "capture" });
-  const stream = new Stream({
-    name: "main",
-    source,
-    encoder: pipeline.createEncoder(),
-    encodeStill: pipeline.encodeStill,
-    defaultSize: { width: options.width ?? TESTSRC_DEFAULT.width, height: options.height ?? TESTSRC_DEFAULT.height },
+  const definitions = [
+    ...captured.map(({ name, spec }) => ({
+      name, transform: undefined as FrameTransform | undefined,
+      source: new FfmpegCapture({ ffmpeg: options.ffmpeg, spec, settings, output: pipeline.captureOutput, label: `capture[${name}]` }) as Source,
+    })),
+    ...custom.map((c) => {
+      if (!STREAM_NAME.test(c.name)) throw new OptionError(`streams: ${JSON.stringify(c.name)} is not a stream name; expected letters, digits, _ and - (up to 32)`);
+      return { name: c.name, source: c.source, transform: c.transform };
+    }),
+  ];
+  if (definitions.length === 0) throw new OptionError("--source: no stream to serve; give a source or a stream of frames");
+  const names = definitions.map((d) => d.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new OptionError(`streams: the name ${JSON.stringify(twice)} is used twice; expected a different name for each stream`);
+
+  const videoBase = "/" + options.videoEndpoint.replace(/^\/+/, "");
+  const published: PublishedStream[] = definitions.map((d, i) => {
+    const stream = new Stream({
+      name: d.name,
+      source: d.source,
+      encoder: pipeline.createEncoder(),
+      encodeStill: pipeline.encodeStill,
+      defaultSize: { width: options.width ?? TESTSRC_DEFAULT.width, height: options.height ?? TESTSRC_DEFAULT.height },
+      transform: composeTransforms(transform, d.transform),
+    });
+    const { video, snapshot, view } = addressesOf(i, d.name, videoBase);
+    return { name: d.name, stream, mjpeg: new MjpegBroadcaster(stream), video, snapshot, view };
   });
-  const mjpeg = new MjpegBroadcaster(stream);
-  const videoPath = "/" + options.videoEndpoint.replace(/^\/+/, "");
 
-  const app = new Elysia({ serve: { idleTimeout: IDLE_TIMEOUT_S } })
-    .use(errorRoutes)
-    .use(await indexPageRoutes(videoPath))
-    .use(mjpegRoutes({ videoPath, snapshotPath: "/snapshot.jpg", broadcaster: mjpeg }));
+  const theme = options.theme ? new Theme(options.themeDir) : null;
+  const app: AnyElysia = new Elysia({ serve: { idleTimeout: IDLE_TIMEOUT_S } })
+    .use(errorRoutes({ theme, debug: options.debug }))
+    .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk }))
+    .use(apiRoutes(published));
+  if (theme) app.use(staticRoutes(theme));
+  published.forEach((p, i) => {
+    const { all } = addressesOf(i, p.name, videoBase);
+    // µStreamer's /stream and /snapshot answer for the first stream too.
+    const compat = i === 0 ? { video: ["/stream"], snapshot: ["/snapshot"] } : { video: [], snapshot: [] };
+    app.use(mjpegRoutes(p.mjpeg, { video: [...all.video, ...compat.video], snapshot: [...all.snapshot, ...compat.snapshot] }));
+  });
 
-  stream.start();
+  for (const p of published) p.stream.start();
   let closing: Promise<void> | null = null;
 
   return {
     app,
-    stream,
-    mjpeg,
+    options,
+    streams: published,
     encoderName: pipeline.name,
     listen() {
       app.listen({ hostname: options.host, port: options.port });
@@ -79,12 +138,12 @@ export async function createGlasscast(options: Options): Promise<Glasscast> {
     },
     close() {
       closing ??= (async () => {
-        mjpeg.close();
+        for (const p of published) p.mjpeg.close();
         // Graceful first (viewers' responses end normally), then forced for a stuck client.
         const force = setTimeout(() => void app.stop(true).catch(() => {}), SHUTDOWN_GRACE_MS);
         await app.stop(false).catch((err: unknown) => log.debug(`stopping the HTTP server: ${String(err)}`));
         clearTimeout(force);
-        await stream.stop();
+        await Promise.all(published.map((p) => p.stream.stop()));
         await stopAllChildren();
       })();
       return closing;

@@ -23,6 +23,10 @@ describe("--help and --version", () => {
       expect(r.stdout).toContain(`--${spec.flag}`);
       expect(r.stdout).toContain(`(default: ${spec.default === null ? "none" : String(spec.default)}`);
     }
+    expect(r.stdout).toContain("glasscast theme export DIR [--overwrite]");
+    for (const group of ["Source:", "Server:", "Page:", "JPEG:", "Logging:"]) {
+      expect(r.stdout).toContain(group);
+    }
   });
 
   test("--version prints the package version", async () => {
@@ -55,6 +59,16 @@ describe("bad options exit 2 with one message naming the option, the value and w
     [["--source", empty], /--source: ".*" is not a regular file/],
     [["--loop"], /--loop: applies to a file, an image sequence or an http\(s\) file URL, not to testsrc/],
     [["--source", "rtsp://127.0.0.1/cam", "--loop"], /--loop: .* not to a live stream/],
+    [["--source", "testsrc", "--source", "b=testsrc"], /--source: "testsrc" needs a name when several sources are given; expected NAME=SRC/],
+    [["--source", "a=testsrc", "--source", "a=testsrc"], /--source: the name "a" is given to two sources/],
+    [["--source", "a=nothing-here.mp4"], /--source: "nothing-here.mp4" is not testsrc, a URL, a pattern or an existing file/],
+    [["--theme-dir", join(empty, "missing")], /--theme-dir: ".*missing" is not a folder; expected an existing folder/],
+    [["--theme-dir", empty, "--no-theme"], /--theme-dir: cannot be used with --no-theme/],
+    [["--kiosk=sometimes"], /--kiosk: "sometimes" is not allowed; expected true or false/],
+    [["theme"], /theme: needs a command; expected: glasscast theme export DIR \[--overwrite\]/],
+    [["theme", "import", "x"], /theme: unknown command "import"/],
+    [["theme", "export"], /theme export: needs a folder/],
+    [["theme", "export", "a", "b"], /theme export: unexpected argument "b"/],
     [["--ffmpeg", "/nonexistent/ffmpeg"], /--ffmpeg: "\/nonexistent\/ffmpeg" was not found; install ffmpeg \(sudo apt-get install ffmpeg\)/],
     [["--port", "1", "--port", "2"], /--port is given more than once/],
     [["stray"], /unexpected argument "stray"/],

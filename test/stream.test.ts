@@ -21,7 +21,7 @@ const pictures = new Y4mReader(32).push(y4mTestPattern(320, 240, 30, "yuv420p"))
 /** A live source that yields real pictures at `fps`, and fails after `failAfter` frames if asked. */
 function patternSource(fps: number, failAfter = Infinity): Source & { runs: number } {
   return {
-    description: "test pictures", finite: false, runs: 0,
+    description: "test pictures", finite: false, restartable: true, runs: 0,
     async *frames(signal: AbortSignal): AsyncGenerator<Frame> {
       this.runs++;
       for (let i = 0; !signal.aborted; i++) {

@@ -5,11 +5,12 @@ export function helpText(version: string): string {
   const lines = [
     `glasscast ${version}: live camera to browsers as MJPEG over HTTP`,
     "",
-    "Usage: glasscast [--source SRC] [--host 0.0.0.0] [--port 8000] [options]",
+    "Usage: glasscast [--source [NAME=]SRC]... [--host 0.0.0.0] [--port 8000] [options]",
+    "       glasscast theme export DIR [--overwrite]",
     "",
     "Open http://HOST:PORT/ for the page, /video for the MJPEG stream, /snapshot.jpg for one picture.",
   ];
-  for (const group of ["Source", "Server", "JPEG", "Logging"] as const) {
+  for (const group of ["Source", "Server", "Page", "JPEG", "Logging"] as const) {
     lines.push("", `${group}:`);
     for (const spec of OPTION_SPECS.filter((s) => s.group === group)) lines.push(...describe(spec));
   }

@@ -7,7 +7,8 @@ import type { JpegSubsampling } from "../encoders/jpeg-settings.ts";
 import { LOG_LEVELS, type LogLevel } from "../log.ts";
 
 export interface Options {
-  source: string;
+  /** Each `SRC` or `NAME=SRC`; several streams when given several times. */
+  source: string[];
   host: string;
   port: number;
   width: number | null;
@@ -21,6 +22,10 @@ export interface Options {
   jpegFastupsample: boolean;
   jpegSubsampling: JpegSubsampling;
   videoEndpoint: string;
+  kiosk: boolean;
+  themeDir: string | null;
+  theme: boolean;
+  debug: boolean;
   logLevel: LogLevel;
 }
 
@@ -38,7 +43,9 @@ export interface OptionSpec {
   readonly default: Options[keyof Options];
   readonly placeholder: string;
   readonly help: string;
-  readonly group: "Source" | "Server" | "JPEG" | "Logging";
+  readonly group: "Source" | "Server" | "Page" | "JPEG" | "Logging";
+  /** May be given several times; the values are collected in order. */
+  readonly repeatable?: boolean;
 }
 
 export const ENDPOINT_PATTERN = /^[A-Za-z0-9._~-]+(?:\/[A-Za-z0-9._~-]+)*$/;
@@ -57,8 +64,8 @@ function checkNonEmpty(v: string): string | null {
 }
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
-  { key: "source", flag: "source", group: "Source", kind: { type: "string", check: checkNonEmpty }, default: "testsrc", placeholder: "SRC",
-    help: "testsrc (moving test pattern with a clock), a video file, a URL (rtsp, rtmp, http(s), hls, srt, udp) or an image pattern such as 'shots/*.jpg'" },
+  { key: "source", flag: "source", group: "Source", kind: { type: "string", check: checkNonEmpty }, default: ["testsrc"], placeholder: "[NAME=]SRC", repeatable: true,
+    help: "testsrc (moving test pattern with a clock), a video file, a URL (rtsp, rtmp, http(s), hls, srt, udp) or an image pattern such as 'shots/*.jpg'; give it several times as NAME=SRC for several cameras" },
   { key: "width", flag: "width", group: "Source", kind: { type: "int", min: 16, max: 8192, even: true }, default: null, placeholder: "PX",
     help: "scale the picture to this width; given alone, the height follows the aspect ratio" },
   { key: "height", flag: "height", group: "Source", kind: { type: "int", min: 16, max: 8192, even: true }, default: null, placeholder: "PX",
@@ -77,6 +84,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "port to listen on (0 picks a free one)" },
   { key: "videoEndpoint", flag: "video-endpoint", group: "Server", kind: { type: "string", check: checkEndpoint }, default: "video", placeholder: "NAME",
     help: "path of the MJPEG stream (vidgear's custom_video_endpoint)" },
+  { key: "kiosk", flag: "kiosk", group: "Page", kind: { type: "bool" }, default: false, placeholder: "",
+    help: "the page shows the video alone, full-window, cursor hidden (as /?kiosk=1 does)" },
+  { key: "themeDir", flag: "theme-dir", group: "Page", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "DIR",
+    help: "a folder whose files replace the built-in theme's one by one (make one with: glasscast theme export DIR)" },
+  { key: "theme", flag: "theme", group: "Page", kind: { type: "bool" }, default: true, placeholder: "",
+    help: "serve the web page; --no-theme serves only the video routes and answers everything else in JSON (vidgear's skip_generate_webdata)" },
+  { key: "debug", flag: "debug", group: "Page", kind: { type: "bool" }, default: false, placeholder: "",
+    help: "show an error's detail on the 500 page" },
   { key: "jpegQuality", flag: "jpeg-quality", group: "JPEG", kind: { type: "int", min: 10, max: 100 }, default: 90, placeholder: "Q",
     help: "JPEG quality" },
   { key: "jpegFastdct", flag: "jpeg-fastdct", group: "JPEG", kind: { type: "bool" }, default: true, placeholder: "",

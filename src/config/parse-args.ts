@@ -1,21 +1,25 @@
 /**
- * Command-line parsing: `--name value`, `--name=value`, `--flag`, `--no-flag`.
- * The first problem found stops parsing with an OptionError that names the
- * option, the value given and what is allowed.
+ * Command-line parsing: `--name value`, `--name=value`, `--flag`, `--no-flag`,
+ * and the `theme export DIR [--overwrite]` command. The first problem found
+ * stops parsing with an OptionError that names the option, the value given
+ * and what is allowed.
  */
-import { parseSourceSpec, SourceSpecError } from "../sources/source-spec.ts";
 import { allowed, convert, defaultOptions, OPTION_SPECS, type OptionSpec, type Options } from "./options.ts";
+import { checkOptions, OptionError } from "./validate.ts";
+import type { StreamSource } from "./stream-sources.ts";
 
-export class OptionError extends Error {}
+export { OptionError };
 
 export type Command =
-  | { readonly command: "serve"; readonly options: Options }
+  | { readonly command: "serve"; readonly options: Options; readonly sources: StreamSource[] }
+  | { readonly command: "theme-export"; readonly dir: string; readonly overwrite: boolean }
   | { readonly command: "help" }
   | { readonly command: "version" };
 
 const BY_FLAG = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
 
 export function parseArgs(argv: readonly string[]): Command {
+  if (argv[0] === "theme") return parseThemeCommand(argv.slice(1));
   const options = defaultOptions();
   const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -50,33 +54,37 @@ export function parseArgs(argv: readonly string[]): Command {
         i++;
       }
     }
-    if (seen.has(spec.flag)) throw new OptionError(`--${spec.flag} is given more than once`);
-    seen.add(spec.flag);
     const result = convert(spec, raw);
     if ("error" in result) throw new OptionError(`--${spec.flag}: ${JSON.stringify(raw)} is not allowed; expected ${result.error}`);
-    (options as unknown as Record<string, unknown>)[spec.key] = result.value;
+    const target = options as unknown as Record<string, unknown>;
+    if (spec.repeatable) {
+      target[spec.key] = seen.has(spec.flag) ? [...(target[spec.key] as unknown[]), result.value] : [result.value];
+    } else {
+      if (seen.has(spec.flag)) throw new OptionError(`--${spec.flag} is given more than once`);
+      target[spec.key] = result.value;
+    }
+    seen.add(spec.flag);
   }
-  checkTogether(options);
-  return { command: "serve", options };
+  return { command: "serve", options, sources: checkOptions(options) };
+}
+
+function parseThemeCommand(args: readonly string[]): Command {
+  const [sub, ...rest] = args;
+  if (sub !== "export") {
+    throw new OptionError(`theme: ${sub === undefined ? "needs a command" : `unknown command ${JSON.stringify(sub)}`}; expected: glasscast theme export DIR [--overwrite]`);
+  }
+  let dir: string | null = null;
+  let overwrite = false;
+  for (const arg of rest) {
+    if (arg === "--overwrite") overwrite = true;
+    else if (arg.startsWith("--")) throw new OptionError(`theme export: unknown option ${arg}; expected: glasscast theme export DIR [--overwrite]`);
+    else if (dir === null) dir = arg;
+    else throw new OptionError(`theme export: unexpected argument ${JSON.stringify(arg)}; expected one folder`);
+  }
+  if (dir === null) throw new OptionError("theme export: needs a folder; expected: glasscast theme export DIR [--overwrite]");
+  return { command: "theme-export", dir, overwrite };
 }
 
 function describe(spec: OptionSpec): string {
   return spec.kind.type === "string" ? (spec.kind.check?.("") ?? "a value") : allowed(spec.kind);
-}
-
-/** Checks that need more than one option, or the machine (files on disk). */
-function checkTogether(o: Options): void {
-  if (!Bun.which(o.ffmpeg)) {
-    throw new OptionError(`--ffmpeg: ${JSON.stringify(o.ffmpeg)} was not found; install ffmpeg (sudo apt-get install ffmpeg) or give its path with --ffmpeg PATH`);
-  }
-  let kind: string;
-  try {
-    kind = parseSourceSpec(o.source).kind;
-  } catch (err) {
-    if (err instanceof SourceSpecError) throw new OptionError(`--source: ${JSON.stringify(o.source)} ${err.message}`);
-    throw err;
-  }
-  if (o.loop && (kind === "testsrc" || (kind === "url" && !/^https?:/i.test(o.source)))) {
-    throw new OptionError(`--loop: applies to a file, an image sequence or an http(s) file URL, not to ${kind === "testsrc" ? "testsrc" : "a live stream"} (--source ${JSON.stringify(o.source)})`);
-  }
 }

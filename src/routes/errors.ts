@@ -1,18 +1,50 @@
 /**
- * Error answers: a bad request gets a clear 4xx with a JSON `detail`, a fault
- * a 500 without a stack trace; the process and every other viewer carry on.
+ * Error answers: a bad request gets a clear 4xx, a fault a 500, never a stack
+ * trace (unless --debug asks for the detail); the process and every other
+ * viewer carry on. Browsers get the theme's 404/500 pages; API clients, and
+ * everyone with --no-theme, get JSON with a `detail` field.
  */
 import { Elysia } from "elysia";
 import { log } from "../log.ts";
+import { escapeHtml } from "../theme/template.ts";
+import type { Theme } from "../theme/theme.ts";
 
 export function jsonError(status: number, detail: string, headers: Record<string, string> = {}): Response {
   return Response.json({ detail }, { status, headers: { "cache-control": "no-store", ...headers } });
 }
 
-export const errorRoutes = new Elysia({ name: "glasscast/errors" })
-  .onError({ as: "global" }, ({ code, error, request }) => {
-    if (code === "NOT_FOUND") return jsonError(404, `${new URL(request.url).pathname} was not found`);
-    if (code === "PARSE" || code === "VALIDATION") return jsonError(400, "the request could not be understood");
-    log.error(`${request.method} ${new URL(request.url).pathname}: ${error instanceof Error ? error.message : String(error)}`);
-    return jsonError(500, "internal error");
-  });
+/** A browser navigating wants a page; anything asking for JSON (or not for HTML) gets JSON. */
+function wantsPage(request: Request): boolean {
+  const accept = request.headers.get("accept") ?? "";
+  return accept.includes("text/html") && !new URL(request.url).pathname.startsWith("/api/");
+}
+
+export interface ErrorOptions {
+  readonly theme: Theme | null;
+  readonly debug: boolean;
+}
+
+export function errorRoutes({ theme, debug }: ErrorOptions) {
+  const answer = async (request: Request, status: number, message: string, detail: string) => {
+    if (!theme || !wantsPage(request)) return jsonError(status, debug && detail ? `${message}: ${detail}` : message);
+    const html = await theme.page(`${status}.html`, {
+      title: `${status} · glasscast`, status, message, bodyClass: "",
+      detail: debug && detail ? `<pre class="gc-error-detail">${escapeHtml(detail)}</pre>` : "",
+    });
+    return new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
+  };
+
+  return new Elysia({ name: "glasscast/errors" })
+    .onError({ as: "global" }, async ({ code, error, request }) => {
+      const path = new URL(request.url).pathname;
+      if (code === "NOT_FOUND") return answer(request, 404, `${path} was not found`, "");
+      if (code === "PARSE" || code === "VALIDATION") return jsonError(400, "the request could not be understood");
+      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      log.error(`${request.method} ${path}: ${error instanceof Error ? error.message : String(error)}`);
+      try {
+        return await answer(request, 500, "something went wrong", detail);
+      } catch {
+        return jsonError(500, "something went wrong");
+      }
+    });
+}

@@ -15,6 +15,8 @@ export interface Source {
   readonly description: string;
   /** A finite source (file, image sequence) ends; a live one is restarted when it stops. */
   readonly finite: boolean;
+  /** False for a source that cannot run twice (a program's own frames): when it fails it stays down. */
+  readonly restartable: boolean;
   frames(signal: AbortSignal): AsyncIterable<Frame>;
 }
 

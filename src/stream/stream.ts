@@ -16,7 +16,10 @@ import { renderPlaceholder } from "../placeholder/render.ts";
 import type { Source } from "../sources/source.ts";
 import type { Frame, JpegFrame, RawFrame } from "./frame.ts";
 
-export type StreamState = "starting" | "running" | "restarting" | "ended" | "stopped";
+export type StreamState = "starting" | "running" | "restarting" | "ended" | "failed" | "stopped";
+
+/** Runs once per raw frame, before it is encoded: change it in place or return another. */
+export type FrameTransform = (frame: RawFrame) => RawFrame | void;
 
 export interface StreamOptions {
   readonly name: string;
@@ -29,6 +32,18 @@ export interface StreamOptions {
   readonly defaultSize: { readonly width: number; readonly height: number };
   /** Restart back-off: first and longest wait, in ms. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly transform?: FrameTransform;
+}
+
+export interface StreamStats {
+  readonly name: string;
+  readonly state: StreamState;
+  readonly source: string;
+  readonly width: number;
+  readonly height: number;
+  /** Frames per second the source delivers (smoothed), 0 while it delivers none. */
+  readonly fps: number;
+  readonly framesCaptured: number;
 }
 
 export interface EncodedFrame extends JpegFrame {
@@ -37,6 +52,8 @@ export interface EncodedFrame extends JpegFrame {
 }
 
 const PLACEHOLDER_REPEAT_MS = 1000;
+/** Weight of the newest frame interval in the smoothed frame rate. */
+const FPS_SMOOTHING = 0.1;
 
 export class Stream {
   readonly name: string;
@@ -51,6 +68,9 @@ export class Stream {
   #running: Promise<void> | null = null;
   #placeholderTimer: ReturnType<typeof setInterval> | null = null;
   #framesCaptured = 0;
+  #lastFrameAt = 0;
+  #interval = 0;
+  #transformWarned = false;
 
   constructor(private readonly options: StreamOptions) {
     this.name = options.name;
@@ -64,6 +84,16 @@ export class Stream {
   get latest(): Frame | null { return this.#latest; }
   get framesCaptured(): number { return this.#framesCaptured; }
 
+  stats(): StreamStats {
+    const stale = performance.now() - this.#lastFrameAt > Math.max(2000, 3 * this.#interval);
+    return {
+      name: this.name, state: this.#state, source: this.source.description,
+      width: this.#size.width, height: this.#size.height,
+      fps: this.#interval > 0 && !stale ? Math.round(10_000 / this.#interval) / 10 : 0,
+      framesCaptured: this.#framesCaptured,
+    };
+  }
+
   /** Calls `listener` after each new frame; returns the unsubscribe function. */
   onFrame(listener: () => void): () => void {
     this.#listeners.add(listener);
@@ -76,10 +106,16 @@ export class Stream {
     if (!frame) return null;
     if (this.#jpeg?.seq === this.#seq) return this.#jpeg;
     let data: Uint8Array;
-    if (frame.kind === "jpeg") data = frame.data;
-    else if (frame.kind === "raw" && this.options.encoder) data = this.options.encoder.encode(frame).slice();
+    let picture: Frame = frame;
+    if (frame.kind === "raw" && this.options.transform) picture = this.options.transform(frame) ?? frame;
+    else if (frame.kind === "jpeg" && this.options.transform && !this.#transformWarned) {
+      this.#transformWarned = true;
+      log.warn(`stream ${this.name}: the transform runs on raw pictures; this source gives JPEGs, which are passed through untransformed`);
+    }
+    if (picture.kind === "jpeg") data = picture.data;
+    else if (picture.kind === "raw" && this.options.encoder) data = this.options.encoder.encode(picture).slice();
     else return this.#jpeg; // H.264-only frames: MJPEG viewers keep the last picture they had.
-    this.#jpeg = { kind: "jpeg", width: frame.width, height: frame.height, data, seq: this.#seq };
+    this.#jpeg = { kind: "jpeg", width: picture.width, height: picture.height, data, seq: this.#seq };
     return this.#jpeg;
   }
 
@@ -116,10 +152,11 @@ export class Stream {
           if (!delivered) {
             delivered = true;
             wait = initialMs;
+            this.#lastFrameAt = 0; // the gap before a restart is no frame interval
             this.#stopPlaceholder();
             this.#setState("running");
           }
-          this.#framesCaptured++;
+          this.#countFrame();
           this.#size = { width: frame.width, height: frame.height };
           this.#publish(frame);
         }
@@ -133,6 +170,12 @@ export class Stream {
         log.warn(`stream ${this.name}: ${this.source.description} stopped; restarting in ${wait / 1000} s`);
       } catch (err) {
         if (signal.aborted) break;
+        if (!this.source.restartable) {
+          this.#setState("failed");
+          log.error(`stream ${this.name}: ${this.source.description} failed: ${(err as Error).message}`);
+          await this.#showPlaceholder(["NO SIGNAL"]);
+          return;
+        }
         log.warn(`stream ${this.name}: ${(err as Error).message}; restarting in ${wait / 1000} s`);
       }
       this.#setState("restarting");
@@ -140,6 +183,16 @@ export class Stream {
       await sleep(wait, signal);
       wait = Math.min(wait * 2, maxMs);
     }
+  }
+
+  #countFrame(): void {
+    const now = performance.now();
+    if (this.#lastFrameAt > 0) {
+      const interval = now - this.#lastFrameAt;
+      this.#interval = this.#interval === 0 ? interval : this.#interval + FPS_SMOOTHING * (interval - this.#interval);
+    }
+    this.#lastFrameAt = now;
+    this.#framesCaptured++;
   }
 
   #publish(frame: Frame): void {

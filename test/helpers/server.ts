@@ -18,8 +18,13 @@ export interface RunningServer {
 const started = new Set<ReturnType<typeof Bun.spawn>>();
 process.on("exit", () => { for (const proc of started) proc.kill("SIGKILL"); });
 
-export async function startServer(args: string[], env: Record<string, string> = {}): Promise<RunningServer> {
-  const proc = Bun.spawn([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", ...args], {
+export function startServer(args: string[], env: Record<string, string> = {}): Promise<RunningServer> {
+  return startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", ...args], env);
+}
+
+/** Starts any program that prints its address as `→ http://HOST:PORT/` (the CLI, the examples). */
+export async function startProgram(argv: string[], env: Record<string, string> = {}): Promise<RunningServer> {
+  const proc = Bun.spawn(argv, {
     cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env },
   });
   started.add(proc);

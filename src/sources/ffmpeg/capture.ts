@@ -26,6 +26,7 @@ export interface FfmpegCaptureOptions {
 export class FfmpegCapture implements Source {
   readonly description: string;
   readonly finite: boolean;
+  readonly restartable = true;
 
   constructor(private readonly options: FfmpegCaptureOptions) {
     this.description = describeSource(options.spec);

@@ -1,0 +1,13 @@
+/** `/api/streams`: what the page's overlay shows (size, frame rate, state, viewers). */
+import { Elysia } from "elysia";
+import type { PublishedStream } from "./published.ts";
+
+export function apiRoutes(streams: readonly PublishedStream[]) {
+  return new Elysia({ name: "glasscast/api" }).get("/api/streams", () =>
+    Response.json({
+      streams: streams.map(({ stream, mjpeg, video, snapshot }) => {
+        const { name, state, width, height, fps } = stream.stats();
+        return { name, state, width, height, fps, viewers: mjpeg.viewers, video, snapshot };
+      }),
+    }, { headers: { "cache-control": "no-store" } }));
+}

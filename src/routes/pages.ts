@@ -1,0 +1,62 @@
+/**
+ * The page: `/` shows every stream (a grid), `/view/NAME` one. `/?kiosk=1`
+ * (or --kiosk) shows the video alone. `/?action=stream` and
+ * `/?action=snapshot` answer like mjpg-streamer, so OctoPrint, Mainsail,
+ * Fluidd and Home Assistant's MJPEG camera work unchanged.
+ */
+import { Elysia } from "elysia";
+import type { Theme } from "../theme/theme.ts";
+import { scriptJson } from "../theme/template.ts";
+import { jsonError } from "./errors.ts";
+import { mjpegResponse, snapshotResponse } from "./mjpeg.ts";
+import type { PublishedStream } from "./published.ts";
+
+export interface PageOptions {
+  /** null with --no-theme: `/` answers JSON. */
+  readonly theme: Theme | null;
+  readonly streams: readonly PublishedStream[];
+  readonly kiosk: boolean;
+}
+
+const HTML_HEADERS = { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" };
+
+export function pageRoutes({ theme, streams, kiosk }: PageOptions) {
+  const first = streams[0];
+
+  const page = async (shown: readonly PublishedStream[], query: Record<string, string | undefined>, title: string) => {
+    const isKiosk = query.kiosk === undefined ? kiosk : query.kiosk !== "0" && query.kiosk !== "false";
+    const config = {
+      kiosk: isKiosk,
+      streams: shown.map(({ name, video, snapshot, view }) => ({ name, video, snapshot, view })),
+      single: shown.length === 1 && streams.length > 1,
+      statusUrl: "/api/streams",
+      transports: ["mjpeg"],
+    };
+    const html = await theme!.page("index.html", { title, bodyClass: isKiosk ? "gc-kiosk" : "", config: scriptJson(config) });
+    return new Response(html, { headers: HTML_HEADERS });
+  };
+
+  const index = (query: Record<string, string | undefined>, head: boolean) => {
+    if (query.action === "stream" && first) return mjpegResponse(first.mjpeg, head);
+    if (query.action === "snapshot" && first) return snapshotResponse(first.stream, head);
+    if (query.action !== undefined) return jsonError(400, `unknown action ${JSON.stringify(query.action)}; expected stream or snapshot`);
+    if (!theme) {
+      return Response.json({
+        detail: "glasscast serves no page (--no-theme): only the video routes",
+        streams: streams.map(({ name, video, snapshot }) => ({ name, video, snapshot })),
+      });
+    }
+    return page(streams, query, "glasscast");
+  };
+
+  const app = new Elysia({ name: "glasscast/pages" })
+    .get("/", ({ query }) => index(query, false))
+    .head("/", async ({ query }) => {
+      const res = await index(query, true);
+      return new Response(null, { status: res.status, headers: res.headers });
+    });
+  if (theme) {
+    for (const s of streams) app.get(s.view, ({ query }) => page([s], query, `${s.name} · glasscast`));
+  }
+  return app;
+}

@@ -1,0 +1,31 @@
+/** A stream as the HTTP side sees it: its outputs and its addresses. */
+import type { MjpegBroadcaster } from "../outputs/mjpeg/broadcaster.ts";
+import type { Stream } from "../stream/stream.ts";
+
+export interface PublishedStream {
+  readonly name: string;
+  readonly stream: Stream;
+  readonly mjpeg: MjpegBroadcaster;
+  /** Its MJPEG stream, snapshot and page paths, as the page links them. */
+  readonly video: string;
+  readonly snapshot: string;
+  readonly view: string;
+}
+
+/**
+ * The first stream keeps the short addresses (/video, /snapshot.jpg: one
+ * camera works as before); every stream also has /video/NAME and
+ * /snapshot/NAME.jpg. `videoBase` follows --video-endpoint.
+ */
+export function addressesOf(index: number, name: string, videoBase: string) {
+  const own = { video: `${videoBase}/${name}`, snapshot: `/snapshot/${name}.jpg` };
+  return {
+    video: index === 0 ? videoBase : own.video,
+    snapshot: index === 0 ? "/snapshot.jpg" : own.snapshot,
+    view: `/view/${name}`,
+    all: {
+      video: index === 0 ? [videoBase, own.video] : [own.video],
+      snapshot: index === 0 ? ["/snapshot.jpg", own.snapshot] : [own.snapshot],
+    },
+  };
+}

@@ -1,0 +1,788 @@
+/*
+ * glasscast player: plain browser JavaScript (ES2020), no build step, no
+ * framework. It reads the page's config (<script id="glasscast-config">),
+ * shows each stream in a tile and keeps it playing:
+ *
+ * - transports tried in the order of config.transports, falling back to the
+ *   next one when a transport fails before showing a picture;
+ * - reconnection with back-off (1 s, 2 s, 4 s … at most 10 s), said on screen;
+ * - a poll of config.statusUrl every 2 s (size, fps, state of each stream;
+ *   a failed fetch means the server is gone; a 404 means "no information");
+ * - an info overlay (key I), full screen (click, tap or key F), kiosk mode.
+ *
+ * Timers only: nothing runs per animation frame.
+ */
+(() => {
+  "use strict";
+
+  const STATUS_EVERY_MS = 2000;
+  const STATUS_TIMEOUT_MS = 6000;
+  const BACKOFF_FIRST_MS = 1000;
+  const BACKOFF_MAX_MS = 10000;
+  /** A transport that shows no picture within this time has failed. */
+  const FIRST_PICTURE_TIMEOUT_MS = 15000;
+  /** A tap within this time of a full-screen toggle is ignored (double taps). */
+  const TOGGLE_DEBOUNCE_MS = 450;
+  const CURSOR_IDLE_MS = 2500;
+  /** Below this width a tile of the wall is too small: the page scrolls instead (not in a kiosk). */
+  const MIN_TILE_WIDTH = 280;
+  /** A kiosk showing an error page tries the page again after this time. */
+  const KIOSK_ERROR_RELOAD_MS = 10000;
+  const OVERLAY_STORAGE_KEY = "glasscast.overlay";
+
+  // ---- small helpers ------------------------------------------------------
+
+  function h(tag, className, attrs, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (attrs) for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    if (text != null) node.textContent = text;
+    return node;
+  }
+
+  /** The URL with a fresh `t` query parameter, so that no cache or half-dead connection is reused. */
+  let bustCounter = 0;
+  function cacheBust(url) {
+    const u = new URL(url, location.href);
+    u.searchParams.set("t", Date.now().toString(36) + (bustCounter++).toString(36));
+    return u.origin === location.origin ? u.pathname + u.search + u.hash : u.href;
+  }
+
+  function formatFps(fps) {
+    return fps >= 9.95 ? String(Math.round(fps)) : String(Math.round(fps * 10) / 10);
+  }
+
+  function storageGet(key) {
+    try { return window.localStorage.getItem(key); } catch { return null; }
+  }
+  function storageSet(key, value) {
+    try { window.localStorage.setItem(key, value); } catch { /* private mode: not remembered */ }
+  }
+
+  function readConfig() {
+    const node = document.getElementById("glasscast-config");
+    let raw = null;
+    try { raw = JSON.parse(node ? node.textContent : ""); } catch { raw = null; }
+    if (!raw || typeof raw !== "object") raw = {};
+    const streams = (Array.isArray(raw.streams) ? raw.streams : [])
+      .filter((s) => s && typeof s.name === "string" && typeof s.video === "string" && s.video)
+      .map((s) => ({
+        name: s.name,
+        video: s.video,
+        snapshot: typeof s.snapshot === "string" ? s.snapshot : "",
+        view: typeof s.view === "string" ? s.view : "",
+      }));
+    const transports = Array.isArray(raw.transports) ? raw.transports.filter((t) => typeof t === "string") : [];
+    return {
+      kiosk: raw.kiosk === true,
+      single: raw.single === true,
+      streams,
+      statusUrl: typeof raw.statusUrl === "string" ? raw.statusUrl : "",
+      transports: transports.length ? transports : ["mjpeg"],
+    };
+  }
+
+  // ---- transports -----------------------------------------------------------
+  //
+  // A transport shows one stream in one tile. It is an object
+  //   { name, label, start(tile, stream, events), stop() }
+  // start() puts its media element (class "gc-video") into the tile element
+  // and reports through events.playing({ width, height }) when the picture
+  // shows, and events.error(reason) when it fails, before or after playing.
+  // events.attempt is 0 the first time the tile starts a transport and
+  // counts up from there (an MJPEG URL gets a cache-busting ?t= from 1 on). stop() closes the connection and removes the element; nothing
+  // is reported after stop(). TRANSPORTS maps a name of config.transports to
+  // { supported(), create() }; names not listed here are skipped.
+
+  function createMjpegTransport() {
+    let img = null;
+    return {
+      name: "mjpeg",
+      label: "MJPEG",
+      start(tile, stream, events) {
+        const current = h("img", "gc-video", { alt: `Live video: ${stream.name}`, draggable: "false" });
+        img = current;
+        // Chromium fires "load" once, on the first part of the multipart stream.
+        current.addEventListener("load", () => {
+          if (img === current) events.playing({ width: current.naturalWidth, height: current.naturalHeight });
+        });
+        current.addEventListener("error", () => {
+          if (img === current) events.error("the MJPEG stream could not be loaded");
+        });
+        current.src = events.attempt > 0 ? cacheBust(stream.video) : stream.video;
+        tile.insertBefore(current, tile.firstChild);
+      },
+      stop() {
+        const current = img;
+        img = null;
+        if (!current) return;
+        current.removeAttribute("src"); // ends the multipart request
+        current.remove();
+      },
+    };
+  }
+
+  const TRANSPORTS = {
+    mjpeg: { supported: () => true, create: createMjpegTransport },
+    // webrtc (RTCPeerConnection into a <video>) comes in a later version.
+  };
+
+  // ---- one tile per stream -----------------------------------------------
+
+  class Tile {
+    constructor(player, stream) {
+      this.player = player;
+      this.stream = stream;
+      this.el = h("section", "gc-tile", {
+        "data-stream": stream.name,
+        tabindex: "0",
+        role: "group",
+        "aria-label": `${stream.name}: live video. Press Enter or F for full screen.`,
+      });
+      this.overlay = h("div", "gc-overlay");
+      this.banner = h("div", "gc-status", { role: "status", "aria-live": "polite" });
+      this.bannerIcon = h("span", "gc-status-icon", { "aria-hidden": "true" });
+      this.bannerText = h("span", "gc-status-text");
+      this.bannerDetail = h("span", "gc-status-detail");
+      this.banner.append(this.bannerIcon, this.bannerText, this.bannerDetail);
+      this.banner.hidden = true;
+      this.el.append(this.overlay, this.banner);
+      this.still = null; // canvas with the last picture, shown while reconnecting
+
+      this.transport = null;
+      this.round = []; // transport names tried in this connection round
+      this.roundPos = 0;
+      this.broken = new Set(); // transports that failed without ever showing a picture
+      this.played = new Set(); // transports that showed a picture at least once
+      this.playing = false;
+      this.playingSince = 0;
+      this.reconnecting = false;
+      this.attempt = 0; // retries since the picture was last shown
+      this.starts = 0; // transports started by this tile
+      this.viewerResets = []; // times this tile reconnected because the server counted no viewer
+      this.retryAt = 0;
+      this.retryTimer = 0;
+      this.tickTimer = 0;
+      this.watchdog = 0;
+      this.status = null; // this stream's entry of the status answer, or null (no information)
+      this.size = null; // size of the picture shown
+      this.renderedOverlay = "";
+      this.renderedBanner = "";
+    }
+
+    // -- connecting
+
+    connect() {
+      this.clearRetry();
+      this.stopTransport();
+      const usable = this.player.transports;
+      let round = usable.filter((n) => !this.broken.has(n));
+      if (!round.length) {
+        this.broken.clear();
+        round = usable.slice();
+      }
+      this.round = round;
+      this.roundPos = 0;
+      if (!round.length) return this.render();
+      this.startTransport();
+    }
+
+    startTransport() {
+      const name = this.round[this.roundPos];
+      const transport = TRANSPORTS[name].create();
+      this.transport = transport;
+      this.playing = false;
+      clearTimeout(this.watchdog);
+      this.watchdog = setTimeout(() => {
+        if (this.transport === transport && !this.playing) this.onError(transport, "no picture in time");
+      }, FIRST_PICTURE_TIMEOUT_MS);
+      const events = {
+        attempt: this.starts++,
+        playing: (info) => { if (this.transport === transport) this.onPlaying(transport, info); },
+        error: (reason) => { if (this.transport === transport) this.onError(transport, reason); },
+      };
+      try {
+        transport.start(this.el, this.stream, events);
+      } catch (err) {
+        setTimeout(() => events.error(String(err)), 0);
+      }
+      this.render();
+    }
+
+    stopTransport() {
+      clearTimeout(this.watchdog);
+      const transport = this.transport;
+      this.transport = null;
+      this.playing = false;
+      if (transport) {
+        try { transport.stop(); } catch { /* already gone */ }
+      }
+    }
+
+    onPlaying(transport, info) {
+      clearTimeout(this.watchdog);
+      if (!this.playing) this.playingSince = Date.now();
+      this.playing = true;
+      this.reconnecting = false;
+      this.attempt = 0;
+      this.played.add(transport.name);
+      this.broken.delete(transport.name);
+      this.stopTick();
+      if (this.still) this.still.hidden = true;
+      if (info && info.width > 0 && info.height > 0) this.size = { width: info.width, height: info.height };
+      this.updateAspect();
+      this.render();
+      this.player.updateLive();
+    }
+
+    onError(transport) {
+      clearTimeout(this.watchdog);
+      const wasPlaying = this.playing;
+      this.playing = false;
+      if (!wasPlaying && !this.played.has(transport.name)) this.broken.add(transport.name);
+      if (!wasPlaying && this.roundPos + 1 < this.round.length) {
+        // Fall back to the next transport at once.
+        this.stopTransport();
+        this.roundPos += 1;
+        this.startTransport();
+        return;
+      }
+      this.scheduleRetry(wasPlaying);
+    }
+
+    /** Shows "Reconnecting…" and tries again after the back-off delay. */
+    scheduleRetry(keepStill) {
+      if (keepStill) this.captureStill();
+      this.stopTransport();
+      this.reconnecting = true;
+      this.attempt += 1;
+      const delay = Math.min(BACKOFF_FIRST_MS * 2 ** (this.attempt - 1), BACKOFF_MAX_MS);
+      this.retryAt = Date.now() + delay;
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = 0;
+        this.stopTick();
+        this.connect();
+      }, delay);
+      this.startTick();
+      this.render();
+      this.player.updateLive();
+    }
+
+    clearRetry() {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = 0;
+      this.stopTick();
+    }
+
+    startTick() {
+      if (this.tickTimer) return;
+      this.tickTimer = setInterval(() => this.render(), 1000);
+    }
+
+    stopTick() {
+      clearInterval(this.tickTimer);
+      this.tickTimer = 0;
+    }
+
+    /** Keeps the last picture (dimmed) on screen while the stream is gone. */
+    captureStill() {
+      const media = this.el.querySelector(".gc-video");
+      if (!media || !this.playing) return;
+      const w = media.naturalWidth || media.videoWidth || 0;
+      const ht = media.naturalHeight || media.videoHeight || 0;
+      if (!w || !ht) return;
+      const scale = Math.min(1, 1280 / w);
+      if (!this.still) {
+        this.still = h("canvas", "gc-still", { "aria-hidden": "true" });
+        this.el.insertBefore(this.still, this.el.firstChild);
+      }
+      this.still.width = Math.round(w * scale);
+      this.still.height = Math.round(ht * scale);
+      try {
+        this.still.getContext("2d").drawImage(media, 0, 0, this.still.width, this.still.height);
+        this.still.hidden = false;
+      } catch {
+        this.still.hidden = true;
+      }
+    }
+
+    // -- what the status poll says
+
+    /** The status fetch failed: the server is gone (or unreachable). */
+    serverLost() {
+      if (this.reconnecting) return; // already retrying with back-off
+      this.scheduleRetry(this.playing);
+    }
+
+    /**
+     * A status answer: `entry` is this stream's part of it (null: no
+     * information), `sentAt` when the request left, `back` true when the
+     * server answers again after failing (or restarted): restart at once.
+     */
+    applyStatus(entry, sentAt, back) {
+      const before = this.status ? this.status.state : null;
+      this.status = entry;
+      const state = entry ? entry.state : null;
+      if (back) {
+        this.broken.clear();
+        this.attempt = 0;
+        this.connect();
+      } else if (state === "running" && before && before !== "running" && this.retryTimer) {
+        // The stream came back while this tile waited: no need to wait longer.
+        this.connect();
+      } else if (this.playing && entry && entry.viewers === 0 && this.playingSince < sentAt - 1000 && this.trustViewers(sentAt)) {
+        // The server counts no viewer, so this tile's connection is gone
+        // (e.g. the server restarted between two polls).
+        this.viewerResets.push(sentAt);
+        this.scheduleRetry(true);
+      }
+      this.updateAspect();
+      this.render();
+    }
+
+    /** A server whose viewer count leaves this page out would make it reconnect forever: 3 strikes a minute. */
+    trustViewers(now) {
+      this.viewerResets = this.viewerResets.filter((t) => t > now - 60000);
+      return this.viewerResets.length < 3;
+    }
+
+    // -- drawing
+
+    /** Width / height of the picture, or 0 while unknown. */
+    aspect() {
+      const st = this.status;
+      const w = (st && st.width > 0 && st.width) || (this.size && this.size.width) || 0;
+      const ht = (st && st.height > 0 && st.height) || (this.size && this.size.height) || 0;
+      return w && ht ? w / ht : 0;
+    }
+
+    updateAspect() {
+      const ar = this.aspect();
+      if (!ar) return;
+      const value = ar.toFixed(4);
+      if (this.el.style.getPropertyValue("--gc-ar") === value) return;
+      this.el.style.setProperty("--gc-ar", value);
+      this.player.layout();
+    }
+
+    render() {
+      this.renderBanner();
+      this.renderOverlay();
+    }
+
+    renderBanner() {
+      const state = this.status ? this.status.state : null;
+      let kind = "";
+      let text = "";
+      let detail = "";
+      if (!this.round.length && !this.transport) {
+        kind = "nosupport";
+        text = `This page cannot play ${this.player.config.transports.join(" or ")}`;
+      } else if (this.reconnecting) {
+        kind = "reconnecting";
+        text = "Reconnecting…";
+        if (this.retryTimer) {
+          const s = Math.max(1, Math.ceil((this.retryAt - Date.now()) / 1000));
+          detail = `attempt ${this.attempt} in ${s} s`;
+        } else {
+          detail = "trying now";
+        }
+      } else if (state === "restarting") {
+        kind = "nosignal";
+        text = "No signal — the camera is reconnecting";
+      } else if (state === "ended") {
+        kind = "ended";
+        text = "End of stream";
+      } else if (state === "stopped") {
+        kind = "stopped";
+        text = "Stream stopped";
+      } else if (state === "starting") {
+        kind = "connecting";
+        text = "Starting the camera…";
+      } else if (!this.playing) {
+        kind = "connecting";
+        text = "Connecting…";
+      }
+      // A kiosk shows the picture alone, with at most a small reconnecting hint.
+      const show = kind !== "" && (!this.player.kiosk || kind === "reconnecting");
+      const key = show ? `${kind}|${text}|${detail}` : "";
+      if (key === this.renderedBanner) return;
+      this.renderedBanner = key;
+      this.banner.hidden = !show;
+      if (!show) return;
+      this.banner.dataset.kind = kind;
+      this.bannerText.textContent = text;
+      this.bannerDetail.textContent = detail;
+    }
+
+    renderOverlay() {
+      const st = this.status;
+      const parts = [];
+      const w = (st && st.width > 0 && st.width) || (this.size && this.size.width);
+      const ht = (st && st.height > 0 && st.height) || (this.size && this.size.height);
+      if (w && ht) parts.push(`${w}×${ht}`);
+      if (st && typeof st.fps === "number" && st.fps > 0) parts.push(`${formatFps(st.fps)} fps`);
+      const name = this.transport ? this.transport.name : this.round[this.roundPos];
+      const label = this.transport ? this.transport.label : (name || "").toUpperCase();
+      if (label) parts.push(label);
+      const named = this.player.tiles.length > 1;
+      const viewers = st && typeof st.viewers === "number" ? `${st.viewers} viewer${st.viewers === 1 ? "" : "s"}` : "";
+      const key = `${named}|${parts.join(" · ")}|${viewers}`;
+      if (key === this.renderedOverlay) return;
+      this.renderedOverlay = key;
+      this.overlay.textContent = "";
+      if (named) {
+        const link = this.stream.view ? h("a", "gc-overlay-name", { href: this.stream.view }, this.stream.name)
+          : h("span", "gc-overlay-name", null, this.stream.name);
+        this.overlay.append(link, parts.length ? " · " : "");
+      }
+      this.overlay.append(parts.join(" · "));
+      if (viewers) this.overlay.title = viewers;
+      else this.overlay.removeAttribute("title");
+    }
+  }
+
+  // ---- the player -------------------------------------------------------------
+
+  class Player {
+    constructor(root, config) {
+      this.root = root;
+      this.config = config;
+      this.kiosk = config.kiosk || document.body.classList.contains("gc-kiosk");
+      this.transports = config.transports.filter((n) => Object.prototype.hasOwnProperty.call(TRANSPORTS, n) && TRANSPORTS[n].supported());
+      this.tiles = [];
+      this.hovered = null;
+      this.serverLost = false;
+      this.statusMissing = false;
+      this.probeUrl = (config.streams.find((s) => s.snapshot) || { snapshot: "" }).snapshot;
+      this.instance = undefined;
+      this.pollTimer = 0;
+      this.polling = false;
+      this.lastToggle = 0;
+      this.idleTimer = 0;
+      this.overlayOn = storageGet(OVERLAY_STORAGE_KEY) !== "off";
+      this.live = document.querySelector(".gc-live");
+      this.liveText = this.live && this.live.querySelector(".gc-live-text");
+    }
+
+    start() {
+      if (this.kiosk) document.body.classList.add("gc-kiosk");
+      const streams = this.config.streams;
+      this.root.textContent = "";
+      if (!streams.length) {
+        const empty = h("div", "gc-empty");
+        empty.append(h("strong", null, null, "No stream to show"), "glasscast has no stream configured for this page.");
+        this.root.append(empty);
+        this.setLive("offline", "No stream");
+        return;
+      }
+      const single = streams.length === 1;
+      this.root.classList.add(single ? "gc-player--single" : "gc-player--grid");
+      for (const stream of streams) {
+        const tile = new Tile(this, stream);
+        this.tiles.push(tile);
+        this.root.append(tile.el);
+        this.bindTile(tile);
+      }
+      this.renderLinks();
+      this.bindKeys();
+      this.bindOverlayToggle();
+      this.applyOverlay();
+      document.addEventListener("fullscreenchange", () => this.onFullscreenChange());
+      document.addEventListener("webkitfullscreenchange", () => this.onFullscreenChange());
+      document.addEventListener("visibilitychange", () => {
+        if (document.visibilityState === "visible" && !this.polling) this.pollNow();
+      });
+      if (!single) {
+        this.layout();
+        if (window.ResizeObserver) new ResizeObserver(() => this.layout()).observe(this.root);
+        else window.addEventListener("resize", () => this.layout());
+      }
+      for (const tile of this.tiles) tile.connect();
+      this.updateLive();
+      if (this.config.statusUrl) this.pollNow();
+    }
+
+    // -- the wall of tiles (several streams)
+
+    /** The tiles' common aspect ratio: the first stream whose size is known, else 16:9. */
+    gridAspect() {
+      for (const tile of this.tiles) {
+        const ar = tile.aspect();
+        if (ar) return ar;
+      }
+      return 16 / 9;
+    }
+
+    /** Picks the number of columns that gives the largest tiles that all fit in the window. */
+    layout() {
+      const n = this.tiles.length;
+      if (n < 2) return;
+      const cs = getComputedStyle(this.root);
+      const gap = parseFloat(cs.columnGap) || 0;
+      const width = this.root.clientWidth - (parseFloat(cs.paddingLeft) || 0) - (parseFloat(cs.paddingRight) || 0);
+      const height = this.root.clientHeight - (parseFloat(cs.paddingTop) || 0) - (parseFloat(cs.paddingBottom) || 0);
+      if (width <= 0 || height <= 0) return;
+      const ar = this.gridAspect();
+      let best = 0;
+      for (let cols = 1; cols <= n; cols++) {
+        const rows = Math.ceil(n / cols);
+        const w = Math.min((width - gap * (cols - 1)) / cols, ((height - gap * (rows - 1)) / rows) * ar);
+        if (w > best) best = w;
+      }
+      const scroll = !this.kiosk && best < Math.min(width, MIN_TILE_WIDTH);
+      if (scroll) {
+        const cols = Math.max(1, Math.floor((width + gap) / (MIN_TILE_WIDTH + gap)));
+        best = (width - gap * (cols - 1)) / cols;
+      }
+      this.root.classList.toggle("gc-player--scroll", scroll);
+      this.root.style.setProperty("--gc-tile-w", `${Math.floor(best)}px`);
+      this.root.style.setProperty("--gc-grid-ar", ar.toFixed(4));
+    }
+
+    // -- status poll
+
+    pollNow() {
+      clearTimeout(this.pollTimer);
+      this.pollTimer = 0;
+      void this.poll();
+    }
+
+    /**
+     * Asks statusUrl. A server without it (404) gives no information; the
+     * poll then only checks that the server is there, with HEAD requests for
+     * the first snapshot (a browser logs every 404 in the console), and asks
+     * statusUrl again once the server has been away and is back.
+     */
+    async poll() {
+      if (this.polling) return;
+      this.polling = true;
+      const probing = this.statusMissing;
+      const sentAt = Date.now();
+      const abort = new AbortController();
+      const timeout = setTimeout(() => abort.abort(), STATUS_TIMEOUT_MS);
+      let reached = false;
+      let data = null;
+      try {
+        const res = await fetch(probing ? this.probeUrl : this.config.statusUrl, {
+          method: probing ? "HEAD" : "GET",
+          cache: "no-store",
+          headers: { accept: "application/json" },
+          signal: abort.signal,
+        });
+        reached = true;
+        if (!probing && res.ok) data = await res.json().catch(() => null);
+        else {
+          if (!probing && res.status === 404 && this.probeUrl) this.statusMissing = true;
+          if (res.body) res.body.cancel().catch(() => {});
+        }
+      } catch {
+        // Network error or timeout: the server is gone or unreachable.
+      }
+      clearTimeout(timeout);
+      this.polling = false;
+      if (reached) this.onStatus(data, sentAt);
+      else this.onStatusFailed();
+      this.pollTimer = setTimeout(() => this.poll(), STATUS_EVERY_MS);
+    }
+
+    onStatus(data, sentAt) {
+      const list = data && Array.isArray(data.streams) ? data.streams : null;
+      const byName = new Map();
+      if (list) for (const s of list) if (s && typeof s.name === "string") byName.set(s.name, s);
+      // An "instance" that changes means the server restarted between two polls.
+      const instance = data && (typeof data.instance === "string" || typeof data.instance === "number") ? data.instance : undefined;
+      const restarted = instance !== undefined && this.instance !== undefined && instance !== this.instance;
+      if (instance !== undefined) this.instance = instance;
+      const back = this.serverLost || restarted;
+      if (this.serverLost) this.statusMissing = false; // maybe a newer server: ask again
+      this.serverLost = false;
+      for (const tile of this.tiles) tile.applyStatus(list ? byName.get(tile.stream.name) || null : null, sentAt, back);
+      this.updateLive();
+    }
+
+    onStatusFailed() {
+      this.serverLost = true;
+      for (const tile of this.tiles) tile.serverLost();
+      this.updateLive();
+    }
+
+    updateLive() {
+      if (this.serverLost) return this.setLive("offline", "Offline");
+      if (this.tiles.some((t) => t.reconnecting)) return this.setLive("offline", "Reconnecting");
+      if (this.tiles.length && this.tiles.some((t) => t.playing)) return this.setLive("live", "Live");
+      this.setLive("connecting", "Connecting");
+    }
+
+    setLive(state, text) {
+      if (!this.live || this.live.dataset.state === state) return;
+      this.live.dataset.state = state;
+      if (this.liveText) this.liveText.textContent = text;
+    }
+
+    // -- links under the player
+
+    renderLinks() {
+      const links = document.querySelector(".gc-links");
+      if (!links) return;
+      links.textContent = "";
+      if (this.config.single) links.append(h("a", null, { href: "/" }, "All streams"));
+      if (this.tiles.length === 1) {
+        const s = this.tiles[0].stream;
+        links.append(h("a", null, { href: s.video }, "MJPEG stream"));
+        if (s.snapshot) links.append(h("a", null, { href: s.snapshot }, "Snapshot"));
+      }
+    }
+
+    // -- info overlay
+
+    bindOverlayToggle() {
+      for (const button of document.querySelectorAll(".gc-overlay-toggle")) {
+        button.addEventListener("click", () => this.toggleOverlay());
+      }
+    }
+
+    toggleOverlay() {
+      this.overlayOn = !this.overlayOn;
+      storageSet(OVERLAY_STORAGE_KEY, this.overlayOn ? "on" : "off");
+      this.applyOverlay();
+    }
+
+    applyOverlay() {
+      for (const tile of this.tiles) tile.overlay.hidden = !this.overlayOn;
+      for (const button of document.querySelectorAll(".gc-overlay-toggle")) {
+        button.setAttribute("aria-pressed", String(this.overlayOn));
+      }
+    }
+
+    // -- full screen
+
+    bindTile(tile) {
+      const el = tile.el;
+      el.addEventListener("click", (e) => {
+        if (e.target instanceof Element && e.target.closest("a, button")) return;
+        this.toggleFullscreen(tile);
+      });
+      el.addEventListener("dblclick", (e) => e.preventDefault());
+      el.addEventListener("pointerenter", () => { this.hovered = tile; });
+      el.addEventListener("pointerleave", () => { if (this.hovered === tile) this.hovered = null; });
+      el.addEventListener("pointermove", () => this.wakeCursor(tile));
+      el.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" && e.target === el) {
+          e.preventDefault();
+          this.toggleFullscreen(tile);
+        }
+      });
+    }
+
+    fullscreenElement() {
+      return document.fullscreenElement || document.webkitFullscreenElement || null;
+    }
+
+    toggleFullscreen(tile) {
+      const now = Date.now();
+      if (now - this.lastToggle < TOGGLE_DEBOUNCE_MS) return;
+      this.lastToggle = now;
+      if (this.fullscreenElement()) {
+        const exit = document.exitFullscreen || document.webkitExitFullscreen;
+        if (exit) Promise.resolve(exit.call(document)).catch(() => {});
+        return;
+      }
+      const maxed = this.tiles.find((t) => t.el.classList.contains("gc-tile--max"));
+      if (maxed) return this.setMaximized(maxed, false);
+      const el = tile.el;
+      const request = el.requestFullscreen || el.webkitRequestFullscreen;
+      if (!request) return this.setMaximized(tile, true);
+      try {
+        Promise.resolve(request.call(el)).catch(() => this.setMaximized(tile, true));
+      } catch {
+        this.setMaximized(tile, true);
+      }
+    }
+
+    /** Full window without the Fullscreen API (iPhone Safari). */
+    setMaximized(tile, on) {
+      tile.el.classList.toggle("gc-tile--max", on);
+      document.body.style.overflow = on ? "hidden" : "";
+    }
+
+    onFullscreenChange() {
+      const fs = this.fullscreenElement();
+      for (const tile of this.tiles) {
+        if (tile.el !== fs) tile.el.classList.remove("gc-idle");
+      }
+      const tile = this.tiles.find((t) => t.el === fs);
+      if (tile) this.wakeCursor(tile);
+    }
+
+    /** In full screen the cursor hides after a moment without moving. */
+    wakeCursor(tile) {
+      if (this.fullscreenElement() !== tile.el && !tile.el.classList.contains("gc-tile--max")) return;
+      tile.el.classList.remove("gc-idle");
+      clearTimeout(this.idleTimer);
+      this.idleTimer = setTimeout(() => {
+        if (this.fullscreenElement() === tile.el || tile.el.classList.contains("gc-tile--max")) tile.el.classList.add("gc-idle");
+      }, CURSOR_IDLE_MS);
+    }
+
+    // -- keyboard
+
+    bindKeys() {
+      document.addEventListener("keydown", (e) => {
+        if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+        const t = e.target;
+        if (t instanceof Element && t.closest("input, textarea, select, [contenteditable]")) return;
+        const key = e.key.toLowerCase();
+        if (key === "f") {
+          e.preventDefault();
+          const target = this.targetTile();
+          if (target) this.toggleFullscreen(target);
+        } else if (key === "i") {
+          e.preventDefault();
+          this.toggleOverlay();
+        } else if (e.key === "Escape") {
+          const maxed = this.tiles.find((x) => x.el.classList.contains("gc-tile--max"));
+          if (maxed) this.setMaximized(maxed, false);
+        }
+      });
+    }
+
+    /** The tile that F acts on: the full-screen one, else hovered, focused, or the first. */
+    targetTile() {
+      const fs = this.fullscreenElement();
+      const inFs = fs && this.tiles.find((x) => x.el === fs);
+      if (inFs) return inFs;
+      if (this.hovered) return this.hovered;
+      const active = document.activeElement;
+      const focused = active instanceof Element ? this.tiles.find((x) => x.el === active.closest(".gc-tile")) : null;
+      return focused || this.tiles[0] || null;
+    }
+  }
+
+  // ---- error pages (404 / 500) ---------------------------------------------
+
+  /** A kiosk has nobody to click "Try again": an error page tries itself again. */
+  function startErrorPage(box, config) {
+    if (!(config.kiosk || document.body.classList.contains("gc-kiosk"))) return;
+    document.body.classList.add("gc-kiosk");
+    box.append(h("p", "gc-error-retry", null, `Trying again in ${Math.round(KIOSK_ERROR_RELOAD_MS / 1000)} s`));
+    setTimeout(() => location.reload(), KIOSK_ERROR_RELOAD_MS);
+  }
+
+  function main() {
+    const config = readConfig();
+    const root = document.getElementById("player");
+    if (root) {
+      const player = new Player(root, config);
+      player.start();
+      window.glasscastPlayer = player; // for debugging in the console
+      return;
+    }
+    const errorBox = document.querySelector(".gc-error");
+    if (errorBox) startErrorPage(errorBox, config);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main, { once: true });
+  else main();
+})();

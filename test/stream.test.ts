@@ -107,3 +107,25 @@ describe("Stream + MjpegBroadcaster", () => {
     expect(isNoSignal.slice(firstGap).includes(false)).toBe(true); // … then pictures again
   });
 });
+
+test("the capture frame rate is measured over recent frames, and drops to 0 when they stop", async () => {
+  const silentAfter25: Source = {
+    description: "goes silent", finite: false, restartable: true,
+    async *frames(signal: AbortSignal) {
+      for (let i = 0; i < 25; i++) {
+        yield pictures[i]!;
+        await Bun.sleep(50);
+      }
+      await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true })); // hangs, like a stalled camera
+    },
+  };
+  const { stream } = makeStream(silentAfter25);
+  stream.start();
+  await Bun.sleep(1000);
+  const running = stream.stats();
+  expect(running.fps).toBeGreaterThan(15); // 20 fps
+  expect(running.fps).toBeLessThan(22);
+  await Bun.sleep(2500);
+  expect(stream.stats().fps).toBe(0);
+  await stream.stop();
+});

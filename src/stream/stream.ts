@@ -52,8 +52,8 @@ export interface EncodedFrame extends JpegFrame {
 }
 
 const PLACEHOLDER_REPEAT_MS = 1000;
-/** Weight of the newest frame interval in the smoothed frame rate. */
-const FPS_SMOOTHING = 0.1;
+/** The frame rate is measured over the last this many frames (about a second at 30 fps). */
+const FPS_WINDOW = 32;
 
 export class Stream {
   readonly name: string;
@@ -68,8 +68,9 @@ export class Stream {
   #running: Promise<void> | null = null;
   #placeholderTimer: ReturnType<typeof setInterval> | null = null;
   #framesCaptured = 0;
-  #lastFrameAt = 0;
-  #interval = 0;
+  /** Arrival times of the last FPS_WINDOW frames of the current run (a ring). */
+  readonly #arrivals = new Float64Array(FPS_WINDOW);
+  #arrivalCount = 0;
   #transformWarned = false;
 
   constructor(private readonly options: StreamOptions) {
@@ -85,13 +86,23 @@ export class Stream {
   get framesCaptured(): number { return this.#framesCaptured; }
 
   stats(): StreamStats {
-    const stale = performance.now() - this.#lastFrameAt > Math.max(2000, 3 * this.#interval);
     return {
       name: this.name, state: this.#state, source: this.source.description,
       width: this.#size.width, height: this.#size.height,
-      fps: this.#interval > 0 && !stale ? Math.round(10_000 / this.#interval) / 10 : 0,
+      fps: Math.round(this.#fps() * 10) / 10,
       framesCaptured: this.#framesCaptured,
     };
+  }
+
+  /** Frames per second over the recent window; 0 when frames have stopped coming. */
+  #fps(): number {
+    const n = Math.min(this.#arrivalCount, FPS_WINDOW);
+    if (n < 2) return 0;
+    const newest = this.#arrivals[(this.#arrivalCount - 1) % FPS_WINDOW]!;
+    const oldest = this.#arrivals[(this.#arrivalCount - n) % FPS_WINDOW]!;
+    const interval = (newest - oldest) / (n - 1);
+    const stale = performance.now() - newest > Math.max(2000, 3 * interval);
+    return stale || interval <= 0 ? 0 : 1000 / interval;
   }
 
   /** Calls `listener` after each new frame; returns the unsubscribe function. */
@@ -152,7 +163,7 @@ export class Stream {
           if (!delivered) {
             delivered = true;
             wait = initialMs;
-            this.#lastFrameAt = 0; // the gap before a restart is no frame interval
+            this.#arrivalCount = 0; // the gap before a restart is no frame interval
             this.#stopPlaceholder();
             this.#setState("running");
           }
@@ -186,12 +197,8 @@ export class Stream {
   }
 
   #countFrame(): void {
-    const now = performance.now();
-    if (this.#lastFrameAt > 0) {
-      const interval = now - this.#lastFrameAt;
-      this.#interval = this.#interval === 0 ? interval : this.#interval + FPS_SMOOTHING * (interval - this.#interval);
-    }
-    this.#lastFrameAt = now;
+    this.#arrivals[this.#arrivalCount % FPS_WINDOW] = performance.now();
+    this.#arrivalCount++;
     this.#framesCaptured++;
   }
 

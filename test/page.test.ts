@@ -1,0 +1,184 @@
+/**
+ * What a person sees, in headless Chromium: the page plays the stream, goes
+ * full screen, reconnects by itself after the server restarts, shows the
+ * video alone in kiosk mode, shows several cameras side by side, has a
+ * themed 404, and a theme exported and edited changes what it shows.
+ * Screenshots land in test/artifacts/ (git-ignored) for anyone to look at.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { ARTIFACTS, launchChromium } from "./helpers/browser.ts";
+import { tempDir } from "./helpers/ffmpeg.ts";
+import { CLI, ROOT, startServer, withServer, type RunningServer } from "./helpers/server.ts";
+
+setDefaultTimeout(60_000);
+
+let browser: Browser;
+beforeAll(async () => { browser = await launchChromium(); });
+afterAll(async () => { await browser?.close(); });
+
+/** Evaluated in the page: decoded width of each tile's picture, in order. */
+const WIDTHS = `[...document.querySelectorAll(".gc-tile img.gc-video")].map((img) => img.naturalWidth)`;
+
+async function openPage(url: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  await page.goto(url);
+  (page as Page & { errors: string[] }).errors = errors;
+  return page;
+}
+
+async function waitForPicture(page: Page, tiles = 1): Promise<void> {
+  await page.waitForFunction(`${WIDTHS}.length === ${tiles} && ${WIDTHS}.every((w) => w > 0)`, null, { timeout: 15_000 });
+}
+
+describe("one camera", () => {
+  let server: RunningServer;
+  beforeAll(async () => { server = await startServer([]); });
+  afterAll(async () => { await server.stop(); });
+
+  test("the page shows a moving picture and its overlay (size, rate, transport)", async () => {
+    const page = await openPage(`${server.url}/`);
+    await waitForPicture(page);
+    const tile = page.locator(".gc-tile").first();
+    const first = await tile.screenshot();
+    await page.waitForTimeout(700);
+    const second = await tile.screenshot();
+    expect(Buffer.from(first).equals(Buffer.from(second))).toBe(false);
+    await page.waitForFunction(`document.querySelector(".gc-overlay")?.textContent.includes("1280×720")`, null, { timeout: 5000 });
+    const overlay = await page.locator(".gc-overlay").first().textContent();
+    expect(overlay).toContain("MJPEG");
+    expect(overlay).toMatch(/\d+(\.\d+)? fps/);
+    await page.screenshot({ path: join(ARTIFACTS, "index.png") });
+    // The overlay hides with "i" and with its button.
+    await page.keyboard.press("i");
+    expect(await page.locator(".gc-overlay").first().isHidden()).toBe(true);
+    await page.locator(".gc-overlay-toggle").click();
+    expect(await page.locator(".gc-overlay").first().isVisible()).toBe(true);
+    expect((page as Page & { errors: string[] }).errors).toEqual([]);
+    await page.close();
+  });
+
+  test("a click on the picture toggles full screen, and so does the F key", async () => {
+    const page = await openPage(`${server.url}/`);
+    await waitForPicture(page);
+    const tile = page.locator(".gc-tile").first();
+    // The player ignores a second toggle within 450 ms (a double tap is one toggle): pause like a person.
+    const toggle = async (act: () => Promise<void>, inFullScreen: boolean) => {
+      await act();
+      await page.waitForFunction(`(document.fullscreenElement === document.querySelector(".gc-tile")) === ${inFullScreen}`, null, { timeout: 5000 });
+      await page.waitForTimeout(500);
+    };
+    await toggle(() => tile.click(), true);
+    await toggle(() => tile.click(), false);
+    await toggle(() => page.keyboard.press("f"), true);
+    await toggle(() => page.keyboard.press("f"), false);
+    await page.close();
+  });
+
+  test("kiosk (/?kiosk=1): the video alone, full-window, cursor hidden", async () => {
+    const page = await openPage(`${server.url}/?kiosk=1`);
+    await waitForPicture(page);
+    expect(await page.evaluate(`document.body.classList.contains("gc-kiosk")`)).toBe(true);
+    for (const selector of [".gc-header", ".gc-footer", ".gc-overlay"]) expect(await page.locator(selector).first().isHidden()).toBe(true);
+    // The player takes the whole window; the picture is as large as it allows (16:9 in 1280x800: full width).
+    const player = (await page.locator("#player").boundingBox())!;
+    expect([player.x, player.y, player.width, player.height]).toEqual([0, 0, 1280, 800]);
+    const picture = (await page.locator(".gc-tile img.gc-video").first().boundingBox())!;
+    expect(picture.width).toBeGreaterThanOrEqual(1279);
+    expect(await page.evaluate(`getComputedStyle(document.querySelector(".gc-tile")).cursor`)).toBe("none");
+    await page.screenshot({ path: join(ARTIFACTS, "kiosk.png") });
+    await page.close();
+  });
+
+  test("the 404 page is themed", async () => {
+    const page = await browser.newPage();
+    const res = await page.goto(`${server.url}/no/such/page`);
+    expect(res!.status()).toBe(404);
+    expect(await page.locator("body").textContent()).toContain("/no/such/page was not found");
+    expect(await page.evaluate(`[...document.styleSheets].some((s) => (s.href ?? "").endsWith("/static/css/glasscast.css"))`)).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, "404.png") });
+    await page.close();
+  });
+
+  test("on a phone the picture fits the screen", async () => {
+    const page = await openPage(`${server.url}/`, { width: 390, height: 844 });
+    await waitForPicture(page);
+    const box = (await page.locator(".gc-tile img.gc-video").first().boundingBox())!;
+    expect(box.width).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(ARTIFACTS, "phone.png") });
+    await page.close();
+  });
+});
+
+test("the page reconnects by itself after the server restarts, and says so meanwhile", async () => {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  const start = () => startProgramOnPort(port);
+  let server = await start();
+  const page = await openPage(server.url);
+  try {
+    await waitForPicture(page);
+    await server.stop();
+    await page.waitForFunction(`[...document.querySelectorAll(".gc-status")].some((b) => !b.hidden && b.textContent.includes("Reconnecting"))`, null, { timeout: 10_000 });
+    await page.screenshot({ path: join(ARTIFACTS, "reconnecting.png") });
+    server = await start();
+    await page.waitForFunction(`[...document.querySelectorAll(".gc-status")].every((b) => b.hidden)`, null, { timeout: 20_000 });
+    const tile = page.locator(".gc-tile").first();
+    const a = await tile.screenshot();
+    await page.waitForTimeout(700);
+    expect(Buffer.from(a).equals(Buffer.from(await tile.screenshot()))).toBe(false); // moving again
+  } finally {
+    await page.close();
+    await server.stop();
+  }
+});
+
+/** The CLI on a given port (the restart test needs the same address twice). */
+async function startProgramOnPort(port: number): Promise<RunningServer> {
+  const { startProgram } = await import("./helpers/server.ts");
+  return startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", String(port), "--width", "640", "--height", "360"]);
+}
+
+test("two cameras at once: a grid with two different pictures; /view/NAME shows one", async () => {
+  await withServer(["--source", "big=testsrc", "--source", "small=testsrc", "--width", "640", "--height", "360"], async (server) => {
+    // Both are the test pattern here; they differ in what they show at a given moment.
+    const page = await openPage(`${server.url}/`);
+    await waitForPicture(page, 2);
+    const tiles = page.locator(".gc-tile");
+    expect(await tiles.evaluateAll((els) => els.map((e) => e.getAttribute("data-stream")))).toEqual(["big", "small"]);
+    const [a, b] = await Promise.all([tiles.nth(0).boundingBox(), tiles.nth(1).boundingBox()]);
+    expect(a!.x !== b!.x || a!.y !== b!.y).toBe(true); // side by side or stacked, not on top of each other
+    await page.screenshot({ path: join(ARTIFACTS, "grid.png") });
+    await page.goto(`${server.url}/view/small`);
+    await waitForPicture(page, 1);
+    expect(await page.locator(".gc-tile").getAttribute("data-stream")).toBe("small");
+    await page.close();
+  });
+});
+
+test("a theme exported, edited and given with --theme-dir changes what the browser shows", async () => {
+  const dir = tempDir();
+  try {
+    const exported = Bun.spawnSync([process.execPath, "run", CLI, "theme", "export", dir], { cwd: ROOT });
+    expect(exported.exitCode).toBe(0);
+    const css = join(dir, "static", "css", "glasscast.css");
+    writeFileSync(css, `${await Bun.file(css).text()}\nbody { background: rgb(200, 30, 60) !important; }\n`);
+    const index = join(dir, "templates", "index.html");
+    writeFileSync(index, (await Bun.file(index).text()).replace("<main", `<p id="my-banner">My camera</p>\n<main`));
+    await withServer(["--theme-dir", dir], async (server) => {
+      const page = await openPage(`${server.url}/`);
+      await waitForPicture(page);
+      expect(await page.evaluate(`getComputedStyle(document.body).backgroundColor`)).toBe("rgb(200, 30, 60)");
+      expect(await page.locator("#my-banner").textContent()).toBe("My camera");
+      await page.screenshot({ path: join(ARTIFACTS, "custom-theme.png") });
+      await page.close();
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

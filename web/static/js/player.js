@@ -85,14 +85,17 @@
   // ---- transports -----------------------------------------------------------
   //
   // A transport shows one stream in one tile. It is an object
-  //   { name, label, start(tile, stream, events), stop() }
+  //   { name, label, start(tile, stream, events), stop(), alive() }
   // start() puts its media element (class "gc-video") into the tile element
   // and reports through events.playing({ width, height }) when the picture
   // shows, and events.error(reason) when it fails, before or after playing.
   // events.attempt is 0 the first time the tile starts a transport and
-  // counts up from there (an MJPEG URL gets a cache-busting ?t= from 1 on). stop() closes the connection and removes the element; nothing
-  // is reported after stop(). TRANSPORTS maps a name of config.transports to
-  // { supported(), create() }; names not listed here are skipped.
+  // counts up from there (an MJPEG URL gets a cache-busting ?t= from 1 on).
+  // stop() closes the connection and removes the element; nothing is
+  // reported after stop(). The optional alive() answers false when the
+  // picture is known to be gone without an event (asked every 2 s).
+  // TRANSPORTS maps a name of config.transports to { supported(), create() };
+  // names not listed there are skipped.
 
   function createMjpegTransport() {
     let img = null;
@@ -111,6 +114,11 @@
         });
         current.src = events.attempt > 0 ? cacheBust(stream.video) : stream.video;
         tile.insertBefore(current, tile.firstChild);
+      },
+      // Chromium drops the picture of a broken multipart connection without
+      // firing "error": the image is then empty.
+      alive() {
+        return !img || !img.complete || img.naturalWidth > 0;
       },
       stop() {
         const current = img;
@@ -143,11 +151,11 @@
       this.banner = h("div", "gc-status", { role: "status", "aria-live": "polite" });
       this.bannerIcon = h("span", "gc-status-icon", { "aria-hidden": "true" });
       this.bannerText = h("span", "gc-status-text");
-      this.bannerDetail = h("span", "gc-status-detail");
+      // The countdown changes every second: not read out by screen readers.
+      this.bannerDetail = h("span", "gc-status-detail", { "aria-hidden": "true" });
       this.banner.append(this.bannerIcon, this.bannerText, this.bannerDetail);
       this.banner.hidden = true;
       this.el.append(this.overlay, this.banner);
-      this.still = null; // canvas with the last picture, shown while reconnecting
 
       this.transport = null;
       this.round = []; // transport names tried in this connection round
@@ -228,7 +236,6 @@
       this.played.add(transport.name);
       this.broken.delete(transport.name);
       this.stopTick();
-      if (this.still) this.still.hidden = true;
       if (info && info.width > 0 && info.height > 0) this.size = { width: info.width, height: info.height };
       this.updateAspect();
       this.render();
@@ -247,12 +254,17 @@
         this.startTransport();
         return;
       }
-      this.scheduleRetry(wasPlaying);
+      this.scheduleRetry();
+    }
+
+    /** Asked every 2 s: a transport that knows its picture is gone has failed. */
+    check() {
+      const t = this.transport;
+      if (this.playing && t && typeof t.alive === "function" && !t.alive()) this.onError(t, "the picture is gone");
     }
 
     /** Shows "Reconnecting…" and tries again after the back-off delay. */
-    scheduleRetry(keepStill) {
-      if (keepStill) this.captureStill();
+    scheduleRetry() {
       this.stopTransport();
       this.reconnecting = true;
       this.attempt += 1;
@@ -285,46 +297,25 @@
       this.tickTimer = 0;
     }
 
-    /** Keeps the last picture (dimmed) on screen while the stream is gone. */
-    captureStill() {
-      const media = this.el.querySelector(".gc-video");
-      if (!media || !this.playing) return;
-      const w = media.naturalWidth || media.videoWidth || 0;
-      const ht = media.naturalHeight || media.videoHeight || 0;
-      if (!w || !ht) return;
-      const scale = Math.min(1, 1280 / w);
-      if (!this.still) {
-        this.still = h("canvas", "gc-still", { "aria-hidden": "true" });
-        this.el.insertBefore(this.still, this.el.firstChild);
-      }
-      this.still.width = Math.round(w * scale);
-      this.still.height = Math.round(ht * scale);
-      try {
-        this.still.getContext("2d").drawImage(media, 0, 0, this.still.width, this.still.height);
-        this.still.hidden = false;
-      } catch {
-        this.still.hidden = true;
-      }
-    }
-
     // -- what the status poll says
 
     /** The status fetch failed: the server is gone (or unreachable). */
     serverLost() {
       if (this.reconnecting) return; // already retrying with back-off
-      this.scheduleRetry(this.playing);
+      this.scheduleRetry();
     }
 
     /**
      * A status answer: `entry` is this stream's part of it (null: no
-     * information), `sentAt` when the request left, `back` true when the
-     * server answers again after failing (or restarted): restart at once.
+     * information), `sentAt` when the request left; `back` true when the
+     * server answers again after failing, `restarted` when it is another
+     * server process than before: restart at once.
      */
-    applyStatus(entry, sentAt, back) {
+    applyStatus(entry, sentAt, back, restarted) {
       const before = this.status ? this.status.state : null;
       this.status = entry;
       const state = entry ? entry.state : null;
-      if (back) {
+      if (restarted || (back && !this.playing)) {
         this.broken.clear();
         this.attempt = 0;
         this.connect();
@@ -335,7 +326,7 @@
         // The server counts no viewer, so this tile's connection is gone
         // (e.g. the server restarted between two polls).
         this.viewerResets.push(sentAt);
-        this.scheduleRetry(true);
+        this.scheduleRetry();
       }
       this.updateAspect();
       this.render();
@@ -413,7 +404,7 @@
       if (!show) return;
       this.banner.dataset.kind = kind;
       this.bannerText.textContent = text;
-      this.bannerDetail.textContent = detail;
+      this.bannerDetail.textContent = detail ? ` ${detail}` : "";
     }
 
     renderOverlay() {
@@ -427,8 +418,7 @@
       const label = this.transport ? this.transport.label : (name || "").toUpperCase();
       if (label) parts.push(label);
       const named = this.player.tiles.length > 1;
-      const viewers = st && typeof st.viewers === "number" ? `${st.viewers} viewer${st.viewers === 1 ? "" : "s"}` : "";
-      const key = `${named}|${parts.join(" · ")}|${viewers}`;
+      const key = `${named}|${parts.join(" · ")}`;
       if (key === this.renderedOverlay) return;
       this.renderedOverlay = key;
       this.overlay.textContent = "";
@@ -438,8 +428,6 @@
         this.overlay.append(link, parts.length ? " · " : "");
       }
       this.overlay.append(parts.join(" · "));
-      if (viewers) this.overlay.title = viewers;
-      else this.overlay.removeAttribute("title");
     }
   }
 
@@ -492,7 +480,7 @@
       document.addEventListener("fullscreenchange", () => this.onFullscreenChange());
       document.addEventListener("webkitfullscreenchange", () => this.onFullscreenChange());
       document.addEventListener("visibilitychange", () => {
-        if (document.visibilityState === "visible" && !this.polling) this.pollNow();
+        if (document.visibilityState === "visible" && this.config.statusUrl && !this.polling) this.pollNow();
       });
       if (!single) {
         this.layout();
@@ -500,6 +488,7 @@
         else window.addEventListener("resize", () => this.layout());
       }
       for (const tile of this.tiles) tile.connect();
+      setInterval(() => { for (const tile of this.tiles) tile.check(); }, STATUS_EVERY_MS);
       this.updateLive();
       if (this.config.statusUrl) this.pollNow();
     }
@@ -578,12 +567,12 @@
           if (res.body) res.body.cancel().catch(() => {});
         }
       } catch {
-        // Network error or timeout: the server is gone or unreachable.
+        // A network error (the server is gone) or no answer in time.
       }
       clearTimeout(timeout);
       this.polling = false;
       if (reached) this.onStatus(data, sentAt);
-      else this.onStatusFailed();
+      else this.onStatusFailed(abort.signal.aborted);
       this.pollTimer = setTimeout(() => this.poll(), STATUS_EVERY_MS);
     }
 
@@ -595,28 +584,38 @@
       const instance = data && (typeof data.instance === "string" || typeof data.instance === "number") ? data.instance : undefined;
       const restarted = instance !== undefined && this.instance !== undefined && instance !== this.instance;
       if (instance !== undefined) this.instance = instance;
-      const back = this.serverLost || restarted;
-      if (this.serverLost) this.statusMissing = false; // maybe a newer server: ask again
+      const back = this.serverLost;
+      if (back) this.statusMissing = false; // maybe a newer server: ask again
       this.serverLost = false;
-      for (const tile of this.tiles) tile.applyStatus(list ? byName.get(tile.stream.name) || null : null, sentAt, back);
+      for (const tile of this.tiles) tile.applyStatus(list ? byName.get(tile.stream.name) || null : null, sentAt, back, restarted);
       this.updateLive();
     }
 
-    onStatusFailed() {
+    /**
+     * No answer. A network error means the server is gone: every tile
+     * reconnects. A timeout only moves the tiles that show no picture: the
+     * request may just wait for a free connection (a browser opens at most 6
+     * per server over HTTP/1.1, and each MJPEG picture holds one), and a
+     * picture that still plays must not be cut for that.
+     */
+    onStatusFailed(timedOut) {
       this.serverLost = true;
-      for (const tile of this.tiles) tile.serverLost();
+      for (const tile of this.tiles) {
+        if (!(timedOut && tile.playing)) tile.serverLost();
+      }
       this.updateLive();
     }
 
     updateLive() {
-      if (this.serverLost) return this.setLive("offline", "Offline");
+      const playing = this.tiles.filter((t) => t.playing).length;
+      if (this.serverLost && playing === 0) return this.setLive("offline", "Offline");
       if (this.tiles.some((t) => t.reconnecting)) return this.setLive("offline", "Reconnecting");
-      if (this.tiles.length && this.tiles.some((t) => t.playing)) return this.setLive("live", "Live");
+      if (playing > 0) return this.setLive("live", "Live");
       this.setLive("connecting", "Connecting");
     }
 
     setLive(state, text) {
-      if (!this.live || this.live.dataset.state === state) return;
+      if (!this.live || (this.live.dataset.state === state && this.live.textContent === text)) return;
       this.live.dataset.state = state;
       if (this.liveText) this.liveText.textContent = text;
     }

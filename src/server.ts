@@ -112,7 +112,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
 
   const theme = options.theme ? new Theme(options.themeDir) : null;
   const app: AnyElysia = new Elysia({ serve: { idleTimeout: IDLE_TIMEOUT_S } })
-    .use(errorRoutes({ theme, debug: options.debug }))
+    .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk }))
     .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk }))
     .use(apiRoutes(published));
   if (theme) app.use(staticRoutes(theme));

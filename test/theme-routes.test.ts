@@ -64,6 +64,10 @@ describe("default theme", () => {
     expect(page.status).toBe(404);
     expect(page.headers.get("content-type")).toStartWith("text/html");
     expect(await page.text()).toContain("/nope was not found");
+    // A kiosk that lands on an error page retries by itself: the page knows it is in a kiosk.
+    const kioskPage = await (await fetch(`${server.url}/nope?kiosk=1`, { headers: HTML })).text();
+    expect(kioskPage).toContain(`<body class="gc-kiosk">`);
+    expect(kioskPage).toContain(`{"kiosk":true}`);
     const json = await fetch(`${server.url}/nope`, { headers: JSON_ACCEPT });
     expect(json.status).toBe(404);
     expect(await json.json()).toEqual({ detail: "/nope was not found" });

@@ -6,7 +6,7 @@
  */
 import { Elysia } from "elysia";
 import { log } from "../log.ts";
-import { escapeHtml } from "../theme/template.ts";
+import { escapeHtml, scriptJson } from "../theme/template.ts";
 import type { Theme } from "../theme/theme.ts";
 
 export function jsonError(status: number, detail: string, headers: Record<string, string> = {}): Response {
@@ -22,13 +22,18 @@ function wantsPage(request: Request): boolean {
 export interface ErrorOptions {
   readonly theme: Theme | null;
   readonly debug: boolean;
+  /** --kiosk: an error page in a kiosk tries again by itself (nobody is there to click). */
+  readonly kiosk: boolean;
 }
 
-export function errorRoutes({ theme, debug }: ErrorOptions) {
+export function errorRoutes({ theme, debug, kiosk }: ErrorOptions) {
   const answer = async (request: Request, status: number, message: string, detail: string) => {
     if (!theme || !wantsPage(request)) return jsonError(status, debug && detail ? `${message}: ${detail}` : message);
+    const asked = new URL(request.url).searchParams.get("kiosk");
+    const isKiosk = asked === null ? kiosk : asked !== "0" && asked !== "false";
     const html = await theme.page(`${status}.html`, {
-      title: `${status} · glasscast`, status, message, bodyClass: "",
+      title: `${status} · glasscast`, status, message,
+      bodyClass: isKiosk ? "gc-kiosk" : "", config: scriptJson({ kiosk: isKiosk }),
       detail: debug && detail ? `<pre class="gc-error-detail">${escapeHtml(detail)}</pre>` : "",
     });
     return new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });

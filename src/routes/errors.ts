@@ -8,6 +8,7 @@ import { Elysia } from "elysia";
 import { log } from "../log.ts";
 import { escapeHtml, scriptJson } from "../theme/template.ts";
 import type { Theme } from "../theme/theme.ts";
+import { kioskMode } from "./kiosk.ts";
 
 export function jsonError(status: number, detail: string, headers: Record<string, string> = {}): Response {
   return Response.json({ detail }, { status, headers: { "cache-control": "no-store", ...headers } });
@@ -29,8 +30,7 @@ export interface ErrorOptions {
 export function errorRoutes({ theme, debug, kiosk }: ErrorOptions) {
   const answer = async (request: Request, status: number, message: string, detail: string) => {
     if (!theme || !wantsPage(request)) return jsonError(status, debug && detail ? `${message}: ${detail}` : message);
-    const asked = new URL(request.url).searchParams.get("kiosk");
-    const isKiosk = asked === null ? kiosk : asked !== "0" && asked !== "false";
+    const isKiosk = kioskMode(new URL(request.url).searchParams.get("kiosk"), kiosk);
     const html = await theme.page(`${status}.html`, {
       title: `${status} · glasscast`, status, message,
       bodyClass: isKiosk ? "gc-kiosk" : "", config: scriptJson({ kiosk: isKiosk }),

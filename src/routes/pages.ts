@@ -8,6 +8,7 @@ import { Elysia } from "elysia";
 import type { Theme } from "../theme/theme.ts";
 import { scriptJson } from "../theme/template.ts";
 import { jsonError } from "./errors.ts";
+import { kioskMode } from "./kiosk.ts";
 import { mjpegResponse, snapshotResponse } from "./mjpeg.ts";
 import type { PublishedStream } from "./published.ts";
 
@@ -24,7 +25,7 @@ export function pageRoutes({ theme, streams, kiosk }: PageOptions) {
   const first = streams[0];
 
   const page = async (shown: readonly PublishedStream[], query: Record<string, string | undefined>, title: string) => {
-    const isKiosk = query.kiosk === undefined ? kiosk : query.kiosk !== "0" && query.kiosk !== "false";
+    const isKiosk = kioskMode(query.kiosk, kiosk);
     const config = {
       kiosk: isKiosk,
       streams: shown.map(({ name, video, snapshot, view }) => ({ name, video, snapshot, view })),

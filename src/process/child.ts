@@ -5,12 +5,14 @@
  * kernel's parent-death signal (util-linux `setpriv --pdeathsig`), so that it
  * dies even when the server itself is killed with SIGKILL or crashes.
  */
-import type { Subprocess } from "bun";
+import type { FileSink, Subprocess } from "bun";
 import { log } from "../log.ts";
 
 export interface OwnedChild {
   readonly pid: number;
   readonly stdout: ReadableStream<Uint8Array>;
+  /** The child's stdin when spawned with `stdin: "pipe"`, else null. */
+  readonly stdin: FileSink | null;
   readonly exited: Promise<number>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is reaped. */
   stop(graceMs?: number): Promise<void>;
@@ -30,8 +32,8 @@ export interface SpawnOptions {
   readonly stderrLevel?: "debug" | "info" | "warn";
   /** Called with each stderr line, e.g. to keep the last error for a message. */
   readonly onStderrLine?: (line: string) => void;
-  /** Bytes written to the child's stdin (which is then closed); none by default. */
-  readonly stdin?: Uint8Array;
+  /** Bytes written to the child's stdin (which is then closed), or "pipe" to write as it runs; none by default. */
+  readonly stdin?: Uint8Array | "pipe";
 }
 
 export function spawnOwned(argv: readonly string[], options: SpawnOptions): OwnedChild {
@@ -48,6 +50,7 @@ export function spawnOwned(argv: readonly string[], options: SpawnOptions): Owne
   return {
     pid: proc.pid,
     stdout: proc.stdout,
+    stdin: options.stdin === "pipe" ? (proc.stdin as FileSink) : null,
     exited,
     stop: (graceMs = 2000) => stopProcess(proc, exited, graceMs),
   };

@@ -17,6 +17,8 @@ export interface RawFrame {
   readonly width: number;
   readonly height: number;
   readonly data: Uint8Array;
+  /** A ready JPEG of this same picture (placeholders): shown as is, neither transformed nor encoded again. */
+  readonly jpeg?: Uint8Array;
 }
 
 export interface JpegFrame {

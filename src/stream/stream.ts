@@ -62,6 +62,7 @@ export class Stream {
   #seq = 0;
   #latest: Frame | null = null;
   #jpeg: EncodedFrame | null = null;
+  #picture: { seq: number; frame: Frame } | null = null;
   #size: { width: number; height: number };
   readonly #listeners = new Set<() => void>();
   readonly #abort = new AbortController();
@@ -111,19 +112,29 @@ export class Stream {
     return () => this.#listeners.delete(listener);
   }
 
-  /** The newest picture as a JPEG, encoded at most once per frame. */
-  latestJpeg(): EncodedFrame | null {
+  /** The newest frame with the transform applied, once per frame whatever asks for it. */
+  latestPicture(): Frame | null {
     const frame = this.#latest;
     if (!frame) return null;
-    if (this.#jpeg?.seq === this.#seq) return this.#jpeg;
-    let data: Uint8Array;
+    if (this.#picture?.seq === this.#seq) return this.#picture.frame;
     let picture: Frame = frame;
-    if (frame.kind === "raw" && this.options.transform) picture = this.options.transform(frame) ?? frame;
+    if (frame.kind === "raw" && !frame.jpeg && this.options.transform) picture = this.options.transform(frame) ?? frame;
     else if (frame.kind === "jpeg" && this.options.transform && !this.#transformWarned) {
       this.#transformWarned = true;
       log.warn(`stream ${this.name}: the transform runs on raw pictures; this source gives JPEGs, which are passed through untransformed`);
     }
+    this.#picture = { seq: this.#seq, frame: picture };
+    return picture;
+  }
+
+  /** The newest picture as a JPEG, encoded at most once per frame. */
+  latestJpeg(): EncodedFrame | null {
+    if (this.#jpeg?.seq === this.#seq) return this.#jpeg;
+    const picture = this.latestPicture();
+    if (!picture) return null;
+    let data: Uint8Array;
     if (picture.kind === "jpeg") data = picture.data;
+    else if (picture.kind === "raw" && picture.jpeg) data = picture.jpeg;
     else if (picture.kind === "raw" && this.options.encoder) data = this.options.encoder.encode(picture).slice();
     else return this.#jpeg; // H.264-only frames: MJPEG viewers keep the last picture they had.
     this.#jpeg = { kind: "jpeg", width: picture.width, height: picture.height, data, seq: this.#seq };
@@ -212,15 +223,16 @@ export class Stream {
     this.#stopPlaceholder();
     const { width, height } = this.#size;
     const raw: RawFrame = { kind: "raw", format: "i420", width, height, data: renderPlaceholder("i420", width, height, lines) };
-    let data: Uint8Array;
+    let jpeg: Uint8Array;
     try {
-      data = await this.options.encodeStill(raw);
+      jpeg = await this.options.encodeStill(raw);
     } catch (err) {
       log.warn(`stream ${this.name}: could not make the placeholder picture: ${(err as Error).message}`);
       return;
     }
     if (this.#abort.signal.aborted) return;
-    const picture: JpegFrame = { kind: "jpeg", width, height, data };
+    // Raw for the H.264 encoder, with its JPEG for MJPEG viewers (made once, also without libjpeg-turbo).
+    const picture: RawFrame = { ...raw, jpeg };
     this.#publish(picture);
     this.#placeholderTimer = setInterval(() => this.#publish(picture), PLACEHOLDER_REPEAT_MS);
   }

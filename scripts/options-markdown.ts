@@ -3,12 +3,12 @@
  * parser and --help: `bun run scripts/options-markdown.ts`. A test checks
  * that the README holds exactly this output.
  */
-import { allowed, OPTION_SPECS } from "../src/config/options.ts";
+import { allowed, OPTION_SPECS, shownDefault } from "../src/config/options.ts";
 
 export function optionsMarkdown(): string {
   const rows = OPTION_SPECS.map((s) => {
     const flag = `\`--${s.flag}${s.placeholder ? ` ${s.placeholder}` : ""}\``;
-    const def = s.default === null ? "none" : `\`${String(s.default)}\``;
+    const def = shownDefault(s) === "none" ? "none" : `\`${shownDefault(s)}\``;
     const values = s.kind.type === "string" ? "" : ` Allowed: ${allowed(s.kind)}.`;
     return `| ${flag} | ${def} | ${s.help}.${values} |`;
   });

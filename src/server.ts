@@ -12,6 +12,9 @@ import { chooseJpegPipeline } from "./encoders/choose.ts";
 import type { JpegSettings } from "./encoders/jpeg-settings.ts";
 import { log, setLogLevel } from "./log.ts";
 import { MjpegBroadcaster } from "./outputs/mjpeg/broadcaster.ts";
+import { H264Feed } from "./outputs/webrtc/h264-feed.ts";
+import type { IceSettings } from "./outputs/webrtc/peer.ts";
+import { WebRtcSessions } from "./outputs/webrtc/sessions.ts";
 import { stopAllChildren } from "./process/child.ts";
 import { apiRoutes } from "./routes/api.ts";
 import { errorRoutes } from "./routes/errors.ts";
@@ -19,6 +22,7 @@ import { mjpegRoutes } from "./routes/mjpeg.ts";
 import { pageRoutes } from "./routes/pages.ts";
 import { addressesOf, type PublishedStream } from "./routes/published.ts";
 import { staticRoutes } from "./routes/static.ts";
+import { webrtcRoutes } from "./routes/webrtc.ts";
 import { FfmpegCapture } from "./sources/ffmpeg/capture.ts";
 import { TESTSRC_DEFAULT, type CaptureSettings } from "./sources/ffmpeg/args.ts";
 import type { Source } from "./sources/source.ts";
@@ -29,6 +33,8 @@ import { Theme } from "./theme/theme.ts";
 const IDLE_TIMEOUT_S = 60;
 /** How long shutdown lets responses finish before closing connections outright. */
 const SHUTDOWN_GRACE_MS = 2000;
+/** The H.264 encoder keeps running this long after the last WebRTC viewer left (a reloaded tab). */
+const ENCODER_LINGER_MS = 5000;
 
 /** A stream fed by the program itself (see framesFrom and createPushSource). */
 export interface CustomStream {
@@ -52,6 +58,8 @@ export interface Glasscast {
   readonly options: Options;
   readonly streams: readonly PublishedStream[];
   readonly encoderName: string;
+  /** The WebRTC viewers (null with --no-webrtc). */
+  readonly webrtc: WebRtcSessions | null;
   /** Starts listening; returns the bound address. */
   listen(): { hostname: string; port: number };
   /** Ends every viewer cleanly, stops every capture, reaps every child process. */
@@ -60,6 +68,17 @@ export interface Glasscast {
 
 export function jpegSettingsOf(o: Options): JpegSettings {
   return { quality: o.jpegQuality, fastDct: o.jpegFastdct, fastUpsample: o.jpegFastupsample, subsampling: o.jpegSubsampling };
+}
+
+export function iceSettingsOf(o: Options): IceSettings {
+  const credentials = (url: string) => /^turns?:/.test(url) && o.iceUsername !== null
+    ? { username: o.iceUsername, credential: o.iceCredential ?? "" } : {};
+  const range = o.webrtcPortRange?.split("-").map(Number);
+  return {
+    iceServers: o.iceServer.map((urls) => ({ urls, ...credentials(urls) })),
+    candidates: o.webrtcCandidate,
+    portRange: range ? [range[0]!, range[1]!] : null,
+  };
 }
 
 export function captureSettingsOf(o: Options): CaptureSettings {
@@ -107,14 +126,24 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       transform: composeTransforms(transform, d.transform),
     });
     const { video, snapshot, view } = addressesOf(i, d.name, videoBase);
-    return { name: d.name, stream, mjpeg: new MjpegBroadcaster(stream), video, snapshot, view };
+    const h264 = options.webrtc ? new H264Feed(stream, {
+      ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS,
+      h264: { encoder: options.h264Encoder, bitrateKbps: options.webrtcBitrate, keyint: options.webrtcKeyint },
+    }) : null;
+    return { name: d.name, stream, mjpeg: new MjpegBroadcaster(stream), h264, video, snapshot, view };
   });
 
+  const ice = iceSettingsOf(options);
+  const sessions = options.webrtc ? new WebRtcSessions(ice, options.maxPeers) : null;
   const theme = options.theme ? new Theme(options.themeDir) : null;
   const app: AnyElysia = new Elysia({ serve: { idleTimeout: IDLE_TIMEOUT_S } })
     .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk }))
-    .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk }))
+    .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null }))
     .use(apiRoutes(published));
+  if (sessions) {
+    const feeds = new Map(published.map((p) => [p.name, p.h264!] as const));
+    app.use(webrtcRoutes({ sessions, feeds }));
+  }
   if (theme) app.use(staticRoutes(theme));
   published.forEach((p, i) => {
     const { all } = addressesOf(i, p.name, videoBase);
@@ -131,6 +160,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     options,
     streams: published,
     encoderName: pipeline.name,
+    webrtc: sessions,
     listen() {
       app.listen({ hostname: options.host, port: options.port });
       const server = app.server!;
@@ -139,6 +169,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     close() {
       closing ??= (async () => {
         for (const p of published) p.mjpeg.close();
+        await sessions?.closeAll();
+        await Promise.all(published.map((p) => p.h264?.close()));
         // Graceful first (viewers' responses end normally), then forced for a stuck client.
         const force = setTimeout(() => void app.stop(true).catch(() => {}), SHUTDOWN_GRACE_MS);
         await app.stop(false).catch((err: unknown) => log.debug(`stopping the HTTP server: ${String(err)}`));

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { OPTION_SPECS } from "../src/config/options.ts";
+import { OPTION_SPECS, shownDefault } from "../src/config/options.ts";
 import { CLI, ROOT } from "./helpers/server.ts";
 
 function run(...args: string[]) {
@@ -21,10 +21,10 @@ describe("--help and --version", () => {
     expect(r.code).toBe(0);
     for (const spec of OPTION_SPECS) {
       expect(r.stdout).toContain(`--${spec.flag}`);
-      expect(r.stdout).toContain(`(default: ${spec.default === null ? "none" : String(spec.default)}`);
+      expect(r.stdout).toContain(`(default: ${shownDefault(spec)}`);
     }
     expect(r.stdout).toContain("glasscast theme export DIR [--overwrite]");
-    for (const group of ["Source:", "Server:", "Page:", "JPEG:", "Logging:"]) {
+    for (const group of ["Source:", "Server:", "Page:", "JPEG:", "WebRTC:", "Logging:"]) {
       expect(r.stdout).toContain(group);
     }
   });

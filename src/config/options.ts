@@ -4,6 +4,7 @@
  * come from here, so they cannot drift apart.
  */
 import type { JpegSubsampling } from "../encoders/jpeg-settings.ts";
+import { H264_ENCODERS, type H264EncoderName } from "../encoders/h264-ffmpeg.ts";
 import { LOG_LEVELS, type LogLevel } from "../log.ts";
 
 export interface Options {
@@ -26,6 +27,16 @@ export interface Options {
   themeDir: string | null;
   theme: boolean;
   debug: boolean;
+  webrtc: boolean;
+  webrtcBitrate: number;
+  webrtcKeyint: number;
+  h264Encoder: H264EncoderName;
+  iceServer: string[];
+  iceUsername: string | null;
+  iceCredential: string | null;
+  webrtcPortRange: string | null;
+  webrtcCandidate: string[];
+  maxPeers: number;
   logLevel: LogLevel;
 }
 
@@ -43,7 +54,7 @@ export interface OptionSpec {
   readonly default: Options[keyof Options];
   readonly placeholder: string;
   readonly help: string;
-  readonly group: "Source" | "Server" | "Page" | "JPEG" | "Logging";
+  readonly group: "Source" | "Server" | "Page" | "JPEG" | "WebRTC" | "Logging";
   /** May be given several times; the values are collected in order. */
   readonly repeatable?: boolean;
 }
@@ -61,6 +72,25 @@ function checkEndpoint(v: string): string | null {
 
 function checkNonEmpty(v: string): string | null {
   return v.trim() ? null : "a non-empty value";
+}
+
+function checkIceServer(v: string): string | null {
+  return /^(stun|turn|turns):[^\s]+$/.test(v) ? null : "a stun:, turn: or turns: URL such as stun:stun.example.org:3478";
+}
+
+function checkPortRange(v: string): string | null {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(v);
+  const [lo, hi] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  return m && lo >= 1024 && hi <= 65535 && lo <= hi ? null : "MIN-MAX with 1024 ≤ MIN ≤ MAX ≤ 65535, e.g. 40000-40100";
+}
+
+function checkCandidate(v: string): string | null {
+  if (/^(\d{1,3}\.){3}\d{1,3}:\d+$/.test(v)) {
+    return "an address without a port: werift gives every peer its own UDP port, so one forwarded port cannot be announced (forward a --webrtc-port-range instead)";
+  }
+  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(v);
+  if (ipv4 && ipv4.slice(1).every((n) => Number(n) <= 255)) return null;
+  return /^[0-9a-fA-F:]+$/.test(v) && v.includes(":") ? null : "an IPv4 or IPv6 address such as 203.0.113.7";
 }
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
@@ -92,6 +122,26 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "serve the web page; --no-theme serves only the video routes and answers everything else in JSON (vidgear's skip_generate_webdata)" },
   { key: "debug", flag: "debug", group: "Page", kind: { type: "bool" }, default: false, placeholder: "",
     help: "show an error's detail on the 500 page" },
+  { key: "webrtc", flag: "webrtc", group: "WebRTC", kind: { type: "bool" }, default: true, placeholder: "",
+    help: "serve WebRTC (/offer, /whep) and let the page use it, with MJPEG as its fallback (--no-webrtc: MJPEG only)" },
+  { key: "webrtcBitrate", flag: "webrtc-bitrate", group: "WebRTC", kind: { type: "int", min: 100, max: 50_000 }, default: 2500, placeholder: "KBPS",
+    help: "H.264 bit rate in kbit/s, one encoder per stream whatever the number of viewers" },
+  { key: "webrtcKeyint", flag: "webrtc-keyint", group: "WebRTC", kind: { type: "int", min: 1, max: 600 }, default: 30, placeholder: "FRAMES",
+    help: "frames between H.264 keyframes (a new viewer starts at the last one)" },
+  { key: "h264Encoder", flag: "h264-encoder", group: "WebRTC", kind: { type: "enum", values: H264_ENCODERS }, default: "libx264", placeholder: "E",
+    help: "ffmpeg's H.264 encoder: libx264 (software) or h264_v4l2m2m (the Raspberry Pi 4 hardware encoder)" },
+  { key: "iceServer", flag: "ice-server", group: "WebRTC", kind: { type: "string", check: checkIceServer }, default: [], placeholder: "URL", repeatable: true,
+    help: "a STUN or TURN server for the server and the page (repeatable); none by default: on a LAN host candidates are enough" },
+  { key: "iceUsername", flag: "ice-username", group: "WebRTC", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "NAME",
+    help: "user name for the turn:/turns: servers" },
+  { key: "iceCredential", flag: "ice-credential", group: "WebRTC", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "SECRET",
+    help: "password for the turn:/turns: servers" },
+  { key: "webrtcPortRange", flag: "webrtc-port-range", group: "WebRTC", kind: { type: "string", check: checkPortRange }, default: null, placeholder: "MIN-MAX",
+    help: "UDP ports for WebRTC media, for a firewall (each viewer takes one)" },
+  { key: "webrtcCandidate", flag: "webrtc-candidate", group: "WebRTC", kind: { type: "string", check: checkCandidate }, default: [], placeholder: "ADDR", repeatable: true,
+    help: "address announced to browsers instead of the interfaces' own (repeatable): a public address behind port forwarding, or 127.0.0.1" },
+  { key: "maxPeers", flag: "max-peers", group: "WebRTC", kind: { type: "int", min: 1, max: 1000 }, default: 50, placeholder: "N",
+    help: "most WebRTC viewers at once; past it /offer and /whep answer 503" },
   { key: "jpegQuality", flag: "jpeg-quality", group: "JPEG", kind: { type: "int", min: 10, max: 100 }, default: 90, placeholder: "Q",
     help: "JPEG quality" },
   { key: "jpegFastdct", flag: "jpeg-fastdct", group: "JPEG", kind: { type: "bool" }, default: true, placeholder: "",
@@ -104,9 +154,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "how much to log to stderr" },
 ];
 
+/** How a default shows in --help and the README. */
+export function shownDefault(spec: OptionSpec): string {
+  const d = spec.default;
+  return d === null || (Array.isArray(d) && d.length === 0) ? "none" : String(d);
+}
+
 export function defaultOptions(): Options {
   const o: Record<string, unknown> = {};
-  for (const spec of OPTION_SPECS) o[spec.key] = spec.default;
+  for (const spec of OPTION_SPECS) o[spec.key] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
   return o as unknown as Options;
 }
 

@@ -47,5 +47,9 @@ export function checkOptions(o: Options, { needFfmpeg = true } = {}): StreamSour
     throw new OptionError(`--theme-dir: ${JSON.stringify(o.themeDir)} is not a folder; expected an existing folder (make one with: glasscast theme export DIR)`);
   }
   if (o.themeDir !== null && !o.theme) throw new OptionError("--theme-dir: cannot be used with --no-theme");
+  const turn = o.iceServer.some((u) => /^turns?:/.test(u));
+  for (const [value, flag] of [[o.iceUsername, "--ice-username"], [o.iceCredential, "--ice-credential"]] as const) {
+    if (value !== null && !turn) throw new OptionError(`${flag}: applies to turn: or turns: servers, and no --ice-server gives one`);
+  }
   return sources;
 }

@@ -17,11 +17,13 @@ export interface PageOptions {
   readonly theme: Theme | null;
   readonly streams: readonly PublishedStream[];
   readonly kiosk: boolean;
+  /** What the page's WebRTC transport needs, or null with --no-webrtc (MJPEG only). */
+  readonly webrtc: { readonly iceServers: readonly { urls: string; username?: string; credential?: string }[] } | null;
 }
 
 const HTML_HEADERS = { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" };
 
-export function pageRoutes({ theme, streams, kiosk }: PageOptions) {
+export function pageRoutes({ theme, streams, kiosk, webrtc }: PageOptions) {
   const first = streams[0];
 
   const page = async (shown: readonly PublishedStream[], query: Record<string, string | undefined>, title: string) => {
@@ -31,7 +33,9 @@ export function pageRoutes({ theme, streams, kiosk }: PageOptions) {
       streams: shown.map(({ name, video, snapshot, view }) => ({ name, video, snapshot, view })),
       single: shown.length === 1 && streams.length > 1,
       statusUrl: "/api/streams",
-      transports: ["mjpeg"],
+      // WebRTC first, MJPEG as the fallback when it cannot connect.
+      transports: webrtc ? ["webrtc", "mjpeg"] : ["mjpeg"],
+      ...(webrtc ? { webrtc: { offer: "/offer", close: "/close_connection", iceServers: webrtc.iceServers } } : {}),
     };
     const html = await theme!.page("index.html", { title, bodyClass: isKiosk ? "gc-kiosk" : "", config: scriptJson(config) });
     return new Response(html, { headers: HTML_HEADERS });

@@ -1,0 +1,136 @@
+/**
+ * One H.264 encoder per stream, shared by every WebRTC viewer: an ffmpeg
+ * child that takes the stream's pictures on stdin (raw frames, or JPEGs when
+ * the stream only has JPEGs) and writes Annex B access units to stdout.
+ * Constrained baseline, no B-frames, zero latency: one access unit out per
+ * picture in, which every browser decodes. When the encoder is busy a picture
+ * is skipped, never queued.
+ */
+import type { FileSink } from "bun";
+import { log } from "../log.ts";
+import { AnnexBParser, type AccessUnit } from "../outputs/webrtc/annexb.ts";
+import { spawnOwned, type OwnedChild } from "../process/child.ts";
+import type { Frame, RawFormat } from "../stream/frame.ts";
+
+export const H264_ENCODERS = ["libx264", "h264_v4l2m2m"] as const;
+export type H264EncoderName = (typeof H264_ENCODERS)[number];
+
+export interface H264Settings {
+  readonly encoder: H264EncoderName;
+  readonly bitrateKbps: number;
+  /** Frames between keyframes. */
+  readonly keyint: number;
+}
+
+/** What the encoder reads: raw pictures of one size and layout, or JPEGs. */
+export type H264Input =
+  | { readonly kind: "raw"; readonly format: RawFormat; readonly width: number; readonly height: number }
+  | { readonly kind: "jpeg" };
+
+export interface TimedAccessUnit extends AccessUnit {
+  /** 90 kHz RTP clock, from the time the access unit came out of the encoder. */
+  readonly timestamp: number;
+}
+
+const RAW_PIX_FMT: Record<RawFormat, string> = {
+  i420: "yuv420p", i422: "yuv422p", i444: "yuv444p", gray: "gray", rgb: "rgb24", bgr: "bgr24", rgba: "rgba", bgra: "bgra",
+};
+
+/** The input a frame needs, or null when the encoder cannot take it. */
+export function inputOf(frame: Frame): H264Input | null {
+  if (frame.kind === "raw") return { kind: "raw", format: frame.format, width: frame.width, height: frame.height };
+  if (frame.kind === "jpeg") return { kind: "jpeg" };
+  return null;
+}
+
+export function sameInput(a: H264Input, b: H264Input): boolean {
+  return a.kind === b.kind && (a.kind === "jpeg" || (b.kind === "raw" && a.format === b.format && a.width === b.width && a.height === b.height));
+}
+
+export function h264Args(ffmpeg: string, input: H264Input, s: H264Settings, fps: number): string[] {
+  const inputArgs = input.kind === "raw"
+    // The stream's YUV is full range (JPEG's): said with -color_range, not the deprecated yuvj formats.
+    ? ["-f", "rawvideo", "-pix_fmt", RAW_PIX_FMT[input.format], "-color_range", "pc", "-s", `${input.width}x${input.height}`]
+    : ["-f", "mjpeg"];
+  const rate = String(Math.max(1, Math.round(fps)));
+  const kbps = s.bitrateKbps;
+  const codec = s.encoder === "libx264"
+    ? ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline",
+      "-x264-params", "repeat-headers=1:aud=1"]
+    : ["-c:v", s.encoder, "-bsf:v", "dump_extra=freq=keyframe"];
+  return [
+    ffmpeg, "-hide_banner", "-nostats", "-loglevel", "warning",
+    "-probesize", "32", "-analyzeduration", "0", "-fflags", "nobuffer",
+    ...inputArgs, "-framerate", rate, "-i", "pipe:0",
+    // Browsers expect limited-range 4:2:0; the stream's pictures are full range (JPEG's).
+    "-vf", "scale=out_range=tv:flags=fast_bilinear,format=yuv420p",
+    ...codec, "-bf", "0", "-g", String(s.keyint), "-keyint_min", String(s.keyint), "-sc_threshold", "0",
+    "-b:v", `${kbps}k`, "-maxrate", `${kbps}k`, "-bufsize", `${Math.max(1, Math.round(kbps / 2))}k`,
+    "-an", "-f", "h264", "pipe:1",
+  ];
+}
+
+export class H264Encoder {
+  readonly input: H264Input;
+  readonly #child: OwnedChild;
+  readonly #stdin: FileSink;
+  #busy = false;
+  #stopped = false;
+  #skipped = 0;
+
+  constructor(ffmpeg: string, input: H264Input, settings: H264Settings, fps: number,
+    onAccessUnit: (au: TimedAccessUnit) => void, label: string) {
+    this.input = input;
+    this.#child = spawnOwned(h264Args(ffmpeg, input, settings, fps), { label, stderrLevel: "warn", stdin: "pipe" });
+    this.#stdin = this.#child.stdin!;
+    void this.#read(onAccessUnit);
+  }
+
+  get pid(): number { return this.#child.pid; }
+  /** Pictures skipped because the encoder was still busy with the previous one. */
+  get skipped(): number { return this.#skipped; }
+  get exited(): Promise<number> { return this.#child.exited; }
+
+  /** Hands over a picture; skipped if the previous one is not yet written. */
+  write(frame: Frame): void {
+    if (this.#stopped) return;
+    const bytes = this.input.kind === "raw"
+      ? (frame.kind === "raw" ? frame.data : null)
+      : (frame.kind === "jpeg" ? frame.data : frame.kind === "raw" ? frame.jpeg ?? null : null);
+    if (!bytes) return;
+    if (this.#busy) {
+      this.#skipped++;
+      return;
+    }
+    try {
+      this.#stdin.write(bytes);
+      const flushed = this.#stdin.flush();
+      if (flushed instanceof Promise) {
+        this.#busy = true;
+        flushed.then(() => { this.#busy = false; }, () => { this.#busy = false; });
+      }
+    } catch (err) {
+      log.debug(`h264 encoder: write failed: ${(err as Error).message}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    try { void this.#stdin.end(); } catch { /* already closed */ }
+    await this.#child.stop(1000);
+  }
+
+  async #read(onAccessUnit: (au: TimedAccessUnit) => void): Promise<void> {
+    const parser = new AnnexBParser();
+    const emit = (aus: AccessUnit[]) => {
+      const timestamp = Math.round(performance.now() * 90) >>> 0;
+      for (const au of aus) onAccessUnit({ ...au, timestamp });
+    };
+    try {
+      for await (const chunk of this.#child.stdout) emit(parser.push(chunk));
+      emit(parser.flush());
+    } catch (err) {
+      if (!this.#stopped) log.warn(`h264 encoder: ${(err as Error).message}`);
+    }
+  }
+}

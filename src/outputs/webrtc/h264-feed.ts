@@ -1,0 +1,118 @@
+/**
+ * A stream's H.264, shared by every WebRTC viewer of it. The encoder runs only
+ * while someone holds the feed: it starts with the first viewer and stops
+ * `lingerMs` after the last (a reloaded tab does not restart it). The access
+ * units since the last keyframe are kept, so a new viewer can start at once.
+ * A source that already gives H.264 (a camera, later) skips the encoder.
+ */
+import { H264Encoder, inputOf, sameInput, type H264Settings, type TimedAccessUnit } from "../../encoders/h264-ffmpeg.ts";
+import { log } from "../../log.ts";
+import type { Stream } from "../../stream/stream.ts";
+import { AnnexBParser } from "./annexb.ts";
+
+export interface H264FeedSettings {
+  readonly ffmpeg: string;
+  readonly h264: H264Settings;
+  /** How long the encoder keeps running after the last viewer left. */
+  readonly lingerMs: number;
+}
+
+/** Bound on the cached group of pictures (a source with very rare keyframes). */
+const MAX_GOP = 600;
+const DEFAULT_FPS = 30;
+
+export class H264Feed {
+  readonly #subscribers = new Set<(au: TimedAccessUnit) => void>();
+  #holds = 0;
+  #lingerTimer: ReturnType<typeof setTimeout> | null = null;
+  #unsubscribeStream: (() => void) | null = null;
+  #encoder: H264Encoder | null = null;
+  #gop: TimedAccessUnit[] = [];
+  #accessUnits = 0;
+
+  constructor(readonly stream: Stream, private readonly settings: H264FeedSettings) {}
+
+  /** True while pictures are being turned into H.264. */
+  get running(): boolean { return this.#unsubscribeStream !== null; }
+  get encoderPid(): number | null { return this.#encoder?.pid ?? null; }
+  get accessUnits(): number { return this.#accessUnits; }
+
+  /** Keeps the feed running until the returned function is called. */
+  hold(): () => void {
+    this.#holds++;
+    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = null;
+    if (!this.running) this.#start();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.#holds === 0) this.#lingerTimer = setTimeout(() => void this.#stop(), this.settings.lingerMs);
+    };
+  }
+
+  /** Calls `fn` with every new access unit; returns the unsubscribe function. */
+  subscribe(fn: (au: TimedAccessUnit) => void): () => void {
+    this.#subscribers.add(fn);
+    return () => this.#subscribers.delete(fn);
+  }
+
+  /** The access units since the last keyframe (empty until one came). */
+  currentGop(): readonly TimedAccessUnit[] {
+    return this.#gop;
+  }
+
+  /** Stops at once (shutdown). */
+  async close(): Promise<void> {
+    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = null;
+    this.#holds = 0;
+    await this.#stop();
+  }
+
+  #start(): void {
+    this.#unsubscribeStream = this.stream.onFrame(() => this.#onFrame());
+    if (this.stream.latest) this.#onFrame(); // start with the picture there is
+  }
+
+  async #stop(): Promise<void> {
+    this.#lingerTimer = null;
+    this.#unsubscribeStream?.();
+    this.#unsubscribeStream = null;
+    this.#gop = [];
+    const encoder = this.#encoder;
+    this.#encoder = null;
+    await encoder?.stop();
+  }
+
+  #onFrame(): void {
+    const picture = this.stream.latestPicture();
+    if (!picture) return;
+    if (picture.kind === "h264") return this.#passThrough(picture.data);
+    const input = inputOf(picture);
+    if (!input) return;
+    if (!this.#encoder || !sameInput(this.#encoder.input, input)) {
+      const old = this.#encoder;
+      void old?.stop();
+      const fps = this.stream.stats().fps || DEFAULT_FPS;
+      this.#gop = [];
+      this.#encoder = new H264Encoder(this.settings.ffmpeg, input, this.settings.h264, fps,
+        (au) => this.#publish(au), `h264[${this.stream.name}]`);
+      log.debug(`stream ${this.stream.name}: H.264 encoder started (pid ${this.#encoder.pid})`);
+    }
+    this.#encoder.write(picture);
+  }
+
+  #passThrough(annexB: Uint8Array): void {
+    const parser = new AnnexBParser();
+    const timestamp = Math.round(performance.now() * 90) >>> 0;
+    for (const au of [...parser.push(annexB), ...parser.flush()]) this.#publish({ ...au, timestamp });
+  }
+
+  #publish(au: TimedAccessUnit): void {
+    this.#accessUnits++;
+    if (au.keyframe) this.#gop = [au];
+    else if (this.#gop.length > 0 && this.#gop.length < MAX_GOP) this.#gop.push(au);
+    for (const fn of this.#subscribers) fn(au);
+  }
+}

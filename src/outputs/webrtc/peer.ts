@@ -1,0 +1,146 @@
+/**
+ * One WebRTC viewer: a werift RTCPeerConnection with a send-only H.264 track
+ * fed from the stream's shared H.264 feed. The answer is complete (all ICE
+ * candidates in the SDP, no trickle), which is what vidgear's /offer and
+ * WHEP clients expect. Each peer numbers its own RTP packets; the payloads
+ * are made once per access unit for every peer.
+ */
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCPeerConnectionConfig } from "werift";
+import type { TimedAccessUnit } from "../../encoders/h264-ffmpeg.ts";
+import type { H264Feed } from "./h264-feed.ts";
+import { packetizeH264 } from "./rtp-h264.ts";
+
+/** Constrained baseline, packetization-mode 1: decoded by every browser. */
+export function h264Codec(): RTCRtpCodecParameters {
+  return new RTCRtpCodecParameters({
+    mimeType: "video/H264",
+    clockRate: 90000,
+    rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }],
+    parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+  });
+}
+
+export interface IceSettings {
+  /** stun:/turn:/turns: servers, used by the server and handed to the page. */
+  readonly iceServers: readonly { readonly urls: string; readonly username?: string; readonly credential?: string }[];
+  /** Addresses announced as host candidates instead of the interfaces' own (empty: the interfaces'). */
+  readonly candidates: readonly string[];
+  /** UDP ports the peers may use, for firewalls. */
+  readonly portRange: readonly [number, number] | null;
+}
+
+export function peerConfig(ice: IceSettings): Partial<RTCPeerConnectionConfig> {
+  const only = ice.candidates.length > 0;
+  return {
+    codecs: { video: [h264Codec()], audio: [] },
+    // Always give the list, even empty: werift's default is a public STUN server,
+    // which an offline Pi would wait for before every answer.
+    iceServers: ice.iceServers.map((s) => ({ ...s })),
+    iceStunGatherTimeout: 2,
+    ...(only ? { iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: [...ice.candidates] } : {}),
+    ...(ice.portRange ? { icePortRange: [...ice.portRange] as [number, number] } : {}),
+    bundlePolicy: "max-bundle",
+  };
+}
+
+export class OfferError extends Error {}
+
+/** RTP payload budget: SRTP packets stay well under any path MTU. */
+const MAX_PAYLOAD = 1200;
+/** A peer whose media has not started by then (its client went away mid-handshake) is dropped. */
+const CONNECT_DEADLINE_MS = 20_000;
+
+export class Peer {
+  readonly id = crypto.randomUUID();
+  readonly pc: RTCPeerConnection;
+  readonly createdAt = performance.now();
+  /** When media started to flow (DTLS up), or null. */
+  readyAt: number | null = null;
+  framesSent = 0;
+  #release: (() => void) | null;
+  #unsubscribe: (() => void) | null = null;
+  #closed = false;
+  readonly #deadline: ReturnType<typeof setTimeout>;
+  #seq = (Math.random() * 0xffff) | 0;
+  readonly #tsOffset = (Math.random() * 0xffffffff) >>> 0;
+
+  constructor(private readonly feed: H264Feed, ice: IceSettings, private readonly onClose: (peer: Peer) => void) {
+    this.pc = new RTCPeerConnection(peerConfig(ice));
+    // Start the encoder now, so a keyframe is cached by the time DTLS is up; held until close.
+    this.#release = feed.hold();
+    this.pc.connectionStateChange.subscribe((state) => {
+      if (state === "failed" || state === "closed" || state === "disconnected") void this.close();
+    });
+    this.#deadline = setTimeout(() => { if (this.readyAt === null) void this.close(); }, CONNECT_DEADLINE_MS);
+  }
+
+  get closed(): boolean { return this.#closed; }
+
+  /** Offer SDP in, complete answer SDP out; an OfferError for an offer it cannot answer. */
+  async answer(offerSdp: string): Promise<string> {
+    const transceiver = this.pc.addTransceiver(new MediaStreamTrack({ kind: "video", codec: h264Codec() }), { direction: "sendonly" });
+    try {
+      await this.pc.setRemoteDescription({ type: "offer", sdp: offerSdp });
+    } catch (err) {
+      throw new OfferError(`the offer's SDP could not be read: ${(err as Error).message}`);
+    }
+    if (!transceiver.mid) throw new OfferError("the offer has no video this server can send (H.264, receive)");
+    const sender = transceiver.sender;
+    sender.onReady.once(() => this.#startMedia((packet) => sender.sendRtp(packet)));
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    const sdp = this.pc.localDescription?.sdp;
+    if (!sdp || !/^m=video [1-9]/m.test(sdp)) throw new OfferError("the offer's video cannot be received with H.264 here");
+    return sdp;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#deadline);
+    this.#unsubscribe?.();
+    this.#release?.();
+    this.#release = null;
+    await this.pc.close().catch(() => {});
+    this.onClose(this);
+  }
+
+  #startMedia(send: (packet: RtpPacket) => unknown): void {
+    if (this.#closed) return;
+    this.readyAt = performance.now();
+    // The access units since the last keyframe go out at once, re-timed one tick
+    // apart before the newest, so the browser decodes them all and shows "now".
+    const gop = this.feed.currentGop();
+    const newest = gop.at(-1);
+    gop.forEach((au, i) => this.#send(send, au, (newest!.timestamp - (gop.length - 1 - i)) >>> 0));
+    let live = gop.length > 0;
+    this.#unsubscribe = this.feed.subscribe((au) => {
+      if (!live && !au.keyframe) return; // no cached keyframe yet: start at the next one
+      live = true;
+      this.#send(send, au, au.timestamp);
+    });
+  }
+
+  #send(send: (packet: RtpPacket) => unknown, au: TimedAccessUnit, timestamp: number): void {
+    const payloads = packetsOf(au);
+    const last = payloads.length - 1;
+    payloads.forEach((payload, i) => {
+      const header = new RtpHeader({
+        payloadType: 0, ssrc: 0, // werift's sender fills in the negotiated ones
+        sequenceNumber: this.#seq,
+        timestamp: (timestamp + this.#tsOffset) >>> 0,
+        marker: i === last,
+      });
+      this.#seq = (this.#seq + 1) & 0xffff;
+      send(new RtpPacket(header, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)));
+    });
+    this.framesSent++;
+  }
+}
+
+/** Payloads are made once per access unit and shared by every peer. */
+const payloadCache = new WeakMap<TimedAccessUnit, Uint8Array[]>();
+function packetsOf(au: TimedAccessUnit): Uint8Array[] {
+  let payloads = payloadCache.get(au);
+  if (!payloads) payloadCache.set(au, (payloads = packetizeH264(au, MAX_PAYLOAD)));
+  return payloads;
+}

@@ -1,0 +1,114 @@
+/**
+ * WebRTC signalling: vidgear's `POST /offer` (JSON in, JSON answer out, plus
+ * the peer's id) and `POST /close_connection` (closes the caller's peer only),
+ * and WHEP (RFC 9725): `POST /whep[/NAME]` with an SDP offer answers 201 with
+ * the SDP answer and the session's Location; `DELETE` on it ends the session.
+ * Bad input gets a 4xx with a JSON `detail`; nothing here can stop the server.
+ */
+import { Elysia } from "elysia";
+import type { H264Feed } from "../outputs/webrtc/h264-feed.ts";
+import { OfferError } from "../outputs/webrtc/peer.ts";
+import { TooManyPeers, type WebRtcSessions } from "../outputs/webrtc/sessions.ts";
+import { jsonError } from "./errors.ts";
+
+/** An SDP offer is a few kB; anything far larger is not one. */
+export const MAX_SIGNALLING_BODY = 64 * 1024;
+
+export interface WebRtcRouteOptions {
+  readonly sessions: WebRtcSessions;
+  /** Stream name → its H.264 feed, in stream order (the first is the default). */
+  readonly feeds: ReadonlyMap<string, H264Feed>;
+}
+
+class BodyError extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
+
+/** Reads a request body up to MAX_SIGNALLING_BODY bytes. */
+async function readBody(request: Request): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > MAX_SIGNALLING_BODY) throw new BodyError(413, `the body is larger than ${MAX_SIGNALLING_BODY} bytes`);
+  if (!request.body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body as ReadableStream<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > MAX_SIGNALLING_BODY) throw new BodyError(413, `the body is larger than ${MAX_SIGNALLING_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function failure(err: unknown): Response {
+  if (err instanceof BodyError) return jsonError(err.status, err.message);
+  if (err instanceof TooManyPeers) return jsonError(503, err.message, { "retry-after": "5" });
+  if (err instanceof OfferError) return jsonError(400, err.message);
+  throw err;
+}
+
+export function webrtcRoutes({ sessions, feeds }: WebRtcRouteOptions) {
+  const first = [...feeds.keys()][0]!;
+  const feedOf = (name: string | undefined) => {
+    const feed = feeds.get(name ?? first);
+    if (!feed) throw new BodyError(404, `there is no stream ${JSON.stringify(name)}; expected one of ${[...feeds.keys()].join(", ")}`);
+    return feed;
+  };
+
+  const offer = async (request: Request, streamParam: string | undefined) => {
+    try {
+      const text = await readBody(request);
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new BodyError(400, 'the body is not JSON; expected {"sdp": "...", "type": "offer"}');
+      }
+      const { sdp, type, stream } = (body ?? {}) as { sdp?: unknown; type?: unknown; stream?: unknown };
+      if (type !== "offer" || typeof sdp !== "string" || !sdp.startsWith("v=0")) {
+        throw new BodyError(400, 'expected {"sdp": "<an SDP offer>", "type": "offer"}');
+      }
+      const feed = feedOf(typeof stream === "string" ? stream : streamParam);
+      const answer = await sessions.create(feed, sdp);
+      return Response.json({ sdp: answer.sdp, type: "answer", id: answer.id }, { headers: { "cache-control": "no-store" } });
+    } catch (err) {
+      return failure(err);
+    }
+  };
+
+  const whep = async (request: Request, name: string | undefined) => {
+    try {
+      const type = request.headers.get("content-type") ?? "";
+      if (!type.startsWith("application/sdp")) throw new BodyError(415, "a WHEP offer is sent as application/sdp");
+      const sdp = await readBody(request);
+      if (!sdp.startsWith("v=0")) throw new BodyError(400, "the body is not an SDP offer");
+      const answer = await sessions.create(feedOf(name), sdp);
+      return new Response(answer.sdp, {
+        status: 201,
+        headers: { "content-type": "application/sdp", location: `/whep/session/${answer.id}`, "cache-control": "no-store" },
+      });
+    } catch (err) {
+      return failure(err);
+    }
+  };
+
+  return new Elysia({ name: "glasscast/webrtc" })
+    .post("/offer", ({ request, query }) => offer(request, query.stream), { parse: "none" })
+    .post("/close_connection", async ({ request }) => {
+      // Closes the caller's own peer, named by the id /offer gave it. vidgear's page
+      // posts "0" or "1" here, which names no peer: then nothing else is touched.
+      let id = "";
+      try {
+        const text = (await readBody(request)).trim();
+        id = text.startsWith("{") ? String((JSON.parse(text) as { id?: unknown }).id ?? "") : text;
+      } catch (err) {
+        if (err instanceof BodyError) return failure(err);
+      }
+      if (id.length > 10) await sessions.close(id);
+      return new Response("OK", { headers: { "content-type": "text/plain" } });
+    }, { parse: "none" })
+    .post("/whep", ({ request }) => whep(request, undefined), { parse: "none" })
+    .post("/whep/:name", ({ request, params }) => whep(request, params.name), { parse: "none" })
+    .delete("/whep/session/:id", async ({ params }) =>
+      (await sessions.close(params.id)) ? new Response(null, { status: 200 }) : jsonError(404, "no such WHEP session"))
+    .patch("/whep/session/:id", () => jsonError(405, "trickle ICE is not supported: the answer carries every candidate", { allow: "DELETE" }));
+}

@@ -1,0 +1,93 @@
+/**
+ * A WebRTC viewer in the test process: a werift peer that receives the
+ * server's H.264 track over loopback and counts what arrives (packets, whole
+ * access units, keyframes), reassembling the NAL units to check them.
+ */
+import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from "werift";
+
+export interface ReceivedVideo {
+  packets: number;
+  /** Access units completed (RTP marker bit). */
+  frames: number;
+  /** Access units that held an IDR slice. */
+  keyframes: number;
+  /** True when the first access unit received was a keyframe with SPS and PPS. */
+  startedClean: boolean | null;
+  /** ms from sending the offer to the first complete access unit. */
+  firstFrameMs: number | null;
+  sequenceGaps: number;
+}
+
+export interface TestViewer {
+  readonly id: string | null;
+  readonly location: string | null;
+  readonly received: ReceivedVideo;
+  readonly pc: RTCPeerConnection;
+  close(): Promise<void>;
+}
+
+function h264(): RTCRtpCodecParameters {
+  return new RTCRtpCodecParameters({
+    mimeType: "video/H264", clockRate: 90000,
+    rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }],
+    parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+  });
+}
+
+/** NAL unit types in one RTP payload (single NAL, STAP-A, or the start of an FU-A). */
+function nalTypes(payload: Uint8Array): number[] {
+  const type = payload[0]! & 0x1f;
+  if (type === 28) return (payload[1]! & 0x80) ? [payload[1]! & 0x1f] : [];
+  if (type === 24) {
+    const types: number[] = [];
+    for (let o = 1; o + 2 < payload.length; o += 2 + ((payload[o]! << 8) | payload[o + 1]!)) types.push(payload[o + 2]! & 0x1f);
+    return types;
+  }
+  return [type];
+}
+
+/** Connects with vidgear's /offer (default) or WHEP, announcing 127.0.0.1 only. */
+export async function connectViewer(base: string, how: { whep?: string; stream?: string } = {}): Promise<TestViewer> {
+  const pc = new RTCPeerConnection({
+    iceServers: [], iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: ["127.0.0.1"],
+    codecs: { video: [h264()], audio: [] },
+  });
+  const received: ReceivedVideo = { packets: 0, frames: 0, keyframes: 0, startedClean: null, firstFrameMs: null, sequenceGaps: 0 };
+  let sent = 0;
+  let lastSeq: number | null = null;
+  let types = new Set<number>();
+  pc.addTransceiver("video", { direction: "recvonly" }).onTrack.subscribe((track) => {
+    track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
+      received.packets++;
+      const seq = rtp.header.sequenceNumber;
+      if (lastSeq !== null && seq !== ((lastSeq + 1) & 0xffff)) received.sequenceGaps++;
+      lastSeq = seq;
+      for (const t of nalTypes(rtp.payload)) types.add(t);
+      if (!rtp.header.marker) return;
+      received.frames++;
+      const key = types.has(5);
+      if (key) received.keyframes++;
+      received.startedClean ??= key && types.has(7) && types.has(8);
+      received.firstFrameMs ??= performance.now() - sent;
+      types = new Set();
+    });
+  });
+  await pc.setLocalDescription(await pc.createOffer());
+  const offer = pc.localDescription!.sdp;
+  sent = performance.now();
+  let id: string | null = null;
+  let location: string | null = null;
+  if (how.whep !== undefined) {
+    const res = await fetch(`${base}${how.whep}`, { method: "POST", headers: { "content-type": "application/sdp" }, body: offer });
+    if (res.status !== 201) throw new Error(`WHEP answered ${res.status}: ${await res.text()}`);
+    location = res.headers.get("location");
+    await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+  } else {
+    const res = await fetch(`${base}/offer`, { method: "POST", body: JSON.stringify({ sdp: offer, type: "offer", ...(how.stream ? { stream: how.stream } : {}) }) });
+    if (res.status !== 200) throw new Error(`/offer answered ${res.status}: ${await res.text()}`);
+    const answer = await res.json() as { sdp: string; type: "answer"; id: string };
+    id = answer.id;
+    await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+  }
+  return { id, location, received, pc, close: () => pc.close() };
+}

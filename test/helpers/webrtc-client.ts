@@ -23,7 +23,10 @@ export interface TestViewer {
   readonly location: string | null;
   readonly received: ReceivedVideo;
   readonly pc: RTCPeerConnection;
+  /** Closes politely: tells the server (DELETE on the WHEP session, or /close_connection), then the peer. */
   close(): Promise<void>;
+  /** Just goes away, as a crashed tab does: the server notices when ICE consent fails. */
+  vanish(): Promise<void>;
 }
 
 function h264(): RTCRtpCodecParameters {
@@ -89,5 +92,12 @@ export async function connectViewer(base: string, how: { whep?: string; stream?:
     id = answer.id;
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
   }
-  return { id, location, received, pc, close: () => pc.close() };
+  const close = async () => {
+    const told = location
+      ? fetch(`${base}${location}`, { method: "DELETE" })
+      : fetch(`${base}/close_connection`, { method: "POST", body: id! });
+    await told.catch(() => undefined);
+    await pc.close();
+  };
+  return { id, location, received, pc, close, vanish: () => pc.close() };
 }

@@ -28,15 +28,22 @@
  * out then, without waiting for the end of that NAL unit; `flush` hands out
  * the last one at the end of the stream. (The end of a picture can't be told
  * from its own bytes in Annex B: a picture leaves the parser when the
- * encoder writes the start of the next one, i.e. one frame interval late.) A unit without any slice (only parameter sets
- * and delimiters) is never handed out on its own: what it holds is kept and
- * goes out with the next picture, so parameter sets are never lost.
+ * encoder writes the start of the next one, i.e. one frame interval late.)
+ * A unit without any slice (only parameter sets and delimiters) is never
+ * handed out on its own: what it holds is kept and goes out with the next
+ * picture, so parameter sets are never lost.
  *
  * State survives between `push` calls: a chunk may end anywhere, inside a
  * start code too, and every byte is searched once. Pending bytes (the NAL
  * unit being received) live in one growable buffer; each finished NAL unit is
  * copied out of it once, so the units handed out own their memory and a
  * pushed chunk may be reused by the caller.
+ *
+ * Damage: bytes before the first start code are dropped, empty NAL units
+ * (two start codes in a row) are skipped, zero bytes before a start code
+ * (`trailing_zero_8bits`, the first byte of a 4-byte start code) are not
+ * part of the NAL unit, and a NAL unit over `maxNalBytes` is dropped with the
+ * rest of its picture; `discarded` counts the bytes thrown away.
  */
 
 /** One coded picture. */
@@ -97,7 +104,23 @@ function startsAfterVcl(type: number): boolean {
 
 const INITIAL_CAPACITY = 64 * 1024;
 
+export interface AnnexBParserOptions {
+  /**
+   * Largest NAL unit kept; default 32 MiB (a 4K IDR picture is a few MiB).
+   * A longer one is taken for garbage: it and the rest of its picture are
+   * dropped (counted in `discarded`), and its bytes are not buffered beyond
+   * the limit (plus one pushed chunk), so memory stays bounded whatever the
+   * input.
+   */
+  maxNalBytes?: number;
+}
+
+export const DEFAULT_MAX_NAL_BYTES = 32 * 1024 * 1024;
+
 export class AnnexBParser {
+  /** Bytes thrown away: before the first start code, and NAL units over `maxNalBytes` (with their picture's other units). */
+  discarded = 0;
+  readonly #maxNalBytes: number;
   /** Pending bytes: `#buf[0, #len)`; bytes beyond `#len` are stale. */
   #buf = new Uint8Array(INITIAL_CAPACITY);
   #len = 0;
@@ -105,6 +128,8 @@ export class AnnexBParser {
   #nalStart = -1;
   /** Offset from which the next 0x01 is searched; everything before it has been looked at. */
   #scan = 0;
+  /** Before a start code: where the bytes not yet counted in `discarded` begin. */
+  #garbageFrom = 0;
 
   /** NAL units of the access unit being assembled. */
   #nals: Uint8Array[] = [];
@@ -114,6 +139,14 @@ export class AnnexBParser {
   #ready: AccessUnit[] = [];
   #hasVcl = false;
   #keyframe = false;
+  /** The current picture had an oversized NAL unit: its units are dropped until the next picture begins. */
+  #dropping = false;
+
+  constructor(options: AnnexBParserOptions = {}) {
+    const max = options.maxNalBytes ?? DEFAULT_MAX_NAL_BYTES;
+    if (!Number.isInteger(max) || max < 2) throw new RangeError(`maxNalBytes must be an integer of at least 2, got ${max}`);
+    this.#maxNalBytes = max;
+  }
 
   /** Feeds bytes; returns the access units completed by them (often none or one). */
   push(chunk: Uint8Array): AccessUnit[] {
@@ -126,10 +159,10 @@ export class AnnexBParser {
       const i = buf.indexOf(1, scan);
       if (i < 0) break;
       scan = i + 1;
-      // A start code's two zero bytes must not overlap the previous start code.
-      const lower = this.#nalStart >= 0 ? this.#nalStart : 0;
-      if (i - 2 < lower || buf[i - 1] !== 0 || buf[i - 2] !== 0) continue;
+      // (The zeros can't overlap the previous start code, whose last byte is 01; buf[-1] is undefined.)
+      if (buf[i - 1] !== 0 || buf[i - 2] !== 0) continue;
       if (this.#nalStart >= 0) this.#endNal(buf, i - 2, out);
+      else this.#countGarbage(buf, i - 2);
       this.#nalStart = i + 1;
       this.#classified = false;
     }
@@ -146,14 +179,38 @@ export class AnnexBParser {
         this.#ready = [];
       }
     }
+    if (start >= 0 && buf.length - start > this.#maxNalBytes) {
+      // Too long already: its bytes become garbage up to the next start code.
+      this.discarded += buf.length - start;
+      this.#dropPicture();
+      this.#nalStart = -1;
+      this.#garbageFrom = buf.length;
+    }
     return out;
+  }
+
+  /** Counts the bytes before a start code (whose zeros begin at or before `zeros`) as discarded. */
+  #countGarbage(buf: Uint8Array, zeros: number): void {
+    while (zeros > this.#garbageFrom && buf[zeros - 1] === 0) zeros--; // leading_zero_8bits
+    this.discarded += Math.max(0, zeros - this.#garbageFrom);
+  }
+
+  /** Drops the units of the current picture kept so far, and the ones still to come. */
+  #dropPicture(): void {
+    this.discarded += this.#nals.reduce((n, nal) => n + nal.length, 0);
+    this.#nals = [];
+    this.#keyframe = false;
+    this.#hasVcl = true; // so that the next picture's first unit ends the dropping (see #classify)
+    this.#dropping = true;
   }
 
   /** End of stream: returns the last NAL unit's access unit (if it has a picture) and resets the parser. */
   flush(): AccessUnit[] {
     const out: AccessUnit[] = [];
     if (this.#nalStart >= 0) this.#endNal(this.#buf.subarray(0, this.#len), this.#len, out);
-    if (this.#hasVcl) out.push({ nals: this.#nals, keyframe: this.#keyframe });
+    else this.discarded += Math.max(0, this.#len - this.#garbageFrom);
+    if (this.#hasVcl && !this.#dropping) out.push({ nals: this.#nals, keyframe: this.#keyframe });
+    this.#dropping = false;
     this.#nals = [];
     this.#hasVcl = false;
     this.#keyframe = false;
@@ -161,6 +218,7 @@ export class AnnexBParser {
     this.#nalStart = -1;
     this.#classified = false;
     this.#scan = 0;
+    this.#garbageFrom = 0;
     return out;
   }
 
@@ -172,7 +230,14 @@ export class AnnexBParser {
     if (!this.#classified) this.#classify(buf[start]! & 0x1f, end - start > 1 ? buf[start + 1]! : 0);
     out.push(...this.#ready);
     this.#ready = [];
-    this.#nals.push(buf.slice(start, end));
+    if (end - start > this.#maxNalBytes) {
+      this.discarded += end - start;
+      this.#dropPicture();
+    } else if (this.#dropping) {
+      this.discarded += end - start;
+    } else {
+      this.#nals.push(buf.slice(start, end));
+    }
   }
 
   /**
@@ -185,7 +250,8 @@ export class AnnexBParser {
     if (this.#hasVcl) {
       const starts = type === NAL.AUD || startsAfterVcl(type) || (hasFirstMb(type) && (second & 0x80) !== 0);
       if (starts) {
-        this.#ready.push({ nals: this.#nals, keyframe: this.#keyframe });
+        if (this.#dropping) this.#dropping = false;
+        else this.#ready.push({ nals: this.#nals, keyframe: this.#keyframe });
         this.#nals = [];
         this.#hasVcl = false;
         this.#keyframe = false;
@@ -197,8 +263,8 @@ export class AnnexBParser {
 
   /** Appends a chunk, first dropping bytes no longer needed (a finished NAL unit, garbage before the first start code). */
   #append(chunk: Uint8Array): void {
-    // Before the first start code only the last two bytes may still matter (the zeros of a split start code).
-    const keep = this.#nalStart >= 0 ? this.#nalStart : Math.max(0, this.#len - 2);
+    // Before a start code only the last bytes may still matter (the zeros of a split 4-byte start code).
+    const keep = this.#nalStart >= 0 ? this.#nalStart : Math.max(0, this.#len - 3);
     const live = this.#len - keep;
     const need = live + chunk.byteLength;
     if (this.#len + chunk.byteLength > this.#buf.byteLength) {
@@ -213,7 +279,13 @@ export class AnnexBParser {
       }
       this.#len = live;
       this.#scan = Math.max(0, this.#scan - keep);
-      if (this.#nalStart >= 0) this.#nalStart -= keep;
+      if (this.#nalStart >= 0) {
+        this.#nalStart -= keep;
+      } else {
+        // Garbage dropped here is counted now (so are the zeros of a prefix longer than 00 00 00 if split here).
+        this.discarded += Math.max(0, keep - this.#garbageFrom);
+        this.#garbageFrom = Math.max(0, this.#garbageFrom - keep);
+      }
     }
     this.#buf.set(chunk, this.#len);
     this.#len += chunk.byteLength;

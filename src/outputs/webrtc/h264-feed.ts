@@ -36,6 +36,8 @@ export class H264Feed {
   get running(): boolean { return this.#unsubscribeStream !== null; }
   get encoderPid(): number | null { return this.#encoder?.pid ?? null; }
   get accessUnits(): number { return this.#accessUnits; }
+  /** Viewers holding the feed (each WebRTC peer holds it while it lives). */
+  get viewers(): number { return this.#holds; }
 
   /** Keeps the feed running until the returned function is called. */
   hold(): () => void {

@@ -4,6 +4,10 @@
  * video alone in kiosk mode, shows several cameras side by side, has a
  * themed 404, and a theme exported and edited changes what it shows.
  * Screenshots land in test/artifacts/ (git-ignored) for anyone to look at.
+ *
+ * These pages play MJPEG (--no-webrtc): Chromium here sits on the machine's
+ * own network, where WebRTC media must not go. WebRTC pages are tested in a
+ * network of the test's own (page-webrtc.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
@@ -37,7 +41,7 @@ async function waitForPicture(page: Page, tiles = 1): Promise<void> {
 
 describe("one camera", () => {
   let server: RunningServer;
-  beforeAll(async () => { server = await startServer([]); });
+  beforeAll(async () => { server = await startServer(["--no-webrtc"]); });
   afterAll(async () => { await server.stop(); });
 
   test("the page shows a moving picture and its overlay (size, rate, transport)", async () => {
@@ -141,11 +145,11 @@ test("the page reconnects by itself after the server restarts, and says so meanw
 /** The CLI on a given port (the restart test needs the same address twice). */
 async function startProgramOnPort(port: number): Promise<RunningServer> {
   const { startProgram } = await import("./helpers/server.ts");
-  return startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", String(port), "--width", "640", "--height", "360"]);
+  return startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", String(port), "--width", "640", "--height", "360", "--no-webrtc"]);
 }
 
 test("two cameras at once: a grid with two different pictures; /view/NAME shows one", async () => {
-  await withServer(["--source", "big=testsrc", "--source", "small=testsrc", "--width", "640", "--height", "360"], async (server) => {
+  await withServer(["--source", "big=testsrc", "--source", "small=testsrc", "--width", "640", "--height", "360", "--no-webrtc"], async (server) => {
     // Both are the test pattern here; they differ in what they show at a given moment.
     const page = await openPage(`${server.url}/`);
     await waitForPicture(page, 2);
@@ -170,7 +174,7 @@ test("a theme exported, edited and given with --theme-dir changes what the brows
     writeFileSync(css, `${await Bun.file(css).text()}\nbody { background: rgb(200, 30, 60) !important; }\n`);
     const index = join(dir, "templates", "index.html");
     writeFileSync(index, (await Bun.file(index).text()).replace("<main", `<p id="my-banner">My camera</p>\n<main`));
-    await withServer(["--theme-dir", dir], async (server) => {
+    await withServer(["--theme-dir", dir, "--no-webrtc"], async (server) => {
       const page = await openPage(`${server.url}/`);
       await waitForPicture(page);
       expect(await page.evaluate(`getComputedStyle(document.body).backgroundColor`)).toBe("rgb(200, 30, 60)");

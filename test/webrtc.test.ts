@@ -126,7 +126,7 @@ describe("one stream, several peers", () => {
       expect((await res.json() as { detail: string }).detail).toMatch(/no video/);
       await audioOnly.close();
       await Bun.sleep(1000);
-      expect(watcher.received.frames - start).toBeGreaterThan(30);
+      expect(watcher.received.frames - start).toBeGreaterThan(20); // it kept its picture (30 fps, give or take)
     } finally {
       await watcher.close();
     }

@@ -79,6 +79,17 @@
       streams,
       statusUrl: typeof raw.statusUrl === "string" ? raw.statusUrl : "",
       transports: transports.length ? transports : ["mjpeg"],
+      webrtc: readWebRtcConfig(raw.webrtc),
+    };
+  }
+
+  /** { offer, close, iceServers } for the WebRTC transport, or null when the server has none. */
+  function readWebRtcConfig(raw) {
+    if (!raw || typeof raw !== "object" || typeof raw.offer !== "string") return null;
+    return {
+      offer: raw.offer,
+      close: typeof raw.close === "string" ? raw.close : "",
+      iceServers: Array.isArray(raw.iceServers) ? raw.iceServers.filter((s) => s && typeof s.urls === "string") : [],
     };
   }
 
@@ -130,9 +141,115 @@
     };
   }
 
+  // WebRTC: one RTCPeerConnection per tile, receiving the stream's H.264 into a
+  // <video>. The offer goes out with its candidates gathered (no trickle); when
+  // ICE has not connected within WEBRTC_CONNECT_MS (NAT, a browser setting), or
+  // the connection fails later, the tile falls back to MJPEG.
+  const WEBRTC_CONNECT_MS = 4000;
+  /** The page's config (set by main()), read by transports that need server settings. */
+  let CONFIG = { webrtc: null };
+  const WEBRTC_GATHER_MS = 1500;
+  /** Peers to close when the page goes away, by id. */
+  const openPeers = new Map();
+  window.addEventListener("pagehide", () => {
+    for (const [id, close] of openPeers) navigator.sendBeacon(close, id);
+  });
+
+  function createWebRtcTransport() {
+    const settings = CONFIG.webrtc;
+    let pc = null;
+    let video = null;
+    let peerId = null;
+    let connectTimer = null;
+    let stopped = false;
+    const closePeer = () => {
+      if (!peerId || !settings.close) return;
+      openPeers.delete(peerId);
+      fetch(settings.close, { method: "POST", body: peerId, keepalive: true }).catch(() => {});
+      peerId = null;
+    };
+    return {
+      name: "webrtc",
+      label: "WebRTC",
+      start(tile, stream, events) {
+        pc = new RTCPeerConnection({ iceServers: settings.iceServers });
+        const current = pc;
+        video = h("video", "gc-video", { "aria-label": `Live video: ${stream.name}`, playsinline: "", autoplay: "" });
+        video.muted = true;
+        tile.insertBefore(video, tile.firstChild);
+        const shown = video;
+        const reportPlaying = () => {
+          if (shown.videoWidth > 0 && !stopped) events.playing({ width: shown.videoWidth, height: shown.videoHeight });
+        };
+        shown.addEventListener("loadeddata", reportPlaying);
+        shown.addEventListener("resize", reportPlaying);
+        current.addTransceiver("video", { direction: "recvonly" });
+        current.ontrack = (e) => {
+          shown.srcObject = e.streams[0] || new MediaStream([e.track]);
+          shown.play().catch(() => {});
+        };
+        current.onconnectionstatechange = () => {
+          if (stopped) return;
+          const state = current.connectionState;
+          if (state === "connected") clearTimeout(connectTimer);
+          if (state === "failed" || state === "closed") events.error(`WebRTC ${state}`);
+        };
+        connectTimer = setTimeout(() => {
+          if (!stopped && current.connectionState !== "connected") events.error("WebRTC did not connect in time");
+        }, WEBRTC_CONNECT_MS);
+        (async () => {
+          await current.setLocalDescription(await current.createOffer());
+          await gathered(current);
+          const res = await fetch(settings.offer, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ sdp: current.localDescription.sdp, type: "offer", stream: stream.name }),
+          });
+          if (!res.ok) throw new Error(`the server answered ${res.status}`);
+          const answer = await res.json();
+          if (stopped) {
+            if (answer.id) fetch(settings.close, { method: "POST", body: answer.id, keepalive: true }).catch(() => {});
+            return;
+          }
+          peerId = answer.id || null;
+          if (peerId && settings.close) openPeers.set(peerId, settings.close);
+          await current.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+        })().catch((err) => { if (!stopped) events.error(String(err && err.message || err)); });
+      },
+      // A connection that dropped, or a video that stopped moving, is gone.
+      alive() {
+        if (!pc || !video) return true;
+        return pc.connectionState !== "disconnected" && pc.connectionState !== "failed";
+      },
+      stop() {
+        stopped = true;
+        clearTimeout(connectTimer);
+        closePeer();
+        if (pc) pc.close();
+        pc = null;
+        if (video) {
+          video.srcObject = null;
+          video.remove();
+        }
+        video = null;
+      },
+    };
+  }
+
+  /** Resolves when ICE gathering is complete, or after WEBRTC_GATHER_MS with what there is. */
+  function gathered(pc) {
+    if (pc.iceGatheringState === "complete") return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); pc.removeEventListener("icegatheringstatechange", check); resolve(); };
+      const check = () => { if (pc.iceGatheringState === "complete") done(); };
+      const timer = setTimeout(done, WEBRTC_GATHER_MS);
+      pc.addEventListener("icegatheringstatechange", check);
+    });
+  }
+
   const TRANSPORTS = {
+    webrtc: { supported: () => typeof RTCPeerConnection === "function" && CONFIG.webrtc !== null, create: createWebRtcTransport },
     mjpeg: { supported: () => true, create: createMjpegTransport },
-    // webrtc (RTCPeerConnection into a <video>) comes in a later version.
   };
 
   // ---- one tile per stream -----------------------------------------------
@@ -322,14 +439,20 @@
       } else if (state === "running" && before && before !== "running" && this.retryTimer) {
         // The stream came back while this tile waited: no need to wait longer.
         this.connect();
-      } else if (this.playing && entry && entry.viewers === 0 && this.playingSince < sentAt - 1000 && this.trustViewers(sentAt)) {
-        // The server counts no viewer, so this tile's connection is gone
-        // (e.g. the server restarted between two polls).
+      } else if (this.playing && entry && this.viewersOfMyTransport(entry) === 0 && this.playingSince < sentAt - 1000 && this.trustViewers(sentAt)) {
+        // The server counts no viewer on this tile's transport, so its connection
+        // is gone (e.g. the server restarted between two polls).
         this.viewerResets.push(sentAt);
         this.scheduleRetry();
       }
       this.updateAspect();
       this.render();
+    }
+
+    /** The server's count of viewers on the transport this tile uses (undefined: not counted). */
+    viewersOfMyTransport(entry) {
+      const name = this.transport ? this.transport.name : "";
+      return name === "webrtc" ? entry.webrtcViewers : name === "mjpeg" ? entry.viewers : undefined;
     }
 
     /** A server whose viewer count leaves this page out would make it reconnect forever: 3 strikes a minute. */
@@ -417,6 +540,9 @@
       const name = this.transport ? this.transport.name : this.round[this.roundPos];
       const label = this.transport ? this.transport.label : (name || "").toUpperCase();
       if (label) parts.push(label);
+      // Say why when a better transport was tried first and could not connect.
+      const skipped = this.transport ? this.round.slice(0, this.round.indexOf(this.transport.name)) : [];
+      if (skipped.includes("webrtc")) parts.push("WebRTC could not connect");
       const named = this.player.tiles.length > 1;
       const key = `${named}|${parts.join(" · ")}`;
       if (key === this.renderedOverlay) return;
@@ -771,6 +897,7 @@
 
   function main() {
     const config = readConfig();
+    CONFIG = config;
     const root = document.getElementById("player");
     if (root) {
       const player = new Player(root, config);

@@ -1,0 +1,108 @@
+/**
+ * The page over WebRTC, in headless Chromium on a network of the test's own
+ * (see helpers/netns.ts): it decodes H.264 from the shared encoder, five tabs
+ * at once all decode and closing one leaves the others playing, and when
+ * WebRTC cannot connect the page falls back to MJPEG by itself and says so.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { ARTIFACTS, launchChromium } from "./helpers/browser.ts";
+import { withClientNetwork, type ClientNetwork } from "./helpers/netns.ts";
+import { CLI, startProgram, waitFor, type RunningServer } from "./helpers/server.ts";
+
+setDefaultTimeout(90_000);
+
+/** Evaluated in the page: frames the first tile's <video> has decoded. */
+const FRAMES_DECODED = `(document.querySelector(".gc-tile video.gc-video")?.getVideoPlaybackQuality().totalVideoFrames ?? -1)`;
+const OVERLAY = `document.querySelector(".gc-overlay")?.textContent ?? ""`;
+
+function serve(net: ClientNetwork, ...args: string[]): Promise<RunningServer> {
+  return startProgram([process.execPath, "run", CLI, "--host", net.serverAddress, "--port", "0", "--width", "640", "--height", "360", ...args]);
+}
+
+async function decoding(page: Page): Promise<number> {
+  return page.evaluate(FRAMES_DECODED) as Promise<number>;
+}
+
+describe("WebRTC in Chromium", () => {
+  let net: ClientNetwork;
+  let browser: Browser;
+  let server: RunningServer;
+  let done: () => void;
+  beforeAll(async () => {
+    const ready = Promise.withResolvers<void>();
+    const finished = new Promise<void>((resolve) => { done = resolve; });
+    void withClientNetwork(async (n) => { net = n; ready.resolve(); await finished; }).catch(ready.reject);
+    await ready.promise;
+    browser = await launchChromium(net.chromium);
+    server = await serve(net, "--webrtc-candidate", net.serverAddress);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    done?.();
+  });
+
+  test("the page plays WebRTC: the video decodes, frames keep coming, the overlay says WebRTC", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const opened = performance.now();
+    await page.goto(`http://${net.serverAddress}:${server.port}/`);
+    await page.waitForFunction(`document.querySelector(".gc-tile video.gc-video")?.videoWidth === 640`, null, { timeout: 15_000 });
+    const firstPicture = performance.now() - opened;
+    const a = await decoding(page);
+    await page.waitForTimeout(1000);
+    const b = await decoding(page);
+    expect(b - a).toBeGreaterThan(20); // ~30 fps
+    await page.waitForFunction(`${OVERLAY}.includes("WebRTC")`, null, { timeout: 5000 });
+    console.log(`page open → first WebRTC picture: ${firstPicture.toFixed(0)} ms`);
+    await page.screenshot({ path: join(ARTIFACTS, "webrtc.png") });
+    await page.close();
+  });
+
+  test("five pages at once all decode from ONE encoder; closing one leaves the other four decoding", async () => {
+    const pages: Page[] = [];
+    for (let i = 0; i < 5; i++) {
+      const page = await browser.newPage();
+      await page.goto(`http://${net.serverAddress}:${server.port}/`);
+      pages.push(page);
+    }
+    for (const page of pages) await page.waitForFunction(`document.querySelector(".gc-tile video.gc-video")?.videoWidth > 0`, null, { timeout: 20_000 });
+    const encoders = Bun.spawnSync(["pgrep", "-f", "-P", String(server.proc.pid), "libx264"]).stdout.toString().trim().split("\n");
+    expect(encoders).toHaveLength(1);
+    await pages[0]!.close(); // pagehide: the page closes its own peer
+    await waitFor(async () => {
+      const s = await (await fetch(`${server.url.replace("127.0.0.1", net.serverAddress)}/api/streams`)).json() as { streams: { webrtcViewers: number }[] };
+      return s.streams[0]!.webrtcViewers === 4;
+    }, 10_000, "the closed page's peer to go");
+    const before = await Promise.all(pages.slice(1).map(decoding));
+    await pages[1]!.waitForTimeout(1500);
+    const after = await Promise.all(pages.slice(1).map(decoding));
+    after.forEach((n, i) => expect(n - before[i]!).toBeGreaterThan(25));
+    await Promise.all(pages.slice(1).map((p) => p.close()));
+  });
+});
+
+test("when WebRTC cannot connect, the page falls back to MJPEG by itself within a few seconds, and says so", async () => {
+  // The browser's network drops all UDP (a firewall): ICE can never connect, HTTP still works.
+  await withClientNetwork(async (net) => {
+    const browser = await launchChromium(net.chromium);
+    const server = await serve(net, "--webrtc-candidate", net.serverAddress);
+    try {
+      const page = await browser.newPage();
+      const opened = performance.now();
+      await page.goto(`http://${net.serverAddress}:${server.port}/`);
+      await page.waitForFunction(`document.querySelector(".gc-tile img.gc-video")?.naturalWidth === 640`, null, { timeout: 15_000 });
+      const fellBack = performance.now() - opened;
+      expect(fellBack).toBeLessThan(10_000);
+      await page.waitForFunction(`${OVERLAY}.includes("MJPEG")`, null, { timeout: 5000 });
+      expect(await page.evaluate(OVERLAY)).toContain("WebRTC could not connect");
+      console.log(`WebRTC unreachable → MJPEG picture after ${fellBack.toFixed(0)} ms`);
+      await page.screenshot({ path: join(ARTIFACTS, "webrtc-fallback.png") });
+      await page.close();
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  }, { blockUdp: true });
+});

@@ -172,3 +172,50 @@ test("--no-webrtc: no signalling routes, the page plays MJPEG only", async () =>
     expect(await (await fetch(`${server.url}/`)).text()).toContain(`"transports":["mjpeg"]`);
   });
 });
+
+/** Local UDP ports the process has open. */
+function udpPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch { /* closed meanwhile */ }
+  }
+  return ["/proc/net/udp", "/proc/net/udp6"].flatMap((f) => readFileSync(f, "utf8").trim().split("\n").slice(1))
+    .map((line) => line.trim().split(/\s+/))
+    .filter((cols) => inodes.has(cols[9]!))
+    .map((cols) => parseInt(cols[1]!.split(":")[1]!, 16));
+}
+
+test("--webrtc-port-range: peers' media sockets use only those ports", async () => {
+  await withServer(["--webrtc-candidate", "127.0.0.1", "--webrtc-port-range", "42100-42120", "--width", "320", "--height", "240"], async (server) => {
+    const viewers = [await connectViewer(server.url), await connectViewer(server.url)];
+    try {
+      await waitFor(() => viewers.every((v) => v.received.frames > 0), 5000, "frames");
+      const ports = udpPorts(server.proc.pid);
+      expect(ports.length).toBeGreaterThanOrEqual(2);
+      for (const port of ports) {
+        expect(port).toBeGreaterThanOrEqual(42100);
+        expect(port).toBeLessThanOrEqual(42120);
+      }
+    } finally {
+      await Promise.all(viewers.map((v) => v.close()));
+    }
+  });
+});
+
+test("--ice-server and TURN credentials reach the page's WebRTC settings; no public STUN is used by default", async () => {
+  await withServer(["--ice-server", "stun:127.0.0.1:3478", "--ice-server", "turn:127.0.0.1:3478", "--ice-username", "cam", "--ice-credential", "s3cret"], async (server) => {
+    const page = await (await fetch(`${server.url}/`)).text();
+    const config = JSON.parse(/id="glasscast-config">([\s\S]*?)<\/script>/.exec(page)![1]!) as { webrtc: { iceServers: unknown[] } };
+    expect(config.webrtc.iceServers).toEqual([
+      { urls: "stun:127.0.0.1:3478" },
+      { urls: "turn:127.0.0.1:3478", username: "cam", credential: "s3cret" },
+    ]);
+  });
+  await withServer([], async (server) => {
+    const page = await (await fetch(`${server.url}/`)).text();
+    expect(page).toContain(`"iceServers":[]`);
+  });
+});

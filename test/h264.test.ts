@@ -10,7 +10,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { AnnexBParser, hasParameterSets, nalType, parseSpsSize, type AccessUnit } from "../src/outputs/webrtc/annexb.ts";
-import { packetizeH264, RtpSequencer } from "../src/outputs/webrtc/rtp-h264.ts";
+import { packetizeH264 } from "../src/outputs/webrtc/rtp-h264.ts";
+import { RtpSequencer } from "./helpers/rtp-sequencer.ts";
 import { ffmpeg } from "./helpers/ffmpeg.ts";
 
 // --- helpers ----------------------------------------------------------------

@@ -49,6 +49,22 @@ export class OfferError extends Error {}
 const MAX_PAYLOAD = 1200;
 /** A peer whose media has not started by then (its client went away mid-handshake) is dropped. */
 const CONNECT_DEADLINE_MS = 20_000;
+/** Receivers report (RTCP) about once a second; a peer silent this long is gone (a closed tab, a crash). */
+const RTCP_SILENCE_MS = 5000;
+/** The cached GOP goes out one access unit per this many ms after its keyframe: a burst would overflow receive buffers. */
+const BURST_PACE_MS = 2;
+
+/**
+ * werift queries a public STUN server (Google's) whenever no stun: server is
+ * configured, even with `iceServers: []`: a DNS lookup and a request per
+ * viewer, over a second on an offline Pi. Unset it unless one was asked for.
+ */
+function dropDefaultStun(pc: RTCPeerConnection, ice: IceSettings): void {
+  if (ice.iceServers.some((s) => s.urls.startsWith("stun:"))) return;
+  for (const transport of pc.iceTransports) {
+    (transport as unknown as { connection: { stunServer?: unknown } }).connection.stunServer = undefined;
+  }
+}
 
 export class Peer {
   readonly id = crypto.randomUUID();
@@ -61,15 +77,19 @@ export class Peer {
   #unsubscribe: (() => void) | null = null;
   #closed = false;
   readonly #deadline: ReturnType<typeof setTimeout>;
+  #paceTimer: ReturnType<typeof setTimeout> | null = null;
+  #watchdog: ReturnType<typeof setInterval> | null = null;
+  #lastRtcpAt = 0;
   #seq = (Math.random() * 0xffff) | 0;
   readonly #tsOffset = (Math.random() * 0xffffffff) >>> 0;
 
-  constructor(private readonly feed: H264Feed, ice: IceSettings, private readonly onClose: (peer: Peer) => void) {
+  constructor(private readonly feed: H264Feed, private readonly ice: IceSettings, private readonly onClose: (peer: Peer) => void) {
     this.pc = new RTCPeerConnection(peerConfig(ice));
     // Start the encoder now, so a keyframe is cached by the time DTLS is up; held until close.
     this.#release = feed.hold();
+    // Not on "disconnected", which can recover; a peer that is really gone falls silent (watchdog).
     this.pc.connectionStateChange.subscribe((state) => {
-      if (state === "failed" || state === "closed" || state === "disconnected") void this.close();
+      if (state === "failed" || state === "closed") void this.close();
     });
     this.#deadline = setTimeout(() => { if (this.readyAt === null) void this.close(); }, CONNECT_DEADLINE_MS);
   }
@@ -84,19 +104,34 @@ export class Peer {
     } catch (err) {
       throw new OfferError(`the offer's SDP could not be read: ${(err as Error).message}`);
     }
-    if (!transceiver.mid) throw new OfferError("the offer has no video this server can send (H.264, receive)");
+    dropDefaultStun(this.pc, this.ice);
+    // werift answers an offer it cannot use with the video rejected, not with an error.
+    if (!transceiver.mid || !transceiver.sender.codec) {
+      throw new OfferError("the offer has no video this server can send (H.264 constrained baseline, packetization-mode 1)");
+    }
     const sender = transceiver.sender;
     sender.onReady.once(() => this.#startMedia((packet) => sender.sendRtp(packet)));
-    await this.pc.setLocalDescription(await this.pc.createAnswer());
-    const sdp = this.pc.localDescription?.sdp;
-    if (!sdp || !/^m=video [1-9]/m.test(sdp)) throw new OfferError("the offer's video cannot be received with H.264 here");
-    return sdp;
+    sender.onRtcp.subscribe(() => { this.#lastRtcpAt = performance.now(); });
+    const answer = await this.pc.createAnswer();
+    // As DTLS client werift waits a fixed 100 ms before its first packet: when the offer
+    // lets us choose (actpass), be the server and let the browser start at once.
+    const sdp = /a=setup:actpass/.test(offerSdp) ? answer.sdp.replace(/a=setup:active/g, "a=setup:passive") : answer.sdp;
+    await this.pc.setLocalDescription({ type: "answer", sdp }); // resolves once every candidate is gathered
+    // A browser's pc.close() sends a DTLS close alert: werift closes the transport but not the connection.
+    for (const dtls of this.pc.dtlsTransports) {
+      dtls.onStateChange.subscribe((state) => { if (state === "closed" || state === "failed") void this.close(); });
+    }
+    const local = this.pc.localDescription?.sdp;
+    if (!local || !/^m=video [1-9]/m.test(local)) throw new OfferError("the offer's video cannot be received with H.264 here");
+    return local;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#deadline);
+    if (this.#paceTimer) clearTimeout(this.#paceTimer);
+    if (this.#watchdog) clearInterval(this.#watchdog);
     this.#unsubscribe?.();
     this.#release?.();
     this.#release = null;
@@ -107,17 +142,31 @@ export class Peer {
   #startMedia(send: (packet: RtpPacket) => unknown): void {
     if (this.#closed) return;
     this.readyAt = performance.now();
-    // The access units since the last keyframe go out at once, re-timed one tick
-    // apart before the newest, so the browser decodes them all and shows "now".
+    this.#lastRtcpAt = this.readyAt;
+    this.#watchdog = setInterval(() => {
+      if (performance.now() - this.#lastRtcpAt > RTCP_SILENCE_MS) void this.close();
+    }, 1000);
+    // The access units since the last keyframe: the keyframe at once, the rest paced
+    // behind it, re-timed one tick apart before the newest so the browser decodes
+    // them all and shows "now". Live access units wait behind the burst, in order.
     const gop = this.feed.currentGop();
-    const newest = gop.at(-1);
-    gop.forEach((au, i) => this.#send(send, au, (newest!.timestamp - (gop.length - 1 - i)) >>> 0));
-    let live = gop.length > 0;
+    const newest = gop.at(-1)?.timestamp ?? 0;
+    const queue = gop.map((au, i) => ({ au, timestamp: (newest - (gop.length - 1 - i)) >>> 0 }));
+    const drain = () => {
+      this.#paceTimer = null;
+      const next = queue.shift();
+      if (!next || this.#closed) return;
+      this.#send(send, next.au, next.timestamp);
+      if (queue.length > 0) this.#paceTimer = setTimeout(drain, BURST_PACE_MS);
+    };
+    let live = queue.length > 0;
     this.#unsubscribe = this.feed.subscribe((au) => {
       if (!live && !au.keyframe) return; // no cached keyframe yet: start at the next one
       live = true;
-      this.#send(send, au, au.timestamp);
+      if (queue.length > 0 || this.#paceTimer) queue.push({ au, timestamp: au.timestamp });
+      else this.#send(send, au, au.timestamp);
     });
+    drain();
   }
 
   #send(send: (packet: RtpPacket) => unknown, au: TimedAccessUnit, timestamp: number): void {

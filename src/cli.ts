@@ -10,7 +10,7 @@ import { log } from "./log.ts";
 import { childrenDieWithServer, killAllChildrenNow } from "./process/child.ts";
 import { createGlasscast } from "./server.ts";
 import { exportTheme, ThemeExportError } from "./theme/export.ts";
-import { VERSION } from "./version.ts";
+import { commit, VERSION } from "./version.ts";
 
 function fail(message: string, code: number): never {
   process.stderr.write(`glasscast: ${message}\n`);
@@ -27,7 +27,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   switch (command.command) {
     case "help": return void process.stdout.write(helpText(VERSION));
-    case "version": return void process.stdout.write(`glasscast ${VERSION}\n`);
+    case "version": return void process.stdout.write(`glasscast ${VERSION} (commit ${commit()})\n`);
     case "theme-export": {
       try {
         const files = await exportTheme(command.dir, command.overwrite);
@@ -65,6 +65,17 @@ async function serve(options: Parameters<typeof createGlasscast>[0] & object): P
     await glasscast.close();
     process.exit(0);
   };
+  // Bun reports an ICMP "port unreachable" (a WebRTC viewer that vanished) as an error
+  // on the UDP socket, and werift's sockets have no error handler: that one error must
+  // not take the server and every other viewer down. Anything else still ends it.
+  process.on("uncaughtException", (err: Error & { code?: string; syscall?: string }) => {
+    if (err.code === "ECONNREFUSED" && (err.syscall === "recvmsg" || err.syscall === "send")) {
+      log.debug(`webrtc: a viewer's address no longer answers (${err.syscall} ${err.code})`);
+      return;
+    }
+    killAllChildrenNow();
+    fail(`fatal: ${err.stack ?? err.message}`, 1);
+  });
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("exit", killAllChildrenNow);

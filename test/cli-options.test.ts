@@ -29,9 +29,10 @@ describe("--help and --version", () => {
     }
   });
 
-  test("--version prints the package version", async () => {
+  test("--version prints the package version and the git commit", async () => {
     const pkg = await Bun.file(join(ROOT, "package.json")).json();
-    expect(run("--version")).toMatchObject({ code: 0, stdout: `glasscast ${pkg.version}\n` });
+    const head = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
+    expect(run("--version")).toMatchObject({ code: 0, stdout: `glasscast ${pkg.version} (commit ${head})\n` });
   });
 });
 

@@ -1,0 +1,177 @@
+/** Orchestrator side of the werift receiver processes (webrtc-receivers.ts). */
+import type { Subprocess } from "bun";
+import { disownChild, ownChild } from "./children.ts";
+import type { PeerResult, ReceiverCommand, ReceiverMessage } from "./webrtc-protocol.ts";
+
+const RECEIVERS_SCRIPT = new URL("./webrtc-receivers.ts", import.meta.url).pathname;
+
+/** util-linux setpriv: a child that dies with us even when we are killed with SIGKILL. */
+const SETPRIV = Bun.which("setpriv");
+export const dieWithUs = (argv: string[]): string[] => (SETPRIV ? [SETPRIV, "--pdeathsig", "KILL", "--", ...argv] : argv);
+
+type Piped = Subprocess<"pipe", "pipe", "inherit">;
+
+export class ReceiverProcess {
+  readonly #messages: ReceiverMessage[] = [];
+  #wake: (() => void) | null = null;
+  #closed = false;
+  /** Peers asked for from this process so far. */
+  peers = 0;
+  /** The peer count of the last "settled" taken. */
+  settledPeers = 0;
+
+  private constructor(readonly proc: Piped) {
+    void this.#read();
+  }
+
+  static spawn(base: string, maxSeconds: number): ReceiverProcess {
+    const proc = Bun.spawn(dieWithUs([process.execPath, "run", RECEIVERS_SCRIPT, "--base", base, "--max-seconds", String(maxSeconds)]),
+      { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+    ownChild(proc);
+    return new ReceiverProcess(proc);
+  }
+
+  get pid(): number { return this.proc.pid; }
+
+  async #read(): Promise<void> {
+    const decoder = new TextDecoder();
+    let pending = "";
+    try {
+      for await (const chunk of this.proc.stdout) {
+        pending += decoder.decode(chunk, { stream: true });
+        let nl: number;
+        while ((nl = pending.indexOf("\n")) >= 0) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          if (line.startsWith("{")) this.#messages.push(JSON.parse(line) as ReceiverMessage);
+          this.#notify();
+        }
+      }
+    } catch { /* the process went away */ } finally {
+      this.#closed = true;
+      this.#notify();
+    }
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  send(command: ReceiverCommand): void {
+    if (command.type === "connect") this.peers += command.count;
+    try {
+      this.proc.stdin.write(`${JSON.stringify(command)}\n`);
+      void this.proc.stdin.flush();
+    } catch { /* the process is gone; its answers will time out */ }
+  }
+
+  /** Takes the first message of that type (and matching `accept`), waiting at most timeoutMs; null on timeout or exit. */
+  async next<T extends ReceiverMessage["type"]>(type: T, timeoutMs: number,
+    accept: (m: Extract<ReceiverMessage, { type: T }>) => boolean = () => true): Promise<Extract<ReceiverMessage, { type: T }> | null> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const i = this.#messages.findIndex((m) => m.type === type && accept(m as Extract<ReceiverMessage, { type: T }>));
+      if (i >= 0) return this.#messages.splice(i, 1)[0] as Extract<ReceiverMessage, { type: T }>;
+      const left = deadline - performance.now();
+      if (this.#closed || left <= 0) return null;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#wake = () => { clearTimeout(timer); resolve(); };
+      });
+    }
+  }
+
+  /** Ends stdin (the process exits by itself), SIGKILL if it has not after 3 s. */
+  async end(): Promise<void> {
+    try { this.proc.stdin.end(); } catch { /* already gone */ }
+    const exited = await Promise.race([this.proc.exited.then(() => true), Bun.sleep(3000).then(() => false)]);
+    if (!exited) {
+      this.proc.kill("SIGKILL");
+      await Promise.race([this.proc.exited, Bun.sleep(1000)]);
+    }
+    disownChild(this.proc);
+  }
+}
+
+/** The receiver processes of one round. */
+export class ReceiverPool {
+  private constructor(readonly procs: ReceiverProcess[]) {}
+
+  static async start(base: string, processes: number, maxSeconds: number): Promise<ReceiverPool> {
+    const pool = new ReceiverPool(Array.from({ length: processes }, () => ReceiverProcess.spawn(base, maxSeconds)));
+    for (const p of pool.procs) {
+      if (!(await p.next("ready", 15_000))) {
+        await pool.end();
+        throw new Error("a werift receiver process did not start");
+      }
+    }
+    return pool;
+  }
+
+  get pids(): number[] { return this.procs.map((p) => p.pid); }
+
+  /** Asks for `count` more peers, spread over the processes (fewest peers first); all offers go out at once. */
+  connect(count: number): void {
+    const share = new Map<ReceiverProcess, number>();
+    for (let i = 0; i < count; i++) {
+      const p = this.procs.reduce((a, b) => (a.peers + (share.get(a) ?? 0) <= b.peers + (share.get(b) ?? 0) ? a : b));
+      share.set(p, (share.get(p) ?? 0) + 1);
+    }
+    for (const [p, n] of share) p.send({ type: "connect", count: n });
+  }
+
+  /** True when every peer asked for has its first frame or has failed before the deadline. */
+  async settled(timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    let all = true;
+    for (const p of this.procs) {
+      if (p.peers === p.settledPeers) continue;
+      const want = p.peers;
+      const m = await p.next("settled", Math.max(0, deadline - performance.now()), (s) => s.peers === want);
+      if (m) p.settledPeers = want;
+      else all = false;
+    }
+    return all;
+  }
+
+  mark(): void { for (const p of this.procs) p.send({ type: "mark" }); }
+
+  async stop(): Promise<{ peers: (PeerResult & { fps: number })[]; missing: number; icmpErrors: number; lostProcesses: number }> {
+    for (const p of this.procs) p.send({ type: "stop" });
+    const peers: (PeerResult & { fps: number })[] = [];
+    let missing = 0;
+    let icmpErrors = 0;
+    let lostProcesses = 0;
+    for (const p of this.procs) {
+      const r = await p.next("result", 10_000);
+      if (!r) { missing += p.peers; lostProcesses++; continue; }
+      icmpErrors += r.icmpErrors;
+      const seconds = r.windowMs / 1000;
+      for (const peer of r.peers) peers.push({ ...peer, fps: seconds > 0 ? peer.windowFrames / seconds : 0 });
+    }
+    return { peers, missing, icmpErrors, lostProcesses };
+  }
+
+  /** One more peer joins alone (onto everyone connected); its figures, or null if the process did not answer. */
+  async probe(): Promise<PeerResult | null> {
+    const p = this.procs.reduce((a, b) => (a.peers <= b.peers ? a : b));
+    p.send({ type: "probe" });
+    p.peers++;
+    p.settledPeers = p.peers; // a probe is not waited for through "settled"
+    return (await p.next("probe", 15_000))?.peer ?? null;
+  }
+
+  /** Every peer closes politely (/close_connection); false if a process did not confirm within 10 s. */
+  async close(): Promise<boolean> {
+    for (const p of this.procs) p.send({ type: "close" });
+    let ok = true;
+    for (const p of this.procs) if (!(await p.next("closed", 10_000))) ok = false;
+    return ok;
+  }
+
+  async end(): Promise<void> {
+    await Promise.all(this.procs.map((p) => p.end()));
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * The load generator of webrtc-peers: werift receivers in a process of their
+ * own (so that they do not share an event loop, or a core's time slice, with
+ * the orchestrator's sampling). Each receiver is the tests' viewer
+ * (test/helpers/webrtc-client.ts): vidgear's /offer, announcing 127.0.0.1.
+ *
+ *   bun run scripts/bench/lib/webrtc-receivers.ts --base http://HOST:PORT --max-seconds S
+ *
+ * Driven by JSON lines on stdin, answered with JSON lines on stdout (types in
+ * webrtc-protocol.ts):
+ *   (start)            -> ready
+ *   connect {count}    -> that many more peers send their offers at once;
+ *                         settled once every peer so far has a frame or failed
+ *   mark / stop        -> the measuring window; stop answers result
+ *   close              -> every peer tells the server (/close_connection) and closes; closed
+ * It exits when stdin closes, or by itself after --max-seconds.
+ */
+import { connectViewer, type TestViewer } from "../../../test/helpers/webrtc-client.ts";
+import type { PeerResult, ReceiverCommand, ReceiverMessage } from "./webrtc-protocol.ts";
+
+function option(name: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i >= 0 ? process.argv[i + 1] : undefined;
+  if (!value) {
+    console.error(`webrtc-receivers: --${name} is needed`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const base = option("base");
+
+// Bun turns an ICMP "port unreachable" (a peer's socket closed on the server while we still
+// send to it) into an "error" event on the UDP socket, and werift's sockets have no listener:
+// unhandled, it would end this process and every peer in it. Count it and carry on.
+let icmpErrors = 0;
+process.on("uncaughtException", (err: Error & { code?: string }) => {
+  if (err.code === "ECONNREFUSED") { icmpErrors++; return; }
+  console.error(`webrtc-receivers: ${err.stack ?? err.message}`);
+  process.exit(5);
+});
+const maxSeconds = Number(option("max-seconds"));
+
+interface Counts { frames: number; keyframes: number; packets: number; gaps: number }
+
+interface Receiver {
+  viewer: TestViewer | null;
+  startedAt: number;
+  answeredAt: number | null;
+  connectedAt: number | null;
+  firstFrameAt: number | null;
+  error: string | null;
+  at: Counts;
+  window: Counts;
+}
+
+const receivers: Receiver[] = [];
+
+// connectViewer's POST /offer, timed: keyed by the offer's SDP, which is unique per peer.
+const offerPosts = new Map<string, { start: number; end: number | null }>();
+const realFetch = globalThis.fetch;
+globalThis.fetch = Object.assign(async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  if (!url.endsWith("/offer") || typeof init?.body !== "string") return realFetch(input, init);
+  let sdp = "";
+  try { sdp = String((JSON.parse(init.body) as { sdp?: unknown }).sdp ?? ""); } catch { /* not ours */ }
+  const timing = { start: performance.now(), end: null as number | null };
+  offerPosts.set(sdp, timing);
+  const res = await realFetch(input, init);
+  timing.end = performance.now();
+  return res;
+}, realFetch);
+let settledSent = -1;
+let markAt = 0;
+
+function send(message: ReceiverMessage): void {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+const hasFrame = (r: Receiver) => (r.viewer?.received.firstFrameMs ?? null) !== null;
+
+/** Sends "settled" once per connect, when every peer so far has a frame or an error. */
+function checkSettled(): void {
+  if (settledSent === receivers.length || !receivers.every((r) => hasFrame(r) || r.error !== null)) return;
+  settledSent = receivers.length;
+  send({ type: "settled", peers: receivers.length, withFrame: receivers.filter(hasFrame).length });
+}
+
+const zero = () => ({ frames: 0, keyframes: 0, packets: 0, gaps: 0 });
+
+function counts(r: Receiver): Counts {
+  const v = r.viewer?.received;
+  return { frames: v?.frames ?? 0, keyframes: v?.keyframes ?? 0, packets: v?.packets ?? 0, gaps: v?.sequenceGaps ?? 0 };
+}
+
+function startReceiver(): Receiver {
+  const r: Receiver = { viewer: null, startedAt: performance.now(), answeredAt: null, connectedAt: null, firstFrameAt: null,
+    error: null, at: zero(), window: zero() };
+  receivers.push(r);
+  connectViewer(base).then((viewer) => {
+    r.viewer = viewer;
+    r.answeredAt = performance.now();
+    if (viewer.pc.connectionState === "connected") r.connectedAt = r.answeredAt;
+    // The first frame arrives on werift's callbacks: poll the counters (cheap) until it does.
+    const poll = setInterval(() => {
+      if (hasFrame(r)) r.firstFrameAt ??= performance.now();
+      if (hasFrame(r) || r.error !== null) { clearInterval(poll); checkSettled(); }
+    }, 5);
+    viewer.pc.connectionStateChange.subscribe((state) => {
+      if (state === "connected") r.connectedAt ??= performance.now();
+      if ((state === "failed" || state === "closed") && !hasFrame(r)) r.error ??= `connection ${state} before the first frame`;
+    });
+  }, (err: unknown) => {
+    r.error = (err as Error).message ?? String(err);
+    checkSettled();
+  });
+  return r;
+}
+
+function connect(count: number): void {
+  for (let i = 0; i < count; i++) startReceiver();
+}
+
+async function probe(): Promise<void> {
+  const r = startReceiver();
+  const deadline = performance.now() + 10_000;
+  while (!hasFrame(r) && r.error === null && performance.now() < deadline) await Bun.sleep(5);
+  if (!hasFrame(r)) r.error ??= "no frame within 10 s";
+  r.firstFrameAt ??= hasFrame(r) ? performance.now() : null;
+  send({ type: "probe", peer: result(r) });
+}
+
+function result(r: Receiver): PeerResult {
+  const v = r.viewer?.received;
+  const since = (t: number | null | undefined) => (t === null || t === undefined ? null : t - r.startedAt);
+  const post = offerPosts.get(r.viewer?.pc.localDescription?.sdp ?? "");
+  return {
+    phases: { offerSent: since(post?.start), answered: since(post?.end), connected: since(r.connectedAt), firstFrame: since(r.firstFrameAt) },
+    id: r.viewer?.id ?? null,
+    firstFrameMs: v?.firstFrameMs ?? null,
+    startedClean: v?.startedClean ?? null,
+    windowFrames: r.window.frames,
+    windowKeyframes: r.window.keyframes,
+    windowPackets: r.window.packets,
+    sequenceGaps: v?.sequenceGaps ?? 0,
+    windowGaps: r.window.gaps,
+    frames: v?.frames ?? 0,
+    error: r.error,
+  };
+}
+
+async function closeAll(): Promise<void> {
+  await Promise.all(receivers.map((r) => Promise.race([r.viewer?.close().catch(() => undefined), Bun.sleep(5000)])));
+}
+
+async function command(c: ReceiverCommand): Promise<void> {
+  switch (c.type) {
+    case "connect": connect(c.count); break;
+    case "mark":
+      markAt = performance.now();
+      for (const r of receivers) r.at = counts(r);
+      break;
+    case "stop": {
+      const stopAt = performance.now();
+      for (const r of receivers) {
+        const now = counts(r);
+        r.window = { frames: now.frames - r.at.frames, keyframes: now.keyframes - r.at.keyframes,
+          packets: now.packets - r.at.packets, gaps: now.gaps - r.at.gaps };
+      }
+      send({ type: "result", windowMs: markAt ? stopAt - markAt : 0, peers: receivers.map(result), icmpErrors });
+      break;
+    }
+    case "probe": await probe(); break;
+    case "close":
+      await closeAll();
+      send({ type: "closed" });
+      break;
+  }
+}
+
+let pending = "";
+let queue = Promise.resolve();
+process.stdin.on("data", (chunk: Buffer) => {
+  pending += chunk.toString("utf8");
+  let nl: number;
+  while ((nl = pending.indexOf("\n")) >= 0) {
+    const line = pending.slice(0, nl).trim();
+    pending = pending.slice(nl + 1);
+    if (!line) continue;
+    const c = JSON.parse(line) as ReceiverCommand;
+    queue = queue.then(() => command(c)).catch((err: unknown) => console.error(`webrtc-receivers: ${String(err)}`));
+  }
+});
+// The orchestrator is gone (or done): leave at once; werift's sockets close with the process.
+process.stdin.on("end", () => process.exit(0));
+setTimeout(() => {
+  console.error(`webrtc-receivers: still running after ${maxSeconds} s, exiting`);
+  process.exit(4);
+}, maxSeconds * 1000).unref();
+send({ type: "ready" });

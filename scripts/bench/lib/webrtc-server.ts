@@ -1,0 +1,128 @@
+/**
+ * The glasscast server under test for webrtc-peers: started on port 0 (the
+ * port is read from the "→ http://HOST:PORT/" line it prints when ready),
+ * listening on one address and announcing the given ones as ICE candidates.
+ * Also finds its H.264 encoder among its children.
+ */
+import { readFileSync } from "node:fs";
+import type { Subprocess } from "bun";
+import { ownChild, stopTree } from "./children.ts";
+import { processTree, type ProcStat } from "./proc-stats.ts";
+import { REPO_ROOT } from "./server-process.ts";
+import { dieWithUs } from "./webrtc-pool.ts";
+
+export interface WebRtcServerOptions {
+  host: string;
+  candidates: string[];
+  width: number;
+  height: number;
+  fps: number;
+}
+
+export interface WebRtcServer {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  port: number;
+  /** http://HOST:PORT */
+  base: string;
+  /** The command as a user would type it (without the setpriv wrapper). */
+  command: string[];
+  stderrTail: string[];
+}
+
+export function serverCommand(o: WebRtcServerOptions): string[] {
+  return [process.execPath, "run", "src/cli.ts", "--source", "testsrc", "--width", String(o.width), "--height", String(o.height),
+    "--fps", String(o.fps), "--host", o.host, "--port", "0", ...o.candidates.flatMap((c) => ["--webrtc-candidate", c]),
+    "--log-level", "warn"];
+}
+
+async function drainStderr(server: WebRtcServer): Promise<void> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  try {
+    for await (const chunk of server.proc.stderr) {
+      pending += decoder.decode(chunk, { stream: true });
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        process.stderr.write(`[server] ${line}\n`);
+        server.stderrTail.push(line);
+        if (server.stderrTail.length > 20) server.stderrTail.shift();
+      }
+    }
+  } catch { /* the server is gone */ }
+}
+
+/** Resolves with the port of the first "→ http://HOST:PORT/" line; rejects if the server exits or 20 s pass. */
+async function readPort(proc: Subprocess<"ignore", "pipe", "pipe">): Promise<number> {
+  const decoder = new TextDecoder();
+  let out = "";
+  const reader = proc.stdout.getReader();
+  const found = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return null;
+      out += decoder.decode(value, { stream: true });
+      const m = /→ http:\/\/\S+?:(\d+)\//.exec(out);
+      if (m) {
+        // Keep the pipe drained (and open) for whatever the server prints later.
+        void (async () => { try { while (!(await reader.read()).done) { /* discard */ } } catch { /* gone */ } })();
+        return Number(m[1]);
+      }
+    }
+  })();
+  const port = await Promise.race([found, Bun.sleep(20_000).then(() => undefined)]);
+  if (port === undefined) throw new Error("the server printed no address within 20 s");
+  if (port === null) throw new Error(`the server exited (code ${await proc.exited}) before listening`);
+  return port;
+}
+
+export async function startWebRtcServer(o: WebRtcServerOptions): Promise<WebRtcServer> {
+  const command = serverCommand(o);
+  const proc = Bun.spawn(dieWithUs(command), { cwd: REPO_ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  ownChild(proc);
+  const server: WebRtcServer = { proc, port: 0, base: "", command, stderrTail: [] };
+  void drainStderr(server);
+  try {
+    server.port = await readPort(proc);
+  } catch (err) {
+    await stopTree(proc);
+    throw new Error(`${(err as Error).message}\n  command: ${command.join(" ")}\n  stderr: ${server.stderrTail.join("\n          ") || "(none)"}`);
+  }
+  server.base = `http://${o.host}:${server.port}`;
+  return server;
+}
+
+export function serverAlive(server: WebRtcServer): boolean {
+  return server.proc.exitCode === null && server.proc.signalCode === null;
+}
+
+function cmdline(pid: number): string {
+  try { return readFileSync(`/proc/${pid}/cmdline`, "latin1").replaceAll("\0", " "); } catch { return ""; }
+}
+
+export type Role = "server" | "capture" | "encoder" | "other";
+
+/** The server's process tree, each process named by its role (the H.264 encoder is the ffmpeg with libx264). */
+export function serverTree(server: WebRtcServer): (ProcStat & { role: Role })[] {
+  return processTree(server.proc.pid).map((s) => {
+    const role: Role = s.pid === server.proc.pid ? "server"
+      : s.comm !== "ffmpeg" ? "other"
+      : /\blibx264\b|\bh264_v4l2m2m\b/.test(cmdline(s.pid)) ? "encoder" : "capture";
+    return { ...s, role };
+  });
+}
+
+export function encoderCount(server: WebRtcServer): number {
+  return serverTree(server).filter((s) => s.role === "encoder").length;
+}
+
+/** Streams' WebRTC viewer counts as the server sees them (/api/streams), or null. */
+export async function webrtcViewers(server: WebRtcServer): Promise<number | null> {
+  try {
+    const res = await fetch(`${server.base}/api/streams`, { signal: AbortSignal.timeout(3000) });
+    const body = await res.json() as { streams?: { webrtcViewers?: number }[] };
+    return (body.streams ?? []).reduce((sum, s) => sum + (s.webrtcViewers ?? 0), 0);
+  } catch {
+    return null;
+  }
+}

@@ -21,18 +21,8 @@ function ffmpegCommands(pid: number): string[] {
 }
 const encoders = (pid: number) => ffmpegCommands(pid).filter((c) => c.includes("libx264"));
 
-/** UDP sockets the process holds (its fds that are sockets listed in /proc/net/udp). */
-function udpSockets(pid: number): number {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.add(m[1]!);
-    } catch { /* closed meanwhile */ }
-  }
-  const udp = ["/proc/net/udp", "/proc/net/udp6"].flatMap((f) => readFileSync(f, "utf8").trim().split("\n").slice(1));
-  return udp.filter((line) => inodes.has(line.trim().split(/\s+/)[9]!)).length;
-}
+/** UDP sockets the process holds: how many (see udpPorts). */
+const udpSockets = (pid: number): number => udpPorts(pid).length;
 
 describe("one stream, several peers", () => {
   let server: RunningServer;
@@ -173,7 +163,7 @@ test("--no-webrtc: no signalling routes, the page plays MJPEG only", async () =>
   });
 });
 
-/** Local UDP ports the process has open. */
+/** Local UDP ports the process holds (its fds that are sockets listed in /proc/net/udp). */
 function udpPorts(pid: number): number[] {
   const inodes = new Set<string>();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {

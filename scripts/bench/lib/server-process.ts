@@ -35,22 +35,21 @@ function serverCommand(options: ServerOptions, port: number): string[] {
 }
 
 /** Forwards the server's stderr to ours (prefixed) and keeps its last lines. */
-async function drainStderr(server: RunningServer): Promise<void> {
+export async function drainStderr(server: { proc: { stderr: ReadableStream<Uint8Array> }; stderrTail: string[] }): Promise<void> {
   const decoder = new TextDecoder();
   let pending = "";
-  const reader = server.proc.stderr.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    pending += decoder.decode(value, { stream: true });
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) {
-      process.stderr.write(`[server] ${line}\n`);
-      server.stderrTail.push(line);
-      if (server.stderrTail.length > 20) server.stderrTail.shift();
+  try {
+    for await (const chunk of server.proc.stderr) {
+      pending += decoder.decode(chunk, { stream: true });
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        process.stderr.write(`[server] ${line}\n`);
+        server.stderrTail.push(line);
+        if (server.stderrTail.length > 20) server.stderrTail.shift();
+      }
     }
-  }
+  } catch { /* the server is gone */ }
 }
 
 /** True once GET /snapshot.jpg answers 200; false if the server exits or timeoutMs passes. */

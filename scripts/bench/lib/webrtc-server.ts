@@ -4,6 +4,7 @@
  * listening on one address and announcing the given ones as ICE candidates.
  * Also finds its H.264 encoder among its children.
  */
+import { drainStderr } from "./server-process.ts";
 import { readFileSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { ownChild, stopTree } from "./children.ts";
@@ -33,23 +34,6 @@ export function serverCommand(o: WebRtcServerOptions): string[] {
   return [process.execPath, "run", "src/cli.ts", "--source", "testsrc", "--width", String(o.width), "--height", String(o.height),
     "--fps", String(o.fps), "--host", o.host, "--port", "0", ...o.candidates.flatMap((c) => ["--webrtc-candidate", c]),
     "--log-level", "warn"];
-}
-
-async function drainStderr(server: WebRtcServer): Promise<void> {
-  const decoder = new TextDecoder();
-  let pending = "";
-  try {
-    for await (const chunk of server.proc.stderr) {
-      pending += decoder.decode(chunk, { stream: true });
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) {
-        process.stderr.write(`[server] ${line}\n`);
-        server.stderrTail.push(line);
-        if (server.stderrTail.length > 20) server.stderrTail.shift();
-      }
-    }
-  } catch { /* the server is gone */ }
 }
 
 /** Resolves with the port of the first "→ http://HOST:PORT/" line; rejects if the server exits or 20 s pass. */

@@ -9,6 +9,9 @@ import { OptionError, parseArgs, type Command } from "./config/parse-args.ts";
 import { log } from "./log.ts";
 import { childrenDieWithServer, killAllChildrenNow } from "./process/child.ts";
 import { createGlasscast } from "./server.ts";
+import { install } from "./service/install.ts";
+import { ServiceError } from "./service/system.ts";
+import { uninstall } from "./service/uninstall.ts";
 import { exportTheme, ThemeExportError } from "./theme/export.ts";
 import { commit, VERSION } from "./version.ts";
 
@@ -38,6 +41,16 @@ async function main(argv: readonly string[]): Promise<void> {
       }
       return;
     }
+    case "service-install":
+    case "service-uninstall":
+      try {
+        if (command.command === "service-install") await install(command);
+        else uninstall(command);
+      } catch (err) {
+        if (err instanceof ServiceError) fail(err.message, 1);
+        throw err;
+      }
+      return;
     case "serve": return serve(command.options);
   }
 }

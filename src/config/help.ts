@@ -7,9 +7,16 @@ export function helpText(version: string): string {
     "",
     "Usage: glasscast [--source [NAME=]SRC]... [--host 0.0.0.0] [--port 8000] [options]",
     "       glasscast theme export DIR [--overwrite]",
+    "       glasscast service install [--dry-run] [--user NAME] [--root DIR] [options]",
+    "       glasscast service uninstall [--dry-run] [--root DIR]",
     "",
     "Open http://HOST:PORT/ for the page, /video for the MJPEG stream, /snapshot.jpg for one picture,",
     "POST /offer or /whep for WebRTC.",
+    "",
+    "service install runs glasscast with the options given after it as a systemd service (as the",
+    "system user NAME, default glasscast, in the video group), started at boot and restarted on",
+    "failure; --dry-run prints the unit and writes nothing; --root DIR writes under DIR and leaves",
+    "the running system alone.",
   ];
   for (const group of ["Source", "Server", "Page", "JPEG", "WebRTC", "Logging"] as const) {
     lines.push("", `${group}:`);

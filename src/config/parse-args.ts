@@ -1,25 +1,41 @@
 /**
  * Command-line parsing: `--name value`, `--name=value`, `--flag`, `--no-flag`,
- * and the `theme export DIR [--overwrite]` command. The first problem found
+ * and the `theme export DIR [--overwrite]` and `service install|uninstall`
+ * commands. The first problem found
  * stops parsing with an OptionError that names the option, the value given
  * and what is allowed.
  */
 import { allowed, convert, defaultOptions, OPTION_SPECS, type OptionSpec, type Options } from "./options.ts";
 import { checkOptions, OptionError } from "./validate.ts";
 import type { StreamSource } from "./stream-sources.ts";
+import { DEFAULT_SERVICE_USER } from "../service/unit.ts";
 
 export { OptionError };
 
 export type Command =
   | { readonly command: "serve"; readonly options: Options; readonly sources: StreamSource[] }
   | { readonly command: "theme-export"; readonly dir: string; readonly overwrite: boolean }
+  | ServiceInstallCommand
+  | { readonly command: "service-uninstall"; readonly dryRun: boolean; readonly root: string | null }
   | { readonly command: "help" }
   | { readonly command: "version" };
+
+/** `service install`: `args` are the server's own options, checked here exactly as the server checks them. */
+export interface ServiceInstallCommand {
+  readonly command: "service-install";
+  readonly args: readonly string[];
+  readonly options: Options;
+  readonly user: string;
+  readonly dryRun: boolean;
+  /** Write under this folder instead of / (an image being prepared, a test), and leave the running system alone. */
+  readonly root: string | null;
+}
 
 const BY_FLAG = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
 
 export function parseArgs(argv: readonly string[]): Command {
   if (argv[0] === "theme") return parseThemeCommand(argv.slice(1));
+  if (argv[0] === "service") return parseServiceCommand(argv.slice(1));
   const options = defaultOptions();
   const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -83,6 +99,53 @@ function parseThemeCommand(args: readonly string[]): Command {
   }
   if (dir === null) throw new OptionError("theme export: needs a folder; expected: glasscast theme export DIR [--overwrite]");
   return { command: "theme-export", dir, overwrite };
+}
+
+const SERVICE_USAGE = "glasscast service install [--dry-run] [--user NAME] [--root DIR] [OPTIONS], or glasscast service uninstall [--dry-run] [--root DIR]";
+const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+function parseServiceCommand(args: readonly string[]): Command {
+  const [sub, ...rest] = args;
+  if (sub !== "install" && sub !== "uninstall") {
+    throw new OptionError(`service: ${sub === undefined ? "needs a command" : `unknown command ${JSON.stringify(sub)}`}; expected: ${SERVICE_USAGE}`);
+  }
+  let dryRun = false;
+  let user: string | null = null;
+  let root: string | null = null;
+  const server: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    const eq = arg.indexOf("=");
+    const name = eq < 0 ? arg : arg.slice(0, eq);
+    if (name === "--dry-run") {
+      if (eq >= 0) throw new OptionError(`service ${sub}: --dry-run takes no value (given ${JSON.stringify(arg.slice(eq + 1))})`);
+      dryRun = true;
+      continue;
+    }
+    if (name === "--root" || (name === "--user" && sub === "install")) {
+      const value = eq >= 0 ? arg.slice(eq + 1) : rest[++i];
+      if (value === undefined || value === "" || (eq < 0 && value.startsWith("--"))) {
+        throw new OptionError(`service ${sub}: ${name} needs a value: ${name === "--root" ? "a folder" : "a user name"}`);
+      }
+      if ((name === "--root" ? root : user) !== null) throw new OptionError(`service ${sub}: ${name} is given more than once`);
+      if (name === "--root") root = value;
+      else user = value;
+      continue;
+    }
+    if (sub === "uninstall") throw new OptionError(`service uninstall: unexpected argument ${JSON.stringify(arg)}; expected: glasscast service uninstall [--dry-run] [--root DIR]`);
+    server.push(arg);
+  }
+  if (sub === "uninstall") return { command: "service-uninstall", dryRun, root };
+  if (user !== null && !USER_NAME.test(user)) {
+    throw new OptionError(`service install: --user: ${JSON.stringify(user)} is not allowed; expected a user name (a lower-case letter or _, then lower-case letters, digits, _ and -, up to 32)`);
+  }
+  if (server[0] !== undefined && !server[0].startsWith("--")) {
+    throw new OptionError(`service install: unexpected argument ${JSON.stringify(server[0])}: the service takes the server's options, which start with -- (see --help)`);
+  }
+  // The server's own parser, so a bad option fails here exactly as it would at the service's start.
+  const parsed = parseArgs(server);
+  if (parsed.command !== "serve") return parsed;
+  return { command: "service-install", args: server, options: parsed.options, user: user ?? DEFAULT_SERVICE_USER, dryRun, root };
 }
 
 function describe(spec: OptionSpec): string {

@@ -1,0 +1,57 @@
+/**
+ * The glasscast options a service runs with: the ones given to
+ * `service install`, already checked by parseArgs, with every relative path
+ * made absolute (a service starts in /, not in the folder it was installed
+ * from). Everything else is passed through exactly as given.
+ */
+import { isAbsolute, resolve } from "node:path";
+import { OPTION_SPECS } from "../config/options.ts";
+import { splitNamed } from "../config/stream-sources.ts";
+import { parseSourceSpec } from "../sources/source-spec.ts";
+
+export interface ServiceArgs {
+  /** The arguments for the service's command line. */
+  readonly args: string[];
+  /** Every file or folder they name (absolute): the service user must be able to reach them. */
+  readonly paths: string[];
+}
+
+const BY_FLAG = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
+
+/** `argv` must already have passed parseArgs: each option is known and has its value. */
+export function serviceArgs(argv: readonly string[], cwd = process.cwd()): ServiceArgs {
+  const args: string[] = [];
+  const paths: string[] = [];
+  const absolute = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+
+  const rewrite = (flag: string, value: string): string => {
+    if (flag === "theme-dir") return record(absolute(value));
+    if (flag === "ffmpeg") return value.includes("/") ? record(absolute(value)) : value;
+    if (flag !== "source") return value;
+    const { name, src } = splitNamed(value);
+    const spec = parseSourceSpec(src);
+    if (spec.kind !== "file" && spec.kind !== "glob") return value;
+    const path = record(absolute(src.trim()));
+    return name === null ? path : `${name}=${path}`;
+  };
+  const record = (p: string) => {
+    paths.push(p);
+    return p;
+  };
+
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf("=");
+    const flag = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    const spec = BY_FLAG.get(flag);
+    if (!spec || spec.kind.type === "bool") {
+      args.push(arg); // a flag (--loop, --no-webrtc, --kiosk=false): no path in it
+    } else if (eq >= 0) {
+      args.push(`--${flag}=${rewrite(flag, arg.slice(eq + 1))}`);
+    } else {
+      args.push(arg, rewrite(flag, argv[i + 1]!));
+      i++;
+    }
+  }
+  return { args, paths };
+}

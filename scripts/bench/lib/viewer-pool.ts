@@ -1,69 +1,13 @@
 /** Orchestrator side of the viewer processes: spawn, drive one round, collect. */
-import type { Subprocess } from "bun";
 import type { ViewerMessage, ViewerResult } from "./viewer-protocol.ts";
 import { disownChild, ownChild } from "./children.ts";
+import { JsonLinesChild } from "./json-lines-child.ts";
 
 const VIEWERS_SCRIPT = new URL("./mjpeg-viewers.ts", import.meta.url).pathname;
 
-type Piped = Subprocess<"pipe", "pipe", "inherit">;
-
-class ViewerProcess {
-  readonly messages: ViewerMessage[] = [];
-  #wake: (() => void) | null = null;
-  #closed = false;
-
-  constructor(readonly proc: Piped) {
-    void this.#read();
-  }
-
-  async #read(): Promise<void> {
-    const decoder = new TextDecoder();
-    let pending = "";
-    try {
-      const reader = this.proc.stdout.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        pending += decoder.decode(value, { stream: true });
-        let nl: number;
-        while ((nl = pending.indexOf("\n")) >= 0) {
-          const line = pending.slice(0, nl);
-          pending = pending.slice(nl + 1);
-          if (line.startsWith("{")) this.messages.push(JSON.parse(line) as ViewerMessage);
-          this.#notify();
-        }
-      }
-    } finally {
-      this.#closed = true;
-      this.#notify();
-    }
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
-  }
-
+class ViewerProcess extends JsonLinesChild<ViewerMessage> {
   send(command: string): void {
-    this.proc.stdin.write(`${command}\n`);
-    void this.proc.stdin.flush();
-  }
-
-  /** The first message of that type, waiting at most timeoutMs; null on timeout or exit. */
-  async next<T extends ViewerMessage["type"]>(type: T, timeoutMs: number):
-    Promise<Extract<ViewerMessage, { type: T }> | null> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const found = this.messages.find((m) => m.type === type);
-      if (found) return found as Extract<ViewerMessage, { type: T }>;
-      const left = deadline - performance.now();
-      if (this.#closed || left <= 0) return null;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#wake = () => { clearTimeout(timer); resolve(); };
-      });
-    }
+    this.writeLine(command);
   }
 }
 

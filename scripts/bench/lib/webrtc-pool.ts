@@ -1,6 +1,6 @@
 /** Orchestrator side of the werift receiver processes (webrtc-receivers.ts). */
-import type { Subprocess } from "bun";
 import { disownChild, ownChild } from "./children.ts";
+import { JsonLinesChild } from "./json-lines-child.ts";
 import type { PeerResult, ReceiverCommand, ReceiverMessage } from "./webrtc-protocol.ts";
 
 const RECEIVERS_SCRIPT = new URL("./webrtc-receivers.ts", import.meta.url).pathname;
@@ -9,20 +9,11 @@ const RECEIVERS_SCRIPT = new URL("./webrtc-receivers.ts", import.meta.url).pathn
 const SETPRIV = Bun.which("setpriv");
 export const dieWithUs = (argv: string[]): string[] => (SETPRIV ? [SETPRIV, "--pdeathsig", "KILL", "--", ...argv] : argv);
 
-type Piped = Subprocess<"pipe", "pipe", "inherit">;
-
-export class ReceiverProcess {
-  readonly #messages: ReceiverMessage[] = [];
-  #wake: (() => void) | null = null;
-  #closed = false;
+export class ReceiverProcess extends JsonLinesChild<ReceiverMessage> {
   /** Peers asked for from this process so far. */
   peers = 0;
   /** The peer count of the last "settled" taken. */
   settledPeers = 0;
-
-  private constructor(readonly proc: Piped) {
-    void this.#read();
-  }
 
   static spawn(base: string, maxSeconds: number): ReceiverProcess {
     const proc = Bun.spawn(dieWithUs([process.execPath, "run", RECEIVERS_SCRIPT, "--base", base, "--max-seconds", String(maxSeconds)]),
@@ -31,56 +22,9 @@ export class ReceiverProcess {
     return new ReceiverProcess(proc);
   }
 
-  get pid(): number { return this.proc.pid; }
-
-  async #read(): Promise<void> {
-    const decoder = new TextDecoder();
-    let pending = "";
-    try {
-      for await (const chunk of this.proc.stdout) {
-        pending += decoder.decode(chunk, { stream: true });
-        let nl: number;
-        while ((nl = pending.indexOf("\n")) >= 0) {
-          const line = pending.slice(0, nl);
-          pending = pending.slice(nl + 1);
-          if (line.startsWith("{")) this.#messages.push(JSON.parse(line) as ReceiverMessage);
-          this.#notify();
-        }
-      }
-    } catch { /* the process went away */ } finally {
-      this.#closed = true;
-      this.#notify();
-    }
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
-  }
-
   send(command: ReceiverCommand): void {
     if (command.type === "connect") this.peers += command.count;
-    try {
-      this.proc.stdin.write(`${JSON.stringify(command)}\n`);
-      void this.proc.stdin.flush();
-    } catch { /* the process is gone; its answers will time out */ }
-  }
-
-  /** Takes the first message of that type (and matching `accept`), waiting at most timeoutMs; null on timeout or exit. */
-  async next<T extends ReceiverMessage["type"]>(type: T, timeoutMs: number,
-    accept: (m: Extract<ReceiverMessage, { type: T }>) => boolean = () => true): Promise<Extract<ReceiverMessage, { type: T }> | null> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const i = this.#messages.findIndex((m) => m.type === type && accept(m as Extract<ReceiverMessage, { type: T }>));
-      if (i >= 0) return this.#messages.splice(i, 1)[0] as Extract<ReceiverMessage, { type: T }>;
-      const left = deadline - performance.now();
-      if (this.#closed || left <= 0) return null;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#wake = () => { clearTimeout(timer); resolve(); };
-      });
-    }
+    this.writeLine(JSON.stringify(command));
   }
 
   /** Ends stdin (the process exits by itself), SIGKILL if it has not after 3 s. */

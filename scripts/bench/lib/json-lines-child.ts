@@ -1,0 +1,69 @@
+/**
+ * A load-generator child process that answers in JSON lines on stdout (one
+ * `{"type": …}` message a line): the benchmarks' viewer and receiver pools.
+ */
+import type { Subprocess } from "bun";
+
+export type PipedChild = Subprocess<"pipe", "pipe", "inherit">;
+
+export class JsonLinesChild<M extends { type: string }> {
+  readonly #messages: M[] = [];
+  #wake: (() => void) | null = null;
+  #closed = false;
+
+  constructor(readonly proc: PipedChild) {
+    void this.#read();
+  }
+
+  get pid(): number { return this.proc.pid; }
+
+  /** Writes one line to the child's stdin; a child that is gone lets its answers time out. */
+  protected writeLine(line: string): void {
+    try {
+      this.proc.stdin.write(`${line}\n`);
+      void this.proc.stdin.flush();
+    } catch { /* the process is gone */ }
+  }
+
+  /** Takes the first message of that type (and matching `accept`), waiting at most timeoutMs; null on timeout or exit. */
+  async next<T extends M["type"]>(type: T, timeoutMs: number,
+    accept: (m: Extract<M, { type: T }>) => boolean = () => true): Promise<Extract<M, { type: T }> | null> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const i = this.#messages.findIndex((m) => m.type === type && accept(m as Extract<M, { type: T }>));
+      if (i >= 0) return this.#messages.splice(i, 1)[0] as Extract<M, { type: T }>;
+      const left = deadline - performance.now();
+      if (this.#closed || left <= 0) return null;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#wake = () => { clearTimeout(timer); resolve(); };
+      });
+    }
+  }
+
+  async #read(): Promise<void> {
+    const decoder = new TextDecoder();
+    let pending = "";
+    try {
+      for await (const chunk of this.proc.stdout) {
+        pending += decoder.decode(chunk, { stream: true });
+        let nl: number;
+        while ((nl = pending.indexOf("\n")) >= 0) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          if (line.startsWith("{")) this.#messages.push(JSON.parse(line) as M);
+          this.#notify();
+        }
+      }
+    } catch { /* the process went away */ } finally {
+      this.#closed = true;
+      this.#notify();
+    }
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+}

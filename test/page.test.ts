@@ -14,7 +14,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { ARTIFACTS, launchChromium } from "./helpers/browser.ts";
-import { tempDir } from "./helpers/ffmpeg.ts";
+import { makeClip, tempDir } from "./helpers/ffmpeg.ts";
 import { CLI, ROOT, startServer, withServer, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(60_000);
@@ -149,20 +149,27 @@ async function startProgramOnPort(port: number): Promise<RunningServer> {
 }
 
 test("two cameras at once: a grid with two different pictures; /view/NAME shows one", async () => {
-  await withServer(["--source", "big=testsrc", "--source", "small=testsrc", "--width", "640", "--height", "360", "--no-webrtc"], async (server) => {
-    // Both are the test pattern here; they differ in what they show at a given moment.
-    const page = await openPage(`${server.url}/`);
-    await waitForPicture(page, 2);
-    const tiles = page.locator(".gc-tile");
-    expect(await tiles.evaluateAll((els) => els.map((e) => e.getAttribute("data-stream")))).toEqual(["big", "small"]);
-    const [a, b] = await Promise.all([tiles.nth(0).boundingBox(), tiles.nth(1).boundingBox()]);
-    expect(a!.x !== b!.x || a!.y !== b!.y).toBe(true); // side by side or stacked, not on top of each other
-    await page.screenshot({ path: join(ARTIFACTS, "grid.png") });
-    await page.goto(`${server.url}/view/small`);
-    await waitForPicture(page, 1);
-    expect(await page.locator(".gc-tile").getAttribute("data-stream")).toBe("small");
-    await page.close();
-  });
+  const dir = tempDir();
+  try {
+    const clip = makeClip(dir, 3, "320x240", 30);
+    await withServer(["--source", "pattern=testsrc", "--source", `clip=${clip}`, "--loop", "--no-webrtc"], async (server) => {
+      const page = await openPage(`${server.url}/`);
+      await waitForPicture(page, 2);
+      const tiles = page.locator(".gc-tile");
+      expect(await tiles.evaluateAll((els) => els.map((e) => e.getAttribute("data-stream")))).toEqual(["pattern", "clip"]);
+      expect(await page.evaluate(WIDTHS)).toEqual([1280, 320]); // each tile shows its own camera
+      const [a, b] = await Promise.all([tiles.nth(0).boundingBox(), tiles.nth(1).boundingBox()]);
+      expect(a!.x !== b!.x || a!.y !== b!.y).toBe(true); // side by side or stacked, not on top of each other
+      await page.screenshot({ path: join(ARTIFACTS, "grid.png") });
+      await page.goto(`${server.url}/view/clip`);
+      await waitForPicture(page, 1);
+      expect(await page.locator(".gc-tile").getAttribute("data-stream")).toBe("clip");
+      expect(await page.evaluate(WIDTHS)).toEqual([320]);
+      await page.close();
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("a theme exported, edited and given with --theme-dir changes what the browser shows", async () => {

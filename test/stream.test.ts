@@ -129,3 +129,24 @@ test("the capture frame rate is measured over recent frames, and drops to 0 when
   expect(stream.stats().fps).toBe(0);
   await stream.stop();
 });
+
+test("a startup burst (ffmpeg catching up) does not show as a high frame rate", async () => {
+  const burstThen20fps: Source = {
+    description: "burst", finite: false, restartable: true,
+    async *frames(signal: AbortSignal) {
+      for (let i = 0; i < 12; i++) yield pictures[i]!; // 12 frames at once
+      for (let i = 0; !signal.aborted; i++) {
+        yield pictures[i % pictures.length]!;
+        await Bun.sleep(50);
+      }
+    },
+  };
+  const { stream } = makeStream(burstThen20fps);
+  stream.start();
+  // After 1.2 s the 32-frame window still holds 8 burst frames: their mean interval would say ~26 fps.
+  await Bun.sleep(1200);
+  const fps = stream.stats().fps;
+  await stream.stop();
+  expect(fps).toBeGreaterThan(15);
+  expect(fps).toBeLessThan(22);
+});

@@ -95,14 +95,18 @@ export class Stream {
     };
   }
 
-  /** Frames per second over the recent window; 0 when frames have stopped coming. */
+  /**
+   * Frames per second from the median frame interval of the recent window (a
+   * startup burst, ffmpeg catching up, does not skew a median); 0 when frames
+   * have stopped coming.
+   */
   #fps(): number {
     const n = Math.min(this.#arrivalCount, FPS_WINDOW);
     if (n < 2) return 0;
-    const newest = this.#arrivals[(this.#arrivalCount - 1) % FPS_WINDOW]!;
-    const oldest = this.#arrivals[(this.#arrivalCount - n) % FPS_WINDOW]!;
-    const interval = (newest - oldest) / (n - 1);
-    const stale = performance.now() - newest > Math.max(2000, 3 * interval);
+    const at = (k: number) => this.#arrivals[(this.#arrivalCount - n + k) % FPS_WINDOW]!;
+    const intervals = Array.from({ length: n - 1 }, (_, k) => at(k + 1) - at(k)).sort((a, b) => a - b);
+    const interval = intervals[intervals.length >> 1]!;
+    const stale = performance.now() - at(n - 1) > Math.max(2000, 3 * interval);
     return stale || interval <= 0 ? 0 : 1000 / interval;
   }
 

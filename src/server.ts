@@ -125,12 +125,13 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       defaultSize: { width: options.width ?? TESTSRC_DEFAULT.width, height: options.height ?? TESTSRC_DEFAULT.height },
       transform: composeTransforms(transform, d.transform),
     });
-    const { video, snapshot, view } = addressesOf(i, d.name, videoBase);
+    const addresses = addressesOf(i, d.name, videoBase);
+    const { video, snapshot, view } = addresses;
     const h264 = options.webrtc ? new H264Feed(stream, {
       ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS,
       h264: { encoder: options.h264Encoder, bitrateKbps: options.webrtcBitrate, keyint: options.webrtcKeyint },
     }) : null;
-    return { name: d.name, stream, mjpeg: new MjpegBroadcaster(stream), h264, video, snapshot, view };
+    return { name: d.name, stream, mjpeg: new MjpegBroadcaster(stream), h264, video, snapshot, view, all: addresses.all };
   });
 
   const ice = iceSettingsOf(options);
@@ -146,10 +147,9 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   }
   if (theme) app.use(staticRoutes(theme));
   published.forEach((p, i) => {
-    const { all } = addressesOf(i, p.name, videoBase);
     // µStreamer's /stream and /snapshot answer for the first stream too.
     const compat = i === 0 ? { video: ["/stream"], snapshot: ["/snapshot"] } : { video: [], snapshot: [] };
-    app.use(mjpegRoutes(p.mjpeg, { video: [...all.video, ...compat.video], snapshot: [...all.snapshot, ...compat.snapshot] }));
+    app.use(mjpegRoutes(p.mjpeg, { video: [...p.all.video, ...compat.video], snapshot: [...p.all.snapshot, ...compat.snapshot] }));
   });
 
   for (const p of published) p.stream.start();

@@ -5,14 +5,13 @@
 import { spawnOwned } from "../process/child.ts";
 import type { RawFrame } from "../stream/frame.ts";
 import { mjpegQscale } from "../sources/ffmpeg/args.ts";
+import { rawVideoInput } from "./ffmpeg-raw-input.ts";
 import type { JpegSettings } from "./jpeg-settings.ts";
-
-const PIX_FMT = { i420: "yuvj420p", i422: "yuvj422p", i444: "yuvj444p", gray: "gray", rgb: "rgb24", bgr: "bgr24", rgba: "rgba", bgra: "bgra" } as const;
 
 export async function ffmpegEncodeStill(ffmpeg: string, frame: RawFrame, jpeg: JpegSettings): Promise<Uint8Array> {
   const child = spawnOwned([
     ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error",
-    "-f", "rawvideo", "-pix_fmt", PIX_FMT[frame.format], "-s", `${frame.width}x${frame.height}`, "-i", "pipe:0",
+    ...rawVideoInput(frame.format, frame.width, frame.height), "-i", "pipe:0",
     "-frames:v", "1", "-vf", "format=yuvj420p", "-c:v", "mjpeg", "-q:v", String(mjpegQscale(jpeg.quality)), "-f", "mjpeg", "pipe:1",
   ], { label: "still-jpeg", stderrLevel: "warn", stdin: frame.data });
   const [bytes, code] = await Promise.all([new Response(child.stdout).bytes(), child.exited]);

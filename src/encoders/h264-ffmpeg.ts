@@ -10,6 +10,7 @@ import type { FileSink } from "bun";
 import { log } from "../log.ts";
 import { AnnexBParser, type AccessUnit } from "../outputs/webrtc/annexb.ts";
 import { spawnOwned, type OwnedChild } from "../process/child.ts";
+import { rawVideoInput } from "./ffmpeg-raw-input.ts";
 import type { Frame, RawFormat } from "../stream/frame.ts";
 
 export const H264_ENCODERS = ["libx264", "h264_v4l2m2m"] as const;
@@ -32,10 +33,6 @@ export interface TimedAccessUnit extends AccessUnit {
   readonly timestamp: number;
 }
 
-const RAW_PIX_FMT: Record<RawFormat, string> = {
-  i420: "yuv420p", i422: "yuv422p", i444: "yuv444p", gray: "gray", rgb: "rgb24", bgr: "bgr24", rgba: "rgba", bgra: "bgra",
-};
-
 /** The input a frame needs, or null when the encoder cannot take it. */
 export function inputOf(frame: Frame): H264Input | null {
   if (frame.kind === "raw") return { kind: "raw", format: frame.format, width: frame.width, height: frame.height };
@@ -49,8 +46,7 @@ export function sameInput(a: H264Input, b: H264Input): boolean {
 
 export function h264Args(ffmpeg: string, input: H264Input, s: H264Settings, fps: number): string[] {
   const inputArgs = input.kind === "raw"
-    // The stream's YUV is full range (JPEG's): said with -color_range, not the deprecated yuvj formats.
-    ? ["-f", "rawvideo", "-pix_fmt", RAW_PIX_FMT[input.format], "-color_range", "pc", "-s", `${input.width}x${input.height}`]
+    ? rawVideoInput(input.format, input.width, input.height)
     : ["-f", "mjpeg"];
   const rate = String(Math.max(1, Math.round(fps)));
   const kbps = s.bitrateKbps;

@@ -13,6 +13,8 @@ export interface PublishedStream {
   readonly video: string;
   readonly snapshot: string;
   readonly view: string;
+  /** Every path answering its MJPEG stream and its snapshot. */
+  readonly all: { readonly video: readonly string[]; readonly snapshot: readonly string[] };
 }
 
 /**

@@ -21,6 +21,11 @@ function serve(net: ClientNetwork, ...args: string[]): Promise<RunningServer> {
   return startProgram([process.execPath, "run", CLI, "--host", net.serverAddress, "--port", "0", "--width", "640", "--height", "360", ...args]);
 }
 
+function libx264Processes(parent: number): number {
+  const out = Bun.spawnSync(["pgrep", "-f", "-P", String(parent), "libx264"]).stdout.toString().trim();
+  return out === "" ? 0 : out.split("\n").length;
+}
+
 async function decoding(page: Page): Promise<number> {
   return page.evaluate(FRAMES_DECODED) as Promise<number>;
 }
@@ -68,17 +73,22 @@ describe("WebRTC in Chromium", () => {
       pages.push(page);
     }
     for (const page of pages) await page.waitForFunction(`document.querySelector(".gc-tile video.gc-video")?.videoWidth > 0`, null, { timeout: 20_000 });
-    const encoders = Bun.spawnSync(["pgrep", "-f", "-P", String(server.proc.pid), "libx264"]).stdout.toString().trim().split("\n");
-    expect(encoders).toHaveLength(1);
+    // One encoder serves all five. (An encoder from the previous test that is
+    // just exiting may still be listed for a moment; two must never stay.)
+    await waitFor(() => libx264Processes(server.proc.pid) === 1, 3000, "exactly one libx264 encoder");
     await pages[0]!.close(); // pagehide: the page closes its own peer
     await waitFor(async () => {
       const s = await (await fetch(`${server.url.replace("127.0.0.1", net.serverAddress)}/api/streams`)).json() as { streams: { webrtcViewers: number }[] };
       return s.streams[0]!.webrtcViewers === 4;
     }, 10_000, "the closed page's peer to go");
+    // The other four keep decoding: every one advances by at least 10 fps on
+    // average over 2 s (30 fps here; a stalled or restarted track would not).
     const before = await Promise.all(pages.slice(1).map(decoding));
-    await pages[1]!.waitForTimeout(1500);
+    await pages[1]!.waitForTimeout(2000);
     const after = await Promise.all(pages.slice(1).map(decoding));
-    after.forEach((n, i) => expect(n - before[i]!).toBeGreaterThan(25));
+    const advanced = after.map((n, i) => n - before[i]!);
+    console.log(`frames decoded by the four remaining pages in 2 s: ${advanced.join(", ")}`);
+    for (const n of advanced) expect(n).toBeGreaterThanOrEqual(20);
     await Promise.all(pages.slice(1).map((p) => p.close()));
   });
 });

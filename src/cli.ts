@@ -6,6 +6,8 @@
  */
 import { helpText } from "./config/help.ts";
 import { OptionError, parseArgs, type Command } from "./config/parse-args.ts";
+import { formatListing } from "./devices/format.ts";
+import { listDevices } from "./devices/list.ts";
 import { log } from "./log.ts";
 import { childrenDieWithServer, killAllChildrenNow } from "./process/child.ts";
 import { createGlasscast } from "./server.ts";
@@ -51,6 +53,12 @@ async function main(argv: readonly string[]): Promise<void> {
         throw err;
       }
       return;
+    case "devices": {
+      // GLASSCAST_V4L2_SYSFS: another folder of videoN/name files than /sys/class/video4linux (the tests' fake machine).
+      const listing = await listDevices({ ffmpeg: command.ffmpeg, rpicam: command.rpicam, sysfs: process.env.GLASSCAST_V4L2_SYSFS || undefined });
+      process.stdout.write(command.json ? `${JSON.stringify(listing, null, 2)}\n` : formatListing(listing));
+      return;
+    }
     case "serve": return serve(command.options);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Command-line parsing: `--name value`, `--name=value`, `--flag`, `--no-flag`,
- * and the `theme export DIR [--overwrite]` and `service install|uninstall`
- * commands. The first problem found
+ * and the `theme export DIR [--overwrite]`, `service install|uninstall` and
+ * `devices [--json] [--ffmpeg PATH] [--rpicam PATH]` commands. The first problem found
  * stops parsing with an OptionError that names the option, the value given
  * and what is allowed.
  */
@@ -17,8 +17,17 @@ export type Command =
   | { readonly command: "theme-export"; readonly dir: string; readonly overwrite: boolean }
   | ServiceInstallCommand
   | { readonly command: "service-uninstall"; readonly dryRun: boolean; readonly root: string | null }
+  | DevicesCommand
   | { readonly command: "help" }
   | { readonly command: "version" };
+
+/** `devices`: list the cameras; `rpicam` is the rpicam-vid program, beside which rpicam-hello is looked for. */
+export interface DevicesCommand {
+  readonly command: "devices";
+  readonly json: boolean;
+  readonly ffmpeg: string;
+  readonly rpicam: string | null;
+}
 
 /** `service install`: `args` are the server's own options, checked here exactly as the server checks them. */
 export interface ServiceInstallCommand {
@@ -36,6 +45,7 @@ const BY_FLAG = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
 export function parseArgs(argv: readonly string[]): Command {
   if (argv[0] === "theme") return parseThemeCommand(argv.slice(1));
   if (argv[0] === "service") return parseServiceCommand(argv.slice(1));
+  if (argv[0] === "devices") return parseDevicesCommand(argv.slice(1));
   const options = defaultOptions();
   const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -146,6 +156,35 @@ function parseServiceCommand(args: readonly string[]): Command {
   const parsed = parseArgs(server);
   if (parsed.command !== "serve") return parsed;
   return { command: "service-install", args: server, options: parsed.options, user: user ?? DEFAULT_SERVICE_USER, dryRun, root };
+}
+
+const DEVICES_USAGE = "glasscast devices [--json] [--ffmpeg PATH] [--rpicam PATH]";
+
+function parseDevicesCommand(args: readonly string[]): Command {
+  let json = false;
+  const programs: { "--ffmpeg": string | null; "--rpicam": string | null } = { "--ffmpeg": null, "--rpicam": null };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--help" || arg === "-h") return { command: "help" };
+    const eq = arg.indexOf("=");
+    const name = eq < 0 ? arg : arg.slice(0, eq);
+    if (name === "--json") {
+      if (eq >= 0) throw new OptionError(`devices: --json takes no value (given ${JSON.stringify(arg.slice(eq + 1))})`);
+      json = true;
+    } else if (name === "--ffmpeg" || name === "--rpicam") {
+      const value = eq >= 0 ? arg.slice(eq + 1) : args[++i];
+      if (value === undefined || value.trim() === "" || (eq < 0 && value.startsWith("--"))) {
+        throw new OptionError(`devices: ${name} needs a value: the path of the ${name === "--ffmpeg" ? "ffmpeg" : "rpicam-vid"} program`);
+      }
+      if (programs[name] !== null) throw new OptionError(`devices: ${name} is given more than once`);
+      programs[name] = value;
+    } else if (arg.startsWith("-")) {
+      throw new OptionError(`devices: unknown option ${name}; expected: ${DEVICES_USAGE}`);
+    } else {
+      throw new OptionError(`devices: unexpected argument ${JSON.stringify(arg)}; expected: ${DEVICES_USAGE}`);
+    }
+  }
+  return { command: "devices", json, ffmpeg: programs["--ffmpeg"] ?? "ffmpeg", rpicam: programs["--rpicam"] };
 }
 
 function describe(spec: OptionSpec): string {

@@ -6,6 +6,11 @@
  * and compressed into one output buffer that is allocated once per picture
  * size and reused for every frame (TJFLAG_NOREALLOC). A compressed JPEG is
  * returned as a view of that buffer: it is valid until the next call.
+ *
+ * The decoder side turns a JPEG back into planar YUV (tjDecompressToYUV2),
+ * the layout glasscast's raw pictures use: planes back to back, rows
+ * unpadded, chroma rounded up for odd sizes. Decoded pictures go into a
+ * caller's buffer or into one buffer reused from call to call.
  */
 import { dlopen, FFIType, ptr, CString, type Pointer } from "bun:ffi";
 
@@ -14,6 +19,14 @@ export type TjPixelFormat = "rgb" | "bgr" | "rgba" | "bgra" | "gray";
 
 const SUBSAMP: Record<TjSubsampling, number> = { "444": 0, "422": 1, "420": 2, gray: 3 };
 const SUBSAMP_NAME: readonly TjSubsampling[] = ["444", "422", "420", "gray"];
+/** TurboJPEG's other subsamplings (TJSAMP_440, TJSAMP_411), by number, for error messages. */
+const OTHER_SUBSAMP: Record<number, string> = { 4: "4:4:0", 5: "4:1:1" };
+/** JPEG colour spaces (TJCS_*) that tjDecompressToYUV2 can give as YUV. */
+const TJCS_YCBCR = 1;
+const TJCS_GRAY = 2;
+const COLORSPACE_NAME: Record<number, string> = { 0: "RGB", 3: "CMYK", 4: "YCCK" };
+/** tjGetErrorCode: the last error was a warning (damaged data decoded anyway). */
+const TJERR_WARNING = 0;
 const PIXEL_FORMAT: Record<TjPixelFormat, { id: number; bytes: number }> = {
   rgb: { id: 0, bytes: 3 },
   bgr: { id: 1, bytes: 3 },
@@ -50,6 +63,12 @@ const symbols = {
     args: [FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.ptr],
     returns: FFIType.i32,
   },
+  tjDecompressToYUV2: {
+    // handle, jpegBuf, jpegSize, dstBuf, width, align, height, flags
+    args: [FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.i32, FFIType.i32],
+    returns: FFIType.i32,
+  },
+  tjGetErrorCode: { args: [FFIType.ptr], returns: FFIType.i32 },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -84,13 +103,52 @@ export function turboJpegAvailable(): boolean {
 
 export interface JpegHeader { width: number; height: number; subsampling: TjSubsampling | "unknown" }
 
-/** One TurboJPEG compressor with its reused output buffer. Not shared between threads. */
+/** A JPEG decoded to planar YUV. */
+export interface DecodedYuv {
+  readonly width: number;
+  readonly height: number;
+  /** The JPEG's own: 420 gives I420, 422 I422, 444 I444, gray one plane. */
+  readonly subsampling: TjSubsampling;
+  /** Y, Cb, Cr planes back to back, rows unpadded; full range (JFIF). */
+  readonly data: Uint8Array;
+  /** libjpeg's warning when damaged data was decoded anyway (e.g. "Premature end of JPEG file"), else null. */
+  readonly warning: string | null;
+}
+
+/** Bytes of planar YUV in glasscast's layout (rows unpadded, chroma rounded up). */
+function yuvSize(width: number, height: number, subsampling: TjSubsampling): number {
+  const cw = Math.ceil(width / 2);
+  switch (subsampling) {
+    case "420": return width * height + 2 * cw * Math.ceil(height / 2);
+    case "422": return width * height + 2 * cw * height;
+    case "444": return width * height * 3;
+    case "gray": return width * height;
+  }
+}
+
+/**
+ * TurboJPEG pads the luma plane to whole chroma samples (tjPlaneWidth/Height:
+ * an even width for 4:2:0 and 4:2:2, an even height for 4:2:0), which
+ * glasscast's layout does not: the padded luma size, or null when the two
+ * layouts are the same.
+ */
+function paddedLuma(width: number, height: number, subsampling: TjSubsampling): { width: number; height: number } | null {
+  const w = (subsampling === "420" || subsampling === "422") && width % 2 === 1 ? width + 1 : width;
+  const h = subsampling === "420" && height % 2 === 1 ? height + 1 : height;
+  return w === width && h === height ? null : { width: w, height: h };
+}
+
+/** One TurboJPEG compressor (and decompressor) with its reused buffers. Not shared between threads. */
 export class TurboJpeg {
   readonly #lib: Lib;
   readonly #handle: Pointer;
   #decoder: Pointer | null = null;
   #out = new Uint8Array(0);
   #outKey = "";
+  /** Decoded pictures (when the caller gives no buffer), and TurboJPEG's padded layout for odd sizes. */
+  #yuv = new Uint8Array(0);
+  #padded = new Uint8Array(0);
+  #closed = false;
   // Out-parameters live in fixed cells so no call allocates.
   readonly #bufPtrCell = new BigUint64Array(1);
   readonly #sizeCell = new BigUint64Array(1);
@@ -124,22 +182,100 @@ export class TurboJpeg {
 
   /** Reads a JPEG's size and subsampling (decoder side of the same library). */
   readHeader(jpeg: Uint8Array): JpegHeader {
-    this.#decoder ??= this.#lib.tjInitDecompress() as Pointer | null;
-    if (!this.#decoder) throw new Error("tjInitDecompress failed");
-    const c = this.#intCells;
-    const at = (i: number) => ptr(c, i * 4);
-    const rc = this.#lib.tjDecompressHeader3(this.#decoder, jpeg, jpeg.byteLength, at(0), at(1), at(2), at(3));
-    if (rc !== 0) throw new Error(`tjDecompressHeader3: ${this.#error(this.#decoder)}`);
+    const c = this.#header(jpeg);
     return { width: c[0]!, height: c[1]!, subsampling: SUBSAMP_NAME[c[2]!] ?? "unknown" };
   }
 
+  /**
+   * Decodes a JPEG into planar YUV of its own subsampling (4:2:0, 4:2:2,
+   * 4:4:4 or gray; others are an error). The picture is written into `into`
+   * when given (it must hold the whole picture), else into a buffer this
+   * object reuses: then the result is valid until the next call. Damaged
+   * data that libjpeg can still decode gives a picture with `warning` set; a
+   * JPEG that cannot be decoded at all is an Error.
+   */
+  decompressYuv(jpeg: Uint8Array, flags = 0, into?: Uint8Array): DecodedYuv {
+    const c = this.#header(jpeg);
+    const width = c[0]!, height = c[1]!, subsamp = c[2]!, colorspace = c[3]!;
+    const subsampling = SUBSAMP_NAME[subsamp];
+    if (!subsampling) {
+      const name = OTHER_SUBSAMP[subsamp] ?? `number ${subsamp}`;
+      throw new Error(`JPEG subsampling ${name} cannot be decoded to planar YUV: only 4:2:0, 4:2:2, 4:4:4 and gray`);
+    }
+    if (colorspace !== TJCS_YCBCR && colorspace !== TJCS_GRAY) {
+      throw new Error(`JPEG stores ${COLORSPACE_NAME[colorspace] ?? `colour space ${colorspace}`}, not YCbCr: cannot decode it to YUV`);
+    }
+    const size = yuvSize(width, height, subsampling);
+    let out: Uint8Array;
+    if (into) {
+      if (into.length < size) throw new RangeError(`a ${width}x${height} ${subsampling} picture needs ${size} bytes, the buffer has ${into.length}`);
+      out = into.subarray(0, size);
+    } else {
+      if (this.#yuv.length < size) this.#yuv = new Uint8Array(new ArrayBuffer(size));
+      out = this.#yuv.subarray(0, size);
+    }
+    const padded = paddedLuma(width, height, subsampling);
+    let target = out;
+    if (padded) {
+      // Odd sizes: decode in TurboJPEG's layout, then drop the luma padding.
+      const paddedSize = padded.width * padded.height + (size - width * height);
+      if (this.#padded.length < paddedSize) this.#padded = new Uint8Array(new ArrayBuffer(paddedSize));
+      target = this.#padded.subarray(0, paddedSize);
+    }
+    const rc = this.#lib.tjDecompressToYUV2(this.#decoder!, jpeg, jpeg.byteLength, target, width, 1, height, flags);
+    let warning: string | null = null;
+    if (rc !== 0) {
+      if (this.#lib.tjGetErrorCode(this.#decoder!) !== TJERR_WARNING) {
+        throw new Error(`JPEG cannot be decoded: ${this.#failed(this.#decoder!)}`);
+      }
+      warning = this.#error(this.#decoder!);
+    }
+    if (padded) {
+      for (let y = 0; y < height; y++) out.set(target.subarray(y * padded.width, y * padded.width + width), y * width);
+      out.set(target.subarray(padded.width * padded.height), width * height);
+    }
+    return { width, height, subsampling, data: out, warning };
+  }
+
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#lib.tjDestroy(this.#handle);
     if (this.#decoder) this.#lib.tjDestroy(this.#decoder);
     this.#decoder = null;
   }
 
+  /** tjDecompressHeader3 into the int cells: width, height, subsampling, colour space. */
+  #header(jpeg: Uint8Array): Int32Array {
+    this.#open();
+    if (jpeg.byteLength === 0) throw new Error("JPEG cannot be decoded: no data");
+    this.#decoder ??= this.#lib.tjInitDecompress() as Pointer | null;
+    if (!this.#decoder) throw new Error("tjInitDecompress failed");
+    const c = this.#intCells;
+    const at = (i: number) => ptr(c, i * 4);
+    const rc = this.#lib.tjDecompressHeader3(this.#decoder, jpeg, jpeg.byteLength, at(0), at(1), at(2), at(3));
+    if (rc !== 0) throw new Error(`JPEG header cannot be read: ${this.#failed(this.#decoder)}`);
+    return c;
+  }
+
+  /**
+   * The error message of a failed decompression, after which the decompressor
+   * is thrown away: libjpeg-turbo 2.1 leaves it inside the failed header, so
+   * that the next JPEG's header would be misread ("Bogus DQT index").
+   */
+  #failed(decoder: Pointer): string {
+    const message = this.#error(decoder);
+    this.#lib.tjDestroy(decoder);
+    this.#decoder = null;
+    return message;
+  }
+
+  #open(): void {
+    if (this.#closed) throw new Error("TurboJpeg used after close()");
+  }
+
   #prepare(width: number, height: number, subsampling: TjSubsampling): void {
+    this.#open();
     const key = `${width}x${height}/${subsampling}`;
     if (key !== this.#outKey) {
       const size = Number(this.#lib.tjBufSize(width, height, SUBSAMP[subsampling]));

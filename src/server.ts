@@ -9,7 +9,6 @@ import type { Options } from "./config/options.ts";
 import { STREAM_NAME } from "./config/stream-sources.ts";
 import { checkOptions, OptionError, resolveOptions } from "./config/validate.ts";
 import { chooseJpegPipeline } from "./encoders/choose.ts";
-import type { JpegSettings } from "./encoders/jpeg-settings.ts";
 import { log, setLogLevel } from "./log.ts";
 import { MjpegBroadcaster } from "./outputs/mjpeg/broadcaster.ts";
 import { H264Feed } from "./outputs/webrtc/h264-feed.ts";
@@ -23,10 +22,13 @@ import { pageRoutes } from "./routes/pages.ts";
 import { addressesOf, type PublishedStream } from "./routes/published.ts";
 import { staticRoutes } from "./routes/static.ts";
 import { webrtcRoutes } from "./routes/webrtc.ts";
-import { FfmpegCapture } from "./sources/ffmpeg/capture.ts";
-import { TESTSRC_DEFAULT, type CaptureSettings } from "./sources/ffmpeg/args.ts";
+import { createCapture, jpegSettingsOf } from "./sources/create.ts";
+import { TESTSRC_DEFAULT } from "./sources/ffmpeg/args.ts";
 import type { Source } from "./sources/source.ts";
-import { Stream, type FrameTransform } from "./stream/stream.ts";
+import { Stream, type DecodeJpeg, type FrameTransform } from "./stream/stream.ts";
+import { H264Decoder } from "./encoders/h264-decoder.ts";
+import { JpegDecoder } from "./encoders/jpeg-decoder.ts";
+import { turboJpegAvailable } from "../ffi/turbojpeg.ts";
 import { Theme } from "./theme/theme.ts";
 
 /** Seconds a connection may go without any byte moving before it is closed. */
@@ -66,10 +68,6 @@ export interface Glasscast {
   close(): Promise<void>;
 }
 
-export function jpegSettingsOf(o: Options): JpegSettings {
-  return { quality: o.jpegQuality, fastDct: o.jpegFastdct, fastUpsample: o.jpegFastupsample, subsampling: o.jpegSubsampling };
-}
-
 export function iceSettingsOf(o: Options): IceSettings {
   const credentials = (url: string) => /^turns?:/.test(url) && o.iceUsername !== null
     ? { username: o.iceUsername, credential: o.iceCredential ?? "" } : {};
@@ -81,8 +79,14 @@ export function iceSettingsOf(o: Options): IceSettings {
   };
 }
 
-export function captureSettingsOf(o: Options): CaptureSettings {
-  return { width: o.width, height: o.height, fps: o.fps, loop: o.loop, frameSizeReduction: o.frameSizeReduction, jpeg: jpegSettingsOf(o) };
+/** A stream's JPEG decoder for transforms, made on first use; none without libjpeg-turbo. */
+function jpegDecoder(): DecodeJpeg | undefined {
+  if (!turboJpegAvailable()) return undefined;
+  let decoder: JpegDecoder | null = null;
+  return (jpeg) => {
+    decoder ??= new JpegDecoder({ fastDct: true });
+    return decoder.decode(jpeg);
+  };
 }
 
 function composeTransforms(...transforms: (FrameTransform | undefined)[]): FrameTransform | undefined {
@@ -99,11 +103,10 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
 
   const jpeg = jpegSettingsOf(options);
   const pipeline = chooseJpegPipeline(jpeg, options.ffmpeg);
-  const settings = captureSettingsOf(options);
   const definitions = [
     ...captured.map(({ name, spec }) => ({
       name, transform: undefined as FrameTransform | undefined,
-      source: new FfmpegCapture({ ffmpeg: options.ffmpeg, spec, settings, output: pipeline.captureOutput, label: `capture[${name}]` }) as Source,
+      source: createCapture(name, spec, options, pipeline.captureOutput),
     })),
     ...custom.map((c) => {
       if (!STREAM_NAME.test(c.name)) throw new OptionError(`streams: ${JSON.stringify(c.name)} is not a stream name; expected letters, digits, _ and - (up to 32)`);
@@ -124,6 +127,9 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       encodeStill: pipeline.encodeStill,
       defaultSize: { width: options.width ?? TESTSRC_DEFAULT.width, height: options.height ?? TESTSRC_DEFAULT.height },
       transform: composeTransforms(transform, d.transform),
+      sourceTimeoutMs: options.sourceTimeout * 1000,
+      startPictureDecoder: (onPicture) => new H264Decoder(options.ffmpeg, jpeg.subsampling, onPicture, `h264-decoder[${d.name}]`),
+      decodeJpeg: jpegDecoder(),
     });
     const addresses = addressesOf(i, d.name, videoBase);
     const { video, snapshot, view } = addresses;

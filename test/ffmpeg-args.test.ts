@@ -7,7 +7,7 @@ import { defaultJpegSettings } from "../src/encoders/jpeg-settings.ts";
 import { captureArgs, filterChain, mjpegQscale, type CaptureSettings } from "../src/sources/ffmpeg/args.ts";
 import type { SourceSpec } from "../src/sources/source-spec.ts";
 
-const base: CaptureSettings = { width: null, height: null, fps: null, loop: false, frameSizeReduction: 0, jpeg: defaultJpegSettings };
+const base: CaptureSettings = { width: null, height: null, fps: null, loop: false, frameSizeReduction: 0, rotate: 0, hflip: false, vflip: false, stabilize: false, jpeg: defaultJpegSettings };
 const testsrc: SourceSpec = { kind: "testsrc" };
 const file: SourceSpec = { kind: "file", path: "clip.mp4" };
 const args = (spec: SourceSpec, s: Partial<CaptureSettings> = {}) => captureArgs("ffmpeg", spec, { ...base, ...s }, "y4m");

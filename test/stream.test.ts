@@ -11,7 +11,7 @@ import { MjpegBroadcaster } from "../src/outputs/mjpeg/broadcaster.ts";
 import type { Source } from "../src/sources/source.ts";
 import { Y4mReader } from "../src/sources/y4m-reader.ts";
 import type { Frame, RawFrame } from "../src/stream/frame.ts";
-import { Stream } from "../src/stream/stream.ts";
+import { formatAgo, Stream } from "../src/stream/stream.ts";
 import { y4mTestPattern } from "./helpers/ffmpeg.ts";
 
 setDefaultTimeout(15_000);
@@ -95,7 +95,7 @@ describe("Stream + MjpegBroadcaster", () => {
     const noSignal = new TurboJpegEncoder(defaultJpegSettings);
     const { renderPlaceholder } = await import("../src/placeholder/render.ts");
     const expected = Buffer.from(noSignal.encode({ kind: "raw", format: "i420", width: 320, height: 240,
-      data: renderPlaceholder("i420", 320, 240, ["NO SIGNAL", "RECONNECTING"]) }));
+      data: renderPlaceholder("i420", 320, 240, ["NO SIGNAL", "RECONNECTING", "LAST FRAME 0 S AGO"]) }));
     stream.start();
     const parts = await collect(mjpeg.open(), 1500);
     await stream.stop();
@@ -149,4 +149,37 @@ test("a startup burst (ffmpeg catching up) does not show as a high frame rate", 
   await stream.stop();
   expect(fps).toBeGreaterThan(15);
   expect(fps).toBeLessThan(22);
+});
+
+test("NO SIGNAL says how long ago the last frame came, in the placeholder font's letters", () => {
+  expect(formatAgo(0)).toBe("0 S");
+  expect(formatAgo(59_999)).toBe("59 S");
+  expect(formatAgo(185_000)).toBe("3 MIN 5 S");
+  expect(formatAgo(2 * 3600_000 + 3 * 60_000)).toBe("2 H 3 MIN");
+  expect(formatAgo(3 * 86_400_000 + 7200_000)).toBe("3 D 2 H");
+});
+
+test("a source that hangs is restarted after the source timeout", async () => {
+  let runs = 0;
+  const hangsAfter5: Source = {
+    description: "hangs", finite: false, restartable: true,
+    async *frames(signal: AbortSignal) {
+      runs++;
+      for (let i = 0; i < 5; i++) {
+        yield pictures[i]!;
+        await Bun.sleep(30);
+      }
+      await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+    },
+  };
+  const stream = new Stream({
+    name: "t", source: hangsAfter5, encoder: new TurboJpegEncoder(defaultJpegSettings),
+    encodeStill: async (f) => new TurboJpegEncoder(defaultJpegSettings).encode(f).slice(),
+    defaultSize: { width: 320, height: 240 }, backoff: { initialMs: 50, maxMs: 50 }, sourceTimeoutMs: 300,
+  });
+  stream.start();
+  await Bun.sleep(1500);
+  const restarts = runs;
+  await stream.stop();
+  expect(restarts).toBeGreaterThanOrEqual(3);
 });

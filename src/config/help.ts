@@ -9,6 +9,7 @@ export function helpText(version: string): string {
     "       glasscast theme export DIR [--overwrite]",
     "       glasscast service install [--dry-run] [--user NAME] [--root DIR] [options]",
     "       glasscast service uninstall [--dry-run] [--root DIR]",
+    "       glasscast devices [--json] [--ffmpeg PATH] [--rpicam PATH]",
     "",
     "Open http://HOST:PORT/ for the page, /video for the MJPEG stream, /snapshot.jpg for one picture,",
     "POST /offer or /whep for WebRTC.",
@@ -17,8 +18,11 @@ export function helpText(version: string): string {
     "system user NAME, default glasscast, in the video group), started at boot and restarted on",
     "failure; --dry-run prints the unit and writes nothing; --root DIR writes under DIR and leaves",
     "the running system alone.",
+    "",
+    "devices lists the cameras (V4L2, and libcamera through rpicam-hello) with the formats, sizes and",
+    "frame rates each offers and the --source that selects it; --json prints it as one JSON document.",
   ];
-  for (const group of ["Source", "Server", "Page", "JPEG", "WebRTC", "Logging"] as const) {
+  for (const group of ["Source", "Camera", "Server", "Page", "JPEG", "WebRTC", "Logging"] as const) {
     lines.push("", `${group}:`);
     for (const spec of OPTION_SPECS.filter((s) => s.group === group)) lines.push(...describe(spec));
   }

@@ -18,6 +18,15 @@ export interface Options {
   loop: boolean;
   ffmpeg: string;
   frameSizeReduction: number;
+  inputFormat: InputFormat;
+  passthrough: boolean;
+  rpicam: string | null;
+  rotate: number;
+  hflip: boolean;
+  vflip: boolean;
+  stabilize: boolean;
+  streamMode: boolean;
+  sourceTimeout: number;
   jpegQuality: number;
   jpegFastdct: boolean;
   jpegFastupsample: boolean;
@@ -40,9 +49,13 @@ export interface Options {
   logLevel: LogLevel;
 }
 
+/** What a camera is asked to give (see sources/camera-plan.ts); auto picks what costs least. */
+export const INPUT_FORMATS = ["auto", "mjpeg", "yuyv", "yuv420", "h264"] as const;
+export type InputFormat = (typeof INPUT_FORMATS)[number];
+
 type Kind =
   | { type: "string"; check?: (v: string) => string | null }
-  | { type: "int"; min: number; max: number; even?: boolean }
+  | { type: "int"; min: number; max: number; even?: boolean; oneOf?: readonly number[] }
   | { type: "number"; min: number; max: number }
   | { type: "bool" }
   | { type: "enum"; values: readonly string[] };
@@ -54,7 +67,7 @@ export interface OptionSpec {
   readonly default: Options[keyof Options];
   readonly placeholder: string;
   readonly help: string;
-  readonly group: "Source" | "Server" | "Page" | "JPEG" | "WebRTC" | "Logging";
+  readonly group: "Source" | "Camera" | "Server" | "Page" | "JPEG" | "WebRTC" | "Logging";
   /** May be given several times; the values are collected in order. */
   readonly repeatable?: boolean;
 }
@@ -95,7 +108,7 @@ function checkCandidate(v: string): string | null {
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "source", flag: "source", group: "Source", kind: { type: "string", check: checkNonEmpty }, default: ["testsrc"], placeholder: "[NAME=]SRC", repeatable: true,
-    help: "testsrc (moving test pattern with a clock), a video file, a URL (rtsp, rtmp, http(s), hls, srt, udp) or an image pattern such as 'shots/*.jpg'; give it several times as NAME=SRC for several cameras" },
+    help: "testsrc (moving test pattern with a clock), a V4L2 camera (/dev/videoN or N), a Pi camera (libcamera:N), a video file, a URL (rtsp, rtmp, http(s), hls, srt, udp) or an image pattern such as 'shots/*.jpg'; give it several times as NAME=SRC for several cameras" },
   { key: "width", flag: "width", group: "Source", kind: { type: "int", min: 16, max: 8192, even: true }, default: null, placeholder: "PX",
     help: "scale the picture to this width; given alone, the height follows the aspect ratio" },
   { key: "height", flag: "height", group: "Source", kind: { type: "int", min: 16, max: 8192, even: true }, default: null, placeholder: "PX",
@@ -108,6 +121,24 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "make the picture this many percent smaller (vidgear's frame_size_reduction)" },
   { key: "ffmpeg", flag: "ffmpeg", group: "Source", kind: { type: "string", check: checkNonEmpty }, default: "ffmpeg", placeholder: "PATH",
     help: "the ffmpeg program used for capture" },
+  { key: "sourceTimeout", flag: "source-timeout", group: "Source", kind: { type: "number", min: 1, max: 600 }, default: 10, placeholder: "S",
+    help: "a source that delivers no frame for this long (and at least three frame intervals) is restarted, with back-off from 1 s to 30 s; viewers see NO SIGNAL meanwhile" },
+  { key: "streamMode", flag: "stream-mode", group: "Source", kind: { type: "bool" }, default: false, placeholder: "",
+    help: "the http(s) sources are pages of a streaming site (YouTube, Twitch…): resolve them with yt-dlp at each (re)start (vidgear's stream_mode)" },
+  { key: "inputFormat", flag: "input-format", group: "Camera", kind: { type: "enum", values: INPUT_FORMATS }, default: "auto", placeholder: "F",
+    help: "what the camera gives: mjpeg (passed to MJPEG viewers untouched), h264 (passed to WebRTC untouched), yuyv (V4L2 raw) or yuv420 (V4L2 or libcamera raw); auto picks what costs least for the outputs in use" },
+  { key: "passthrough", flag: "passthrough", group: "Camera", kind: { type: "bool" }, default: true, placeholder: "",
+    help: "pass a camera's own JPEGs and H.264 to viewers untouched; --no-passthrough decodes them and encodes with the --jpeg-* and --webrtc-* settings (smaller JPEGs, more CPU)" },
+  { key: "rpicam", flag: "rpicam", group: "Camera", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "PATH",
+    help: "the rpicam-vid program for libcamera:N sources (default: rpicam-vid, else libcamera-vid, from PATH)" },
+  { key: "rotate", flag: "rotate", group: "Camera", kind: { type: "int", min: 0, max: 270, oneOf: [0, 90, 180, 270] }, default: 0, placeholder: "DEG",
+    help: "turn the picture clockwise (done by rpicam-vid where it can, else once per frame)" },
+  { key: "hflip", flag: "hflip", group: "Camera", kind: { type: "bool" }, default: false, placeholder: "",
+    help: "mirror the picture left to right" },
+  { key: "vflip", flag: "vflip", group: "Camera", kind: { type: "bool" }, default: false, placeholder: "",
+    help: "mirror the picture top to bottom" },
+  { key: "stabilize", flag: "stabilize", group: "Camera", kind: { type: "bool" }, default: false, placeholder: "",
+    help: "steady a shaking picture with ffmpeg's deshake filter (vidgear's stabilize)" },
   { key: "host", flag: "host", group: "Server", kind: { type: "string", check: checkNonEmpty }, default: "0.0.0.0", placeholder: "ADDR",
     help: "address to listen on" },
   { key: "port", flag: "port", group: "Server", kind: { type: "int", min: 0, max: 65535 }, default: 8000, placeholder: "N",
@@ -169,7 +200,7 @@ export function defaultOptions(): Options {
 /** "an integer from 10 to 100", etc.: what an option allows, for messages and --help. */
 export function allowed(kind: Kind): string {
   switch (kind.type) {
-    case "int": return `${kind.even ? "an even" : "an"} integer from ${kind.min} to ${kind.max}`;
+    case "int": return kind.oneOf ? `one of ${kind.oneOf.join(", ")}` : `${kind.even ? "an even" : "an"} integer from ${kind.min} to ${kind.max}`;
     case "number": return `a number from ${kind.min} to ${kind.max}`;
     case "bool": return "true or false (or the flag alone, or --no-FLAG)";
     case "enum": return `one of ${kind.values.join(", ")}`;
@@ -183,7 +214,9 @@ export function convert(spec: OptionSpec, raw: string): { value: Options[keyof O
   switch (kind.type) {
     case "int": {
       const n = /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
-      if (!Number.isInteger(n) || n < kind.min || n > kind.max || (kind.even && n % 2 !== 0)) return { error: allowed(kind) };
+      if (!Number.isInteger(n) || n < kind.min || n > kind.max || (kind.even && n % 2 !== 0) || (kind.oneOf && !kind.oneOf.includes(n))) {
+        return { error: allowed(kind) };
+      }
       return { value: n };
     }
     case "number": {

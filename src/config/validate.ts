@@ -4,6 +4,11 @@
  * strings are), then what needs several options or the machine.
  */
 import { existsSync, statSync } from "node:fs";
+import { CameraPlanError, planLibcamera, type LibcameraPlan } from "../sources/camera-plan.ts";
+import { detectBoard } from "../sources/libcamera/board.ts";
+import { findRpicam, RPICAM_HINT } from "../sources/libcamera/find-rpicam.ts";
+import { libcameraSize, RAW_WIDTH_ALIGN } from "../sources/libcamera/rpicam-args.ts";
+import { findYtDlp, YT_DLP_HINT } from "../sources/stream-mode.ts";
 import { convert, defaultOptions, OPTION_SPECS, type Options } from "./options.ts";
 import { streamSources, StreamSourceError, type StreamSource } from "./stream-sources.ts";
 
@@ -47,9 +52,48 @@ export function checkOptions(o: Options, { needFfmpeg = true } = {}): StreamSour
     throw new OptionError(`--theme-dir: ${JSON.stringify(o.themeDir)} is not a folder; expected an existing folder (make one with: glasscast theme export DIR)`);
   }
   if (o.themeDir !== null && !o.theme) throw new OptionError("--theme-dir: cannot be used with --no-theme");
+  checkCameras(o, sources);
+  if (o.streamMode) {
+    if (!sources.some(({ spec }) => spec.kind === "url" && /^https?$/.test(spec.scheme))) {
+      throw new OptionError("--stream-mode: applies to http(s) page addresses of a streaming site, and no --source is one");
+    }
+    if (!findYtDlp()) throw new OptionError(`--stream-mode: yt-dlp was not found; ${YT_DLP_HINT}`);
+  }
   const turn = o.iceServer.some((u) => /^turns?:/.test(u));
   for (const [value, flag] of [[o.iceUsername, "--ice-username"], [o.iceCredential, "--ice-credential"]] as const) {
     if (value !== null && !turn) throw new OptionError(`${flag}: applies to turn: or turns: servers, and no --ice-server gives one`);
   }
   return sources;
+}
+
+/** How a libcamera camera is captured with these options (also checked at startup). */
+export function libcameraPlanOf(o: Options): LibcameraPlan {
+  try {
+    return planLibcamera(o.inputFormat, detectBoard(), { rotate: o.rotate, hflip: o.hflip, vflip: o.vflip, webrtc: o.webrtc, passthrough: o.passthrough });
+  } catch (err) {
+    if (err instanceof CameraPlanError) throw new OptionError(err.message);
+    throw err;
+  }
+}
+
+function checkCameras(o: Options, sources: readonly StreamSource[]): void {
+  const kinds = new Set(sources.map(({ spec }) => spec.kind));
+  if (o.inputFormat !== "auto" && !kinds.has("v4l2") && !kinds.has("libcamera")) {
+    throw new OptionError(`--input-format: applies to a camera (/dev/videoN, N or libcamera:N), and no --source is one`);
+  }
+  if (kinds.has("v4l2") && (o.width === null) !== (o.height === null)) {
+    throw new OptionError(`${o.width === null ? "--height" : "--width"}: a V4L2 camera is asked for a whole size; give both --width and --height (see: glasscast devices)`);
+  }
+  if (!kinds.has("libcamera")) return;
+  if (!findRpicam(o.rpicam)) {
+    throw new OptionError(o.rpicam === null
+      ? `--rpicam: neither rpicam-vid nor libcamera-vid was found for the libcamera source; ${RPICAM_HINT}`
+      : `--rpicam: ${JSON.stringify(o.rpicam)} was not found; ${RPICAM_HINT}`);
+  }
+  if (o.stabilize) throw new OptionError("--stabilize: works on sources captured through ffmpeg, not on a libcamera camera");
+  const plan = libcameraPlanOf(o);
+  const { width } = libcameraSize(o.width, o.height, o.frameSizeReduction);
+  if (plan.codec === "yuv420" && width % RAW_WIDTH_ALIGN !== 0) {
+    throw new OptionError(`${o.frameSizeReduction > 0 ? "--frame-size-reduction" : "--width"}: a libcamera camera's raw pictures must be a multiple of ${RAW_WIDTH_ALIGN} pixels wide (rpicam-vid pads the rows otherwise), and this gives ${width}; expected a width such as 640, 1280 or 1920`);
+  }
 }

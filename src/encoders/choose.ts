@@ -16,7 +16,7 @@ export interface JpegPipeline {
   /** "libturbojpeg" or "ffmpeg-mjpeg". */
   readonly name: string;
   /** What the capture process must write. */
-  readonly captureOutput: CaptureOutput;
+  readonly captureOutput: Extract<CaptureOutput, "y4m" | "mjpeg">;
   /** A hot-path encoder for one stream, or null when the capture gives JPEGs. */
   createEncoder(): JpegEncoder | null;
   /** Encodes an occasional still picture. */

@@ -23,11 +23,8 @@ export function mjpegResponse(broadcaster: MjpegBroadcaster, head = false): Resp
 }
 
 export async function snapshotResponse(stream: Stream, head = false): Promise<Response> {
-  if (!(await stream.waitForFrame(SNAPSHOT_WAIT_MS))) {
-    return jsonError(503, `stream ${stream.name} has no picture yet`, { "retry-after": "1" });
-  }
-  const jpeg = stream.latestJpeg();
-  if (!jpeg) return jsonError(503, `stream ${stream.name} has no JPEG picture`, { "retry-after": "1" });
+  const jpeg = await stream.waitForJpeg(SNAPSHOT_WAIT_MS);
+  if (!jpeg) return jsonError(503, `stream ${stream.name} has no picture yet`, { "retry-after": "1" });
   const headers = { "content-type": "image/jpeg", "content-length": String(jpeg.data.byteLength), ...NO_CACHE };
   return new Response(head ? null : (jpeg.data as Uint8Array<ArrayBuffer>), { headers });
 }

@@ -5,10 +5,16 @@
  * once, on first demand, whatever the number of viewers; a ready JPEG is
  * handed out untouched.
  *
- * When a live source fails it is restarted with back-off while viewers keep
- * their connections and see a "no signal" picture; when a finite source ends
- * they see "end of stream". Those pictures are repeated once a second so that
- * every client (and every proxy in between) keeps a fresh picture.
+ * A source that gives H.264 only (a camera) is decoded to pictures only while
+ * someone asks for pictures (MJPEG viewers, snapshots); a transform on a
+ * source that gives JPEGs decodes them first.
+ *
+ * When a live source fails, or delivers nothing for the source timeout, it is
+ * restarted with back-off while viewers keep their connections and see a
+ * "no signal" picture that says how long ago the last frame came; when a
+ * finite source ends they see "end of stream". Those pictures are repeated
+ * once a second so that every client (and every proxy in between) keeps a
+ * fresh picture.
  */
 import type { JpegEncoder } from "../encoders/jpeg-encoder.ts";
 import { log } from "../log.ts";
@@ -20,6 +26,15 @@ export type StreamState = "starting" | "running" | "restarting" | "ended" | "fai
 
 /** Runs once per raw frame, before it is encoded: change it in place or return another. */
 export type FrameTransform = (frame: RawFrame) => RawFrame | void;
+
+/** Turns a stream's H.264 into pictures (see encoders/h264-decoder.ts). */
+export interface PictureDecoder {
+  write(accessUnit: Uint8Array, keyframe: boolean): void;
+  stop(): Promise<void>;
+}
+export type StartPictureDecoder = (onPicture: (frame: RawFrame) => void) => PictureDecoder;
+/** Decodes a JPEG into a raw picture, valid until the next call (see encoders/jpeg-decoder.ts). */
+export type DecodeJpeg = (jpeg: Uint8Array) => RawFrame;
 
 export interface StreamOptions {
   readonly name: string;
@@ -33,6 +48,15 @@ export interface StreamOptions {
   /** Restart back-off: first and longest wait, in ms. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   readonly transform?: FrameTransform;
+  /**
+   * A live source that delivers no frame for this long (and at least three
+   * frame intervals) is restarted. None by default.
+   */
+  readonly sourceTimeoutMs?: number;
+  /** Starts an H.264 decoder when pictures of an H.264-only source are asked for. */
+  readonly startPictureDecoder?: StartPictureDecoder;
+  /** Decodes a source's JPEGs when a transform must see the picture. */
+  readonly decodeJpeg?: DecodeJpeg;
 }
 
 export interface StreamStats {
@@ -52,6 +76,8 @@ export interface EncodedFrame extends JpegFrame {
 }
 
 const PLACEHOLDER_REPEAT_MS = 1000;
+/** The H.264 decoder stops when no picture was asked for this long. */
+const DECODER_IDLE_MS = 5000;
 /** The frame rate is measured over the last this many frames (about a second at 30 fps). */
 const FPS_WINDOW = 32;
 
@@ -73,6 +99,16 @@ export class Stream {
   readonly #arrivals = new Float64Array(FPS_WINDOW);
   #arrivalCount = 0;
   #transformWarned = false;
+  /** Wall-clock time of the last frame from the source (not a placeholder), for "last frame … ago". */
+  #lastFrameAt: number | null = null;
+  #decoder: PictureDecoder | null = null;
+  #decoderDemandAt = 0;
+  #decodedRaw: RawFrame | null = null;
+  /** The decoded picture with the transform applied, per decoded picture. */
+  #decoded: { n: number; frame: Frame } | null = null;
+  /** The picture #jpeg was made from. */
+  #jpegOf: Frame | null = null;
+  #decodedCount = 0;
 
   constructor(private readonly options: StreamOptions) {
     this.name = options.name;
@@ -116,33 +152,76 @@ export class Stream {
     return () => this.#listeners.delete(listener);
   }
 
-  /** The newest frame with the transform applied, once per frame whatever asks for it. */
+  /**
+   * The newest picture with the transform applied, once per frame whatever
+   * asks for it. For an H.264 source, the newest decoded picture (the decoder
+   * starts on the first ask and stops when pictures are no longer asked for).
+   */
   latestPicture(): Frame | null {
     const frame = this.#latest;
     if (!frame) return null;
+    if (frame.kind === "h264") return this.#decodedPicture();
     if (this.#picture?.seq === this.#seq) return this.#picture.frame;
-    let picture: Frame = frame;
-    if (frame.kind === "raw" && !frame.jpeg && this.options.transform) picture = this.options.transform(frame) ?? frame;
-    else if (frame.kind === "jpeg" && this.options.transform && !this.#transformWarned) {
-      this.#transformWarned = true;
-      log.warn(`stream ${this.name}: the transform runs on raw pictures; this source gives JPEGs, which are passed through untransformed`);
-    }
+    const picture = this.#transformed(frame);
     this.#picture = { seq: this.#seq, frame: picture };
     return picture;
   }
 
-  /** The newest picture as a JPEG, encoded at most once per frame. */
+  #transformed(frame: Frame): Frame {
+    const transform = this.options.transform;
+    if (!transform) return frame;
+    if (frame.kind === "raw" && !frame.jpeg) return transform(frame) ?? frame;
+    if (frame.kind === "jpeg" && this.options.decodeJpeg) {
+      const raw = this.options.decodeJpeg(frame.data);
+      return transform(raw) ?? raw;
+    }
+    if (frame.kind === "jpeg" && !this.#transformWarned) {
+      this.#transformWarned = true;
+      log.warn(`stream ${this.name}: the transform runs on raw pictures and no JPEG decoder is available; this source's JPEGs are passed through untransformed`);
+    }
+    return frame;
+  }
+
+  #decodedPicture(): Frame | null {
+    this.#decoderDemandAt = performance.now();
+    if (!this.#decoder && this.options.startPictureDecoder) {
+      log.debug(`stream ${this.name}: decoding H.264 for pictures`);
+      this.#decoder = this.options.startPictureDecoder((picture) => {
+        this.#decodedCount++;
+        this.#decoded = null;
+        this.#decodedRaw = picture;
+      });
+    }
+    const raw = this.#decodedRaw;
+    if (!raw) return null;
+    if (this.#decoded?.n !== this.#decodedCount) this.#decoded = { n: this.#decodedCount, frame: this.#transformed(raw) };
+    return this.#decoded.frame;
+  }
+
+  /** The newest picture as a JPEG, encoded at most once per picture. */
   latestJpeg(): EncodedFrame | null {
-    if (this.#jpeg?.seq === this.#seq) return this.#jpeg;
     const picture = this.latestPicture();
-    if (!picture) return null;
+    if (!picture) return this.#jpeg;
+    if (this.#jpegOf === picture && this.#jpeg) return this.#jpeg;
     let data: Uint8Array;
     if (picture.kind === "jpeg") data = picture.data;
     else if (picture.kind === "raw" && picture.jpeg) data = picture.jpeg;
     else if (picture.kind === "raw" && this.options.encoder) data = this.options.encoder.encode(picture).slice();
-    else return this.#jpeg; // H.264-only frames: MJPEG viewers keep the last picture they had.
+    else return this.#jpeg; // no encoder for it: MJPEG viewers keep the last picture they had.
+    this.#jpegOf = picture;
     this.#jpeg = { kind: "jpeg", width: picture.width, height: picture.height, data, seq: this.#seq };
     return this.#jpeg;
+  }
+
+  /** The newest JPEG once there is one (an H.264 source's first picture takes a decode), or null after `timeoutMs`. */
+  async waitForJpeg(timeoutMs: number): Promise<EncodedFrame | null> {
+    const now = this.latestJpeg();
+    if (now) return now;
+    return new Promise((resolve) => {
+      const done = (jpeg: EncodedFrame | null) => { clearTimeout(timer); off(); resolve(jpeg); };
+      const off = this.onFrame(() => { const jpeg = this.latestJpeg(); if (jpeg) done(jpeg); });
+      const timer = setTimeout(() => done(this.latestJpeg()), timeoutMs);
+    });
   }
 
   /** Resolves true once a frame exists, false after `timeoutMs`. */
@@ -164,6 +243,8 @@ export class Stream {
     this.#abort.abort();
     this.#stopPlaceholder();
     await this.#running;
+    await this.#decoder?.stop();
+    this.#decoder = null;
     this.options.encoder?.close();
   }
 
@@ -173,8 +254,10 @@ export class Stream {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       let delivered = false;
+      const run = this.#watchdog(signal);
       try {
-        for await (const frame of this.source.frames(signal)) {
+        for await (const frame of this.source.frames(run.signal)) {
+          run.fed();
           if (!delivered) {
             delivered = true;
             wait = initialMs;
@@ -183,32 +266,75 @@ export class Stream {
             this.#setState("running");
           }
           this.#countFrame();
-          this.#size = { width: frame.width, height: frame.height };
+          this.#lastFrameAt = Date.now();
+          if (frame.width > 0) this.#size = { width: frame.width, height: frame.height };
           this.#publish(frame);
         }
         if (signal.aborted) break;
-        if (this.source.finite) {
+        if (run.stalled) {
+          log.warn(`stream ${this.name}: ${this.source.description} delivered no frame for ${run.limitS} s; restarting in ${wait / 1000} s`);
+        } else if (this.source.finite) {
           this.#setState("ended");
           log.info(`stream ${this.name}: ${this.source.description} ended`);
-          await this.#showPlaceholder(["END OF STREAM"]);
+          await this.#showPlaceholder(() => ["END OF STREAM"]);
           return;
+        } else {
+          log.warn(`stream ${this.name}: ${this.source.description} stopped; restarting in ${wait / 1000} s`);
         }
-        log.warn(`stream ${this.name}: ${this.source.description} stopped; restarting in ${wait / 1000} s`);
       } catch (err) {
         if (signal.aborted) break;
         if (!this.source.restartable) {
           this.#setState("failed");
           log.error(`stream ${this.name}: ${this.source.description} failed: ${(err as Error).message}`);
-          await this.#showPlaceholder(["NO SIGNAL"]);
+          await this.#showPlaceholder(() => ["NO SIGNAL"]);
           return;
         }
-        log.warn(`stream ${this.name}: ${(err as Error).message}; restarting in ${wait / 1000} s`);
+        log.warn(`stream ${this.name}: ${run.stalled ? `no frame for ${run.limitS} s` : (err as Error).message}; restarting in ${wait / 1000} s`);
+      } finally {
+        run.done();
       }
       this.#setState("restarting");
-      await this.#showPlaceholder(["NO SIGNAL", "RECONNECTING"]);
+      await this.#showPlaceholder(() => ["NO SIGNAL", "RECONNECTING", this.#lastFrameLine()]);
       await sleep(wait, signal);
       wait = Math.min(wait * 2, maxMs);
     }
+  }
+
+  /**
+   * One capture run's signal, aborted with the stream, or by the watchdog when
+   * the source delivers nothing for the source timeout (at least three frame
+   * intervals, so a slow image sequence is not taken for a dead camera).
+   */
+  #watchdog(stream: AbortSignal) {
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    stream.addEventListener("abort", abort, { once: true });
+    const timeoutMs = this.source.restartable ? this.options.sourceTimeoutMs : undefined;
+    let fedAt = performance.now();
+    const state = { stalled: false, limitS: 0 };
+    const timer = timeoutMs === undefined ? null : setInterval(() => {
+      const fps = this.#fps();
+      const limit = Math.max(timeoutMs, fps > 0 ? 3000 / fps : 0);
+      if (performance.now() - fedAt <= limit) return;
+      state.stalled = true;
+      state.limitS = Math.round(limit / 100) / 10;
+      controller.abort();
+    }, Math.min(1000, Math.max(100, timeoutMs / 4)));
+    return {
+      signal: controller.signal,
+      get stalled() { return state.stalled; },
+      get limitS() { return state.limitS; },
+      fed: () => { fedAt = performance.now(); },
+      done: () => {
+        if (timer) clearInterval(timer);
+        stream.removeEventListener("abort", abort);
+      },
+    };
+  }
+
+  #lastFrameLine(): string {
+    if (this.#lastFrameAt === null) return "NO FRAME YET";
+    return `LAST FRAME ${formatAgo(Date.now() - this.#lastFrameAt)} AGO`;
   }
 
   #countFrame(): void {
@@ -220,25 +346,58 @@ export class Stream {
   #publish(frame: Frame): void {
     this.#seq++;
     this.#latest = frame;
+    if (frame.kind === "h264") this.#feedDecoder(frame.data, frame.keyframe);
     for (const listener of this.#listeners) listener();
   }
 
-  async #showPlaceholder(lines: readonly string[]): Promise<void> {
+  #feedDecoder(accessUnit: Uint8Array, keyframe: boolean): void {
+    const decoder = this.#decoder;
+    if (!decoder) return;
+    if (performance.now() - this.#decoderDemandAt <= DECODER_IDLE_MS) return decoder.write(accessUnit, keyframe);
+    log.debug(`stream ${this.name}: no picture asked for ${DECODER_IDLE_MS / 1000} s; H.264 decoder stopped`);
+    this.#decoder = null;
+    this.#decodedRaw = null;
+    this.#decoded = null;
+    void decoder.stop();
+  }
+
+  /**
+   * Shows a still picture (re-drawn each second when its text changes, e.g.
+   * the time since the last frame) until the source delivers again.
+   */
+  async #showPlaceholder(lines: () => readonly string[]): Promise<void> {
     this.#stopPlaceholder();
+    let shown: { text: string; picture: RawFrame } | null = null;
+    let busy = false;
+    const draw = async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        const text = lines().join("\n");
+        if (shown?.text !== text) {
+          const picture = await this.#placeholderPicture(lines());
+          if (picture) shown = { text, picture };
+        }
+        if (shown && !this.#abort.signal.aborted && timer === this.#placeholderTimer) this.#publish(shown.picture);
+      } finally {
+        busy = false;
+      }
+    };
+    const timer = setInterval(() => void draw(), PLACEHOLDER_REPEAT_MS);
+    this.#placeholderTimer = timer;
+    await draw();
+  }
+
+  async #placeholderPicture(lines: readonly string[]): Promise<RawFrame | null> {
     const { width, height } = this.#size;
     const raw: RawFrame = { kind: "raw", format: "i420", width, height, data: renderPlaceholder("i420", width, height, lines) };
-    let jpeg: Uint8Array;
     try {
-      jpeg = await this.options.encodeStill(raw);
+      // Raw for the H.264 encoder, with its JPEG for MJPEG viewers (made once, also without libjpeg-turbo).
+      return { ...raw, jpeg: await this.options.encodeStill(raw) };
     } catch (err) {
       log.warn(`stream ${this.name}: could not make the placeholder picture: ${(err as Error).message}`);
-      return;
+      return null;
     }
-    if (this.#abort.signal.aborted) return;
-    // Raw for the H.264 encoder, with its JPEG for MJPEG viewers (made once, also without libjpeg-turbo).
-    const picture: RawFrame = { ...raw, jpeg };
-    this.#publish(picture);
-    this.#placeholderTimer = setInterval(() => this.#publish(picture), PLACEHOLDER_REPEAT_MS);
   }
 
   #stopPlaceholder(): void {
@@ -250,6 +409,15 @@ export class Stream {
     if (this.#state === "stopped") return;
     this.#state = state;
   }
+}
+
+/** "12 S", "3 MIN 5 S", "2 H 3 MIN": how long ago, in the placeholder font's letters. */
+export function formatAgo(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} S`;
+  if (s < 3600) return `${Math.floor(s / 60)} MIN ${s % 60} S`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} H ${Math.floor((s % 3600) / 60)} MIN`;
+  return `${Math.floor(s / 86_400)} D ${Math.floor((s % 86_400) / 3600)} H`;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

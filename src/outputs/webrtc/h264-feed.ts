@@ -3,7 +3,8 @@
  * while someone holds the feed: it starts with the first viewer and stops
  * `lingerMs` after the last (a reloaded tab does not restart it). The access
  * units since the last keyframe are kept, so a new viewer can start at once.
- * A source that already gives H.264 (a camera, later) skips the encoder.
+ * A source that already gives H.264 (a camera) skips the encoder: its access
+ * units are passed on untouched.
  */
 import { H264Encoder, inputOf, sameInput, type H264Settings, type TimedAccessUnit } from "../../encoders/h264-ffmpeg.ts";
 import { log } from "../../log.ts";
@@ -81,6 +82,10 @@ export class H264Feed {
     this.#lingerTimer = null;
     this.#unsubscribeStream?.();
     this.#unsubscribeStream = null;
+    await this.#stopEncoder();
+  }
+
+  async #stopEncoder(): Promise<void> {
     this.#gop = [];
     const encoder = this.#encoder;
     this.#encoder = null;
@@ -88,9 +93,14 @@ export class H264Feed {
   }
 
   #onFrame(): void {
+    const frame = this.stream.latest;
+    if (frame?.kind === "h264") {
+      // The camera's own H.264: no encoder (one that ran for the NO SIGNAL picture stops).
+      if (this.#encoder) void this.#stopEncoder();
+      return this.#passThrough(frame.data);
+    }
     const picture = this.stream.latestPicture();
     if (!picture) return;
-    if (picture.kind === "h264") return this.#passThrough(picture.data);
     const input = inputOf(picture);
     if (!input) return;
     if (!this.#encoder || !sameInput(this.#encoder.input, input)) {

@@ -1,8 +1,9 @@
 /**
  * The ffmpeg command line for a capture: input options per source kind, one
- * filter chain (rate, size, full-range colour, pixel layout), and the output:
- * YUV4MPEG2 raw pictures for libjpeg-turbo, or ffmpeg's own JPEGs when
- * libjpeg-turbo is not available.
+ * filter chain (deshake, mirror and turn, rate, size, full-range colour, pixel
+ * layout), and the output: YUV4MPEG2 raw pictures for libjpeg-turbo, ffmpeg's
+ * own JPEGs when libjpeg-turbo is not available, or a camera's own JPEGs or
+ * H.264 copied through untouched (no decode, no filter).
  */
 import type { JpegSettings, JpegSubsampling } from "../../encoders/jpeg-settings.ts";
 import type { SourceSpec } from "../source-spec.ts";
@@ -14,11 +15,25 @@ export interface CaptureSettings {
   readonly loop: boolean;
   /** Percent (0–90) by which the picture is made smaller. */
   readonly frameSizeReduction: number;
+  /** Clockwise turn (0, 90, 180, 270) and mirrors. */
+  readonly rotate: number;
+  readonly hflip: boolean;
+  readonly vflip: boolean;
+  /** ffmpeg's deshake filter. */
+  readonly stabilize: boolean;
   readonly jpeg: JpegSettings;
 }
 
-/** What the capture process writes to stdout. */
-export type CaptureOutput = "y4m" | "mjpeg";
+/**
+ * What the capture process writes: raw pictures (y4m), JPEGs of ffmpeg's
+ * encoder (mjpeg), or a camera's own JPEGs / H.264 copied (copy-jpeg, copy-h264).
+ */
+export type CaptureOutput = "y4m" | "mjpeg" | "copy-jpeg" | "copy-h264";
+
+/** True when a filter must see the pictures, so a camera's own JPEG or H.264 cannot be passed on. */
+export function needsFilter(s: CaptureSettings): boolean {
+  return s.rotate !== 0 || s.hflip || s.vflip || s.stabilize || s.frameSizeReduction > 0;
+}
 
 export const TESTSRC_DEFAULT = { width: 1280, height: 720, fps: 30 } as const;
 /** Image sequences play at this rate unless --fps says otherwise. */
@@ -28,14 +43,18 @@ const PIX_FMT: Record<JpegSubsampling, string> = { "420": "yuv420p", "422": "yuv
 /** ffmpeg's mjpeg encoder takes full-range ("J") layouts; it has no gray JPEG. */
 const MJPEG_PIX_FMT: Record<JpegSubsampling, string> = { "420": "yuvj420p", "422": "yuvj422p", "444": "yuvj444p", gray: "yuvj420p" };
 
-/** `target` is where ffmpeg writes: stdout ("pipe:1") or a FIFO's path. */
+/**
+ * `target` is where ffmpeg writes: stdout ("pipe:1") or a FIFO's path;
+ * `inputFormat` is a V4L2 camera's (see camera-plan.ts).
+ */
 export function captureArgs(ffmpeg: string, spec: SourceSpec, s: CaptureSettings, output: CaptureOutput,
-  target = "pipe:1"): string[] {
+  target = "pipe:1", inputFormat: string | null = null): string[] {
+  const copy = output === "copy-jpeg" || output === "copy-h264";
   return [
     ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
-    ...inputArgs(spec, s),
+    ...inputArgs(spec, s, inputFormat),
     "-an", "-sn", "-dn",
-    "-vf", filterChain(spec, s, output),
+    ...(copy ? [] : ["-vf", filterChain(spec, s, output)]),
     ...outputArgs(s.jpeg, output),
     // A FIFO exists already: -y lets ffmpeg open it instead of refusing to overwrite.
     ...(target === "pipe:1" ? [] : ["-y"]),
@@ -43,8 +62,15 @@ export function captureArgs(ffmpeg: string, spec: SourceSpec, s: CaptureSettings
   ];
 }
 
-function inputArgs(spec: SourceSpec, s: CaptureSettings): string[] {
+function inputArgs(spec: SourceSpec, s: CaptureSettings, inputFormat: string | null): string[] {
   switch (spec.kind) {
+    case "v4l2":
+      // The size and rate are asked of the camera itself: no scaling, no dropping.
+      return ["-f", "v4l2", ...(inputFormat ? ["-input_format", inputFormat] : []),
+        ...(s.width !== null && s.height !== null ? ["-video_size", `${s.width}x${s.height}`] : []),
+        ...(s.fps !== null ? ["-framerate", String(s.fps)] : []), "-i", spec.device];
+    case "libcamera":
+      throw new Error("libcamera cameras are captured by rpicam-vid, not ffmpeg");
     case "testsrc": {
       const size = `${s.width ?? TESTSRC_DEFAULT.width}x${s.height ?? TESTSRC_DEFAULT.height}`;
       return ["-re", "-f", "lavfi", "-i", `testsrc2=size=${size}:rate=${s.fps ?? TESTSRC_DEFAULT.fps}`];
@@ -76,11 +102,11 @@ function networkInputArgs(scheme: string, loop: boolean): string[] {
 }
 
 /** The picture size expression for ffmpeg's scale filter, or null to keep the source's. */
-export function scaleSize(s: CaptureSettings, isTestsrc: boolean): { w: string; h: string } | null {
+export function scaleSize(s: CaptureSettings, sizedAtSource: boolean): { w: string; h: string } | null {
   const f = (100 - s.frameSizeReduction) / 100;
-  // The test pattern is generated at the asked size: only the reduction is left to scale.
-  const w = isTestsrc ? null : s.width;
-  const h = isTestsrc ? null : s.height;
+  // The test pattern is generated, and a camera captures, at the asked size: only the reduction is left to scale.
+  const w = sizedAtSource ? null : s.width;
+  const h = sizedAtSource ? null : s.height;
   if (w === null && h === null && f === 1) return null;
   const even = (expr: string) => `max(2\\,trunc(${expr}/2)*2)`;
   if (w !== null && h !== null) return { w: even(`${w}*${f}`), h: even(`${h}*${f}`) };
@@ -91,8 +117,14 @@ export function scaleSize(s: CaptureSettings, isTestsrc: boolean): { w: string; 
 
 export function filterChain(spec: SourceSpec, s: CaptureSettings, output: CaptureOutput): string {
   const filters: string[] = [];
+  if (s.stabilize) filters.push("deshake");
+  if (s.hflip) filters.push("hflip");
+  if (s.vflip) filters.push("vflip");
+  if (s.rotate === 90) filters.push("transpose=clock");
+  else if (s.rotate === 270) filters.push("transpose=cclock");
+  else if (s.rotate === 180) filters.push("hflip", "vflip");
   if (s.fps !== null && (spec.kind === "file" || spec.kind === "url")) filters.push(`fps=${s.fps}`);
-  const size = scaleSize(s, spec.kind === "testsrc");
+  const size = scaleSize(s, spec.kind === "testsrc" || spec.kind === "v4l2");
   // One swscale pass does the resize, the conversion to full range (JPEG's
   // YCbCr) and the chroma resampling to the asked subsampling.
   const scaleFlags = s.jpeg.fastUpsample ? "fast_bilinear" : "bicubic";
@@ -105,6 +137,9 @@ export function filterChain(spec: SourceSpec, s: CaptureSettings, output: Captur
 
 function outputArgs(jpeg: JpegSettings, output: CaptureOutput): string[] {
   if (output === "y4m") return ["-f", "yuv4mpegpipe", "-strict", "-1"];
+  if (output === "copy-jpeg") return ["-c:v", "copy", "-f", "mjpeg"];
+  // Parameter sets before every keyframe, so a viewer can start at any of them.
+  if (output === "copy-h264") return ["-c:v", "copy", "-bsf:v", "dump_extra=freq=keyframe", "-f", "h264"];
   return ["-c:v", "mjpeg", "-q:v", String(mjpegQscale(jpeg.quality)),
     ...(jpeg.fastDct ? ["-dct", "fastint"] : []), "-f", "mjpeg"];
 }

@@ -1,32 +1,41 @@
 /**
  * A source captured by an ffmpeg child process: testsrc, a file, an image
- * sequence or a network stream. It writes YUV4MPEG2 (raw pictures that
- * libjpeg-turbo encodes) or, when libjpeg-turbo is missing, ffmpeg's own JPEGs.
+ * sequence, a network stream or a V4L2 camera. It writes YUV4MPEG2 (raw
+ * pictures that libjpeg-turbo encodes), ffmpeg's own JPEGs when libjpeg-turbo
+ * is missing, or a camera's own JPEGs / H.264 copied untouched. A camera's
+ * formats are asked at each start (it may have been swapped meanwhile).
  */
-import { spawnOwned, type OwnedChild } from "../../process/child.ts";
-import { Fifo } from "../../process/fifo.ts";
+import type { InputFormat } from "../../config/options.ts";
+import { probeV4l2Formats } from "../../devices/ffmpeg-list-formats.ts";
+import { log } from "../../log.ts";
 import type { Frame } from "../../stream/frame.ts";
-import { JpegSplitter, jpegSize } from "../jpeg-splitter.ts";
+import { planV4l2, type V4l2Plan } from "../camera-plan.ts";
+import { runCapture } from "../capture-run.ts";
+import { h264Frames, jpegFrames, y4mFrames, type FrameParser } from "../frame-parsers.ts";
 import { describeSource, isFinite, type SourceSpec } from "../source-spec.ts";
-import { SourceError, type Source } from "../source.ts";
-import { Y4mReader } from "../y4m-reader.ts";
-import { captureArgs, type CaptureOutput, type CaptureSettings } from "./args.ts";
-
-const READ_BUFFER_BYTES = 1 << 20;
+import type { Source } from "../source.ts";
+import { resolveStreamUrl } from "../stream-mode.ts";
+import { captureArgs, needsFilter, type CaptureOutput, type CaptureSettings } from "./args.ts";
 
 export interface FfmpegCaptureOptions {
   readonly ffmpeg: string;
   readonly spec: SourceSpec;
   readonly settings: CaptureSettings;
-  readonly output: CaptureOutput;
+  /** How raw pictures leave ffmpeg: y4m for libjpeg-turbo, or mjpeg (ffmpeg's encoder). */
+  readonly output: "y4m" | "mjpeg";
   /** Names this capture in log lines. */
   readonly label: string;
+  /** For a V4L2 camera: the format asked (auto: planned from what it offers) and whether WebRTC is served. */
+  readonly camera?: { readonly inputFormat: InputFormat; readonly webrtc: boolean; readonly passthrough: boolean };
+  /** yt-dlp's path when the source is a streaming site's page (--stream-mode). */
+  readonly ytDlp?: string | null;
 }
 
 export class FfmpegCapture implements Source {
   readonly description: string;
   readonly finite: boolean;
   readonly restartable = true;
+  #lastPlan = "";
 
   constructor(private readonly options: FfmpegCaptureOptions) {
     this.description = describeSource(options.spec);
@@ -35,60 +44,36 @@ export class FfmpegCapture implements Source {
 
   async *frames(signal: AbortSignal): AsyncGenerator<Frame> {
     const o = this.options;
-    let lastError = "";
-    // Raw video comes through a FIFO read into one reused buffer (no garbage per
-    // chunk); ffmpeg's own JPEGs come through stdout, whose chunks the splitter keeps.
-    const fifo = o.output === "y4m" ? new Fifo() : null;
-    const child = spawnOwned(captureArgs(o.ffmpeg, o.spec, o.settings, o.output, fifo?.path), {
-      label: o.label,
-      stderrLevel: "warn",
-      onStderrLine: (line) => { lastError = line; },
-    });
-    const stop = () => void child.stop();
-    signal.addEventListener("abort", stop, { once: true });
-    const parse = fifo ? y4mFrames() : jpegFrames();
-    try {
-      for await (const chunk of fifo ? readFifo(fifo, child) : child.stdout) {
-        for (const frame of parse(chunk)) yield frame;
-        if (signal.aborted) return;
-      }
-      const code = await child.exited;
-      if (signal.aborted) return;
-      if (code !== 0) throw new SourceError(`ffmpeg exited with ${code}${lastError ? `: ${lastError}` : ""}`);
-    } finally {
-      signal.removeEventListener("abort", stop);
-      fifo?.remove();
-      await child.stop();
+    let spec = o.spec;
+    if (o.ytDlp && spec.kind === "url") spec = await resolveStreamUrl(o.ytDlp, spec.url, o.settings.height, o.label);
+    let output: CaptureOutput = o.output;
+    let inputFormat: string | null = null;
+    if (spec.kind === "v4l2") {
+      const plan = await this.#planCamera(spec.device);
+      inputFormat = plan.inputFormat;
+      if (plan.delivery === "jpeg") output = "copy-jpeg";
+      else if (plan.delivery === "h264") output = "copy-h264";
     }
+    const parse: FrameParser = output === "y4m" ? y4mFrames() : output === "copy-h264" ? h264Frames() : jpegFrames();
+    yield* runCapture({
+      argv: (fifo) => captureArgs(o.ffmpeg, spec, o.settings, output, fifo ?? "pipe:1", inputFormat),
+      fifo: true, parse, label: o.label, tool: "ffmpeg",
+    }, signal);
   }
-}
 
-/** Reads the FIFO into one reused buffer: each chunk is valid until the next one is read. */
-async function* readFifo(fifo: Fifo, child: OwnedChild): AsyncGenerator<Uint8Array> {
-  // ffmpeg may die before it opens its end (a bad input): that must end our wait too.
-  void child.exited.then(() => fifo.release());
-  const handle = await fifo.openForReading();
-  const buffer = new Uint8Array(READ_BUFFER_BYTES);
-  try {
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) return;
-      yield buffer.subarray(0, bytesRead);
-    }
-  } finally {
-    await handle.close();
+  async #planCamera(device: string): Promise<V4l2Plan> {
+    const camera = this.options.camera ?? { inputFormat: "auto", webrtc: false, passthrough: true };
+    const needs = { filtered: needsFilter(this.options.settings) || !camera.passthrough, webrtc: camera.webrtc };
+    // Asked only for auto: an explicit format is ffmpeg's to refuse.
+    const offered = camera.inputFormat === "auto"
+      ? (await probeV4l2Formats(this.options.ffmpeg, device)).flatMap((f) => f.ffmpegName ? [f.ffmpegName] : [])
+      : null;
+    const plan = planV4l2(camera.inputFormat, offered, needs);
+    const said = `${device} gives ${offered ? offered.join(", ") : "?"}; capturing ${plan.inputFormat ?? "its default format"}, ${
+      plan.delivery === "jpeg" ? "its JPEGs passed to MJPEG viewers untouched"
+        : plan.delivery === "h264" ? "its H.264 passed to WebRTC viewers untouched" : "decoded to raw pictures"}`;
+    if (said !== this.#lastPlan) log.info(`${this.options.label}: ${said}`);
+    this.#lastPlan = said;
+    return plan;
   }
-}
-
-function y4mFrames(): (chunk: Uint8Array) => Frame[] {
-  const reader = new Y4mReader();
-  return (chunk) => reader.push(chunk);
-}
-
-function jpegFrames(): (chunk: Uint8Array) => Frame[] {
-  const splitter = new JpegSplitter();
-  return (chunk) => splitter.push(chunk).map((data) => {
-    const { width, height } = jpegSize(data);
-    return { kind: "jpeg", width, height, data };
-  });
 }

@@ -1,0 +1,67 @@
+/**
+ * One run of a capture process: start it, read what it writes (through a FIFO
+ * into one reused buffer, or its stdout), parse the bytes into frames, and
+ * stop it when the run is aborted. A process that exits with an error ends
+ * the run with a SourceError carrying its last stderr line.
+ */
+import { spawnOwned, type OwnedChild } from "../process/child.ts";
+import { Fifo } from "../process/fifo.ts";
+import type { Frame } from "../stream/frame.ts";
+import type { FrameParser } from "./frame-parsers.ts";
+import { SourceError } from "./source.ts";
+
+const READ_BUFFER_BYTES = 1 << 20;
+
+export interface CaptureRun {
+  /** The command line; `fifo` is the FIFO's path when one is used (the command names it). */
+  readonly argv: (fifo: string | null) => readonly string[];
+  /** Read through a FIFO (true) or the child's stdout. */
+  readonly fifo: boolean;
+  readonly parse: FrameParser;
+  /** Names the process in log lines, e.g. capture[main]. */
+  readonly label: string;
+  /** Names the program in error messages, e.g. ffmpeg. */
+  readonly tool: string;
+}
+
+export async function* runCapture(run: CaptureRun, signal: AbortSignal): AsyncGenerator<Frame> {
+  let lastError = "";
+  const fifo = run.fifo ? new Fifo() : null;
+  const child = spawnOwned(run.argv(fifo?.path ?? null), {
+    label: run.label,
+    stderrLevel: "warn",
+    onStderrLine: (line) => { lastError = line; },
+  });
+  const stop = () => void child.stop();
+  signal.addEventListener("abort", stop, { once: true });
+  try {
+    for await (const chunk of fifo ? readFifo(fifo, child) : child.stdout) {
+      for (const frame of run.parse(chunk)) yield frame;
+      if (signal.aborted) return;
+    }
+    const code = await child.exited;
+    if (signal.aborted) return;
+    if (code !== 0) throw new SourceError(`${run.tool} exited with ${code}${lastError ? `: ${lastError}` : ""}`);
+  } finally {
+    signal.removeEventListener("abort", stop);
+    fifo?.remove();
+    await child.stop();
+  }
+}
+
+/** Reads the FIFO into one reused buffer: each chunk is valid until the next one is read. */
+async function* readFifo(fifo: Fifo, child: OwnedChild): AsyncGenerator<Uint8Array> {
+  // The process may die before it opens its end (a bad input): that must end our wait too.
+  void child.exited.then(() => fifo.release());
+  const handle = await fifo.openForReading();
+  const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The capture for one `--source`: rpicam-vid for a libcamera camera, ffmpeg
+ * for everything else (a V4L2 camera included), set up from the options.
+ */
+import type { Options } from "../config/options.ts";
+import { libcameraPlanOf } from "../config/validate.ts";
+import type { JpegSettings } from "../encoders/jpeg-settings.ts";
+import type { CaptureSettings } from "./ffmpeg/args.ts";
+import { FfmpegCapture } from "./ffmpeg/capture.ts";
+import { RpicamCapture } from "./libcamera/capture.ts";
+import { findRpicam } from "./libcamera/find-rpicam.ts";
+import { LIBCAMERA_DEFAULT, libcameraSize } from "./libcamera/rpicam-args.ts";
+import type { SourceSpec } from "./source-spec.ts";
+import type { Source } from "./source.ts";
+import { findYtDlp } from "./stream-mode.ts";
+
+export function jpegSettingsOf(o: Options): JpegSettings {
+  return { quality: o.jpegQuality, fastDct: o.jpegFastdct, fastUpsample: o.jpegFastupsample, subsampling: o.jpegSubsampling };
+}
+
+export function captureSettingsOf(o: Options): CaptureSettings {
+  return {
+    width: o.width, height: o.height, fps: o.fps, loop: o.loop, frameSizeReduction: o.frameSizeReduction,
+    rotate: o.rotate, hflip: o.hflip, vflip: o.vflip, stabilize: o.stabilize, jpeg: jpegSettingsOf(o),
+  };
+}
+
+/** `rawOutput` is how raw pictures leave ffmpeg: y4m for libjpeg-turbo, or ffmpeg's JPEGs without it. */
+export function createCapture(name: string, spec: SourceSpec, o: Options, rawOutput: "y4m" | "mjpeg"): Source {
+  const label = `capture[${name}]`;
+  if (spec.kind === "libcamera") {
+    const rpicam = findRpicam(o.rpicam);
+    if (!rpicam) throw new Error("rpicam-vid was checked at startup"); // checkOptions refused it already
+    return new RpicamCapture({
+      rpicam, plan: libcameraPlanOf(o), label,
+      settings: {
+        camera: spec.camera, ...libcameraSize(o.width, o.height, o.frameSizeReduction), fps: o.fps ?? LIBCAMERA_DEFAULT.fps,
+        quality: o.jpegQuality, keyint: o.webrtcKeyint, bitrateKbps: o.webrtcBitrate,
+      },
+    });
+  }
+  return new FfmpegCapture({
+    ffmpeg: o.ffmpeg, spec, settings: captureSettingsOf(o), output: rawOutput, label,
+    camera: spec.kind === "v4l2" ? { inputFormat: o.inputFormat, webrtc: o.webrtc, passthrough: o.passthrough } : undefined,
+    ytDlp: o.streamMode && spec.kind === "url" && /^https?$/.test(spec.scheme) ? findYtDlp() : null,
+  });
+}

@@ -1,0 +1,78 @@
+/**
+ * Byte streams of capture processes into frames: YUV4MPEG2 raw pictures,
+ * back-to-back JPEGs, H.264 Annex B, and headerless raw I420 (rpicam-vid's
+ * yuv420). Each parser takes chunks as they are read (valid only until the
+ * next read) and returns the frames they completed.
+ */
+import { AnnexBParser, NAL, nalType, parseSpsSize } from "../outputs/webrtc/annexb.ts";
+import type { Frame, H264Frame, RawFrame } from "../stream/frame.ts";
+import { rawFrameSize } from "../stream/frame.ts";
+import { JpegSplitter, jpegSize } from "./jpeg-splitter.ts";
+import { Y4mReader } from "./y4m-reader.ts";
+
+export type FrameParser = (chunk: Uint8Array) => Frame[];
+
+export function y4mFrames(): FrameParser {
+  const reader = new Y4mReader();
+  return (chunk) => reader.push(chunk);
+}
+
+/** Whole JPEGs, each the camera's (or encoder's) bytes exactly. */
+export function jpegFrames(): FrameParser {
+  const splitter = new JpegSplitter();
+  return (chunk) => splitter.push(chunk).map((data) => {
+    const { width, height } = jpegSize(data);
+    return { kind: "jpeg", width, height, data };
+  });
+}
+
+const START_CODE = new Uint8Array([0, 0, 0, 1]);
+
+/** H.264 access units in Annex B form; the picture size comes from the latest SPS. */
+export function h264Frames(): FrameParser {
+  const parser = new AnnexBParser();
+  let size = { width: 0, height: 0 };
+  return (chunk) => parser.push(chunk).map((au): H264Frame => {
+    let bytes = 0;
+    for (const nal of au.nals) {
+      bytes += START_CODE.length + nal.length;
+      if (nalType(nal) === NAL.SPS) size = parseSpsSize(nal) ?? size;
+    }
+    const data = new Uint8Array(bytes);
+    let at = 0;
+    for (const nal of au.nals) {
+      data.set(START_CODE, at);
+      data.set(nal, at + START_CODE.length);
+      at += START_CODE.length + nal.length;
+    }
+    return { kind: "h264", width: size.width, height: size.height, data, keyframe: au.keyframe };
+  });
+}
+
+/**
+ * Headerless I420 pictures of a known size, back to back, into a small ring
+ * of reused buffers (a frame stays valid while the next `ringSize - 1` are read).
+ */
+export function i420Frames(width: number, height: number, ringSize = 3): FrameParser {
+  const frameSize = rawFrameSize("i420", width, height);
+  const ring = Array.from({ length: ringSize }, () => new Uint8Array(frameSize));
+  let index = 0;
+  let filled = 0;
+  return (chunk) => {
+    const frames: RawFrame[] = [];
+    let pos = 0;
+    while (pos < chunk.length) {
+      const buffer = ring[index]!;
+      const take = Math.min(frameSize - filled, chunk.length - pos);
+      buffer.set(chunk.subarray(pos, pos + take), filled);
+      filled += take;
+      pos += take;
+      if (filled === frameSize) {
+        frames.push({ kind: "raw", format: "i420", width, height, data: buffer });
+        index = (index + 1) % ringSize;
+        filled = 0;
+      }
+    }
+    return frames;
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * A V4L2 camera, end to end, through the fake ffmpeg (test/fakes/ffmpeg),
+ * which takes the real ffmpeg's v4l2 arguments and writes what a UVC webcam
+ * gives: its JPEGs reach MJPEG viewers byte for byte, its H.264 reaches
+ * WebRTC viewers with no encoder, raw pictures are encoded once; a camera
+ * that dies, is unplugged at startup or freezes comes back by itself while
+ * viewers keep their connections and see NO SIGNAL meanwhile.
+ */
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { jpegSize } from "../src/sources/jpeg-splitter.ts";
+import { captureProcesses, FAKE_FFMPEG, fakeCamera, isNoSignal, key, processesWith, recordedJpegs, recordingOf } from "./helpers/camera.ts";
+import { readParts } from "./helpers/mjpeg-client.ts";
+import { startServer, waitFor, type RunningServer } from "./helpers/server.ts";
+import { connectViewer } from "./helpers/webrtc-client.ts";
+
+setDefaultTimeout(60_000);
+
+const SIZE = ["--width", "320", "--height", "240", "--fps", "30"];
+const servers: RunningServer[] = [];
+afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+
+async function serve(camera: ReturnType<typeof fakeCamera>, ...args: string[]): Promise<RunningServer> {
+  const server = await startServer(["--ffmpeg", FAKE_FFMPEG, "--source", "/dev/video7", ...SIZE, ...args], camera.env);
+  servers.push(server);
+  return server;
+}
+
+/** The v4l2 input part of a capture command line. */
+function v4l2Input(argv: string[]): string[] {
+  const at = argv.indexOf("v4l2") - 1;
+  return argv.slice(at, argv.indexOf("-i", at) + 2);
+}
+
+describe("passthrough", () => {
+  test("an MJPEG camera: its JPEGs reach MJPEG viewers and snapshots byte for byte; ffmpeg asks the camera for the size, rate and format", async () => {
+    const camera = fakeCamera("mjpeg,yuyv422");
+    const server = await serve(camera);
+    const parts = await readParts(`${server.url}/video`, { count: 45, ms: 10_000 });
+    expect(parts.length).toBe(45);
+    const recorded = recordedJpegs(recordingOf("mjpeg", "320x240", "mjpeg"));
+    for (const part of parts) expect(recorded.has(key(part.jpeg))).toBe(true);
+    const snapshot = new Uint8Array(await (await fetch(`${server.url}/snapshot.jpg`)).arrayBuffer());
+    expect(recorded.has(key(snapshot))).toBe(true);
+
+    const runs = camera.runs();
+    expect(runs.some((argv) => argv.includes("-list_formats"))).toBe(true); // auto asks the camera what it gives
+    const capture = runs.find((argv) => argv.includes("-video_size"))!;
+    expect(v4l2Input(capture)).toEqual(["-f", "v4l2", "-input_format", "mjpeg", "-video_size", "320x240", "-framerate", "30", "-i", "/dev/video7"]);
+    expect(capture.join(" ")).toContain("-c:v copy -f mjpeg");
+    expect(capture).not.toContain("-vf");
+  });
+
+  test("an H.264 camera: its access units reach a WebRTC viewer with no encoder process; MJPEG viewers get pictures through one decoder", async () => {
+    const camera = fakeCamera("mjpeg,yuyv422,h264");
+    const server = await serve(camera);
+    const viewer = await connectViewer(server.url);
+    try {
+      await waitFor(() => viewer.received.frames >= 30, 15_000, "30 access units at the WebRTC viewer");
+      expect(viewer.received.startedClean).toBe(true);
+      expect(await processesWith(server.proc.pid, "libx264")).toBe(0);
+      const capture = camera.runs().find((argv) => argv.includes("-video_size"))!;
+      expect(v4l2Input(capture)).toContain("h264");
+      expect(capture.join(" ")).toContain("-c:v copy");
+
+      const snapshot = await fetch(`${server.url}/snapshot.jpg`);
+      expect(snapshot.status).toBe(200);
+      const jpeg = new Uint8Array(await snapshot.arrayBuffer());
+      expect(jpegSize(jpeg)).toEqual({ width: 320, height: 240 });
+      expect(isNoSignal(jpeg)).toBe(false);
+      const parts = await readParts(`${server.url}/video`, { count: 20, ms: 10_000 });
+      expect(parts.length).toBe(20);
+      expect(await processesWith(server.proc.pid, "-f h264 -i pipe:0")).toBe(1);
+      expect(await processesWith(server.proc.pid, "libx264")).toBe(0);
+    } finally {
+      await viewer.close();
+    }
+  });
+
+  test("a raw (YUYV) camera, or --no-passthrough: pictures are decoded once and encoded with the --jpeg-* settings", async () => {
+    const camera = fakeCamera("mjpeg,yuyv422");
+    const server = await serve(camera, "--input-format", "yuyv", "--no-webrtc");
+    const parts = await readParts(`${server.url}/video`, { count: 10, ms: 10_000 });
+    expect(parts.length).toBe(10);
+    for (const part of parts) expect(jpegSize(part.jpeg)).toEqual({ width: 320, height: 240 });
+    const capture = camera.runs().find((argv) => argv.includes("-video_size"))!;
+    expect(v4l2Input(capture)).toContain("yuyv422");
+    expect(capture).toContain("yuv4mpegpipe");
+    expect(camera.runs().some((argv) => argv.includes("-list_formats"))).toBe(false); // asked format: no probe
+
+    const reencoding = fakeCamera("mjpeg,yuyv422");
+    const small = await serve(reencoding, "--no-passthrough", "--jpeg-quality", "30", "--no-webrtc");
+    const recorded = recordedJpegs(recordingOf("mjpeg", "320x240", "mjpeg"));
+    const mean = (list: { jpeg: Uint8Array }[]) => list.reduce((n, p) => n + p.jpeg.length, 0) / list.length;
+    const reencoded = await readParts(`${small.url}/video`, { count: 10, ms: 10_000 });
+    expect(reencoded.some((p) => recorded.has(key(p.jpeg)))).toBe(false);
+    expect(v4l2Input(reencoding.runs().find((argv) => argv.includes("-video_size"))!)).toContain("mjpeg");
+    expect(mean(reencoded)).toBeLessThan(mean(parts));
+  });
+});
+
+describe("recovery", () => {
+  test("a capture killed mid-stream: the viewer keeps its connection, sees NO SIGNAL, then the camera again", async () => {
+    const camera = fakeCamera("mjpeg");
+    const server = await serve(camera, "--no-webrtc");
+    const recorded = recordedJpegs(recordingOf("mjpeg", "320x240", "mjpeg"));
+    const reading = readParts(`${server.url}/video`, { ms: 6000 });
+    await Bun.sleep(1500);
+    const [pid] = await captureProcesses(server.proc.pid);
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid!, "SIGKILL");
+    const parts = await reading; // one connection throughout
+    const kinds = parts.map((p) => recorded.has(key(p.jpeg)) ? "camera" : isNoSignal(p.jpeg) ? "no-signal" : "other");
+    expect(kinds).not.toContain("other");
+    const firstGap = kinds.indexOf("no-signal");
+    expect(firstGap).toBeGreaterThan(10);
+    expect(kinds.slice(firstGap).indexOf("camera")).toBeGreaterThan(0); // it came back
+    expect(kinds.at(-1)).toBe("camera");
+    expect(server.stderr()).toMatch(/restarting in 1 s/);
+  });
+
+  test("a camera unplugged at startup: the server starts and shows NO SIGNAL; the stream comes up when it is plugged in", async () => {
+    const camera = fakeCamera("mjpeg", "unplugged");
+    const server = await serve(camera, "--no-webrtc");
+    const before = await fetch(`${server.url}/snapshot.jpg`);
+    expect(before.status).toBe(200);
+    expect(isNoSignal(new Uint8Array(await before.arrayBuffer()))).toBe(true);
+    expect(server.stderr()).toMatch(/No such file or directory/);
+    const recorded = recordedJpegs(recordingOf("mjpeg", "320x240", "mjpeg"));
+    const reading = readParts(`${server.url}/video`, { ms: 12_000, count: 400 });
+    await Bun.sleep(1000);
+    camera.set("streaming");
+    const parts = await reading;
+    expect(isNoSignal(parts[0]!.jpeg)).toBe(true);
+    expect(parts.filter((p) => recorded.has(key(p.jpeg))).length).toBeGreaterThan(30);
+  });
+
+  test("a camera that stops delivering is restarted after --source-timeout; NO SIGNAL counts the time since the last frame", async () => {
+    const camera = fakeCamera("mjpeg");
+    const server = await serve(camera, "--no-webrtc", "--source-timeout", "2");
+    const recorded = recordedJpegs(recordingOf("mjpeg", "320x240", "mjpeg"));
+    await waitFor(async () => (await captureProcesses(server.proc.pid)).length === 1, 10_000, "the capture");
+    camera.set("frozen");
+    const reading = readParts(`${server.url}/video`, { ms: 9000 });
+    await Bun.sleep(500);
+    for (const pid of await captureProcesses(server.proc.pid)) process.kill(pid, "SIGKILL"); // restarts frozen
+    await waitFor(() => /no frame for 2 s/.test(server.stderr()), 8000, "the source timeout");
+    camera.set("streaming");
+    const parts = await reading;
+    const gap = parts.filter((p) => !recorded.has(key(p.jpeg)));
+    expect(gap.every((p) => isNoSignal(p.jpeg))).toBe(true);
+    // The time since the last frame changes the picture each second.
+    expect(new Set(gap.map((p) => key(p.jpeg))).size).toBeGreaterThanOrEqual(3);
+    expect(recorded.has(key(parts.at(-1)!.jpeg))).toBe(true);
+  });
+});
+
+describe("bad camera options stop the program at startup, naming the option", () => {
+  test.each([
+    [["--source", "/dev/video7", "--width", "320"], /--width: a V4L2 camera is asked for a whole size/],
+    [["--input-format", "mjpeg"], /--input-format: applies to a camera/],
+    [["--source", "/dev/video7", "--input-format", "bayer"], /--input-format: "bayer" is not allowed; expected one of auto, mjpeg, yuyv, yuv420, h264/],
+    [["--rotate", "45"], /--rotate: "45" is not allowed; expected one of 0, 90, 180, 270/],
+    [["--source", "/etc/hostname/../../dev/vid"], /--source/],
+  ])("%p", async (args, message) => {
+    const proc = Bun.spawn([process.execPath, "run", "src/cli.ts", "--port", "0", ...args], { stdout: "pipe", stderr: "pipe" });
+    expect(await proc.exited).toBe(2);
+    expect(await new Response(proc.stderr).text()).toMatch(message);
+  });
+});

@@ -8,6 +8,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { TurboJpeg } from "../ffi/turbojpeg.ts";
 import { createGlasscast, createPushSource, framesFrom, OptionError, type Glasscast, type RawFrame, type UserFrame } from "../src/index.ts";
+import { JpegDecoder } from "../src/encoders/jpeg-decoder.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";
 import { ROOT, startProgram } from "./helpers/server.ts";
 
@@ -87,6 +88,28 @@ describe("streams of the program's own frames", () => {
       // Every picture is the transformed one: all white, so all the same bytes.
       const distinct = new Set(viewers.flat().map((p) => Buffer.from(p.jpeg).toString("base64")));
       expect(distinct.size).toBe(1);
+    });
+  });
+
+  test("a transform on a source of JPEGs (an MJPEG camera) decodes them first, once per frame", async () => {
+    const push = createPushSource();
+    const jpeg = tj.compressPacked(new Uint8Array(64 * 48 * 3).fill(90), 64, 48, "rgb", "420", 80, 0).slice();
+    const seen: string[] = [];
+    const darken = (f: RawFrame) => { seen.push(`${f.format} ${f.width}x${f.height}`); f.data.fill(16, 0, f.width * f.height); };
+    await serve({ streams: [{ name: "cam", source: push.source, transform: darken }] }, async (url) => {
+      const timer = setInterval(() => push.push({ format: "jpeg", data: jpeg }), 50);
+      try {
+        const parts = await readParts(`${url}/video`, { count: 3, ms: 3000 });
+        expect(parts).toHaveLength(3);
+        for (const p of parts) {
+          expect(Buffer.from(p.jpeg).equals(Buffer.from(jpeg))).toBe(false); // not the untouched JPEG…
+          const { data, width, height } = new JpegDecoder().decode(p.jpeg);
+          expect(Math.max(...data.subarray(0, width * height))).toBeLessThan(24); // …but the transformed picture
+        }
+        expect(seen[0]).toBe("i420 64x48");
+      } finally {
+        clearInterval(timer);
+      }
     });
   });
 

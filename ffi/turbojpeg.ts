@@ -46,9 +46,9 @@ const symbols = {
   tjDestroy: { args: [FFIType.ptr], returns: FFIType.i32 },
   tjBufSize: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.u64 },
   tjGetErrorStr2: { args: [FFIType.ptr], returns: FFIType.ptr },
-  tjCompressFromYUV: {
-    // handle, srcBuf, width, pad, height, subsamp, **jpegBuf, *jpegSize, quality, flags
-    args: [FFIType.ptr, FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.i32, FFIType.i32,
+  tjCompressFromYUVPlanes: {
+    // handle, **srcPlanes, width, *strides, height, subsamp, **jpegBuf, *jpegSize, quality, flags
+    args: [FFIType.ptr, FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32,
       FFIType.ptr, FFIType.ptr, FFIType.i32, FFIType.i32],
     returns: FFIType.i32,
   },
@@ -145,7 +145,10 @@ export class TurboJpeg {
   #decoder: Pointer | null = null;
   #out = new Uint8Array(0);
   #outKey = "";
-  /** Decoded pictures (when the caller gives no buffer), and TurboJPEG's padded layout for odd sizes. */
+  /**
+   * Decoded pictures (when the caller gives no buffer), and scratch for
+   * TurboJPEG's padded luma at odd sizes (encoder and decoder, used within a call).
+   */
   #yuv = new Uint8Array(0);
   #padded = new Uint8Array(0);
   #closed = false;
@@ -153,6 +156,9 @@ export class TurboJpeg {
   readonly #bufPtrCell = new BigUint64Array(1);
   readonly #sizeCell = new BigUint64Array(1);
   readonly #intCells = new Int32Array(4);
+  /** tjCompressFromYUVPlanes' plane pointers and row strides (Y, Cb, Cr). */
+  readonly #planes = new BigUint64Array(3);
+  readonly #strides = new Int32Array(3);
 
   constructor() {
     this.#lib = load();
@@ -161,13 +167,42 @@ export class TurboJpeg {
     this.#handle = handle;
   }
 
-  /** Compresses planar YUV (I420/I422/I444 or gray, rows unpadded). */
+  /**
+   * Compresses planar YUV in glasscast's layout (I420/I422/I444 or gray,
+   * planes back to back, rows unpadded, chroma rounded up for odd sizes).
+   * Each plane goes to the library zero-copy with its own row stride; only
+   * the luma of an odd-sized 4:2:0/4:2:2 picture is first copied into a
+   * reused plane padded the way TurboJPEG reads it (see `#padLuma`).
+   */
   compressYuv(src: Uint8Array, width: number, height: number, subsampling: TjSubsampling,
     quality: number, flags: number): Uint8Array {
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+      throw new RangeError(`picture size ${width}x${height} is not a positive whole number of pixels`);
+    }
+    const size = yuvSize(width, height, subsampling);
+    if (src.byteLength < size) {
+      throw new RangeError(`a ${width}x${height} ${subsampling} picture needs ${size} bytes, got ${src.byteLength}`);
+    }
     this.#prepare(width, height, subsampling);
-    const rc = this.#lib.tjCompressFromYUV(this.#handle, src, width, 1, height, SUBSAMP[subsampling],
-      ptr(this.#bufPtrCell), ptr(this.#sizeCell), quality, flags | TJFLAG_NOREALLOC);
-    return this.#result(rc, "tjCompressFromYUV");
+    const luma = width * height;
+    const chroma = (size - luma) / 2;
+    const base = ptr(src);
+    const planes = this.#planes, strides = this.#strides;
+    const padded = null as ReturnType<typeof paddedLuma>;
+    if (padded) {
+      planes[0] = BigInt(ptr(this.#padLuma(src, width, height, padded)));
+      strides[0] = padded.width;
+    } else {
+      planes[0] = BigInt(base);
+      strides[0] = width;
+    }
+    // Gray JPEGs read the first plane only (TurboJPEG allows NULL for the others).
+    planes[1] = chroma > 0 ? BigInt(base + luma) : 0n;
+    planes[2] = chroma > 0 ? BigInt(base + luma + chroma) : 0n;
+    strides[1] = strides[2] = subsampling === "444" ? width : Math.ceil(width / 2);
+    const rc = this.#lib.tjCompressFromYUVPlanes(this.#handle, ptr(planes), width, ptr(strides), height,
+      SUBSAMP[subsampling], ptr(this.#bufPtrCell), ptr(this.#sizeCell), quality, flags | TJFLAG_NOREALLOC);
+    return this.#result(rc, "tjCompressFromYUVPlanes");
   }
 
   /** Compresses packed pixels (RGB, BGR, RGBA, BGRA or gray), rows unpadded. */
@@ -243,6 +278,32 @@ export class TurboJpeg {
     this.#lib.tjDestroy(this.#handle);
     if (this.#decoder) this.#lib.tjDestroy(this.#decoder);
     this.#decoder = null;
+  }
+
+  /**
+   * TurboJPEG reads the luma of a 4:2:0/4:2:2 picture as whole chroma samples
+   * (tjPlaneWidth/Height): an even number of columns, and of rows for 4:2:0.
+   * The luma is copied into the reused scratch plane with its last column and
+   * row repeated into that padding, as libjpeg pads its blocks: anything else
+   * there (the next row's first sample, the chroma) rings into the picture.
+   */
+  #padLuma(src: Uint8Array, width: number, height: number, padded: { width: number; height: number }): Uint8Array {
+    const size = padded.width * padded.height;
+    if (this.#padded.length < size) this.#padded = new Uint8Array(new ArrayBuffer(size));
+    const plane = this.#padded;
+    if (padded.width === width) {
+      plane.set(src.subarray(0, width * height));
+    } else {
+      for (let y = 0, from = 0, to = 0; y < height; y++, from += width, to += padded.width) {
+        plane.set(src.subarray(from, from + width), to);
+        plane[to + width] = src[from + width - 1]!;
+      }
+    }
+    if (padded.height > height) {
+      const last = (height - 1) * padded.width;
+      plane.copyWithin(height * padded.width, last, last + padded.width);
+    }
+    return plane;
   }
 
   /** tjDecompressHeader3 into the int cells: width, height, subsampling, colour space. */

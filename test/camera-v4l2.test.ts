@@ -48,6 +48,16 @@ describe("passthrough", () => {
     expect(v4l2Input(capture)).toEqual(["-f", "v4l2", "-input_format", "mjpeg", "-video_size", "320x240", "-framerate", "30", "-i", "/dev/video7"]);
     expect(capture.join(" ")).toContain("-c:v copy -f mjpeg");
     expect(capture).not.toContain("-vf");
+
+    // WebRTC viewers of the same camera: its JPEGs decoded and encoded once, by one encoder.
+    const viewer = await connectViewer(server.url);
+    try {
+      await waitFor(() => viewer.received.frames >= 20, 15_000, "20 access units at the WebRTC viewer");
+      expect(await processesWith(server.proc.pid, "libx264")).toBe(1);
+      expect(await processesWith(server.proc.pid, "-fflags nobuffer -f mjpeg")).toBe(1);
+    } finally {
+      await viewer.close();
+    }
   });
 
   test("an H.264 camera: its access units reach a WebRTC viewer with no encoder process; MJPEG viewers get pictures through one decoder", async () => {

@@ -29,7 +29,7 @@ export class Fifo {
   readonly path: string;
   readonly #dir: string;
 
-  constructor(name = "capture.y4m") {
+  constructor(name = "capture") {
     if (!swept) sweepStale();
     this.#dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
     this.path = join(this.#dir, name);

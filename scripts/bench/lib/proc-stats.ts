@@ -84,6 +84,11 @@ export function cpuPercent(begin: CpuSample, end: CpuSample): number {
   return seconds > 0 ? (100 * ticks) / ticksPerSecond() / seconds : 0;
 }
 
+/** A process's command line, arguments joined by spaces; "" when it is gone. */
+export function cmdline(pid: number): string {
+  try { return readFileSync(`/proc/${pid}/cmdline`, "latin1").replaceAll("\0", " ").trimEnd(); } catch { return ""; }
+}
+
 /** VmRSS of a process in MB (10^6 bytes), or null when it is gone. */
 export function rssMb(pid: number): number | null {
   let text: string;

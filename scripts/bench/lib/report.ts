@@ -35,7 +35,11 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-const f = (v: number | null, digits = 1): string => (v === null || !Number.isFinite(v) ? "—" : v.toFixed(digits));
+/** A figure with `digits` decimals; "—" for none (null, NaN, ∞). */
+export function fixed(v: number | null, digits = 1): string {
+  return v === null || !Number.isFinite(v) ? "—" : v.toFixed(digits);
+}
+const f = fixed;
 export const plural = (n: number): string => `${n} viewer${n === 1 ? "" : "s"}`;
 const verdict = (ok: boolean): string => (ok ? "PASS" : "**FAIL**");
 

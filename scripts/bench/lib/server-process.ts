@@ -10,6 +10,12 @@ export interface ServerOptions {
   width: number;
   height: number;
   fps: number;
+  /** --source; default "testsrc". */
+  source?: string;
+  /** More glasscast options, after the others (e.g. ["--ffmpeg", PATH, "--no-passthrough"]). */
+  args?: string[];
+  /** Added to the server's environment (e.g. the fake camera's settings). */
+  env?: Record<string, string>;
 }
 
 export interface RunningServer {
@@ -30,8 +36,8 @@ export function freePort(): number {
 
 function serverCommand(options: ServerOptions, port: number): string[] {
   const head = options.binary ? [options.binary] : [process.execPath, "run", "src/cli.ts"];
-  return [...head, "--source", "testsrc", "--width", String(options.width), "--height", String(options.height),
-    "--fps", String(options.fps), "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn"];
+  return [...head, "--source", options.source ?? "testsrc", "--width", String(options.width), "--height", String(options.height),
+    "--fps", String(options.fps), "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn", ...options.args ?? []];
 }
 
 /** Forwards the server's stderr to ours (prefixed) and keeps its last lines. */
@@ -72,7 +78,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   for (let attempt = 1; attempt <= 3; attempt++) {
     const port = freePort();
     const command = serverCommand(options, port);
-    const proc = Bun.spawn(command, { cwd: REPO_ROOT, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    const proc = Bun.spawn(command, { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
     ownChild(proc);
     const server: RunningServer = { proc, port, command, stderrTail: [] };
     void drainStderr(server);

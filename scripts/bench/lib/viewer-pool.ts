@@ -14,6 +14,8 @@ class ViewerProcess extends JsonLinesChild<ViewerMessage> {
 export interface RoundTiming {
   /** Longest wait for every viewer's first frame before the window starts. */
   settleMs: number;
+  /** Time after that (every first frame, or settleMs) before the window starts; default 0. */
+  warmupMs?: number;
   windowMs: number;
   /** Called right before "mark" and right before "stop" with the viewer processes' pids (sampling). */
   onMark: (clientPids: number[]) => void;
@@ -29,7 +31,7 @@ export interface RoundResult {
 export async function runRound(port: number, count: number, processes: number,
   timing: RoundTiming): Promise<RoundResult> {
   const n = Math.max(1, Math.min(processes, count));
-  const maxSeconds = Math.ceil((timing.settleMs + timing.windowMs) / 1000) + 30;
+  const maxSeconds = Math.ceil((timing.settleMs + (timing.warmupMs ?? 0) + timing.windowMs) / 1000) + 30;
   const procs: ViewerProcess[] = [];
   for (let i = 0; i < n; i++) {
     const share = Math.floor(count / n) + (i < count % n ? 1 : 0);
@@ -51,6 +53,7 @@ export async function runRound(port: number, count: number, processes: number,
       const left = Math.max(0, settleDeadline - performance.now());
       if (!(await p.next("settled", left))) settled = false;
     }
+    if (timing.warmupMs) await Bun.sleep(timing.warmupMs);
     timing.onMark(pids);
     for (const p of procs) p.send("mark");
     await Bun.sleep(timing.windowMs);

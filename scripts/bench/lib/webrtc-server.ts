@@ -5,10 +5,9 @@
  * Also finds its H.264 encoder among its children.
  */
 import { drainStderr } from "./server-process.ts";
-import { readFileSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { ownChild, stopTree } from "./children.ts";
-import { processTree, type ProcStat } from "./proc-stats.ts";
+import { cmdline, processTree, type ProcStat } from "./proc-stats.ts";
 import { REPO_ROOT } from "./server-process.ts";
 import { dieWithUs } from "./webrtc-pool.ts";
 
@@ -78,10 +77,6 @@ export async function startWebRtcServer(o: WebRtcServerOptions): Promise<WebRtcS
 
 export function serverAlive(server: WebRtcServer): boolean {
   return server.proc.exitCode === null && server.proc.signalCode === null;
-}
-
-function cmdline(pid: number): string {
-  try { return readFileSync(`/proc/${pid}/cmdline`, "latin1").replaceAll("\0", " "); } catch { return ""; }
 }
 
 export type Role = "server" | "capture" | "encoder" | "other";

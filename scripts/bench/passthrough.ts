@@ -1,0 +1,216 @@
+/**
+ * Camera passthrough benchmark: the same 1280x720 30 fps MJPEG camera (the
+ * fake V4L2 ffmpeg, test/fakes/ffmpeg, as an MJPEG-only webcam on
+ * /dev/video7) to 50 MJPEG viewers, once with passthrough (the camera's JPEGs
+ * go to the viewers untouched) and once with --no-passthrough (ffmpeg decodes
+ * them to raw pictures, glasscast encodes those with libjpeg-turbo at
+ * quality 90). Measures the CPU of the server process and of its capture
+ * child separately, each viewer's fps and the RSS, and holds the total CPU of
+ * passthrough to at most a fifth of the re-encode path's. Prints a Markdown
+ * report on stdout (progress on stderr); exits 0 whether the target is met or
+ * missed, 1 when the benchmark could not run.
+ *
+ *   bun run scripts/bench/passthrough.ts [--duration 10] [--viewers 50] [--warmup 3] [--binary PATH]
+ *
+ * First the fake camera's recording is made (once, then reused), so that no
+ * window pays for it. Then for each path: a fresh server; the viewer
+ * processes (lib/mjpeg-viewers.ts, raw TCP) open every connection at once;
+ * once each has its first frame, --warmup s pass, then the window of
+ * --duration s. CPU from /proc over the window, RSS at its end.
+ */
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { parseArgsOrExit, type PassthroughOptions } from "./lib/passthrough-args.ts";
+import { describeCapture, otherChildren } from "./lib/capture-child.ts";
+import { installExitHandlers, ownChild, stopAll, stopTree } from "./lib/children.ts";
+import { cpuPercent, machineTicks, processTree, readStat, rssMb, sampleCpu, type CpuSample, type ProcStat }
+  from "./lib/proc-stats.ts";
+import { cpuRatio, pathsTable, targetMet, targetTable, TARGET_RATIO, type PathFigures } from "./lib/passthrough-report.ts";
+import { median, plural } from "./lib/report.ts";
+import { REPO_ROOT, startServer, type RunningServer } from "./lib/server-process.ts";
+import { runRound } from "./lib/viewer-pool.ts";
+
+const WIDTH = 1280;
+const HEIGHT = 720;
+const FPS = 30;
+const DEVICE = "/dev/video7";
+const FAKE_FFMPEG = join(REPO_ROOT, "test", "fakes", "ffmpeg");
+/** An MJPEG-only webcam, so that both paths capture the same JPEGs. */
+const CAMERA_ENV = { FAKE_CAMERA_FORMATS: "mjpeg" };
+
+interface PathSpec {
+  label: string;
+  options: string[];
+  /** What the capture child must do on this path. */
+  capture: "copy" | "decode";
+}
+
+const PATHS: PathSpec[] = [
+  { label: "passthrough", options: [], capture: "copy" },
+  { label: "decode + re-encode", options: ["--no-passthrough", "--jpeg-quality", "90"], capture: "decode" },
+];
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+/** The fake camera makes its recording on first use: do that now, outside any measurement. */
+async function prepareCamera(): Promise<void> {
+  const proc = Bun.spawn([FAKE_FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error",
+    "-f", "v4l2", "-input_format", "mjpeg", "-video_size", `${WIDTH}x${HEIGHT}`, "-framerate", String(FPS), "-i", DEVICE,
+    "-frames:v", "1", "-f", "null", "-"], { env: { ...process.env, ...CAMERA_ENV }, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  ownChild(proc);
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 60_000);
+  const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  await stopTree(proc);
+  if (code !== 0) throw new Error(`the fake camera (${FAKE_FFMPEG}) could not give a frame (exit ${code}): ${err.trim() || "no message"}`);
+}
+
+interface Sample { server: CpuSample; capture: CpuSample; client: CpuSample; machine: { busy: number; total: number }; children: ProcStat[] }
+
+function sample(server: RunningServer, clientPids: number[]): Sample {
+  const [root, ...children] = processTree(server.proc.pid);
+  const clients = clientPids.map(readStat).filter((s): s is ProcStat => s !== null);
+  return {
+    server: sampleCpu(root ? [root] : []), capture: sampleCpu(children),
+    client: sampleCpu(clients), machine: machineTicks(), children,
+  };
+}
+
+function serverAlive(server: RunningServer): boolean {
+  return server.proc.exitCode === null && server.proc.signalCode === null;
+}
+
+async function measurePath(spec: PathSpec, o: PassthroughOptions, notes: string[]): Promise<PathFigures> {
+  const server = await startServer({
+    binary: o.binary, width: WIDTH, height: HEIGHT, fps: FPS, source: DEVICE, env: CAMERA_ENV,
+    args: ["--ffmpeg", FAKE_FFMPEG, "--no-webrtc", ...spec.options],
+  });
+  log(`  server ready on 127.0.0.1:${server.port} (pid ${server.proc.pid})`);
+  try {
+    let begin: Sample | null = null;
+    let end: Sample | null = null;
+    let serverRss: number | null = null;
+    let captureRss: number | null = null;
+    const round = await runRound(server.port, o.viewers, o.clients, {
+      settleMs: o.settle * 1000,
+      warmupMs: o.warmup * 1000,
+      windowMs: o.duration * 1000,
+      onMark: (pids) => { begin = sample(server, pids); },
+      onStop: (pids) => {
+        end = sample(server, pids);
+        serverRss = rssMb(server.proc.pid);
+        const children = end.children.map((s) => rssMb(s.pid) ?? 0);
+        captureRss = children.length ? children.reduce((a, b) => a + b, 0) : null;
+      },
+    });
+    if (!serverAlive(server)) throw new Error(`the ${spec.label} server exited during its round`);
+    const b = begin as Sample | null;
+    const e = end as Sample | null;
+    if (!b || !e) throw new Error("the round ended without samples");
+
+    const capture = describeCapture(e.children);
+    if (capture.mode !== spec.capture) {
+      notes.push(`${spec.label}: the capture child should ${spec.capture} the camera's JPEGs; found: ${capture.text}. ` +
+        "This path did not measure what it is named for");
+    }
+    const others = otherChildren(e.children);
+    if (others) notes.push(`${spec.label}: ${others}`);
+    const failed = round.viewers.filter((v) => v.error !== null || v.firstFrameMs === null);
+    for (const message of new Set(failed.map((v) => v.error ?? "no frame"))) {
+      notes.push(`${spec.label}: ${failed.filter((v) => (v.error ?? "no frame") === message).length} × ${message}`);
+    }
+    if (!round.settled) notes.push(`${spec.label}: not every viewer had a frame after ${o.settle} s; the window started anyway`);
+    const fps = round.viewers.map((v) => v.fps);
+    const partBytes = round.viewers.filter((v) => v.fps > 0).map((v) => v.bytesPerSecond / v.fps);
+    const serverCpuPct = cpuPercent(b.server, e.server);
+    const captureCpuPct = cpuPercent(b.capture, e.capture);
+    return {
+      label: spec.label,
+      options: spec.options,
+      capture: capture.text,
+      viewers: o.viewers,
+      fpsMin: Math.min(...fps),
+      fpsMedian: median(fps),
+      failed: failed.length,
+      badParts: round.viewers.reduce((sum, v) => sum + v.badParts, 0),
+      jpegKb: partBytes.length ? median(partBytes) / 1000 : null,
+      serverCpuPct,
+      captureCpuPct,
+      totalCpuPct: serverCpuPct + captureCpuPct,
+      serverRssMb: serverRss,
+      captureRssMb: captureRss,
+      clientCpuPct: cpuPercent(b.client, e.client),
+      machineBusyPct: (100 * (e.machine.busy - b.machine.busy)) / Math.max(1, e.machine.total - b.machine.total),
+    };
+  } finally {
+    const leftovers = await stopTree(server.proc);
+    if (leftovers.length) {
+      notes.push(`${spec.label}: the server left ${leftovers.map((s) => `${s.comm} (pid ${s.pid})`).join(", ")} running after it exited; killed`);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseArgsOrExit(process.argv.slice(2));
+  installExitHandlers();
+  const notes: string[] = [];
+
+  log(`fake camera: making its ${WIDTH}x${HEIGHT} MJPEG recording (reused when it exists)…`);
+  await prepareCamera();
+
+  const results: PathFigures[] = [];
+  for (const spec of PATHS) {
+    log(`${spec.label}: ${plural(o.viewers)}, warm-up ${o.warmup} s, window ${o.duration} s…`);
+    const r = await measurePath(spec, o, notes);
+    results.push(r);
+    if (r.badParts) notes.push(`${spec.label}: ${r.badParts} parts without JPEG start/end markers`);
+    log(`  fps min ${r.fpsMin.toFixed(1)}, median ${r.fpsMedian.toFixed(1)}; CPU server ${r.serverCpuPct.toFixed(1)} % + ` +
+      `capture ${r.captureCpuPct.toFixed(1)} % = ${r.totalCpuPct.toFixed(1)} %`);
+  }
+  const [passthrough, reencode] = results as [PathFigures, PathFigures];
+  for (const r of results) {
+    if (!(r.fpsMin >= FPS - 1)) {
+      notes.push(`${r.label}: the slowest viewer got ${r.fpsMin.toFixed(1)} fps, not every frame; the CPU figures compare unequal work`);
+    }
+  }
+
+  const head = o.binary ? [o.binary] : ["bun", "run", "src/cli.ts"];
+  const common = [...head, "--ffmpeg", "test/fakes/ffmpeg", "--source", DEVICE, "--width", String(WIDTH), "--height", String(HEIGHT),
+    "--fps", String(FPS), "--no-webrtc"];
+  const cpuModel = cpus()[0]?.model ?? "unknown CPU";
+  const met = targetMet(passthrough, reencode);
+  const out = [
+    `## Camera passthrough: ${WIDTH}x${HEIGHT} at ${FPS} fps MJPEG camera (fake), ${plural(o.viewers)}`,
+    "",
+    `${new Date().toISOString().slice(0, 10)} · ${cpus().length} cores (${cpuModel}) · Bun ${Bun.version} · ` +
+      `server: \`FAKE_CAMERA_FORMATS=mjpeg ${common.join(" ")}\` plus each path's options · ` +
+      `warm-up ${o.warmup} s, window ${o.duration} s per path · viewers in ${o.clients} separate process(es), raw TCP`,
+    "",
+    pathsTable(results),
+    "",
+    "Server CPU: the glasscast process alone; capture CPU: its child processes (the ffmpeg the fake camera runs: " +
+      "on the passthrough path it copies the camera's JPEGs, on the other it decodes them to raw pictures that the " +
+      "server encodes with libjpeg-turbo); both utime+stime over the window, % of one core. " +
+      "fps: complete JPEG parts per viewer inside the window. JPEG: bytes per part a viewer received (median), kB = 10^3 bytes. " +
+      "RSS at the end of the window, MB = 10^6 bytes. Machine busy: all cores together = 100 %.",
+    "",
+    "### Target",
+    "",
+    targetTable(passthrough, reencode),
+    "",
+    `${met ? "target met" : "target missed"}: passthrough costs ${cpuRatio(passthrough, reencode).toFixed(2)} of the re-encode path ` +
+      `(goal ≤ ${TARGET_RATIO.toFixed(2)}); it saves ${(reencode.totalCpuPct - passthrough.totalCpuPct).toFixed(1)} % of one core.`,
+  ];
+  if (notes.length) out.push("", "Notes:", ...notes.map((n) => `- ${n}`));
+  console.log(out.join("\n"));
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error(`passthrough: ${(err as Error).message}`);
+  await stopAll();
+  process.exit(1);
+}
+await stopAll();
+process.exit(0);

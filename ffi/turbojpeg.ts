@@ -2,7 +2,8 @@
  * bun:ffi bindings to libjpeg-turbo's TurboJPEG 2.x API (`libturbojpeg.so.0`,
  * Debian/Raspberry Pi OS package `libturbojpeg0`).
  *
- * Pictures are passed to the library zero-copy (the typed array's own memory)
+ * Pictures are passed to the library zero-copy (the typed array's own memory;
+ * planar YUV as one pointer and row stride per plane, tjCompressFromYUVPlanes)
  * and compressed into one output buffer that is allocated once per picture
  * size and reused for every frame (TJFLAG_NOREALLOC). A compressed JPEG is
  * returned as a view of that buffer: it is valid until the next call.
@@ -188,7 +189,7 @@ export class TurboJpeg {
     const chroma = (size - luma) / 2;
     const base = ptr(src);
     const planes = this.#planes, strides = this.#strides;
-    const padded = null as ReturnType<typeof paddedLuma>;
+    const padded = paddedLuma(width, height, subsampling);
     if (padded) {
       planes[0] = BigInt(ptr(this.#padLuma(src, width, height, padded)));
       strides[0] = padded.width;
@@ -291,12 +292,13 @@ export class TurboJpeg {
     const size = padded.width * padded.height;
     if (this.#padded.length < size) this.#padded = new Uint8Array(new ArrayBuffer(size));
     const plane = this.#padded;
-    if (padded.width === width) {
-      plane.set(src.subarray(0, width * height));
-    } else {
-      for (let y = 0, from = 0, to = 0; y < height; y++, from += width, to += padded.width) {
-        plane.set(src.subarray(from, from + width), to);
-        plane[to + width] = src[from + width - 1]!;
+    plane.set(src.subarray(0, width * height));
+    if (padded.width > width) {
+      // Spread the rows to the padded stride in place, last row first, so no row is overwritten before it moves.
+      for (let y = height - 1; y >= 0; y--) {
+        const to = y * padded.width;
+        plane.copyWithin(to, y * width, y * width + width);
+        plane[to + width] = plane[to + width - 1]!;
       }
     }
     if (padded.height > height) {

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TurboJpeg } from "../ffi/turbojpeg.ts";
+import { TurboJpeg, type TjSubsampling } from "../ffi/turbojpeg.ts";
 import { defaultJpegSettings, type JpegSettings } from "../src/encoders/jpeg-settings.ts";
 import { TurboJpegEncoder } from "../src/encoders/turbojpeg-encoder.ts";
 import { rawFrameSize, type PlanarFormat, type RawFrame } from "../src/stream/frame.ts";
@@ -69,6 +69,7 @@ describe("TurboJpegEncoder at any picture size", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const Y4M_PIX_FMT: Record<PlanarFormat, string> = { i420: "yuv420p", i422: "yuv422p", i444: "yuv444p", gray: "gray" };
+  const SUBSAMPLING: Record<PlanarFormat, TjSubsampling> = { i420: "420", i422: "422", i444: "444", gray: "gray" };
   /** ffmpeg's decode of each layout, unconverted (full range, chroma rounded up like glasscast's). */
   const DECODED_PIX_FMT: Record<PlanarFormat, string> = { i420: "yuvj420p", i422: "yuvj422p", i444: "yuvj444p", gray: "gray" };
 
@@ -106,7 +107,7 @@ describe("TurboJpegEncoder at any picture size", () => {
       test(`${format} ${width}x${height}: the JPEG shows the picture, luma and chroma, up to its last row and column`, () => {
         const frame = pattern(format, width, height);
         const jpeg = encode(frame, { quality: 100 });
-        expect(header.readHeader(jpeg)).toEqual({ width, height, subsampling: format === "gray" ? "gray" : format.slice(1) });
+        expect(header.readHeader(jpeg)).toEqual({ width, height, subsampling: SUBSAMPLING[format] });
         const decoded = ffmpegDecode(jpeg, format);
         const size = rawFrameSize(format, width, height);
         expect(decoded.length).toBe(size);

@@ -14,10 +14,11 @@
  * (`-fflags nobuffer` is not used: with raw H.264 it throws away the packets
  * read while probing, the first keyframe among them.)
  *
- * Writes never queue: an access unit that arrives while the previous one is
- * still being written is skipped. A decoder fed a gap shows corruption until
- * the next keyframe, so after a skip (and at the start) access units are
- * skipped until a keyframe arrives. Keyframes must carry their parameter
+ * Writes queue only a little: while ffmpeg starts, or on a loaded machine,
+ * up to MAX_PENDING_BYTES wait to be written (a slow start must not cost a
+ * keyframe per access unit); past that an access unit is skipped. A decoder
+ * fed a gap shows corruption until the next keyframe, so after a skip (and
+ * at the start) access units are skipped until a keyframe arrives. Keyframes must carry their parameter
  * sets (SPS, PPS), as WebRTC viewers need too: rpicam-vid `--inline`,
  * x264 `repeat-headers`.
  *
@@ -32,6 +33,9 @@ import type { RawFrame } from "../stream/frame.ts";
 import type { JpegSubsampling } from "./jpeg-settings.ts";
 
 const PIX_FMT: Record<JpegSubsampling, string> = { "420": "yuv420p", "422": "yuv422p", "444": "yuv444p", gray: "gray" };
+
+/** Bytes written but not yet taken by ffmpeg before access units are skipped (about a second of 1080p). */
+const MAX_PENDING_BYTES = 1 << 20;
 
 /** An access unit delimiter (type 9, primary_pic_type 7: any slice types). */
 const AUD = new Uint8Array([0, 0, 0, 1, 0x09, 0xf0]);
@@ -56,7 +60,9 @@ export class H264Decoder {
   readonly #child: OwnedChild;
   readonly #stdin: FileSink;
   readonly #label: string;
-  #busy = false;
+  /** Bytes handed to the pipe since the last completed flush. */
+  #pending = 0;
+  #flushes = 0;
   #stopped = false;
   #waitingForKeyframe = true;
   #skipped = 0;
@@ -89,10 +95,10 @@ export class H264Decoder {
   /** True until a keyframe arrives, at the start and after a skipped access unit. */
   get waitingForKeyframe(): boolean { return this.#waitingForKeyframe; }
 
-  /** Hands over one access unit (Annex B); skipped if the previous one is not yet written. */
+  /** Hands over one access unit (Annex B); skipped when too much is still waiting to be written. */
   write(accessUnit: Uint8Array, keyframe: boolean): void {
     if (this.#stopped) return;
-    if (this.#busy) {
+    if (this.#pending > MAX_PENDING_BYTES) {
       this.#skipped++;
       this.#waitingForKeyframe = true;
       return;
@@ -106,10 +112,14 @@ export class H264Decoder {
       this.#stdin.write(accessUnit);
       this.#stdin.write(AUD);
       this.#written++;
+      this.#pending += accessUnit.length + AUD.length;
       const flushed = this.#stdin.flush();
       if (flushed instanceof Promise) {
-        this.#busy = true;
-        flushed.then(() => { this.#busy = false; }, () => { this.#busy = false; });
+        const n = ++this.#flushes;
+        const done = () => { if (n === this.#flushes) this.#pending = 0; };
+        flushed.then(done, done);
+      } else {
+        this.#pending = 0;
       }
     } catch (err) {
       this.#waitingForKeyframe = true;

@@ -4,7 +4,7 @@
  * yuv420). Each parser takes chunks as they are read (valid only until the
  * next read) and returns the frames they completed.
  */
-import { AnnexBParser, NAL, nalType, parseSpsSize } from "../outputs/webrtc/annexb.ts";
+import { AnnexBParser, hasParameterSets, NAL, nalType, parseSpsSize } from "../outputs/webrtc/annexb.ts";
 import type { Frame, H264Frame, RawFrame } from "../stream/frame.ts";
 import { rawFrameSize } from "../stream/frame.ts";
 import { JpegSplitter, jpegSize } from "./jpeg-splitter.ts";
@@ -28,19 +28,32 @@ export function jpegFrames(): FrameParser {
 
 const START_CODE = new Uint8Array([0, 0, 0, 1]);
 
-/** H.264 access units in Annex B form; the picture size comes from the latest SPS. */
+/**
+ * H.264 access units in Annex B form; the picture size comes from the latest
+ * SPS. A keyframe without parameter sets (a camera that sends them once, at
+ * the start) gets the latest ones put before it, so that a viewer or a
+ * decoder can start at any keyframe.
+ */
 export function h264Frames(): FrameParser {
   const parser = new AnnexBParser();
   let size = { width: 0, height: 0 };
+  let sps: Uint8Array | null = null;
+  let pps: Uint8Array | null = null;
   return (chunk) => parser.push(chunk).map((au): H264Frame => {
-    let bytes = 0;
-    for (const nal of au.nals) {
-      bytes += START_CODE.length + nal.length;
-      if (nalType(nal) === NAL.SPS) size = parseSpsSize(nal) ?? size;
+    let nals = au.nals;
+    for (const nal of nals) {
+      const type = nalType(nal);
+      if (type === NAL.SPS) {
+        sps = nal;
+        size = parseSpsSize(nal) ?? size;
+      } else if (type === NAL.PPS) pps = nal;
     }
+    if (au.keyframe && sps && pps && !hasParameterSets(au)) nals = [sps, pps, ...nals];
+    let bytes = 0;
+    for (const nal of nals) bytes += START_CODE.length + nal.length;
     const data = new Uint8Array(bytes);
     let at = 0;
-    for (const nal of au.nals) {
+    for (const nal of nals) {
       data.set(START_CODE, at);
       data.set(nal, at + START_CODE.length);
       at += START_CODE.length + nal.length;

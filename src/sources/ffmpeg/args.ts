@@ -138,8 +138,8 @@ export function filterChain(spec: SourceSpec, s: CaptureSettings, output: Captur
 function outputArgs(jpeg: JpegSettings, output: CaptureOutput): string[] {
   if (output === "y4m") return ["-f", "yuv4mpegpipe", "-strict", "-1"];
   if (output === "copy-jpeg") return ["-c:v", "copy", "-f", "mjpeg"];
-  // Parameter sets before every keyframe, so a viewer can start at any of them.
-  if (output === "copy-h264") return ["-c:v", "copy", "-bsf:v", "dump_extra=freq=keyframe", "-f", "h264"];
+  // Parameter sets are put before keyframes that lack them by the reader (frame-parsers.ts).
+  if (output === "copy-h264") return ["-c:v", "copy", "-f", "h264"];
   return ["-c:v", "mjpeg", "-q:v", String(mjpegQscale(jpeg.quality)),
     ...(jpeg.fastDct ? ["-dct", "fastint"] : []), "-f", "mjpeg"];
 }

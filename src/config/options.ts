@@ -130,7 +130,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "passthrough", flag: "passthrough", group: "Camera", kind: { type: "bool" }, default: true, placeholder: "",
     help: "pass a camera's own JPEGs and H.264 to viewers untouched; --no-passthrough decodes them and encodes with the --jpeg-* and --webrtc-* settings (smaller JPEGs, more CPU)" },
   { key: "rpicam", flag: "rpicam", group: "Camera", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "PATH",
-    help: "the rpicam-vid program for libcamera:N sources (default: rpicam-vid, else libcamera-vid, from PATH)" },
+    help: "the rpicam-vid program for libcamera:N sources; without it, rpicam-vid or else libcamera-vid from PATH" },
   { key: "rotate", flag: "rotate", group: "Camera", kind: { type: "int", min: 0, max: 270, oneOf: [0, 90, 180, 270] }, default: 0, placeholder: "DEG",
     help: "turn the picture clockwise (done by rpicam-vid where it can, else once per frame)" },
   { key: "hflip", flag: "hflip", group: "Camera", kind: { type: "bool" }, default: false, placeholder: "",

@@ -25,9 +25,9 @@
  * One decoder is for one picture size: ffmpeg writes the YUV4MPEG2 header
  * once, so a stream whose size changes needs a new decoder.
  */
-import type { FileSink } from "bun";
 import { log } from "../log.ts";
 import { spawnOwned, type OwnedChild } from "../process/child.ts";
+import { PipeWriter } from "../process/pipe-writer.ts";
 import { Y4mReader } from "../sources/y4m-reader.ts";
 import type { RawFrame } from "../stream/frame.ts";
 import type { JpegSubsampling } from "./jpeg-settings.ts";
@@ -58,11 +58,8 @@ export function h264DecoderArgs(ffmpeg: string, subsampling: JpegSubsampling): s
 export class H264Decoder {
   readonly subsampling: JpegSubsampling;
   readonly #child: OwnedChild;
-  readonly #stdin: FileSink;
+  readonly #stdin: PipeWriter;
   readonly #label: string;
-  /** Bytes handed to the pipe since the last completed flush. */
-  #pending = 0;
-  #flushes = 0;
   #stopped = false;
   #waitingForKeyframe = true;
   #skipped = 0;
@@ -80,7 +77,7 @@ export class H264Decoder {
       onStderrLine: (line) => { if (!this.#stopped) log.warn(`${label}: ${line}`); },
       stdin: "pipe",
     });
-    this.#stdin = this.#child.stdin!;
+    this.#stdin = new PipeWriter(this.#child.stdin!, MAX_PENDING_BYTES);
     void this.#read(onPicture);
   }
 
@@ -98,29 +95,18 @@ export class H264Decoder {
   /** Hands over one access unit (Annex B); skipped when too much is still waiting to be written. */
   write(accessUnit: Uint8Array, keyframe: boolean): void {
     if (this.#stopped) return;
-    if (this.#pending > MAX_PENDING_BYTES) {
-      this.#skipped++;
-      this.#waitingForKeyframe = true;
-      return;
-    }
     if (this.#waitingForKeyframe && !keyframe) {
       this.#skipped++;
       return;
     }
-    this.#waitingForKeyframe = false;
     try {
-      this.#stdin.write(accessUnit);
-      this.#stdin.write(AUD);
-      this.#written++;
-      this.#pending += accessUnit.length + AUD.length;
-      const flushed = this.#stdin.flush();
-      if (flushed instanceof Promise) {
-        const n = ++this.#flushes;
-        const done = () => { if (n === this.#flushes) this.#pending = 0; };
-        flushed.then(done, done);
-      } else {
-        this.#pending = 0;
+      if (!this.#stdin.write(accessUnit, AUD)) {
+        this.#skipped++;
+        this.#waitingForKeyframe = true;
+        return;
       }
+      this.#waitingForKeyframe = false;
+      this.#written++;
     } catch (err) {
       this.#waitingForKeyframe = true;
       log.debug(`${this.#label}: write failed: ${(err as Error).message}`);
@@ -129,7 +115,7 @@ export class H264Decoder {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    try { void this.#stdin.end(); } catch { /* already closed */ }
+    this.#stdin.end();
     await this.#child.stop(1000);
   }
 

@@ -6,10 +6,10 @@
  * picture in, which every browser decodes. When the encoder is busy a picture
  * is skipped, never queued.
  */
-import type { FileSink } from "bun";
 import { log } from "../log.ts";
 import { AnnexBParser, type AccessUnit } from "../outputs/webrtc/annexb.ts";
 import { spawnOwned, type OwnedChild } from "../process/child.ts";
+import { PipeWriter } from "../process/pipe-writer.ts";
 import { rawVideoInput } from "./ffmpeg-raw-input.ts";
 import type { Frame, RawFormat } from "../stream/frame.ts";
 
@@ -69,8 +69,8 @@ export function h264Args(ffmpeg: string, input: H264Input, s: H264Settings, fps:
 export class H264Encoder {
   readonly input: H264Input;
   readonly #child: OwnedChild;
-  readonly #stdin: FileSink;
-  #busy = false;
+  /** Pictures in; one that arrives while the previous is still being written is skipped. */
+  readonly #stdin: PipeWriter;
   #stopped = false;
   #skipped = 0;
 
@@ -78,7 +78,7 @@ export class H264Encoder {
     onAccessUnit: (au: TimedAccessUnit) => void, label: string) {
     this.input = input;
     this.#child = spawnOwned(h264Args(ffmpeg, input, settings, fps), { label, stderrLevel: "warn", stdin: "pipe" });
-    this.#stdin = this.#child.stdin!;
+    this.#stdin = new PipeWriter(this.#child.stdin!);
     void this.#read(onAccessUnit);
   }
 
@@ -94,17 +94,8 @@ export class H264Encoder {
       ? (frame.kind === "raw" ? frame.data : null)
       : (frame.kind === "jpeg" ? frame.data : frame.kind === "raw" ? frame.jpeg ?? null : null);
     if (!bytes) return;
-    if (this.#busy) {
-      this.#skipped++;
-      return;
-    }
     try {
-      this.#stdin.write(bytes);
-      const flushed = this.#stdin.flush();
-      if (flushed instanceof Promise) {
-        this.#busy = true;
-        flushed.then(() => { this.#busy = false; }, () => { this.#busy = false; });
-      }
+      if (!this.#stdin.write(bytes)) this.#skipped++;
     } catch (err) {
       log.debug(`h264 encoder: write failed: ${(err as Error).message}`);
     }
@@ -112,7 +103,7 @@ export class H264Encoder {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    try { void this.#stdin.end(); } catch { /* already closed */ }
+    this.#stdin.end();
     await this.#child.stop(1000);
   }
 

@@ -4,6 +4,9 @@
  * with a message naming it, before anything starts), serve, and shut down
  * cleanly on SIGINT/SIGTERM with every child process reaped.
  */
+import { configToml } from "./config/config-print.ts";
+import { hashPassword } from "./access/credentials.ts";
+import { makeViewerToken } from "./access/tokens.ts";
 import { helpText } from "./config/help.ts";
 import { OptionError, parseArgs, type Command } from "./config/parse-args.ts";
 import { formatListing } from "./devices/format.ts";
@@ -59,6 +62,21 @@ async function main(argv: readonly string[]): Promise<void> {
       process.stdout.write(command.json ? `${JSON.stringify(listing, null, 2)}\n` : formatListing(listing));
       return;
     }
+    case "hash-password": {
+      const password = (await new Response(Bun.stdin.stream()).text()).replace(/\r?\n$/, "");
+      if (password === "") fail("hash-password: no password on stdin; expected: echo -n 'secret' | glasscast hash-password", 2);
+      const hash = await hashPassword(password);
+      process.stdout.write(`${hash}\n`);
+      process.stderr.write(`use it as: --auth 'USER:${hash}'\n`);
+      return;
+    }
+    case "token": {
+      const { token, expires } = makeViewerToken(command.secret, { ttl: command.ttl, stream: command.stream });
+      process.stdout.write(`${token}\n`);
+      process.stderr.write(`valid until ${new Date(expires * 1000).toISOString()}${command.stream ? ` for stream ${command.stream}` : ""}: add ?token=${token} to a page, video or snapshot address\n`);
+      return;
+    }
+    case "config-print": return void process.stdout.write(configToml(command.options, { showSecrets: command.showSecrets }));
     case "serve": return serve(command.options);
   }
 }
@@ -75,7 +93,7 @@ async function serve(options: Parameters<typeof createGlasscast>[0] & object): P
   const shown = address.hostname === "0.0.0.0" ? "localhost" : address.hostname;
   const sources = glasscast.streams.map((s) => glasscast.streams.length > 1 ? `${s.name}: ${s.stream.source.description}` : s.stream.source.description);
   // Where to open it is the program's answer, not a log line: stdout, whatever the log level.
-  process.stdout.write(`glasscast ${VERSION}: ${sources.join(", ")} → http://${shown}:${address.port}/ (JPEG by ${glasscast.encoderName})\n`);
+  process.stdout.write(`glasscast ${VERSION}: ${sources.join(", ")} → ${glasscast.options.tlsCert !== null ? "https" : "http"}://${shown}:${address.port}/ (JPEG by ${glasscast.encoderName})\n`);
   if (!childrenDieWithServer) log.warn("setpriv (util-linux) not found: capture processes may outlive a killed server");
 
   let stopping = false;

@@ -5,11 +5,19 @@
  * its own routes and plugins to `app`, and streams fed by its own frames.
  */
 import { Elysia, type AnyElysia } from "elysia";
+import { openAccessWarning } from "./access/exposure.ts";
+import { accessGuard } from "./access/guard.ts";
+import { AccessControl } from "./access/policy.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { stateRoutes } from "./routes/state.ts";
+import { VERSION } from "./version.ts";
 import type { Options } from "./config/options.ts";
 import { STREAM_NAME } from "./config/stream-sources.ts";
 import { checkOptions, OptionError, resolveOptions } from "./config/validate.ts";
 import { chooseJpegPipeline } from "./encoders/choose.ts";
-import { log, setLogLevel } from "./log.ts";
+import { log, setLogFormat, setLogLevel } from "./log.ts";
 import { MjpegBroadcaster } from "./outputs/mjpeg/broadcaster.ts";
 import { H264Feed } from "./outputs/webrtc/h264-feed.ts";
 import type { IceSettings } from "./outputs/webrtc/peer.ts";
@@ -17,7 +25,7 @@ import { WebRtcSessions } from "./outputs/webrtc/sessions.ts";
 import { stopAllChildren } from "./process/child.ts";
 import { apiRoutes } from "./routes/api.ts";
 import { errorRoutes } from "./routes/errors.ts";
-import { mjpegRoutes } from "./routes/mjpeg.ts";
+import { mjpegRoutes, type ClientLimit } from "./routes/mjpeg.ts";
 import { pageRoutes } from "./routes/pages.ts";
 import { addressesOf, type PublishedStream } from "./routes/published.ts";
 import { staticRoutes } from "./routes/static.ts";
@@ -25,6 +33,7 @@ import { webrtcRoutes } from "./routes/webrtc.ts";
 import { createCapture, jpegSettingsOf } from "./sources/create.ts";
 import { TESTSRC_DEFAULT } from "./sources/ffmpeg/args.ts";
 import type { Source } from "./sources/source.ts";
+import { Audience } from "./stream/audience.ts";
 import { Stream, type DecodeJpeg, type FrameTransform } from "./stream/stream.ts";
 import { H264Decoder } from "./encoders/h264-decoder.ts";
 import { JpegDecoder } from "./encoders/jpeg-decoder.ts";
@@ -96,9 +105,11 @@ function composeTransforms(...transforms: (FrameTransform | undefined)[]): Frame
 }
 
 export async function createGlasscast(config: GlasscastConfig = {}): Promise<Glasscast> {
+  const startedAt = Date.now();
   const { streams: custom = [], transform, ...given } = config;
   const options = resolveOptions(custom.length > 0 && given.source === undefined ? { ...given, source: [] } : given);
   setLogLevel(options.logLevel);
+  setLogFormat(options.logFormat);
   const captured = checkOptions(options);
 
   const jpeg = jpegSettingsOf(options);
@@ -130,32 +141,41 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       sourceTimeoutMs: options.sourceTimeout * 1000,
       startPictureDecoder: (onPicture) => new H264Decoder(options.ffmpeg, jpeg.subsampling, onPicture, `h264-decoder[${d.name}]`),
       decodeJpeg: jpegDecoder(),
+      onDemand: options.onDemand ? { idleMs: options.idleTimeout * 1000 } : undefined,
     });
+    const audience = new Audience(d.name, stream);
     const addresses = addressesOf(i, d.name, videoBase);
     const { video, snapshot, view } = addresses;
     const h264 = options.webrtc ? new H264Feed(stream, {
       ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS,
       h264: { encoder: options.h264Encoder, bitrateKbps: options.webrtcBitrate, keyint: options.webrtcKeyint },
     }) : null;
-    return { name: d.name, stream, mjpeg: new MjpegBroadcaster(stream), h264, video, snapshot, view, all: addresses.all };
+    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, video, snapshot, view, all: addresses.all };
   });
 
+  const limit: ClientLimit = { max: options.maxClients, current: () => published.reduce((n, p) => n + p.mjpeg.viewers, 0) };
   const ice = iceSettingsOf(options);
   const sessions = options.webrtc ? new WebRtcSessions(ice, options.maxPeers) : null;
   const theme = options.theme ? new Theme(options.themeDir) : null;
+  // Access rules first: as onRequest, they run before every route (see access/guard.ts).
+  const access = new AccessControl({ ...options, tls: options.tlsCert !== null }, published);
   const app: AnyElysia = new Elysia({ serve: { idleTimeout: IDLE_TIMEOUT_S } })
+    .use(accessGuard(access))
+    .use(tokenRoutes({ tokens: access.tokens, streams: published, pages: theme !== null, whep: sessions !== null }))
     .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk }))
-    .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null }))
+    .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, limit }))
     .use(apiRoutes(published));
+  const stats = { streams: published, sessions, startedAt, version: VERSION };
+  app.use(stateRoutes(stats)).use(metricsRoutes(stats)).use(healthRoutes(stats));
   if (sessions) {
     const feeds = new Map(published.map((p) => [p.name, p.h264!] as const));
-    app.use(webrtcRoutes({ sessions, feeds }));
+    app.use(webrtcRoutes({ sessions, feeds, audiences: new Map(published.map((p) => [p.name, p.audience] as const)) }));
   }
   if (theme) app.use(staticRoutes(theme));
   published.forEach((p, i) => {
     // µStreamer's /stream and /snapshot answer for the first stream too.
     const compat = i === 0 ? { video: ["/stream"], snapshot: ["/snapshot"] } : { video: [], snapshot: [] };
-    app.use(mjpegRoutes(p.mjpeg, { video: [...p.all.video, ...compat.video], snapshot: [...p.all.snapshot, ...compat.snapshot] }));
+    app.use(mjpegRoutes(p.mjpeg, { video: [...p.all.video, ...compat.video], snapshot: [...p.all.snapshot, ...compat.snapshot] }, limit));
   });
 
   for (const p of published) p.stream.start();
@@ -168,9 +188,14 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     encoderName: pipeline.name,
     webrtc: sessions,
     listen() {
-      app.listen({ hostname: options.host, port: options.port });
+      const tls = options.tlsCert !== null && options.tlsKey !== null
+        ? { tls: { cert: Bun.file(options.tlsCert), key: Bun.file(options.tlsKey) } } : {};
+      app.listen({ hostname: options.host, port: options.port, ...tls });
       const server = app.server!;
-      return { hostname: server.hostname ?? options.host, port: server.port ?? options.port };
+      const bound = { hostname: server.hostname ?? options.host, port: server.port ?? options.port };
+      const warning = openAccessWarning({ ...options, host: bound.hostname, port: bound.port });
+      if (warning) log.warn(warning);
+      return bound;
     },
     close() {
       closing ??= (async () => {

@@ -8,6 +8,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { defaultJpegSettings } from "../src/encoders/jpeg-settings.ts";
 import { TurboJpegEncoder } from "../src/encoders/turbojpeg-encoder.ts";
 import { MjpegBroadcaster } from "../src/outputs/mjpeg/broadcaster.ts";
+import { Audience } from "../src/stream/audience.ts";
 import type { Source } from "../src/sources/source.ts";
 import { Y4mReader } from "../src/sources/y4m-reader.ts";
 import type { Frame, RawFrame } from "../src/stream/frame.ts";
@@ -47,7 +48,7 @@ function makeStream(source: Source, encoder = countingEncoder()) {
     defaultSize: { width: 320, height: 240 },
     backoff: { initialMs: 100, maxMs: 200 },
   });
-  return { stream, encoder, mjpeg: new MjpegBroadcaster(stream) };
+  return { stream, encoder, mjpeg: new MjpegBroadcaster(stream, new Audience("t")) };
 }
 
 async function collect(body: ReadableStream<Uint8Array>, ms: number): Promise<Uint8Array[]> {

@@ -5,7 +5,8 @@ export function helpText(version: string): string {
   const lines = [
     `glasscast ${version}: live camera to browsers as MJPEG over HTTP`,
     "",
-    "Usage: glasscast [--source [NAME=]SRC]... [--host 0.0.0.0] [--port 8000] [options]",
+    "Usage: glasscast [--config FILE] [--source [NAME=]SRC]... [--host 0.0.0.0] [--port 8000] [options]",
+    "       glasscast config print [--config FILE] [--show-secrets] [options]",
     "       glasscast theme export DIR [--overwrite]",
     "       glasscast service install [--dry-run] [--user NAME] [--root DIR] [options]",
     "       glasscast service uninstall [--dry-run] [--root DIR]",
@@ -21,12 +22,19 @@ export function helpText(version: string): string {
     "",
     "devices lists the cameras (V4L2, and libcamera through rpicam-hello) with the formats, sizes and",
     "frame rates each offers and the --source that selects it; --json prints it as one JSON document.",
+    "",
+    "--config FILE (-c FILE) reads options from a TOML file whose keys are the flags without their",
+    "dashes (port = 8080, webrtc = false, source = [\"door=rtsp://…\", \"garden=/dev/video0\"]); flags",
+    "given on the command line override it, a list included. Relative paths are relative to the",
+    "folder glasscast is started from. config print prints the options in effect as such a file,",
+    "every option with its help, those left at their default commented out; secrets (options whose",
+    "name holds credential, password, auth, secret or token) as \"***\" unless --show-secrets.",
   ];
-  for (const group of ["Source", "Camera", "Server", "Page", "JPEG", "WebRTC", "Logging"] as const) {
+  for (const group of ["Source", "Camera", "Server", "Access", "Page", "JPEG", "WebRTC", "Logging"] as const) {
     lines.push("", `${group}:`);
     for (const spec of OPTION_SPECS.filter((s) => s.group === group)) lines.push(...describe(spec));
   }
-  lines.push("", "Other:", "  --help       this text", "  --version    the version", "");
+  lines.push("", "Other:", "  --config FILE, -c FILE", "      read options from a TOML file (see above)", "  --help       this text", "  --version    the version", "");
   return lines.join("\n");
 }
 

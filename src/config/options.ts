@@ -5,7 +5,7 @@
  */
 import type { JpegSubsampling } from "../encoders/jpeg-settings.ts";
 import { H264_ENCODERS, type H264EncoderName } from "../encoders/h264-ffmpeg.ts";
-import { LOG_LEVELS, type LogLevel } from "../log.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../log.ts";
 
 export interface Options {
   /** Each `SRC` or `NAME=SRC`; several streams when given several times. */
@@ -46,7 +46,17 @@ export interface Options {
   webrtcPortRange: string | null;
   webrtcCandidate: string[];
   maxPeers: number;
+  maxClients: number;
+  onDemand: boolean;
+  idleTimeout: number;
+  auth: string[];
+  viewerToken: string[];
+  tokenSecret: string | null;
+  metricsAuth: string[];
+  tlsCert: string | null;
+  tlsKey: string | null;
   logLevel: LogLevel;
+  logFormat: LogFormat;
 }
 
 /** What a camera is asked to give (see sources/camera-plan.ts); auto picks what costs least. */
@@ -67,7 +77,7 @@ export interface OptionSpec {
   readonly default: Options[keyof Options];
   readonly placeholder: string;
   readonly help: string;
-  readonly group: "Source" | "Camera" | "Server" | "Page" | "JPEG" | "WebRTC" | "Logging";
+  readonly group: "Source" | "Camera" | "Server" | "Access" | "Page" | "JPEG" | "WebRTC" | "Logging";
   /** May be given several times; the values are collected in order. */
   readonly repeatable?: boolean;
 }
@@ -81,6 +91,16 @@ function checkEndpoint(v: string): string | null {
   }
   if (name === "snapshot.jpg") return "a path other than snapshot.jpg, which is the snapshot's";
   return null;
+}
+
+function checkCredential(v: string): string | null {
+  const colon = v.indexOf(":");
+  if (colon < 1 || colon === v.length - 1) return "USER:PASSWORD, or USER:HASH with a hash from `glasscast hash-password` (argon2 or bcrypt)";
+  return null;
+}
+
+function checkToken(v: string): string | null {
+  return /^[A-Za-z0-9._~-]{16,256}$/.test(v) ? null : "at least 16 letters, digits, . _ ~ or - (e.g. from: openssl rand -hex 16)";
 }
 
 function checkNonEmpty(v: string): string | null {
@@ -145,6 +165,24 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "port to listen on (0 picks a free one)" },
   { key: "videoEndpoint", flag: "video-endpoint", group: "Server", kind: { type: "string", check: checkEndpoint }, default: "video", placeholder: "NAME",
     help: "path of the MJPEG stream (vidgear's custom_video_endpoint)" },
+  { key: "maxClients", flag: "max-clients", group: "Server", kind: { type: "int", min: 1, max: 10_000 }, default: 200, placeholder: "N",
+    help: "most MJPEG viewers at once (over all streams); past it /video answers 503" },
+  { key: "onDemand", flag: "on-demand", group: "Server", kind: { type: "bool" }, default: false, placeholder: "",
+    help: "start a stream's capture with its first viewer (MJPEG, snapshot or WebRTC) and stop it --idle-timeout seconds after its last" },
+  { key: "idleTimeout", flag: "idle-timeout", group: "Server", kind: { type: "number", min: 1, max: 86_400 }, default: 10, placeholder: "S",
+    help: "with --on-demand: seconds a stream keeps capturing after its last viewer left" },
+  { key: "tlsCert", flag: "tls-cert", group: "Server", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "FILE",
+    help: "serve HTTPS with this PEM certificate (chain); needs --tls-key" },
+  { key: "tlsKey", flag: "tls-key", group: "Server", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "FILE",
+    help: "the PEM private key of --tls-cert" },
+  { key: "auth", flag: "auth", group: "Access", kind: { type: "string", check: checkCredential }, default: [], placeholder: "USER:PASS", repeatable: true,
+    help: "protect everything with HTTP Basic auth (repeatable; the password may be a hash from glasscast hash-password); without it anyone who reaches the port can watch" },
+  { key: "viewerToken", flag: "viewer-token", group: "Access", kind: { type: "string", check: checkToken }, default: [], placeholder: "TOKEN", repeatable: true,
+    help: "a token that lets its holder watch (page, video, snapshots, WebRTC) without the password: ?token=TOKEN or Authorization: Bearer TOKEN (repeatable)" },
+  { key: "tokenSecret", flag: "token-secret", group: "Access", kind: { type: "string", check: checkToken }, default: null, placeholder: "SECRET",
+    help: "key that signs viewer links with an expiry (POST /api/tokens, glasscast token); without it a random key is made at each start" },
+  { key: "metricsAuth", flag: "metrics-auth", group: "Access", kind: { type: "string", check: checkCredential }, default: [], placeholder: "USER:PASS", repeatable: true,
+    help: "credentials that open /state and /metrics only (a Prometheus scraper); with --auth those need one of these or an --auth user, without --auth only these" },
   { key: "kiosk", flag: "kiosk", group: "Page", kind: { type: "bool" }, default: false, placeholder: "",
     help: "the page shows the video alone, full-window, cursor hidden (as /?kiosk=1 does)" },
   { key: "themeDir", flag: "theme-dir", group: "Page", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "DIR",
@@ -183,6 +221,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "chroma subsampling of the JPEGs (gray: black and white)" },
   { key: "logLevel", flag: "log-level", group: "Logging", kind: { type: "enum", values: LOG_LEVELS }, default: "info", placeholder: "L",
     help: "how much to log to stderr" },
+  { key: "logFormat", flag: "log-format", group: "Logging", kind: { type: "enum", values: LOG_FORMATS }, default: "text", placeholder: "F",
+    help: "text: one readable line per event with key=value fields; json: one JSON object per line" },
 ];
 
 /** How a default shows in --help and the README. */

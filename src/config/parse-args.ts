@@ -1,13 +1,17 @@
 /**
  * Command-line parsing: `--name value`, `--name=value`, `--flag`, `--no-flag`,
- * and the `theme export DIR [--overwrite]`, `service install|uninstall` and
- * `devices [--json] [--ffmpeg PATH] [--rpicam PATH]` commands. The first problem found
- * stops parsing with an OptionError that names the option, the value given
- * and what is allowed.
+ * `--config FILE` (`-c FILE`: a TOML file of options, which the flags given
+ * override), and the `theme export DIR [--overwrite]`, `service
+ * install|uninstall`, `config print`, `devices [--json] [--ffmpeg PATH]
+ * [--rpicam PATH]`, `hash-password` and `token` commands. The first problem found stops parsing with an
+ * OptionError that names the option, the value given and what is allowed.
  */
+import { blameFile, CONFIG_FLAG, readConfigFile } from "./config-file.ts";
+import { parseHashPasswordCommand, parseTokenCommand, type HashPasswordCommand, type TokenCommand } from "./parse-access-commands.ts";
 import { allowed, convert, defaultOptions, OPTION_SPECS, type OptionSpec, type Options } from "./options.ts";
 import { checkOptions, OptionError } from "./validate.ts";
 import type { StreamSource } from "./stream-sources.ts";
+import { serviceArgs } from "../service/args.ts";
 import { DEFAULT_SERVICE_USER } from "../service/unit.ts";
 
 export { OptionError };
@@ -18,6 +22,9 @@ export type Command =
   | ServiceInstallCommand
   | { readonly command: "service-uninstall"; readonly dryRun: boolean; readonly root: string | null }
   | DevicesCommand
+  | ConfigPrintCommand
+  | HashPasswordCommand
+  | TokenCommand
   | { readonly command: "help" }
   | { readonly command: "version" };
 
@@ -40,18 +47,52 @@ export interface ServiceInstallCommand {
   readonly root: string | null;
 }
 
+/** `config print`: the options in effect (defaults, then --config FILE, then the flags), as TOML. */
+export interface ConfigPrintCommand {
+  readonly command: "config-print";
+  readonly options: Options;
+  /** Print secrets in clear instead of "***". */
+  readonly showSecrets: boolean;
+}
+
 const BY_FLAG = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
 
 export function parseArgs(argv: readonly string[]): Command {
   if (argv[0] === "theme") return parseThemeCommand(argv.slice(1));
   if (argv[0] === "service") return parseServiceCommand(argv.slice(1));
   if (argv[0] === "devices") return parseDevicesCommand(argv.slice(1));
+  if (argv[0] === "config") return parseConfigCommand(argv.slice(1));
+  if (argv[0] === "hash-password") return parseHashPasswordCommand(argv.slice(1));
+  if (argv[0] === "token") return parseTokenCommand(argv.slice(1), serverOptionsOnly);
+  return parseServe(argv);
+}
+
+/** The server's options (flags over --config FILE) without the startup checks, for a command that only reads them. */
+function serverOptionsOnly(argv: readonly string[]): Options {
+  const parsed = parseServe(argv, false);
+  if (parsed.command !== "serve") throw new OptionError("--help and --version are commands of their own");
+  return parsed.options;
+}
+
+function parseServe(argv: readonly string[], check = true): Command {
+  const checked = (options: Options) => ({ command: "serve" as const, options, sources: check ? checkOptions(options) : [] });
   const options = defaultOptions();
   const seen = new Set<string>();
+  let configFile: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--help" || arg === "-h") return { command: "help" };
     if (arg === "--version" || arg === "-v") return { command: "version" };
+    if (arg === "-c" || arg === `--${CONFIG_FLAG}` || arg.startsWith(`--${CONFIG_FLAG}=`)) {
+      const inline = arg.includes("=");
+      const value = inline ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
+      if (value === undefined || value === "" || (!inline && value.startsWith("--") && value.length > 2)) {
+        throw new OptionError(`${inline ? `--${CONFIG_FLAG}` : arg} needs a value: a TOML file of options`);
+      }
+      if (configFile !== null) throw new OptionError(`--${CONFIG_FLAG} is given more than once`);
+      configFile = value;
+      continue;
+    }
     if (!arg.startsWith("--") || arg === "--") {
       throw new OptionError(`unexpected argument ${JSON.stringify(arg)}: options start with -- (see --help)`);
     }
@@ -91,7 +132,40 @@ export function parseArgs(argv: readonly string[]): Command {
     }
     seen.add(spec.flag);
   }
-  return { command: "serve", options, sources: checkOptions(options) };
+  if (configFile === null) return checked(options);
+  // The file's values under the flags: a flag given on the command line wins, a list included.
+  const file = readConfigFile(configFile);
+  for (const entry of file.entries) {
+    if (!seen.has(entry.spec.flag)) (options as unknown as Record<string, unknown>)[entry.spec.key] = entry.value;
+  }
+  try {
+    return checked(options);
+  } catch (err) {
+    if (err instanceof OptionError) throw new OptionError(blameFile(file, err.message, (spec) => !seen.has(spec.flag)));
+    throw err;
+  }
+}
+
+const CONFIG_USAGE = "glasscast config print [--config FILE] [--show-secrets] [OPTIONS]";
+
+function parseConfigCommand(args: readonly string[]): Command {
+  const [sub, ...rest] = args;
+  if (sub !== "print") {
+    throw new OptionError(`config: ${sub === undefined ? "needs a command" : `unknown command ${JSON.stringify(sub)}`}; expected: ${CONFIG_USAGE}`);
+  }
+  let showSecrets = false;
+  const server: string[] = [];
+  for (const arg of rest) {
+    if (arg === "--show-secrets") showSecrets = true;
+    else if (arg.startsWith("--show-secrets=")) throw new OptionError(`config print: --show-secrets takes no value (given ${JSON.stringify(arg.slice(15))})`);
+    else server.push(arg);
+  }
+  if (server[0] !== undefined && !server[0].startsWith("-")) {
+    throw new OptionError(`config print: unexpected argument ${JSON.stringify(server[0])}; expected: ${CONFIG_USAGE}`);
+  }
+  const parsed = parseArgs(server);
+  if (parsed.command !== "serve") return parsed;
+  return { command: "config-print", options: parsed.options, showSecrets };
 }
 
 function parseThemeCommand(args: readonly string[]): Command {
@@ -149,12 +223,14 @@ function parseServiceCommand(args: readonly string[]): Command {
   if (user !== null && !USER_NAME.test(user)) {
     throw new OptionError(`service install: --user: ${JSON.stringify(user)} is not allowed; expected a user name (a lower-case letter or _, then lower-case letters, digits, _ and -, up to 32)`);
   }
-  if (server[0] !== undefined && !server[0].startsWith("--")) {
+  if (server[0] !== undefined && !server[0].startsWith("--") && server[0] !== "-c") {
     throw new OptionError(`service install: unexpected argument ${JSON.stringify(server[0])}: the service takes the server's options, which start with -- (see --help)`);
   }
   // The server's own parser, so a bad option fails here exactly as it would at the service's start.
   const parsed = parseArgs(server);
   if (parsed.command !== "serve") return parsed;
+  // What the service will be given (absolute paths), checked now: a relative path in a --config file is refused.
+  serviceArgs(server);
   return { command: "service-install", args: server, options: parsed.options, user: user ?? DEFAULT_SERVICE_USER, dryRun, root };
 }
 

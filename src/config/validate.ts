@@ -4,6 +4,7 @@
  * strings are), then what needs several options or the machine.
  */
 import { existsSync, statSync } from "node:fs";
+import { accessOptionProblem } from "../access/check-options.ts";
 import { CameraPlanError, planLibcamera, type LibcameraPlan } from "../sources/camera-plan.ts";
 import { detectBoard } from "../sources/libcamera/board.ts";
 import { findRpicam, RPICAM_HINT } from "../sources/libcamera/find-rpicam.ts";
@@ -11,6 +12,7 @@ import { libcameraSize, RAW_WIDTH_ALIGN } from "../sources/libcamera/rpicam-args
 import { findYtDlp, YT_DLP_HINT } from "../sources/stream-mode.ts";
 import { convert, defaultOptions, OPTION_SPECS, type Options } from "./options.ts";
 import { streamSources, StreamSourceError, type StreamSource } from "./stream-sources.ts";
+import { checkTlsFiles, TlsFileError } from "./tls-files.ts";
 
 export class OptionError extends Error {}
 
@@ -62,6 +64,14 @@ export function checkOptions(o: Options, { needFfmpeg = true } = {}): StreamSour
   const turn = o.iceServer.some((u) => /^turns?:/.test(u));
   for (const [value, flag] of [[o.iceUsername, "--ice-username"], [o.iceCredential, "--ice-credential"]] as const) {
     if (value !== null && !turn) throw new OptionError(`${flag}: applies to turn: or turns: servers, and no --ice-server gives one`);
+  }
+  const access = accessOptionProblem(o);
+  if (access) throw new OptionError(access);
+  try {
+    checkTlsFiles(o);
+  } catch (err) {
+    if (err instanceof TlsFileError) throw new OptionError(err.message);
+    throw err;
   }
   return sources;
 }

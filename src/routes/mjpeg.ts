@@ -5,6 +5,7 @@
 import { Elysia } from "elysia";
 import type { MjpegBroadcaster } from "../outputs/mjpeg/broadcaster.ts";
 import { MJPEG_CONTENT_TYPE } from "../outputs/mjpeg/part.ts";
+import type { Audience } from "../stream/audience.ts";
 import type { Stream } from "../stream/stream.ts";
 import { jsonError } from "./errors.ts";
 
@@ -18,12 +19,30 @@ const VIDEO_HEADERS = { "content-type": MJPEG_CONTENT_TYPE, "x-accel-buffering":
 /** How long a snapshot request waits for the first picture of a starting stream. */
 const SNAPSHOT_WAIT_MS = 5000;
 
-export function mjpegResponse(broadcaster: MjpegBroadcaster, head = false): Response {
-  return new Response(head ? null : broadcaster.open(), { headers: VIDEO_HEADERS });
+/** Caps the MJPEG viewers of every stream together (--max-clients). */
+export interface ClientLimit {
+  readonly max: number;
+  /** MJPEG viewers connected now, over all streams. */
+  current(): number;
 }
 
-export async function snapshotResponse(stream: Stream, head = false): Promise<Response> {
-  const jpeg = await stream.waitForJpeg(SNAPSHOT_WAIT_MS);
+export function mjpegResponse(broadcaster: MjpegBroadcaster, head = false, address = "unknown", limit: ClientLimit | null = null): Response {
+  if (head) return new Response(null, { headers: VIDEO_HEADERS });
+  if (limit && limit.current() >= limit.max) {
+    return jsonError(503, `too many MJPEG viewers: the most is ${limit.max} (--max-clients)`, { "retry-after": "5" });
+  }
+  return new Response(broadcaster.open(address), { headers: VIDEO_HEADERS });
+}
+
+export async function snapshotResponse(stream: Stream, head = false, audience: Audience | null = null, address = "unknown"): Promise<Response> {
+  // A snapshot is a viewer for a moment: it starts an idle on-demand stream and waits for a fresh picture.
+  const member = audience?.join("snapshot", address) ?? null;
+  let jpeg;
+  try {
+    jpeg = await stream.waitForJpeg(stream.capturing || !audience ? SNAPSHOT_WAIT_MS : SNAPSHOT_WAIT_MS * 2);
+  } finally {
+    member?.leave();
+  }
   if (!jpeg) return jsonError(503, `stream ${stream.name} has no picture yet`, { "retry-after": "1" });
   const headers = { "content-type": "image/jpeg", "content-length": String(jpeg.data.byteLength), ...NO_CACHE };
   return new Response(head ? null : (jpeg.data as Uint8Array<ArrayBuffer>), { headers });
@@ -36,13 +55,21 @@ export interface MjpegAddresses {
   readonly snapshot: readonly string[];
 }
 
-export function mjpegRoutes(broadcaster: MjpegBroadcaster, addresses: MjpegAddresses) {
+/** The client's address as the server saw it. */
+export function clientAddress(server: { requestIP(r: Request): { address: string } | null } | null, request: Request): string {
+  return server?.requestIP(request)?.address ?? "unknown";
+}
+
+export function mjpegRoutes(broadcaster: MjpegBroadcaster, addresses: MjpegAddresses, limit: ClientLimit | null = null) {
   const app = new Elysia({ name: `glasscast/mjpeg/${broadcaster.stream.name}` });
+  const { stream, audience } = broadcaster;
   for (const path of addresses.video) {
-    app.get(path, () => mjpegResponse(broadcaster)).head(path, () => mjpegResponse(broadcaster, true));
+    app.get(path, ({ server, request }) => mjpegResponse(broadcaster, false, clientAddress(server, request), limit))
+      .head(path, () => mjpegResponse(broadcaster, true));
   }
   for (const path of addresses.snapshot) {
-    app.get(path, () => snapshotResponse(broadcaster.stream)).head(path, () => snapshotResponse(broadcaster.stream, true));
+    app.get(path, ({ server, request }) => snapshotResponse(stream, false, audience, clientAddress(server, request)))
+      .head(path, ({ server, request }) => snapshotResponse(stream, true, audience, clientAddress(server, request)));
   }
   return app;
 }

@@ -9,7 +9,7 @@ import type { Theme } from "../theme/theme.ts";
 import { scriptJson } from "../theme/template.ts";
 import { jsonError } from "./errors.ts";
 import { kioskMode } from "./kiosk.ts";
-import { mjpegResponse, snapshotResponse } from "./mjpeg.ts";
+import { clientAddress, mjpegResponse, snapshotResponse, type ClientLimit } from "./mjpeg.ts";
 import type { PublishedStream } from "./published.ts";
 
 export interface PageOptions {
@@ -19,11 +19,13 @@ export interface PageOptions {
   readonly kiosk: boolean;
   /** What the page's WebRTC transport needs, or null with --no-webrtc (MJPEG only). */
   readonly webrtc: { readonly iceServers: readonly { urls: string; username?: string; credential?: string }[] } | null;
+  /** --max-clients for mjpg-streamer's /?action=stream. */
+  readonly limit?: ClientLimit | null;
 }
 
 const HTML_HEADERS = { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" };
 
-export function pageRoutes({ theme, streams, kiosk, webrtc }: PageOptions) {
+export function pageRoutes({ theme, streams, kiosk, webrtc, limit }: PageOptions) {
   const first = streams[0];
 
   const page = async (shown: readonly PublishedStream[], query: Record<string, string | undefined>, title: string) => {
@@ -41,9 +43,9 @@ export function pageRoutes({ theme, streams, kiosk, webrtc }: PageOptions) {
     return new Response(html, { headers: HTML_HEADERS });
   };
 
-  const index = (query: Record<string, string | undefined>, head: boolean) => {
-    if (query.action === "stream" && first) return mjpegResponse(first.mjpeg, head);
-    if (query.action === "snapshot" && first) return snapshotResponse(first.stream, head);
+  const index = (query: Record<string, string | undefined>, head: boolean, address: string) => {
+    if (query.action === "stream" && first) return mjpegResponse(first.mjpeg, head, address, limit ?? null);
+    if (query.action === "snapshot" && first) return snapshotResponse(first.stream, head, first.audience, address);
     if (query.action !== undefined) return jsonError(400, `unknown action ${JSON.stringify(query.action)}; expected stream or snapshot`);
     if (!theme) {
       return Response.json({
@@ -55,9 +57,9 @@ export function pageRoutes({ theme, streams, kiosk, webrtc }: PageOptions) {
   };
 
   const app = new Elysia({ name: "glasscast/pages" })
-    .get("/", ({ query }) => index(query, false))
-    .head("/", async ({ query }) => {
-      const res = await index(query, true);
+    .get("/", ({ query, server, request }) => index(query, false, clientAddress(server, request)))
+    .head("/", async ({ query, server, request }) => {
+      const res = await index(query, true, clientAddress(server, request));
       return new Response(null, { status: res.status, headers: res.headers });
     });
   if (theme) {

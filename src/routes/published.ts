@@ -1,11 +1,14 @@
 /** A stream as the HTTP side sees it: its outputs and its addresses. */
 import type { MjpegBroadcaster } from "../outputs/mjpeg/broadcaster.ts";
 import type { H264Feed } from "../outputs/webrtc/h264-feed.ts";
+import type { Audience } from "../stream/audience.ts";
 import type { Stream } from "../stream/stream.ts";
 
 export interface PublishedStream {
   readonly name: string;
   readonly stream: Stream;
+  /** Who watches it, over every output. */
+  readonly audience: Audience;
   readonly mjpeg: MjpegBroadcaster;
   /** Its shared H.264 for WebRTC viewers (null with --no-webrtc). */
   readonly h264: H264Feed | null;

@@ -9,6 +9,8 @@ import { Elysia } from "elysia";
 import type { H264Feed } from "../outputs/webrtc/h264-feed.ts";
 import { OfferError } from "../outputs/webrtc/peer.ts";
 import { TooManyPeers, type WebRtcSessions } from "../outputs/webrtc/sessions.ts";
+import type { Audience } from "../stream/audience.ts";
+import { clientAddress } from "./mjpeg.ts";
 import { jsonError } from "./errors.ts";
 
 /** An SDP offer is a few kB; anything far larger is not one. */
@@ -16,6 +18,8 @@ export const MAX_SIGNALLING_BODY = 64 * 1024;
 
 export interface WebRtcRouteOptions {
   readonly sessions: WebRtcSessions;
+  /** Each stream's audience, which its WebRTC viewers join. */
+  readonly audiences?: ReadonlyMap<string, Audience>;
   /** Stream name → its H.264 feed, in stream order (the first is the default). */
   readonly feeds: ReadonlyMap<string, H264Feed>;
 }
@@ -46,7 +50,7 @@ function failure(err: unknown): Response {
   throw err;
 }
 
-export function webrtcRoutes({ sessions, feeds }: WebRtcRouteOptions) {
+export function webrtcRoutes({ sessions, feeds, audiences }: WebRtcRouteOptions) {
   const first = [...feeds.keys()][0]!;
   const feedOf = (name: string | undefined) => {
     const feed = feeds.get(name ?? first);
@@ -54,7 +58,12 @@ export function webrtcRoutes({ sessions, feeds }: WebRtcRouteOptions) {
     return feed;
   };
 
-  const offer = async (request: Request, streamParam: string | undefined) => {
+  const open = (name: string | undefined, sdp: string, address: string) => {
+    const feed = feedOf(name);
+    return sessions.create(feed, sdp, audiences?.get(feed.stream.name) ?? null, address);
+  };
+
+  const offer = async (request: Request, streamParam: string | undefined, address: string) => {
     try {
       const text = await readBody(request);
       let body: unknown;
@@ -67,21 +76,20 @@ export function webrtcRoutes({ sessions, feeds }: WebRtcRouteOptions) {
       if (type !== "offer" || typeof sdp !== "string" || !sdp.startsWith("v=0")) {
         throw new BodyError(400, 'expected {"sdp": "<an SDP offer>", "type": "offer"}');
       }
-      const feed = feedOf(typeof stream === "string" ? stream : streamParam);
-      const answer = await sessions.create(feed, sdp);
+      const answer = await open(typeof stream === "string" ? stream : streamParam, sdp, address);
       return Response.json({ sdp: answer.sdp, type: "answer", id: answer.id }, { headers: { "cache-control": "no-store" } });
     } catch (err) {
       return failure(err);
     }
   };
 
-  const whep = async (request: Request, name: string | undefined) => {
+  const whep = async (request: Request, name: string | undefined, address: string) => {
     try {
       const type = request.headers.get("content-type") ?? "";
       if (!type.startsWith("application/sdp")) throw new BodyError(415, "a WHEP offer is sent as application/sdp");
       const sdp = await readBody(request);
       if (!sdp.startsWith("v=0")) throw new BodyError(400, "the body is not an SDP offer");
-      const answer = await sessions.create(feedOf(name), sdp);
+      const answer = await open(name, sdp, address);
       return new Response(answer.sdp, {
         status: 201,
         headers: { "content-type": "application/sdp", location: `/whep/session/${answer.id}`, "cache-control": "no-store" },
@@ -92,7 +100,7 @@ export function webrtcRoutes({ sessions, feeds }: WebRtcRouteOptions) {
   };
 
   return new Elysia({ name: "glasscast/webrtc" })
-    .post("/offer", ({ request, query }) => offer(request, query.stream), { parse: "none" })
+    .post("/offer", ({ request, query, server }) => offer(request, query.stream, clientAddress(server, request)), { parse: "none" })
     .post("/close_connection", async ({ request }) => {
       // Closes the caller's own peer, named by the id /offer gave it. vidgear's page
       // posts "0" or "1" here, which names no peer: then nothing else is touched.
@@ -106,8 +114,8 @@ export function webrtcRoutes({ sessions, feeds }: WebRtcRouteOptions) {
       if (id.length > 10) await sessions.close(id);
       return new Response("OK", { headers: { "content-type": "text/plain" } });
     }, { parse: "none" })
-    .post("/whep", ({ request }) => whep(request, undefined), { parse: "none" })
-    .post("/whep/:name", ({ request, params }) => whep(request, params.name), { parse: "none" })
+    .post("/whep", ({ request, server }) => whep(request, undefined, clientAddress(server, request)), { parse: "none" })
+    .post("/whep/:name", ({ request, params, server }) => whep(request, params.name, clientAddress(server, request)), { parse: "none" })
     .delete("/whep/session/:id", async ({ params }) =>
       (await sessions.close(params.id)) ? new Response(null, { status: 200 }) : jsonError(404, "no such WHEP session"))
     .patch("/whep/session/:id", () => jsonError(405, "trickle ICE is not supported: the answer carries every candidate", { allow: "DELETE" }));

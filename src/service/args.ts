@@ -2,10 +2,14 @@
  * The glasscast options a service runs with: the ones given to
  * `service install`, already checked by parseArgs, with every relative path
  * made absolute (a service starts in /, not in the folder it was installed
- * from). Everything else is passed through exactly as given.
+ * from). Everything else is passed through exactly as given. A `--config`
+ * file is named by its absolute path, and the service reads it itself: a
+ * relative path inside it would mean another file there, so it is refused.
  */
 import { isAbsolute, resolve } from "node:path";
+import { CONFIG_FLAG, readConfigFile } from "../config/config-file.ts";
 import { OPTION_SPECS } from "../config/options.ts";
+import { OptionError } from "../config/validate.ts";
 import { splitNamed } from "../config/stream-sources.ts";
 import { parseSourceSpec } from "../sources/source-spec.ts";
 
@@ -25,8 +29,8 @@ export function serviceArgs(argv: readonly string[], cwd = process.cwd()): Servi
   const absolute = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
 
   const rewrite = (flag: string, value: string): string => {
-    if (flag === "theme-dir") return record(absolute(value));
-    if (flag === "ffmpeg") return value.includes("/") ? record(absolute(value)) : value;
+    if (flag === "theme-dir" || flag === "tls-cert" || flag === "tls-key") return record(absolute(value));
+    if (flag === "ffmpeg" || flag === "rpicam") return value.includes("/") ? record(absolute(value)) : value;
     if (flag !== "source") return value;
     const { name, src } = splitNamed(value);
     const spec = parseSourceSpec(src);
@@ -39,18 +43,35 @@ export function serviceArgs(argv: readonly string[], cwd = process.cwd()): Servi
     return p;
   };
 
+  let config: string | null = null;
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf("=");
-    const flag = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    const flag = arg === "-c" ? CONFIG_FLAG : eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     const spec = BY_FLAG.get(flag);
-    if (!spec || spec.kind.type === "bool") {
+    given.add(spec ? flag : flag.replace(/^no-/, ""));
+    if (flag === CONFIG_FLAG) {
+      config = eq >= 0 ? arg.slice(eq + 1) : argv[++i]!;
+      args.push(`--${CONFIG_FLAG}`, record(absolute(config)));
+    } else if (!spec || spec.kind.type === "bool") {
       args.push(arg); // a flag (--loop, --no-webrtc, --kiosk=false): no path in it
     } else if (eq >= 0) {
       args.push(`--${flag}=${rewrite(flag, arg.slice(eq + 1))}`);
     } else {
       args.push(arg, rewrite(flag, argv[i + 1]!));
       i++;
+    }
+  }
+  if (config !== null) {
+    for (const { spec, args: values, line } of readConfigFile(absolute(config)).entries) {
+      if (given.has(spec.flag)) continue; // the command line's value wins in the service too
+      for (const value of values) {
+        const absoluteValue = rewrite(spec.flag, value);
+        if (absoluteValue !== value) {
+          throw new OptionError(`service install: ${config}${line === null ? "" : `:${line}`}: ${spec.flag}: ${JSON.stringify(value)} is a relative path, and the service does not start in this folder; expected an absolute path: ${JSON.stringify(absoluteValue)}`);
+        }
+      }
     }
   }
   return { args, paths };

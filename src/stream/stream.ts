@@ -22,7 +22,7 @@ import { renderPlaceholder } from "../placeholder/render.ts";
 import type { Source } from "../sources/source.ts";
 import type { Frame, JpegFrame, RawFrame } from "./frame.ts";
 
-export type StreamState = "starting" | "running" | "restarting" | "ended" | "failed" | "stopped";
+export type StreamState = "idle" | "starting" | "running" | "restarting" | "ended" | "failed" | "stopped";
 
 /** Runs once per raw frame, before it is encoded: change it in place or return another. */
 export type FrameTransform = (frame: RawFrame) => RawFrame | void;
@@ -57,6 +57,8 @@ export interface StreamOptions {
   readonly startPictureDecoder?: StartPictureDecoder;
   /** Decodes a source's JPEGs when a transform must see the picture. */
   readonly decodeJpeg?: DecodeJpeg;
+  /** Capture only while held (see hold()), stopping this long after the last release. */
+  readonly onDemand?: { readonly idleMs: number };
 }
 
 export interface StreamStats {
@@ -68,6 +70,15 @@ export interface StreamStats {
   /** Frames per second the source delivers (smoothed), 0 while it delivers none. */
   readonly fps: number;
   readonly framesCaptured: number;
+  /** Times the source was restarted (it failed, stopped or went silent). */
+  readonly restarts: number;
+  /** Pictures JPEG-encoded here (not counting passed-through JPEGs), and the time that took. */
+  readonly jpegEncoded: number;
+  readonly jpegEncodeMsTotal: number;
+  /** ms since the source's last frame, null before the first. */
+  readonly lastFrameAgeMs: number | null;
+  /** A capture runs (false for an idle on-demand stream). */
+  readonly capturing: boolean;
 }
 
 export interface EncodedFrame extends JpegFrame {
@@ -91,8 +102,14 @@ export class Stream {
   #picture: { seq: number; frame: Frame } | null = null;
   #size: { width: number; height: number };
   readonly #listeners = new Set<() => void>();
-  readonly #abort = new AbortController();
-  #running: Promise<void> | null = null;
+  /** The capture loop while it runs: it stops when `abort` is aborted. */
+  #capture: { abort: AbortController; running: Promise<void> } | null = null;
+  #stopped = false;
+  #holds = 0;
+  #restarts = 0;
+  #jpegEncoded = 0;
+  #jpegEncodeMs = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #placeholderTimer: ReturnType<typeof setInterval> | null = null;
   #framesCaptured = 0;
   /** Arrival times of the last FPS_WINDOW frames of the current run (a ring). */
@@ -128,6 +145,11 @@ export class Stream {
       width: this.#size.width, height: this.#size.height,
       fps: Math.round(this.#fps() * 10) / 10,
       framesCaptured: this.#framesCaptured,
+      restarts: this.#restarts,
+      jpegEncoded: this.#jpegEncoded,
+      jpegEncodeMsTotal: Math.round(this.#jpegEncodeMs * 1000) / 1000,
+      lastFrameAgeMs: this.#lastFrameAt === null ? null : Date.now() - this.#lastFrameAt,
+      capturing: this.#capture !== null,
     };
   }
 
@@ -206,7 +228,12 @@ export class Stream {
     let data: Uint8Array;
     if (picture.kind === "jpeg") data = picture.data;
     else if (picture.kind === "raw" && picture.jpeg) data = picture.jpeg;
-    else if (picture.kind === "raw" && this.options.encoder) data = this.options.encoder.encode(picture).slice();
+    else if (picture.kind === "raw" && this.options.encoder) {
+      const started = performance.now();
+      data = this.options.encoder.encode(picture).slice();
+      this.#jpegEncodeMs += performance.now() - started;
+      this.#jpegEncoded++;
+    }
     else return this.#jpeg; // no encoder for it: MJPEG viewers keep the last picture they had.
     this.#jpegOf = picture;
     this.#jpeg = { kind: "jpeg", width: picture.width, height: picture.height, data, seq: this.#seq };
@@ -234,24 +261,75 @@ export class Stream {
     });
   }
 
+  /** Starts capturing; with on-demand capture, only the first hold() does. */
   start(): void {
-    this.#running ??= this.#run();
+    if (this.options.onDemand) {
+      if (this.#state === "starting") this.#state = "idle";
+      return;
+    }
+    this.#startCapture();
   }
+
+  /** Keeps the capture going (on-demand streams) until the returned function is called. */
+  hold(): () => void {
+    this.#holds++;
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
+    if (this.options.onDemand && !this.#stopped) this.#startCapture();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.#holds > 0 || !this.options.onDemand) return;
+      this.#idleTimer = setTimeout(() => void this.#stopCapture(), this.options.onDemand.idleMs);
+    };
+  }
+
+  /** True while a capture process (or a program's source) runs. */
+  get capturing(): boolean { return this.#capture !== null; }
 
   async stop(): Promise<void> {
     this.#setState("stopped");
-    this.#abort.abort();
-    this.#stopPlaceholder();
-    await this.#running;
-    await this.#decoder?.stop();
-    this.#decoder = null;
+    this.#stopped = true;
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    await this.#stopCapture();
     this.options.encoder?.close();
   }
 
-  async #run(): Promise<void> {
+  #startCapture(): void {
+    if (this.#capture || this.#stopped) return;
+    const abort = new AbortController();
+    if (this.options.onDemand) log.info(`stream ${this.name}: capture started for its first viewer`, { event: "capture.start", stream: this.name });
+    this.#capture = { abort, running: this.#run(abort.signal) };
+  }
+
+  async #stopCapture(): Promise<void> {
+    this.#idleTimer = null;
+    const capture = this.#capture;
+    if (!capture) return;
+    this.#capture = null;
+    capture.abort.abort();
+    this.#stopPlaceholder();
+    await capture.running;
+    await this.#decoder?.stop();
+    this.#decoder = null;
+    this.#decodedRaw = null;
+    this.#decoded = null;
+    if (this.#stopped) return;
+    // An idle stream has no picture: the next viewer waits for a fresh one, never a stale one.
+    this.#latest = null;
+    this.#picture = null;
+    this.#jpeg = null;
+    this.#jpegOf = null;
+    this.#arrivalCount = 0;
+    this.#setState("idle");
+    log.info(`stream ${this.name}: capture stopped, no viewer for ${this.options.onDemand!.idleMs / 1000} s`, { event: "capture.stop", stream: this.name });
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
     const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 1000, maxMs: 30_000 };
     let wait = initialMs;
-    const signal = this.#abort.signal;
+    this.#setState("starting");
     while (!signal.aborted) {
       let delivered = false;
       const run = this.#watchdog(signal);
@@ -272,29 +350,29 @@ export class Stream {
         }
         if (signal.aborted) break;
         if (run.stalled) {
-          log.warn(`stream ${this.name}: ${this.source.description} delivered no frame for ${run.limitS} s; restarting in ${wait / 1000} s`);
+          this.#restarting(`${this.source.description} delivered no frame for ${run.limitS} s`, wait);
         } else if (this.source.finite) {
           this.#setState("ended");
-          log.info(`stream ${this.name}: ${this.source.description} ended`);
-          await this.#showPlaceholder(() => ["END OF STREAM"]);
+          log.info(`stream ${this.name}: ${this.source.description} ended`, { event: "source.end", stream: this.name });
+          await this.#showPlaceholder(() => ["END OF STREAM"], signal);
           return;
         } else {
-          log.warn(`stream ${this.name}: ${this.source.description} stopped; restarting in ${wait / 1000} s`);
+          this.#restarting(`${this.source.description} stopped`, wait);
         }
       } catch (err) {
         if (signal.aborted) break;
         if (!this.source.restartable) {
           this.#setState("failed");
-          log.error(`stream ${this.name}: ${this.source.description} failed: ${(err as Error).message}`);
-          await this.#showPlaceholder(() => ["NO SIGNAL"]);
+          log.error(`stream ${this.name}: ${this.source.description} failed: ${(err as Error).message}`, { event: "source.fail", stream: this.name });
+          await this.#showPlaceholder(() => ["NO SIGNAL"], signal);
           return;
         }
-        log.warn(`stream ${this.name}: ${run.stalled ? `no frame for ${run.limitS} s` : (err as Error).message}; restarting in ${wait / 1000} s`);
+        this.#restarting(run.stalled ? `no frame for ${run.limitS} s` : (err as Error).message, wait);
       } finally {
         run.done();
       }
       this.#setState("restarting");
-      await this.#showPlaceholder(() => ["NO SIGNAL", "RECONNECTING", this.#lastFrameLine()]);
+      await this.#showPlaceholder(() => ["NO SIGNAL", "RECONNECTING", this.#lastFrameLine()], signal);
       await sleep(wait, signal);
       wait = Math.min(wait * 2, maxMs);
     }
@@ -332,6 +410,14 @@ export class Stream {
     };
   }
 
+  /** One log line per restart, with its reason; counted for /state and /metrics. */
+  #restarting(reason: string, waitMs: number): void {
+    this.#restarts++;
+    log.warn(`stream ${this.name}: ${reason}; restarting in ${waitMs / 1000} s`, {
+      event: "source.restart", stream: this.name, restarts: this.#restarts, retry_s: waitMs / 1000,
+    });
+  }
+
   #lastFrameLine(): string {
     if (this.#lastFrameAt === null) return "NO FRAME YET";
     return `LAST FRAME ${formatAgo(Date.now() - this.#lastFrameAt)} AGO`;
@@ -365,7 +451,7 @@ export class Stream {
    * Shows a still picture (re-drawn each second when its text changes, e.g.
    * the time since the last frame) until the source delivers again.
    */
-  async #showPlaceholder(lines: () => readonly string[]): Promise<void> {
+  async #showPlaceholder(lines: () => readonly string[], signal: AbortSignal): Promise<void> {
     this.#stopPlaceholder();
     let shown: { text: string; picture: RawFrame } | null = null;
     let busy = false;
@@ -378,7 +464,7 @@ export class Stream {
           const picture = await this.#placeholderPicture(lines());
           if (picture) shown = { text, picture };
         }
-        if (shown && !this.#abort.signal.aborted && timer === this.#placeholderTimer) this.#publish(shown.picture);
+        if (shown && !signal.aborted && timer === this.#placeholderTimer) this.#publish(shown.picture);
       } finally {
         busy = false;
       }

@@ -22,7 +22,7 @@ export function startServer(args: string[], env: Record<string, string> = {}): P
   return startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", ...args], env);
 }
 
-/** Starts any program that prints its address as `→ http://HOST:PORT/` (the CLI, the examples). */
+/** Starts any program that prints its address as `→ http://HOST:PORT/` or `→ https://…` (the CLI, the examples). */
 export async function startProgram(argv: string[], env: Record<string, string> = {}): Promise<RunningServer> {
   const proc = Bun.spawn(argv, {
     cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env },
@@ -34,22 +34,22 @@ export async function startProgram(argv: string[], env: Record<string, string> =
     const decoder = new TextDecoder();
     for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) text += decoder.decode(chunk, { stream: true });
   })();
-  const port = await new Promise<number>((resolve, reject) => {
+  const { scheme, port } = await new Promise<{ scheme: string; port: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${text}`)), 15_000);
     void (async () => {
       let out = "";
       const decoder = new TextDecoder();
       for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {
         out += decoder.decode(chunk, { stream: true });
-        const m = /→ http:\/\/[^:]+:(\d+)\//.exec(out);
-        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+        const m = /→ (https?):\/\/[^:]+:(\d+)\//.exec(out);
+        if (m) { clearTimeout(timer); resolve({ scheme: m[1]!, port: Number(m[2]) }); }
       }
       clearTimeout(timer);
       reject(new Error(`server exited before listening (code ${await proc.exited}):\n${text}`));
     })();
   });
   return {
-    proc, port, url: `http://127.0.0.1:${port}`,
+    proc, port, url: `${scheme}://127.0.0.1:${port}`,
     stderr: () => text,
     async stop(signal = "SIGTERM") {
       if (proc.exitCode === null) proc.kill(signal);

@@ -6,6 +6,7 @@
  * never slows the others. The part is built once per frame for all viewers,
  * and nothing is encoded while no viewer is waiting.
  */
+import type { Audience, Viewer as AudienceMember } from "../../stream/audience.ts";
 import type { EncodedFrame, Stream } from "../../stream/stream.ts";
 import { mjpegPart } from "./part.ts";
 
@@ -15,6 +16,8 @@ interface Viewer {
   lastSeq: number;
   /** Resolves the pending pull while the viewer waits for a newer frame. */
   resolve: (() => void) | null;
+  /** Its place in the stream's audience (address, frames, skipped). */
+  member: AudienceMember | null;
 }
 
 export class MjpegBroadcaster {
@@ -25,18 +28,18 @@ export class MjpegBroadcaster {
   #part: { jpeg: EncodedFrame; bytes: Uint8Array } | null = null;
   #framesSent = 0;
 
-  constructor(readonly stream: Stream) {}
+  constructor(readonly stream: Stream, readonly audience: Audience) {}
 
   get viewers(): number { return this.#viewers.size; }
   get framesSent(): number { return this.#framesSent; }
 
   /** A new viewer's body stream; it ends when the client goes away or `close()` runs. */
-  open(): ReadableStream<Uint8Array> {
-    const viewer: Viewer = { controller: null, lastSeq: -1, resolve: null };
+  open(address = "unknown"): ReadableStream<Uint8Array> {
+    const viewer: Viewer = { controller: null, lastSeq: -1, resolve: null, member: null };
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
         viewer.controller = controller;
-        this.#add(viewer);
+        this.#add(viewer, address);
       },
       pull: () => this.#pull(viewer),
       cancel: () => this.#remove(viewer),
@@ -53,12 +56,14 @@ export class MjpegBroadcaster {
     }
   }
 
-  #add(viewer: Viewer): void {
+  #add(viewer: Viewer, address: string): void {
+    viewer.member = this.audience.join("mjpeg", address);
     this.#viewers.add(viewer);
     this.#unsubscribe ??= this.stream.onFrame(() => this.#onFrame());
   }
 
   #remove(viewer: Viewer): void {
+    viewer.member?.leave();
     this.#viewers.delete(viewer);
     this.#waiting.delete(viewer);
     viewer.resolve = null;
@@ -91,8 +96,11 @@ export class MjpegBroadcaster {
   #send(viewer: Viewer): boolean {
     const part = this.#currentPart();
     if (!part) return false;
-    viewer.lastSeq = this.stream.seq;
+    const seq = this.stream.seq;
+    if (viewer.lastSeq >= 0) viewer.member?.skip(seq - viewer.lastSeq - 1);
+    viewer.lastSeq = seq;
     viewer.controller!.enqueue(part);
+    viewer.member?.sent();
     this.#framesSent++;
     return true;
   }

@@ -30,6 +30,10 @@ export class H264Feed {
   #encoder: H264Encoder | null = null;
   #gop: TimedAccessUnit[] = [];
   #accessUnits = 0;
+  /** The last frame handled was the camera's own H.264 (no encoder). */
+  #passthrough = false;
+  /** Pictures skipped by encoders that have since stopped (see skipped). */
+  #skippedBefore = 0;
 
   constructor(readonly stream: Stream, private readonly settings: H264FeedSettings) {}
 
@@ -37,6 +41,10 @@ export class H264Feed {
   get running(): boolean { return this.#unsubscribeStream !== null; }
   get encoderPid(): number | null { return this.#encoder?.pid ?? null; }
   get accessUnits(): number { return this.#accessUnits; }
+  /** True while the source's own H.264 is passed on untouched (no encoder runs). */
+  get passthrough(): boolean { return this.running && this.#passthrough; }
+  /** Pictures the encoders skipped because they were still busy (never goes down). */
+  get skipped(): number { return this.#skippedBefore + (this.#encoder?.skipped ?? 0); }
   /** Viewers holding the feed (each WebRTC peer holds it while it lives). */
   get viewers(): number { return this.#holds; }
 
@@ -89,11 +97,13 @@ export class H264Feed {
     this.#gop = [];
     const encoder = this.#encoder;
     this.#encoder = null;
+    this.#skippedBefore += encoder?.skipped ?? 0;
     await encoder?.stop();
   }
 
   #onFrame(): void {
     const frame = this.stream.latest;
+    this.#passthrough = frame?.kind === "h264";
     if (frame?.kind === "h264") {
       // The camera's own H.264: no encoder (one that ran for the NO SIGNAL picture stops).
       if (this.#encoder) void this.#stopEncoder();
@@ -105,6 +115,7 @@ export class H264Feed {
     if (!input) return;
     if (!this.#encoder || !sameInput(this.#encoder.input, input)) {
       const old = this.#encoder;
+      this.#skippedBefore += old?.skipped ?? 0;
       void old?.stop();
       const fps = this.stream.stats().fps || DEFAULT_FPS;
       this.#gop = [];

@@ -7,6 +7,7 @@
  */
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCPeerConnectionConfig } from "werift";
 import type { TimedAccessUnit } from "../../encoders/h264-ffmpeg.ts";
+import type { Viewer } from "../../stream/audience.ts";
 import type { H264Feed } from "./h264-feed.ts";
 import { packetizeH264 } from "./rtp-h264.ts";
 
@@ -83,7 +84,9 @@ export class Peer {
   #seq = (Math.random() * 0xffff) | 0;
   readonly #tsOffset = (Math.random() * 0xffffffff) >>> 0;
 
-  constructor(private readonly feed: H264Feed, private readonly ice: IceSettings, private readonly onClose: (peer: Peer) => void) {
+  constructor(private readonly feed: H264Feed, private readonly ice: IceSettings, private readonly onClose: (peer: Peer) => void,
+    /** Its place in the stream's audience (address, access units sent); it leaves when the peer closes. */
+    private readonly member: Viewer | null = null) {
     this.pc = new RTCPeerConnection(peerConfig(ice));
     // Start the encoder now, so a keyframe is cached by the time DTLS is up; held until close.
     this.#release = feed.hold();
@@ -135,6 +138,7 @@ export class Peer {
     this.#unsubscribe?.();
     this.#release?.();
     this.#release = null;
+    this.member?.leave();
     await this.pc.close().catch(() => {});
     this.onClose(this);
   }
@@ -170,6 +174,7 @@ export class Peer {
   }
 
   #send(send: (packet: RtpPacket) => unknown, au: TimedAccessUnit, timestamp: number): void {
+    this.member?.sent();
     const payloads = packetsOf(au);
     const last = payloads.length - 1;
     payloads.forEach((payload, i) => {

@@ -4,6 +4,7 @@
  * everyone's), dropped by itself when ICE/DTLS fails or times out.
  */
 import { log } from "../../log.ts";
+import type { Audience } from "../../stream/audience.ts";
 import type { H264Feed } from "./h264-feed.ts";
 import { Peer, type IceSettings } from "./peer.ts";
 
@@ -17,12 +18,12 @@ export class WebRtcSessions {
   get size(): number { return this.#peers.size; }
 
   /** Answers an offer for a stream's feed; throws TooManyPeers or OfferError. */
-  async create(feed: H264Feed, offerSdp: string): Promise<{ id: string; sdp: string }> {
+  async create(feed: H264Feed, offerSdp: string, audience: Audience | null = null, address = "unknown"): Promise<{ id: string; sdp: string }> {
     if (this.#peers.size >= this.maxPeers) throw new TooManyPeers(`the server has its maximum of ${this.maxPeers} WebRTC viewers (--max-peers)`);
     const peer = new Peer(feed, this.ice, (p) => {
       this.#peers.delete(p.id);
       log.debug(`webrtc: peer ${p.id} closed (${this.#peers.size} left)`);
-    });
+    }, audience?.join("webrtc", address) ?? null);
     this.#peers.set(peer.id, peer);
     try {
       const sdp = await peer.answer(offerSdp);

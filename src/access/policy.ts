@@ -1,0 +1,203 @@
+/**
+ * Who may do what (--auth, --viewer-token, --token-secret, --metrics-auth),
+ * decided once per request before any route runs:
+ *
+ * - nothing given: everything is open;
+ * - --auth: every route needs HTTP Basic with one of those users, except
+ *   /healthz; viewing routes also take a viewer token, stats routes also a
+ *   --metrics-auth user, POST /api/tokens only an --auth user;
+ * - --viewer-token without --auth: viewing needs a token;
+ * - --metrics-auth: /state and /metrics need one of those users (or an --auth one).
+ *
+ * Failed logins count per client; past the limit the client gets 429 without
+ * its credentials being checked. Refusals never say which part was wrong.
+ */
+import { MAX_SIGNALLING_BODY } from "../routes/webrtc.ts";
+import { CredentialList, parseBasic } from "./credentials.ts";
+import { clientKey, LoginLimiter } from "./rate-limit.ts";
+import { routeKinds, type RouteKind, type StreamAddresses } from "./route-kind.ts";
+import { clearTokenCookie, tokenCookie, tokenFromCookie } from "./token-cookie.ts";
+import { looksSigned, ViewerTokens } from "./tokens.ts";
+
+export interface AccessOptions {
+  readonly auth: readonly string[];
+  readonly viewerToken: readonly string[];
+  readonly tokenSecret: string | null;
+  readonly metricsAuth: readonly string[];
+  /** Served over HTTPS: the token cookie is marked Secure. */
+  readonly tls: boolean;
+}
+
+/** What the guard does with a request. */
+export type Verdict =
+  | { readonly pass: true; readonly setCookie?: string }
+  | { readonly pass: false; readonly status: 401 | 403 | 429; readonly detail: string; readonly headers: Readonly<Record<string, string>> };
+
+/** What may open a route: Basic with one of `basic`, and/or a viewer token (`tokens`: any, or only one for all streams). */
+interface Rule {
+  readonly basic: CredentialList | null;
+  readonly tokens: "none" | "any" | "all-streams";
+}
+
+export const BASIC_CHALLENGE = 'Basic realm="glasscast", charset="UTF-8"';
+const BEARER_CHALLENGE = 'Bearer realm="glasscast"';
+const INVALID_TOKEN_CHALLENGE = 'Bearer realm="glasscast", error="invalid_token"';
+
+type Given =
+  | { readonly type: "basic"; readonly header: string }
+  | { readonly type: "token"; readonly token: string; readonly from: "header" | "query" | "cookie" };
+
+/** The credentials a request carries: its Authorization header first, then ?token=, then the cookie. */
+function credentialsOf(request: Request, url: URL): Given | null {
+  const authorization = request.headers.get("authorization");
+  if (authorization !== null) {
+    if (parseBasic(authorization)) return { type: "basic", header: authorization };
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (bearer) return { type: "token", token: bearer[1]!, from: "header" };
+  }
+  const query = url.searchParams.get("token");
+  if (query) return { type: "token", token: query, from: "query" };
+  const cookie = tokenFromCookie(request.headers.get("cookie"));
+  return cookie ? { type: "token", token: cookie, from: "cookie" } : null;
+}
+
+/** The stream a POST /offer asks for: its JSON body's `stream`, else `fallback` (read from a copy of the body). */
+async function offerStream(request: Request, fallback: string): Promise<string> {
+  if (Number(request.headers.get("content-length") ?? 0) > MAX_SIGNALLING_BODY || !request.body) return fallback;
+  try {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of request.clone().body as ReadableStream<Uint8Array>) {
+      size += chunk.byteLength;
+      if (size > MAX_SIGNALLING_BODY) return fallback; // the route refuses it (413)
+      chunks.push(chunk);
+    }
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { stream?: unknown } | null;
+    return typeof body?.stream === "string" ? body.stream : fallback;
+  } catch {
+    return fallback; // not JSON: the route refuses it (400)
+  }
+}
+
+/** The same path as Elysia matches it: one slash between segments, none at the end. */
+function normalPath(url: URL): URL {
+  const path = url.pathname.replace(/\/{2,}/g, "/").replace(/(.)\/$/, "$1");
+  if (path === url.pathname) return url;
+  const copy = new URL(url);
+  copy.pathname = path;
+  return copy;
+}
+
+export class AccessControl {
+  /** --auth users (null without --auth). */
+  readonly admins: CredentialList | null;
+  /** Who opens /state and /metrics: --metrics-auth and --auth users (null: open). */
+  readonly stats: CredentialList | null;
+  readonly tokens: ViewerTokens;
+  readonly limiter: LoginLimiter;
+  /** The page and the video need credentials. */
+  readonly viewingProtected: boolean;
+  readonly #kindOf: (url: URL) => RouteKind;
+  readonly #tls: boolean;
+  readonly #now: () => number;
+
+  constructor(options: AccessOptions, streams: readonly StreamAddresses[], now: () => number = Date.now) {
+    this.admins = options.auth.length > 0 ? new CredentialList(options.auth, now) : null;
+    const statsUsers = [...options.metricsAuth, ...options.auth];
+    this.stats = options.metricsAuth.length === 0 ? this.admins : new CredentialList(statsUsers, now);
+    this.tokens = new ViewerTokens(options.viewerToken, options.tokenSecret, now);
+    this.limiter = new LoginLimiter({ now });
+    this.viewingProtected = this.admins !== null || options.viewerToken.length > 0;
+    this.#kindOf = routeKinds(streams);
+    this.#tls = options.tls;
+    this.#now = now;
+  }
+
+  #ruleFor(route: RouteKind): Rule | null | "no-admin" {
+    switch (route.kind) {
+      case "health": return null;
+      case "stats": return this.stats ? { basic: this.stats, tokens: "none" } : null;
+      case "tokens": return this.admins ? { basic: this.admins, tokens: "none" } : "no-admin";
+      case "view":
+      case "offer": return this.viewingProtected ? { basic: this.admins, tokens: "any" } : null;
+      case "other":
+        if (this.admins) return { basic: this.admins, tokens: "none" };
+        return this.viewingProtected ? { basic: null, tokens: "all-streams" } : null;
+    }
+  }
+
+  /** Decides on a request from `address` (the client's IP). */
+  async check(request: Request, address: string | null | undefined): Promise<Verdict> {
+    const url = normalPath(new URL(request.url));
+    const route = this.#kindOf(url);
+    const rule = this.#ruleFor(route);
+    if (rule === null) return { pass: true };
+    if (rule === "no-admin") {
+      return refuse(403, "making viewer links needs an --auth user: start glasscast with --auth USER:PASS", {});
+    }
+    const challenge = rule.basic ? BASIC_CHALLENGE : BEARER_CHALLENGE;
+    const client = clientKey(address);
+    const wait = this.limiter.retryAfterMs(client);
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      return refuse(429, `too many failed logins from this address; try again in ${seconds} s`, { "retry-after": String(seconds) });
+    }
+    const given = credentialsOf(request, url);
+    if (!given) {
+      const needs = !rule.basic ? "a viewer token (?token=… or Authorization: Bearer …)"
+        : rule.tokens === "none" ? "a login" : "a login or a viewer token (?token=…)";
+      return refuse(401, `this needs ${needs}`, { "www-authenticate": challenge });
+    }
+
+    if (given.type === "basic") {
+      if (!rule.basic) return refuse(401, "this needs a viewer token (?token=…)", { "www-authenticate": challenge });
+      const known = rule.basic.known(given.header);
+      let ok: boolean;
+      if (known) {
+        ok = await known;
+      } else {
+        // Counted before the (slow) check, so that many tries at once cannot all run.
+        this.limiter.fail(client);
+        ok = await rule.basic.verify(given.header);
+        if (ok) this.limiter.refund(client);
+      }
+      return ok ? { pass: true } : refuse(401, "wrong user name or password", { "www-authenticate": challenge });
+    }
+
+    const forget: Record<string, string> = given.from === "cookie" ? { "set-cookie": clearTokenCookie(this.#tls) } : {};
+    if (rule.tokens === "none") {
+      return refuse(401, "a viewer token does not open this; log in", { "www-authenticate": challenge });
+    }
+    const result = this.tokens.check(given.token);
+    if (!result.ok && result.reason === "invalid") {
+      // Guessing a signed token means guessing an HMAC-SHA256: hopeless, and not counted, so that a
+      // page still holding a link of the server's previous start (random key) does not lock its address out.
+      if (!looksSigned(given.token)) this.limiter.fail(client);
+      return refuse(401, "the token is not valid", { "www-authenticate": INVALID_TOKEN_CHALLENGE, ...forget });
+    }
+    if (!result.ok) {
+      const when = new Date(result.expires * 1000).toISOString();
+      return refuse(401, `the token expired at ${when}; ask for a new link`, { "www-authenticate": INVALID_TOKEN_CHALLENGE, ...forget });
+    }
+    if (result.stream !== null && !(await opensFor(result.stream, route, rule, request))) {
+      return refuse(403, `this token opens stream ${result.stream} only`, {});
+    }
+    if (given.from === "query" && route.kind === "view" && route.page) {
+      const maxAgeS = result.expires === null ? null : result.expires - this.#now() / 1000;
+      return { pass: true, setCookie: tokenCookie(given.token, { secure: this.#tls, maxAgeS }) };
+    }
+    return { pass: true };
+  }
+}
+
+/** True when a token for `stream` alone opens `route` (which shows that stream, or none in particular). */
+async function opensFor(stream: string, route: RouteKind, rule: Rule, request: Request): Promise<boolean> {
+  if (rule.tokens === "all-streams") return false;
+  if (route.kind === "view") return route.stream === null || route.stream === stream;
+  if (route.kind === "offer") return (await offerStream(request, route.fallback)) === stream;
+  return false;
+}
+
+function refuse(status: 401 | 403 | 429, detail: string, headers: Record<string, string>): Verdict {
+  return { pass: false, status, detail, headers };
+}

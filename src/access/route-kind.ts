@@ -1,0 +1,56 @@
+/**
+ * What a request asks for, as access rules see it: the health check (always
+ * open), the stats (/state, /metrics), the token maker (/api/tokens), a
+ * viewing route (the page, its files, a stream's video, snapshots and WebRTC
+ * signalling; with the one stream it shows, if any), or anything else.
+ */
+
+export type RouteKind =
+  | { readonly kind: "health" }
+  | { readonly kind: "stats" }
+  | { readonly kind: "tokens" }
+  /** `stream`: the stream it shows, null when it shows none in particular; `page`: / or /view/NAME. */
+  | { readonly kind: "view"; readonly stream: string | null; readonly page: boolean }
+  /** POST /offer: the stream is named in its body (or ?stream=), else it is `fallback`. */
+  | { readonly kind: "offer"; readonly fallback: string }
+  | { readonly kind: "other" };
+
+/** A stream's addresses, as published (see routes/published.ts). */
+export interface StreamAddresses {
+  readonly name: string;
+  readonly view: string;
+  readonly all: { readonly video: readonly string[]; readonly snapshot: readonly string[] };
+}
+
+export const HEALTH_PATH = "/healthz";
+export const STATS_PATHS: readonly string[] = ["/state", "/metrics"];
+export const TOKENS_PATH = "/api/tokens";
+const ANY_STREAM_PATHS = new Set(["/favicon.ico", "/api/streams", "/close_connection"]);
+const ANY_STREAM_PREFIXES = ["/static/", "/whep/session/"];
+
+/** Classifies requests for a server's streams (the first one answers the short addresses). */
+export function routeKinds(streams: readonly StreamAddresses[]): (url: URL) => RouteKind {
+  const first = streams[0]?.name ?? "";
+  const byPath = new Map<string, { stream: string; page: boolean }>();
+  streams.forEach((s, i) => {
+    for (const path of [...s.all.video, ...s.all.snapshot, `/whep/${s.name}`]) byPath.set(path, { stream: s.name, page: false });
+    byPath.set(s.view, { stream: s.name, page: true });
+    if (i === 0) for (const path of ["/stream", "/snapshot", "/whep"]) byPath.set(path, { stream: s.name, page: false });
+  });
+
+  return (url) => {
+    const path = url.pathname;
+    if (path === HEALTH_PATH) return { kind: "health" };
+    if (STATS_PATHS.includes(path)) return { kind: "stats" };
+    if (path === TOKENS_PATH) return { kind: "tokens" };
+    if (path === "/") {
+      // mjpg-streamer's /?action=stream and /?action=snapshot show the first stream.
+      return url.searchParams.has("action") ? { kind: "view", stream: first, page: false } : { kind: "view", stream: null, page: true };
+    }
+    if (path === "/offer") return { kind: "offer", fallback: url.searchParams.get("stream") ?? first };
+    const own = byPath.get(path);
+    if (own) return { kind: "view", ...own };
+    if (ANY_STREAM_PATHS.has(path) || ANY_STREAM_PREFIXES.some((p) => path.startsWith(p))) return { kind: "view", stream: null, page: false };
+    return { kind: "other" };
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * One snapshot of every figure the server keeps: per stream its capture, its
+ * encoders and who watches it over which output, then totals and the
+ * process's own figures. /state answers this snapshot as JSON and /metrics
+ * renders the very same snapshot as Prometheus text, so the two can never
+ * disagree. Taking it only reads counters: it is cheap enough to poll.
+ *
+ * The snapshot (the /state document):
+ *
+ *   {
+ *     version, startedAt (ISO), uptimeSeconds,
+ *     streams: [{
+ *       name, source, state, width, height, fps, framesCaptured, restarts,
+ *       lastFrameAgeMs (null before the first frame), capturing,
+ *       encoders: {
+ *         jpeg: { name: libturbojpeg | ffmpeg-mjpeg | passthrough, encoded, msTotal, meanMs (null before the first) },
+ *         h264: { running, passthrough, pid (null), accessUnits, skipped } | null with --no-webrtc,
+ *       },
+ *       outputs: {
+ *         mjpeg:  { viewers: [Viewer], joined, framesSent, framesSkipped },
+ *         webrtc: { viewers: [Viewer], joined, framesSent, framesSkipped } | null with --no-webrtc,
+ *         snapshot: { inProgress, joined },
+ *       },
+ *     }],
+ *     totals: { mjpegViewers, webrtcViewers, webrtcPeers (null with --no-webrtc) },
+ *     process: { residentBytes, openFds, cpuSeconds },
+ *   }
+ *
+ *   Viewer: { id, address, since (ISO), seconds, frames, fps (frames / seconds), skipped }
+ *
+ * `joined`, `framesSent` and `framesSkipped` count every viewer since the
+ * server started, those that left included: they never go down. A WebRTC
+ * viewer's frames are H.264 access units; an MJPEG viewer's are JPEGs, and
+ * a frame counts when it is handed to the viewer's connection.
+ */
+import { turboJpegAvailable } from "../../ffi/turbojpeg.ts";
+import type { WebRtcSessions } from "../outputs/webrtc/sessions.ts";
+import type { PublishedStream } from "../routes/published.ts";
+import type { Audience, Transport, ViewerInfo } from "../stream/audience.ts";
+import type { Stream, StreamState } from "../stream/stream.ts";
+import { processFigures, type ProcessFigures } from "./process.ts";
+
+/** What the figures are gathered from (what /state, /metrics and /healthz are built with). */
+export interface StatsSource {
+  readonly streams: readonly PublishedStream[];
+  /** The WebRTC viewers (null with --no-webrtc). */
+  readonly sessions: WebRtcSessions | null;
+  /** When the server started, in ms since the epoch. */
+  readonly startedAt: number;
+  readonly version: string;
+}
+
+export interface ViewerReport {
+  readonly id: string;
+  /** The client's address as the server saw it (an IPv4-mapped IPv6 address shown as IPv4). */
+  readonly address: string;
+  /** When it joined, ISO 8601. */
+  readonly since: string;
+  /** How long it has watched, in seconds (0.1 s steps). */
+  readonly seconds: number;
+  readonly frames: number;
+  /** frames / seconds: what it actually got, not what the source gives. */
+  readonly fps: number;
+  /** Newer frames that came while it was still busy with an older one. */
+  readonly skipped: number;
+}
+
+export interface OutputReport {
+  readonly viewers: readonly ViewerReport[];
+  /** Viewers that ever joined. */
+  readonly joined: number;
+  /** Frames sent to every viewer that ever joined. */
+  readonly framesSent: number;
+  readonly framesSkipped: number;
+}
+
+export type JpegEncoderName = "libturbojpeg" | "ffmpeg-mjpeg" | "passthrough";
+
+export interface StreamReport {
+  readonly name: string;
+  /** The source's description (as logged). */
+  readonly source: string;
+  readonly state: StreamState;
+  readonly width: number;
+  readonly height: number;
+  /** Frames per second the source delivers, 0 while it delivers none. */
+  readonly fps: number;
+  readonly framesCaptured: number;
+  readonly restarts: number;
+  /** ms since the source's last frame, null before the first. */
+  readonly lastFrameAgeMs: number | null;
+  /** A capture runs (false for an idle on-demand stream). */
+  readonly capturing: boolean;
+  readonly encoders: {
+    readonly jpeg: {
+      /** Who makes the JPEGs: libjpeg-turbo here, ffmpeg in the capture process, or the source itself. */
+      readonly name: JpegEncoderName;
+      /** Pictures JPEG-encoded here, and the time that took. */
+      readonly encoded: number;
+      readonly msTotal: number;
+      readonly meanMs: number | null;
+    };
+    readonly h264: {
+      /** Pictures are being turned into H.264 (someone watches over WebRTC, or did a moment ago). */
+      readonly running: boolean;
+      /** The source's own H.264 is passed on: no encoder runs. */
+      readonly passthrough: boolean;
+      /** The encoder process, while one runs. */
+      readonly pid: number | null;
+      readonly accessUnits: number;
+      /** Pictures the encoder skipped because it was still busy with the previous one. */
+      readonly skipped: number;
+    } | null;
+  };
+  readonly outputs: {
+    readonly mjpeg: OutputReport;
+    readonly webrtc: OutputReport | null;
+    /** Snapshot requests: those being answered now, and all so far. */
+    readonly snapshot: { readonly inProgress: number; readonly joined: number };
+  };
+}
+
+export interface StatsSnapshot {
+  readonly version: string;
+  readonly startedAt: string;
+  readonly uptimeSeconds: number;
+  readonly streams: readonly StreamReport[];
+  readonly totals: {
+    readonly mjpegViewers: number;
+    readonly webrtcViewers: number;
+    /** WebRTC peers, those still connecting included (null with --no-webrtc). */
+    readonly webrtcPeers: number | null;
+  };
+  readonly process: ProcessFigures;
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+/** "::ffff:127.0.0.1" (an IPv4 client of a dual-stack socket) reads as 127.0.0.1. */
+function plainAddress(address: string): string {
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+}
+
+function viewerReport(v: ViewerInfo, now: number): ViewerReport {
+  const seconds = Math.max(0, now - v.since) / 1000;
+  return {
+    id: v.id, address: plainAddress(v.address), since: new Date(v.since).toISOString(), seconds: round1(seconds),
+    frames: v.frames, fps: seconds > 0 ? round1(v.frames / seconds) : 0, skipped: v.skipped,
+  };
+}
+
+function outputReport(audience: Audience, viewers: readonly ViewerInfo[], transport: Transport, now: number): OutputReport {
+  const totals = audience.totals(transport);
+  return {
+    viewers: viewers.filter((v) => v.transport === transport).map((v) => viewerReport(v, now)),
+    joined: audience.joined[transport], framesSent: totals.frames, framesSkipped: totals.skipped,
+  };
+}
+
+let turboJpeg: boolean | null = null;
+/** The kind of frame each stream's source gave last, placeholders aside (they are made here, whatever the source). */
+const lastKind = new WeakMap<Stream, "raw" | "jpeg" | "h264">();
+
+/**
+ * Who makes a stream's JPEGs: a source that gives JPEGs (an MJPEG camera, a
+ * program's JPEGs) is passed through, unless libjpeg-turbo is missing: then
+ * ffmpeg encodes in the capture process and its JPEGs cannot be told from a
+ * camera's. Raw pictures and decoded H.264 are encoded here by libjpeg-turbo.
+ */
+function jpegEncoderName(stream: Stream): JpegEncoderName {
+  turboJpeg ??= turboJpegAvailable();
+  if (!turboJpeg) return "ffmpeg-mjpeg";
+  const latest = stream.latest;
+  if (latest && !(latest.kind === "raw" && latest.jpeg)) lastKind.set(stream, latest.kind);
+  return lastKind.get(stream) === "jpeg" ? "passthrough" : "libturbojpeg";
+}
+
+function streamReport(p: PublishedStream, now: number): StreamReport {
+  const s = p.stream.stats();
+  const viewers = p.audience.list();
+  const h264 = p.h264;
+  return {
+    name: s.name, source: s.source, state: s.state, width: s.width, height: s.height, fps: s.fps,
+    framesCaptured: s.framesCaptured, restarts: s.restarts, lastFrameAgeMs: s.lastFrameAgeMs, capturing: s.capturing,
+    encoders: {
+      jpeg: {
+        name: jpegEncoderName(p.stream), encoded: s.jpegEncoded, msTotal: s.jpegEncodeMsTotal,
+        meanMs: s.jpegEncoded > 0 ? round3(s.jpegEncodeMsTotal / s.jpegEncoded) : null,
+      },
+      h264: h264 && { running: h264.running, passthrough: h264.passthrough, pid: h264.encoderPid, accessUnits: h264.accessUnits, skipped: h264.skipped },
+    },
+    outputs: {
+      mjpeg: outputReport(p.audience, viewers, "mjpeg", now),
+      webrtc: h264 ? outputReport(p.audience, viewers, "webrtc", now) : null,
+      snapshot: { inProgress: viewers.filter((v) => v.transport === "snapshot").length, joined: p.audience.joined.snapshot },
+    },
+  };
+}
+
+/** Every figure, read at one moment. */
+export function collectStats(source: StatsSource, now = Date.now()): StatsSnapshot {
+  const streams = source.streams.map((p) => streamReport(p, now));
+  const sum = (f: (s: StreamReport) => number) => streams.reduce((n, s) => n + f(s), 0);
+  return {
+    version: source.version,
+    startedAt: new Date(source.startedAt).toISOString(),
+    uptimeSeconds: round1(Math.max(0, now - source.startedAt) / 1000),
+    streams,
+    totals: {
+      mjpegViewers: sum((s) => s.outputs.mjpeg.viewers.length),
+      webrtcViewers: sum((s) => s.outputs.webrtc?.viewers.length ?? 0),
+      webrtcPeers: source.sessions?.size ?? null,
+    },
+    process: processFigures(),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * --on-demand: a stream captures only while someone watches (MJPEG, a
+ * snapshot, WebRTC) and stops --idle-timeout seconds after the last viewer;
+ * --max-clients caps MJPEG viewers with a 503 that says why; each viewer's
+ * join and leave, and each source restart, is one structured log line.
+ */
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
+import { jpegSize } from "../src/sources/jpeg-splitter.ts";
+import { readParts } from "./helpers/mjpeg-client.ts";
+import { childPids, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
+import { connectViewer } from "./helpers/webrtc-client.ts";
+
+setDefaultTimeout(60_000);
+
+const servers: RunningServer[] = [];
+afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+
+async function serve(...args: string[]): Promise<RunningServer> {
+  const server = await startServer(["--width", "320", "--height", "240", ...args]);
+  servers.push(server);
+  return server;
+}
+
+/** ffmpeg processes of the server (capture or encoder). */
+async function ffmpegs(server: RunningServer, what = "testsrc2"): Promise<number> {
+  let n = 0;
+  for (const pid of await childPids(server.proc.pid)) {
+    try { if ((await Bun.file(`/proc/${pid}/cmdline`).text()).includes(what)) n++; } catch { /* gone */ }
+  }
+  return n;
+}
+
+test("no capture while nobody watches; a viewer starts it, and it stops --idle-timeout after the last one leaves", async () => {
+  const server = await serve("--on-demand", "--idle-timeout", "1", "--no-webrtc");
+  await Bun.sleep(1500);
+  expect(await ffmpegs(server)).toBe(0);
+  const state = async () => ((await (await fetch(`${server.url}/api/streams`)).json()) as { streams: { state: string }[] }).streams[0]!.state;
+  expect(await state()).toBe("idle");
+
+  const parts = await readParts(`${server.url}/video`, { count: 15, ms: 10_000 });
+  expect(parts.length).toBe(15);
+  expect(await ffmpegs(server)).toBe(1);
+  await waitFor(async () => (await ffmpegs(server)) === 0, 6000, "the capture to stop after the viewer left");
+  expect(await state()).toBe("idle");
+  expect(server.stderr()).toMatch(/capture stopped, no viewer for 1 s/);
+
+  // A snapshot of an idle stream starts it, waits for a fresh picture, and lets it stop again.
+  const snapshot = await fetch(`${server.url}/snapshot.jpg`);
+  expect(snapshot.status).toBe(200);
+  expect(jpegSize(new Uint8Array(await snapshot.arrayBuffer()))).toEqual({ width: 320, height: 240 });
+  await waitFor(async () => (await ffmpegs(server)) === 0, 6000, "the capture to stop after the snapshot");
+});
+
+test("a WebRTC viewer starts an idle stream too, and its leaving lets it stop", async () => {
+  const server = await serve("--on-demand", "--idle-timeout", "1");
+  expect(await ffmpegs(server)).toBe(0);
+  const viewer = await connectViewer(server.url);
+  await waitFor(() => viewer.received.frames >= 15, 15_000, "access units at the viewer");
+  expect(await ffmpegs(server)).toBe(1);
+  await viewer.close();
+  await waitFor(async () => (await ffmpegs(server, "ffmpeg")) === 0, 12_000, "capture and encoder to stop");
+});
+
+test("--max-clients: past it /video answers 503 with the reason; a place that frees up is taken again", async () => {
+  const server = await serve("--max-clients", "2", "--no-webrtc");
+  const hold = [new AbortController(), new AbortController()];
+  const open = await Promise.all(hold.map((c) => fetch(`${server.url}/video`, { signal: c.signal })));
+  expect(open.map((r) => r.status)).toEqual([200, 200]);
+  const third = await fetch(`${server.url}/video`);
+  expect(third.status).toBe(503);
+  expect(((await third.json()) as { detail: string }).detail).toMatch(/too many MJPEG viewers: the most is 2 \(--max-clients\)/);
+  expect((await fetch(`${server.url}/?action=stream`)).status).toBe(503);
+  expect((await fetch(`${server.url}/snapshot.jpg`)).status).toBe(200); // snapshots are not capped
+  hold[0]!.abort();
+  await waitFor(async () => {
+    const again = await fetch(`${server.url}/video`);
+    const ok = again.status === 200;
+    await again.body?.cancel();
+    return ok;
+  }, 5000, "a freed place");
+  hold[1]!.abort();
+});
+
+test("--log-format json: one object per line; a viewer's join and leave, and a source restart, each with their fields", async () => {
+  const server = await serve("--log-format", "json", "--no-webrtc");
+  await readParts(`${server.url}/video`, { count: 5, ms: 5000 });
+  await waitFor(() => server.stderr().includes("viewer.leave"), 5000, "the leave line");
+  const [capture] = (await childPids(server.proc.pid));
+  process.kill(capture!, "SIGKILL");
+  await waitFor(() => server.stderr().includes("source.restart"), 5000, "the restart line");
+  const events = server.stderr().trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+  for (const e of events) expect(typeof e.time === "string" && typeof e.level === "string" && typeof e.msg === "string").toBe(true);
+  const join = events.find((e) => e.event === "viewer.join")!;
+  expect(join).toMatchObject({ level: "info", stream: "main", transport: "mjpeg", addr: "127.0.0.1", viewers: 1 });
+  const leave = events.find((e) => e.event === "viewer.leave")!;
+  expect(leave).toMatchObject({ stream: "main", transport: "mjpeg", viewer: join.viewer, viewers: 0 });
+  expect(leave.frames).toBeGreaterThanOrEqual(5);
+  expect(events.find((e) => e.event === "source.restart")).toMatchObject({ level: "warn", stream: "main", restarts: 1, retry_s: 1 });
+});

@@ -60,6 +60,16 @@ describe("passthrough", () => {
     }
   });
 
+  test("720p JPEGs, each longer than one read of the pipe, still reach viewers byte for byte", async () => {
+    const camera = fakeCamera("mjpeg");
+    const server = await startServer(["--ffmpeg", FAKE_FFMPEG, "--source", "/dev/video7", "--width", "1280", "--height", "720", "--fps", "30", "--no-webrtc"], camera.env);
+    servers.push(server);
+    const parts = await readParts(`${server.url}/video`, { count: 60, ms: 15_000 });
+    expect(parts.length).toBe(60);
+    const recorded = recordedJpegs(recordingOf("mjpeg", "1280x720", "mjpeg"));
+    expect(parts.filter((p) => !recorded.has(key(p.jpeg))).length).toBe(0);
+  });
+
   test("an H.264 camera: its access units reach a WebRTC viewer with no encoder process; MJPEG viewers get pictures through one decoder", async () => {
     const camera = fakeCamera("mjpeg,yuyv422,h264");
     const server = await serve(camera);

@@ -202,6 +202,20 @@ describe("splitting ffmpeg's MJPEG stream", () => {
     expect(splitter.pending).toBe(100);
   });
 
+  test("a pushed chunk is the caller's again after push: images come out whole when one buffer is reused for every read", () => {
+    // As a capture reads its FIFO: every chunk lands in the same buffer, overwritten by the next read.
+    const buffer = new Uint8Array(4096);
+    const splitter = new JpegSplitter();
+    const images: Uint8Array[] = [];
+    for (let at = 0; at < stream.length; at += buffer.length) {
+      const n = Math.min(buffer.length, stream.length - at);
+      buffer.set(stream.subarray(at, at + n));
+      images.push(...splitter.push(buffer.subarray(0, n)));
+      buffer.fill(0x55);
+    }
+    expectImages(images, frames);
+  });
+
   test("the images are the caller's: copies, not views of the pushed chunks", () => {
     const input = stream.slice(0, frames[0]!.length + frames[1]!.length);
     const images = new JpegSplitter().push(input);

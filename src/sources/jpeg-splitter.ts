@@ -25,13 +25,12 @@
  * are skipped arithmetically and entropy data is jumped through natively.
  *
  * Bytes are not copied into a growing buffer: an unfinished image is kept as
- * a list of views of the pushed chunks and copied exactly once, into the
- * image handed out, when its EOI arrives. Pieces shorter than
- * {@link COPY_BELOW} are copied into a reused scratch buffer instead, so a
- * trickle of tiny chunks doesn't turn into a huge list of tiny views.
- * Consequence for callers: a pushed chunk must not be modified afterwards
- * (pipe reads in Bun and Node hand out a fresh buffer each time, so this
- * holds for the usual `for await (const chunk of proc.stdout)`).
+ * a list of pieces and copied into the image handed out when its EOI
+ * arrives. A pushed chunk is the caller's again as soon as `push` returns
+ * (captures read a FIFO into one reused buffer), so a held piece is a copy:
+ * of its own when it is {@link COPY_BELOW} or longer, else in a reused
+ * scratch buffer, so a trickle of tiny chunks doesn't become a list of tiny
+ * copies.
  *
  * Damage (bytes thrown away are counted in `discarded`):
  * - bytes before an SOI are garbage (padding, a stream joined mid-image…);
@@ -394,7 +393,7 @@ export class JpegSplitter {
     this.#held += len;
     if (len >= COPY_BELOW) {
       this.#flushScratch();
-      this.#pieces.push(piece);
+      this.#pieces.push(piece.slice());
       return;
     }
     let scratch = this.#scratch;

@@ -9,12 +9,10 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { createGlasscast, createPushSource, framesFrom, type Glasscast, type GlasscastConfig, type UserFrame } from "../src/index.ts";
-import { healthRoutes } from "../src/routes/health.ts";
-import { metricsRoutes } from "../src/routes/metrics.ts";
-import { stateRoutes } from "../src/routes/state.ts";
 import type { StatsSnapshot } from "../src/stats/collect.ts";
 import { Exposition } from "../src/stats/exposition.ts";
 import { VERSION } from "../src/version.ts";
+import { mjpegParts } from "./helpers/mjpeg-client.ts";
 import { parsePrometheus, type PromDocument } from "./helpers/prometheus.ts";
 import { childPids, isAlive, waitFor } from "./helpers/server.ts";
 import { connectViewer, type TestViewer } from "./helpers/webrtc-client.ts";
@@ -23,14 +21,9 @@ setDefaultTimeout(60_000);
 
 interface Served { readonly gc: Glasscast; readonly url: string }
 
-/** A server in this process, as a program embeds it; the stats routes are mounted here until server.ts has them. */
+/** A server in this process, as a program embeds it. */
 async function start(config: GlasscastConfig): Promise<Served> {
-  const startedAt = Date.now();
   const gc = await createGlasscast({ host: "127.0.0.1", port: 0, logLevel: "error", webrtcCandidate: ["127.0.0.1"], ...config });
-  if (!gc.app.routes.some((r) => r.path === "/state")) {
-    const source = { streams: gc.streams, sessions: gc.webrtc, startedAt, version: VERSION };
-    gc.app.use(stateRoutes(source)).use(metricsRoutes(source)).use(healthRoutes(source));
-  }
   const { port } = gc.listen();
   return { gc, url: `http://127.0.0.1:${port}` };
 }
@@ -42,19 +35,7 @@ function watch(url: string): MjpegClient {
   const client = { parts: 0, close: () => abort.abort() };
   void (async () => {
     const res = await fetch(url, { signal: abort.signal });
-    let buf = Buffer.alloc(0);
-    for await (const chunk of res.body as ReadableStream<Uint8Array>) {
-      buf = Buffer.concat([buf, chunk]);
-      for (;;) {
-        const headEnd = buf.indexOf("\r\n\r\n");
-        if (headEnd < 0) break;
-        const length = Number(/Content-Length: (\d+)/.exec(buf.subarray(0, headEnd).toString("latin1"))?.[1]);
-        const end = headEnd + 4 + length + 2;
-        if (buf.length < end) break;
-        client.parts++;
-        buf = buf.subarray(end);
-      }
-    }
+    for await (const _ of mjpegParts(res)) client.parts++;
   })().catch(() => {});
   return client;
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "./helpers/ffmpeg.ts";
+import { mjpegParts } from "./helpers/mjpeg-client.ts";
 import { CLI, startServer, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(60_000);
@@ -29,23 +30,12 @@ makeCertificate(CERT, KEY);
 makeCertificate(OTHER_CERT, OTHER_KEY);
 const trusted = { tls: { ca: readFileSync(CERT, "utf8") } };
 
-/** Reads `count` JPEGs of an MJPEG response (parts cut at their Content-Length). */
+/** Reads `count` JPEGs of an MJPEG response. */
 async function readJpegs(res: Response, count: number): Promise<Uint8Array[]> {
   const jpegs: Uint8Array[] = [];
-  let buf = Buffer.alloc(0);
-  for await (const chunk of res.body as ReadableStream<Uint8Array>) {
-    buf = Buffer.concat([buf, chunk]);
-    for (;;) {
-      const headEnd = buf.indexOf("\r\n\r\n");
-      if (headEnd < 0) break;
-      const length = Number(/Content-Length: (\d+)/i.exec(buf.subarray(0, headEnd).toString("latin1"))?.[1]);
-      if (!(length > 0)) throw new Error("an MJPEG part without a Content-Length");
-      const end = headEnd + 4 + length + 2;
-      if (buf.length < end) break;
-      jpegs.push(new Uint8Array(buf.subarray(headEnd + 4, end - 2)));
-      buf = buf.subarray(end);
-      if (jpegs.length === count) return jpegs;
-    }
+  for await (const jpeg of mjpegParts(res)) {
+    jpegs.push(jpeg);
+    if (jpegs.length === count) break;
   }
   return jpegs;
 }

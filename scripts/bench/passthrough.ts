@@ -21,24 +21,23 @@
  * median round (total CPU), with every round's total beside it.
  */
 import { cpus } from "node:os";
-import { join } from "node:path";
 import { parseArgsOrExit, type PassthroughOptions } from "./lib/passthrough-args.ts";
 import { describeCapture, otherChildren } from "./lib/capture-child.ts";
-import { installExitHandlers, ownChild, stopAll, stopTree } from "./lib/children.ts";
+import { installExitHandlers, stopAll, stopTree } from "./lib/children.ts";
+import { FAKE_CAMERA_ENV, FAKE_DEVICE, FAKE_FFMPEG, prepareFakeCamera } from "./lib/fake-camera.ts";
 import { cpuPercent, machineTicks, processTree, readStat, rssMb, sampleCpu, type CpuSample, type ProcStat }
   from "./lib/proc-stats.ts";
 import { cpuRatio, medianRound, pathsTable, targetMet, targetTable, TARGET_RATIO, type PathFigures } from "./lib/passthrough-report.ts";
 import { median, plural } from "./lib/report.ts";
-import { REPO_ROOT, startServer, type RunningServer } from "./lib/server-process.ts";
+import { startServer, type RunningServer } from "./lib/server-process.ts";
 import { runRound } from "./lib/viewer-pool.ts";
 
 const WIDTH = 1280;
 const HEIGHT = 720;
 const FPS = 30;
-const DEVICE = "/dev/video7";
-const FAKE_FFMPEG = join(REPO_ROOT, "test", "fakes", "ffmpeg");
+const DEVICE = FAKE_DEVICE;
 /** An MJPEG-only webcam, so that both paths capture the same JPEGs. */
-const CAMERA_ENV = { FAKE_CAMERA_FORMATS: "mjpeg" };
+const CAMERA_ENV = FAKE_CAMERA_ENV;
 
 interface PathSpec {
   label: string;
@@ -53,19 +52,6 @@ const PATHS: PathSpec[] = [
 ];
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
-
-/** The fake camera makes its recording on first use: do that now, outside any measurement. */
-async function prepareCamera(): Promise<void> {
-  const proc = Bun.spawn([FAKE_FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error",
-    "-f", "v4l2", "-input_format", "mjpeg", "-video_size", `${WIDTH}x${HEIGHT}`, "-framerate", String(FPS), "-i", DEVICE,
-    "-frames:v", "1", "-f", "null", "-"], { env: { ...process.env, ...CAMERA_ENV }, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
-  ownChild(proc);
-  const timer = setTimeout(() => proc.kill("SIGKILL"), 60_000);
-  const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
-  clearTimeout(timer);
-  await stopTree(proc);
-  if (code !== 0) throw new Error(`the fake camera (${FAKE_FFMPEG}) could not give a frame (exit ${code}): ${err.trim() || "no message"}`);
-}
 
 interface Sample { server: CpuSample; capture: CpuSample; client: CpuSample; machine: { busy: number; total: number }; children: ProcStat[] }
 
@@ -159,7 +145,7 @@ async function main(): Promise<void> {
   const notes: string[] = [];
 
   log(`fake camera: making its ${WIDTH}x${HEIGHT} MJPEG recording (reused when it exists)…`);
-  await prepareCamera();
+  await prepareFakeCamera(WIDTH, HEIGHT, FPS);
 
   // Rounds alternate which path goes first (AB, BA, AB, …), so a drift in the machine's load hits both alike.
   const results: PathFigures[][] = PATHS.map(() => []);

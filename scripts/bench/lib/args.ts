@@ -42,6 +42,15 @@ export function positive(name: string, raw: string | undefined, integer: boolean
   return value;
 }
 
+/** A whole number from 0 to max, or a UsageError naming --name and the value. */
+export function count(name: string, raw: string | undefined, max: number): number {
+  const value = Number(raw);
+  if (raw === undefined || raw.trim() === "" || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new UsageError(`--${name}: ${JSON.stringify(raw ?? "")} is not allowed; give a whole number from 0 to ${max}`);
+  }
+  return value;
+}
+
 /**
  * Walks argv as `--flag VALUE` or `--flag=VALUE`: handle gets the flag, a
  * function that takes its value (only options with a value call it) and the

@@ -3,12 +3,14 @@
  * `{"type": …}` message a line): the benchmarks' viewer and receiver pools.
  */
 import type { Subprocess } from "bun";
+import { disownChild } from "./children.ts";
 
 export type PipedChild = Subprocess<"pipe", "pipe", "inherit">;
 
 export class JsonLinesChild<M extends { type: string }> {
   readonly #messages: M[] = [];
-  #wake: (() => void) | null = null;
+  /** Wakes every waiting next() (several may wait at once, for different message types). */
+  readonly #wakers = new Set<() => void>();
   #closed = false;
 
   constructor(readonly proc: PipedChild) {
@@ -35,10 +37,22 @@ export class JsonLinesChild<M extends { type: string }> {
       const left = deadline - performance.now();
       if (this.#closed || left <= 0) return null;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#wake = () => { clearTimeout(timer); resolve(); };
+        const wake = () => { clearTimeout(timer); this.#wakers.delete(wake); resolve(); };
+        const timer = setTimeout(wake, left);
+        this.#wakers.add(wake);
       });
     }
+  }
+
+  /** Ends stdin (the process exits by itself), SIGKILL if it has not after 3 s; then it is no longer ours to stop. */
+  async end(): Promise<void> {
+    try { this.proc.stdin.end(); } catch { /* already gone */ }
+    const exited = await Promise.race([this.proc.exited.then(() => true), Bun.sleep(3000).then(() => false)]);
+    if (!exited) {
+      this.proc.kill("SIGKILL");
+      await Promise.race([this.proc.exited, Bun.sleep(1000)]);
+    }
+    disownChild(this.proc);
   }
 
   async #read(): Promise<void> {
@@ -62,8 +76,6 @@ export class JsonLinesChild<M extends { type: string }> {
   }
 
   #notify(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
+    for (const wake of [...this.#wakers]) wake();
   }
 }

@@ -6,12 +6,15 @@
  * Handles `Transfer-Encoding: chunked` (what the server sends) and a plain
  * body read until close. Every part must start with `--frame` and carry a
  * `Content-Length`; a body that does not start with FFD8 and end with FFD9
- * is counted as a bad part.
+ * is counted as a bad part. With `collectBodies` each JPEG is also copied out
+ * and handed to `onPart` (the soak benchmark looks at the pictures).
  */
 const CR = 13;
 const LF = 10;
 const MAX_HEAD = 16 * 1024;
 const MAX_PART_HEAD = 1024;
+/** Largest JPEG copied out with `collectBodies`. */
+const MAX_COLLECTED_BODY = 64 * 1024 * 1024;
 
 const enum Wire { Head, Size, SizeExt, Data, DataEnd, Identity, Done }
 
@@ -27,8 +30,10 @@ export class MjpegCounter {
   badParts = 0;
   bytes = 0;
   error: string | null = null;
-  /** Called after each complete JPEG body. */
-  onPart: () => void = () => {};
+  /** Called after each complete JPEG body: with its bytes when `collectBodies` is set, else null. */
+  onPart: (body: Uint8Array | null) => void = () => {};
+
+  constructor(readonly collectBodies = false) {}
 
   #wire = Wire.Head;
   #headBuf = new Uint8Array(MAX_HEAD);
@@ -42,6 +47,7 @@ export class MjpegCounter {
   #bodyLen = 0;
   #bodyPos = 0;
   #bodyOk = true;
+  #bodyBytes: Uint8Array | null = null;
 
   /** Feeds bytes as read from the socket. Returns false once the stream is unusable. */
   push(buf: Uint8Array): boolean {
@@ -136,13 +142,16 @@ export class MjpegCounter {
       if (this.#inBody) {
         const take = Math.min(this.#bodyLen - this.#bodyPos, e - s);
         this.#checkMarkers(buf, s, take);
+        this.#bodyBytes?.set(buf.subarray(s, s + take), this.#bodyPos);
         this.#bodyPos += take;
         s += take;
         if (this.#bodyPos === this.#bodyLen) {
           this.#inBody = false;
           this.parts++;
           if (!this.#bodyOk) this.badParts++;
-          this.onPart();
+          const body = this.#bodyBytes;
+          this.#bodyBytes = null;
+          this.onPart(body);
         }
         continue;
       }
@@ -164,10 +173,12 @@ export class MjpegCounter {
     const len = /\r\ncontent-length:[ \t]*(\d+)/i.exec(text)?.[1];
     if (len === undefined) return this.#fail("part without Content-Length");
     this.#bodyLen = Number(len);
+    if (this.collectBodies && this.#bodyLen > MAX_COLLECTED_BODY) return this.#fail(`part of ${this.#bodyLen} bytes is too large to keep`);
     this.#bodyPos = 0;
     this.#bodyOk = this.#bodyLen >= 4;
     this.#inBody = this.#bodyLen > 0;
-    if (!this.#inBody) { this.parts++; this.badParts++; this.onPart(); }
+    this.#bodyBytes = this.collectBodies && this.#inBody ? new Uint8Array(this.#bodyLen) : null;
+    if (!this.#inBody) { this.parts++; this.badParts++; this.onPart(this.collectBodies ? new Uint8Array(0) : null); }
   }
 
   /** Checks FFD8 at the start and FFD9 at the end of the body, for the bytes in this range. */

@@ -1,6 +1,7 @@
 /**
  * The load generator of mjpeg-fanout: N MJPEG viewers in one process, each a
- * raw TCP connection with a minimal HTTP/1.1 client (see mjpeg-counter.ts).
+ * raw TCP connection with a minimal HTTP/1.1 client (mjpeg-connection.ts,
+ * mjpeg-counter.ts).
  *
  *   bun run scripts/bench/lib/mjpeg-viewers.ts --port P --count N --max-seconds S
  *
@@ -13,6 +14,7 @@
  *   stop     -> the window ends; {"type":"result"} and the process exits
  * It exits by itself after --max-seconds, or when stdin closes.
  */
+import { connectMjpeg } from "./mjpeg-connection.ts";
 import { MjpegCounter } from "./mjpeg-counter.ts";
 import type { ViewerMessage, ViewerResult } from "./viewer-protocol.ts";
 
@@ -77,23 +79,11 @@ function openViewer(): void {
     if (v.firstPartAt === null) { v.firstPartAt = performance.now(); checkSettled(); }
   };
   viewers.push(v);
-  Bun.connect({
-    hostname: "127.0.0.1",
-    port,
-    socket: {
-      binaryType: "uint8array",
-      open(socket) {
-        v.socket = socket;
-        socket.write("GET /video HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-      },
-      data(socket, data) {
-        if (!counter.push(data)) { socket.end(); fail(v, counter.error ?? "stream error"); }
-      },
-      close() { if (!stopAt) fail(v, "server closed the connection"); },
-      error(_socket, err) { fail(v, err.message); },
-      connectError(_socket, err) { fail(v, `connect: ${err.message}`); },
-    },
-  }).catch((err: unknown) => fail(v, `connect: ${String(err)}`));
+  connectMjpeg(port, counter, {
+    opened: (socket) => { v.socket = socket; },
+    failed: (message) => fail(v, message),
+    closing: () => stopAt !== 0,
+  });
 }
 
 function result(v: Viewer): ViewerResult {

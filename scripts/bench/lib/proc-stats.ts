@@ -1,5 +1,5 @@
 /** CPU time and memory of a process tree, read from /proc (Linux only). */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 export interface ProcStat {
   pid: number;
@@ -11,6 +11,8 @@ export interface ProcStat {
   ticks: number;
   /** Start time after boot, in clock ticks (tells a reused pid apart). */
   start: number;
+  /** cutime + cstime: the CPU of its children that have exited and been waited for, in clock ticks. */
+  reapedTicks: number;
 }
 
 let clockTicks = 0;
@@ -30,7 +32,7 @@ export function readStat(pid: number): ProcStat | null {
   const open = text.indexOf("(");
   const close = text.lastIndexOf(")");
   const f = text.slice(close + 2).split(" ");
-  // f[0] is field 3 (state): ppid is field 4, utime 14, stime 15, starttime 22.
+  // f[0] is field 3 (state): ppid is field 4, utime 14, stime 15, cutime 16, cstime 17, starttime 22.
   return {
     pid,
     comm: text.slice(open + 1, close),
@@ -38,6 +40,7 @@ export function readStat(pid: number): ProcStat | null {
     ppid: Number(f[1]),
     ticks: Number(f[11]) + Number(f[12]),
     start: Number(f[19]),
+    reapedTicks: Number(f[13]) + Number(f[14]),
   };
 }
 
@@ -95,6 +98,17 @@ export function rssMb(pid: number): number | null {
   try { text = readFileSync(`/proc/${pid}/status`, "latin1"); } catch { return null; }
   const kb = /^VmRSS:\s+(\d+) kB/m.exec(text)?.[1];
   return kb === undefined ? null : (Number(kb) * 1024) / 1e6;
+}
+
+/** A process's open file descriptors (/proc/PID/fd), and how many of them are sockets; null when it is gone. */
+export function openFds(pid: number): { total: number; sockets: number } | null {
+  let names: string[];
+  try { names = readdirSync(`/proc/${pid}/fd`); } catch { return null; }
+  let sockets = 0;
+  for (const name of names) {
+    try { if (readlinkSync(`/proc/${pid}/fd/${name}`).startsWith("socket:")) sockets++; } catch { /* closed meanwhile */ }
+  }
+  return { total: names.length, sockets };
 }
 
 /** CPU time and busy share of the whole machine, from /proc/stat. */

@@ -1,5 +1,5 @@
 /** Orchestrator side of the werift receiver processes (webrtc-receivers.ts). */
-import { disownChild, ownChild } from "./children.ts";
+import { ownChild } from "./children.ts";
 import { JsonLinesChild } from "./json-lines-child.ts";
 import type { PeerResult, ReceiverCommand, ReceiverMessage } from "./webrtc-protocol.ts";
 
@@ -15,8 +15,10 @@ export class ReceiverProcess extends JsonLinesChild<ReceiverMessage> {
   /** The peer count of the last "settled" taken. */
   settledPeers = 0;
 
-  static spawn(base: string, maxSeconds: number): ReceiverProcess {
-    const proc = Bun.spawn(dieWithUs([process.execPath, "run", RECEIVERS_SCRIPT, "--base", base, "--max-seconds", String(maxSeconds)]),
+  /** `trackArrivals`: keep each peer's access-unit arrival times, for the "recovery" command (soak.ts). */
+  static spawn(base: string, maxSeconds: number, trackArrivals = false): ReceiverProcess {
+    const proc = Bun.spawn(dieWithUs([process.execPath, "run", RECEIVERS_SCRIPT, "--base", base, "--max-seconds", String(maxSeconds),
+      ...(trackArrivals ? ["--track-arrivals"] : [])]),
       { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
     ownChild(proc);
     return new ReceiverProcess(proc);
@@ -25,17 +27,6 @@ export class ReceiverProcess extends JsonLinesChild<ReceiverMessage> {
   send(command: ReceiverCommand): void {
     if (command.type === "connect") this.peers += command.count;
     this.writeLine(JSON.stringify(command));
-  }
-
-  /** Ends stdin (the process exits by itself), SIGKILL if it has not after 3 s. */
-  async end(): Promise<void> {
-    try { this.proc.stdin.end(); } catch { /* already gone */ }
-    const exited = await Promise.race([this.proc.exited.then(() => true), Bun.sleep(3000).then(() => false)]);
-    if (!exited) {
-      this.proc.kill("SIGKILL");
-      await Promise.race([this.proc.exited, Bun.sleep(1000)]);
-    }
-    disownChild(this.proc);
   }
 }
 

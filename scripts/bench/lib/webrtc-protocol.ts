@@ -1,4 +1,5 @@
-/** JSON lines between webrtc-peers.ts and its receiver processes (webrtc-receivers.ts). */
+/** JSON lines between webrtc-peers.ts (and soak.ts) and their receiver processes (webrtc-receivers.ts). */
+import type { Recovery } from "./recovery.ts";
 
 export interface PeerResult {
   /** The server's id of the peer (from /offer), null when the offer failed. */
@@ -37,7 +38,23 @@ export type ReceiverCommand =
   | { type: "stop" }
   /** One more peer, alone: answered with "probe" once it has its first frame or failed (10 s at most). */
   | { type: "probe" }
-  | { type: "close" };
+  | { type: "close" }
+  /** Peer number `peer` (0 = the process's first, in the order asked for) tells the server and closes. */
+  | { type: "leave"; peer: number }
+  /** Answered with "status". */
+  | { type: "status" }
+  /** Answered with "recovery"; needs --track-arrivals. */
+  | { type: "recovery"; killAt: number };
+
+/** One peer as "status" describes it. */
+export interface PeerStatus {
+  /** Asked for and not left (it may still be connecting, or have failed). */
+  open: boolean;
+  /** Complete access units received. */
+  frames: number;
+  hasFrame: boolean;
+  error: string | null;
+}
 
 /** Receiver process → orchestrator, one per line on stdout. */
 export type ReceiverMessage =
@@ -48,4 +65,8 @@ export type ReceiverMessage =
   | { type: "result"; windowMs: number; peers: PeerResult[]; icmpErrors: number }
   | { type: "probe"; peer: PeerResult }
   /** Every peer told the server (/close_connection) and closed. */
-  | { type: "closed" };
+  | { type: "closed" }
+  /** Every peer the process has had, in the order asked for. */
+  | { type: "status"; peers: PeerStatus[]; icmpErrors: number }
+  /** Each peer that had a frame before killAt and had not left by then: how its picture came back (recovery.ts). */
+  | { type: "recovery"; killAt: number; peers: Recovery[] };

@@ -13,10 +13,16 @@
  *                         settled once every peer so far has a frame or failed
  *   mark / stop        -> the measuring window; stop answers result
  *   close              -> every peer tells the server (/close_connection) and closes; closed
+ *   leave {peer}       -> that one peer tells the server and closes (soak.ts)
+ *   status             -> every peer's state and access units; status
+ *   recovery {killAt}  -> how each peer watching at killAt got its picture back (recovery.ts); recovery.
+ *                         Needs --track-arrivals: the access units' arrival times are then
+ *                         noted (every 10 ms), for 2 minutes
  * It exits when stdin closes, or by itself after --max-seconds.
  */
 import { connectViewer, type TestViewer } from "../../../test/helpers/webrtc-client.ts";
-import type { PeerResult, ReceiverCommand, ReceiverMessage } from "./webrtc-protocol.ts";
+import { epochMs, recoveryAfter, trimArrivals, WEBRTC_RULE } from "./recovery.ts";
+import type { PeerResult, PeerStatus, ReceiverCommand, ReceiverMessage } from "./webrtc-protocol.ts";
 
 function option(name: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,6 +46,7 @@ process.on("uncaughtException", (err: Error & { code?: string }) => {
   process.exit(5);
 });
 const maxSeconds = Number(option("max-seconds"));
+const trackArrivals = process.argv.includes("--track-arrivals");
 
 interface Counts { frames: number; keyframes: number; packets: number; gaps: number }
 
@@ -52,6 +59,12 @@ interface Receiver {
   error: string | null;
   at: Counts;
   window: Counts;
+  /** Epoch ms when it left (the "leave" command), else null. */
+  leftAt: number | null;
+  /** With --track-arrivals: epoch ms of its access units (one entry per unit, to within 10 ms). */
+  arrivals: number[];
+  firstFrameEpoch: number | null;
+  seenFrames: number;
 }
 
 const receivers: Receiver[] = [];
@@ -95,10 +108,11 @@ function counts(r: Receiver): Counts {
 
 function startReceiver(): Receiver {
   const r: Receiver = { viewer: null, startedAt: performance.now(), answeredAt: null, connectedAt: null, firstFrameAt: null,
-    error: null, at: zero(), window: zero() };
+    error: null, at: zero(), window: zero(), leftAt: null, arrivals: [], firstFrameEpoch: null, seenFrames: 0 };
   receivers.push(r);
   connectViewer(base).then((viewer) => {
     r.viewer = viewer;
+    if (r.leftAt !== null) { void viewer.close().catch(() => undefined); return; }
     r.answeredAt = performance.now();
     if (viewer.pc.connectionState === "connected") r.connectedAt = r.answeredAt;
     // The first frame arrives on werift's callbacks: poll the counters (cheap) until it does.
@@ -149,8 +163,42 @@ function result(r: Receiver): PeerResult {
   };
 }
 
+/** One peer leaves: tells the server and closes (a peer still connecting closes once it has its answer). */
+async function leave(index: number): Promise<void> {
+  const r = receivers[index];
+  if (!r || r.leftAt !== null) return;
+  r.leftAt = epochMs();
+  if (!hasFrame(r)) r.error ??= "left before its first frame";
+  await Promise.race([r.viewer?.close().catch(() => undefined), Bun.sleep(5000)]);
+}
+
+function peerStatus(r: Receiver): PeerStatus {
+  return { open: r.leftAt === null, frames: r.viewer?.received.frames ?? 0, hasFrame: hasFrame(r), error: r.error };
+}
+
+/** Notes the arrival of each new access unit (polled: the counters are werift callbacks' in connectViewer). */
+function noteArrivals(): void {
+  const now = epochMs();
+  for (const r of receivers) {
+    if (r.leftAt !== null) continue;
+    const frames = r.viewer?.received.frames ?? 0;
+    if (frames === r.seenFrames) continue;
+    for (let n = r.seenFrames; n < frames; n++) r.arrivals.push(now);
+    r.seenFrames = frames;
+    r.firstFrameEpoch ??= now;
+    trimArrivals(r.arrivals, 120_000);
+  }
+}
+
+function recovery(killAt: number): ReceiverMessage {
+  const now = epochMs();
+  const watching = receivers.filter((r) => r.firstFrameEpoch !== null && r.firstFrameEpoch <= killAt && (r.leftAt === null || r.leftAt > killAt));
+  return { type: "recovery", killAt, peers: watching.map((r) => recoveryAfter(r.arrivals, killAt, WEBRTC_RULE, now, r.leftAt)) };
+}
+
 async function closeAll(): Promise<void> {
-  await Promise.all(receivers.map((r) => Promise.race([r.viewer?.close().catch(() => undefined), Bun.sleep(5000)])));
+  const open = receivers.filter((r) => r.leftAt === null);
+  await Promise.all(open.map((r) => Promise.race([r.viewer?.close().catch(() => undefined), Bun.sleep(5000)])));
 }
 
 async function command(c: ReceiverCommand): Promise<void> {
@@ -175,6 +223,9 @@ async function command(c: ReceiverCommand): Promise<void> {
       await closeAll();
       send({ type: "closed" });
       break;
+    case "leave": void leave(c.peer); break; // not awaited: a slow close must not hold up the commands after it
+    case "status": send({ type: "status", peers: receivers.map(peerStatus), icmpErrors }); break;
+    case "recovery": send(recovery(c.killAt)); break;
   }
 }
 
@@ -197,4 +248,5 @@ setTimeout(() => {
   console.error(`webrtc-receivers: still running after ${maxSeconds} s, exiting`);
   process.exit(4);
 }, maxSeconds * 1000).unref();
+if (trackArrivals) setInterval(noteArrivals, 10);
 send({ type: "ready" });

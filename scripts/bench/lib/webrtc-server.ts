@@ -75,14 +75,19 @@ export async function startWebRtcServer(o: WebRtcServerOptions): Promise<WebRtcS
   return server;
 }
 
-export function serverAlive(server: WebRtcServer): boolean {
+/** Any server started by these benchmarks (this file's, or server-process.ts's RunningServer). */
+export interface StartedServer {
+  proc: { pid: number; exitCode: number | null; signalCode: string | number | null };
+}
+
+export function serverAlive(server: StartedServer): boolean {
   return server.proc.exitCode === null && server.proc.signalCode === null;
 }
 
 export type Role = "server" | "capture" | "encoder" | "other";
 
 /** The server's process tree, each process named by its role (the H.264 encoder is the ffmpeg with libx264). */
-export function serverTree(server: WebRtcServer): (ProcStat & { role: Role })[] {
+export function serverTree(server: StartedServer): (ProcStat & { role: Role })[] {
   return processTree(server.proc.pid).map((s) => {
     const role: Role = s.pid === server.proc.pid ? "server"
       : s.comm !== "ffmpeg" ? "other"
@@ -91,17 +96,30 @@ export function serverTree(server: WebRtcServer): (ProcStat & { role: Role })[] 
   });
 }
 
-export function encoderCount(server: WebRtcServer): number {
+export function encoderCount(server: StartedServer): number {
   return serverTree(server).filter((s) => s.role === "encoder").length;
 }
 
-/** Streams' WebRTC viewer counts as the server sees them (/api/streams), or null. */
-export async function webrtcViewers(server: WebRtcServer): Promise<number | null> {
+/** One stream as /api/streams describes it (the fields these benchmarks read). */
+export interface ApiStream { name: string; state: string; viewers: number; webrtcViewers: number }
+
+/** /api/streams: the server's instance id (changes when the process is replaced) and its streams; null when it does not answer in 3 s. */
+export async function apiStreams(base: string): Promise<{ instance: string; streams: ApiStream[] } | null> {
   try {
-    const res = await fetch(`${server.base}/api/streams`, { signal: AbortSignal.timeout(3000) });
-    const body = await res.json() as { streams?: { webrtcViewers?: number }[] };
-    return (body.streams ?? []).reduce((sum, s) => sum + (s.webrtcViewers ?? 0), 0);
+    const res = await fetch(`${base}/api/streams`, { signal: AbortSignal.timeout(3000) });
+    const body = await res.json() as { instance?: unknown; streams?: Partial<ApiStream>[] };
+    return {
+      instance: String(body.instance ?? ""),
+      streams: (body.streams ?? []).map((s) => ({ name: String(s.name ?? ""), state: String(s.state ?? ""),
+        viewers: Number(s.viewers ?? 0), webrtcViewers: Number(s.webrtcViewers ?? 0) })),
+    };
   } catch {
     return null;
   }
+}
+
+/** Streams' WebRTC viewer counts as the server sees them (/api/streams), or null. */
+export async function webrtcViewers(server: { base: string }): Promise<number | null> {
+  const api = await apiStreams(server.base);
+  return api ? api.streams.reduce((sum, s) => sum + s.webrtcViewers, 0) : null;
 }

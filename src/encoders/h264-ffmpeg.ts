@@ -77,7 +77,11 @@ export class H264Encoder {
   constructor(ffmpeg: string, input: H264Input, settings: H264Settings, fps: number,
     onAccessUnit: (au: TimedAccessUnit) => void, label: string) {
     this.input = input;
-    this.#child = spawnOwned(h264Args(ffmpeg, input, settings, fps), { label, stderrLevel: "warn", stdin: "pipe" });
+    this.#child = spawnOwned(h264Args(ffmpeg, input, settings, fps), {
+      label, stderrLevel: "warn", stdin: "pipe",
+      // swscale's note about JPEG's full-range ("yuvj") input, at every start: the range is set in the filter.
+      noise: /deprecated pixel format used/,
+    });
     this.#stdin = new PipeWriter(this.#child.stdin!);
     void this.#read(onAccessUnit);
   }

@@ -30,6 +30,8 @@ export interface SpawnOptions {
   readonly label: string;
   /** stderr lines are logged at this level (ffmpeg is chatty at info). */
   readonly stderrLevel?: "debug" | "info" | "warn";
+  /** stderr lines known to mean nothing (logged at debug level only). */
+  readonly noise?: RegExp;
   /** Called with each stderr line, e.g. to keep the last error for a message. */
   readonly onStderrLine?: (line: string) => void;
   /** Bytes written to the child's stdin (which is then closed), or "pipe" to write as it runs; none by default. */
@@ -82,7 +84,7 @@ async function pumpStderr(stderr: ReadableStream<Uint8Array>, options: SpawnOpti
   function emit(line: string): void {
     if (!line.trim()) return;
     options.onStderrLine?.(line);
-    log[level](`${options.label}: ${line}`);
+    log[options.noise?.test(line) ? "debug" : level](`${options.label}: ${line}`);
   }
 }
 

@@ -19,6 +19,7 @@ import { connectMjpeg } from "./mjpeg-connection.ts";
 import { MjpegCounter } from "./mjpeg-counter.ts";
 import { epochMs, MJPEG_RULE, recoveryAfter, trimArrivals } from "./recovery.ts";
 import type { SoakViewerCommand, SoakViewerMessage } from "./soak-protocol.ts";
+import { onStdinCommands } from "./stdin-commands.ts";
 
 function option(name: string): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -147,17 +148,7 @@ function command(c: SoakViewerCommand): void {
   }
 }
 
-let pending = "";
-process.stdin.on("data", (chunk: Buffer) => {
-  pending += chunk.toString("utf8");
-  let nl: number;
-  while ((nl = pending.indexOf("\n")) >= 0) {
-    const line = pending.slice(0, nl).trim();
-    pending = pending.slice(nl + 1);
-    if (line) command(JSON.parse(line) as SoakViewerCommand);
-  }
-});
-process.stdin.on("end", () => process.exit(0));
+onStdinCommands<SoakViewerCommand>(command);
 setTimeout(() => {
   console.error(`soak-mjpeg-viewers: still running after ${maxSeconds} s, exiting`);
   process.exit(4);

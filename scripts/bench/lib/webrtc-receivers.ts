@@ -23,6 +23,7 @@
 import { connectViewer, type TestViewer } from "../../../test/helpers/webrtc-client.ts";
 import { epochMs, recoveryAfter, trimArrivals, WEBRTC_RULE } from "./recovery.ts";
 import type { PeerResult, PeerStatus, ReceiverCommand, ReceiverMessage } from "./webrtc-protocol.ts";
+import { onStdinCommands } from "./stdin-commands.ts";
 
 function option(name: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -229,21 +230,11 @@ async function command(c: ReceiverCommand): Promise<void> {
   }
 }
 
-let pending = "";
+// Commands run one after another; the orchestrator closing stdin (gone, or done) ends the process at once.
 let queue = Promise.resolve();
-process.stdin.on("data", (chunk: Buffer) => {
-  pending += chunk.toString("utf8");
-  let nl: number;
-  while ((nl = pending.indexOf("\n")) >= 0) {
-    const line = pending.slice(0, nl).trim();
-    pending = pending.slice(nl + 1);
-    if (!line) continue;
-    const c = JSON.parse(line) as ReceiverCommand;
-    queue = queue.then(() => command(c)).catch((err: unknown) => console.error(`webrtc-receivers: ${String(err)}`));
-  }
+onStdinCommands<ReceiverCommand>((c) => {
+  queue = queue.then(() => command(c)).catch((err: unknown) => console.error(`webrtc-receivers: ${String(err)}`));
 });
-// The orchestrator is gone (or done): leave at once; werift's sockets close with the process.
-process.stdin.on("end", () => process.exit(0));
 setTimeout(() => {
   console.error(`webrtc-receivers: still running after ${maxSeconds} s, exiting`);
   process.exit(4);

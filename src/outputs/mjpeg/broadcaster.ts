@@ -26,12 +26,10 @@ export class MjpegBroadcaster {
   #unsubscribe: (() => void) | null = null;
   /** The part of the newest encoded frame, shared by every viewer. */
   #part: { jpeg: EncodedFrame; bytes: Uint8Array } | null = null;
-  #framesSent = 0;
 
   constructor(readonly stream: Stream, readonly audience: Audience) {}
 
   get viewers(): number { return this.#viewers.size; }
-  get framesSent(): number { return this.#framesSent; }
 
   /** A new viewer's body stream; it ends when the client goes away or `close()` runs. */
   open(address = "unknown"): ReadableStream<Uint8Array> {
@@ -101,7 +99,6 @@ export class MjpegBroadcaster {
     viewer.lastSeq = seq;
     viewer.controller!.enqueue(part);
     viewer.member?.sent();
-    this.#framesSent++;
     return true;
   }
 

@@ -73,7 +73,6 @@ export class Peer {
   readonly createdAt = performance.now();
   /** When media started to flow (DTLS up), or null. */
   readyAt: number | null = null;
-  framesSent = 0;
   #release: (() => void) | null;
   #unsubscribe: (() => void) | null = null;
   #closed = false;
@@ -187,7 +186,6 @@ export class Peer {
       this.#seq = (this.#seq + 1) & 0xffff;
       send(new RtpPacket(header, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)));
     });
-    this.framesSent++;
   }
 }
 

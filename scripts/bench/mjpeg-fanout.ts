@@ -14,7 +14,7 @@
  */
 import { cpus } from "node:os";
 import { parseArgsOrExit, type BenchOptions } from "./lib/args.ts";
-import { installExitHandlers, stopAll, stopTree } from "./lib/children.ts";
+import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { benchEncode, type EncodeResult } from "./lib/encode-bench.ts";
 import { cpuPercent, machineTicks, processTree, readStat, rssMb, sampleCpu, type CpuSample, type ProcStat }
   from "./lib/proc-stats.ts";
@@ -144,12 +144,4 @@ async function main(): Promise<void> {
   console.log(out.join("\n"));
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(`mjpeg-fanout: ${(err as Error).message}`);
-  await stopAll();
-  process.exit(1);
-}
-await stopAll();
-process.exit(0);
+await runBenchmark("mjpeg-fanout", main);

@@ -23,7 +23,7 @@
 import { cpus } from "node:os";
 import { parseArgsOrExit, type PassthroughOptions } from "./lib/passthrough-args.ts";
 import { describeCapture, otherChildren } from "./lib/capture-child.ts";
-import { installExitHandlers, stopAll, stopTree } from "./lib/children.ts";
+import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { FAKE_CAMERA_ENV, FAKE_DEVICE, FAKE_FFMPEG, prepareFakeCamera } from "./lib/fake-camera.ts";
 import { cpuPercent, machineTicks, processTree, readStat, rssMb, sampleCpu, type CpuSample, type ProcStat }
   from "./lib/proc-stats.ts";
@@ -200,12 +200,4 @@ async function main(): Promise<void> {
   console.log(out.join("\n"));
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(`passthrough: ${(err as Error).message}`);
-  await stopAll();
-  process.exit(1);
-}
-await stopAll();
-process.exit(0);
+await runBenchmark("passthrough", main);

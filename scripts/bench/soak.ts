@@ -34,7 +34,7 @@
  * baseline to the final sample.
  */
 import { cpus } from "node:os";
-import { installExitHandlers, stopAll, stopTree } from "./lib/children.ts";
+import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { FAKE_CAMERA_ENV, FAKE_DEVICE, FAKE_FFMPEG, prepareFakeCamera } from "./lib/fake-camera.ts";
 import { fixed as f } from "./lib/report.ts";
 import { startServer } from "./lib/server-process.ts";
@@ -196,12 +196,4 @@ async function main(): Promise<void> {
   if (run.notes.length) out(["", "Notes:", ...run.notes.map((n) => `- ${n}`)].join("\n"));
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(`soak: ${(err as Error).message}`);
-  await stopAll();
-  process.exit(1);
-}
-await stopAll();
-process.exit(0);
+await runBenchmark("soak", main);

@@ -32,7 +32,7 @@ import type { Subprocess } from "bun";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "../../test/helpers/browser.ts";
 import { withClientNetwork, type ClientNetwork } from "../../test/helpers/netns.ts";
-import { installExitHandlers, stopAll, stopTree } from "./lib/children.ts";
+import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { machineTicks, processTree, readStat, rssMb, ticksPerSecond, type ProcStat } from "./lib/proc-stats.ts";
 import { parseArgsOrExit, type WebRtcBenchOptions } from "./lib/webrtc-args.ts";
 import { PageViewer } from "./lib/webrtc-page.ts";
@@ -424,12 +424,4 @@ async function main(): Promise<void> {
   console.log(report);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(`webrtc-peers: ${(err as Error).message}`);
-  await stopAll();
-  process.exit(1);
-}
-await stopAll();
-process.exit(0);
+await runBenchmark("webrtc-peers", main);

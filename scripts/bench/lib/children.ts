@@ -81,3 +81,20 @@ export function installExitHandlers(): void {
   onSignal("SIGHUP", 129);
   process.on("exit", killAllNow);
 }
+
+/**
+ * Runs a benchmark's main and ends the process: every child stopped either
+ * way, exit 0 when it ran (targets met or not), 1 with its message when it
+ * could not run.
+ */
+export async function runBenchmark(program: string, main: () => Promise<void>): Promise<never> {
+  try {
+    await main();
+  } catch (err) {
+    console.error(`${program}: ${(err as Error).message}`);
+    await stopAll();
+    process.exit(1);
+  }
+  await stopAll();
+  process.exit(0);
+}

@@ -39,20 +39,21 @@ function writePatchesPng(dir: string): string {
  * each given centre.
  */
 function sampleIn(page: Page, selector: string, centres: { x: number; y: number }[]): Promise<number[][]> {
-  return page.evaluate(({ selector, centres, w, h }) => {
-    const el = document.querySelector(selector) as HTMLVideoElement | HTMLImageElement;
+  const args = JSON.stringify({ selector, centres, w: PATCHES_WIDTH, h: PATCHES_HEIGHT });
+  return page.evaluate(`(({ selector, centres, w, h }) => {
+    const el = document.querySelector(selector);
     const canvas = document.createElement("canvas");
     canvas.width = w;
     canvas.height = h;
-    const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
+    const ctx = canvas.getContext("2d", { willReadFrequently: true });
     ctx.drawImage(el, 0, 0, w, h);
     return centres.map(({ x, y }) => {
       const d = ctx.getImageData(x - 8, y - 8, 16, 16).data;
       const sum = [0, 0, 0];
-      for (let i = 0; i < d.length; i += 4) for (let c = 0; c < 3; c++) sum[c]! += d[i + c]!;
+      for (let i = 0; i < d.length; i += 4) for (let c = 0; c < 3; c++) sum[c] += d[i + c];
       return sum.map((v) => Math.round(v / 256));
     });
-  }, { selector, centres, w: PATCHES_WIDTH, h: PATCHES_HEIGHT });
+  })(${args})`) as Promise<number[][]>;
 }
 
 const maxDiff = (a: readonly number[], b: readonly number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
@@ -86,12 +87,12 @@ describe("colours in Chromium: WebRTC and MJPEG of the same stream", () => {
     // A second of pictures after the first, so the encoder has refined the static picture past its first keyframe.
     await page.waitForFunction(`(document.querySelector("${VIDEO}")?.getVideoPlaybackQuality().totalVideoFrames ?? 0) >= 30`,
       null, { timeout: 20_000 });
-    await page.evaluate((src) => {
+    await page.evaluate(`(() => {
       const img = document.createElement("img");
       img.id = "mjpeg-colour";
-      img.src = src;
+      img.src = ${JSON.stringify(`${base}/video`)};
       document.body.append(img);
-    }, `${base}/video`);
+    })()`);
     await page.waitForFunction(`document.getElementById("mjpeg-colour")?.naturalWidth === ${PATCHES_WIDTH}`, null, { timeout: 15_000 });
 
     const centres = PATCHES.map((p) => ({ x: p.x + PATCH_W / 2, y: p.y + PATCH_H / 2 }));

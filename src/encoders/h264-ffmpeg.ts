@@ -10,7 +10,7 @@ import { log } from "../log.ts";
 import { AnnexBParser, type AccessUnit } from "../outputs/webrtc/annexb.ts";
 import { spawnOwned, type OwnedChild } from "../process/child.ts";
 import { PipeWriter } from "../process/pipe-writer.ts";
-import { rawVideoInput } from "./ffmpeg-raw-input.ts";
+import { JPEG_YCBCR, rawVideoInput } from "./ffmpeg-raw-input.ts";
 import { colourMetadataBsf, colourOutputArgs } from "./h264-colour.ts";
 import type { Frame, RawFormat } from "../stream/frame.ts";
 
@@ -54,7 +54,7 @@ export function sameInput(a: H264Input, b: H264Input): boolean {
  */
 export function h264Filter(input: H264Input): string | null {
   if (input.kind === "raw" && input.format === "i420") return null;
-  return "scale=out_range=full:out_color_matrix=bt601:flags=fast_bilinear,format=yuv420p";
+  return `scale=${JPEG_YCBCR}:flags=fast_bilinear,format=yuv420p`;
 }
 
 export function h264Args(ffmpeg: string, input: H264Input, s: H264Settings, fps: number): string[] {

@@ -8,12 +8,21 @@
  * picture's greys come back as the greys its JPEG shows. The filter the
  * non-x264 encoders (h264_v4l2m2m) get writes the same VUI into a stream
  * that had none.
+ *
+ * Upstream of the encoder, the capture and the camera-H.264 decoder make
+ * every picture JPEG's YCbCr even from a source that says it is BT.709
+ * limited range (an HD file, a camera's H.264 with a VUI).
  */
 import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { writeFileSync } from "node:fs";
+import { h264DecoderArgs } from "../src/encoders/h264-decoder.ts";
+import { defaultJpegSettings } from "../src/encoders/jpeg-settings.ts";
+import { captureArgs, type CaptureSettings } from "../src/sources/ffmpeg/args.ts";
 import { h264Args, type H264Input, type H264Settings } from "../src/encoders/h264-ffmpeg.ts";
 import { H264_COLOUR } from "../src/encoders/h264-colour.ts";
 import { renderPlaceholder } from "../src/placeholder/render.ts";
-import { ffmpeg } from "./helpers/ffmpeg.ts";
+import { ffmpeg, tempDir } from "./helpers/ffmpeg.ts";
 import { PATCHES, PATCH_H, PATCH_W, PATCHES_HEIGHT, PATCHES_WIDTH, patchesRgb } from "./helpers/colour-patches.ts";
 
 const X264: H264Settings = { encoder: "libx264", bitrateKbps: 4000, keyint: 10 };
@@ -178,5 +187,56 @@ describe("the colours decode to the RGB they were made from", () => {
       for (let y = h / 2 - 20; y < h / 2 + 20; y++) text = Math.max(text, rgb[(y * w + x) * 3 + 1]!);
     }
     expect(Math.abs(text - 235)).toBeLessThanOrEqual(4);
+  });
+});
+
+/** JFIF's YCbCr of an RGB colour: BT.601 matrix, full range. */
+function jpegYcbcr([r, g, b]: readonly number[]): [number, number, number] {
+  const clip = (v: number) => Math.min(255, Math.max(0, Math.round(v)));
+  return [clip(0.299 * r! + 0.587 * g! + 0.114 * b!), clip(128 - 0.168736 * r! - 0.331264 * g! + 0.5 * b!),
+    clip(128 + 0.5 * r! - 0.418688 * g! - 0.081312 * b!)];
+}
+
+/** Y, Cb, Cr of the first 4:2:0 picture of a YUV4MPEG2 stream at each patch's centre. */
+function y4mPatchYcbcr(y4m: Uint8Array, w: number, h: number): [number, number, number][] {
+  const frame = new TextDecoder("latin1").decode(y4m.subarray(0, 200)).indexOf("FRAME\n");
+  expect(frame).toBeGreaterThan(0);
+  const data = y4m.subarray(frame + 6);
+  const [cw, ch] = [w / 2, h / 2];
+  return PATCHES.map((p) => {
+    const [x, y] = [p.x + PATCH_W / 2, p.y + PATCH_H / 2];
+    const c = (y / 2) * cw + x / 2;
+    return [data[y * w + x]!, data[w * h + c]!, data[w * h + cw * ch + c]!];
+  });
+}
+
+describe("upstream of the encoder, every picture is JPEG's YCbCr, whatever the source says it is", () => {
+  // The patches as an HD camera or file gives them: BT.709 limited range, and said so (VUI).
+  const dir = tempDir();
+  const rgbPath = join(dir, "patches.rgb");
+  writeFileSync(rgbPath, patchesRgb());
+  const bt709 = (out: string[]) => ffmpeg(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", `${PATCHES_WIDTH}x${PATCHES_HEIGHT}`, "-i", rgbPath,
+    "-vf", "loop=loop=4:size=1,scale=out_color_matrix=bt709:out_range=tv:flags=accurate_rnd,format=yuv420p",
+    "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
+    "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", ...out]);
+  const expected = PATCHES.map((p) => jpegYcbcr(p.rgb));
+  const check = (measured: [number, number, number][], what: string) => {
+    console.log(`${what}: ${PATCHES.map((p, i) => `${p.name} ${expected[i]!.join(",")} → ${measured[i]!.join(",")}`).join("; ")}`);
+    PATCHES.forEach((p, i) => expect({ patch: p.name, close: maxChannelDiff(measured[i]!, expected[i]!) <= 3 })
+      .toEqual({ patch: p.name, close: true }));
+  };
+
+  test("the capture of a BT.709 file: full-range BT.601 YCbCr for libjpeg-turbo", () => {
+    const clip = join(dir, "bt709.mp4");
+    bt709(["-y", clip]);
+    const settings: CaptureSettings = { width: null, height: null, fps: null, loop: false, frameSizeReduction: 0, rotate: 0,
+      hflip: false, vflip: false, stabilize: false, jpeg: defaultJpegSettings };
+    const argv = captureArgs("ffmpeg", { kind: "file", path: clip }, settings, "y4m");
+    check(y4mPatchYcbcr(run(argv, new Uint8Array()).stdout, PATCHES_WIDTH, PATCHES_HEIGHT), "capture");
+  });
+
+  test("a camera's BT.709 H.264 decoded for MJPEG viewers: full-range BT.601 YCbCr", () => {
+    const annexB = bt709(["-f", "h264", "pipe:1"]);
+    check(y4mPatchYcbcr(run(h264DecoderArgs("ffmpeg", "420"), annexB).stdout, PATCHES_WIDTH, PATCHES_HEIGHT), "decoder");
   });
 });

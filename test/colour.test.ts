@@ -11,9 +11,11 @@
  *
  * Upstream of the encoder, the capture and the camera-H.264 decoder make
  * every picture JPEG's YCbCr even from a source that says it is BT.709
- * limited range (an HD file, a camera's H.264 with a VUI).
+ * limited range (an HD file, a camera's H.264 with a VUI). A camera's own
+ * H.264 reaches WebRTC viewers with its SPS as the camera wrote it, with no
+ * VUI added (docs/colour.md says why).
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { h264DecoderArgs } from "../src/encoders/h264-decoder.ts";
@@ -22,8 +24,14 @@ import { captureArgs, type CaptureSettings } from "../src/sources/ffmpeg/args.ts
 import { h264Args, type H264Input, type H264Settings } from "../src/encoders/h264-ffmpeg.ts";
 import { H264_COLOUR } from "../src/encoders/h264-colour.ts";
 import { renderPlaceholder } from "../src/placeholder/render.ts";
+import { AnnexBParser, NAL, nalType } from "../src/outputs/webrtc/annexb.ts";
+import { FAKE_FFMPEG, fakeCamera, recordingOf } from "./helpers/camera.ts";
 import { ffmpeg, tempDir } from "./helpers/ffmpeg.ts";
+import { withServer, waitFor } from "./helpers/server.ts";
+import { connectViewer } from "./helpers/webrtc-client.ts";
 import { PATCHES, PATCH_H, PATCH_W, PATCHES_HEIGHT, PATCHES_WIDTH, patchesRgb } from "./helpers/colour-patches.ts";
+
+setDefaultTimeout(60_000);
 
 const X264: H264Settings = { encoder: "libx264", bitrateKbps: 4000, keyint: 10 };
 const FRAMES = 12;
@@ -239,4 +247,21 @@ describe("upstream of the encoder, every picture is JPEG's YCbCr, whatever the s
     const annexB = bt709(["-f", "h264", "pipe:1"]);
     check(y4mPatchYcbcr(run(h264DecoderArgs("ffmpeg", "420"), annexB).stdout, PATCHES_WIDTH, PATCHES_HEIGHT), "decoder");
   });
+});
+
+test("a camera's own H.264 reaches a WebRTC viewer with its SPS byte for byte: no VUI is added to one that has none", async () => {
+  const camera = fakeCamera("h264");
+  await withServer(["--ffmpeg", FAKE_FFMPEG, "--source", "/dev/video7", "--width", "320", "--height", "240", "--fps", "30"], async (server) => {
+    const viewer = await connectViewer(server.url);
+    try {
+      await waitFor(() => viewer.received.sps !== null, 15_000, "an SPS at the WebRTC viewer");
+      const recording = new Uint8Array(await Bun.file(recordingOf("h264", "320x240", "h264")).arrayBuffer());
+      const parser = new AnnexBParser();
+      const cameraSps = [...parser.push(recording), ...parser.flush()].flatMap((au) => au.nals).find((n) => nalType(n) === NAL.SPS)!;
+      expect(spsColour(recording).fields.colour_description_present_flag ?? []).toEqual([]); // the camera says nothing
+      expect(Buffer.from(viewer.received.sps!).toString("hex")).toBe(Buffer.from(cameraSps).toString("hex"));
+    } finally {
+      await viewer.close();
+    }
+  }, camera.env);
 });

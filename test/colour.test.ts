@@ -182,6 +182,17 @@ describe("the colours decode to the RGB they were made from", () => {
     });
   }
 
+  test("gray pictures: the grey patches come back as made", () => {
+    const input: H264Input = { kind: "raw", format: "gray", width: PATCHES_WIDTH, height: PATCHES_HEIGHT };
+    // The luma plane of the full-range I420 picture is the gray picture.
+    const gray = streamPicture(INPUTS[0]!).subarray(0, PATCHES_WIDTH * PATCHES_HEIGHT);
+    const rgb = decodeLastRgb(encode(input, gray), PATCHES_WIDTH, PATCHES_HEIGHT);
+    for (const p of PATCHES.filter((p) => p.name.endsWith("grey"))) {
+      expect({ patch: p.name, diff: maxChannelDiff(meanRgb(rgb, PATCHES_WIDTH, p.x + PATCH_W / 2, p.y + PATCH_H / 2), p.rgb) <= 2 })
+        .toEqual({ patch: p.name, diff: true });
+    }
+  });
+
   test("NO SIGNAL: its background and text come back as the greys its JPEG shows (24 and 235)", () => {
     const [w, h] = [320, 240];
     const picture = renderPlaceholder("i420", w, h, ["NO SIGNAL"]);

@@ -4,7 +4,8 @@
  * the stream only has JPEGs) and writes Annex B access units to stdout.
  * Constrained baseline, no B-frames, zero latency: one access unit out per
  * picture in, which every browser decodes. When the encoder is busy a picture
- * is skipped, never queued.
+ * is skipped, never queued. The pictures keep JPEG's colour (full-range
+ * BT.601) and the SPS says so (h264-colour.ts, docs/colour.md).
  */
 import { log } from "../log.ts";
 import { AnnexBParser, type AccessUnit } from "../outputs/webrtc/annexb.ts";

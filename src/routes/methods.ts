@@ -5,7 +5,9 @@
  * - `OPTIONS` on a known path answers 204 with its `Allow`;
  * - a known path asked with another method answers 405 with its `Allow`
  *   (`GET /offer` → 405, `Allow: OPTIONS, POST`);
- * - a method no route answers anywhere (`PROPFIND`, `TRACE`…) answers 501.
+ * - a method glasscast does not know (`PROPFIND`, `TRACE`…: not one of
+ *   RFC 9110's GET, HEAD, POST, PUT, DELETE, OPTIONS, nor PATCH, nor a
+ *   route's) answers 501 on any path.
  *
  * `HEAD` goes with every `GET` (Elysia answers it). Bun itself closes the
  * connection, without an answer, on a method token it does not know
@@ -14,7 +16,7 @@
 import { Elysia, type AnyElysia } from "elysia";
 import { jsonError } from "./errors.ts";
 
-/** The order methods are listed in, in `Allow`. */
+/** The methods known to glasscast, whether a path answers them or not; also the order of `Allow`. */
 const ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 interface Route { readonly method: string; readonly path: string }
@@ -52,7 +54,7 @@ export class MethodTable {
     if (routes.length === this.#size) return;
     this.#size = routes.length;
     this.#compiled = routes.map((r) => ({ pattern: patternOf(r.path), method: r.method.toUpperCase() }));
-    this.#implemented = new Set(["GET", "HEAD", "OPTIONS", ...this.#compiled.map((r) => r.method)]);
+    this.#implemented = new Set([...ORDER, ...this.#compiled.map((r) => r.method)]);
   }
 
   /** The methods `path` answers (with HEAD and OPTIONS), or null when no route has that path. */
@@ -64,7 +66,7 @@ export class MethodTable {
     return sorted([...methods, ...(methods.includes("GET") ? ["HEAD"] : []), "OPTIONS"]);
   }
 
-  /** True when some route answers `method` (or it is GET, HEAD or OPTIONS, which every server does). */
+  /** True when glasscast knows `method`: a standard one, or one a route answers. */
   implements(method: string): boolean {
     this.#refresh();
     return this.#implemented.has(method) || this.#implemented.has("ALL");

@@ -6,6 +6,7 @@
  * player in a real Chromium, on a second origin: test/cors-browser.test.ts.
  */
 import { describe, expect, test } from "bun:test";
+import { TurboJpeg } from "../ffi/turbojpeg.ts";
 import { basic, withApp } from "./helpers/in-process.ts";
 import { CLI, ROOT } from "./helpers/server.ts";
 
@@ -95,6 +96,19 @@ describe("--allow-origin ORIGIN", () => {
       const refused = await ask("POST", "/whep", { origin: PLAYER, "content-type": "text/plain" }, "v=0");
       expect(refused.status).toBe(415);
       expect(refused.headers.get("access-control-allow-origin")).toBe(PLAYER);
+    });
+  });
+
+  test("the MJPEG video and the snapshots carry them too (a canvas or fetch() on the player's page may read the pictures)", async () => {
+    await withApp(config, async ({ ask, push }) => {
+      const jpeg = new TurboJpeg().compressPacked(new Uint8Array(64 * 48 * 3).fill(90), 64, 48, "rgb", "420", 80, 0).slice();
+      push.side!.push({ format: "jpeg", data: jpeg });
+      for (const path of ["/snapshot/side.jpg", "/video/side", "/video"]) {
+        const res = await ask("GET", path, { origin: PLAYER });
+        expect([path, res.status, res.headers.get("access-control-allow-origin")]).toEqual([path, 200, PLAYER]);
+        expect(res.headers.get("content-type")).toStartWith(path.startsWith("/snapshot") ? "image/jpeg" : "multipart/x-mixed-replace");
+        await res.body?.cancel();
+      }
     });
   });
 

@@ -24,7 +24,7 @@ import type { IceSettings } from "./outputs/webrtc/peer.ts";
 import { WebRtcSessions } from "./outputs/webrtc/sessions.ts";
 import { stopAllChildren } from "./process/child.ts";
 import { apiRoutes } from "./routes/api.ts";
-import { corsHeaders, CorsPolicy } from "./routes/cors.ts";
+import { anyOriginWarning, corsHeaders, CorsPolicy } from "./routes/cors.ts";
 import { methodAnswer, methodGuard, MethodTable } from "./routes/methods.ts";
 import { errorRoutes } from "./routes/errors.ts";
 import { mjpegRoutes, type ClientLimit } from "./routes/mjpeg.ts";
@@ -203,6 +203,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       const bound = { hostname: server.hostname ?? options.host, port: server.port ?? options.port };
       const warning = openAccessWarning({ ...options, host: bound.hostname, port: bound.port });
       if (warning) log.warn(warning);
+      const cors = anyOriginWarning(options);
+      if (cors) log.warn(cors);
       return bound;
     },
     close() {

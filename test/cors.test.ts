@@ -8,7 +8,8 @@
 import { describe, expect, test } from "bun:test";
 import { TurboJpeg } from "../ffi/turbojpeg.ts";
 import { basic, withApp } from "./helpers/in-process.ts";
-import { CLI, ROOT } from "./helpers/server.ts";
+import { anyOriginWarning } from "../src/routes/cors.ts";
+import { CLI, ROOT, waitFor, withServer } from "./helpers/server.ts";
 
 const PLAYER = "https://player.example";
 const STRANGER = "https://stranger.example";
@@ -209,6 +210,22 @@ describe("--allow-origin '*'", () => {
       expect(other.headers.get("access-control-allow-origin")).toBe("*");
       expect(other.headers.get("access-control-allow-credentials")).toBeNull();
     });
+  });
+});
+
+describe("--allow-origin '*' on an open server", () => {
+  test("warns at start that any web page can then read the video", async () => {
+    await withServer(["--allow-origin", "*", "--width", "320", "--height", "180"], async (server) => {
+      await waitFor(() => server.stderr().includes("--allow-origin '*' without --auth or --viewer-token"), 5000, "the warning");
+    });
+  });
+
+  test("not with a login, a token, or listed origins only", () => {
+    const open = { allowOrigin: ["*"], auth: [], viewerToken: [] };
+    expect(anyOriginWarning(open)).toContain("any web page");
+    expect(anyOriginWarning({ ...open, auth: [ADMIN] })).toBeNull();
+    expect(anyOriginWarning({ ...open, viewerToken: [TOKEN] })).toBeNull();
+    expect(anyOriginWarning({ ...open, allowOrigin: [PLAYER] })).toBeNull();
   });
 });
 

@@ -112,6 +112,16 @@ export class CorsPolicy {
 }
 
 /**
+ * The warning for `--allow-origin '*'` on a server anyone may watch: then any
+ * web page that anyone on its network opens can read the pictures (without
+ * the option a page elsewhere can show them in an <img>, never read them).
+ */
+export function anyOriginWarning({ allowOrigin, auth, viewerToken }: { allowOrigin: readonly string[]; auth: readonly string[]; viewerToken: readonly string[] }): string | null {
+  if (!allowOrigin.includes("*") || auth.length > 0 || viewerToken.length > 0) return null;
+  return "--allow-origin '*' without --auth or --viewer-token: any web page opened by anyone who can reach this server can read its video; list the player's origin instead, or protect the cameras";
+}
+
+/**
  * Puts the CORS headers on every answer to an allowed origin: the routes',
  * the errors', and the access guard's refusals (a player can read its 401).
  * Registered before the access guard, whose refusals it must reach.

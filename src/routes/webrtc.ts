@@ -23,7 +23,7 @@ const WHEP_ENDPOINT = /^\/whep(?:\/[^/]+)?$/;
 
 /** What an OPTIONS answer on `path` adds to its Allow: a WHEP endpoint takes SDP offers (the WHEP draft's Accept-Post). */
 export function whepOptionsHeaders(path: string): Record<string, string> {
-  return WHEP_ENDPOINT.test(path) && !path.startsWith("/whep/session/") ? { "accept-post": "application/sdp" } : {};
+  return WHEP_ENDPOINT.test(path) ? { "accept-post": "application/sdp" } : {};
 }
 
 /** The session's address; with the viewer token the offer came with in its address, so that DELETE on it is let in too. */

@@ -138,6 +138,18 @@ describe("--allow-origin ORIGIN", () => {
   });
 });
 
+describe("--allow-origin with --no-webrtc", () => {
+  test("the signalling routes do not exist, so a preflight to them is not answered; the video's still is", async () => {
+    await withApp({ allowOrigin: [PLAYER], webrtc: false }, async ({ ask }) => {
+      for (const path of ["/whep", "/offer", "/whep/session/x"]) {
+        const res = await ask("OPTIONS", path, preflight(PLAYER));
+        expect([path, res.status, res.headers.get("access-control-allow-origin")]).toEqual([path, 404, null]);
+      }
+      expect((await ask("OPTIONS", "/api/streams", preflight(PLAYER, "GET", "authorization"))).status).toBe(204);
+    });
+  });
+});
+
 describe("--allow-origin with --auth and viewer tokens", () => {
   const config = { allowOrigin: [PLAYER], auth: [ADMIN], viewerToken: [TOKEN] };
 

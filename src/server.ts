@@ -24,12 +24,14 @@ import type { IceSettings } from "./outputs/webrtc/peer.ts";
 import { WebRtcSessions } from "./outputs/webrtc/sessions.ts";
 import { stopAllChildren } from "./process/child.ts";
 import { apiRoutes } from "./routes/api.ts";
+import { anyOriginWarning, corsHeaders, CorsPolicy } from "./routes/cors.ts";
+import { methodAnswer, methodGuard, MethodTable } from "./routes/methods.ts";
 import { errorRoutes } from "./routes/errors.ts";
 import { mjpegRoutes, type ClientLimit } from "./routes/mjpeg.ts";
 import { pageRoutes } from "./routes/pages.ts";
 import { addressesOf, type PublishedStream } from "./routes/published.ts";
 import { staticRoutes } from "./routes/static.ts";
-import { webrtcRoutes } from "./routes/webrtc.ts";
+import { webrtcRoutes, whepOptionsHeaders } from "./routes/webrtc.ts";
 import { createCapture, jpegSettingsOf } from "./sources/create.ts";
 import { TESTSRC_DEFAULT } from "./sources/ffmpeg/args.ts";
 import type { Source } from "./sources/source.ts";
@@ -159,10 +161,16 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const theme = options.theme ? new Theme(options.themeDir) : null;
   // Access rules first: as onRequest, they run before every route (see access/guard.ts).
   const access = new AccessControl({ ...options, tls: options.tlsCert !== null }, published);
+  const cors = new CorsPolicy({ allowOrigin: options.allowOrigin, videoBase, webrtc: sessions !== null });
+  // Every route's methods, read from the finished app (a program's own routes included).
+  const methods = new MethodTable(() => app.routes);
+  // onRequest hooks run in this order: 501 for unknown methods, CORS headers, then the access rules.
   const app: AnyElysia = new Elysia({ serve: { idleTimeout: IDLE_TIMEOUT_S } })
-    .use(accessGuard(access))
+    .use(methodGuard(methods))
+    .use(corsHeaders(cors))
+    .use(accessGuard(access, (request) => cors.preflight(request)))
     .use(tokenRoutes({ tokens: access.tokens, streams: published, pages: theme !== null, whep: sessions !== null }))
-    .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk }))
+    .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk, methods: (request) => methodAnswer(methods, request, whepOptionsHeaders) }))
     .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, limit }))
     .use(apiRoutes(published));
   const stats = { streams: published, sessions, startedAt, version: VERSION };
@@ -195,6 +203,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       const bound = { hostname: server.hostname ?? options.host, port: server.port ?? options.port };
       const warning = openAccessWarning({ ...options, host: bound.hostname, port: bound.port });
       if (warning) log.warn(warning);
+      const cors = anyOriginWarning(options);
+      if (cors) log.warn(cors);
       return bound;
     },
     close() {
@@ -203,9 +213,12 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
         await sessions?.closeAll();
         await Promise.all(published.map((p) => p.h264?.close()));
         // Graceful first (viewers' responses end normally), then forced for a stuck client.
-        const force = setTimeout(() => void app.stop(true).catch(() => {}), SHUTDOWN_GRACE_MS);
-        await app.stop(false).catch((err: unknown) => log.debug(`stopping the HTTP server: ${String(err)}`));
-        clearTimeout(force);
+        // (Not listening, when a program or a test only called app.handle(): nothing to stop.)
+        if (app.server) {
+          const force = setTimeout(() => void app.stop(true).catch(() => {}), SHUTDOWN_GRACE_MS);
+          await app.stop(false).catch((err: unknown) => log.debug(`stopping the HTTP server: ${String(err)}`));
+          clearTimeout(force);
+        }
         await Promise.all(published.map((p) => p.stream.stop()));
         await stopAllChildren();
       })();

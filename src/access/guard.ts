@@ -9,9 +9,13 @@ import { Elysia } from "elysia";
 import { jsonError } from "../routes/errors.ts";
 import type { AccessControl } from "./policy.ts";
 
-export function accessGuard(access: AccessControl) {
+/** `preflight`: answers a CORS preflight, or null (see routes/cors.ts). */
+export function accessGuard(access: AccessControl, preflight?: (request: Request) => Response | null) {
   return new Elysia({ name: "glasscast/access" })
     .onRequest(async ({ request, server, set }) => {
+      // A CORS preflight never carries credentials (Fetch standard): answered before any login is asked for.
+      const early = preflight?.(request);
+      if (early) return early;
       const verdict = await access.check(request, server?.requestIP(request)?.address);
       if (!verdict.pass) return jsonError(verdict.status, verdict.detail, { ...verdict.headers });
       if (verdict.setCookie) set.headers["set-cookie"] = verdict.setCookie;

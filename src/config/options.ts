@@ -53,6 +53,7 @@ export interface Options {
   viewerToken: string[];
   tokenSecret: string | null;
   metricsAuth: string[];
+  allowOrigin: string[];
   tlsCert: string | null;
   tlsKey: string | null;
   logLevel: LogLevel;
@@ -101,6 +102,15 @@ function checkCredential(v: string): string | null {
 
 function checkToken(v: string): string | null {
   return /^[A-Za-z0-9._~-]{16,256}$/.test(v) ? null : "at least 16 letters, digits, . _ ~ or - (e.g. from: openssl rand -hex 16)";
+}
+
+/** An origin as a browser sends it in `Origin` (scheme://host[:port], lower case, no path), or `*`. */
+function checkOrigin(v: string): string | null {
+  if (v === "*") return null;
+  let origin = "";
+  try { origin = new URL(v).origin; } catch { /* not a URL */ }
+  return /^https?:\/\//.test(v) && origin === v ? null
+    : "an origin as a browser sends it: http(s)://HOST[:PORT] in lower case without a path, e.g. https://player.example.com, or *";
 }
 
 function checkNonEmpty(v: string): string | null {
@@ -183,6 +193,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "key that signs viewer links with an expiry (POST /api/tokens, glasscast token); without it a random key is made at each start" },
   { key: "metricsAuth", flag: "metrics-auth", group: "Access", kind: { type: "string", check: checkCredential }, default: [], placeholder: "USER:PASS", repeatable: true,
     help: "credentials that open /state and /metrics only (a Prometheus scraper); with --auth those need one of these or an --auth user, without --auth only these" },
+  { key: "allowOrigin", flag: "allow-origin", group: "Access", kind: { type: "string", check: checkOrigin }, default: [], placeholder: "ORIGIN", repeatable: true,
+    help: "let pages of this other origin (https://host[:port]) use the video, snapshots, /api/streams and WebRTC signalling (CORS), with the visitor's login if they have one (repeatable); * lets every site, without logins (a viewer token in ?token= still works); none by default: same origin only" },
   { key: "kiosk", flag: "kiosk", group: "Page", kind: { type: "bool" }, default: false, placeholder: "",
     help: "the page shows the video alone, full-window, cursor hidden (as /?kiosk=1 does)" },
   { key: "themeDir", flag: "theme-dir", group: "Page", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "DIR",

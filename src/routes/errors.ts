@@ -25,9 +25,11 @@ export interface ErrorOptions {
   readonly debug: boolean;
   /** --kiosk: an error page in a kiosk tries again by itself (nobody is there to click). */
   readonly kiosk: boolean;
+  /** A known path asked with a method it does not answer: its 405, or 204 for OPTIONS (see methods.ts). */
+  readonly methods?: (request: Request) => Response | null;
 }
 
-export function errorRoutes({ theme, debug, kiosk }: ErrorOptions) {
+export function errorRoutes({ theme, debug, kiosk, methods }: ErrorOptions) {
   const answer = async (request: Request, status: number, message: string, detail: string) => {
     if (!theme || !wantsPage(request)) return jsonError(status, debug && detail ? `${message}: ${detail}` : message);
     const isKiosk = kioskMode(new URL(request.url).searchParams.get("kiosk"), kiosk);
@@ -42,7 +44,7 @@ export function errorRoutes({ theme, debug, kiosk }: ErrorOptions) {
   return new Elysia({ name: "glasscast/errors" })
     .onError({ as: "global" }, async ({ code, error, request }) => {
       const path = new URL(request.url).pathname;
-      if (code === "NOT_FOUND") return answer(request, 404, `${path} was not found`, "");
+      if (code === "NOT_FOUND") return methods?.(request) ?? answer(request, 404, `${path} was not found`, "");
       if (code === "PARSE" || code === "VALIDATION") return jsonError(400, "the request could not be understood");
       const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
       log.error(`${request.method} ${path}: ${error instanceof Error ? error.message : String(error)}`);

@@ -38,7 +38,7 @@ import { Stream, type DecodeJpeg, type FrameTransform } from "./stream/stream.ts
 import { H264Decoder } from "./encoders/h264-decoder.ts";
 import { JpegDecoder } from "./encoders/jpeg-decoder.ts";
 import { turboJpegAvailable } from "../ffi/turbojpeg.ts";
-import { Theme } from "./theme/theme.ts";
+import { Theme, ThemeError } from "./theme/theme.ts";
 
 /** Seconds a connection may go without any byte moving before it is closed. */
 const IDLE_TIMEOUT_S = 60;
@@ -111,6 +111,10 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   setLogLevel(options.logLevel);
   setLogFormat(options.logFormat);
   const captured = checkOptions(options);
+  const theme = options.theme ? new Theme(options.themeDir) : null;
+  await theme?.check().catch((err: unknown) => {
+    throw err instanceof ThemeError ? new OptionError(`--theme-dir: ${err.message}`) : err;
+  });
 
   const jpeg = jpegSettingsOf(options);
   const pipeline = chooseJpegPipeline(jpeg, options.ffmpeg);
@@ -156,7 +160,6 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const limit: ClientLimit = { max: options.maxClients, current: () => published.reduce((n, p) => n + p.mjpeg.viewers, 0) };
   const ice = iceSettingsOf(options);
   const sessions = options.webrtc ? new WebRtcSessions(ice, options.maxPeers) : null;
-  const theme = options.theme ? new Theme(options.themeDir) : null;
   // Access rules first: as onRequest, they run before every route (see access/guard.ts).
   const access = new AccessControl({ ...options, tls: options.tlsCert !== null }, published);
   const app: AnyElysia = new Elysia({ serve: { idleTimeout: IDLE_TIMEOUT_S } })

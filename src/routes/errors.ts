@@ -35,7 +35,7 @@ export function errorRoutes({ theme, debug, kiosk }: ErrorOptions) {
       title: `${status} · glasscast`, status, message,
       bodyClass: isKiosk ? "gc-kiosk" : "", config: scriptJson({ kiosk: isKiosk }),
       detail: debug && detail ? `<pre class="gc-error-detail">${escapeHtml(detail)}</pre>` : "",
-    });
+    }, request);
     return new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
   };
 

@@ -16,6 +16,7 @@ import type { Browser, Page } from "playwright-core";
 import { ARTIFACTS, launchChromium } from "./helpers/browser.ts";
 import { makeClip, tempDir } from "./helpers/ffmpeg.ts";
 import { CLI, ROOT, startServer, withServer, type RunningServer } from "./helpers/server.ts";
+import { VIDGEAR_THEME_BACKGROUND, writeVidgearStyleTheme } from "./helpers/vidgear-theme.ts";
 
 setDefaultTimeout(60_000);
 
@@ -188,6 +189,29 @@ test("a theme exported, edited and given with --theme-dir changes what the brows
       expect(await page.evaluate(`getComputedStyle(document.body).backgroundColor`)).toBe("rgb(200, 30, 60)");
       expect(await page.locator("#my-banner").textContent()).toBe("My camera");
       await page.screenshot({ path: join(ARTIFACTS, "custom-theme.png") });
+      await page.close();
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a vidgear theme folder works as it did with WebGear: its page, its css and js, the MJPEG picture moving", async () => {
+  const dir = tempDir();
+  try {
+    writeVidgearStyleTheme(dir);
+    await withServer(["--theme-dir", dir, "--no-webrtc", "--width", "640", "--height", "360"], async (server) => {
+      const page = await openPage(`${server.url}/`);
+      await page.waitForFunction(`document.getElementById("feed")?.naturalWidth === 640`, null, { timeout: 15_000 });
+      expect(await page.title()).toBe("Garden camera");
+      expect(await page.evaluate(`getComputedStyle(document.body).backgroundColor`)).toBe(VIDGEAR_THEME_BACKGROUND);
+      expect(await page.evaluate(`document.body.dataset.customJs`)).toBe("ran");
+      const feed = page.locator("#feed");
+      const a = await feed.screenshot();
+      await page.waitForTimeout(700);
+      expect(Buffer.from(a).equals(Buffer.from(await feed.screenshot()))).toBe(false);
+      expect((page as Page & { errors: string[] }).errors).toEqual([]);
+      await page.screenshot({ path: join(ARTIFACTS, "vidgear-theme.png") });
       await page.close();
     });
   } finally {

@@ -27,6 +27,7 @@ import { apiRoutes } from "./routes/api.ts";
 import { errorRoutes } from "./routes/errors.ts";
 import { mjpegRoutes, type ClientLimit } from "./routes/mjpeg.ts";
 import { pageRoutes } from "./routes/pages.ts";
+import { refusalAnswer } from "./routes/refusal.ts";
 import { addressesOf, type PublishedStream } from "./routes/published.ts";
 import { staticRoutes } from "./routes/static.ts";
 import { webrtcRoutes } from "./routes/webrtc.ts";
@@ -163,7 +164,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   // Access rules first: as onRequest, they run before every route (see access/guard.ts).
   const access = new AccessControl({ ...options, tls: options.tlsCert !== null }, published);
   const app: AnyElysia = new Elysia({ serve: { idleTimeout: IDLE_TIMEOUT_S } })
-    .use(accessGuard(access))
+    .use(accessGuard(access, refusalAnswer(theme, options.kiosk)))
     .use(tokenRoutes({ tokens: access.tokens, streams: published, pages: theme !== null, whep: sessions !== null }))
     .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk }))
     .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, limit }))

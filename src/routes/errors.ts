@@ -15,7 +15,7 @@ export function jsonError(status: number, detail: string, headers: Record<string
 }
 
 /** A browser navigating wants a page; anything asking for JSON (or not for HTML) gets JSON. */
-function wantsPage(request: Request): boolean {
+export function wantsPage(request: Request): boolean {
   const accept = request.headers.get("accept") ?? "";
   return accept.includes("text/html") && !new URL(request.url).pathname.startsWith("/api/");
 }

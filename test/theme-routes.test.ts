@@ -11,7 +11,7 @@ import { TurboJpeg } from "../ffi/turbojpeg.ts";
 import { EMBEDDED_FILES } from "../src/theme/embedded.ts";
 import { makeClip, tempDir } from "./helpers/ffmpeg.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";
-import { CLI, ROOT, startServer, withServer, type RunningServer } from "./helpers/server.ts";
+import { CLI, ROOT, startServer, waitFor, withServer, type RunningServer } from "./helpers/server.ts";
 import { writeVidgearStyleTheme } from "./helpers/vidgear-theme.ts";
 
 setDefaultTimeout(30_000);
@@ -227,6 +227,23 @@ describe("a vidgear theme folder (WebGear's custom_data_location)", () => {
       expect(page).toContain("Served from /no/such");
       // The page's video address answers.
       expect((await readParts(`${server.url}/video`, { count: 1, ms: 3000 })).length).toBe(1);
+    });
+  });
+
+  test("a template broken while glasscast runs: the 500 page, no path or stack in it; the log names file and line", async () => {
+    const theme = join(dir, "edited");
+    writeVidgearStyleTheme(theme);
+    await withServer(["--theme-dir", theme], async (server) => {
+      expect((await fetch(`${server.url}/`, { headers: HTML })).status).toBe(200);
+      writeFileSync(join(theme, "templates", "index.html"), `{% extends "base.html" %}\n{% block content %}{% if x %}{% endif %}{% endblock %}`);
+      const res = await fetch(`${server.url}/`, { headers: HTML });
+      expect(res.status).toBe(500);
+      const body = await res.text();
+      expect(body).toContain(`<h1 class="glow">500</h1>`); // the theme's own 500 page
+      expect(body).not.toContain(theme);
+      expect(body).not.toContain("index.html");
+      expect(body).not.toMatch(/\bat .*\.ts:\d+/);
+      await waitFor(() => server.stderr().includes(`${join(realpathSync(theme), "templates", "index.html")}:2: {% if %} is not supported`), 5000, "the log line");
     });
   });
 

@@ -116,3 +116,47 @@ test("when WebRTC cannot connect, the page falls back to MJPEG by itself within 
     }
   }, { blockUdp: true });
 });
+
+test("while the server is away, a WebRTC tile keeps its last frame dimmed and one label, 'WebRTC · Offline', with no frame rate", async () => {
+  await withClientNetwork(async (net) => {
+    const browser = await launchChromium(net.chromium);
+    const probe = Bun.listen({ hostname: net.serverAddress, port: 0, socket: { data() {} } });
+    const port = probe.port;
+    probe.stop(true);
+    const start = () => startProgram([process.execPath, "run", CLI, "--host", net.serverAddress, "--port", String(port), "--width", "640", "--height", "360",
+      "--webrtc-candidate", net.serverAddress]);
+    let server = await start();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://${net.serverAddress}:${port}/`);
+      await page.waitForFunction(`document.querySelector(".gc-tile video.gc-video")?.videoWidth === 640`, null, { timeout: 15_000 });
+      await page.waitForFunction(`/^640×360 · [\\d.]+ fps · WebRTC$/.test(${OVERLAY})`, null, { timeout: 10_000 });
+      await server.stop();
+      await page.waitForFunction(`(${OVERLAY}) === "640×360 · WebRTC · Offline"`, null, { timeout: 15_000 });
+      // Every retry tries WebRTC, then MJPEG: the overlay does not follow each attempt.
+      const seen = new Set<string>();
+      for (let i = 0; i < 16; i++) {
+        seen.add(await page.evaluate(OVERLAY) as string);
+        await page.waitForTimeout(250);
+      }
+      expect([...seen]).toEqual(["640×360 · WebRTC · Offline"]);
+      const still = await page.evaluate(`(() => {
+        const c = document.querySelector(".gc-still");
+        const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let lit = 0;
+        for (let i = 0; i < px.length; i += 4) if (px[i] + px[i + 1] + px[i + 2] > 150) lit++;
+        return { size: c.width + "x" + c.height, shown: getComputedStyle(c).display, lit: lit / (px.length / 4) };
+      })()`) as { size: string; shown: string; lit: number };
+      expect(still).toMatchObject({ size: "640x360", shown: "block" });
+      expect(still.lit).toBeGreaterThan(0.5);
+      await page.screenshot({ path: join(ARTIFACTS, "webrtc-offline.png") });
+      server = await start();
+      await page.waitForFunction(`/^640×360 · ([\\d.]+ fps · )?WebRTC$/.test(${OVERLAY})`, null, { timeout: 30_000 });
+      expect(await page.evaluate(`document.querySelector(".gc-tile").classList.contains("gc-tile--stale")`)).toBe(false);
+      await page.close();
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  });
+});

@@ -287,6 +287,7 @@
       this.roundPos = 0;
       this.broken = new Set(); // transports that failed without ever showing a picture
       this.played = new Set(); // transports that showed a picture at least once
+      this.lastPlayed = ""; // the transport that showed the picture last
       this.playing = false;
       this.playingSince = 0;
       this.reconnecting = false;
@@ -360,6 +361,7 @@
       this.reconnecting = false;
       this.attempt = 0;
       this.played.add(transport.name);
+      this.lastPlayed = transport.name;
       this.broken.delete(transport.name);
       this.stopTick();
       if (info && info.width > 0 && info.height > 0) this.size = { width: info.width, height: info.height };
@@ -581,12 +583,14 @@
       if (w && ht) parts.push(`${w}×${ht}`);
       // The server's rate (counted over its last seconds), only while this page shows the picture.
       if (this.playing && st && typeof st.fps === "number" && st.fps > 0) parts.push(`${formatFps(st.fps)} fps`);
-      const name = this.transport ? this.transport.name : this.round[this.roundPos];
-      const label = TRANSPORT_LABELS[name] || (this.transport && this.transport.label) || "";
+      // Without a picture the tile tries each transport in turn: it names the one
+      // that played last (or the first it tries), not each attempt.
+      const name = this.playing && this.transport ? this.transport.name : (this.lastPlayed || this.round[0] || "");
+      const label = TRANSPORT_LABELS[name] || name;
       if (label) parts.push(label);
       if (!this.playing) parts.push(this.stateWord());
       // Say why when a better transport was tried first and could not connect.
-      const skipped = this.transport ? this.round.slice(0, this.round.indexOf(this.transport.name)) : [];
+      const skipped = this.playing && this.transport ? this.round.slice(0, this.round.indexOf(this.transport.name)) : [];
       if (skipped.includes("webrtc")) parts.push("WebRTC could not connect");
       const named = this.player.tiles.length > 1;
       const key = `${named}|${parts.join(" · ")}`;

@@ -58,7 +58,7 @@ test("the catch-up burst at the start of a run is left out; nothing is said befo
   const c = clocked();
   const times = [...range(12, (i) => i * 0.1), ...range(40, (i) => 50 + i * 50)]; // ffmpeg catching up: 12 frames at once, then 20 fps
   const upTo = (t: number) => c.upTo(times, t);
-  expect(upTo(SKIP_MS + MIN_SPAN_MS - 50)).toBe(0);
+  for (const t of [1, 100, 400, 800, SKIP_MS + MIN_SPAN_MS - 50]) expect(upTo(t)).toBe(0);
   expect(Math.abs(upTo(SKIP_MS + MIN_SPAN_MS + 50) - 20)).toBeLessThanOrEqual(1);
   expect(Math.abs(upTo(2000) - 20)).toBeLessThanOrEqual(0.5);
 });
@@ -68,9 +68,20 @@ test("drops to 0 within the window once frames stop; a new run starts afresh", (
   c.arrive(range(90, (i) => i * 1000 / 30)); // until ~2967 ms
   expect(Math.abs(c.at(3000) - 30)).toBeLessThanOrEqual(0.5);
   expect(c.at(3000 + WINDOW_MS / 2)).toBeLessThan(16);
+  // Falling all the way: never back up to the old rate on the way down.
+  for (let t = 3000 + WINDOW_MS / 2; t < 2967 + WINDOW_MS; t += 10) expect(c.at(t)).toBeLessThan(16);
   expect(c.at(2967 + WINDOW_MS)).toBe(0);
   c.rate.reset();
   expect(c.at(10_000)).toBe(0);
   c.arrive(range(60, (i) => 10_000 + i * 100)); // 10 fps
   expect(Math.abs(c.at(15_950) - 10)).toBeLessThanOrEqual(0.5);
+});
+
+test("a slow source (an image every 5 s) is measured over its last frames, and drops to 0 after three missed intervals", () => {
+  const c = clocked();
+  const times = range(6, (i) => i * 5000);
+  expect(c.upTo(times, 5100)).toBeCloseTo(0.2, 5);
+  expect(c.upTo(times, 24_000)).toBeCloseTo(0.2, 5);
+  expect(c.upTo(times, 25_000 + 14_000)).toBeCloseTo(0.2, 5);
+  expect(c.at(25_000 + 15_001)).toBe(0);
 });

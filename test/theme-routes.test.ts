@@ -271,6 +271,22 @@ describe("a vidgear theme folder (WebGear's custom_data_location)", () => {
     expect(unknown.stderr).toContain(`404.html:2: {{ camera_name }}: unknown name "camera_name"`);
   });
 
+  test("extends and include never reach outside the theme folder: no '..', no symlink that leads out", () => {
+    const theme = join(dir, "escape");
+    writeVidgearStyleTheme(theme);
+    writeFileSync(join(dir, "outside.html"), "SECRET OUTSIDE THE THEME");
+    writeFileSync(join(theme, "templates", "404.html"), `{% extends "base.html" %}{% block content %}\n{% include "../../outside.html" %}{% endblock %}`);
+    const dots = serveExpectingFailure(theme);
+    expect(dots.code).toBe(2);
+    expect(dots.stderr).toContain(`404.html:2: "../../outside.html" is not a template name (a path inside templates/)`);
+    symlinkSync(join(dir, "outside.html"), join(theme, "templates", "link.html"));
+    writeFileSync(join(theme, "templates", "404.html"), `{% extends "base.html" %}{% block content %}\n\n{% include "link.html" %}{% endblock %}`);
+    const link = serveExpectingFailure(theme);
+    expect(link.code).toBe(2);
+    expect(link.stderr).toContain(`404.html:3: "link.html" is neither in ${join(realpathSync(theme), "templates")} nor in the built-in theme`);
+    expect(link.stderr + link.stdout).not.toContain("SECRET");
+  });
+
   test("vidgear's data folder itself (webgear/ and webgear_rtc/ inside) is refused with the folder to give instead", () => {
     const data = join(dir, "dot-vidgear");
     writeVidgearStyleTheme(join(data, "webgear"));

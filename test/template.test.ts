@@ -8,6 +8,8 @@ import {
   collectTemplates, MAX_TEMPLATE_DEPTH, parseTemplate, renderBlock, renderTemplate, TemplateError,
   type RequestInfo, type TemplateVars,
 } from "../src/theme/template.ts";
+import { EMBEDDED_FILES } from "../src/theme/embedded.ts";
+import { PAGE_NAMES } from "../src/theme/theme.ts";
 
 const NAMES = new Set(["title", "body", "config"]);
 
@@ -128,4 +130,10 @@ describe("anything else is an error that names the file and the line", () => {
     expect(tooDeep).toBeInstanceOf(TemplateError);
     expect(tooDeep.message).toContain(`templates nest deeper than ${MAX_TEMPLATE_DEPTH}`);
   });
+});
+
+test("every built-in template parses with the names the server gives", async () => {
+  const templates = Object.keys(EMBEDDED_FILES).filter((p) => p.startsWith("templates/"));
+  expect(templates.length).toBeGreaterThanOrEqual(7);
+  for (const path of templates) parseTemplate(path, await Bun.file(EMBEDDED_FILES[path]!).text(), PAGE_NAMES);
 });

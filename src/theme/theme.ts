@@ -117,8 +117,8 @@ export class Theme {
     return collectTemplates(name, async (n, from) => {
       const path = safeThemePath(`templates/${n}`);
       const missing = () => {
-        const where = this.#dir === null ? "in the built-in theme" : `in ${join(this.#dir, "templates")} nor in the built-in theme`;
-        return from ? new TemplateError(from.file, from.line, `"${n}" is neither ${where}`) : new Error(`the theme has no templates/${n}`);
+        const where = this.#dir === null ? "is not in the built-in theme" : `is neither in ${join(this.#dir, "templates")} nor in the built-in theme`;
+        return from ? new TemplateError(from.file, from.line, `"${n}" ${where}`) : new Error(`the theme has no templates/${n}`);
       };
       if (path === null) throw from ? new TemplateError(from.file, from.line, `"${n}" is not a template name (a path inside templates/)`) : missing();
       const own = this.#fromDir(path);

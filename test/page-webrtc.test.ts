@@ -1,15 +1,20 @@
 /**
  * The page over WebRTC, in headless Chromium on a network of the test's own
  * (see helpers/netns.ts): it decodes H.264 from the shared encoder, five tabs
- * at once all decode and closing one leaves the others playing, and when
- * WebRTC cannot connect the page falls back to MJPEG by itself and says so.
+ * at once all decode and closing one leaves the others playing, when
+ * WebRTC cannot connect the page falls back to MJPEG by itself and says so,
+ * while the server is away a tile keeps its last frame and one label, and a
+ * WebGear_RTC theme folder plays over /offer.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { ARTIFACTS, launchChromium } from "./helpers/browser.ts";
 import { withClientNetwork, type ClientNetwork } from "./helpers/netns.ts";
 import { CLI, startProgram, waitFor, type RunningServer } from "./helpers/server.ts";
+import { writeVidgearRtcStyleTheme } from "./helpers/vidgear-theme.ts";
 
 setDefaultTimeout(90_000);
 
@@ -159,4 +164,32 @@ test("while the server is away, a WebRTC tile keeps its last frame dimmed and on
       await server.stop();
     }
   });
+});
+
+test("a WebGear_RTC theme folder plays over glasscast's /offer: its own script, its <video>", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "glasscast-rtc-theme-"));
+  writeVidgearRtcStyleTheme(dir);
+  try {
+    await withClientNetwork(async (net) => {
+      const browser = await launchChromium(net.chromium);
+      const server = await serve(net, "--webrtc-candidate", net.serverAddress, "--theme-dir", dir);
+      try {
+        const page = await browser.newPage();
+        await page.goto(`http://${net.serverAddress}:${server.port}/`);
+        await page.waitForFunction(`document.getElementById("video")?.videoWidth === 640 || document.body.dataset.error`, null, { timeout: 20_000 });
+        expect(await page.evaluate(`document.body.dataset.error ?? null`)).toBeNull();
+        expect(await page.evaluate(`document.body.dataset.customJs`)).toBe("ran");
+        const frames = `document.getElementById("video").getVideoPlaybackQuality().totalVideoFrames`;
+        const a = await page.evaluate(frames) as number;
+        await page.waitForFunction(`${frames} > ${a + 10}`, null, { timeout: 10_000 });
+        await page.screenshot({ path: join(ARTIFACTS, "vidgear-rtc-theme.png") });
+        await page.close();
+      } finally {
+        await browser.close();
+        await server.stop();
+      }
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -61,3 +61,35 @@ export function writeVidgearStyleTheme(dir: string): void {
   writeFileSync(join(dir, "static", "js", "custom.js"), `document.body.dataset.customJs = "ran";\n`);
   writeFileSync(join(dir, "static", "img", "favicon-32x32.png"), PNG);
 }
+
+/**
+ * The same for a WebGear_RTC theme (custom_data_location/webgear_rtc): a
+ * <video> that its own script fills by POSTing {sdp, type} to /offer and
+ * setting the JSON answer as the remote description, as WebGear_RTC's page
+ * does (without its public STUN server: the test network has no internet).
+ */
+export function writeVidgearRtcStyleTheme(dir: string): void {
+  writeVidgearStyleTheme(dir);
+  writeFileSync(join(dir, "templates", "index.html"), `{% extends "base.html" %}
+{% block content %}
+  <h1>Garden camera (WebRTC)</h1>
+  <div id="videocontainer"><video id="video" autoplay playsinline muted></video></div>
+{% endblock %}
+`);
+  writeFileSync(join(dir, "static", "js", "custom.js"), `document.body.dataset.customJs = "ran";
+const pc = new RTCPeerConnection({});
+pc.addEventListener("track", (e) => { if (e.track.kind === "video") document.getElementById("video").srcObject = e.streams[0]; });
+pc.addTransceiver("video", { direction: "recvonly" });
+pc.createOffer()
+  .then((offer) => pc.setLocalDescription(offer))
+  .then(() => new Promise((resolve) => {
+    if (pc.iceGatheringState === "complete") return resolve();
+    pc.addEventListener("icegatheringstatechange", () => { if (pc.iceGatheringState === "complete") resolve(); });
+  }))
+  .then(() => fetch("/offer", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ sdp: pc.localDescription.sdp, type: pc.localDescription.type }) }))
+  .then((res) => res.json())
+  .then((answer) => pc.setRemoteDescription(answer))
+  .catch((err) => { document.body.dataset.error = String(err); });
+`);
+}

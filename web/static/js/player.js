@@ -540,7 +540,8 @@
         text = `This page cannot play ${this.player.config.transports.join(" or ")}`;
       } else if (this.reconnecting) {
         kind = "reconnecting";
-        text = "Reconnecting…";
+        // The same word as the overlay and the header: the server, or only this picture, is away.
+        text = this.player.serverLost ? "Offline · Reconnecting…" : "Reconnecting…";
         if (this.retryTimer) {
           const s = Math.max(1, Math.ceil((this.retryAt - Date.now()) / 1000));
           detail = `attempt ${this.attempt} in ${s} s`;

@@ -29,6 +29,7 @@ import { methodAnswer, methodGuard, MethodTable } from "./routes/methods.ts";
 import { errorRoutes } from "./routes/errors.ts";
 import { mjpegRoutes, type ClientLimit } from "./routes/mjpeg.ts";
 import { pageRoutes } from "./routes/pages.ts";
+import { refusalAnswer } from "./routes/refusal.ts";
 import { addressesOf, type PublishedStream } from "./routes/published.ts";
 import { staticRoutes } from "./routes/static.ts";
 import { webrtcRoutes, whepOptionsHeaders } from "./routes/webrtc.ts";
@@ -40,7 +41,7 @@ import { Stream, type DecodeJpeg, type FrameTransform } from "./stream/stream.ts
 import { H264Decoder } from "./encoders/h264-decoder.ts";
 import { JpegDecoder } from "./encoders/jpeg-decoder.ts";
 import { turboJpegAvailable } from "../ffi/turbojpeg.ts";
-import { Theme } from "./theme/theme.ts";
+import { Theme, ThemeError } from "./theme/theme.ts";
 
 /** Seconds a connection may go without any byte moving before it is closed. */
 const IDLE_TIMEOUT_S = 60;
@@ -113,6 +114,10 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   setLogLevel(options.logLevel);
   setLogFormat(options.logFormat);
   const captured = checkOptions(options);
+  const theme = options.theme ? new Theme(options.themeDir) : null;
+  await theme?.check().catch((err: unknown) => {
+    throw err instanceof ThemeError ? new OptionError(`--theme-dir: ${err.message}`) : err;
+  });
 
   const jpeg = jpegSettingsOf(options);
   const pipeline = chooseJpegPipeline(jpeg, options.ffmpeg);
@@ -158,7 +163,6 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const limit: ClientLimit = { max: options.maxClients, current: () => published.reduce((n, p) => n + p.mjpeg.viewers, 0) };
   const ice = iceSettingsOf(options);
   const sessions = options.webrtc ? new WebRtcSessions(ice, options.maxPeers) : null;
-  const theme = options.theme ? new Theme(options.themeDir) : null;
   // Access rules first: as onRequest, they run before every route (see access/guard.ts).
   const access = new AccessControl({ ...options, tls: options.tlsCert !== null }, published);
   const cors = new CorsPolicy({ allowOrigin: options.allowOrigin, videoBase, webrtc: sessions !== null });
@@ -168,7 +172,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const app: AnyElysia = new Elysia({ serve: { idleTimeout: IDLE_TIMEOUT_S } })
     .use(methodGuard(methods))
     .use(corsHeaders(cors))
-    .use(accessGuard(access, (request) => cors.preflight(request)))
+    .use(accessGuard(access, { preflight: (request) => cors.preflight(request), refuse: refusalAnswer(theme, options.kiosk) }))
     .use(tokenRoutes({ tokens: access.tokens, streams: published, pages: theme !== null, whep: sessions !== null }))
     .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk, methods: (request) => methodAnswer(methods, request, whepOptionsHeaders) }))
     .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, limit }))

@@ -15,7 +15,7 @@ export function jsonError(status: number, detail: string, headers: Record<string
 }
 
 /** A browser navigating wants a page; anything asking for JSON (or not for HTML) gets JSON. */
-function wantsPage(request: Request): boolean {
+export function wantsPage(request: Request): boolean {
   const accept = request.headers.get("accept") ?? "";
   return accept.includes("text/html") && !new URL(request.url).pathname.startsWith("/api/");
 }
@@ -37,7 +37,7 @@ export function errorRoutes({ theme, debug, kiosk, methods }: ErrorOptions) {
       title: `${status} · glasscast`, status, message,
       bodyClass: isKiosk ? "gc-kiosk" : "", config: scriptJson({ kiosk: isKiosk }),
       detail: debug && detail ? `<pre class="gc-error-detail">${escapeHtml(detail)}</pre>` : "",
-    });
+    }, request);
     return new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
   };
 

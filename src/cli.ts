@@ -12,7 +12,7 @@ import { OptionError, parseArgs, type Command } from "./config/parse-args.ts";
 import { formatListing } from "./devices/format.ts";
 import { listDevices } from "./devices/list.ts";
 import { log } from "./log.ts";
-import { childrenDieWithServer, killAllChildrenNow } from "./process/child.ts";
+import { killAllChildrenNow, parentDeathGuard } from "./process/child.ts";
 import { createGlasscast } from "./server.ts";
 import { install } from "./service/install.ts";
 import { ServiceError } from "./service/system.ts";
@@ -94,7 +94,8 @@ async function serve(options: Parameters<typeof createGlasscast>[0] & object): P
   const sources = glasscast.streams.map((s) => glasscast.streams.length > 1 ? `${s.name}: ${s.stream.source.description}` : s.stream.source.description);
   // Where to open it is the program's answer, not a log line: stdout, whatever the log level.
   process.stdout.write(`glasscast ${VERSION}: ${sources.join(", ")} → ${glasscast.options.tlsCert !== null ? "https" : "http"}://${shown}:${address.port}/ (JPEG by ${glasscast.encoderName})\n`);
-  if (!childrenDieWithServer) log.warn("setpriv (util-linux) not found: capture processes may outlive a killed server");
+  const { problem } = parentDeathGuard();
+  if (problem !== null) log.warn(`${problem}: capture processes run without it and may outlive a killed server`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

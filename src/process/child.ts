@@ -3,7 +3,11 @@
  * here: with an argument list (never a shell), its stderr logged, registered so
  * that shutdown kills and reaps it, and tied to the server's life with the
  * kernel's parent-death signal (util-linux `setpriv --pdeathsig`), so that it
- * dies even when the server itself is killed with SIGKILL or crashes.
+ * dies even when the server itself is killed with SIGKILL or crashes. The
+ * setpriv found on PATH is tried once before it is used: busybox's (Alpine,
+ * minimal images) has no --pdeathsig, and putting it in front of every
+ * capture would make every capture fail. Without a working one, children run
+ * unwrapped and parentDeathGuard() says why.
  */
 import type { FileSink, Subprocess } from "bun";
 import { log } from "../log.ts";
@@ -20,10 +24,38 @@ export interface OwnedChild {
 
 const live = new Set<Subprocess>();
 
-const setpriv = Bun.which("setpriv");
+export interface ParentDeathGuard {
+  /** What goes before a child's own argv: setpriv with its parent-death signal, or nothing. */
+  readonly prefix: readonly string[];
+  /** Why children are not bound to the server's life, or null when they are. */
+  readonly problem: string | null;
+}
 
-/** Whether children are bound to the server's life (setpriv is present). */
-export const childrenDieWithServer = setpriv !== null;
+let guard: ParentDeathGuard | null = null;
+
+/**
+ * How children are bound to the server's life, found once (at the first
+ * child): `setpriv --pdeathsig KILL -- true` must run and exit 0.
+ */
+export function parentDeathGuard(): ParentDeathGuard {
+  guard ??= findGuard(Bun.which("setpriv"));
+  return guard;
+}
+
+/** Exported for tests; parentDeathGuard() is the program's one check. */
+export function findGuard(setpriv: string | null): ParentDeathGuard {
+  if (setpriv === null) return { prefix: [], problem: "setpriv (util-linux) not found" };
+  const prefix = [setpriv, "--pdeathsig", "KILL", "--"];
+  const trueProgram = Bun.which("true");
+  // Without `true` on PATH, setpriv itself is run: its --version exits 0 too.
+  const probe = Bun.spawnSync([...prefix, ...(trueProgram ? [trueProgram] : [setpriv, "--version"])], {
+    stdin: "ignore", stdout: "ignore", stderr: "pipe", timeout: 5000,
+  });
+  if (probe.exitCode === 0) return { prefix, problem: null };
+  const said = probe.stderr.toString().split("\n").map((l) => l.trim()).find((l) => l !== "");
+  const outcome = probe.exitCode === null ? "did not finish" : `failed (exit ${probe.exitCode}${said ? `: ${said}` : ""})`;
+  return { prefix: [], problem: `${setpriv} cannot set a parent-death signal (\`setpriv --pdeathsig KILL -- true\` ${outcome}; busybox's setpriv cannot, util-linux's can)` };
+}
 
 export interface SpawnOptions {
   /** Short name used in log lines, e.g. "capture[cam1]". */
@@ -39,7 +71,7 @@ export interface SpawnOptions {
 }
 
 export function spawnOwned(argv: readonly string[], options: SpawnOptions): OwnedChild {
-  const cmd = setpriv ? [setpriv, "--pdeathsig", "KILL", "--", ...argv] : [...argv];
+  const cmd = [...parentDeathGuard().prefix, ...argv];
   const proc = Bun.spawn(cmd, { stdin: options.stdin ?? "ignore", stdout: "pipe", stderr: "pipe" });
   live.add(proc);
   log.debug(`${options.label}: started pid ${proc.pid}: ${argv.join(" ")}`);

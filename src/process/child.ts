@@ -18,11 +18,18 @@ export interface OwnedChild {
   /** The child's stdin when spawned with `stdin: "pipe"`, else null. */
   readonly stdin: FileSink | null;
   readonly exited: Promise<number>;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is reaped. */
+  /**
+   * SIGTERM, then SIGKILL after `graceMs`; resolves once the process is reaped.
+   * What it says on stderr from then on is logged at debug level: a process
+   * complains as it is stopped (ffmpeg: "Broken pipe" on the pipe or FIFO
+   * whose reader is gone), and a clean stop must leave the log silent.
+   */
   stop(graceMs?: number): Promise<void>;
 }
 
 const live = new Set<Subprocess>();
+/** Children we are stopping: their stderr is the noise of being stopped. */
+const stopping = new WeakSet<Subprocess>();
 
 export interface ParentDeathGuard {
   /** What goes before a child's own argv: setpriv with its parent-death signal, or nothing. */
@@ -75,7 +82,7 @@ export function spawnOwned(argv: readonly string[], options: SpawnOptions): Owne
   const proc = Bun.spawn(cmd, { stdin: options.stdin ?? "ignore", stdout: "pipe", stderr: "pipe" });
   live.add(proc);
   log.debug(`${options.label}: started pid ${proc.pid}: ${argv.join(" ")}`);
-  void pumpStderr(proc.stderr, options);
+  void pumpStderr(proc.stderr, options, () => stopping.has(proc));
   const exited = proc.exited.then((code) => {
     live.delete(proc);
     log.debug(`${options.label}: pid ${proc.pid} exited with ${code}`);
@@ -92,13 +99,14 @@ export function spawnOwned(argv: readonly string[], options: SpawnOptions): Owne
 
 async function stopProcess(proc: Subprocess, exited: Promise<number>, graceMs: number): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return void (await exited);
+  stopping.add(proc);
   proc.kill("SIGTERM");
   const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
   await exited;
   clearTimeout(timer);
 }
 
-async function pumpStderr(stderr: ReadableStream<Uint8Array>, options: SpawnOptions): Promise<void> {
+async function pumpStderr(stderr: ReadableStream<Uint8Array>, options: SpawnOptions, beingStopped: () => boolean): Promise<void> {
   const level = options.stderrLevel ?? "debug";
   const decoder = new TextDecoder();
   let rest = "";
@@ -116,7 +124,7 @@ async function pumpStderr(stderr: ReadableStream<Uint8Array>, options: SpawnOpti
   function emit(line: string): void {
     if (!line.trim()) return;
     options.onStderrLine?.(line);
-    log[options.noise?.test(line) ? "debug" : level](`${options.label}: ${line}`);
+    log[beingStopped() || options.noise?.test(line) ? "debug" : level](`${options.label}: ${line}`);
   }
 }
 
@@ -127,5 +135,8 @@ export async function stopAllChildren(graceMs = 2000): Promise<void> {
 
 /** Synchronous last resort for process exit paths that cannot await. */
 export function killAllChildrenNow(): void {
-  for (const p of live) p.kill("SIGKILL");
+  for (const p of live) {
+    stopping.add(p);
+    p.kill("SIGKILL");
+  }
 }

@@ -7,7 +7,7 @@
 import { configToml } from "./config/config-print.ts";
 import { hashPassword } from "./access/credentials.ts";
 import { makeViewerToken } from "./access/tokens.ts";
-import { helpText } from "./config/help.ts";
+import { helpText, terminalWidth } from "./config/help.ts";
 import { OptionError, parseArgs, type Command } from "./config/parse-args.ts";
 import { formatListing } from "./devices/format.ts";
 import { listDevices } from "./devices/list.ts";
@@ -34,7 +34,7 @@ async function main(argv: readonly string[]): Promise<void> {
     throw err;
   }
   switch (command.command) {
-    case "help": return void process.stdout.write(helpText(VERSION));
+    case "help": return void process.stdout.write(helpText(VERSION, command.topic, terminalWidth()));
     case "version": return void process.stdout.write(`glasscast ${VERSION} (commit ${commit()})\n`);
     case "theme-export": {
       try {

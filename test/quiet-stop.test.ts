@@ -13,6 +13,7 @@ import { setLogLevel } from "../src/log.ts";
 import { spawnOwned } from "../src/process/child.ts";
 import { ffmpeg, makeClip, tempDir } from "./helpers/ffmpeg.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";
+import { connectViewer } from "./helpers/webrtc-client.ts";
 import { startServer, waitFor } from "./helpers/server.ts";
 
 setDefaultTimeout(30_000);
@@ -45,6 +46,20 @@ describe("SIGTERM: a clean stop logs no warning or error", () => {
       expect(problems(server.stderr())).toEqual([]);
     });
   }
+});
+
+test("SIGTERM with a WebRTC viewer (the H.264 encoder running too) logs no warning or error", async () => {
+  const server = await startServer(["--source", "testsrc", "--width", "640", "--height", "360"]);
+  const viewer = await connectViewer(server.url);
+  let code: number;
+  try {
+    await waitFor(() => viewer.received.frames >= 5, 20_000, "H.264 frames at the WebRTC viewer");
+  } finally {
+    code = await server.stop("SIGTERM");
+    await viewer.pc.close();
+  }
+  expect(code).toBe(0);
+  expect(problems(server.stderr())).toEqual([]);
 });
 
 test("a source that cannot be read still warns, with ffmpeg's reason", async () => {

@@ -98,7 +98,8 @@ export function spawnOwned(argv: readonly string[], options: SpawnOptions): Owne
 }
 
 async function stopProcess(proc: Subprocess, exited: Promise<number>, graceMs: number): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return void (await exited);
+  // Stopped already, or being stopped (one SIGTERM is enough: ffmpeg exits at once at its fourth).
+  if (proc.exitCode !== null || proc.signalCode !== null || stopping.has(proc)) return void (await exited);
   stopping.add(proc);
   proc.kill("SIGTERM");
   const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);

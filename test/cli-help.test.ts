@@ -77,6 +77,11 @@ describe("glasscast --help", () => {
     expect(first).toContain("WebRTC");
   });
 
+  test("-h and glasscast help say the same", () => {
+    expect(run("-h")).toEqual(r);
+    expect(run("help")).toEqual(r);
+  });
+
   test("its usage lines name every command, token and hash-password included", () => {
     const usage = r.stdout.slice(0, r.stdout.indexOf("\n\n", r.stdout.indexOf("Usage:")));
     for (const spec of COMMANDS) expect(usage).toContain(`glasscast ${spec.name}`);

@@ -86,10 +86,10 @@ function help(topic: string | null): Command {
 
 /** `glasscast help [COMMAND]`: the same text as `glasscast [COMMAND] --help`. */
 function parseHelpCommand(args: readonly string[]): Command {
-  if (args.length === 0) return help(null);
+  if (args.length === 0 || wantsHelp(args) || (args.length === 1 && args[0] === "help")) return help(null);
   const topic = args.join(" ");
   if (commandsUnder(topic).length > 0) return help(topic);
-  const names = [...new Set([...COMMANDS.map((c) => c.name), ...topWords()])];
+  const names = [...new Set([...COMMANDS.map((c) => c.name), ...topWords().filter((w) => w !== "help")])];
   const hint = didYouMean(topic, names);
   throw new OptionError(`help: unknown command ${JSON.stringify(topic)}${hint ? `${hint} (see glasscast --help)` : `; expected one of: ${COMMANDS.map((c) => c.name).join(", ")}`}`);
 }

@@ -16,7 +16,7 @@ import { readParts } from "./helpers/mjpeg-client.ts";
 import { connectViewer } from "./helpers/webrtc-client.ts";
 import { startServer, waitFor } from "./helpers/server.ts";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(60_000);
 
 const dir = tempDir("glasscast-quiet-");
 const clip = makeClip(dir, 10, "640x360", 30);

@@ -13,7 +13,7 @@ import { tempDir } from "./helpers/ffmpeg.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";
 import { childPids, startServer } from "./helpers/server.ts";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(60_000);
 
 const busybox = Bun.which("busybox");
 if (busybox === null) throw new Error("busybox is missing: run ./scripts/setup --test");

@@ -36,6 +36,15 @@ export function needsFilter(s: CaptureSettings): boolean {
   return s.rotate !== 0 || s.hflip || s.vflip || s.stabilize || s.frameSizeReduction > 0;
 }
 
+/**
+ * ffmpeg's stderr lines that are no problem. swscale calls JPEG's full-range
+ * layouts (yuvj420p…, what ffmpeg's JPEG decoder gives for an image sequence
+ * or a camera's MJPEG) "deprecated" at every scaler it sets up (a dozen lines
+ * per start with slice threads), asking that the range be set: the filter
+ * chain sets it (out_range=full), and the input's is known from its layout.
+ */
+export const FFMPEG_NOISE = /deprecated pixel format used, make sure you did set range correctly/;
+
 export const TESTSRC_DEFAULT = { width: 1280, height: 720, fps: 30 } as const;
 /** Image sequences play at this rate unless --fps says otherwise. */
 export const GLOB_DEFAULT_FPS = 30;

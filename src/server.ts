@@ -15,7 +15,8 @@ import { stateRoutes } from "./routes/state.ts";
 import { VERSION } from "./version.ts";
 import type { Options } from "./config/options.ts";
 import { STREAM_NAME } from "./config/stream-sources.ts";
-import { checkOptions, OptionError, resolveOptions } from "./config/validate.ts";
+import { checkOptions, OptionError, publishTargetsOf, resolveOptions } from "./config/validate.ts";
+import { createPublisher } from "./outputs/publish/publishers.ts";
 import { chooseJpegPipeline } from "./encoders/choose.ts";
 import { log, setLogFormat, setLogLevel } from "./log.ts";
 import { MjpegBroadcaster } from "./outputs/mjpeg/broadcaster.ts";
@@ -129,8 +130,10 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new OptionError(`streams: the name ${JSON.stringify(twice)} is used twice; expected a different name for each stream`);
 
+  const targets = publishTargetsOf(options, names);
+  const ice = iceSettingsOf(options);
   const videoBase = "/" + options.videoEndpoint.replace(/^\/+/, "");
-  const published: PublishedStream[] = definitions.map((d, i) => {
+  const published: (PublishedStream & { readonly feed: H264Feed | null })[] = definitions.map((d, i) => {
     const stream = new Stream({
       name: d.name,
       source: d.source,
@@ -146,15 +149,18 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     const audience = new Audience(d.name, stream);
     const addresses = addressesOf(i, d.name, videoBase);
     const { video, snapshot, view } = addresses;
-    const h264 = options.webrtc ? new H264Feed(stream, {
+    const destinations = targets.filter((t) => t.stream === d.name);
+    // One feed per stream, shared by the WebRTC viewers and the --publish destinations.
+    const feed = options.webrtc || destinations.length > 0 ? new H264Feed(stream, {
       ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS,
       h264: { encoder: options.h264Encoder, bitrateKbps: options.webrtcBitrate, keyint: options.webrtcKeyint },
     }) : null;
-    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, video, snapshot, view, all: addresses.all };
+    const h264 = options.webrtc ? feed : null;
+    const publish = destinations.map((t) => createPublisher(t, feed!, stream, { ffmpeg: options.ffmpeg, ice }));
+    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, publish, feed, video, snapshot, view, all: addresses.all };
   });
 
   const limit: ClientLimit = { max: options.maxClients, current: () => published.reduce((n, p) => n + p.mjpeg.viewers, 0) };
-  const ice = iceSettingsOf(options);
   const sessions = options.webrtc ? new WebRtcSessions(ice, options.maxPeers) : null;
   const theme = options.theme ? new Theme(options.themeDir) : null;
   // Access rules first: as onRequest, they run before every route (see access/guard.ts).
@@ -179,6 +185,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   });
 
   for (const p of published) p.stream.start();
+  for (const p of published) for (const destination of p.publish ?? []) destination.start();
   let closing: Promise<void> | null = null;
 
   return {
@@ -201,7 +208,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       closing ??= (async () => {
         for (const p of published) p.mjpeg.close();
         await sessions?.closeAll();
-        await Promise.all(published.map((p) => p.h264?.close()));
+        await Promise.all(published.flatMap((p) => (p.publish ?? []).map((d) => d.stop())));
+        await Promise.all(published.map((p) => p.feed?.close()));
         // Graceful first (viewers' responses end normally), then forced for a stuck client.
         const force = setTimeout(() => void app.stop(true).catch(() => {}), SHUTDOWN_GRACE_MS);
         await app.stop(false).catch((err: unknown) => log.debug(`stopping the HTTP server: ${String(err)}`));

@@ -36,13 +36,16 @@ export interface SpawnOptions {
   readonly onStderrLine?: (line: string) => void;
   /** Bytes written to the child's stdin (which is then closed), or "pipe" to write as it runs; none by default. */
   readonly stdin?: Uint8Array | "pipe";
+  /** Masks secrets (a password in a URL argument) in the logged command line and in every stderr line. */
+  readonly redact?: (text: string) => string;
 }
 
 export function spawnOwned(argv: readonly string[], options: SpawnOptions): OwnedChild {
   const cmd = setpriv ? [setpriv, "--pdeathsig", "KILL", "--", ...argv] : [...argv];
   const proc = Bun.spawn(cmd, { stdin: options.stdin ?? "ignore", stdout: "pipe", stderr: "pipe" });
   live.add(proc);
-  log.debug(`${options.label}: started pid ${proc.pid}: ${argv.join(" ")}`);
+  const shown = argv.join(" ");
+  log.debug(`${options.label}: started pid ${proc.pid}: ${options.redact ? options.redact(shown) : shown}`);
   void pumpStderr(proc.stderr, options);
   const exited = proc.exited.then((code) => {
     live.delete(proc);
@@ -81,8 +84,9 @@ async function pumpStderr(stderr: ReadableStream<Uint8Array>, options: SpawnOpti
   }
   if (rest) emit(rest);
 
-  function emit(line: string): void {
-    if (!line.trim()) return;
+  function emit(raw: string): void {
+    if (!raw.trim()) return;
+    const line = options.redact ? options.redact(raw) : raw;
     options.onStderrLine?.(line);
     log[options.noise?.test(line) ? "debug" : level](`${options.label}: ${line}`);
   }

@@ -20,6 +20,8 @@
  *         mjpeg:  { viewers: [Viewer], joined, framesSent, framesSkipped },
  *         webrtc: { viewers: [Viewer], joined, framesSent, framesSkipped } | null with --no-webrtc,
  *         snapshot: { inProgress, joined },
+ *         publish: [{ url (secrets as ***), protocol, state (connecting|live|retrying|stopped), bytes, frames,
+ *                     skipped, reconnects, lastError (secrets as ***, null), liveSince (ISO, null) }],
  *       },
  *     }],
  *     totals: { mjpegViewers, webrtcViewers, webrtcPeers (null with --no-webrtc) },
@@ -34,6 +36,7 @@
  * a frame counts when it is handed to the viewer's connection.
  */
 import { turboJpegAvailable } from "../../ffi/turbojpeg.ts";
+import type { PublisherReport } from "../outputs/publish/publisher.ts";
 import type { WebRtcSessions } from "../outputs/webrtc/sessions.ts";
 import type { PublishedStream } from "../routes/published.ts";
 import type { Audience, Transport, ViewerInfo } from "../stream/audience.ts";
@@ -117,6 +120,8 @@ export interface StreamReport {
     readonly webrtc: OutputReport | null;
     /** Snapshot requests: those being answered now, and all so far. */
     readonly snapshot: { readonly inProgress: number; readonly joined: number };
+    /** Its --publish destinations (see outputs/publish/publisher.ts). */
+    readonly publish: readonly PublisherReport[];
   };
 }
 
@@ -194,6 +199,7 @@ function streamReport(p: PublishedStream, now: number): StreamReport {
       mjpeg: outputReport(p.audience, viewers, "mjpeg", now),
       webrtc: h264 ? outputReport(p.audience, viewers, "webrtc", now) : null,
       snapshot: { inProgress: viewers.filter((v) => v.transport === "snapshot").length, joined: p.audience.joined.snapshot },
+      publish: (p.publish ?? []).map((d) => d.report()),
     },
   };
 }

@@ -50,8 +50,10 @@ export function startListener(protocol: "rtmp" | "rtsp" | "srt", port: number, p
   const input = protocol === "rtmp" ? ["-listen", "1", "-i", url]
     : protocol === "rtsp" ? ["-rtsp_flags", "listen", "-i", url]
     : ["-i", url];
-  const proc = Bun.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", ...input,
-    "-map", "0:v:0", "-vsync", "passthrough", "-pix_fmt", "yuv420p", "-f", "framecrc", "-"], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  // A short probe: the default (5 s or 5 MB of input) holds every picture back until it is done.
+  const probe = ["-probesize", "32768", "-analyzeduration", "1000000"];
+  const proc = Bun.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", ...probe, ...input,
+    "-map", "0:v:0", "-fps_mode", "passthrough", "-pix_fmt", "yuv420p", "-f", "framecrc", "-"], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   listeners.add(proc);
   void proc.exited.then(() => listeners.delete(proc));
   const pictures: DecodedPicture[] = [];

@@ -214,3 +214,30 @@ describe("one encoder", () => {
     expect(ds.filter((d) => d.state === "live").length).toBeGreaterThanOrEqual(hasSrt ? 3 : 2);
   });
 });
+
+describe("a destination that blocks", () => {
+  test("its queue stays bounded: access units are skipped, it is closed and tried again, and the MJPEG viewer keeps its pictures", async () => {
+    // Accepts, reads and never answers: ffmpeg's RTMP handshake waits for ever, and stops reading its stdin.
+    let connections = 0;
+    const sink = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open() { connections++; }, data() {} } });
+    cleanup.push(async () => sink.stop(true));
+    // Bigger pictures, so that the queue (1 MiB) fills in seconds.
+    const s = await startServer(["--source", "testsrc", "--width", "640", "--height", "480", "--fps", "30", "--webrtc-bitrate", "6000",
+      "--publish", `rtmp://127.0.0.1:${sink.port}/live/x`]);
+    cleanup.push(() => s.stop());
+    const viewer = watch(`${s.url}/video`);
+    await waitFor(async () => (await destinations(s))[0]!.skipped > 0, 60_000, "the blocked destination to skip access units");
+    const skippingFrom = viewer.parts;
+    let [d] = await destinations(s);
+    expect(d!.state).toBe("connecting");
+    // Nothing taken for 10 s: closed and made again.
+    await waitFor(async () => (await destinations(s))[0]!.reconnects >= 1 && connections >= 2, 60_000, "a new connection after the stall");
+    [d] = await destinations(s);
+    expect(d!.lastError).toContain("it took nothing for 10 s");
+    expect(d!.frames).toBeGreaterThan(0);
+    // Capture and the MJPEG viewer were not held up meanwhile (over 10 s at 30 fps; a loaded machine still gets well past 30).
+    expect(viewer.parts - skippingFrom).toBeGreaterThan(30);
+    const st = await state(s);
+    expect(st.streams[0]!.state).toBe("running");
+  });
+});

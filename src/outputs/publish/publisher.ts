@@ -82,6 +82,8 @@ export class Publisher {
   #needKeyframe = true;
   /** When the connection first refused an access unit since it last took one (null: it takes them). */
   #refusedAt: number | null = null;
+  /** The connection closed here because it took nothing for STALL_MS. */
+  #stalled: Connection | null = null;
   readonly #abort = new AbortController();
   readonly #releases: (() => void)[] = [];
   #loop: Promise<void> | null = null;
@@ -141,7 +143,8 @@ export class Publisher {
         connection = failed((err as Error).message);
       }
       this.#connection = connection;
-      const reason = await connection.ended;
+      const ended = await connection.ended;
+      const reason = this.#stalled === connection ? `it took nothing for ${STALL_MS / 1000} s (${ended})` : ended;
       this.#connection = null;
       this.#liveSince = null;
       if (signal.aborted) break;
@@ -184,7 +187,7 @@ export class Publisher {
   #checkStall(connection: Connection): void {
     if (this.#refusedAt === null || performance.now() - this.#refusedAt < STALL_MS) return;
     this.#refusedAt = null;
-    log.debug(`stream ${this.target.stream}: ${this.target.shown} took nothing for ${STALL_MS / 1000} s; closing it`);
+    this.#stalled = connection;
     void connection.close();
   }
 }

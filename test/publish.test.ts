@@ -241,3 +241,23 @@ describe("a destination that blocks", () => {
     expect(st.streams[0]!.state).toBe("running");
   });
 });
+
+describe("WHIP reconnects", () => {
+  test("an endpoint that closes the session and comes back on the same port is published to again", async () => {
+    let whip = startWhipEndpoint();
+    cleanup.push(() => whip.stop());
+    const port = whip.port;
+    const s = await server(["--publish", `whip+http://127.0.0.1:${port}/whip/live`]);
+    await waitFor(() => (whip.sessions[0]?.frames ?? 0) >= 10, 45_000, "10 pictures at the WHIP endpoint");
+    await whip.stop(); // closes its peer connection (a DTLS close alert) and stops answering
+    // Noticed by the DTLS close alert, or at the latest when its RTCP reports stop for 10 s.
+    await waitFor(async () => (await destinations(s))[0]!.state !== "live", 30_000, "the destination to notice the session is gone");
+    whip = startWhipEndpoint(null, port);
+    cleanup.push(() => whip.stop());
+    await waitFor(() => (whip.sessions.at(-1)?.frames ?? 0) >= 10, 60_000, "10 pictures at the restarted endpoint");
+    const [d] = await destinations(s);
+    expect(d).toMatchObject({ state: "live" });
+    expect(d!.reconnects).toBeGreaterThanOrEqual(1);
+    expect(whip.sessions.at(-1)!.startedClean).toBe(true);
+  });
+});

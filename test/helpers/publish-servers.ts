@@ -121,13 +121,13 @@ function h264(): RTCRtpCodecParameters {
   });
 }
 
-/** A WHIP endpoint at /whip/live; with `token`, a POST without `Bearer token` gets 401. */
-export function startWhipEndpoint(token: string | null = null): WhipEndpoint {
+/** A WHIP endpoint at /whip/live (on `port`, else a free one); with `token`, a POST without `Bearer token` gets 401. */
+export function startWhipEndpoint(token: string | null = null, port = 0): WhipEndpoint {
   const sessions: WhipSession[] = [];
   const authorizations: (string | null)[] = [];
   const endpoint: { refused: number } = { refused: 0 };
   const server = Bun.serve({
-    hostname: "127.0.0.1", port: 0,
+    hostname: "127.0.0.1", port,
     async fetch(req) {
       const url = new URL(req.url);
       if (req.method === "POST" && url.pathname === "/whip/live") {

@@ -83,6 +83,10 @@ export function whipConnection(target: PublishTarget, ice: IceSettings, redact: 
     if (where) location = new URL(where, target.url).href;
     if (finished) return;
     await pc.setRemoteDescription({ type: "answer", sdp: body });
+    // An endpoint's pc.close() sends a DTLS close alert: werift closes the transport but not the connection.
+    for (const dtls of pc.dtlsTransports) {
+      dtls.onStateChange.subscribe((state) => { if (state === "closed" || state === "failed") finish(`the WHIP endpoint ${state === "closed" ? "closed" : "failed"} the DTLS session`); });
+    }
   })().catch((err: unknown) => {
     const e = err as Error;
     const reason = e.name === "TimeoutError" ? `the WHIP endpoint did not answer within ${POST_TIMEOUT_MS / 1000} s`

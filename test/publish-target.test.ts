@@ -1,9 +1,14 @@
 /** --publish values: which destination each makes, what is refused (exit 2, naming --publish), and the secrets masked. */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { muxerArgs, pushArgs } from "../src/outputs/publish/ffmpeg-push.ts";
 import { publishTarget, PublishTargetError } from "../src/outputs/publish/target.ts";
 import { redactText, redactUrl, secretsOf } from "../src/redact.ts";
 import { CLI, ROOT } from "./helpers/server.ts";
+
+setDefaultTimeout(60_000); // each command-line case starts bun
 
 describe("redact", () => {
   test("a userinfo password, secret query values and an RTMP stream key are masked; the rest stays", () => {
@@ -101,5 +106,28 @@ describe("the command line", () => {
     expect(code).toBe(2);
     expect(stderr).toContain("--publish-token: applies to WHIP destinations");
     expect(stderr).not.toContain("sekrit-token-1");
+  });
+});
+
+describe("the config file", () => {
+  const run = (args: string[]) => {
+    const r = Bun.spawnSync([process.execPath, "run", CLI, ...args], { cwd: ROOT, timeout: 30_000 });
+    return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  };
+
+  test("publish and publish-token are read from TOML and checked as the flags are", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "glasscast-publish-"));
+    const good = join(dir, "good.toml");
+    await Bun.write(good, `source = ["door=testsrc", "yard=testsrc"]\npublish = ["door=rtmp://127.0.0.1/live/door", "yard=whip://example.org/whip"]\npublish-token = "file-token-123"\n`);
+    const printed = run(["config", "print", "--config", good]);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toContain(`publish = ["door=rtmp://127.0.0.1/live/door", "yard=whip://example.org/whip"]`);
+    expect(printed.stdout).toContain(`publish-token = "***"`);
+    const bad = join(dir, "bad.toml");
+    await Bun.write(bad, `source = ["door=testsrc"]\nport = 0\npublish = ["gate=rtmp://u:hunter22@127.0.0.1/live/x"]\n`);
+    const refused = run(["--config", bad]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`names the stream "gate"`);
+    expect(refused.stderr).not.toContain("hunter22");
   });
 });

@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import type { StatsSnapshot } from "../src/stats/collect.ts";
 import { mjpegParts } from "./helpers/mjpeg-client.ts";
 import { freeTcpPort, freeUdpPort, startListener, startWhipEndpoint, type Listener, type WhipEndpoint } from "./helpers/publish-servers.ts";
-import { childPids, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
+import { childPids, isAlive, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(120_000);
 
@@ -212,6 +212,11 @@ describe("one encoder", () => {
     const ds = await destinations(s);
     expect(ds).toHaveLength(3);
     expect(ds.filter((d) => d.state === "live").length).toBeGreaterThanOrEqual(hasSrt ? 3 : 2);
+    // Shutdown stops every push child with the encoder and the capture.
+    const children = await childPids(s.proc.pid);
+    expect(children.length).toBeGreaterThanOrEqual(2 + (hasSrt ? 2 : 1));
+    expect(await s.stop()).toBe(0);
+    await waitFor(() => children.every((pid) => !isAlive(pid)), 10_000, "every child process gone");
   });
 });
 

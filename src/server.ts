@@ -133,7 +133,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const targets = publishTargetsOf(options, names);
   const ice = iceSettingsOf(options);
   const videoBase = "/" + options.videoEndpoint.replace(/^\/+/, "");
-  const published: (PublishedStream & { readonly feed: H264Feed | null })[] = definitions.map((d, i) => {
+  const published: PublishedStream[] = definitions.map((d, i) => {
     const stream = new Stream({
       name: d.name,
       source: d.source,

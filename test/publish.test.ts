@@ -209,7 +209,10 @@ describe("one encoder", () => {
     await waitFor(() => rtmp.pictures.length >= 15 && (whip.sessions[0]?.frames ?? 0) >= 15 && (srt === null || srt.pictures.length >= 15),
       60_000, "15 pictures at every destination");
     expect(await encoders(s)).toBe(1);
-    const ds = await destinations(s);
+    const st = (await state(s)).streams[0]!;
+    expect(st.encoders.h264?.running).toBe(true); // shown although there is no WebRTC
+    expect(st.outputs.webrtc).toBeNull();
+    const ds = st.outputs.publish;
     expect(ds).toHaveLength(3);
     expect(ds.filter((d) => d.state === "live").length).toBeGreaterThanOrEqual(hasSrt ? 3 : 2);
     // Shutdown stops every push child with the encoder and the capture.

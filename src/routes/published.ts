@@ -13,6 +13,8 @@ export interface PublishedStream {
   readonly mjpeg: MjpegBroadcaster;
   /** Its shared H.264 for WebRTC viewers (null with --no-webrtc). */
   readonly h264: H264Feed | null;
+  /** Its H.264 feed, also when only --publish destinations use it (with --no-webrtc); else as h264. */
+  readonly feed?: H264Feed | null;
   /** Its --publish destinations (none when left out). */
   readonly publish?: readonly Publisher[];
   /** Its MJPEG stream, snapshot and page paths, as the page links them. */

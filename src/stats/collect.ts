@@ -14,7 +14,7 @@
  *       lastFrameAgeMs (null before the first frame), capturing,
  *       encoders: {
  *         jpeg: { name: libturbojpeg | ffmpeg-mjpeg | passthrough, encoded, msTotal, meanMs (null before the first) },
- *         h264: { running, passthrough, pid (null), accessUnits, skipped } | null with --no-webrtc,
+ *         h264: { running, passthrough, pid (null), accessUnits, skipped } | null with --no-webrtc and no --publish,
  *       },
  *       outputs: {
  *         mjpeg:  { viewers: [Viewer], joined, framesSent, framesSkipped },
@@ -185,6 +185,7 @@ function streamReport(p: PublishedStream, now: number): StreamReport {
   const s = p.stream.stats();
   const viewers = p.audience.list();
   const h264 = p.h264;
+  const feed = h264 ?? p.feed ?? null; // the encoder runs for --publish destinations too
   return {
     name: s.name, source: s.source, state: s.state, width: s.width, height: s.height, fps: s.fps,
     framesCaptured: s.framesCaptured, restarts: s.restarts, lastFrameAgeMs: s.lastFrameAgeMs, capturing: s.capturing,
@@ -193,7 +194,7 @@ function streamReport(p: PublishedStream, now: number): StreamReport {
         name: jpegEncoderName(p.stream), encoded: s.jpegEncoded, msTotal: s.jpegEncodeMsTotal,
         meanMs: s.jpegEncoded > 0 ? round3(s.jpegEncodeMsTotal / s.jpegEncoded) : null,
       },
-      h264: h264 && { running: h264.running, passthrough: h264.passthrough, pid: h264.encoderPid, accessUnits: h264.accessUnits, skipped: h264.skipped },
+      h264: feed && { running: feed.running, passthrough: feed.passthrough, pid: feed.encoderPid, accessUnits: feed.accessUnits, skipped: feed.skipped },
     },
     outputs: {
       mjpeg: outputReport(p.audience, viewers, "mjpeg", now),

@@ -11,6 +11,7 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import type { StatsSnapshot } from "../src/stats/collect.ts";
+import { FAKE_FFMPEG, fakeCamera } from "./helpers/camera.ts";
 import { mjpegParts } from "./helpers/mjpeg-client.ts";
 import { freeTcpPort, freeUdpPort, startListener, startWhipEndpoint, type Listener, type WhipEndpoint } from "./helpers/publish-servers.ts";
 import { childPids, isAlive, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
@@ -267,5 +268,23 @@ describe("WHIP reconnects", () => {
     expect(d).toMatchObject({ state: "live" });
     expect(d!.reconnects).toBeGreaterThanOrEqual(1);
     expect(whip.sessions.at(-1)!.startedClean).toBe(true);
+  });
+});
+
+describe("an H.264 camera", () => {
+  test("its own H.264 is published untouched: no encoder, even with --no-webrtc (auto asks the camera for H.264)", async () => {
+    const camera = fakeCamera("mjpeg,yuyv422,h264");
+    const port = freeTcpPort();
+    const rtmp = listener("rtmp", port);
+    const s = await startServer(["--ffmpeg", FAKE_FFMPEG, "--source", "/dev/video7", "--width", String(W), "--height", String(H), "--fps", "30",
+      "--no-webrtc", "--publish", `rtmp://127.0.0.1:${port}/live/x`], camera.env);
+    cleanup.push(() => s.stop());
+    await waitFor(() => rtmp.pictures.length >= 30, 45_000, `30 pictures at the RTMP listener (${rtmp.stderr()})`);
+    expectPictures(rtmp, 30);
+    expect(await encoders(s)).toBe(0);
+    const st = (await state(s)).streams[0]!;
+    expect(st.encoders.h264).toMatchObject({ running: true, passthrough: true, pid: null });
+    const capture = camera.runs().find((argv) => argv.includes("-video_size"))!;
+    expect(capture.join(" ")).toContain("-input_format h264");
   });
 });

@@ -93,10 +93,15 @@ export function publishTargetsOf(o: Options, streams: readonly string[]): Publis
   }
 }
 
+/** A camera's own H.264 is worth asking for: WebRTC viewers or --publish destinations take it untouched. */
+export function h264Wanted(o: Options): boolean {
+  return o.webrtc || o.publish.length > 0;
+}
+
 /** How a libcamera camera is captured with these options (also checked at startup). */
 export function libcameraPlanOf(o: Options): LibcameraPlan {
   try {
-    return planLibcamera(o.inputFormat, detectBoard(), { rotate: o.rotate, hflip: o.hflip, vflip: o.vflip, webrtc: o.webrtc, passthrough: o.passthrough });
+    return planLibcamera(o.inputFormat, detectBoard(), { rotate: o.rotate, hflip: o.hflip, vflip: o.vflip, webrtc: h264Wanted(o), passthrough: o.passthrough });
   } catch (err) {
     if (err instanceof CameraPlanError) throw new OptionError(err.message);
     throw err;

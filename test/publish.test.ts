@@ -15,6 +15,7 @@ import { OptionError } from "../src/config/validate.ts";
 import type { StatsSnapshot } from "../src/stats/collect.ts";
 import { FAKE_FFMPEG, fakeCamera } from "./helpers/camera.ts";
 import { mjpegParts } from "./helpers/mjpeg-client.ts";
+import { parsePrometheus } from "./helpers/prometheus.ts";
 import { freeTcpPort, freeUdpPort, startListener, startWhipEndpoint, type Listener, type WhipEndpoint } from "./helpers/publish-servers.ts";
 import { childPids, isAlive, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
 
@@ -124,9 +125,12 @@ describe("RTMP", () => {
     expect(d!.state).toBe("live");
     expect(d!.reconnects).toBeGreaterThanOrEqual(1);
     expect(viewer.parts).toBeGreaterThan(atOutage + 5); // the outage lasted over a second at 10 fps
-    const metrics = await (await fetch(`${s.url}/metrics`)).text();
-    expect(metrics).toContain(`glasscast_publish_state{stream="main",destination="rtmp://bob:***@127.0.0.1:${port}/live/***",state="live"} 1`);
-    expect(metrics).toMatch(/glasscast_publish_reconnects_total\{stream="main",destination="[^"]+"\} [1-9]/);
+    const metrics = parsePrometheus(await (await fetch(`${s.url}/metrics`)).text());
+    const destination = `rtmp://bob:***@127.0.0.1:${port}/live/***`;
+    expect(metrics.value("glasscast_publish_state", { stream: "main", destination, state: "live" })).toBe(1);
+    expect(metrics.value("glasscast_publish_state", { stream: "main", destination, state: "retrying" })).toBe(0);
+    expect(metrics.value("glasscast_publish_reconnects_total", { stream: "main", destination })).toBeGreaterThanOrEqual(1);
+    expect(metrics.value("glasscast_publish_bytes_total", { stream: "main", destination })).toBeGreaterThan(0);
     await expectNoSecret(s, ["hunter22"]);
     expect(s.stderr()).toContain("event=publish.retry");
   });

@@ -136,6 +136,20 @@ describe("RTMP", () => {
   });
 });
 
+describe("back-off", () => {
+  test("a destination that refuses is tried again after 1, 2, 4 s (the sources' back-off), its state retrying in between", async () => {
+    const port = freeTcpPort(); // nobody listens
+    const s = await server(["--publish", `rtmp://127.0.0.1:${port}/live/x`]);
+    await waitFor(() => /retry_s=4\b/.test(s.stderr()), 30_000, "the third retry");
+    const waits = [...s.stderr().matchAll(/event=publish\.retry .*retry_s=(\d+)/g)].map((m) => Number(m[1]));
+    expect(waits.slice(0, 3)).toEqual([1, 2, 4]);
+    const [d] = await destinations(s);
+    expect(["retrying", "connecting"]).toContain(d!.state);
+    expect(d!.reconnects).toBeGreaterThanOrEqual(2);
+    expect(d!.lastError).toContain("Connection refused");
+  });
+});
+
 describe("RTSP", () => {
   test("ffmpeg as an RTSP server (ANNOUNCE/RECORD over TCP) decodes the stream", async () => {
     const port = freeTcpPort();

@@ -268,6 +268,9 @@ describe("a destination that blocks", () => {
     expect(viewer.parts - skippingFrom).toBeGreaterThan(30);
     const st = await state(s);
     expect(st.streams[0]!.state).toBe("running");
+    // Bounded: the queue (1 MiB) and the pipe took what they hold, and the rest was skipped, not buffered.
+    expect(d!.bytes).toBeLessThan(3 * 1024 * 1024);
+    expect(d!.frames).toBeLessThan(st.streams[0]!.encoders.h264!.accessUnits / 2);
   });
 });
 

@@ -15,7 +15,8 @@ import { stateRoutes } from "./routes/state.ts";
 import { VERSION } from "./version.ts";
 import type { Options } from "./config/options.ts";
 import { STREAM_NAME } from "./config/stream-sources.ts";
-import { checkOptions, OptionError, resolveOptions } from "./config/validate.ts";
+import { checkOptions, OptionError, publishTargetsOf, resolveOptions } from "./config/validate.ts";
+import { createPublisher } from "./outputs/publish/publishers.ts";
 import { chooseJpegPipeline } from "./encoders/choose.ts";
 import { log, setLogFormat, setLogLevel } from "./log.ts";
 import { MjpegBroadcaster } from "./outputs/mjpeg/broadcaster.ts";
@@ -136,6 +137,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new OptionError(`streams: the name ${JSON.stringify(twice)} is used twice; expected a different name for each stream`);
 
+  const targets = publishTargetsOf(options, names);
+  const ice = iceSettingsOf(options);
   const videoBase = "/" + options.videoEndpoint.replace(/^\/+/, "");
   const published: PublishedStream[] = definitions.map((d, i) => {
     const stream = new Stream({
@@ -153,15 +156,18 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     const audience = new Audience(d.name, stream);
     const addresses = addressesOf(i, d.name, videoBase);
     const { video, snapshot, view } = addresses;
-    const h264 = options.webrtc ? new H264Feed(stream, {
+    const destinations = targets.filter((t) => t.stream === d.name);
+    // One feed per stream, shared by the WebRTC viewers and the --publish destinations.
+    const feed = options.webrtc || destinations.length > 0 ? new H264Feed(stream, {
       ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS,
       h264: { encoder: options.h264Encoder, bitrateKbps: options.webrtcBitrate, keyint: options.webrtcKeyint },
     }) : null;
-    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, video, snapshot, view, all: addresses.all };
+    const h264 = options.webrtc ? feed : null;
+    const publish = destinations.map((t) => createPublisher(t, feed!, stream, { ffmpeg: options.ffmpeg, ice }));
+    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, publish, feed, video, snapshot, view, all: addresses.all };
   });
 
   const limit: ClientLimit = { max: options.maxClients, current: () => published.reduce((n, p) => n + p.mjpeg.viewers, 0) };
-  const ice = iceSettingsOf(options);
   const sessions = options.webrtc ? new WebRtcSessions(ice, options.maxPeers) : null;
   // Access rules first: as onRequest, they run before every route (see access/guard.ts).
   const access = new AccessControl({ ...options, tls: options.tlsCert !== null }, published);
@@ -191,6 +197,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   });
 
   for (const p of published) p.stream.start();
+  for (const p of published) for (const destination of p.publish ?? []) destination.start();
   let closing: Promise<void> | null = null;
 
   return {
@@ -215,7 +222,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       closing ??= (async () => {
         for (const p of published) p.mjpeg.close();
         await sessions?.closeAll();
-        await Promise.all(published.map((p) => p.h264?.close()));
+        await Promise.all(published.flatMap((p) => (p.publish ?? []).map((d) => d.stop())));
+        await Promise.all(published.map((p) => p.feed?.close()));
         // Graceful first (viewers' responses end normally), then forced for a stuck client.
         // (Not listening, when a program or a test only called app.handle(): nothing to stop.)
         if (app.server) {

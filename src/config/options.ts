@@ -56,6 +56,8 @@ export interface Options {
   allowOrigin: string[];
   tlsCert: string | null;
   tlsKey: string | null;
+  publish: string[];
+  publishToken: string | null;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -185,6 +187,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "serve HTTPS with this PEM certificate (chain); needs --tls-key" },
   { key: "tlsKey", flag: "tls-key", group: "Server", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "FILE",
     help: "the PEM private key of --tls-cert" },
+  { key: "publish", flag: "publish", group: "Server", kind: { type: "string", check: checkNonEmpty }, default: [], placeholder: "[NAME=]URL", repeatable: true,
+    help: "push the stream's H.264 (its one encoder, no encode per destination) to rtsp://, rtsps://, rtmp://, rtmps://, srt:// (through ffmpeg) or a WHIP endpoint (whip://HOST/PATH over https, whip+http:// over http, or its https:// URL); repeatable; NAME= may be left out when there is one stream; reconnects with back-off from 1 s to 30 s (see docs/publish.md)" },
+  { key: "publishToken", flag: "publish-token", group: "Server", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "TOKEN",
+    help: "bearer token for the WHIP destinations whose URL gives none (whip://TOKEN@HOST/PATH or ?token=TOKEN)" },
   { key: "auth", flag: "auth", group: "Access", kind: { type: "string", check: checkCredential }, default: [], placeholder: "USER:PASS", repeatable: true,
     help: "protect everything with HTTP Basic auth (repeatable; the password may be a hash from glasscast hash-password); without it anyone who reaches the port can watch" },
   { key: "viewerToken", flag: "viewer-token", group: "Access", kind: { type: "string", check: checkToken }, default: [], placeholder: "TOKEN", repeatable: true,

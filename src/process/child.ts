@@ -75,13 +75,16 @@ export interface SpawnOptions {
   readonly onStderrLine?: (line: string) => void;
   /** Bytes written to the child's stdin (which is then closed), or "pipe" to write as it runs; none by default. */
   readonly stdin?: Uint8Array | "pipe";
+  /** Masks secrets (a password in a URL argument) in the logged command line and in every stderr line. */
+  readonly redact?: (text: string) => string;
 }
 
 export function spawnOwned(argv: readonly string[], options: SpawnOptions): OwnedChild {
   const cmd = [...parentDeathGuard().prefix, ...argv];
   const proc = Bun.spawn(cmd, { stdin: options.stdin ?? "ignore", stdout: "pipe", stderr: "pipe" });
   live.add(proc);
-  log.debug(`${options.label}: started pid ${proc.pid}: ${argv.join(" ")}`);
+  const shown = argv.join(" ");
+  log.debug(`${options.label}: started pid ${proc.pid}: ${options.redact ? options.redact(shown) : shown}`);
   void pumpStderr(proc.stderr, options, () => stopping.has(proc));
   const exited = proc.exited.then((code) => {
     live.delete(proc);
@@ -122,8 +125,9 @@ async function pumpStderr(stderr: ReadableStream<Uint8Array>, options: SpawnOpti
   }
   if (rest) emit(rest);
 
-  function emit(line: string): void {
-    if (!line.trim()) return;
+  function emit(raw: string): void {
+    if (!raw.trim()) return;
+    const line = options.redact ? options.redact(raw) : raw;
     options.onStderrLine?.(line);
     log[beingStopped() || options.noise?.test(line) ? "debug" : level](`${options.label}: ${line}`);
   }

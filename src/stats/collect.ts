@@ -14,12 +14,14 @@
  *       lastFrameAgeMs (null before the first frame), capturing,
  *       encoders: {
  *         jpeg: { name: libturbojpeg | ffmpeg-mjpeg | passthrough, encoded, msTotal, meanMs (null before the first) },
- *         h264: { running, passthrough, pid (null), accessUnits, skipped } | null with --no-webrtc,
+ *         h264: { running, passthrough, pid (null), accessUnits, skipped } | null with --no-webrtc and no --publish,
  *       },
  *       outputs: {
  *         mjpeg:  { viewers: [Viewer], joined, framesSent, framesSkipped },
  *         webrtc: { viewers: [Viewer], joined, framesSent, framesSkipped } | null with --no-webrtc,
  *         snapshot: { inProgress, joined },
+ *         publish: [{ url (secrets as ***), protocol, state (connecting|live|retrying|stopped), bytes, frames,
+ *                     skipped, reconnects, lastError (secrets as ***, null), liveSince (ISO, null) }],
  *       },
  *     }],
  *     totals: { mjpegViewers, webrtcViewers, webrtcPeers (null with --no-webrtc) },
@@ -34,6 +36,7 @@
  * a frame counts when it is handed to the viewer's connection.
  */
 import { turboJpegAvailable } from "../../ffi/turbojpeg.ts";
+import type { PublisherReport } from "../outputs/publish/publisher.ts";
 import type { WebRtcSessions } from "../outputs/webrtc/sessions.ts";
 import type { PublishedStream } from "../routes/published.ts";
 import type { Audience, Transport, ViewerInfo } from "../stream/audience.ts";
@@ -117,6 +120,8 @@ export interface StreamReport {
     readonly webrtc: OutputReport | null;
     /** Snapshot requests: those being answered now, and all so far. */
     readonly snapshot: { readonly inProgress: number; readonly joined: number };
+    /** Its --publish destinations (see outputs/publish/publisher.ts). */
+    readonly publish: readonly PublisherReport[];
   };
 }
 
@@ -180,6 +185,7 @@ function streamReport(p: PublishedStream, now: number): StreamReport {
   const s = p.stream.stats();
   const viewers = p.audience.list();
   const h264 = p.h264;
+  const feed = h264 ?? p.feed ?? null; // the encoder runs for --publish destinations too
   return {
     name: s.name, source: s.source, state: s.state, width: s.width, height: s.height, fps: s.fps,
     framesCaptured: s.framesCaptured, restarts: s.restarts, lastFrameAgeMs: s.lastFrameAgeMs, capturing: s.capturing,
@@ -188,12 +194,13 @@ function streamReport(p: PublishedStream, now: number): StreamReport {
         name: jpegEncoderName(p.stream), encoded: s.jpegEncoded, msTotal: s.jpegEncodeMsTotal,
         meanMs: s.jpegEncoded > 0 ? round3(s.jpegEncodeMsTotal / s.jpegEncoded) : null,
       },
-      h264: h264 && { running: h264.running, passthrough: h264.passthrough, pid: h264.encoderPid, accessUnits: h264.accessUnits, skipped: h264.skipped },
+      h264: feed && { running: feed.running, passthrough: feed.passthrough, pid: feed.encoderPid, accessUnits: feed.accessUnits, skipped: feed.skipped },
     },
     outputs: {
       mjpeg: outputReport(p.audience, viewers, "mjpeg", now),
       webrtc: h264 ? outputReport(p.audience, viewers, "webrtc", now) : null,
       snapshot: { inProgress: viewers.filter((v) => v.transport === "snapshot").length, joined: p.audience.joined.snapshot },
+      publish: (p.publish ?? []).map((d) => d.report()),
     },
   };
 }

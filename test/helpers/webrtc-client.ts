@@ -53,7 +53,7 @@ function spsIn(payload: Uint8Array): Uint8Array | null {
 }
 
 /** NAL unit types in one RTP payload (single NAL, STAP-A, or the start of an FU-A). */
-function nalTypes(payload: Uint8Array): number[] {
+export function nalTypes(payload: Uint8Array): number[] {
   const type = payload[0]! & 0x1f;
   if (type === 28) return (payload[1]! & 0x80) ? [payload[1]! & 0x1f] : [];
   if (type === 24) {

@@ -16,7 +16,7 @@ describe("default server (testsrc, 1280x720 at 30 fps)", () => {
   beforeAll(async () => { server = await startServer(["--log-level", "info"]); });
   afterAll(async () => { await server.stop(); });
 
-  test("GET /video: vidgear-compatible multipart parts whose JPEGs decode to 1280x720", async () => {
+  test("GET /video: parts in vidgear's layout, with a space in \"Content-Type: image/jpeg\", whose JPEGs decode to 1280x720", async () => {
     const parts = await readParts(`${server.url}/video`, { count: 10, ms: 5000 });
     expect(parts).toHaveLength(10);
     for (const p of parts) expect(tj.readHeader(p.jpeg)).toEqual({ width: 1280, height: 720, subsampling: "420" });

@@ -3,8 +3,9 @@
 
 Usage: aiortc_client.py offer|whep BASE_URL FRAMES TIMEOUT_S
 - offer: POST BASE_URL/offer with JSON {"sdp","type"} (what vidgear's
-  WebGear_RTC page and its Python clients send), then POST /close_connection
-  with the answer's id.
+  WebGear_RTC page sends); halfway, POST /close_connection with body 1 (what
+  that page sends when another tab unloads), which must not end this peer;
+  at the end, POST /close_connection with the answer's id.
 - whep: POST BASE_URL/whep with the offer as application/sdp (WHEP), expect 201
   and a Location, then DELETE that Location.
 Prints one JSON line: the HTTP exchanges, the decoded frames' count and size,
@@ -55,11 +56,18 @@ async def main():
                     result["times"].append(time.monotonic() * 1000)
                     result["frames"] += 1
                     result["width"], result["height"] = frame.width, frame.height
+                    if mode == "offer" and result["frames"] == wanted // 2:
+                        asyncio.ensure_future(other_tab_unloads())
             except Exception as err:  # the track ended
                 result["error"] = f"track ended: {err!r}"
             if not done.done():
                 done.set_result(None)
         asyncio.ensure_future(receive())
+
+    async def other_tab_unloads():
+        status, _, text = await asyncio.get_running_loop().run_in_executor(
+            None, http, "POST", f"{base}/close_connection", b"1", "application/json")
+        result["http"]["unload"] = {"status": status, "body": text, "atFrame": result["frames"]}
 
     await pc.setLocalDescription(await pc.createOffer())  # aiortc gathers every candidate here
     offer = pc.localDescription

@@ -53,10 +53,13 @@ describe("aiortc", () => {
     return rate;
   }
 
-  test("POST /offer with vidgear's JSON {sdp, type}: H.264 decoded; /close_connection with the id ends it", async () => {
+  test("POST /offer with vidgear's JSON {sdp, type}: H.264 decoded, untouched by vidgear's unload post; /close_connection with the id ends it", async () => {
     const r = await runScript<AiortcResult>("aiortc_client.py", ["offer", server.url, FRAMES, 40], 60_000);
     expect(r.http.offer).toMatchObject({ status: 200, answerType: "answer" });
     expect(r.http.offer!.contentType).toStartWith("application/json");
+    // Halfway, "1" was posted to /close_connection, as vidgear's page does when a tab unloads:
+    // it names no peer, and this one kept receiving to the end (expectVideo counts every frame).
+    expect(r.http.unload).toMatchObject({ status: 200, body: "OK" });
     expectVideo(r);
     expect(r.http.close).toEqual({ status: 200, body: "OK" });
     await waitFor(async () => (await webrtcViewers(server)) === 0, 10_000, "the peer to be gone");

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { launchChromium } from "../helpers/browser.ts";
+import { readParts } from "../helpers/mjpeg-client.ts";
 import { startServer, type RunningServer } from "../helpers/server.ts";
 import { rateBounds, run, runScript, steadyRate, type ClientResult } from "./clients.ts";
 
@@ -88,14 +89,24 @@ const COUNT_PICTURES = `async (wanted, timeoutMs) => {
   return { width: img.naturalWidth, height: img.naturalHeight, times };
 }`;
 
+/**
+ * Starts glasscast and waits for a second of its stream: the capture's first
+ * frames can come in a burst, which would inflate the first client's rate.
+ */
+async function startWarm(extra: string[], login = ""): Promise<RunningServer> {
+  const server = await startServer(["--width", String(WIDTH), "--height", String(HEIGHT), "--fps", String(FPS), "--no-webrtc", ...extra]);
+  const headers: Record<string, string> = login ? { authorization: `Basic ${btoa(login)}` } : {};
+  const warm = await readParts(`${server.url}/video`, { count: FPS, ms: 15_000 }, { headers });
+  if (warm.length < FPS) throw new Error(`glasscast sent ${warm.length} frames in 15 s:\n${server.stderr()}`);
+  return server;
+}
+
 const report = (what: string, r: { frames: number; width: number | null; height: number | null }, rate: number) =>
   console.log(`${what}: ${r.frames} frames, ${r.width}x${r.height}, ${rate.toFixed(2)} fps (source ${FPS})`);
 
 describe("MJPEG readers, no login", () => {
   let server: RunningServer;
-  beforeAll(async () => {
-    server = await startServer(["--width", String(WIDTH), "--height", String(HEIGHT), "--fps", String(FPS), "--no-webrtc"]);
-  });
+  beforeAll(async () => { server = await startWarm([]); });
   afterAll(async () => { await server.stop(); });
 
   test.each(ADDRESSES)("GStreamer souphttpsrc ! multipartdemux ! jpegdec decodes %s", async (path) => {
@@ -160,10 +171,7 @@ describe("MJPEG readers, no login", () => {
 
 describe("MJPEG readers with --auth, the login in the address", () => {
   let server: RunningServer;
-  beforeAll(async () => {
-    server = await startServer(["--width", String(WIDTH), "--height", String(HEIGHT), "--fps", String(FPS), "--no-webrtc",
-      "--auth", "viewer:s3cret pass"]);
-  });
+  beforeAll(async () => { server = await startWarm(["--auth", "viewer:s3cret pass"], "viewer:s3cret pass"); });
   afterAll(async () => { await server.stop(); });
   const withLogin = (path: string) => server.url.replace("://", "://viewer:s3cret%20pass@") + path;
 

@@ -20,7 +20,7 @@ pipeline = Gst.parse_launch(
     f'souphttpsrc location="{url}" ! multipartdemux ! jpegdec ! fakesink name=sink signal-handoffs=true sync=false'
 )
 loop = GLib.MainLoop()
-result = {"client": "gstreamer", "version": Gst.version_string(), "frames": 0, "times": [],
+result = {"client": "gstreamer", "version": ".".join(map(str, Gst.version()[:3])), "frames": 0, "times": [],
           "width": None, "height": None, "format": None, "error": None}
 
 

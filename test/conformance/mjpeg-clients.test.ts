@@ -138,20 +138,11 @@ describe("MJPEG readers, no login", () => {
     report(`ffmpeg ${r.version} ${path}`, r, expectPicture(r));
   });
 
-  test.each(["/video"])("VLC plays %s", async (path) => {
-    interface VlcResult { version: string; width: number; height: number; error: string | null;
-      samples: { at: number; displayed: number; decoded: number; lost: number }[] }
-    const r = await runScript<VlcResult>("vlc_mjpeg.py", [`${server.url}${path}`, 5, 40], 60_000);
-    expect(r.error).toBeNull();
-    expect({ width: r.width, height: r.height }).toEqual({ width: WIDTH, height: HEIGHT });
-    // VLC's own counter of displayed frames, between its second and last samples (about 4.5 s).
-    const [first, last] = [r.samples[1]!, r.samples.at(-1)!];
-    const rate = ((last.displayed - first.displayed) * 1000) / (last.at - first.at);
-    console.log(`VLC ${r.version} ${path}: ${last.displayed} frames displayed (${last.lost} lost), ${r.width}x${r.height}, ` +
-      `${rate.toFixed(2)} fps over ${((last.at - first.at) / 1000).toFixed(1)} s (source ${FPS})`);
-    expect(last.displayed).toBeGreaterThanOrEqual(FRAMES);
-    expect(rate).toBeGreaterThan(low);
-    expect(rate).toBeLessThan(high);
+  test.each(["/video"])("VLC decodes %s", async (path) => {
+    // VLC reads what it buffered while it started all at once (about 20 frames): 105 frames
+    // leave the last 60 paced.
+    const r = await runScript<ClientResult>("vlc_mjpeg.py", [`${server.url}${path}`, 105, 40], 60_000);
+    report(`VLC ${r.version} ${path}`, r, expectPicture(r, 105));
   });
 
   test("Chromium shows /video in an <img>, picture after picture", async () => {

@@ -1,88 +1,79 @@
 #!/usr/bin/python3
-"""VLC (cvlc, no window: --vout dummy) plays an MJPEG address; its remote
-control interface (-I rc) reports the picture's size (`info`) and its own
-counters (`stats`: frames decoded, displayed, lost).
+"""VLC (cvlc) reads an MJPEG address and decodes it: its stream output
+transcodes every picture to raw I420 in an AVI file, which this script reads
+as it grows. Each AVI video chunk is one picture VLC decoded.
 
-Usage: vlc_mjpeg.py URL SECONDS TIMEOUT_S
-Asks `stats` every 0.5 s for SECONDS once the first frame is displayed, and
-prints one JSON line with each sample (monotonic ms, displayed, decoded, lost).
+Usage: vlc_mjpeg.py URL FRAMES TIMEOUT_S
+Prints one JSON line: the pictures' count, the time (monotonic ms, polled every
+20 ms) at which each appeared in the file, the width from the AVI header and
+the height from a picture's bytes (VLC's header gives its buffer's height,
+rounded up to 16 lines).
 VLC refuses to run as root: as root it is started as nobody (setpriv).
 """
 import json
 import os
-import queue
-import re
+import shutil
+import struct
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 
-url, seconds, timeout_s = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-argv = ["cvlc", "-I", "rc", "--rc-fake-tty", "--vout", "dummy", "--no-audio", "--network-caching", "300", url]
-if os.geteuid() == 0:
-    argv = ["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp"] + argv
+url, wanted, timeout_s = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+folder = tempfile.mkdtemp(prefix="glasscast-vlc-")
+os.chmod(folder, 0o777)  # VLC may run as nobody
+path = os.path.join(folder, "frames.avi")
 # VLC dies with this script, even when the test kills it outright.
-argv = ["setpriv", "--pdeathsig", "KILL"] + argv
-result = {"client": "vlc", "version": None, "width": None, "height": None, "samples": [], "error": None}
-vlc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-lines = queue.Queue()
-threading.Thread(target=lambda: [lines.put(line) for line in vlc.stdout], daemon=True).start()
+prefix = ["setpriv", "--pdeathsig", "KILL"]
+if os.geteuid() == 0:
+    prefix += ["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp"]
+argv = prefix + ["cvlc", "-I", "dummy", "--no-audio", "--network-caching", "300", url,
+                 "--sout", f"#transcode{{vcodec=I420,acodec=none}}:std{{access=file,mux=avi,dst={path}}}"]
+version = subprocess.run(prefix + ["cvlc", "--version"], capture_output=True, text=True).stdout.split()
+result = {"client": "vlc", "version": version[2] if len(version) > 2 else None, "frames": 0, "times": [],
+          "width": None, "height": None, "bufferHeight": None, "error": None}
+vlc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-
-def ask(command, until, wait=3.0):
-    """Sends a command; returns the lines of its answer, up to the line matching `until`."""
-    vlc.stdin.write(command + "\n")
-    vlc.stdin.flush()
-    answer, end = [], time.monotonic() + wait
-    while time.monotonic() < end:
-        try:
-            line = lines.get(timeout=max(0.0, end - time.monotonic()))
-        except queue.Empty:
-            break
-        answer.append(line)
-        if re.search(until, line):
-            break
-    return answer
-
-
-def counter(answer, name):
-    for line in answer:
-        m = re.search(rf"{name}\s*:\s*(\d+)", line)
-        if m:
-            return int(m.group(1))
-    return None
-
-
+data = b""
+chunk_at = None  # offset of the next chunk in the 'movi' list
 deadline = time.monotonic() + timeout_s
 try:
-    version = ask("version", r"VLC version|VLC media player", 5.0)
-    m = re.search(r"VLC (?:version|media player) (\S+)", "".join(version))
-    result["version"] = m and m.group(1)
-    while result["width"] is None and time.monotonic() < deadline:
-        size = re.search(r"Video resolution: (\d+)x(\d+)", "".join(ask("info", r"end of stream info")))
-        if size:
-            result["width"], result["height"] = int(size.group(1)), int(size.group(2))
-        else:
-            time.sleep(0.5)
-    first = None
-    while time.monotonic() < deadline:
-        answer = ask("stats", r"end of statistical info")
-        displayed = counter(answer, "frames displayed")
-        if displayed:
-            now = time.monotonic()
-            first = first or now
-            result["samples"].append({"at": now * 1000, "displayed": displayed,
-                                      "decoded": counter(answer, "video decoded"), "lost": counter(answer, "frames lost")})
-            if now - first >= seconds:
+    while result["frames"] < wanted:
+        if time.monotonic() > deadline:
+            result["error"] = f"timed out after {timeout_s} s"
+            break
+        if vlc.poll() is not None:
+            result["error"] = f"VLC exited with {vlc.returncode}"
+            break
+        time.sleep(0.02)
+        if not os.path.exists(path):
+            continue
+        with open(path, "rb") as f:
+            f.seek(len(data))
+            data += f.read()
+        now = time.monotonic() * 1000
+        if chunk_at is None:
+            avih, movi = data.find(b"avih"), data.find(b"movi")
+            if avih < 0 or movi < 0:
+                continue
+            fields = struct.unpack("<10I", data[avih + 8:avih + 48])
+            result["width"], result["bufferHeight"] = fields[8], fields[9]
+            chunk_at = movi + 4
+        while chunk_at + 8 <= len(data) and result["frames"] < wanted:
+            kind, size = data[chunk_at:chunk_at + 4], struct.unpack("<I", data[chunk_at + 4:chunk_at + 8])[0]
+            if chunk_at + 8 + size > len(data):
                 break
-        time.sleep(0.5)
-    else:
-        result["error"] = f"timed out after {timeout_s} s"
-    ask("quit", r"$^", 0.5)
+            if kind == b"00dc":
+                result["frames"] += 1
+                result["times"].append(now)
+                result["height"] = size * 2 // 3 // result["width"]
+            chunk_at += 8 + size + (size & 1)
 finally:
+    vlc.terminate()
     try:
         vlc.wait(timeout=5)
     except subprocess.TimeoutExpired:
         vlc.kill()
         vlc.wait()
+    shutil.rmtree(folder, ignore_errors=True)
 print(json.dumps(result), flush=True)

@@ -24,6 +24,21 @@ describe("default server (testsrc, 1280x720 at 30 fps)", () => {
     expect(Buffer.from(parts[0]!.jpeg).equals(Buffer.from(parts[9]!.jpeg))).toBe(false);
   });
 
+  test("every MJPEG address starts each part with \"Content-Type: image/jpeg\", spaced (GStreamer reads no other)", async () => {
+    for (const path of ["/video", "/stream", "/?action=stream"]) {
+      const res = await fetch(`${server.url}${path}`);
+      const reader = res.body!.getReader();
+      let head = "";
+      while (!/\r\n\r\n[\s\S]{2}/.test(head)) { // the part's head and the JPEG's first two bytes
+        const { value, done } = await reader.read();
+        if (done) break;
+        head += Buffer.from(value).toString("latin1");
+      }
+      await reader.cancel();
+      expect(head).toMatch(/^--frame\r\nContent-Type: image\/jpeg\r\nContent-Length: \d+\r\n\r\n\xff\xd8/);
+    }
+  });
+
   test("response headers: multipart with boundary=frame, never cached", async () => {
     const res = await fetch(`${server.url}/video`);
     expect(res.headers.get("content-type")).toBe("multipart/x-mixed-replace; boundary=frame");

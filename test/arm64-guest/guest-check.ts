@@ -6,9 +6,6 @@
  * namespace that holds the guest's network card:
  * `bun guest-check.ts URL [THIS_HOST'S_ADDRESS]` (the address its WebRTC
  * viewer offers; 127.0.0.1 by default).
- * Bundled (`bun build --target=bun`), it also runs inside the guest through
- * the binary itself (`BUN_BE_BUN=1 /glasscast /check.js`, boot's --check),
- * against 127.0.0.1:8080.
  */
 import { mjpegParts } from "../helpers/mjpeg-client.ts";
 import { connectViewer } from "../helpers/webrtc-client.ts";

@@ -24,7 +24,7 @@ import type { IceSettings } from "./outputs/webrtc/peer.ts";
 import { WebRtcSessions } from "./outputs/webrtc/sessions.ts";
 import { stopAllChildren } from "./process/child.ts";
 import { apiRoutes } from "./routes/api.ts";
-import { errorRoutes } from "./routes/errors.ts";
+import { errorRoutes, jsonError } from "./routes/errors.ts";
 import { mjpegRoutes, type ClientLimit } from "./routes/mjpeg.ts";
 import { pageRoutes } from "./routes/pages.ts";
 import { addressesOf, type PublishedStream } from "./routes/published.ts";
@@ -75,6 +75,25 @@ export interface Glasscast {
   listen(): { hostname: string; port: number };
   /** Ends every viewer cleanly, stops every capture, reaps every child process. */
   close(): Promise<void>;
+}
+
+/**
+ * Bun.serve's settings: one listener per port (Elysia asks for reusePort,
+ * with which a second glasscast on the same port starts silently and takes
+ * half the requests), never Bun's development error page (it shows the
+ * working folder, stack frames and source lines), and a JSON 500 for any
+ * error that gets past Elysia's own handling.
+ */
+function serveSettings() {
+  return {
+    idleTimeout: IDLE_TIMEOUT_S,
+    reusePort: false,
+    development: false,
+    error(err: Error) {
+      log.error(`request failed: ${err.message.split("\n")[0]}`);
+      return jsonError(500, "something went wrong");
+    },
+  };
 }
 
 export function iceSettingsOf(o: Options): IceSettings {
@@ -159,7 +178,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const theme = options.theme ? new Theme(options.themeDir) : null;
   // Access rules first: as onRequest, they run before every route (see access/guard.ts).
   const access = new AccessControl({ ...options, tls: options.tlsCert !== null }, published);
-  const app: AnyElysia = new Elysia({ serve: { idleTimeout: IDLE_TIMEOUT_S } })
+  const app: AnyElysia = new Elysia({ serve: serveSettings() })
     .use(accessGuard(access))
     .use(tokenRoutes({ tokens: access.tokens, streams: published, pages: theme !== null, whep: sessions !== null }))
     .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk }))
@@ -203,9 +222,12 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
         await sessions?.closeAll();
         await Promise.all(published.map((p) => p.h264?.close()));
         // Graceful first (viewers' responses end normally), then forced for a stuck client.
-        const force = setTimeout(() => void app.stop(true).catch(() => {}), SHUTDOWN_GRACE_MS);
-        await app.stop(false).catch((err: unknown) => log.debug(`stopping the HTTP server: ${String(err)}`));
-        clearTimeout(force);
+        // Only a server that listens is stopped: Elysia prints a stack trace on stdout otherwise (a failed listen).
+        if (app.server) {
+          const force = setTimeout(() => void app.stop(true).catch(() => {}), SHUTDOWN_GRACE_MS);
+          await app.stop(false).catch((err: unknown) => log.debug(`stopping the HTTP server: ${String(err)}`));
+          clearTimeout(force);
+        }
         await Promise.all(published.map((p) => p.stream.stop()));
         await stopAllChildren();
       })();

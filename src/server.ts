@@ -185,7 +185,9 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, limit }))
     .use(apiRoutes(published));
   const stats = { streams: published, sessions, startedAt, version: VERSION };
-  app.use(stateRoutes(stats)).use(metricsRoutes(stats)).use(healthRoutes(stats));
+    // /healthz is open to all: it names a source or a reason only where everything is open too.
+  const healthDetail = !access.viewingProtected && access.stats === null;
+  app.use(stateRoutes(stats)).use(metricsRoutes(stats)).use(healthRoutes(stats, { detail: healthDetail }));
   if (sessions) {
     const feeds = new Map(published.map((p) => [p.name, p.h264!] as const));
     app.use(webrtcRoutes({ sessions, feeds, audiences: new Map(published.map((p) => [p.name, p.audience] as const)) }));

@@ -7,6 +7,7 @@
  */
 import type { FileSink, Subprocess } from "bun";
 import { log } from "../log.ts";
+import { redactText } from "../redact.ts";
 
 export interface OwnedChild {
   readonly pid: number;
@@ -34,6 +35,8 @@ export interface SpawnOptions {
   readonly noise?: RegExp;
   /** Called with each stderr line, e.g. to keep the last error for a message. */
   readonly onStderrLine?: (line: string) => void;
+  /** Text that must not reach the log (a source URL's password and query values): masked in its stderr lines and command line. */
+  readonly secrets?: readonly string[];
   /** Bytes written to the child's stdin (which is then closed), or "pipe" to write as it runs; none by default. */
   readonly stdin?: Uint8Array | "pipe";
 }
@@ -42,7 +45,7 @@ export function spawnOwned(argv: readonly string[], options: SpawnOptions): Owne
   const cmd = setpriv ? [setpriv, "--pdeathsig", "KILL", "--", ...argv] : [...argv];
   const proc = Bun.spawn(cmd, { stdin: options.stdin ?? "ignore", stdout: "pipe", stderr: "pipe" });
   live.add(proc);
-  log.debug(`${options.label}: started pid ${proc.pid}: ${argv.join(" ")}`);
+  log.debug(`${options.label}: started pid ${proc.pid}: ${redactText(argv.join(" "), options.secrets)}`);
   void pumpStderr(proc.stderr, options);
   const exited = proc.exited.then((code) => {
     live.delete(proc);
@@ -81,8 +84,10 @@ async function pumpStderr(stderr: ReadableStream<Uint8Array>, options: SpawnOpti
   }
   if (rest) emit(rest);
 
-  function emit(line: string): void {
-    if (!line.trim()) return;
+  function emit(raw: string): void {
+    if (!raw.trim()) return;
+    // The tool's own words may carry the source URL, or its password alone: masked before anyone sees them.
+    const line = redactText(raw, options.secrets);
     options.onStderrLine?.(line);
     log[options.noise?.test(line) ? "debug" : level](`${options.label}: ${line}`);
   }

@@ -22,6 +22,8 @@ export interface CaptureRun {
   readonly label: string;
   /** Names the program in error messages, e.g. ffmpeg. */
   readonly tool: string;
+  /** What its stderr and command line must not show (see redact.ts). */
+  readonly secrets?: readonly string[];
 }
 
 export async function* runCapture(run: CaptureRun, signal: AbortSignal): AsyncGenerator<Frame> {
@@ -30,6 +32,7 @@ export async function* runCapture(run: CaptureRun, signal: AbortSignal): AsyncGe
   const child = spawnOwned(run.argv(fifo?.path ?? null), {
     label: run.label,
     stderrLevel: "warn",
+    secrets: run.secrets,
     onStderrLine: (line) => { lastError = line; },
   });
   const stop = () => void child.stop();

@@ -13,7 +13,7 @@ import { formatListing } from "./devices/format.ts";
 import { listDevices } from "./devices/list.ts";
 import { log } from "./log.ts";
 import { childrenDieWithServer, killAllChildrenNow } from "./process/child.ts";
-import type { createGlasscast } from "./server.ts";
+import { createGlasscast } from "./server.ts";
 import { install } from "./service/install.ts";
 import { ServiceError } from "./service/system.ts";
 import { uninstall } from "./service/uninstall.ts";
@@ -113,7 +113,6 @@ function listenFailure(err: unknown, host: string, port: number): string {
 }
 
 async function serve(options: Parameters<typeof createGlasscast>[0] & object): Promise<void> {
-  const { createGlasscast } = await import("./server.ts");
   const glasscast = await createGlasscast(options);
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -32,7 +32,7 @@ export interface AccessOptions {
 /** What the guard does with a request. */
 export type Verdict =
   | { readonly pass: true; readonly setCookie?: string }
-  | { readonly pass: false; readonly status: 400 | 401 | 403 | 429; readonly detail: string; readonly headers: Readonly<Record<string, string>> };
+  | { readonly pass: false; readonly status: 400 | 401 | 403 | 429 | 503; readonly detail: string; readonly headers: Readonly<Record<string, string>> };
 
 /** What may open a route: Basic with one of `basic`, and/or a viewer token (`tokens`: any, or only one for all streams). */
 interface Rule {
@@ -128,15 +128,17 @@ export class AccessControl {
     if (given.type === "basic") {
       if (!rule.basic) return refuse(401, "this needs a viewer token (?token=…)", { "www-authenticate": challenge });
       const known = rule.basic.known(given.header);
-      let ok: boolean;
+      let ok: boolean | "busy";
       if (known) {
         ok = await known;
       } else {
         // Counted before the (slow) check, so that many tries at once cannot all run.
         this.limiter.fail(client);
         ok = await rule.basic.verify(given.header);
-        if (ok) this.limiter.refund(client);
+        if (ok !== false) this.limiter.refund(client);
       }
+      // Too many password checks wait already (access/hash-gate.ts): this one was not made, and is not counted.
+      if (ok === "busy") return refuse(503, "too many logins are being checked; try again in a moment", { "retry-after": "1" });
       return ok ? { pass: true } : refuse(401, "wrong user name or password", { "www-authenticate": challenge });
     }
 
@@ -182,6 +184,6 @@ async function opensFor(stream: string, route: RouteKind, rule: Rule, request: R
   }
 }
 
-function refuse(status: 400 | 401 | 403 | 429, detail: string, headers: Record<string, string>): Verdict {
+function refuse(status: 400 | 401 | 403 | 429 | 503, detail: string, headers: Record<string, string>): Verdict {
   return { pass: false, status, detail, headers };
 }

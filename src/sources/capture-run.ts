@@ -6,11 +6,10 @@
  */
 import { spawnOwned, type OwnedChild } from "../process/child.ts";
 import { Fifo } from "../process/fifo.ts";
+import { readFifoOffPool } from "../process/fifo-reader.ts";
 import type { Frame } from "../stream/frame.ts";
 import type { FrameParser } from "./frame-parsers.ts";
 import { SourceError } from "./source.ts";
-
-const READ_BUFFER_BYTES = 1 << 20;
 
 export interface CaptureRun {
   /** The command line; `fifo` is the FIFO's path when one is used (the command names it). */
@@ -52,19 +51,9 @@ export async function* runCapture(run: CaptureRun, signal: AbortSignal): AsyncGe
   }
 }
 
-/** Reads the FIFO into one reused buffer: each chunk is valid until the next one is read. */
-async function* readFifo(fifo: Fifo, child: OwnedChild): AsyncGenerator<Uint8Array> {
+/** Reads the FIFO off Bun's thread pool, into reused buffers: each chunk is valid until the next one is read. */
+function readFifo(fifo: Fifo, child: OwnedChild): AsyncGenerator<Uint8Array> {
   // The process may die before it opens its end (a bad input): that must end our wait too.
   void child.exited.then(() => fifo.release());
-  const handle = await fifo.openForReading();
-  const buffer = new Uint8Array(READ_BUFFER_BYTES);
-  try {
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) return;
-      yield buffer.subarray(0, bytesRead);
-    }
-  } finally {
-    await handle.close();
-  }
+  return readFifoOffPool(fifo.path, () => fifo.remove());
 }

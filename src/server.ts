@@ -4,6 +4,7 @@
  * thin layer over this, and so is a program that embeds glasscast: it may add
  * its own routes and plugins to `app`, and streams fed by its own frames.
  */
+import { networkInterfaces } from "node:os";
 import { Elysia, type AnyElysia } from "elysia";
 import { openAccessWarning } from "./access/exposure.ts";
 import { accessGuard } from "./access/guard.ts";
@@ -104,7 +105,19 @@ export function iceSettingsOf(o: Options): IceSettings {
     iceServers: o.iceServer.map((urls) => ({ urls, ...credentials(urls) })),
     candidates: o.webrtcCandidate,
     portRange: range ? [range[0]!, range[1]!] : null,
+    bindAddress: mediaBindAddress(o.webrtcCandidate),
   };
+}
+
+/**
+ * Where the media sockets bind: the first --webrtc-candidate that is an
+ * address of this machine (with `--webrtc-candidate 127.0.0.1` nothing
+ * beyond loopback reaches them), or all addresses when no candidate is one
+ * (a public address forwarded by a router, or no candidate at all).
+ */
+export function mediaBindAddress(candidates: readonly string[]): string | null {
+  const own = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)));
+  return candidates.find((c) => own.has(c)) ?? null;
 }
 
 /** A stream's JPEG decoder for transforms, made on first use; none without libjpeg-turbo. */

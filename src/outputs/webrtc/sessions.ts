@@ -13,9 +13,10 @@ export class TooManyPeers extends Error {}
 /**
  * Offers from one address whose peer has not connected yet: a client
  * that sends offers and never completes ICE holds a slot each until
- * CONNECT_DEADLINE_MS; past this many, its next offer is refused.
+ * CONNECT_DEADLINE_MS; past this many, its next offer is refused (a page
+ * with a grid of cameras sends one offer per camera at once).
  */
-export const MAX_PENDING_PER_ADDRESS = 4;
+export const MAX_PENDING_PER_ADDRESS = 8;
 
 export class WebRtcSessions {
   readonly #peers = new Map<string, Peer>();

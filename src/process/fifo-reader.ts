@@ -17,12 +17,23 @@ function workerUrl(): string {
   return url;
 }
 
+export interface FifoEnds {
+  /** Settles when the writer (the child process) is gone: a reader still waiting for it must stop waiting. */
+  readonly writerGone: Promise<unknown>;
+  /** Opens and closes a writing end, which ends a reader's wait in open() (see Fifo.release). */
+  release(): void;
+  /** Removes the FIFO's name; called once the reader has it open, or is done (never while it waits in open()). */
+  unlink(): void;
+}
+
+/** How often a reader still waiting for a writer that is gone is released again (it may not have been waiting yet). */
+const RELEASE_RETRY_MS = 20;
+
 /**
  * The bytes of the FIFO at `path` until its writer closes it; each chunk is
- * valid until the next one is asked for. `onOpen` runs once the writer has
- * opened its end (the FIFO may then be unlinked).
+ * valid until the next one is asked for.
  */
-export async function* readFifoOffPool(path: string, onOpen: () => void): AsyncGenerator<Uint8Array> {
+export async function* readFifoOffPool(path: string, ends: FifoEnds): AsyncGenerator<Uint8Array> {
   const buffers: [SharedArrayBuffer, SharedArrayBuffer] = [new SharedArrayBuffer(BUFFER_BYTES), new SharedArrayBuffer(BUFFER_BYTES)];
   const control = new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT);
   const ctrl = new Int32Array(control);
@@ -31,12 +42,27 @@ export async function* readFifoOffPool(path: string, onOpen: () => void): AsyncG
   let wake: (() => void) | null = null;
   const worker = new Worker(workerUrl());
   worker.unref();
+  let state: "waiting" | "open" | "done" = "waiting";
   const deliver = (message: FifoReaderMessage) => {
-    // A worker that ended (or failed) has closed its descriptor: its thread can go.
-    if (message.type === "end" || message.type === "error") worker.terminate();
+    if (message.type === "open") {
+      state = "open";
+      ends.unlink();
+    } else if (message.type === "end" || message.type === "error") {
+      // A worker that ended (or failed) has closed its descriptor: its thread can go.
+      state = "done";
+      worker.terminate();
+      ends.unlink();
+    }
     queue.push(message);
     wake?.();
   };
+  // The writer may die before it opens its end, and before the worker is even in open(): release it until it is out.
+  void ends.writerGone.then(async () => {
+    while (state === "waiting") {
+      ends.release();
+      await Bun.sleep(RELEASE_RETRY_MS);
+    }
+  });
   worker.onmessage = (event: MessageEvent<FifoReaderMessage>) => deliver(event.data);
   worker.onerror = (event) => deliver({ type: "error", message: event.message });
   worker.postMessage({ path, buffers, control } satisfies FifoReaderStart);
@@ -53,8 +79,8 @@ export async function* readFifoOffPool(path: string, onOpen: () => void): AsyncG
       while (queue.length === 0) await new Promise<void>((resolve) => { wake = resolve; });
       wake = null;
       const message = queue.shift()!;
-      if (message.type === "open") onOpen();
-      else if (message.type === "data") {
+      if (message.type === "open") continue;
+      if (message.type === "data") {
         held = message.index;
         yield views[message.index].subarray(0, message.length);
       } else if (message.type === "end") return;

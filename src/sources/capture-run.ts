@@ -35,8 +35,10 @@ export async function* runCapture(run: CaptureRun, signal: AbortSignal): AsyncGe
     onStderrLine: (line) => { lastError = line; },
   });
   const stop = () => void child.stop();
+  let reading = false;
   signal.addEventListener("abort", stop, { once: true });
   try {
+    reading = true;
     for await (const chunk of fifo ? readFifo(fifo, child) : child.stdout) {
       for (const frame of run.parse(chunk)) yield frame;
       if (signal.aborted) return;
@@ -46,14 +48,14 @@ export async function* runCapture(run: CaptureRun, signal: AbortSignal): AsyncGe
     if (code !== 0) throw new SourceError(`${run.tool} exited with ${code}${lastError ? `: ${lastError}` : ""}`);
   } finally {
     signal.removeEventListener("abort", stop);
-    fifo?.remove();
+    // Once read, the FIFO is the reader's to remove (not while it still waits in open(): nothing could release it then).
+    if (!reading) fifo?.remove();
     await child.stop();
   }
 }
 
 /** Reads the FIFO off Bun's thread pool, into reused buffers: each chunk is valid until the next one is read. */
 function readFifo(fifo: Fifo, child: OwnedChild): AsyncGenerator<Uint8Array> {
-  // The process may die before it opens its end (a bad input): that must end our wait too.
-  void child.exited.then(() => fifo.release());
-  return readFifoOffPool(fifo.path, () => fifo.remove());
+  // The process may die before it opens its end (a bad input): that must end the reader's wait too.
+  return readFifoOffPool(fifo.path, { writerGone: child.exited, release: () => fifo.release(), unlink: () => fifo.remove() });
 }

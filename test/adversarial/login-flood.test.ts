@@ -8,6 +8,9 @@
  * benchmark's (scripts/bench/login-flood.ts); here, counts only.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { createGlasscast } from "../../src/index.ts";
 import { HashGate, HashGateFull } from "../../src/access/hash-gate.ts";
 import { Fifo } from "../../src/process/fifo.ts";
 import { readFifoOffPool } from "../../src/process/fifo-reader.ts";
@@ -40,19 +43,32 @@ describe("a FIFO is read off Bun's thread pool", () => {
     const fifo = new Fifo("adversarial");
     const total = 8 * 1024 * 1024;
     const writer = Bun.spawn(["sh", "-c", `head -c ${total} /dev/zero > "$0"`, fifo.path], { stdout: "ignore", stderr: "ignore" });
-    void writer.exited.then(() => fifo.release());
     // More hashes than the pool has threads, each taking a while.
     let hashed = 0;
     let readWhenFirstHashEnded: number | null = null;
     let read = 0;
     const hashes = Array.from({ length: 24 }, () => Bun.password.hash(crypto.randomUUID(), { algorithm: "argon2id", memoryCost: 65536, timeCost: 3 })
       .then(() => { hashed += 1; readWhenFirstHashEnded ??= read; }));
-    for await (const chunk of readFifoOffPool(fifo.path, () => fifo.remove())) read += chunk.byteLength;
+    for await (const chunk of readFifoOffPool(fifo.path, { writerGone: writer.exited, release: () => fifo.release(), unlink: () => fifo.remove() })) read += chunk.byteLength;
     await Promise.all(hashes);
     expect(read).toBe(total);
     expect(hashed).toBe(24);
     // Behind the pool (FileHandle.read), not a byte would have come before the first hash was done.
     expect(readWhenFirstHashEnded ?? 0).toBeGreaterThan(1024 * 1024);
+  });
+});
+
+describe("the worker that reads a FIFO never outlives its capture", () => {
+  test("a server closed before (or while) ffmpeg opens its FIFO closes at once, and leaves no FIFO behind", async () => {
+    const fifoDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith(`glasscast-fifo-${process.pid}-`));
+    const before = new Set(fifoDirs());
+    for (let round = 0; round < 10; round++) {
+      const gc = await createGlasscast({ source: ["one=testsrc", "two=testsrc"], width: 160, height: 120, fps: 5, logLevel: "error", webrtc: false });
+      await Bun.sleep(round * 15);
+      const closed = await Promise.race([gc.close().then(() => true), Bun.sleep(10_000).then(() => false)]);
+      expect(`round ${round}: ${closed ? "closed" : "hung"}`).toBe(`round ${round}: closed`);
+    }
+    expect(fifoDirs().filter((name) => !before.has(name))).toEqual([]);
   });
 });
 

@@ -10,7 +10,12 @@
  * - --metrics-auth: /state and /metrics need one of those users (or an --auth one).
  *
  * Failed logins count per client; past the limit the client gets 429 without
- * its credentials being checked. Refusals never say which part was wrong.
+ * its credentials being checked; past the bound of password checks waiting
+ * (hash-gate.ts) a login gets 503, unchecked and uncounted. Refusals never
+ * say which part was wrong. The path, query and offer body are read through
+ * the same parse as the routes' (routes/request-target.ts,
+ * routes/signalling-body.ts): what two parsers could read differently is a
+ * 400 before any rule is looked at.
  */
 import { isProblem, requestTarget, type RequestTarget } from "../routes/request-target.ts";
 import { BodyError, offerStream } from "../routes/signalling-body.ts";

@@ -9,6 +9,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { allowed, convert, OPTION_SPECS, shownDefault, type OptionSpec, type Options } from "./options.ts";
+import { redactUrl } from "../redact.ts";
 import { isSecretOption, SECRET_MASK } from "./secret.ts";
 import { OptionError } from "./validate.ts";
 
@@ -77,7 +78,9 @@ export function fileAllowed(spec: OptionSpec): string {
 
 function checkValue(spec: OptionSpec, raw: unknown, where: string): { value: OptionValue; args: string[] } {
   const refuse = (shown: unknown, expected: string): never => {
-    throw new OptionError(`${where}: ${spec.flag}: ${tomlShown(shown)} is not allowed; expected ${expected}`);
+    // A refused secret is still a secret; a camera address keeps its password to itself.
+    const text = isSecretOption(spec) ? JSON.stringify(SECRET_MASK) : typeof shown === "string" ? JSON.stringify(redactUrl(shown)) : tomlShown(shown);
+    throw new OptionError(`${where}: ${spec.flag}: ${text} is not allowed; expected ${expected}`);
   };
   if (isTable(raw)) {
     throw new OptionError(`${where}: ${spec.flag}: a table (a [section] or { … }) is not allowed; expected ${fileAllowed(spec)}${spec.repeatable ? ", or a list of them" : ""}`);

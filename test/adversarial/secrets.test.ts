@@ -9,7 +9,10 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { redactText, redactUrl, secretsOf } from "../../src/redact.ts";
 import { describeSource, parseSourceSpec } from "../../src/sources/source-spec.ts";
-import { startServer, waitFor } from "../helpers/server.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "../helpers/ffmpeg.ts";
+import { CLI, startServer, waitFor } from "../helpers/server.ts";
 import { basic, expectNoLeak, HealthyViewer } from "./helpers.ts";
 
 setDefaultTimeout(60_000);
@@ -40,6 +43,23 @@ describe("the one redaction", () => {
     const shown = redactText(line, secretsOf(url));
     for (const s of ["p@ss", "p%40ss", "abcdef"]) expect(shown).not.toContain(s);
     expect(shown).toContain("rtsp://***@192.0.2.1/live?token=***");
+  });
+});
+
+describe("a refused option never repeats a secret", () => {
+  test("a bad --auth, --metrics-auth, config-file auth or camera address: the message names the option, not the password", () => {
+    const config = join(tempDir("glasscast-secret-"), "c.toml");
+    writeFileSync(config, 'auth = ":hunter2"\n');
+    const cases = [["--auth", ":hunter2"], ["--metrics-auth", "hunter2"], ["--config", config],
+      ["--source", "ftp://u:hunter2@192.0.2.1/x"], ["--source", "bad name=rtsp://u:hunter2@192.0.2.1/x"],
+      ["--source", "rtsp://u:hunter2@192.0.2.1/x", "--source", "testsrc"]];
+    for (const args of cases) {
+      const r = Bun.spawnSync([process.execPath, "run", CLI, ...args], { stdout: "pipe", stderr: "pipe" });
+      expect(r.exitCode).toBe(2);
+      const said = r.stderr.toString();
+      expect(said).toMatch(/^glasscast: .*(--auth|--metrics-auth|--source|auth):/);
+      expectNoLeak(said + r.stdout.toString(), ["hunter2"]);
+    }
   });
 });
 

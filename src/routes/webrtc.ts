@@ -10,6 +10,7 @@ import type { H264Feed } from "../outputs/webrtc/h264-feed.ts";
 import { OfferError } from "../outputs/webrtc/peer.ts";
 import { TooManyPeers, type WebRtcSessions } from "../outputs/webrtc/sessions.ts";
 import type { Audience } from "../stream/audience.ts";
+import { clientKey } from "../access/rate-limit.ts";
 import { clientAddress } from "./mjpeg.ts";
 import { jsonError } from "./errors.ts";
 import { isProblem, requestTarget } from "./request-target.ts";
@@ -42,7 +43,8 @@ export function webrtcRoutes({ sessions, feeds, audiences }: WebRtcRouteOptions)
 
   const open = (name: string | undefined, sdp: string, address: string) => {
     const feed = feedOf(name);
-    return sessions.create(feed, sdp, audiences?.get(feed.stream.name) ?? null, address);
+    // Unconnected offers are counted per client: an IPv4 address, or an IPv6 /64 (one machine owns a whole /64).
+    return sessions.create(feed, sdp, audiences?.get(feed.stream.name) ?? null, address, clientKey(address));
   };
 
   const offer = async (request: Request, address: string) => {

@@ -96,8 +96,8 @@ export class Peer {
   constructor(private readonly feed: H264Feed, private readonly ice: IceSettings, private readonly onClose: (peer: Peer) => void,
     /** Its place in the stream's audience (address, access units sent); it leaves when the peer closes. */
     private readonly member: Viewer | null = null,
-    /** The client's address (offers not yet connected are counted per address). */
-    readonly address = "unknown") {
+    /** Who sent the offer (offers not yet connected are counted per client). */
+    readonly client = "unknown") {
     this.pc = new RTCPeerConnection(peerConfig(ice));
     // Start the encoder now, so a keyframe is cached by the time DTLS is up; held until close.
     this.#release = feed.hold();

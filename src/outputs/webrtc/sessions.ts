@@ -26,7 +26,8 @@ export class WebRtcSessions {
   get size(): number { return this.#peers.size; }
 
   /** Answers an offer for a stream's feed; throws TooManyPeers or OfferError. */
-  async create(feed: H264Feed, offerSdp: string, audience: Audience | null = null, address = "unknown"): Promise<{ id: string; sdp: string }> {
+  /** `client`: who counts as one client for MAX_PENDING_PER_ADDRESS (default: the address itself). */
+  async create(feed: H264Feed, offerSdp: string, audience: Audience | null = null, address = "unknown", client = address): Promise<{ id: string; sdp: string }> {
     if (this.#peers.size >= this.maxPeers) throw new TooManyPeers(`the server has its maximum of ${this.maxPeers} WebRTC viewers (--max-peers)`);
     const range = this.ice.portRange;
     // One UDP port per peer (bundled): a range of N ports holds N peers.
@@ -34,14 +35,14 @@ export class WebRtcSessions {
       throw new TooManyPeers(`every UDP port of --webrtc-port-range ${range[0]}-${range[1]} is taken by a WebRTC viewer`);
     }
     let pending = 0;
-    for (const p of this.#peers.values()) if (p.address === address && p.readyAt === null) pending += 1;
+    for (const p of this.#peers.values()) if (p.client === client && p.readyAt === null) pending += 1;
     if (pending >= MAX_PENDING_PER_ADDRESS) {
       throw new TooManyPeers(`this address has ${pending} WebRTC offers that have not connected yet; finish or close those first`);
     }
     const peer = new Peer(feed, this.ice, (p) => {
       this.#peers.delete(p.id);
       log.debug(`webrtc: peer ${p.id} closed (${this.#peers.size} left)`);
-    }, audience?.join("webrtc", address) ?? null, address);
+    }, audience?.join("webrtc", address) ?? null, client);
     this.#peers.set(peer.id, peer);
     try {
       const sdp = await peer.answer(offerSdp);

@@ -67,7 +67,7 @@ export function errorRoutes({ theme, debug, kiosk }: ErrorOptions) {
       if (code === "NOT_FOUND") return answer(request, 404, `${path.slice(0, 200)} was not found`, "");
       if (code === "PARSE" || code === "VALIDATION") return jsonError(400, "the request could not be understood");
       const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      log.error(`${request.method} ${path}: ${error instanceof Error ? error.message : String(error)}`);
+      log.error(`${request.method} ${path.slice(0, 200)}: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`);
       try {
         return await answer(request, 500, "something went wrong", detail);
       } catch {

@@ -45,7 +45,7 @@ function parse(argv: string[]): Options {
   return o;
 }
 
-interface Window { seconds: number; fps: number[]; captureFps: number; cpu: number }
+interface Window { seconds: number; fps: number[]; captureFps: number; cpu: number; clientCpu: number }
 
 async function framesCaptured(server: RunningServer): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${server.port}/state`, {
@@ -61,22 +61,27 @@ async function measure(server: RunningServer, viewers: MjpegCounter[], during: (
   const parts = viewers.map((v) => v.parts);
   const captured = await framesCaptured(server);
   const cpu = sampleCpu(processTree(server.proc.pid));
+  const own = process.cpuUsage();
   const start = performance.now();
   await during();
   const seconds = (performance.now() - start) / 1000;
   const cpuEnd = sampleCpu(processTree(server.proc.pid));
+  const ownUsed = process.cpuUsage(own);
   const fps = viewers.map((v, i) => (v.parts - parts[i]!) / seconds);
-  return { seconds, fps, captureFps: ((await framesCaptured(server)) - captured) / seconds, cpu: cpuPercent(cpu, cpuEnd) };
+  return {
+    seconds, fps, captureFps: ((await framesCaptured(server)) - captured) / seconds, cpu: cpuPercent(cpu, cpuEnd),
+    clientCpu: (100 * (ownUsed.user + ownUsed.system)) / 1e6 / seconds,
+  };
 }
 
 function report(o: Options, baseline: Window, flood: Window, figures: FloodFigures): void {
   const shares = flood.fps.map((f, i) => f / baseline.fps[i]!);
   const worst = Math.min(...shares);
   const row = (name: string, w: Window) =>
-    `| ${name} | ${fixed(w.seconds)} | ${w.fps.map((f) => fixed(f)).join(", ")} | ${fixed(w.captureFps)} | ${fixed(w.cpu)} |`;
+    `| ${name} | ${fixed(w.seconds)} | ${w.fps.map((f) => fixed(f)).join(", ")} | ${fixed(w.captureFps)} | ${fixed(w.cpu)} | ${fixed(w.clientCpu)} |`;
   console.log(`\n### Login flood (${o.logins} wrong logins from ${o.logins} addresses, argon2id hash, 640x360 at ${o.fps} fps, ${o.viewers} MJPEG viewers)\n`);
-  console.log("| Window | Seconds | Viewers' fps | Capture fps | Server CPU % (with ffmpeg) |");
-  console.log("|:---|---:|:---|---:|---:|");
+  console.log("| Window | Seconds | Viewers' fps | Capture fps | Server CPU % (with ffmpeg) | This client's CPU % |");
+  console.log("|:---|---:|:---|---:|---:|---:|");
   console.log(row("baseline, no logins", baseline));
   console.log(row("login flood", flood));
   console.log(`\nFlood: ${figures.checked} passwords checked (401), ${figures.busy} answers 503 (queue full, asked again), ` +

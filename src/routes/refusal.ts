@@ -11,7 +11,7 @@ import { log } from "../log.ts";
 import { contentTypeOf } from "../theme/content-type.ts";
 import { scriptJson } from "../theme/template.ts";
 import type { Theme } from "../theme/theme.ts";
-import { jsonError, wantsPage } from "./errors.ts";
+import { jsonError, queryOf, wantsPage } from "./errors.ts";
 import { kioskMode } from "./kiosk.ts";
 
 export interface Refusal {
@@ -29,7 +29,7 @@ export function refusalAnswer(theme: Theme | null, kiosk: boolean) {
     const { status, detail, headers } = refusal;
     if (!theme || !wantsPage(request)) return jsonError(status, detail, { ...headers });
     try {
-      const isKiosk = kioskMode(new URL(request.url).searchParams.get("kiosk"), kiosk);
+      const isKiosk = kioskMode(new URLSearchParams(queryOf(request)).get("kiosk"), kiosk);
       const html = await theme.page(`${status}.html`, {
         title: `${TITLES[status]} · glasscast`, status, message: detail, detail: "",
         bodyClass: isKiosk ? "gc-kiosk" : "", config: scriptJson({ kiosk: isKiosk }),

@@ -107,6 +107,9 @@ function checkValue(spec: OptionSpec, raw: unknown, where: string): { value: Opt
       if (isSecretOption(spec) && text === SECRET_MASK) {
         throw new OptionError(`${where}: ${spec.flag}: ${tomlShown(item)} is what \`glasscast config print\` writes in place of a secret; expected the secret itself (config print --show-secrets prints it)`);
       }
+      if (!isSecretOption(spec) && MASKED_IN_URL.test(text as string)) {
+        throw new OptionError(`${where}: ${spec.flag}: ${tomlShown(item)} has secrets that \`glasscast config print\` masked; expected the address itself (config print --show-secrets prints it)`);
+      }
       args.push(text as string);
       values.push(result.value);
     }
@@ -185,6 +188,9 @@ export function closestFlag(key: string): string | null {
   }
   return best?.flag ?? null;
 }
+
+/** An address as `glasscast config print` shows it: its userinfo, a query value or an RTMP key written "***" (see redact.ts). */
+const MASKED_IN_URL = /^(?:[A-Za-z0-9_-]{1,32}=)?[a-z][a-z0-9+.-]*:\/\/(?:\*\*\*@|[^\s]*(?:[?&#;][^=&#;]*=\*\*\*(?=[&#;]|$)|\/\*\*\*(?=[?#]|$)))/i;
 
 /** A config file is a few kB; past this it is not one (and /dev/zero would be read forever). */
 export const MAX_CONFIG_BYTES = 1 << 20;

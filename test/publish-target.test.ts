@@ -57,7 +57,7 @@ describe("publish targets", () => {
       protocol: "whip", url: "https://example.org/whip/live", token: "tok3n", shown: "whip://***@example.org/whip/live",
     });
     expect(publishTarget("whip+http://127.0.0.1:8889/cam/whip?token=abc123&x=1", ["main"])).toMatchObject({
-      url: "http://127.0.0.1:8889/cam/whip?x=1", token: "abc123", shown: "whip+http://127.0.0.1:8889/cam/whip?token=***&x=1",
+      url: "http://127.0.0.1:8889/cam/whip?x=1", token: "abc123", shown: "whip+http://127.0.0.1:8889/cam/whip?token=***&x=***",
     });
     expect(publishTarget("https://h/w", ["main"], "fromoption")).toMatchObject({ url: "https://h/w", token: "fromoption" });
     expect(publishTarget("http://h/w", ["main"])).toMatchObject({ url: "http://h/w", token: null });
@@ -74,7 +74,7 @@ describe("publish targets", () => {
       }
       throw new Error(`${value} was accepted`);
     };
-    expect(refusal("ftp://u:hunter22@h/x")).toMatch(/^--publish: "ftp:\/\/u:\*\*\*@h\/x" has the scheme "ftp"/);
+    expect(refusal("ftp://u:hunter22@h/x")).toMatch(/^--publish: "ftp:\/\/\*\*\*@h\/x" has the scheme "ftp"/);
     expect(refusal("rtmp://u:hunter22@[::1/x")).toMatch(/malformed URL/);
     expect(refusal("cam2=rtmp://h/a/b", ["main"])).toMatch(/names the stream "cam2", and there is none/);
     expect(refusal("rtmp://h/a/b", ["a", "b"])).toMatch(/needs a stream name/);
@@ -121,7 +121,9 @@ describe("the config file", () => {
     await Bun.write(good, `source = ["door=testsrc", "yard=testsrc"]\npublish = ["door=rtmp://127.0.0.1/live/door", "yard=whip://example.org/whip"]\npublish-token = "file-token-123"\n`);
     const printed = run(["config", "print", "--config", good]);
     expect(printed.code).toBe(0);
-    expect(printed.stdout).toContain(`publish = ["door=rtmp://127.0.0.1/live/door", "yard=whip://example.org/whip"]`);
+    // An RTMP address's last path segment is a stream key: masked unless --show-secrets.
+    expect(printed.stdout).toContain(`publish = ["door=rtmp://127.0.0.1/live/***", "yard=whip://example.org/whip"]`);
+    expect(run(["config", "print", "--show-secrets", "--config", good]).stdout).toContain(`publish = ["door=rtmp://127.0.0.1/live/door", "yard=whip://example.org/whip"]`);
     expect(printed.stdout).toContain(`publish-token = "***"`);
     const bad = join(dir, "bad.toml");
     await Bun.write(bad, `source = ["door=testsrc"]\nport = 0\npublish = ["gate=rtmp://u:hunter22@127.0.0.1/live/x"]\n`);

@@ -16,6 +16,7 @@ import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import type { DoctorReport } from "../src/doctor/report.ts";
 import type { Finding } from "../src/doctor/finding.ts";
+import { speedFinding, type SpeedRequest } from "../src/doctor/encoder-speed.ts";
 import { tempDir } from "./helpers/ffmpeg.ts";
 import { CLI, ROOT } from "./helpers/server.ts";
 
@@ -297,6 +298,39 @@ describe("what this machine lacks, as a user would point glasscast at it", () =>
     expect(r.get("libturbojpeg")).toMatchObject({ status: "warn", fix: "sudo apt install libturbojpeg0" });
     expect(r.get("libturbojpeg").detail).toContain("/nonexistent/libturbojpeg.so.0");
     expect(r.get("encoder-mjpeg")).toMatchObject({ status: "ok", summary: "mjpeg: in ffmpeg (makes the JPEGs, libturbojpeg being missing)" });
+  });
+});
+
+describe("a Raspberry Pi 4", () => {
+  test("its hardware H.264 encoder (a bcm2835-codec-encode node) is told as there but unused", () => {
+    const root = join(scratch, "pi4");
+    write(join(root, "proc/device-tree/model"), "Raspberry Pi 4 Model B Rev 1.5\0");
+    for (const [n, name] of Object.entries({ 10: "bcm2835-codec-decode", 11: "bcm2835-codec-encode", 12: "bcm2835-codec-isp" })) {
+      write(join(root, `sys/class/video4linux/video${n}/name`), `${name}\n`);
+    }
+    const r = doctor(["--no-webrtc", "--port", "0"], { GLASSCAST_SYSTEM_ROOT: root });
+    expect(r.get("board").detail).toContain("hardware H.264 and JPEG encoders");
+    expect(r.get("encoder-h264_v4l2m2m")).toMatchObject({
+      status: "ok", summary: "h264_v4l2m2m: in ffmpeg, and the Pi's hardware encoder is present (not used)",
+      detail: "--h264-encoder h264_v4l2m2m would take H.264 encoding off the CPU",
+    });
+  });
+
+  // Whether a Pi 4's libx264 keeps up cannot be made to happen here: the judgement, from a measured outcome.
+  const slow = (width: number, height: number, fps: number) => {
+    const req: SpeedRequest = { ffmpeg: "ffmpeg", width, height, fps, seconds: 3, settings: { encoder: "libx264", bitrateKbps: 2500, keyint: 30 } };
+    const outcome = { offered: fps * 3, skipped: fps, accessUnits: fps * 2, seconds: 3, fps: fps * 2 / 3, cpuCores: 3.9 };
+    return speedFinding(req, outcome, { model: "Raspberry Pi 4 Model B Rev 1.5", board: "pi-with-encoders" }, 4);
+  };
+  test("libx264 too slow at 1080p30: the hardware encoder is the first fix", () => {
+    expect(slow(1920, 1080, 30)).toMatchObject({
+      status: "warn", summary: "H.264 encoder (libx264 at 1920x1080, 30 fps): 20 fps, CPU 390% of one core (4 cores here): does not keep up (WebRTC viewers get fewer pictures)",
+      fix: "use the Pi's hardware encoder: --h264-encoder h264_v4l2m2m; or ask for less: --width 1280 --height 720",
+    });
+  });
+  test("past what the hardware encoder can do (1080p30), only a smaller size is offered", () => {
+    expect(slow(2560, 1440, 30).fix).toBe("ask for less: --width 1280 --height 720");
+    expect(slow(1280, 720, 120).fix).toBe("ask for less: --width 640 --height 480");
   });
 });
 

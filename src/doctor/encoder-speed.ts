@@ -155,11 +155,20 @@ export function speedFinding(req: SpeedRequest, outcome: SpeedResult | Error, ma
   const summary = `H.264 encoder (${what}): ${fmt(outcome.fps)} fps, ${cpu}`;
   const detail = `${outcome.offered} pictures offered in ${outcome.seconds.toFixed(1)} s, ${outcome.skipped} skipped while the encoder was busy, ${outcome.accessUnits} encoded`;
   if (outcome.fps >= KEEPS_UP * req.fps) return finding("h264-speed", "ok", `${summary}: keeps up`, detail);
-  const hardware = machine.board === "pi-with-encoders" && req.settings.encoder === "libx264"
+  const hardware = machine.board === "pi-with-encoders" && req.settings.encoder === "libx264" && withinPiEncoder(req)
     ? "use the Pi's hardware encoder: --h264-encoder h264_v4l2m2m; or " : "";
   const smaller = req.width > 1280 ? "--width 1280 --height 720" : req.width > 640 ? "--width 640 --height 480" : `--fps ${Math.max(1, Math.floor(outcome.fps))}`;
   return finding("h264-speed", "warn", `${summary}: does not keep up (WebRTC viewers get fewer pictures)`, detail,
     `${hardware}ask for less: ${smaller}`);
+}
+
+/**
+ * The Pi 4's (and earlier boards') hardware H.264 encoder goes up to 1080p30:
+ * 1920x1088 pictures and level 4.1's 245,760 macroblocks a second.
+ */
+export function withinPiEncoder(req: Pick<SpeedRequest, "width" | "height" | "fps">): boolean {
+  const macroblocks = Math.ceil(req.width / 16) * Math.ceil(req.height / 16);
+  return macroblocks <= 120 * 68 && macroblocks * req.fps <= 245_760;
 }
 
 function fmt(n: number): string {

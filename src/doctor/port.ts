@@ -18,7 +18,8 @@ export function portFinding(host: string, port: number): Finding {
     if (code === "EADDRINUSE") {
       const holder = listenerOf(port);
       const name = holder === null ? null : `${holder.command} (pid ${holder.pid})`;
-      const fix = holder?.command === SERVICE_NAME || holder?.command === "bun"
+      // A compiled glasscast's command name is cut to 15 characters ("glasscast-linux"); from source it is bun.
+      const fix = holder !== null && (holder.command.startsWith(SERVICE_NAME) || holder.command === "bun")
         ? `glasscast may be running already (sudo systemctl stop ${SERVICE_NAME}, if it is the service), or give another port: --port ${port + 1}`
         : `give another port: --port ${port + 1}${name ? `, or stop ${name}` : ""}`;
       return finding("port", "fail", `port: ${where} is taken${name ? ` by ${name}` : ""}`, null, fix);

@@ -127,7 +127,7 @@ describe("on this machine as it is", () => {
   test("ffmpeg with its encoders, libturbojpeg, util-linux's setpriv, libx264 measured, a free port: exit 0", () => {
     // A port just closed is free.
     const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
-    const port = probe.port;
+    const port = probe.port!;
     probe.stop(true);
     const r = doctor(["--host", "127.0.0.1", "--port", String(port), "--seconds", "2"]);
     expect(r.stderr).toBe("");
@@ -164,14 +164,15 @@ describe("on this machine as it is", () => {
 
   test("a port taken by another process fails, naming it; exit 1", () => {
     const holder = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+    const taken = holder.port!;
     try {
-      const r = doctor(["--host", "127.0.0.1", "--port", String(holder.port), "--no-webrtc"]);
+      const r = doctor(["--host", "127.0.0.1", "--port", String(taken), "--no-webrtc"]);
       expect(r.code).toBe(1);
       expect(r.report.status).toBe("fail");
       const port = r.get("port");
       expect(port.status).toBe("fail");
-      expect(port.summary).toBe(`port: 127.0.0.1:${holder.port} is taken by bun (pid ${process.pid})`);
-      expect(port.fix).toContain(`--port ${holder.port + 1}`);
+      expect(port.summary).toBe(`port: 127.0.0.1:${taken} is taken by bun (pid ${process.pid})`);
+      expect(port.fix).toContain(`--port ${taken + 1}`);
       // Everything else here is fine: the port is the one failure.
       expect(r.report.findings.filter((f) => f.status === "fail").map((f) => f.id)).toEqual(["port"]);
     } finally {

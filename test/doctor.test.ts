@@ -158,7 +158,8 @@ describe("on this machine as it is", () => {
     expect(offered).toBeGreaterThanOrEqual(55);
     expect(offered).toBeLessThanOrEqual(61);
     expect(encoded).toBeGreaterThan(0);
-    expect(encoded).toBeLessThanOrEqual(offered! - skipped! + 1);
+    // Those in the encoder as the window opened may come out in it: at most a couple.
+    expect(encoded).toBeLessThanOrEqual(offered! - skipped! + 3);
     expect(r.get("port")).toMatchObject({ status: "ok", summary: `port: 127.0.0.1:${port} is free` });
   });
 

@@ -88,7 +88,12 @@ Model\t\t: Raspberry Pi 5 Model B Rev 1.0
 `;
 
 /** What a Raspberry Pi 5 running Raspberry Pi OS Bookworm's own kernel shows in /proc, /sys and /etc. */
-function fakePi5(dir: string): string {
+function fakePi5(dir: string, { celsius = 52.3, underVoltage = false } = {}): string {
+  write(join(dir, "sys/class/thermal/thermal_zone0/temp"), `${Math.round(celsius * 1000)}\n`);
+  // raspberrypi-hwmon: the firmware's under-voltage alarm (next to another hwmon, the fan's).
+  write(join(dir, "sys/class/hwmon/hwmon0/name"), "cpu_thermal\n");
+  write(join(dir, "sys/class/hwmon/hwmon1/name"), "rpi_volt\n");
+  write(join(dir, "sys/class/hwmon/hwmon1/in0_lcrit_alarm"), underVoltage ? "1\n" : "0\n");
   write(join(dir, "proc/device-tree/model"), "Raspberry Pi 5 Model B Rev 1.0\0");
   write(join(dir, "proc/sys/kernel/osrelease"), "6.6.51+rpt-rpi-2712\n");
   write(join(dir, "proc/self/smaps"), [
@@ -205,6 +210,8 @@ describe("what this machine lacks, as a user would point glasscast at it", () =>
     expect(r.get("kernel").detail).toContain("kernel=kernel8.img in /boot/firmware/config.txt");
     expect(r.get("cpu").summary).toBe("CPU: 4 × Cortex-A76 (asimd)");
     expect(r.get("memory")).toMatchObject({ status: "ok", summary: "memory: 7451 MiB available of 8052 MiB" });
+    expect(r.get("temperature")).toMatchObject({ status: "ok", summary: "temperature: 52.3 °C" });
+    expect(r.get("power")).toMatchObject({ status: "ok", summary: "power: no under-voltage reported" });
     expect(r.get("rpicam")).toMatchObject({ status: "ok", summary: `rpicam-vid: ${join(rpicamBin, "rpicam-vid")}` });
     expect(r.get("cameras")).toMatchObject({ status: "ok", summary: "cameras: libcamera:0 (imx708), libcamera:1 (imx708)" });
     expect(r.get("source-main")).toMatchObject({ status: "ok", summary: "--source libcamera:1: imx708" });
@@ -236,6 +243,15 @@ describe("what this machine lacks, as a user would point glasscast at it", () =>
       if (f.fix !== null) expect(lines.slice(at + 1, at + 3)).toContain(`    fix: ${f.fix}`);
     }
     expect(lines.at(-2)).toBe("2 problems (✗) to fix before glasscast can do what it is asked; 1 warning (!)");
+  });
+
+  test("a hot Pi 5 on a weak power supply: two warnings with their fixes, exit 0", () => {
+    const root = fakePi5(join(scratch, "pi5-hot"), { celsius: 84.1, underVoltage: true });
+    const r = doctor(["--no-webrtc", "--port", "0"], { GLASSCAST_SYSTEM_ROOT: root, PATH: `${rpicamBin}:${SYSTEM_PATH}` });
+    expect(r.code).toBe(0);
+    expect(r.get("temperature")).toMatchObject({ status: "warn", summary: "temperature: 84.1 °C; the CPU slows itself from 80 °C" });
+    expect(r.get("temperature").fix).toContain("Active Cooler");
+    expect(r.get("power")).toMatchObject({ status: "warn", fix: "use the Raspberry Pi 27 W USB-C power supply (5.1 V, 5 A), and a short, thick cable" });
   });
 
   test("a Pi 5 whose libcamera finds no camera is told to check the cable and config.txt", () => {

@@ -13,6 +13,7 @@ import { camerasFinding, PI_CAMERA_FIX, sourceFindings } from "./cameras.ts";
 import { measureEncoder, speedFinding, type SpeedRequest } from "./encoder-speed.ts";
 import { encoderFindings, ffmpegFinding, probeFfmpeg } from "./ffmpeg.ts";
 import { finding, type Finding } from "./finding.ts";
+import { powerFinding, temperatureFinding } from "./health.ts";
 import { probeTurboJpeg, turboJpegFinding } from "./jpeg.ts";
 import { boardFinding, cpuFinding, kernelFinding, memoryFinding, osFinding, osReleaseValue, readMachine } from "./machine.ts";
 import { portFinding } from "./port.ts";
@@ -34,6 +35,7 @@ export async function runDoctor(req: DoctorRequest, sys: SystemRoot = systemRoot
   const machine = readMachine(sys);
   const codename = osReleaseValue(sys.read("/etc/os-release") ?? "", "VERSION_CODENAME");
   const findings: Finding[] = [boardFinding(sys, machine), osFinding(sys), kernelFinding(sys, machine), cpuFinding(sys), memoryFinding(sys)];
+  for (const f of [temperatureFinding(sys), powerFinding(sys, machine)]) if (f !== null) findings.push(f);
 
   let sources: StreamSource[] = [];
   try {

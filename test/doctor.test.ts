@@ -353,6 +353,22 @@ describe("a Raspberry Pi 4", () => {
 });
 
 describe("its command line", () => {
+  test("reads the server's --config FILE: the port and sources it sets are the ones checked", () => {
+    const holder = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+    const taken = holder.port!;
+    try {
+      const config = join(scratch, "glasscast.toml");
+      writeFileSync(config, `host = "127.0.0.1"\nport = ${taken}\nwebrtc = false\nsource = ["door=/dev/video0"]\n`);
+      const r = doctor(["--config", config], { GLASSCAST_V4L2_SYSFS: webcam.sysfs, PATH: `${webcam.bin}:${SYSTEM_PATH}` });
+      expect(r.code).toBe(1);
+      expect(r.get("port").summary).toStartWith(`port: 127.0.0.1:${taken} is taken`);
+      expect(r.get("source-door")).toMatchObject({ status: "ok", summary: "--source /dev/video0: HD Pro Webcam C920" });
+      expect(r.get("h264-speed").summary).toBe("H.264 encoder: not used (--no-webrtc and no --publish), not measured");
+    } finally {
+      holder.stop(true);
+    }
+  });
+
   test("--seconds out of range and unknown options stop with a message naming them", () => {
     const r = glasscast(["--seconds", "0"]);
     expect(r.code).toBe(2);

@@ -11,6 +11,8 @@ import { helpText, terminalWidth } from "./config/help.ts";
 import { OptionError, parseArgs, type Command } from "./config/parse-args.ts";
 import { formatListing } from "./devices/format.ts";
 import { listDevices } from "./devices/list.ts";
+import { doctorReport, exitStatus, formatReport, jsonReport } from "./doctor/report.ts";
+import { runDoctor } from "./doctor/run.ts";
 import { log } from "./log.ts";
 import { killAllChildrenNow, parentDeathGuard } from "./process/child.ts";
 import { createGlasscast } from "./server.ts";
@@ -82,6 +84,11 @@ async function main(argv: readonly string[]): Promise<void> {
       const listing = await listDevices({ ffmpeg: command.ffmpeg, rpicam: command.rpicam, sysfs: process.env.GLASSCAST_V4L2_SYSFS || undefined });
       process.stdout.write(command.json ? `${JSON.stringify(listing, null, 2)}\n` : formatListing(listing));
       return;
+    }
+    case "doctor": {
+      const report = doctorReport(VERSION, await runDoctor(command));
+      process.stdout.write(command.json ? jsonReport(report) : formatReport(report));
+      process.exit(exitStatus(report));
     }
     case "hash-password": {
       const password = (await new Response(Bun.stdin.stream()).text()).replace(/\r?\n$/, "");

@@ -34,6 +34,8 @@ describe("each command's own --help", () => {
     [["hash-password", "-h"], ["hash-password"]],
     [["devices", "--help"], ["devices"]],
     [["devices", "-h"], ["devices"]],
+    [["doctor", "--help"], ["doctor"]],
+    [["doctor", "--port", "9000", "-h"], ["doctor"]],
     [["theme", "--help"], ["theme export"]],
     [["theme", "export", "--help"], ["theme export"]],
     [["config", "--help"], ["config print"]],

@@ -82,6 +82,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
   },
   {
+    name: "doctor", args: "[--json] [--seconds S] [OPTIONS]",
+    summary: "check this machine for what glasscast needs, and say how to fix what is missing",
+    about: [
+      "Checks the board, OS, kernel (and its page size), CPU and memory; ffmpeg and the encoders glasscast asks it for (libx264, h264_v4l2m2m, mjpeg); libturbojpeg; setpriv (util-linux's, with --pdeathsig); rpicam-vid; the cameras; whether the H.264 encoder keeps up at --width x --height and --fps (default 1280x720 at 30), measured for S seconds with the server's own encoder arguments; and whether --host:--port is free. One line per finding, marked ✓ (fine), ! (works, but worse) or ✗ (missing or broken), each problem with the command that fixes it.",
+      "Exits 1 when something is ✗ (ffmpeg missing, the chosen H.264 encoder or --source camera missing, the port taken), else 0: warnings (no libturbojpeg, a setpriv without --pdeathsig, an encoder that does not keep up, no camera) do not change the exit status. See docs/doctor.md.",
+    ],
+    options: [
+      { flag: "--json", help: "print the findings as one JSON document: glasscast, status, findings [{id, status (ok, warn or fail), summary, detail, fix}]" },
+      { flag: "--seconds", placeholder: "S", help: "how long the H.264 encoder is measured (default: 3; 1 to 30)" },
+    ],
+    serverOptions: "the server's options, --config FILE included: --width, --height, --fps, --h264-encoder, --webrtc-bitrate, --webrtc-keyint, --ffmpeg, --rpicam, --source, --host and --port are checked",
+  },
+  {
     name: "token", args: "[--ttl SECONDS] [--stream NAME] (--token-secret SECRET | --config FILE) [OPTIONS]",
     summary: "make a signed viewer link's token, as the server's /api/tokens does",
     about: [

@@ -2,7 +2,8 @@
  * Command-line parsing: `--name value`, `--name=value`, `--flag`, `--no-flag`,
  * `--config FILE` (`-c FILE`: a TOML file of options, which the flags given
  * override), and the commands of commands.ts (`theme export`, `service
- * install|uninstall`, `config print`, `devices`, `hash-password`, `token`),
+ * install|uninstall`, `config print`, `devices`, `doctor`, `hash-password`,
+ * `token`),
  * each with its own `--help` (or `-h`, or `glasscast help COMMAND`). The
  * first problem found stops parsing with an OptionError that names the
  * option, the value given and what is allowed; a mistyped option or command
@@ -11,6 +12,7 @@
 import { commandSpec, commandsUnder, COMMANDS, topWords, usageOf, wantsHelp } from "./commands.ts";
 import { blameFile, CONFIG_FLAG, readConfigFile } from "./config-file.ts";
 import { parseHashPasswordCommand, parseTokenCommand, type HashPasswordCommand, type TokenCommand } from "./parse-access-commands.ts";
+import { parseDoctorCommand, type DoctorCommand } from "./parse-doctor-command.ts";
 import { allowed, convert, defaultOptions, OPTION_SPECS, type OptionSpec, type Options } from "./options.ts";
 import { didYouMean } from "./suggest.ts";
 import { shownValue } from "./secret.ts";
@@ -30,6 +32,7 @@ export type Command =
   | ConfigPrintCommand
   | HashPasswordCommand
   | TokenCommand
+  | DoctorCommand
   /** Help for the program (topic null) or for a command: "devices", "service", "service install". */
   | { readonly command: "help"; readonly topic: string | null }
   | { readonly command: "version" };
@@ -77,7 +80,8 @@ export function parseArgs(argv: readonly string[]): Command {
   if (first === "devices") return parseDevicesCommand(rest);
   if (first === "config") return parseConfigCommand(rest);
   if (first === "hash-password") return wantsHelp(rest) ? help("hash-password") : parseHashPasswordCommand(rest);
-  if (first === "token") return wantsHelp(rest) ? help("token") : parseTokenCommand(rest, serverOptionsOnly);
+  if (first === "token") return wantsHelp(rest) ? help("token") : parseTokenCommand(rest, (a) => serverOptionsOnly(a, "token"));
+  if (first === "doctor") return wantsHelp(rest) ? help("doctor") : parseDoctorCommand(rest, (a) => serverOptionsOnly(a, "doctor"));
   return parseServe(argv);
 }
 
@@ -96,9 +100,9 @@ function parseHelpCommand(args: readonly string[]): Command {
 }
 
 /** The server's options (flags over --config FILE) without the startup checks, for a command that only reads them. */
-function serverOptionsOnly(argv: readonly string[]): Options {
-  const parsed = parseServe(argv, false, "token");
-  if (parsed.command !== "serve") throw new OptionError("token: --version is a command of its own");
+function serverOptionsOnly(argv: readonly string[], command: string): Options {
+  const parsed = parseServe(argv, false, command);
+  if (parsed.command !== "serve") throw new OptionError(`${command}: --version is a command of its own`);
   return parsed.options;
 }
 

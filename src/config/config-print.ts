@@ -36,7 +36,7 @@ function describe(spec: OptionSpec, value: OptionValue, showSecrets: boolean): s
   const key = tomlKey(spec.flag);
   const shown = (v: OptionValue) => tomlValue(isSecretOption(spec) && !showSecrets ? mask(v) : v);
   if (!sameValue(value, spec.default)) return [...head, `${key} = ${shown(value)}`];
-  return [...head, `# ${key} = ${spec.default === null ? "(not set)" : shown(spec.default)}`];
+  return [...head, `# ${key} = ${spec.default === null || spec.defaultText !== undefined ? "(not set)" : shown(spec.default)}`];
 }
 
 function isSet(v: OptionValue): boolean {

@@ -1,4 +1,4 @@
-/** `/api/streams`: what the page's overlay shows (size, frame rate, state, viewers). */
+/** `/api/streams`: what the page's overlay shows (source, size, frame rate, state, viewers). */
 import { Elysia } from "elysia";
 import type { PublishedStream } from "./published.ts";
 
@@ -10,8 +10,8 @@ export function apiRoutes(streams: readonly PublishedStream[]) {
     Response.json({
       instance: INSTANCE,
       streams: streams.map(({ stream, mjpeg, h264, video, snapshot }) => {
-        const { name, state, width, height, fps } = stream.stats();
-        return { name, state, width, height, fps, viewers: mjpeg.viewers, webrtcViewers: h264?.viewers ?? 0, video, snapshot };
+        const { name, source, state, width, height, fps } = stream.stats();
+        return { name, source, state, width, height, fps, viewers: mjpeg.viewers, webrtcViewers: h264?.viewers ?? 0, video, snapshot };
       }),
     }, { headers: { "cache-control": "no-store" } }));
 }

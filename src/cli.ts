@@ -62,6 +62,16 @@ async function main(argv: readonly string[]): Promise<void> {
       process.stdout.write(command.json ? `${JSON.stringify(listing, null, 2)}\n` : formatListing(listing));
       return;
     }
+    case "bench": {
+      // Loaded only for this command: the server's own start does not pay for it.
+      const { runBench } = await import("./bench/run.ts");
+      try {
+        return void (await runBench(command));
+      } catch (err) {
+        killAllChildrenNow();
+        fail(`bench: ${(err as Error).message}`, 1);
+      }
+    }
     case "hash-password": {
       const password = (await new Response(Bun.stdin.stream()).text()).replace(/\r?\n$/, "");
       if (password === "") fail("hash-password: no password on stdin; expected: echo -n 'secret' | glasscast hash-password", 2);

@@ -9,6 +9,7 @@ import { hashPassword } from "./access/credentials.ts";
 import { makeViewerToken } from "./access/tokens.ts";
 import { helpText, terminalWidth } from "./config/help.ts";
 import { OptionError, parseArgs, type Command } from "./config/parse-args.ts";
+import { runBench } from "./bench/run.ts";
 import { formatListing } from "./devices/format.ts";
 import { listDevices } from "./devices/list.ts";
 import { log } from "./log.ts";
@@ -63,8 +64,6 @@ async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     case "bench": {
-      // Loaded only for this command: the server's own start does not pay for it.
-      const { runBench } = await import("./bench/run.ts");
       try {
         return void (await runBench(command));
       } catch (err) {

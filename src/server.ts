@@ -118,7 +118,7 @@ async function defaultSource(options: Options): Promise<DefaultSource> {
   const chosen = await chooseDefaultSource({
     ffmpeg: options.ffmpeg, rpicam: findRpicam(options.rpicam), sysfs: process.env.GLASSCAST_V4L2_SYSFS || undefined,
   });
-  log.info(`source: ${chosen.description}`, { event: "source.default", source: chosen.source });
+  log.debug(`source: ${chosen.description}`, { event: "source.default", source: chosen.source });
   options.source = [chosen.source];
   return chosen;
 }

@@ -128,8 +128,9 @@ function checkChosen(options: Options, chosen: DefaultSource | null, programStre
   try {
     return checkOptions(options, { programStreams });
   } catch (err) {
-    if (!(err instanceof OptionError) || chosen === null || chosen.source === "testsrc") throw err;
-    throw new OptionError(`${err.message} (the source is ${chosen.description}; give --source testsrc for the test pattern)`);
+    if (!(err instanceof OptionError) || chosen === null) throw err;
+    const instead = chosen.source === "testsrc" ? "" : "; give --source testsrc for the test pattern";
+    throw new OptionError(`${err.message} (without --source, glasscast chose the ${chosen.description}${instead})`);
   }
 }
 

@@ -102,6 +102,17 @@ describe("no --source: the first camera found", () => {
     expect(parts.length).toBe(3);
   });
 
+  test("options that do not fit the camera found stop the program, naming it", async () => {
+    const camera = fakeCamera();
+    const machine = sysfs("webcam-half-size", { 0: "HD Pro Webcam C920" });
+    const proc = Bun.spawn([process.execPath, "run", CLI, "--port", "0", "--ffmpeg", FAKE_FFMPEG, "--rpicam", join(scratch, "none"), "--width", "640"], {
+      stdout: "pipe", stderr: "pipe", env: { ...process.env, ...camera.env, GLASSCAST_V4L2_SYSFS: machine },
+    });
+    expect(await proc.exited).toBe(2);
+    expect(await new Response(proc.stderr).text()).toBe("glasscast: --width: a V4L2 camera is asked for a whole size; give both --width and --height (see: glasscast devices)" +
+      " (without --source, glasscast chose the camera /dev/video0 (HD Pro Webcam C920; found, no --source given); give --source testsrc for the test pattern)\n");
+  });
+
   test("--source testsrc with cameras present: the test pattern, and no camera is looked for", async () => {
     const camera = fakeCamera();
     const machine = sysfs("pi-both-forced", { ...PI_NODES, 0: "HD Pro Webcam C920" });

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { FAKE_FFMPEG, FAKE_RPICAM, fakeCamera, isNoSignal } from "./helpers/camera.ts";
 import { tempDir } from "./helpers/ffmpeg.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";
+import { viewerSourceText } from "../src/routes/api.ts";
 import { childPids, CLI, isAlive, startProgram, waitFor, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(60_000);
@@ -147,4 +148,11 @@ describe("no --source: the first camera found", () => {
     expect(startLine(server)).toMatch(/: test pattern \(no camera found: rpicam-vid: \S+ --list-cameras: no answer within 5 s \(killed\), no V4L2 camera; no --source given\) → http:/);
     await waitFor(async () => (await streams(server))[0]!.state === "running", 15_000, "the test pattern");
   });
+});
+
+test("/api/streams tells viewers a source without a URL's query (its password is masked already)", () => {
+  expect(viewerSourceText("rtsp://***@192.0.2.10/stream1?token=s3cret&channel=1")).toBe("rtsp://***@192.0.2.10/stream1?***");
+  expect(viewerSourceText("https://cam.example/live/index.m3u8")).toBe("https://cam.example/live/index.m3u8");
+  expect(viewerSourceText("camera /dev/video0 (HD Pro Webcam C920; found, no --source given)")).toBe("camera /dev/video0 (HD Pro Webcam C920; found, no --source given)");
+  expect(viewerSourceText("shots/*.jpg?")).toBe("shots/*.jpg?");
 });

@@ -114,6 +114,16 @@ describe("no --source: the first camera found", () => {
       " (without --source, glasscast chose the camera /dev/video0 (HD Pro Webcam C920; found, no --source given); give --source testsrc for the test pattern)\n");
   });
 
+  test("a source in the --config file: no camera is looked for", async () => {
+    const camera = fakeCamera();
+    const config = join(scratch, "pattern.toml");
+    writeFileSync(config, 'source = "testsrc"\n');
+    const server = await serve(["--rpicam", FAKE_RPICAM, "--config", config], { ...camera.env, GLASSCAST_V4L2_SYSFS: sysfs("with-config", { 0: "HD Pro Webcam C920" }) });
+    expect(startLine(server)).toMatch(/^glasscast \S+: test pattern → http:/);
+    await waitFor(() => camera.runs().length > 0, 10_000, "the capture");
+    expect(camera.runs().flat().filter((a) => a === "--list-cameras" || a === "-list_formats" || a.startsWith("/dev/video"))).toEqual([]);
+  });
+
   test("--source testsrc with cameras present: the test pattern, and no camera is looked for", async () => {
     const camera = fakeCamera();
     const machine = sysfs("pi-both-forced", { ...PI_NODES, 0: "HD Pro Webcam C920" });

@@ -29,6 +29,8 @@ import { connectPeer, type BenchPeer } from "./webrtc-peer.ts";
 const START_TIMEOUT_MS = 30_000;
 /** A scenario's viewers must each have a first frame within this, else the window starts without them. */
 const SETTLE_TIMEOUT_MS = 15_000;
+/** After the last viewer's first frame, before the window: what was queued while they joined arrives first. */
+const WARMUP_MS = 500;
 
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
@@ -176,6 +178,7 @@ async function runScenario(server: Server, kind: ScenarioKind, n: number, second
     // Every viewer has its first frame, or has failed (a failed one never will).
     const ready = () => viewers.frames().filter((f) => f > 0).length + viewers.errors().length >= n;
     const settled = await waitUntil(ready, SETTLE_TIMEOUT_MS);
+    await Bun.sleep(WARMUP_MS);
     const begin = await sample(server, viewers.frames);
     await Bun.sleep(seconds * 1000);
     const end = await sample(server, viewers.frames);

@@ -83,7 +83,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "bench", args: "[--seconds S] [--mjpeg N,N] [--webrtc N,N] [--json] [OPTIONS]",
-    summary: "measure this machine: MJPEG and WebRTC viewers of the test pattern, ~25 s",
+    summary: "measure this machine: MJPEG and WebRTC viewers of the test pattern, 20–30 s",
     about: [
       "Starts glasscast on 127.0.0.1 with the test pattern (at the --width, --height and --fps given; 1280x720 at 30 by default), then connects MJPEG viewers (1, then 10) and WebRTC peers (1, then 5) from its own process, and reports for each row: frames per second per viewer (lowest and median), the time to the first frame, the server's CPU (its process and its children, from /proc), its memory, the JPEG encode time, and the viewers' own CPU apart; and the machine (model, cores, page size, ffmpeg). Everything it started is stopped at its end.",
       "Paste the table into an issue to report your board's figures.",

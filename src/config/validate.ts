@@ -35,8 +35,11 @@ export function resolveOptions(given: Partial<Options>): Options {
   return options;
 }
 
-/** Checks that need more than one option, or the machine. Returns the streams to make. */
-/** `programStreams`: a program gives streams of its own, so no source at all is no camera to look for. */
+/**
+ * Checks that need more than one option, or the machine. Returns the streams to make: none when
+ * no source is given (a camera is looked for at startup, then these are checked again with it).
+ * `programStreams`: a program gives streams of its own, so no source at all is no camera to look for.
+ */
 export function checkOptions(o: Options, { needFfmpeg = true, programStreams = false } = {}): StreamSource[] {
   let sources: StreamSource[];
   try {

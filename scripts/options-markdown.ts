@@ -8,7 +8,7 @@ import { allowed, OPTION_SPECS, shownDefault } from "../src/config/options.ts";
 export function optionsMarkdown(): string {
   const rows = OPTION_SPECS.map((s) => {
     const flag = `\`--${s.flag}${s.placeholder ? ` ${s.placeholder}` : ""}\``;
-    const def = shownDefault(s) === "none" ? "none" : `\`${shownDefault(s)}\``;
+    const def = shownDefault(s) === "none" || s.defaultText !== undefined ? shownDefault(s) : `\`${shownDefault(s)}\``;
     const values = s.kind.type === "string" ? "" : ` Allowed: ${allowed(s.kind)}.`;
     return `| ${flag} | ${def} | ${s.help}.${values} |`;
   });

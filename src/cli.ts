@@ -9,6 +9,7 @@ import { hashPassword } from "./access/credentials.ts";
 import { makeViewerToken } from "./access/tokens.ts";
 import { helpText, terminalWidth } from "./config/help.ts";
 import { OptionError, parseArgs, type Command } from "./config/parse-args.ts";
+import { runBench } from "./bench/run.ts";
 import { formatListing } from "./devices/format.ts";
 import { listDevices } from "./devices/list.ts";
 import { doctorReport, exitStatus, formatReport, jsonReport } from "./doctor/report.ts";
@@ -89,6 +90,14 @@ async function main(argv: readonly string[]): Promise<void> {
       const report = doctorReport(VERSION, await runDoctor(command));
       process.stdout.write(command.json ? jsonReport(report) : formatReport(report));
       process.exit(exitStatus(report));
+    }
+    case "bench": {
+      try {
+        return void (await runBench(command));
+      } catch (err) {
+        killAllChildrenNow();
+        fail(`bench: ${(err as Error).message}`, 1);
+      }
     }
     case "hash-password": {
       const password = (await new Response(Bun.stdin.stream()).text()).replace(/\r?\n$/, "");

@@ -36,6 +36,8 @@ import { addressesOf, type PublishedStream } from "./routes/published.ts";
 import { staticRoutes } from "./routes/static.ts";
 import { webrtcRoutes, whepOptionsHeaders } from "./routes/webrtc.ts";
 import { createCapture, jpegSettingsOf } from "./sources/create.ts";
+import { chooseDefaultSource, type DefaultSource } from "./devices/default-source.ts";
+import { findRpicam } from "./sources/libcamera/find-rpicam.ts";
 import { TESTSRC_DEFAULT } from "./sources/ffmpeg/args.ts";
 import type { Source } from "./sources/source.ts";
 import { Audience } from "./stream/audience.ts";
@@ -140,13 +142,38 @@ function composeTransforms(...transforms: (FrameTransform | undefined)[]): Frame
   return (frame) => list.reduce((f, t) => t(f) ?? f, frame);
 }
 
+/**
+ * No --source (and no stream of the program's own): the first camera found, else the test pattern.
+ * GLASSCAST_V4L2_SYSFS: another folder of videoN/name files than /sys/class/video4linux (the tests' fake machine).
+ */
+async function defaultSource(options: Options): Promise<DefaultSource> {
+  const chosen = await chooseDefaultSource({
+    ffmpeg: options.ffmpeg, rpicam: findRpicam(options.rpicam), sysfs: process.env.GLASSCAST_V4L2_SYSFS || undefined,
+  });
+  log.debug(`source: ${chosen.description}`, { event: "source.default", source: chosen.source });
+  options.source = [chosen.source];
+  return chosen;
+}
+
+/** checkOptions, saying when a camera found without --source is what the options do not fit. */
+function checkChosen(options: Options, chosen: DefaultSource | null, programStreams: boolean): ReturnType<typeof checkOptions> {
+  try {
+    return checkOptions(options, { programStreams });
+  } catch (err) {
+    if (!(err instanceof OptionError) || chosen === null) throw err;
+    const instead = chosen.source === "testsrc" ? "" : "; give --source testsrc for the test pattern";
+    throw new OptionError(`${err.message} (without --source, glasscast chose the ${chosen.description}${instead})`);
+  }
+}
+
 export async function createGlasscast(config: GlasscastConfig = {}): Promise<Glasscast> {
   const startedAt = Date.now();
   const { streams: custom = [], transform, ...given } = config;
   const options = resolveOptions(custom.length > 0 && given.source === undefined ? { ...given, source: [] } : given);
   setLogLevel(options.logLevel);
   setLogFormat(options.logFormat);
-  const captured = checkOptions(options);
+  const chosen = custom.length === 0 && options.source.length === 0 ? await defaultSource(options) : null;
+  const captured = checkChosen(options, chosen, custom.length > 0);
   const theme = options.theme ? new Theme(options.themeDir) : null;
   await theme?.check().catch((err: unknown) => {
     throw err instanceof ThemeError ? new OptionError(`--theme-dir: ${err.message}`) : err;
@@ -157,7 +184,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const definitions = [
     ...captured.map(({ name, spec }) => ({
       name, transform: undefined as FrameTransform | undefined,
-      source: createCapture(name, spec, options, pipeline.captureOutput),
+      source: createCapture(name, spec, options, pipeline.captureOutput, chosen?.description),
     })),
     ...custom.map((c) => {
       if (!STREAM_NAME.test(c.name)) throw new OptionError(`streams: ${JSON.stringify(c.name)} is not a stream name; expected letters, digits, _ and - (up to 32)`);

@@ -72,10 +72,13 @@ describe("a config file sets the options", () => {
       'ice-username = "cam"',
       'jpeg-subsampling = "444"',
       'log-level = "warn"',
+      // Not the default any more: without a source, glasscast looks for a camera.
+      'source = ["testsrc"]',
     ].sort());
     // The rest is there too, commented out at its default, under its help text.
     expect(toml).toContain('# jpeg-quality = 90\n');
-    expect(toml).toContain('# source = ["testsrc"]\n');
+    // Without a source, none is set: glasscast looks for a camera at startup.
+    expect(printed()).toContain('# source = (not set)\n');
     expect(toml).toContain("# JPEG quality.\n# An integer from 10 to 100; default: 90.\n# jpeg-quality = 90\n");
   });
 
@@ -223,7 +226,7 @@ describe("a bad file exits 2 with one message naming the file, the line and what
     ["an enum value not allowed", 'log-level = "loud"\n', /:1: log-level: "loud" is not allowed; expected one of error, warn, info, debug/],
     ["a list for a single option", "jpeg-quality = [80, 90]\n", /:1: jpeg-quality: \[80, 90\] is not allowed; expected one value \(jpeg-quality is given once\)/],
     ["a bad list item", 'ice-server = ["stun:a.example.org", "http://b"]\n', /:1: ice-server: "http:\/\/b" is not allowed; expected a stun:, turn: or turns: URL/],
-    ["an empty source list", "source = []\n", /:1: source: \[\] is not allowed; expected at least one value: .*leave source out for its default, testsrc/],
+    ["an empty source list", "source = []\n", /:1: source: \[\] is not allowed; expected at least one value: .*leave source out for its default, the first camera found, else testsrc/],
     ["a date", "port = 2024-01-01\n", /:1: port: 2024-01-01 is not allowed; expected an integer from 0 to 65535/],
     ["a check across options", "port = 1\nloop = true\n", /:2: loop: applies to a file, an image sequence or an http\(s\) file URL, not to testsrc/],
     ["a source file that is missing", 'source = "nowhere.mp4"\n', /:1: source: "nowhere.mp4" is not testsrc, a camera, a URL, a pattern or an existing file/],

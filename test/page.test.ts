@@ -69,12 +69,20 @@ describe("one camera", () => {
     expect(box.y).toBeGreaterThanOrEqual(picture.y);
     expect(box.y + box.height).toBeLessThan(picture.y + picture.height / 4);
     expect(overlay).toMatch(/\d+(\.\d+)? fps/);
+    // Under it, the source (and, for a source glasscast chose itself, why: see default-source.test.ts).
+    const source = page.locator(".gc-overlay-source").first();
+    await page.waitForFunction(`document.querySelector(".gc-overlay-source")?.textContent === "test pattern"`, null, { timeout: 5000 });
+    const sourceBox = (await source.boundingBox())!;
+    expect(sourceBox.y).toBeGreaterThanOrEqual(box.y + box.height);
+    expect(sourceBox.x + sourceBox.width).toBeLessThanOrEqual(picture.x + picture.width);
     await page.screenshot({ path: join(ARTIFACTS, "index.png") });
-    // The overlay hides with "i" and with its button.
+    // The overlay (and the source under it) hides with "i" and with its button.
     await page.keyboard.press("i");
     expect(await page.locator(".gc-overlay").first().isHidden()).toBe(true);
+    expect(await source.isHidden()).toBe(true);
     await page.locator(".gc-overlay-toggle").click();
     expect(await page.locator(".gc-overlay").first().isVisible()).toBe(true);
+    expect(await source.isVisible()).toBe(true);
     expect((page as Page & { errors: string[] }).errors).toEqual([]);
     await page.close();
   });
@@ -100,7 +108,7 @@ describe("one camera", () => {
     const page = await openPage(`${server.url}/?kiosk=1`);
     await waitForPicture(page);
     expect(await page.evaluate(`document.body.classList.contains("gc-kiosk")`)).toBe(true);
-    for (const selector of [".gc-header", ".gc-footer", ".gc-overlay"]) expect(await page.locator(selector).first().isHidden()).toBe(true);
+    for (const selector of [".gc-header", ".gc-footer", ".gc-overlay", ".gc-overlay-source"]) expect(await page.locator(selector).first().isHidden()).toBe(true);
     // The player takes the whole window; the picture is as large as it allows (16:9 in 1280x800: full width).
     const player = (await page.locator("#player").boundingBox())!;
     expect([player.x, player.y, player.width, player.height]).toEqual([0, 0, 1280, 800]);

@@ -44,7 +44,7 @@ function childrenRss(pid: number): number {
 async function run(argv: string[], env: Record<string, string>, measureMemory: boolean): Promise<Figures | number> {
   const port = freePort();
   const started = performance.now();
-  const proc = Bun.spawn([...argv, "--host", "127.0.0.1", "--port", String(port), "--no-webrtc", "--log-level", "error"],
+  const proc = Bun.spawn([...argv, "--source", "testsrc", "--host", "127.0.0.1", "--port", String(port), "--no-webrtc", "--log-level", "error"],
     { env: { ...process.env, ...env }, stdout: "ignore", stderr: "ignore" });
   try {
     let first = -1;

@@ -95,6 +95,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     serverOptions: "the server's options, --config FILE included: --width, --height, --fps, --h264-encoder, --webrtc-bitrate, --webrtc-keyint, --ffmpeg, --rpicam, --source, --host and --port are checked",
   },
   {
+    name: "bench", args: "[--seconds S] [--mjpeg N,N] [--webrtc N,N] [--json] [OPTIONS]",
+    summary: "measure this machine: MJPEG and WebRTC viewers of the test pattern, 20–30 s",
+    about: [
+      "Starts glasscast on 127.0.0.1 with the test pattern (at the --width, --height and --fps given; 1280x720 at 30 by default), then connects MJPEG viewers (1, then 10) and WebRTC peers (1, then 5) from its own process, and reports for each row: frames per second per viewer (lowest and median), the time to the first frame, the server's CPU (its process and its children, from /proc), its memory, the JPEG encode time, and the viewers' own CPU apart; and the machine (model, cores, page size, ffmpeg). Everything it started is stopped at its end.",
+      "Paste the table into an issue to report your board's figures.",
+    ],
+    options: [
+      { flag: "--seconds", placeholder: "S", help: "how long each row is measured, once every viewer has its first frame (default: 4)" },
+      { flag: "--mjpeg", placeholder: "N,N", help: "the MJPEG rows: viewers in each (default: 1,10; 0 for none)" },
+      { flag: "--webrtc", placeholder: "N,N", help: "the WebRTC rows: peers in each (default: 1,5; 0 for none)" },
+      { flag: "--json", help: "print the figures as one JSON document" },
+    ],
+    serverOptions: "the server's options that shape the picture (--width, --height, --fps, --ffmpeg, --jpeg-*, --h264-encoder, --webrtc-*); not --source, --host, --port, --config or the access options",
+  },
+  {
     name: "token", args: "[--ttl SECONDS] [--stream NAME] (--token-secret SECRET | --config FILE) [OPTIONS]",
     summary: "make a signed viewer link's token, as the server's /api/tokens does",
     about: [

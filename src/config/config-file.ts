@@ -89,7 +89,7 @@ function checkValue(spec: OptionSpec, raw: unknown, where: string): { value: Opt
   let items: unknown[];
   if (Array.isArray(raw)) {
     if (!spec.repeatable) refuse(raw, `one value (${spec.flag} is given once): ${fileAllowed(spec)}`);
-    if (raw.length === 0 && Array.isArray(spec.default) && spec.default.length > 0) {
+    if (raw.length === 0 && ((Array.isArray(spec.default) && spec.default.length > 0) || spec.defaultText !== undefined)) {
       refuse(raw, `at least one value: ${fileAllowed(spec)} (leave ${spec.flag} out for its default, ${shownDefault(spec)})`);
     }
     items = raw;

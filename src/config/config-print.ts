@@ -37,7 +37,7 @@ function describe(spec: OptionSpec, value: OptionValue, showSecrets: boolean): s
   const key = tomlKey(spec.flag);
   const shown = (v: OptionValue) => tomlValue(showSecrets ? v : hidden(spec, v));
   if (!sameValue(value, spec.default)) return [...head, `${key} = ${shown(value)}`];
-  return [...head, `# ${key} = ${spec.default === null ? "(not set)" : shown(spec.default)}`];
+  return [...head, `# ${key} = ${spec.default === null || spec.defaultText !== undefined ? "(not set)" : shown(spec.default)}`];
 }
 
 /** What config print shows of a value: a secret option's as "***", a camera's or destination's address with its secrets masked. */

@@ -84,6 +84,8 @@ export interface OptionSpec {
   readonly group: "Source" | "Camera" | "Server" | "Access" | "Page" | "JPEG" | "WebRTC" | "Logging";
   /** May be given several times; the values are collected in order. */
   readonly repeatable?: boolean;
+  /** A default decided at startup (the first camera found): how it is shown; the value itself is empty. */
+  readonly defaultText?: string;
 }
 
 export const ENDPOINT_PATTERN = /^[A-Za-z0-9._~-]+(?:\/[A-Za-z0-9._~-]+)*$/;
@@ -142,8 +144,9 @@ function checkCandidate(v: string): string | null {
 }
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
-  { key: "source", flag: "source", group: "Source", kind: { type: "string", check: checkNonEmpty }, default: ["testsrc"], placeholder: "[NAME=]SRC", repeatable: true,
-    help: "testsrc (moving test pattern with a clock), a V4L2 camera (/dev/videoN or N), a Pi camera (libcamera:N), a video file, a URL (rtsp, rtmp, http(s), hls, srt, udp) or an image pattern such as 'shots/*.jpg'; give it several times as NAME=SRC for several cameras" },
+  { key: "source", flag: "source", group: "Source", kind: { type: "string", check: checkNonEmpty }, default: [], placeholder: "[NAME=]SRC", repeatable: true,
+    defaultText: "the first camera found, else testsrc",
+    help: "testsrc (moving test pattern with a clock), a V4L2 camera (/dev/videoN or N), a Pi camera (libcamera:N), a video file, a URL (rtsp, rtmp, http(s), hls, srt, udp) or an image pattern such as 'shots/*.jpg'; give it several times as NAME=SRC for several cameras; without it, glasscast looks for a camera at each start (a Pi camera, else a V4L2 one) and says in its start line which it chose and why" },
   { key: "width", flag: "width", group: "Source", kind: { type: "int", min: 16, max: 8192, even: true }, default: null, placeholder: "PX",
     help: "scale the picture to this width; given alone, the height follows the aspect ratio" },
   { key: "height", flag: "height", group: "Source", kind: { type: "int", min: 16, max: 8192, even: true }, default: null, placeholder: "PX",
@@ -248,6 +251,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
 
 /** How a default shows in --help and the README. */
 export function shownDefault(spec: OptionSpec): string {
+  if (spec.defaultText !== undefined) return spec.defaultText;
   const d = spec.default;
   return d === null || (Array.isArray(d) && d.length === 0) ? "none" : String(d);
 }

@@ -29,6 +29,7 @@ export type Command =
   | ServiceInstallCommand
   | { readonly command: "service-uninstall"; readonly dryRun: boolean; readonly root: string | null }
   | DevicesCommand
+  | BenchCommand
   | ConfigPrintCommand
   | HashPasswordCommand
   | TokenCommand
@@ -36,6 +37,21 @@ export type Command =
   /** Help for the program (topic null) or for a command: "devices", "service", "service install". */
   | { readonly command: "help"; readonly topic: string | null }
   | { readonly command: "version" };
+
+/** `bench`: a short self-benchmark on the test pattern (src/bench/run.ts). */
+export interface BenchCommand {
+  readonly command: "bench";
+  /** Seconds each scenario is measured for (after every viewer has its first frame). */
+  readonly seconds: number;
+  /** The MJPEG rows: how many viewers each. */
+  readonly mjpeg: readonly number[];
+  /** The WebRTC rows: how many peers each. */
+  readonly webrtc: readonly number[];
+  readonly json: boolean;
+  /** The server's options given (flags), passed to the child server as they are. */
+  readonly serverArgs: readonly string[];
+  readonly options: Options;
+}
 
 /** `devices`: list the cameras; `rpicam` is the rpicam-vid program, beside which rpicam-hello is looked for. */
 export interface DevicesCommand {
@@ -78,6 +94,7 @@ export function parseArgs(argv: readonly string[]): Command {
   if (first === "theme") return parseThemeCommand(rest);
   if (first === "service") return parseServiceCommand(rest);
   if (first === "devices") return parseDevicesCommand(rest);
+  if (first === "bench") return parseBenchCommand(rest);
   if (first === "config") return parseConfigCommand(rest);
   if (first === "hash-password") return wantsHelp(rest) ? help("hash-password") : parseHashPasswordCommand(rest);
   if (first === "token") return wantsHelp(rest) ? help("token") : parseTokenCommand(rest, (a) => serverOptionsOnly(a, "token"));
@@ -327,6 +344,61 @@ function parseDevicesCommand(args: readonly string[]): Command {
     }
   }
   return { command: "devices", json, ffmpeg: programs["--ffmpeg"] ?? "ffmpeg", rpicam: programs["--rpicam"] };
+}
+
+export const BENCH_DEFAULTS = { seconds: 4, mjpeg: [1, 10], webrtc: [1, 5] } as const;
+/** Server options that would make the bench measure something else than the test pattern on loopback. */
+const NOT_FOR_BENCH = ["--source", "--host", "--port", "--config", "-c", "--auth", "--viewer-token", "--metrics-auth", "--tls-cert", "--tls-key", "--publish", "--on-demand"];
+
+function parseBenchCommand(args: readonly string[]): Command {
+  if (wantsHelp(args)) return help("bench");
+  let json = false;
+  let seconds: number | null = null;
+  const lists: { "--mjpeg": number[] | null; "--webrtc": number[] | null } = { "--mjpeg": null, "--webrtc": null };
+  const server: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const eq = arg.indexOf("=");
+    const name = eq < 0 ? arg : arg.slice(0, eq);
+    if (name === "--json") {
+      if (eq >= 0) throw new OptionError(`bench: --json takes no value (given ${JSON.stringify(arg.slice(eq + 1))})`);
+      json = true;
+      continue;
+    }
+    if (name === "--seconds" || name === "--mjpeg" || name === "--webrtc") {
+      const value = eq >= 0 ? arg.slice(eq + 1) : args[++i];
+      const expected = name === "--seconds" ? "a number of seconds from 1 to 600" : `viewer counts separated by commas, each from 1 to ${name === "--mjpeg" ? 500 : 50}, or 0 for none`;
+      if (value === undefined || (eq < 0 && value.startsWith("--"))) throw new OptionError(`bench: ${name} needs a value: ${expected}`);
+      if (name === "--seconds") {
+        if (seconds !== null) throw new OptionError("bench: --seconds is given more than once");
+        const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+        if (!(n >= 1 && n <= 600)) throw new OptionError(`bench: --seconds: ${JSON.stringify(value)} is not allowed; expected ${expected}`);
+        seconds = n;
+      } else {
+        if (lists[name] !== null) throw new OptionError(`bench: ${name} is given more than once`);
+        const max = name === "--mjpeg" ? 500 : 50;
+        const counts = value === "0" ? [] : value.split(",").map((v) => (/^\d+$/.test(v.trim()) ? Number(v) : NaN));
+        if (counts.some((n) => !(n >= 1 && n <= max))) throw new OptionError(`bench: ${name}: ${JSON.stringify(value)} is not allowed; expected ${expected}`);
+        lists[name] = counts;
+      }
+      continue;
+    }
+    if (NOT_FOR_BENCH.includes(name)) {
+      throw new OptionError(`bench: ${name} is not for the bench, which serves the test pattern on 127.0.0.1 to viewers of its own; give it the options that shape the picture (--width, --height, --fps, --jpeg-*, --h264-encoder, --webrtc-*)`);
+    }
+    if (!arg.startsWith("-")) throw new OptionError(`bench: unexpected argument ${JSON.stringify(arg)}; expected: ${usageOf("bench")}`);
+    server.push(arg);
+    // A server option's value goes with it.
+    const next = args[i + 1];
+    if (eq < 0 && next !== undefined && !next.startsWith("--") && BY_FLAG.get(name.slice(2))?.kind.type !== "bool") server.push(args[++i]!);
+  }
+  const parsed = parseServe([...server, "--source", "testsrc"], true, "bench");
+  if (parsed.command !== "serve") return parsed;
+  return {
+    command: "bench", json, seconds: seconds ?? BENCH_DEFAULTS.seconds,
+    mjpeg: lists["--mjpeg"] ?? [...BENCH_DEFAULTS.mjpeg], webrtc: lists["--webrtc"] ?? [...BENCH_DEFAULTS.webrtc],
+    serverArgs: server, options: parsed.options,
+  };
 }
 
 function describe(spec: OptionSpec): string {

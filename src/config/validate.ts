@@ -36,8 +36,12 @@ export function resolveOptions(given: Partial<Options>): Options {
   return options;
 }
 
-/** Checks that need more than one option, or the machine. Returns the streams to make. */
-export function checkOptions(o: Options, { needFfmpeg = true } = {}): StreamSource[] {
+/**
+ * Checks that need more than one option, or the machine. Returns the streams to make: none when
+ * no source is given (a camera is looked for at startup, then these are checked again with it).
+ * `programStreams`: a program gives streams of its own, so no source at all is no camera to look for.
+ */
+export function checkOptions(o: Options, { needFfmpeg = true, programStreams = false } = {}): StreamSource[] {
   let sources: StreamSource[];
   try {
     sources = streamSources(o.source);
@@ -45,7 +49,8 @@ export function checkOptions(o: Options, { needFfmpeg = true } = {}): StreamSour
     if (err instanceof StreamSourceError) throw new OptionError(err.message);
     throw err;
   }
-  if (needFfmpeg && sources.length > 0 && !Bun.which(o.ffmpeg)) {
+  // No source given: ffmpeg captures the camera found or the test pattern.
+  if (needFfmpeg && (sources.length > 0 || !programStreams) && !Bun.which(o.ffmpeg)) {
     throw new OptionError(`--ffmpeg: ${JSON.stringify(o.ffmpeg)} was not found; install ffmpeg (sudo apt-get install ffmpeg) or give its path with --ffmpeg PATH`);
   }
   const loopable = sources.some(({ spec }) => spec.kind === "file" || spec.kind === "glob" || (spec.kind === "url" && /^https?$/.test(spec.scheme)));
@@ -111,6 +116,8 @@ export function libcameraPlanOf(o: Options): LibcameraPlan {
 
 function checkCameras(o: Options, sources: readonly StreamSource[]): void {
   const kinds = new Set(sources.map(({ spec }) => spec.kind));
+  // No source yet (none given: a camera is looked for at startup, and these are checked again then).
+  if (sources.length === 0) return;
   if (o.inputFormat !== "auto" && !kinds.has("v4l2") && !kinds.has("libcamera")) {
     throw new OptionError(`--input-format: applies to a camera (/dev/videoN, N or libcamera:N), and no --source is one`);
   }

@@ -109,9 +109,10 @@ export function classifyNodeName(name: string): { kind: NotCameraKind; reason: s
   return null;
 }
 
-type V4l2Listing = DeviceListing["v4l2"];
+export type V4l2Listing = DeviceListing["v4l2"];
 
-async function listV4l2(sysfs: string, v4l2ctlProgram: string, ffmpeg: string, timeoutMs: number): Promise<V4l2Listing> {
+/** The V4L2 nodes named in `sysfs`, cameras (with their formats) set apart from the rest. */
+export async function listV4l2(sysfs: string, v4l2ctlProgram: string, ffmpeg: string, timeoutMs: number): Promise<V4l2Listing> {
   const nodes = readNodes(sysfs);
   const v4l2ctl = Bun.which(v4l2ctlProgram);
   const ffmpegPath = v4l2ctl === null ? Bun.which(ffmpeg) : null;
@@ -198,7 +199,7 @@ function withHint(message: string): string {
   return /Permission denied/.test(message) ? `${message} (is this user in the video group? sudo usermod -aG video $USER)` : message;
 }
 
-type LibcameraListing = DeviceListing["libcamera"];
+export type LibcameraListing = DeviceListing["libcamera"];
 
 /** rpicam-hello (or libcamera-hello): beside the --rpicam program first, then on PATH. */
 export function findRpicamHello(rpicam: string | null): ToolUsed | { missing: string } {
@@ -223,6 +224,11 @@ export function findRpicamHello(rpicam: string | null): ToolUsed | { missing: st
 async function listLibcamera(rpicam: string | null, timeoutMs: number): Promise<LibcameraListing> {
   const found = findRpicamHello(rpicam);
   if ("missing" in found) return { tool: null, problem: found.missing, cameras: [] };
+  return listCamerasWith(found, timeoutMs);
+}
+
+/** `TOOL --list-cameras` (any rpicam app: rpicam-hello, rpicam-vid…), read within a time limit. */
+export async function listCamerasWith(found: ToolUsed, timeoutMs: number): Promise<LibcameraListing> {
   let result;
   try {
     result = await runTool([found.path, "--list-cameras"], timeoutMs);

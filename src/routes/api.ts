@@ -1,17 +1,25 @@
-/** `/api/streams`: what the page's overlay shows (size, frame rate, state, viewers). */
+/** `/api/streams`: what the page's overlay shows (source, size, frame rate, state, viewers). */
 import { Elysia } from "elysia";
 import type { PublishedStream } from "./published.ts";
 
 /** Changes when the server restarts: the page restarts its pictures when it sees a new one. */
 const INSTANCE = `${process.pid}-${Date.now().toString(36)}`;
 
+/**
+ * A source as viewers are told it: a URL's query is hidden (an IP camera's ?token=…), as its
+ * password already is in the description; the start line and /state keep the whole description.
+ */
+export function viewerSourceText(description: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(description) ? description.replace(/\?.*$/s, "?***") : description;
+}
+
 export function apiRoutes(streams: readonly PublishedStream[]) {
   return new Elysia({ name: "glasscast/api" }).get("/api/streams", () =>
     Response.json({
       instance: INSTANCE,
       streams: streams.map(({ stream, mjpeg, h264, video, snapshot }) => {
-        const { name, state, width, height, fps } = stream.stats();
-        return { name, state, width, height, fps, viewers: mjpeg.viewers, webrtcViewers: h264?.viewers ?? 0, video, snapshot };
+        const { name, source, state, width, height, fps } = stream.stats();
+        return { name, source: viewerSourceText(source), state, width, height, fps, viewers: mjpeg.viewers, webrtcViewers: h264?.viewers ?? 0, video, snapshot };
       }),
     }, { headers: { "cache-control": "no-store" } }));
 }

@@ -25,14 +25,17 @@ export function captureSettingsOf(o: Options): CaptureSettings {
   };
 }
 
-/** `rawOutput` is how raw pictures leave ffmpeg: y4m for libjpeg-turbo, or ffmpeg's JPEGs without it. */
-export function createCapture(name: string, spec: SourceSpec, o: Options, rawOutput: "y4m" | "mjpeg"): Source {
+/**
+ * `rawOutput` is how raw pictures leave ffmpeg: y4m for libjpeg-turbo, or ffmpeg's JPEGs without it.
+ * `description` replaces the source's own in logs and pages (a camera chosen without --source says so).
+ */
+export function createCapture(name: string, spec: SourceSpec, o: Options, rawOutput: "y4m" | "mjpeg", description?: string): Source {
   const label = `capture[${name}]`;
   if (spec.kind === "libcamera") {
     const rpicam = findRpicam(o.rpicam);
     if (!rpicam) throw new Error("rpicam-vid was checked at startup"); // checkOptions refused it already
     return new RpicamCapture({
-      rpicam, plan: libcameraPlanOf(o), label,
+      rpicam, plan: libcameraPlanOf(o), label, description,
       settings: {
         camera: spec.camera, ...libcameraSize(o.width, o.height, o.frameSizeReduction), fps: o.fps ?? LIBCAMERA_DEFAULT.fps,
         quality: o.jpegQuality, keyint: o.webrtcKeyint, bitrateKbps: o.webrtcBitrate,
@@ -40,7 +43,7 @@ export function createCapture(name: string, spec: SourceSpec, o: Options, rawOut
     });
   }
   return new FfmpegCapture({
-    ffmpeg: o.ffmpeg, spec, settings: captureSettingsOf(o), output: rawOutput, label,
+    ffmpeg: o.ffmpeg, spec, settings: captureSettingsOf(o), output: rawOutput, label, description,
     camera: spec.kind === "v4l2" ? { inputFormat: o.inputFormat, webrtc: h264Wanted(o), passthrough: o.passthrough } : undefined,
     ytDlp: o.streamMode && spec.kind === "url" && /^https?$/.test(spec.scheme) ? findYtDlp() : null,
   });

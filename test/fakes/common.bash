@@ -39,7 +39,7 @@ fake_log_args() {
 }
 
 # The camera's state, read from $FAKE_CAMERA_STATE at each start:
-# "unplugged", "frozen" or "ok".
+# "unplugged", "frozen", "hung" or "ok".
 fake_camera_state() {
   local file=${FAKE_CAMERA_STATE:-} content
   if [[ -n $file && -f $file ]]; then
@@ -47,6 +47,7 @@ fake_camera_state() {
     case $content in
       *unplugged*) echo unplugged; return ;;
       *frozen*) echo frozen; return ;;
+      *hung*) echo hung; return ;;
     esac
   fi
   echo ok

@@ -21,11 +21,11 @@ export interface FakeCamera {
   readonly env: Record<string, string>;
   /** The argument lists the fakes were started with, oldest first. */
   runs(): string[][];
-  /** unplugged, frozen, or streaming. */
-  set(state: "unplugged" | "frozen" | "streaming"): void;
+  /** unplugged, frozen, hung (rpicam-vid: even --list-cameras never answers), or streaming. */
+  set(state: "unplugged" | "frozen" | "hung" | "streaming"): void;
 }
 
-export function fakeCamera(formats = "mjpeg,yuyv422", state: "unplugged" | "frozen" | "streaming" = "streaming"): FakeCamera {
+export function fakeCamera(formats = "mjpeg,yuyv422", state: "unplugged" | "frozen" | "hung" | "streaming" = "streaming"): FakeCamera {
   const dir = tempDir("glasscast-cam-");
   const log = join(dir, "args.jsonl");
   const stateFile = join(dir, "state");

@@ -10,6 +10,8 @@ export interface RunningServer {
   readonly url: string;
   /** Everything the server wrote to stderr so far. */
   stderr(): string;
+  /** Everything it wrote to stdout so far (the start line first). */
+  stdout(): string;
   /** SIGTERM and wait; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
@@ -18,8 +20,14 @@ export interface RunningServer {
 const started = new Set<ReturnType<typeof Bun.spawn>>();
 process.on("exit", () => { for (const proc of started) proc.kill("SIGKILL"); });
 
+/**
+ * The CLI on 127.0.0.1 and a free port. Without --source (or --config) glasscast would look for
+ * a camera: the tests that rely on the default get the test pattern on every machine, a Pi with
+ * a camera too (test/default-source.test.ts runs the camera-by-default itself, with the fakes).
+ */
 export function startServer(args: string[], env: Record<string, string> = {}): Promise<RunningServer> {
-  return startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", ...args], env);
+  const given = args.some((a) => a === "--source" || a.startsWith("--source=") || a === "--config" || a.startsWith("--config=") || a === "-c");
+  return startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", ...(given ? [] : ["--source", "testsrc"]), ...args], env);
 }
 
 /** Starts any program that prints its address as `→ http://HOST:PORT/` or `→ https://…` (the CLI, the examples). */
@@ -30,6 +38,7 @@ export async function startProgram(argv: string[], env: Record<string, string> =
   started.add(proc);
   void proc.exited.then(() => started.delete(proc));
   let text = "";
+  let out = "";
   void (async () => {
     const decoder = new TextDecoder();
     for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) text += decoder.decode(chunk, { stream: true });
@@ -37,7 +46,6 @@ export async function startProgram(argv: string[], env: Record<string, string> =
   const { scheme, port } = await new Promise<{ scheme: string; port: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${text}`)), 15_000);
     void (async () => {
-      let out = "";
       const decoder = new TextDecoder();
       for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {
         out += decoder.decode(chunk, { stream: true });
@@ -51,6 +59,7 @@ export async function startProgram(argv: string[], env: Record<string, string> =
   return {
     proc, port, url: `${scheme}://127.0.0.1:${port}`,
     stderr: () => text,
+    stdout: () => out,
     async stop(signal = "SIGTERM") {
       if (proc.exitCode === null) proc.kill(signal);
       return proc.exited;

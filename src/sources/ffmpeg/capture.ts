@@ -25,6 +25,8 @@ export interface FfmpegCaptureOptions {
   readonly output: "y4m" | "mjpeg";
   /** Names this capture in log lines. */
   readonly label: string;
+  /** Shown in logs and pages instead of the source's own (e.g. why it was chosen). */
+  readonly description?: string;
   /** For a V4L2 camera: the format asked (auto: planned from what it offers) and whether WebRTC is served. */
   readonly camera?: { readonly inputFormat: InputFormat; readonly webrtc: boolean; readonly passthrough: boolean };
   /** yt-dlp's path when the source is a streaming site's page (--stream-mode). */
@@ -38,7 +40,7 @@ export class FfmpegCapture implements Source {
   #lastPlan = "";
 
   constructor(private readonly options: FfmpegCaptureOptions) {
-    this.description = describeSource(options.spec);
+    this.description = options.description ?? describeSource(options.spec);
     this.finite = isFinite(options.spec);
   }
 

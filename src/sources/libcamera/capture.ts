@@ -20,6 +20,8 @@ export interface RpicamCaptureOptions {
   readonly plan: LibcameraPlan;
   readonly settings: RpicamSettings;
   readonly label: string;
+  /** Shown in logs and pages instead of libcamera:N (e.g. why it was chosen). */
+  readonly description?: string;
 }
 
 export class RpicamCapture implements Source {
@@ -29,7 +31,7 @@ export class RpicamCapture implements Source {
   #told = false;
 
   constructor(private readonly options: RpicamCaptureOptions) {
-    this.description = `libcamera:${options.settings.camera}`;
+    this.description = options.description ?? `libcamera:${options.settings.camera}`;
   }
 
   async *frames(signal: AbortSignal): AsyncGenerator<Frame> {

@@ -270,6 +270,9 @@
         "aria-label": `${stream.name}: live video. Press Enter or F for full screen.`,
       });
       this.overlay = h("div", "gc-overlay");
+      // Where the picture comes from, and why when glasscast chose it (no --source given): under the overlay.
+      this.sourceLine = h("div", "gc-overlay-source");
+      this.sourceLine.hidden = true;
       this.banner = h("div", "gc-status", { role: "status", "aria-live": "polite" });
       this.bannerIcon = h("span", "gc-status-icon", { "aria-hidden": "true" });
       this.bannerText = h("span", "gc-status-text");
@@ -280,7 +283,7 @@
       // The last frame shown, kept (dimmed) while the picture is away.
       this.still = h("canvas", "gc-still", { "aria-hidden": "true" });
       this.stillReady = false;
-      this.el.append(this.still, this.overlay, this.banner);
+      this.el.append(this.still, this.overlay, this.sourceLine, this.banner);
 
       this.transport = null;
       this.round = []; // transport names tried in this connection round
@@ -576,7 +579,17 @@
       this.bannerDetail.textContent = detail ? ` ${detail}` : "";
     }
 
+    renderSource() {
+      const source = this.status && typeof this.status.source === "string" ? this.status.source : "";
+      this.sourceLine.hidden = !source || !this.player.overlayOn;
+      if (this.sourceLine.textContent !== source) {
+        this.sourceLine.textContent = source;
+        this.sourceLine.title = source;
+      }
+    }
+
     renderOverlay() {
+      this.renderSource();
       const st = this.status;
       const parts = [];
       const w = (st && st.width > 0 && st.width) || (this.size && this.size.width);
@@ -825,7 +838,10 @@
     }
 
     applyOverlay() {
-      for (const tile of this.tiles) tile.overlay.hidden = !this.overlayOn;
+      for (const tile of this.tiles) {
+        tile.overlay.hidden = !this.overlayOn;
+        tile.renderSource();
+      }
       for (const button of document.querySelectorAll(".gc-overlay-toggle")) {
         button.setAttribute("aria-pressed", String(this.overlayOn));
       }

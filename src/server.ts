@@ -22,6 +22,8 @@ import { MjpegBroadcaster } from "./outputs/mjpeg/broadcaster.ts";
 import { H264Feed } from "./outputs/webrtc/h264-feed.ts";
 import type { IceSettings } from "./outputs/webrtc/peer.ts";
 import { WebRtcSessions } from "./outputs/webrtc/sessions.ts";
+import { RtspAccess } from "./outputs/rtsp/auth.ts";
+import { RtspServer } from "./outputs/rtsp/server.ts";
 import { stopAllChildren } from "./process/child.ts";
 import { apiRoutes } from "./routes/api.ts";
 import { errorRoutes } from "./routes/errors.ts";
@@ -46,6 +48,8 @@ const IDLE_TIMEOUT_S = 60;
 const SHUTDOWN_GRACE_MS = 2000;
 /** The H.264 encoder keeps running this long after the last WebRTC viewer left (a reloaded tab). */
 const ENCODER_LINGER_MS = 5000;
+/** --rtsp-port's default: when another server has it, glasscast runs without RTSP (with a warning). */
+const RTSP_DEFAULT_PORT = 8554;
 
 /** A stream fed by the program itself (see framesFrom and createPushSource). */
 export interface CustomStream {
@@ -71,7 +75,9 @@ export interface Glasscast {
   readonly encoderName: string;
   /** The WebRTC viewers (null with --no-webrtc). */
   readonly webrtc: WebRtcSessions | null;
-  /** Starts listening; returns the bound address. */
+  /** The RTSP server (null with --rtsp-port 0, or before listen() when its default port was busy). */
+  readonly rtsp: RtspServer | null;
+  /** Starts listening (HTTP, and RTSP unless --rtsp-port 0); returns the HTTP server's bound address. */
   listen(): { hostname: string; port: number };
   /** Ends every viewer cleanly, stops every capture, reaps every child process. */
   close(): Promise<void>;
@@ -146,7 +152,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     const audience = new Audience(d.name, stream);
     const addresses = addressesOf(i, d.name, videoBase);
     const { video, snapshot, view } = addresses;
-    const h264 = options.webrtc ? new H264Feed(stream, {
+    // One H.264 feed per stream, shared by WebRTC and RTSP.
+    const h264 = options.webrtc || options.rtspPort > 0 ? new H264Feed(stream, {
       ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS,
       h264: { encoder: options.h264Encoder, bitrateKbps: options.webrtcBitrate, keyint: options.webrtcKeyint },
     }) : null;
@@ -165,7 +172,13 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk }))
     .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, limit }))
     .use(apiRoutes(published));
-  const stats = { streams: published, sessions, startedAt, version: VERSION };
+  let rtspListening: RtspServer | null = null;
+  const rtsp = options.rtspPort > 0 ? new RtspServer({
+    host: options.host, port: options.rtspPort, maxClients: options.maxRtspClients,
+    access: new RtspAccess({ admins: access.admins, auth: options.auth, tokens: access.tokens, limiter: access.limiter, protected: access.viewingProtected }),
+    streams: published.map((p) => ({ name: p.name, stream: p.stream, feed: p.h264!, audience: p.audience })),
+  }) : null;
+  const stats = { streams: published, sessions, get rtsp() { return rtspListening; }, startedAt, version: VERSION };
   app.use(stateRoutes(stats)).use(metricsRoutes(stats)).use(healthRoutes(stats));
   if (sessions) {
     const feeds = new Map(published.map((p) => [p.name, p.h264!] as const));
@@ -187,6 +200,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     streams: published,
     encoderName: pipeline.name,
     webrtc: sessions,
+    get rtsp() { return rtspListening; },
     listen() {
       const tls = options.tlsCert !== null && options.tlsKey !== null
         ? { tls: { cert: Bun.file(options.tlsCert), key: Bun.file(options.tlsKey) } } : {};
@@ -195,12 +209,24 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       const bound = { hostname: server.hostname ?? options.host, port: server.port ?? options.port };
       const warning = openAccessWarning({ ...options, host: bound.hostname, port: bound.port });
       if (warning) log.warn(warning);
+      if (rtsp) {
+        try {
+          const at = rtsp.listen();
+          rtspListening = rtsp;
+          log.info(`RTSP on rtsp://${at.hostname.includes(":") ? `[${at.hostname}]` : at.hostname}:${at.port}/ (${published.map((p) => p.name).join(", ")})`);
+        } catch (err) {
+          // The default port taken (another RTSP server) costs only RTSP; a port asked for must work.
+          if (options.rtspPort !== RTSP_DEFAULT_PORT) throw new OptionError(`--rtsp-port: cannot listen on ${options.host}:${options.rtspPort}: ${(err as Error).message}`);
+          log.warn(`RTSP is off: port ${options.rtspPort} is taken (${(err as Error).message}); give --rtsp-port N for another, or 0`);
+        }
+      }
       return bound;
     },
     close() {
       closing ??= (async () => {
         for (const p of published) p.mjpeg.close();
         await sessions?.closeAll();
+        await rtsp?.close();
         await Promise.all(published.map((p) => p.h264?.close()));
         // Graceful first (viewers' responses end normally), then forced for a stuck client.
         const force = setTimeout(() => void app.stop(true).catch(() => {}), SHUTDOWN_GRACE_MS);

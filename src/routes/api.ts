@@ -9,9 +9,9 @@ export function apiRoutes(streams: readonly PublishedStream[]) {
   return new Elysia({ name: "glasscast/api" }).get("/api/streams", () =>
     Response.json({
       instance: INSTANCE,
-      streams: streams.map(({ stream, mjpeg, h264, video, snapshot }) => {
+      streams: streams.map(({ stream, mjpeg, audience, video, snapshot }) => {
         const { name, state, width, height, fps } = stream.stats();
-        return { name, state, width, height, fps, viewers: mjpeg.viewers, webrtcViewers: h264?.viewers ?? 0, video, snapshot };
+        return { name, state, width, height, fps, viewers: mjpeg.viewers, webrtcViewers: audience.count("webrtc"), video, snapshot };
       }),
     }, { headers: { "cache-control": "no-store" } }));
 }

@@ -19,10 +19,11 @@
  *       outputs: {
  *         mjpeg:  { viewers: [Viewer], joined, framesSent, framesSkipped },
  *         webrtc: { viewers: [Viewer], joined, framesSent, framesSkipped } | null with --no-webrtc,
+ *         rtsp:   { viewers: [Viewer], joined, framesSent, framesSkipped } | null with --rtsp-port 0,
  *         snapshot: { inProgress, joined },
  *       },
  *     }],
- *     totals: { mjpegViewers, webrtcViewers, webrtcPeers (null with --no-webrtc) },
+ *     totals: { mjpegViewers, webrtcViewers, webrtcPeers (null with --no-webrtc), rtspClients (null with --rtsp-port 0) },
  *     process: { residentBytes, openFds, cpuSeconds },
  *   }
  *
@@ -35,6 +36,7 @@
  */
 import { turboJpegAvailable } from "../../ffi/turbojpeg.ts";
 import type { WebRtcSessions } from "../outputs/webrtc/sessions.ts";
+import type { RtspServer } from "../outputs/rtsp/server.ts";
 import type { PublishedStream } from "../routes/published.ts";
 import type { Audience, Transport, ViewerInfo } from "../stream/audience.ts";
 import type { Stream, StreamState } from "../stream/stream.ts";
@@ -45,6 +47,8 @@ export interface StatsSource {
   readonly streams: readonly PublishedStream[];
   /** The WebRTC viewers (null with --no-webrtc). */
   readonly sessions: WebRtcSessions | null;
+  /** The RTSP server (null or absent with --rtsp-port 0). */
+  readonly rtsp?: RtspServer | null;
   /** When the server started, in ms since the epoch. */
   readonly startedAt: number;
   readonly version: string;
@@ -115,6 +119,8 @@ export interface StreamReport {
   readonly outputs: {
     readonly mjpeg: OutputReport;
     readonly webrtc: OutputReport | null;
+    /** RTSP sessions (an RTSP viewer's frames are H.264 access units). */
+    readonly rtsp: OutputReport | null;
     /** Snapshot requests: those being answered now, and all so far. */
     readonly snapshot: { readonly inProgress: number; readonly joined: number };
   };
@@ -130,6 +136,8 @@ export interface StatsSnapshot {
     readonly webrtcViewers: number;
     /** WebRTC peers, those still connecting included (null with --no-webrtc). */
     readonly webrtcPeers: number | null;
+    /** RTSP sessions over all streams, those set up but not playing included (null with --rtsp-port 0). */
+    readonly rtspClients: number | null;
   };
   readonly process: ProcessFigures;
 }
@@ -176,7 +184,7 @@ function jpegEncoderName(stream: Stream): JpegEncoderName {
   return lastKind.get(stream) === "jpeg" ? "passthrough" : "libturbojpeg";
 }
 
-function streamReport(p: PublishedStream, now: number): StreamReport {
+function streamReport(p: PublishedStream, now: number, rtsp: boolean): StreamReport {
   const s = p.stream.stats();
   const viewers = p.audience.list();
   const h264 = p.h264;
@@ -193,6 +201,7 @@ function streamReport(p: PublishedStream, now: number): StreamReport {
     outputs: {
       mjpeg: outputReport(p.audience, viewers, "mjpeg", now),
       webrtc: h264 ? outputReport(p.audience, viewers, "webrtc", now) : null,
+      rtsp: rtsp ? outputReport(p.audience, viewers, "rtsp", now) : null,
       snapshot: { inProgress: viewers.filter((v) => v.transport === "snapshot").length, joined: p.audience.joined.snapshot },
     },
   };
@@ -200,7 +209,7 @@ function streamReport(p: PublishedStream, now: number): StreamReport {
 
 /** Every figure, read at one moment. */
 export function collectStats(source: StatsSource, now = Date.now()): StatsSnapshot {
-  const streams = source.streams.map((p) => streamReport(p, now));
+  const streams = source.streams.map((p) => streamReport(p, now, Boolean(source.rtsp)));
   const sum = (f: (s: StreamReport) => number) => streams.reduce((n, s) => n + f(s), 0);
   return {
     version: source.version,
@@ -211,6 +220,7 @@ export function collectStats(source: StatsSource, now = Date.now()): StatsSnapsh
       mjpegViewers: sum((s) => s.outputs.mjpeg.viewers.length),
       webrtcViewers: sum((s) => s.outputs.webrtc?.viewers.length ?? 0),
       webrtcPeers: source.sessions?.size ?? null,
+      rtspClients: source.rtsp?.clients ?? null,
     },
     process: processFigures(),
   };

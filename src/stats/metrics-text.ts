@@ -1,7 +1,7 @@
 /**
  * The /metrics document: a stats snapshot (see collect.ts) as Prometheus
  * families named glasscast_*, labelled by `stream` and, for viewers,
- * `transport` (mjpeg, webrtc, snapshot), plus the usual process_* families.
+ * `transport` (mjpeg, webrtc, rtsp, snapshot), plus the usual process_* families.
  * Counters (*_total) only ever grow while the server runs: viewer frames
  * include those of viewers that have left.
  */
@@ -28,6 +28,7 @@ export function renderMetrics(snap: StatsSnapshot): string {
     streams.flatMap((s) => {
       const out: Sample[] = [{ labels: { stream: s.name, transport: "mjpeg" }, value: value(s.outputs.mjpeg) }];
       if (s.outputs.webrtc) out.push({ labels: { stream: s.name, transport: "webrtc" }, value: value(s.outputs.webrtc) });
+      if (s.outputs.rtsp) out.push({ labels: { stream: s.name, transport: "rtsp" }, value: value(s.outputs.rtsp) });
       if (snapshot) out.push({ labels: { stream: s.name, transport: "snapshot" }, value: snapshot(s) });
       return out;
     });
@@ -53,7 +54,7 @@ export function renderMetrics(snap: StatsSnapshot): string {
       perOutput((o) => o.viewers.length, (s) => s.outputs.snapshot.inProgress))
     .family("glasscast_viewers_joined_total", "counter", "Viewers that ever joined, by transport (snapshot: snapshots asked for).",
       perOutput((o) => o.joined, (s) => s.outputs.snapshot.joined))
-    .family("glasscast_frames_sent_total", "counter", "Frames handed to viewers (JPEGs over mjpeg, H.264 access units over webrtc), those that left included.",
+    .family("glasscast_frames_sent_total", "counter", "Frames handed to viewers (JPEGs over mjpeg, H.264 access units over webrtc and rtsp), those that left included.",
       perOutput((o) => o.framesSent))
     .family("glasscast_frames_skipped_total", "counter", "Frames viewers skipped because they were still busy with an older one, those that left included.",
       perOutput((o) => o.framesSkipped))
@@ -62,7 +63,9 @@ export function renderMetrics(snap: StatsSnapshot): string {
     .family("glasscast_h264_access_units_total", "counter", "H.264 access units made or passed through for WebRTC viewers.", h264((h) => h.accessUnits))
     .family("glasscast_h264_skipped_total", "counter", "Pictures the H.264 encoder skipped because it was still busy.", h264((h) => h.skipped))
     .family("glasscast_webrtc_peers", "gauge", "WebRTC peers, those still connecting included.",
-      snap.totals.webrtcPeers === null ? [] : [{ value: snap.totals.webrtcPeers }]);
+      snap.totals.webrtcPeers === null ? [] : [{ value: snap.totals.webrtcPeers }])
+    .family("glasscast_rtsp_clients", "gauge", "RTSP sessions, those set up but not yet playing included.",
+      snap.totals.rtspClients === null ? [] : [{ value: snap.totals.rtspClients }]);
 
   const p = snap.process;
   return e

@@ -19,7 +19,9 @@ const started = new Set<ReturnType<typeof Bun.spawn>>();
 process.on("exit", () => { for (const proc of started) proc.kill("SIGKILL"); });
 
 export function startServer(args: string[], env: Record<string, string> = {}): Promise<RunningServer> {
-  return startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", ...args], env);
+  // RTSP off unless a test asks for it: parallel test servers would all want port 8554.
+  const rtsp = args.includes("--rtsp-port") ? [] : ["--rtsp-port", "0"];
+  return startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", ...rtsp, ...args], env);
 }
 
 /** Starts any program that prints its address as `→ http://HOST:PORT/` or `→ https://…` (the CLI, the examples). */

@@ -79,7 +79,7 @@ export function checkOptions(o: Options, { needFfmpeg = true } = {}): StreamSour
 /** How a libcamera camera is captured with these options (also checked at startup). */
 export function libcameraPlanOf(o: Options): LibcameraPlan {
   try {
-    return planLibcamera(o.inputFormat, detectBoard(), { rotate: o.rotate, hflip: o.hflip, vflip: o.vflip, webrtc: o.webrtc, passthrough: o.passthrough });
+    return planLibcamera(o.inputFormat, detectBoard(), { rotate: o.rotate, hflip: o.hflip, vflip: o.vflip, webrtc: o.webrtc || o.rtspPort > 0, passthrough: o.passthrough });
   } catch (err) {
     if (err instanceof CameraPlanError) throw new OptionError(err.message);
     throw err;

@@ -41,7 +41,7 @@ export function createCapture(name: string, spec: SourceSpec, o: Options, rawOut
   }
   return new FfmpegCapture({
     ffmpeg: o.ffmpeg, spec, settings: captureSettingsOf(o), output: rawOutput, label,
-    camera: spec.kind === "v4l2" ? { inputFormat: o.inputFormat, webrtc: o.webrtc, passthrough: o.passthrough } : undefined,
+    camera: spec.kind === "v4l2" ? { inputFormat: o.inputFormat, webrtc: o.webrtc || o.rtspPort > 0, passthrough: o.passthrough } : undefined,
     ytDlp: o.streamMode && spec.kind === "url" && /^https?$/.test(spec.scheme) ? findYtDlp() : null,
   });
 }

@@ -54,10 +54,14 @@ describe("open server, two streams", () => {
   });
 
   test("GStreamer rtspsrc ! rtph264depay ! avdec_h264 decodes 60 pictures of 640x360, over TCP and over UDP", async () => {
+    const joined = async () => ((await (await fetch(`${server.url}/state`)).json()) as StateDoc).streams.map((s) => s.outputs.rtsp!.joined);
+    const before = await joined();
     for (const tcp of [true, false]) {
       const r = await gstRtsp(`${base}/side`, { buffers: 60, width: WIDTH, height: HEIGHT, tcp });
       expect({ tcp, code: r.code, stderr: r.stderr }).toEqual({ tcp, code: 0, stderr: "" });
     }
+    // Both played the stream named (a track URL resolved against rtsp://host/side must not fall back to the first).
+    expect(await joined()).toEqual([before[0]!, before[1]! + 2]);
   });
 
   test("OpenCV cv2.VideoCapture reads 60 pictures of 640x360", async () => {
@@ -78,7 +82,7 @@ describe("open server, two streams", () => {
       expect(d.body).toContain("a=rtpmap:96 H264/90000");
       expect(d.body).toMatch(/a=fmtp:96 packetization-mode=1;profile-level-id=42[0-9a-f]{4};sprop-parameter-sets=Z[A-Za-z0-9+/=]+,aM[A-Za-z0-9+/=]+/);
       expect(d.body).toContain("a=control:*");
-      expect(d.body).toContain("a=control:trackID=0");
+      expect(d.body).toContain(`a=control:${base}/main/trackID=0`);
       const sps = Buffer.from(/sprop-parameter-sets=([^,]+),/.exec(d.body)![1]!, "base64");
       expect(sps[0]! & 0x1f).toBe(7);
       expect((await c.request("DESCRIBE", `${base}/nope`)).status).toBe(404);

@@ -3,7 +3,11 @@
  * one H.264 video track, payload type 96, packetization-mode=1, with the
  * stream's SPS and PPS as sprop-parameter-sets and the profile and level
  * read from the SPS, so a client can set up its decoder before the first
- * packet. Controls: "*" for the whole session, "trackID=0" for the track.
+ * packet. Controls: "*" for the whole session; the track's is an absolute
+ * URL, the DESCRIBE's own with "/trackID=0" added to its path and its query
+ * kept: resolved as a relative reference, "trackID=0" would lose the
+ * stream's name (GStreamer resolves it against rtsp://host/NAME as RFC 3986
+ * says, giving rtsp://host/trackID=0) and the ?token= query.
  */
 import { NAL, nalType, type AccessUnit } from "../webrtc/annexb.ts";
 
@@ -29,7 +33,14 @@ export function profileLevelId(sps: Uint8Array): string {
   return Buffer.from(sps.subarray(1, 4)).toString("hex");
 }
 
-export function describeSdp(o: { address: string; name: string; sets: ParameterSets | null; sessionId: number }): string {
+/** The track's control URL for a DESCRIBE of `uri` (see above). */
+export function trackControl(uri: string): string {
+  const q = uri.indexOf("?");
+  const path = (q >= 0 ? uri.slice(0, q) : uri).replace(/\/+$/, "");
+  return `${path}/${TRACK_CONTROL}${q >= 0 ? uri.slice(q) : ""}`;
+}
+
+export function describeSdp(o: { address: string; name: string; sets: ParameterSets | null; sessionId: number; control: string }): string {
   const ip6 = o.address.includes(":");
   const fmtp = ["packetization-mode=1", `profile-level-id=${o.sets ? profileLevelId(o.sets.sps) : DEFAULT_PROFILE_LEVEL}`];
   if (o.sets) fmtp.push(`sprop-parameter-sets=${Buffer.from(o.sets.sps).toString("base64")},${Buffer.from(o.sets.pps).toString("base64")}`);
@@ -45,7 +56,7 @@ export function describeSdp(o: { address: string; name: string; sets: ParameterS
     `m=video 0 RTP/AVP ${PAYLOAD_TYPE}`,
     `a=rtpmap:${PAYLOAD_TYPE} H264/90000`,
     `a=fmtp:${PAYLOAD_TYPE} ${fmtp.join(";")}`,
-    `a=control:${TRACK_CONTROL}`,
+    `a=control:${o.control}`,
     "",
   ].join("\r\n");
 }

@@ -25,7 +25,7 @@ import type { Stream } from "../../stream/stream.ts";
 import type { H264Feed } from "../webrtc/h264-feed.ts";
 import type { RtspAccess } from "./auth.ts";
 import { RtspReader, serializeResponse, type RtspRequest, type RtspResponse } from "./message.ts";
-import { describeSdp, parameterSetsOf, TRACK_CONTROL, type ParameterSets } from "./sdp.ts";
+import { describeSdp, parameterSetsOf, TRACK_CONTROL, trackControl, type ParameterSets } from "./sdp.ts";
 import { RtspSession, type SessionTransport, type TcpSink, type UdpSender } from "./session.ts";
 import { parseTarget, withoutQuery, type Target } from "./target.ts";
 
@@ -312,7 +312,7 @@ export class RtspServer {
     return {
       status: 200,
       headers: { "Content-Type": "application/sdp" },
-      body: describeSdp({ address: local, name: stream.name, sets, sessionId: Date.now() }),
+      body: describeSdp({ address: local, name: stream.name, sets, sessionId: Date.now(), control: trackControl(req.uri) }),
     };
   }
 

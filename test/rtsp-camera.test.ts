@@ -115,6 +115,17 @@ describe("options", () => {
     }
   });
 
+  test("SIGTERM with RTSP clients playing: they are disconnected and the server exits 0", async () => {
+    const { server, base, port } = await serve(["--width", "320", "--height", "240"]);
+    const c = await RtspClient.connect("127.0.0.1", port);
+    await c.play(`${base}/`);
+    await waitForAccessUnits(c, 10, 20_000);
+    const code = await Promise.race([server.stop("SIGTERM"), Bun.sleep(15_000).then(() => "timeout")]);
+    expect(code).toBe(0);
+    await Promise.race([c.ended, Bun.sleep(5000)]);
+    expect(c.closed).toBe(true);
+  });
+
   test("--rtsp-port 0: no RTSP server (and /state says so)", async () => {
     const server = await startServer(["--width", "320", "--height", "240", "--rtsp-port", "0"]);
     servers.push(server);

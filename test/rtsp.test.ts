@@ -190,6 +190,42 @@ describe("open server, two streams", () => {
     expect(server.proc.exitCode).toBeNull();
   });
 
+  test("a client that sends requests without waiting for answers is cut off at 16; a player next to it is unharmed", async () => {
+    const player = await RtspClient.connect("127.0.0.1", port);
+    const flooder = await RtspClient.connect("127.0.0.1", port);
+    try {
+      await player.play(`${base}/main`);
+      flooder.writeRaw(Array.from({ length: 200 }, (_, i) => `OPTIONS ${base}/ RTSP/1.0\r\nCSeq: ${i + 1}\r\n\r\n`).join(""));
+      await Promise.race([flooder.ended, Bun.sleep(5000)]);
+      expect(flooder.closed).toBe(true);
+      await waitForAccessUnits(player, player.counts.accessUnits + 30, 10_000);
+      expect(player.counts.sequenceGaps).toBe(0);
+    } finally {
+      player.close();
+      flooder.close();
+    }
+  });
+
+  test("PAUSE stops the packets; PLAY again starts at a keyframe", async () => {
+    const c = await RtspClient.connect("127.0.0.1", port);
+    const kinds: boolean[] = [];
+    c.onAccessUnit = (keyframe) => kinds.push(keyframe);
+    try {
+      await c.play(`${base}/main`);
+      await waitForAccessUnits(c, 20, 10_000);
+      expect((await c.request("PAUSE", `${base}/main`)).status).toBe(200);
+      const paused = c.counts.accessUnits;
+      await Bun.sleep(700);
+      expect(c.counts.accessUnits).toBeLessThanOrEqual(paused + 1); // one may have been on its way
+      const from = c.counts.accessUnits;
+      expect((await c.request("PLAY", `${base}/main`)).status).toBe(200);
+      await waitForAccessUnits(c, from + 20, 10_000);
+      expect(kinds[from]).toBe(true);
+    } finally {
+      c.close();
+    }
+  });
+
   test("past --max-rtsp-clients SETUP answers 453 Not Enough Bandwidth", async () => {
     const clients = await Promise.all(Array.from({ length: 12 }, () => RtspClient.connect("127.0.0.1", port)));
     const extra = await RtspClient.connect("127.0.0.1", port);

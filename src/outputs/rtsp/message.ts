@@ -12,7 +12,7 @@
 /** Longest request line plus headers (real clients send well under 2 KiB). */
 export const MAX_HEAD_BYTES = 16 * 1024;
 /** Longest body (SET_PARAMETER, GET_PARAMETER). */
-export const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_BODY_BYTES = 16 * 1024;
 
 export interface RtspRequest {
   readonly method: string;
@@ -33,13 +33,20 @@ const CRLFCRLF = Buffer.from("\r\n\r\n");
 const LFLF = Buffer.from("\n\n");
 
 export class RtspReader {
-  #buffer: Buffer = Buffer.alloc(0);
+  /** Unread bytes live in #store[#start, #end); it grows by doubling, so a request sent a byte at a time costs O(n). */
+  #store: Buffer = Buffer.alloc(4096);
+  #start = 0;
+  #end = 0;
+  /** Where the search for the end of the head resumes (bytes before it were searched already). */
+  #searched = 0;
+  /** A request whose head is read and whose body is still coming. */
+  #waitingBody: { request: RtspRequest; start: number } | null = null;
   #failed = false;
 
   /** Takes bytes; returns the messages completed by them. After an error nothing more is read. */
   push(chunk: Uint8Array): Incoming[] {
     if (this.#failed) return [];
-    this.#buffer = this.#buffer.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.#buffer, chunk]);
+    this.#append(chunk);
     const out: Incoming[] = [];
     for (;;) {
       const message = this.#next();
@@ -47,34 +54,62 @@ export class RtspReader {
       out.push(message);
       if (message.type === "error") {
         this.#failed = true;
-        this.#buffer = Buffer.alloc(0);
+        this.#start = this.#end = 0;
         break;
       }
     }
     return out;
   }
 
+  #append(chunk: Uint8Array): void {
+    const length = this.#end - this.#start;
+    if (this.#end + chunk.length > this.#store.length) {
+      const size = Math.max(this.#store.length, length + chunk.length);
+      const target = size > this.#store.length || this.#start === 0 ? Buffer.alloc(Math.max(size, this.#store.length * 2)) : this.#store;
+      this.#store.copy(target, 0, this.#start, this.#end);
+      this.#store = target;
+      this.#start = 0;
+      this.#end = length;
+    }
+    this.#store.set(chunk, this.#end);
+    this.#end += chunk.length;
+  }
+
+  /** Drops `n` bytes from the front. */
+  #consume(n: number): void {
+    this.#start += n;
+    this.#searched = 0;
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+  }
+
   #next(): Incoming | null {
-    const buf = this.#buffer;
+    // Blank lines between requests are allowed (RFC 2326 15.1 keeps HTTP's leniency).
+    while (!this.#waitingBody && this.#start < this.#end && (this.#store[this.#start] === 0x0d || this.#store[this.#start] === 0x0a)) this.#consume(1);
+    const buf = this.#store.subarray(this.#start, this.#end);
     if (buf.length === 0) return null;
     if (buf[0] === 0x24) { // '$'
       if (buf.length < 4) return null;
       const length = buf.readUInt16BE(2);
       if (buf.length < 4 + length) return null;
-      const data = buf.subarray(4, 4 + length);
-      this.#buffer = buf.subarray(4 + length);
+      const data = Uint8Array.prototype.slice.call(buf, 4, 4 + length);
+      this.#consume(4 + length);
       return { type: "interleaved", channel: buf[1]!, data };
     }
-    // Blank lines between requests are allowed (RFC 2326 15.1 keeps HTTP's leniency).
-    if (buf[0] === 0x0d || buf[0] === 0x0a) {
-      this.#buffer = buf.subarray(1);
-      return this.#next();
+    if (this.#waitingBody) {
+      const { request, start } = this.#waitingBody;
+      if (buf.length < start + request.body.length) return null;
+      this.#waitingBody = null;
+      const body = Uint8Array.prototype.slice.call(buf, start, start + request.body.length);
+      this.#consume(start + body.length);
+      return { type: "request", request: { ...request, body } };
     }
-    let end = buf.indexOf(CRLFCRLF);
+    const from = Math.max(0, this.#searched - 3);
+    let end = buf.indexOf(CRLFCRLF, from);
     let sep = 4;
-    const lf = buf.indexOf(LFLF);
+    const lf = buf.indexOf(LFLF, from);
     if (lf >= 0 && (end < 0 || lf < end)) { end = lf; sep = 2; }
     if (end < 0) {
+      this.#searched = buf.length;
       if (buf.length > MAX_HEAD_BYTES) return { type: "error", status: 400, reason: `request head longer than ${MAX_HEAD_BYTES} bytes`, cseq: null };
       return null;
     }
@@ -99,9 +134,13 @@ export class RtspReader {
     if (!Number.isFinite(length)) return { type: "error", status: 400, reason: "Content-Length is not a number", cseq };
     if (length > MAX_BODY_BYTES) return { type: "error", status: 413, reason: `a body over ${MAX_BODY_BYTES} bytes`, cseq };
     const start = end + sep;
-    if (buf.length < start + length) return null;
+    if (buf.length < start + length) {
+      // The head is read once; the body's length stands in the request until the body is here.
+      this.#waitingBody = { request: { method: m[1]!, uri: m[2]!, version: m[3], headers, body: new Uint8Array(length) }, start };
+      return null;
+    }
     const body = Uint8Array.prototype.slice.call(buf, start, start + length);
-    this.#buffer = buf.subarray(start + length);
+    this.#consume(start + length);
     return { type: "request", request: { method: m[1]!, uri: m[2]!, version: m[3], headers, body } };
   }
 }

@@ -27,12 +27,16 @@ import type { RtspAccess } from "./auth.ts";
 import { RtspReader, serializeResponse, type RtspRequest, type RtspResponse } from "./message.ts";
 import { describeSdp, parameterSetsOf, TRACK_CONTROL, trackControl, type ParameterSets } from "./sdp.ts";
 import { RtspSession, type SessionTransport, type TcpSink, type UdpSender } from "./session.ts";
-import { parseTarget, withoutQuery, type Target } from "./target.ts";
+import { parseTarget, uriForLog, withoutQuery, type Target } from "./target.ts";
 
 export const SESSION_TIMEOUT_S = 60;
 /** How long DESCRIBE waits for a keyframe (its SPS and PPS go into the SDP). */
 export const DESCRIBE_WAIT_MS = 10_000;
 const REAP_INTERVAL_MS = 2000;
+/** Requests of one connection waiting for their answers (pipelined): past it, the connection is closed. */
+const MAX_QUEUED_REQUESTS = 16;
+/** A connection's unsent bytes past which it is closed (a client sending requests and not reading). */
+const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
 const METHODS = ["OPTIONS", "DESCRIBE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER", "SET_PARAMETER"];
 /** Methods of RTSP that this server knows but does not do (it only plays). */
 const NOT_HERE = new Set(["ANNOUNCE", "RECORD", "REDIRECT"]);
@@ -65,6 +69,8 @@ interface Connection extends TcpSink {
   lastActivity: number;
   /** Requests are answered one after the other. */
   queue: Promise<void>;
+  /** Requests read and not yet answered. */
+  queued: number;
   closed: boolean;
 }
 
@@ -122,7 +128,7 @@ export class RtspServer {
     const server = this;
     const conn: Connection = {
       socket, address: socket.remoteAddress, reader: new RtspReader(), sessions: new Set(),
-      pending: [], buffered: 0, lastActivity: performance.now(), queue: Promise.resolve(), closed: false,
+      pending: [], buffered: 0, lastActivity: performance.now(), queue: Promise.resolve(), queued: 0, closed: false,
       send(bytes) { server.#send(conn, bytes); },
     };
     socket.data = conn;
@@ -155,7 +161,13 @@ export class RtspServer {
   }
 
   #enqueue(conn: Connection, handle: () => Promise<Reply>, cseq: string | null): void {
+    if (++conn.queued > MAX_QUEUED_REQUESTS) {
+      log.debug(`rtsp: ${conn.address} sent over ${MAX_QUEUED_REQUESTS} requests without waiting for the answers; closing`);
+      this.#drop(conn);
+      return;
+    }
     conn.queue = conn.queue.then(async () => {
+      conn.queued--;
       if (conn.closed) return;
       let reply: Reply;
       try {
@@ -165,6 +177,11 @@ export class RtspServer {
         reply = { status: 500 };
       }
       if (conn.closed) return;
+      if (conn.buffered > MAX_UNSENT_BYTES) {
+        log.debug(`rtsp: ${conn.address} does not read its answers; closing`);
+        this.#drop(conn);
+        return;
+      }
       this.#send(conn, serializeResponse(reply, cseq));
       reply.after?.();
       if (reply.close) conn.socket.end();
@@ -204,6 +221,12 @@ export class RtspServer {
     }
   }
 
+  /** Closes a connection at once, unsent bytes and all. */
+  #drop(conn: Connection): void {
+    conn.socket.terminate();
+    this.#closed(conn);
+  }
+
   #closed(conn: Connection | undefined): void {
     if (!conn || conn.closed) return;
     conn.closed = true;
@@ -229,8 +252,8 @@ export class RtspServer {
       const idle = !hasTcpSession && now - c.lastActivity > limit;
       if (stuck || idle) {
         log.debug(`rtsp: closing ${stuck ? "a connection that stopped reading" : "an idle connection"} from ${c.address}`);
-        c.socket.end();
-        if (stuck) c.socket.terminate?.();
+        if (stuck) this.#drop(c);
+        else c.socket.end();
       }
     }
   }
@@ -238,7 +261,7 @@ export class RtspServer {
   async #handle(conn: Connection, req: RtspRequest): Promise<Reply> {
     const cseq = req.headers.get("cseq");
     if (cseq === undefined || !/^\d{1,10}$/.test(cseq)) return { status: 400, body: "CSeq missing or not a number\n" };
-    log.debug(`rtsp: ${conn.address} ${req.method} ${withoutQuery(req.uri)}`);
+    log.debug(`rtsp: ${conn.address} ${req.method} ${uriForLog(req.uri)}`);
     const sessionId = (req.headers.get("session") ?? "").split(";")[0]!.trim();
     const session = sessionId ? this.#sessions.get(sessionId) : undefined;
     if (session) session.touch();

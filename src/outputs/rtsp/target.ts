@@ -56,3 +56,8 @@ export function withoutQuery(uri: string): string {
   const q = uri.indexOf("?");
   return q >= 0 ? uri.slice(0, q) : uri;
 }
+
+/** The URI as logs show it: without its query (a token) and without user:password@. */
+export function uriForLog(uri: string): string {
+  return withoutQuery(uri).replace(/^(rtsps?:\/\/)[^/@]*@/i, "$1");
+}

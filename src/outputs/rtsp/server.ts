@@ -56,6 +56,8 @@ export interface RtspServerSettings {
   readonly access: RtspAccess;
   /** The first one also answers rtsp://HOST:PORT/. */
   readonly streams: readonly RtspStream[];
+  /** Seconds a silent session (and an idle connection) lives; default SESSION_TIMEOUT_S. */
+  readonly sessionTimeoutS?: number;
 }
 
 interface Connection extends TcpSink {
@@ -83,8 +85,10 @@ export class RtspServer {
   #listener: TCPSocketListener<Connection> | null = null;
   #udp: Promise<UdpPair> | null = null;
   #reaper: ReturnType<typeof setInterval> | null = null;
+  readonly #timeoutS: number;
 
   constructor(private readonly s: RtspServerSettings) {
+    this.#timeoutS = s.sessionTimeoutS ?? SESSION_TIMEOUT_S;
     s.streams.forEach((st, i) => {
       this.#streams.set(st.name, st);
       if (i === 0) this.#streams.set("", st);
@@ -108,7 +112,7 @@ export class RtspServer {
         error(socket, err) { log.debug(`rtsp: connection from ${socket.data?.address ?? "?"}: ${err.message}`); },
       },
     });
-    this.#reaper = setInterval(() => this.#reap(), REAP_INTERVAL_MS);
+    this.#reaper = setInterval(() => this.#reap(), Math.min(REAP_INTERVAL_MS, this.#timeoutS * 250));
     return { hostname: this.#listener.hostname, port: this.#listener.port };
   }
 
@@ -239,7 +243,7 @@ export class RtspServer {
 
   #reap(): void {
     const now = performance.now();
-    const limit = SESSION_TIMEOUT_S * 1000;
+    const limit = this.#timeoutS * 1000;
     for (const s of this.#sessions.values()) {
       if (s.transport.kind === "udp" && now - s.lastSeen > limit) {
         log.info(`rtsp: session of ${s.transport.address} on stream ${s.stream} timed out`);
@@ -278,7 +282,7 @@ export class RtspServer {
         if (!session || (session.transport.kind === "tcp" && !conn.sessions.has(session))) {
           return { status: 454, body: "no such session\n" };
         }
-        const headers = { Session: `${session.id};timeout=${SESSION_TIMEOUT_S}` };
+        const headers = { Session: `${session.id};timeout=${this.#timeoutS}` };
         if (req.method === "TEARDOWN") {
           session.close();
           return { status: 200, headers };
@@ -301,7 +305,7 @@ export class RtspServer {
       case "SET_PARAMETER": {
         if (sessionId && !session) return { status: 454, body: "no such session\n" };
         if (req.method === "SET_PARAMETER" && req.body.length > 0) return { status: 451 };
-        return { status: 200, headers: session ? { Session: `${session.id};timeout=${SESSION_TIMEOUT_S}` } : {} };
+        return { status: 200, headers: session ? { Session: `${session.id};timeout=${this.#timeoutS}` } : {} };
       }
       default:
         if (NOT_HERE.has(req.method)) return { status: 405, headers: { Allow: METHODS.join(", ") } };
@@ -361,7 +365,7 @@ export class RtspServer {
     if (chosen.transport.kind === "udp") this.#udpSessions.set(`${chosen.transport.address}:${chosen.transport.rtcpPort}`, session);
     return {
       status: 200,
-      headers: { Transport: `${chosen.header};ssrc=${session.ssrc.toString(16).toUpperCase().padStart(8, "0")}`, Session: `${session.id};timeout=${SESSION_TIMEOUT_S}` },
+      headers: { Transport: `${chosen.header};ssrc=${session.ssrc.toString(16).toUpperCase().padStart(8, "0")}`, Session: `${session.id};timeout=${this.#timeoutS}` },
     };
   }
 
@@ -464,8 +468,15 @@ class UdpPair implements UdpSender {
 
   static async open(host: string, onRtcp: (address: string, port: number) => void): Promise<UdpPair> {
     const ipv4 = !host.includes(":");
+    // A client that vanished without TEARDOWN makes the kernel report "port unreachable" on the
+    // next receive: without a handler that error would be thrown out of the process.
+    // (Bun passes the error alone, though its types say socket and error.)
+    const error = (...args: unknown[]) => {
+      const err = args.find((a) => a instanceof Error) as Error | undefined;
+      log.debug(`rtsp: UDP: ${err?.message ?? "error"}`);
+    };
     for (let attempt = 0; attempt < 50; attempt++) {
-      const rtp = await Bun.udpSocket({ hostname: host, port: 0 });
+      const rtp = await Bun.udpSocket({ hostname: host, port: 0, socket: { error } });
       if (rtp.port % 2 !== 0 || rtp.port >= 65535) {
         rtp.close();
         continue;
@@ -473,7 +484,7 @@ class UdpPair implements UdpSender {
       try {
         const rtcp = await Bun.udpSocket({
           hostname: host, port: rtp.port + 1,
-          socket: { data(_socket, _buf, port, address) { onRtcp(address, port); } },
+          socket: { data(_socket, _buf, port, address) { onRtcp(address, port); }, error },
         });
         return new UdpPair(rtp, rtcp, ipv4);
       } catch {

@@ -109,7 +109,7 @@ export class RtspServer {
         data(socket, chunk) { server.#data(socket.data, chunk); },
         drain(socket) { server.#flush(socket.data); },
         close(socket) { server.#closed(socket.data); },
-        error(socket, err) { log.debug(`rtsp: connection from ${socket.data?.address ?? "?"}: ${err.message}`); },
+        error(socket, err) { log.debug(`rtsp: connection from ${socket?.data?.address ?? "?"}: ${err?.message ?? "error"}`); },
       },
     });
     this.#reaper = setInterval(() => this.#reap(), Math.min(REAP_INTERVAL_MS, this.#timeoutS * 250));

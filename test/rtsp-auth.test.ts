@@ -130,3 +130,22 @@ test("hashed --auth users only: Basic is the one offered, and ffmpeg and GStream
     await server.stop();
   }
 });
+
+test("--viewer-token alone: RTSP needs the token (no login is offered), as the web does", async () => {
+  const port = freePort();
+  const server = await startServer(["--rtsp-port", String(port), ...SIZE, "--viewer-token", STATIC_TOKEN]);
+  const c = await RtspClient.connect("127.0.0.1", port);
+  try {
+    const refused = await c.request("DESCRIBE", `rtsp://127.0.0.1:${port}/`);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("www-authenticate")).toBe('Bearer realm="glasscast"');
+    const basic = { Authorization: `Basic ${Buffer.from("admin:whatever").toString("base64")}` };
+    expect((await c.request("DESCRIBE", `rtsp://127.0.0.1:${port}/`, basic)).status).toBe(401);
+    expect((await c.request("DESCRIBE", `rtsp://127.0.0.1:${port}/?token=wrong-token-0123456789`)).status).toBe(401);
+    await c.play(`rtsp://127.0.0.1:${port}/?token=${STATIC_TOKEN}`);
+    await waitForAccessUnits(c, 10, 15_000);
+  } finally {
+    c.close();
+    await server.stop();
+  }
+});

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parsePrometheus } from "./helpers/prometheus.ts";
-import { ffmpegRtsp, freePort, gstRtsp, liveRate, opencvRtsp, RtspClient, waitForAccessUnits } from "./helpers/rtsp.ts";
+import { ffmpegRtsp, freePort, gstRtsp, liveRate, opencvRtsp, run, RtspClient, waitForAccessUnits } from "./helpers/rtsp.ts";
 import { startServer, waitFor, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(90_000);
@@ -33,6 +33,12 @@ describe("open server, two streams", () => {
     base = `rtsp://127.0.0.1:${port}`;
   });
   afterAll(async () => { await server.stop(); });
+
+  test("ffprobe: one H.264 constrained baseline video stream of 640x360", async () => {
+    const r = await run(["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-select_streams", "v", "-show_entries",
+      "stream=codec_name,profile,width,height", "-of", "json", `${base}/main`], 30_000);
+    expect(JSON.parse(r.stdout).streams).toEqual([{ codec_name: "h264", profile: "Constrained Baseline", width: WIDTH, height: HEIGHT }]);
+  });
 
   test("ffmpeg over TCP (interleaved): H.264 640x360 at the source's rate", async () => {
     const r = await ffmpegRtsp(`${base}/main`, "tcp", 150);

@@ -324,7 +324,9 @@ export class RtspServer {
       stream: stream.name, address: conn.address,
     });
     if (!verdict.ok) {
-      log.info(`rtsp: ${req.method} refused (${verdict.status}) for ${conn.address}: ${verdict.reason}`);
+      // Every client's first try comes without credentials (then answers the challenge): that is not news.
+      const tried = req.headers.has("authorization") || target.token !== null;
+      (tried ? log.info : log.debug)(`rtsp: ${req.method} refused (${verdict.status}) for ${conn.address}: ${verdict.reason}`);
       return { status: verdict.status, headers: verdict.headers };
     }
     return { target, stream };

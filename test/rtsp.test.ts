@@ -59,30 +59,6 @@ describe("open server, two streams", () => {
     expect(rate).toBeLessThan(40);
   });
 
-  test("a UDP client killed without TEARDOWN (its ports now unreachable) harms nobody; its session is reaped later", async () => {
-    const proc = Bun.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-rtsp_transport", "udp", "-i", `${base}/main`,
-      "-f", "framecrc", "-flush_packets", "1", "-"], { stdout: "pipe", stderr: "ignore" });
-    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-    let lines = 0;
-    while (lines < 20) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      lines += new TextDecoder().decode(value).split("\n").filter((l) => l.startsWith("0,")).length;
-    }
-    expect(lines).toBeGreaterThanOrEqual(20);
-    proc.kill("SIGKILL");
-    await proc.exited;
-    // The server keeps sending to the dead ports for a while: the kernel answers "port unreachable".
-    const c = await RtspClient.connect("127.0.0.1", port);
-    try {
-      await c.play(`${base}/main`);
-      await waitForAccessUnits(c, 45, 15_000);
-    } finally {
-      c.close();
-    }
-    expect(server.proc.exitCode).toBeNull();
-  });
-
   test("GStreamer rtspsrc ! rtph264depay ! avdec_h264 decodes 60 pictures of 640x360, over TCP and over UDP", async () => {
     const joined = async () => ((await (await fetch(`${server.url}/state`)).json()) as StateDoc).streams.map((s) => s.outputs.rtsp!.joined);
     const before = await joined();
@@ -270,5 +246,29 @@ describe("open server, two streams", () => {
       for (const c of clients) c.close();
       extra.close();
     }
+  });
+
+  test("a UDP client killed without TEARDOWN (its ports now unreachable) harms nobody; its session is reaped later (so this test comes last)", async () => {
+    const proc = Bun.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-rtsp_transport", "udp", "-i", `${base}/main`,
+      "-f", "framecrc", "-flush_packets", "1", "-"], { stdout: "pipe", stderr: "ignore" });
+    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+    let lines = 0;
+    while (lines < 20) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      lines += new TextDecoder().decode(value).split("\n").filter((l) => l.startsWith("0,")).length;
+    }
+    expect(lines).toBeGreaterThanOrEqual(20);
+    proc.kill("SIGKILL");
+    await proc.exited;
+    // The server keeps sending to the dead ports for a while: the kernel answers "port unreachable".
+    const c = await RtspClient.connect("127.0.0.1", port);
+    try {
+      await c.play(`${base}/main`);
+      await waitForAccessUnits(c, 45, 15_000);
+    } finally {
+      c.close();
+    }
+    expect(server.proc.exitCode).toBeNull();
   });
 });

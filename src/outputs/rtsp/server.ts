@@ -356,6 +356,9 @@ export class RtspServer {
     }
     const chosen = await this.#transport(conn, req.headers.get("transport") ?? "");
     if (!chosen) return { status: 461, body: "supported: RTP/AVP/TCP;unicast;interleaved=N-M and RTP/AVP;unicast;client_port=N-M\n" };
+    // Opening the UDP ports may have taken a moment: the client may be gone, or others may have come.
+    if (conn.closed) return { status: 400 };
+    if (this.#sessions.size >= this.s.maxClients) return { status: 453, body: `the server has its maximum of ${this.s.maxClients} RTSP clients\n` };
     const member = stream.audience.join("rtsp", conn.address);
     const session = new RtspSession(stream.name, stream.feed, chosen.transport, member, withoutTrackQuery(req.uri), (s) => {
       this.#sessions.delete(s.id);
@@ -415,7 +418,11 @@ export class RtspServer {
   }
 
   #udpPair(): Promise<UdpPair> {
-    this.#udp ??= UdpPair.open(this.s.host, (address, port) => this.#udpSessions.get(`${address}:${port}`)?.touch());
+    this.#udp ??= UdpPair.open(this.s.host, (address, port) => this.#udpSessions.get(`${address}:${port}`)?.touch())
+      .catch((err: unknown) => {
+        this.#udp = null; // the next UDP client tries again
+        throw err;
+      });
     return this.#udp;
   }
 }

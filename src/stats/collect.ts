@@ -14,7 +14,7 @@
  *       lastFrameAgeMs (null before the first frame), capturing,
  *       encoders: {
  *         jpeg: { name: libturbojpeg | ffmpeg-mjpeg | passthrough, encoded, msTotal, meanMs (null before the first) },
- *         h264: { running, passthrough, pid (null), accessUnits, skipped } | null with --no-webrtc,
+ *         h264: { running, passthrough, pid (null), accessUnits, skipped } | null with --no-webrtc and --rtsp-port 0,
  *       },
  *       outputs: {
  *         mjpeg:  { viewers: [Viewer], joined, framesSent, framesSkipped },
@@ -184,7 +184,7 @@ function jpegEncoderName(stream: Stream): JpegEncoderName {
   return lastKind.get(stream) === "jpeg" ? "passthrough" : "libturbojpeg";
 }
 
-function streamReport(p: PublishedStream, now: number, rtsp: boolean): StreamReport {
+function streamReport(p: PublishedStream, now: number, webrtc: boolean, rtsp: boolean): StreamReport {
   const s = p.stream.stats();
   const viewers = p.audience.list();
   const h264 = p.h264;
@@ -200,7 +200,7 @@ function streamReport(p: PublishedStream, now: number, rtsp: boolean): StreamRep
     },
     outputs: {
       mjpeg: outputReport(p.audience, viewers, "mjpeg", now),
-      webrtc: h264 ? outputReport(p.audience, viewers, "webrtc", now) : null,
+      webrtc: webrtc ? outputReport(p.audience, viewers, "webrtc", now) : null,
       rtsp: rtsp ? outputReport(p.audience, viewers, "rtsp", now) : null,
       snapshot: { inProgress: viewers.filter((v) => v.transport === "snapshot").length, joined: p.audience.joined.snapshot },
     },
@@ -209,7 +209,7 @@ function streamReport(p: PublishedStream, now: number, rtsp: boolean): StreamRep
 
 /** Every figure, read at one moment. */
 export function collectStats(source: StatsSource, now = Date.now()): StatsSnapshot {
-  const streams = source.streams.map((p) => streamReport(p, now, Boolean(source.rtsp)));
+  const streams = source.streams.map((p) => streamReport(p, now, source.sessions !== null, Boolean(source.rtsp)));
   const sum = (f: (s: StreamReport) => number) => streams.reduce((n, s) => n + f(s), 0);
   return {
     version: source.version,

@@ -10,7 +10,7 @@ export interface PublishedStream {
   /** Who watches it, over every output. */
   readonly audience: Audience;
   readonly mjpeg: MjpegBroadcaster;
-  /** Its shared H.264 for WebRTC viewers (null with --no-webrtc). */
+  /** Its shared H.264 for WebRTC viewers and RTSP clients (null with --no-webrtc and --rtsp-port 0). */
   readonly h264: H264Feed | null;
   /** Its MJPEG stream, snapshot and page paths, as the page links them. */
   readonly video: string;

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readParts } from "./helpers/mjpeg-client.ts";
-import { freePort, RtspClient, waitForAccessUnits } from "./helpers/rtsp.ts";
+import { feedRateDuring, freePort, RtspClient, waitForAccessUnits } from "./helpers/rtsp.ts";
 import { rssOf, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
 import { connectViewer } from "./helpers/webrtc-client.ts";
 
@@ -76,11 +76,13 @@ describe("one 1280x720 stream, many outputs", () => {
       // The live rate: access units counted over the next 60 of the first client, for all of them.
       const start = clients.map((c) => c.counts.accessUnits);
       const t0 = performance.now();
-      await waitForAccessUnits(clients[0]!, start[0]! + 60, 20_000);
+      const { fps: made } = await feedRateDuring(server.url, 0, () => waitForAccessUnits(clients[0]!, start[0]! + 60, 20_000));
       const seconds = (performance.now() - t0) / 1000;
+      expect(made).toBeGreaterThan(10);
       clients.forEach((c, i) => {
+        // Each gets what the one encoder makes (30 a second, fewer when the machine starves it).
         const fps = (c.counts.accessUnits - start[i]!) / seconds;
-        expect({ i, ok: fps > 20 && fps < 40 }).toEqual({ i, ok: true });
+        expect({ i, ok: fps > 0.8 * made && fps < 40 }).toEqual({ i, ok: true });
         expect(c.counts.startedClean).toBe(true);
         expect(c.counts.sequenceGaps).toBe(0);
       });
@@ -107,9 +109,10 @@ describe("one 1280x720 stream, many outputs", () => {
       // Meanwhile the reading client keeps the source's rate.
       const from = reader.counts.accessUnits;
       const t0 = performance.now();
-      await waitForAccessUnits(reader, from + 60, 20_000);
-      const fps = 60 / ((performance.now() - t0) / 1000);
-      expect(fps).toBeGreaterThan(20);
+      const { fps: made } = await feedRateDuring(server.url, 0, () => waitForAccessUnits(reader, from + 60, 20_000));
+      const fps = (reader.counts.accessUnits - from) / ((performance.now() - t0) / 1000);
+      expect(made).toBeGreaterThan(10);
+      expect(fps).toBeGreaterThan(0.8 * made);
       expect(reader.counts.sequenceGaps).toBe(0);
       // Skipping more, holding no more: the server's memory does not grow with the backlog.
       const skippedThen = Math.max(...(await state()).map((v) => v.skipped));

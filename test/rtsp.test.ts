@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parsePrometheus } from "./helpers/prometheus.ts";
-import { ffmpegRtsp, freePort, gstRtsp, liveRate, opencvRtsp, run, RtspClient, waitForAccessUnits } from "./helpers/rtsp.ts";
+import { feedRateDuring, ffmpegRtsp, freePort, gstRtsp, liveRate, opencvRtsp, run, RtspClient, waitForAccessUnits } from "./helpers/rtsp.ts";
 import { startServer, waitFor, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(90_000);
@@ -41,21 +41,24 @@ describe("open server, two streams", () => {
   });
 
   test("ffmpeg over TCP (interleaved): H.264 640x360 at the source's rate", async () => {
-    const r = await ffmpegRtsp(`${base}/main`, "tcp", 150);
+    const { result: r, fps } = await feedRateDuring(server.url, 0, () => ffmpegRtsp(`${base}/main`, "tcp", 150));
     expect(r.stderr).toBe("");
     expect(r.frameTimes.length).toBe(150);
     expect(new Set(r.frameSizes)).toEqual(new Set([FRAME_BYTES]));
+    // Every picture the encoder makes (30 a second, fewer on a loaded machine), after the GOP burst.
+    expect(fps).toBeGreaterThan(10);
     const rate = liveRate(r.frameTimes, 50);
-    expect(rate).toBeGreaterThan(20);
+    expect(rate).toBeGreaterThan(0.8 * fps);
     expect(rate).toBeLessThan(40);
   });
 
   test("ffmpeg over UDP (client_port/server_port): the same pictures at the same rate", async () => {
-    const r = await ffmpegRtsp(`${base}/`, "udp", 150);
+    const { result: r, fps } = await feedRateDuring(server.url, 0, () => ffmpegRtsp(`${base}/`, "udp", 150));
     expect(r.frameTimes.length).toBe(150);
     expect(new Set(r.frameSizes)).toEqual(new Set([FRAME_BYTES]));
+    expect(fps).toBeGreaterThan(10);
     const rate = liveRate(r.frameTimes, 50);
-    expect(rate).toBeGreaterThan(20);
+    expect(rate).toBeGreaterThan(0.8 * fps);
     expect(rate).toBeLessThan(40);
   });
 

@@ -92,3 +92,20 @@ export function opencvRtsp(url: string, frames: number, timeoutMs = 30_000): Pro
   ].join("\n");
   return run(["/usr/bin/python3", "-c", script, url, String(frames)], timeoutMs);
 }
+
+/**
+ * The rate at which a stream's H.264 feed makes access units while `during`
+ * runs (from /state): what a client can get at most. On a loaded machine
+ * the encoder may make fewer than the source's 30 per second; a client is
+ * held to this rate, not to a fixed one.
+ */
+export async function feedRateDuring<T>(httpUrl: string, stream: number, during: () => Promise<T>): Promise<{ result: T; fps: number }> {
+  const read = async () => {
+    const state = await (await fetch(`${httpUrl}/state`)).json() as { streams: { encoders: { h264: { accessUnits: number } | null } }[] };
+    return { at: performance.now(), units: state.streams[stream]!.encoders.h264!.accessUnits };
+  };
+  const before = await read();
+  const result = await during();
+  const after = await read();
+  return { result, fps: ((after.units - before.units) * 1000) / (after.at - before.at) };
+}

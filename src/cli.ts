@@ -7,12 +7,12 @@
 import { configToml } from "./config/config-print.ts";
 import { hashPassword } from "./access/credentials.ts";
 import { makeViewerToken } from "./access/tokens.ts";
-import { helpText } from "./config/help.ts";
+import { helpText, terminalWidth } from "./config/help.ts";
 import { OptionError, parseArgs, type Command } from "./config/parse-args.ts";
 import { formatListing } from "./devices/format.ts";
 import { listDevices } from "./devices/list.ts";
 import { log } from "./log.ts";
-import { childrenDieWithServer, killAllChildrenNow } from "./process/child.ts";
+import { killAllChildrenNow, parentDeathGuard } from "./process/child.ts";
 import { createGlasscast } from "./server.ts";
 import { install } from "./service/install.ts";
 import { ServiceError } from "./service/system.ts";
@@ -34,7 +34,7 @@ async function main(argv: readonly string[]): Promise<void> {
     throw err;
   }
   switch (command.command) {
-    case "help": return void process.stdout.write(helpText(VERSION));
+    case "help": return void process.stdout.write(helpText(VERSION, command.topic, terminalWidth()));
     case "version": return void process.stdout.write(`glasscast ${VERSION} (commit ${commit()})\n`);
     case "theme-export": {
       try {
@@ -95,7 +95,8 @@ async function serve(options: Parameters<typeof createGlasscast>[0] & object): P
   // Where to open it is the program's answer, not a log line: stdout, whatever the log level.
   process.stdout.write(`glasscast ${VERSION}: ${sources.join(", ")} → ${glasscast.options.tlsCert !== null ? "https" : "http"}://${shown}:${address.port}/ (JPEG by ${glasscast.encoderName})\n`);
   if (glasscast.rtsp) process.stdout.write(`RTSP → rtsp://${shown}:${glasscast.rtsp.port}/ (${glasscast.streams.map((s) => s.name).join(", ")})\n`);
-  if (!childrenDieWithServer) log.warn("setpriv (util-linux) not found: capture processes may outlive a killed server");
+  const { problem } = parentDeathGuard();
+  if (problem !== null) log.warn(`${problem}: capture processes run without it and may outlive a killed server`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

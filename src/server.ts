@@ -15,7 +15,8 @@ import { stateRoutes } from "./routes/state.ts";
 import { VERSION } from "./version.ts";
 import type { Options } from "./config/options.ts";
 import { STREAM_NAME } from "./config/stream-sources.ts";
-import { checkOptions, OptionError, resolveOptions } from "./config/validate.ts";
+import { checkOptions, OptionError, publishTargetsOf, resolveOptions } from "./config/validate.ts";
+import { createPublisher } from "./outputs/publish/publishers.ts";
 import { chooseJpegPipeline } from "./encoders/choose.ts";
 import { log, setLogFormat, setLogLevel } from "./log.ts";
 import { MjpegBroadcaster } from "./outputs/mjpeg/broadcaster.ts";
@@ -26,12 +27,15 @@ import { RtspAccess } from "./outputs/rtsp/auth.ts";
 import { RtspServer } from "./outputs/rtsp/server.ts";
 import { stopAllChildren } from "./process/child.ts";
 import { apiRoutes } from "./routes/api.ts";
+import { anyOriginWarning, corsHeaders, CorsPolicy } from "./routes/cors.ts";
+import { methodAnswer, methodGuard, MethodTable } from "./routes/methods.ts";
 import { errorRoutes } from "./routes/errors.ts";
 import { mjpegRoutes, type ClientLimit } from "./routes/mjpeg.ts";
 import { pageRoutes } from "./routes/pages.ts";
+import { refusalAnswer } from "./routes/refusal.ts";
 import { addressesOf, type PublishedStream } from "./routes/published.ts";
 import { staticRoutes } from "./routes/static.ts";
-import { webrtcRoutes } from "./routes/webrtc.ts";
+import { webrtcRoutes, whepOptionsHeaders } from "./routes/webrtc.ts";
 import { createCapture, jpegSettingsOf } from "./sources/create.ts";
 import { TESTSRC_DEFAULT } from "./sources/ffmpeg/args.ts";
 import type { Source } from "./sources/source.ts";
@@ -40,7 +44,7 @@ import { Stream, type DecodeJpeg, type FrameTransform } from "./stream/stream.ts
 import { H264Decoder } from "./encoders/h264-decoder.ts";
 import { JpegDecoder } from "./encoders/jpeg-decoder.ts";
 import { turboJpegAvailable } from "../ffi/turbojpeg.ts";
-import { Theme } from "./theme/theme.ts";
+import { Theme, ThemeError } from "./theme/theme.ts";
 
 /** Seconds a connection may go without any byte moving before it is closed. */
 const IDLE_TIMEOUT_S = 60;
@@ -117,6 +121,10 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   setLogLevel(options.logLevel);
   setLogFormat(options.logFormat);
   const captured = checkOptions(options);
+  const theme = options.theme ? new Theme(options.themeDir) : null;
+  await theme?.check().catch((err: unknown) => {
+    throw err instanceof ThemeError ? new OptionError(`--theme-dir: ${err.message}`) : err;
+  });
 
   const jpeg = jpegSettingsOf(options);
   const pipeline = chooseJpegPipeline(jpeg, options.ffmpeg);
@@ -135,6 +143,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new OptionError(`streams: the name ${JSON.stringify(twice)} is used twice; expected a different name for each stream`);
 
+  const targets = publishTargetsOf(options, names);
+  const ice = iceSettingsOf(options);
   const videoBase = "/" + options.videoEndpoint.replace(/^\/+/, "");
   const published: PublishedStream[] = definitions.map((d, i) => {
     const stream = new Stream({
@@ -152,31 +162,38 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     const audience = new Audience(d.name, stream);
     const addresses = addressesOf(i, d.name, videoBase);
     const { video, snapshot, view } = addresses;
-    // One H.264 feed per stream, shared by WebRTC and RTSP.
-    const h264 = options.webrtc || options.rtspPort > 0 ? new H264Feed(stream, {
+    const destinations = targets.filter((t) => t.stream === d.name);
+    // One feed per stream, shared by the WebRTC viewers, the RTSP clients and the --publish destinations.
+    const feed = options.webrtc || options.rtspPort > 0 || destinations.length > 0 ? new H264Feed(stream, {
       ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS,
       h264: { encoder: options.h264Encoder, bitrateKbps: options.webrtcBitrate, keyint: options.webrtcKeyint },
     }) : null;
-    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, video, snapshot, view, all: addresses.all };
+    const h264 = options.webrtc ? feed : null;
+    const publish = destinations.map((t) => createPublisher(t, feed!, stream, { ffmpeg: options.ffmpeg, ice }));
+    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, publish, feed, video, snapshot, view, all: addresses.all };
   });
 
   const limit: ClientLimit = { max: options.maxClients, current: () => published.reduce((n, p) => n + p.mjpeg.viewers, 0) };
-  const ice = iceSettingsOf(options);
   const sessions = options.webrtc ? new WebRtcSessions(ice, options.maxPeers) : null;
-  const theme = options.theme ? new Theme(options.themeDir) : null;
   // Access rules first: as onRequest, they run before every route (see access/guard.ts).
   const access = new AccessControl({ ...options, tls: options.tlsCert !== null }, published);
+  const cors = new CorsPolicy({ allowOrigin: options.allowOrigin, videoBase, webrtc: sessions !== null });
+  // Every route's methods, read from the finished app (a program's own routes included).
+  const methods = new MethodTable(() => app.routes);
+  // onRequest hooks run in this order: 501 for unknown methods, CORS headers, then the access rules.
   const app: AnyElysia = new Elysia({ serve: { idleTimeout: IDLE_TIMEOUT_S } })
-    .use(accessGuard(access))
+    .use(methodGuard(methods))
+    .use(corsHeaders(cors))
+    .use(accessGuard(access, { preflight: (request) => cors.preflight(request), refuse: refusalAnswer(theme, options.kiosk) }))
     .use(tokenRoutes({ tokens: access.tokens, streams: published, pages: theme !== null, whep: sessions !== null }))
-    .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk }))
+    .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk, methods: (request) => methodAnswer(methods, request, whepOptionsHeaders) }))
     .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, limit }))
     .use(apiRoutes(published));
   let rtspListening: RtspServer | null = null;
   const rtsp = options.rtspPort > 0 ? new RtspServer({
     host: options.host, port: options.rtspPort, maxClients: options.maxRtspClients,
     access: new RtspAccess({ admins: access.admins, auth: options.auth, tokens: access.tokens, limiter: access.limiter, protected: access.viewingProtected }),
-    streams: published.map((p) => ({ name: p.name, stream: p.stream, feed: p.h264!, audience: p.audience })),
+    streams: published.map((p) => ({ name: p.name, stream: p.stream, feed: p.feed!, audience: p.audience })),
   }) : null;
   const stats = { streams: published, sessions, get rtsp() { return rtspListening; }, startedAt, version: VERSION };
   app.use(stateRoutes(stats)).use(metricsRoutes(stats)).use(healthRoutes(stats));
@@ -192,6 +209,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   });
 
   for (const p of published) p.stream.start();
+  for (const p of published) for (const destination of p.publish ?? []) destination.start();
   let closing: Promise<void> | null = null;
 
   return {
@@ -209,6 +227,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       const bound = { hostname: server.hostname ?? options.host, port: server.port ?? options.port };
       const warning = openAccessWarning({ ...options, host: bound.hostname, port: bound.port });
       if (warning) log.warn(warning);
+      const cors = anyOriginWarning(options);
+      if (cors) log.warn(cors);
       if (rtsp) {
         try {
           const at = rtsp.listen();
@@ -227,11 +247,15 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
         for (const p of published) p.mjpeg.close();
         await sessions?.closeAll();
         await rtsp?.close();
-        await Promise.all(published.map((p) => p.h264?.close()));
+        await Promise.all(published.flatMap((p) => (p.publish ?? []).map((d) => d.stop())));
+        await Promise.all(published.map((p) => p.feed?.close()));
         // Graceful first (viewers' responses end normally), then forced for a stuck client.
-        const force = setTimeout(() => void app.stop(true).catch(() => {}), SHUTDOWN_GRACE_MS);
-        await app.stop(false).catch((err: unknown) => log.debug(`stopping the HTTP server: ${String(err)}`));
-        clearTimeout(force);
+        // (Not listening, when a program or a test only called app.handle(): nothing to stop.)
+        if (app.server) {
+          const force = setTimeout(() => void app.stop(true).catch(() => {}), SHUTDOWN_GRACE_MS);
+          await app.stop(false).catch((err: unknown) => log.debug(`stopping the HTTP server: ${String(err)}`));
+          clearTimeout(force);
+        }
         await Promise.all(published.map((p) => p.stream.stop()));
         await stopAllChildren();
       })();

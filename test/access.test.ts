@@ -145,13 +145,13 @@ describe("--auth, --viewer-token and --token-secret", () => {
     expect((await ask(withToken(`${server.url}/no/such/page`, STATIC_TOKEN))).status).toBe(401);
   });
 
-  test("a refusal is JSON, and never says which part of the login was wrong", async () => {
+  test("a refusal is JSON (a browser gets a page: refusal.test.ts), and never says which part of the login was wrong", async () => {
     const wrongPassword = await ask(`${server.url}/video`, { headers: basic("admin:wrong") });
     const wrongUser = await ask(`${server.url}/video`, { headers: basic("nobody:s3cret:with:colons") });
     expect(wrongPassword.headers["content-type"]).toContain("application/json");
     expect(wrongPassword.json!.detail).toBeString();
     expect(wrongUser.body.toString()).toBe(wrongPassword.body.toString());
-    expect((await ask(`${server.url}/video`, { headers: { accept: "text/html" } })).headers["content-type"]).toContain("application/json");
+    expect((await ask(`${server.url}/api/streams`, { headers: { accept: "text/html" } })).headers["content-type"]).toContain("application/json");
   });
 
   test("POST /api/tokens: --auth users only; it answers a signed link and its addresses", async () => {

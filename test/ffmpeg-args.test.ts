@@ -57,7 +57,7 @@ describe("inputs", () => {
 
 describe("the filter chain", () => {
   test("always converts to full-range YCbCr in the layout of --jpeg-subsampling", () => {
-    expect(filterChain(file, base, "y4m")).toBe("scale=out_range=full:flags=bicubic,format=yuv420p");
+    expect(filterChain(file, base, "y4m")).toBe("scale=out_range=full:out_color_matrix=bt601:flags=bicubic,format=yuv420p");
     for (const [sub, fmt] of [["422", "yuv422p"], ["444", "yuv444p"], ["gray", "gray"]] as const) {
       expect(filterChain(file, { ...base, jpeg: { ...defaultJpegSettings, subsampling: sub } }, "y4m")).toEndWith(`format=${fmt}`);
     }

@@ -1,15 +1,20 @@
 /**
  * The page over WebRTC, in headless Chromium on a network of the test's own
  * (see helpers/netns.ts): it decodes H.264 from the shared encoder, five tabs
- * at once all decode and closing one leaves the others playing, and when
- * WebRTC cannot connect the page falls back to MJPEG by itself and says so.
+ * at once all decode and closing one leaves the others playing, when
+ * WebRTC cannot connect the page falls back to MJPEG by itself and says so,
+ * while the server is away a tile keeps its last frame and one label, and a
+ * WebGear_RTC theme folder plays over /offer.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { ARTIFACTS, launchChromium } from "./helpers/browser.ts";
 import { withClientNetwork, type ClientNetwork } from "./helpers/netns.ts";
 import { CLI, startProgram, waitFor, type RunningServer } from "./helpers/server.ts";
+import { writeVidgearRtcStyleTheme } from "./helpers/vidgear-theme.ts";
 
 setDefaultTimeout(90_000);
 
@@ -115,4 +120,76 @@ test("when WebRTC cannot connect, the page falls back to MJPEG by itself within 
       await server.stop();
     }
   }, { blockUdp: true });
+});
+
+test("while the server is away, a WebRTC tile keeps its last frame dimmed and one label, 'WebRTC · Offline', with no frame rate", async () => {
+  await withClientNetwork(async (net) => {
+    const browser = await launchChromium(net.chromium);
+    const probe = Bun.listen({ hostname: net.serverAddress, port: 0, socket: { data() {} } });
+    const port = probe.port;
+    probe.stop(true);
+    const start = () => startProgram([process.execPath, "run", CLI, "--host", net.serverAddress, "--port", String(port), "--width", "640", "--height", "360",
+      "--webrtc-candidate", net.serverAddress]);
+    let server = await start();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://${net.serverAddress}:${port}/`);
+      await page.waitForFunction(`document.querySelector(".gc-tile video.gc-video")?.videoWidth === 640`, null, { timeout: 15_000 });
+      await page.waitForFunction(`/^640×360 · [\\d.]+ fps · WebRTC$/.test(${OVERLAY})`, null, { timeout: 10_000 });
+      await server.stop();
+      await page.waitForFunction(`(${OVERLAY}) === "640×360 · WebRTC · Offline"`, null, { timeout: 15_000 });
+      // Every retry tries WebRTC, then MJPEG: the overlay does not follow each attempt.
+      const seen = new Set<string>();
+      for (let i = 0; i < 16; i++) {
+        seen.add(await page.evaluate(OVERLAY) as string);
+        await page.waitForTimeout(250);
+      }
+      expect([...seen]).toEqual(["640×360 · WebRTC · Offline"]);
+      const still = await page.evaluate(`(() => {
+        const c = document.querySelector(".gc-still");
+        const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let lit = 0;
+        for (let i = 0; i < px.length; i += 4) if (px[i] + px[i + 1] + px[i + 2] > 150) lit++;
+        return { size: c.width + "x" + c.height, shown: getComputedStyle(c).display, lit: lit / (px.length / 4) };
+      })()`) as { size: string; shown: string; lit: number };
+      expect(still).toMatchObject({ size: "640x360", shown: "block" });
+      expect(still.lit).toBeGreaterThan(0.5);
+      await page.screenshot({ path: join(ARTIFACTS, "webrtc-offline.png") });
+      server = await start();
+      await page.waitForFunction(`/^640×360 · ([\\d.]+ fps · )?WebRTC$/.test(${OVERLAY})`, null, { timeout: 30_000 });
+      expect(await page.evaluate(`document.querySelector(".gc-tile").classList.contains("gc-tile--stale")`)).toBe(false);
+      await page.close();
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  });
+});
+
+test("a WebGear_RTC theme folder plays over glasscast's /offer: its own script, its <video>", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "glasscast-rtc-theme-"));
+  writeVidgearRtcStyleTheme(dir);
+  try {
+    await withClientNetwork(async (net) => {
+      const browser = await launchChromium(net.chromium);
+      const server = await serve(net, "--webrtc-candidate", net.serverAddress, "--theme-dir", dir);
+      try {
+        const page = await browser.newPage();
+        await page.goto(`http://${net.serverAddress}:${server.port}/`);
+        await page.waitForFunction(`document.getElementById("video")?.videoWidth === 640 || document.body.dataset.error`, null, { timeout: 20_000 });
+        expect(await page.evaluate(`document.body.dataset.error ?? null`)).toBeNull();
+        expect(await page.evaluate(`document.body.dataset.customJs`)).toBe("ran");
+        const frames = `document.getElementById("video").getVideoPlaybackQuality().totalVideoFrames`;
+        const a = await page.evaluate(frames) as number;
+        await page.waitForFunction(`${frames} > ${a + 10}`, null, { timeout: 10_000 });
+        await page.screenshot({ path: join(ARTIFACTS, "vidgear-rtc-theme.png") });
+        await page.close();
+      } finally {
+        await browser.close();
+        await server.stop();
+      }
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

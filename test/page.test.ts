@@ -16,6 +16,11 @@ import type { Browser, Page } from "playwright-core";
 import { ARTIFACTS, launchChromium } from "./helpers/browser.ts";
 import { makeClip, tempDir } from "./helpers/ffmpeg.ts";
 import { CLI, ROOT, startServer, withServer, type RunningServer } from "./helpers/server.ts";
+import { VIDGEAR_THEME_BACKGROUND, writeVidgearStyleTheme } from "./helpers/vidgear-theme.ts";
+import { y4mTestPattern } from "./helpers/ffmpeg.ts";
+import { createGlasscast } from "../src/index.ts";
+import type { Source } from "../src/sources/source.ts";
+import { Y4mReader } from "../src/sources/y4m-reader.ts";
 
 setDefaultTimeout(60_000);
 
@@ -56,6 +61,13 @@ describe("one camera", () => {
     await page.waitForFunction(`/1280×720.*\\d+(\\.\\d+)? fps/.test(document.querySelector(".gc-overlay")?.textContent ?? "")`, null, { timeout: 5000 });
     const overlay = await page.locator(".gc-overlay").first().textContent();
     expect(overlay).toContain("MJPEG");
+    // Cameras and testsrc put their clock in the picture's top-left corner: the overlay keeps off it, top right.
+    const picture = (await page.locator(".gc-tile img.gc-video").first().boundingBox())!;
+    const box = (await page.locator(".gc-overlay").first().boundingBox())!;
+    expect(box.x).toBeGreaterThan(picture.x + picture.width / 2);
+    expect(box.x + box.width).toBeLessThanOrEqual(picture.x + picture.width);
+    expect(box.y).toBeGreaterThanOrEqual(picture.y);
+    expect(box.y + box.height).toBeLessThan(picture.y + picture.height / 4);
     expect(overlay).toMatch(/\d+(\.\d+)? fps/);
     await page.screenshot({ path: join(ARTIFACTS, "index.png") });
     // The overlay hides with "i" and with its button.
@@ -126,14 +138,32 @@ test("the page reconnects by itself after the server restarts, and says so meanw
   const start = () => startProgramOnPort(port);
   let server = await start();
   const page = await openPage(server.url);
+  const tile = page.locator(".gc-tile").first();
   try {
     await waitForPicture(page);
+    await page.waitForFunction(`/ fps · MJPEG$/.test(document.querySelector(".gc-overlay").textContent)`, null, { timeout: 10_000 });
     await server.stop();
     await page.waitForFunction(`[...document.querySelectorAll(".gc-status")].some((b) => !b.hidden && b.textContent.includes("Reconnecting"))`, null, { timeout: 10_000 });
+    // The server is gone: the overlay says so, with no frame rate, and the last picture stays, dimmed.
+    await page.waitForFunction(`document.querySelector(".gc-overlay").textContent === "640×360 · MJPEG · Offline"`, null, { timeout: 10_000 });
+    expect(await page.evaluate(`document.querySelector(".gc-tile").classList.contains("gc-tile--stale")`)).toBe(true);
+    const still = await page.evaluate(`(() => {
+      const c = document.querySelector(".gc-still");
+      const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+      let lit = 0;
+      for (let i = 0; i < px.length; i += 4) if (px[i] + px[i + 1] + px[i + 2] > 150) lit++;
+      return { width: c.width, height: c.height, shown: getComputedStyle(c).display, filter: getComputedStyle(c).filter, lit: lit / (px.length / 4) };
+    })()`) as { width: number; height: number; shown: string; filter: string; lit: number };
+    expect(still).toMatchObject({ width: 640, height: 360, shown: "block" });
+    expect(still.filter).toContain("brightness(0.42)");
+    expect(still.lit).toBeGreaterThan(0.5); // testsrc's colour bars, not a black frame
+    const stillBox = (await page.locator(".gc-still").boundingBox())!;
+    const tileBox = (await tile.boundingBox())!;
+    expect(stillBox.width).toBeGreaterThan(tileBox.width - 4);
     await page.screenshot({ path: join(ARTIFACTS, "reconnecting.png") });
     server = await start();
     await page.waitForFunction(`[...document.querySelectorAll(".gc-status")].every((b) => b.hidden)`, null, { timeout: 20_000 });
-    const tile = page.locator(".gc-tile").first();
+    expect(await page.evaluate(`document.querySelector(".gc-tile").classList.contains("gc-tile--stale")`)).toBe(false);
     const a = await tile.screenshot();
     await page.waitForTimeout(700);
     expect(Buffer.from(a).equals(Buffer.from(await tile.screenshot()))).toBe(false); // moving again
@@ -192,5 +222,68 @@ test("a theme exported, edited and given with --theme-dir changes what the brows
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a vidgear theme folder works as it did with WebGear: its page, its css and js, the MJPEG picture moving", async () => {
+  const dir = tempDir();
+  try {
+    writeVidgearStyleTheme(dir);
+    await withServer(["--theme-dir", dir, "--no-webrtc", "--width", "640", "--height", "360"], async (server) => {
+      const page = await openPage(`${server.url}/`);
+      await page.waitForFunction(`document.getElementById("feed")?.naturalWidth === 640`, null, { timeout: 15_000 });
+      expect(await page.title()).toBe("Garden camera");
+      expect(await page.evaluate(`getComputedStyle(document.body).backgroundColor`)).toBe(VIDGEAR_THEME_BACKGROUND);
+      expect(await page.evaluate(`document.body.dataset.customJs`)).toBe("ran");
+      const feed = page.locator("#feed");
+      const a = await feed.screenshot();
+      await page.waitForTimeout(700);
+      expect(Buffer.from(a).equals(Buffer.from(await feed.screenshot()))).toBe(false);
+      expect((page as Page & { errors: string[] }).errors).toEqual([]);
+      await page.screenshot({ path: join(ARTIFACTS, "vidgear-theme.png") });
+      await page.close();
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the rate shown is true over a window: a 30 fps source whose frames come in bursts reads about 30, not a burst's rate", async () => {
+  // A source paced by the wall clock to 30 frames a second, handing them over 6 or more at once (a busy machine).
+  const pictures = new Y4mReader(32).push(y4mTestPattern(320, 240, 30, "yuv420p"));
+  const bursty: Source = {
+    description: "bursty", finite: false, restartable: true,
+    async *frames(signal: AbortSignal) {
+      const start = performance.now();
+      let sent = 0;
+      while (!signal.aborted) {
+        const due = Math.floor((performance.now() - start) * 30 / 1000);
+        if (due - sent >= 6) while (sent < due) yield pictures[sent++ % pictures.length]!;
+        await Bun.sleep(15);
+      }
+    },
+  };
+  const gc = await createGlasscast({ host: "127.0.0.1", port: 0, logLevel: "error", webrtc: false, streams: [{ name: "main", source: bursty }] });
+  const { port } = gc.listen();
+  const page = await openPage(`http://127.0.0.1:${port}/`);
+  try {
+    await waitForPicture(page);
+    await page.waitForFunction(`/ fps/.test(document.querySelector(".gc-overlay").textContent)`, null, { timeout: 15_000 });
+    // What the overlay says over the next 6 s (three polls of the server), read twice a second.
+    const rates: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const m = /([\d.]+) fps/.exec((await page.locator(".gc-overlay").textContent()) ?? "");
+      if (m) rates.push(Number(m[1]));
+      await page.waitForTimeout(500);
+    }
+    expect(rates.length).toBe(12);
+    // 60 frames in the 2 s window, ± one burst (6 frames, or more when the machine is slow to wake the source).
+    for (const fps of rates) {
+      expect(fps).toBeGreaterThanOrEqual(24);
+      expect(fps).toBeLessThanOrEqual(36);
+    }
+  } finally {
+    await page.close();
+    await gc.close();
   }
 });

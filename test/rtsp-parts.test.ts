@@ -59,10 +59,11 @@ describe("request URIs", () => {
     expect(parseTarget("rtsp://h/%E0%A4%A")).toBeNull();
   });
 
-  test("the track control keeps the query; logs keep neither the query nor user:password@", () => {
+  test("the track control keeps the query; logs show neither the password nor the token", () => {
     expect(trackControl("rtsp://h:8554/cam?token=T")).toBe("rtsp://h:8554/cam/trackID=0?token=T");
     expect(trackControl("rtsp://h:8554/")).toBe("rtsp://h:8554/trackID=0");
-    expect(uriForLog("rtsp://admin:secret@h:8554/cam?token=T")).toBe("rtsp://h:8554/cam");
+    expect(uriForLog("rtsp://admin:secret@h:8554/cam?token=T")).toBe("rtsp://admin:***@h:8554/cam?token=***");
+    expect(uriForLog("/cam?token=T")).toBe("/cam");
   });
 });
 

@@ -5,13 +5,14 @@
  * `glasscast theme export`.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TurboJpeg } from "../ffi/turbojpeg.ts";
 import { EMBEDDED_FILES } from "../src/theme/embedded.ts";
 import { makeClip, tempDir } from "./helpers/ffmpeg.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";
-import { CLI, ROOT, startServer, withServer, type RunningServer } from "./helpers/server.ts";
+import { CLI, ROOT, startServer, waitFor, withServer, type RunningServer } from "./helpers/server.ts";
+import { writeVidgearStyleTheme } from "./helpers/vidgear-theme.ts";
 
 setDefaultTimeout(30_000);
 
@@ -184,5 +185,114 @@ describe("theme export and --theme-dir", () => {
         expect(await res.text()).not.toContain("outside the theme");
       }
     });
+  });
+});
+
+describe("a vidgear theme folder (WebGear's custom_data_location)", () => {
+  const dir = tempDir();
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The CLI run until it exits (a bad theme stops it before it listens). */
+  function serveExpectingFailure(themeDir: string) {
+    const r = Bun.spawnSync([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", "--theme-dir", themeDir], { cwd: ROOT, timeout: 20_000 });
+    return { code: r.exitCode, stderr: r.stderr.toString(), stdout: r.stdout.toString() };
+  }
+
+  test("its pages are rendered: extends, blocks, url_for('static', …), request.url.path; its static files served", async () => {
+    const theme = join(dir, "webgear");
+    writeVidgearStyleTheme(theme);
+    await withServer(["--theme-dir", theme], async (server) => {
+      const res = await fetch(`${server.url}/`, { headers: HTML });
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      expect(html).not.toMatch(/\{[{%#]/);
+      expect(html).toContain(`<link href="/static/css/custom.css" rel="stylesheet">`);
+      expect(html).toContain(`href="/static/img/favicon-32x32.png"`);
+      expect(html).toContain(`<script src="/static/js/custom.js"></script>`);
+      expect(html).toContain(`<div class="enhance-main">\n  <h1 class="glow">Garden camera</h1>`);
+      expect(html).toContain(`<img id="feed" src="/video"`);
+      expect(html).toContain("<p class=\"copyright\">Served from /</p>");
+      expect(html).not.toContain("the page's own part"); // a {# comment #}
+      expect(html.indexOf("My camera page")).toBeLessThan(html.indexOf("<!DOCTYPE html>")); // text before extends comes first, as in Jinja2
+      for (const [path, type] of [["/static/css/custom.css", "text/css"], ["/static/js/custom.js", "text/javascript"], ["/static/img/favicon-32x32.png", "image/png"]]) {
+        const file = await fetch(`${server.url}${path}`);
+        expect(file.status).toBe(200);
+        expect(file.headers.get("content-type")).toStartWith(type!);
+      }
+      // The theme's own 404 page, inside its own base.html.
+      const missing = await fetch(`${server.url}/no/such`, { headers: HTML });
+      expect(missing.status).toBe(404);
+      const page = await missing.text();
+      expect(page).toContain(`<h1 id="not-found">Nothing here.</h1>`);
+      expect(page).toContain("Served from /no/such");
+      // The page's video address answers.
+      expect((await readParts(`${server.url}/video`, { count: 1, ms: 3000 })).length).toBe(1);
+    });
+  });
+
+  test("a template broken while glasscast runs: the 500 page, no path or stack in it; the log names file and line", async () => {
+    const theme = join(dir, "edited");
+    writeVidgearStyleTheme(theme);
+    await withServer(["--theme-dir", theme], async (server) => {
+      expect((await fetch(`${server.url}/`, { headers: HTML })).status).toBe(200);
+      writeFileSync(join(theme, "templates", "index.html"), `{% extends "base.html" %}\n{% block content %}{% if x %}{% endif %}{% endblock %}`);
+      const res = await fetch(`${server.url}/`, { headers: HTML });
+      expect(res.status).toBe(500);
+      const body = await res.text();
+      expect(body).toContain(`<h1 class="glow">500</h1>`); // the theme's own 500 page
+      expect(body).not.toContain(theme);
+      expect(body).not.toContain("index.html");
+      expect(body).not.toMatch(/\bat .*\.ts:\d+/);
+      await waitFor(() => server.stderr().includes(`${join(realpathSync(theme), "templates", "index.html")}:2: {% if %} is not supported`), 5000, "the log line");
+    });
+  });
+
+  test("an unsupported construct stops the start: exit 2, the file and line named, no stack", () => {
+    const theme = join(dir, "loops");
+    writeVidgearStyleTheme(theme);
+    writeFileSync(join(theme, "templates", "index.html"), `{% extends "base.html" %}\n{% block content %}\n  {% for cam in cameras %}<img src="/video">{% endfor %}\n{% endblock %}\n`);
+    const run = serveExpectingFailure(theme);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain(`glasscast: --theme-dir: ${join(realpathSync(theme), "templates", "index.html")}:3: {% for %} is not supported by glasscast's templates`);
+    expect(run.stderr).not.toContain("    at ");
+  });
+
+  test("a template that extends a missing file, or an unknown name, names the file and line too", () => {
+    const theme = join(dir, "missing");
+    writeVidgearStyleTheme(theme);
+    writeFileSync(join(theme, "templates", "404.html"), `\n\n{% extends "layout.html" %}\n`);
+    const run = serveExpectingFailure(theme);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${join(realpathSync(theme), "templates", "404.html")}:3: "layout.html" is neither in ${join(realpathSync(theme), "templates")} nor in the built-in theme`);
+    writeFileSync(join(theme, "templates", "404.html"), `{% extends "base.html" %}{% block content %}\n{{ camera_name }}{% endblock %}`);
+    const unknown = serveExpectingFailure(theme);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(`404.html:2: {{ camera_name }}: unknown name "camera_name"`);
+  });
+
+  test("extends and include never reach outside the theme folder: no '..', no symlink that leads out", () => {
+    const theme = join(dir, "escape");
+    writeVidgearStyleTheme(theme);
+    writeFileSync(join(dir, "outside.html"), "SECRET OUTSIDE THE THEME");
+    writeFileSync(join(theme, "templates", "404.html"), `{% extends "base.html" %}{% block content %}\n{% include "../../outside.html" %}{% endblock %}`);
+    const dots = serveExpectingFailure(theme);
+    expect(dots.code).toBe(2);
+    expect(dots.stderr).toContain(`404.html:2: "../../outside.html" is not a template name (a path inside templates/)`);
+    symlinkSync(join(dir, "outside.html"), join(theme, "templates", "link.html"));
+    writeFileSync(join(theme, "templates", "404.html"), `{% extends "base.html" %}{% block content %}\n\n{% include "link.html" %}{% endblock %}`);
+    const link = serveExpectingFailure(theme);
+    expect(link.code).toBe(2);
+    expect(link.stderr).toContain(`404.html:3: "link.html" is neither in ${join(realpathSync(theme), "templates")} nor in the built-in theme`);
+    expect(link.stderr + link.stdout).not.toContain("SECRET");
+  });
+
+  test("vidgear's data folder itself (webgear/ and webgear_rtc/ inside) is refused with the folder to give instead", () => {
+    const data = join(dir, "dot-vidgear");
+    writeVidgearStyleTheme(join(data, "webgear"));
+    writeVidgearStyleTheme(join(data, "webgear_rtc"));
+    const run = serveExpectingFailure(data);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`holds vidgear's webgear_rtc and webgear theme folders, not a theme: give --theme-dir ${join(realpathSync(data), "webgear_rtc")}`);
   });
 });

@@ -100,7 +100,7 @@ describe("one stream, several peers", () => {
         [{ ...json({ sdp: "v=0", type: "offer", stream: "nope" }) }, 404, /no stream "nope"/],
         [{ path: "/whep", method: "POST", body: "v=0", headers: { "content-type": "text/plain" } }, 415, /application\/sdp/],
         [{ path: "/whep", method: "POST", body: "nonsense", headers: { "content-type": "application/sdp" } }, 400, /not an SDP offer/],
-        [{ path: "/whep/session/nope", method: "PATCH", body: "a=candidate" }, 405, /trickle/],
+        [{ path: "/whep/session/nope", method: "PATCH", body: "a=candidate" }, 405, /PATCH is not allowed here/],
       ];
       for (const [init, status, detail] of cases) {
         const res = await fetch(`${server.url}${init.path ?? "/offer"}`, init);

@@ -10,6 +10,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { allowed, convert, OPTION_SPECS, shownDefault, type OptionSpec, type Options } from "./options.ts";
 import { isSecretOption, SECRET_MASK } from "./secret.ts";
+import { editDistance } from "./suggest.ts";
 import { OptionError } from "./validate.ts";
 
 export type OptionValue = Options[keyof Options];
@@ -161,20 +162,6 @@ export function closestFlag(key: string): string | null {
     if (d <= Math.max(1, Math.floor(flag.length / 5)) && (best === null || d < best.d)) best = { flag, d };
   }
   return best?.flag ?? null;
-}
-
-/** Edits (insert, delete, replace, swap two neighbours) that turn a into b. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
 }
 
 function readText(path: string): string {

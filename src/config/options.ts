@@ -55,8 +55,11 @@ export interface Options {
   viewerToken: string[];
   tokenSecret: string | null;
   metricsAuth: string[];
+  allowOrigin: string[];
   tlsCert: string | null;
   tlsKey: string | null;
+  publish: string[];
+  publishToken: string | null;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -103,6 +106,15 @@ function checkCredential(v: string): string | null {
 
 function checkToken(v: string): string | null {
   return /^[A-Za-z0-9._~-]{16,256}$/.test(v) ? null : "at least 16 letters, digits, . _ ~ or - (e.g. from: openssl rand -hex 16)";
+}
+
+/** An origin as a browser sends it in `Origin` (scheme://host[:port], lower case, no path), or `*`. */
+function checkOrigin(v: string): string | null {
+  if (v === "*") return null;
+  let origin = "";
+  try { origin = new URL(v).origin; } catch { /* not a URL */ }
+  return /^https?:\/\//.test(v) && origin === v ? null
+    : "an origin as a browser sends it: http(s)://HOST[:PORT] in lower case without a path, e.g. https://player.example.com, or *";
 }
 
 function checkNonEmpty(v: string): string | null {
@@ -181,6 +193,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "serve HTTPS with this PEM certificate (chain); needs --tls-key" },
   { key: "tlsKey", flag: "tls-key", group: "Server", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "FILE",
     help: "the PEM private key of --tls-cert" },
+  { key: "publish", flag: "publish", group: "Server", kind: { type: "string", check: checkNonEmpty }, default: [], placeholder: "[NAME=]URL", repeatable: true,
+    help: "push the stream's H.264 (its one encoder, no encode per destination) to rtsp://, rtsps://, rtmp://, rtmps://, srt:// (through ffmpeg) or a WHIP endpoint (whip://HOST/PATH over https, whip+http:// over http, or its https:// URL); repeatable; NAME= may be left out when there is one stream; reconnects with back-off from 1 s to 30 s (see docs/publish.md)" },
+  { key: "publishToken", flag: "publish-token", group: "Server", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "TOKEN",
+    help: "bearer token for the WHIP destinations whose URL gives none (whip://TOKEN@HOST/PATH or ?token=TOKEN)" },
   { key: "auth", flag: "auth", group: "Access", kind: { type: "string", check: checkCredential }, default: [], placeholder: "USER:PASS", repeatable: true,
     help: "protect everything with HTTP Basic auth (repeatable; the password may be a hash from glasscast hash-password); without it anyone who reaches the port can watch" },
   { key: "viewerToken", flag: "viewer-token", group: "Access", kind: { type: "string", check: checkToken }, default: [], placeholder: "TOKEN", repeatable: true,
@@ -189,6 +205,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "key that signs viewer links with an expiry (POST /api/tokens, glasscast token); without it a random key is made at each start" },
   { key: "metricsAuth", flag: "metrics-auth", group: "Access", kind: { type: "string", check: checkCredential }, default: [], placeholder: "USER:PASS", repeatable: true,
     help: "credentials that open /state and /metrics only (a Prometheus scraper); with --auth those need one of these or an --auth user, without --auth only these" },
+  { key: "allowOrigin", flag: "allow-origin", group: "Access", kind: { type: "string", check: checkOrigin }, default: [], placeholder: "ORIGIN", repeatable: true,
+    help: "let pages of this other origin (https://host[:port]) use the video, snapshots, /api/streams and WebRTC signalling (CORS), with the visitor's login if they have one (repeatable); * lets every site, without logins (a viewer token in ?token= still works); none by default: same origin only" },
   { key: "kiosk", flag: "kiosk", group: "Page", kind: { type: "bool" }, default: false, placeholder: "",
     help: "the page shows the video alone, full-window, cursor hidden (as /?kiosk=1 does)" },
   { key: "themeDir", flag: "theme-dir", group: "Page", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "DIR",

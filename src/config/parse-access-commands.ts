@@ -5,6 +5,7 @@
  * --config file, exactly as the server would make it).
  */
 import { DEFAULT_TOKEN_TTL_S, MAX_TOKEN_TTL_S } from "../access/tokens.ts";
+import { usageOf } from "./commands.ts";
 import { STREAM_NAME } from "./stream-sources.ts";
 import { OptionError } from "./validate.ts";
 import type { Options } from "./options.ts";
@@ -18,7 +19,7 @@ export interface TokenCommand {
   readonly secret: string;
 }
 
-const TOKEN_USAGE = "glasscast token [--ttl SECONDS] [--stream NAME] --token-secret SECRET (or --config FILE that sets token-secret)";
+const TOKEN_USAGE = usageOf("token");
 
 export function parseHashPasswordCommand(argv: readonly string[]): HashPasswordCommand {
   if (argv.length > 0) {

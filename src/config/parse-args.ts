@@ -1,14 +1,18 @@
 /**
  * Command-line parsing: `--name value`, `--name=value`, `--flag`, `--no-flag`,
  * `--config FILE` (`-c FILE`: a TOML file of options, which the flags given
- * override), and the `theme export DIR [--overwrite]`, `service
- * install|uninstall`, `config print`, `devices [--json] [--ffmpeg PATH]
- * [--rpicam PATH]`, `hash-password` and `token` commands. The first problem found stops parsing with an
- * OptionError that names the option, the value given and what is allowed.
+ * override), and the commands of commands.ts (`theme export`, `service
+ * install|uninstall`, `config print`, `devices`, `hash-password`, `token`),
+ * each with its own `--help` (or `-h`, or `glasscast help COMMAND`). The
+ * first problem found stops parsing with an OptionError that names the
+ * option, the value given and what is allowed; a mistyped option or command
+ * is told the nearest known one.
  */
+import { commandSpec, commandsUnder, COMMANDS, topWords, usageOf, wantsHelp } from "./commands.ts";
 import { blameFile, CONFIG_FLAG, readConfigFile } from "./config-file.ts";
 import { parseHashPasswordCommand, parseTokenCommand, type HashPasswordCommand, type TokenCommand } from "./parse-access-commands.ts";
 import { allowed, convert, defaultOptions, OPTION_SPECS, type OptionSpec, type Options } from "./options.ts";
+import { didYouMean } from "./suggest.ts";
 import { checkOptions, OptionError } from "./validate.ts";
 import type { StreamSource } from "./stream-sources.ts";
 import { serviceArgs } from "../service/args.ts";
@@ -25,7 +29,8 @@ export type Command =
   | ConfigPrintCommand
   | HashPasswordCommand
   | TokenCommand
-  | { readonly command: "help" }
+  /** Help for the program (topic null) or for a command: "devices", "service", "service install". */
+  | { readonly command: "help"; readonly topic: string | null }
   | { readonly command: "version" };
 
 /** `devices`: list the cameras; `rpicam` is the rpicam-vid program, beside which rpicam-hello is looked for. */
@@ -57,31 +62,57 @@ export interface ConfigPrintCommand {
 
 const BY_FLAG = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
 
+/** Every flag the server knows, as typed: for "did you mean". */
+const SERVER_FLAGS = [
+  ...OPTION_SPECS.flatMap((s) => (s.kind.type === "bool" ? [`--${s.flag}`, `--no-${s.flag}`] : [`--${s.flag}`])),
+  `--${CONFIG_FLAG}`, "--help", "--version",
+];
+
 export function parseArgs(argv: readonly string[]): Command {
-  if (argv[0] === "theme") return parseThemeCommand(argv.slice(1));
-  if (argv[0] === "service") return parseServiceCommand(argv.slice(1));
-  if (argv[0] === "devices") return parseDevicesCommand(argv.slice(1));
-  if (argv[0] === "config") return parseConfigCommand(argv.slice(1));
-  if (argv[0] === "hash-password") return parseHashPasswordCommand(argv.slice(1));
-  if (argv[0] === "token") return parseTokenCommand(argv.slice(1), serverOptionsOnly);
+  const [first, ...rest] = argv;
+  if (first === "help") return parseHelpCommand(rest);
+  if (first === "theme") return parseThemeCommand(rest);
+  if (first === "service") return parseServiceCommand(rest);
+  if (first === "devices") return parseDevicesCommand(rest);
+  if (first === "config") return parseConfigCommand(rest);
+  if (first === "hash-password") return wantsHelp(rest) ? help("hash-password") : parseHashPasswordCommand(rest);
+  if (first === "token") return wantsHelp(rest) ? help("token") : parseTokenCommand(rest, serverOptionsOnly);
   return parseServe(argv);
+}
+
+function help(topic: string | null): Command {
+  return { command: "help", topic };
+}
+
+/** `glasscast help [COMMAND]`: the same text as `glasscast [COMMAND] --help`. */
+function parseHelpCommand(args: readonly string[]): Command {
+  if (args.length === 0 || wantsHelp(args) || (args.length === 1 && args[0] === "help")) return help(null);
+  const topic = args.join(" ");
+  if (commandsUnder(topic).length > 0) return help(topic);
+  const names = [...new Set([...COMMANDS.map((c) => c.name), ...topWords().filter((w) => w !== "help")])];
+  const hint = didYouMean(topic, names);
+  throw new OptionError(`help: unknown command ${JSON.stringify(topic)}${hint ? `${hint} (see glasscast --help)` : `; expected one of: ${COMMANDS.map((c) => c.name).join(", ")}`}`);
 }
 
 /** The server's options (flags over --config FILE) without the startup checks, for a command that only reads them. */
 function serverOptionsOnly(argv: readonly string[]): Options {
-  const parsed = parseServe(argv, false);
-  if (parsed.command !== "serve") throw new OptionError("--help and --version are commands of their own");
+  const parsed = parseServe(argv, false, "token");
+  if (parsed.command !== "serve") throw new OptionError("token: --version is a command of its own");
   return parsed.options;
 }
 
-function parseServe(argv: readonly string[], check = true): Command {
+/**
+ * The server's options; `command` names the command they are given to (its
+ * own flags are suggested for a mistyped one, and it is named in messages).
+ */
+function parseServe(argv: readonly string[], check = true, command: string | null = null): Command {
   const checked = (options: Options) => ({ command: "serve" as const, options, sources: check ? checkOptions(options) : [] });
   const options = defaultOptions();
   const seen = new Set<string>();
   let configFile: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === "--help" || arg === "-h") return { command: "help" };
+    if (arg === "--help" || arg === "-h") return help(command);
     if (arg === "--version" || arg === "-v") return { command: "version" };
     if (arg === "-c" || arg === `--${CONFIG_FLAG}` || arg.startsWith(`--${CONFIG_FLAG}=`)) {
       const inline = arg.includes("=");
@@ -94,6 +125,9 @@ function parseServe(argv: readonly string[], check = true): Command {
       continue;
     }
     if (!arg.startsWith("--") || arg === "--") {
+      // The first word may be a command mistyped: "devics".
+      const mistyped = i === 0 && command === null && !arg.startsWith("-") ? didYouMean(arg, topWords()) : "";
+      if (mistyped) throw new OptionError(`unknown command ${JSON.stringify(arg)}${mistyped} (see --help)`);
       throw new OptionError(`unexpected argument ${JSON.stringify(arg)}: options start with -- (see --help)`);
     }
     const eq = arg.indexOf("=");
@@ -109,7 +143,11 @@ function parseServe(argv: readonly string[], check = true): Command {
         raw = "false";
       }
     }
-    if (!spec) throw new OptionError(`unknown option --${name} (see --help)`);
+    if (!spec) {
+      const own = command === null ? [] : (commandSpec(command)?.options ?? []).map((o) => o.flag);
+      const where = command === null ? "" : `${command}: `;
+      throw new OptionError(`${where}unknown option --${name}${didYouMean(`--${name}`, [...own, ...SERVER_FLAGS])} (see ${command === null ? "" : `glasscast ${command} `}--help)`);
+    }
     if (raw === undefined) {
       if (spec.kind.type === "bool") raw = "true";
       else {
@@ -146,13 +184,38 @@ function parseServe(argv: readonly string[], check = true): Command {
   }
 }
 
-const CONFIG_USAGE = "glasscast config print [--config FILE] [--show-secrets] [OPTIONS]";
+/**
+ * The word after a group's name (`service install`): one of the group's
+ * commands, or an OptionError listing them (with the nearest, when mistyped).
+ */
+function subcommand(group: string, sub: string | undefined): string {
+  const specs = commandsUnder(group);
+  const subs = specs.map((c) => c.name.slice(group.length + 1));
+  if (sub !== undefined && subs.includes(sub)) return sub;
+  if (sub !== undefined) {
+    const hint = didYouMean(sub, subs);
+    if (hint) throw new OptionError(`${group}: unknown command ${JSON.stringify(sub)}${hint} (see glasscast ${group} --help)`);
+  }
+  const expected = specs.map((c) => usageOf(c.name)).join(", or ");
+  throw new OptionError(`${group}: ${sub === undefined ? "needs a command" : `unknown command ${JSON.stringify(sub)}`}; expected: ${expected}`);
+}
+
+/** "--jsn": a command's unknown option, with the nearest of its own when mistyped, else its usage. */
+function unknownOption(command: string, name: string): OptionError {
+  const hint = didYouMean(name, (commandSpec(command)?.options ?? []).map((o) => o.flag));
+  return new OptionError(`${command}: unknown option ${name}${hint ? `${hint} (see glasscast ${command} --help)` : `; expected: ${usageOf(command)}`}`);
+}
+
+/** Help for a group's command when it is named (`service install --help`), else for the group. */
+function groupHelp(group: string, args: readonly string[]): Command {
+  const named = commandsUnder(group).find((c) => c.name === `${group} ${args[0]}`);
+  return help(named?.name ?? group);
+}
 
 function parseConfigCommand(args: readonly string[]): Command {
+  if (wantsHelp(args)) return groupHelp("config", args);
   const [sub, ...rest] = args;
-  if (sub !== "print") {
-    throw new OptionError(`config: ${sub === undefined ? "needs a command" : `unknown command ${JSON.stringify(sub)}`}; expected: ${CONFIG_USAGE}`);
-  }
+  subcommand("config", sub);
   let showSecrets = false;
   const server: string[] = [];
   for (const arg of rest) {
@@ -161,38 +224,35 @@ function parseConfigCommand(args: readonly string[]): Command {
     else server.push(arg);
   }
   if (server[0] !== undefined && !server[0].startsWith("-")) {
-    throw new OptionError(`config print: unexpected argument ${JSON.stringify(server[0])}; expected: ${CONFIG_USAGE}`);
+    throw new OptionError(`config print: unexpected argument ${JSON.stringify(server[0])}; expected: ${usageOf("config print")}`);
   }
-  const parsed = parseArgs(server);
+  const parsed = parseServe(server, true, "config print");
   if (parsed.command !== "serve") return parsed;
   return { command: "config-print", options: parsed.options, showSecrets };
 }
 
 function parseThemeCommand(args: readonly string[]): Command {
+  if (wantsHelp(args)) return groupHelp("theme", args);
   const [sub, ...rest] = args;
-  if (sub !== "export") {
-    throw new OptionError(`theme: ${sub === undefined ? "needs a command" : `unknown command ${JSON.stringify(sub)}`}; expected: glasscast theme export DIR [--overwrite]`);
-  }
+  subcommand("theme", sub);
   let dir: string | null = null;
   let overwrite = false;
   for (const arg of rest) {
     if (arg === "--overwrite") overwrite = true;
-    else if (arg.startsWith("--")) throw new OptionError(`theme export: unknown option ${arg}; expected: glasscast theme export DIR [--overwrite]`);
+    else if (arg.startsWith("--")) throw unknownOption("theme export", arg);
     else if (dir === null) dir = arg;
     else throw new OptionError(`theme export: unexpected argument ${JSON.stringify(arg)}; expected one folder`);
   }
-  if (dir === null) throw new OptionError("theme export: needs a folder; expected: glasscast theme export DIR [--overwrite]");
+  if (dir === null) throw new OptionError(`theme export: needs a folder; expected: ${usageOf("theme export")}`);
   return { command: "theme-export", dir, overwrite };
 }
 
-const SERVICE_USAGE = "glasscast service install [--dry-run] [--user NAME] [--root DIR] [OPTIONS], or glasscast service uninstall [--dry-run] [--root DIR]";
 const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 function parseServiceCommand(args: readonly string[]): Command {
-  const [sub, ...rest] = args;
-  if (sub !== "install" && sub !== "uninstall") {
-    throw new OptionError(`service: ${sub === undefined ? "needs a command" : `unknown command ${JSON.stringify(sub)}`}; expected: ${SERVICE_USAGE}`);
-  }
+  if (wantsHelp(args)) return groupHelp("service", args);
+  const [word, ...rest] = args;
+  const sub = subcommand("service", word);
   let dryRun = false;
   let user: string | null = null;
   let root: string | null = null;
@@ -216,7 +276,10 @@ function parseServiceCommand(args: readonly string[]): Command {
       else user = value;
       continue;
     }
-    if (sub === "uninstall") throw new OptionError(`service uninstall: unexpected argument ${JSON.stringify(arg)}; expected: glasscast service uninstall [--dry-run] [--root DIR]`);
+    if (sub === "uninstall") {
+      if (name.startsWith("--")) throw unknownOption("service uninstall", name);
+      throw new OptionError(`service uninstall: unexpected argument ${JSON.stringify(arg)}; expected: ${usageOf("service uninstall")}`);
+    }
     server.push(arg);
   }
   if (sub === "uninstall") return { command: "service-uninstall", dryRun, root };
@@ -224,24 +287,22 @@ function parseServiceCommand(args: readonly string[]): Command {
     throw new OptionError(`service install: --user: ${JSON.stringify(user)} is not allowed; expected a user name (a lower-case letter or _, then lower-case letters, digits, _ and -, up to 32)`);
   }
   if (server[0] !== undefined && !server[0].startsWith("--") && server[0] !== "-c") {
-    throw new OptionError(`service install: unexpected argument ${JSON.stringify(server[0])}: the service takes the server's options, which start with -- (see --help)`);
+    throw new OptionError(`service install: unexpected argument ${JSON.stringify(server[0])}: the service takes the server's options, which start with -- (see glasscast service install --help)`);
   }
   // The server's own parser, so a bad option fails here exactly as it would at the service's start.
-  const parsed = parseArgs(server);
+  const parsed = parseServe(server, true, "service install");
   if (parsed.command !== "serve") return parsed;
   // What the service will be given (absolute paths), checked now: a relative path in a --config file is refused.
   serviceArgs(server);
   return { command: "service-install", args: server, options: parsed.options, user: user ?? DEFAULT_SERVICE_USER, dryRun, root };
 }
 
-const DEVICES_USAGE = "glasscast devices [--json] [--ffmpeg PATH] [--rpicam PATH]";
-
 function parseDevicesCommand(args: readonly string[]): Command {
+  if (wantsHelp(args)) return help("devices");
   let json = false;
   const programs: { "--ffmpeg": string | null; "--rpicam": string | null } = { "--ffmpeg": null, "--rpicam": null };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === "--help" || arg === "-h") return { command: "help" };
     const eq = arg.indexOf("=");
     const name = eq < 0 ? arg : arg.slice(0, eq);
     if (name === "--json") {
@@ -255,9 +316,9 @@ function parseDevicesCommand(args: readonly string[]): Command {
       if (programs[name] !== null) throw new OptionError(`devices: ${name} is given more than once`);
       programs[name] = value;
     } else if (arg.startsWith("-")) {
-      throw new OptionError(`devices: unknown option ${name}; expected: ${DEVICES_USAGE}`);
+      throw unknownOption("devices", name);
     } else {
-      throw new OptionError(`devices: unexpected argument ${JSON.stringify(arg)}; expected: ${DEVICES_USAGE}`);
+      throw new OptionError(`devices: unexpected argument ${JSON.stringify(arg)}; expected: ${usageOf("devices")}`);
     }
   }
   return { command: "devices", json, ffmpeg: programs["--ffmpeg"] ?? "ffmpeg", rpicam: programs["--rpicam"] };

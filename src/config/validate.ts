@@ -13,6 +13,7 @@ import { findYtDlp, YT_DLP_HINT } from "../sources/stream-mode.ts";
 import { convert, defaultOptions, OPTION_SPECS, type Options } from "./options.ts";
 import { streamSources, StreamSourceError, type StreamSource } from "./stream-sources.ts";
 import { checkTlsFiles, TlsFileError } from "./tls-files.ts";
+import { publishTargets, PublishTargetError, type PublishTarget } from "../outputs/publish/target.ts";
 
 export class OptionError extends Error {}
 
@@ -65,6 +66,8 @@ export function checkOptions(o: Options, { needFfmpeg = true } = {}): StreamSour
   for (const [value, flag] of [[o.iceUsername, "--ice-username"], [o.iceCredential, "--ice-credential"]] as const) {
     if (value !== null && !turn) throw new OptionError(`${flag}: applies to turn: or turns: servers, and no --ice-server gives one`);
   }
+  // A program's own streams are named only later: then createGlasscast checks the destinations (publishTargetsOf).
+  if (sources.length > 0) publishTargetsOf(o, sources.map((s) => s.name));
   const access = accessOptionProblem(o);
   if (access) throw new OptionError(access);
   try {
@@ -76,10 +79,29 @@ export function checkOptions(o: Options, { needFfmpeg = true } = {}): StreamSour
   return sources;
 }
 
+/** The --publish destinations of these streams; an OptionError naming --publish (secrets masked) when one is wrong. */
+export function publishTargetsOf(o: Options, streams: readonly string[]): PublishTarget[] {
+  try {
+    const targets = publishTargets(o.publish, streams, o.publishToken);
+    if (o.publishToken !== null && !targets.some((t) => t.protocol === "whip")) {
+      throw new OptionError("--publish-token: applies to WHIP destinations (whip://, whip+http://, https://), and no --publish is one");
+    }
+    return targets;
+  } catch (err) {
+    if (err instanceof PublishTargetError) throw new OptionError(err.message);
+    throw err;
+  }
+}
+
+/** A camera's own H.264 is worth asking for: WebRTC viewers, RTSP clients or --publish destinations take it untouched. */
+export function h264Wanted(o: Options): boolean {
+  return o.webrtc || o.rtspPort > 0 || o.publish.length > 0;
+}
+
 /** How a libcamera camera is captured with these options (also checked at startup). */
 export function libcameraPlanOf(o: Options): LibcameraPlan {
   try {
-    return planLibcamera(o.inputFormat, detectBoard(), { rotate: o.rotate, hflip: o.hflip, vflip: o.vflip, webrtc: o.webrtc || o.rtspPort > 0, passthrough: o.passthrough });
+    return planLibcamera(o.inputFormat, detectBoard(), { rotate: o.rotate, hflip: o.hflip, vflip: o.vflip, webrtc: h264Wanted(o), passthrough: o.passthrough });
   } catch (err) {
     if (err instanceof CameraPlanError) throw new OptionError(err.message);
     throw err;

@@ -2,9 +2,10 @@
  * Runs a short-lived helper program (v4l2-ctl, ffmpeg -list_formats,
  * rpicam-hello --list-cameras) to its end and returns what it printed. An
  * argument list, never a shell; killed when it overruns its time limit; tied
- * to our life with setpriv's parent-death signal where setpriv exists, like
+ * to our life with setpriv's parent-death signal where a working setpriv exists, like
  * the server's own children (src/process/child.ts).
  */
+import { parentDeathGuard } from "../process/child.ts";
 
 export interface ToolResult {
   readonly code: number;
@@ -15,11 +16,9 @@ export interface ToolResult {
 /** The program did not end within its time limit (it was killed). */
 export class ToolTimeoutError extends Error {}
 
-const setpriv = Bun.which("setpriv");
-
 /** `argv[0]` must be a program that exists (resolve it with Bun.which first): a missing one is not told apart here. */
 export async function runTool(argv: readonly string[], timeoutMs: number): Promise<ToolResult> {
-  const cmd = setpriv ? [setpriv, "--pdeathsig", "KILL", "--", ...argv] : [...argv];
+  const cmd = [...parentDeathGuard().prefix, ...argv];
   const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const overrun = new Promise<"timeout">((resolve) => { timer = setTimeout(() => resolve("timeout"), timeoutMs); });

@@ -30,6 +30,7 @@ import { spawnOwned, type OwnedChild } from "../process/child.ts";
 import { PipeWriter } from "../process/pipe-writer.ts";
 import { Y4mReader } from "../sources/y4m-reader.ts";
 import type { RawFrame } from "../stream/frame.ts";
+import { JPEG_YCBCR } from "./ffmpeg-raw-input.ts";
 import type { JpegSubsampling } from "./jpeg-settings.ts";
 
 const PIX_FMT: Record<JpegSubsampling, string> = { "420": "yuv420p", "422": "yuv422p", "444": "yuv444p", gray: "gray" };
@@ -47,8 +48,8 @@ export function h264DecoderArgs(ffmpeg: string, subsampling: JpegSubsampling): s
     "-probesize", "32", "-analyzeduration", "0", "-flags", "low_delay",
     "-f", "h264", "-i", "pipe:0",
     "-an", "-sn", "-dn",
-    // Camera H.264 is limited range; JPEG's YCbCr is full range.
-    "-vf", `scale=out_range=full:flags=fast_bilinear,format=${PIX_FMT[subsampling]}`,
+    // Camera H.264 is limited range, and BT.709 when its SPS says so; JPEG's YCbCr is full-range BT.601.
+    "-vf", `scale=${JPEG_YCBCR}:flags=fast_bilinear,format=${PIX_FMT[subsampling]}`,
     // One picture out per picture decoded: no frames duplicated or dropped for a constant rate.
     "-vsync", "passthrough",
     "-f", "yuv4mpegpipe", "-strict", "-1", "-flush_packets", "1", "pipe:1",

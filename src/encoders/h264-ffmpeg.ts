@@ -4,13 +4,15 @@
  * the stream only has JPEGs) and writes Annex B access units to stdout.
  * Constrained baseline, no B-frames, zero latency: one access unit out per
  * picture in, which every browser decodes. When the encoder is busy a picture
- * is skipped, never queued.
+ * is skipped, never queued. The pictures keep JPEG's colour (full-range
+ * BT.601) and the SPS says so (h264-colour.ts, docs/colour.md).
  */
 import { log } from "../log.ts";
 import { AnnexBParser, type AccessUnit } from "../outputs/webrtc/annexb.ts";
 import { spawnOwned, type OwnedChild } from "../process/child.ts";
 import { PipeWriter } from "../process/pipe-writer.ts";
-import { rawVideoInput } from "./ffmpeg-raw-input.ts";
+import { JPEG_YCBCR, rawVideoInput } from "./ffmpeg-raw-input.ts";
+import { colourMetadataBsf, colourOutputArgs } from "./h264-colour.ts";
 import type { Frame, RawFormat } from "../stream/frame.ts";
 
 export const H264_ENCODERS = ["libx264", "h264_v4l2m2m"] as const;
@@ -44,22 +46,36 @@ export function sameInput(a: H264Input, b: H264Input): boolean {
   return a.kind === b.kind && (a.kind === "jpeg" || (b.kind === "raw" && a.format === b.format && a.width === b.width && a.height === b.height));
 }
 
+/**
+ * The filter that makes the encoder's input 4:2:0 full-range BT.601, or none
+ * when it already is (I420, the stream's usual pictures: they go to the
+ * encoder untouched). JPEGs are decoded as "yuvj" (full range) and raw 4:2:2,
+ * 4:4:4 and gray pictures are said to be full range (rawVideoInput), so only
+ * the chroma is resampled; RGB is converted with JPEG's matrix.
+ */
+export function h264Filter(input: H264Input): string | null {
+  if (input.kind === "raw" && input.format === "i420") return null;
+  return `scale=${JPEG_YCBCR}:flags=fast_bilinear,format=yuv420p`;
+}
+
 export function h264Args(ffmpeg: string, input: H264Input, s: H264Settings, fps: number): string[] {
   const inputArgs = input.kind === "raw"
     ? rawVideoInput(input.format, input.width, input.height)
     : ["-f", "mjpeg"];
   const rate = String(Math.max(1, Math.round(fps)));
   const kbps = s.bitrateKbps;
+  const filter = h264Filter(input);
+  // The pictures keep JPEG's full range and matrix, and the SPS says so (h264-colour.ts):
+  // libx264 writes ffmpeg's colour options into its VUI; other encoders' SPS get it from a bitstream filter.
   const codec = s.encoder === "libx264"
     ? ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline",
       "-x264-params", "repeat-headers=1:aud=1"]
-    : ["-c:v", s.encoder, "-bsf:v", "dump_extra=freq=keyframe"];
+    : ["-c:v", s.encoder, "-bsf:v", `${colourMetadataBsf()},dump_extra=freq=keyframe`];
   return [
     ffmpeg, "-hide_banner", "-nostats", "-loglevel", "warning",
     "-probesize", "32", "-analyzeduration", "0", "-fflags", "nobuffer",
     ...inputArgs, "-framerate", rate, "-i", "pipe:0",
-    // Browsers expect limited-range 4:2:0; the stream's pictures are full range (JPEG's).
-    "-vf", "scale=out_range=tv:flags=fast_bilinear,format=yuv420p",
+    ...(filter ? ["-vf", filter] : []), "-pix_fmt", "yuv420p", ...colourOutputArgs(),
     ...codec, "-bf", "0", "-g", String(s.keyint), "-keyint_min", String(s.keyint), "-sc_threshold", "0",
     "-b:v", `${kbps}k`, "-maxrate", `${kbps}k`, "-bufsize", `${Math.max(1, Math.round(kbps / 2))}k`,
     "-an", "-f", "h264", "pipe:1",

@@ -3,7 +3,11 @@
  * here: with an argument list (never a shell), its stderr logged, registered so
  * that shutdown kills and reaps it, and tied to the server's life with the
  * kernel's parent-death signal (util-linux `setpriv --pdeathsig`), so that it
- * dies even when the server itself is killed with SIGKILL or crashes.
+ * dies even when the server itself is killed with SIGKILL or crashes. The
+ * setpriv found on PATH is tried once before it is used: busybox's (Alpine,
+ * minimal images) has no --pdeathsig, and putting it in front of every
+ * capture would make every capture fail. Without a working one, children run
+ * unwrapped and parentDeathGuard() says why.
  */
 import type { FileSink, Subprocess } from "bun";
 import { log } from "../log.ts";
@@ -14,16 +18,51 @@ export interface OwnedChild {
   /** The child's stdin when spawned with `stdin: "pipe"`, else null. */
   readonly stdin: FileSink | null;
   readonly exited: Promise<number>;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is reaped. */
+  /**
+   * SIGTERM, then SIGKILL after `graceMs`; resolves once the process is reaped.
+   * What it says on stderr from then on is logged at debug level: a process
+   * complains as it is stopped (ffmpeg: "Broken pipe" on the pipe or FIFO
+   * whose reader is gone), and a clean stop must leave the log silent.
+   */
   stop(graceMs?: number): Promise<void>;
 }
 
 const live = new Set<Subprocess>();
+/** Children we are stopping: their stderr is the noise of being stopped. */
+const stopping = new WeakSet<Subprocess>();
 
-const setpriv = Bun.which("setpriv");
+export interface ParentDeathGuard {
+  /** What goes before a child's own argv: setpriv with its parent-death signal, or nothing. */
+  readonly prefix: readonly string[];
+  /** Why children are not bound to the server's life, or null when they are. */
+  readonly problem: string | null;
+}
 
-/** Whether children are bound to the server's life (setpriv is present). */
-export const childrenDieWithServer = setpriv !== null;
+let guard: ParentDeathGuard | null = null;
+
+/**
+ * How children are bound to the server's life, found once (at the first
+ * child): `setpriv --pdeathsig KILL -- true` must run and exit 0.
+ */
+export function parentDeathGuard(): ParentDeathGuard {
+  guard ??= findGuard(Bun.which("setpriv"));
+  return guard;
+}
+
+/** Exported for tests; parentDeathGuard() is the program's one check. */
+export function findGuard(setpriv: string | null): ParentDeathGuard {
+  if (setpriv === null) return { prefix: [], problem: "setpriv (util-linux) not found" };
+  const prefix = [setpriv, "--pdeathsig", "KILL", "--"];
+  const trueProgram = Bun.which("true");
+  // Without `true` on PATH, setpriv itself is run: its --version exits 0 too.
+  const probe = Bun.spawnSync([...prefix, ...(trueProgram ? [trueProgram] : [setpriv, "--version"])], {
+    stdin: "ignore", stdout: "ignore", stderr: "pipe", timeout: 5000,
+  });
+  if (probe.exitCode === 0) return { prefix, problem: null };
+  const said = probe.stderr.toString().split("\n").map((l) => l.trim()).find((l) => l !== "");
+  const outcome = probe.exitCode === null ? "did not finish" : `failed (exit ${probe.exitCode}${said ? `: ${said}` : ""})`;
+  return { prefix: [], problem: `${setpriv} cannot set a parent-death signal (\`setpriv --pdeathsig KILL -- true\` ${outcome}; busybox's setpriv cannot, util-linux's can)` };
+}
 
 export interface SpawnOptions {
   /** Short name used in log lines, e.g. "capture[cam1]". */
@@ -36,14 +75,17 @@ export interface SpawnOptions {
   readonly onStderrLine?: (line: string) => void;
   /** Bytes written to the child's stdin (which is then closed), or "pipe" to write as it runs; none by default. */
   readonly stdin?: Uint8Array | "pipe";
+  /** Masks secrets (a password in a URL argument) in the logged command line and in every stderr line. */
+  readonly redact?: (text: string) => string;
 }
 
 export function spawnOwned(argv: readonly string[], options: SpawnOptions): OwnedChild {
-  const cmd = setpriv ? [setpriv, "--pdeathsig", "KILL", "--", ...argv] : [...argv];
+  const cmd = [...parentDeathGuard().prefix, ...argv];
   const proc = Bun.spawn(cmd, { stdin: options.stdin ?? "ignore", stdout: "pipe", stderr: "pipe" });
   live.add(proc);
-  log.debug(`${options.label}: started pid ${proc.pid}: ${argv.join(" ")}`);
-  void pumpStderr(proc.stderr, options);
+  const shown = argv.join(" ");
+  log.debug(`${options.label}: started pid ${proc.pid}: ${options.redact ? options.redact(shown) : shown}`);
+  void pumpStderr(proc.stderr, options, () => stopping.has(proc));
   const exited = proc.exited.then((code) => {
     live.delete(proc);
     log.debug(`${options.label}: pid ${proc.pid} exited with ${code}`);
@@ -59,14 +101,16 @@ export function spawnOwned(argv: readonly string[], options: SpawnOptions): Owne
 }
 
 async function stopProcess(proc: Subprocess, exited: Promise<number>, graceMs: number): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return void (await exited);
+  // Stopped already, or being stopped (one SIGTERM is enough: ffmpeg exits at once at its fourth).
+  if (proc.exitCode !== null || proc.signalCode !== null || stopping.has(proc)) return void (await exited);
+  stopping.add(proc);
   proc.kill("SIGTERM");
   const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
   await exited;
   clearTimeout(timer);
 }
 
-async function pumpStderr(stderr: ReadableStream<Uint8Array>, options: SpawnOptions): Promise<void> {
+async function pumpStderr(stderr: ReadableStream<Uint8Array>, options: SpawnOptions, beingStopped: () => boolean): Promise<void> {
   const level = options.stderrLevel ?? "debug";
   const decoder = new TextDecoder();
   let rest = "";
@@ -81,10 +125,11 @@ async function pumpStderr(stderr: ReadableStream<Uint8Array>, options: SpawnOpti
   }
   if (rest) emit(rest);
 
-  function emit(line: string): void {
-    if (!line.trim()) return;
+  function emit(raw: string): void {
+    if (!raw.trim()) return;
+    const line = options.redact ? options.redact(raw) : raw;
     options.onStderrLine?.(line);
-    log[options.noise?.test(line) ? "debug" : level](`${options.label}: ${line}`);
+    log[beingStopped() || options.noise?.test(line) ? "debug" : level](`${options.label}: ${line}`);
   }
 }
 
@@ -95,5 +140,8 @@ export async function stopAllChildren(graceMs = 2000): Promise<void> {
 
 /** Synchronous last resort for process exit paths that cannot await. */
 export function killAllChildrenNow(): void {
-  for (const p of live) p.kill("SIGKILL");
+  for (const p of live) {
+    stopping.add(p);
+    p.kill("SIGKILL");
+  }
 }

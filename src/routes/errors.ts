@@ -15,7 +15,7 @@ export function jsonError(status: number, detail: string, headers: Record<string
 }
 
 /** A browser navigating wants a page; anything asking for JSON (or not for HTML) gets JSON. */
-function wantsPage(request: Request): boolean {
+export function wantsPage(request: Request): boolean {
   const accept = request.headers.get("accept") ?? "";
   return accept.includes("text/html") && !new URL(request.url).pathname.startsWith("/api/");
 }
@@ -25,9 +25,11 @@ export interface ErrorOptions {
   readonly debug: boolean;
   /** --kiosk: an error page in a kiosk tries again by itself (nobody is there to click). */
   readonly kiosk: boolean;
+  /** A known path asked with a method it does not answer: its 405, or 204 for OPTIONS (see methods.ts). */
+  readonly methods?: (request: Request) => Response | null;
 }
 
-export function errorRoutes({ theme, debug, kiosk }: ErrorOptions) {
+export function errorRoutes({ theme, debug, kiosk, methods }: ErrorOptions) {
   const answer = async (request: Request, status: number, message: string, detail: string) => {
     if (!theme || !wantsPage(request)) return jsonError(status, debug && detail ? `${message}: ${detail}` : message);
     const isKiosk = kioskMode(new URL(request.url).searchParams.get("kiosk"), kiosk);
@@ -35,14 +37,14 @@ export function errorRoutes({ theme, debug, kiosk }: ErrorOptions) {
       title: `${status} · glasscast`, status, message,
       bodyClass: isKiosk ? "gc-kiosk" : "", config: scriptJson({ kiosk: isKiosk }),
       detail: debug && detail ? `<pre class="gc-error-detail">${escapeHtml(detail)}</pre>` : "",
-    });
+    }, request);
     return new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
   };
 
   return new Elysia({ name: "glasscast/errors" })
     .onError({ as: "global" }, async ({ code, error, request }) => {
       const path = new URL(request.url).pathname;
-      if (code === "NOT_FOUND") return answer(request, 404, `${path} was not found`, "");
+      if (code === "NOT_FOUND") return methods?.(request) ?? answer(request, 404, `${path} was not found`, "");
       if (code === "PARSE" || code === "VALIDATION") return jsonError(400, "the request could not be understood");
       const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
       log.error(`${request.method} ${path}: ${error instanceof Error ? error.message : String(error)}`);

@@ -28,7 +28,7 @@ const HTML_HEADERS = { "content-type": "text/html; charset=utf-8", "cache-contro
 export function pageRoutes({ theme, streams, kiosk, webrtc, limit }: PageOptions) {
   const first = streams[0];
 
-  const page = async (shown: readonly PublishedStream[], query: Record<string, string | undefined>, title: string) => {
+  const page = async (shown: readonly PublishedStream[], query: Record<string, string | undefined>, title: string, request: Request) => {
     const isKiosk = kioskMode(query.kiosk, kiosk);
     const config = {
       kiosk: isKiosk,
@@ -39,11 +39,11 @@ export function pageRoutes({ theme, streams, kiosk, webrtc, limit }: PageOptions
       transports: webrtc ? ["webrtc", "mjpeg"] : ["mjpeg"],
       ...(webrtc ? { webrtc: { offer: "/offer", close: "/close_connection", iceServers: webrtc.iceServers } } : {}),
     };
-    const html = await theme!.page("index.html", { title, bodyClass: isKiosk ? "gc-kiosk" : "", config: scriptJson(config) });
+    const html = await theme!.page("index.html", { title, bodyClass: isKiosk ? "gc-kiosk" : "", config: scriptJson(config) }, request);
     return new Response(html, { headers: HTML_HEADERS });
   };
 
-  const index = (query: Record<string, string | undefined>, head: boolean, address: string) => {
+  const index = (query: Record<string, string | undefined>, head: boolean, address: string, request: Request) => {
     if (query.action === "stream" && first) return mjpegResponse(first.mjpeg, head, address, limit ?? null);
     if (query.action === "snapshot" && first) return snapshotResponse(first.stream, head, first.audience, address);
     if (query.action !== undefined) return jsonError(400, `unknown action ${JSON.stringify(query.action)}; expected stream or snapshot`);
@@ -53,17 +53,17 @@ export function pageRoutes({ theme, streams, kiosk, webrtc, limit }: PageOptions
         streams: streams.map(({ name, video, snapshot }) => ({ name, video, snapshot })),
       });
     }
-    return page(streams, query, "glasscast");
+    return page(streams, query, "glasscast", request);
   };
 
   const app = new Elysia({ name: "glasscast/pages" })
-    .get("/", ({ query, server, request }) => index(query, false, clientAddress(server, request)))
+    .get("/", ({ query, server, request }) => index(query, false, clientAddress(server, request), request))
     .head("/", async ({ query, server, request }) => {
-      const res = await index(query, true, clientAddress(server, request));
+      const res = await index(query, true, clientAddress(server, request), request);
       return new Response(null, { status: res.status, headers: res.headers });
     });
   if (theme) {
-    for (const s of streams) app.get(s.view, ({ query }) => page([s], query, `${s.name} · glasscast`));
+    for (const s of streams) app.get(s.view, ({ query, request }) => page([s], query, `${s.name} · glasscast`, request));
   }
   return app;
 }

@@ -1,8 +1,12 @@
 /**
  * WebRTC signalling: vidgear's `POST /offer` (JSON in, JSON answer out, plus
  * the peer's id) and `POST /close_connection` (closes the caller's peer only),
- * and WHEP (RFC 9725): `POST /whep[/NAME]` with an SDP offer answers 201 with
- * the SDP answer and the session's Location; `DELETE` on it ends the session.
+ * and WHEP (draft-ietf-wish-whep; RFC 9725 is its sibling WHIP):
+ * `POST /whep[/NAME]` with an SDP offer answers 201 with the SDP answer and
+ * the session's Location; `DELETE` on it ends the session. `GET`/`HEAD` on an
+ * endpoint answer 200 with `Content-Type: application/sdp` and no body (the
+ * draft's discovery), on a session 204 while it lives. No trickle ICE and no
+ * ICE restart (the answer carries every candidate), so no PATCH and no ETag.
  * Bad input gets a 4xx with a JSON `detail`; nothing here can stop the server.
  */
 import { Elysia } from "elysia";
@@ -12,6 +16,21 @@ import { TooManyPeers, type WebRtcSessions } from "../outputs/webrtc/sessions.ts
 import type { Audience } from "../stream/audience.ts";
 import { clientAddress } from "./mjpeg.ts";
 import { jsonError } from "./errors.ts";
+import { isMediaType } from "./media-type.ts";
+
+/** A WHEP endpoint's path (/whep, /whep/NAME), not a session's. */
+const WHEP_ENDPOINT = /^\/whep(?:\/[^/]+)?$/;
+
+/** What an OPTIONS answer on `path` adds to its Allow: a WHEP endpoint takes SDP offers (the WHEP draft's Accept-Post). */
+export function whepOptionsHeaders(path: string): Record<string, string> {
+  return WHEP_ENDPOINT.test(path) ? { "accept-post": "application/sdp" } : {};
+}
+
+/** The session's address; with the viewer token the offer came with in its address, so that DELETE on it is let in too. */
+function sessionLocation(id: string, request: Request): string {
+  const token = new URL(request.url).searchParams.get("token");
+  return `/whep/session/${id}${token ? `?token=${encodeURIComponent(token)}` : ""}`;
+}
 
 /** An SDP offer is a few kB; anything far larger is not one. */
 export const MAX_SIGNALLING_BODY = 64 * 1024;
@@ -85,19 +104,31 @@ export function webrtcRoutes({ sessions, feeds, audiences }: WebRtcRouteOptions)
 
   const whep = async (request: Request, name: string | undefined, address: string) => {
     try {
-      const type = request.headers.get("content-type") ?? "";
-      if (!type.startsWith("application/sdp")) throw new BodyError(415, "a WHEP offer is sent as application/sdp");
+      if (!isMediaType(request.headers.get("content-type"), "application/sdp")) {
+        throw new BodyError(415, "a WHEP offer is sent as application/sdp");
+      }
       const sdp = await readBody(request);
       if (!sdp.startsWith("v=0")) throw new BodyError(400, "the body is not an SDP offer");
       const answer = await open(name, sdp, address);
       return new Response(answer.sdp, {
         status: 201,
-        headers: { "content-type": "application/sdp", location: `/whep/session/${answer.id}`, "cache-control": "no-store" },
+        headers: { "content-type": "application/sdp", location: sessionLocation(answer.id, request), "cache-control": "no-store" },
       });
     } catch (err) {
       return failure(err);
     }
   };
+
+  const whepEndpoint = (name: string | undefined) => {
+    try {
+      feedOf(name);
+    } catch (err) {
+      return failure(err);
+    }
+    return new Response(null, { headers: { "content-type": "application/sdp", "content-length": "0", "cache-control": "no-store" } });
+  };
+  const live = (id: string) => sessions.get(id)?.closed === false;
+  const noSession = () => jsonError(404, "no such WHEP session");
 
   return new Elysia({ name: "glasscast/webrtc" })
     .post("/offer", ({ request, query, server }) => offer(request, query.stream, clientAddress(server, request)), { parse: "none" })
@@ -116,7 +147,13 @@ export function webrtcRoutes({ sessions, feeds, audiences }: WebRtcRouteOptions)
     }, { parse: "none" })
     .post("/whep", ({ request, server }) => whep(request, undefined, clientAddress(server, request)), { parse: "none" })
     .post("/whep/:name", ({ request, params, server }) => whep(request, params.name, clientAddress(server, request)), { parse: "none" })
+    // The WHEP draft: GET on an endpoint answers 2xx without content, and HEAD (which Elysia answers
+    // from GET) says application/sdp, so that a player can tell a WHEP address from others.
+    .get("/whep", () => whepEndpoint(undefined))
+    .get("/whep/:name", ({ params }) => whepEndpoint(params.name))
+    .get("/whep/session/:id", ({ params }) => live(params.id) ? new Response(null, { status: 204 }) : noSession())
+    // A session already closed (by DELETE, /close_connection, or by itself when its viewer left
+    // or ICE failed) answers 404, as one that never was; 200 only when this DELETE closed it.
     .delete("/whep/session/:id", async ({ params }) =>
-      (await sessions.close(params.id)) ? new Response(null, { status: 200 }) : jsonError(404, "no such WHEP session"))
-    .patch("/whep/session/:id", () => jsonError(405, "trickle ICE is not supported: the answer carries every candidate", { allow: "DELETE" }));
+      live(params.id) && (await sessions.close(params.id)) ? new Response(null, { status: 200 }) : noSession());
 }

@@ -22,6 +22,8 @@ export interface CaptureRun {
   readonly label: string;
   /** Names the program in error messages, e.g. ffmpeg. */
   readonly tool: string;
+  /** stderr lines known to be harmless: logged at debug level, not as warnings. */
+  readonly noise?: RegExp;
 }
 
 export async function* runCapture(run: CaptureRun, signal: AbortSignal): AsyncGenerator<Frame> {
@@ -30,6 +32,7 @@ export async function* runCapture(run: CaptureRun, signal: AbortSignal): AsyncGe
   const child = spawnOwned(run.argv(fifo?.path ?? null), {
     label: run.label,
     stderrLevel: "warn",
+    noise: run.noise,
     onStderrLine: (line) => { lastError = line; },
   });
   const stop = () => void child.stop();
@@ -55,13 +58,20 @@ async function* readFifo(fifo: Fifo, child: OwnedChild): AsyncGenerator<Uint8Arr
   void child.exited.then(() => fifo.release());
   const handle = await fifo.openForReading();
   const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  let ended = false;
   try {
     for (;;) {
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) return;
+      if (bytesRead === 0) {
+        ended = true;
+        return;
+      }
       yield buffer.subarray(0, bytesRead);
     }
   } finally {
+    // Reading stops before the process ended: stop it before its FIFO loses
+    // its reader, so that its "Broken pipe" is known as the noise of our stop.
+    if (!ended) void child.stop();
     await handle.close();
   }
 }

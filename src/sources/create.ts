@@ -3,7 +3,7 @@
  * for everything else (a V4L2 camera included), set up from the options.
  */
 import type { Options } from "../config/options.ts";
-import { libcameraPlanOf } from "../config/validate.ts";
+import { h264Wanted, libcameraPlanOf } from "../config/validate.ts";
 import type { JpegSettings } from "../encoders/jpeg-settings.ts";
 import type { CaptureSettings } from "./ffmpeg/args.ts";
 import { FfmpegCapture } from "./ffmpeg/capture.ts";
@@ -41,7 +41,7 @@ export function createCapture(name: string, spec: SourceSpec, o: Options, rawOut
   }
   return new FfmpegCapture({
     ffmpeg: o.ffmpeg, spec, settings: captureSettingsOf(o), output: rawOutput, label,
-    camera: spec.kind === "v4l2" ? { inputFormat: o.inputFormat, webrtc: o.webrtc || o.rtspPort > 0, passthrough: o.passthrough } : undefined,
+    camera: spec.kind === "v4l2" ? { inputFormat: o.inputFormat, webrtc: h264Wanted(o), passthrough: o.passthrough } : undefined,
     ytDlp: o.streamMode && spec.kind === "url" && /^https?$/.test(spec.scheme) ? findYtDlp() : null,
   });
 }

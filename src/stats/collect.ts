@@ -14,13 +14,15 @@
  *       lastFrameAgeMs (null before the first frame), capturing,
  *       encoders: {
  *         jpeg: { name: libturbojpeg | ffmpeg-mjpeg | passthrough, encoded, msTotal, meanMs (null before the first) },
- *         h264: { running, passthrough, pid (null), accessUnits, skipped } | null with --no-webrtc and --rtsp-port 0,
+ *         h264: { running, passthrough, pid (null), accessUnits, skipped } | null with --no-webrtc, no --publish and --rtsp-port 0,
  *       },
  *       outputs: {
  *         mjpeg:  { viewers: [Viewer], joined, framesSent, framesSkipped },
  *         webrtc: { viewers: [Viewer], joined, framesSent, framesSkipped } | null with --no-webrtc,
  *         rtsp:   { viewers: [Viewer], joined, framesSent, framesSkipped } | null with --rtsp-port 0,
  *         snapshot: { inProgress, joined },
+ *         publish: [{ url (secrets as ***), protocol, state (connecting|live|retrying|stopped), bytes, frames,
+ *                     skipped, reconnects, lastError (secrets as ***, null), liveSince (ISO, null) }],
  *       },
  *     }],
  *     totals: { mjpegViewers, webrtcViewers, webrtcPeers (null with --no-webrtc), rtspClients (null with --rtsp-port 0) },
@@ -35,6 +37,7 @@
  * a frame counts when it is handed to the viewer's connection.
  */
 import { turboJpegAvailable } from "../../ffi/turbojpeg.ts";
+import type { PublisherReport } from "../outputs/publish/publisher.ts";
 import type { WebRtcSessions } from "../outputs/webrtc/sessions.ts";
 import type { RtspServer } from "../outputs/rtsp/server.ts";
 import type { PublishedStream } from "../routes/published.ts";
@@ -123,6 +126,8 @@ export interface StreamReport {
     readonly rtsp: OutputReport | null;
     /** Snapshot requests: those being answered now, and all so far. */
     readonly snapshot: { readonly inProgress: number; readonly joined: number };
+    /** Its --publish destinations (see outputs/publish/publisher.ts). */
+    readonly publish: readonly PublisherReport[];
   };
 }
 
@@ -188,6 +193,7 @@ function streamReport(p: PublishedStream, now: number, webrtc: boolean, rtsp: bo
   const s = p.stream.stats();
   const viewers = p.audience.list();
   const h264 = p.h264;
+  const feed = h264 ?? p.feed ?? null; // the encoder runs for --publish destinations too
   return {
     name: s.name, source: s.source, state: s.state, width: s.width, height: s.height, fps: s.fps,
     framesCaptured: s.framesCaptured, restarts: s.restarts, lastFrameAgeMs: s.lastFrameAgeMs, capturing: s.capturing,
@@ -196,13 +202,14 @@ function streamReport(p: PublishedStream, now: number, webrtc: boolean, rtsp: bo
         name: jpegEncoderName(p.stream), encoded: s.jpegEncoded, msTotal: s.jpegEncodeMsTotal,
         meanMs: s.jpegEncoded > 0 ? round3(s.jpegEncodeMsTotal / s.jpegEncoded) : null,
       },
-      h264: h264 && { running: h264.running, passthrough: h264.passthrough, pid: h264.encoderPid, accessUnits: h264.accessUnits, skipped: h264.skipped },
+      h264: feed && { running: feed.running, passthrough: feed.passthrough, pid: feed.encoderPid, accessUnits: feed.accessUnits, skipped: feed.skipped },
     },
     outputs: {
       mjpeg: outputReport(p.audience, viewers, "mjpeg", now),
       webrtc: webrtc ? outputReport(p.audience, viewers, "webrtc", now) : null,
       rtsp: rtsp ? outputReport(p.audience, viewers, "rtsp", now) : null,
       snapshot: { inProgress: viewers.filter((v) => v.transport === "snapshot").length, joined: p.audience.joined.snapshot },
+      publish: (p.publish ?? []).map((d) => d.report()),
     },
   };
 }

@@ -5,6 +5,7 @@
  * Counters (*_total) only ever grow while the server runs: viewer frames
  * include those of viewers that have left.
  */
+import { PUBLISH_STATES } from "../outputs/publish/publisher.ts";
 import type { StreamState } from "../stream/stream.ts";
 import type { OutputReport, StatsSnapshot, StreamReport } from "./collect.ts";
 import { Exposition, type Sample } from "./exposition.ts";
@@ -32,6 +33,9 @@ export function renderMetrics(snap: StatsSnapshot): string {
       if (snapshot) out.push({ labels: { stream: s.name, transport: "snapshot" }, value: snapshot(s) });
       return out;
     });
+  /** One series per --publish destination, labelled by stream and destination (its URL, secrets masked). */
+  const perDestination = (value: (d: StreamReport["outputs"]["publish"][number]) => number): Sample[] =>
+    streams.flatMap((s) => s.outputs.publish.map((d) => ({ labels: { stream: s.name, destination: d.url }, value: value(d) })));
   const states = (s: StreamReport): readonly string[] => (STREAM_STATES as readonly string[]).includes(s.state) ? STREAM_STATES : [...STREAM_STATES, s.state];
 
   const e = new Exposition()
@@ -62,6 +66,12 @@ export function renderMetrics(snap: StatsSnapshot): string {
     .family("glasscast_h264_passthrough", "gauge", "1 while the source's own H.264 is passed to WebRTC viewers without an encoder.", h264((h) => bool(h.passthrough)))
     .family("glasscast_h264_access_units_total", "counter", "H.264 access units made or passed through for WebRTC viewers.", h264((h) => h.accessUnits))
     .family("glasscast_h264_skipped_total", "counter", "Pictures the H.264 encoder skipped because it was still busy.", h264((h) => h.skipped))
+    .family("glasscast_publish_state", "gauge", "1 for the state each --publish destination is in (connecting, live, retrying, stopped), 0 for the others.",
+      streams.flatMap((s) => s.outputs.publish.flatMap((d) => PUBLISH_STATES.map((state) => ({ labels: { stream: s.name, destination: d.url, state }, value: bool(d.state === state) })))))
+    .family("glasscast_publish_bytes_total", "counter", "H.264 bytes handed to each --publish destination.", perDestination((d) => d.bytes))
+    .family("glasscast_publish_frames_total", "counter", "H.264 access units handed to each --publish destination.", perDestination((d) => d.frames))
+    .family("glasscast_publish_skipped_total", "counter", "Access units a --publish destination skipped (not ready, or catching up to a keyframe).", perDestination((d) => d.skipped))
+    .family("glasscast_publish_reconnects_total", "counter", "Times a --publish destination was connected again after its connection failed or ended.", perDestination((d) => d.reconnects))
     .family("glasscast_webrtc_peers", "gauge", "WebRTC peers, those still connecting included.",
       snap.totals.webrtcPeers === null ? [] : [{ value: snap.totals.webrtcPeers }])
     .family("glasscast_rtsp_clients", "gauge", "RTSP sessions, those set up but not yet playing included.",

@@ -16,6 +16,7 @@
  * once a second so that every client (and every proxy in between) keeps a
  * fresh picture.
  */
+import { FrameRate } from "./frame-rate.ts";
 import type { JpegEncoder } from "../encoders/jpeg-encoder.ts";
 import { log } from "../log.ts";
 import { renderPlaceholder } from "../placeholder/render.ts";
@@ -89,8 +90,6 @@ export interface EncodedFrame extends JpegFrame {
 const PLACEHOLDER_REPEAT_MS = 1000;
 /** The H.264 decoder stops when no picture was asked for this long. */
 const DECODER_IDLE_MS = 5000;
-/** The frame rate is measured over the last this many frames (about a second at 30 fps). */
-const FPS_WINDOW = 32;
 
 export class Stream {
   readonly name: string;
@@ -112,9 +111,8 @@ export class Stream {
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #placeholderTimer: ReturnType<typeof setInterval> | null = null;
   #framesCaptured = 0;
-  /** Arrival times of the last FPS_WINDOW frames of the current run (a ring). */
-  readonly #arrivals = new Float64Array(FPS_WINDOW);
-  #arrivalCount = 0;
+  /** The capture's frame rate, counted over the last seconds of the current run. */
+  readonly #rate = new FrameRate();
   #transformWarned = false;
   /** Wall-clock time of the last frame from the source (not a placeholder), for "last frame … ago". */
   #lastFrameAt: number | null = null;
@@ -143,7 +141,7 @@ export class Stream {
     return {
       name: this.name, state: this.#state, source: this.source.description,
       width: this.#size.width, height: this.#size.height,
-      fps: Math.round(this.#fps() * 10) / 10,
+      fps: Math.round(this.#rate.rate() * 10) / 10,
       framesCaptured: this.#framesCaptured,
       restarts: this.#restarts,
       jpegEncoded: this.#jpegEncoded,
@@ -151,21 +149,6 @@ export class Stream {
       lastFrameAgeMs: this.#lastFrameAt === null ? null : Date.now() - this.#lastFrameAt,
       capturing: this.#capture !== null,
     };
-  }
-
-  /**
-   * Frames per second from the median frame interval of the recent window (a
-   * startup burst, ffmpeg catching up, does not skew a median); 0 when frames
-   * have stopped coming.
-   */
-  #fps(): number {
-    const n = Math.min(this.#arrivalCount, FPS_WINDOW);
-    if (n < 2) return 0;
-    const at = (k: number) => this.#arrivals[(this.#arrivalCount - n + k) % FPS_WINDOW]!;
-    const intervals = Array.from({ length: n - 1 }, (_, k) => at(k + 1) - at(k)).sort((a, b) => a - b);
-    const interval = intervals[intervals.length >> 1]!;
-    const stale = performance.now() - at(n - 1) > Math.max(2000, 3 * interval);
-    return stale || interval <= 0 ? 0 : 1000 / interval;
   }
 
   /** Calls `listener` after each new frame; returns the unsubscribe function. */
@@ -321,7 +304,7 @@ export class Stream {
     this.#picture = null;
     this.#jpeg = null;
     this.#jpegOf = null;
-    this.#arrivalCount = 0;
+    this.#rate.reset();
     this.#setState("idle");
     log.info(`stream ${this.name}: capture stopped, no viewer for ${this.options.onDemand!.idleMs / 1000} s`, { event: "capture.stop", stream: this.name });
   }
@@ -339,7 +322,7 @@ export class Stream {
           if (!delivered) {
             delivered = true;
             wait = initialMs;
-            this.#arrivalCount = 0; // the gap before a restart is no frame interval
+            this.#rate.reset(); // the gap before a restart is no part of the rate
             this.#stopPlaceholder();
             this.#setState("running");
           }
@@ -391,7 +374,7 @@ export class Stream {
     let fedAt = performance.now();
     const state = { stalled: false, limitS: 0 };
     const timer = timeoutMs === undefined ? null : setInterval(() => {
-      const fps = this.#fps();
+      const fps = this.#rate.rate();
       const limit = Math.max(timeoutMs, fps > 0 ? 3000 / fps : 0);
       if (performance.now() - fedAt <= limit) return;
       state.stalled = true;
@@ -424,8 +407,7 @@ export class Stream {
   }
 
   #countFrame(): void {
-    this.#arrivals[this.#arrivalCount % FPS_WINDOW] = performance.now();
-    this.#arrivalCount++;
+    this.#rate.frame();
     this.#framesCaptured++;
   }
 

@@ -4,10 +4,27 @@
  * request asks for, nothing outside that folder is ever read: `..`, encoded
  * dots, absolute paths, hidden files and symlinks that lead out are refused.
  */
-import { realpathSync, statSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { join, posix, sep } from "node:path";
 import { EMBEDDED_FILES } from "./embedded.ts";
-import { renderTemplate, type TemplateVars } from "./template.ts";
+import {
+  collectTemplates, parseTemplate, renderBlock, renderTemplate, TemplateError,
+  type ParsedTemplate, type RequestInfo, type TemplateVars,
+} from "./template.ts";
+
+/**
+ * The names the server gives a page: index.html gets title, bodyClass and
+ * config; the error pages also status, message and detail; base.html also
+ * body (the page's content, as is). A template using any other name is an
+ * error at startup.
+ */
+export const PAGE_NAMES: ReadonlySet<string> = new Set(["title", "bodyClass", "config", "status", "message", "detail", "body"]);
+
+/** The block a page fills in base.html (vidgear's themes call it "content"); `{{{body}}}` is the same. */
+const CONTENT_BLOCK = "content";
+
+/** A --theme-dir that cannot be used; the message names the file and line. */
+export class ThemeError extends Error {}
 
 export interface ThemeFile {
   readonly body: Blob;
@@ -34,7 +51,8 @@ export function safeThemePath(requested: string): string | null {
 
 export class Theme {
   readonly #dir: string | null;
-  readonly #embeddedText = new Map<string, Promise<string>>();
+  /** Parsed templates by real path (--theme-dir, with its mtime and size) or theme path (built in). */
+  readonly #parsed = new Map<string, { key: string; template: ParsedTemplate }>();
 
   /** `dir`: the --theme-dir folder, or null for the built-in theme alone. */
   constructor(dir: string | null) {
@@ -51,20 +69,76 @@ export class Theme {
     return embedded ? { body: Bun.file(embedded), overridden: false } : null;
   }
 
-  /** Renders a page template inside templates/base.html. */
-  async page(template: string, vars: TemplateVars): Promise<string> {
-    const body = renderTemplate(await this.#text(`templates/${template}`), vars);
-    return renderTemplate(await this.#text("templates/base.html"), { ...vars, body });
+  /**
+   * Checks a --theme-dir before anything is served: every template in its
+   * templates/ folder parses, and what it extends or includes exists.
+   * Throws ThemeError naming the file and line.
+   */
+  async check(): Promise<void> {
+    const dir = this.#dir;
+    if (dir === null) return;
+    const vidgear = ["webgear_rtc", "webgear"].filter((n) => existsSync(join(dir, n, "templates")));
+    if (!existsSync(join(dir, "templates")) && !existsSync(join(dir, "static")) && vidgear.length > 0) {
+      throw new ThemeError(`${dir} holds vidgear's ${vidgear.join(" and ")} theme folder${vidgear.length > 1 ? "s" : ""}, not a theme: give --theme-dir ${join(dir, vidgear[0]!)}`);
+    }
+    const names = existsSync(join(dir, "templates"))
+      ? [...new Bun.Glob("**/*.html").scanSync({ cwd: join(dir, "templates"), onlyFiles: true, followSymlinks: true })].sort()
+      : [];
+    try {
+      for (const name of names) {
+        if (this.#fromDir(`templates/${name}`) !== null) await this.#templates(name);
+      }
+    } catch (err) {
+      if (err instanceof TemplateError) throw new ThemeError(err.message);
+      throw err;
+    }
   }
 
-  async #text(path: string): Promise<string> {
-    const own = this.#fromDir(path);
-    if (own) return Bun.file(own).text();
-    const embedded = EMBEDDED_FILES[path];
-    if (!embedded) throw new Error(`the theme has no ${path}`);
-    let text = this.#embeddedText.get(path);
-    if (!text) this.#embeddedText.set(path, (text = Bun.file(embedded).text()));
-    return text;
+  /**
+   * Renders a page template (templates/NAME). One that extends another is
+   * rendered with its blocks; one that does not goes inside
+   * templates/base.html, as its "content" block and as `{{{body}}}`.
+   */
+  async page(template: string, vars: TemplateVars, request: RequestInfo | null = null): Promise<string> {
+    const templates = await this.#templates(template);
+    const own = templates.get(template)!;
+    if (own.parent) {
+      const input = { vars, request, templates };
+      const body = renderBlock(template, CONTENT_BLOCK, input) ?? "";
+      return renderTemplate(template, { ...input, vars: { ...vars, body } });
+    }
+    const body = renderTemplate(template, { vars, request, templates });
+    for (const [name, t] of await this.#templates("base.html")) templates.set(name, t);
+    return renderTemplate("base.html", { vars: { ...vars, body }, request, templates, blocks: new Map([[CONTENT_BLOCK, body]]) });
+  }
+
+  /** A page template and everything it extends or includes, parsed (a --theme-dir file again when it changed). */
+  #templates(name: string): Promise<Map<string, ParsedTemplate>> {
+    return collectTemplates(name, async (n, from) => {
+      const path = safeThemePath(`templates/${n}`);
+      const missing = () => {
+        const where = this.#dir === null ? "is not in the built-in theme" : `is neither in ${join(this.#dir, "templates")} nor in the built-in theme`;
+        return from ? new TemplateError(from.file, from.line, `"${n}" ${where}`) : new Error(`the theme has no templates/${n}`);
+      };
+      if (path === null) throw from ? new TemplateError(from.file, from.line, `"${n}" is not a template name (a path inside templates/)`) : missing();
+      const own = this.#fromDir(path);
+      if (own) {
+        const { mtimeMs, size } = statSync(own);
+        const key = `${mtimeMs}:${size}`;
+        const cached = this.#parsed.get(own);
+        if (cached?.key === key) return cached.template;
+        const template = parseTemplate(own, await Bun.file(own).text(), PAGE_NAMES);
+        this.#parsed.set(own, { key, template });
+        return template;
+      }
+      const embedded = EMBEDDED_FILES[path];
+      if (!embedded) throw missing();
+      const cached = this.#parsed.get(path);
+      if (cached) return cached.template;
+      const template = parseTemplate(`${path} (built in)`, await Bun.file(embedded).text(), PAGE_NAMES);
+      this.#parsed.set(path, { key: "", template });
+      return template;
+    });
   }
 
   /** The real path of a file inside --theme-dir, or null (missing, not a file, or leading outside). */

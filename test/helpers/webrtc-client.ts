@@ -16,6 +16,8 @@ export interface ReceivedVideo {
   /** ms from sending the offer to the first complete access unit. */
   firstFrameMs: number | null;
   sequenceGaps: number;
+  /** The first SPS received, as sent (NAL header included). */
+  sps: Uint8Array | null;
 }
 
 export interface TestViewer {
@@ -37,8 +39,21 @@ function h264(): RTCRtpCodecParameters {
   });
 }
 
+/** The SPS in one RTP payload (sent alone or in a STAP-A), or null. */
+function spsIn(payload: Uint8Array): Uint8Array | null {
+  const type = payload[0]! & 0x1f;
+  if (type === 7) return payload.slice();
+  if (type !== 24) return null;
+  for (let o = 1; o + 2 < payload.length;) {
+    const size = (payload[o]! << 8) | payload[o + 1]!;
+    if ((payload[o + 2]! & 0x1f) === 7) return payload.slice(o + 2, o + 2 + size);
+    o += 2 + size;
+  }
+  return null;
+}
+
 /** NAL unit types in one RTP payload (single NAL, STAP-A, or the start of an FU-A). */
-function nalTypes(payload: Uint8Array): number[] {
+export function nalTypes(payload: Uint8Array): number[] {
   const type = payload[0]! & 0x1f;
   if (type === 28) return (payload[1]! & 0x80) ? [payload[1]! & 0x1f] : [];
   if (type === 24) {
@@ -55,7 +70,7 @@ export async function connectViewer(base: string, how: { whep?: string; stream?:
     iceServers: [], iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: ["127.0.0.1"],
     codecs: { video: [h264()], audio: [] },
   });
-  const received: ReceivedVideo = { packets: 0, frames: 0, keyframes: 0, startedClean: null, firstFrameMs: null, sequenceGaps: 0 };
+  const received: ReceivedVideo = { packets: 0, frames: 0, keyframes: 0, startedClean: null, firstFrameMs: null, sequenceGaps: 0, sps: null };
   let sent = 0;
   let lastSeq: number | null = null;
   let types = new Set<number>();
@@ -66,6 +81,7 @@ export async function connectViewer(base: string, how: { whep?: string; stream?:
       if (lastSeq !== null && seq !== ((lastSeq + 1) & 0xffff)) received.sequenceGaps++;
       lastSeq = seq;
       for (const t of nalTypes(rtp.payload)) types.add(t);
+      received.sps ??= spsIn(rtp.payload);
       if (!rtp.header.marker) return;
       received.frames++;
       const key = types.has(5);

@@ -6,6 +6,7 @@
  * the whole URL (`/cam?token=T/trackID=0`), GStreamer puts it before the
  * query (`/cam/trackID=0?token=T`); both are read the same.
  */
+import { redactUrl } from "../../redact.ts";
 import { TRACK_CONTROL } from "./sdp.ts";
 
 export interface Target {
@@ -57,7 +58,7 @@ export function withoutQuery(uri: string): string {
   return q >= 0 ? uri.slice(0, q) : uri;
 }
 
-/** The URI as logs show it: without its query (a token) and without user:password@. */
+/** The URI as logs show it: its password and token masked (the program's one URL redaction), a bare path without its query. */
 export function uriForLog(uri: string): string {
-  return withoutQuery(uri).replace(/^(rtsps?:\/\/)[^/@]*@/i, "$1");
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(uri) ? redactUrl(uri) : withoutQuery(uri);
 }

@@ -60,7 +60,7 @@ const BURST_PACE_MS = 2;
  * configured, even with `iceServers: []`: a DNS lookup and a request per
  * viewer, over a second on an offline Pi. Unset it unless one was asked for.
  */
-function dropDefaultStun(pc: RTCPeerConnection, ice: IceSettings): void {
+export function dropDefaultStun(pc: RTCPeerConnection, ice: IceSettings): void {
   if (ice.iceServers.some((s) => s.urls.startsWith("stun:"))) return;
   for (const transport of pc.iceTransports) {
     (transport as unknown as { connection: { stunServer?: unknown } }).connection.stunServer = undefined;
@@ -189,9 +189,9 @@ export class Peer {
   }
 }
 
-/** Payloads are made once per access unit and shared by every peer. */
+/** Payloads are made once per access unit and shared by every peer (and every WHIP destination). */
 const payloadCache = new WeakMap<TimedAccessUnit, Uint8Array[]>();
-function packetsOf(au: TimedAccessUnit): Uint8Array[] {
+export function packetsOf(au: TimedAccessUnit): Uint8Array[] {
   let payloads = payloadCache.get(au);
   if (!payloads) payloadCache.set(au, (payloads = packetizeH264(au, MAX_PAYLOAD)));
   return payloads;

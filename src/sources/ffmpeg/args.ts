@@ -1,10 +1,11 @@
 /**
  * The ffmpeg command line for a capture: input options per source kind, one
- * filter chain (deshake, mirror and turn, rate, size, full-range colour, pixel
+ * filter chain (deshake, mirror and turn, rate, size, JPEG's colour, pixel
  * layout), and the output: YUV4MPEG2 raw pictures for libjpeg-turbo, ffmpeg's
  * own JPEGs when libjpeg-turbo is not available, or a camera's own JPEGs or
  * H.264 copied through untouched (no decode, no filter).
  */
+import { JPEG_YCBCR } from "../../encoders/ffmpeg-raw-input.ts";
 import type { JpegSettings, JpegSubsampling } from "../../encoders/jpeg-settings.ts";
 import type { SourceSpec } from "../source-spec.ts";
 
@@ -34,6 +35,15 @@ export type CaptureOutput = "y4m" | "mjpeg" | "copy-jpeg" | "copy-h264";
 export function needsFilter(s: CaptureSettings): boolean {
   return s.rotate !== 0 || s.hflip || s.vflip || s.stabilize || s.frameSizeReduction > 0;
 }
+
+/**
+ * ffmpeg's stderr lines that are no problem. swscale calls JPEG's full-range
+ * layouts (yuvj420p…, what ffmpeg's JPEG decoder gives for an image sequence
+ * or a camera's MJPEG) "deprecated" at every scaler it sets up (a dozen lines
+ * per start with slice threads), asking that the range be set: the filter
+ * chain sets it (out_range=full), and the input's is known from its layout.
+ */
+export const FFMPEG_NOISE = /deprecated pixel format used, make sure you did set range correctly/;
 
 export const TESTSRC_DEFAULT = { width: 1280, height: 720, fps: 30 } as const;
 /** Image sequences play at this rate unless --fps says otherwise. */
@@ -125,10 +135,12 @@ export function filterChain(spec: SourceSpec, s: CaptureSettings, output: Captur
   else if (s.rotate === 180) filters.push("hflip", "vflip");
   if (s.fps !== null && (spec.kind === "file" || spec.kind === "url")) filters.push(`fps=${s.fps}`);
   const size = scaleSize(s, spec.kind === "testsrc" || spec.kind === "v4l2");
-  // One swscale pass does the resize, the conversion to full range (JPEG's
-  // YCbCr) and the chroma resampling to the asked subsampling.
+  // One swscale pass does the resize, the conversion to JPEG's YCbCr (full
+  // range, BT.601 matrix: a source that says it is BT.709, e.g. an HD file,
+  // is converted; an unsaid one is taken as BT.601) and the chroma
+  // resampling to the asked subsampling.
   const scaleFlags = s.jpeg.fastUpsample ? "fast_bilinear" : "bicubic";
-  filters.push(`scale=${size ? `w=${size.w}:h=${size.h}:` : ""}out_range=full:flags=${scaleFlags}`);
+  filters.push(`scale=${size ? `w=${size.w}:h=${size.h}:` : ""}${JPEG_YCBCR}:flags=${scaleFlags}`);
   const sub = s.jpeg.subsampling;
   filters.push(`format=${output === "y4m" ? PIX_FMT[sub] : MJPEG_PIX_FMT[sub]}`);
   if (output === "mjpeg" && sub === "gray") filters.splice(filters.length - 1, 0, "hue=s=0");

@@ -15,7 +15,7 @@ import { h264Frames, jpegFrames, y4mFrames, type FrameParser } from "../frame-pa
 import { describeSource, isFinite, type SourceSpec } from "../source-spec.ts";
 import type { Source } from "../source.ts";
 import { resolveStreamUrl } from "../stream-mode.ts";
-import { captureArgs, needsFilter, type CaptureOutput, type CaptureSettings } from "./args.ts";
+import { captureArgs, FFMPEG_NOISE, needsFilter, type CaptureOutput, type CaptureSettings } from "./args.ts";
 
 export interface FfmpegCaptureOptions {
   readonly ffmpeg: string;
@@ -57,7 +57,7 @@ export class FfmpegCapture implements Source {
     const parse: FrameParser = output === "y4m" ? y4mFrames() : output === "copy-h264" ? h264Frames() : jpegFrames();
     yield* runCapture({
       argv: (fifo) => captureArgs(o.ffmpeg, spec, o.settings, output, fifo ?? "pipe:1", inputFormat),
-      fifo: true, parse, label: o.label, tool: "ffmpeg",
+      fifo: true, parse, label: o.label, tool: "ffmpeg", noise: FFMPEG_NOISE,
     }, signal);
   }
 

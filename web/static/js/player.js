@@ -8,7 +8,9 @@
  * - reconnection with back-off (1 s, 2 s, 4 s … at most 10 s), said on screen;
  * - a poll of config.statusUrl every 2 s (size, fps, state of each stream;
  *   a failed fetch means the server is gone; a 404 means "no information");
- * - an info overlay (key I), full screen (click, tap or key F), kiosk mode.
+ * - an info overlay (key I) in the picture's top-right corner (cameras put
+ *   their clock top-left), full screen (click, tap or key F), kiosk mode;
+ * - while the picture is away, its last frame stays, dimmed, under the state.
  *
  * Timers only: nothing runs per animation frame.
  */
@@ -247,6 +249,9 @@
     });
   }
 
+  /** How the page names each transport, whatever it is doing. */
+  const TRANSPORT_LABELS = { webrtc: "WebRTC", mjpeg: "MJPEG" };
+
   const TRANSPORTS = {
     webrtc: { supported: () => typeof RTCPeerConnection === "function" && CONFIG.webrtc !== null, create: createWebRtcTransport },
     mjpeg: { supported: () => true, create: createMjpegTransport },
@@ -272,13 +277,17 @@
       this.bannerDetail = h("span", "gc-status-detail", { "aria-hidden": "true" });
       this.banner.append(this.bannerIcon, this.bannerText, this.bannerDetail);
       this.banner.hidden = true;
-      this.el.append(this.overlay, this.banner);
+      // The last frame shown, kept (dimmed) while the picture is away.
+      this.still = h("canvas", "gc-still", { "aria-hidden": "true" });
+      this.stillReady = false;
+      this.el.append(this.still, this.overlay, this.banner);
 
       this.transport = null;
       this.round = []; // transport names tried in this connection round
       this.roundPos = 0;
       this.broken = new Set(); // transports that failed without ever showing a picture
       this.played = new Set(); // transports that showed a picture at least once
+      this.lastPlayed = ""; // the transport that showed the picture last
       this.playing = false;
       this.playingSince = 0;
       this.reconnecting = false;
@@ -336,6 +345,7 @@
 
     stopTransport() {
       clearTimeout(this.watchdog);
+      if (this.playing) this.keepStill();
       const transport = this.transport;
       this.transport = null;
       this.playing = false;
@@ -351,9 +361,11 @@
       this.reconnecting = false;
       this.attempt = 0;
       this.played.add(transport.name);
+      this.lastPlayed = transport.name;
       this.broken.delete(transport.name);
       this.stopTick();
       if (info && info.width > 0 && info.height > 0) this.size = { width: info.width, height: info.height };
+      this.keepStill();
       this.updateAspect();
       this.render();
       this.player.updateLive();
@@ -377,7 +389,28 @@
     /** Asked every 2 s: a transport that knows its picture is gone has failed. */
     check() {
       const t = this.transport;
-      if (this.playing && t && typeof t.alive === "function" && !t.alive()) this.onError(t, "the picture is gone");
+      if (this.playing && t && typeof t.alive === "function" && !t.alive()) return this.onError(t, "the picture is gone");
+      // A broken MJPEG connection empties its image before anything says so:
+      // the frame to keep is copied while the picture plays.
+      if (this.playing) this.keepStill();
+    }
+
+    /** Copies the picture on screen into the still; false when there is none. */
+    keepStill() {
+      const media = this.el.querySelector(".gc-video");
+      if (!media) return false;
+      const width = media.naturalWidth || media.videoWidth || 0;
+      const height = media.naturalHeight || media.videoHeight || 0;
+      if (!width || !height) return false;
+      try {
+        if (this.still.width !== width) this.still.width = width;
+        if (this.still.height !== height) this.still.height = height;
+        this.still.getContext("2d").drawImage(media, 0, 0, width, height);
+        this.stillReady = true;
+        return true;
+      } catch {
+        return false; // not decodable right now: keep the previous copy
+      }
     }
 
     /** Shows "Reconnecting…" and tries again after the back-off delay. */
@@ -418,6 +451,8 @@
 
     /** The status fetch failed: the server is gone (or unreachable). */
     serverLost() {
+      this.status = null; // what the server said last is no longer true (its frame rate above all)
+      this.render();
       if (this.reconnecting) return; // already retrying with back-off
       this.scheduleRetry();
     }
@@ -481,8 +516,18 @@
     }
 
     render() {
+      // No picture now: the last one stays, dimmed, with the state on it.
+      this.el.classList.toggle("gc-tile--stale", !this.playing && this.stillReady);
       this.renderBanner();
       this.renderOverlay();
+    }
+
+    /** One word for where the picture is: Live, Reconnecting, Offline or Connecting. */
+    stateWord() {
+      if (this.playing) return "Live";
+      if (this.player.serverLost) return "Offline";
+      if (this.reconnecting) return "Reconnecting";
+      return "Connecting";
     }
 
     renderBanner() {
@@ -495,7 +540,8 @@
         text = `This page cannot play ${this.player.config.transports.join(" or ")}`;
       } else if (this.reconnecting) {
         kind = "reconnecting";
-        text = "Reconnecting…";
+        // The same word as the overlay and the header: the server, or only this picture, is away.
+        text = this.player.serverLost ? "Offline · Reconnecting…" : "Reconnecting…";
         if (this.retryTimer) {
           const s = Math.max(1, Math.ceil((this.retryAt - Date.now()) / 1000));
           detail = `attempt ${this.attempt} in ${s} s`;
@@ -536,12 +582,16 @@
       const w = (st && st.width > 0 && st.width) || (this.size && this.size.width);
       const ht = (st && st.height > 0 && st.height) || (this.size && this.size.height);
       if (w && ht) parts.push(`${w}×${ht}`);
-      if (st && typeof st.fps === "number" && st.fps > 0) parts.push(`${formatFps(st.fps)} fps`);
-      const name = this.transport ? this.transport.name : this.round[this.roundPos];
-      const label = this.transport ? this.transport.label : (name || "").toUpperCase();
+      // The server's rate (counted over its last seconds), only while this page shows the picture.
+      if (this.playing && st && typeof st.fps === "number" && st.fps > 0) parts.push(`${formatFps(st.fps)} fps`);
+      // Without a picture the tile tries each transport in turn: it names the one
+      // that played last (or the first it tries), not each attempt.
+      const name = this.playing && this.transport ? this.transport.name : (this.lastPlayed || this.round[0] || "");
+      const label = TRANSPORT_LABELS[name] || name;
       if (label) parts.push(label);
+      if (!this.playing) parts.push(this.stateWord());
       // Say why when a better transport was tried first and could not connect.
-      const skipped = this.transport ? this.round.slice(0, this.round.indexOf(this.transport.name)) : [];
+      const skipped = this.playing && this.transport ? this.round.slice(0, this.round.indexOf(this.transport.name)) : [];
       if (skipped.includes("webrtc")) parts.push("WebRTC could not connect");
       const named = this.player.tiles.length > 1;
       const key = `${named}|${parts.join(" · ")}`;

@@ -39,7 +39,7 @@ export interface RtspAccessSettings {
 
 export type AuthVerdict =
   | { readonly ok: true }
-  | { readonly ok: false; readonly status: 401 | 403 | 429; readonly headers: Record<string, string | string[]>; readonly reason: string };
+  | { readonly ok: false; readonly status: 401 | 403 | 429 | 503; readonly headers: Record<string, string | string[]>; readonly reason: string };
 
 const md5 = (s: string) => createHash("md5").update(s, "utf8").digest("hex");
 
@@ -129,15 +129,17 @@ export class RtspAccess {
     }
     if (auth && /^Basic\s/i.test(auth) && this.s.admins) {
       const known = this.s.admins.known(auth);
-      let ok: boolean;
+      // Only `true` lets in: a check that could not be made (a busy password-hash gate) is not a pass.
+      let outcome: unknown;
       if (known) {
-        ok = await known;
+        outcome = await known;
       } else {
-        this.s.limiter.fail(client); // counted before the (slow) check, refunded when it passes
-        ok = await this.s.admins.verify(auth);
-        if (ok) this.s.limiter.refund(client);
+        this.s.limiter.fail(client); // counted before the (slow) check, refunded when it passes or was not made
+        outcome = await this.s.admins.verify(auth);
+        if (outcome !== false) this.s.limiter.refund(client);
       }
-      return ok ? { ok: true } : refuse("wrong user name or password");
+      if (outcome === "busy") return { ok: false, status: 503, headers: { "Retry-After": "1" }, reason: "too many logins are being checked" };
+      return outcome === true ? { ok: true } : refuse("wrong user name or password");
     }
     if (o.token) {
       const result = this.s.tokens.check(o.token);

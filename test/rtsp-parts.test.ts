@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { CredentialList } from "../src/access/credentials.ts";
 import { LoginLimiter } from "../src/access/rate-limit.ts";
 import { ViewerTokens } from "../src/access/tokens.ts";
-import { NAL } from "../src/outputs/webrtc/annexb.ts";
+import { NAL } from "../src/media/h264/annexb.ts";
 import { parseDigest, REALM, RtspAccess } from "../src/outputs/rtsp/auth.ts";
 import { MAX_BODY_BYTES, RtspReader, type Incoming } from "../src/outputs/rtsp/message.ts";
 import { rtpPacketsOf, stamp } from "../src/outputs/rtsp/rtp-packets.ts";

@@ -2,7 +2,7 @@
  * An access unit's RTP packets, made once and shared by every RTSP client.
  *
  * `rtpPacketsOf(au)` packetizes the access unit (RFC 6184, see
- * ../webrtc/rtp-h264.ts) into ONE buffer laid out as TCP-interleaved frames:
+ * ../../media/h264/rtp-h264.ts) into ONE buffer laid out as TCP-interleaved frames:
  *
  *     '$' channel len16 | RTP header (12) | payload   — for each packet
  *
@@ -14,8 +14,8 @@
  * once). A TCP client gets the whole buffer in one write; a UDP client gets
  * each packet without its 4-byte interleave prefix.
  */
-import type { AccessUnit } from "../webrtc/annexb.ts";
-import { packetizeH264 } from "../webrtc/rtp-h264.ts";
+import type { AccessUnit } from "../../media/h264/annexb.ts";
+import { packetizeH264 } from "../../media/h264/rtp-h264.ts";
 import { PAYLOAD_TYPE } from "./sdp.ts";
 
 /** Payload bytes per packet: the RTP packet (12 + 1400) fits a 1500-byte Ethernet MTU with IP and UDP headers. */

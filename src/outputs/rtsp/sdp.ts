@@ -9,7 +9,7 @@
  * stream's name (GStreamer resolves it against rtsp://host/NAME as RFC 3986
  * says, giving rtsp://host/trackID=0) and the ?token= query.
  */
-import { NAL, nalType, type AccessUnit } from "../webrtc/annexb.ts";
+import { NAL, nalType, type AccessUnit } from "../../media/h264/annexb.ts";
 
 export const PAYLOAD_TYPE = 96;
 export const TRACK_CONTROL = "trackID=0";

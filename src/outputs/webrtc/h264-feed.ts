@@ -9,7 +9,7 @@
 import { H264Encoder, inputOf, sameInput, type H264Settings, type TimedAccessUnit } from "../../encoders/h264-ffmpeg.ts";
 import { log } from "../../log.ts";
 import type { Stream } from "../../stream/stream.ts";
-import { AnnexBParser } from "./annexb.ts";
+import { AnnexBParser } from "../../media/h264/annexb.ts";
 
 export interface H264FeedSettings {
   readonly ffmpeg: string;

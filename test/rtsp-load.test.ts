@@ -52,6 +52,70 @@ print("playing", flush=True)
 time.sleep(600)
 `;
 
+/**
+ * A client (python3, another process) that reads at a fixed pace, slower
+ * than the stream: it parses the interleaved RTP and reports, once it has
+ * seen `jumps` skips or `seconds` passed, how the skips looked: a jump of
+ * the RTP timestamp by more than a second is a skip (here they are seconds
+ * long: the backlog it skips), and the access unit after it must be a
+ * keyframe with SPS/PPS, with no gap in the sequence numbers.
+ */
+const SLOW_CLIENT = `
+import socket, sys, time, json, struct
+port, url, rate, want, seconds = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+s.connect(("127.0.0.1", port))
+buf = b""
+def reply():
+    global buf
+    while b"\\r\\n\\r\\n" not in buf: buf += s.recv(4096)
+    head, buf = buf.split(b"\\r\\n\\r\\n", 1)
+    text = head.decode("latin1")
+    length = 0
+    for line in text.split("\\r\\n"):
+        if line.lower().startswith("content-length:"): length = int(line.split(":")[1])
+    while len(buf) < length: buf += s.recv(4096)
+    buf = buf[length:]
+    return text
+s.sendall(("DESCRIBE %s RTSP/1.0\\r\\nCSeq: 1\\r\\n\\r\\n" % url).encode()); reply()
+s.sendall(("SETUP %s/trackID=0 RTSP/1.0\\r\\nCSeq: 2\\r\\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\\r\\n\\r\\n" % url).encode())
+session = [l.split(":", 1)[1].strip().split(";")[0] for l in reply().split("\\r\\n") if l.lower().startswith("session:")][0]
+s.sendall(("PLAY %s RTSP/1.0\\r\\nCSeq: 3\\r\\nSession: %s\\r\\n\\r\\n" % (url, session)).encode()); reply()
+out = {"aus": 0, "keyframes": 0, "jumps": 0, "jumpsAtKeyframe": 0, "seqGaps": 0, "detail": []}
+last_seq = None; last_ts = None; types = set(); after_jump = False
+start = time.time(); s.settimeout(0.05)
+while (out["jumps"] < want or after_jump) and time.time() - start < seconds:
+    t0 = time.time()
+    try: buf += s.recv(max(1, int(rate * 0.05)))
+    except socket.timeout: pass
+    while len(buf) >= 4 and len(buf) >= 4 + struct.unpack(">H", buf[2:4])[0]:
+        ch, n = buf[1], struct.unpack(">H", buf[2:4])[0]
+        pkt, buf = buf[4:4 + n], buf[4 + n:]
+        if ch != 0: continue
+        seq, ts = struct.unpack(">H", pkt[2:4])[0], struct.unpack(">I", pkt[4:8])[0]
+        if last_seq is not None and seq != (last_seq + 1) & 0xffff: out["seqGaps"] += 1
+        last_seq = seq
+        if last_ts is not None and out["aus"] > 40 and ((ts - last_ts) & 0xffffffff) > 90000 and not types:
+            out["jumps"] += 1; after_jump = True; out["detail"].append([out["aus"], (ts - last_ts) & 0xffffffff])
+        t = pkt[12] & 0x1f
+        if t == 24:
+            i = 13
+            while i + 2 < len(pkt):
+                size = struct.unpack(">H", pkt[i:i + 2])[0]; types.add(pkt[i + 2] & 0x1f); i += 2 + size
+        elif t == 28:
+            if pkt[13] & 0x80: types.add(pkt[13] & 0x1f)
+        else: types.add(t)
+        if pkt[1] & 0x80:
+            out["aus"] += 1
+            if 5 in types: out["keyframes"] += 1
+            if after_jump: out["detail"][-1].append(sorted(types))
+            if after_jump and 5 in types and 7 in types: out["jumpsAtKeyframe"] += 1
+            after_jump = False; types = set(); last_ts = ts
+    time.sleep(max(0, 0.05 - (time.time() - t0)))
+print(json.dumps(out), flush=True)
+`;
+
 describe("one 1280x720 stream, many outputs", () => {
   let server: RunningServer;
   let port: number;
@@ -93,6 +157,15 @@ describe("one 1280x720 stream, many outputs", () => {
       for (const c of clients) c.close();
       await peer.close();
     }
+  });
+
+  test("a client reading slower than the stream skips whole access units and resumes each time at a keyframe with SPS/PPS", async () => {
+    // 8 Mbit/s of 720p read at 300 kB/s: its connection fills, then it skips.
+    const slow = Bun.spawn(["/usr/bin/python3", "-c", SLOW_CLIENT, String(port), `${base}/main`, "300000", "2", "60"], { stdout: "pipe", stderr: "inherit" });
+    const report = JSON.parse(await new Response(slow.stdout).text()) as { aus: number; keyframes: number; jumps: number; jumpsAtKeyframe: number; seqGaps: number; detail: unknown[] };
+    expect(report.jumps).toBeGreaterThanOrEqual(2);
+    expect({ atKeyframe: report.jumpsAtKeyframe, detail: report.detail }).toEqual({ atKeyframe: report.jumps, detail: report.detail });
+    expect(report.seqGaps).toBe(0); // skipped access units are never numbered: nothing looks lost
   });
 
   test("a TCP client that stops reading skips to later keyframes; the others keep their rate; memory stays bounded", async () => {

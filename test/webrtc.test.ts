@@ -55,8 +55,8 @@ describe("one stream, several peers", () => {
       const [gone, ...rest] = viewers;
       const res = await fetch(`${server.url}/close_connection`, { method: "POST", body: gone!.id! });
       expect(await res.text()).toBe("OK");
-      // vidgear's page posts "0": it names no peer, and closes nobody.
-      expect(await (await fetch(`${server.url}/close_connection`, { method: "POST", body: "0" })).text()).toBe("OK");
+      // vidgear's page posts "1" when it unloads: it names no peer, and closes nobody.
+      expect(await (await fetch(`${server.url}/close_connection`, { method: "POST", body: "1" })).text()).toBe("OK");
       await Bun.sleep(300);
       const before = rest.map((v) => v.received.frames);
       const goneBefore = gone!.received.frames;

@@ -128,7 +128,8 @@ function checkIceServer(v: string): string | null {
 function checkPortRange(v: string): string | null {
   const m = /^(\d{1,5})-(\d{1,5})$/.exec(v);
   const [lo, hi] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
-  return m && lo >= 1024 && hi <= 65535 && lo <= hi ? null : "MIN-MAX with 1024 ≤ MIN ≤ MAX ≤ 65535, e.g. 40000-40100";
+  // werift refuses a range of one port (every offer would fail), so MIN < MAX.
+  return m && lo >= 1024 && hi <= 65535 && lo < hi ? null : "MIN-MAX with 1024 ≤ MIN < MAX ≤ 65535, e.g. 40000-40100";
 }
 
 function checkCandidate(v: string): string | null {

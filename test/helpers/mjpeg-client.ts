@@ -1,7 +1,8 @@
 /**
  * Reads an MJPEG multipart stream as a client would: fetch, then parts cut by
- * their boundary and Content-Length. Each part is checked against vidgear's
- * byte layout (`--frame\r\nContent-Type:image/jpeg\r\n...\r\n\r\n<jpeg>\r\n`).
+ * their boundary and Content-Length. Each part is checked against glasscast's
+ * byte layout (`--frame\r\nContent-Type: image/jpeg\r\nContent-Length: N\r\n\r\n<jpeg>\r\n`:
+ * vidgear's, with the space after the colon that GStreamer needs).
  */
 export interface Part { jpeg: Uint8Array; at: number }
 
@@ -9,7 +10,7 @@ const CRLFCRLF = Buffer.from("\r\n\r\n");
 
 /**
  * The JPEGs of an MJPEG response as they arrive, each part checked against
- * vidgear's layout and cut at its Content-Length.
+ * that layout and cut at its Content-Length.
  */
 export async function* mjpegParts(res: Response): AsyncGenerator<Uint8Array> {
   if (res.status !== 200) throw new Error(`${res.url}: HTTP ${res.status}`);
@@ -23,7 +24,7 @@ export async function* mjpegParts(res: Response): AsyncGenerator<Uint8Array> {
       const headEnd = buf.indexOf(CRLFCRLF);
       if (headEnd < 0) break;
       const head = buf.subarray(0, headEnd).toString("latin1");
-      if (!head.startsWith("--frame\r\nContent-Type:image/jpeg\r\n")) throw new Error(`bad part head ${JSON.stringify(head)}`);
+      if (!/^--frame\r\nContent-Type: image\/jpeg\r\nContent-Length: \d+$/.test(head)) throw new Error(`bad part head ${JSON.stringify(head)}`);
       const length = Number(/Content-Length: (\d+)/.exec(head)?.[1]);
       if (!(length > 0)) throw new Error("an MJPEG part without a Content-Length");
       const end = headEnd + 4 + length + 2;

@@ -65,9 +65,10 @@ export function nalTypes(payload: Uint8Array): number[] {
 }
 
 /** Connects with vidgear's /offer (default) or WHEP, announcing 127.0.0.1 only. */
-export async function connectViewer(base: string, how: { whep?: string; stream?: string } = {}): Promise<TestViewer> {
+/** `hostAddress`: the one address the viewer offers (127.0.0.1 unless the server is on another host). */
+export async function connectViewer(base: string, how: { whep?: string; stream?: string; hostAddress?: string } = {}): Promise<TestViewer> {
   const pc = new RTCPeerConnection({
-    iceServers: [], iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: ["127.0.0.1"],
+    iceServers: [], iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: [how.hostAddress ?? "127.0.0.1"],
     codecs: { video: [h264()], audio: [] },
   });
   const received: ReceivedVideo = { packets: 0, frames: 0, keyframes: 0, startedClean: null, firstFrameMs: null, sequenceGaps: 0, sps: null };

@@ -20,6 +20,22 @@ import { uninstall } from "./service/uninstall.ts";
 import { exportTheme, ThemeExportError } from "./theme/export.ts";
 import { commit, VERSION } from "./version.ts";
 
+/**
+ * SIGINT/SIGTERM are caught from the first moment: one that arrives while
+ * the server is still being made (modules loading, captures starting) stops
+ * it cleanly once it exists, instead of killing the process half-started
+ * (exit 143, children left to their parent-death signal). The server's
+ * modules are loaded after this, by serve().
+ */
+let pendingStop: string | null = null;
+let onStop: ((signal: string) => void) | null = null;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (onStop) onStop(signal);
+    else pendingStop ??= signal;
+  });
+}
+
 function fail(message: string, code: number): never {
   process.stderr.write(`glasscast: ${message}\n`);
   process.exit(code);
@@ -32,6 +48,11 @@ async function main(argv: readonly string[]): Promise<void> {
   } catch (err) {
     if (err instanceof OptionError) fail(err.message, 2);
     throw err;
+  }
+  if (command.command !== "serve") {
+    // Other commands end as signals end programs.
+    onStop = (signal) => process.exit(signal === "SIGINT" ? 130 : 143);
+    if (pendingStop) onStop(pendingStop);
   }
   switch (command.command) {
     case "help": return void process.stdout.write(helpText(VERSION, command.topic, terminalWidth()));
@@ -81,14 +102,34 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
+/** One line naming the option behind a failed listen (never a stack trace). */
+function listenFailure(err: unknown, host: string, port: number): string {
+  const { code = "", message = "" } = err as { code?: string; message?: string };
+  if (code === "EADDRINUSE" || /in use/i.test(message)) return `--port: port ${port} is in use on ${host} (another program listens there); choose another --port`;
+  if (code === "EADDRNOTAVAIL") return `--host: ${host} is not an address of this machine; expected one of its addresses, 0.0.0.0 or ::`;
+  if (code === "EACCES") return `--port: listening on port ${port} is not allowed for this user (ports below 1024 need root); choose a port from 1024`;
+  if (code === "EAGAIN" || code === "ENOTFOUND") return `--host: ${JSON.stringify(host)} cannot be resolved to an address of this machine`;
+  return `--port: cannot listen on ${host}:${port}: ${message.split("\n")[0]}`;
+}
+
 async function serve(options: Parameters<typeof createGlasscast>[0] & object): Promise<void> {
   const glasscast = await createGlasscast(options);
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: stopping`);
+    await glasscast.close();
+    process.exit(0);
+  };
+  onStop = (signal) => void shutdown(signal);
+  if (pendingStop) return void shutdown(pendingStop);
   let address;
   try {
     address = glasscast.listen();
   } catch (err) {
     await glasscast.close();
-    fail(err instanceof OptionError ? err.message : `--port: cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`, 2);
+    fail(err instanceof OptionError ? err.message : listenFailure(err, glasscast.options.host, glasscast.options.port), 2);
   }
   const shown = address.hostname === "0.0.0.0" ? "localhost" : address.hostname;
   const sources = glasscast.streams.map((s) => glasscast.streams.length > 1 ? `${s.name}: ${s.stream.source.description}` : s.stream.source.description);
@@ -98,14 +139,6 @@ async function serve(options: Parameters<typeof createGlasscast>[0] & object): P
   const { problem } = parentDeathGuard();
   if (problem !== null) log.warn(`${problem}: capture processes run without it and may outlive a killed server`);
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`${signal}: stopping`);
-    await glasscast.close();
-    process.exit(0);
-  };
   // Bun reports an ICMP "port unreachable" (a WebRTC viewer that vanished) as an error
   // on the UDP socket, and werift's sockets have no error handler: that one error must
   // not take the server and every other viewer down. Anything else still ends it.
@@ -115,10 +148,8 @@ async function serve(options: Parameters<typeof createGlasscast>[0] & object): P
       return;
     }
     killAllChildrenNow();
-    fail(`fatal: ${err.stack ?? err.message}`, 1);
+    fail(`fatal: ${err.message.split("\n")[0]}`, 1);
   });
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("exit", killAllChildrenNow);
 }
 

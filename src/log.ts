@@ -3,7 +3,11 @@
  * --log-level and --log-format. An event has a message and fields (stream,
  * viewer, address…): in text, `key=value` after the message; in json, one
  * object per line with time, level, msg and the fields, for a log collector.
+ * Every URL in a message or a field loses its userinfo and query values
+ * (redact.ts): a source's password never reaches the log, whoever logs it.
  */
+import { redactText } from "./redact.ts";
+
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ["text", "json"] as const;
@@ -31,10 +35,13 @@ function textValue(v: string | number | boolean | null): string {
   return /^[A-Za-z0-9._:/@+-]+$/.test(s) ? s : JSON.stringify(s);
 }
 
-function write(level: LogLevel, message: string, fields?: LogFields): void {
+function write(level: LogLevel, raw: string, fields?: LogFields): void {
   if (!logEnabled(level)) return;
   const time = new Date().toISOString();
-  const entries = Object.entries(fields ?? {}).filter((e): e is [string, string | number | boolean | null] => e[1] !== undefined);
+  const message = redactText(raw);
+  const entries = Object.entries(fields ?? {})
+    .filter((e): e is [string, string | number | boolean | null] => e[1] !== undefined)
+    .map(([k, v]): [string, string | number | boolean | null] => [k, typeof v === "string" ? redactText(v) : v]);
   if (format === "json") {
     process.stderr.write(JSON.stringify({ time, level, msg: message, ...Object.fromEntries(entries) }) + "\n");
     return;

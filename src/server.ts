@@ -4,6 +4,7 @@
  * thin layer over this, and so is a program that embeds glasscast: it may add
  * its own routes and plugins to `app`, and streams fed by its own frames.
  */
+import { networkInterfaces } from "node:os";
 import { Elysia, type AnyElysia } from "elysia";
 import { openAccessWarning } from "./access/exposure.ts";
 import { accessGuard } from "./access/guard.ts";
@@ -29,7 +30,7 @@ import { stopAllChildren } from "./process/child.ts";
 import { apiRoutes } from "./routes/api.ts";
 import { anyOriginWarning, corsHeaders, CorsPolicy } from "./routes/cors.ts";
 import { methodAnswer, methodGuard, MethodTable } from "./routes/methods.ts";
-import { errorRoutes } from "./routes/errors.ts";
+import { errorRoutes, jsonError } from "./routes/errors.ts";
 import { mjpegRoutes, type ClientLimit } from "./routes/mjpeg.ts";
 import { pageRoutes } from "./routes/pages.ts";
 import { refusalAnswer } from "./routes/refusal.ts";
@@ -87,6 +88,25 @@ export interface Glasscast {
   close(): Promise<void>;
 }
 
+/**
+ * Bun.serve's settings: one listener per port (Elysia asks for reusePort,
+ * with which a second glasscast on the same port starts silently and takes
+ * half the requests), never Bun's development error page (it shows the
+ * working folder, stack frames and source lines), and a JSON 500 for any
+ * error that gets past Elysia's own handling.
+ */
+function serveSettings() {
+  return {
+    idleTimeout: IDLE_TIMEOUT_S,
+    reusePort: false,
+    development: false,
+    error(err: Error) {
+      log.error(`request failed: ${err.message.split("\n")[0]}`);
+      return jsonError(500, "something went wrong");
+    },
+  };
+}
+
 export function iceSettingsOf(o: Options): IceSettings {
   const credentials = (url: string) => /^turns?:/.test(url) && o.iceUsername !== null
     ? { username: o.iceUsername, credential: o.iceCredential ?? "" } : {};
@@ -95,7 +115,19 @@ export function iceSettingsOf(o: Options): IceSettings {
     iceServers: o.iceServer.map((urls) => ({ urls, ...credentials(urls) })),
     candidates: o.webrtcCandidate,
     portRange: range ? [range[0]!, range[1]!] : null,
+    bindAddress: mediaBindAddress(o.webrtcCandidate),
   };
+}
+
+/**
+ * Where the media sockets bind: the first --webrtc-candidate that is an
+ * address of this machine (with `--webrtc-candidate 127.0.0.1` nothing
+ * beyond loopback reaches them), or all addresses when no candidate is one
+ * (a public address forwarded by a router, or no candidate at all).
+ */
+export function mediaBindAddress(candidates: readonly string[]): string | null {
+  const own = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)));
+  return candidates.find((c) => own.has(c)) ?? null;
 }
 
 /** A stream's JPEG decoder for transforms, made on first use; none without libjpeg-turbo. */
@@ -181,7 +213,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   // Every route's methods, read from the finished app (a program's own routes included).
   const methods = new MethodTable(() => app.routes);
   // onRequest hooks run in this order: 501 for unknown methods, CORS headers, then the access rules.
-  const app: AnyElysia = new Elysia({ serve: { idleTimeout: IDLE_TIMEOUT_S } })
+  const app: AnyElysia = new Elysia({ serve: serveSettings() })
     .use(methodGuard(methods))
     .use(corsHeaders(cors))
     .use(accessGuard(access, { preflight: (request) => cors.preflight(request), refuse: refusalAnswer(theme, options.kiosk) }))
@@ -196,7 +228,9 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     streams: published.map((p) => ({ name: p.name, stream: p.stream, feed: p.feed!, audience: p.audience })),
   }) : null;
   const stats = { streams: published, sessions, get rtsp() { return rtspListening; }, startedAt, version: VERSION };
-  app.use(stateRoutes(stats)).use(metricsRoutes(stats)).use(healthRoutes(stats));
+  // /healthz is open to all: it names a source or a reason only where everything is open too.
+  const healthDetail = !access.viewingProtected && access.stats === null;
+  app.use(stateRoutes(stats)).use(metricsRoutes(stats)).use(healthRoutes(stats, { detail: healthDetail }));
   if (sessions) {
     const feeds = new Map(published.map((p) => [p.name, p.h264!] as const));
     app.use(webrtcRoutes({ sessions, feeds, audiences: new Map(published.map((p) => [p.name, p.audience] as const)) }));
@@ -250,7 +284,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
         await Promise.all(published.flatMap((p) => (p.publish ?? []).map((d) => d.stop())));
         await Promise.all(published.map((p) => p.feed?.close()));
         // Graceful first (viewers' responses end normally), then forced for a stuck client.
-        // (Not listening, when a program or a test only called app.handle(): nothing to stop.)
+        // Only a server that listens is stopped: Elysia prints a stack trace on stdout otherwise (a failed
+        // listen), and a program or a test that only called app.handle() has nothing to stop.
         if (app.server) {
           const force = setTimeout(() => void app.stop(true).catch(() => {}), SHUTDOWN_GRACE_MS);
           await app.stop(false).catch((err: unknown) => log.debug(`stopping the HTTP server: ${String(err)}`));

@@ -53,7 +53,7 @@ describe("bad options exit 2 with one message naming the option, the value and w
     [["--no-loop=1"], /--no-loop takes no value/],
     [["--log-level", "loud"], /--log-level: "loud" is not allowed; expected one of error, warn, info, debug/],
     [["--video-endpoint", "../x"], /--video-endpoint: "..\/x" is not allowed; expected a URL path/],
-    [["--video-endpoint", "snapshot.jpg"], /--video-endpoint: "snapshot.jpg" is not allowed; expected a path other than snapshot.jpg/],
+    [["--video-endpoint", "snapshot.jpg"], /--video-endpoint: "snapshot.jpg" is not allowed; expected a path that does not start with \/snapshot.jpg, which is glasscast.s own route/],
     [["--source", join(empty, "missing.mp4")], /--source: ".*missing.mp4" is not testsrc, a camera, a URL, a pattern or an existing file/],
     [["--source", join(empty, "*.jpg")], /--source: ".*\*.jpg" is an image-sequence pattern that matches no file/],
     [["--source", "gopher://cam/1"], /--source: "gopher:\/\/cam\/1" has an unsupported scheme "gopher:\/\/"/],
@@ -89,7 +89,7 @@ describe("bad options exit 2 with one message naming the option, the value and w
     try {
       const r = run("--host", "127.0.0.1", "--port", String(blocker.port));
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`--port: cannot listen on 127.0.0.1:${blocker.port}`);
+      expect(r.stderr).toBe(`glasscast: --port: port ${blocker.port} is in use on 127.0.0.1 (another program listens there); choose another --port\n`);
     } finally {
       blocker.stop(true);
     }

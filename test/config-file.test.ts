@@ -184,6 +184,20 @@ describe("secrets are not printed in clear", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`glasscast: ${path}:${line}: ice-credential: "***" is what \`glasscast config print\` writes in place of a secret; expected the secret itself (config print --show-secrets prints it)\n`);
   });
+
+  test("camera and destination addresses print with their secrets masked, and a masked address read back is refused", () => {
+    const args = ["--source", "door=rtsp://cam:p@ss-42@192.0.2.7/live?token=abcdef", "--source", "t=testsrc", "--publish", "t=rtmp://192.0.2.8/app/streamkey-99"];
+    const masked = run(["config", "print", ...args]).stdout;
+    for (const secret of ["p@ss-42", "abcdef", "streamkey-99"]) expect(masked).not.toContain(secret);
+    expect(masked).toContain('source = ["door=rtsp://***@192.0.2.7/live?token=***", "t=testsrc"]');
+    expect(masked).toContain('publish = ["t=rtmp://192.0.2.8/app/***"]');
+    expect(run(["config", "print", "--show-secrets", ...args]).stdout).toContain("door=rtsp://cam:p@ss-42@192.0.2.7/live?token=abcdef");
+    const path = file(masked);
+    const line = masked.split("\n").findIndex((l) => l.startsWith("source = ")) + 1;
+    const r = run(["--config", path]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`glasscast: ${path}:${line}: source: "door=rtsp://***@192.0.2.7/live?token=***" has secrets that \`glasscast config print\` masked; expected the address itself (config print --show-secrets prints it)\n`);
+  });
 });
 
 describe("a bad file exits 2 with one message naming the file, the line and what is wrong; nothing starts", () => {

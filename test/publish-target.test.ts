@@ -11,14 +11,14 @@ import { CLI, ROOT } from "./helpers/server.ts";
 setDefaultTimeout(60_000); // each command-line case starts bun
 
 describe("redact", () => {
-  test("a userinfo password, secret query values and an RTMP stream key are masked; the rest stays", () => {
-    expect(redactUrl("rtsp://bob:hunter22@cam.local:8554/live?x=1")).toBe("rtsp://bob:***@cam.local:8554/live?x=1");
-    expect(redactUrl("srt://h:9000?mode=caller&passphrase=longsecret123&latency=200")).toBe("srt://h:9000?mode=caller&passphrase=***&latency=200");
-    expect(redactUrl("https://h/whip?token=abc123&room=1")).toBe("https://h/whip?token=***&room=1");
+  test("the userinfo, every query value and an RTMP stream key are masked; the rest stays", () => {
+    expect(redactUrl("rtsp://bob:hunter22@cam.local:8554/live?x=1")).toBe("rtsp://***@cam.local:8554/live?x=***");
+    expect(redactUrl("srt://h:9000?mode=caller&passphrase=longsecret123&latency=200")).toBe("srt://h:9000?mode=***&passphrase=***&latency=***");
+    expect(redactUrl("https://h/whip?token=abc123&room=1")).toBe("https://h/whip?token=***&room=***");
     expect(redactUrl("rtmp://a.rtmp.youtube.com/live2/abcd-efgh-ijkl")).toBe("rtmp://a.rtmp.youtube.com/live2/***");
     expect(redactUrl("rtmp://127.0.0.1/x")).toBe("rtmp://127.0.0.1/x"); // an app alone is no key
-    expect(redactUrl("whip://tok3n@h/p", { userIsSecret: true })).toBe("whip://***@h/p");
-    expect(redactUrl("rtsp://bob@h/p")).toBe("rtsp://bob@h/p");
+    expect(redactUrl("whip://tok3n@h/p")).toBe("whip://***@h/p");
+    expect(redactUrl("rtsp://bob@h/p")).toBe("rtsp://***@h/p");
   });
 
   test("free text: URLs in it, and the secrets themselves wherever they show (decoded too)", () => {
@@ -30,18 +30,18 @@ describe("redact", () => {
     expect(out).not.toContain("p%40ss");
     expect(out).not.toContain("p@ss word");
     expect(out).not.toContain("streamkey99");
-    expect(out).toContain("rtmp://bob:***@10.0.0.1/live/***");
+    expect(out).toContain("rtmp://***@10.0.0.1/live/***");
   });
 
   test("a malformed URL is masked too", () => {
-    expect(redactUrl("rtsp://bob:hunter22@[bad/x")).toBe("rtsp://bob:***@[bad/x");
+    expect(redactUrl("rtsp://bob:hunter22@[bad/x")).toBe("rtsp://***@[bad/x");
   });
 });
 
 describe("publish targets", () => {
   test("each scheme picks its protocol and muxer; NAME= may be left out with one stream", () => {
     const rtsp = publishTarget("rtsp://u:pw123@127.0.0.1:8554/cam", ["main"]);
-    expect(rtsp).toMatchObject({ stream: "main", protocol: "rtsp", url: "rtsp://u:pw123@127.0.0.1:8554/cam", shown: "rtsp://u:***@127.0.0.1:8554/cam" });
+    expect(rtsp).toMatchObject({ stream: "main", protocol: "rtsp", url: "rtsp://u:pw123@127.0.0.1:8554/cam", shown: "rtsp://***@127.0.0.1:8554/cam" });
     expect(muxerArgs(rtsp.url)).toEqual(["-f", "rtsp", "-rtsp_transport", "tcp"]);
     expect(muxerArgs("rtmps://h/app/key")).toEqual(["-f", "flv", "-flvflags", "no_duration_filesize"]);
     expect(muxerArgs("srt://h:1?mode=caller")).toEqual(["-f", "mpegts", "-mpegts_flags", "+resend_headers"]);
@@ -57,7 +57,7 @@ describe("publish targets", () => {
       protocol: "whip", url: "https://example.org/whip/live", token: "tok3n", shown: "whip://***@example.org/whip/live",
     });
     expect(publishTarget("whip+http://127.0.0.1:8889/cam/whip?token=abc123&x=1", ["main"])).toMatchObject({
-      url: "http://127.0.0.1:8889/cam/whip?x=1", token: "abc123", shown: "whip+http://127.0.0.1:8889/cam/whip?token=***&x=1",
+      url: "http://127.0.0.1:8889/cam/whip?x=1", token: "abc123", shown: "whip+http://127.0.0.1:8889/cam/whip?token=***&x=***",
     });
     expect(publishTarget("https://h/w", ["main"], "fromoption")).toMatchObject({ url: "https://h/w", token: "fromoption" });
     expect(publishTarget("http://h/w", ["main"])).toMatchObject({ url: "http://h/w", token: null });
@@ -74,7 +74,7 @@ describe("publish targets", () => {
       }
       throw new Error(`${value} was accepted`);
     };
-    expect(refusal("ftp://u:hunter22@h/x")).toMatch(/^--publish: "ftp:\/\/u:\*\*\*@h\/x" has the scheme "ftp"/);
+    expect(refusal("ftp://u:hunter22@h/x")).toMatch(/^--publish: "ftp:\/\/\*\*\*@h\/x" has the scheme "ftp"/);
     expect(refusal("rtmp://u:hunter22@[::1/x")).toMatch(/malformed URL/);
     expect(refusal("cam2=rtmp://h/a/b", ["main"])).toMatch(/names the stream "cam2", and there is none/);
     expect(refusal("rtmp://h/a/b", ["a", "b"])).toMatch(/needs a stream name/);
@@ -121,7 +121,9 @@ describe("the config file", () => {
     await Bun.write(good, `source = ["door=testsrc", "yard=testsrc"]\npublish = ["door=rtmp://127.0.0.1/live/door", "yard=whip://example.org/whip"]\npublish-token = "file-token-123"\n`);
     const printed = run(["config", "print", "--config", good]);
     expect(printed.code).toBe(0);
-    expect(printed.stdout).toContain(`publish = ["door=rtmp://127.0.0.1/live/door", "yard=whip://example.org/whip"]`);
+    // An RTMP address's last path segment is a stream key: masked unless --show-secrets.
+    expect(printed.stdout).toContain(`publish = ["door=rtmp://127.0.0.1/live/***", "yard=whip://example.org/whip"]`);
+    expect(run(["config", "print", "--show-secrets", "--config", good]).stdout).toContain(`publish = ["door=rtmp://127.0.0.1/live/door", "yard=whip://example.org/whip"]`);
     expect(printed.stdout).toContain(`publish-token = "***"`);
     const bad = join(dir, "bad.toml");
     await Bun.write(bad, `source = ["door=testsrc"]\nport = 0\npublish = ["gate=rtmp://u:hunter22@127.0.0.1/live/x"]\n`);

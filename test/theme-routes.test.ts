@@ -181,7 +181,8 @@ describe("theme export and --theme-dir", () => {
       expect(await js.text()).toBe(readFileSync(EMBEDDED_FILES["static/js/player.js"]!, "utf8"));
       for (const path of ["/static/leak.txt", "/static/..%2fsecret.txt", "/static/%2e%2e/secret.txt", "/static/../secret.txt"]) {
         const res = await fetch(`${server.url}${path}`);
-        expect(res.status).toBe(404);
+        // An escaped slash or dot is refused before any route looks at it (routes/request-target.ts).
+        expect(res.status).toBe(path.includes("%2f") ? 400 : 404);
         expect(await res.text()).not.toContain("outside the theme");
       }
     });

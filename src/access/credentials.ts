@@ -7,6 +7,10 @@
  * two hundred argon2 runs.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import { HashGateFull, hashGate, type HashGate } from "./hash-gate.ts";
+
+/** The outcome of a check: right, wrong, or not checked because too many checks wait already (see hash-gate.ts). */
+export type CheckOutcome = boolean | "busy";
 
 export interface Credential {
   readonly user: string;
@@ -67,10 +71,10 @@ export class CredentialList {
   /** sha256 of a header that passed → until when it is trusted. */
   readonly #verified = new Map<string, number>();
   /** Checks under way, by header digest: the same header arriving 200 times at once shares one. */
-  readonly #pending = new Map<string, Promise<boolean>>();
+  readonly #pending = new Map<string, Promise<CheckOutcome>>();
   #dummyHash: Promise<string> | null = null;
 
-  constructor(values: readonly string[], private readonly now: () => number = Date.now) {
+  constructor(values: readonly string[], private readonly now: () => number = Date.now, private readonly gate: HashGate = hashGate) {
     const credentials = values.map(parseCredential);
     this.#plain = credentials.filter((c) => !c.hashed).map((c) => ({ whole: digest(`${c.user}:${c.secret}`) }));
     this.#hashed = credentials.filter((c) => c.hashed).map((c) => ({ user: digest(c.user), hash: c.secret }));
@@ -84,7 +88,7 @@ export class CredentialList {
    * The outcome for a header already passed or being checked right now, or
    * null when checking it would be a new attempt (which the caller counts).
    */
-  known(header: string): Promise<boolean> | null {
+  known(header: string): Promise<CheckOutcome> | null {
     const key = digest(header).toString("base64");
     const until = this.#verified.get(key);
     if (until !== undefined) {
@@ -94,8 +98,8 @@ export class CredentialList {
     return this.#pending.get(key) ?? null;
   }
 
-  /** True when the header names one of the credentials with its password. */
-  verify(header: string): Promise<boolean> {
+  /** True when the header names one of the credentials with its password; "busy" when its hash could not be checked now. */
+  verify(header: string): Promise<CheckOutcome> {
     const known = this.known(header);
     if (known) return known;
     const key = digest(header).toString("base64");
@@ -103,9 +107,9 @@ export class CredentialList {
       this.#pending.delete(key);
       if (ok) this.#remember(key);
       return ok;
-    }, () => {
+    }, (err: unknown): CheckOutcome => {
       this.#pending.delete(key);
-      return false;
+      return err instanceof HashGateFull ? "busy" : false;
     });
     this.#pending.set(key, check);
     return check;
@@ -120,10 +124,11 @@ export class CredentialList {
     if (ok || this.#hashed.length === 0) return ok;
     const user = digest(given.user);
     const hash = this.#hashed.find((c) => timingSafeEqual(c.user, user))?.hash;
-    if (hash !== undefined) return Bun.password.verify(given.password, hash);
+    if (hash !== undefined) return this.gate.run(() => Bun.password.verify(given.password, hash));
     // An unknown user costs as long as a known one: the time says nothing about which part was wrong.
     this.#dummyHash ??= Bun.password.hash(crypto.randomUUID(), { algorithm: "argon2id" });
-    await Bun.password.verify(given.password, await this.#dummyHash);
+    const dummy = await this.#dummyHash;
+    await this.gate.run(() => Bun.password.verify(given.password, dummy));
     return false;
   }
 

@@ -10,9 +10,15 @@
  * - --metrics-auth: /state and /metrics need one of those users (or an --auth one).
  *
  * Failed logins count per client; past the limit the client gets 429 without
- * its credentials being checked. Refusals never say which part was wrong.
+ * its credentials being checked; past the bound of password checks waiting
+ * (hash-gate.ts) a login gets 503, unchecked and uncounted. Refusals never
+ * say which part was wrong. The path, query and offer body are read through
+ * the same parse as the routes' (routes/request-target.ts,
+ * routes/signalling-body.ts): what two parsers could read differently is a
+ * 400 before any rule is looked at.
  */
-import { MAX_SIGNALLING_BODY } from "../routes/webrtc.ts";
+import { isProblem, requestTarget, type RequestTarget } from "../routes/request-target.ts";
+import { BodyError, offerStream } from "../routes/signalling-body.ts";
 import { CredentialList, parseBasic } from "./credentials.ts";
 import { clientKey, LoginLimiter } from "./rate-limit.ts";
 import { routeKinds, type RouteKind, type StreamAddresses } from "./route-kind.ts";
@@ -31,7 +37,7 @@ export interface AccessOptions {
 /** What the guard does with a request. */
 export type Verdict =
   | { readonly pass: true; readonly setCookie?: string }
-  | { readonly pass: false; readonly status: 401 | 403 | 429; readonly detail: string; readonly headers: Readonly<Record<string, string>> };
+  | { readonly pass: false; readonly status: 400 | 401 | 403 | 429 | 503; readonly detail: string; readonly headers: Readonly<Record<string, string>> };
 
 /** What may open a route: Basic with one of `basic`, and/or a viewer token (`tokens`: any, or only one for all streams). */
 interface Rule {
@@ -48,44 +54,17 @@ type Given =
   | { readonly type: "token"; readonly token: string; readonly from: "header" | "query" | "cookie" };
 
 /** The credentials a request carries: its Authorization header first, then ?token=, then the cookie. */
-function credentialsOf(request: Request, url: URL): Given | null {
+function credentialsOf(request: Request, target: RequestTarget): Given | null {
   const authorization = request.headers.get("authorization");
   if (authorization !== null) {
     if (parseBasic(authorization)) return { type: "basic", header: authorization };
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (bearer) return { type: "token", token: bearer[1]!, from: "header" };
   }
-  const query = url.searchParams.get("token");
+  const query = target.query.get("token");
   if (query) return { type: "token", token: query, from: "query" };
   const cookie = tokenFromCookie(request.headers.get("cookie"));
   return cookie ? { type: "token", token: cookie, from: "cookie" } : null;
-}
-
-/** The stream a POST /offer asks for: its JSON body's `stream`, else `fallback` (read from a copy of the body). */
-async function offerStream(request: Request, fallback: string): Promise<string> {
-  if (Number(request.headers.get("content-length") ?? 0) > MAX_SIGNALLING_BODY || !request.body) return fallback;
-  try {
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of request.clone().body as ReadableStream<Uint8Array>) {
-      size += chunk.byteLength;
-      if (size > MAX_SIGNALLING_BODY) return fallback; // the route refuses it (413)
-      chunks.push(chunk);
-    }
-    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { stream?: unknown } | null;
-    return typeof body?.stream === "string" ? body.stream : fallback;
-  } catch {
-    return fallback; // not JSON: the route refuses it (400)
-  }
-}
-
-/** The same path as Elysia matches it: one slash between segments, none at the end. */
-function normalPath(url: URL): URL {
-  const path = url.pathname.replace(/\/{2,}/g, "/").replace(/(.)\/$/, "$1");
-  if (path === url.pathname) return url;
-  const copy = new URL(url);
-  copy.pathname = path;
-  return copy;
 }
 
 export class AccessControl {
@@ -97,7 +76,7 @@ export class AccessControl {
   readonly limiter: LoginLimiter;
   /** The page and the video need credentials. */
   readonly viewingProtected: boolean;
-  readonly #kindOf: (url: URL) => RouteKind;
+  readonly #kindOf: (target: RequestTarget) => RouteKind;
   readonly #tls: boolean;
   readonly #now: () => number;
 
@@ -128,8 +107,10 @@ export class AccessControl {
 
   /** Decides on a request from `address` (the client's IP). */
   async check(request: Request, address: string | null | undefined): Promise<Verdict> {
-    const url = normalPath(new URL(request.url));
-    const route = this.#kindOf(url);
+    // One parse of the path and query, shared with the route that answers (see routes/request-target.ts).
+    const target = requestTarget(request);
+    if (isProblem(target)) return refuse(target.status, target.detail, {});
+    const route = this.#kindOf(target);
     const rule = this.#ruleFor(route);
     if (rule === null) return { pass: true };
     if (rule === "no-admin") {
@@ -142,7 +123,7 @@ export class AccessControl {
       const seconds = Math.ceil(wait / 1000);
       return refuse(429, `too many failed logins from this address; try again in ${seconds} s`, { "retry-after": String(seconds) });
     }
-    const given = credentialsOf(request, url);
+    const given = credentialsOf(request, target);
     if (!given) {
       const needs = !rule.basic ? "a viewer token (?token=… or Authorization: Bearer …)"
         : rule.tokens === "none" ? "a login" : "a login or a viewer token (?token=…)";
@@ -152,15 +133,17 @@ export class AccessControl {
     if (given.type === "basic") {
       if (!rule.basic) return refuse(401, "this needs a viewer token (?token=…)", { "www-authenticate": challenge });
       const known = rule.basic.known(given.header);
-      let ok: boolean;
+      let ok: boolean | "busy";
       if (known) {
         ok = await known;
       } else {
         // Counted before the (slow) check, so that many tries at once cannot all run.
         this.limiter.fail(client);
         ok = await rule.basic.verify(given.header);
-        if (ok) this.limiter.refund(client);
+        if (ok !== false) this.limiter.refund(client);
       }
+      // Too many password checks wait already (access/hash-gate.ts): this one was not made, and is not counted.
+      if (ok === "busy") return refuse(503, "too many logins are being checked; try again in a moment", { "retry-after": "1" });
       return ok ? { pass: true } : refuse(401, "wrong user name or password", { "www-authenticate": challenge });
     }
 
@@ -179,7 +162,7 @@ export class AccessControl {
       const when = new Date(result.expires * 1000).toISOString();
       return refuse(401, `the token expired at ${when}; ask for a new link`, { "www-authenticate": INVALID_TOKEN_CHALLENGE, ...forget });
     }
-    if (result.stream !== null && !(await opensFor(result.stream, route, rule, request))) {
+    if (result.stream !== null && !(await opensFor(result.stream, route, rule, request, target))) {
       return refuse(403, `this token opens stream ${result.stream} only`, {});
     }
     if (given.from === "query" && route.kind === "view" && route.page) {
@@ -191,13 +174,21 @@ export class AccessControl {
 }
 
 /** True when a token for `stream` alone opens `route` (which shows that stream, or none in particular). */
-async function opensFor(stream: string, route: RouteKind, rule: Rule, request: Request): Promise<boolean> {
+async function opensFor(stream: string, route: RouteKind, rule: Rule, request: Request, target: RequestTarget): Promise<boolean> {
   if (rule.tokens === "all-streams") return false;
   if (route.kind === "view") return route.stream === null || route.stream === stream;
-  if (route.kind === "offer") return (await offerStream(request, route.fallback)) === stream;
-  return false;
+  if (route.kind !== "offer") return false;
+  const fromQuery = target.query.get("stream");
+  try {
+    // The same read and parse of the body as the route's (routes/signalling-body.ts).
+    return ((await offerStream(request, fromQuery)) ?? route.fallback) === stream;
+  } catch (err) {
+    // A body the route refuses (400, 413) opens nothing; the stream it would have named still decides who hears why.
+    if (err instanceof BodyError) return (fromQuery ?? route.fallback) === stream;
+    throw err;
+  }
 }
 
-function refuse(status: 401 | 403 | 429, detail: string, headers: Record<string, string>): Verdict {
+function refuse(status: 400 | 401 | 403 | 429 | 503, detail: string, headers: Record<string, string>): Verdict {
   return { pass: false, status, detail, headers };
 }

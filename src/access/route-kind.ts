@@ -4,6 +4,7 @@
  * viewing route (the page, its files, a stream's video, snapshots and WebRTC
  * signalling; with the one stream it shows, if any), or anything else.
  */
+import type { RequestTarget } from "../routes/request-target.ts";
 
 export type RouteKind =
   | { readonly kind: "health" }
@@ -29,7 +30,7 @@ const ANY_STREAM_PATHS = new Set(["/favicon.ico", "/api/streams", "/close_connec
 const ANY_STREAM_PREFIXES = ["/static/", "/whep/session/"];
 
 /** Classifies requests for a server's streams (the first one answers the short addresses). */
-export function routeKinds(streams: readonly StreamAddresses[]): (url: URL) => RouteKind {
+export function routeKinds(streams: readonly StreamAddresses[]): (target: RequestTarget) => RouteKind {
   const first = streams[0]?.name ?? "";
   const byPath = new Map<string, { stream: string; page: boolean }>();
   streams.forEach((s, i) => {
@@ -38,16 +39,15 @@ export function routeKinds(streams: readonly StreamAddresses[]): (url: URL) => R
     if (i === 0) for (const path of ["/stream", "/snapshot", "/whep"]) byPath.set(path, { stream: s.name, page: false });
   });
 
-  return (url) => {
-    const path = url.pathname;
+  return ({ path, query }) => {
     if (path === HEALTH_PATH) return { kind: "health" };
     if (STATS_PATHS.includes(path)) return { kind: "stats" };
     if (path === TOKENS_PATH) return { kind: "tokens" };
     if (path === "/") {
       // mjpg-streamer's /?action=stream and /?action=snapshot show the first stream.
-      return url.searchParams.has("action") ? { kind: "view", stream: first, page: false } : { kind: "view", stream: null, page: true };
+      return query.has("action") ? { kind: "view", stream: first, page: false } : { kind: "view", stream: null, page: true };
     }
-    if (path === "/offer") return { kind: "offer", fallback: url.searchParams.get("stream") ?? first };
+    if (path === "/offer") return { kind: "offer", fallback: first };
     const own = byPath.get(path);
     if (own) return { kind: "view", ...own };
     if (ANY_STREAM_PATHS.has(path) || ANY_STREAM_PREFIXES.some((p) => path.startsWith(p))) return { kind: "view", stream: null, page: false };

@@ -7,8 +7,9 @@
  * stops reading with an OptionError that names the file, the line where it
  * can, the key, the value and what is allowed.
  */
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { allowed, convert, OPTION_SPECS, shownDefault, type OptionSpec, type Options } from "./options.ts";
+import { redactUrl } from "../redact.ts";
 import { isSecretOption, SECRET_MASK } from "./secret.ts";
 import { editDistance } from "./suggest.ts";
 import { OptionError } from "./validate.ts";
@@ -58,6 +59,7 @@ export function parseConfigText(text: string, path: string): ConfigFile {
     const where = at(path, line);
     const spec = BY_FLAG.get(key);
     if (!spec) throw new OptionError(`${where}: ${unknownKey(key, raw)}`);
+    if (spec.kind.type === "int" && line !== null) checkIntegerLiterals(spec, text.split("\n")[line - 1]!, where);
     const { value, args } = checkValue(spec, raw, where);
     entries.push({ spec, value, args, line });
   }
@@ -77,7 +79,9 @@ export function fileAllowed(spec: OptionSpec): string {
 
 function checkValue(spec: OptionSpec, raw: unknown, where: string): { value: OptionValue; args: string[] } {
   const refuse = (shown: unknown, expected: string): never => {
-    throw new OptionError(`${where}: ${spec.flag}: ${tomlShown(shown)} is not allowed; expected ${expected}`);
+    // A refused secret is still a secret; a camera address keeps its password to itself.
+    const text = isSecretOption(spec) ? JSON.stringify(SECRET_MASK) : typeof shown === "string" ? JSON.stringify(redactUrl(shown)) : tomlShown(shown);
+    throw new OptionError(`${where}: ${spec.flag}: ${text} is not allowed; expected ${expected}`);
   };
   if (isTable(raw)) {
     throw new OptionError(`${where}: ${spec.flag}: a table (a [section] or { … }) is not allowed; expected ${fileAllowed(spec)}${spec.repeatable ? ", or a list of them" : ""}`);
@@ -103,11 +107,32 @@ function checkValue(spec: OptionSpec, raw: unknown, where: string): { value: Opt
       if (isSecretOption(spec) && text === SECRET_MASK) {
         throw new OptionError(`${where}: ${spec.flag}: ${tomlShown(item)} is what \`glasscast config print\` writes in place of a secret; expected the secret itself (config print --show-secrets prints it)`);
       }
+      if (!isSecretOption(spec) && MASKED_IN_URL.test(text as string)) {
+        throw new OptionError(`${where}: ${spec.flag}: ${tomlShown(item)} has secrets that \`glasscast config print\` masked; expected the address itself (config print --show-secrets prints it)`);
+      }
       args.push(text as string);
       values.push(result.value);
     }
   }
   return { value: (spec.repeatable ? values : values[0]) as OptionValue, args };
+}
+
+/** A TOML integer: decimal (with _ between digits), 0x, 0o or 0b; what the command line takes as a whole number. */
+const TOML_INTEGER = /^[+-]?(?:0x[0-9A-Fa-f](?:_?[0-9A-Fa-f])*|0o[0-7](?:_?[0-7])*|0b[01](?:_?[01])*|\d(?:_?\d)*)$/;
+
+/**
+ * Bun's TOML parser gives `1e3` and `1000.0` as the number 1000, as it gives
+ * `1000`: the literal on the key's line tells them apart. An option the
+ * command line takes as a whole number takes only integers here.
+ */
+function checkIntegerLiterals(spec: OptionSpec, line: string, where: string): void {
+  const value = line.slice(line.indexOf("=") + 1).replace(/#.*$/, "").trim();
+  const literals = value.startsWith("[") ? value.replace(/^\[|\]$/g, "").split(",").map((v) => v.trim()).filter((v) => v !== "") : [value];
+  for (const literal of literals) {
+    if (!TOML_INTEGER.test(literal) && !/^["']/.test(literal)) {
+      throw new OptionError(`${where}: ${spec.flag}: ${literal} is not allowed; expected ${fileAllowed(spec)}, written as an integer (no decimal point or exponent)`);
+    }
+  }
 }
 
 /** The TOML value as the command line's string, or null when its type cannot be this option's. */
@@ -164,11 +189,16 @@ export function closestFlag(key: string): string | null {
   return best?.flag ?? null;
 }
 
+/** An address as `glasscast config print` shows it: its userinfo, a query value or an RTMP key written "***" (see redact.ts). */
+const MASKED_IN_URL = /^(?:[A-Za-z0-9_-]{1,32}=)?[a-z][a-z0-9+.-]*:\/\/(?:\*\*\*@|[^\s]*(?:[?&#;][^=&#;]*=\*\*\*(?=[&#;]|$)|\/\*\*\*(?=[?#]|$)))/i;
+
+/** A config file is a few kB; past this it is not one (and /dev/zero would be read forever). */
+export const MAX_CONFIG_BYTES = 1 << 20;
+
 function readText(path: string): string {
   const shown = JSON.stringify(path);
   try {
-    if (statSync(path).isDirectory()) throw new OptionError(`--config: ${shown} is a folder; expected a TOML file`);
-    const text = new TextDecoder("utf-8", { fatal: true }).decode(readFileSync(path));
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(readCapped(path, shown));
     return text.replace(/^\uFEFF/, "");
   } catch (err) {
     if (err instanceof OptionError) throw err;
@@ -177,6 +207,29 @@ function readText(path: string): string {
     if (code === "EACCES") throw new OptionError(`--config: ${shown} cannot be read (permission denied)`);
     if (err instanceof TypeError) throw new OptionError(`--config: ${shown} is not a text file (UTF-8); expected a TOML file`);
     throw new OptionError(`--config: ${shown} cannot be read: ${(err as Error).message}`);
+  }
+}
+
+/** The file's bytes: a regular file (a symlink to one is fine) of at most MAX_CONFIG_BYTES, read through one descriptor. */
+function readCapped(path: string, shown: string): Uint8Array {
+  const fd = openSync(path, "r");
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw new OptionError(`--config: ${shown} is a folder; expected a TOML file`);
+    if (!stat.isFile()) throw new OptionError(`--config: ${shown} is not a regular file (a device, a pipe or a socket); expected a TOML file`);
+    const tooBig = () => new OptionError(`--config: ${shown} is larger than ${MAX_CONFIG_BYTES} bytes; expected a TOML file of options`);
+    if (stat.size > MAX_CONFIG_BYTES) throw tooBig();
+    const buffer = new Uint8Array(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_CONFIG_BYTES) throw tooBig();
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { fileAllowed, type OptionValue } from "./config-file.ts";
 import { OPTION_SPECS, shownDefault, type OptionSpec, type Options } from "./options.ts";
+import { redactUrl } from "../redact.ts";
 import { isSecretOption, SECRET_MASK } from "./secret.ts";
 
 export interface PrintSettings {
@@ -17,7 +18,7 @@ export interface PrintSettings {
 const WIDTH = 78;
 
 export function configToml(options: Options, { showSecrets = false }: PrintSettings = {}): string {
-  const masked = !showSecrets && OPTION_SPECS.some((s) => isSecretOption(s) && isSet(options[s.key]));
+  const masked = !showSecrets && OPTION_SPECS.some((s) => isSet(options[s.key]) && !sameValue(hidden(s, options[s.key]), options[s.key]));
   const lines = [
     ...comment("glasscast configuration, from `glasscast config print`: the options in effect (the defaults, then the --config file, then the command line). Read it back with: glasscast --config FILE. The keys are the command-line flags without their dashes; a command-line flag overrides the file. Options left at their default are commented out. Relative paths are relative to the folder glasscast is started from."),
     ...(masked ? comment(`Secrets are shown as "${SECRET_MASK}", which --config refuses: print with --show-secrets to keep them.`) : []),
@@ -34,9 +35,17 @@ function describe(spec: OptionSpec, value: OptionValue, showSecrets: boolean): s
   const allowedText = `${fileAllowed(spec)}${spec.repeatable ? ", or a list of them" : ""}`;
   const head = [...comment(`${spec.help}.`), ...comment(`${capital(allowedText)}; default: ${shownDefault(spec)}.`)];
   const key = tomlKey(spec.flag);
-  const shown = (v: OptionValue) => tomlValue(isSecretOption(spec) && !showSecrets ? mask(v) : v);
+  const shown = (v: OptionValue) => tomlValue(showSecrets ? v : hidden(spec, v));
   if (!sameValue(value, spec.default)) return [...head, `${key} = ${shown(value)}`];
   return [...head, `# ${key} = ${spec.default === null ? "(not set)" : shown(spec.default)}`];
+}
+
+/** What config print shows of a value: a secret option's as "***", a camera's or destination's address with its secrets masked. */
+function hidden(spec: OptionSpec, v: OptionValue): OptionValue {
+  if (isSecretOption(spec)) return mask(v);
+  if (typeof v === "string") return redactUrl(v);
+  if (Array.isArray(v)) return v.map((x) => typeof x === "string" ? redactUrl(x) : x) as OptionValue;
+  return v;
 }
 
 function isSet(v: OptionValue): boolean {

@@ -6,6 +6,7 @@
 import type { JpegSubsampling } from "../encoders/jpeg-settings.ts";
 import { H264_ENCODERS, type H264EncoderName } from "../encoders/h264-ffmpeg.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../log.ts";
+import { RESERVED_ROOTS, reservedRootOf } from "./reserved-paths.ts";
 
 export interface Options {
   /** Each `SRC` or `NAME=SRC`; several streams when given several times. */
@@ -94,7 +95,8 @@ function checkEndpoint(v: string): string | null {
   if (!ENDPOINT_PATTERN.test(name) || name.split("/").some((s) => s === "." || s === "..")) {
     return "a URL path such as video or cam/live (letters, digits, . _ ~ - and /)";
   }
-  if (name === "snapshot.jpg") return "a path other than snapshot.jpg, which is the snapshot's";
+  const taken = reservedRootOf(name);
+  if (taken !== null) return `a path that does not start with /${taken}, which is glasscast's own route (also taken: ${RESERVED_ROOTS.filter((r) => r).map((r) => "/" + r).join(", ")})`;
   return null;
 }
 

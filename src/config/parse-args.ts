@@ -13,6 +13,7 @@ import { blameFile, CONFIG_FLAG, readConfigFile } from "./config-file.ts";
 import { parseHashPasswordCommand, parseTokenCommand, type HashPasswordCommand, type TokenCommand } from "./parse-access-commands.ts";
 import { allowed, convert, defaultOptions, OPTION_SPECS, type OptionSpec, type Options } from "./options.ts";
 import { didYouMean } from "./suggest.ts";
+import { shownValue } from "./secret.ts";
 import { checkOptions, OptionError } from "./validate.ts";
 import type { StreamSource } from "./stream-sources.ts";
 import { serviceArgs } from "../service/args.ts";
@@ -160,7 +161,7 @@ function parseServe(argv: readonly string[], check = true, command: string | nul
       }
     }
     const result = convert(spec, raw);
-    if ("error" in result) throw new OptionError(`--${spec.flag}: ${JSON.stringify(raw)} is not allowed; expected ${result.error}`);
+    if ("error" in result) throw new OptionError(`--${spec.flag}: ${shownValue(spec, raw)} is not allowed; expected ${result.error}`);
     const target = options as unknown as Record<string, unknown>;
     if (spec.repeatable) {
       target[spec.key] = seen.has(spec.flag) ? [...(target[spec.key] as unknown[]), result.value] : [result.value];

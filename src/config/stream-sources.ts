@@ -4,6 +4,7 @@
  * is not a name (an URL's query, say) is a source as a whole.
  */
 import { existsSync } from "node:fs";
+import { redactUrl } from "../redact.ts";
 import { parseSourceSpec, SourceSpecError, type SourceSpec } from "../sources/source-spec.ts";
 
 export const STREAM_NAME = /^[A-Za-z0-9_-]{1,32}$/;
@@ -30,7 +31,7 @@ export function streamSources(values: readonly string[]): StreamSource[] {
   if (parsed.length > 1) {
     const unnamed = parsed.find((p) => p.name === null);
     if (unnamed) {
-      throw new StreamSourceError(`--source: ${JSON.stringify(unnamed.src)} needs a name when several sources are given; expected NAME=SRC with NAME made of letters, digits, _ and - (up to 32)`);
+      throw new StreamSourceError(`--source: ${JSON.stringify(redactUrl(unnamed.src))} needs a name when several sources are given; expected NAME=SRC with NAME made of letters, digits, _ and - (up to 32)`);
     }
   }
   const seen = new Set<string>();
@@ -41,7 +42,7 @@ export function streamSources(values: readonly string[]): StreamSource[] {
     try {
       return { name: streamName, spec: parseSourceSpec(src) };
     } catch (err) {
-      if (err instanceof SourceSpecError) throw new StreamSourceError(`--source: ${JSON.stringify(src)} ${err.message}`);
+      if (err instanceof SourceSpecError) throw new StreamSourceError(`--source: ${JSON.stringify(redactUrl(src))} ${err.message}`);
       throw err;
     }
   });

@@ -11,6 +11,7 @@ import { findRpicam, RPICAM_HINT } from "../sources/libcamera/find-rpicam.ts";
 import { libcameraSize, RAW_WIDTH_ALIGN } from "../sources/libcamera/rpicam-args.ts";
 import { findYtDlp, YT_DLP_HINT } from "../sources/stream-mode.ts";
 import { convert, defaultOptions, OPTION_SPECS, type Options } from "./options.ts";
+import { shownValue } from "./secret.ts";
 import { streamSources, StreamSourceError, type StreamSource } from "./stream-sources.ts";
 import { checkTlsFiles, TlsFileError } from "./tls-files.ts";
 import { publishTargets, PublishTargetError, type PublishTarget } from "../outputs/publish/target.ts";
@@ -27,7 +28,7 @@ export function resolveOptions(given: Partial<Options>): Options {
     const checked = values.map((v) => {
       if (v === null && spec.default === null) return null;
       const result = convert(spec, String(v));
-      if ("error" in result) throw new OptionError(`${spec.key} (--${spec.flag}): ${JSON.stringify(v)} is not allowed; expected ${result.error}`);
+      if ("error" in result) throw new OptionError(`${spec.key} (--${spec.flag}): ${shownValue(spec, v)} is not allowed; expected ${result.error}`);
       return result.value;
     });
     (options as unknown as Record<string, unknown>)[spec.key] = spec.repeatable ? checked : checked[0];

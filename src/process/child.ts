@@ -11,6 +11,7 @@
  */
 import type { FileSink, Subprocess } from "bun";
 import { log } from "../log.ts";
+import { redactText } from "../redact.ts";
 
 export interface OwnedChild {
   readonly pid: number;
@@ -73,18 +74,25 @@ export interface SpawnOptions {
   readonly noise?: RegExp;
   /** Called with each stderr line, e.g. to keep the last error for a message. */
   readonly onStderrLine?: (line: string) => void;
+  /** Text that must not reach the log (a source URL's password and query values): masked in its stderr lines and command line. */
+  readonly secrets?: readonly string[];
   /** Bytes written to the child's stdin (which is then closed), or "pipe" to write as it runs; none by default. */
   readonly stdin?: Uint8Array | "pipe";
   /** Masks secrets (a password in a URL argument) in the logged command line and in every stderr line. */
   readonly redact?: (text: string) => string;
 }
 
+/** Text about a child with its secrets masked: every URL, the given secrets, then the child's own redactor. */
+function masked(text: string, options: SpawnOptions): string {
+  const clean = redactText(text, options.secrets);
+  return options.redact ? options.redact(clean) : clean;
+}
+
 export function spawnOwned(argv: readonly string[], options: SpawnOptions): OwnedChild {
   const cmd = [...parentDeathGuard().prefix, ...argv];
   const proc = Bun.spawn(cmd, { stdin: options.stdin ?? "ignore", stdout: "pipe", stderr: "pipe" });
   live.add(proc);
-  const shown = argv.join(" ");
-  log.debug(`${options.label}: started pid ${proc.pid}: ${options.redact ? options.redact(shown) : shown}`);
+  log.debug(`${options.label}: started pid ${proc.pid}: ${masked(argv.join(" "), options)}`);
   void pumpStderr(proc.stderr, options, () => stopping.has(proc));
   const exited = proc.exited.then((code) => {
     live.delete(proc);
@@ -127,7 +135,8 @@ async function pumpStderr(stderr: ReadableStream<Uint8Array>, options: SpawnOpti
 
   function emit(raw: string): void {
     if (!raw.trim()) return;
-    const line = options.redact ? options.redact(raw) : raw;
+    // The tool's own words may carry the source URL, or its password alone: masked before anyone sees them.
+    const line = masked(raw, options);
     options.onStderrLine?.(line);
     log[beingStopped() || options.noise?.test(line) ? "debug" : level](`${options.label}: ${line}`);
   }

@@ -19,6 +19,7 @@
  * nothing that a login would hide.
  */
 import { Elysia, type AnyElysia } from "elysia";
+import { pathOf, queryOf } from "./errors.ts";
 import { routedPath } from "./methods.ts";
 
 /** Request headers a cross-origin player may send (a WHEP player sends both). */
@@ -64,11 +65,12 @@ export class CorsPolicy {
   /** True when some origin is allowed at all. */
   get enabled(): boolean { return this.#anyOrigin || this.#listed.size > 0; }
 
-  /** The shape `url` has among the routes other origins may use, or undefined. */
-  #shapeOf(url: URL) {
-    const path = routedPath(url.pathname);
+  /** The shape `request`'s path has among the routes other origins may use, or undefined. */
+  #shapeOf(request: Request) {
+    // Read without new URL(): a request with a bad Host header has no absolute url (see request-target.ts).
+    const path = routedPath(pathOf(request));
     // mjpg-streamer's /?action=stream and /?action=snapshot (not the page at /).
-    if (path === "/") return url.searchParams.has("action") ? this.#shapes[0] : undefined;
+    if (path === "/") return new URLSearchParams(queryOf(request)).has("action") ? this.#shapes[0] : undefined;
     return this.#shapes.find((s) => s.pattern.test(path));
   }
 
@@ -81,7 +83,7 @@ export class CorsPolicy {
 
   /** The headers for an answer to `request` (not a preflight): empty when CORS does not apply. */
   headersFor(request: Request): Record<string, string> {
-    if (!this.enabled || isPreflight(request) || !this.#shapeOf(new URL(request.url))) return {};
+    if (!this.enabled || isPreflight(request) || !this.#shapeOf(request)) return {};
     const allow = this.#allow(request.headers.get("origin"));
     return { vary: "Origin", ...(allow ? { ...allow, "access-control-expose-headers": EXPOSE_HEADERS } : {}) };
   }
@@ -93,7 +95,7 @@ export class CorsPolicy {
    */
   preflight(request: Request): Response | null {
     if (!isPreflight(request)) return null;
-    const shape = this.#shapeOf(new URL(request.url));
+    const shape = this.#shapeOf(request);
     const allow = shape ? this.#allow(request.headers.get("origin")) : null;
     if (!shape || !allow) return null;
     return new Response(null, {

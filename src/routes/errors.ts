@@ -10,6 +10,28 @@ import { escapeHtml, scriptJson } from "../theme/template.ts";
 import type { Theme } from "../theme/theme.ts";
 import { kioskMode } from "./kiosk.ts";
 
+/**
+ * The path of a request, without parsing its URL: Bun hands a request
+ * without a usable Host header (HTTP/1.0, `Host: a b`) over with a relative
+ * url ("/healthz"), on which `new URL()` throws.
+ */
+export function pathOf(request: Request): string {
+  const url = request.url;
+  const start = url.startsWith("/") ? 0 : url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const end = url.slice(start).search(/[?#]/);
+  return end < 0 ? url.slice(start) : url.slice(start, start + end);
+}
+
+/** The query string of a request (after `?`, without a fragment), without parsing its URL. */
+export function queryOf(request: Request): string {
+  const url = request.url;
+  const q = url.indexOf("?");
+  if (q < 0) return "";
+  const hash = url.indexOf("#", q);
+  return hash < 0 ? url.slice(q + 1) : url.slice(q + 1, hash);
+}
+
 export function jsonError(status: number, detail: string, headers: Record<string, string> = {}): Response {
   return Response.json({ detail }, { status, headers: { "cache-control": "no-store", ...headers } });
 }
@@ -17,7 +39,7 @@ export function jsonError(status: number, detail: string, headers: Record<string
 /** A browser navigating wants a page; anything asking for JSON (or not for HTML) gets JSON. */
 export function wantsPage(request: Request): boolean {
   const accept = request.headers.get("accept") ?? "";
-  return accept.includes("text/html") && !new URL(request.url).pathname.startsWith("/api/");
+  return accept.includes("text/html") && !pathOf(request).startsWith("/api/");
 }
 
 export interface ErrorOptions {
@@ -32,7 +54,7 @@ export interface ErrorOptions {
 export function errorRoutes({ theme, debug, kiosk, methods }: ErrorOptions) {
   const answer = async (request: Request, status: number, message: string, detail: string) => {
     if (!theme || !wantsPage(request)) return jsonError(status, debug && detail ? `${message}: ${detail}` : message);
-    const isKiosk = kioskMode(new URL(request.url).searchParams.get("kiosk"), kiosk);
+    const isKiosk = kioskMode(new URLSearchParams(queryOf(request)).get("kiosk"), kiosk);
     const html = await theme.page(`${status}.html`, {
       title: `${status} · glasscast`, status, message,
       bodyClass: isKiosk ? "gc-kiosk" : "", config: scriptJson({ kiosk: isKiosk }),
@@ -43,11 +65,11 @@ export function errorRoutes({ theme, debug, kiosk, methods }: ErrorOptions) {
 
   return new Elysia({ name: "glasscast/errors" })
     .onError({ as: "global" }, async ({ code, error, request }) => {
-      const path = new URL(request.url).pathname;
-      if (code === "NOT_FOUND") return methods?.(request) ?? answer(request, 404, `${path} was not found`, "");
+      const path = pathOf(request);
+      if (code === "NOT_FOUND") return methods?.(request) ?? answer(request, 404, `${path.slice(0, 200)} was not found`, "");
       if (code === "PARSE" || code === "VALIDATION") return jsonError(400, "the request could not be understood");
       const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      log.error(`${request.method} ${path}: ${error instanceof Error ? error.message : String(error)}`);
+      log.error(`${request.method} ${path.slice(0, 200)}: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`);
       try {
         return await answer(request, 500, "something went wrong", detail);
       } catch {

@@ -14,7 +14,7 @@
  * (`FOO`, `get`): those never reach this code (see docs/http.md).
  */
 import { Elysia, type AnyElysia } from "elysia";
-import { jsonError } from "./errors.ts";
+import { jsonError, pathOf } from "./errors.ts";
 
 /** The methods known to glasscast, whether a path answers them or not; also the order of `Allow`. */
 const ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
@@ -75,7 +75,7 @@ export class MethodTable {
 
 /** The answer to a request that matched no route: 204 for OPTIONS, 405 for another method, null when the path is unknown. */
 export function methodAnswer(table: MethodTable, request: Request, extra: (path: string) => Record<string, string> = () => ({})): Response | null {
-  const path = routedPath(new URL(request.url).pathname);
+  const path = routedPath(pathOf(request));
   const allowed = table.allowed(path);
   if (!allowed) return null;
   const allow = allowed.join(", ");

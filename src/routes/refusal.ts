@@ -1,7 +1,8 @@
 /**
  * A refused request (401, 403, 429 from the access rules) as its answer: a
  * browser navigating gets the theme's page for that status, API clients and
- * everyone with --no-theme JSON with a `detail`. The refusal's headers
+ * everyone with --no-theme JSON with a `detail`; so does every refusal of
+ * another kind (400 for a request that cannot be read, 503 while logins queue). The refusal's headers
  * (WWW-Authenticate, Retry-After…) go with either.
  *
  * The page's own stylesheet and images sit behind the same rules, so a
@@ -11,25 +12,28 @@ import { log } from "../log.ts";
 import { contentTypeOf } from "../theme/content-type.ts";
 import { scriptJson } from "../theme/template.ts";
 import type { Theme } from "../theme/theme.ts";
-import { jsonError, wantsPage } from "./errors.ts";
+import { jsonError, queryOf, wantsPage } from "./errors.ts";
 import { kioskMode } from "./kiosk.ts";
 
+type PageStatus = 401 | 403 | 429;
+
 export interface Refusal {
-  readonly status: 401 | 403 | 429;
+  readonly status: number;
   readonly detail: string;
   readonly headers: Readonly<Record<string, string>>;
 }
 
 /** Theme files larger than this stay links (a page of refusals must stay small). */
 const INLINE_MAX_BYTES = 64 * 1024;
-const TITLES: Record<Refusal["status"], string> = { 401: "Sign in", 403: "Not allowed", 429: "Too many attempts" };
+const TITLES: Record<PageStatus, string> = { 401: "Sign in", 403: "Not allowed", 429: "Too many attempts" };
+const hasPage = (status: number): status is PageStatus => status in TITLES;
 
 export function refusalAnswer(theme: Theme | null, kiosk: boolean) {
   return async (request: Request, refusal: Refusal): Promise<Response> => {
     const { status, detail, headers } = refusal;
-    if (!theme || !wantsPage(request)) return jsonError(status, detail, { ...headers });
+    if (!theme || !hasPage(status) || !wantsPage(request)) return jsonError(status, detail, { ...headers });
     try {
-      const isKiosk = kioskMode(new URL(request.url).searchParams.get("kiosk"), kiosk);
+      const isKiosk = kioskMode(new URLSearchParams(queryOf(request)).get("kiosk"), kiosk);
       const html = await theme.page(`${status}.html`, {
         title: `${TITLES[status]} · glasscast`, status, message: detail, detail: "",
         bodyClass: isKiosk ? "gc-kiosk" : "", config: scriptJson({ kiosk: isKiosk }),

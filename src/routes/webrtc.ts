@@ -14,8 +14,11 @@ import type { H264Feed } from "../outputs/webrtc/h264-feed.ts";
 import { OfferError } from "../outputs/webrtc/peer.ts";
 import { TooManyPeers, type WebRtcSessions } from "../outputs/webrtc/sessions.ts";
 import type { Audience } from "../stream/audience.ts";
+import { clientKey } from "../access/rate-limit.ts";
 import { clientAddress } from "./mjpeg.ts";
 import { jsonError } from "./errors.ts";
+import { isProblem, requestTarget } from "./request-target.ts";
+import { BodyError, jsonOffer, offerStream, signallingBody as readBody } from "./signalling-body.ts";
 import { isMediaType } from "./media-type.ts";
 
 /** A WHEP endpoint's path (/whep, /whep/NAME), not a session's. */
@@ -28,12 +31,12 @@ export function whepOptionsHeaders(path: string): Record<string, string> {
 
 /** The session's address; with the viewer token the offer came with in its address, so that DELETE on it is let in too. */
 function sessionLocation(id: string, request: Request): string {
-  const token = new URL(request.url).searchParams.get("token");
+  const target = requestTarget(request);
+  const token = isProblem(target) ? undefined : target.query.get("token");
   return `/whep/session/${id}${token ? `?token=${encodeURIComponent(token)}` : ""}`;
 }
 
-/** An SDP offer is a few kB; anything far larger is not one. */
-export const MAX_SIGNALLING_BODY = 64 * 1024;
+export { MAX_SIGNALLING_BODY } from "./signalling-body.ts";
 
 export interface WebRtcRouteOptions {
   readonly sessions: WebRtcSessions;
@@ -41,25 +44,6 @@ export interface WebRtcRouteOptions {
   readonly audiences?: ReadonlyMap<string, Audience>;
   /** Stream name → its H.264 feed, in stream order (the first is the default). */
   readonly feeds: ReadonlyMap<string, H264Feed>;
-}
-
-class BodyError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
-}
-
-/** Reads a request body up to MAX_SIGNALLING_BODY bytes. */
-async function readBody(request: Request): Promise<string> {
-  const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > MAX_SIGNALLING_BODY) throw new BodyError(413, `the body is larger than ${MAX_SIGNALLING_BODY} bytes`);
-  if (!request.body) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request.body as ReadableStream<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > MAX_SIGNALLING_BODY) throw new BodyError(413, `the body is larger than ${MAX_SIGNALLING_BODY} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function failure(err: unknown): Response {
@@ -79,23 +63,18 @@ export function webrtcRoutes({ sessions, feeds, audiences }: WebRtcRouteOptions)
 
   const open = (name: string | undefined, sdp: string, address: string) => {
     const feed = feedOf(name);
-    return sessions.create(feed, sdp, audiences?.get(feed.stream.name) ?? null, address);
+    // Unconnected offers are counted per client: an IPv4 address, or an IPv6 /64 (one machine owns a whole /64).
+    return sessions.create(feed, sdp, audiences?.get(feed.stream.name) ?? null, address, clientKey(address));
   };
 
-  const offer = async (request: Request, streamParam: string | undefined, address: string) => {
+  const offer = async (request: Request, address: string) => {
     try {
-      const text = await readBody(request);
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new BodyError(400, 'the body is not JSON; expected {"sdp": "...", "type": "offer"}');
-      }
-      const { sdp, type, stream } = (body ?? {}) as { sdp?: unknown; type?: unknown; stream?: unknown };
-      if (type !== "offer" || typeof sdp !== "string" || !sdp.startsWith("v=0")) {
-        throw new BodyError(400, 'expected {"sdp": "<an SDP offer>", "type": "offer"}');
-      }
-      const answer = await open(typeof stream === "string" ? stream : streamParam, sdp, address);
+      // The same parse of the query and the body as the access check's (see request-target.ts).
+      const target = requestTarget(request);
+      if (isProblem(target)) throw new BodyError(target.status, target.detail);
+      const { sdp } = await jsonOffer(request);
+      const stream = await offerStream(request, target.query.get("stream"));
+      const answer = await open(stream ?? undefined, sdp, address);
       return Response.json({ sdp: answer.sdp, type: "answer", id: answer.id }, { headers: { "cache-control": "no-store" } });
     } catch (err) {
       return failure(err);
@@ -131,7 +110,7 @@ export function webrtcRoutes({ sessions, feeds, audiences }: WebRtcRouteOptions)
   const noSession = () => jsonError(404, "no such WHEP session");
 
   return new Elysia({ name: "glasscast/webrtc" })
-    .post("/offer", ({ request, query, server }) => offer(request, query.stream, clientAddress(server, request)), { parse: "none" })
+    .post("/offer", ({ request, server }) => offer(request, clientAddress(server, request)), { parse: "none" })
     .post("/close_connection", async ({ request }) => {
       // Closes the caller's own peer, named by the id /offer gave it. vidgear's page
       // posts "0" or "1" here, which names no peer: then nothing else is touched.

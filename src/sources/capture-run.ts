@@ -6,11 +6,10 @@
  */
 import { spawnOwned, type OwnedChild } from "../process/child.ts";
 import { Fifo } from "../process/fifo.ts";
+import { readFifoOffPool } from "../process/fifo-reader.ts";
 import type { Frame } from "../stream/frame.ts";
 import type { FrameParser } from "./frame-parsers.ts";
 import { SourceError } from "./source.ts";
-
-const READ_BUFFER_BYTES = 1 << 20;
 
 export interface CaptureRun {
   /** The command line; `fifo` is the FIFO's path when one is used (the command names it). */
@@ -24,6 +23,8 @@ export interface CaptureRun {
   readonly tool: string;
   /** stderr lines known to be harmless: logged at debug level, not as warnings. */
   readonly noise?: RegExp;
+  /** What its stderr and command line must not show (see redact.ts). */
+  readonly secrets?: readonly string[];
 }
 
 export async function* runCapture(run: CaptureRun, signal: AbortSignal): AsyncGenerator<Frame> {
@@ -33,11 +34,14 @@ export async function* runCapture(run: CaptureRun, signal: AbortSignal): AsyncGe
     label: run.label,
     stderrLevel: "warn",
     noise: run.noise,
+    secrets: run.secrets,
     onStderrLine: (line) => { lastError = line; },
   });
   const stop = () => void child.stop();
+  let reading = false;
   signal.addEventListener("abort", stop, { once: true });
   try {
+    reading = true;
     for await (const chunk of fifo ? readFifo(fifo, child) : child.stdout) {
       for (const frame of run.parse(chunk)) yield frame;
       if (signal.aborted) return;
@@ -47,31 +51,30 @@ export async function* runCapture(run: CaptureRun, signal: AbortSignal): AsyncGe
     if (code !== 0) throw new SourceError(`${run.tool} exited with ${code}${lastError ? `: ${lastError}` : ""}`);
   } finally {
     signal.removeEventListener("abort", stop);
-    fifo?.remove();
+    // Once read, the FIFO is the reader's to remove (not while it still waits in open(): nothing could release it then).
+    if (!reading) fifo?.remove();
     await child.stop();
   }
 }
 
-/** Reads the FIFO into one reused buffer: each chunk is valid until the next one is read. */
+/** Reads the FIFO off Bun's thread pool, into reused buffers: each chunk is valid until the next one is read. */
 async function* readFifo(fifo: Fifo, child: OwnedChild): AsyncGenerator<Uint8Array> {
-  // The process may die before it opens its end (a bad input): that must end our wait too.
-  void child.exited.then(() => fifo.release());
-  const handle = await fifo.openForReading();
-  const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  // The process may die before it opens its end (a bad input): that must end the reader's wait too.
+  const chunks = readFifoOffPool(fifo.path, { writerGone: child.exited, release: () => fifo.release(), unlink: () => fifo.remove() });
   let ended = false;
   try {
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) {
+      const next = await chunks.next();
+      if (next.done) {
         ended = true;
         return;
       }
-      yield buffer.subarray(0, bytesRead);
+      yield next.value;
     }
   } finally {
     // Reading stops before the process ended: stop it before its FIFO loses
     // its reader, so that its "Broken pipe" is known as the noise of our stop.
     if (!ended) void child.stop();
-    await handle.close();
+    await chunks.return(undefined);
   }
 }

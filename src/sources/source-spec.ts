@@ -5,6 +5,7 @@
  * A camera is different: one that is unplugged at startup is waited for.
  */
 import { existsSync, statSync } from "node:fs";
+import { redactUrl, secretsOf } from "../redact.ts";
 
 export type SourceSpec =
   | { readonly kind: "testsrc" }
@@ -76,13 +77,18 @@ export function isCamera(spec: SourceSpec): spec is Extract<SourceSpec, { kind: 
   return spec.kind === "v4l2" || spec.kind === "libcamera";
 }
 
-/** A short description for logs and pages (URL credentials hidden). */
+/** What of a source must never be shown: a URL's user, password and query values (see redact.ts). */
+export function sourceSecrets(spec: SourceSpec): string[] {
+  return spec.kind === "url" ? secretsOf(spec.url) : [];
+}
+
+/** A short description for logs, pages, /state and /healthz (a URL's credentials and query values hidden). */
 export function describeSource(spec: SourceSpec): string {
   switch (spec.kind) {
     case "testsrc": return "test pattern";
     case "file": return spec.path;
     case "glob": return spec.pattern;
-    case "url": return spec.url.replace(/\/\/[^/@]*@/, "//***@");
+    case "url": return redactUrl(spec.url);
     case "v4l2": return spec.device;
     case "libcamera": return `libcamera:${spec.camera}`;
   }

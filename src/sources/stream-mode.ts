@@ -4,6 +4,7 @@
  * (re)start of the capture, because those addresses expire.
  */
 import { log } from "../log.ts";
+import { redactText, redactUrl, secretsOf } from "../redact.ts";
 import { NETWORK_SCHEMES, type NetworkScheme, type SourceSpec } from "./source-spec.ts";
 import { SourceError } from "./source.ts";
 
@@ -29,12 +30,12 @@ export async function resolveStreamUrl(ytDlp: string, pageUrl: string, height: n
   const url = out.split("\n").map((l) => l.trim()).find((l) => l !== "");
   if (code !== 0 || !url) {
     const reason = err.trim().split("\n").pop() || (code === 0 ? "it printed no address" : `it exited with ${code}`);
-    throw new SourceError(`yt-dlp could not resolve ${pageUrl}: ${reason}`);
+    throw new SourceError(`yt-dlp could not resolve ${redactUrl(pageUrl)}: ${redactText(reason, secretsOf(pageUrl))}`);
   }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (!scheme || !(NETWORK_SCHEMES as readonly string[]).includes(scheme)) {
-    throw new SourceError(`yt-dlp gave ${JSON.stringify(url.slice(0, 80))} for ${pageUrl}, which is not a stream address`);
+    throw new SourceError(`yt-dlp gave ${JSON.stringify(redactUrl(url).slice(0, 80))} for ${redactUrl(pageUrl)}, which is not a stream address`);
   }
-  log.debug(`${label}: yt-dlp resolved ${pageUrl} to ${url.slice(0, 120)}`);
+  log.debug(`${label}: yt-dlp resolved ${redactUrl(pageUrl)} to ${redactUrl(url).slice(0, 120)}`);
   return { kind: "url", url, scheme: scheme as NetworkScheme };
 }

@@ -1,12 +1,13 @@
 /**
  * Checks a glasscast server as a viewer would — the page, MJPEG, a snapshot,
- * /state and a WebRTC viewer (werift) — and prints one line,
+ * /state, a WebRTC viewer (werift) and Chromium playing WHEP — and prints one line,
  * `guest-check: {…}`. test/arm64-guest.test.ts runs it against the server in
  * the emulated arm64 guest (scripts/arm64-guest/boot), from the network
  * namespace that holds the guest's network card:
  * `bun guest-check.ts URL [THIS_HOST'S_ADDRESS]` (the address its WebRTC
  * viewer offers; 127.0.0.1 by default).
  */
+import { launchChromium } from "../helpers/browser.ts";
 import { mjpegParts } from "../helpers/mjpeg-client.ts";
 import { connectViewer } from "../helpers/webrtc-client.ts";
 
@@ -88,6 +89,39 @@ async function webrtc(frames: number, ms: number) {
   return { frames: received.frames, sent, keyframes: received.keyframes, startedClean: received.startedClean, firstFrameMs: received.firstFrameMs, ...states };
 }
 
+/** In the page, same origin as the server: a WHEP viewer in a <video>; resolves with the frames it decoded. */
+const PLAY_OVER_WHEP = `async ([frames, ms]) => {
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver("video", { direction: "recvonly" });
+  const video = document.createElement("video");
+  video.muted = true; video.autoplay = true; video.playsInline = true;
+  document.body.append(video);
+  pc.ontrack = (e) => { video.srcObject = e.streams[0] ?? new MediaStream([e.track]); };
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise((done) => { if (pc.iceGatheringState === "complete") done(); else pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && done(); });
+  const started = performance.now();
+  const res = await fetch("/whep", { method: "POST", headers: { "content-type": "application/sdp" }, body: pc.localDescription.sdp });
+  if (res.status !== 201) return { status: res.status, frames: 0 };
+  await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+  const decoded = () => video.getVideoPlaybackQuality().totalVideoFrames;
+  while (decoded() < frames && performance.now() - started < ms) await new Promise((r) => setTimeout(r, 250));
+  const result = { status: 201, frames: decoded(), width: video.videoWidth, height: video.videoHeight, seconds: (performance.now() - started) / 1000, connection: pc.connectionState };
+  pc.close();
+  return result;
+}`;
+
+/** Chromium (Debian's), as a person's browser would play it. */
+async function chromiumWebrtc(frames: number, ms: number) {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${BASE}/healthz`);
+    return await page.evaluate(`(${PLAY_OVER_WHEP})([${frames}, ${ms}])`);
+  } finally {
+    await browser.close();
+  }
+}
+
 const result: Record<string, unknown> = {};
 try {
   await waitHealthy(90_000);
@@ -98,6 +132,7 @@ try {
   result.snapshot = { status: snapshot.status, type: snapshot.headers.get("content-type"), size: jpegSize(still) };
   result.mjpeg = await mjpeg(30, 30_000);
   result.webrtc = await webrtc(20, 45_000);
+  result.chromium = await chromiumWebrtc(20, 60_000);
   const state = await readState();
   result.state = state.streams.map(({ name, state: s, framesCaptured }) => ({ name, state: s, framesCaptured }));
 } catch (err) {

@@ -118,3 +118,14 @@ export async function connectViewer(base: string, how: { whep?: string; stream?:
   };
   return { id, location, received, pc, close, vanish: () => pc.close() };
 }
+
+/**
+ * Waits (at most `ms`) until `viewer` has received `count` access units in
+ * all; returns how many it had then. Tests count frames instead of asserting
+ * a rate after a fixed sleep, which a busy machine turns into a coin toss.
+ */
+export async function waitForFrames(viewer: TestViewer, count: number, ms = 10_000): Promise<number> {
+  const end = performance.now() + ms;
+  while (viewer.received.frames < count && performance.now() < end) await Bun.sleep(50);
+  return viewer.received.frames;
+}

@@ -15,7 +15,7 @@ export interface MjpegConnectionEvents {
   closing(): boolean;
 }
 
-export function connectMjpeg(port: number, counter: MjpegCounter, on: MjpegConnectionEvents): void {
+export function connectMjpeg(port: number, counter: MjpegCounter, on: MjpegConnectionEvents, path = "/video"): void {
   Bun.connect({
     hostname: "127.0.0.1",
     port,
@@ -23,7 +23,7 @@ export function connectMjpeg(port: number, counter: MjpegCounter, on: MjpegConne
       binaryType: "uint8array",
       open(socket) {
         on.opened(socket);
-        socket.write("GET /video HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
       },
       data(socket, data) {
         if (!counter.push(data)) { socket.end(); on.failed(counter.error ?? "stream error"); }

@@ -16,6 +16,8 @@ export interface ServerOptions {
   args?: string[];
   /** Added to the server's environment (e.g. the fake camera's settings). */
   env?: Record<string, string>;
+  /** What is asked until it answers 200; default /snapshot.jpg (with --auth: add ?token=…). */
+  readyPath?: string;
 }
 
 export interface RunningServer {
@@ -58,12 +60,12 @@ export async function drainStderr(server: { proc: { stderr: ReadableStream<Uint8
   } catch { /* the server is gone */ }
 }
 
-/** True once GET /snapshot.jpg answers 200; false if the server exits or timeoutMs passes. */
-async function waitReady(server: RunningServer, timeoutMs: number): Promise<boolean> {
+/** True once GET readyPath answers 200; false if the server exits or timeoutMs passes. */
+async function waitReady(server: RunningServer, timeoutMs: number, readyPath = "/snapshot.jpg"): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline && server.proc.exitCode === null && server.proc.signalCode === null) {
     try {
-      const res = await fetch(`http://127.0.0.1:${server.port}/snapshot.jpg`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`http://127.0.0.1:${server.port}${readyPath}`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
       if (res.status === 200) return true;
     } catch { /* not listening yet */ }
@@ -82,7 +84,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ownChild(proc);
     const server: RunningServer = { proc, port, command, stderrTail: [] };
     void drainStderr(server);
-    if (await waitReady(server, 15_000)) return server;
+    if (await waitReady(server, 15_000, options.readyPath)) return server;
     const exited = proc.exitCode !== null || proc.signalCode !== null;
     await stopTree(proc);
     lastError = exited

@@ -56,7 +56,7 @@ export function publishTargets(values: readonly string[], streams: readonly stri
 
 export function publishTarget(value: string, streams: readonly string[], defaultToken: string | null = null): PublishTarget {
   const { name, url } = splitPublish(value.trim());
-  const shownValue = JSON.stringify(redactUrl(url, { userIsSecret: true }));
+  const shownValue = JSON.stringify(redactUrl(url));
   const fail = (why: string): never => { throw new PublishTargetError(`--publish: ${name ? `${name}=` : ""}${shownValue} ${why}`); };
   const schemeMatch = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url);
   if (!schemeMatch) fail(`is not a URL; expected [NAME=]URL with a scheme of ${Object.keys(PUBLISH_SCHEMES).join(", ")}`);
@@ -98,6 +98,6 @@ export function publishTarget(value: string, streams: readonly string[], default
   parsed.password = "";
   const httpScheme = scheme === "http" || scheme === "whip+http" ? "http" : "https";
   const endpoint = `${httpScheme}:${parsed.href.slice("http:".length)}`;
-  const secrets = [...secretsOf(url, { userIsSecret: true }), ...(token ? [token] : [])];
-  return { stream, protocol, url: endpoint, shown: redactUrl(url, { userIsSecret: true }), token, secrets };
+  const secrets = [...secretsOf(url), ...(token ? [token] : [])];
+  return { stream, protocol, url: endpoint, shown: redactUrl(url), token, secrets };
 }

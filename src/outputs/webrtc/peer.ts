@@ -28,6 +28,8 @@ export interface IceSettings {
   readonly candidates: readonly string[];
   /** UDP ports the peers may use, for firewalls. */
   readonly portRange: readonly [number, number] | null;
+  /** The local address the media sockets bind (a --webrtc-candidate that is this machine's), or null for all. */
+  readonly bindAddress?: string | null;
 }
 
 export function peerConfig(ice: IceSettings): Partial<RTCPeerConnectionConfig> {
@@ -40,16 +42,24 @@ export function peerConfig(ice: IceSettings): Partial<RTCPeerConnectionConfig> {
     iceStunGatherTimeout: 2,
     ...(only ? { iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: [...ice.candidates] } : {}),
     ...(ice.portRange ? { icePortRange: [...ice.portRange] as [number, number] } : {}),
+    ...(ice.bindAddress ? { iceInterfaceAddresses: ice.bindAddress.includes(":") ? { udp6: ice.bindAddress } : { udp4: ice.bindAddress } } : {}),
     bundlePolicy: "max-bundle",
   };
 }
 
 export class OfferError extends Error {}
 
+/** No UDP port was left for a peer (--webrtc-port-range is all taken): a 503, as for --max-peers. */
+export class NoMediaPort extends Error {}
+
 /** RTP payload budget: SRTP packets stay well under any path MTU. */
 const MAX_PAYLOAD = 1200;
-/** A peer whose media has not started by then (its client went away mid-handshake) is dropped. */
-const CONNECT_DEADLINE_MS = 20_000;
+/**
+ * A peer whose media has not started by then (its client went away
+ * mid-handshake, or never meant to connect) is dropped: a browser on a LAN
+ * connects in well under a second, through TURN in a few.
+ */
+export const CONNECT_DEADLINE_MS = 10_000;
 /** Receivers report (RTCP) about once a second; a peer silent this long is gone (a closed tab, a crash). */
 const RTCP_SILENCE_MS = 5000;
 /** The cached GOP goes out one access unit per this many ms after its keyframe: a burst would overflow receive buffers. */
@@ -85,7 +95,9 @@ export class Peer {
 
   constructor(private readonly feed: H264Feed, private readonly ice: IceSettings, private readonly onClose: (peer: Peer) => void,
     /** Its place in the stream's audience (address, access units sent); it leaves when the peer closes. */
-    private readonly member: Viewer | null = null) {
+    private readonly member: Viewer | null = null,
+    /** Who sent the offer (offers not yet connected are counted per client). */
+    readonly client = "unknown") {
     this.pc = new RTCPeerConnection(peerConfig(ice));
     // Start the encoder now, so a keyframe is cached by the time DTLS is up; held until close.
     this.#release = feed.hold();
@@ -125,6 +137,8 @@ export class Peer {
     }
     const local = this.pc.localDescription?.sdp;
     if (!local || !/^m=video [1-9]/m.test(local)) throw new OfferError("the offer's video cannot be received with H.264 here");
+    // werift answers without a candidate when it could bind no UDP port (every port of the range taken).
+    if (!/^a=candidate:/m.test(local)) throw new NoMediaPort("no UDP port is free for another WebRTC viewer (--webrtc-port-range); try again later");
     return local;
   }
 

@@ -6,9 +6,17 @@
 import { log } from "../../log.ts";
 import type { Audience } from "../../stream/audience.ts";
 import type { H264Feed } from "./h264-feed.ts";
-import { Peer, type IceSettings } from "./peer.ts";
+import { NoMediaPort, Peer, type IceSettings } from "./peer.ts";
 
 export class TooManyPeers extends Error {}
+
+/**
+ * Offers from one address whose peer has not connected yet: a client
+ * that sends offers and never completes ICE holds a slot each until
+ * CONNECT_DEADLINE_MS; past this many, its next offer is refused (a page
+ * with a grid of cameras sends one offer per camera at once).
+ */
+export const MAX_PENDING_PER_ADDRESS = 8;
 
 export class WebRtcSessions {
   readonly #peers = new Map<string, Peer>();
@@ -18,12 +26,23 @@ export class WebRtcSessions {
   get size(): number { return this.#peers.size; }
 
   /** Answers an offer for a stream's feed; throws TooManyPeers or OfferError. */
-  async create(feed: H264Feed, offerSdp: string, audience: Audience | null = null, address = "unknown"): Promise<{ id: string; sdp: string }> {
+  /** `client`: who counts as one client for MAX_PENDING_PER_ADDRESS (default: the address itself). */
+  async create(feed: H264Feed, offerSdp: string, audience: Audience | null = null, address = "unknown", client = address): Promise<{ id: string; sdp: string }> {
     if (this.#peers.size >= this.maxPeers) throw new TooManyPeers(`the server has its maximum of ${this.maxPeers} WebRTC viewers (--max-peers)`);
+    const range = this.ice.portRange;
+    // One UDP port per peer (bundled): a range of N ports holds N peers.
+    if (range && this.#peers.size >= range[1] - range[0] + 1) {
+      throw new TooManyPeers(`every UDP port of --webrtc-port-range ${range[0]}-${range[1]} is taken by a WebRTC viewer`);
+    }
+    let pending = 0;
+    for (const p of this.#peers.values()) if (p.client === client && p.readyAt === null) pending += 1;
+    if (pending >= MAX_PENDING_PER_ADDRESS) {
+      throw new TooManyPeers(`this address has ${pending} WebRTC offers that have not connected yet; finish or close those first`);
+    }
     const peer = new Peer(feed, this.ice, (p) => {
       this.#peers.delete(p.id);
       log.debug(`webrtc: peer ${p.id} closed (${this.#peers.size} left)`);
-    }, audience?.join("webrtc", address) ?? null);
+    }, audience?.join("webrtc", address) ?? null, client);
     this.#peers.set(peer.id, peer);
     try {
       const sdp = await peer.answer(offerSdp);
@@ -31,6 +50,7 @@ export class WebRtcSessions {
       return { id: peer.id, sdp };
     } catch (err) {
       await peer.close();
+      if (err instanceof NoMediaPort) throw new TooManyPeers(err.message);
       throw err;
     }
   }

@@ -12,7 +12,7 @@ import type { Frame } from "../../stream/frame.ts";
 import { planV4l2, type V4l2Plan } from "../camera-plan.ts";
 import { runCapture } from "../capture-run.ts";
 import { h264Frames, jpegFrames, y4mFrames, type FrameParser } from "../frame-parsers.ts";
-import { describeSource, isFinite, type SourceSpec } from "../source-spec.ts";
+import { describeSource, isFinite, sourceSecrets, type SourceSpec } from "../source-spec.ts";
 import type { Source } from "../source.ts";
 import { resolveStreamUrl } from "../stream-mode.ts";
 import { captureArgs, FFMPEG_NOISE, needsFilter, type CaptureOutput, type CaptureSettings } from "./args.ts";
@@ -58,6 +58,7 @@ export class FfmpegCapture implements Source {
     yield* runCapture({
       argv: (fifo) => captureArgs(o.ffmpeg, spec, o.settings, output, fifo ?? "pipe:1", inputFormat),
       fifo: true, parse, label: o.label, tool: "ffmpeg", noise: FFMPEG_NOISE,
+      secrets: [...new Set([...sourceSecrets(o.spec), ...sourceSecrets(spec)])],
     }, signal);
   }
 

@@ -15,6 +15,7 @@ import { MAX_BODY_BYTES, RtspReader, type Incoming } from "../src/outputs/rtsp/m
 import { rtpPacketsOf, stamp } from "../src/outputs/rtsp/rtp-packets.ts";
 import { describeSdp, parameterSetsOf, trackControl } from "../src/outputs/rtsp/sdp.ts";
 import { parseTarget, uriForLog } from "../src/outputs/rtsp/target.ts";
+import { redactUrl } from "../src/redact.ts";
 
 const requests = (messages: Incoming[]) => messages.map((m) => (m.type === "request" ? `${m.request.method} ${m.request.uri} ${new TextDecoder().decode(m.request.body)}` : m.type));
 
@@ -62,7 +63,8 @@ describe("request URIs", () => {
   test("the track control keeps the query; logs show neither the password nor the token", () => {
     expect(trackControl("rtsp://h:8554/cam?token=T")).toBe("rtsp://h:8554/cam/trackID=0?token=T");
     expect(trackControl("rtsp://h:8554/")).toBe("rtsp://h:8554/trackID=0");
-    expect(uriForLog("rtsp://admin:secret@h:8554/cam?token=T")).toBe("rtsp://admin:***@h:8554/cam?token=***");
+    expect(uriForLog("rtsp://admin:secret@h:8554/cam?token=T")).toBe(redactUrl("rtsp://admin:secret@h:8554/cam?token=T"));
+    expect(uriForLog("rtsp://admin:secret@h:8554/cam?token=T")).not.toMatch(/secret|=T/);
     expect(uriForLog("/cam?token=T")).toBe("/cam");
   });
 });

@@ -21,7 +21,7 @@ import { createPublisher } from "./outputs/publish/publishers.ts";
 import { chooseJpegPipeline } from "./encoders/choose.ts";
 import { log, setLogFormat, setLogLevel } from "./log.ts";
 import { MjpegBroadcaster } from "./outputs/mjpeg/broadcaster.ts";
-import { H264Feed } from "./outputs/webrtc/h264-feed.ts";
+import { H264Feed } from "./stream/h264-feed.ts";
 import type { IceSettings } from "./outputs/webrtc/peer.ts";
 import { WebRtcSessions } from "./outputs/webrtc/sessions.ts";
 import { RtspAccess } from "./outputs/rtsp/auth.ts";

@@ -22,7 +22,7 @@ import type { Socket, TCPSocketListener, udp } from "bun";
 import { log } from "../../log.ts";
 import type { Audience } from "../../stream/audience.ts";
 import type { Stream } from "../../stream/stream.ts";
-import type { H264Feed } from "../webrtc/h264-feed.ts";
+import type { H264Feed } from "../../stream/h264-feed.ts";
 import type { RtspAccess } from "./auth.ts";
 import { RtspReader, serializeResponse, type RtspRequest, type RtspResponse } from "./message.ts";
 import { describeSdp, parameterSetsOf, TRACK_CONTROL, trackControl, type ParameterSets } from "./sdp.ts";

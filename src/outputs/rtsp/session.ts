@@ -18,7 +18,7 @@
  */
 import type { TimedAccessUnit } from "../../encoders/h264-ffmpeg.ts";
 import type { Viewer } from "../../stream/audience.ts";
-import type { H264Feed } from "../webrtc/h264-feed.ts";
+import type { H264Feed } from "../../stream/h264-feed.ts";
 import { rtpPacketsOf, stamp } from "./rtp-packets.ts";
 
 /** A TCP client's unsent bytes past which it skips to the next keyframe. */

@@ -145,12 +145,13 @@ async function serve(options: Parameters<typeof createGlasscast>[0] & object): P
     address = glasscast.listen();
   } catch (err) {
     await glasscast.close();
-    fail(listenFailure(err, glasscast.options.host, glasscast.options.port), 2);
+    fail(err instanceof OptionError ? err.message : listenFailure(err, glasscast.options.host, glasscast.options.port), 2);
   }
   const shown = address.hostname === "0.0.0.0" ? "localhost" : address.hostname;
   const sources = glasscast.streams.map((s) => glasscast.streams.length > 1 ? `${s.name}: ${s.stream.source.description}` : s.stream.source.description);
   // Where to open it is the program's answer, not a log line: stdout, whatever the log level.
   process.stdout.write(`glasscast ${VERSION}: ${sources.join(", ")} → ${glasscast.options.tlsCert !== null ? "https" : "http"}://${shown}:${address.port}/ (JPEG by ${glasscast.encoderName})\n`);
+  if (glasscast.rtsp) process.stdout.write(`RTSP → rtsp://${shown}:${glasscast.rtsp.port}/ (${glasscast.streams.map((s) => s.name).join(", ")})\n`);
   const { problem } = parentDeathGuard();
   if (problem !== null) log.warn(`${problem}: capture processes run without it and may outlive a killed server`);
 

@@ -21,9 +21,11 @@ import { createPublisher } from "./outputs/publish/publishers.ts";
 import { chooseJpegPipeline } from "./encoders/choose.ts";
 import { log, setLogFormat, setLogLevel } from "./log.ts";
 import { MjpegBroadcaster } from "./outputs/mjpeg/broadcaster.ts";
-import { H264Feed } from "./outputs/webrtc/h264-feed.ts";
+import { H264Feed } from "./stream/h264-feed.ts";
 import type { IceSettings } from "./outputs/webrtc/peer.ts";
 import { WebRtcSessions } from "./outputs/webrtc/sessions.ts";
+import { RtspAccess } from "./outputs/rtsp/auth.ts";
+import { RtspServer } from "./outputs/rtsp/server.ts";
 import { stopAllChildren } from "./process/child.ts";
 import { apiRoutes } from "./routes/api.ts";
 import { anyOriginWarning, corsHeaders, CorsPolicy } from "./routes/cors.ts";
@@ -53,6 +55,8 @@ const IDLE_TIMEOUT_S = 60;
 const SHUTDOWN_GRACE_MS = 2000;
 /** The H.264 encoder keeps running this long after the last WebRTC viewer left (a reloaded tab). */
 const ENCODER_LINGER_MS = 5000;
+/** --rtsp-port's default: when another server has it, glasscast runs without RTSP (with a warning). */
+const RTSP_DEFAULT_PORT = 8554;
 
 /** A stream fed by the program itself (see framesFrom and createPushSource). */
 export interface CustomStream {
@@ -78,7 +82,9 @@ export interface Glasscast {
   readonly encoderName: string;
   /** The WebRTC viewers (null with --no-webrtc). */
   readonly webrtc: WebRtcSessions | null;
-  /** Starts listening; returns the bound address. */
+  /** The RTSP server (null with --rtsp-port 0, or before listen() when its default port was busy). */
+  readonly rtsp: RtspServer | null;
+  /** Starts listening (HTTP, and RTSP unless --rtsp-port 0); returns the HTTP server's bound address. */
   listen(): { hostname: string; port: number };
   /** Ends every viewer cleanly, stops every capture, reaps every child process. */
   close(): Promise<void>;
@@ -216,8 +222,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     const addresses = addressesOf(i, d.name, videoBase);
     const { video, snapshot, view } = addresses;
     const destinations = targets.filter((t) => t.stream === d.name);
-    // One feed per stream, shared by the WebRTC viewers and the --publish destinations.
-    const feed = options.webrtc || destinations.length > 0 ? new H264Feed(stream, {
+    // One feed per stream, shared by the WebRTC viewers, the RTSP clients and the --publish destinations.
+    const feed = options.webrtc || options.rtspPort > 0 || destinations.length > 0 ? new H264Feed(stream, {
       ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS,
       h264: { encoder: options.h264Encoder, bitrateKbps: options.webrtcBitrate, keyint: options.webrtcKeyint },
     }) : null;
@@ -242,8 +248,14 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk, methods: (request) => methodAnswer(methods, request, whepOptionsHeaders) }))
     .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, limit }))
     .use(apiRoutes(published));
-  const stats = { streams: published, sessions, startedAt, version: VERSION };
-    // /healthz is open to all: it names a source or a reason only where everything is open too.
+  let rtspListening: RtspServer | null = null;
+  const rtsp = options.rtspPort > 0 ? new RtspServer({
+    host: options.host, port: options.rtspPort, maxClients: options.maxRtspClients,
+    access: new RtspAccess({ admins: access.admins, auth: options.auth, tokens: access.tokens, limiter: access.limiter, protected: access.viewingProtected }),
+    streams: published.map((p) => ({ name: p.name, stream: p.stream, feed: p.feed!, audience: p.audience })),
+  }) : null;
+  const stats = { streams: published, sessions, get rtsp() { return rtspListening; }, startedAt, version: VERSION };
+  // /healthz is open to all: it names a source or a reason only where everything is open too.
   const healthDetail = !access.viewingProtected && access.stats === null;
   app.use(stateRoutes(stats)).use(metricsRoutes(stats)).use(healthRoutes(stats, { detail: healthDetail }));
   if (sessions) {
@@ -267,6 +279,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     streams: published,
     encoderName: pipeline.name,
     webrtc: sessions,
+    get rtsp() { return rtspListening; },
     listen() {
       const tls = options.tlsCert !== null && options.tlsKey !== null
         ? { tls: { cert: Bun.file(options.tlsCert), key: Bun.file(options.tlsKey) } } : {};
@@ -277,12 +290,24 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       if (warning) log.warn(warning);
       const cors = anyOriginWarning(options);
       if (cors) log.warn(cors);
+      if (rtsp) {
+        try {
+          const at = rtsp.listen();
+          rtspListening = rtsp;
+          log.info(`RTSP on rtsp://${at.hostname.includes(":") ? `[${at.hostname}]` : at.hostname}:${at.port}/ (${published.map((p) => p.name).join(", ")})`);
+        } catch (err) {
+          // The default port taken (another RTSP server) costs only RTSP; a port asked for must work.
+          if (options.rtspPort !== RTSP_DEFAULT_PORT) throw new OptionError(`--rtsp-port: cannot listen on ${options.host}:${options.rtspPort}: ${(err as Error).message}`);
+          log.warn(`RTSP is off: port ${options.rtspPort} is taken (${(err as Error).message}); give --rtsp-port N for another, or 0`);
+        }
+      }
       return bound;
     },
     close() {
       closing ??= (async () => {
         for (const p of published) p.mjpeg.close();
         await sessions?.closeAll();
+        await rtsp?.close();
         await Promise.all(published.flatMap((p) => (p.publish ?? []).map((d) => d.stop())));
         await Promise.all(published.map((p) => p.feed?.close()));
         // Graceful first (viewers' responses end normally), then forced for a stuck client.

@@ -24,7 +24,7 @@ import { captureArgs, type CaptureSettings } from "../src/sources/ffmpeg/args.ts
 import { h264Args, type H264Input, type H264Settings } from "../src/encoders/h264-ffmpeg.ts";
 import { H264_COLOUR } from "../src/encoders/h264-colour.ts";
 import { renderPlaceholder } from "../src/placeholder/render.ts";
-import { AnnexBParser, NAL, nalType } from "../src/outputs/webrtc/annexb.ts";
+import { AnnexBParser, NAL, nalType } from "../src/media/h264/annexb.ts";
 import { FAKE_FFMPEG, fakeCamera, recordingOf } from "./helpers/camera.ts";
 import { ffmpeg, tempDir } from "./helpers/ffmpeg.ts";
 import { withServer, waitFor } from "./helpers/server.ts";

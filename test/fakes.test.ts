@@ -11,7 +11,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { JpegSplitter } from "../src/sources/jpeg-splitter.ts";
-import { AnnexBParser, hasParameterSets, NAL, nalType, parseSpsSize, type AccessUnit } from "../src/outputs/webrtc/annexb.ts";
+import { AnnexBParser, hasParameterSets, NAL, nalType, parseSpsSize, type AccessUnit } from "../src/media/h264/annexb.ts";
 import { parseY4mHeader } from "../src/sources/y4m-reader.ts";
 import { tempDir } from "./helpers/ffmpeg.ts";
 

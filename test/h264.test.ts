@@ -9,8 +9,8 @@
  * very same frames as the original stream.
  */
 import { describe, expect, test } from "bun:test";
-import { AnnexBParser, hasParameterSets, nalType, parseSpsSize, type AccessUnit } from "../src/outputs/webrtc/annexb.ts";
-import { packetizeH264 } from "../src/outputs/webrtc/rtp-h264.ts";
+import { AnnexBParser, hasParameterSets, nalType, parseSpsSize, type AccessUnit } from "../src/media/h264/annexb.ts";
+import { packetizeH264 } from "../src/media/h264/rtp-h264.ts";
 import { RtpSequencer } from "./helpers/rtp-sequencer.ts";
 import { ffmpeg } from "./helpers/ffmpeg.ts";
 

@@ -23,7 +23,7 @@ interface Served { readonly gc: Glasscast; readonly url: string }
 
 /** A server in this process, as a program embeds it. */
 async function start(config: GlasscastConfig): Promise<Served> {
-  const gc = await createGlasscast({ host: "127.0.0.1", port: 0, logLevel: "error", webrtcCandidate: ["127.0.0.1"], ...config });
+  const gc = await createGlasscast({ host: "127.0.0.1", port: 0, rtspPort: 0, logLevel: "error", webrtcCandidate: ["127.0.0.1"], ...config });
   const { port } = gc.listen();
   return { gc, url: `http://127.0.0.1:${port}` };
 }
@@ -129,7 +129,7 @@ describe("a camera with MJPEG and WebRTC viewers", () => {
       expect(rtc).toHaveLength(1);
       expect(rtc[0]!.address).toBe("127.0.0.1");
       expect({ frames: rtc[0]!.frames, near: near(rtc[0]!.frames, received) }).toEqual({ frames: rtc[0]!.frames, near: true });
-      expect(s.totals).toEqual({ mjpegViewers: 3, webrtcViewers: 1, webrtcPeers: 1 });
+      expect(s.totals).toEqual({ mjpegViewers: 3, webrtcViewers: 1, webrtcPeers: 1, rtspClients: null });
       expect(s.process.residentBytes).toBeGreaterThan(0);
 
       // What the clients counted before the scrape, the server had counted already.

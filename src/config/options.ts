@@ -48,6 +48,8 @@ export interface Options {
   webrtcCandidate: string[];
   maxPeers: number;
   maxClients: number;
+  rtspPort: number;
+  maxRtspClients: number;
   onDemand: boolean;
   idleTimeout: number;
   auth: string[];
@@ -185,8 +187,12 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "path of the MJPEG stream (vidgear's custom_video_endpoint)" },
   { key: "maxClients", flag: "max-clients", group: "Server", kind: { type: "int", min: 1, max: 10_000 }, default: 200, placeholder: "N",
     help: "most MJPEG viewers at once (over all streams); past it /video answers 503" },
+  { key: "rtspPort", flag: "rtsp-port", group: "Server", kind: { type: "int", min: 0, max: 65535 }, default: 8554, placeholder: "N",
+    help: "serve every stream over RTSP at rtsp://HOST:N/NAME (the first also at rtsp://HOST:N/), on --host, from the stream's one H.264 feed; 0 turns RTSP off" },
+  { key: "maxRtspClients", flag: "max-rtsp-clients", group: "Server", kind: { type: "int", min: 1, max: 10_000 }, default: 50, placeholder: "N",
+    help: "most RTSP clients at once (over all streams); past it SETUP answers 453 Not Enough Bandwidth" },
   { key: "onDemand", flag: "on-demand", group: "Server", kind: { type: "bool" }, default: false, placeholder: "",
-    help: "start a stream's capture with its first viewer (MJPEG, snapshot or WebRTC) and stop it --idle-timeout seconds after its last" },
+    help: "start a stream's capture with its first viewer (MJPEG, snapshot, WebRTC or RTSP) and stop it --idle-timeout seconds after its last" },
   { key: "idleTimeout", flag: "idle-timeout", group: "Server", kind: { type: "number", min: 1, max: 86_400 }, default: 10, placeholder: "S",
     help: "with --on-demand: seconds a stream keeps capturing after its last viewer left" },
   { key: "tlsCert", flag: "tls-cert", group: "Server", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "FILE",

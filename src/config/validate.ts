@@ -99,9 +99,9 @@ export function publishTargetsOf(o: Options, streams: readonly string[]): Publis
   }
 }
 
-/** A camera's own H.264 is worth asking for: WebRTC viewers or --publish destinations take it untouched. */
+/** A camera's own H.264 is worth asking for: WebRTC viewers, RTSP clients or --publish destinations take it untouched. */
 export function h264Wanted(o: Options): boolean {
-  return o.webrtc || o.publish.length > 0;
+  return o.webrtc || o.rtspPort > 0 || o.publish.length > 0;
 }
 
 /** How a libcamera camera is captured with these options (also checked at startup). */

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { h264Args, type H264Settings } from "../encoders/h264-ffmpeg.ts";
-import { AnnexBParser } from "../outputs/webrtc/annexb.ts";
+import { AnnexBParser } from "../media/h264/annexb.ts";
 import { parentDeathGuard, spawnOwned } from "../process/child.ts";
 import { PipeWriter } from "../process/pipe-writer.ts";
 import { rawFrameSize } from "../stream/frame.ts";

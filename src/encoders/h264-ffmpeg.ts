@@ -8,7 +8,7 @@
  * BT.601) and the SPS says so (h264-colour.ts, docs/colour.md).
  */
 import { log } from "../log.ts";
-import { AnnexBParser, type AccessUnit } from "../outputs/webrtc/annexb.ts";
+import { AnnexBParser, type AccessUnit } from "../media/h264/annexb.ts";
 import { spawnOwned, type OwnedChild } from "../process/child.ts";
 import { PipeWriter } from "../process/pipe-writer.ts";
 import { JPEG_YCBCR, rawVideoInput } from "./ffmpeg-raw-input.ts";

@@ -17,9 +17,9 @@ export function apiRoutes(streams: readonly PublishedStream[]) {
   return new Elysia({ name: "glasscast/api" }).get("/api/streams", () =>
     Response.json({
       instance: INSTANCE,
-      streams: streams.map(({ stream, mjpeg, h264, video, snapshot }) => {
+      streams: streams.map(({ stream, mjpeg, audience, video, snapshot }) => {
         const { name, source, state, width, height, fps } = stream.stats();
-        return { name, source: viewerSourceText(source), state, width, height, fps, viewers: mjpeg.viewers, webrtcViewers: h264?.viewers ?? 0, video, snapshot };
+        return { name, source: viewerSourceText(source), state, width, height, fps, viewers: mjpeg.viewers, webrtcViewers: audience.count("webrtc"), video, snapshot };
       }),
     }, { headers: { "cache-control": "no-store" } }));
 }

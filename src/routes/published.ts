@@ -1,7 +1,7 @@
 /** A stream as the HTTP side sees it: its outputs and its addresses. */
 import type { MjpegBroadcaster } from "../outputs/mjpeg/broadcaster.ts";
 import type { Publisher } from "../outputs/publish/publisher.ts";
-import type { H264Feed } from "../outputs/webrtc/h264-feed.ts";
+import type { H264Feed } from "../stream/h264-feed.ts";
 import type { Audience } from "../stream/audience.ts";
 import type { Stream } from "../stream/stream.ts";
 
@@ -13,7 +13,7 @@ export interface PublishedStream {
   readonly mjpeg: MjpegBroadcaster;
   /** Its shared H.264 for WebRTC viewers (null with --no-webrtc). */
   readonly h264: H264Feed | null;
-  /** Its H.264 feed, also when only --publish destinations use it (with --no-webrtc); else as h264. */
+  /** Its H.264 feed, also when only RTSP clients or --publish destinations use it (with --no-webrtc); else as h264. */
   readonly feed?: H264Feed | null;
   /** Its --publish destinations (none when left out). */
   readonly publish?: readonly Publisher[];

@@ -10,7 +10,7 @@
  * Bad input gets a 4xx with a JSON `detail`; nothing here can stop the server.
  */
 import { Elysia } from "elysia";
-import type { H264Feed } from "../outputs/webrtc/h264-feed.ts";
+import type { H264Feed } from "../stream/h264-feed.ts";
 import { OfferError } from "../outputs/webrtc/peer.ts";
 import { TooManyPeers, type WebRtcSessions } from "../outputs/webrtc/sessions.ts";
 import type { Audience } from "../stream/audience.ts";

@@ -4,7 +4,7 @@
  * yuv420). Each parser takes chunks as they are read (valid only until the
  * next read) and returns the frames they completed.
  */
-import { AnnexBParser, hasParameterSets, NAL, nalType, parseSpsSize } from "../outputs/webrtc/annexb.ts";
+import { AnnexBParser, hasParameterSets, NAL, nalType, parseSpsSize } from "../media/h264/annexb.ts";
 import type { Frame, H264Frame, RawFrame } from "../stream/frame.ts";
 import { rawFrameSize } from "../stream/frame.ts";
 import { JpegSplitter, jpegSize } from "./jpeg-splitter.ts";

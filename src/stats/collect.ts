@@ -14,17 +14,18 @@
  *       lastFrameAgeMs (null before the first frame), capturing,
  *       encoders: {
  *         jpeg: { name: libturbojpeg | ffmpeg-mjpeg | passthrough, encoded, msTotal, meanMs (null before the first) },
- *         h264: { running, passthrough, pid (null), accessUnits, skipped } | null with --no-webrtc and no --publish,
+ *         h264: { running, passthrough, pid (null), accessUnits, skipped } | null with --no-webrtc, no --publish and --rtsp-port 0,
  *       },
  *       outputs: {
  *         mjpeg:  { viewers: [Viewer], joined, framesSent, framesSkipped },
  *         webrtc: { viewers: [Viewer], joined, framesSent, framesSkipped } | null with --no-webrtc,
+ *         rtsp:   { viewers: [Viewer], joined, framesSent, framesSkipped } | null with --rtsp-port 0,
  *         snapshot: { inProgress, joined },
  *         publish: [{ url (secrets as ***), protocol, state (connecting|live|retrying|stopped), bytes, frames,
  *                     skipped, reconnects, lastError (secrets as ***, null), liveSince (ISO, null) }],
  *       },
  *     }],
- *     totals: { mjpegViewers, webrtcViewers, webrtcPeers (null with --no-webrtc) },
+ *     totals: { mjpegViewers, webrtcViewers, webrtcPeers (null with --no-webrtc), rtspClients (null with --rtsp-port 0) },
  *     process: { residentBytes, openFds, cpuSeconds },
  *   }
  *
@@ -38,6 +39,7 @@
 import { turboJpegAvailable } from "../../ffi/turbojpeg.ts";
 import type { PublisherReport } from "../outputs/publish/publisher.ts";
 import type { WebRtcSessions } from "../outputs/webrtc/sessions.ts";
+import type { RtspServer } from "../outputs/rtsp/server.ts";
 import type { PublishedStream } from "../routes/published.ts";
 import type { Audience, Transport, ViewerInfo } from "../stream/audience.ts";
 import type { Stream, StreamState } from "../stream/stream.ts";
@@ -48,6 +50,8 @@ export interface StatsSource {
   readonly streams: readonly PublishedStream[];
   /** The WebRTC viewers (null with --no-webrtc). */
   readonly sessions: WebRtcSessions | null;
+  /** The RTSP server (null or absent with --rtsp-port 0). */
+  readonly rtsp?: RtspServer | null;
   /** When the server started, in ms since the epoch. */
   readonly startedAt: number;
   readonly version: string;
@@ -118,6 +122,8 @@ export interface StreamReport {
   readonly outputs: {
     readonly mjpeg: OutputReport;
     readonly webrtc: OutputReport | null;
+    /** RTSP sessions (an RTSP viewer's frames are H.264 access units). */
+    readonly rtsp: OutputReport | null;
     /** Snapshot requests: those being answered now, and all so far. */
     readonly snapshot: { readonly inProgress: number; readonly joined: number };
     /** Its --publish destinations (see outputs/publish/publisher.ts). */
@@ -135,6 +141,8 @@ export interface StatsSnapshot {
     readonly webrtcViewers: number;
     /** WebRTC peers, those still connecting included (null with --no-webrtc). */
     readonly webrtcPeers: number | null;
+    /** RTSP sessions over all streams, those set up but not playing included (null with --rtsp-port 0). */
+    readonly rtspClients: number | null;
   };
   readonly process: ProcessFigures;
 }
@@ -181,7 +189,7 @@ function jpegEncoderName(stream: Stream): JpegEncoderName {
   return lastKind.get(stream) === "jpeg" ? "passthrough" : "libturbojpeg";
 }
 
-function streamReport(p: PublishedStream, now: number): StreamReport {
+function streamReport(p: PublishedStream, now: number, webrtc: boolean, rtsp: boolean): StreamReport {
   const s = p.stream.stats();
   const viewers = p.audience.list();
   const h264 = p.h264;
@@ -198,7 +206,8 @@ function streamReport(p: PublishedStream, now: number): StreamReport {
     },
     outputs: {
       mjpeg: outputReport(p.audience, viewers, "mjpeg", now),
-      webrtc: h264 ? outputReport(p.audience, viewers, "webrtc", now) : null,
+      webrtc: webrtc ? outputReport(p.audience, viewers, "webrtc", now) : null,
+      rtsp: rtsp ? outputReport(p.audience, viewers, "rtsp", now) : null,
       snapshot: { inProgress: viewers.filter((v) => v.transport === "snapshot").length, joined: p.audience.joined.snapshot },
       publish: (p.publish ?? []).map((d) => d.report()),
     },
@@ -207,7 +216,7 @@ function streamReport(p: PublishedStream, now: number): StreamReport {
 
 /** Every figure, read at one moment. */
 export function collectStats(source: StatsSource, now = Date.now()): StatsSnapshot {
-  const streams = source.streams.map((p) => streamReport(p, now));
+  const streams = source.streams.map((p) => streamReport(p, now, source.sessions !== null, Boolean(source.rtsp)));
   const sum = (f: (s: StreamReport) => number) => streams.reduce((n, s) => n + f(s), 0);
   return {
     version: source.version,
@@ -218,6 +227,7 @@ export function collectStats(source: StatsSource, now = Date.now()): StatsSnapsh
       mjpegViewers: sum((s) => s.outputs.mjpeg.viewers.length),
       webrtcViewers: sum((s) => s.outputs.webrtc?.viewers.length ?? 0),
       webrtcPeers: source.sessions?.size ?? null,
+      rtspClients: source.rtsp?.clients ?? null,
     },
     process: processFigures(),
   };

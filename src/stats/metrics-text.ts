@@ -1,7 +1,7 @@
 /**
  * The /metrics document: a stats snapshot (see collect.ts) as Prometheus
  * families named glasscast_*, labelled by `stream` and, for viewers,
- * `transport` (mjpeg, webrtc, snapshot), plus the usual process_* families.
+ * `transport` (mjpeg, webrtc, rtsp, snapshot), plus the usual process_* families.
  * Counters (*_total) only ever grow while the server runs: viewer frames
  * include those of viewers that have left.
  */
@@ -29,6 +29,7 @@ export function renderMetrics(snap: StatsSnapshot): string {
     streams.flatMap((s) => {
       const out: Sample[] = [{ labels: { stream: s.name, transport: "mjpeg" }, value: value(s.outputs.mjpeg) }];
       if (s.outputs.webrtc) out.push({ labels: { stream: s.name, transport: "webrtc" }, value: value(s.outputs.webrtc) });
+      if (s.outputs.rtsp) out.push({ labels: { stream: s.name, transport: "rtsp" }, value: value(s.outputs.rtsp) });
       if (snapshot) out.push({ labels: { stream: s.name, transport: "snapshot" }, value: snapshot(s) });
       return out;
     });
@@ -57,7 +58,7 @@ export function renderMetrics(snap: StatsSnapshot): string {
       perOutput((o) => o.viewers.length, (s) => s.outputs.snapshot.inProgress))
     .family("glasscast_viewers_joined_total", "counter", "Viewers that ever joined, by transport (snapshot: snapshots asked for).",
       perOutput((o) => o.joined, (s) => s.outputs.snapshot.joined))
-    .family("glasscast_frames_sent_total", "counter", "Frames handed to viewers (JPEGs over mjpeg, H.264 access units over webrtc), those that left included.",
+    .family("glasscast_frames_sent_total", "counter", "Frames handed to viewers (JPEGs over mjpeg, H.264 access units over webrtc and rtsp), those that left included.",
       perOutput((o) => o.framesSent))
     .family("glasscast_frames_skipped_total", "counter", "Frames viewers skipped because they were still busy with an older one, those that left included.",
       perOutput((o) => o.framesSkipped))
@@ -72,7 +73,9 @@ export function renderMetrics(snap: StatsSnapshot): string {
     .family("glasscast_publish_skipped_total", "counter", "Access units a --publish destination skipped (not ready, or catching up to a keyframe).", perDestination((d) => d.skipped))
     .family("glasscast_publish_reconnects_total", "counter", "Times a --publish destination was connected again after its connection failed or ended.", perDestination((d) => d.reconnects))
     .family("glasscast_webrtc_peers", "gauge", "WebRTC peers, those still connecting included.",
-      snap.totals.webrtcPeers === null ? [] : [{ value: snap.totals.webrtcPeers }]);
+      snap.totals.webrtcPeers === null ? [] : [{ value: snap.totals.webrtcPeers }])
+    .family("glasscast_rtsp_clients", "gauge", "RTSP sessions, those set up but not yet playing included.",
+      snap.totals.rtspClients === null ? [] : [{ value: snap.totals.rtspClients }]);
 
   const p = snap.process;
   return e

@@ -1,5 +1,5 @@
 /**
- * Who watches a stream: every MJPEG viewer, snapshot request and WebRTC peer
+ * Who watches a stream: every MJPEG viewer, snapshot request, WebRTC peer and RTSP session
  * joins when it starts and leaves when it ends. The audience keeps the
  * stream's capture going while anyone watches (--on-demand), logs one line
  * per join and leave, and tells /state and /metrics who is there with their
@@ -7,7 +7,7 @@
  */
 import { log } from "../log.ts";
 
-export type Transport = "mjpeg" | "snapshot" | "webrtc";
+export type Transport = "mjpeg" | "snapshot" | "webrtc" | "rtsp";
 
 export interface ViewerInfo {
   readonly id: string;
@@ -38,10 +38,11 @@ let nextId = 1;
 export class Audience {
   readonly #viewers = new Set<Viewer>();
   /** Viewers that ever joined, by transport (for counters). */
-  readonly joined: Record<Transport, number> = { mjpeg: 0, snapshot: 0, webrtc: 0 };
+  readonly joined: Record<Transport, number> = { mjpeg: 0, snapshot: 0, webrtc: 0, rtsp: 0 };
   /** Frames sent to and skipped by viewers that have left, by transport (see totals()). */
   readonly #departed: Record<Transport, { frames: number; skipped: number }> = {
     mjpeg: { frames: 0, skipped: 0 }, snapshot: { frames: 0, skipped: 0 }, webrtc: { frames: 0, skipped: 0 },
+    rtsp: { frames: 0, skipped: 0 },
   };
 
   constructor(readonly stream: string, private readonly holdable: Holdable | null = null) {}

@@ -27,7 +27,9 @@ process.on("exit", () => { for (const proc of started) proc.kill("SIGKILL"); });
  */
 export function startServer(args: string[], env: Record<string, string> = {}): Promise<RunningServer> {
   const given = args.some((a) => a === "--source" || a.startsWith("--source=") || a === "--config" || a.startsWith("--config=") || a === "-c");
-  return startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", ...(given ? [] : ["--source", "testsrc"]), ...args], env);
+  // RTSP off unless a test asks for it: parallel test servers would all want port 8554.
+  const rtsp = args.some((a) => a === "--rtsp-port" || a.startsWith("--rtsp-port=")) ? [] : ["--rtsp-port", "0"];
+  return startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", ...rtsp, ...(given ? [] : ["--source", "testsrc"]), ...args], env);
 }
 
 /** Starts any program that prints its address as `→ http://HOST:PORT/` or `→ https://…` (the CLI, the examples). */

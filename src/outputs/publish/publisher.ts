@@ -17,7 +17,7 @@
 import type { TimedAccessUnit } from "../../encoders/h264-ffmpeg.ts";
 import { log } from "../../log.ts";
 import type { Stream } from "../../stream/stream.ts";
-import type { H264Feed } from "../webrtc/h264-feed.ts";
+import type { H264Feed } from "../../stream/h264-feed.ts";
 import type { PublishProtocol, PublishTarget } from "./target.ts";
 
 export type PublishState = "connecting" | "live" | "retrying" | "stopped";

@@ -2,7 +2,7 @@
 import { redactorFor } from "../../redact.ts";
 import type { Stream } from "../../stream/stream.ts";
 import type { IceSettings } from "../webrtc/peer.ts";
-import type { H264Feed } from "../webrtc/h264-feed.ts";
+import type { H264Feed } from "../../stream/h264-feed.ts";
 import { ffmpegConnection } from "./ffmpeg-push.ts";
 import { DEFAULT_BACKOFF, Publisher, type Backoff, type Connect } from "./publisher.ts";
 import type { PublishTarget } from "./target.ts";

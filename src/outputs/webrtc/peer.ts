@@ -8,8 +8,8 @@
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCPeerConnectionConfig } from "werift";
 import type { TimedAccessUnit } from "../../encoders/h264-ffmpeg.ts";
 import type { Viewer } from "../../stream/audience.ts";
-import type { H264Feed } from "./h264-feed.ts";
-import { packetizeH264 } from "./rtp-h264.ts";
+import type { H264Feed } from "../../stream/h264-feed.ts";
+import { packetizeH264 } from "../../media/h264/rtp-h264.ts";
 
 /** Constrained baseline, packetization-mode 1: decoded by every browser. */
 export function h264Codec(): RTCRtpCodecParameters {

@@ -5,7 +5,7 @@
  */
 import { log } from "../../log.ts";
 import type { Audience } from "../../stream/audience.ts";
-import type { H264Feed } from "./h264-feed.ts";
+import type { H264Feed } from "../../stream/h264-feed.ts";
 import { NoMediaPort, Peer, type IceSettings } from "./peer.ts";
 
 export class TooManyPeers extends Error {}

@@ -6,10 +6,10 @@
  * A source that already gives H.264 (a camera) skips the encoder: its access
  * units are passed on untouched.
  */
-import { H264Encoder, inputOf, sameInput, type H264Settings, type TimedAccessUnit } from "../../encoders/h264-ffmpeg.ts";
-import { log } from "../../log.ts";
-import type { Stream } from "../../stream/stream.ts";
-import { AnnexBParser } from "./annexb.ts";
+import { H264Encoder, inputOf, sameInput, type H264Settings, type TimedAccessUnit } from "../encoders/h264-ffmpeg.ts";
+import { log } from "../log.ts";
+import type { Stream } from "./stream.ts";
+import { AnnexBParser } from "../media/h264/annexb.ts";
 
 export interface H264FeedSettings {
   readonly ffmpeg: string;

@@ -1,0 +1,533 @@
+/**
+ * The RTSP server (RFC 2326, RTSP 1.0 as ffmpeg, GStreamer, VLC, OpenCV and
+ * NVRs speak it): rtsp://HOST:PORT/NAME for every stream, the first one also
+ * at rtsp://HOST:PORT/. Every client of a stream gets the stream's one
+ * H.264 feed (the WebRTC peers' feed; no encoder per client), over TCP
+ * (interleaved in the RTSP connection) or UDP (unicast, to the client's
+ * ports, from one pair of server ports).
+ *
+ * Requests: OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER
+ * and SET_PARAMETER (keep-alives). A connection answers its requests in
+ * order. Unreadable input gets 400 (413 for a body too big, 505 for another
+ * version) and the connection is closed, since it cannot be resynchronised;
+ * an unknown method gets 501 and the connection stays.
+ *
+ * Sessions: `Session: ID;timeout=60`. A UDP session lives while its client
+ * sends a request or an RTCP receiver report at least every 60 s; a TCP one
+ * while its connection is open and reads (a connection whose unsent bytes
+ * have not moved for 60 s is closed). A connection without a session that
+ * sends nothing for 60 s is closed too.
+ */
+import type { Socket, TCPSocketListener, udp } from "bun";
+import { log } from "../../log.ts";
+import type { Audience } from "../../stream/audience.ts";
+import type { Stream } from "../../stream/stream.ts";
+import type { H264Feed } from "../../stream/h264-feed.ts";
+import type { RtspAccess } from "./auth.ts";
+import { RtspReader, serializeResponse, type RtspRequest, type RtspResponse } from "./message.ts";
+import { describeSdp, parameterSetsOf, TRACK_CONTROL, trackControl, type ParameterSets } from "./sdp.ts";
+import { RtspSession, type SessionTransport, type TcpSink, type UdpSender } from "./session.ts";
+import { parseTarget, uriForLog, withoutQuery, type Target } from "./target.ts";
+
+export const SESSION_TIMEOUT_S = 60;
+/** How long DESCRIBE waits for a keyframe (its SPS and PPS go into the SDP). */
+export const DESCRIBE_WAIT_MS = 10_000;
+const REAP_INTERVAL_MS = 2000;
+/** Requests of one connection waiting for their answers (pipelined): past it, the connection is closed. */
+const MAX_QUEUED_REQUESTS = 16;
+/** A connection's unsent bytes past which it is closed (a client sending requests and not reading). */
+const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
+const METHODS = ["OPTIONS", "DESCRIBE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER", "SET_PARAMETER"];
+/** Methods of RTSP that this server knows but does not do (it only plays). */
+const NOT_HERE = new Set(["ANNOUNCE", "RECORD", "REDIRECT"]);
+
+export interface RtspStream {
+  readonly name: string;
+  readonly stream: Stream;
+  readonly feed: H264Feed;
+  readonly audience: Audience;
+}
+
+export interface RtspServerSettings {
+  readonly host: string;
+  readonly port: number;
+  /** Most sessions at once, over all streams (SETUP past it: 453). */
+  readonly maxClients: number;
+  readonly access: RtspAccess;
+  /** The first one also answers rtsp://HOST:PORT/. */
+  readonly streams: readonly RtspStream[];
+  /** Seconds a silent session (and an idle connection) lives; default SESSION_TIMEOUT_S. */
+  readonly sessionTimeoutS?: number;
+}
+
+interface Connection extends TcpSink {
+  readonly socket: Socket<Connection>;
+  readonly address: string;
+  readonly reader: RtspReader;
+  readonly sessions: Set<RtspSession>;
+  pending: Uint8Array[];
+  buffered: number;
+  /** When a request last came, or unsent bytes last moved. */
+  lastActivity: number;
+  /** Requests are answered one after the other. */
+  queue: Promise<void>;
+  /** Requests read and not yet answered. */
+  queued: number;
+  closed: boolean;
+}
+
+type Reply = RtspResponse & { readonly after?: () => void; readonly close?: boolean };
+
+export class RtspServer {
+  readonly #sessions = new Map<string, RtspSession>();
+  readonly #connections = new Set<Connection>();
+  readonly #streams = new Map<string, RtspStream>();
+  #listener: TCPSocketListener<Connection> | null = null;
+  #udp: Promise<UdpPair> | null = null;
+  #reaper: ReturnType<typeof setInterval> | null = null;
+  readonly #timeoutS: number;
+
+  constructor(private readonly s: RtspServerSettings) {
+    this.#timeoutS = s.sessionTimeoutS ?? SESSION_TIMEOUT_S;
+    s.streams.forEach((st, i) => {
+      this.#streams.set(st.name, st);
+      if (i === 0) this.#streams.set("", st);
+    });
+  }
+
+  /** Sessions now, over all streams. */
+  get clients(): number { return this.#sessions.size; }
+  get port(): number { return this.#listener?.port ?? 0; }
+
+  listen(): { hostname: string; port: number } {
+    const server = this;
+    this.#listener = Bun.listen<Connection>({
+      hostname: this.s.host,
+      port: this.s.port,
+      socket: {
+        open(socket) { server.#open(socket); },
+        data(socket, chunk) { server.#data(socket.data, chunk); },
+        drain(socket) { server.#flush(socket.data); },
+        close(socket) { server.#closed(socket.data); },
+        error(socket, err) { log.debug(`rtsp: connection from ${socket?.data?.address ?? "?"}: ${err?.message ?? "error"}`); },
+      },
+    });
+    this.#reaper = setInterval(() => this.#reap(), Math.min(REAP_INTERVAL_MS, this.#timeoutS * 250));
+    return { hostname: this.#listener.hostname, port: this.#listener.port };
+  }
+
+  async close(): Promise<void> {
+    if (this.#reaper) clearInterval(this.#reaper);
+    this.#reaper = null;
+    for (const session of [...this.#sessions.values()]) session.close();
+    for (const c of [...this.#connections]) c.socket.end();
+    this.#listener?.stop(true);
+    this.#listener = null;
+    const udp = this.#udp;
+    this.#udp = null;
+    if (udp) (await udp.catch(() => null))?.close();
+  }
+
+  #open(socket: Socket<Connection>): void {
+    const server = this;
+    const conn: Connection = {
+      socket, address: socket.remoteAddress, reader: new RtspReader(), sessions: new Set(),
+      pending: [], buffered: 0, lastActivity: performance.now(), queue: Promise.resolve(), queued: 0, closed: false,
+      send(bytes) { server.#send(conn, bytes); },
+    };
+    socket.data = conn;
+    // A flood of idle connections must not exhaust descriptors: past this many, refuse.
+    if (this.#connections.size >= this.s.maxClients * 2 + 32) {
+      socket.write(serializeResponse({ status: 503 }, null));
+      socket.end();
+      return;
+    }
+    this.#connections.add(conn);
+  }
+
+  #data(conn: Connection, chunk: Uint8Array): void {
+    if (conn.closed) return;
+    for (const message of conn.reader.push(chunk)) {
+      if (message.type === "interleaved") {
+        // RTCP receiver reports from a TCP client: it is alive.
+        for (const s of conn.sessions) s.touch();
+        continue;
+      }
+      conn.lastActivity = performance.now();
+      if (message.type === "error") {
+        log.debug(`rtsp: ${conn.address}: ${message.reason}; closing`);
+        this.#enqueue(conn, async () => ({ status: message.status, close: true }), message.cseq);
+        break;
+      }
+      const request = message.request;
+      this.#enqueue(conn, () => this.#handle(conn, request), request.headers.get("cseq") ?? null);
+    }
+  }
+
+  #enqueue(conn: Connection, handle: () => Promise<Reply>, cseq: string | null): void {
+    if (++conn.queued > MAX_QUEUED_REQUESTS) {
+      log.debug(`rtsp: ${conn.address} sent over ${MAX_QUEUED_REQUESTS} requests without waiting for the answers; closing`);
+      this.#drop(conn);
+      return;
+    }
+    conn.queue = conn.queue.then(async () => {
+      conn.queued--;
+      if (conn.closed) return;
+      let reply: Reply;
+      try {
+        reply = await handle();
+      } catch (err) {
+        log.warn(`rtsp: ${conn.address}: ${(err as Error).message}`);
+        reply = { status: 500 };
+      }
+      if (conn.closed) return;
+      if (conn.buffered > MAX_UNSENT_BYTES) {
+        log.debug(`rtsp: ${conn.address} does not read its answers; closing`);
+        this.#drop(conn);
+        return;
+      }
+      this.#send(conn, serializeResponse(reply, cseq));
+      reply.after?.();
+      if (reply.close) conn.socket.end();
+    });
+  }
+
+  #send(conn: Connection, bytes: Uint8Array): void {
+    if (conn.closed) return;
+    if (conn.pending.length === 0) {
+      const n = conn.socket.write(bytes);
+      if (n >= bytes.length) return;
+      const rest = bytes.slice(Math.max(0, n)); // a copy: the caller reuses its buffer
+      conn.pending.push(rest);
+      conn.buffered += rest.length;
+      return;
+    }
+    const copy = bytes.slice();
+    conn.pending.push(copy);
+    conn.buffered += copy.length;
+  }
+
+  #flush(conn: Connection): void {
+    while (conn.pending.length > 0 && !conn.closed) {
+      const head = conn.pending[0]!;
+      const n = conn.socket.write(head);
+      if (n > 0) conn.lastActivity = performance.now();
+      if (n >= head.length) {
+        conn.pending.shift();
+        conn.buffered -= head.length;
+        continue;
+      }
+      if (n > 0) {
+        conn.pending[0] = head.subarray(n);
+        conn.buffered -= n;
+      }
+      return;
+    }
+  }
+
+  /** Closes a connection at once, unsent bytes and all. */
+  #drop(conn: Connection): void {
+    conn.socket.terminate();
+    this.#closed(conn);
+  }
+
+  #closed(conn: Connection | undefined): void {
+    if (!conn || conn.closed) return;
+    conn.closed = true;
+    conn.pending = [];
+    conn.buffered = 0;
+    this.#connections.delete(conn);
+    // Interleaved sessions die with their connection; UDP ones live on until TEARDOWN or their timeout.
+    for (const s of conn.sessions) if (s.transport.kind === "tcp") s.close();
+  }
+
+  #reap(): void {
+    const now = performance.now();
+    const limit = this.#timeoutS * 1000;
+    for (const s of this.#sessions.values()) {
+      if (s.transport.kind === "udp" && now - s.lastSeen > limit) {
+        log.info(`rtsp: session of ${s.transport.address} on stream ${s.stream} timed out`);
+        s.close();
+      }
+    }
+    for (const c of this.#connections) {
+      const hasTcpSession = [...c.sessions].some((s) => s.transport.kind === "tcp" && !s.closed);
+      const stuck = c.buffered > 0 && now - c.lastActivity > limit;
+      const idle = !hasTcpSession && now - c.lastActivity > limit;
+      if (stuck || idle) {
+        log.debug(`rtsp: closing ${stuck ? "a connection that stopped reading" : "an idle connection"} from ${c.address}`);
+        if (stuck) this.#drop(c);
+        else c.socket.end();
+      }
+    }
+  }
+
+  async #handle(conn: Connection, req: RtspRequest): Promise<Reply> {
+    const cseq = req.headers.get("cseq");
+    if (cseq === undefined || !/^\d{1,10}$/.test(cseq)) return { status: 400, body: "CSeq missing or not a number\n" };
+    log.debug(`rtsp: ${conn.address} ${req.method} ${uriForLog(req.uri)}`);
+    const sessionId = (req.headers.get("session") ?? "").split(";")[0]!.trim();
+    const session = sessionId ? this.#sessions.get(sessionId) : undefined;
+    if (session) session.touch();
+    switch (req.method) {
+      case "OPTIONS":
+        return { status: 200, headers: { Public: METHODS.join(", ") } };
+      case "DESCRIBE":
+        return this.#describe(conn, req);
+      case "SETUP":
+        return this.#setup(conn, req, sessionId, session);
+      case "PLAY":
+      case "PAUSE":
+      case "TEARDOWN": {
+        if (!session || (session.transport.kind === "tcp" && !conn.sessions.has(session))) {
+          return { status: 454, body: "no such session\n" };
+        }
+        const headers = { Session: `${session.id};timeout=${this.#timeoutS}` };
+        if (req.method === "TEARDOWN") {
+          session.close();
+          return { status: 200, headers };
+        }
+        if (req.method === "PAUSE") {
+          session.pause();
+          return { status: 200, headers };
+        }
+        const wasPlaying = session.playing;
+        return {
+          status: 200,
+          headers: {
+            ...headers, Range: "npt=0.000-",
+            "RTP-Info": `url=${session.url};seq=${session.firstSeq};rtptime=${session.firstTimestamp}`,
+          },
+          after: wasPlaying ? undefined : () => session.play(),
+        };
+      }
+      case "GET_PARAMETER":
+      case "SET_PARAMETER": {
+        if (sessionId && !session) return { status: 454, body: "no such session\n" };
+        if (req.method === "SET_PARAMETER" && req.body.length > 0) return { status: 451 };
+        return { status: 200, headers: session ? { Session: `${session.id};timeout=${this.#timeoutS}` } : {} };
+      }
+      default:
+        if (NOT_HERE.has(req.method)) return { status: 405, headers: { Allow: METHODS.join(", ") } };
+        return { status: 501, headers: { Public: METHODS.join(", ") } };
+    }
+  }
+
+  /** The stream a request names and whether its sender may watch it; a reply when not. */
+  async #admit(conn: Connection, req: RtspRequest): Promise<{ target: Target; stream: RtspStream } | Reply> {
+    const target = parseTarget(req.uri);
+    if (!target) return { status: 400, body: "the request URI is not an rtsp:// URL\n" };
+    const stream = this.#streams.get(target.name);
+    if (!stream) return { status: 404, body: "no such stream\n" };
+    const verdict = await this.s.access.check({
+      method: req.method, authorization: req.headers.get("authorization") ?? null, token: target.token,
+      stream: stream.name, address: conn.address,
+    });
+    if (!verdict.ok) {
+      // Every client's first try comes without credentials (then answers the challenge): that is not news.
+      const tried = req.headers.has("authorization") || target.token !== null;
+      (tried ? log.info : log.debug)(`rtsp: ${req.method} refused (${verdict.status}) for ${conn.address}: ${verdict.reason}`);
+      return { status: verdict.status, headers: verdict.headers };
+    }
+    return { target, stream };
+  }
+
+  async #describe(conn: Connection, req: RtspRequest): Promise<Reply> {
+    const admitted = await this.#admit(conn, req);
+    if ("status" in admitted) return admitted;
+    const { stream } = admitted;
+    const sets = await parameterSets(stream);
+    const local = conn.socket.localAddress ?? this.s.host;
+    return {
+      status: 200,
+      headers: { "Content-Type": "application/sdp" },
+      body: describeSdp({ address: local, name: stream.name, sets, sessionId: Date.now(), control: trackControl(req.uri) }),
+    };
+  }
+
+  async #setup(conn: Connection, req: RtspRequest, sessionId: string, existing: RtspSession | undefined): Promise<Reply> {
+    if (sessionId) return existing ? { status: 459, body: "this session already has its one track\n" } : { status: 454 };
+    const admitted = await this.#admit(conn, req);
+    if ("status" in admitted) return admitted;
+    const { stream } = admitted;
+    if (this.#sessions.size >= this.s.maxClients) {
+      log.warn(`rtsp: refused a client of stream ${stream.name}: the server has its maximum of ${this.s.maxClients} (--max-rtsp-clients)`);
+      return { status: 453, body: `the server has its maximum of ${this.s.maxClients} RTSP clients\n` };
+    }
+    const chosen = await this.#transport(conn, req.headers.get("transport") ?? "");
+    if (!chosen) return { status: 461, body: "supported: RTP/AVP/TCP;unicast;interleaved=N-M and RTP/AVP;unicast;client_port=N-M\n" };
+    // Opening the UDP ports may have taken a moment: the client may be gone, or others may have come.
+    if (conn.closed) return { status: 400 };
+    if (this.#sessions.size >= this.s.maxClients) return { status: 453, body: `the server has its maximum of ${this.s.maxClients} RTSP clients\n` };
+    const member = stream.audience.join("rtsp", conn.address);
+    const session = new RtspSession(stream.name, stream.feed, chosen.transport, member, withoutTrackQuery(req.uri), (s) => {
+      this.#sessions.delete(s.id);
+      conn.sessions.delete(s);
+      if (s.transport.kind === "udp") this.#udpSessions.delete(`${s.transport.address}:${s.transport.rtcpPort}`);
+    });
+    this.#sessions.set(session.id, session);
+    conn.sessions.add(session);
+    if (chosen.transport.kind === "udp") this.#udpSessions.set(`${chosen.transport.address}:${chosen.transport.rtcpPort}`, session);
+    return {
+      status: 200,
+      headers: { Transport: `${chosen.header};ssrc=${session.ssrc.toString(16).toUpperCase().padStart(8, "0")}`, Session: `${session.id};timeout=${this.#timeoutS}` },
+    };
+  }
+
+  readonly #udpSessions = new Map<string, RtspSession>();
+
+  async #transport(conn: Connection, header: string): Promise<{ transport: SessionTransport; header: string } | null> {
+    for (const spec of header.split(",")) {
+      const parts = spec.trim().split(";").map((p) => p.trim());
+      const protocol = parts[0]!.toUpperCase();
+      const params = new Map(parts.slice(1).map((p) => {
+        const eq = p.indexOf("=");
+        return eq < 0 ? [p.toLowerCase(), ""] as const : [p.slice(0, eq).toLowerCase(), p.slice(eq + 1)] as const;
+      }));
+      if (params.has("multicast") || (params.has("mode") && !/play/i.test(params.get("mode")!))) continue;
+      if (protocol === "RTP/AVP/TCP") {
+        let pair = ports(params.get("interleaved"), 255);
+        if (params.has("interleaved") && !pair) continue;
+        if (!pair) {
+          const used = new Set([...conn.sessions].flatMap((s) => s.transport.kind === "tcp" ? [s.transport.rtpChannel] : []));
+          let c = 0;
+          while (used.has(c)) c += 2;
+          pair = [c, c + 1];
+        }
+        return {
+          transport: { kind: "tcp", sink: conn, rtpChannel: pair[0], rtcpChannel: pair[1] },
+          header: `RTP/AVP/TCP;unicast;interleaved=${pair[0]}-${pair[1]}`,
+        };
+      }
+      if (protocol === "RTP/AVP" || protocol === "RTP/AVP/UDP") {
+        const pair = ports(params.get("client_port"), 65535);
+        if (!pair || pair[0] === 0) continue;
+        const udp = await this.#udpPair().catch((err: unknown) => {
+          log.warn(`rtsp: no UDP ports for RTP: ${(err as Error).message}`);
+          return null;
+        });
+        if (!udp) continue;
+        const address = udp.plainAddress(conn.address);
+        return {
+          transport: { kind: "udp", sender: udp, address, rtpPort: pair[0], rtcpPort: pair[1] },
+          header: `RTP/AVP;unicast;client_port=${pair[0]}-${pair[1]};server_port=${udp.rtpPort}-${udp.rtcpPort}`,
+        };
+      }
+    }
+    return null;
+  }
+
+  #udpPair(): Promise<UdpPair> {
+    this.#udp ??= UdpPair.open(this.s.host, (address, port) => this.#udpSessions.get(`${address}:${port}`)?.touch())
+      .catch((err: unknown) => {
+        this.#udp = null; // the next UDP client tries again
+        throw err;
+      });
+    return this.#udp;
+  }
+}
+
+/** The setup URL as RTP-Info names it, its token left out. */
+function withoutTrackQuery(uri: string): string {
+  const target = parseTarget(uri);
+  const base = withoutQuery(uri);
+  return target?.track && !base.endsWith(TRACK_CONTROL) ? `${base.replace(/\/$/, "")}/${TRACK_CONTROL}` : base;
+}
+
+/** "N-M" (or "N", then M = N + 1) with both at most `max`, or null. */
+function ports(value: string | undefined, max: number): [number, number] | null {
+  const m = value === undefined ? null : /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(value);
+  if (!m) return null;
+  const a = Number(m[1]);
+  const b = m[2] === undefined ? a + 1 : Number(m[2]);
+  return a <= max && b <= max ? [a, b] : null;
+}
+
+/** The stream's SPS and PPS: from the cached keyframe, or the next one (the capture and encoder held meanwhile). */
+async function parameterSets(st: RtspStream): Promise<ParameterSets | null> {
+  const cached = st.feed.currentGop()[0];
+  const now = cached ? parameterSetsOf(cached) : null;
+  if (now) return now;
+  const releaseStream = st.stream.hold();
+  const releaseFeed = st.feed.hold();
+  try {
+    return await new Promise<ParameterSets | null>((resolve) => {
+      const timer = setTimeout(() => { off(); resolve(null); }, DESCRIBE_WAIT_MS);
+      const off = st.feed.subscribe((au) => {
+        const sets = au.keyframe ? parameterSetsOf(au) : null;
+        if (!sets) return;
+        clearTimeout(timer);
+        off();
+        resolve(sets);
+      });
+    });
+  } finally {
+    releaseFeed();
+    releaseStream();
+  }
+}
+
+/** The server's RTP and RTCP ports (an even port and the next), shared by every UDP client. */
+class UdpPair implements UdpSender {
+  private constructor(private readonly rtpSocket: udp.Socket<"buffer">, private readonly rtcpSocket: udp.Socket<"buffer">,
+    private readonly ipv4: boolean) {}
+
+  get rtpPort(): number { return this.rtpSocket.port; }
+  get rtcpPort(): number { return this.rtcpSocket.port; }
+
+  static async open(host: string, onRtcp: (address: string, port: number) => void): Promise<UdpPair> {
+    const ipv4 = !host.includes(":");
+    // A client that vanished without TEARDOWN makes the kernel report "port unreachable" on the
+    // next receive: without a handler that error would be thrown out of the process.
+    // (Bun passes the error alone, though its types say socket and error.)
+    const error = (...args: unknown[]) => {
+      const err = args.find((a) => a instanceof Error) as Error | undefined;
+      log.debug(`rtsp: UDP: ${err?.message ?? "error"}`);
+    };
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const rtp = await Bun.udpSocket({ hostname: host, port: 0, socket: { error } });
+      if (rtp.port % 2 !== 0 || rtp.port >= 65535) {
+        rtp.close();
+        continue;
+      }
+      try {
+        const rtcp = await Bun.udpSocket({
+          hostname: host, port: rtp.port + 1,
+          socket: { data(_socket, _buf, port, address) { onRtcp(address, port); }, error },
+        });
+        return new UdpPair(rtp, rtcp, ipv4);
+      } catch {
+        rtp.close();
+      }
+    }
+    throw new Error(`could not bind two neighbouring UDP ports on ${host}`);
+  }
+
+  /** A TCP peer's address as the UDP socket sends to it (an IPv4-mapped one as IPv4 on an IPv4 socket). */
+  plainAddress(address: string): string {
+    return this.ipv4 && address.startsWith("::ffff:") ? address.slice(7) : address;
+  }
+
+  rtp(packets: readonly Uint8Array[], address: string, port: number): void {
+    const args: (Uint8Array | number | string)[] = [];
+    for (const p of packets) args.push(p, port, address);
+    try {
+      this.rtpSocket.sendMany(args as never);
+    } catch (err) {
+      log.debug(`rtsp: RTP to ${address}:${port}: ${(err as Error).message}`);
+    }
+  }
+
+  rtcp(packet: Uint8Array, address: string, port: number): void {
+    try {
+      this.rtcpSocket.send(packet, port, address);
+    } catch (err) {
+      log.debug(`rtsp: RTCP to ${address}:${port}: ${(err as Error).message}`);
+    }
+  }
+
+  close(): void {
+    this.rtpSocket.close();
+    this.rtcpSocket.close();
+  }
+}

@@ -358,12 +358,12 @@ describe("its command line", () => {
     const taken = holder.port!;
     try {
       const config = join(scratch, "glasscast.toml");
-      writeFileSync(config, `host = "127.0.0.1"\nport = ${taken}\nwebrtc = false\nsource = ["door=/dev/video0"]\n`);
+      writeFileSync(config, `host = "127.0.0.1"\nport = ${taken}\nwebrtc = false\nrtsp-port = 0\nsource = ["door=/dev/video0"]\n`);
       const r = doctor(["--config", config], { GLASSCAST_V4L2_SYSFS: webcam.sysfs, PATH: `${webcam.bin}:${SYSTEM_PATH}` });
       expect(r.code).toBe(1);
       expect(r.get("port").summary).toStartWith(`port: 127.0.0.1:${taken} is taken`);
       expect(r.get("source-door")).toMatchObject({ status: "ok", summary: "--source /dev/video0: HD Pro Webcam C920" });
-      expect(r.get("h264-speed").summary).toBe("H.264 encoder: not used (--no-webrtc and no --publish), not measured");
+      expect(r.get("h264-speed").summary).toBe("H.264 encoder: not used (--no-webrtc, --rtsp-port 0 and no --publish), not measured");
     } finally {
       holder.stop(true);
     }

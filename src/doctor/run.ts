@@ -68,7 +68,7 @@ export async function runDoctor(req: DoctorRequest, sys: SystemRoot = systemRoot
 
 async function speed(req: DoctorRequest, wanted: boolean, ffmpeg: string | null, encoders: readonly Finding[], machine: ReturnType<typeof readMachine>): Promise<Finding> {
   const o = req.options;
-  if (!wanted) return finding("h264-speed", "ok", "H.264 encoder: not used (--no-webrtc and no --publish), not measured");
+  if (!wanted) return finding("h264-speed", "ok", "H.264 encoder: not used (--no-webrtc, --rtsp-port 0 and no --publish), not measured");
   const chosen = encoders.find((f) => f.id === `encoder-${o.h264Encoder}`);
   if (ffmpeg === null || chosen === undefined || chosen.status === "fail") {
     return finding("h264-speed", "warn", `H.264 encoder: not measured (${ffmpeg === null ? "no ffmpeg" : `${o.h264Encoder} cannot be used`}; see above)`);

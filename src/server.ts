@@ -240,7 +240,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   // Every route's methods, read from the finished app (a program's own routes included).
   const methods = new MethodTable(() => app.routes);
   // onRequest hooks run in this order: 501 for unknown methods, CORS headers, then the access rules.
-  const app: AnyElysia = new Elysia({ serve: serveSettings() })
+  // The router finds the path from a fixed index of the url: the exact one for http:// (see routerPathIndex).
+  const app: AnyElysia = new Elysia({ serve: serveSettings(), handler: { standardHostname: options.tlsCert !== null } })
     .use(methodGuard(methods))
     .use(corsHeaders(cors))
     .use(accessGuard(access, { preflight: (request) => cors.preflight(request), refuse: refusalAnswer(theme, options.kiosk) }))

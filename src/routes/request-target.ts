@@ -9,10 +9,11 @@
  * key given twice (after decoding), a broken percent-escape, a path with an
  * escaped letter, digit or slash (the router matches the raw path but decodes
  * parameters), a request without a usable Host header (Bun then gives a
- * relative url). `/healthz` still answers such a request: a load balancer's
+ * relative url), one whose Host is too short for Elysia's router to find
+ * its path (see routerPathIndex). `/healthz` still answers such a request: a load balancer's
  * health check (HAProxy's `option httpchk`) sends HTTP/1.0 without Host.
  */
-import { pathOf, queryOf } from "./errors.ts";
+import { pathOf, queryOf, routerMisreads } from "./errors.ts";
 
 export interface RequestTarget {
   /** The path as the router matches it: raw, one trailing slash dropped. */
@@ -54,6 +55,10 @@ function parse(request: Request): RequestTarget | TargetProblem {
   const path = raw.length > 1 && raw.endsWith("/") ? raw.slice(0, -1) : raw;
   if (!URL.canParse(request.url) && !HOSTLESS_PATHS.has(path)) {
     return problem("the request has no valid Host header");
+  }
+  if (routerMisreads(request)) {
+    // The check would judge one path while the router answers another (see routerPathIndex).
+    return problem("the Host header is too short to route this request over HTTPS; send at least 3 characters, e.g. the host with its port");
   }
   if (BROKEN_ESCAPE.test(raw) || NEEDLESS_ESCAPE.test(raw)) {
     return problem("the path has a percent-escape that is broken or needless (of a letter, digit, '.', '-', '_', '~' or '/')");

@@ -90,3 +90,57 @@ describe("requests without a usable Host header", () => {
     }
   });
 });
+
+/**
+ * A Host header of a few characters (`cam`, `pi`, `h`): Elysia's router looks
+ * for the path from a fixed index of the url and, with such a host, starts
+ * inside the path — `http://h/static/state` was routed as /state while the
+ * access rules judged /static/state, which a viewer token opens. Found from
+ * the outside: a one-stream token read /state, watched another stream and
+ * made a year-long token for every stream. Over HTTP every Host now routes
+ * as its path; over HTTPS a Host shorter than 3 characters is refused.
+ */
+describe("short Host headers route as their path, or are refused", () => {
+  const SECRET = "0123456789abcdef0123456789abcdef";
+  const streams = ["--source", "a=testsrc", "--source", "b=testsrc", "--no-webrtc", "--width", "160", "--height", "120", "--fps", "10",
+    "--auth", "admin:s3cret", "--token-secret", SECRET];
+  const tokenForA = () => {
+    const made = Bun.spawnSync([process.execPath, "run", join(ROOT, "src", "cli.ts"), "token", "--token-secret", SECRET, "--stream", "a"], { stdout: "pipe", stderr: "pipe" });
+    return made.stdout.toString().trim();
+  };
+
+  async function tryHosts(server: RunningServer, tls: boolean, hosts: string[]) {
+    const token = tokenForA();
+    const seen: string[] = [];
+    for (const host of hosts) {
+      const get = async (path: string, auth = "") =>
+        (await raw(server.port, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${auth}Connection: close\r\n\r\n`, { tls })).status;
+      const post = await raw(server.port, `POST /static/api/tokens?token=${token} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 13\r\nConnection: close\r\n\r\n{"ttl":10000}`, { tls });
+      seen.push(`${host}: ${await get(`/static/state?token=${token}`)} ${await get(`/static/snapshot/b.jpg?token=${token}`)} ${post.status} ` +
+        `${await get("/static/css/glasscast.css", `Authorization: ${basic().authorization}\r\n`)}`);
+    }
+    return seen;
+  }
+
+  test("plain HTTP: a stream-a token opens nothing else whatever the Host, and the page's files load", async () => {
+    const server = await startServer(streams);
+    try {
+      // /static/state, /static/snapshot/b.jpg: no such file (404); POST on a file: 405; the stylesheet: 200.
+      expect(await tryHosts(server, false, ["h", "pi", "cam", "nas", "camera"]))
+        .toEqual(["h: 404 404 405 200", "pi: 404 404 405 200", "cam: 404 404 405 200", "nas: 404 404 405 200", "camera: 404 404 405 200"]);
+      expectNoLeak(server.stderr(), ["s3cret"]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("HTTPS: the same for a Host of 3 characters or more; a shorter one is refused with 400", async () => {
+    const server = await startServer([...streams, "--tls-cert", CERT, "--tls-key", KEY]);
+    try {
+      expect(await tryHosts(server, true, ["h", "pi", "cam", "nas"]))
+        .toEqual(["h: 400 400 400 400", "pi: 400 400 400 400", "cam: 404 404 405 200", "nas: 404 404 405 200"]);
+    } finally {
+      await server.stop();
+    }
+  });
+});

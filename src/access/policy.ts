@@ -22,6 +22,7 @@ import { BodyError, offerStream } from "../routes/signalling-body.ts";
 import { CredentialList, parseBasic } from "./credentials.ts";
 import { clientKey, LoginLimiter } from "./rate-limit.ts";
 import { routeKinds, type RouteKind, type StreamAddresses } from "./route-kind.ts";
+import { limitToStream } from "./scope.ts";
 import { clearTokenCookie, tokenCookie, tokenFromCookie } from "./token-cookie.ts";
 import { looksSigned, ViewerTokens } from "./tokens.ts";
 
@@ -165,6 +166,7 @@ export class AccessControl {
     if (result.stream !== null && !(await opensFor(result.stream, route, rule, request, target))) {
       return refuse(403, `this token opens stream ${result.stream} only`, {});
     }
+    if (result.stream !== null) limitToStream(request, result.stream);
     if (given.from === "query" && route.kind === "view" && route.page) {
       const maxAgeS = result.expires === null ? null : result.expires - this.#now() / 1000;
       return { pass: true, setCookie: tokenCookie(given.token, { secure: this.#tls, maxAgeS }) };

@@ -1,5 +1,6 @@
 /** `/api/streams`: what the page's overlay shows (source, size, frame rate, state, viewers). */
 import { Elysia } from "elysia";
+import { visibleStreams } from "../access/scope.ts";
 import type { PublishedStream } from "./published.ts";
 
 /** Changes when the server restarts: the page restarts its pictures when it sees a new one. */
@@ -14,10 +15,11 @@ export function viewerSourceText(description: string): string {
 }
 
 export function apiRoutes(streams: readonly PublishedStream[]) {
-  return new Elysia({ name: "glasscast/api" }).get("/api/streams", () =>
+  return new Elysia({ name: "glasscast/api" }).get("/api/streams", ({ request }) =>
     Response.json({
       instance: INSTANCE,
-      streams: streams.map(({ stream, mjpeg, audience, video, snapshot }) => {
+      // A link for one stream lists that stream only.
+      streams: visibleStreams(request, streams).map(({ stream, mjpeg, audience, video, snapshot }) => {
         const { name, source, state, width, height, fps } = stream.stats();
         return { name, source: viewerSourceText(source), state, width, height, fps, viewers: mjpeg.viewers, webrtcViewers: audience.count("webrtc"), video, snapshot };
       }),

@@ -11,6 +11,7 @@ import { jsonError } from "./errors.ts";
 import { kioskMode } from "./kiosk.ts";
 import { clientAddress, mjpegResponse, snapshotResponse, type ClientLimit } from "./mjpeg.ts";
 import type { PublishedStream } from "./published.ts";
+import { visibleStreams } from "../access/scope.ts";
 
 export interface PageOptions {
   /** null with --no-theme: `/` answers JSON. */
@@ -50,10 +51,11 @@ export function pageRoutes({ theme, streams, kiosk, webrtc, limit }: PageOptions
     if (!theme) {
       return Response.json({
         detail: "glasscast serves no page (--no-theme): only the video routes",
-        streams: streams.map(({ name, video, snapshot }) => ({ name, video, snapshot })),
+        streams: visibleStreams(request, streams).map(({ name, video, snapshot }) => ({ name, video, snapshot })),
       });
     }
-    return page(streams, query, "glasscast", request);
+    // A link for one stream shows that stream only.
+    return page(visibleStreams(request, streams), query, "glasscast", request);
   };
 
   const app = new Elysia({ name: "glasscast/pages" })

@@ -110,3 +110,17 @@ describe("one parse of a request feeds the access check and the route", () => {
     }
   });
 });
+
+describe("a link for one stream says nothing of the others", () => {
+  test("/api/streams and the page at / list stream a only for a's token; a login sees both", async () => {
+    const listed = async (init: RequestInit, path = "/api/streams") =>
+      ((await (await gc.ask(path, init)).json()) as { streams: { name: string }[] }).streams.map((s) => s.name);
+    expect(await listed({}, `/api/streams?token=${tokenA}`)).toEqual(["a"]);
+    expect(await listed({ headers: { authorization: `Bearer ${tokenB}` } })).toEqual(["b"]);
+    expect(await listed({ headers: basic() })).toEqual(["a", "b"]);
+    const page = await (await gc.ask(`/?token=${tokenA}`, { headers: { accept: "text/html" } })).text();
+    const config = JSON.parse(/<script[^>]*id="glasscast-config"[^>]*>([^<]*)<\/script>/.exec(page)![1]!) as { streams: { name: string }[] };
+    expect(config.streams.map((s) => s.name)).toEqual(["a"]);
+    expect(page).not.toContain("/video/b");
+  });
+});

@@ -56,6 +56,7 @@ describe("bad options exit 2 with one message naming the option, the value and w
     [["--video-endpoint", "snapshot.jpg"], /--video-endpoint: "snapshot.jpg" is not allowed; expected a path that does not start with \/snapshot.jpg, which is glasscast.s own route/],
     [["--source", join(empty, "missing.mp4")], /--source: ".*missing.mp4" is not testsrc, a camera, a URL, a pattern or an existing file/],
     [["--source", join(empty, "*.jpg")], /--source: ".*\*.jpg" is an image-sequence pattern that matches no file/],
+    [["--source", join(empty, "no-such-folder", "*.jpg")], /--source: ".*no-such-folder\/\*.jpg" is an image-sequence pattern that matches no file/],
     [["--source", "gopher://cam/1"], /--source: "gopher:\/\/cam\/1" has an unsupported scheme "gopher:\/\/"/],
     [["--source", empty], /--source: ".*" is not a regular file/],
     [["--loop"], /--loop: applies to a file, an image sequence or an http\(s\) file URL, not to testsrc/],

@@ -95,8 +95,9 @@ export async function install(cmd: ServiceInstallCommand): Promise<void> {
   const unchanged = plan.replaces && readFileSync(plan.unitPath, "utf8") === plan.unit;
   say(`${plan.replaces ? "replacing" : "writing"} ${plan.unitPath}${unchanged ? " (unchanged)" : ""}`);
   mkdirSync(dirname(plan.unitPath), { recursive: true });
-  writeFileSync(`${plan.unitPath}.new`, plan.unit, { mode: 0o644 });
-  chmodSync(`${plan.unitPath}.new`, 0o644);
+  // Readable by root only: its command line may hold --auth passwords, a --token-secret or a camera's password.
+  writeFileSync(`${plan.unitPath}.new`, plan.unit, { mode: 0o600 });
+  chmodSync(`${plan.unitPath}.new`, 0o600);
   renameSync(`${plan.unitPath}.new`, plan.unitPath);
   if (cmd.root !== null) {
     say(`--root: the user and systemctl were left alone; on that system run: ${plan.createUser ? `${shellWords(plan.createUser)}; ` : ""}systemctl enable ${SERVICE_NAME}.service`);

@@ -56,7 +56,12 @@ export function parseSourceSpec(value: string): SourceSpec {
     return { kind: "v4l2", device: v };
   }
   if (GLOB_CHARS.test(v) && !existsSync(v)) {
-    const matches = [...new Bun.Glob(v).scanSync({ onlyFiles: true, absolute: true })];
+    let matches: string[];
+    try {
+      matches = [...new Bun.Glob(v).scanSync({ onlyFiles: true, absolute: true })];
+    } catch {
+      matches = []; // its folder is not there (or not readable): Bun's scan throws ENOENT
+    }
     if (matches.length === 0) throw new SourceSpecError("is an image-sequence pattern that matches no file");
     return { kind: "glob", pattern: v };
   }

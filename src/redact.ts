@@ -15,8 +15,11 @@
 
 export const REDACTED = "***";
 
-/** A URL in free text: a scheme, `://`, then everything up to whitespace or a quote. */
-const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>`]*)/gi;
+/**
+ * A URL in free text: a scheme, `://`, then everything up to whitespace or a
+ * quote, less the punctuation that closes the text around it (`URL]:`, `URL).`).
+ */
+const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)((?:[^\s"'<>`]*[^\s"'<>`\]).,;:])?)/gi;
 
 /** `url` with its userinfo and query values masked; text that is not a URL comes back as it was. */
 export function redactUrl(url: string): string {

@@ -33,6 +33,13 @@ describe("redact", () => {
     expect(out).toContain("rtmp://***@10.0.0.1/live/***");
   });
 
+  test("the punctuation that closes the text around a URL is not taken for part of it", () => {
+    expect(redactText("publish[main → rtmp://127.0.0.1:1935/live/key99]: Connection refused"))
+      .toBe("publish[main → rtmp://127.0.0.1:1935/live/***]: Connection refused");
+    expect(redactText("(see rtsp://u:pw@h/x).")).toBe("(see rtsp://***@h/x).");
+    expect(redactUrl("rtsp://u:pw@[::1]:8554/live")).toBe("rtsp://***@[::1]:8554/live");
+  });
+
   test("a malformed URL is masked too", () => {
     expect(redactUrl("rtsp://bob:hunter22@[bad/x")).toBe("rtsp://***@[bad/x");
   });

@@ -1,7 +1,7 @@
 /**
- * Prints the option table for the README from the same table that drives the
- * parser and --help: `bun run scripts/options-markdown.ts`. A test checks
- * that the README holds exactly this output.
+ * Prints the option table for docs/options.md from the same table that drives
+ * the parser and --help: `bun run scripts/options-markdown.ts`. A test checks
+ * that docs/options.md holds exactly this output.
  */
 import { allowed, OPTION_SPECS, shownDefault } from "../src/config/options.ts";
 

@@ -151,7 +151,7 @@ describe("WHEP sessions with a real werift peer", () => {
     }
   });
 
-  test("DELETE on a session whose peer already left by itself answers 404, as the README says", async () => {
+  test("DELETE on a session whose peer already left by itself answers 404, as docs/addresses.md says", async () => {
     const viewer = await connectViewer(server.url, { whep: "/whep" });
     await waitFor(() => viewer.received.frames > 0, 10_000, "a first frame");
     await viewer.vanish(); // the peer closes without a DELETE; the server drops it when it falls silent

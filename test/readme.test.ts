@@ -1,10 +1,11 @@
-/** The README stays true: its two commands, its option table, what CI runs. */
+/** The README stays true: its two commands, what CI runs; and docs/options.md holds the option table. */
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { optionsMarkdown } from "../scripts/options-markdown.ts";
 import { ROOT } from "./helpers/server.ts";
 
 const readme = await Bun.file(join(ROOT, "README.md")).text();
+const optionsDoc = await Bun.file(join(ROOT, "docs", "options.md")).text();
 const pkg = await Bun.file(join(ROOT, "package.json")).json();
 
 test("the README starts with the two commands: start on the test pattern, run the tests", () => {
@@ -23,6 +24,10 @@ test("CI runs the README's test command", async () => {
 });
 
 test("the option table is the one the program uses", () => {
-  const table = /<!-- options:start[^>]*-->\n([\s\S]*?)\n<!-- options:end -->/.exec(readme)?.[1];
+  const table = /<!-- options:start[^>]*-->\n([\s\S]*?)\n<!-- options:end -->/.exec(optionsDoc)?.[1];
   expect(table).toBe(optionsMarkdown());
+});
+
+test("the README links to the option table", () => {
+  expect(readme).toContain("](docs/options.md)");
 });

@@ -18,7 +18,7 @@ const KEY = join(dir, "key.pem");
 const OTHER_CERT = join(dir, "other-cert.pem");
 const OTHER_KEY = join(dir, "other-key.pem");
 
-/** A self-signed certificate for localhost and 127.0.0.1, made the way the README says. */
+/** A self-signed certificate for localhost and 127.0.0.1, made the way docs/protect-it.md says. */
 function makeCertificate(cert: string, key: string): void {
   const made = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
     "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "1", "-keyout", key, "-out", cert], { stderr: "pipe" });

@@ -22,6 +22,8 @@ import { chooseJpegPipeline } from "./encoders/choose.ts";
 import { log, setLogFormat, setLogLevel } from "./log.ts";
 import { MjpegBroadcaster } from "./outputs/mjpeg/broadcaster.ts";
 import { H264Feed } from "./outputs/webrtc/h264-feed.ts";
+import { HlsOutput } from "./outputs/hls/hls-output.ts";
+import { hlsRoutes } from "./routes/hls.ts";
 import type { IceSettings } from "./outputs/webrtc/peer.ts";
 import { WebRtcSessions } from "./outputs/webrtc/sessions.ts";
 import { stopAllChildren } from "./process/child.ts";
@@ -53,6 +55,8 @@ const IDLE_TIMEOUT_S = 60;
 const SHUTDOWN_GRACE_MS = 2000;
 /** The H.264 encoder keeps running this long after the last WebRTC viewer left (a reloaded tab). */
 const ENCODER_LINGER_MS = 5000;
+/** An HLS client is a viewer while its last request is at most this old (players fetch every part or segment). */
+const HLS_VIEWER_WINDOW_MS = 5000;
 
 /** A stream fed by the program itself (see framesFrom and createPushSource). */
 export interface CustomStream {
@@ -217,13 +221,17 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     const { video, snapshot, view } = addresses;
     const destinations = targets.filter((t) => t.stream === d.name);
     // One feed per stream, shared by the WebRTC viewers and the --publish destinations.
-    const feed = options.webrtc || destinations.length > 0 ? new H264Feed(stream, {
+    const feed = options.webrtc || options.hls || destinations.length > 0 ? new H264Feed(stream, {
       ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS,
       h264: { encoder: options.h264Encoder, bitrateKbps: options.webrtcBitrate, keyint: options.webrtcKeyint },
     }) : null;
     const h264 = options.webrtc ? feed : null;
     const publish = destinations.map((t) => createPublisher(t, feed!, stream, { ffmpeg: options.ffmpeg, ice }));
-    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, publish, feed, video, snapshot, view, all: addresses.all };
+    const hls = options.hls ? new HlsOutput(feed!, audience, {
+      partTargetS: options.hlsPartTarget, defaultFps: options.fps ?? 30, keyframeIntervalS: options.webrtcKeyint / (options.fps ?? 30),
+      lingerMs: ENCODER_LINGER_MS, viewerWindowMs: HLS_VIEWER_WINDOW_MS,
+    }) : null;
+    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, hls, publish, feed, video, snapshot, view, all: addresses.all };
   });
 
   const limit: ClientLimit = { max: options.maxClients, current: () => published.reduce((n, p) => n + p.mjpeg.viewers, 0) };
@@ -250,6 +258,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     const feeds = new Map(published.map((p) => [p.name, p.h264!] as const));
     app.use(webrtcRoutes({ sessions, feeds, audiences: new Map(published.map((p) => [p.name, p.audience] as const)) }));
   }
+  if (options.hls) app.use(hlsRoutes({ outputs: new Map(published.map((p) => [p.name, p.hls!] as const)) }));
   if (theme) app.use(staticRoutes(theme));
   published.forEach((p, i) => {
     // µStreamer's /stream and /snapshot answer for the first stream too.
@@ -282,6 +291,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     close() {
       closing ??= (async () => {
         for (const p of published) p.mjpeg.close();
+        for (const p of published) p.hls?.close();
         await sessions?.closeAll();
         await Promise.all(published.flatMap((p) => (p.publish ?? []).map((d) => d.stop())));
         await Promise.all(published.map((p) => p.feed?.close()));

@@ -16,6 +16,8 @@ import { CLI, startProgram, type RunningServer } from "./helpers/server.ts";
 setDefaultTimeout(120_000);
 
 const FRAMES_DECODED = `(document.querySelector(".gc-tile video.gc-video")?.getVideoPlaybackQuality().totalVideoFrames ?? -1)`;
+/** Seconds the first tile's video is behind the live edge hls.js announces (its seekable range's end: the newest part). */
+const BEHIND_LIVE_EDGE = `(() => { const v = document.querySelector(".gc-tile video.gc-video"); return v && v.seekable.length ? v.seekable.end(v.seekable.length - 1) - v.currentTime : 99; })()`;
 const OVERLAY = `(document.querySelector(".gc-overlay")?.textContent ?? "")`;
 
 let net: ClientNetwork;
@@ -63,6 +65,10 @@ describe("the page's HLS", () => {
     expect(requests).toContain(`${origin}static/vendor/hls.light.min.js`);
     expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith("data:") && !u.startsWith("blob:"))).toEqual([]);
     expect(requests.some((u) => /\/hls\/main\/index\.m3u8\?_HLS_msn=\d+/.test(u))).toBe(true); // low-latency mode: blocking reloads
+    // Low latency: the picture shown stays within ~1.5 s of the newest part the playlist lists (hls.js
+    // holds back PART-HOLD-BACK, three parts), once it has caught up after the start.
+    await page.waitForFunction(`${BEHIND_LIVE_EDGE} < 1.5`, null, { timeout: 30_000, polling: 250 });
+    console.log(`HLS in Chromium: ${((await page.evaluate(BEHIND_LIVE_EDGE)) as number).toFixed(2)} s behind the playlist's live edge`);
     await page.screenshot({ path: join(ARTIFACTS, "hls.png") });
     await page.close();
   });

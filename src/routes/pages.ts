@@ -38,8 +38,9 @@ export function pageRoutes({ theme, streams, kiosk, webrtc, hls = false, limit }
       streams: shown.map(({ name, video, snapshot, view }) => ({ name, video, snapshot, view, ...(hls ? { hls: `/hls/${name}/index.m3u8` } : {}) })),
       single: shown.length === 1 && streams.length > 1,
       statusUrl: "/api/streams",
-      // WebRTC first; when it cannot connect HLS, then MJPEG (?transport=NAME plays one only).
-      transports: [...(webrtc ? ["webrtc"] : []), ...(hls ? ["hls"] : []), "mjpeg"],
+      // WebRTC first; when it cannot connect HLS, then MJPEG. With --no-webrtc MJPEG only, as before
+      // (?transport=hls still plays HLS there: ?transport=NAME plays that one only).
+      transports: webrtc ? ["webrtc", ...(hls ? ["hls"] : []), "mjpeg"] : ["mjpeg"],
       ...(hls ? { hls: { script: HLS_JS_PATH } } : {}),
       ...(webrtc ? { webrtc: { offer: "/offer", close: "/close_connection", iceServers: webrtc.iceServers } } : {}),
     };

@@ -76,9 +76,10 @@
         hls: typeof s.hls === "string" ? s.hls : "",
       }));
     let transports = Array.isArray(raw.transports) ? raw.transports.filter((t) => typeof t === "string") : [];
-    // ?transport=webrtc|hls|mjpeg plays that one only (if the server offers it).
+    // ?transport=webrtc|hls|mjpeg plays that one only (if the server offers it; HLS it offers when it gives its settings).
     const forced = new URLSearchParams(location.search).get("transport");
-    if (forced && transports.includes(forced)) transports = [forced];
+    const hlsOffered = Boolean(raw.hls && typeof raw.hls === "object");
+    if (forced && (transports.includes(forced) || (forced === "hls" && hlsOffered))) transports = [forced];
     return {
       kiosk: raw.kiosk === true,
       single: raw.single === true,

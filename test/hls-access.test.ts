@@ -7,6 +7,7 @@
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { StatsSnapshot } from "../src/stats/collect.ts";
+import { signViewerToken } from "../src/access/tokens.ts";
 import { parsePlaylist } from "./helpers/hls.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 
@@ -37,6 +38,25 @@ describe("HLS with --viewer-token", () => {
       expect(err).toBe("");
       expect(code).toBe(0);
       expect(out.split("\n").filter((l) => /^0,/.test(l)).length).toBeGreaterThanOrEqual(10);
+    });
+  });
+});
+
+describe("HLS with a link for one stream", () => {
+  test("a signed token for stream side opens /hls/side/… only; /hls/… (the first stream, main) is refused", async () => {
+    const secret = "hls-token-secret-0123456789abcdef";
+    await withServer(["--source", "main=testsrc", "--source", "side=testsrc", "--fps", "10", "--width", "160", "--height", "120",
+      "--auth", "admin:hls-admin-password-123", "--token-secret", secret], async (s) => {
+      const token = signViewerToken(secret, Math.floor(Date.now() / 1000) + 600, "side");
+      const side = await fetch(`${s.url}/hls/side/index.m3u8?token=${token}`);
+      expect(side.status).toBe(200);
+      const p = parsePlaylist(await side.text());
+      expect((await fetch(`${s.url}/hls/side/${p.segments[0]!.uri}`)).status).toBe(200);
+      const session = p.segments[0]!.uri.split(".")[0];
+      const statuses = await Promise.all([`/hls/main/index.m3u8`, `/hls/index.m3u8`, `/hls/${session}.0.m4s`, `/hls/main/${session}.0.m4s`]
+        .map(async (path) => [path, (await fetch(`${s.url}${path}?token=${token}`)).status] as const));
+      expect(statuses).toEqual([[`/hls/main/index.m3u8`, 403], [`/hls/index.m3u8`, 403], [`/hls/${session}.0.m4s`, 403], [`/hls/main/${session}.0.m4s`, 403]]);
+      expect((await fetch(`${s.url}/hls/side/index.m3u8`)).status).toBe(401);
     });
   });
 });

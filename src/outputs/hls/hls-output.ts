@@ -5,7 +5,8 @@
  *
  * The feed is held while anyone fetches: each HLS client (its address and
  * User-Agent) is a viewer from its first request until it has made none for
- * `viewerWindowMs`; it joins the stream's audience like an MJPEG or WebRTC
+ * `viewerWindowMs` (past 1000 clients at once a new one counts by its
+ * address alone); it joins the stream's audience like an MJPEG or WebRTC
  * viewer (keeping an on-demand capture going). After the last one the muxer
  * keeps running `lingerMs` (a reloaded page finds its segments), then stops
  * and forgets its segments; the next start is a new session (new URIs).
@@ -29,6 +30,8 @@ export interface HlsSettings {
 const KEEP_SEGMENTS = 6;
 /** Complete segments whose parts stay listed (the draft asks for the last three target durations). */
 const KEEP_PART_SEGMENTS = 3;
+/** Distinct clients tracked at once (each is a viewer, a timer and a log line). */
+const MAX_CLIENTS = 1000;
 /** The first playlist waits this long for a first segment (an on-demand capture and encoder starting). */
 const FIRST_SEGMENT_WAIT_MS = 20_000;
 
@@ -70,6 +73,8 @@ export class HlsOutput {
 
   /** A request from `client` (address + User-Agent): it is a viewer for the next viewerWindowMs. */
   touch(client: string, address: string): Viewer {
+    // Past MAX_CLIENTS (many User-Agents made up by one machine), a new client counts by its address alone.
+    if (!this.#clients.has(client) && this.#clients.size >= MAX_CLIENTS) client = address;
     const timer = setTimeout(() => this.#forget(client), this.settings.viewerWindowMs);
     const entry = this.#clients.get(client);
     if (entry) {

@@ -1,7 +1,7 @@
 /**
  * HLS under the viewing rules (--viewer-token: the playlist's ?token= is
  * carried to every URI it lists, so a player that only got the playlist's
- * address fetches the rest), and HLS viewers holding an on-demand stream:
+ * address fetches the rest; a link for one stream; --allow-origin), and HLS viewers holding an on-demand stream:
  * the capture, the feed and the muxer stop after the last request, the
  * viewer window and the linger.
  */
@@ -57,6 +57,26 @@ describe("HLS with a link for one stream", () => {
         .map(async (path) => [path, (await fetch(`${s.url}${path}?token=${token}`)).status] as const));
       expect(statuses).toEqual([[`/hls/main/index.m3u8`, 403], [`/hls/index.m3u8`, 403], [`/hls/${session}.0.m4s`, 403], [`/hls/main/${session}.0.m4s`, 403]]);
       expect((await fetch(`${s.url}/hls/side/index.m3u8`)).status).toBe(401);
+    });
+  });
+});
+
+describe("HLS for a player on another site", () => {
+  test("--allow-origin: playlists, init segments and segments answer with CORS headers; other origins get none", async () => {
+    const origin = "https://player.example.org";
+    await withServer([...SOURCE, "--allow-origin", origin], async (s) => {
+      const res = await fetch(`${s.url}/hls/index.m3u8`, { headers: { origin } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("access-control-allow-origin")).toBe(origin);
+      const p = parsePlaylist(await res.text());
+      for (const uri of [p.segments[0]!.map, p.segments[0]!.uri]) {
+        const r = await fetch(`${s.url}/hls/${uri}`, { headers: { origin } });
+        expect({ uri, status: r.status, allow: r.headers.get("access-control-allow-origin") }).toEqual({ uri, status: 200, allow: origin });
+      }
+      const preflight = await fetch(`${s.url}/hls/main/index.m3u8`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "GET" } });
+      expect(preflight.headers.get("access-control-allow-origin")).toBe(origin);
+      const stranger = await fetch(`${s.url}/hls/index.m3u8`, { headers: { origin: "https://elsewhere.example.net" } });
+      expect(stranger.headers.get("access-control-allow-origin")).toBeNull();
     });
   });
 });

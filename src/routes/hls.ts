@@ -113,7 +113,11 @@ export function hlsRoutes({ outputs }: HlsRouteOptions) {
       return media(segment.bytes!, "video/iso.segment", request);
     }
     const part = HlsOutput.part(segmenter, msn, partIndex);
-    if (!part) return coming ? jsonError(503, "the part did not come in time", { "retry-after": "1" }) : gone();
+    if (!part) {
+      // A segment completed without it (cut early) never gets it: 404, as for any part that is not there.
+      const never = HlsOutput.completeSegment(segmenter, msn) !== null;
+      return coming && !never ? jsonError(503, "the part did not come in time", { "retry-after": "1" }) : gone();
+    }
     out.served.parts++;
     onFrames(part.frames);
     return media(part.bytes, "video/mp4", request);

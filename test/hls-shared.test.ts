@@ -3,6 +3,8 @@
  * own), and HLS clients that hold requests open (blocking reloads, hinted
  * parts, hundreds at once) slow neither the MJPEG viewers nor the WebRTC
  * ones: frames are counted with bounded waits, no rate after a fixed sleep.
+ * A client making up User-Agents cannot grow the HLS viewer table past 1000
+ * (plus one per address).
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parsePlaylist } from "./helpers/hls.ts";
@@ -78,5 +80,19 @@ describe("HLS next to WebRTC and MJPEG", () => {
     } finally {
       await viewer.close();
     }
+  });
+
+  test("made-up User-Agents: past 1000 clients, new ones count by their address alone", async () => {
+    const statuses = new Map<number, number>();
+    for (let batch = 0; batch < 12; batch++) {
+      const answered = await Promise.all(Array.from({ length: 100 }, (_, i) =>
+        fetch(`${server.url}/hls/nosuch.txt`, { headers: { "user-agent": `made-up/${batch * 100 + i}` } }).then((r) => r.status)));
+      for (const st of answered) statuses.set(st, (statuses.get(st) ?? 0) + 1);
+    }
+    expect(statuses).toEqual(new Map([[404, 1200]]));
+    const s = (await (await fetch(`${server.url}/state`)).json()) as { streams: { outputs: { hls: { viewers: unknown[] } } }[] };
+    // 1000 tracked clients (those of the tests before included, while their 5 s last), plus this machine by its address.
+    expect(s.streams[0]!.outputs.hls.viewers.length).toBeLessThanOrEqual(1001);
+    expect(s.streams[0]!.outputs.hls.viewers.length).toBeGreaterThanOrEqual(1000);
   });
 });

@@ -22,6 +22,8 @@ import { chooseJpegPipeline } from "./encoders/choose.ts";
 import { log, setLogFormat, setLogLevel } from "./log.ts";
 import { MjpegBroadcaster } from "./outputs/mjpeg/broadcaster.ts";
 import { H264Feed } from "./stream/h264-feed.ts";
+import { HlsOutput } from "./outputs/hls/hls-output.ts";
+import { hlsRoutes } from "./routes/hls.ts";
 import type { IceSettings } from "./outputs/webrtc/peer.ts";
 import { WebRtcSessions } from "./outputs/webrtc/sessions.ts";
 import { RtspAccess } from "./outputs/rtsp/auth.ts";
@@ -57,6 +59,8 @@ const SHUTDOWN_GRACE_MS = 2000;
 const ENCODER_LINGER_MS = 5000;
 /** --rtsp-port's default: when another server has it, glasscast runs without RTSP (with a warning). */
 const RTSP_DEFAULT_PORT = 8554;
+/** An HLS client is a viewer while its last request is at most this old (players fetch every part or segment). */
+const HLS_VIEWER_WINDOW_MS = 5000;
 
 /** A stream fed by the program itself (see framesFrom and createPushSource). */
 export interface CustomStream {
@@ -222,21 +226,25 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     const addresses = addressesOf(i, d.name, videoBase);
     const { video, snapshot, view } = addresses;
     const destinations = targets.filter((t) => t.stream === d.name);
-    // One feed per stream, shared by the WebRTC viewers, the RTSP clients and the --publish destinations.
-    const feed = options.webrtc || options.rtspPort > 0 || destinations.length > 0 ? new H264Feed(stream, {
+    // One feed per stream, shared by the WebRTC viewers, the RTSP clients, HLS and the --publish destinations.
+    const feed = options.webrtc || options.rtspPort > 0 || options.hls || destinations.length > 0 ? new H264Feed(stream, {
       ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS,
       h264: { encoder: options.h264Encoder, bitrateKbps: options.webrtcBitrate, keyint: options.webrtcKeyint },
     }) : null;
     const h264 = options.webrtc ? feed : null;
     const publish = destinations.map((t) => createPublisher(t, feed!, stream, { ffmpeg: options.ffmpeg, ice }));
-    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, publish, feed, video, snapshot, view, all: addresses.all };
+    const hls = options.hls ? new HlsOutput(feed!, audience, {
+      partTargetS: options.hlsPartTarget, defaultFps: options.fps ?? 30, keyframeIntervalS: options.webrtcKeyint / (options.fps ?? 30),
+      lingerMs: ENCODER_LINGER_MS, viewerWindowMs: HLS_VIEWER_WINDOW_MS,
+    }) : null;
+    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, hls, publish, feed, video, snapshot, view, all: addresses.all };
   });
 
   const limit: ClientLimit = { max: options.maxClients, current: () => published.reduce((n, p) => n + p.mjpeg.viewers, 0) };
   const sessions = options.webrtc ? new WebRtcSessions(ice, options.maxPeers) : null;
   // Access rules first: as onRequest, they run before every route (see access/guard.ts).
   const access = new AccessControl({ ...options, tls: options.tlsCert !== null }, published);
-  const cors = new CorsPolicy({ allowOrigin: options.allowOrigin, videoBase, webrtc: sessions !== null });
+  const cors = new CorsPolicy({ allowOrigin: options.allowOrigin, videoBase, webrtc: sessions !== null, hls: options.hls });
   // Every route's methods, read from the finished app (a program's own routes included).
   const methods = new MethodTable(() => app.routes);
   // onRequest hooks run in this order: 501 for unknown methods, CORS headers, then the access rules.
@@ -247,7 +255,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     .use(accessGuard(access, { preflight: (request) => cors.preflight(request), refuse: refusalAnswer(theme, options.kiosk) }))
     .use(tokenRoutes({ tokens: access.tokens, streams: published, pages: theme !== null, whep: sessions !== null }))
     .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk, methods: (request) => methodAnswer(methods, request, whepOptionsHeaders) }))
-    .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, limit }))
+    .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, hls: options.hls, limit }))
     .use(apiRoutes(published));
   let rtspListening: RtspServer | null = null;
   const rtsp = options.rtspPort > 0 ? new RtspServer({
@@ -263,6 +271,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     const feeds = new Map(published.map((p) => [p.name, p.h264!] as const));
     app.use(webrtcRoutes({ sessions, feeds, audiences: new Map(published.map((p) => [p.name, p.audience] as const)) }));
   }
+  if (options.hls) app.use(hlsRoutes({ outputs: new Map(published.map((p) => [p.name, p.hls!] as const)) }));
   if (theme) app.use(staticRoutes(theme));
   published.forEach((p, i) => {
     // µStreamer's /stream and /snapshot answer for the first stream too.
@@ -307,6 +316,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     close() {
       closing ??= (async () => {
         for (const p of published) p.mjpeg.close();
+        for (const p of published) p.hls?.close();
         await sessions?.closeAll();
         await rtsp?.close();
         await Promise.all(published.flatMap((p) => (p.publish ?? []).map((d) => d.stop())));

@@ -1,7 +1,7 @@
 /**
  * The one-file programs, as a user gets them: scripts/build makes
  * dist/glasscast-linux-x64 and dist/glasscast-linux-arm64. The x64 one,
- * copied alone into an empty folder, serves the page, MJPEG and WebRTC. The
+ * copied alone into an empty folder, serves the page, MJPEG, WebRTC and HLS. The
  * arm64 one runs under qemu (as a Raspberry Pi 3/Zero 2 W Cortex-A53 and a
  * Pi 5 Cortex-A76) with an arm64 sysroot from Debian's packages (prepared by
  * `scripts/setup --test`), and its frames are encoded by the arm64
@@ -52,6 +52,11 @@ describe("the x64 binary, alone in an empty folder", () => {
       const page = await (await fetch(`${server.url}/`)).text();
       expect(page).toContain("glasscast-config");
       expect((await fetch(`${server.url}/static/js/player.js`)).status).toBe(200);
+      // hls.js travels inside the binary too (src/theme/vendor.ts), and HLS plays.
+      expect((await (await fetch(`${server.url}/static/vendor/hls.light.min.js`)).text())).toContain("lowLatencyMode");
+      const playlist = await fetch(`${server.url}/hls/index.m3u8`);
+      expect(playlist.status).toBe(200);
+      expect(await playlist.text()).toContain("#EXT-X-PART:");
       const parts = await readParts(`${server.url}/video`, { count: 5, ms: 5000 });
       expect(tj.readHeader(parts[4]!.jpeg)).toMatchObject({ width: 640, height: 360 });
       const viewer = await connectViewer(server.url);

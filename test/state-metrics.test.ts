@@ -129,7 +129,7 @@ describe("a camera with MJPEG and WebRTC viewers", () => {
       expect(rtc).toHaveLength(1);
       expect(rtc[0]!.address).toBe("127.0.0.1");
       expect({ frames: rtc[0]!.frames, near: near(rtc[0]!.frames, received) }).toEqual({ frames: rtc[0]!.frames, near: true });
-      expect(s.totals).toEqual({ mjpegViewers: 3, webrtcViewers: 1, webrtcPeers: 1, rtspClients: null });
+      expect(s.totals).toEqual({ mjpegViewers: 3, webrtcViewers: 1, webrtcPeers: 1, rtspClients: null, hlsViewers: 0 });
       expect(s.process.residentBytes).toBeGreaterThan(0);
 
       // What the clients counted before the scrape, the server had counted already.

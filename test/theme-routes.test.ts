@@ -47,7 +47,10 @@ describe("default theme", () => {
     const res = await fetch(`${server.url}/`, { headers: HTML });
     expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
     const config = await pageConfig(res);
-    expect(config.streams).toEqual([{ name: "main", video: "/video", snapshot: "/snapshot.jpg", view: "/view/main" } as never]);
+    expect(config.streams).toEqual([{ name: "main", video: "/video", snapshot: "/snapshot.jpg", view: "/view/main", hls: "/hls/main/index.m3u8" } as never]);
+    // WebRTC first, then HLS (hls.js from glasscast itself), then MJPEG.
+    expect((config as unknown as { transports: string[] }).transports).toEqual(["webrtc", "hls", "mjpeg"]);
+    expect((config as unknown as { hls: unknown }).hls).toEqual({ script: "/static/vendor/hls.light.min.js" });
     expect(config.kiosk).toBe(false);
     expect((await pageConfig(await fetch(`${server.url}/?kiosk=1`))).kiosk).toBe(true);
   });

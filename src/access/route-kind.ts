@@ -2,7 +2,7 @@
  * What a request asks for, as access rules see it: the health check (always
  * open), the stats (/state, /metrics), the token maker (/api/tokens), a
  * viewing route (the page, its files, a stream's video, snapshots and WebRTC
- * signalling; with the one stream it shows, if any), or anything else.
+ * signalling, its HLS files; with the one stream it shows, if any), or anything else.
  */
 import type { RequestTarget } from "../routes/request-target.ts";
 
@@ -33,6 +33,7 @@ const ANY_STREAM_PREFIXES = ["/static/", "/whep/session/"];
 export function routeKinds(streams: readonly StreamAddresses[]): (target: RequestTarget) => RouteKind {
   const first = streams[0]?.name ?? "";
   const byPath = new Map<string, { stream: string; page: boolean }>();
+  const names = new Set(streams.map((s) => s.name));
   streams.forEach((s, i) => {
     for (const path of [...s.all.video, ...s.all.snapshot, `/whep/${s.name}`]) byPath.set(path, { stream: s.name, page: false });
     byPath.set(s.view, { stream: s.name, page: true });
@@ -50,7 +51,17 @@ export function routeKinds(streams: readonly StreamAddresses[]): (target: Reques
     if (path === "/offer") return { kind: "offer", fallback: first };
     const own = byPath.get(path);
     if (own) return { kind: "view", ...own };
+    const hls = hlsStream(path, first, names);
+    if (hls) return { kind: "view", stream: hls, page: false };
     if (ANY_STREAM_PATHS.has(path) || ANY_STREAM_PREFIXES.some((p) => path.startsWith(p))) return { kind: "view", stream: null, page: false };
     return { kind: "other" };
   };
+}
+
+/** The stream an HLS path shows: /hls/FILE the first, /hls/NAME/FILE stream NAME; null for any other path. */
+function hlsStream(path: string, first: string, names: ReadonlySet<string>): string | null {
+  if (!path.startsWith("/hls/")) return null;
+  const rest = path.slice(5).split("/");
+  if (rest.length === 1 && rest[0] !== "") return first;
+  return rest.length === 2 && names.has(rest[0]!) && rest[1] !== "" ? rest[0]! : null;
 }

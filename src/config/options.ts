@@ -38,6 +38,8 @@ export interface Options {
   theme: boolean;
   debug: boolean;
   webrtc: boolean;
+  hls: boolean;
+  hlsPartTarget: number;
   webrtcBitrate: number;
   webrtcKeyint: number;
   h264Encoder: H264EncoderName;
@@ -223,6 +225,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "show an error's detail on the 500 page" },
   { key: "webrtc", flag: "webrtc", group: "WebRTC", kind: { type: "bool" }, default: true, placeholder: "",
     help: "serve WebRTC (/offer, /whep) and let the page use it, with MJPEG as its fallback (--no-webrtc: MJPEG only)" },
+  { key: "hls", flag: "hls", group: "WebRTC", kind: { type: "bool" }, default: true, placeholder: "",
+    help: "serve HLS (/hls/NAME/index.m3u8, low-latency parts) from the same H.264, and let the page use it when WebRTC cannot connect" },
+  { key: "hlsPartTarget", flag: "hls-part-target", group: "WebRTC", kind: { type: "number", min: 0.1, max: 2 }, default: 0.2, placeholder: "S",
+    help: "about how long an LL-HLS part is, in seconds (a whole number of pictures); low-latency players stay about three parts behind" },
   { key: "webrtcBitrate", flag: "webrtc-bitrate", group: "WebRTC", kind: { type: "int", min: 100, max: 50_000 }, default: 2500, placeholder: "KBPS",
     help: "H.264 bit rate in kbit/s, one encoder per stream whatever the number of viewers" },
   { key: "webrtcKeyint", flag: "webrtc-keyint", group: "WebRTC", kind: { type: "int", min: 1, max: 600 }, default: 30, placeholder: "FRAMES",

@@ -1,7 +1,7 @@
 /**
  * Cross-origin use (CORS, as the Fetch standard defines it) of what a player
- * on another site needs: the MJPEG video, the snapshots, /api/streams and the
- * WebRTC signalling (/offer, /close_connection, /whep, /whep/NAME,
+ * on another site needs: the MJPEG video, the snapshots, /api/streams, HLS
+ * (/hls/…) and the WebRTC signalling (/offer, /close_connection, /whep, /whep/NAME,
  * /whep/session/ID). Nothing else (the page, /state, /metrics, /api/tokens)
  * ever answers another origin.
  *
@@ -36,6 +36,8 @@ export interface CorsOptions {
   readonly videoBase: string;
   /** WebRTC signalling is served (not --no-webrtc). */
   readonly webrtc: boolean;
+  /** HLS is served (/hls/…): a player on another site (hls.js) fetches its playlists, segments and parts. */
+  readonly hls?: boolean;
 }
 
 function isPreflight(request: Request): boolean {
@@ -47,13 +49,14 @@ export class CorsPolicy {
   readonly #anyOrigin: boolean;
   readonly #shapes: readonly { readonly pattern: RegExp; readonly methods: readonly string[]; readonly sdp?: true }[];
 
-  constructor({ allowOrigin, videoBase, webrtc }: CorsOptions) {
+  constructor({ allowOrigin, videoBase, webrtc, hls = false }: CorsOptions) {
     this.#listed = new Set(allowOrigin.filter((o) => o !== "*"));
     this.#anyOrigin = allowOrigin.includes("*");
     const base = videoBase.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     const viewing = ["GET", "HEAD", "OPTIONS"];
     this.#shapes = [
       { pattern: new RegExp(`^(?:${base}(?:/[^/]+)?|/stream|/snapshot|/snapshot\\.jpg|/snapshot/[^/]+\\.jpg|/api/streams)$`), methods: viewing },
+      ...(hls ? [{ pattern: /^\/hls\/(?:[^/]+\/)?[^/]+$/, methods: viewing }] : []),
       ...(webrtc ? [
         { pattern: /^\/(?:offer|close_connection)$/, methods: ["POST", "OPTIONS"] },
         { pattern: /^\/whep\/session\/[^/]+$/, methods: ["GET", "HEAD", "DELETE", "OPTIONS"] },

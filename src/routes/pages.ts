@@ -7,6 +7,7 @@
 import { Elysia } from "elysia";
 import type { Theme } from "../theme/theme.ts";
 import { scriptJson } from "../theme/template.ts";
+import { HLS_JS_PATH } from "../theme/vendor.ts";
 import { jsonError } from "./errors.ts";
 import { kioskMode } from "./kiosk.ts";
 import { clientAddress, mjpegResponse, snapshotResponse, type ClientLimit } from "./mjpeg.ts";
@@ -20,24 +21,28 @@ export interface PageOptions {
   readonly kiosk: boolean;
   /** What the page's WebRTC transport needs, or null with --no-webrtc (MJPEG only). */
   readonly webrtc: { readonly iceServers: readonly { urls: string; username?: string; credential?: string }[] } | null;
+  /** Serve HLS: the page tries it when WebRTC cannot connect, before MJPEG. */
+  readonly hls?: boolean;
   /** --max-clients for mjpg-streamer's /?action=stream. */
   readonly limit?: ClientLimit | null;
 }
 
 const HTML_HEADERS = { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" };
 
-export function pageRoutes({ theme, streams, kiosk, webrtc, limit }: PageOptions) {
+export function pageRoutes({ theme, streams, kiosk, webrtc, hls = false, limit }: PageOptions) {
   const first = streams[0];
 
   const page = async (shown: readonly PublishedStream[], query: Record<string, string | undefined>, title: string, request: Request) => {
     const isKiosk = kioskMode(query.kiosk, kiosk);
     const config = {
       kiosk: isKiosk,
-      streams: shown.map(({ name, video, snapshot, view }) => ({ name, video, snapshot, view })),
+      streams: shown.map(({ name, video, snapshot, view }) => ({ name, video, snapshot, view, ...(hls ? { hls: `/hls/${name}/index.m3u8` } : {}) })),
       single: shown.length === 1 && streams.length > 1,
       statusUrl: "/api/streams",
-      // WebRTC first, MJPEG as the fallback when it cannot connect.
-      transports: webrtc ? ["webrtc", "mjpeg"] : ["mjpeg"],
+      // WebRTC first; when it cannot connect HLS, then MJPEG. With --no-webrtc MJPEG only, as before
+      // (?transport=hls still plays HLS there: ?transport=NAME plays that one only).
+      transports: webrtc ? ["webrtc", ...(hls ? ["hls"] : []), "mjpeg"] : ["mjpeg"],
+      ...(hls ? { hls: { script: HLS_JS_PATH } } : {}),
       ...(webrtc ? { webrtc: { offer: "/offer", close: "/close_connection", iceServers: webrtc.iceServers } } : {}),
     };
     const html = await theme!.page("index.html", { title, bodyClass: isKiosk ? "gc-kiosk" : "", config: scriptJson(config) }, request);

@@ -1,5 +1,6 @@
 /** A stream as the HTTP side sees it: its outputs and its addresses. */
 import type { MjpegBroadcaster } from "../outputs/mjpeg/broadcaster.ts";
+import type { HlsOutput } from "../outputs/hls/hls-output.ts";
 import type { Publisher } from "../outputs/publish/publisher.ts";
 import type { H264Feed } from "../stream/h264-feed.ts";
 import type { Audience } from "../stream/audience.ts";
@@ -15,6 +16,8 @@ export interface PublishedStream {
   readonly h264: H264Feed | null;
   /** Its H.264 feed, also when only RTSP clients or --publish destinations use it (with --no-webrtc); else as h264. */
   readonly feed?: H264Feed | null;
+  /** Its HLS (null or left out without it). */
+  readonly hls?: HlsOutput | null;
   /** Its --publish destinations (none when left out). */
   readonly publish?: readonly Publisher[];
   /** Its MJPEG stream, snapshot and page paths, as the page links them. */

@@ -1,11 +1,14 @@
-/** The theme's static files (css, js, images) under /static/, and the favicon. */
+/** The theme's static files (css, js, images) under /static/, the embedded third-party scripts (static/vendor/), and the favicon. */
 import { Elysia } from "elysia";
 import type { Theme } from "../theme/theme.ts";
 import { contentTypeOf } from "../theme/content-type.ts";
+import { VENDOR_FILES } from "../theme/vendor.ts";
 import { jsonError } from "./errors.ts";
 
 export function staticRoutes(theme: Theme) {
   const serve = (path: string) => {
+    const vendor = VENDOR_FILES[path];
+    if (vendor) return new Response(Bun.file(vendor), { headers: { "content-type": contentTypeOf(path), "cache-control": "public, max-age=3600" } });
     const file = theme.file(path);
     if (!file) return jsonError(404, `/${path} was not found`);
     return new Response(file.body, {

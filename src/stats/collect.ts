@@ -21,11 +21,13 @@
  *         webrtc: { viewers: [Viewer], joined, framesSent, framesSkipped } | null with --no-webrtc,
  *         rtsp:   { viewers: [Viewer], joined, framesSent, framesSkipped } | null with --rtsp-port 0,
  *         snapshot: { inProgress, joined },
+ *         hls:    { viewers: [Viewer], joined, framesSent, framesSkipped, running, segments, parts,
+ *                   served: { playlists, segments, parts, inits } } | null without HLS,
  *         publish: [{ url (secrets as ***), protocol, state (connecting|live|retrying|stopped), bytes, frames,
  *                     skipped, reconnects, lastError (secrets as ***, null), liveSince (ISO, null) }],
  *       },
  *     }],
- *     totals: { mjpegViewers, webrtcViewers, webrtcPeers (null with --no-webrtc), rtspClients (null with --rtsp-port 0) },
+ *     totals: { mjpegViewers, webrtcViewers, webrtcPeers (null with --no-webrtc), rtspClients (null with --rtsp-port 0), hlsViewers },
  *     process: { residentBytes, openFds, cpuSeconds },
  *   }
  *
@@ -34,7 +36,12 @@
  * `joined`, `framesSent` and `framesSkipped` count every viewer since the
  * server started, those that left included: they never go down. A WebRTC
  * viewer's frames are H.264 access units; an MJPEG viewer's are JPEGs, and
- * a frame counts when it is handed to the viewer's connection.
+ * a frame counts when it is handed to the viewer's connection. An HLS viewer
+ * is one client (address and User-Agent) that made a request in the last
+ * few seconds (outputs/hls/hls-output.ts); its frames are the pictures in the
+ * segments and parts it was sent. `served` counts the HLS requests the origin
+ * answered with media (a cache in front makes it grow once per file, not
+ * once per player).
  */
 import { turboJpegAvailable } from "../../ffi/turbojpeg.ts";
 import type { PublisherReport } from "../outputs/publish/publisher.ts";
@@ -128,7 +135,16 @@ export interface StreamReport {
     readonly snapshot: { readonly inProgress: number; readonly joined: number };
     /** Its --publish destinations (see outputs/publish/publisher.ts). */
     readonly publish: readonly PublisherReport[];
+    readonly hls?: HlsReport | null;
   };
+}
+
+export interface HlsReport extends OutputReport {
+  /** The muxer runs (someone fetched in the last few seconds, or did a moment ago). */
+  readonly running: boolean;
+  /** Complete segments kept, and parts of the segment being written. */
+  readonly segments: number;
+  readonly served: { readonly playlists: number; readonly segments: number; readonly parts: number; readonly inits: number };
 }
 
 export interface StatsSnapshot {
@@ -143,6 +159,7 @@ export interface StatsSnapshot {
     readonly webrtcPeers: number | null;
     /** RTSP sessions over all streams, those set up but not playing included (null with --rtsp-port 0). */
     readonly rtspClients: number | null;
+    readonly hlsViewers: number;
   };
   readonly process: ProcessFigures;
 }
@@ -210,6 +227,10 @@ function streamReport(p: PublishedStream, now: number, webrtc: boolean, rtsp: bo
       rtsp: rtsp ? outputReport(p.audience, viewers, "rtsp", now) : null,
       snapshot: { inProgress: viewers.filter((v) => v.transport === "snapshot").length, joined: p.audience.joined.snapshot },
       publish: (p.publish ?? []).map((d) => d.report()),
+      hls: p.hls ? {
+        ...outputReport(p.audience, viewers, "hls", now), running: p.hls.running,
+        segments: p.hls.segmenter?.segments.length ?? 0, served: { ...p.hls.served },
+      } : null,
     },
   };
 }
@@ -228,6 +249,7 @@ export function collectStats(source: StatsSource, now = Date.now()): StatsSnapsh
       webrtcViewers: sum((s) => s.outputs.webrtc?.viewers.length ?? 0),
       webrtcPeers: source.sessions?.size ?? null,
       rtspClients: source.rtsp?.clients ?? null,
+      hlsViewers: sum((s) => s.outputs.hls?.viewers.length ?? 0),
     },
     process: processFigures(),
   };

@@ -1,7 +1,7 @@
 /**
  * The /metrics document: a stats snapshot (see collect.ts) as Prometheus
  * families named glasscast_*, labelled by `stream` and, for viewers,
- * `transport` (mjpeg, webrtc, rtsp, snapshot), plus the usual process_* families.
+ * `transport` (mjpeg, webrtc, rtsp, hls, snapshot), plus the usual process_* families.
  * Counters (*_total) only ever grow while the server runs: viewer frames
  * include those of viewers that have left.
  */
@@ -30,6 +30,7 @@ export function renderMetrics(snap: StatsSnapshot): string {
       const out: Sample[] = [{ labels: { stream: s.name, transport: "mjpeg" }, value: value(s.outputs.mjpeg) }];
       if (s.outputs.webrtc) out.push({ labels: { stream: s.name, transport: "webrtc" }, value: value(s.outputs.webrtc) });
       if (s.outputs.rtsp) out.push({ labels: { stream: s.name, transport: "rtsp" }, value: value(s.outputs.rtsp) });
+      if (s.outputs.hls) out.push({ labels: { stream: s.name, transport: "hls" }, value: value(s.outputs.hls) });
       if (snapshot) out.push({ labels: { stream: s.name, transport: "snapshot" }, value: snapshot(s) });
       return out;
     });
@@ -75,7 +76,10 @@ export function renderMetrics(snap: StatsSnapshot): string {
     .family("glasscast_webrtc_peers", "gauge", "WebRTC peers, those still connecting included.",
       snap.totals.webrtcPeers === null ? [] : [{ value: snap.totals.webrtcPeers }])
     .family("glasscast_rtsp_clients", "gauge", "RTSP sessions, those set up but not yet playing included.",
-      snap.totals.rtspClients === null ? [] : [{ value: snap.totals.rtspClients }]);
+      snap.totals.rtspClients === null ? [] : [{ value: snap.totals.rtspClients }])
+    .family("glasscast_hls_served_total", "counter", "HLS files the origin answered, by kind (playlist, segment, part, init); behind a cache it grows once per file, not per player.",
+      streams.flatMap((s) => s.outputs.hls ? (["playlists", "segments", "parts", "inits"] as const).map((kind) =>
+        ({ labels: { stream: s.name, kind: kind.slice(0, -1) }, value: s.outputs.hls!.served[kind] })) : []));
 
   const p = snap.process;
   return e

@@ -7,7 +7,8 @@
  */
 import { log } from "../log.ts";
 
-export type Transport = "mjpeg" | "snapshot" | "webrtc" | "rtsp";
+/** hls: one viewer per client (address and User-Agent) while it keeps fetching (see outputs/hls/hls-output.ts). */
+export type Transport = "mjpeg" | "snapshot" | "webrtc" | "rtsp" | "hls";
 
 export interface ViewerInfo {
   readonly id: string;
@@ -38,11 +39,11 @@ let nextId = 1;
 export class Audience {
   readonly #viewers = new Set<Viewer>();
   /** Viewers that ever joined, by transport (for counters). */
-  readonly joined: Record<Transport, number> = { mjpeg: 0, snapshot: 0, webrtc: 0, rtsp: 0 };
+  readonly joined: Record<Transport, number> = { mjpeg: 0, snapshot: 0, webrtc: 0, rtsp: 0, hls: 0 };
   /** Frames sent to and skipped by viewers that have left, by transport (see totals()). */
   readonly #departed: Record<Transport, { frames: number; skipped: number }> = {
     mjpeg: { frames: 0, skipped: 0 }, snapshot: { frames: 0, skipped: 0 }, webrtc: { frames: 0, skipped: 0 },
-    rtsp: { frames: 0, skipped: 0 },
+    rtsp: { frames: 0, skipped: 0 }, hls: { frames: 0, skipped: 0 },
   };
 
   constructor(readonly stream: string, private readonly holdable: Holdable | null = null) {}

@@ -73,8 +73,13 @@
         video: s.video,
         snapshot: typeof s.snapshot === "string" ? s.snapshot : "",
         view: typeof s.view === "string" ? s.view : "",
+        hls: typeof s.hls === "string" ? s.hls : "",
       }));
-    const transports = Array.isArray(raw.transports) ? raw.transports.filter((t) => typeof t === "string") : [];
+    let transports = Array.isArray(raw.transports) ? raw.transports.filter((t) => typeof t === "string") : [];
+    // ?transport=webrtc|hls|mjpeg plays that one only (if the server offers it; HLS it offers when it gives its settings).
+    const forced = new URLSearchParams(location.search).get("transport");
+    const hlsOffered = Boolean(raw.hls && typeof raw.hls === "object");
+    if (forced && (transports.includes(forced) || (forced === "hls" && hlsOffered))) transports = [forced];
     return {
       kiosk: raw.kiosk === true,
       single: raw.single === true,
@@ -82,6 +87,7 @@
       statusUrl: typeof raw.statusUrl === "string" ? raw.statusUrl : "",
       transports: transports.length ? transports : ["mjpeg"],
       webrtc: readWebRtcConfig(raw.webrtc),
+      hls: raw.hls && typeof raw.hls === "object" && typeof raw.hls.script === "string" ? { script: raw.hls.script } : null,
     };
   }
 
@@ -238,6 +244,84 @@
     };
   }
 
+  // HLS: the stream's LL-HLS playlist in a <video>, played by hls.js where
+  // the browser has Media Source Extensions, else by the browser itself
+  // (iOS Safari without MSE). hls.js is embedded in glasscast
+  // (never a CDN) and loaded the first time a tile needs it. Tried when
+  // WebRTC cannot connect, before MJPEG.
+  let hlsScript = null;
+  function loadHlsJs(src) {
+    if (window.Hls) return Promise.resolve(window.Hls);
+    hlsScript = hlsScript || new Promise((resolve, reject) => {
+      const el = h("script", null, { src });
+      el.onload = () => (window.Hls ? resolve(window.Hls) : reject(new Error("hls.js did not load")));
+      el.onerror = () => { hlsScript = null; reject(new Error("hls.js could not be loaded")); };
+      document.head.append(el);
+    });
+    return hlsScript;
+  }
+
+  function hasMse() {
+    return typeof window.MediaSource === "function" || typeof window.ManagedMediaSource === "function";
+  }
+
+  function nativeHls() {
+    const probe = document.createElement("video");
+    return typeof probe.canPlayType === "function" && probe.canPlayType("application/vnd.apple.mpegurl") !== "";
+  }
+
+  function createHlsTransport() {
+    let video = null;
+    let hls = null;
+    let stopped = false;
+    return {
+      name: "hls",
+      label: "HLS",
+      start(tile, stream, events) {
+        video = h("video", "gc-video", { "aria-label": `Live video: ${stream.name}`, playsinline: "", autoplay: "" });
+        video.muted = true;
+        tile.insertBefore(video, tile.firstChild);
+        const shown = video;
+        const reportPlaying = () => {
+          if (shown.videoWidth > 0 && !stopped) events.playing({ width: shown.videoWidth, height: shown.videoHeight });
+        };
+        shown.addEventListener("loadeddata", reportPlaying);
+        shown.addEventListener("resize", reportPlaying);
+        shown.addEventListener("error", () => { if (!stopped) events.error("the HLS video could not be played"); });
+        // hls.js wherever Media Source Extensions exist: Chromium 156 answers "maybe" to
+        // canPlayType(HLS) but its own player cannot parse these fMP4 parts. The
+        // browser's player is for those without MSE (older iOS Safari).
+        if (!hasMse() && nativeHls()) {
+          shown.src = stream.hls;
+          shown.play().catch(() => {});
+          return;
+        }
+        loadHlsJs(CONFIG.hls.script).then((Hls) => {
+          if (stopped) return;
+          if (!Hls.isSupported()) throw new Error("this browser cannot play HLS");
+          hls = new Hls({ lowLatencyMode: true, backBufferLength: 10 });
+          hls.on(Hls.Events.ERROR, (_event, data) => {
+            if (data && data.fatal && !stopped) events.error(`HLS: ${data.details || data.type}`);
+          });
+          hls.loadSource(stream.hls);
+          hls.attachMedia(shown);
+          shown.play().catch(() => {});
+        }).catch((err) => { if (!stopped) events.error(String(err && err.message || err)); });
+      },
+      stop() {
+        stopped = true;
+        if (hls) hls.destroy();
+        hls = null;
+        if (video) {
+          video.removeAttribute("src");
+          video.load();
+          video.remove();
+        }
+        video = null;
+      },
+    };
+  }
+
   /** Resolves when ICE gathering is complete, or after WEBRTC_GATHER_MS with what there is. */
   function gathered(pc) {
     if (pc.iceGatheringState === "complete") return Promise.resolve();
@@ -250,10 +334,14 @@
   }
 
   /** How the page names each transport, whatever it is doing. */
-  const TRANSPORT_LABELS = { webrtc: "WebRTC", mjpeg: "MJPEG" };
+  const TRANSPORT_LABELS = { webrtc: "WebRTC", hls: "HLS", mjpeg: "MJPEG" };
 
   const TRANSPORTS = {
     webrtc: { supported: () => typeof RTCPeerConnection === "function" && CONFIG.webrtc !== null, create: createWebRtcTransport },
+    hls: {
+      supported: () => CONFIG.hls !== null && (hasMse() || nativeHls()),
+      create: createHlsTransport,
+    },
     mjpeg: { supported: () => true, create: createMjpegTransport },
   };
 

@@ -7,6 +7,8 @@
 
 /** An SDP offer is a few kB; anything far larger is not one. */
 export const MAX_SIGNALLING_BODY = 64 * 1024;
+/** A few kB arrive at once; a body still trickling in after this is a client holding the connection. */
+export const SIGNALLING_BODY_DEADLINE_MS = 10_000;
 
 export class BodyError extends Error {
   constructor(readonly status: number, message: string) { super(message); }
@@ -55,12 +57,35 @@ async function read(request: Request): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > MAX_SIGNALLING_BODY) throw new BodyError(413, `the body is larger than ${MAX_SIGNALLING_BODY} bytes`);
   if (!request.body) return "";
+  return readLimited(request.body as ReadableStream<Uint8Array>, { maxBytes: MAX_SIGNALLING_BODY, deadlineMs: SIGNALLING_BODY_DEADLINE_MS });
+}
+
+/**
+ * A body as text, refused (BodyError) past `maxBytes` (413) or when it has
+ * not all arrived `deadlineMs` after the first read (408): a client that
+ * sends one byte a second would otherwise hold its connection for ever.
+ */
+export async function readLimited(body: ReadableStream<Uint8Array>, { maxBytes, deadlineMs }: { maxBytes: number; deadlineMs: number }): Promise<string> {
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of request.body as ReadableStream<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > MAX_SIGNALLING_BODY) throw new BodyError(413, `the body is larger than ${MAX_SIGNALLING_BODY} bytes`);
-    chunks.push(chunk);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BodyError(408, `the body did not arrive within ${deadlineMs / 1000} s`)), deadlineMs);
+  });
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), late]);
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) throw new BodyError(413, `the body is larger than ${maxBytes} bytes`);
+      chunks.push(value);
+    }
+  } catch (err) {
+    void reader.cancel().catch(() => {});
+    throw err;
+  } finally {
+    clearTimeout(timer);
   }
   return Buffer.concat(chunks).toString("utf8");
 }

@@ -47,7 +47,8 @@ export interface WebRtcRouteOptions {
 }
 
 function failure(err: unknown): Response {
-  if (err instanceof BodyError) return jsonError(err.status, err.message);
+  // A body that did not arrive in time: the connection goes too (its sender would keep it).
+  if (err instanceof BodyError) return jsonError(err.status, err.message, err.status === 408 ? { connection: "close" } : {});
   if (err instanceof TooManyPeers) return jsonError(503, err.message, { "retry-after": "5" });
   if (err instanceof OfferError) return jsonError(400, err.message);
   throw err;

@@ -35,6 +35,8 @@ import { refusalAnswer } from "./routes/refusal.ts";
 import { addressesOf, type PublishedStream } from "./routes/published.ts";
 import { staticRoutes } from "./routes/static.ts";
 import { webrtcRoutes, whepOptionsHeaders } from "./routes/webrtc.ts";
+import { whipOptionsHeaders, whipRoutes } from "./routes/whip.ts";
+import { WhipIngest } from "./sources/whip/ingest.ts";
 import { createCapture, jpegSettingsOf } from "./sources/create.ts";
 import { chooseDefaultSource, type DefaultSource } from "./devices/default-source.ts";
 import { findRpicam } from "./sources/libcamera/find-rpicam.ts";
@@ -181,11 +183,18 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
 
   const jpeg = jpegSettingsOf(options);
   const pipeline = chooseJpegPipeline(jpeg, options.ffmpeg);
+  const ice = iceSettingsOf(options);
+  // WHIP ingests, by endpoint name (POST /whip/NAME): streams fed by a publisher.
+  const ingests = new Map<string, WhipIngest>();
   const definitions = [
-    ...captured.map(({ name, spec }) => ({
-      name, transform: undefined as FrameTransform | undefined,
-      source: createCapture(name, spec, options, pipeline.captureOutput, chosen?.description),
-    })),
+    ...captured.map(({ name, spec }) => {
+      if (spec.kind !== "whip") {
+        return { name, transform: undefined as FrameTransform | undefined, source: createCapture(name, spec, options, pipeline.captureOutput, chosen?.description) as Source };
+      }
+      const ingest = new WhipIngest({ name: spec.name, stream: name, ice, silenceMs: options.sourceTimeout * 1000 });
+      ingests.set(spec.name, ingest);
+      return { name, transform: undefined as FrameTransform | undefined, source: ingest as Source };
+    }),
     ...custom.map((c) => {
       if (!STREAM_NAME.test(c.name)) throw new OptionError(`streams: ${JSON.stringify(c.name)} is not a stream name; expected letters, digits, _ and - (up to 32)`);
       return { name: c.name, source: c.source, transform: c.transform };
@@ -197,7 +206,6 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   if (twice) throw new OptionError(`streams: the name ${JSON.stringify(twice)} is used twice; expected a different name for each stream`);
 
   const targets = publishTargetsOf(options, names);
-  const ice = iceSettingsOf(options);
   const videoBase = "/" + options.videoEndpoint.replace(/^\/+/, "");
   const published: PublishedStream[] = definitions.map((d, i) => {
     const stream = new Stream({
@@ -223,7 +231,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     }) : null;
     const h264 = options.webrtc ? feed : null;
     const publish = destinations.map((t) => createPublisher(t, feed!, stream, { ffmpeg: options.ffmpeg, ice }));
-    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, publish, feed, video, snapshot, view, all: addresses.all };
+    const ingest = d.source instanceof WhipIngest ? d.source : null;
+    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, publish, feed, ingest, video, snapshot, view, all: addresses.all };
   });
 
   const limit: ClientLimit = { max: options.maxClients, current: () => published.reduce((n, p) => n + p.mjpeg.viewers, 0) };
@@ -239,7 +248,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     .use(corsHeaders(cors))
     .use(accessGuard(access, { preflight: (request) => cors.preflight(request), refuse: refusalAnswer(theme, options.kiosk) }))
     .use(tokenRoutes({ tokens: access.tokens, streams: published, pages: theme !== null, whep: sessions !== null }))
-    .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk, methods: (request) => methodAnswer(methods, request, whepOptionsHeaders) }))
+    .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk, methods: (request) => methodAnswer(methods, request, (path) => ({ ...whepOptionsHeaders(path), ...whipOptionsHeaders(path) })) }))
     .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, limit }))
     .use(apiRoutes(published));
   const stats = { streams: published, sessions, startedAt, version: VERSION };
@@ -250,6 +259,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     const feeds = new Map(published.map((p) => [p.name, p.h264!] as const));
     app.use(webrtcRoutes({ sessions, feeds, audiences: new Map(published.map((p) => [p.name, p.audience] as const)) }));
   }
+  if (ingests.size > 0) app.use(whipRoutes(ingests));
   if (theme) app.use(staticRoutes(theme));
   published.forEach((p, i) => {
     // µStreamer's /stream and /snapshot answer for the first stream too.
@@ -282,6 +292,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     close() {
       closing ??= (async () => {
         for (const p of published) p.mjpeg.close();
+        for (const ingest of ingests.values()) ingest.close();
         await sessions?.closeAll();
         await Promise.all(published.flatMap((p) => (p.publish ?? []).map((d) => d.stop())));
         await Promise.all(published.map((p) => p.feed?.close()));

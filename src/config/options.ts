@@ -52,6 +52,7 @@ export interface Options {
   idleTimeout: number;
   auth: string[];
   viewerToken: string[];
+  ingestToken: string[];
   tokenSecret: string | null;
   metricsAuth: string[];
   allowOrigin: string[];
@@ -201,6 +202,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "protect everything with HTTP Basic auth (repeatable; the password may be a hash from glasscast hash-password); without it anyone who reaches the port can watch" },
   { key: "viewerToken", flag: "viewer-token", group: "Access", kind: { type: "string", check: checkToken }, default: [], placeholder: "TOKEN", repeatable: true,
     help: "a token that lets its holder watch (page, video, snapshots, WebRTC) without the password: ?token=TOKEN or Authorization: Bearer TOKEN (repeatable)" },
+  { key: "ingestToken", flag: "ingest-token", group: "Access", kind: { type: "string", check: checkToken }, default: [], placeholder: "TOKEN", repeatable: true,
+    help: "a token that lets its holder publish to the WHIP ingests (--source whip:NAME): Authorization: Bearer TOKEN (repeatable); an --auth login publishes too, a viewer token never does (see docs/ingest.md)" },
   { key: "tokenSecret", flag: "token-secret", group: "Access", kind: { type: "string", check: checkToken }, default: null, placeholder: "SECRET",
     help: "key that signs viewer links with an expiry (POST /api/tokens, glasscast token); without it a random key is made at each start" },
   { key: "metricsAuth", flag: "metrics-auth", group: "Access", kind: { type: "string", check: checkCredential }, default: [], placeholder: "USER:PASS", repeatable: true,

@@ -74,6 +74,7 @@ export function checkOptions(o: Options, { needFfmpeg = true, programStreams = f
   }
   // A program's own streams are named only later: then createGlasscast checks the destinations (publishTargetsOf).
   if (sources.length > 0) publishTargetsOf(o, sources.map((s) => s.name));
+  checkIngests(o, sources);
   const access = accessOptionProblem(o);
   if (access) throw new OptionError(access);
   try {
@@ -83,6 +84,16 @@ export function checkOptions(o: Options, { needFfmpeg = true, programStreams = f
     throw err;
   }
   return sources;
+}
+
+/** WHIP ingests: each endpoint name once; --ingest-token only with one. */
+function checkIngests(o: Options, sources: readonly StreamSource[]): void {
+  const names = sources.flatMap(({ spec }) => spec.kind === "whip" ? [spec.name] : []);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new OptionError(`--source: whip:${twice} is given to two streams; expected a different WHIP name for each`);
+  if (o.ingestToken.length > 0 && names.length === 0 && sources.length > 0) {
+    throw new OptionError("--ingest-token: lets publishers in to WHIP ingests, and no --source is one (whip:NAME)");
+  }
 }
 
 /** The --publish destinations of these streams; an OptionError naming --publish (secrets masked) when one is wrong. */

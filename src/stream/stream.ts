@@ -313,8 +313,11 @@ export class Stream {
     const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 1000, maxMs: 30_000 };
     let wait = initialMs;
     this.#setState("starting");
+    const pushed = this.source.pushed === true;
     while (!signal.aborted) {
       let delivered = false;
+      // A pushed source waits for its publisher inside frames(): NO SIGNAL until its first frame.
+      if (pushed) void this.#showPlaceholder(() => ["NO SIGNAL", "WAITING FOR PUBLISHER", this.#lastFrameLine()], signal);
       const run = this.#watchdog(signal);
       try {
         for await (const frame of this.source.frames(run.signal)) {
@@ -344,6 +347,12 @@ export class Stream {
         }
       } catch (err) {
         if (signal.aborted) break;
+        if (pushed) {
+          log.warn(`stream ${this.name}: ${(err as Error).message}; waiting for a publisher`, { event: "source.wait", stream: this.name });
+          this.#restarts++;
+          this.#setState("restarting");
+          continue;
+        }
         if (!this.source.restartable) {
           this.#setState("failed");
           log.error(`stream ${this.name}: ${this.source.description} failed: ${(err as Error).message}`, { event: "source.fail", stream: this.name });
@@ -370,7 +379,7 @@ export class Stream {
     const controller = new AbortController();
     const abort = () => controller.abort();
     stream.addEventListener("abort", abort, { once: true });
-    const timeoutMs = this.source.restartable ? this.options.sourceTimeoutMs : undefined;
+    const timeoutMs = this.source.restartable && !this.source.pushed ? this.options.sourceTimeoutMs : undefined;
     let fedAt = performance.now();
     const state = { stalled: false, limitS: 0 };
     const timer = timeoutMs === undefined ? null : setInterval(() => {

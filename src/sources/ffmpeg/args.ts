@@ -81,6 +81,8 @@ function inputArgs(spec: SourceSpec, s: CaptureSettings, inputFormat: string | n
         ...(s.fps !== null ? ["-framerate", String(s.fps)] : []), "-i", spec.device];
     case "libcamera":
       throw new Error("libcamera cameras are captured by rpicam-vid, not ffmpeg");
+    case "whip":
+      throw new Error("a WHIP ingest is fed by its publisher, not by ffmpeg");
     case "testsrc": {
       const size = `${s.width ?? TESTSRC_DEFAULT.width}x${s.height ?? TESTSRC_DEFAULT.height}`;
       return ["-re", "-f", "lavfi", "-i", `testsrc2=size=${size}:rate=${s.fps ?? TESTSRC_DEFAULT.fps}`];

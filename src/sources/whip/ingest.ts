@@ -1,0 +1,296 @@
+/**
+ * A stream fed by a WHIP publisher (RFC 9725): `--source whip:NAME`, whose
+ * endpoint is `POST /whip/NAME` (routes/whip.ts). Each publish is one werift
+ * peer that receives H.264 (constrained baseline or any profile the
+ * publisher offers, packetization-mode 1); its RTP is put back into access
+ * units (depacketize.ts) and handed to the stream as H.264 frames, untouched:
+ * WebRTC viewers and --publish destinations get the publisher's own bytes,
+ * MJPEG viewers a decode of them.
+ *
+ * One publisher at a time: a second POST while one is live gets 409 (a
+ * running camera is never taken over by another publisher). A session ends
+ * with DELETE on its Location, when ICE/DTLS fails or closes, when no RTP
+ * comes for the silence timeout (--source-timeout), or when it does not
+ * connect in time. The stream then shows NO SIGNAL until the next publisher.
+ *
+ * Keyframes: PLI is sent when the session starts and after a loss until a
+ * keyframe comes, and whenever `requestKeyframe()` is called.
+ */
+import { RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver, type RtpPacket } from "werift";
+import { log } from "../../log.ts";
+import { dropDefaultStun, peerConfig, type IceSettings } from "../../outputs/webrtc/peer.ts";
+import type { Frame } from "../../stream/frame.ts";
+import { H264Framer } from "../frame-parsers.ts";
+import { SourceError, type Source } from "../source.ts";
+import { H264Depacketizer, spropParameterSets } from "./depacketize.ts";
+
+/** The publisher must have media flowing this long after the answer at the latest. */
+const CONNECT_DEADLINE_MS = 15_000;
+/** While no keyframe has come, PLI is repeated this often. */
+const PLI_REPEAT_MS = 1000;
+/** Access units waiting for the stream at most (it takes each at once; this only bounds memory). */
+const MAX_QUEUE = 120;
+
+export type IngestState = "waiting" | "live";
+
+export interface IngestStats {
+  readonly endpoint: string;
+  readonly state: IngestState;
+  /** The publisher's address (as the HTTP server saw it), null while waiting. */
+  readonly publisher: string | null;
+  /** RTP payload bytes received from the current publisher. */
+  readonly bytes: number;
+  readonly frames: number;
+  /** Sessions ever accepted. */
+  readonly sessions: number;
+  /** Access units dropped (loss, before the first keyframe). */
+  readonly dropped: number;
+}
+
+/** A second publisher while one is live: 409. */
+export class IngestBusy extends Error {}
+/** An offer that cannot be used: 400. */
+export class IngestOfferError extends Error {}
+
+/** Receive-side H.264 codecs: constrained baseline first, then the other common profiles (packetization-mode 1). */
+function receiveCodecs(): RTCRtpCodecParameters[] {
+  return ["42e01f", "42001f", "4d001f", "64001f"].map((profile) => new RTCRtpCodecParameters({
+    mimeType: "video/H264", clockRate: 90000,
+    rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "ccm", parameter: "fir" }],
+    parameters: `level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=${profile}`,
+  }));
+}
+
+class Session {
+  readonly id = crypto.randomUUID();
+  readonly pc: RTCPeerConnection;
+  bytes = 0;
+  frames = 0;
+  /** Frames handed to the stream (the run that saw them ends with an error when the session ends). */
+  delivered = 0;
+  /** Its leaving was told to the stream (one NO SIGNAL per publisher). */
+  reported = false;
+  connected = false;
+  #ended = false;
+  #endReason = "";
+  #lastRtpAt = performance.now();
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #transceiver: RTCRtpTransceiver | null = null;
+  #ssrc: number | null = null;
+  readonly depacketizer: H264Depacketizer;
+  readonly framer = new H264Framer();
+
+  constructor(readonly address: string, ice: IceSettings, private readonly silenceMs: number,
+    private readonly onFrame: (frame: Frame) => void, private readonly onEnd: (session: Session, reason: string) => void) {
+    this.pc = new RTCPeerConnection({ ...peerConfig(ice), codecs: { video: receiveCodecs(), audio: [] } });
+    this.depacketizer = new H264Depacketizer(() => this.requestKeyframe());
+    this.pc.connectionStateChange.subscribe((state) => {
+      if (state === "failed" || state === "closed") this.end(`the WebRTC connection ${state}`);
+    });
+    const deadline = setTimeout(() => { if (!this.connected) this.end(`it did not connect within ${CONNECT_DEADLINE_MS / 1000} s`); }, CONNECT_DEADLINE_MS);
+    this.#timers.push(deadline as unknown as ReturnType<typeof setInterval>);
+  }
+
+  get ended(): boolean { return this.#ended; }
+  get endReason(): string { return this.#endReason; }
+
+  async answer(offer: string, ice: IceSettings): Promise<string> {
+    if (!/^m=video /m.test(offer)) throw new IngestOfferError("the offer has no video");
+    const transceiver = this.pc.addTransceiver("video", { direction: "recvonly" });
+    this.#transceiver = transceiver;
+    transceiver.onTrack.subscribe((track) => {
+      track.onReceiveRtp.subscribe((rtp: RtpPacket) => this.#rtp(rtp));
+    });
+    try {
+      await this.pc.setRemoteDescription({ type: "offer", sdp: offer });
+    } catch (err) {
+      throw new IngestOfferError(`the offer's SDP could not be read: ${(err as Error).message}`);
+    }
+    dropDefaultStun(this.pc, ice);
+    this.framer.seed(spropParameterSets(offer));
+    const answer = await this.pc.createAnswer();
+    // Be the DTLS server when the offer lets us choose: werift as client waits before its first packet.
+    const sdp = /a=setup:actpass/.test(offer) ? answer.sdp.replace(/a=setup:active/g, "a=setup:passive") : answer.sdp;
+    await this.pc.setLocalDescription({ type: "answer", sdp }); // resolves once every candidate is gathered
+    const local = this.pc.localDescription?.sdp ?? "";
+    if (!/^m=video [1-9]/m.test(local) || !/a=rtpmap:\d+ H264\//i.test(local)) {
+      throw new IngestOfferError("the offer's video is not H.264 with packetization-mode 1, which this endpoint receives");
+    }
+    if (!/^a=candidate:/m.test(local)) throw new IngestOfferError("no UDP port is free to receive the publisher (--webrtc-port-range)");
+    for (const dtls of this.pc.dtlsTransports) {
+      dtls.onStateChange.subscribe((state) => { if (state === "closed" || state === "failed") this.end(`the publisher ${state === "closed" ? "closed" : "failed"} the DTLS session`); });
+    }
+    this.#timers.push(setInterval(() => {
+      if (this.connected && performance.now() - this.#lastRtpAt > this.silenceMs) this.end(`no video from the publisher for ${this.silenceMs / 1000} s`);
+      else if (this.connected && this.depacketizer.waitingForKeyframe) this.requestKeyframe();
+    }, Math.min(PLI_REPEAT_MS, this.silenceMs / 2)));
+    return local;
+  }
+
+  #rtp(rtp: RtpPacket): void {
+    if (this.#ended) return;
+    this.#lastRtpAt = performance.now();
+    this.#ssrc = rtp.header.ssrc;
+    if (!this.connected) {
+      this.connected = true;
+      this.requestKeyframe();
+    }
+    this.bytes += rtp.payload.length;
+    for (const au of this.depacketizer.push(rtp.payload, rtp.header.sequenceNumber, rtp.header.timestamp, rtp.header.marker)) {
+      this.frames++;
+      this.onFrame(this.framer.frame(au));
+    }
+  }
+
+  /** Asks the publisher for a keyframe (RTCP PLI). */
+  requestKeyframe(): void {
+    const receiver = this.#transceiver?.receiver;
+    if (!receiver || this.#ssrc === null || this.#ended) return;
+    receiver.sendRtcpPLI(this.#ssrc).catch(() => undefined);
+  }
+
+  end(reason: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#endReason = reason;
+    for (const t of this.#timers) clearInterval(t);
+    void this.pc.close().catch(() => undefined);
+    this.onEnd(this, reason);
+  }
+}
+
+export interface WhipIngestOptions {
+  /** The endpoint's name: POST /whip/NAME. */
+  readonly name: string;
+  readonly ice: IceSettings;
+  /** A publisher that sends nothing this long is gone. */
+  readonly silenceMs: number;
+  /** The stream's name, for logs. */
+  readonly stream: string;
+}
+
+export class WhipIngest implements Source {
+  readonly description: string;
+  readonly finite = false;
+  readonly restartable = true;
+  readonly pushed = true;
+  #session: Session | null = null;
+  #sessions = 0;
+  /** Access units not yet taken by the stream: none may be skipped (the next pictures refer to them). */
+  #queue: Frame[] = [];
+  #skipToKeyframe = false;
+  #wake: (() => void) | null = null;
+  #lastBytes = 0;
+
+  constructor(private readonly options: WhipIngestOptions) {
+    this.description = `WHIP publisher at /whip/${options.name}`;
+  }
+
+  get endpoint(): string { return `/whip/${this.options.name}`; }
+  get state(): IngestState { return this.#session && !this.#session.ended ? "live" : "waiting"; }
+
+  stats(): IngestStats {
+    const s = this.#session;
+    return {
+      endpoint: this.endpoint, state: this.state, publisher: s && !s.ended ? s.address : null,
+      bytes: s ? s.bytes : this.#lastBytes, frames: s?.frames ?? 0, sessions: this.#sessions, dropped: s?.depacketizer.dropped ?? 0,
+    };
+  }
+
+  /** Answers a publisher's offer; IngestBusy while another one is live, IngestOfferError for an offer it cannot use. */
+  async publish(offer: string, address: string): Promise<{ id: string; sdp: string }> {
+    if (this.#session && !this.#session.ended) throw new IngestBusy(`stream ${this.options.stream} already has a publisher (${this.#session.address}); it must stop (DELETE its session) first`);
+    const session = new Session(address, this.options.ice, this.options.silenceMs,
+      (frame) => this.#push(session, frame),
+      (s, reason) => this.#ended(s, reason));
+    this.#queue = [];
+    this.#session = session; // taken at once: a second POST during this one's answer gets 409 too
+    try {
+      const sdp = await session.answer(offer, this.options.ice);
+      this.#sessions++;
+      log.info(`stream ${this.options.stream}: publisher ${address} connected to ${this.endpoint}`, { event: "ingest.publish", stream: this.options.stream, address });
+      return { id: session.id, sdp };
+    } catch (err) {
+      session.end("its offer was refused");
+      throw err;
+    }
+  }
+
+  /** Ends the session `id` (the publisher's DELETE); false when it is not the live one. */
+  stop(id: string): boolean {
+    const s = this.#session;
+    if (!s || s.ended || s.id !== id) return false;
+    s.end("the publisher ended the session (DELETE)");
+    return true;
+  }
+
+  isLive(id: string): boolean {
+    return this.#session?.id === id && !this.#session.ended;
+  }
+
+  requestKeyframe(): void {
+    this.#session?.requestKeyframe();
+  }
+
+  /** Ends the publisher's session (shutdown). */
+  close(): void {
+    this.#session?.end("the server is stopping");
+  }
+
+  #ended(session: Session, reason: string): void {
+    if (this.#session !== session) return;
+    this.#lastBytes = session.bytes;
+    if (session.connected || session.frames > 0) {
+      log.warn(`stream ${this.options.stream}: publisher ${session.address} left: ${reason}`, { event: "ingest.end", stream: this.options.stream, address: session.address });
+    }
+    this.#notify();
+  }
+
+  #push(session: Session, frame: Frame): void {
+    if (this.#session !== session) return;
+    if (this.#queue.length >= MAX_QUEUE) {
+      // The stream is not keeping up (it never should): start again at a keyframe.
+      this.#queue = [];
+      this.#skipToKeyframe = true;
+      session.requestKeyframe();
+    }
+    const keyframe = frame.kind === "h264" && frame.keyframe;
+    if (this.#skipToKeyframe && !keyframe) return;
+    this.#skipToKeyframe = false;
+    this.#queue.push(frame);
+    this.#notify();
+  }
+
+  #notify(): void {
+    this.#wake?.();
+    this.#wake = null;
+  }
+
+  /**
+   * One run per publisher: waits for one, yields its frames, and throws when
+   * it leaves after having sent some (the stream shows NO SIGNAL); a
+   * publisher that leaves before any frame is simply waited past.
+   */
+  async *frames(signal: AbortSignal): AsyncIterable<Frame> {
+    const wake = () => this.#notify();
+    signal.addEventListener("abort", wake, { once: true });
+    try {
+      while (!signal.aborted) {
+        const s = this.#session;
+        const frame = this.#queue.shift();
+        if (s && frame) {
+          s.delivered++;
+          yield frame;
+          continue;
+        }
+        if (s?.ended && s.delivered > 0 && !s.reported) {
+          s.reported = true;
+          throw new SourceError(`publisher ${s.address} left: ${s.endReason}`);
+        }
+        await new Promise<void>((resolve) => { this.#wake = resolve; });
+      }
+    } finally {
+      signal.removeEventListener("abort", wake);
+    }
+  }
+}

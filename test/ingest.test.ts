@@ -10,12 +10,14 @@
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters } from "werift";
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpSender } from "werift";
+import { packetizeH264 } from "../src/outputs/webrtc/rtp-h264.ts";
+import type { AccessUnit } from "../src/outputs/webrtc/annexb.ts";
 import { JpegDecoder } from "../src/encoders/jpeg-decoder.ts";
 import type { StatsSnapshot } from "../src/stats/collect.ts";
 import { basic, withApp } from "./helpers/in-process.ts";
 import { mjpegParts } from "./helpers/mjpeg-client.ts";
-import { childPids, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
+import { childPids, CLI, ROOT, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
 import { connectViewer, waitForFrames } from "./helpers/webrtc-client.ts";
 
 setDefaultTimeout(120_000);
@@ -74,18 +76,21 @@ function colourfulness(jpeg: Uint8Array): number {
 }
 
 /** A werift publisher's offer (send-only H.264), as a browser or OBS would post it. */
-async function publisherOffer(): Promise<{ pc: RTCPeerConnection; sdp: string }> {
+async function publisherOffer(): Promise<{ pc: RTCPeerConnection; sdp: string; sender: RTCRtpSender }> {
   const pc = new RTCPeerConnection({
     iceServers: [], iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: ["127.0.0.1"],
     codecs: {
-      video: [new RTCRtpCodecParameters({ mimeType: "video/H264", clockRate: 90000, parameters: "packetization-mode=1;profile-level-id=42e01f" })],
+      video: [new RTCRtpCodecParameters({
+        mimeType: "video/H264", clockRate: 90000, parameters: "packetization-mode=1;profile-level-id=42e01f",
+        rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }],
+      })],
       audio: [],
     },
   });
-  pc.addTransceiver(new MediaStreamTrack({ kind: "video" }), { direction: "sendonly" });
+  const { sender } = pc.addTransceiver(new MediaStreamTrack({ kind: "video" }), { direction: "sendonly" });
   await pc.setLocalDescription(await pc.createOffer());
   cleanup.push(() => pc.close());
-  return { pc, sdp: pc.localDescription!.sdp };
+  return { pc, sdp: pc.localDescription!.sdp, sender };
 }
 
 describe("WHIP ingest between two glasscasts", () => {
@@ -142,10 +147,64 @@ describe("WHIP ingest between two glasscasts", () => {
     expect(await waitForFrames(again, 10, 30_000)).toBeGreaterThanOrEqual(10);
     expect(again.received.startedClean).toBe(true);
     expect((await stream(b)).ingest).toMatchObject({ state: "live", sessions: 2 });
-    expect(await encoders(b)).toBe(0);
+    // The NO SIGNAL picture went to the WebRTC viewer that stayed through an encoder, which stops with the publisher back.
+    await waitFor(async () => (await encoders(b)) === 0, 15_000, "no H.264 encoder in B with a publisher live");
     expect(b.stderr()).toContain("publisher 127.0.0.1 left");
   });
 });
+
+describe("a publisher that vanishes", () => {
+  test("A killed (no DELETE): B notices the silence within --source-timeout, shows NO SIGNAL, and takes A back when it restarts", async () => {
+    const b = await server(["--source", "cam=whip:cam", "--webrtc-candidate", "127.0.0.1", "--source-timeout", "2", "--log-level", "debug"]);
+    const publishTo = ["--publish", `whip+http://127.0.0.1:${b.port}/whip/cam`];
+    let a = await server([...PUBLISHER, ...publishTo]);
+    await waitFor(async () => (await stream(b)).framesCaptured >= 10, 45_000, `10 frames at B (A: ${a.stderr().slice(-500)})`);
+    const mjpeg = watch(`${b.url}/video`);
+    await waitFor(() => mjpeg.last !== null && colourfulness(mjpeg.last) > 0.2, 30_000, "test-pattern pictures at B");
+    await a.stop("SIGKILL");
+    await waitFor(async () => (await stream(b)).ingest?.state === "waiting", 20_000, "B's ingest waiting after A was killed");
+    await waitFor(() => mjpeg.last !== null && colourfulness(mjpeg.last) < 0.01, 20_000, "NO SIGNAL at B's MJPEG viewer");
+    expect(b.stderr()).toMatch(/publisher 127\.0\.0\.1 left: (no video from the publisher for 2 s|the WebRTC connection failed|the publisher (closed|failed) the DTLS session)/);
+    a = await server([...PUBLISHER, ...publishTo]);
+    await waitFor(async () => (await stream(b)).ingest?.state === "live", 45_000, `B live again (A: ${a.stderr().slice(-500)})`);
+    await waitFor(() => mjpeg.last !== null && colourfulness(mjpeg.last) > 0.2, 30_000, "test-pattern pictures at B again");
+  });
+
+  test("a publisher that sends no keyframe is asked for one (PLI); one that falls silent is dropped after --source-timeout", async () => {
+    await withApp({ source: ["cam=whip:cam"], webrtcCandidate: ["127.0.0.1"], sourceTimeout: 2 }, async ({ ask, gc }) => {
+      const publisher = await publisherOffer();
+      let plis = 0;
+      publisher.sender.onRtcp.subscribe((rtcp) => { if (rtcp.type === 206) plis++; });
+      const res = await ask("POST", "/whip/cam", { "content-type": "application/sdp" }, publisher.sdp);
+      expect(res.status).toBe(201);
+      await publisher.pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+      await new Promise<void>((resolve) => publisher.sender.onReady.once(() => resolve()));
+      const ingest = gc.streams.find((s) => s.name === "cam")!.ingest!;
+      let seq = 0;
+      const sendAu = (au: AccessUnit, timestamp: number) => {
+        const payloads = packetizeH264(au);
+        payloads.forEach((payload, i) => {
+          const header = new RtpHeader({ payloadType: 0, ssrc: 0, sequenceNumber: seq++ & 0xffff, timestamp, marker: i === payloads.length - 1 });
+          void publisher.sender.sendRtp(new RtpPacket(header, Buffer.from(payload)));
+        });
+      };
+      const pSlice: AccessUnit = { nals: [new Uint8Array([0x41, 0x88, 1, 2, 3])], keyframe: false };
+      for (let i = 0; plis < 2 && i < 100; i++) { sendAu(pSlice, i * 3000); await Bun.sleep(100); }
+      expect(plis).toBeGreaterThanOrEqual(2);
+      expect(ingest.stats()).toMatchObject({ state: "live", frames: 0 });
+      expect(ingest.stats().dropped).toBeGreaterThan(0);
+      sendAu({ nals: [SPS, PPS, new Uint8Array([0x65, 0x88, 1, 2, 3])], keyframe: true }, 400_000);
+      sendAu(pSlice, 403_000);
+      await waitFor(() => ingest.stats().frames >= 2, 5000, "the keyframe and the picture after it");
+      await waitFor(() => gc.streams.find((s) => s.name === "cam")!.stream.stats().framesCaptured >= 2, 5000, "the stream's frames");
+      // Silence, the connection still up: dropped after --source-timeout.
+      await waitFor(() => ingest.state === "waiting", 10_000, "the silent publisher dropped");
+    });
+  });
+});
+
+const SPS = new Uint8Array([0x67, 0x42, 0xc0, 0x0d, 0xda, 0x05, 0x07, 0xec, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40, 0x00, 0x00, 0x0f, 0x03, 0xc5, 0x0a, 0xa8]);
+const PPS = new Uint8Array([0x68, 0xce, 0x0f, 0xc8]);
 
 describe("who may publish, and bad publishes", () => {
   const AUTH = { source: ["cam=whip:cam"], auth: ["admin:secret-pw"], viewerToken: ["viewer-token-123456"], ingestToken: ["ingest-token-123456"] };
@@ -199,5 +258,22 @@ describe("who may publish, and bad publishes", () => {
       expect(ingest.state).toBe("waiting");
       expect((await ask("DELETE", location)).status).toBe(404);
     });
+  });
+});
+
+describe("bad options exit 2 naming the option", () => {
+  const run = (...args: string[]) => {
+    const r = Bun.spawnSync([process.execPath, "run", CLI, "--port", "0", ...args], { cwd: ROOT, stdin: "ignore", timeout: 15_000 });
+    return { code: r.exitCode, stderr: r.stderr.toString() };
+  };
+
+  test("whip: without a name, the same WHIP name twice, --ingest-token without a WHIP source, a short token", () => {
+    expect(run("--source", "whip:")).toMatchObject({ code: 2, stderr: expect.stringContaining("--source") });
+    expect(run("--source", "a=whip:x", "--source", "b=whip:x")).toMatchObject({ code: 2, stderr: expect.stringContaining("whip:x is given to two streams") });
+    expect(run("--source", "testsrc", "--ingest-token", "ingest-token-123456")).toMatchObject({ code: 2, stderr: expect.stringContaining("--ingest-token") });
+    const short = run("--source", "cam=whip:cam", "--ingest-token", "short-secret");
+    expect(short.code).toBe(2);
+    expect(short.stderr.includes("--ingest-token")).toBe(true);
+    expect(short.stderr.includes("short-secret")).toBe(false);
   });
 });

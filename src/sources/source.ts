@@ -24,6 +24,8 @@ export interface Source {
    * stream shows NO SIGNAL while it waits.
    */
   readonly pushed?: boolean;
+  /** Asks an H.264 source for a keyframe soon (a publisher gets RTCP PLI), when a decoder starts. */
+  requestKeyframe?(): void;
   frames(signal: AbortSignal): AsyncIterable<Frame>;
 }
 

@@ -196,6 +196,8 @@ export class Stream {
         this.#decoded = null;
         this.#decodedRaw = picture;
       });
+      // The decoder can only start at a keyframe: a source that can make one soon is asked to.
+      this.source.requestKeyframe?.();
     }
     const raw = this.#decodedRaw;
     if (!raw) return null;

@@ -88,6 +88,8 @@ export interface EncodedFrame extends JpegFrame {
 }
 
 const PLACEHOLDER_REPEAT_MS = 1000;
+/** A pushed source whose run fails without a frame (its listener cannot start) is started again within this. */
+const PUSHED_MAX_WAIT_MS = 4000;
 /** The H.264 decoder stops when no picture was asked for this long. */
 const DECODER_IDLE_MS = 5000;
 
@@ -337,7 +339,9 @@ export class Stream {
           this.#publish(frame);
         }
         if (signal.aborted) break;
-        if (run.stalled) {
+        if (pushed) {
+          this.#publisherGone(run.stalled ? `no frame for ${run.limitS} s` : `${this.source.description} ended`);
+        } else if (run.stalled) {
           this.#restarting(`${this.source.description} delivered no frame for ${run.limitS} s`, wait);
         } else if (this.source.finite) {
           this.#setState("ended");
@@ -350,20 +354,26 @@ export class Stream {
       } catch (err) {
         if (signal.aborted) break;
         if (pushed) {
-          log.warn(`stream ${this.name}: ${(err as Error).message}; waiting for a publisher`, { event: "source.wait", stream: this.name });
-          this.#restarts++;
-          this.#setState("restarting");
-          continue;
-        }
-        if (!this.source.restartable) {
+          this.#publisherGone(run.stalled ? `no frame for ${run.limitS} s` : (err as Error).message);
+        } else if (!this.source.restartable) {
           this.#setState("failed");
           log.error(`stream ${this.name}: ${this.source.description} failed: ${(err as Error).message}`, { event: "source.fail", stream: this.name });
           await this.#showPlaceholder(() => ["NO SIGNAL"], signal);
           return;
+        } else {
+          this.#restarting(run.stalled ? `no frame for ${run.limitS} s` : (err as Error).message, wait);
         }
-        this.#restarting(run.stalled ? `no frame for ${run.limitS} s` : (err as Error).message, wait);
       } finally {
         run.done();
+      }
+      if (pushed) {
+        // Waiting again at once after a publisher; a run that failed without any frame (a listener that
+        // cannot start) waits a little, never long: a publisher must find the port open soon.
+        if (!delivered) {
+          await sleep(wait, signal);
+          wait = Math.min(wait * 2, PUSHED_MAX_WAIT_MS);
+        }
+        continue;
       }
       this.#setState("restarting");
       await this.#showPlaceholder(() => ["NO SIGNAL", "RECONNECTING", this.#lastFrameLine()], signal);
@@ -381,10 +391,13 @@ export class Stream {
     const controller = new AbortController();
     const abort = () => controller.abort();
     stream.addEventListener("abort", abort, { once: true });
-    const timeoutMs = this.source.restartable && !this.source.pushed ? this.options.sourceTimeoutMs : undefined;
+    const timeoutMs = this.source.restartable ? this.options.sourceTimeoutMs : undefined;
+    // A pushed source may wait for its publisher as long as it takes: watched from its first frame on.
+    let armed = this.source.pushed !== true;
     let fedAt = performance.now();
     const state = { stalled: false, limitS: 0 };
     const timer = timeoutMs === undefined ? null : setInterval(() => {
+      if (!armed) return;
       const fps = this.#rate.rate();
       const limit = Math.max(timeoutMs, fps > 0 ? 3000 / fps : 0);
       if (performance.now() - fedAt <= limit) return;
@@ -396,12 +409,19 @@ export class Stream {
       signal: controller.signal,
       get stalled() { return state.stalled; },
       get limitS() { return state.limitS; },
-      fed: () => { fedAt = performance.now(); },
+      fed: () => { fedAt = performance.now(); armed = true; },
       done: () => {
         if (timer) clearInterval(timer);
         stream.removeEventListener("abort", abort);
       },
     };
+  }
+
+  /** A pushed source's publisher went away (or its run failed): counted as a restart; the stream waits for the next. */
+  #publisherGone(reason: string): void {
+    this.#restarts++;
+    this.#setState("restarting");
+    log.warn(`stream ${this.name}: ${reason}; waiting for a publisher`, { event: "source.wait", stream: this.name, restarts: this.#restarts });
   }
 
   /** One log line per restart, with its reason; counted for /state and /metrics. */

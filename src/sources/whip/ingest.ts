@@ -66,10 +66,6 @@ class Session {
   readonly pc: RTCPeerConnection;
   bytes = 0;
   frames = 0;
-  /** Frames handed to the stream (the run that saw them ends with an error when the session ends). */
-  delivered = 0;
-  /** Its leaving was told to the stream (one NO SIGNAL per publisher). */
-  reported = false;
   connected = false;
   #ended = false;
   #endReason = "";
@@ -268,24 +264,22 @@ export class WhipIngest implements Source {
 
   /**
    * One run per publisher: waits for one, yields its frames, and throws when
-   * it leaves after having sent some (the stream shows NO SIGNAL); a
-   * publisher that leaves before any frame is simply waited past.
+   * it leaves after this run had frames of it (the stream shows NO SIGNAL);
+   * a publisher that leaves before any frame is simply waited past.
    */
   async *frames(signal: AbortSignal): AsyncIterable<Frame> {
     const wake = () => this.#notify();
     signal.addEventListener("abort", wake, { once: true });
     try {
+      let fed: Session | null = null;
       while (!signal.aborted) {
+        if (fed && (fed.ended || fed !== this.#session)) throw new SourceError(`publisher ${fed.address} left: ${fed.endReason}`);
         const s = this.#session;
         const frame = this.#queue.shift();
         if (s && frame) {
-          s.delivered++;
+          fed = s;
           yield frame;
           continue;
-        }
-        if (s?.ended && s.delivered > 0 && !s.reported) {
-          s.reported = true;
-          throw new SourceError(`publisher ${s.address} left: ${s.endReason}`);
         }
         await new Promise<void>((resolve) => { this.#wake = resolve; });
       }

@@ -22,7 +22,8 @@ import { chooseJpegPipeline } from "./encoders/choose.ts";
 import { log, setLogFormat, setLogLevel } from "./log.ts";
 import { MjpegBroadcaster } from "./outputs/mjpeg/broadcaster.ts";
 import { H264Feed } from "./outputs/webrtc/h264-feed.ts";
-import type { IceSettings } from "./outputs/webrtc/peer.ts";
+import { dropDefaultStun, peerConfig, type IceSettings } from "./outputs/webrtc/peer.ts";
+import type { RTCPeerConnection } from "werift";
 import { WebRtcSessions } from "./outputs/webrtc/sessions.ts";
 import { stopAllChildren } from "./process/child.ts";
 import { apiRoutes } from "./routes/api.ts";
@@ -191,7 +192,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       if (spec.kind !== "whip") {
         return { name, transform: undefined as FrameTransform | undefined, source: createCapture(name, spec, options, pipeline.captureOutput, chosen?.description) as Source };
       }
-      const ingest = new WhipIngest({ name: spec.name, stream: name, ice, silenceMs: options.sourceTimeout * 1000 });
+      const peers = { config: peerConfig(ice), prepare: (pc: RTCPeerConnection) => dropDefaultStun(pc, ice) };
+      const ingest = new WhipIngest({ name: spec.name, stream: name, peers, silenceMs: options.sourceTimeout * 1000 });
       ingests.set(spec.name, ingest);
       return { name, transform: undefined as FrameTransform | undefined, source: ingest as Source };
     }),

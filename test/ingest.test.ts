@@ -255,6 +255,8 @@ describe("who may publish, and bad publishes", () => {
       const ingest = gc.streams.find((s) => s.name === "cam")!.ingest!;
       expect(ingest.state).toBe("live");
       expect((await ask("POST", "/whip/cam", sdp, (await publisherOffer()).sdp)).status).toBe(409);
+      // No trickle ICE or ICE restart (RFC 9725 §4.3.1): PATCH is not allowed on a session.
+      expect((await ask("PATCH", location, { "content-type": "application/trickle-ice-sdpfrag" }, "a=end-of-candidates\r\n")).status).toBe(405);
       expect((await ask("DELETE", location)).status).toBe(200);
       expect(ingest.state).toBe("waiting");
       expect((await ask("DELETE", location)).status).toBe(404);

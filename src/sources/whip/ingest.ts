@@ -16,9 +16,8 @@
  * Keyframes: PLI is sent when the session starts and after a loss until a
  * keyframe comes, and whenever `requestKeyframe()` is called.
  */
-import { RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver, type RtpPacket } from "werift";
+import { RTCPeerConnection, RTCRtpCodecParameters, type RTCPeerConnectionConfig, type RTCRtpTransceiver, type RtpPacket } from "werift";
 import { log } from "../../log.ts";
-import { dropDefaultStun, peerConfig, type IceSettings } from "../../outputs/webrtc/peer.ts";
 import type { Frame } from "../../stream/frame.ts";
 import { H264Framer } from "../frame-parsers.ts";
 import { SourceError, type Source } from "../source.ts";
@@ -32,6 +31,16 @@ const PLI_REPEAT_MS = 1000;
 const MAX_QUEUE = 120;
 
 export type IngestState = "waiting" | "live";
+
+/**
+ * How the receiving peers are made, given by the composition root (the
+ * server's ICE settings, the same as its WebRTC viewers'): its config, and
+ * what to do to a peer once the offer is set (drop werift's default STUN).
+ */
+export interface IngestPeers {
+  readonly config: Partial<RTCPeerConnectionConfig>;
+  prepare(pc: RTCPeerConnection): void;
+}
 
 export interface IngestStats {
   readonly endpoint: string;
@@ -76,9 +85,9 @@ class Session {
   readonly depacketizer: H264Depacketizer;
   readonly framer = new H264Framer();
 
-  constructor(readonly address: string, ice: IceSettings, private readonly silenceMs: number,
+  constructor(readonly address: string, private readonly peers: IngestPeers, private readonly silenceMs: number,
     private readonly onFrame: (frame: Frame) => void, private readonly onEnd: (session: Session, reason: string) => void) {
-    this.pc = new RTCPeerConnection({ ...peerConfig(ice), codecs: { video: receiveCodecs(), audio: [] } });
+    this.pc = new RTCPeerConnection({ ...peers.config, codecs: { video: receiveCodecs(), audio: [] } });
     this.depacketizer = new H264Depacketizer(() => this.requestKeyframe());
     this.pc.connectionStateChange.subscribe((state) => {
       if (state === "failed" || state === "closed") this.end(`the WebRTC connection ${state}`);
@@ -90,7 +99,7 @@ class Session {
   get ended(): boolean { return this.#ended; }
   get endReason(): string { return this.#endReason; }
 
-  async answer(offer: string, ice: IceSettings): Promise<string> {
+  async answer(offer: string): Promise<string> {
     if (!/^m=video /m.test(offer)) throw new IngestOfferError("the offer has no video");
     const transceiver = this.pc.addTransceiver("video", { direction: "recvonly" });
     this.#transceiver = transceiver;
@@ -102,7 +111,7 @@ class Session {
     } catch (err) {
       throw new IngestOfferError(`the offer's SDP could not be read: ${(err as Error).message}`);
     }
-    dropDefaultStun(this.pc, ice);
+    this.peers.prepare(this.pc);
     this.framer.seed(spropParameterSets(offer));
     const answer = await this.pc.createAnswer();
     // Be the DTLS server when the offer lets us choose: werift as client waits before its first packet.
@@ -158,7 +167,7 @@ class Session {
 export interface WhipIngestOptions {
   /** The endpoint's name: POST /whip/NAME. */
   readonly name: string;
-  readonly ice: IceSettings;
+  readonly peers: IngestPeers;
   /** A publisher that sends nothing this long is gone. */
   readonly silenceMs: number;
   /** The stream's name, for logs. */
@@ -196,13 +205,13 @@ export class WhipIngest implements Source {
   /** Answers a publisher's offer; IngestBusy while another one is live, IngestOfferError for an offer it cannot use. */
   async publish(offer: string, address: string): Promise<{ id: string; sdp: string }> {
     if (this.#session && !this.#session.ended) throw new IngestBusy(`stream ${this.options.stream} already has a publisher (${this.#session.address}); it must stop (DELETE its session) first`);
-    const session = new Session(address, this.options.ice, this.options.silenceMs,
+    const session = new Session(address, this.options.peers, this.options.silenceMs,
       (frame) => this.#push(session, frame),
       (s, reason) => this.#ended(s, reason));
     this.#queue = [];
     this.#session = session; // taken at once: a second POST during this one's answer gets 409 too
     try {
-      const sdp = await session.answer(offer, this.options.ice);
+      const sdp = await session.answer(offer);
       this.#sessions++;
       log.info(`stream ${this.options.stream}: publisher ${address} connected to ${this.endpoint}`, { event: "ingest.publish", stream: this.options.stream, address });
       return { id: session.id, sdp };

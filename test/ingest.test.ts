@@ -17,6 +17,7 @@ import { JpegDecoder } from "../src/encoders/jpeg-decoder.ts";
 import type { StatsSnapshot } from "../src/stats/collect.ts";
 import { basic, withApp } from "./helpers/in-process.ts";
 import { mjpegParts } from "./helpers/mjpeg-client.ts";
+import { parsePrometheus } from "./helpers/prometheus.ts";
 import { freeTcpPort } from "./helpers/publish-servers.ts";
 import { childPids, CLI, ROOT, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
 import { connectViewer, waitForFrames } from "./helpers/webrtc-client.ts";
@@ -151,6 +152,10 @@ describe("WHIP ingest between two glasscasts", () => {
     // The NO SIGNAL picture went to the WebRTC viewer that stayed through an encoder, which stops with the publisher back.
     await waitFor(async () => (await encoders(b)) === 0, 15_000, "no H.264 encoder in B with a publisher live");
     expect(b.stderr()).toContain("publisher 127.0.0.1 left");
+    const metrics = parsePrometheus(await (await fetch(`${b.url}/metrics`)).text());
+    expect(metrics.value("glasscast_ingest_live", { stream: "cam" })).toBe(1);
+    expect(metrics.value("glasscast_ingest_sessions_total", { stream: "cam" })).toBe(2);
+    expect(metrics.value("glasscast_ingest_bytes_total", { stream: "cam" })).toBeGreaterThan(live.ingest!.bytes);
   });
 });
 

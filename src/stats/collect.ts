@@ -23,7 +23,7 @@
  *         publish: [{ url (secrets as ***), protocol, state (connecting|live|retrying|stopped), bytes, frames,
  *                     skipped, reconnects, lastError (secrets as ***, null), liveSince (ISO, null) }],
  *       },
- *       ingest: { endpoint, state (waiting|live), publisher (address, null), bytes, frames, sessions, dropped }
+ *       ingest: { endpoint, state (waiting|live), publisher (address, null), bytes, bytesTotal, frames, sessions, dropped }
  *               | null when no publisher feeds it (see sources/whip/ingest.ts),
  *     }],
  *     totals: { mjpegViewers, webrtcViewers, webrtcPeers (null with --no-webrtc) },

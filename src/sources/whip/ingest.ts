@@ -47,8 +47,10 @@ export interface IngestStats {
   readonly state: IngestState;
   /** The publisher's address (as the HTTP server saw it), null while waiting. */
   readonly publisher: string | null;
-  /** RTP payload bytes received from the current publisher. */
+  /** RTP payload bytes received from the current publisher (the last one while waiting). */
   readonly bytes: number;
+  /** RTP payload bytes received from every publisher so far (never goes down). */
+  readonly bytesTotal: number;
   readonly frames: number;
   /** Sessions ever accepted. */
   readonly sessions: number;
@@ -186,6 +188,8 @@ export class WhipIngest implements Source {
   #skipToKeyframe = false;
   #wake: (() => void) | null = null;
   #lastBytes = 0;
+  /** Bytes of the sessions that have ended. */
+  #bytesBefore = 0;
 
   constructor(private readonly options: WhipIngestOptions) {
     this.description = `WHIP publisher at /whip/${options.name}`;
@@ -198,7 +202,7 @@ export class WhipIngest implements Source {
     const s = this.#session;
     return {
       endpoint: this.endpoint, state: this.state, publisher: s && !s.ended ? s.address : null,
-      bytes: s ? s.bytes : this.#lastBytes, frames: s?.frames ?? 0, sessions: this.#sessions, dropped: s?.depacketizer.dropped ?? 0,
+      bytes: s ? s.bytes : this.#lastBytes, bytesTotal: this.#bytesBefore + (s && !s.ended ? s.bytes : 0), frames: s?.frames ?? 0, sessions: this.#sessions, dropped: s?.depacketizer.dropped ?? 0,
     };
   }
 
@@ -245,6 +249,7 @@ export class WhipIngest implements Source {
   #ended(session: Session, reason: string): void {
     if (this.#session !== session) return;
     this.#lastBytes = session.bytes;
+    this.#bytesBefore += session.bytes;
     if (session.connected || session.frames > 0) {
       log.warn(`stream ${this.options.stream}: publisher ${session.address} left: ${reason}`, { event: "ingest.end", stream: this.options.stream, address: session.address });
     }

@@ -18,6 +18,7 @@ import type { StatsSnapshot } from "../src/stats/collect.ts";
 import { basic, withApp } from "./helpers/in-process.ts";
 import { mjpegParts } from "./helpers/mjpeg-client.ts";
 import { parsePrometheus } from "./helpers/prometheus.ts";
+import { launchChromium } from "./helpers/browser.ts";
 import { freeTcpPort } from "./helpers/publish-servers.ts";
 import { childPids, CLI, ROOT, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
 import { connectViewer, waitForFrames } from "./helpers/webrtc-client.ts";
@@ -156,6 +157,47 @@ describe("WHIP ingest between two glasscasts", () => {
     expect(metrics.value("glasscast_ingest_live", { stream: "cam" })).toBe(1);
     expect(metrics.value("glasscast_ingest_sessions_total", { stream: "cam" })).toBe(2);
     expect(metrics.value("glasscast_ingest_bytes_total", { stream: "cam" })).toBeGreaterThan(live.ingest!.bytes);
+  });
+});
+
+/** A browser publisher: a changing colour canvas as the track, H.264 only, the offer with every candidate; the POST's status. */
+const PUBLISH_FROM_CANVAS = `(async () => {
+  const canvas = document.createElement("canvas");
+  canvas.width = 320;
+  canvas.height = 240;
+  const ctx = canvas.getContext("2d");
+  let n = 0;
+  setInterval(() => { ctx.fillStyle = "hsl(" + ((n++ * 10) % 360) + ",100%,50%)"; ctx.fillRect(0, 0, 320, 240); }, 50);
+  const pc = new RTCPeerConnection();
+  const transceiver = pc.addTransceiver(canvas.captureStream(20).getVideoTracks()[0], { direction: "sendonly" });
+  transceiver.setCodecPreferences(RTCRtpSender.getCapabilities("video").codecs.filter((c) => c.mimeType === "video/H264"));
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise((resolve) => {
+    if (pc.iceGatheringState === "complete") return resolve();
+    pc.onicegatheringstatechange = () => { if (pc.iceGatheringState === "complete") resolve(); };
+  });
+  const res = await fetch("/whip/cam", { method: "POST", headers: { "content-type": "application/sdp" }, body: pc.localDescription.sdp });
+  if (res.status === 201) await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+  window.publisher = pc;
+  return res.status;
+})()`;
+
+describe("a browser publishes", () => {
+  test("Chromium (a canvas track, H.264, every candidate in the offer) publishes to whip:cam; B decodes its pictures and runs no encoder", async () => {
+    const b = await server(["--source", "cam=whip:cam", "--webrtc-candidate", "127.0.0.1", "--log-level", "debug"]);
+    const browser = await launchChromium();
+    cleanup.push(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(`${b.url}/`); // the page's own player watches too (WebRTC), which is fine
+    const status = await page.evaluate(PUBLISH_FROM_CANVAS) as number;
+    expect(status).toBe(201);
+    await waitFor(async () => (await stream(b)).framesCaptured >= 20, 30_000, "20 frames from Chromium");
+    const live = await stream(b);
+    expect([live.width, live.height]).toEqual([320, 240]);
+    expect(live.ingest).toMatchObject({ state: "live", publisher: "127.0.0.1" });
+    const snapshot = new Uint8Array(await (await fetch(`${b.url}/snapshot.jpg`)).arrayBuffer());
+    expect(colourfulness(snapshot)).toBeGreaterThan(0.2);
+    await waitFor(async () => (await encoders(b)) === 0, 15_000, "no H.264 encoder in B with Chromium publishing");
   });
 });
 

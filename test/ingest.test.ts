@@ -290,7 +290,7 @@ describe("who may publish, and bad publishes", () => {
     });
   });
 
-  test("a real offer gets 201, application/sdp and a Location that DELETE ends", async () => {
+  test("a real offer gets 201, application/sdp and a Location that DELETE ends; one that never sent video is replaced; a broken one is a 400", async () => {
     await withApp({ source: ["cam=whip:cam"], webrtcCandidate: ["127.0.0.1"] }, async ({ ask, gc }) => {
       const { sdp: offer } = await publisherOffer();
       const res = await ask("POST", "/whip/cam", sdp, offer);
@@ -301,12 +301,23 @@ describe("who may publish, and bad publishes", () => {
       expect(await res.text()).toMatch(/^v=0/);
       const ingest = gc.streams.find((s) => s.name === "cam")!.ingest!;
       expect(ingest.state).toBe("live");
-      expect((await ask("POST", "/whip/cam", sdp, (await publisherOffer()).sdp)).status).toBe(409);
-      // No trickle ICE or ICE restart (RFC 9725 §4.3.1): PATCH is not allowed on a session.
-      expect((await ask("PATCH", location, { "content-type": "application/trickle-ice-sdpfrag" }, "a=end-of-candidates\r\n")).status).toBe(405);
-      expect((await ask("DELETE", location)).status).toBe(200);
-      expect(ingest.state).toBe("waiting");
+      // A second offer while the first has sent nothing (it never connects here): it takes the stream over.
+      const second = await ask("POST", "/whip/cam", sdp, (await publisherOffer()).sdp);
+      expect(second.status).toBe(201);
+      expect((await ask("GET", location)).status).toBe(404);
       expect((await ask("DELETE", location)).status).toBe(404);
+      expect(ingest.stats().sessions).toBe(2);
+      const secondLocation = second.headers.get("location")!;
+      expect(secondLocation).not.toBe(location);
+      // An offer werift cannot answer (a media section without a mid): 400, never 500.
+      const broken = await ask("POST", "/whip/cam", sdp, "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
+      expect(broken.status).toBe(400);
+      const location2 = secondLocation;
+      // No trickle ICE or ICE restart (RFC 9725 §4.3.1): PATCH is not allowed on a session.
+      expect((await ask("PATCH", location2, { "content-type": "application/trickle-ice-sdpfrag" }, "a=end-of-candidates\r\n")).status).toBe(405);
+      expect((await ask("DELETE", location2)).status).toBe(200);
+      expect(ingest.state).toBe("waiting");
+      expect((await ask("DELETE", location2)).status).toBe(404);
     });
   });
 });

@@ -7,8 +7,10 @@
  * WebRTC viewers and --publish destinations get the publisher's own bytes,
  * MJPEG viewers a decode of them.
  *
- * One publisher at a time: a second POST while one is live gets 409 (a
- * running camera is never taken over by another publisher). A session ends
+ * One publisher at a time: a second POST while one sends gets 409 (a
+ * running camera is never taken over by another publisher); one that has
+ * not sent anything yet (still connecting, or gone mid-handshake) is
+ * replaced by the new one. A session ends
  * with DELETE on its Location, when ICE/DTLS fails or closes, when no RTP
  * comes for the silence timeout (--source-timeout), or when it does not
  * connect in time. The stream then shows NO SIGNAL until the next publisher.
@@ -110,15 +112,16 @@ class Session {
     });
     try {
       await this.pc.setRemoteDescription({ type: "offer", sdp: offer });
+      this.peers.prepare(this.pc);
+      this.framer.seed(spropParameterSets(offer));
+      const answer = await this.pc.createAnswer();
+      // Be the DTLS server when the offer lets us choose: werift as client waits before its first packet.
+      const sdp = /a=setup:actpass/.test(offer) ? answer.sdp.replace(/a=setup:active/g, "a=setup:passive") : answer.sdp;
+      await this.pc.setLocalDescription({ type: "answer", sdp }); // resolves once every candidate is gathered
     } catch (err) {
-      throw new IngestOfferError(`the offer's SDP could not be read: ${(err as Error).message}`);
+      // werift refuses what it cannot read at any of these steps (a media section without a mid, say).
+      throw new IngestOfferError(`the offer could not be answered: ${(err as Error).message.split("\n")[0]}`);
     }
-    this.peers.prepare(this.pc);
-    this.framer.seed(spropParameterSets(offer));
-    const answer = await this.pc.createAnswer();
-    // Be the DTLS server when the offer lets us choose: werift as client waits before its first packet.
-    const sdp = /a=setup:actpass/.test(offer) ? answer.sdp.replace(/a=setup:active/g, "a=setup:passive") : answer.sdp;
-    await this.pc.setLocalDescription({ type: "answer", sdp }); // resolves once every candidate is gathered
     const local = this.pc.localDescription?.sdp ?? "";
     if (!/^m=video [1-9]/m.test(local) || !/a=rtpmap:\d+ H264\//i.test(local)) {
       throw new IngestOfferError("the offer's video is not H.264 with packetization-mode 1, which this endpoint receives");
@@ -206,23 +209,35 @@ export class WhipIngest implements Source {
     };
   }
 
-  /** Answers a publisher's offer; IngestBusy while another one is live, IngestOfferError for an offer it cannot use. */
+  /**
+   * Answers a publisher's offer: IngestBusy while another one sends,
+   * IngestOfferError for an offer it cannot use. A publisher that has not
+   * sent anything yet is replaced, once the new offer is answered.
+   */
   async publish(offer: string, address: string): Promise<{ id: string; sdp: string }> {
-    if (this.#session && !this.#session.ended) throw new IngestBusy(`stream ${this.options.stream} already has a publisher (${this.#session.address}); it must stop (DELETE its session) first`);
+    const busy = () => {
+      const c = this.#session;
+      if (c && !c.ended && c.connected) throw new IngestBusy(`stream ${this.options.stream} already has a publisher (${c.address}); it must stop (DELETE its session) first`);
+    };
+    busy();
     const session = new Session(address, this.options.peers, this.options.silenceMs,
       (frame) => this.#push(session, frame),
       (s, reason) => this.#ended(s, reason));
-    this.#queue = [];
-    this.#session = session; // taken at once: a second POST during this one's answer gets 409 too
+    let sdp: string;
     try {
-      const sdp = await session.answer(offer);
-      this.#sessions++;
-      log.info(`stream ${this.options.stream}: publisher ${address} connected to ${this.endpoint}`, { event: "ingest.publish", stream: this.options.stream, address });
-      return { id: session.id, sdp };
+      sdp = await session.answer(offer);
+      busy(); // another one connected meanwhile
     } catch (err) {
       session.end("its offer was refused");
       throw err;
     }
+    const old = this.#session;
+    if (old && !old.ended) old.end("another publisher came before it sent any video");
+    this.#queue = [];
+    this.#session = session;
+    this.#sessions++;
+    log.info(`stream ${this.options.stream}: publisher ${address} connected to ${this.endpoint}`, { event: "ingest.publish", stream: this.options.stream, address });
+    return { id: session.id, sdp };
   }
 
   /** Ends the session `id` (the publisher's DELETE); false when it is not the live one. */

@@ -251,6 +251,53 @@ describe("a publisher that vanishes", () => {
   });
 });
 
+describe("an --on-demand ingest", () => {
+  test("without viewers nothing is kept; the first viewer's capture asks the publisher for a keyframe and starts with it", async () => {
+    await withApp({ source: ["cam=whip:cam"], webrtcCandidate: ["127.0.0.1"], onDemand: true, idleTimeout: 1 }, async ({ ask, gc }) => {
+      const publisher = await publisherOffer();
+      let plis = 0;
+      publisher.sender.onRtcp.subscribe((rtcp) => { if (rtcp.type === 206) plis++; });
+      const res = await ask("POST", "/whip/cam", { "content-type": "application/sdp" }, publisher.sdp);
+      expect(res.status).toBe(201);
+      await publisher.pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+      await new Promise<void>((resolve) => publisher.sender.onReady.once(() => resolve()));
+      // A camera that makes a keyframe when asked (PLI), P pictures otherwise.
+      let seq = 0;
+      let answered = 0;
+      const sendAu = (au: AccessUnit, timestamp: number) => {
+        const payloads = packetizeH264(au);
+        payloads.forEach((payload, i) => {
+          const header = new RtpHeader({ payloadType: 0, ssrc: 0, sequenceNumber: seq++ & 0xffff, timestamp, marker: i === payloads.length - 1 });
+          void publisher.sender.sendRtp(new RtpPacket(header, Buffer.from(payload)));
+        });
+      };
+      let t = 0;
+      const camera = setInterval(() => {
+        t += 9000;
+        const key = answered < plis;
+        if (key) answered = plis;
+        sendAu(key ? { nals: [SPS, PPS, new Uint8Array([0x65, 0x88, 1, 2, 3])], keyframe: true } : { nals: [new Uint8Array([0x41, 0x88, 1, 2, 3])], keyframe: false }, t);
+      }, 100);
+      try {
+        const cam = gc.streams.find((s) => s.name === "cam")!;
+        await waitFor(() => cam.ingest!.stats().frames >= 10, 10_000, "frames at the ingest");
+        expect(cam.stream.capturing).toBe(false);
+        expect(cam.stream.stats().framesCaptured).toBe(0);
+        const plisBefore = plis;
+        const release = cam.stream.hold();
+        try {
+          await waitFor(() => cam.stream.stats().framesCaptured >= 5, 10_000, "frames once a viewer holds the stream");
+          expect(plis).toBeGreaterThan(plisBefore);
+        } finally {
+          release();
+        }
+      } finally {
+        clearInterval(camera);
+      }
+    });
+  });
+});
+
 const SPS = new Uint8Array([0x67, 0x42, 0xc0, 0x0d, 0xda, 0x05, 0x07, 0xec, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40, 0x00, 0x00, 0x0f, 0x03, 0xc5, 0x0a, 0xa8]);
 const PPS = new Uint8Array([0x68, 0xce, 0x0f, 0xc8]);
 

@@ -188,7 +188,9 @@ export class WhipIngest implements Source {
   #sessions = 0;
   /** Access units not yet taken by the stream: none may be skipped (the next pictures refer to them). */
   #queue: Frame[] = [];
-  #skipToKeyframe = false;
+  #skipToKeyframe = true;
+  /** Runs of frames() going on (none while an --on-demand stream is idle). */
+  #readers = 0;
   #wake: (() => void) | null = null;
   #lastBytes = 0;
   /** Bytes of the sessions that have ended. */
@@ -273,6 +275,11 @@ export class WhipIngest implements Source {
 
   #push(session: Session, frame: Frame): void {
     if (this.#session !== session) return;
+    if (this.#readers === 0) {
+      // Nobody takes frames (an --on-demand stream without viewers): none kept; the next reader starts at a keyframe.
+      this.#skipToKeyframe = true;
+      return;
+    }
     if (this.#queue.length >= MAX_QUEUE) {
       // The stream is not keeping up (it never should): start again at a keyframe.
       this.#queue = [];
@@ -299,6 +306,8 @@ export class WhipIngest implements Source {
   async *frames(signal: AbortSignal): AsyncIterable<Frame> {
     const wake = () => this.#notify();
     signal.addEventListener("abort", wake, { once: true });
+    this.#readers++;
+    this.#session?.requestKeyframe(); // a reader that starts mid-stream waits for a keyframe: ask for one now
     try {
       let fed: Session | null = null;
       while (!signal.aborted) {
@@ -313,6 +322,7 @@ export class WhipIngest implements Source {
         await new Promise<void>((resolve) => { this.#wake = resolve; });
       }
     } finally {
+      this.#readers--;
       signal.removeEventListener("abort", wake);
     }
   }

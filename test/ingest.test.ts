@@ -160,7 +160,7 @@ describe("WHIP ingest between two glasscasts", () => {
   });
 });
 
-/** A browser publisher: a changing colour canvas as the track, H.264 only, the offer with every candidate; the POST's status. */
+/** A browser publisher: a tone, then a changing colour canvas as H.264 only, the offer with every candidate; the POST's status and the answer's audio port. */
 const PUBLISH_FROM_CANVAS = `(async () => {
   const canvas = document.createElement("canvas");
   canvas.width = 320;
@@ -169,6 +169,13 @@ const PUBLISH_FROM_CANVAS = `(async () => {
   let n = 0;
   setInterval(() => { ctx.fillStyle = "hsl(" + ((n++ * 10) % 360) + ",100%,50%)"; ctx.fillRect(0, 0, 320, 240); }, 50);
   const pc = new RTCPeerConnection();
+  // Audio first, as OBS offers it: the ingest takes the video and declines the audio.
+  const audio = new AudioContext();
+  const tone = audio.createOscillator();
+  const sink = audio.createMediaStreamDestination();
+  tone.connect(sink);
+  tone.start();
+  pc.addTransceiver(sink.stream.getAudioTracks()[0], { direction: "sendonly" });
   const transceiver = pc.addTransceiver(canvas.captureStream(20).getVideoTracks()[0], { direction: "sendonly" });
   transceiver.setCodecPreferences(RTCRtpSender.getCapabilities("video").codecs.filter((c) => c.mimeType === "video/H264"));
   await pc.setLocalDescription(await pc.createOffer());
@@ -177,20 +184,21 @@ const PUBLISH_FROM_CANVAS = `(async () => {
     pc.onicegatheringstatechange = () => { if (pc.iceGatheringState === "complete") resolve(); };
   });
   const res = await fetch("/whip/cam", { method: "POST", headers: { "content-type": "application/sdp" }, body: pc.localDescription.sdp });
-  if (res.status === 201) await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+  const answer = res.status === 201 ? await res.text() : "";
+  if (answer) await pc.setRemoteDescription({ type: "answer", sdp: answer });
   window.publisher = pc;
-  return res.status;
+  return { status: res.status, audio: (/^m=audio (\\d+)/m.exec(answer) || [])[1] ?? null };
 })()`;
 
 describe("a browser publishes", () => {
-  test("Chromium (a canvas track, H.264, every candidate in the offer) publishes to whip:cam; B decodes its pictures and runs no encoder", async () => {
+  test("Chromium (audio, then a canvas track as H.264, every candidate in the offer) publishes to whip:cam; B decodes its pictures and runs no encoder", async () => {
     const b = await server(["--source", "cam=whip:cam", "--webrtc-candidate", "127.0.0.1", "--log-level", "debug"]);
     const browser = await launchChromium();
     cleanup.push(() => browser.close());
     const page = await browser.newPage();
     await page.goto(`${b.url}/`); // the page's own player watches too (WebRTC), which is fine
-    const status = await page.evaluate(PUBLISH_FROM_CANVAS) as number;
-    expect(status).toBe(201);
+    const published = await page.evaluate(PUBLISH_FROM_CANVAS) as { status: number; audio: string | null };
+    expect(published).toEqual({ status: 201, audio: "0" });
     await waitFor(async () => (await stream(b)).framesCaptured >= 20, 30_000, "20 frames from Chromium");
     const live = await stream(b);
     expect([live.width, live.height]).toEqual([320, 240]);

@@ -157,6 +157,12 @@ describe("WHIP ingest between two glasscasts", () => {
     expect(metrics.value("glasscast_ingest_live", { stream: "cam" })).toBe(1);
     expect(metrics.value("glasscast_ingest_sessions_total", { stream: "cam" })).toBe(2);
     expect(metrics.value("glasscast_ingest_bytes_total", { stream: "cam" })).toBeGreaterThan(live.ingest!.bytes);
+    // B stops with a publisher live: quietly (its end is no NO SIGNAL round), and cleanly.
+    expect(await b.stop()).toBe(0);
+    await Bun.sleep(200); // the last stderr lines
+    const afterStop = b.stderr().split("SIGTERM: stopping")[1] ?? "";
+    expect(afterStop).not.toContain("waiting for a publisher");
+    expect(afterStop).not.toContain("left:");
   });
 });
 

@@ -191,6 +191,8 @@ export class WhipIngest implements Source {
   #skipToKeyframe = true;
   /** Runs of frames() going on (none while an --on-demand stream is idle). */
   #readers = 0;
+  /** Shutting down: a publisher's end is no news for the log. */
+  #closing = false;
   #wake: (() => void) | null = null;
   #lastBytes = 0;
   /** Bytes of the sessions that have ended. */
@@ -260,6 +262,7 @@ export class WhipIngest implements Source {
 
   /** Ends the publisher's session (shutdown). */
   close(): void {
+    this.#closing = true;
     this.#session?.end("the server is stopping");
   }
 
@@ -267,7 +270,7 @@ export class WhipIngest implements Source {
     if (this.#session !== session) return;
     this.#lastBytes = session.bytes;
     this.#bytesBefore += session.bytes;
-    if (session.connected || session.frames > 0) {
+    if (!this.#closing && (session.connected || session.frames > 0)) {
       log.warn(`stream ${this.options.stream}: publisher ${session.address} left: ${reason}`, { event: "ingest.end", stream: this.options.stream, address: session.address });
     }
     this.#notify();
@@ -311,7 +314,8 @@ export class WhipIngest implements Source {
     try {
       let fed: Session | null = null;
       while (!signal.aborted) {
-        if (fed && (fed.ended || fed !== this.#session)) throw new SourceError(`publisher ${fed.address} left: ${fed.endReason}`);
+        // Shutting down: no NO SIGNAL round, the stream stops this run itself.
+        if (!this.#closing && fed && (fed.ended || fed !== this.#session)) throw new SourceError(`publisher ${fed.address} left: ${fed.endReason}`);
         const s = this.#session;
         const frame = this.#queue.shift();
         if (s && frame) {

@@ -446,6 +446,10 @@ describe("bad options exit 2 naming the option", () => {
     expect(short.code).toBe(2);
     expect(short.stderr.includes("--ingest-token")).toBe(true);
     expect(short.stderr.includes("short-secret")).toBe(false);
+    const same = run("--source", "cam=whip:cam", "--ingest-token", "shared-token-123456", "--viewer-token", "shared-token-123456");
+    expect(same.code).toBe(2);
+    expect(same.stderr.includes("--ingest-token: one is also a --viewer-token")).toBe(true);
+    expect(same.stderr.includes("shared-token-123456")).toBe(false);
   });
 
   test("rtsp-push: a bad path, two of them, its port the HTTP port, a turn of a picture nothing decodes", () => {

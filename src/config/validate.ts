@@ -94,6 +94,9 @@ function checkIngests(o: Options, sources: readonly StreamSource[]): void {
   if (o.ingestToken.length > 0 && names.length === 0 && sources.length > 0) {
     throw new OptionError("--ingest-token: lets publishers in to WHIP ingests, and no --source is one (whip:NAME)");
   }
+  if (o.ingestToken.some((t) => o.viewerToken.includes(t))) {
+    throw new OptionError("--ingest-token: one is also a --viewer-token, which would let viewers publish; expected different tokens");
+  }
   const pushes = sources.filter(({ spec }) => spec.kind === "rtsp-push");
   if (pushes.length > 1) {
     throw new OptionError("--source: one rtsp-push:PATH stream per server (ffmpeg listens on --rtsp-push-port for one path); feed the others over WHIP (whip:NAME)");

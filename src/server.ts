@@ -24,7 +24,8 @@ import { MjpegBroadcaster } from "./outputs/mjpeg/broadcaster.ts";
 import { H264Feed } from "./stream/h264-feed.ts";
 import { HlsOutput } from "./outputs/hls/hls-output.ts";
 import { hlsRoutes } from "./routes/hls.ts";
-import type { IceSettings } from "./outputs/webrtc/peer.ts";
+import { dropDefaultStun, peerConfig, type IceSettings } from "./outputs/webrtc/peer.ts";
+import type { RTCPeerConnection } from "werift";
 import { WebRtcSessions } from "./outputs/webrtc/sessions.ts";
 import { RtspAccess } from "./outputs/rtsp/auth.ts";
 import { RtspServer } from "./outputs/rtsp/server.ts";
@@ -39,6 +40,8 @@ import { refusalAnswer } from "./routes/refusal.ts";
 import { addressesOf, type PublishedStream } from "./routes/published.ts";
 import { staticRoutes } from "./routes/static.ts";
 import { webrtcRoutes, whepOptionsHeaders } from "./routes/webrtc.ts";
+import { whipOptionsHeaders, whipRoutes } from "./routes/whip.ts";
+import { WhipIngest } from "./sources/whip/ingest.ts";
 import { createCapture, jpegSettingsOf } from "./sources/create.ts";
 import { chooseDefaultSource, type DefaultSource } from "./devices/default-source.ts";
 import { findRpicam } from "./sources/libcamera/find-rpicam.ts";
@@ -191,11 +194,19 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
 
   const jpeg = jpegSettingsOf(options);
   const pipeline = chooseJpegPipeline(jpeg, options.ffmpeg);
+  const ice = iceSettingsOf(options);
+  // WHIP ingests, by endpoint name (POST /whip/NAME): streams fed by a publisher.
+  const ingests = new Map<string, WhipIngest>();
   const definitions = [
-    ...captured.map(({ name, spec }) => ({
-      name, transform: undefined as FrameTransform | undefined,
-      source: createCapture(name, spec, options, pipeline.captureOutput, chosen?.description),
-    })),
+    ...captured.map(({ name, spec }) => {
+      if (spec.kind !== "whip") {
+        return { name, transform: undefined as FrameTransform | undefined, source: createCapture(name, spec, options, pipeline.captureOutput, chosen?.description) as Source };
+      }
+      const peers = { config: peerConfig(ice), prepare: (pc: RTCPeerConnection) => dropDefaultStun(pc, ice) };
+      const ingest = new WhipIngest({ name: spec.name, stream: name, peers, silenceMs: options.sourceTimeout * 1000 });
+      ingests.set(spec.name, ingest);
+      return { name, transform: undefined as FrameTransform | undefined, source: ingest as Source };
+    }),
     ...custom.map((c) => {
       if (!STREAM_NAME.test(c.name)) throw new OptionError(`streams: ${JSON.stringify(c.name)} is not a stream name; expected letters, digits, _ and - (up to 32)`);
       return { name: c.name, source: c.source, transform: c.transform };
@@ -207,7 +218,6 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   if (twice) throw new OptionError(`streams: the name ${JSON.stringify(twice)} is used twice; expected a different name for each stream`);
 
   const targets = publishTargetsOf(options, names);
-  const ice = iceSettingsOf(options);
   const videoBase = "/" + options.videoEndpoint.replace(/^\/+/, "");
   const published: PublishedStream[] = definitions.map((d, i) => {
     const stream = new Stream({
@@ -237,7 +247,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       partTargetS: options.hlsPartTarget, defaultFps: options.fps ?? 30, keyframeIntervalS: options.webrtcKeyint / (options.fps ?? 30),
       lingerMs: ENCODER_LINGER_MS, viewerWindowMs: HLS_VIEWER_WINDOW_MS,
     }) : null;
-    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, hls, publish, feed, video, snapshot, view, all: addresses.all };
+    const ingest = d.source instanceof WhipIngest ? d.source : null;
+    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, hls, publish, feed, ingest, video, snapshot, view, all: addresses.all };
   });
 
   const limit: ClientLimit = { max: options.maxClients, current: () => published.reduce((n, p) => n + p.mjpeg.viewers, 0) };
@@ -254,7 +265,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     .use(corsHeaders(cors))
     .use(accessGuard(access, { preflight: (request) => cors.preflight(request), refuse: refusalAnswer(theme, options.kiosk) }))
     .use(tokenRoutes({ tokens: access.tokens, streams: published, pages: theme !== null, whep: sessions !== null }))
-    .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk, methods: (request) => methodAnswer(methods, request, whepOptionsHeaders) }))
+    .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk, methods: (request) => methodAnswer(methods, request, (path) => ({ ...whepOptionsHeaders(path), ...whipOptionsHeaders(path) })) }))
     .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, hls: options.hls, limit }))
     .use(apiRoutes(published));
   let rtspListening: RtspServer | null = null;
@@ -272,6 +283,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     app.use(webrtcRoutes({ sessions, feeds, audiences: new Map(published.map((p) => [p.name, p.audience] as const)) }));
   }
   if (options.hls) app.use(hlsRoutes({ outputs: new Map(published.map((p) => [p.name, p.hls!] as const)) }));
+  if (ingests.size > 0) app.use(whipRoutes(ingests));
   if (theme) app.use(staticRoutes(theme));
   published.forEach((p, i) => {
     // µStreamer's /stream and /snapshot answer for the first stream too.
@@ -317,6 +329,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       closing ??= (async () => {
         for (const p of published) p.mjpeg.close();
         for (const p of published) p.hls?.close();
+        for (const ingest of ingests.values()) ingest.close();
         await sessions?.closeAll();
         await rtsp?.close();
         await Promise.all(published.flatMap((p) => (p.publish ?? []).map((d) => d.stop())));

@@ -7,7 +7,10 @@
  *   /healthz; viewing routes also take a viewer token, stats routes also a
  *   --metrics-auth user, POST /api/tokens only an --auth user;
  * - --viewer-token without --auth: viewing needs a token;
- * - --metrics-auth: /state and /metrics need one of those users (or an --auth one).
+ * - --metrics-auth: /state and /metrics need one of those users (or an --auth one);
+ * - publishing (WHIP ingest, /whip/…): with --auth or --ingest-token, an
+ *   --auth login or an ingest token (Bearer); a viewer token never (403);
+ *   with only viewer tokens, nobody may publish (403); else open.
  *
  * Failed logins count per client; past the limit the client gets 429 without
  * its credentials being checked; past the bound of password checks waiting
@@ -19,6 +22,7 @@
  */
 import { isProblem, requestTarget, type RequestTarget } from "../routes/request-target.ts";
 import { BodyError, offerStream } from "../routes/signalling-body.ts";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { CredentialList, parseBasic } from "./credentials.ts";
 import { clientKey, LoginLimiter } from "./rate-limit.ts";
 import { routeKinds, type RouteKind, type StreamAddresses } from "./route-kind.ts";
@@ -31,6 +35,8 @@ export interface AccessOptions {
   readonly viewerToken: readonly string[];
   readonly tokenSecret: string | null;
   readonly metricsAuth: readonly string[];
+  /** Bearer tokens that may publish to WHIP ingests (--ingest-token). */
+  readonly ingestToken?: readonly string[];
   /** Served over HTTPS: the token cookie is marked Secure. */
   readonly tls: boolean;
 }
@@ -43,7 +49,8 @@ export type Verdict =
 /** What may open a route: Basic with one of `basic`, and/or a viewer token (`tokens`: any, or only one for all streams). */
 interface Rule {
   readonly basic: CredentialList | null;
-  readonly tokens: "none" | "any" | "all-streams";
+  /** "ingest": only an --ingest-token (publishing). */
+  readonly tokens: "none" | "any" | "all-streams" | "ingest";
 }
 
 export const BASIC_CHALLENGE = 'Basic realm="glasscast", charset="UTF-8"';
@@ -78,6 +85,7 @@ export class AccessControl {
   /** The page and the video need credentials. */
   readonly viewingProtected: boolean;
   readonly #kindOf: (target: RequestTarget) => RouteKind;
+  readonly #ingestTokens: readonly Buffer[];
   readonly #tls: boolean;
   readonly #now: () => number;
 
@@ -89,11 +97,24 @@ export class AccessControl {
     this.limiter = new LoginLimiter({ now });
     this.viewingProtected = this.admins !== null || options.viewerToken.length > 0;
     this.#kindOf = routeKinds(streams);
+    this.#ingestTokens = (options.ingestToken ?? []).map((t) => createHash("sha256").update(t).digest());
     this.#tls = options.tls;
     this.#now = now;
   }
 
-  #ruleFor(route: RouteKind): Rule | null | "no-admin" {
+  /** The token is an --ingest-token (compared as SHA-256 digests, in constant time). */
+  #isIngestToken(token: string): boolean {
+    const digest = createHash("sha256").update(token).digest();
+    let ok = false;
+    for (const t of this.#ingestTokens) ok = timingSafeEqual(t, digest) || ok;
+    return ok;
+  }
+
+  #ruleFor(route: RouteKind): Rule | null | "no-admin" | "no-publisher" {
+    if (route.kind === "publish") {
+      if (this.admins || this.#ingestTokens.length > 0) return { basic: this.admins, tokens: "ingest" };
+      return this.viewingProtected ? "no-publisher" : null;
+    }
     switch (route.kind) {
       case "health": return null;
       case "stats": return this.stats ? { basic: this.stats, tokens: "none" } : null;
@@ -114,6 +135,9 @@ export class AccessControl {
     const route = this.#kindOf(target);
     const rule = this.#ruleFor(route);
     if (rule === null) return { pass: true };
+    if (rule === "no-publisher") {
+      return refuse(403, "publishing needs an --auth login or an --ingest-token, and this server has neither; a viewer token does not publish", {});
+    }
     if (rule === "no-admin") {
       return refuse(403, "making viewer links needs an --auth user: start glasscast with --auth USER:PASS", {});
     }
@@ -126,13 +150,14 @@ export class AccessControl {
     }
     const given = credentialsOf(request, target);
     if (!given) {
-      const needs = !rule.basic ? "a viewer token (?token=… or Authorization: Bearer …)"
+      const needs = rule.tokens === "ingest" ? (rule.basic ? "a login or an ingest token (Authorization: Bearer …)" : "an ingest token (Authorization: Bearer …)")
+        : !rule.basic ? "a viewer token (?token=… or Authorization: Bearer …)"
         : rule.tokens === "none" ? "a login" : "a login or a viewer token (?token=…)";
       return refuse(401, `this needs ${needs}`, { "www-authenticate": challenge });
     }
 
     if (given.type === "basic") {
-      if (!rule.basic) return refuse(401, "this needs a viewer token (?token=…)", { "www-authenticate": challenge });
+      if (!rule.basic) return refuse(401, rule.tokens === "ingest" ? "this needs an ingest token (Authorization: Bearer …)" : "this needs a viewer token (?token=…)", { "www-authenticate": challenge });
       const known = rule.basic.known(given.header);
       let ok: boolean | "busy";
       if (known) {
@@ -149,6 +174,12 @@ export class AccessControl {
     }
 
     const forget: Record<string, string> = given.from === "cookie" ? { "set-cookie": clearTokenCookie(this.#tls) } : {};
+    if (rule.tokens === "ingest") {
+      if (given.from === "header" && this.#isIngestToken(given.token)) return { pass: true };
+      if (this.tokens.check(given.token).ok) return refuse(403, "a viewer token does not let you publish; use an ingest token or a login", {});
+      this.limiter.fail(client);
+      return refuse(401, "the token is not valid", { "www-authenticate": INVALID_TOKEN_CHALLENGE });
+    }
     if (rule.tokens === "none") {
       return refuse(401, "a viewer token does not open this; log in", { "www-authenticate": challenge });
     }

@@ -2,7 +2,8 @@
  * What a request asks for, as access rules see it: the health check (always
  * open), the stats (/state, /metrics), the token maker (/api/tokens), a
  * viewing route (the page, its files, a stream's video, snapshots and WebRTC
- * signalling, its HLS files; with the one stream it shows, if any), or anything else.
+ * signalling, its HLS files; with the one stream it shows, if any), publishing
+ * (a WHIP ingest), or anything else.
  */
 import type { RequestTarget } from "../routes/request-target.ts";
 
@@ -14,6 +15,8 @@ export type RouteKind =
   | { readonly kind: "view"; readonly stream: string | null; readonly page: boolean }
   /** POST /offer: the stream is named in its body (or ?stream=), else it is `fallback`. */
   | { readonly kind: "offer"; readonly fallback: string }
+  /** A WHIP ingest endpoint or session (/whip/…): publishing into a stream. */
+  | { readonly kind: "publish" }
   | { readonly kind: "other" };
 
 /** A stream's addresses, as published (see routes/published.ts). */
@@ -49,6 +52,7 @@ export function routeKinds(streams: readonly StreamAddresses[]): (target: Reques
       return query.has("action") ? { kind: "view", stream: first, page: false } : { kind: "view", stream: null, page: true };
     }
     if (path === "/offer") return { kind: "offer", fallback: first };
+    if (path === "/whip" || path.startsWith("/whip/")) return { kind: "publish" };
     const own = byPath.get(path);
     if (own) return { kind: "view", ...own };
     const hls = hlsStream(path, first, names);

@@ -28,6 +28,7 @@ export interface Options {
   stabilize: boolean;
   streamMode: boolean;
   sourceTimeout: number;
+  rtspPushPort: number;
   jpegQuality: number;
   jpegFastdct: boolean;
   jpegFastupsample: boolean;
@@ -56,6 +57,7 @@ export interface Options {
   idleTimeout: number;
   auth: string[];
   viewerToken: string[];
+  ingestToken: string[];
   tokenSecret: string | null;
   metricsAuth: string[];
   allowOrigin: string[];
@@ -165,6 +167,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "the ffmpeg program used for capture" },
   { key: "sourceTimeout", flag: "source-timeout", group: "Source", kind: { type: "number", min: 1, max: 600 }, default: 10, placeholder: "S",
     help: "a source that delivers no frame for this long (and at least three frame intervals) is restarted, with back-off from 1 s to 30 s; viewers see NO SIGNAL meanwhile" },
+  { key: "rtspPushPort", flag: "rtsp-push-port", group: "Source", kind: { type: "int", min: 1, max: 65535 }, default: 8555, placeholder: "PORT",
+    help: "the port an --source rtsp-push:PATH stream listens on for an encoder or camera that pushes RTSP (ANNOUNCE/RECORD) to rtsp://HOST:PORT/PATH; its H.264 is passed on untouched (see docs/ingest.md)" },
   { key: "streamMode", flag: "stream-mode", group: "Source", kind: { type: "bool" }, default: false, placeholder: "",
     help: "the http(s) sources are pages of a streaming site (YouTube, Twitch…): resolve them with yt-dlp at each (re)start (vidgear's stream_mode)" },
   { key: "inputFormat", flag: "input-format", group: "Camera", kind: { type: "enum", values: INPUT_FORMATS }, default: "auto", placeholder: "F",
@@ -209,6 +213,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "protect everything with HTTP Basic auth (repeatable; the password may be a hash from glasscast hash-password); without it anyone who reaches the port can watch" },
   { key: "viewerToken", flag: "viewer-token", group: "Access", kind: { type: "string", check: checkToken }, default: [], placeholder: "TOKEN", repeatable: true,
     help: "a token that lets its holder watch (page, video, snapshots, WebRTC) without the password: ?token=TOKEN or Authorization: Bearer TOKEN (repeatable)" },
+  { key: "ingestToken", flag: "ingest-token", group: "Access", kind: { type: "string", check: checkToken }, default: [], placeholder: "TOKEN", repeatable: true,
+    help: "a token that lets its holder publish to the WHIP ingests (--source whip:NAME): Authorization: Bearer TOKEN (repeatable); an --auth login publishes too, a viewer token never does (see docs/ingest.md)" },
   { key: "tokenSecret", flag: "token-secret", group: "Access", kind: { type: "string", check: checkToken }, default: null, placeholder: "SECRET",
     help: "key that signs viewer links with an expiry (POST /api/tokens, glasscast token); without it a random key is made at each start" },
   { key: "metricsAuth", flag: "metrics-auth", group: "Access", kind: { type: "string", check: checkCredential }, default: [], placeholder: "USER:PASS", repeatable: true,

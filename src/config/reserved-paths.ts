@@ -7,7 +7,7 @@
  */
 export const RESERVED_ROOTS: readonly string[] = [
   "", "healthz", "metrics", "state", "api", "static", "favicon.ico",
-  "offer", "close_connection", "whep", "view",
+  "offer", "close_connection", "whep", "whip", "view",
   "snapshot", "snapshot.jpg", "stream", "hls",
 ];
 

@@ -74,6 +74,7 @@ export function checkOptions(o: Options, { needFfmpeg = true, programStreams = f
   }
   // A program's own streams are named only later: then createGlasscast checks the destinations (publishTargetsOf).
   if (sources.length > 0) publishTargetsOf(o, sources.map((s) => s.name));
+  checkIngests(o, sources);
   const access = accessOptionProblem(o);
   if (access) throw new OptionError(access);
   try {
@@ -83,6 +84,31 @@ export function checkOptions(o: Options, { needFfmpeg = true, programStreams = f
     throw err;
   }
   return sources;
+}
+
+/** WHIP and RTSP push ingests: each WHIP name once, one RTSP push listener, --ingest-token only with WHIP. */
+function checkIngests(o: Options, sources: readonly StreamSource[]): void {
+  const names = sources.flatMap(({ spec }) => spec.kind === "whip" ? [spec.name] : []);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new OptionError(`--source: whip:${twice} is given to two streams; expected a different WHIP name for each`);
+  if (o.ingestToken.length > 0 && names.length === 0 && sources.length > 0) {
+    throw new OptionError("--ingest-token: lets publishers in to WHIP ingests, and no --source is one (whip:NAME)");
+  }
+  if (o.ingestToken.some((t) => o.viewerToken.includes(t))) {
+    throw new OptionError("--ingest-token: one is also a --viewer-token, which would let viewers publish; expected different tokens");
+  }
+  const pushes = sources.filter(({ spec }) => spec.kind === "rtsp-push");
+  if (pushes.length > 1) {
+    throw new OptionError("--source: one rtsp-push:PATH stream per server (ffmpeg listens on --rtsp-push-port for one path); feed the others over WHIP (whip:NAME)");
+  }
+  if (pushes.length === 1 && o.rtspPushPort === o.port) {
+    throw new OptionError(`--rtsp-push-port: ${o.rtspPushPort} is the HTTP port (--port); expected another port`);
+  }
+  // A publisher's H.264 is passed on untouched: nothing turns or scales it.
+  if (sources.length > 0 && sources.every(({ spec }) => spec.kind === "whip" || spec.kind === "rtsp-push")) {
+    const flag = o.rotate !== 0 ? "--rotate" : o.hflip ? "--hflip" : o.vflip ? "--vflip" : o.stabilize ? "--stabilize" : o.frameSizeReduction > 0 ? "--frame-size-reduction" : null;
+    if (flag) throw new OptionError(`${flag}: a published stream (whip:, rtsp-push:) is passed on untouched, so this would do nothing`);
+  }
 }
 
 /** The --publish destinations of these streams; an OptionError naming --publish (secrets masked) when one is wrong. */

@@ -4,7 +4,7 @@
  * yuv420). Each parser takes chunks as they are read (valid only until the
  * next read) and returns the frames they completed.
  */
-import { AnnexBParser, hasParameterSets, NAL, nalType, parseSpsSize } from "../media/h264/annexb.ts";
+import { AnnexBParser, hasParameterSets, NAL, nalType, parseSpsSize, type AccessUnit } from "../media/h264/annexb.ts";
 import type { Frame, H264Frame, RawFrame } from "../stream/frame.ts";
 import { rawFrameSize } from "../stream/frame.ts";
 import { JpegSplitter, jpegSize } from "./jpeg-splitter.ts";
@@ -36,19 +36,36 @@ const START_CODE = new Uint8Array([0, 0, 0, 1]);
  */
 export function h264Frames(): FrameParser {
   const parser = new AnnexBParser();
-  let size = { width: 0, height: 0 };
-  let sps: Uint8Array | null = null;
-  let pps: Uint8Array | null = null;
-  return (chunk) => parser.push(chunk).map((au): H264Frame => {
+  const framer = new H264Framer();
+  return (chunk) => parser.push(chunk).map((au) => framer.frame(au));
+}
+
+/**
+ * Access units (from Annex B or from RTP) into stream frames: the size from
+ * the latest SPS, the latest SPS and PPS put before a keyframe that lacks them.
+ */
+export class H264Framer {
+  #size = { width: 0, height: 0 };
+  #sps: Uint8Array | null = null;
+  #pps: Uint8Array | null = null;
+
+  /** Parameter sets known before any access unit (an SDP's sprop-parameter-sets). */
+  seed(nals: readonly Uint8Array[]): void {
+    for (const nal of nals) this.#remember(nal);
+  }
+
+  #remember(nal: Uint8Array): void {
+    const type = nalType(nal);
+    if (type === NAL.SPS) {
+      this.#sps = nal;
+      this.#size = parseSpsSize(nal) ?? this.#size;
+    } else if (type === NAL.PPS) this.#pps = nal;
+  }
+
+  frame(au: AccessUnit): H264Frame {
     let nals = au.nals;
-    for (const nal of nals) {
-      const type = nalType(nal);
-      if (type === NAL.SPS) {
-        sps = nal;
-        size = parseSpsSize(nal) ?? size;
-      } else if (type === NAL.PPS) pps = nal;
-    }
-    if (au.keyframe && sps && pps && !hasParameterSets(au)) nals = [sps, pps, ...nals];
+    for (const nal of nals) this.#remember(nal);
+    if (au.keyframe && this.#sps && this.#pps && !hasParameterSets(au)) nals = [this.#sps, this.#pps, ...nals];
     let bytes = 0;
     for (const nal of nals) bytes += START_CODE.length + nal.length;
     const data = new Uint8Array(bytes);
@@ -58,8 +75,8 @@ export function h264Frames(): FrameParser {
       data.set(nal, at + START_CODE.length);
       at += START_CODE.length + nal.length;
     }
-    return { kind: "h264", width: size.width, height: size.height, data, keyframe: au.keyframe };
-  });
+    return { kind: "h264", width: this.#size.width, height: this.#size.height, data, keyframe: au.keyframe };
+  }
 }
 
 /**

@@ -13,7 +13,14 @@ export type SourceSpec =
   | { readonly kind: "glob"; readonly pattern: string }
   | { readonly kind: "url"; readonly url: string; readonly scheme: NetworkScheme }
   | { readonly kind: "v4l2"; readonly device: string }
-  | { readonly kind: "libcamera"; readonly camera: number };
+  | { readonly kind: "libcamera"; readonly camera: number }
+  /** Fed by a WHIP publisher at POST /whip/NAME (see sources/whip/ingest.ts). */
+  | { readonly kind: "whip"; readonly name: string }
+  /**
+   * Pushed to over RTSP (ANNOUNCE/RECORD) at rtsp://HOST:--rtsp-push-port/PATH:
+   * an ffmpeg child listens there (`listenUrl`, set when the capture is made).
+   */
+  | { readonly kind: "rtsp-push"; readonly path: string; readonly listenUrl?: string };
 
 export const NETWORK_SCHEMES = ["rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "srt", "udp", "tcp"] as const;
 export type NetworkScheme = (typeof NETWORK_SCHEMES)[number];
@@ -21,6 +28,8 @@ export type NetworkScheme = (typeof NETWORK_SCHEMES)[number];
 /** Thrown with a user-facing reason; the caller names the option. */
 export class SourceSpecError extends Error {}
 
+const WHIP_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+const PUSH_PATH = /^[A-Za-z0-9_-][A-Za-z0-9_/-]{0,63}$/;
 const GLOB_CHARS = /[*?[]/;
 /** V4L2 device names: /dev/videoN, or udev's stable /dev/v4l/by-id/… and by-path/… links. */
 const V4L2_PATH = /^\/dev\/(video\d+|v4l\/.+)$/;
@@ -42,6 +51,16 @@ export function parseSourceSpec(value: string): SourceSpec {
     const n = /^\d+$/.test(libcamera[1]!) ? Number(libcamera[1]) : NaN;
     if (!(n <= MAX_LIBCAMERA_INDEX)) throw new SourceSpecError(`is not a libcamera camera; expected libcamera:N with N from 0 to ${MAX_LIBCAMERA_INDEX} (see: glasscast devices)`);
     return { kind: "libcamera", camera: n };
+  }
+  const whip = /^whip:(?!\/\/)(.*)$/i.exec(v);
+  if (whip) {
+    if (!WHIP_NAME.test(whip[1]!)) throw new SourceSpecError("is not a WHIP ingest; expected whip:NAME with NAME made of letters, digits, _ and - (up to 32): publishers POST to /whip/NAME");
+    return { kind: "whip", name: whip[1]! };
+  }
+  const push = /^rtsp-push:(?!\/\/)(.*)$/i.exec(v);
+  if (push) {
+    if (!PUSH_PATH.test(push[1]!)) throw new SourceSpecError("is not an RTSP push ingest; expected rtsp-push:PATH with PATH made of letters, digits, _, - and / (up to 64): encoders push to rtsp://HOST:PORT/PATH (--rtsp-push-port)");
+    return { kind: "rtsp-push", path: push[1]! };
   }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(v)?.[1]?.toLowerCase();
   if (scheme) {
@@ -96,5 +115,7 @@ export function describeSource(spec: SourceSpec): string {
     case "url": return redactUrl(spec.url);
     case "v4l2": return spec.device;
     case "libcamera": return `libcamera:${spec.camera}`;
+    case "whip": return `WHIP publisher at /whip/${spec.name}`;
+    case "rtsp-push": return spec.listenUrl ? `RTSP push to ${spec.listenUrl}` : `RTSP push to /${spec.path}`;
   }
 }

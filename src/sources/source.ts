@@ -17,6 +17,15 @@ export interface Source {
   readonly finite: boolean;
   /** False for a source that cannot run twice (a program's own frames): when it fails it stays down. */
   readonly restartable: boolean;
+  /**
+   * Fed from outside (a WHIP publisher): `frames()` waits for input as long
+   * as it takes (no source timeout; it notices silence itself), and a run
+   * that throws is followed at once by the next, which waits again; the
+   * stream shows NO SIGNAL while it waits.
+   */
+  readonly pushed?: boolean;
+  /** Asks an H.264 source for a keyframe soon (a publisher gets RTCP PLI), when a decoder starts. */
+  requestKeyframe?(): void;
   frames(signal: AbortSignal): AsyncIterable<Frame>;
 }
 

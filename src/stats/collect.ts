@@ -26,6 +26,8 @@
  *         publish: [{ url (secrets as ***), protocol, state (connecting|live|retrying|stopped), bytes, frames,
  *                     skipped, reconnects, lastError (secrets as ***, null), liveSince (ISO, null) }],
  *       },
+ *       ingest: { endpoint, state (waiting|live), publisher (address, null), bytes, bytesTotal, frames, sessions, dropped }
+ *               | null when no publisher feeds it (see sources/whip/ingest.ts),
  *     }],
  *     totals: { mjpegViewers, webrtcViewers, webrtcPeers (null with --no-webrtc), rtspClients (null with --rtsp-port 0), hlsViewers },
  *     process: { residentBytes, openFds, cpuSeconds },
@@ -45,6 +47,7 @@
  */
 import { turboJpegAvailable } from "../../ffi/turbojpeg.ts";
 import type { PublisherReport } from "../outputs/publish/publisher.ts";
+import type { IngestStats } from "../sources/whip/ingest.ts";
 import type { WebRtcSessions } from "../outputs/webrtc/sessions.ts";
 import type { RtspServer } from "../outputs/rtsp/server.ts";
 import type { PublishedStream } from "../routes/published.ts";
@@ -126,6 +129,8 @@ export interface StreamReport {
       readonly skipped: number;
     } | null;
   };
+  /** Its WHIP ingest (--source whip:NAME), else null. */
+  readonly ingest: IngestStats | null;
   readonly outputs: {
     readonly mjpeg: OutputReport;
     readonly webrtc: OutputReport | null;
@@ -221,6 +226,7 @@ function streamReport(p: PublishedStream, now: number, webrtc: boolean, rtsp: bo
       },
       h264: feed && { running: feed.running, passthrough: feed.passthrough, pid: feed.encoderPid, accessUnits: feed.accessUnits, skipped: feed.skipped },
     },
+    ingest: p.ingest?.stats() ?? null,
     outputs: {
       mjpeg: outputReport(p.audience, viewers, "mjpeg", now),
       webrtc: webrtc ? outputReport(p.audience, viewers, "webrtc", now) : null,

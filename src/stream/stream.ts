@@ -88,6 +88,8 @@ export interface EncodedFrame extends JpegFrame {
 }
 
 const PLACEHOLDER_REPEAT_MS = 1000;
+/** A pushed source whose run fails without a frame (its listener cannot start) is started again within this. */
+const PUSHED_MAX_WAIT_MS = 4000;
 /** The H.264 decoder stops when no picture was asked for this long. */
 const DECODER_IDLE_MS = 5000;
 
@@ -196,6 +198,8 @@ export class Stream {
         this.#decoded = null;
         this.#decodedRaw = picture;
       });
+      // The decoder can only start at a keyframe: a source that can make one soon is asked to.
+      this.source.requestKeyframe?.();
     }
     const raw = this.#decodedRaw;
     if (!raw) return null;
@@ -313,8 +317,11 @@ export class Stream {
     const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 1000, maxMs: 30_000 };
     let wait = initialMs;
     this.#setState("starting");
+    const pushed = this.source.pushed === true;
     while (!signal.aborted) {
       let delivered = false;
+      // A pushed source waits for its publisher inside frames(): NO SIGNAL until its first frame.
+      if (pushed) void this.#showPlaceholder(() => ["NO SIGNAL", "WAITING FOR PUBLISHER", this.#lastFrameLine()], signal);
       const run = this.#watchdog(signal);
       try {
         for await (const frame of this.source.frames(run.signal)) {
@@ -332,7 +339,9 @@ export class Stream {
           this.#publish(frame);
         }
         if (signal.aborted) break;
-        if (run.stalled) {
+        if (pushed) {
+          this.#publisherGone(run.stalled ? `no frame for ${run.limitS} s` : `${this.source.description} ended`);
+        } else if (run.stalled) {
           this.#restarting(`${this.source.description} delivered no frame for ${run.limitS} s`, wait);
         } else if (this.source.finite) {
           this.#setState("ended");
@@ -344,15 +353,27 @@ export class Stream {
         }
       } catch (err) {
         if (signal.aborted) break;
-        if (!this.source.restartable) {
+        if (pushed) {
+          this.#publisherGone(run.stalled ? `no frame for ${run.limitS} s` : (err as Error).message);
+        } else if (!this.source.restartable) {
           this.#setState("failed");
           log.error(`stream ${this.name}: ${this.source.description} failed: ${(err as Error).message}`, { event: "source.fail", stream: this.name });
           await this.#showPlaceholder(() => ["NO SIGNAL"], signal);
           return;
+        } else {
+          this.#restarting(run.stalled ? `no frame for ${run.limitS} s` : (err as Error).message, wait);
         }
-        this.#restarting(run.stalled ? `no frame for ${run.limitS} s` : (err as Error).message, wait);
       } finally {
         run.done();
+      }
+      if (pushed) {
+        // Waiting again at once after a publisher; a run that failed without any frame (a listener that
+        // cannot start) waits a little, never long: a publisher must find the port open soon.
+        if (!delivered) {
+          await sleep(wait, signal);
+          wait = Math.min(wait * 2, PUSHED_MAX_WAIT_MS);
+        }
+        continue;
       }
       this.#setState("restarting");
       await this.#showPlaceholder(() => ["NO SIGNAL", "RECONNECTING", this.#lastFrameLine()], signal);
@@ -371,9 +392,12 @@ export class Stream {
     const abort = () => controller.abort();
     stream.addEventListener("abort", abort, { once: true });
     const timeoutMs = this.source.restartable ? this.options.sourceTimeoutMs : undefined;
+    // A pushed source may wait for its publisher as long as it takes: watched from its first frame on.
+    let armed = this.source.pushed !== true;
     let fedAt = performance.now();
     const state = { stalled: false, limitS: 0 };
     const timer = timeoutMs === undefined ? null : setInterval(() => {
+      if (!armed) return;
       const fps = this.#rate.rate();
       const limit = Math.max(timeoutMs, fps > 0 ? 3000 / fps : 0);
       if (performance.now() - fedAt <= limit) return;
@@ -385,12 +409,19 @@ export class Stream {
       signal: controller.signal,
       get stalled() { return state.stalled; },
       get limitS() { return state.limitS; },
-      fed: () => { fedAt = performance.now(); },
+      fed: () => { fedAt = performance.now(); armed = true; },
       done: () => {
         if (timer) clearInterval(timer);
         stream.removeEventListener("abort", abort);
       },
     };
+  }
+
+  /** A pushed source's publisher went away (or its run failed): counted as a restart; the stream waits for the next. */
+  #publisherGone(reason: string): void {
+    this.#restarts++;
+    this.#setState("restarting");
+    log.warn(`stream ${this.name}: ${reason}; waiting for a publisher`, { event: "source.wait", stream: this.name, restarts: this.#restarts });
   }
 
   /** One log line per restart, with its reason; counted for /state and /metrics. */

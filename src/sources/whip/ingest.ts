@@ -1,0 +1,333 @@
+/**
+ * A stream fed by a WHIP publisher (RFC 9725): `--source whip:NAME`, whose
+ * endpoint is `POST /whip/NAME` (routes/whip.ts). Each publish is one werift
+ * peer that receives H.264 (constrained baseline or any profile the
+ * publisher offers, packetization-mode 1); its RTP is put back into access
+ * units (depacketize.ts) and handed to the stream as H.264 frames, untouched:
+ * WebRTC viewers and --publish destinations get the publisher's own bytes,
+ * MJPEG viewers a decode of them.
+ *
+ * One publisher at a time: a second POST while one sends gets 409 (a
+ * running camera is never taken over by another publisher); one that has
+ * not sent anything yet (still connecting, or gone mid-handshake) is
+ * replaced by the new one. A session ends
+ * with DELETE on its Location, when ICE/DTLS fails or closes, when no RTP
+ * comes for the silence timeout (--source-timeout), or when it does not
+ * connect in time. The stream then shows NO SIGNAL until the next publisher.
+ *
+ * Keyframes: PLI is sent when the session starts and after a loss until a
+ * keyframe comes, and whenever `requestKeyframe()` is called.
+ */
+import { RTCPeerConnection, RTCRtpCodecParameters, type RTCPeerConnectionConfig, type RTCRtpTransceiver, type RtpPacket } from "werift";
+import { log } from "../../log.ts";
+import type { Frame } from "../../stream/frame.ts";
+import { H264Framer } from "../frame-parsers.ts";
+import { SourceError, type Source } from "../source.ts";
+import { H264Depacketizer, spropParameterSets } from "./depacketize.ts";
+
+/** The publisher must have media flowing this long after the answer at the latest. */
+const CONNECT_DEADLINE_MS = 15_000;
+/** While no keyframe has come, PLI is repeated this often. */
+const PLI_REPEAT_MS = 1000;
+/** Access units waiting for the stream at most (it takes each at once; this only bounds memory). */
+const MAX_QUEUE = 120;
+
+export type IngestState = "waiting" | "live";
+
+/**
+ * How the receiving peers are made, given by the composition root (the
+ * server's ICE settings, the same as its WebRTC viewers'): its config, and
+ * what to do to a peer once the offer is set (drop werift's default STUN).
+ */
+export interface IngestPeers {
+  readonly config: Partial<RTCPeerConnectionConfig>;
+  prepare(pc: RTCPeerConnection): void;
+}
+
+export interface IngestStats {
+  readonly endpoint: string;
+  readonly state: IngestState;
+  /** The publisher's address (as the HTTP server saw it), null while waiting. */
+  readonly publisher: string | null;
+  /** RTP payload bytes received from the current publisher (the last one while waiting). */
+  readonly bytes: number;
+  /** RTP payload bytes received from every publisher so far (never goes down). */
+  readonly bytesTotal: number;
+  readonly frames: number;
+  /** Sessions ever accepted. */
+  readonly sessions: number;
+  /** Access units dropped (loss, before the first keyframe). */
+  readonly dropped: number;
+}
+
+/** A second publisher while one is live: 409. */
+export class IngestBusy extends Error {}
+/** An offer that cannot be used: 400. */
+export class IngestOfferError extends Error {}
+
+/** Receive-side H.264 codecs: constrained baseline first, then the other common profiles (packetization-mode 1). */
+function receiveCodecs(): RTCRtpCodecParameters[] {
+  return ["42e01f", "42001f", "4d001f", "64001f"].map((profile) => new RTCRtpCodecParameters({
+    mimeType: "video/H264", clockRate: 90000,
+    rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "ccm", parameter: "fir" }],
+    parameters: `level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=${profile}`,
+  }));
+}
+
+class Session {
+  readonly id = crypto.randomUUID();
+  readonly pc: RTCPeerConnection;
+  bytes = 0;
+  frames = 0;
+  connected = false;
+  #ended = false;
+  #endReason = "";
+  #lastRtpAt = performance.now();
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #transceiver: RTCRtpTransceiver | null = null;
+  #ssrc: number | null = null;
+  readonly depacketizer: H264Depacketizer;
+  readonly framer = new H264Framer();
+
+  constructor(readonly address: string, private readonly peers: IngestPeers, private readonly silenceMs: number,
+    private readonly onFrame: (frame: Frame) => void, private readonly onEnd: (session: Session, reason: string) => void) {
+    this.pc = new RTCPeerConnection({ ...peers.config, codecs: { video: receiveCodecs(), audio: [] } });
+    this.depacketizer = new H264Depacketizer(() => this.requestKeyframe());
+    this.pc.connectionStateChange.subscribe((state) => {
+      if (state === "failed" || state === "closed") this.end(`the WebRTC connection ${state}`);
+    });
+    const deadline = setTimeout(() => { if (!this.connected) this.end(`it did not connect within ${CONNECT_DEADLINE_MS / 1000} s`); }, CONNECT_DEADLINE_MS);
+    this.#timers.push(deadline as unknown as ReturnType<typeof setInterval>);
+  }
+
+  get ended(): boolean { return this.#ended; }
+  get endReason(): string { return this.#endReason; }
+
+  async answer(offer: string): Promise<string> {
+    if (!/^m=video /m.test(offer)) throw new IngestOfferError("the offer has no video");
+    const transceiver = this.pc.addTransceiver("video", { direction: "recvonly" });
+    this.#transceiver = transceiver;
+    transceiver.onTrack.subscribe((track) => {
+      track.onReceiveRtp.subscribe((rtp: RtpPacket) => this.#rtp(rtp));
+    });
+    try {
+      await this.pc.setRemoteDescription({ type: "offer", sdp: offer });
+      this.peers.prepare(this.pc);
+      this.framer.seed(spropParameterSets(offer));
+      const answer = await this.pc.createAnswer();
+      // Be the DTLS server when the offer lets us choose: werift as client waits before its first packet.
+      const sdp = /a=setup:actpass/.test(offer) ? answer.sdp.replace(/a=setup:active/g, "a=setup:passive") : answer.sdp;
+      await this.pc.setLocalDescription({ type: "answer", sdp }); // resolves once every candidate is gathered
+    } catch (err) {
+      // werift refuses what it cannot read at any of these steps (a media section without a mid, say).
+      throw new IngestOfferError(`the offer could not be answered: ${(err as Error).message.split("\n")[0]}`);
+    }
+    const local = this.pc.localDescription?.sdp ?? "";
+    if (!/^m=video [1-9]/m.test(local) || !/a=rtpmap:\d+ H264\//i.test(local)) {
+      throw new IngestOfferError("the offer's video is not H.264 with packetization-mode 1, which this endpoint receives");
+    }
+    if (!/^a=candidate:/m.test(local)) throw new IngestOfferError("no UDP port is free to receive the publisher (--webrtc-port-range)");
+    for (const dtls of this.pc.dtlsTransports) {
+      dtls.onStateChange.subscribe((state) => { if (state === "closed" || state === "failed") this.end(`the publisher ${state === "closed" ? "closed" : "failed"} the DTLS session`); });
+    }
+    this.#timers.push(setInterval(() => {
+      if (this.connected && performance.now() - this.#lastRtpAt > this.silenceMs) this.end(`no video from the publisher for ${this.silenceMs / 1000} s`);
+      else if (this.connected && this.depacketizer.waitingForKeyframe) this.requestKeyframe();
+    }, Math.min(PLI_REPEAT_MS, this.silenceMs / 2)));
+    return local;
+  }
+
+  #rtp(rtp: RtpPacket): void {
+    if (this.#ended) return;
+    this.#lastRtpAt = performance.now();
+    this.#ssrc = rtp.header.ssrc;
+    if (!this.connected) {
+      this.connected = true;
+      this.requestKeyframe();
+    }
+    this.bytes += rtp.payload.length;
+    for (const au of this.depacketizer.push(rtp.payload, rtp.header.sequenceNumber, rtp.header.timestamp, rtp.header.marker)) {
+      this.frames++;
+      this.onFrame(this.framer.frame(au));
+    }
+  }
+
+  /** Asks the publisher for a keyframe (RTCP PLI). */
+  requestKeyframe(): void {
+    const receiver = this.#transceiver?.receiver;
+    if (!receiver || this.#ssrc === null || this.#ended) return;
+    receiver.sendRtcpPLI(this.#ssrc).catch(() => undefined);
+  }
+
+  end(reason: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#endReason = reason;
+    for (const t of this.#timers) clearInterval(t);
+    void this.pc.close().catch(() => undefined);
+    this.onEnd(this, reason);
+  }
+}
+
+export interface WhipIngestOptions {
+  /** The endpoint's name: POST /whip/NAME. */
+  readonly name: string;
+  readonly peers: IngestPeers;
+  /** A publisher that sends nothing this long is gone. */
+  readonly silenceMs: number;
+  /** The stream's name, for logs. */
+  readonly stream: string;
+}
+
+export class WhipIngest implements Source {
+  readonly description: string;
+  readonly finite = false;
+  readonly restartable = true;
+  readonly pushed = true;
+  #session: Session | null = null;
+  #sessions = 0;
+  /** Access units not yet taken by the stream: none may be skipped (the next pictures refer to them). */
+  #queue: Frame[] = [];
+  #skipToKeyframe = true;
+  /** Runs of frames() going on (none while an --on-demand stream is idle). */
+  #readers = 0;
+  /** Shutting down: a publisher's end is no news for the log. */
+  #closing = false;
+  #wake: (() => void) | null = null;
+  #lastBytes = 0;
+  /** Bytes of the sessions that have ended. */
+  #bytesBefore = 0;
+
+  constructor(private readonly options: WhipIngestOptions) {
+    this.description = `WHIP publisher at /whip/${options.name}`;
+  }
+
+  get endpoint(): string { return `/whip/${this.options.name}`; }
+  get state(): IngestState { return this.#session && !this.#session.ended ? "live" : "waiting"; }
+
+  stats(): IngestStats {
+    const s = this.#session;
+    return {
+      endpoint: this.endpoint, state: this.state, publisher: s && !s.ended ? s.address : null,
+      bytes: s ? s.bytes : this.#lastBytes, bytesTotal: this.#bytesBefore + (s && !s.ended ? s.bytes : 0), frames: s?.frames ?? 0, sessions: this.#sessions, dropped: s?.depacketizer.dropped ?? 0,
+    };
+  }
+
+  /**
+   * Answers a publisher's offer: IngestBusy while another one sends,
+   * IngestOfferError for an offer it cannot use. A publisher that has not
+   * sent anything yet is replaced, once the new offer is answered.
+   */
+  async publish(offer: string, address: string): Promise<{ id: string; sdp: string }> {
+    const busy = () => {
+      const c = this.#session;
+      if (c && !c.ended && c.connected) throw new IngestBusy(`stream ${this.options.stream} already has a publisher (${c.address}); it must stop (DELETE its session) first`);
+    };
+    busy();
+    const session = new Session(address, this.options.peers, this.options.silenceMs,
+      (frame) => this.#push(session, frame),
+      (s, reason) => this.#ended(s, reason));
+    let sdp: string;
+    try {
+      sdp = await session.answer(offer);
+      busy(); // another one connected meanwhile
+    } catch (err) {
+      session.end("its offer was refused");
+      throw err;
+    }
+    const old = this.#session;
+    if (old && !old.ended) old.end("another publisher came before it sent any video");
+    this.#queue = [];
+    this.#session = session;
+    this.#sessions++;
+    log.info(`stream ${this.options.stream}: publisher ${address} connected to ${this.endpoint}`, { event: "ingest.publish", stream: this.options.stream, address });
+    return { id: session.id, sdp };
+  }
+
+  /** Ends the session `id` (the publisher's DELETE); false when it is not the live one. */
+  stop(id: string): boolean {
+    const s = this.#session;
+    if (!s || s.ended || s.id !== id) return false;
+    s.end("the publisher ended the session (DELETE)");
+    return true;
+  }
+
+  isLive(id: string): boolean {
+    return this.#session?.id === id && !this.#session.ended;
+  }
+
+  requestKeyframe(): void {
+    this.#session?.requestKeyframe();
+  }
+
+  /** Ends the publisher's session (shutdown). */
+  close(): void {
+    this.#closing = true;
+    this.#session?.end("the server is stopping");
+  }
+
+  #ended(session: Session, reason: string): void {
+    if (this.#session !== session) return;
+    this.#lastBytes = session.bytes;
+    this.#bytesBefore += session.bytes;
+    if (!this.#closing && (session.connected || session.frames > 0)) {
+      log.warn(`stream ${this.options.stream}: publisher ${session.address} left: ${reason}`, { event: "ingest.end", stream: this.options.stream, address: session.address });
+    }
+    this.#notify();
+  }
+
+  #push(session: Session, frame: Frame): void {
+    if (this.#session !== session) return;
+    if (this.#readers === 0) {
+      // Nobody takes frames (an --on-demand stream without viewers): none kept; the next reader starts at a keyframe.
+      this.#skipToKeyframe = true;
+      return;
+    }
+    if (this.#queue.length >= MAX_QUEUE) {
+      // The stream is not keeping up (it never should): start again at a keyframe.
+      this.#queue = [];
+      this.#skipToKeyframe = true;
+      session.requestKeyframe();
+    }
+    const keyframe = frame.kind === "h264" && frame.keyframe;
+    if (this.#skipToKeyframe && !keyframe) return;
+    this.#skipToKeyframe = false;
+    this.#queue.push(frame);
+    this.#notify();
+  }
+
+  #notify(): void {
+    this.#wake?.();
+    this.#wake = null;
+  }
+
+  /**
+   * One run per publisher: waits for one, yields its frames, and throws when
+   * it leaves after this run had frames of it (the stream shows NO SIGNAL);
+   * a publisher that leaves before any frame is simply waited past.
+   */
+  async *frames(signal: AbortSignal): AsyncIterable<Frame> {
+    const wake = () => this.#notify();
+    signal.addEventListener("abort", wake, { once: true });
+    this.#readers++;
+    this.#session?.requestKeyframe(); // a reader that starts mid-stream waits for a keyframe: ask for one now
+    try {
+      let fed: Session | null = null;
+      while (!signal.aborted) {
+        // Shutting down: no NO SIGNAL round, the stream stops this run itself.
+        if (!this.#closing && fed && (fed.ended || fed !== this.#session)) throw new SourceError(`publisher ${fed.address} left: ${fed.endReason}`);
+        const s = this.#session;
+        const frame = this.#queue.shift();
+        if (s && frame) {
+          fed = s;
+          yield frame;
+          continue;
+        }
+        await new Promise<void>((resolve) => { this.#wake = resolve; });
+      }
+    } finally {
+      this.#readers--;
+      signal.removeEventListener("abort", wake);
+    }
+  }
+}

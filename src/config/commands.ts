@@ -107,7 +107,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flag: "--webrtc", placeholder: "N,N", help: "the WebRTC rows: peers in each (default: 1,5; 0 for none)" },
       { flag: "--json", help: "print the figures as one JSON document" },
     ],
-    serverOptions: "the server's options that shape the picture (--width, --height, --fps, --ffmpeg, --jpeg-*, --h264-encoder, --webrtc-*); not --source, --host, --port, --config or the access options",
+    serverOptions: "the server's options that shape the picture (--width, --height, --fps, --ffmpeg, --jpeg-*, --h264-*, --webrtc-*); not --source, --host, --port, --config or the access options",
   },
   {
     name: "token", args: "[--ttl SECONDS] [--stream NAME] (--token-secret SECRET | --config FILE) [OPTIONS]",

@@ -1,6 +1,6 @@
 /**
  * WebRTC slots cannot be taken for nothing (issue 10, item 8): a used-up
- * --webrtc-port-range answers 503 like --max-peers (it answered 200 with an
+ * --webrtc-port-range answers 503 like --webrtc-max-peers (it answered 200 with an
  * SDP without candidates), offers that never connect are capped per address
  * and dropped sooner, and the media sockets bind where the candidates say
  * (0.0.0.0 even with --webrtc-candidate 127.0.0.1 before). In process: the

@@ -14,7 +14,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { stateRoutes } from "./routes/state.ts";
 import { VERSION } from "./version.ts";
-import type { Options } from "./config/options.ts";
+import type { Options, RenamedOptionKeys } from "./config/options.ts";
 import { STREAM_NAME } from "./config/stream-sources.ts";
 import { checkOptions, OptionError, publishTargetsOf, resolveOptions } from "./config/validate.ts";
 import { createPublisher } from "./outputs/publish/publishers.ts";
@@ -71,7 +71,7 @@ export interface CustomStream {
 }
 
 /** The CLI's options (all optional, checked the same way) plus what only a program can give. */
-export interface GlasscastConfig extends Partial<Options> {
+export interface GlasscastConfig extends Partial<Options>, RenamedOptionKeys {
   /** Streams fed by the program; without `source`, these are the only streams. */
   readonly streams?: readonly CustomStream[];
   /** Runs once per raw frame of every stream, before encoding. */

@@ -4,15 +4,17 @@
  * names: each one, on the command line (`--old V`, `--old=V`, `--no-old`)
  * and as a config file key, gives the same options as the new name; giving
  * both names of one option is an error naming both; the new name is the one
- * shown, with "(also --old)" once in --help and docs/options.md.
+ * shown, with "(also --old)" once in --help and docs/options.md. A program
+ * (createGlasscast) may still use the old Options keys (maxClients…).
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { configToml } from "../src/config/config-print.ts";
 import { helpText } from "../src/config/help.ts";
-import { defaultOptions, OPTION_SPECS, type OptionSpec, type Options } from "../src/config/options.ts";
+import { aliasKeys, defaultOptions, OPTION_SPECS, type OptionSpec, type Options, type RenamedOptionKeys } from "../src/config/options.ts";
 import { OptionError, parseArgs } from "../src/config/parse-args.ts";
+import { resolveOptions } from "../src/config/validate.ts";
 import { serviceArgs } from "../src/service/args.ts";
 import { tempDir } from "./helpers/ffmpeg.ts";
 import { CLI, ROOT } from "./helpers/server.ts";
@@ -72,6 +74,12 @@ function refused(argv: string[]): string {
 test("the table has exactly the issue's renames as aliases", () => {
   const aliases = Object.fromEntries(OPTION_SPECS.flatMap((s) => (s.aliases ?? []).map((a) => [a, s.flag])));
   expect(aliases).toEqual(RENAMED);
+  // The old Options keys a program may still give are the aliases in camelCase, and typed.
+  const typed: Record<keyof RenamedOptionKeys, true> = {
+    maxClients: true, maxPeers: true, maxRtspClients: true, webrtcBitrate: true,
+    webrtcKeyint: true, jpegFastdct: true, jpegFastupsample: true, idleTimeout: true,
+  };
+  expect(OPTION_SPECS.flatMap(aliasKeys).sort()).toEqual(Object.keys(typed).sort());
   // An alias is never also a flag.
   for (const old of Object.keys(RENAMED)) expect(OPTION_SPECS.some((s) => s.flag === old)).toBe(false);
 });
@@ -111,6 +119,16 @@ describe.each(Object.entries(RENAMED))("--%s is an alias of --%s", (old, flag) =
   test("the command line's alias overrides the file's new name, and the other way round", () => {
     expect(options(["--config", file(`${flag} = ${toml}\n`), `--${old}=${String(s.default)}`])[s.key]).toEqual(s.default);
     expect(options(["--config", file(`${old} = ${toml}\n`), `--${flag}=${String(s.default)}`])[s.key]).toEqual(s.default);
+  });
+
+  test("in a program, the old Options key means the new one; both at once is refused", () => {
+    const [oldKey] = aliasKeys(s);
+    const value = s.kind.type === "bool" ? !s.default : Number(arg);
+    const viaOld = resolveOptions({ [oldKey!]: value } as RenamedOptionKeys);
+    expect(viaOld).toEqual(resolveOptions({ [s.key]: value }));
+    expect(viaOld[s.key]).toEqual(expected[s.key]);
+    expect(() => resolveOptions({ [s.key]: value, [oldKey!]: value } as RenamedOptionKeys))
+      .toThrow(`${s.key} and ${oldKey} are the same option (--${flag}), given twice`);
   });
 
   test("a bad value given by the old name is told under the new name", () => {

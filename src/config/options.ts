@@ -67,6 +67,34 @@ export interface Options {
   logFormat: LogFormat;
 }
 
+/**
+ * The keys of Options before their flags were renamed (issue 14), still read
+ * by the library (createGlasscast) as their new key, as the old flags are.
+ */
+export interface RenamedOptionKeys {
+  /** @deprecated the same as mjpegMaxViewers (--mjpeg-max-viewers) */
+  maxClients?: number;
+  /** @deprecated the same as webrtcMaxPeers (--webrtc-max-peers) */
+  maxPeers?: number;
+  /** @deprecated the same as rtspMaxClients (--rtsp-max-clients) */
+  maxRtspClients?: number;
+  /** @deprecated the same as h264Bitrate (--h264-bitrate) */
+  webrtcBitrate?: number;
+  /** @deprecated the same as h264Keyint (--h264-keyint) */
+  webrtcKeyint?: number;
+  /** @deprecated the same as jpegFastDct (--jpeg-fast-dct) */
+  jpegFastdct?: boolean;
+  /** @deprecated the same as jpegFastUpsample (--jpeg-fast-upsample) */
+  jpegFastupsample?: boolean;
+  /** @deprecated the same as onDemandLinger (--on-demand-linger) */
+  idleTimeout?: number;
+}
+
+/** An option's key as written before its flag was renamed: its alias in camelCase (max-clients: maxClients). */
+export function aliasKeys(spec: OptionSpec): string[] {
+  return (spec.aliases ?? []).map((a) => a.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
+}
+
 /** What a camera is asked to give (see sources/camera-plan.ts); auto picks what costs least. */
 export const INPUT_FORMATS = ["auto", "mjpeg", "yuyv", "yuv420", "h264"] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];

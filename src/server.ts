@@ -220,7 +220,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       sourceTimeoutMs: options.sourceTimeout * 1000,
       startPictureDecoder: (onPicture) => new H264Decoder(options.ffmpeg, jpeg.subsampling, onPicture, `h264-decoder[${d.name}]`),
       decodeJpeg: jpegDecoder(),
-      onDemand: options.onDemand ? { idleMs: options.onDemandLinger * 1000 } : undefined,
+      onDemand: options.onDemand ? { lingerMs: options.onDemandLinger * 1000 } : undefined,
     });
     const audience = new Audience(d.name, stream);
     const addresses = addressesOf(i, d.name, videoBase);

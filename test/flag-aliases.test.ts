@@ -166,6 +166,8 @@ describe("the new name is the one shown", () => {
   test("a mistyped old name is told the new one", () => {
     expect(refused(["--max-client", "3"])).toContain("did you mean --mjpeg-max-viewers?");
     expect(refused(["--no-jpeg-fastdc"])).toContain("did you mean --no-jpeg-fast-dct?");
+    expect(refused(["--jpeg-fastupsampel"])).toContain("did you mean --jpeg-fast-upsample?");
+    expect(refused(["--webrtc-keyin", "10"])).toContain("did you mean --h264-keyint?");
     expect(refused(["--config", file("max_client = 3\n")])).toContain("did you mean mjpeg-max-viewers?");
   });
 

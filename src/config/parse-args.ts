@@ -89,9 +89,15 @@ const SERVER_FLAGS = [
   `--${CONFIG_FLAG}`, "--help", "--version",
 ];
 
-/** Each alias as typed (`--max-clients`, `--no-jpeg-fastdct`) to its option's flag as shown. */
-const ALIAS_FLAGS = new Map<string, string>(OPTION_SPECS.flatMap((s) => (s.aliases ?? []).flatMap((a): [string, string][] =>
-  s.kind.type === "bool" ? [[`--${a}`, `--${s.flag}`], [`--no-${a}`, `--no-${s.flag}`]] : [[`--${a}`, `--${s.flag}`]])));
+/**
+ * Each alias as typed (`--max-clients`, `--no-FLAG` for a switch) to its option's flag as shown. Not one that
+ * differs from its flag only in dashes (jpeg-fastdct): "did you mean" does not count dashes, and two
+ * candidates for one flag would make a word cut short match none.
+ */
+const ALIAS_FLAGS = new Map<string, string>(OPTION_SPECS.flatMap((s) => (s.aliases ?? [])
+  .filter((a) => a.replaceAll("-", "") !== s.flag.replaceAll("-", ""))
+  .flatMap((a): [string, string][] =>
+    s.kind.type === "bool" ? [[`--${a}`, `--${s.flag}`], [`--no-${a}`, `--no-${s.flag}`]] : [[`--${a}`, `--${s.flag}`]])));
 
 /** "; did you mean --mjpeg-max-viewers?" for a mistyped server option: near an alias, the flag itself is told. */
 function didYouMeanFlag(word: string, own: readonly string[]): string {

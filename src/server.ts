@@ -14,7 +14,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { stateRoutes } from "./routes/state.ts";
 import { VERSION } from "./version.ts";
-import type { Options } from "./config/options.ts";
+import type { Options, RenamedOptionKeys } from "./config/options.ts";
 import { STREAM_NAME } from "./config/stream-sources.ts";
 import { checkOptions, OptionError, publishTargetsOf, resolveOptions } from "./config/validate.ts";
 import { createPublisher } from "./outputs/publish/publishers.ts";
@@ -74,7 +74,7 @@ export interface CustomStream {
 }
 
 /** The CLI's options (all optional, checked the same way) plus what only a program can give. */
-export interface GlasscastConfig extends Partial<Options> {
+export interface GlasscastConfig extends Partial<Options>, RenamedOptionKeys {
   /** Streams fed by the program; without `source`, these are the only streams. */
   readonly streams?: readonly CustomStream[];
   /** Runs once per raw frame of every stream, before encoding. */
@@ -230,7 +230,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       sourceTimeoutMs: options.sourceTimeout * 1000,
       startPictureDecoder: (onPicture) => new H264Decoder(options.ffmpeg, jpeg.subsampling, onPicture, `h264-decoder[${d.name}]`),
       decodeJpeg: jpegDecoder(),
-      onDemand: options.onDemand ? { idleMs: options.idleTimeout * 1000 } : undefined,
+      onDemand: options.onDemand ? { lingerMs: options.onDemandLinger * 1000 } : undefined,
     });
     const audience = new Audience(d.name, stream);
     const addresses = addressesOf(i, d.name, videoBase);
@@ -239,20 +239,20 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     // One feed per stream, shared by the WebRTC viewers, the RTSP clients, HLS and the --publish destinations.
     const feed = options.webrtc || options.rtspPort > 0 || options.hls || destinations.length > 0 ? new H264Feed(stream, {
       ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS,
-      h264: { encoder: options.h264Encoder, bitrateKbps: options.webrtcBitrate, keyint: options.webrtcKeyint },
+      h264: { encoder: options.h264Encoder, bitrateKbps: options.h264Bitrate, keyint: options.h264Keyint },
     }) : null;
     const h264 = options.webrtc ? feed : null;
     const publish = destinations.map((t) => createPublisher(t, feed!, stream, { ffmpeg: options.ffmpeg, ice }));
     const hls = options.hls ? new HlsOutput(feed!, audience, {
-      partTargetS: options.hlsPartTarget, defaultFps: options.fps ?? 30, keyframeIntervalS: options.webrtcKeyint / (options.fps ?? 30),
+      partTargetS: options.hlsPartTarget, defaultFps: options.fps ?? 30, keyframeIntervalS: options.h264Keyint / (options.fps ?? 30),
       lingerMs: ENCODER_LINGER_MS, viewerWindowMs: HLS_VIEWER_WINDOW_MS,
     }) : null;
     const ingest = d.source instanceof WhipIngest ? d.source : null;
     return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, hls, publish, feed, ingest, video, snapshot, view, all: addresses.all };
   });
 
-  const limit: ClientLimit = { max: options.maxClients, current: () => published.reduce((n, p) => n + p.mjpeg.viewers, 0) };
-  const sessions = options.webrtc ? new WebRtcSessions(ice, options.maxPeers) : null;
+  const limit: ClientLimit = { max: options.mjpegMaxViewers, current: () => published.reduce((n, p) => n + p.mjpeg.viewers, 0) };
+  const sessions = options.webrtc ? new WebRtcSessions(ice, options.webrtcMaxPeers) : null;
   // Access rules first: as onRequest, they run before every route (see access/guard.ts).
   const access = new AccessControl({ ...options, tls: options.tlsCert !== null }, published);
   const cors = new CorsPolicy({ allowOrigin: options.allowOrigin, videoBase, webrtc: sessions !== null, hls: options.hls });
@@ -270,7 +270,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     .use(apiRoutes(published));
   let rtspListening: RtspServer | null = null;
   const rtsp = options.rtspPort > 0 ? new RtspServer({
-    host: options.host, port: options.rtspPort, maxClients: options.maxRtspClients,
+    host: options.host, port: options.rtspPort, maxClients: options.rtspMaxClients,
     access: new RtspAccess({ admins: access.admins, auth: options.auth, tokens: access.tokens, limiter: access.limiter, protected: access.viewingProtected }),
     streams: published.map((p) => ({ name: p.name, stream: p.stream, feed: p.feed!, audience: p.audience })),
   }) : null;

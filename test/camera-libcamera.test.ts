@@ -37,7 +37,7 @@ describe("rpicam-vid", () => {
 
   test("auto with WebRTC on a Pi with encoders: its H.264 (inline headers) reaches WebRTC with no encoder; snapshots decode it", async () => {
     const camera = fakeCamera();
-    const server = await serve(camera, "--webrtc-keyint", "15");
+    const server = await serve(camera, "--h264-keyint", "15");
     const viewer = await connectViewer(server.url);
     try {
       await waitFor(() => viewer.received.frames >= 30, 15_000, "30 access units at the WebRTC viewer");

@@ -49,7 +49,7 @@ describe("bad options exit 2 with one message naming the option, the value and w
     [["--fps", "0"], /--fps: "0" is not allowed; expected a number from 0.1 to 240/],
     [["--frame-size-reduction", "95"], /--frame-size-reduction: "95" is not allowed; expected an integer from 0 to 90/],
     [["--jpeg-subsampling", "411"], /--jpeg-subsampling: "411" is not allowed; expected one of 420, 422, 444, gray/],
-    [["--jpeg-fastdct=maybe"], /--jpeg-fastdct: "maybe" is not allowed; expected true or false/],
+    [["--jpeg-fast-dct=maybe"], /--jpeg-fast-dct: "maybe" is not allowed; expected true or false/],
     [["--no-loop=1"], /--no-loop takes no value/],
     [["--log-level", "loud"], /--log-level: "loud" is not allowed; expected one of error, warn, info, debug/],
     [["--video-endpoint", "../x"], /--video-endpoint: "..\/x" is not allowed; expected a URL path/],

@@ -63,7 +63,7 @@ describe("the filter chain", () => {
     }
   });
 
-  test("--jpeg-fastupsample picks the fastest chroma resampling", () => {
+  test("--jpeg-fast-upsample picks the fastest chroma resampling", () => {
     const fast = { ...base, jpeg: { ...defaultJpegSettings, fastUpsample: true } };
     expect(filterChain(file, fast, "y4m")).toContain("flags=fast_bilinear");
   });

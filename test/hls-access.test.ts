@@ -14,7 +14,7 @@ import { waitFor, withServer } from "./helpers/server.ts";
 setDefaultTimeout(120_000);
 
 const TOKEN = "hls-viewer-token-0123456789";
-const SOURCE = ["--source", "testsrc", "--width", "320", "--height", "240", "--fps", "10", "--webrtc-keyint", "10"];
+const SOURCE = ["--source", "testsrc", "--width", "320", "--height", "240", "--fps", "10", "--h264-keyint", "10"];
 
 describe("HLS with --viewer-token", () => {
   test("the token on the playlist is carried to the init segment, segments, parts and the preload hint", async () => {
@@ -83,7 +83,7 @@ describe("HLS for a player on another site", () => {
 
 describe("HLS viewers hold an on-demand stream", () => {
   test("capture, feed and muxer run while a player fetches and stop after it stopped", async () => {
-    await withServer([...SOURCE, "--on-demand", "--idle-timeout", "1"], async (s) => {
+    await withServer([...SOURCE, "--on-demand", "--on-demand-linger", "1"], async (s) => {
       const state = async () => ((await (await fetch(`${s.url}/state`)).json()) as StatsSnapshot).streams[0]!;
       expect((await state()).capturing).toBe(false);
       const res = await fetch(`${s.url}/hls/index.m3u8`);

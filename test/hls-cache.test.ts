@@ -59,7 +59,7 @@ http {
 }
 
 beforeAll(async () => {
-  origin = await startServer(["--source", "testsrc", "--width", "320", "--height", "240", "--fps", "10", "--webrtc-keyint", "10"]);
+  origin = await startServer(["--source", "testsrc", "--width", "320", "--height", "240", "--fps", "10", "--h264-keyint", "10"]);
   dir = tempDir("glasscast-nginx-");
   mkdirSync(join(dir, "cache"));
   const port = freeTcpPort();

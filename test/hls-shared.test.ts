@@ -16,7 +16,7 @@ setDefaultTimeout(120_000);
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer(["--source", "testsrc", "--width", "320", "--height", "240", "--fps", "10", "--webrtc-keyint", "10",
+  server = await startServer(["--source", "testsrc", "--width", "320", "--height", "240", "--fps", "10", "--h264-keyint", "10",
     "--webrtc-candidate", "127.0.0.1"]);
 });
 afterAll(async () => { await server?.stop(); });

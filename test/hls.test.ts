@@ -16,7 +16,7 @@ const W = 320;
 const H = 240;
 const FPS = 10;
 /** 10 fps and a keyframe every 10 pictures: one-second segments, parts of two pictures. */
-const ARGS = ["--source", "testsrc", "--width", String(W), "--height", String(H), "--fps", String(FPS), "--webrtc-keyint", "10"];
+const ARGS = ["--source", "testsrc", "--width", String(W), "--height", String(H), "--fps", String(FPS), "--h264-keyint", "10"];
 
 let server: RunningServer;
 beforeAll(async () => { server = await startServer(ARGS); });

@@ -38,7 +38,7 @@ describe("TurboJpegEncoder", () => {
     for (let i = 1; i < sizes.length; i++) expect(sizes[i]!).toBeGreaterThan(sizes[i - 1]!);
   });
 
-  test("--jpeg-fastdct changes the DCT (different bytes, same picture size)", () => {
+  test("--jpeg-fast-dct changes the DCT (different bytes, same picture size)", () => {
     const fast = encode(i420!, { fastDct: true });
     const accurate = encode(i420!, { fastDct: false });
     expect(Buffer.from(fast).equals(Buffer.from(accurate))).toBe(false);

@@ -1,7 +1,7 @@
 /**
  * --on-demand: a stream captures only while someone watches (MJPEG, a
- * snapshot, WebRTC) and stops --idle-timeout seconds after the last viewer;
- * --max-clients caps MJPEG viewers with a 503 that says why; each viewer's
+ * snapshot, WebRTC) and stops --on-demand-linger seconds after the last viewer;
+ * --mjpeg-max-viewers caps MJPEG viewers with a 503 that says why; each viewer's
  * join and leave, and each source restart, is one structured log line.
  */
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
@@ -30,8 +30,8 @@ async function ffmpegs(server: RunningServer, what = "testsrc2"): Promise<number
   return n;
 }
 
-test("no capture while nobody watches; a viewer starts it, and it stops --idle-timeout after the last one leaves", async () => {
-  const server = await serve("--on-demand", "--idle-timeout", "1", "--no-webrtc");
+test("no capture while nobody watches; a viewer starts it, and it stops --on-demand-linger after the last one leaves", async () => {
+  const server = await serve("--on-demand", "--on-demand-linger", "1", "--no-webrtc");
   await Bun.sleep(1500);
   expect(await ffmpegs(server)).toBe(0);
   const state = async () => ((await (await fetch(`${server.url}/api/streams`)).json()) as { streams: { state: string }[] }).streams[0]!.state;
@@ -52,7 +52,7 @@ test("no capture while nobody watches; a viewer starts it, and it stops --idle-t
 });
 
 test("a WebRTC viewer starts an idle stream too, and its leaving lets it stop", async () => {
-  const server = await serve("--on-demand", "--idle-timeout", "1");
+  const server = await serve("--on-demand", "--on-demand-linger", "1");
   expect(await ffmpegs(server)).toBe(0);
   const viewer = await connectViewer(server.url);
   await waitFor(() => viewer.received.frames >= 15, 15_000, "access units at the viewer");
@@ -61,14 +61,14 @@ test("a WebRTC viewer starts an idle stream too, and its leaving lets it stop", 
   await waitFor(async () => (await ffmpegs(server, "ffmpeg")) === 0, 12_000, "capture and encoder to stop");
 });
 
-test("--max-clients: past it /video answers 503 with the reason; a place that frees up is taken again", async () => {
-  const server = await serve("--max-clients", "2", "--no-webrtc");
+test("--mjpeg-max-viewers: past it /video answers 503 with the reason; a place that frees up is taken again", async () => {
+  const server = await serve("--mjpeg-max-viewers", "2", "--no-webrtc");
   const hold = [new AbortController(), new AbortController()];
   const open = await Promise.all(hold.map((c) => fetch(`${server.url}/video`, { signal: c.signal })));
   expect(open.map((r) => r.status)).toEqual([200, 200]);
   const third = await fetch(`${server.url}/video`);
   expect(third.status).toBe(503);
-  expect(((await third.json()) as { detail: string }).detail).toMatch(/too many MJPEG viewers: the most is 2 \(--max-clients\)/);
+  expect(((await third.json()) as { detail: string }).detail).toMatch(/too many MJPEG viewers: the most is 2 \(--mjpeg-max-viewers\)/);
   expect((await fetch(`${server.url}/?action=stream`)).status).toBe(503);
   expect((await fetch(`${server.url}/snapshot.jpg`)).status).toBe(200); // snapshots are not capped
   hold[0]!.abort();

@@ -32,7 +32,7 @@ beforeAll(async () => {
   await ready.promise;
   browser = await launchChromium(net.chromium);
   server = await startProgram([process.execPath, "run", CLI, "--host", net.serverAddress, "--port", "0", "--source", "testsrc",
-    "--width", "640", "--height", "360", "--fps", "15", "--webrtc-keyint", "15", "--webrtc-candidate", net.serverAddress]);
+    "--width", "640", "--height", "360", "--fps", "15", "--h264-keyint", "15", "--webrtc-candidate", net.serverAddress]);
 });
 
 afterAll(async () => {

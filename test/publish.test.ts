@@ -251,7 +251,7 @@ describe("a destination that blocks", () => {
     const sink = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open() { connections++; }, data() {} } });
     cleanup.push(async () => sink.stop(true));
     // Bigger pictures, so that the queue (1 MiB) fills in seconds.
-    const s = await startServer(["--source", "testsrc", "--width", "640", "--height", "480", "--fps", "30", "--webrtc-bitrate", "6000",
+    const s = await startServer(["--source", "testsrc", "--width", "640", "--height", "480", "--fps", "30", "--h264-bitrate", "6000",
       "--publish", `rtmp://127.0.0.1:${sink.port}/live/x`]);
     cleanup.push(() => s.stop());
     const viewer = watch(`${s.url}/video`);

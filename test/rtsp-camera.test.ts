@@ -62,7 +62,7 @@ describe("cameras' own H.264", () => {
 });
 
 test("--on-demand: no capture until an RTSP client comes (DESCRIBE waits for the first keyframe); it stops after the last leaves", async () => {
-  const { server, base, port } = await serve(["--width", "320", "--height", "240", "--on-demand", "--idle-timeout", "1", "--no-webrtc"]);
+  const { server, base, port } = await serve(["--width", "320", "--height", "240", "--on-demand", "--on-demand-linger", "1", "--no-webrtc"]);
   const captures = async () => {
     let n = 0;
     for (const pid of await childPids(server.proc.pid)) {
@@ -83,7 +83,7 @@ test("--on-demand: no capture until an RTSP client comes (DESCRIBE waits for the
   } finally {
     c.close();
   }
-  // The encoder lingers 5 s, the capture --idle-timeout after the last hold.
+  // The encoder lingers 5 s, the capture --on-demand-linger after the last hold.
   await waitFor(async () => (await captures()) === 0, 20_000, "the capture to stop after the RTSP client left");
 });
 
@@ -93,11 +93,11 @@ describe("options", () => {
     return { code: r.exitCode, stderr: r.stderr.toString() };
   };
 
-  test("bad --rtsp-port and --max-rtsp-clients values exit 2 naming the option", () => {
+  test("bad --rtsp-port and --rtsp-max-clients values exit 2 naming the option", () => {
     for (const [args, message] of [
       [["--rtsp-port", "70000"], /--rtsp-port: "70000" is not allowed; expected an integer from 0 to 65535/],
       [["--rtsp-port", "x"], /--rtsp-port: "x" is not allowed/],
-      [["--max-rtsp-clients", "0"], /--max-rtsp-clients: "0" is not allowed; expected an integer from 1 to 10000/],
+      [["--rtsp-max-clients", "0"], /--rtsp-max-clients: "0" is not allowed; expected an integer from 1 to 10000/],
     ] as const) {
       const r = cli([...args]);
       expect({ args, code: r.code, ok: message.test(r.stderr) }).toEqual({ args, code: 2, ok: true });

@@ -123,7 +123,7 @@ describe("one 1280x720 stream, many outputs", () => {
   beforeAll(async () => {
     port = freePort();
     server = await startServer(["--rtsp-port", String(port), "--width", "1280", "--height", "720", "--fps", "30",
-      "--webrtc-candidate", "127.0.0.1", "--webrtc-bitrate", "8000"]);
+      "--webrtc-candidate", "127.0.0.1", "--h264-bitrate", "8000"]);
     base = `rtsp://127.0.0.1:${port}`;
   });
   afterAll(async () => { await server.stop(); });

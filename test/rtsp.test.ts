@@ -3,7 +3,7 @@
  * rtspsrc and OpenCV play every stream from the stream's one H.264 feed;
  * a new client starts at a keyframe with SPS/PPS; each client has its own
  * SSRC and sequence numbers; RTCP sender reports come; sessions are counted
- * in /state and /metrics; past --max-rtsp-clients SETUP answers 453; bad
+ * in /state and /metrics; past --rtsp-max-clients SETUP answers 453; bad
  * requests get a 4xx (or 501) and harm nobody.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
@@ -29,7 +29,7 @@ describe("open server, two streams", () => {
   beforeAll(async () => {
     port = freePort();
     server = await startServer(["--rtsp-port", String(port), "--source", "main=testsrc", "--source", "side=testsrc",
-      "--width", String(WIDTH), "--height", String(HEIGHT), "--fps", "30", "--max-rtsp-clients", "12"]);
+      "--width", String(WIDTH), "--height", String(HEIGHT), "--fps", "30", "--rtsp-max-clients", "12"]);
     base = `rtsp://127.0.0.1:${port}`;
   });
   afterAll(async () => { await server.stop(); });
@@ -112,7 +112,7 @@ describe("open server, two streams", () => {
       await Promise.all([waitForAccessUnits(a, 70, 15_000), waitForAccessUnits(b, 70, 15_000)]);
       expect(a.counts.startedClean).toBe(true);
       expect(a.counts.sequenceGaps).toBe(0);
-      expect(a.counts.keyframes).toBeGreaterThanOrEqual(2); // --webrtc-keyint 30
+      expect(a.counts.keyframes).toBeGreaterThanOrEqual(2); // --h264-keyint 30
       const info = /url=([^;]+);seq=(\d+);rtptime=(\d+)/.exec(play.headers.get("rtp-info")!)!;
       expect(info[1]).toBe(`${base}/main/trackID=0`);
       expect(Number(info[2])).toBe(a.counts.firstSeq!);
@@ -235,7 +235,7 @@ describe("open server, two streams", () => {
     }
   });
 
-  test("past --max-rtsp-clients SETUP answers 453 Not Enough Bandwidth", async () => {
+  test("past --rtsp-max-clients SETUP answers 453 Not Enough Bandwidth", async () => {
     const clients = await Promise.all(Array.from({ length: 12 }, () => RtspClient.connect("127.0.0.1", port)));
     const extra = await RtspClient.connect("127.0.0.1", port);
     try {

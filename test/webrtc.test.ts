@@ -34,7 +34,7 @@ describe("one stream, several peers", () => {
     try {
       expect(await waitForFrames(viewer, 61)).toBeGreaterThan(60); // ~2 s at 30 fps
       expect(viewer.received.startedClean).toBe(true);
-      expect(viewer.received.keyframes).toBeGreaterThanOrEqual(2); // --webrtc-keyint 30
+      expect(viewer.received.keyframes).toBeGreaterThanOrEqual(2); // --h264-keyint 30
       expect(viewer.received.sequenceGaps).toBe(0);
       expect(viewer.received.firstFrameMs).not.toBeNull();
     } finally {
@@ -138,13 +138,13 @@ test("30 connect/disconnect cycles leave no UDP socket behind; the encoder stops
   });
 });
 
-test("--max-peers: past it, 503 with a JSON reason", async () => {
-  await withServer(["--webrtc-candidate", "127.0.0.1", "--max-peers", "1", "--width", "320", "--height", "240"], async (server) => {
+test("--webrtc-max-peers: past it, 503 with a JSON reason", async () => {
+  await withServer(["--webrtc-candidate", "127.0.0.1", "--webrtc-max-peers", "1", "--width", "320", "--height", "240"], async (server) => {
     const first = await connectViewer(server.url);
     try {
       const res = await fetch(`${server.url}/offer`, json({ sdp: "v=0\r\n", type: "offer" }));
       expect(res.status).toBe(503);
-      expect((await res.json() as { detail: string }).detail).toContain("--max-peers");
+      expect((await res.json() as { detail: string }).detail).toContain("--webrtc-max-peers");
     } finally {
       await first.close();
     }

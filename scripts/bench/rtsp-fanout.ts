@@ -219,7 +219,7 @@ async function main(): Promise<void> {
   const counts = [...new Set(o.counts)].sort((a, b) => a - b);
   const rtspPort = freePort();
   log("starting the server…");
-  const server = await startServer({ binary: o.binary, width: WIDTH, height: HEIGHT, fps: FPS, args: ["--rtsp-port", String(rtspPort), "--max-rtsp-clients", String(Math.max(50, ...counts))] });
+  const server = await startServer({ binary: o.binary, width: WIDTH, height: HEIGHT, fps: FPS, args: ["--rtsp-port", String(rtspPort), "--rtsp-max-clients", String(Math.max(50, ...counts))] });
   log(`server ready: http 127.0.0.1:${server.port}, rtsp ${rtspPort} (pid ${server.proc.pid})`);
   const notes: string[] = [];
   const rtsp: Round[] = [];

@@ -92,7 +92,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flag: "--json", help: "print the findings as one JSON document: glasscast, status, findings [{id, status (ok, warn or fail), summary, detail, fix}]" },
       { flag: "--seconds", placeholder: "S", help: "how long the H.264 encoder is measured (default: 3; 1 to 30)" },
     ],
-    serverOptions: "the server's options, --config FILE included: --width, --height, --fps, --h264-encoder, --webrtc-bitrate, --webrtc-keyint, --ffmpeg, --rpicam, --source, --host and --port are checked",
+    serverOptions: "the server's options, --config FILE included: --width, --height, --fps, --h264-encoder, --h264-bitrate, --h264-keyint, --ffmpeg, --rpicam, --source, --host and --port are checked",
   },
   {
     name: "bench", args: "[--seconds S] [--mjpeg N,N] [--webrtc N,N] [--json] [OPTIONS]",
@@ -107,7 +107,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flag: "--webrtc", placeholder: "N,N", help: "the WebRTC rows: peers in each (default: 1,5; 0 for none)" },
       { flag: "--json", help: "print the figures as one JSON document" },
     ],
-    serverOptions: "the server's options that shape the picture (--width, --height, --fps, --ffmpeg, --jpeg-*, --h264-encoder, --webrtc-*); not --source, --host, --port, --config or the access options",
+    serverOptions: "the server's options that shape the picture (--width, --height, --fps, --ffmpeg, --jpeg-*, --h264-*, --webrtc-*); not --source, --host, --port, --config or the access options",
   },
   {
     name: "token", args: "[--ttl SECONDS] [--stream NAME] (--token-secret SECRET | --config FILE) [OPTIONS]",

@@ -8,7 +8,7 @@
  * can, the key, the value and what is allowed.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { allowed, convert, OPTION_SPECS, shownDefault, type OptionSpec, type Options } from "./options.ts";
+import { allowed, convert, SPEC_BY_NAME, shownDefault, type OptionSpec, type Options } from "./options.ts";
 import { redactUrl } from "../redact.ts";
 import { isSecretOption, SECRET_MASK } from "./secret.ts";
 import { editDistance } from "./suggest.ts";
@@ -36,7 +36,8 @@ export interface ConfigFile {
 /** The flag that names a config file; also `-c FILE`. Not in the option table: a file cannot name another. */
 export const CONFIG_FLAG = "config";
 
-const BY_FLAG = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
+/** A key is a flag or an alias of one (`max-clients` for mjpeg-max-viewers). */
+const BY_FLAG = SPEC_BY_NAME;
 
 /** Reads and checks a config file; throws OptionError on the first problem. */
 export function readConfigFile(path: string): ConfigFile {
@@ -54,11 +55,18 @@ export function parseConfigText(text: string, path: string): ConfigFile {
     throw new OptionError(`${at(path, line)}: not a valid TOML file: ${message.replace(/^TOML Parse error:\s*/, "")}`);
   }
   const entries: ConfigEntry[] = [];
+  /** Each option's key as the file wrote it: a flag and its alias are one option, set once. */
+  const keys = new Map<OptionSpec, string>();
   for (const [key, raw] of Object.entries(table)) {
     const line = keyLine(text, key);
     const where = at(path, line);
     const spec = BY_FLAG.get(key);
     if (!spec) throw new OptionError(`${where}: ${unknownKey(key, raw)}`);
+    const before = keys.get(spec);
+    if (before !== undefined) {
+      throw new OptionError(`${where}: ${spec.flag}: set twice, as ${before} and as ${key}, which are the same option; expected one of them`);
+    }
+    keys.set(spec, key);
     if (spec.kind.type === "int" && line !== null) checkIntegerLiterals(spec, text.split("\n")[line - 1]!, where);
     const { value, args } = checkValue(spec, raw, where);
     entries.push({ spec, value, args, line });
@@ -168,8 +176,8 @@ function unknownKey(key: string, raw: unknown): string {
   const why = "the keys are the command-line flags without their dashes, see glasscast --help";
   if (isTable(raw)) {
     const inner = Object.keys(raw);
-    const joined = inner.map((k) => `${key}-${k}`).find((f) => BY_FLAG.has(f));
-    const hint = joined ? `; did you mean ${joined}?`
+    const joined = inner.map((k) => BY_FLAG.get(`${key}-${k}`)).find((s) => s !== undefined);
+    const hint = joined ? `; did you mean ${joined.flag}?`
       : inner.some((k) => BY_FLAG.has(k)) ? `; put ${inner.filter((k) => BY_FLAG.has(k)).join(", ")} at the top of the file, without the [${key}] line` : "";
     return `"${key}" is a table (a [section] or a dotted key), and the file has none: every key stands alone at the top (${why})${hint}`;
   }
@@ -177,14 +185,15 @@ function unknownKey(key: string, raw: unknown): string {
   return `unknown option "${key}"${near ? `; did you mean ${near}?` : ""} (${why})`;
 }
 
-/** The flag a mistyped key most likely meant (jpeg_quality, jpegQuality, --port, wdith), or null. */
+/** The flag a mistyped key most likely meant (jpeg_quality, jpegQuality, --port, wdith, max_clients), or null. */
 export function closestFlag(key: string): string | null {
   const norm = (s: string) => s.toLowerCase().replace(/^-+/, "").replace(/[-_]/g, "");
   const k = norm(key);
   let best: { flag: string; d: number } | null = null;
-  for (const flag of BY_FLAG.keys()) {
-    const d = editDistance(k, norm(flag));
-    if (d <= Math.max(1, Math.floor(flag.length / 5)) && (best === null || d < best.d)) best = { flag, d };
+  // Near an alias, the flag itself is told.
+  for (const [name, spec] of BY_FLAG) {
+    const d = editDistance(k, norm(name));
+    if (d <= Math.max(1, Math.floor(name.length / 5)) && (best === null || d < best.d)) best = { flag: spec.flag, d };
   }
   return best?.flag ?? null;
 }

@@ -4,7 +4,7 @@
  * to the terminal's width (80 columns when stdout is not a terminal).
  */
 import { COMMANDS, commandsUnder, type CommandSpec } from "./commands.ts";
-import { allowed, OPTION_SPECS, shownDefault, type OptionSpec } from "./options.ts";
+import { allowed, alsoText, OPTION_SPECS, shownDefault, type OptionSpec } from "./options.ts";
 
 /** The width help is wrapped to: the terminal's, or 80 when stdout is not one. */
 export function terminalWidth(): number {
@@ -64,7 +64,9 @@ function describeOption(doc: Doc, spec: OptionSpec): void {
   const values = spec.kind.type === "string" || spec.kind.type === "bool" ? "" : `; ${allowed(spec.kind)}`;
   // "(default: X" is kept on one line, to be found whole.
   const words = [...split(spec.help), `(default: ${shownDefault(spec)}${values ? ";" : ")"}`, ...split(values.slice(2)).map((w, i, all) => (i === all.length - 1 ? `${w})` : w))];
-  doc.item(`--${spec.flag}${spec.placeholder ? ` ${spec.placeholder}` : ""}`, words);
+  // An old name is said once, beside the flag: "--h264-bitrate KBPS (also --webrtc-bitrate)".
+  const also = alsoText(spec);
+  doc.item(`--${spec.flag}${spec.placeholder ? ` ${spec.placeholder}` : ""}${also ? ` ${also}` : ""}`, words);
 }
 
 function commandHelp(doc: Doc, spec: CommandSpec): void {

@@ -30,8 +30,8 @@ export interface Options {
   sourceTimeout: number;
   rtspPushPort: number;
   jpegQuality: number;
-  jpegFastdct: boolean;
-  jpegFastupsample: boolean;
+  jpegFastDct: boolean;
+  jpegFastUpsample: boolean;
   jpegSubsampling: JpegSubsampling;
   videoEndpoint: string;
   kiosk: boolean;
@@ -41,20 +41,20 @@ export interface Options {
   webrtc: boolean;
   hls: boolean;
   hlsPartTarget: number;
-  webrtcBitrate: number;
-  webrtcKeyint: number;
+  h264Bitrate: number;
+  h264Keyint: number;
   h264Encoder: H264EncoderName;
   iceServer: string[];
   iceUsername: string | null;
   iceCredential: string | null;
   webrtcPortRange: string | null;
   webrtcCandidate: string[];
-  maxPeers: number;
-  maxClients: number;
+  webrtcMaxPeers: number;
+  mjpegMaxViewers: number;
   rtspPort: number;
-  maxRtspClients: number;
+  rtspMaxClients: number;
   onDemand: boolean;
-  idleTimeout: number;
+  onDemandLinger: number;
   auth: string[];
   viewerToken: string[];
   ingestToken: string[];
@@ -67,6 +67,34 @@ export interface Options {
   publishToken: string | null;
   logLevel: LogLevel;
   logFormat: LogFormat;
+}
+
+/**
+ * The keys of Options before their flags were renamed (issue 14), still read
+ * by the library (createGlasscast) as their new key, as the old flags are.
+ */
+export interface RenamedOptionKeys {
+  /** @deprecated the same as mjpegMaxViewers (--mjpeg-max-viewers) */
+  maxClients?: number;
+  /** @deprecated the same as webrtcMaxPeers (--webrtc-max-peers) */
+  maxPeers?: number;
+  /** @deprecated the same as rtspMaxClients (--rtsp-max-clients) */
+  maxRtspClients?: number;
+  /** @deprecated the same as h264Bitrate (--h264-bitrate) */
+  webrtcBitrate?: number;
+  /** @deprecated the same as h264Keyint (--h264-keyint) */
+  webrtcKeyint?: number;
+  /** @deprecated the same as jpegFastDct (--jpeg-fast-dct) */
+  jpegFastdct?: boolean;
+  /** @deprecated the same as jpegFastUpsample (--jpeg-fast-upsample) */
+  jpegFastupsample?: boolean;
+  /** @deprecated the same as onDemandLinger (--on-demand-linger) */
+  idleTimeout?: number;
+}
+
+/** An option's key as written before its flag was renamed: its alias in camelCase (max-clients: maxClients). */
+export function aliasKeys(spec: OptionSpec): string[] {
+  return (spec.aliases ?? []).map((a) => a.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
 }
 
 /** What a camera is asked to give (see sources/camera-plan.ts); auto picks what costs least. */
@@ -83,6 +111,12 @@ type Kind =
 export interface OptionSpec {
   readonly key: keyof Options;
   readonly flag: string;
+  /**
+   * Older names of the flag, still read wherever a flag is (the command line,
+   * --no-NAME, a config file's keys); help and the docs show them as "(also
+   * --NAME)", everything else shows `flag`.
+   */
+  readonly aliases?: readonly string[];
   readonly kind: Kind;
   readonly default: Options[keyof Options];
   readonly placeholder: string;
@@ -174,7 +208,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "inputFormat", flag: "input-format", group: "Camera", kind: { type: "enum", values: INPUT_FORMATS }, default: "auto", placeholder: "F",
     help: "what the camera gives: mjpeg (passed to MJPEG viewers untouched), h264 (passed to WebRTC untouched), yuyv (V4L2 raw) or yuv420 (V4L2 or libcamera raw); auto picks what costs least for the outputs in use" },
   { key: "passthrough", flag: "passthrough", group: "Camera", kind: { type: "bool" }, default: true, placeholder: "",
-    help: "pass a camera's own JPEGs and H.264 to viewers untouched; --no-passthrough decodes them and encodes with the --jpeg-* and --webrtc-* settings (smaller JPEGs, more CPU)" },
+    help: "pass a camera's own JPEGs and H.264 to viewers untouched; --no-passthrough decodes them and encodes with the --jpeg-* and --h264-* settings (smaller JPEGs, more CPU)" },
   { key: "rpicam", flag: "rpicam", group: "Camera", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "PATH",
     help: "the rpicam-vid program for libcamera:N sources; without it, rpicam-vid or else libcamera-vid from PATH" },
   { key: "rotate", flag: "rotate", group: "Camera", kind: { type: "int", min: 0, max: 270, oneOf: [0, 90, 180, 270] }, default: 0, placeholder: "DEG",
@@ -191,15 +225,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "port to listen on (0 picks a free one)" },
   { key: "videoEndpoint", flag: "video-endpoint", group: "Server", kind: { type: "string", check: checkEndpoint }, default: "video", placeholder: "NAME",
     help: "path of the MJPEG stream (vidgear's custom_video_endpoint)" },
-  { key: "maxClients", flag: "max-clients", group: "Server", kind: { type: "int", min: 1, max: 10_000 }, default: 200, placeholder: "N",
+  { key: "mjpegMaxViewers", flag: "mjpeg-max-viewers", aliases: ["max-clients"], group: "Server", kind: { type: "int", min: 1, max: 10_000 }, default: 200, placeholder: "N",
     help: "most MJPEG viewers at once (over all streams); past it /video answers 503" },
   { key: "rtspPort", flag: "rtsp-port", group: "Server", kind: { type: "int", min: 0, max: 65535 }, default: 8554, placeholder: "N",
     help: "serve every stream over RTSP at rtsp://HOST:N/NAME (the first also at rtsp://HOST:N/), on --host, from the stream's one H.264 feed; 0 turns RTSP off" },
-  { key: "maxRtspClients", flag: "max-rtsp-clients", group: "Server", kind: { type: "int", min: 1, max: 10_000 }, default: 50, placeholder: "N",
+  { key: "rtspMaxClients", flag: "rtsp-max-clients", aliases: ["max-rtsp-clients"], group: "Server", kind: { type: "int", min: 1, max: 10_000 }, default: 50, placeholder: "N",
     help: "most RTSP clients at once (over all streams); past it SETUP answers 453 Not Enough Bandwidth" },
   { key: "onDemand", flag: "on-demand", group: "Server", kind: { type: "bool" }, default: false, placeholder: "",
-    help: "start a stream's capture with its first viewer (MJPEG, snapshot, WebRTC or RTSP) and stop it --idle-timeout seconds after its last" },
-  { key: "idleTimeout", flag: "idle-timeout", group: "Server", kind: { type: "number", min: 1, max: 86_400 }, default: 10, placeholder: "S",
+    help: "start a stream's capture with its first viewer (MJPEG, snapshot, WebRTC or RTSP) and stop it --on-demand-linger seconds after its last" },
+  { key: "onDemandLinger", flag: "on-demand-linger", aliases: ["idle-timeout"], group: "Server", kind: { type: "number", min: 1, max: 86_400 }, default: 10, placeholder: "S",
     help: "with --on-demand: seconds a stream keeps capturing after its last viewer left" },
   { key: "tlsCert", flag: "tls-cert", group: "Server", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "FILE",
     help: "serve HTTPS with this PEM certificate (chain); needs --tls-key" },
@@ -235,9 +269,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "serve HLS (/hls/NAME/index.m3u8, low-latency parts) from the same H.264, and let the page use it when WebRTC cannot connect" },
   { key: "hlsPartTarget", flag: "hls-part-target", group: "WebRTC", kind: { type: "number", min: 0.1, max: 2 }, default: 0.2, placeholder: "S",
     help: "about how long an LL-HLS part is, in seconds (a whole number of pictures); low-latency players stay about three parts behind" },
-  { key: "webrtcBitrate", flag: "webrtc-bitrate", group: "WebRTC", kind: { type: "int", min: 100, max: 50_000 }, default: 2500, placeholder: "KBPS",
-    help: "H.264 bit rate in kbit/s, one encoder per stream whatever the number of viewers" },
-  { key: "webrtcKeyint", flag: "webrtc-keyint", group: "WebRTC", kind: { type: "int", min: 1, max: 600 }, default: 30, placeholder: "FRAMES",
+  { key: "h264Bitrate", flag: "h264-bitrate", aliases: ["webrtc-bitrate"], group: "WebRTC", kind: { type: "int", min: 100, max: 50_000 }, default: 2500, placeholder: "KBPS",
+    help: "bit rate in kbit/s of the stream's one H.264 encoder, which feeds WebRTC, RTSP, HLS and --publish (and sets rpicam-vid's H.264), whatever the number of viewers" },
+  { key: "h264Keyint", flag: "h264-keyint", aliases: ["webrtc-keyint"], group: "WebRTC", kind: { type: "int", min: 1, max: 600 }, default: 30, placeholder: "FRAMES",
     help: "frames between H.264 keyframes (a new viewer starts at the last one)" },
   { key: "h264Encoder", flag: "h264-encoder", group: "WebRTC", kind: { type: "enum", values: H264_ENCODERS }, default: "libx264", placeholder: "E",
     help: "ffmpeg's H.264 encoder: libx264 (software) or h264_v4l2m2m (the Raspberry Pi 4 hardware encoder)" },
@@ -251,13 +285,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "UDP ports for WebRTC media, for a firewall (each viewer takes one)" },
   { key: "webrtcCandidate", flag: "webrtc-candidate", group: "WebRTC", kind: { type: "string", check: checkCandidate }, default: [], placeholder: "ADDR", repeatable: true,
     help: "address announced to browsers instead of the interfaces' own (repeatable): a public address behind port forwarding, or 127.0.0.1" },
-  { key: "maxPeers", flag: "max-peers", group: "WebRTC", kind: { type: "int", min: 1, max: 1000 }, default: 50, placeholder: "N",
+  { key: "webrtcMaxPeers", flag: "webrtc-max-peers", aliases: ["max-peers"], group: "WebRTC", kind: { type: "int", min: 1, max: 1000 }, default: 50, placeholder: "N",
     help: "most WebRTC viewers at once; past it /offer and /whep answer 503" },
   { key: "jpegQuality", flag: "jpeg-quality", group: "JPEG", kind: { type: "int", min: 10, max: 100 }, default: 90, placeholder: "Q",
     help: "JPEG quality" },
-  { key: "jpegFastdct", flag: "jpeg-fastdct", group: "JPEG", kind: { type: "bool" }, default: true, placeholder: "",
-    help: "fast integer DCT: faster, very slightly less accurate (--no-jpeg-fastdct for the accurate one)" },
-  { key: "jpegFastupsample", flag: "jpeg-fastupsample", group: "JPEG", kind: { type: "bool" }, default: false, placeholder: "",
+  { key: "jpegFastDct", flag: "jpeg-fast-dct", aliases: ["jpeg-fastdct"], group: "JPEG", kind: { type: "bool" }, default: true, placeholder: "",
+    help: "fast integer DCT: faster, very slightly less accurate (--no-jpeg-fast-dct for the accurate one)" },
+  { key: "jpegFastUpsample", flag: "jpeg-fast-upsample", aliases: ["jpeg-fastupsample"], group: "JPEG", kind: { type: "bool" }, default: false, placeholder: "",
     help: "fastest chroma resampling (fast bilinear instead of bicubic) where the source's chroma is converted to the JPEG's subsampling" },
   { key: "jpegSubsampling", flag: "jpeg-subsampling", group: "JPEG", kind: { type: "enum", values: ["420", "422", "444", "gray"] }, default: "420", placeholder: "S",
     help: "chroma subsampling of the JPEGs (gray: black and white)" },
@@ -266,6 +300,16 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "logFormat", flag: "log-format", group: "Logging", kind: { type: "enum", values: LOG_FORMATS }, default: "text", placeholder: "F",
     help: "text: one readable line per event with key=value fields; json: one JSON object per line" },
 ];
+
+/** Each flag and each of its aliases, without dashes, to its option. */
+export const SPEC_BY_NAME: ReadonlyMap<string, OptionSpec> = new Map(
+  OPTION_SPECS.flatMap((s) => [s.flag, ...(s.aliases ?? [])].map((name) => [name, s] as const)),
+);
+
+/** "(also --old-name)" for an option with aliases, else "". */
+export function alsoText(spec: OptionSpec): string {
+  return spec.aliases?.length ? `(also ${spec.aliases.map((a) => `--${a}`).join(", ")})` : "";
+}
 
 /** How a default shows in --help and the README. */
 export function shownDefault(spec: OptionSpec): string {

@@ -13,8 +13,8 @@ import { commandSpec, commandsUnder, COMMANDS, topWords, usageOf, wantsHelp } fr
 import { blameFile, CONFIG_FLAG, readConfigFile } from "./config-file.ts";
 import { parseHashPasswordCommand, parseTokenCommand, type HashPasswordCommand, type TokenCommand } from "./parse-access-commands.ts";
 import { parseDoctorCommand, type DoctorCommand } from "./parse-doctor-command.ts";
-import { allowed, convert, defaultOptions, OPTION_SPECS, type OptionSpec, type Options } from "./options.ts";
-import { didYouMean } from "./suggest.ts";
+import { allowed, convert, defaultOptions, OPTION_SPECS, SPEC_BY_NAME, type OptionSpec, type Options } from "./options.ts";
+import { didYouMean, nearest } from "./suggest.ts";
 import { shownValue } from "./secret.ts";
 import { checkOptions, OptionError } from "./validate.ts";
 import type { StreamSource } from "./stream-sources.ts";
@@ -80,13 +80,30 @@ export interface ConfigPrintCommand {
   readonly showSecrets: boolean;
 }
 
-const BY_FLAG = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
+/** A flag or an alias, without dashes. */
+const BY_FLAG = SPEC_BY_NAME;
 
 /** Every flag the server knows, as typed: for "did you mean". */
 const SERVER_FLAGS = [
   ...OPTION_SPECS.flatMap((s) => (s.kind.type === "bool" ? [`--${s.flag}`, `--no-${s.flag}`] : [`--${s.flag}`])),
   `--${CONFIG_FLAG}`, "--help", "--version",
 ];
+
+/**
+ * Each alias as typed (`--max-clients`, `--no-FLAG` for a switch) to its option's flag as shown. Not one that
+ * differs from its flag only in dashes (jpeg-fastdct): "did you mean" does not count dashes, and two
+ * candidates for one flag would make a word cut short match none.
+ */
+const ALIAS_FLAGS = new Map<string, string>(OPTION_SPECS.flatMap((s) => (s.aliases ?? [])
+  .filter((a) => a.replaceAll("-", "") !== s.flag.replaceAll("-", ""))
+  .flatMap((a): [string, string][] =>
+    s.kind.type === "bool" ? [[`--${a}`, `--${s.flag}`], [`--no-${a}`, `--no-${s.flag}`]] : [[`--${a}`, `--${s.flag}`]])));
+
+/** "; did you mean --mjpeg-max-viewers?" for a mistyped server option: near an alias, the flag itself is told. */
+function didYouMeanFlag(word: string, own: readonly string[]): string {
+  const match = nearest(word, [...own, ...SERVER_FLAGS, ...ALIAS_FLAGS.keys()]);
+  return match === null ? "" : `; did you mean ${ALIAS_FLAGS.get(match) ?? match}?`;
+}
 
 export function parseArgs(argv: readonly string[]): Command {
   const [first, ...rest] = argv;
@@ -130,7 +147,8 @@ function serverOptionsOnly(argv: readonly string[], command: string): Options {
 function parseServe(argv: readonly string[], check = true, command: string | null = null): Command {
   const checked = (options: Options) => ({ command: "serve" as const, options, sources: check ? checkOptions(options) : [] });
   const options = defaultOptions();
-  const seen = new Set<string>();
+  /** Each option given, by its flag, to the name it was given as (the flag or an alias). */
+  const seen = new Map<string, string>();
   let configFile: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -159,23 +177,23 @@ function parseServe(argv: readonly string[], check = true, command: string | nul
     if (!spec && name.startsWith("no-")) {
       const positive = BY_FLAG.get(name.slice(3));
       if (positive?.kind.type === "bool") {
-        if (raw !== undefined) throw new OptionError(`--${name} takes no value (given ${JSON.stringify(raw)})`);
+        if (raw !== undefined) throw new OptionError(`--no-${positive.flag} takes no value (given ${JSON.stringify(raw)})`);
         spec = positive;
-        name = positive.flag;
+        name = name.slice(3);
         raw = "false";
       }
     }
     if (!spec) {
       const own = command === null ? [] : (commandSpec(command)?.options ?? []).map((o) => o.flag);
       const where = command === null ? "" : `${command}: `;
-      throw new OptionError(`${where}unknown option --${name}${didYouMean(`--${name}`, [...own, ...SERVER_FLAGS])} (see ${command === null ? "" : `glasscast ${command} `}--help)`);
+      throw new OptionError(`${where}unknown option --${name}${didYouMeanFlag(`--${name}`, own)} (see ${command === null ? "" : `glasscast ${command} `}--help)`);
     }
     if (raw === undefined) {
       if (spec.kind.type === "bool") raw = "true";
       else {
         const next = argv[i + 1];
         if (next === undefined || (next.startsWith("--") && next.length > 2)) {
-          throw new OptionError(`--${name} needs a value: ${describe(spec)}`);
+          throw new OptionError(`--${spec.flag} needs a value: ${describe(spec)}`);
         }
         raw = next;
         i++;
@@ -187,10 +205,15 @@ function parseServe(argv: readonly string[], check = true, command: string | nul
     if (spec.repeatable) {
       target[spec.key] = seen.has(spec.flag) ? [...(target[spec.key] as unknown[]), result.value] : [result.value];
     } else {
-      if (seen.has(spec.flag)) throw new OptionError(`--${spec.flag} is given more than once`);
+      const before = seen.get(spec.flag);
+      if (before !== undefined) {
+        // An alias and its flag are one option: naming both says where the second came from.
+        const both = before === name ? "" : ` (as --${before} and --${name}, which are the same option)`;
+        throw new OptionError(`--${spec.flag} is given more than once${both}`);
+      }
       target[spec.key] = result.value;
     }
-    seen.add(spec.flag);
+    seen.set(spec.flag, name);
   }
   if (configFile === null) return checked(options);
   // The file's values under the flags: a flag given on the command line wins, a list included.
@@ -384,7 +407,7 @@ function parseBenchCommand(args: readonly string[]): Command {
       continue;
     }
     if (NOT_FOR_BENCH.includes(name)) {
-      throw new OptionError(`bench: ${name} is not for the bench, which serves the test pattern on 127.0.0.1 to viewers of its own; give it the options that shape the picture (--width, --height, --fps, --jpeg-*, --h264-encoder, --webrtc-*)`);
+      throw new OptionError(`bench: ${name} is not for the bench, which serves the test pattern on 127.0.0.1 to viewers of its own; give it the options that shape the picture (--width, --height, --fps, --jpeg-*, --h264-*, --webrtc-*)`);
     }
     if (!arg.startsWith("-")) throw new OptionError(`bench: unexpected argument ${JSON.stringify(arg)}; expected: ${usageOf("bench")}`);
     server.push(arg);

@@ -10,7 +10,7 @@ import { detectBoard } from "../sources/libcamera/board.ts";
 import { findRpicam, RPICAM_HINT } from "../sources/libcamera/find-rpicam.ts";
 import { libcameraSize, RAW_WIDTH_ALIGN } from "../sources/libcamera/rpicam-args.ts";
 import { findYtDlp, YT_DLP_HINT } from "../sources/stream-mode.ts";
-import { convert, defaultOptions, OPTION_SPECS, type Options } from "./options.ts";
+import { aliasKeys, convert, defaultOptions, OPTION_SPECS, type Options, type RenamedOptionKeys } from "./options.ts";
 import { shownValue } from "./secret.ts";
 import { streamSources, StreamSourceError, type StreamSource } from "./stream-sources.ts";
 import { checkTlsFiles, TlsFileError } from "./tls-files.ts";
@@ -18,12 +18,15 @@ import { publishTargets, PublishTargetError, type PublishTarget } from "../outpu
 
 export class OptionError extends Error {}
 
-/** Options from a program (library use): every given value is checked like the CLI's. */
-export function resolveOptions(given: Partial<Options>): Options {
+/** Options from a program (library use): every given value is checked like the CLI's; an old key (maxClients) is its new one's alias. */
+export function resolveOptions(given: Partial<Options> & RenamedOptionKeys): Options {
   const options = defaultOptions();
+  const byKey = given as Record<string, unknown>;
   for (const spec of OPTION_SPECS) {
-    const value = given[spec.key];
-    if (value === undefined) continue;
+    const keys = [spec.key, ...aliasKeys(spec)].filter((k) => byKey[k] !== undefined);
+    if (keys.length > 1) throw new OptionError(`${keys.join(" and ")} are the same option (--${spec.flag}), given twice; expected one of them`);
+    if (keys.length === 0) continue;
+    const value = byKey[keys[0]!];
     const values = spec.repeatable ? (Array.isArray(value) ? value : [value]) : [value];
     const checked = values.map((v) => {
       if (v === null && spec.default === null) return null;

@@ -76,7 +76,7 @@ async function speed(req: DoctorRequest, wanted: boolean, ffmpeg: string | null,
   const test: SpeedRequest = {
     ffmpeg, seconds: req.seconds,
     width: o.width ?? DEFAULT_TEST.width, height: o.height ?? DEFAULT_TEST.height, fps: o.fps ?? DEFAULT_TEST.fps,
-    settings: { encoder: o.h264Encoder, bitrateKbps: o.webrtcBitrate, keyint: o.webrtcKeyint },
+    settings: { encoder: o.h264Encoder, bitrateKbps: o.h264Bitrate, keyint: o.h264Keyint },
   };
   const outcome = await measureEncoder(test).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
   return speedFinding(test, outcome, machine, availableParallelism());

@@ -19,7 +19,7 @@ const VIDEO_HEADERS = { "content-type": MJPEG_CONTENT_TYPE, "x-accel-buffering":
 /** How long a snapshot request waits for the first picture of a starting stream. */
 const SNAPSHOT_WAIT_MS = 5000;
 
-/** Caps the MJPEG viewers of every stream together (--max-clients). */
+/** Caps the MJPEG viewers of every stream together (--mjpeg-max-viewers). */
 export interface ClientLimit {
   readonly max: number;
   /** MJPEG viewers connected now, over all streams. */
@@ -29,7 +29,7 @@ export interface ClientLimit {
 export function mjpegResponse(broadcaster: MjpegBroadcaster, head = false, address = "unknown", limit: ClientLimit | null = null): Response {
   if (head) return new Response(null, { headers: VIDEO_HEADERS });
   if (limit && limit.current() >= limit.max) {
-    return jsonError(503, `too many MJPEG viewers: the most is ${limit.max} (--max-clients)`, { "retry-after": "5" });
+    return jsonError(503, `too many MJPEG viewers: the most is ${limit.max} (--mjpeg-max-viewers)`, { "retry-after": "5" });
   }
   return new Response(broadcaster.open(address), { headers: VIDEO_HEADERS });
 }

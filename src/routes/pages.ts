@@ -23,7 +23,7 @@ export interface PageOptions {
   readonly webrtc: { readonly iceServers: readonly { urls: string; username?: string; credential?: string }[] } | null;
   /** Serve HLS: the page tries it when WebRTC cannot connect, before MJPEG. */
   readonly hls?: boolean;
-  /** --max-clients for mjpg-streamer's /?action=stream. */
+  /** --mjpeg-max-viewers for mjpg-streamer's /?action=stream. */
   readonly limit?: ClientLimit | null;
 }
 

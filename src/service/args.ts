@@ -2,13 +2,14 @@
  * The glasscast options a service runs with: the ones given to
  * `service install`, already checked by parseArgs, with every relative path
  * made absolute (a service starts in /, not in the folder it was installed
- * from). Everything else is passed through exactly as given. A `--config`
+ * from), and an option given by an old name (an alias) written under its
+ * flag. Everything else is passed through exactly as given. A `--config`
  * file is named by its absolute path, and the service reads it itself: a
  * relative path inside it would mean another file there, so it is refused.
  */
 import { isAbsolute, resolve } from "node:path";
 import { CONFIG_FLAG, readConfigFile } from "../config/config-file.ts";
-import { OPTION_SPECS } from "../config/options.ts";
+import { SPEC_BY_NAME } from "../config/options.ts";
 import { OptionError } from "../config/validate.ts";
 import { splitNamed } from "../config/stream-sources.ts";
 import { parseSourceSpec } from "../sources/source-spec.ts";
@@ -20,7 +21,8 @@ export interface ServiceArgs {
   readonly paths: string[];
 }
 
-const BY_FLAG = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
+/** A flag or an alias of one. */
+const BY_FLAG = SPEC_BY_NAME;
 
 /** `argv` must already have passed parseArgs: each option is known and has its value. */
 export function serviceArgs(argv: readonly string[], cwd = process.cwd()): ServiceArgs {
@@ -48,18 +50,22 @@ export function serviceArgs(argv: readonly string[], cwd = process.cwd()): Servi
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf("=");
-    const flag = arg === "-c" ? CONFIG_FLAG : eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    const spec = BY_FLAG.get(flag);
-    given.add(spec ? flag : flag.replace(/^no-/, ""));
-    if (flag === CONFIG_FLAG) {
+    const name = arg === "-c" ? CONFIG_FLAG : eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    const negated = !BY_FLAG.has(name) && name.startsWith("no-");
+    const spec = BY_FLAG.get(negated ? name.slice(3) : name);
+    // The unit says the flag, not an old name of it: `--max-clients 5` is written `--mjpeg-max-viewers 5`.
+    const flag = spec?.flag ?? name;
+    given.add(flag);
+    if (name === CONFIG_FLAG) {
       config = eq >= 0 ? arg.slice(eq + 1) : argv[++i]!;
       args.push(`--${CONFIG_FLAG}`, record(absolute(config)));
     } else if (!spec || spec.kind.type === "bool") {
-      args.push(arg); // a flag (--loop, --no-webrtc, --kiosk=false): no path in it
+      // A switch (--loop, --no-webrtc, --kiosk=false): no path in it.
+      args.push(spec ? `--${negated ? "no-" : ""}${flag}${eq >= 0 ? arg.slice(eq) : ""}` : arg);
     } else if (eq >= 0) {
       args.push(`--${flag}=${rewrite(flag, arg.slice(eq + 1))}`);
     } else {
-      args.push(arg, rewrite(flag, argv[i + 1]!));
+      args.push(`--${flag}`, rewrite(flag, argv[i + 1]!));
       i++;
     }
   }

@@ -15,7 +15,7 @@ import type { Source } from "./source.ts";
 import { findYtDlp } from "./stream-mode.ts";
 
 export function jpegSettingsOf(o: Options): JpegSettings {
-  return { quality: o.jpegQuality, fastDct: o.jpegFastdct, fastUpsample: o.jpegFastupsample, subsampling: o.jpegSubsampling };
+  return { quality: o.jpegQuality, fastDct: o.jpegFastDct, fastUpsample: o.jpegFastUpsample, subsampling: o.jpegSubsampling };
 }
 
 export function captureSettingsOf(o: Options): CaptureSettings {
@@ -38,7 +38,7 @@ export function createCapture(name: string, spec: SourceSpec, o: Options, rawOut
       rpicam, plan: libcameraPlanOf(o), label, description,
       settings: {
         camera: spec.camera, ...libcameraSize(o.width, o.height, o.frameSizeReduction), fps: o.fps ?? LIBCAMERA_DEFAULT.fps,
-        quality: o.jpegQuality, keyint: o.webrtcKeyint, bitrateKbps: o.webrtcBitrate,
+        quality: o.jpegQuality, keyint: o.h264Keyint, bitrateKbps: o.h264Bitrate,
       },
     });
   }

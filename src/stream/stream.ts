@@ -58,8 +58,8 @@ export interface StreamOptions {
   readonly startPictureDecoder?: StartPictureDecoder;
   /** Decodes a source's JPEGs when a transform must see the picture. */
   readonly decodeJpeg?: DecodeJpeg;
-  /** Capture only while held (see hold()), stopping this long after the last release. */
-  readonly onDemand?: { readonly idleMs: number };
+  /** Capture only while held (see hold()), stopping this long after the last release (--on-demand-linger). */
+  readonly onDemand?: { readonly lingerMs: number };
 }
 
 export interface StreamStats {
@@ -110,7 +110,7 @@ export class Stream {
   #restarts = 0;
   #jpegEncoded = 0;
   #jpegEncodeMs = 0;
-  #idleTimer: ReturnType<typeof setTimeout> | null = null;
+  #lingerTimer: ReturnType<typeof setTimeout> | null = null;
   #placeholderTimer: ReturnType<typeof setInterval> | null = null;
   #framesCaptured = 0;
   /** The capture's frame rate, counted over the last seconds of the current run. */
@@ -260,15 +260,15 @@ export class Stream {
   /** Keeps the capture going (on-demand streams) until the returned function is called. */
   hold(): () => void {
     this.#holds++;
-    if (this.#idleTimer) clearTimeout(this.#idleTimer);
-    this.#idleTimer = null;
+    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = null;
     if (this.options.onDemand && !this.#stopped) this.#startCapture();
     let released = false;
     return () => {
       if (released) return;
       released = true;
       if (--this.#holds > 0 || !this.options.onDemand) return;
-      this.#idleTimer = setTimeout(() => void this.#stopCapture(), this.options.onDemand.idleMs);
+      this.#lingerTimer = setTimeout(() => void this.#stopCapture(), this.options.onDemand.lingerMs);
     };
   }
 
@@ -278,7 +278,7 @@ export class Stream {
   async stop(): Promise<void> {
     this.#setState("stopped");
     this.#stopped = true;
-    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
     await this.#stopCapture();
     this.options.encoder?.close();
   }
@@ -291,7 +291,7 @@ export class Stream {
   }
 
   async #stopCapture(): Promise<void> {
-    this.#idleTimer = null;
+    this.#lingerTimer = null;
     const capture = this.#capture;
     if (!capture) return;
     this.#capture = null;
@@ -310,7 +310,7 @@ export class Stream {
     this.#jpegOf = null;
     this.#rate.reset();
     this.#setState("idle");
-    log.info(`stream ${this.name}: capture stopped, no viewer for ${this.options.onDemand!.idleMs / 1000} s`, { event: "capture.stop", stream: this.name });
+    log.info(`stream ${this.name}: capture stopped, no viewer for ${this.options.onDemand!.lingerMs / 1000} s`, { event: "capture.stop", stream: this.name });
   }
 
   async #run(signal: AbortSignal): Promise<void> {

@@ -17,7 +17,7 @@ let tokenB = "";
 let offer: Awaited<ReturnType<typeof browserOffer>>;
 
 beforeAll(async () => {
-  gc = await inProcess({ source: ["a=testsrc", "b=testsrc"], auth: ["admin:s3cret"], tokenSecret: SECRET, maxPeers: 100 });
+  gc = await inProcess({ source: ["a=testsrc", "b=testsrc"], auth: ["admin:s3cret"], tokenSecret: SECRET, webrtcMaxPeers: 100 });
   const make = async (stream: string) => {
     const res = await gc.ask("/api/tokens", { method: "POST", headers: { ...basic(), "content-type": "application/json" }, body: JSON.stringify({ stream }) });
     expect(res.status).toBe(200);

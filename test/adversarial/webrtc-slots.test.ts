@@ -1,6 +1,6 @@
 /**
  * WebRTC slots cannot be taken for nothing (issue 10, item 8): a used-up
- * --webrtc-port-range answers 503 like --max-peers (it answered 200 with an
+ * --webrtc-port-range answers 503 like --webrtc-max-peers (it answered 200 with an
  * SDP without candidates), offers that never connect are capped per address
  * and dropped sooner, and the media sockets bind where the candidates say
  * (0.0.0.0 even with --webrtc-candidate 127.0.0.1 before). In process: the
@@ -45,7 +45,7 @@ function udpLocalAddress(port: number): string | null {
 describe("WebRTC slots", () => {
   test("a --webrtc-port-range of two ports holds two viewers; the third offer gets 503 with Retry-After", async () => {
     const base = await freePortPair();
-    const gc = await inProcess({ webrtcPortRange: `${base}-${base + 1}`, maxPeers: 50 });
+    const gc = await inProcess({ webrtcPortRange: `${base}-${base + 1}`, webrtcMaxPeers: 50 });
     try {
       for (let i = 0; i < 2; i++) expect((await post(gc)).status).toBe(200);
       const third = await post(gc);
@@ -59,7 +59,7 @@ describe("WebRTC slots", () => {
   });
 
   test(`offers that never connect: at most ${MAX_PENDING_PER_ADDRESS} per address, the rest 503; their slots come back by themselves`, async () => {
-    const gc = await inProcess({ maxPeers: 50 });
+    const gc = await inProcess({ webrtcMaxPeers: 50 });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 50; i++) statuses.push((await post(gc)).status);

@@ -16,7 +16,7 @@ const WIDTH = 320;
 const HEIGHT = 240;
 /**
  * A new peer is first sent the frames since the last keyframe (up to
- * --webrtc-keyint, 30), at once: 105 frames leave at least 75 paced ones, and
+ * --h264-keyint, 30), at once: 105 frames leave at least 75 paced ones, and
  * the rate is taken over the last 60 of them (4 s, long enough that a
  * second's stall of a loaded machine leaves it above the lower bound).
  */

@@ -38,7 +38,7 @@ export function parseArgs(argv: string[]): WebRtcBenchOptions {
     const value = () => inline ?? argv[++i];
     switch (flag) {
       case "--duration": o.duration = positive("duration", value(), false, 3600); break;
-      // The server's default --max-peers is 50; the page and the late joiner come on top.
+      // The server's default --webrtc-max-peers is 50; the page and the late joiner come on top.
       case "--peers": o.peers = (value() ?? "").split(",").map((v) => positive("peers", v.trim(), true, 48)); break;
       case "--no-browser": o.browser = false; break;
       case "--browser": o.browser = true; break;

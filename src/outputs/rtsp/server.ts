@@ -351,7 +351,7 @@ export class RtspServer {
     if ("status" in admitted) return admitted;
     const { stream } = admitted;
     if (this.#sessions.size >= this.s.maxClients) {
-      log.warn(`rtsp: refused a client of stream ${stream.name}: the server has its maximum of ${this.s.maxClients} (--max-rtsp-clients)`);
+      log.warn(`rtsp: refused a client of stream ${stream.name}: the server has its maximum of ${this.s.maxClients} (--rtsp-max-clients)`);
       return { status: 453, body: `the server has its maximum of ${this.s.maxClients} RTSP clients\n` };
     }
     const chosen = await this.#transport(conn, req.headers.get("transport") ?? "");

@@ -49,7 +49,7 @@ export function peerConfig(ice: IceSettings): Partial<RTCPeerConnectionConfig> {
 
 export class OfferError extends Error {}
 
-/** No UDP port was left for a peer (--webrtc-port-range is all taken): a 503, as for --max-peers. */
+/** No UDP port was left for a peer (--webrtc-port-range is all taken): a 503, as for --webrtc-max-peers. */
 export class NoMediaPort extends Error {}
 
 /** RTP payload budget: SRTP packets stay well under any path MTU. */

@@ -28,7 +28,7 @@ export class WebRtcSessions {
   /** Answers an offer for a stream's feed; throws TooManyPeers or OfferError. */
   /** `client`: who counts as one client for MAX_PENDING_PER_ADDRESS (default: the address itself). */
   async create(feed: H264Feed, offerSdp: string, audience: Audience | null = null, address = "unknown", client = address): Promise<{ id: string; sdp: string }> {
-    if (this.#peers.size >= this.maxPeers) throw new TooManyPeers(`the server has its maximum of ${this.maxPeers} WebRTC viewers (--max-peers)`);
+    if (this.#peers.size >= this.maxPeers) throw new TooManyPeers(`the server has its maximum of ${this.maxPeers} WebRTC viewers (--webrtc-max-peers)`);
     const range = this.ice.portRange;
     // One UDP port per peer (bundled): a range of N ports holds N peers.
     if (range && this.#peers.size >= range[1] - range[0] + 1) {

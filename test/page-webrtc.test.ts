@@ -98,11 +98,12 @@ describe("WebRTC in Chromium", () => {
   });
 });
 
-test("when WebRTC cannot connect, the page falls back to MJPEG by itself within a few seconds, and says so", async () => {
+test("when WebRTC cannot connect and HLS is off, the page falls back to MJPEG by itself within a few seconds, and says so", async () => {
   // The browser's network drops all UDP (a firewall): ICE can never connect, HTTP still works.
+  // With HLS on, HLS is the first fallback (test/page-hls.test.ts); here it is off.
   await withClientNetwork(async (net) => {
     const browser = await launchChromium(net.chromium);
-    const server = await serve(net, "--webrtc-candidate", net.serverAddress);
+    const server = await serve(net, "--webrtc-candidate", net.serverAddress, "--no-hls");
     try {
       const page = await browser.newPage();
       const opened = performance.now();

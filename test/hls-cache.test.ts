@@ -7,17 +7,16 @@
  * segment, not one per player. Then ffmpeg plays through the proxy.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { StatsSnapshot } from "../src/stats/collect.ts";
-import { tempDir } from "./helpers/ffmpeg.ts";
 import { parsePlaylist } from "./helpers/hls.ts";
 import { freeTcpPort } from "./helpers/publish-servers.ts";
-import { startServer, waitFor, type RunningServer } from "./helpers/server.ts";
+import { NGINX, startCachingProxy } from "./helpers/nginx-cache.ts";
+import { startServer, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(120_000);
 
-const NGINX = "/usr/sbin/nginx";
 const PLAYERS = 10;
 /** Segments each player fetches after its first playlist. */
 const SEGMENTS_EACH = 4;
@@ -27,51 +26,18 @@ let nginx: ReturnType<typeof Bun.spawn> | null = null;
 let proxy = "";
 let dir = "";
 
-function nginxConfig(dir: string, port: number, upstream: number): string {
-  return `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 512; }
-http {
-  access_log ${dir}/access.log;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  proxy_cache_path ${dir}/cache levels=1:2 keys_zone=hls:10m max_size=200m inactive=5m use_temp_path=off;
-  server {
-    listen 127.0.0.1:${port};
-    location /hls/ {
-      proxy_pass http://127.0.0.1:${upstream};
-      proxy_http_version 1.1;
-      proxy_cache hls;
-      proxy_cache_lock on;
-      proxy_cache_lock_timeout 20s;
-      proxy_read_timeout 30s;
-      add_header X-Cache-Status $upstream_cache_status;
-    }
-  }
-}
-`;
-}
-
 beforeAll(async () => {
   origin = await startServer(["--source", "testsrc", "--width", "320", "--height", "240", "--fps", "10", "--h264-keyint", "10"]);
-  dir = tempDir("glasscast-nginx-");
-  mkdirSync(join(dir, "cache"));
-  const port = freeTcpPort();
-  writeFileSync(join(dir, "nginx.conf"), nginxConfig(dir, port, origin.port));
-  nginx = Bun.spawn([NGINX, "-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], { stdout: "ignore", stderr: "pipe" });
-  proxy = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${proxy}/hls/nosuch.txt`).then((r) => r.status, () => 0)) === 404, 10_000, "nginx to listen");
+  const started = await startCachingProxy(origin.port, freeTcpPort(), { accessLog: true, workerConnections: 512, upstreamKeepalive: false });
+  nginx = started.proc;
+  dir = started.dir;
+  proxy = started.url;
 });
 
 afterAll(async () => {
   nginx?.kill("SIGTERM");
   await nginx?.exited;
+  if (dir) rmSync(dir, { recursive: true, force: true });
   await origin?.stop();
 });
 

@@ -18,9 +18,9 @@
  * got, the players' CPU and nginx's CPU apart, RSS at the end; the
  * announced → fetched time of every part (see lib/hls-players.ts).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
+import { cpus } from "node:os";
+import { NGINX, startCachingProxy, type CachingProxy } from "../../test/helpers/nginx-cache.ts";
 import { forEachOption, positive, runOption, UsageError, type RunOptions } from "./lib/args.ts";
 import { installExitHandlers, ownChild, runBenchmark, stopTree } from "./lib/children.ts";
 import type { HlsPlayerMessage } from "./lib/hls-players.ts";
@@ -32,7 +32,6 @@ import { freePort, startServer, type RunningServer } from "./lib/server-process.
 const WIDTH = 1280;
 const HEIGHT = 720;
 const FPS = 30;
-const NGINX = "/usr/sbin/nginx";
 const PLAYERS_SCRIPT = new URL("./lib/hls-players.ts", import.meta.url).pathname;
 
 const USAGE = `usage: bun run scripts/bench/hls.ts [options]
@@ -59,56 +58,11 @@ function parseOptions(argv: string[]): Options {
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-function nginxConfig(dir: string, port: number, upstream: number): string {
-  return `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  proxy_cache_path ${dir}/cache levels=1:2 keys_zone=hls:10m max_size=500m inactive=5m use_temp_path=off;
-  upstream origin { server 127.0.0.1:${upstream}; keepalive 32; }
-  server {
-    listen 127.0.0.1:${port} backlog=4096;
-    keepalive_requests 100000;
-    location /hls/ {
-      proxy_pass http://origin;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_cache hls;
-      proxy_cache_lock on;
-      proxy_cache_lock_timeout 20s;
-      proxy_cache_lock_age 20s;
-      proxy_read_timeout 30s;
-    }
-  }
-}
-`;
-}
-
-interface Nginx { proc: ReturnType<typeof Bun.spawn>; port: number; dir: string }
-
-async function startNginx(upstream: number): Promise<Nginx> {
-  const dir = mkdtempSync(join(tmpdir(), "glasscast-bench-nginx-"));
-  mkdirSync(join(dir, "cache"));
-  const port = freePort();
-  writeFileSync(join(dir, "nginx.conf"), nginxConfig(dir, port, upstream));
-  const proc = Bun.spawn([NGINX, "-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], { stdin: "ignore", stdout: "ignore", stderr: "inherit" });
-  ownChild(proc);
-  const deadline = performance.now() + 10_000;
-  while (performance.now() < deadline) {
-    const status = await fetch(`http://127.0.0.1:${port}/hls/nosuch.txt`).then((r) => r.status, () => 0);
-    if (status === 404) return { proc, port, dir };
-    await Bun.sleep(100);
-  }
-  throw new Error(`nginx did not listen on ${port} within 10 s`);
+/** The caching proxy the players go through (test/helpers/nginx-cache.ts), owned like every child. */
+async function startNginx(upstream: number): Promise<CachingProxy> {
+  const proxy = await startCachingProxy(upstream, freePort(), { accessLog: false, workerConnections: 4096, upstreamKeepalive: true }, "inherit");
+  ownChild(proxy.proc);
+  return proxy;
 }
 
 type Served = { playlists: number; segments: number; parts: number; inits: number };
@@ -122,7 +76,7 @@ async function served(server: RunningServer): Promise<Served> {
 
 interface Sample { server: CpuSample; main: CpuSample; players: CpuSample; nginx: CpuSample; machine: { busy: number; total: number } }
 
-function sample(server: RunningServer, playerPids: number[], nginx: Nginx): Sample {
+function sample(server: RunningServer, playerPids: number[], nginx: CachingProxy): Sample {
   const players = playerPids.flatMap((pid) => processTree(pid)).filter((s): s is ProcStat => s !== null);
   const tree = processTree(server.proc.pid);
   return { server: sampleCpu(tree), main: sampleCpu(tree.slice(0, 1)), players: sampleCpu(players), nginx: sampleCpu(processTree(nginx.proc.pid)), machine: machineTicks() };
@@ -163,7 +117,7 @@ function percentile(values: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
 
-async function runConfig(server: RunningServer, nginx: Nginx, c: Config, o: Options, notes: string[]): Promise<Result> {
+async function runConfig(server: RunningServer, nginx: CachingProxy, c: Config, o: Options, notes: string[]): Promise<Result> {
   const port = c.via === "direct" ? server.port : nginx.port;
   const url = `http://127.0.0.1:${port}/hls/index.m3u8`;
   const p = Math.max(1, Math.min(o.clients, c.players));

@@ -9,6 +9,7 @@
  * boxes around the samples' bytes, built with one allocation and one copy of
  * each NAL unit (see docs/hls.md for the cost per segment).
  */
+import { concatBytes } from "../bytes.ts";
 
 /** The track's clock: 90 kHz, the same as RTP's (the feed's timestamps). */
 export const TIMESCALE = 90_000;
@@ -32,18 +33,10 @@ function ascii(s: string): Uint8Array {
   return new TextEncoder().encode(s);
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-}
 
 function box(type: string, ...payload: Uint8Array[]): Uint8Array {
-  const body = concat(payload);
-  return concat([u32(8 + body.length), ascii(type), body]);
+  const body = concatBytes(payload);
+  return concatBytes([u32(8 + body.length), ascii(type), body]);
 }
 
 function fullBox(type: string, version: number, flags: number, ...payload: Uint8Array[]): Uint8Array {
@@ -56,7 +49,7 @@ function bytes(...values: number[]): Uint8Array {
 
 const zeros = (n: number) => new Uint8Array(n);
 /** The unity matrix of mvhd and tkhd. */
-const MATRIX = concat([u32(0x00010000), u32(0), u32(0), u32(0), u32(0x00010000), u32(0), u32(0), u32(0), u32(0x40000000)]);
+const MATRIX = concatBytes([u32(0x00010000), u32(0), u32(0), u32(0), u32(0x00010000), u32(0), u32(0), u32(0), u32(0x40000000)]);
 
 function avcC(sps: Uint8Array, pps: Uint8Array): Uint8Array {
   return box("avcC",
@@ -81,7 +74,7 @@ export function initSegment({ sps, pps, width, height }: { sps: Uint8Array; pps:
   const minf = box("minf", fullBox("vmhd", 0, 1, zeros(8)), dinf, stbl);
   const trak = box("trak", tkhd, box("mdia", mdhd, hdlr, minf));
   const mvex = box("mvex", fullBox("trex", 0, 0, u32(TRACK_ID), u32(1), u32(0), u32(0), u32(0)));
-  return concat([ftyp, box("moov", mvhd, trak, mvex)]);
+  return concatBytes([ftyp, box("moov", mvhd, trak, mvex)]);
 }
 
 /** sample_depends_on=2 (an I picture); and for the others depends_on=1 plus sample_is_non_sync_sample. */

@@ -13,6 +13,7 @@
  * access unit over `maxAccessUnitBytes` is dropped as damaged.
  */
 import { NAL, nalType, type AccessUnit } from "../../media/h264/annexb.ts";
+import { concatBytes } from "../../media/bytes.ts";
 
 /** A 4K IDR picture is a few MiB; anything past this is garbage. */
 export const MAX_ACCESS_UNIT_BYTES = 16 * 1024 * 1024;
@@ -94,7 +95,7 @@ export class H264Depacketizer {
         const parts = this.#fu;
         this.#fu = null;
         this.#bytes -= parts.reduce((n, part) => n + part.length, 0) - 1;
-        this.#add(concat(parts));
+        this.#add(concatBytes(parts));
       }
       return;
     }
@@ -128,14 +129,6 @@ export class H264Depacketizer {
   }
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-}
 
 /** The NAL units of an SDP's `sprop-parameter-sets=…` (base64, comma-separated), or none. */
 export function spropParameterSets(sdp: string): Uint8Array[] {

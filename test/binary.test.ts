@@ -46,6 +46,19 @@ describe("the x64 binary, alone in an empty folder", () => {
     expect(out).toStartWith(`glasscast ${require("../package.json").version} (commit ${head}`);
   });
 
+  test("doctor and bench run from the binary: this machine's findings, and figures with frames for each row", () => {
+    const doctor = Bun.spawnSync([binary, "doctor", "--json", "--seconds", "1", "--port", "0"], { cwd: folder, stdout: "pipe", stderr: "pipe", timeout: 60_000 });
+    const report = JSON.parse(doctor.stdout.toString()) as { findings: { id: string; status: string }[] };
+    expect(report.findings.find((f) => f.id === "ffmpeg")?.status).toBe("ok");
+    expect(report.findings.find((f) => f.id === "libturbojpeg")?.status).toBe("ok");
+    const bench = Bun.spawnSync([binary, "bench", "--json", "--seconds", "1", "--mjpeg", "1", "--webrtc", "1", "--width", "320", "--height", "240"],
+      { cwd: folder, stdout: "pipe", stderr: "pipe", timeout: 120_000 });
+    expect(bench.exitCode).toBe(0);
+    const { scenarios } = JSON.parse(bench.stdout.toString()) as { scenarios: { kind: string; framesReceived: number[] }[] };
+    expect(scenarios.map((s) => s.kind)).toEqual(["mjpeg", "webrtc"]);
+    for (const s of scenarios) expect(Math.min(...s.framesReceived)).toBeGreaterThan(0);
+  });
+
   test("serves the page, the MJPEG stream and a WebRTC answer, from nothing but itself", async () => {
     const server = await startProgram([binary, "--host", "127.0.0.1", "--port", "0", "--width", "640", "--height", "360", "--webrtc-candidate", "127.0.0.1"], {});
     try {

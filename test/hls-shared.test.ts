@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parsePlaylist } from "./helpers/hls.ts";
 import { mjpegParts } from "./helpers/mjpeg-client.ts";
-import { childPids, startServer, type RunningServer } from "./helpers/server.ts";
+import { processesWith, startServer, type RunningServer } from "./helpers/server.ts";
 import { connectViewer, waitForFrames } from "./helpers/webrtc-client.ts";
 
 setDefaultTimeout(120_000);
@@ -21,15 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => { await server?.stop(); });
 
-async function libx264Processes(): Promise<number> {
-  let n = 0;
-  for (const pid of await childPids(server.proc.pid)) {
-    try {
-      if ((await Bun.file(`/proc/${pid}/cmdline`).text()).includes("libx264")) n++;
-    } catch { /* gone */ }
-  }
-  return n;
-}
+const libx264Processes = (): Promise<number> => processesWith(server.proc.pid, "libx264");
 
 /** Frames an MJPEG viewer gets within `ms` (stops at `count`). */
 async function mjpegFrames(count: number, ms: number): Promise<number> {

@@ -9,7 +9,6 @@
  * 401, 403, 404) and who may publish are checked in process.
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpSender } from "werift";
 import { packetizeH264 } from "../src/media/h264/rtp-h264.ts";
 import type { AccessUnit } from "../src/media/h264/annexb.ts";
@@ -20,7 +19,7 @@ import { mjpegParts } from "./helpers/mjpeg-client.ts";
 import { parsePrometheus } from "./helpers/prometheus.ts";
 import { launchChromium } from "./helpers/browser.ts";
 import { freeTcpPort } from "./helpers/publish-servers.ts";
-import { childPids, CLI, ROOT, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
+import { processesWith, CLI, ROOT, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
 import { connectViewer, waitForFrames } from "./helpers/webrtc-client.ts";
 
 setDefaultTimeout(120_000);
@@ -46,15 +45,7 @@ async function stream(s: RunningServer) {
 }
 
 /** The server's children that run libx264 (an H.264 encoder). */
-async function encoders(s: RunningServer): Promise<number> {
-  let n = 0;
-  for (const pid of await childPids(s.proc.pid)) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("libx264")) n++;
-    } catch { /* it went away */ }
-  }
-  return n;
-}
+const encoders = (s: RunningServer): Promise<number> => processesWith(s.proc.pid, "libx264");
 
 /** An MJPEG client that keeps reading until closed, keeping the newest JPEG. */
 function watch(url: string): { readonly parts: number; readonly last: Uint8Array | null; close(): void } {

@@ -7,7 +7,7 @@
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { jpegSize } from "../src/sources/jpeg-splitter.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";
-import { childPids, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
+import { childPids, processesWith, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
 import { connectViewer } from "./helpers/webrtc-client.ts";
 
 setDefaultTimeout(60_000);
@@ -22,12 +22,8 @@ async function serve(...args: string[]): Promise<RunningServer> {
 }
 
 /** ffmpeg processes of the server (capture or encoder). */
-async function ffmpegs(server: RunningServer, what = "testsrc2"): Promise<number> {
-  let n = 0;
-  for (const pid of await childPids(server.proc.pid)) {
-    try { if ((await Bun.file(`/proc/${pid}/cmdline`).text()).includes(what)) n++; } catch { /* gone */ }
-  }
-  return n;
+function ffmpegs(server: RunningServer, what = "testsrc2"): Promise<number> {
+  return processesWith(server.proc.pid, what);
 }
 
 test("no capture while nobody watches; a viewer starts it, and it stops --on-demand-linger after the last one leaves", async () => {

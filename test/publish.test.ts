@@ -9,7 +9,6 @@
  * number of destinations; no secret of any URL in stderr, /state or /metrics.
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import { createGlasscast, createPushSource } from "../src/index.ts";
 import { OptionError } from "../src/config/validate.ts";
 import type { StatsSnapshot } from "../src/stats/collect.ts";
@@ -17,7 +16,7 @@ import { FAKE_FFMPEG, fakeCamera } from "./helpers/camera.ts";
 import { mjpegParts } from "./helpers/mjpeg-client.ts";
 import { parsePrometheus } from "./helpers/prometheus.ts";
 import { freeTcpPort, freeUdpPort, startListener, startWhipEndpoint, type Listener, type WhipEndpoint } from "./helpers/publish-servers.ts";
-import { childPids, isAlive, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
+import { childPids, processesWith, isAlive, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(120_000);
 
@@ -53,16 +52,8 @@ async function destinations(s: RunningServer) {
   return (await state(s)).streams[0]!.outputs.publish;
 }
 
-/** The server's children that run the H.264 encoder. */
-async function encoders(s: RunningServer): Promise<number> {
-  let n = 0;
-  for (const pid of await childPids(s.proc.pid)) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("libx264")) n++;
-    } catch { /* it went away */ }
-  }
-  return n;
-}
+/** The server's children that run libx264 (an H.264 encoder). */
+const encoders = (s: RunningServer): Promise<number> => processesWith(s.proc.pid, "libx264");
 
 /** An MJPEG client that keeps reading (and counting whole parts) until closed. */
 function watch(url: string): { readonly parts: number; close(): void } {

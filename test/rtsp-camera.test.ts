@@ -8,7 +8,7 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { CLI } from "./helpers/server.ts";
 import { FAKE_FFMPEG, FAKE_RPICAM, fakeCamera, processesWith } from "./helpers/camera.ts";
 import { ffmpegRtsp, freePort, RtspClient, waitForAccessUnits } from "./helpers/rtsp.ts";
-import { childPids, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
+import { startServer, waitFor, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(90_000);
 
@@ -63,13 +63,7 @@ describe("cameras' own H.264", () => {
 
 test("--on-demand: no capture until an RTSP client comes (DESCRIBE waits for the first keyframe); it stops after the last leaves", async () => {
   const { server, base, port } = await serve(["--width", "320", "--height", "240", "--on-demand", "--on-demand-linger", "1", "--no-webrtc"]);
-  const captures = async () => {
-    let n = 0;
-    for (const pid of await childPids(server.proc.pid)) {
-      try { if ((await Bun.file(`/proc/${pid}/cmdline`).text()).includes("testsrc2")) n++; } catch { /* gone */ }
-    }
-    return n;
-  };
+  const captures = () => processesWith(server.proc.pid, "testsrc2");
   await Bun.sleep(1000);
   expect(await captures()).toBe(0);
   const c = await RtspClient.connect("127.0.0.1", port);

@@ -81,13 +81,4 @@ export async function captureProcesses(serverPid: number, marker = RECORDINGS): 
   return pids;
 }
 
-/** Processes under the server whose command line holds `text` (e.g. libx264). */
-export async function processesWith(serverPid: number, text: string): Promise<number> {
-  let n = 0;
-  for (const pid of await childPids(serverPid)) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").includes(text)) n++;
-    } catch { /* gone */ }
-  }
-  return n;
-}
+export { processesWith } from "./server.ts";

@@ -82,6 +82,17 @@ export async function childPids(pid: number): Promise<number[]> {
   return out;
 }
 
+/** Processes under the server whose command line holds `text` (e.g. libx264, testsrc2). */
+export async function processesWith(serverPid: number, text: string): Promise<number> {
+  let n = 0;
+  for (const pid of await childPids(serverPid)) {
+    try {
+      if ((await Bun.file(`/proc/${pid}/cmdline`).text()).replaceAll("\0", " ").includes(text)) n++;
+    } catch { /* gone */ }
+  }
+  return n;
+}
+
 export function isAlive(pid: number): boolean {
   try {
     const stat = require("node:fs").readFileSync(`/proc/${pid}/stat`, "utf8") as string;

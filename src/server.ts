@@ -16,7 +16,8 @@ import { stateRoutes } from "./routes/state.ts";
 import { VERSION } from "./version.ts";
 import type { Options, RenamedOptionKeys } from "./config/options.ts";
 import { STREAM_NAME } from "./config/stream-sources.ts";
-import { checkOptions, OptionError, publishTargetsOf, resolveOptions } from "./config/validate.ts";
+import { audioInputsOfOptions, checkOptions, OptionError, publishTargetsOf, resolveOptions } from "./config/validate.ts";
+import { AudioFeed } from "./stream/audio-feed.ts";
 import { createPublisher } from "./outputs/publish/publishers.ts";
 import { chooseJpegPipeline } from "./encoders/choose.ts";
 import { log, setLogFormat, setLogLevel } from "./log.ts";
@@ -195,12 +196,17 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const jpeg = jpegSettingsOf(options);
   const pipeline = chooseJpegPipeline(jpeg, options.ffmpeg);
   const ice = iceSettingsOf(options);
+  // Each stream's sound (--audio): made before the captures, which a source's own track is taken from.
+  const audio = new Map([...audioInputsOfOptions(options, [...captured.map((c) => ({ name: c.name, kind: c.spec.kind })),
+    ...custom.map((c) => ({ name: c.name, kind: "program" }))])].map(([name, input]) => [name, new AudioFeed(name, input,
+    { ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS, backoff: { initialMs: 1000, maxMs: 30_000 } })] as const));
   // WHIP ingests, by endpoint name (POST /whip/NAME): streams fed by a publisher.
   const ingests = new Map<string, WhipIngest>();
   const definitions = [
     ...captured.map(({ name, spec }) => {
       if (spec.kind !== "whip") {
-        return { name, transform: undefined as FrameTransform | undefined, source: createCapture(name, spec, options, pipeline.captureOutput, chosen?.description) as Source };
+        return { name, transform: undefined as FrameTransform | undefined, source: createCapture(name, spec, options, pipeline.captureOutput, chosen?.description,
+          audio.get(name)?.input.kind === "source" ? audio.get(name)!.tap() : undefined) as Source };
       }
       const peers = { config: peerConfig(ice), prepare: (pc: RTCPeerConnection) => dropDefaultStun(pc, ice) };
       const ingest = new WhipIngest({ name: spec.name, stream: name, peers, silenceMs: options.sourceTimeout * 1000 });
@@ -248,7 +254,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       lingerMs: ENCODER_LINGER_MS, viewerWindowMs: HLS_VIEWER_WINDOW_MS,
     }) : null;
     const ingest = d.source instanceof WhipIngest ? d.source : null;
-    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, hls, publish, feed, ingest, video, snapshot, view, all: addresses.all };
+    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, hls, publish, feed, ingest, video, snapshot, view, all: addresses.all,
+      audio: audio.get(d.name) ?? null };
   });
 
   const limit: ClientLimit = { max: options.mjpegMaxViewers, current: () => published.reduce((n, p) => n + p.mjpeg.viewers, 0) };
@@ -280,7 +287,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   app.use(stateRoutes(stats)).use(metricsRoutes(stats)).use(healthRoutes(stats, { detail: healthDetail }));
   if (sessions) {
     const feeds = new Map(published.map((p) => [p.name, p.h264!] as const));
-    app.use(webrtcRoutes({ sessions, feeds, audiences: new Map(published.map((p) => [p.name, p.audience] as const)) }));
+    app.use(webrtcRoutes({ sessions, feeds, audiences: new Map(published.map((p) => [p.name, p.audience] as const)), audio }));
   }
   if (options.hls) app.use(hlsRoutes({ outputs: new Map(published.map((p) => [p.name, p.hls!] as const)) }));
   if (ingests.size > 0) app.use(whipRoutes(ingests));
@@ -334,6 +341,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
         await rtsp?.close();
         await Promise.all(published.flatMap((p) => (p.publish ?? []).map((d) => d.stop())));
         await Promise.all(published.map((p) => p.feed?.close()));
+        await Promise.all([...audio.values()].map((a) => a.close()));
         // Graceful first (viewers' responses end normally), then forced for a stuck client.
         // Only a server that listens is stopped: Elysia prints a stack trace on stdout otherwise (a failed
         // listen), and a program or a test that only called app.handle() has nothing to stop.

@@ -11,6 +11,8 @@ import { RESERVED_ROOTS, reservedRootOf } from "./reserved-paths.ts";
 export interface Options {
   /** Each `SRC` or `NAME=SRC`; several streams when given several times. */
   source: string[];
+  /** Each stream's sound: `[NAME=]none|source|DEVICE`. */
+  audio: string[];
   host: string;
   port: number;
   width: number | null;
@@ -187,6 +189,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "source", flag: "source", group: "Source", kind: { type: "string", check: checkNonEmpty }, default: [], placeholder: "[NAME=]SRC", repeatable: true,
     defaultText: "the first camera found, else testsrc",
     help: "testsrc (moving test pattern with a clock), a V4L2 camera (/dev/videoN or N), a Pi camera (libcamera:N), a video file, a URL (rtsp, rtmp, http(s), hls, srt, udp) or an image pattern such as 'shots/*.jpg'; give it several times as NAME=SRC for several cameras; without it, glasscast looks for a camera at each start (a Pi camera, else a V4L2 one) and says in its start line which it chose and why" },
+  { key: "audio", flag: "audio", group: "Source", kind: { type: "string", check: checkNonEmpty }, default: [], placeholder: "[NAME=]DEV", repeatable: true,
+    help: "a stream's sound, sent to WebRTC viewers as Opus (one encoder per stream): an ALSA capture device (hw:1,0, plughw:1,0, default; glasscast devices lists them), source (the audio track of a file or network source) or none; NAME= picks the stream when there are several (see docs/audio.md)" },
   { key: "width", flag: "width", group: "Source", kind: { type: "int", min: 16, max: 8192, even: true }, default: null, placeholder: "PX",
     help: "scale the picture to this width; given alone, the height follows the aspect ratio" },
   { key: "height", flag: "height", group: "Source", kind: { type: "int", min: 16, max: 8192, even: true }, default: null, placeholder: "PX",

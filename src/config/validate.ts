@@ -15,6 +15,7 @@ import { shownValue } from "./secret.ts";
 import { streamSources, StreamSourceError, type StreamSource } from "./stream-sources.ts";
 import { checkTlsFiles, TlsFileError } from "./tls-files.ts";
 import { publishTargets, PublishTargetError, type PublishTarget } from "../outputs/publish/target.ts";
+import { audioInputsOf, AudioOptionError, type AudioInput } from "../sources/audio/audio-input.ts";
 
 export class OptionError extends Error {}
 
@@ -78,6 +79,7 @@ export function checkOptions(o: Options, { needFfmpeg = true, programStreams = f
   // A program's own streams are named only later: then createGlasscast checks the destinations (publishTargetsOf).
   if (sources.length > 0) publishTargetsOf(o, sources.map((s) => s.name));
   checkIngests(o, sources);
+  if (sources.length > 0) audioInputsOfOptions(o, sources.map((s) => ({ name: s.name, kind: s.spec.kind })));
   const access = accessOptionProblem(o);
   if (access) throw new OptionError(access);
   try {
@@ -87,6 +89,18 @@ export function checkOptions(o: Options, { needFfmpeg = true, programStreams = f
     throw err;
   }
   return sources;
+}
+
+/** Each stream's --audio input by name; an OptionError naming --audio when one is wrong. `kind`: the stream's source kind ("program" for a program's own). */
+export function audioInputsOfOptions(o: Options, streams: readonly { name: string; kind: string }[]): Map<string, AudioInput> {
+  if (o.audio.length === 0) return new Map();
+  if (!o.webrtc) throw new OptionError("--audio: the sound is sent over WebRTC, which --no-webrtc turns off");
+  try {
+    return audioInputsOf(o.audio, new Map(streams.map((s) => [s.name, s.kind] as const)));
+  } catch (err) {
+    if (err instanceof AudioOptionError) throw new OptionError(err.message);
+    throw err;
+  }
 }
 
 /** WHIP and RTSP push ingests: each WHIP name once, one RTSP push listener, --ingest-token only with WHIP. */

@@ -31,7 +31,11 @@ export type H264Input =
   | { readonly kind: "jpeg" };
 
 export interface TimedAccessUnit extends AccessUnit {
-  /** 90 kHz RTP clock, from the time the access unit came out of the encoder. */
+  /**
+   * 90 kHz RTP clock (performance.now() × 90): when its picture went into
+   * the encoder, so that the encoder's own delay does not shift the picture
+   * against the sound, which is stamped on the same clock (stream/audio-feed.ts).
+   */
   readonly timestamp: number;
 }
 
@@ -82,6 +86,9 @@ export function h264Args(ffmpeg: string, input: H264Input, s: H264Settings, fps:
   ];
 }
 
+/** Pictures the encoder may hold at once (x264 zerolatency holds none; a hardware encoder a few); past it, stamps fall back to "now". */
+const MAX_IN_FLIGHT = 30;
+
 export class H264Encoder {
   readonly input: H264Input;
   readonly #child: OwnedChild;
@@ -89,6 +96,8 @@ export class H264Encoder {
   readonly #stdin: PipeWriter;
   #stopped = false;
   #skipped = 0;
+  /** When each picture still inside the encoder went in (one access unit comes out per picture, in order). */
+  readonly #inputTimes: number[] = [];
 
   constructor(ffmpeg: string, input: H264Input, settings: H264Settings, fps: number,
     onAccessUnit: (au: TimedAccessUnit) => void, label: string) {
@@ -116,6 +125,7 @@ export class H264Encoder {
     if (!bytes) return;
     try {
       if (!this.#stdin.write(bytes)) this.#skipped++;
+      else if (this.#inputTimes.push(performance.now()) > MAX_IN_FLIGHT) this.#inputTimes.shift();
     } catch (err) {
       log.debug(`h264 encoder: write failed: ${(err as Error).message}`);
     }
@@ -130,8 +140,10 @@ export class H264Encoder {
   async #read(onAccessUnit: (au: TimedAccessUnit) => void): Promise<void> {
     const parser = new AnnexBParser();
     const emit = (aus: AccessUnit[]) => {
-      const timestamp = Math.round(performance.now() * 90) >>> 0;
-      for (const au of aus) onAccessUnit({ ...au, timestamp });
+      for (const au of aus) {
+        const timestamp = Math.round((this.#inputTimes.shift() ?? performance.now()) * 90) >>> 0;
+        onAccessUnit({ ...au, timestamp });
+      }
     };
     try {
       for await (const chunk of this.#child.stdout) emit(parser.push(chunk));

@@ -3,6 +3,7 @@ import type { MjpegBroadcaster } from "../outputs/mjpeg/broadcaster.ts";
 import type { HlsOutput } from "../outputs/hls/hls-output.ts";
 import type { Publisher } from "../outputs/publish/publisher.ts";
 import type { H264Feed } from "../stream/h264-feed.ts";
+import type { AudioFeed } from "../stream/audio-feed.ts";
 import type { Audience } from "../stream/audience.ts";
 import type { Stream } from "../stream/stream.ts";
 import type { WhipIngest } from "../sources/whip/ingest.ts";
@@ -17,6 +18,8 @@ export interface PublishedStream {
   readonly h264: H264Feed | null;
   /** Its H.264 feed, also when only RTSP clients or --publish destinations use it (with --no-webrtc); else as h264. */
   readonly feed?: H264Feed | null;
+  /** Its sound (--audio), sent to WebRTC viewers; null or left out without. */
+  readonly audio?: AudioFeed | null;
   /** Its HLS (null or left out without it). */
   readonly hls?: HlsOutput | null;
   /** Its --publish destinations (none when left out). */

@@ -10,6 +10,7 @@
  * Bad input gets a 4xx with a JSON `detail`; nothing here can stop the server.
  */
 import { Elysia } from "elysia";
+import type { AudioFeed } from "../stream/audio-feed.ts";
 import type { H264Feed } from "../stream/h264-feed.ts";
 import { OfferError } from "../outputs/webrtc/peer.ts";
 import { TooManyPeers, type WebRtcSessions } from "../outputs/webrtc/sessions.ts";
@@ -44,6 +45,8 @@ export interface WebRtcRouteOptions {
   readonly audiences?: ReadonlyMap<string, Audience>;
   /** Stream name → its H.264 feed, in stream order (the first is the default). */
   readonly feeds: ReadonlyMap<string, H264Feed>;
+  /** Stream name → its sound, for the streams that have it (--audio). */
+  readonly audio?: ReadonlyMap<string, AudioFeed>;
 }
 
 function failure(err: unknown): Response {
@@ -54,7 +57,7 @@ function failure(err: unknown): Response {
   throw err;
 }
 
-export function webrtcRoutes({ sessions, feeds, audiences }: WebRtcRouteOptions) {
+export function webrtcRoutes({ sessions, feeds, audiences, audio }: WebRtcRouteOptions) {
   const first = [...feeds.keys()][0]!;
   const feedOf = (name: string | undefined) => {
     const feed = feeds.get(name ?? first);
@@ -65,7 +68,8 @@ export function webrtcRoutes({ sessions, feeds, audiences }: WebRtcRouteOptions)
   const open = (name: string | undefined, sdp: string, address: string) => {
     const feed = feedOf(name);
     // Unconnected offers are counted per client: an IPv4 address, or an IPv6 /64 (one machine owns a whole /64).
-    return sessions.create(feed, sdp, audiences?.get(feed.stream.name) ?? null, address, clientKey(address));
+    const stream = feed.stream.name;
+    return sessions.create(feed, sdp, audiences?.get(stream) ?? null, address, clientKey(address), audio?.get(stream) ?? null);
   };
 
   const offer = async (request: Request, address: string) => {

@@ -9,6 +9,7 @@ import { Fifo } from "../process/fifo.ts";
 import { readFifoOffPool } from "../process/fifo-reader.ts";
 import type { Frame } from "../stream/frame.ts";
 import type { FrameParser } from "./frame-parsers.ts";
+import type { AudioTap } from "./audio/audio-tap.ts";
 import { SourceError } from "./source.ts";
 
 export interface CaptureRun {
@@ -25,6 +26,8 @@ export interface CaptureRun {
   readonly noise?: RegExp;
   /** What its stderr and command line must not show (see redact.ts). */
   readonly secrets?: readonly string[];
+  /** The process also writes the source's audio, Ogg Opus on its stdout (the pictures go to the FIFO): handed here. */
+  readonly audio?: AudioTap;
 }
 
 export async function* runCapture(run: CaptureRun, signal: AbortSignal): AsyncGenerator<Frame> {
@@ -35,8 +38,9 @@ export async function* runCapture(run: CaptureRun, signal: AbortSignal): AsyncGe
     stderrLevel: "warn",
     noise: run.noise,
     secrets: run.secrets,
-    onStderrLine: (line) => { lastError = line; },
+    onStderrLine: (line) => { if (!run.audio?.line(line)) lastError = line; },
   });
+  const audio = run.audio && fifo ? pumpAudio(child, run.audio) : null;
   const stop = () => void child.stop();
   let reading = false;
   signal.addEventListener("abort", stop, { once: true });
@@ -54,6 +58,19 @@ export async function* runCapture(run: CaptureRun, signal: AbortSignal): AsyncGe
     // Once read, the FIFO is the reader's to remove (not while it still waits in open(): nothing could release it then).
     if (!reading) fifo?.remove();
     await child.stop();
+    await audio;
+  }
+}
+
+/** The audio output on the child's stdout, read as it comes (never left to block the process). */
+async function pumpAudio(child: OwnedChild, tap: AudioTap): Promise<void> {
+  tap.begin(child.pid);
+  try {
+    for await (const chunk of child.stdout) tap.write(chunk);
+  } catch {
+    // The pipe closes with the process.
+  } finally {
+    tap.end();
   }
 }
 

@@ -12,6 +12,7 @@ import { findRpicam } from "./libcamera/find-rpicam.ts";
 import { LIBCAMERA_DEFAULT, libcameraSize } from "./libcamera/rpicam-args.ts";
 import type { SourceSpec } from "./source-spec.ts";
 import type { Source } from "./source.ts";
+import type { AudioTap } from "./audio/audio-tap.ts";
 import { findYtDlp } from "./stream-mode.ts";
 
 export function jpegSettingsOf(o: Options): JpegSettings {
@@ -29,7 +30,7 @@ export function captureSettingsOf(o: Options): CaptureSettings {
  * `rawOutput` is how raw pictures leave ffmpeg: y4m for libjpeg-turbo, or ffmpeg's JPEGs without it.
  * `description` replaces the source's own in logs and pages (a camera chosen without --source says so).
  */
-export function createCapture(name: string, spec: SourceSpec, o: Options, rawOutput: "y4m" | "mjpeg", description?: string): Source {
+export function createCapture(name: string, spec: SourceSpec, o: Options, rawOutput: "y4m" | "mjpeg", description?: string, audio?: AudioTap): Source {
   const label = `capture[${name}]`;
   if (spec.kind === "libcamera") {
     const rpicam = findRpicam(o.rpicam);
@@ -50,5 +51,6 @@ export function createCapture(name: string, spec: SourceSpec, o: Options, rawOut
     ffmpeg: o.ffmpeg, spec, settings: captureSettingsOf(o), output: rawOutput, label, description,
     camera: spec.kind === "v4l2" ? { inputFormat: o.inputFormat, webrtc: h264Wanted(o), passthrough: o.passthrough } : undefined,
     ytDlp: o.streamMode && spec.kind === "url" && /^https?$/.test(spec.scheme) ? findYtDlp() : null,
+    audio,
   });
 }

@@ -15,6 +15,9 @@
  *       encoders: {
  *         jpeg: { name: libturbojpeg | ffmpeg-mjpeg | passthrough, encoded, msTotal, meanMs (null before the first) },
  *         h264: { running, passthrough, pid (null), accessUnits, skipped } | null with --no-webrtc, no --publish and --rtsp-port 0,
+ *         audio: { input (source | alsa:DEVICE), codec (opus), bitrateKbps, encoderPid (null), packets, silencePackets,
+ *                  levelDb (RMS dBFS of the last 0.1 s, -120 for silence, null before the first), listeners, restarts }
+ *                | null without --audio (see stream/audio-feed.ts),
  *       },
  *       outputs: {
  *         mjpeg:  { viewers: [Viewer], joined, framesSent, framesSkipped },
@@ -48,6 +51,7 @@
 import { turboJpegAvailable } from "../../ffi/turbojpeg.ts";
 import type { PublisherReport } from "../outputs/publish/publisher.ts";
 import type { IngestStats } from "../sources/whip/ingest.ts";
+import type { AudioStats } from "../stream/audio-feed.ts";
 import type { WebRtcSessions } from "../outputs/webrtc/sessions.ts";
 import type { RtspServer } from "../outputs/rtsp/server.ts";
 import type { PublishedStream } from "../routes/published.ts";
@@ -128,6 +132,8 @@ export interface StreamReport {
       /** Pictures the encoder skipped because it was still busy with the previous one. */
       readonly skipped: number;
     } | null;
+    /** Its sound's one Opus encoder (--audio), else null. */
+    readonly audio?: AudioStats | null;
   };
   /** Its WHIP ingest (--source whip:NAME), else null. */
   readonly ingest: IngestStats | null;
@@ -225,6 +231,7 @@ function streamReport(p: PublishedStream, now: number, webrtc: boolean, rtsp: bo
         meanMs: s.jpegEncoded > 0 ? round3(s.jpegEncodeMsTotal / s.jpegEncoded) : null,
       },
       h264: feed && { running: feed.running, passthrough: feed.passthrough, pid: feed.encoderPid, accessUnits: feed.accessUnits, skipped: feed.skipped },
+      audio: p.audio?.stats() ?? null,
     },
     ingest: p.ingest?.stats() ?? null,
     outputs: {

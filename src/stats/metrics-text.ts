@@ -73,6 +73,12 @@ export function renderMetrics(snap: StatsSnapshot): string {
     .family("glasscast_publish_frames_total", "counter", "H.264 access units handed to each --publish destination.", perDestination((d) => d.frames))
     .family("glasscast_publish_skipped_total", "counter", "Access units a --publish destination skipped (not ready, or catching up to a keyframe).", perDestination((d) => d.skipped))
     .family("glasscast_publish_reconnects_total", "counter", "Times a --publish destination was connected again after its connection failed or ended.", perDestination((d) => d.reconnects))
+    .family("glasscast_audio_encoder_running", "gauge", "1 while the stream's Opus encoder runs (--audio).", perStream((s) => s.encoders.audio && bool(s.encoders.audio.encoderPid !== null)))
+    .family("glasscast_audio_packets_total", "counter", "Opus packets made once for every listener of the stream.", perStream((s) => s.encoders.audio?.packets))
+    .family("glasscast_audio_silence_packets_total", "counter", "Silence packets sent because the audio input gave nothing (a microphone unplugged, a source restarting).", perStream((s) => s.encoders.audio?.silencePackets))
+    .family("glasscast_audio_level_dbfs", "gauge", "RMS level of the stream's sound over the last tenth of a second, in dBFS (-120 for digital silence).", perStream((s) => s.encoders.audio?.levelDb))
+    .family("glasscast_audio_listeners", "gauge", "WebRTC viewers sent the stream's sound.", perStream((s) => s.encoders.audio?.listeners))
+    .family("glasscast_audio_restarts_total", "counter", "Times the ALSA capture failed and was started again.", perStream((s) => s.encoders.audio?.restarts))
     .family("glasscast_ingest_live", "gauge", "1 while a publisher feeds the stream's WHIP ingest (--source whip:NAME), 0 while it waits for one.",
       perStream((s) => (s.ingest ? bool(s.ingest.state === "live") : null)))
     .family("glasscast_ingest_bytes_total", "counter", "RTP payload bytes received from the WHIP ingest's publishers.", perStream((s) => s.ingest?.bytesTotal))

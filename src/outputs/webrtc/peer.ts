@@ -5,7 +5,10 @@
  * WHEP clients expect. Each peer numbers its own RTP packets; the payloads
  * are made once per access unit for every peer.
  */
-import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCPeerConnectionConfig } from "werift";
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCPeerConnectionConfig, type RTCRtpTransceiver } from "werift";
+import type { AudioFeed } from "../../stream/audio-feed.ts";
+import { AudioSender, opusCodec } from "./audio-sender.ts";
+import { clockSenderReports } from "./sender-clock.ts";
 import type { TimedAccessUnit } from "../../encoders/h264-ffmpeg.ts";
 import type { Viewer } from "../../stream/audience.ts";
 import type { H264Feed } from "../../stream/h264-feed.ts";
@@ -32,10 +35,11 @@ export interface IceSettings {
   readonly bindAddress?: string | null;
 }
 
-export function peerConfig(ice: IceSettings): Partial<RTCPeerConnectionConfig> {
+/** `audio`: the peer may send Opus (its stream has sound). */
+export function peerConfig(ice: IceSettings, audio = false): Partial<RTCPeerConnectionConfig> {
   const only = ice.candidates.length > 0;
   return {
-    codecs: { video: [h264Codec()], audio: [] },
+    codecs: { video: [h264Codec()], audio: audio ? [opusCodec()] : [] },
     // Always give the list, even empty: werift's default is a public STUN server,
     // which an offline Pi would wait for before every answer.
     iceServers: ice.iceServers.map((s) => ({ ...s })),
@@ -77,6 +81,12 @@ export function dropDefaultStun(pc: RTCPeerConnection, ice: IceSettings): void {
   }
 }
 
+/** An audio m-line in the offer, with the sending direction it allows. */
+function offersAudio(sdp: string): boolean {
+  const audio = /^m=audio [1-9][^]*?(?=^m=|(?![^]))/m.exec(sdp)?.[0];
+  return audio !== undefined && !/^a=(sendonly|inactive)\s*$/m.test(audio);
+}
+
 export class Peer {
   readonly id = crypto.randomUUID();
   readonly pc: RTCPeerConnection;
@@ -86,6 +96,8 @@ export class Peer {
   #release: (() => void) | null;
   #unsubscribe: (() => void) | null = null;
   #closed = false;
+  /** The sound sent to this peer, when its offer took audio. */
+  #audioSender: AudioSender | null = null;
   readonly #deadline: ReturnType<typeof setTimeout>;
   #paceTimer: ReturnType<typeof setTimeout> | null = null;
   #watchdog: ReturnType<typeof setInterval> | null = null;
@@ -97,8 +109,10 @@ export class Peer {
     /** Its place in the stream's audience (address, access units sent); it leaves when the peer closes. */
     private readonly member: Viewer | null = null,
     /** Who sent the offer (offers not yet connected are counted per client). */
-    readonly client = "unknown") {
-    this.pc = new RTCPeerConnection(peerConfig(ice));
+    readonly client = "unknown",
+    /** The stream's sound, sent when the offer takes audio; null for a stream without. */
+    private readonly audio: AudioFeed | null = null) {
+    this.pc = new RTCPeerConnection(peerConfig(ice, audio !== null));
     // Start the encoder now, so a keyframe is cached by the time DTLS is up; held until close.
     this.#release = feed.hold();
     // Not on "disconnected", which can recover; a peer that is really gone falls silent (watchdog).
@@ -109,10 +123,13 @@ export class Peer {
   }
 
   get closed(): boolean { return this.#closed; }
+  /** True when this peer is sent the stream's sound. */
+  get hasAudio(): boolean { return this.#audioSender !== null; }
 
   /** Offer SDP in, complete answer SDP out; an OfferError for an offer it cannot answer. */
   async answer(offerSdp: string): Promise<string> {
     const transceiver = this.pc.addTransceiver(new MediaStreamTrack({ kind: "video", codec: h264Codec() }), { direction: "sendonly" });
+    const audio = this.#audioTransceiver(offerSdp);
     try {
       await this.pc.setRemoteDescription({ type: "offer", sdp: offerSdp });
     } catch (err) {
@@ -124,7 +141,11 @@ export class Peer {
       throw new OfferError("the offer has no video this server can send (H.264 constrained baseline, packetization-mode 1)");
     }
     const sender = transceiver.sender;
+    // Sender reports from the clock the pictures are stamped with (see sender-clock.ts).
+    clockSenderReports(sender, (now) => Math.round(now * 90) + this.#tsOffset);
     sender.onReady.once(() => this.#startMedia((packet) => sender.sendRtp(packet)));
+    // Sound only when the offer took it (a peer offering video alone gets video alone).
+    if (audio?.mid && audio.sender.codec && this.audio) this.#audioSender = new AudioSender(this.audio, audio.sender);
     sender.onRtcp.subscribe(() => { this.#lastRtcpAt = performance.now(); });
     const answer = await this.pc.createAnswer();
     // As DTLS client werift waits a fixed 100 ms before its first packet: when the offer
@@ -149,11 +170,18 @@ export class Peer {
     if (this.#paceTimer) clearTimeout(this.#paceTimer);
     if (this.#watchdog) clearInterval(this.#watchdog);
     this.#unsubscribe?.();
+    this.#audioSender?.stop();
     this.#release?.();
     this.#release = null;
     this.member?.leave();
     await this.pc.close().catch(() => {});
     this.onClose(this);
+  }
+
+  /** A send-only Opus transceiver when the stream has sound and the offer takes audio, else none (no m-line is added). */
+  #audioTransceiver(offerSdp: string): RTCRtpTransceiver | null {
+    if (!this.audio || !offersAudio(offerSdp)) return null;
+    return this.pc.addTransceiver(new MediaStreamTrack({ kind: "audio", codec: opusCodec() }), { direction: "sendonly" });
   }
 
   #startMedia(send: (packet: RtpPacket) => unknown): void {

@@ -5,6 +5,7 @@
  */
 import { log } from "../../log.ts";
 import type { Audience } from "../../stream/audience.ts";
+import type { AudioFeed } from "../../stream/audio-feed.ts";
 import type { H264Feed } from "../../stream/h264-feed.ts";
 import { NoMediaPort, Peer, type IceSettings } from "./peer.ts";
 
@@ -27,7 +28,9 @@ export class WebRtcSessions {
 
   /** Answers an offer for a stream's feed; throws TooManyPeers or OfferError. */
   /** `client`: who counts as one client for MAX_PENDING_PER_ADDRESS (default: the address itself). */
-  async create(feed: H264Feed, offerSdp: string, audience: Audience | null = null, address = "unknown", client = address): Promise<{ id: string; sdp: string }> {
+  /** `audio`: the stream's sound, sent to peers whose offer takes audio. */
+  async create(feed: H264Feed, offerSdp: string, audience: Audience | null = null, address = "unknown", client = address,
+    audio: AudioFeed | null = null): Promise<{ id: string; sdp: string }> {
     if (this.#peers.size >= this.maxPeers) throw new TooManyPeers(`the server has its maximum of ${this.maxPeers} WebRTC viewers (--webrtc-max-peers)`);
     const range = this.ice.portRange;
     // One UDP port per peer (bundled): a range of N ports holds N peers.
@@ -42,7 +45,7 @@ export class WebRtcSessions {
     const peer = new Peer(feed, this.ice, (p) => {
       this.#peers.delete(p.id);
       log.debug(`webrtc: peer ${p.id} closed (${this.#peers.size} left)`);
-    }, audience?.join("webrtc", address) ?? null, client);
+    }, audience?.join("webrtc", address) ?? null, client, audio);
     this.#peers.set(peer.id, peer);
     try {
       const sdp = await peer.answer(offerSdp);

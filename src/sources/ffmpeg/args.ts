@@ -8,6 +8,7 @@
 import { JPEG_YCBCR } from "../../encoders/ffmpeg-raw-input.ts";
 import type { JpegSettings, JpegSubsampling } from "../../encoders/jpeg-settings.ts";
 import type { SourceSpec } from "../source-spec.ts";
+import { opusOutputArgs } from "../audio/opus-args.ts";
 
 export interface CaptureSettings {
   readonly width: number | null;
@@ -58,7 +59,7 @@ const MJPEG_PIX_FMT: Record<JpegSubsampling, string> = { "420": "yuvj420p", "422
  * `inputFormat` is a V4L2 camera's (see camera-plan.ts).
  */
 export function captureArgs(ffmpeg: string, spec: SourceSpec, s: CaptureSettings, output: CaptureOutput,
-  target = "pipe:1", inputFormat: string | null = null): string[] {
+  target = "pipe:1", inputFormat: string | null = null, audio = false): string[] {
   const copy = output === "copy-jpeg" || output === "copy-h264" || output === "copy-h264-extra";
   return [
     ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
@@ -69,6 +70,8 @@ export function captureArgs(ffmpeg: string, spec: SourceSpec, s: CaptureSettings
     // A FIFO exists already: -y lets ffmpeg open it instead of refusing to overwrite.
     ...(target === "pipe:1" ? [] : ["-y"]),
     target,
+    // --audio source: the input's first audio track, Opus once, a second output on stdout (the pictures go to the FIFO).
+    ...(audio && target !== "pipe:1" ? opusOutputArgs("0:a:0", "pipe:1") : []),
   ];
 }
 

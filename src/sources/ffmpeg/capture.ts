@@ -15,6 +15,9 @@ import { h264Frames, jpegFrames, y4mFrames, type FrameParser } from "../frame-pa
 import { describeSource, isFinite, sourceSecrets, type SourceSpec } from "../source-spec.ts";
 import type { Source } from "../source.ts";
 import { resolveStreamUrl } from "../stream-mode.ts";
+import type { AudioTap } from "../audio/audio-tap.ts";
+import { LEVEL_NOISE } from "../audio/opus-args.ts";
+import { SourceError } from "../source.ts";
 import { captureArgs, FFMPEG_NOISE, needsFilter, type CaptureOutput, type CaptureSettings } from "./args.ts";
 
 export interface FfmpegCaptureOptions {
@@ -31,7 +34,13 @@ export interface FfmpegCaptureOptions {
   readonly camera?: { readonly inputFormat: InputFormat; readonly webrtc: boolean; readonly passthrough: boolean };
   /** yt-dlp's path when the source is a streaming site's page (--stream-mode). */
   readonly ytDlp?: string | null;
+  /** --audio source: the input's audio track is encoded by this process too and handed here. */
+  readonly audio?: AudioTap;
 }
+
+const AUDIO_NOISE = new RegExp(`${FFMPEG_NOISE.source}|${LEVEL_NOISE.source}`);
+/** ffmpeg's words for an input without the audio track asked for (`[0:a:0]` in the filter graph). */
+const NO_AUDIO_TRACK = /Stream specifier ':a:0' .* matches no streams/;
 
 export class FfmpegCapture implements Source {
   readonly description: string;
@@ -40,6 +49,8 @@ export class FfmpegCapture implements Source {
   /** An RTSP push: ffmpeg listens and waits for its publisher (see Source.pushed). */
   readonly pushed: boolean;
   #lastPlan = "";
+  /** The source turned out to have no audio track: captured without (said once). */
+  #noAudio = false;
 
   constructor(private readonly options: FfmpegCaptureOptions) {
     this.description = options.description ?? describeSource(options.spec);
@@ -61,12 +72,24 @@ export class FfmpegCapture implements Source {
     }
     // What an encoder pushes is passed on untouched: WebRTC and --publish get its H.264, MJPEG a decode of it.
     if (spec.kind === "rtsp-push") output = "copy-h264-extra";
-    const parse: FrameParser = output === "y4m" ? y4mFrames() : output === "copy-h264" || output === "copy-h264-extra" ? h264Frames() : jpegFrames();
-    yield* runCapture({
-      argv: (fifo) => captureArgs(o.ffmpeg, spec, o.settings, output, fifo ?? "pipe:1", inputFormat),
-      fifo: true, parse, label: o.label, tool: "ffmpeg", noise: FFMPEG_NOISE,
-      secrets: [...new Set([...sourceSecrets(o.spec), ...sourceSecrets(spec)])],
+    const parse = (): FrameParser => output === "y4m" ? y4mFrames() : output === "copy-h264" || output === "copy-h264-extra" ? h264Frames() : jpegFrames();
+    const run = (audio: AudioTap | undefined) => runCapture({
+      argv: (fifo) => captureArgs(o.ffmpeg, spec, o.settings, output, fifo ?? "pipe:1", inputFormat, audio !== undefined),
+      fifo: true, parse: parse(), label: o.label, tool: "ffmpeg", noise: audio ? AUDIO_NOISE : FFMPEG_NOISE,
+      secrets: [...new Set([...sourceSecrets(o.spec), ...sourceSecrets(spec)])], audio,
     }, signal);
+    const audio = this.#noAudio ? undefined : o.audio;
+    if (!audio) return yield* run(undefined);
+    let delivered = false;
+    try {
+      for await (const frame of run(audio)) { delivered = true; yield frame; }
+    } catch (err) {
+      // A source without sound is still a source: captured without it from now on, at once.
+      if (delivered || !(err instanceof SourceError) || !NO_AUDIO_TRACK.test(err.message)) throw err;
+      this.#noAudio = true;
+      log.warn(`${o.label}: ${this.description} has no audio track; --audio source gives silence`, { event: "audio.none" });
+      yield* run(undefined);
+    }
   }
 
   async #planCamera(device: string): Promise<V4l2Plan> {

@@ -273,7 +273,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     .use(accessGuard(access, { preflight: (request) => cors.preflight(request), refuse: refusalAnswer(theme, options.kiosk) }))
     .use(tokenRoutes({ tokens: access.tokens, streams: published, pages: theme !== null, whep: sessions !== null }))
     .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk, methods: (request) => methodAnswer(methods, request, (path) => ({ ...whepOptionsHeaders(path), ...whipOptionsHeaders(path) })) }))
-    .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, hls: options.hls, limit }))
+    .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, hls: options.hls, limit, kioskSound: options.kioskSound }))
     .use(apiRoutes(published));
   let rtspListening: RtspServer | null = null;
   const rtsp = options.rtspPort > 0 ? new RtspServer({

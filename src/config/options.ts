@@ -37,6 +37,7 @@ export interface Options {
   jpegSubsampling: JpegSubsampling;
   videoEndpoint: string;
   kiosk: boolean;
+  kioskSound: boolean;
   themeDir: string | null;
   theme: boolean;
   debug: boolean;
@@ -261,6 +262,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "let pages of this other origin (https://host[:port]) use the video, snapshots, /api/streams and WebRTC signalling (CORS), with the visitor's login if they have one (repeatable); * lets every site, without logins (a viewer token in ?token= still works); none by default: same origin only" },
   { key: "kiosk", flag: "kiosk", group: "Page", kind: { type: "bool" }, default: false, placeholder: "",
     help: "the page shows the video alone, full-window, cursor hidden (as /?kiosk=1 does)" },
+  { key: "kioskSound", flag: "kiosk-sound", group: "Page", kind: { type: "bool" }, default: false, placeholder: "",
+    help: "a kiosk starts with the streams' sound on (--audio) rather than muted, where the browser allows it (Chromium with --autoplay-policy=no-user-gesture-required); a page shows an unmute button on each tile either way" },
   { key: "themeDir", flag: "theme-dir", group: "Page", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "DIR",
     help: "a folder whose files replace the built-in theme's one by one (make one with: glasscast theme export DIR)" },
   { key: "theme", flag: "theme", group: "Page", kind: { type: "bool" }, default: true, placeholder: "",

@@ -93,7 +93,10 @@ export function checkOptions(o: Options, { needFfmpeg = true, programStreams = f
 
 /** Each stream's --audio input by name; an OptionError naming --audio when one is wrong. `kind`: the stream's source kind ("program" for a program's own). */
 export function audioInputsOfOptions(o: Options, streams: readonly { name: string; kind: string }[]): Map<string, AudioInput> {
-  if (o.audio.length === 0) return new Map();
+  if (o.audio.length === 0) {
+    if (o.kioskSound) throw new OptionError("--kiosk-sound: turns the streams' sound on in a kiosk, and no --audio gives one sound");
+    return new Map();
+  }
   if (!o.webrtc) throw new OptionError("--audio: the sound is sent over WebRTC, which --no-webrtc turns off");
   try {
     return audioInputsOf(o.audio, new Map(streams.map((s) => [s.name, s.kind] as const)));

@@ -25,18 +25,22 @@ export interface PageOptions {
   readonly hls?: boolean;
   /** --mjpeg-max-viewers for mjpg-streamer's /?action=stream. */
   readonly limit?: ClientLimit | null;
+  /** --kiosk-sound: a kiosk starts with its sound on (when the browser lets it). */
+  readonly kioskSound?: boolean;
 }
 
 const HTML_HEADERS = { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" };
 
-export function pageRoutes({ theme, streams, kiosk, webrtc, hls = false, limit }: PageOptions) {
+export function pageRoutes({ theme, streams, kiosk, webrtc, hls = false, limit, kioskSound = false }: PageOptions) {
   const first = streams[0];
 
   const page = async (shown: readonly PublishedStream[], query: Record<string, string | undefined>, title: string, request: Request) => {
     const isKiosk = kioskMode(query.kiosk, kiosk);
     const config = {
       kiosk: isKiosk,
-      streams: shown.map(({ name, video, snapshot, view }) => ({ name, video, snapshot, view, ...(hls ? { hls: `/hls/${name}/index.m3u8` } : {}) })),
+      streams: shown.map(({ name, video, snapshot, view, audio }) => ({ name, video, snapshot, view,
+        ...(hls ? { hls: `/hls/${name}/index.m3u8` } : {}), ...(audio && webrtc ? { audio: true } : {}) })),
+      ...(isKiosk && kioskSound ? { kioskSound: true } : {}),
       single: shown.length === 1 && streams.length > 1,
       statusUrl: "/api/streams",
       // WebRTC first; when it cannot connect HLS, then MJPEG. With --no-webrtc MJPEG only, as before

@@ -31,6 +31,8 @@
   /** A kiosk showing an error page tries the page again after this time. */
   const KIOSK_ERROR_RELOAD_MS = 10000;
   const OVERLAY_STORAGE_KEY = "glasscast.overlay";
+  /** How often a tile with sound reads its level for the meter. */
+  const LEVEL_POLL_MS = 250;
 
   // ---- small helpers ------------------------------------------------------
 
@@ -74,6 +76,7 @@
         snapshot: typeof s.snapshot === "string" ? s.snapshot : "",
         view: typeof s.view === "string" ? s.view : "",
         hls: typeof s.hls === "string" ? s.hls : "",
+        audio: s.audio === true,
       }));
     let transports = Array.isArray(raw.transports) ? raw.transports.filter((t) => typeof t === "string") : [];
     // ?transport=webrtc|hls|mjpeg plays that one only (if the server offers it; HLS it offers when it gives its settings).
@@ -82,6 +85,7 @@
     if (forced && (transports.includes(forced) || (forced === "hls" && hlsOffered))) transports = [forced];
     return {
       kiosk: raw.kiosk === true,
+      kioskSound: raw.kioskSound === true,
       single: raw.single === true,
       streams,
       statusUrl: typeof raw.statusUrl === "string" ? raw.statusUrl : "",
@@ -192,9 +196,14 @@
         shown.addEventListener("loadeddata", reportPlaying);
         shown.addEventListener("resize", reportPlaying);
         current.addTransceiver("video", { direction: "recvonly" });
+        // The stream's sound, when it has some: in the same element, muted until the viewer unmutes it.
+        if (stream.audio) current.addTransceiver("audio", { direction: "recvonly" });
+        const media = new MediaStream();
         current.ontrack = (e) => {
-          shown.srcObject = e.streams[0] || new MediaStream([e.track]);
+          media.addTrack(e.track);
+          if (shown.srcObject !== media) shown.srcObject = media;
           shown.play().catch(() => {});
+          if (e.track.kind === "audio" && events.sound) events.sound(shown, current);
         };
         current.onconnectionstatechange = () => {
           if (stopped) return;
@@ -371,7 +380,19 @@
       // The last frame shown, kept (dimmed) while the picture is away.
       this.still = h("canvas", "gc-still", { "aria-hidden": "true" });
       this.stillReady = false;
-      this.el.append(this.still, this.overlay, this.sourceLine, this.banner);
+      // Sound (a stream with --audio, over WebRTC): an unmute button and a level meter, shown once sound arrives.
+      this.soundButton = h("button", "gc-sound", { type: "button", "aria-pressed": "false", "aria-label": `Sound of ${stream.name}: off. Unmute` });
+      this.soundButton.hidden = true;
+      this.soundButton.addEventListener("click", (e) => { e.stopPropagation(); this.setSound(!this.soundOn); });
+      this.level = h("div", "gc-level", { role: "meter", "aria-label": `Sound level of ${stream.name}`, "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0" });
+      this.levelBar = h("span", "gc-level-bar");
+      this.level.append(this.levelBar);
+      this.level.hidden = true;
+      this.soundOn = false;
+      this.soundMedia = null;
+      this.soundPc = null;
+      this.levelTimer = 0;
+      this.el.append(this.still, this.overlay, this.sourceLine, this.banner, this.level, this.soundButton);
 
       this.transport = null;
       this.round = []; // transport names tried in this connection round
@@ -425,6 +446,7 @@
         attempt: this.starts++,
         playing: (info) => { if (this.transport === transport) this.onPlaying(transport, info); },
         error: (reason) => { if (this.transport === transport) this.onError(transport, reason); },
+        sound: (media, pc) => { if (this.transport === transport) this.onSound(media, pc); },
       };
       try {
         transport.start(this.el, this.stream, events);
@@ -436,6 +458,7 @@
 
     stopTransport() {
       clearTimeout(this.watchdog);
+      this.stopSound();
       if (this.playing) this.keepStill();
       const transport = this.transport;
       this.transport = null;
@@ -475,6 +498,59 @@
         return;
       }
       this.scheduleRetry();
+    }
+
+    // -- sound
+
+    onSound(media, pc) {
+      this.soundMedia = media;
+      this.soundPc = pc;
+      this.soundButton.hidden = false;
+      // Muted at first (browsers' autoplay rules); a kiosk with --kiosk-sound starts unmuted when the browser lets it.
+      this.setSound(this.soundOn || (this.player.kiosk && this.player.config.kioskSound));
+      this.level.hidden = !this.player.overlayOn;
+      clearInterval(this.levelTimer);
+      this.levelTimer = setInterval(() => this.readLevel(), LEVEL_POLL_MS);
+    }
+
+    setSound(on) {
+      this.soundOn = on;
+      const media = this.soundMedia;
+      if (media) {
+        media.muted = !on;
+        // Unmuting needs the browser's leave (a click gives it): refused, the sound stays off.
+        if (on) media.play().catch(() => { if (this.soundMedia === media) { media.muted = true; this.soundOn = false; this.renderSound(); } });
+      }
+      this.renderSound();
+    }
+
+    renderSound() {
+      this.soundButton.classList.toggle("gc-sound--on", this.soundOn);
+      this.soundButton.setAttribute("aria-pressed", String(this.soundOn));
+      this.soundButton.setAttribute("aria-label", `Sound of ${this.stream.name}: ${this.soundOn ? "on. Mute" : "off. Unmute"}`);
+      this.soundButton.textContent = this.soundOn ? "\u{1F50A}" : "\u{1F507}";
+    }
+
+    /** The received sound's level (the browser's own measure of what it decoded), shown as a bar on a 60 dB scale. */
+    readLevel() {
+      const pc = this.soundPc;
+      if (!pc) return;
+      pc.getStats().then((report) => {
+        let level = 0;
+        report.forEach((s) => { if (s.type === "inbound-rtp" && s.kind === "audio" && typeof s.audioLevel === "number") level = s.audioLevel; });
+        const pct = level > 0 ? Math.max(0, Math.min(100, Math.round(((20 * Math.log10(level)) + 60) / 60 * 100))) : 0;
+        this.levelBar.style.width = `${pct}%`;
+        this.level.setAttribute("aria-valuenow", String(pct));
+      }).catch(() => {});
+    }
+
+    stopSound() {
+      clearInterval(this.levelTimer);
+      this.levelTimer = 0;
+      this.soundMedia = null;
+      this.soundPc = null;
+      this.soundButton.hidden = true;
+      this.level.hidden = true;
     }
 
     /** Asked every 2 s: a transport that knows its picture is gone has failed. */
@@ -928,6 +1004,7 @@
     applyOverlay() {
       for (const tile of this.tiles) {
         tile.overlay.hidden = !this.overlayOn;
+        tile.level.hidden = !this.overlayOn || !tile.soundMedia;
         tile.renderSource();
       }
       for (const button of document.querySelectorAll(".gc-overlay-toggle")) {

@@ -8,6 +8,7 @@ import { OggOpusReader, opusSamples, OPUS_SILENCE_20MS } from "../src/media/opus
 import { alsaOpusArgs, levelOf, opusOutputArgs } from "../src/sources/audio/opus-args.ts";
 import { audioInputsOf, parseAudioValue } from "../src/sources/audio/audio-input.ts";
 import { ntpOf } from "../src/outputs/webrtc/sender-clock.ts";
+import { AudioFeed } from "../src/stream/audio-feed.ts";
 import { ffmpeg } from "./helpers/ffmpeg.ts";
 import { CLI } from "./helpers/server.ts";
 
@@ -87,3 +88,77 @@ describe("a wrong --audio stops the program with a message naming it", () => {
     expect(err).not.toMatch(/at .*\.ts:\d+/); // no stack
   });
 });
+
+describe("a stream's sound is stamped once, on the pictures' clock", () => {
+  // 3 s of real Opus packets (20 ms each), fed to the feed's tap with a clock of the test's own.
+  const packets = new OggOpusReader().push(ffmpeg(["-f", "lavfi", "-t", "3", "-i", "sine=frequency=440:sample_rate=48000", ...opusOutputArgs("0:a:0", "pipe:1")]));
+  function stamp(arrivals: readonly number[]): number[] {
+    let now = 0;
+    const feed = new AudioFeed("t", { kind: "source" }, { ffmpeg: "ffmpeg", lingerMs: 0, backoff: { initialMs: 1, maxMs: 1 }, now: () => now });
+    const stamps: number[] = [];
+    feed.subscribe((p) => stamps.push(p.timestamp));
+    const tap = feed.tap();
+    tap.begin(1);
+    const ogg = new OggOpusWriter();
+    arrivals.forEach((at, i) => { now = at; tap.write(ogg.page(packets[i % packets.length]!)); });
+    return stamps;
+  }
+
+  test("a busy machine's late packets and bursts keep the sound continuous: 960 samples apart, none twice", () => {
+    // Every 20 ms from 1000 ms, each delayed by up to 30 ms, and a burst of five at once.
+    const arrivals = Array.from({ length: 100 }, (_, i) => 1000 + i * 20 + ((i * 7919) % 31));
+    for (let i = 40; i < 45; i++) arrivals[i] = arrivals[45]!;
+    const stamps = stamp(arrivals);
+    expect(stamps.length).toBe(100);
+    const steps = stamps.slice(1).map((s, i) => (s - stamps[i]!) >>> 0);
+    // Continuous except where a window moved the anchor (at most once per 2 s).
+    expect(steps.filter((d) => d !== 960).length).toBeLessThanOrEqual(1);
+    expect(new Set(stamps).size).toBe(100);
+    // On the clock: the least lateness ends within 5 ms of the packets' real pace (1000 ms + 20 ms each).
+    const last = stamps.at(-1)!;
+    expect(Math.abs(last / 48 - (1000 + 99 * 20))).toBeLessThanOrEqual(5 + 30);
+  });
+
+  test("a microphone whose clock is 0.5 % slow is followed: the anchor moves later, never past the packets' arrival", () => {
+    const arrivals = Array.from({ length: 150 }, (_, i) => 1000 + i * 20.1);
+    const stamps = stamp(arrivals);
+    const drift = arrivals.at(-1)! - stamps.at(-1)! / 48;
+    expect(drift).toBeGreaterThanOrEqual(-1);
+    // Corrected every 2 s by the least lateness: behind by at most 5 ms plus one window's drift (2 s × 0.5 % = 10 ms).
+    expect(drift).toBeLessThanOrEqual(16);
+  });
+
+  test("after a gap (a restart) the next packet is anchored at its arrival", () => {
+    const stamps = stamp([1000, 1020, 1040, 5000, 5020]);
+    expect(stamps[3]! / 48).toBeCloseTo(5000, 0);
+    expect((stamps[4]! - stamps[3]!) >>> 0).toBe(960);
+  });
+});
+
+/** Ogg pages around single Opus packets (after the two header pages), as ffmpeg writes them with -page_duration 20000. */
+class OggOpusWriter {
+  #seq = 0;
+  #started = false;
+  page(packet: Uint8Array): Uint8Array {
+    const pages: Uint8Array[] = [];
+    if (!this.#started) {
+      this.#started = true;
+      pages.push(this.#one(new TextEncoder().encode("OpusHead\x01\x01\x00\x00\x80\xbb\x00\x00\x00\x00\x00"), 2), this.#one(new TextEncoder().encode("OpusTags\x00\x00\x00\x00\x00\x00\x00\x00"), 0));
+    }
+    pages.push(this.#one(packet, 0));
+    return Buffer.concat(pages);
+  }
+  #one(packet: Uint8Array, flags: number): Uint8Array {
+    const lacing: number[] = [];
+    let left = packet.length;
+    while (left >= 255) { lacing.push(255); left -= 255; }
+    lacing.push(left);
+    const header = Buffer.alloc(27 + lacing.length);
+    header.write("OggS", 0, "latin1");
+    header[5] = flags;
+    header.writeUInt32LE(this.#seq++, 18);
+    header[26] = lacing.length;
+    lacing.forEach((l, i) => { header[27 + i] = l; });
+    return Buffer.concat([header, packet]);
+  }
+}

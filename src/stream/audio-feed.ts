@@ -34,6 +34,8 @@ export interface AudioFeedSettings {
   /** How long an ALSA capture keeps running after the last listener left. */
   readonly lingerMs: number;
   readonly backoff: { readonly initialMs: number; readonly maxMs: number };
+  /** The clock packets are stamped with, in ms (performance.now; tests give their own). */
+  readonly now?: () => number;
 }
 
 export interface AudioStats {
@@ -54,13 +56,12 @@ export interface AudioStats {
 
 /**
  * How packets are stamped: each follows the last one (its samples later),
- * so the sound stays continuous, unless that would put it before its
- * arrival (then it is stamped with its arrival: the anchor was late), or the
- * packets came at least MIN_LATE_MS late all through the last WINDOW_MS (the
- * microphone's clock is slower than ours: the anchor moves by the least
- * lateness, not by any one packet's), or a packet came after a gap of
- * GAP_MS (a restart). A busy machine delays some packets: that jitter never
- * moves the anchor.
+ * so the sound stays continuous. Every WINDOW_MS the least lateness of the
+ * window's packets (arrival − stamp; a busy machine only ever delays a
+ * packet, so the least is the anchor's own error) moves the anchor when it
+ * is more than MIN_LATE_MS either way: later when the microphone's clock
+ * runs slower than ours, earlier when the first packets came late or in a
+ * burst. A packet after a gap of GAP_MS (a restart) is anchored at once.
  */
 const WINDOW_MS = 2000;
 const MIN_LATE_MS = 5;
@@ -90,8 +91,10 @@ export class AudioFeed {
   #level: number | null = null;
   #pid: number | null = null;
   #reader = new OggOpusReader();
+  readonly #now: () => number;
 
   constructor(readonly streamName: string, readonly input: AudioInput, private readonly settings: AudioFeedSettings) {
+    this.#now = settings.now ?? (() => performance.now());
     this.#alsa = input.kind === "alsa" ? new AlsaCapture(
       { ffmpeg: settings.ffmpeg, device: input.device, label: `audio[${streamName}]`, backoff: settings.backoff },
       { packet: (p) => this.#packet(p), level: (db) => { this.#level = db; }, process: (pid) => { this.#pid = pid; } },
@@ -163,7 +166,7 @@ export class AudioFeed {
   #packet(payload: Uint8Array): void {
     const samples = opusSamples(payload);
     if (samples === 0) return;
-    const now = performance.now();
+    const now = this.#now();
     this.#lastPacketAt = now;
     this.#emit(payload, samples, false, now);
   }
@@ -173,15 +176,15 @@ export class AudioFeed {
     const clock = now * 48;
     let next = this.#next ?? clock;
     const late = clock - next; // > 0: the packet came later than its predecessors' pace says
-    if (late < 0 || late > GAP_MS * 48) {
-      if (late > 0 && !filler) log.debug(`audio[${this.streamName}]: timestamps re-anchored after a gap of ${Math.round(late / 48)} ms`);
+    if (this.#next === null || late > GAP_MS * 48) {
+      if (this.#next !== null && !filler) log.debug(`audio[${this.streamName}]: timestamps re-anchored after a gap of ${Math.round(late / 48)} ms`);
       next = clock;
       this.#minLate = Infinity;
       this.#windowAt = now;
     } else {
       this.#minLate = Math.min(this.#minLate, late);
       if (now - this.#windowAt >= WINDOW_MS) {
-        if (this.#minLate > MIN_LATE_MS * 48) next += this.#minLate;
+        if (Math.abs(this.#minLate) > MIN_LATE_MS * 48) next += this.#minLate;
         this.#minLate = Infinity;
         this.#windowAt = now;
       }
@@ -194,7 +197,7 @@ export class AudioFeed {
   }
 
   #fillSilence(): void {
-    const now = performance.now();
+    const now = this.#now();
     if (now - this.#lastPacketAt < SILENCE_AFTER_MS) return;
     // Fill up to the clock, 20 ms at a time.
     const due = now * 48;

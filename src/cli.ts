@@ -82,7 +82,9 @@ async function main(argv: readonly string[]): Promise<void> {
       return;
     case "devices": {
       // GLASSCAST_V4L2_SYSFS: another folder of videoN/name files than /sys/class/video4linux (the tests' fake machine).
-      const listing = await listDevices({ ffmpeg: command.ffmpeg, rpicam: command.rpicam, sysfs: process.env.GLASSCAST_V4L2_SYSFS || undefined });
+      // GLASSCAST_ASOUND: another folder than /proc/asound (the tests' fake machine).
+      const listing = await listDevices({ ffmpeg: command.ffmpeg, rpicam: command.rpicam, sysfs: process.env.GLASSCAST_V4L2_SYSFS || undefined,
+        asound: process.env.GLASSCAST_ASOUND || undefined });
       process.stdout.write(command.json ? `${JSON.stringify(listing, null, 2)}\n` : formatListing(listing));
       return;
     }

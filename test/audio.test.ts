@@ -9,6 +9,8 @@ import { alsaOpusArgs, levelOf, opusOutputArgs } from "../src/sources/audio/opus
 import { audioInputsOf, parseAudioValue } from "../src/sources/audio/audio-input.ts";
 import { ntpOf } from "../src/outputs/webrtc/sender-clock.ts";
 import { AudioFeed } from "../src/stream/audio-feed.ts";
+import { listAlsa } from "../src/devices/alsa.ts";
+import { join } from "node:path";
 import { ffmpeg } from "./helpers/ffmpeg.ts";
 import { CLI } from "./helpers/server.ts";
 
@@ -162,3 +164,23 @@ class OggOpusWriter {
     return Buffer.concat([header, packet]);
   }
 }
+
+describe("glasscast devices lists the microphones", () => {
+  const fixture = join(import.meta.dir, "fixtures", "devices", "asound-usb-mic");
+  test("from /proc/asound: capture devices only, named by their card, with the --audio to give", () => {
+    expect(listAlsa(fixture).devices).toEqual([
+      { card: 1, device: 0, name: "USB PnP Sound Device", audio: "hw:1,0" },
+      { card: 2, device: 0, name: "Loopback", audio: "hw:2,0" },
+    ]);
+    expect(listAlsa(join(fixture, "nowhere"))).toMatchObject({ found: false, devices: [] });
+  });
+  test("the command prints them (GLASSCAST_ASOUND: the fixture instead of /proc/asound)", () => {
+    const r = Bun.spawnSync([process.execPath, "run", CLI, "devices"], {
+      stdout: "pipe", stderr: "pipe", timeout: 30_000, env: { ...process.env, GLASSCAST_ASOUND: fixture, GLASSCAST_V4L2_SYSFS: join(fixture, "no-sysfs") },
+    });
+    const out = r.stdout.toString();
+    expect(out).toContain("ALSA capture devices (microphones)");
+    expect(out).toContain("  hw:1,0  USB PnP Sound Device  (use: --audio hw:1,0, or --audio plughw:1,0 to let ALSA convert)");
+    expect(out).not.toContain("Headphones");
+  });
+});

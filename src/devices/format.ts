@@ -8,7 +8,14 @@ import type { DeviceListing, LibcameraDevice, V4l2Camera } from "./list.ts";
 import type { FrameSize, SizeRange, V4l2Format } from "./v4l2-format.ts";
 
 export function formatListing(listing: DeviceListing): string {
-  return [...v4l2Section(listing.v4l2), ...libcameraSection(listing.libcamera)].join("\n") + "\n";
+  return [...v4l2Section(listing.v4l2), ...(listing.alsa ? alsaSection(listing.alsa) : []), ...libcameraSection(listing.libcamera)].join("\n") + "\n";
+}
+
+function alsaSection(alsa: NonNullable<DeviceListing["alsa"]>): string[] {
+  const lines = ["ALSA capture devices (microphones)"];
+  if (alsa.devices.length === 0) lines.push(`  no ALSA capture devices found${alsa.found ? "" : ` (no ${alsa.asound}: no sound driver is loaded)`}`);
+  for (const d of alsa.devices) lines.push(`  ${d.audio}  ${d.name}  (use: --audio ${d.audio}, or --audio plughw:${d.card},${d.device} to let ALSA convert)`);
+  return lines;
 }
 
 function v4l2Section(v4l2: DeviceListing["v4l2"]): string[] {

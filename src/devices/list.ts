@@ -13,6 +13,7 @@ import { parseRpicamCameras, type LibcameraCamera } from "./rpicam.ts";
 import { lastLine, runTool } from "./run-tool.ts";
 import { parseV4l2CtlFormats } from "./v4l2-ctl.ts";
 import type { V4l2Format } from "./v4l2-format.ts";
+import { listAlsa, type AlsaListing } from "./alsa.ts";
 
 export const DEFAULT_SYSFS = "/sys/class/video4linux";
 
@@ -29,6 +30,8 @@ export interface DeviceListOptions {
   readonly timeoutMs?: number;
   /** Time limit for rpicam-hello, which configures every mode of every camera. */
   readonly rpicamTimeoutMs?: number;
+  /** Where ALSA lists its devices (/proc/asound; a test gives a folder of its own). */
+  readonly asound?: string;
 }
 
 /** A program that was run, and where it was found. */
@@ -81,6 +84,8 @@ export interface DeviceListing {
     readonly problem: string | null;
     readonly cameras: readonly LibcameraDevice[];
   };
+  /** The microphones (ALSA capture devices), for --audio. */
+  readonly alsa?: AlsaListing;
 }
 
 export async function listDevices(options: DeviceListOptions = {}): Promise<DeviceListing> {
@@ -89,7 +94,7 @@ export async function listDevices(options: DeviceListOptions = {}): Promise<Devi
     listV4l2(sysfs, options.v4l2ctl ?? "v4l2-ctl", options.ffmpeg ?? "ffmpeg", options.timeoutMs ?? 5000),
     listLibcamera(options.rpicam ?? null, options.rpicamTimeoutMs ?? 20_000),
   ]);
-  return { v4l2, libcamera };
+  return { v4l2, libcamera, alsa: listAlsa(options.asound) };
 }
 
 /** The nodes that are known not to be cameras, by the name their driver gives them. */

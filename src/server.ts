@@ -42,6 +42,8 @@ import { addressesOf, type PublishedStream } from "./routes/published.ts";
 import { staticRoutes } from "./routes/static.ts";
 import { webrtcRoutes, whepOptionsHeaders } from "./routes/webrtc.ts";
 import { whipOptionsHeaders, whipRoutes } from "./routes/whip.ts";
+import { TalkBack } from "./outputs/talkback/talkback.ts";
+import { talkbackRoutes } from "./routes/talkback.ts";
 import { WhipIngest } from "./sources/whip/ingest.ts";
 import { createCapture, jpegSettingsOf } from "./sources/create.ts";
 import { chooseDefaultSource, type DefaultSource } from "./devices/default-source.ts";
@@ -273,7 +275,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     .use(accessGuard(access, { preflight: (request) => cors.preflight(request), refuse: refusalAnswer(theme, options.kiosk) }))
     .use(tokenRoutes({ tokens: access.tokens, streams: published, pages: theme !== null, whep: sessions !== null }))
     .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk, methods: (request) => methodAnswer(methods, request, (path) => ({ ...whepOptionsHeaders(path), ...whipOptionsHeaders(path) })) }))
-    .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, hls: options.hls, limit, kioskSound: options.kioskSound }))
+    .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, hls: options.hls, limit,
+      kioskSound: options.kioskSound, talkback: options.talkback !== null }))
     .use(apiRoutes(published));
   let rtspListening: RtspServer | null = null;
   const rtsp = options.rtspPort > 0 ? new RtspServer({
@@ -291,6 +294,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   }
   if (options.hls) app.use(hlsRoutes({ outputs: new Map(published.map((p) => [p.name, p.hls!] as const)) }));
   if (ingests.size > 0) app.use(whipRoutes(ingests));
+  const talkback = options.talkback !== null ? new TalkBack(options.talkback, options.ffmpeg, ice) : null;
+  if (talkback) app.use(talkbackRoutes(talkback));
   if (theme) app.use(staticRoutes(theme));
   published.forEach((p, i) => {
     // µStreamer's /stream and /snapshot answer for the first stream too.
@@ -338,6 +343,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
         for (const p of published) p.hls?.close();
         for (const ingest of ingests.values()) ingest.close();
         await sessions?.closeAll();
+        await talkback?.closeAll();
         await rtsp?.close();
         await Promise.all(published.flatMap((p) => (p.publish ?? []).map((d) => d.stop())));
         await Promise.all(published.map((p) => p.feed?.close()));

@@ -30,7 +30,7 @@ const peerCounts = arg("peers", "1,5,20").split(",").map(Number);
 const repeat = Number(arg("repeat", "3"));
 
 type Mode = "audio" | "video";
-interface Sample { n: number; mode: Mode; server: number; opus: number; tree: number; client: number; audioPps: number; minAudioPps: number; videoFps: number }
+interface Sample { encoders: number; n: number; mode: Mode; server: number; opus: number; tree: number; client: number; audioPps: number; minAudioPps: number; videoFps: number }
 
 async function startServer(): Promise<{ proc: Subprocess; url: string }> {
   const proc = Bun.spawn([process.execPath, "run", join(ROOT, "src", "cli.ts"), "--host", "127.0.0.1", "--port", "0", "--rtsp-port", "0",
@@ -66,19 +66,19 @@ async function round(server: { proc: Subprocess; url: string }, n: number, mode:
   const ready = JSON.parse((await out.next()).value as string) as { errors: string[] };
   if (ready.errors.length) throw new Error(`${ready.errors.length} peers failed: ${ready.errors[0]}`);
   const tree = processTree(server.proc.pid);
-  const opus = tree.filter((s) => cmdline(s.pid).includes("libopus"));
+  const opus = tree.filter((s) => cmdline(s.pid).includes("libopus") && !s.comm.includes("bash"));
   const pick = (list: ProcStat[]) => list;
   const b = { server: sampleCpu(pick([tree[0]!])), opus: sampleCpu(opus), tree: sampleCpu(tree), client: sampleCpu(processTree(client.pid)) };
   const result = JSON.parse((await out.next()).value as string) as { audioPacketsPerPeerPerS: number; minAudioPacketsPerS: number; videoFramesPerPeerPerS: number };
   const tree2 = processTree(server.proc.pid);
   const e = {
-    server: sampleCpu([tree2[0]!]), opus: sampleCpu(tree2.filter((s) => cmdline(s.pid).includes("libopus"))),
+    server: sampleCpu([tree2[0]!]), opus: sampleCpu(tree2.filter((s) => cmdline(s.pid).includes("libopus") && !s.comm.includes("bash"))),
     tree: sampleCpu(tree2), client: sampleCpu(processTree(client.pid)),
   };
   await client.exited;
   await stopTree(client);
   return {
-    n, mode, server: cpuPercent(b.server, e.server), opus: cpuPercent(b.opus, e.opus), tree: cpuPercent(b.tree, e.tree), client: cpuPercent(b.client, e.client),
+    encoders: opus.length, n, mode, server: cpuPercent(b.server, e.server), opus: cpuPercent(b.opus, e.opus), tree: cpuPercent(b.tree, e.tree), client: cpuPercent(b.client, e.client),
     audioPps: result.audioPacketsPerPeerPerS, minAudioPps: result.minAudioPacketsPerS, videoFps: result.videoFramesPerPeerPerS,
   };
 }
@@ -102,7 +102,6 @@ await runBenchmark("audio-peers", async () => {
       }
     }
   }
-  const opusProcesses = processTree(server.proc.pid).filter((s) => cmdline(s.pid).includes("libopus")).length;
   await stopTree(server.proc);
   const rows = peerCounts.map((n) => {
     const a = samples.filter((s) => s.n === n && s.mode === "audio");
@@ -113,7 +112,8 @@ await runBenchmark("audio-peers", async () => {
   console.log(`## Audio fan-out (WebRTC, Opus 48 kHz mono 32 kbit/s, 20 ms packets)
 
 ${cpus().length} × ${cpus()[0]?.model ?? "?"}; ${repeat} runs per row, ${duration} s each, median (min–max); CPU in % of one core.
-Floor: the same number of peers taking video alone, interleaved in the same run. Opus encoders running at the end: ${opusProcesses} (one per stream, whatever the number of peers).
+Floor: the same number of peers taking video alone, interleaved in the same run. Opus encoders (ffmpeg processes) seen during the rounds with sound: ${[...new Set(samples.filter((s) => s.mode === "audio").map((s) => s.encoders))].join(", ")} (one per stream, whatever the number of peers); the microphone is the fake ffmpeg's ALSA device (a bash wrapper around the real ffmpeg, not counted).
+Server process: the bun process (werift: RTP numbering, SRTP, sending); the Opus encoder is its own process.
 
 | peers | server process, with sound | server process, video only (floor) | sound's cost in the server | per peer | the Opus encoder (ffmpeg) | peers' process, with sound | peers' process, video only | audio packets/s per peer (min of any peer) |
 |---|---|---|---|---|---|---|---|---|

@@ -118,7 +118,8 @@ export class AccessControl {
     switch (route.kind) {
       case "health": return null;
       case "stats": return this.stats ? { basic: this.stats, tokens: "none" } : null;
-      case "tokens": return this.admins ? { basic: this.admins, tokens: "none" } : "no-admin";
+      case "tokens":
+      case "talkback": return this.admins ? { basic: this.admins, tokens: "none" } : "no-admin";
       case "view":
       case "offer": return this.viewingProtected ? { basic: this.admins, tokens: "any" } : null;
       case "other":

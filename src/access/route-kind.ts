@@ -17,6 +17,8 @@ export type RouteKind =
   | { readonly kind: "offer"; readonly fallback: string }
   /** A WHIP ingest endpoint or session (/whip/…): publishing into a stream. */
   | { readonly kind: "publish" }
+  /** Talk-back (/talkback, /talkback/session/…): speaking on the machine's speaker, for --auth users only. */
+  | { readonly kind: "talkback" }
   | { readonly kind: "other" };
 
 /** A stream's addresses, as published (see routes/published.ts). */
@@ -53,6 +55,7 @@ export function routeKinds(streams: readonly StreamAddresses[]): (target: Reques
     }
     if (path === "/offer") return { kind: "offer", fallback: first };
     if (path === "/whip" || path.startsWith("/whip/")) return { kind: "publish" };
+    if (path === "/talkback" || path.startsWith("/talkback/")) return { kind: "talkback" };
     const own = byPath.get(path);
     if (own) return { kind: "view", ...own };
     const hls = hlsStream(path, first, names);

@@ -13,6 +13,8 @@ export interface Options {
   source: string[];
   /** Each stream's sound: `[NAME=]none|source|DEVICE`. */
   audio: string[];
+  /** An ALSA playback device that plays what a logged-in viewer says (push to talk), or null. */
+  talkback: string | null;
   host: string;
   port: number;
   width: number | null;
@@ -192,6 +194,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "testsrc (moving test pattern with a clock), a V4L2 camera (/dev/videoN or N), a Pi camera (libcamera:N), a video file, a URL (rtsp, rtmp, http(s), hls, srt, udp) or an image pattern such as 'shots/*.jpg'; give it several times as NAME=SRC for several cameras; without it, glasscast looks for a camera at each start (a Pi camera, else a V4L2 one) and says in its start line which it chose and why" },
   { key: "audio", flag: "audio", group: "Source", kind: { type: "string", check: checkNonEmpty }, default: [], placeholder: "[NAME=]DEV", repeatable: true,
     help: "a stream's sound, sent to WebRTC viewers as Opus (one encoder per stream): an ALSA capture device (hw:1,0, plughw:1,0, default; glasscast devices lists them), source (the audio track of a file or network source) or none; NAME= picks the stream when there are several (see docs/audio.md)" },
+  { key: "talkback", flag: "talkback", group: "Source", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "DEVICE",
+    help: "push to talk: what a logged-in viewer says into the page's microphone (held button) plays on this ALSA playback device (default, plughw:0,0); one speaker at a time; needs --auth (see docs/audio.md)" },
   { key: "width", flag: "width", group: "Source", kind: { type: "int", min: 16, max: 8192, even: true }, default: null, placeholder: "PX",
     help: "scale the picture to this width; given alone, the height follows the aspect ratio" },
   { key: "height", flag: "height", group: "Source", kind: { type: "int", min: 16, max: 8192, even: true }, default: null, placeholder: "PX",

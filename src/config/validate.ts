@@ -15,7 +15,7 @@ import { shownValue } from "./secret.ts";
 import { streamSources, StreamSourceError, type StreamSource } from "./stream-sources.ts";
 import { checkTlsFiles, TlsFileError } from "./tls-files.ts";
 import { publishTargets, PublishTargetError, type PublishTarget } from "../outputs/publish/target.ts";
-import { audioInputsOf, AudioOptionError, type AudioInput } from "../sources/audio/audio-input.ts";
+import { audioInputsOf, AudioOptionError, isAlsaDevice, type AudioInput } from "../sources/audio/audio-input.ts";
 
 export class OptionError extends Error {}
 
@@ -79,6 +79,7 @@ export function checkOptions(o: Options, { needFfmpeg = true, programStreams = f
   // A program's own streams are named only later: then createGlasscast checks the destinations (publishTargetsOf).
   if (sources.length > 0) publishTargetsOf(o, sources.map((s) => s.name));
   checkIngests(o, sources);
+  checkTalkback(o);
   if (sources.length > 0) audioInputsOfOptions(o, sources.map((s) => ({ name: s.name, kind: s.spec.kind })));
   const access = accessOptionProblem(o);
   if (access) throw new OptionError(access);
@@ -89,6 +90,14 @@ export function checkOptions(o: Options, { needFfmpeg = true, programStreams = f
     throw err;
   }
   return sources;
+}
+
+/** --talkback plays a viewer's voice in the room: only for --auth users, over WebRTC. */
+function checkTalkback(o: Options): void {
+  if (o.talkback === null) return;
+  if (!isAlsaDevice(o.talkback)) throw new OptionError(`--talkback: ${JSON.stringify(o.talkback)} is not an ALSA playback device; expected one such as default, plughw:0,0 or hw:1,0 (aplay -l lists them)`);
+  if (o.auth.length === 0) throw new OptionError("--talkback: lets a viewer speak in the room, so it needs --auth USER:PASS (only those users may talk; viewer tokens may not)");
+  if (!o.webrtc) throw new OptionError("--talkback: the page's microphone is sent over WebRTC, which --no-webrtc turns off");
 }
 
 /** Each stream's --audio input by name; an OptionError naming --audio when one is wrong. `kind`: the stream's source kind ("program" for a program's own). */

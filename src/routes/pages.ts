@@ -27,11 +27,13 @@ export interface PageOptions {
   readonly limit?: ClientLimit | null;
   /** --kiosk-sound: a kiosk starts with its sound on (when the browser lets it). */
   readonly kioskSound?: boolean;
+  /** --talkback: the page shows a push-to-talk button (POST /talkback; --auth users only). */
+  readonly talkback?: boolean;
 }
 
 const HTML_HEADERS = { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" };
 
-export function pageRoutes({ theme, streams, kiosk, webrtc, hls = false, limit, kioskSound = false }: PageOptions) {
+export function pageRoutes({ theme, streams, kiosk, webrtc, hls = false, limit, kioskSound = false, talkback = false }: PageOptions) {
   const first = streams[0];
 
   const page = async (shown: readonly PublishedStream[], query: Record<string, string | undefined>, title: string, request: Request) => {
@@ -41,6 +43,7 @@ export function pageRoutes({ theme, streams, kiosk, webrtc, hls = false, limit, 
       streams: shown.map(({ name, video, snapshot, view, audio }) => ({ name, video, snapshot, view,
         ...(hls ? { hls: `/hls/${name}/index.m3u8` } : {}), ...(audio && webrtc ? { audio: true } : {}) })),
       ...(isKiosk && kioskSound ? { kioskSound: true } : {}),
+      ...(talkback && webrtc && !isKiosk ? { talkback: { offer: "/talkback" } } : {}),
       single: shown.length === 1 && streams.length > 1,
       statusUrl: "/api/streams",
       // WebRTC first; when it cannot connect HLS, then MJPEG. With --no-webrtc MJPEG only, as before

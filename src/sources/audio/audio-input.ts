@@ -12,6 +12,11 @@ export class AudioOptionError extends Error {}
 /** An ALSA PCM name: a plugin or `hw`, then its arguments (card, device, CARD=…,DEV=…). */
 const ALSA_DEVICE = /^[A-Za-z][A-Za-z0-9_]*(?::[A-Za-z0-9_,=.-]+)?$/;
 
+/** True for a name ALSA could know (hw:1,0, plughw:CARD=Mic,DEV=0, default). */
+export function isAlsaDevice(value: string): boolean {
+  return ALSA_DEVICE.test(value);
+}
+
 /** One value without its NAME=: null for none. */
 export function parseAudioValue(value: string): AudioInput | null {
   if (value === "none") return null;

@@ -91,6 +91,7 @@
       statusUrl: typeof raw.statusUrl === "string" ? raw.statusUrl : "",
       transports: transports.length ? transports : ["mjpeg"],
       webrtc: readWebRtcConfig(raw.webrtc),
+      talkback: raw.talkback && typeof raw.talkback === "object" && typeof raw.talkback.offer === "string" ? { offer: raw.talkback.offer } : null,
       hls: raw.hls && typeof raw.hls === "object" && typeof raw.hls.script === "string" ? { script: raw.hls.script } : null,
     };
   }
@@ -827,6 +828,7 @@
         this.bindTile(tile);
       }
       this.renderLinks();
+      if (this.config.talkback && typeof RTCPeerConnection === "function") this.addTalkButton(this.config.talkback);
       this.bindKeys();
       this.bindOverlayToggle();
       this.applyOverlay();
@@ -985,6 +987,74 @@
         links.append(h("a", null, { href: s.video }, "MJPEG stream"));
         if (s.snapshot) links.append(h("a", null, { href: s.snapshot }, "Snapshot"));
       }
+    }
+
+    // -- talk-back (push to talk, --talkback): the page's microphone to the machine's speaker while held
+
+    addTalkButton(settings) {
+      const button = h("button", "gc-button gc-talk", { type: "button", "aria-pressed": "false", title: "Hold to talk through the camera's speaker" });
+      const label = h("span", null, null, "Hold to talk");
+      button.append(label);
+      const anchor = document.querySelector(".gc-overlay-toggle");
+      if (anchor) anchor.after(button); else document.body.append(button);
+      // Browsers give a page the microphone only over HTTPS (or on localhost).
+      if (!navigator.mediaDevices || !window.isSecureContext) {
+        button.disabled = true;
+        button.title = "Talk-back needs the page over HTTPS (--tls-cert), or on localhost: browsers give the microphone to secure pages only";
+        return;
+      }
+      let session = null;
+      let wanted = false;
+      const show = (text, on) => {
+        label.textContent = text;
+        button.classList.toggle("gc-talk--on", on);
+        button.setAttribute("aria-pressed", String(on));
+      };
+      const end = () => {
+        const s = session;
+        session = null;
+        if (!s) return;
+        if (s.location) fetch(s.location, { method: "DELETE", keepalive: true }).catch(() => {});
+        s.pc.close();
+        for (const t of s.mic.getTracks()) t.stop();
+      };
+      const stop = () => {
+        if (!wanted) return;
+        wanted = false;
+        end();
+        if (label.textContent === "Talking…" || label.textContent === "Connecting…") show("Hold to talk", false);
+      };
+      const start = async () => {
+        if (wanted) return;
+        wanted = true;
+        show("Connecting…", true);
+        try {
+          const mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+          const pc = new RTCPeerConnection({ iceServers: this.config.webrtc ? this.config.webrtc.iceServers : [] });
+          session = { pc, mic, location: "" };
+          pc.addTransceiver(mic.getAudioTracks()[0], { direction: "sendonly" });
+          await pc.setLocalDescription(await pc.createOffer());
+          await gathered(pc);
+          if (!wanted) return end();
+          const res = await fetch(settings.offer, { method: "POST", headers: { "content-type": "application/sdp" }, body: pc.localDescription.sdp });
+          if (res.status === 409) { end(); wanted = false; return show("Someone else is talking", false); }
+          if (!res.ok) throw new Error(`the server answered ${res.status}`);
+          session.location = res.headers.get("location") || "";
+          await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+          if (!wanted) return end();
+          show("Talking…", true);
+        } catch (err) {
+          end();
+          wanted = false;
+          show("Cannot talk", false);
+          button.title = `Talk-back failed: ${String(err && err.message || err)}`;
+        }
+      };
+      button.addEventListener("pointerdown", (e) => { e.preventDefault(); void start(); });
+      for (const type of ["pointerup", "pointerleave", "pointercancel"]) button.addEventListener(type, stop);
+      button.addEventListener("keydown", (e) => { if ((e.key === " " || e.key === "Enter") && !e.repeat) { e.preventDefault(); void start(); } });
+      button.addEventListener("keyup", (e) => { if (e.key === " " || e.key === "Enter") stop(); });
+      window.addEventListener("pagehide", stop);
     }
 
     // -- info overlay

@@ -96,7 +96,7 @@ await runBenchmark("audio-peers", async () => {
       // Interleaved, and the order swapped each repeat: drift of a shared machine hits both alike.
       for (const mode of (r % 2 ? ["video", "audio"] : ["audio", "video"]) as Mode[]) {
         const s = await round(server, n, mode);
-        log(`${n} peers ${mode}: server ${s.server.toFixed(1)} %, opus ${s.opus.toFixed(1)} %, tree ${s.tree.toFixed(1)} %, peers' process ${s.client.toFixed(1)} %, ${s.audioPps.toFixed(1)} audio pkt/s per peer`);
+        log(`${n} peers ${mode}${s.minAudioPps === 0 && mode === "audio" ? " (SOME PEERS GOT NO SOUND)" : ""}: server ${s.server.toFixed(1)} %, opus ${s.opus.toFixed(1)} %, tree ${s.tree.toFixed(1)} %, peers' process ${s.client.toFixed(1)} %, ${s.audioPps.toFixed(1)} audio pkt/s per peer`);
         samples.push(s);
         await Bun.sleep(1000);
       }

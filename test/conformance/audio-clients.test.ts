@@ -6,6 +6,7 @@
  * - a peer that offers video alone gets video alone;
  * - the microphone unplugged and plugged back in: silence meanwhile (the
  *   listener's sound never stops), the capture restarted with back-off;
+ * - a file without sound and --audio source: captured without it, silence;
  * - lip sync: a file whose picture turns white and whose sound beeps at the
  *   same instant each second (--audio source): each flash and its beep mapped
  *   to the sender's wall clock through the RTCP sender reports, as a browser
@@ -14,7 +15,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ffmpeg, tempDir } from "../helpers/ffmpeg.ts";
+import { ffmpeg, makeClip, tempDir } from "../helpers/ffmpeg.ts";
 import { ROOT, startServer, waitFor, type RunningServer } from "../helpers/server.ts";
 import { runScript } from "./clients.ts";
 
@@ -139,4 +140,24 @@ describe("lip sync (--audio source: a white flash and a beep at the same instant
     expect(r.offsetsMs.length).toBeGreaterThanOrEqual(5);
     expect(Math.abs(median)).toBeLessThanOrEqual(80);
   });
+});
+
+test("--audio source on a file without sound: captured without it at once, one warning, silence to listeners", async () => {
+  const clip = makeClip(tempDir(), 4);
+  const server = await startServer(["--source", clip, "--loop", "--audio", "source", "--webrtc-candidate", "127.0.0.1"]);
+  try {
+    const r = await runScript<AudioResult>("aiortc_audio.py", ["offer", server.url, 4], 60_000);
+    expect(r.error).toBeNull();
+    expect(r.videoFrames).toBeGreaterThan(20);
+    expect(r.answerHasAudio).toBe(true);
+    expect(r.audioFrames).toBeGreaterThan(4 * 50 * 0.6); // silence, in time
+    const warnings = server.stderr().split("\n").filter((l) => l.includes("has no audio track; --audio source gives silence"));
+    expect(warnings.length).toBe(1);
+    const state = ((await (await fetch(`${server.url}/state`)).json()) as { streams: { restarts: number; encoders: { audio: AudioState } }[] }).streams[0]!;
+    expect(state.restarts).toBe(0);
+    expect(state.encoders.audio.packets).toBe(0);
+    expect(state.encoders.audio.silencePackets).toBeGreaterThan(0);
+  } finally {
+    await server.stop();
+  }
 });

@@ -88,6 +88,8 @@ export function h264Args(ffmpeg: string, input: H264Input, s: H264Settings, fps:
 
 /** Pictures the encoder may hold at once (x264 zerolatency holds none; a hardware encoder a few); past it, stamps fall back to "now". */
 const MAX_IN_FLIGHT = 30;
+/** An input time this old belongs to no access unit still to come (the encoder dropped its picture). */
+const STALE_INPUT_MS = 500;
 
 export class H264Encoder {
   readonly input: H264Input;
@@ -141,7 +143,10 @@ export class H264Encoder {
     const parser = new AnnexBParser();
     const emit = (aus: AccessUnit[]) => {
       for (const au of aus) {
-        const timestamp = Math.round((this.#inputTimes.shift() ?? performance.now()) * 90) >>> 0;
+        const now = performance.now();
+        // A picture the encoder dropped leaves its time behind: no access unit is that late.
+        while (this.#inputTimes.length > 1 && now - this.#inputTimes[0]! > STALE_INPUT_MS) this.#inputTimes.shift();
+        const timestamp = Math.round((this.#inputTimes.shift() ?? now) * 90) >>> 0;
         onAccessUnit({ ...au, timestamp });
       }
     };

@@ -282,7 +282,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const rtsp = options.rtspPort > 0 ? new RtspServer({
     host: options.host, port: options.rtspPort, maxClients: options.rtspMaxClients,
     access: new RtspAccess({ admins: access.admins, auth: options.auth, tokens: access.tokens, limiter: access.limiter, protected: access.viewingProtected }),
-    streams: published.map((p) => ({ name: p.name, stream: p.stream, feed: p.feed!, audience: p.audience })),
+    streams: published.map((p) => ({ name: p.name, stream: p.stream, feed: p.feed!, audience: p.audience, audio: p.audio ?? null })),
   }) : null;
   const stats = { streams: published, sessions, get rtsp() { return rtspListening; }, startedAt, version: VERSION };
   // /healthz is open to all: it names a source or a reason only where everything is open too.

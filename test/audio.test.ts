@@ -79,7 +79,7 @@ describe("a wrong --audio stops the program with a message naming it", () => {
   const cases: [string[], RegExp][] = [
     [["--source", "testsrc", "--audio", "source"], /--audio: stream "main" is a testsrc source, which has no audio track/],
     [["--source", "testsrc", "--audio", "hw 1,0; rm"], /--audio: "hw 1,0; rm" is not an audio input; expected none, source, or an ALSA capture device/],
-    [["--source", "testsrc", "--audio", "hw:1,0", "--no-webrtc"], /--audio: the sound is sent over WebRTC, which --no-webrtc turns off/],
+    [["--source", "testsrc", "--audio", "hw:1,0", "--no-webrtc"], /--audio: the sound is sent over WebRTC and RTSP, which --no-webrtc and --rtsp-port 0 turn off/],
     [["--source", "a=testsrc", "--source", "b=testsrc", "--audio", "c=hw:1,0"], /--audio: "c=hw:1,0" needs a stream name|there is no stream "c"/],
   ];
   test.each(cases)("%p", (args, message) => {

@@ -106,7 +106,7 @@ export function audioInputsOfOptions(o: Options, streams: readonly { name: strin
     if (o.kioskSound) throw new OptionError("--kiosk-sound: turns the streams' sound on in a kiosk, and no --audio gives one sound");
     return new Map();
   }
-  if (!o.webrtc) throw new OptionError("--audio: the sound is sent over WebRTC, which --no-webrtc turns off");
+  if (!o.webrtc && o.rtspPort === 0) throw new OptionError("--audio: the sound is sent over WebRTC and RTSP, which --no-webrtc and --rtsp-port 0 turn off");
   try {
     return audioInputsOf(o.audio, new Map(streams.map((s) => [s.name, s.kind] as const)));
   } catch (err) {

@@ -13,6 +13,9 @@ import { NAL, nalType, type AccessUnit } from "../../media/h264/annexb.ts";
 
 export const PAYLOAD_TYPE = 96;
 export const TRACK_CONTROL = "trackID=0";
+/** The sound's track (--audio): Opus (RFC 7587), as the stream's one encoder makes it. */
+export const AUDIO_PAYLOAD_TYPE = 97;
+export const AUDIO_TRACK_CONTROL = "trackID=1";
 /** Constrained baseline 3.1: what glasscast's encoder makes, announced when no SPS has come yet. */
 const DEFAULT_PROFILE_LEVEL = "42e01f";
 
@@ -34,13 +37,14 @@ export function profileLevelId(sps: Uint8Array): string {
 }
 
 /** The track's control URL for a DESCRIBE of `uri` (see above). */
-export function trackControl(uri: string): string {
+export function trackControl(uri: string, control = TRACK_CONTROL): string {
   const q = uri.indexOf("?");
   const path = (q >= 0 ? uri.slice(0, q) : uri).replace(/\/+$/, "");
-  return `${path}/${TRACK_CONTROL}${q >= 0 ? uri.slice(q) : ""}`;
+  return `${path}/${control}${q >= 0 ? uri.slice(q) : ""}`;
 }
 
-export function describeSdp(o: { address: string; name: string; sets: ParameterSets | null; sessionId: number; control: string }): string {
+/** `audioControl`: the sound's track control when the stream has sound (a second m-line, Opus). */
+export function describeSdp(o: { address: string; name: string; sets: ParameterSets | null; sessionId: number; control: string; audioControl?: string | null }): string {
   const ip6 = o.address.includes(":");
   const fmtp = ["packetization-mode=1", `profile-level-id=${o.sets ? profileLevelId(o.sets.sps) : DEFAULT_PROFILE_LEVEL}`];
   if (o.sets) fmtp.push(`sprop-parameter-sets=${Buffer.from(o.sets.sps).toString("base64")},${Buffer.from(o.sets.pps).toString("base64")}`);
@@ -57,6 +61,12 @@ export function describeSdp(o: { address: string; name: string; sets: ParameterS
     `a=rtpmap:${PAYLOAD_TYPE} H264/90000`,
     `a=fmtp:${PAYLOAD_TYPE} ${fmtp.join(";")}`,
     `a=control:${o.control}`,
+    ...(o.audioControl ? [
+      `m=audio 0 RTP/AVP ${AUDIO_PAYLOAD_TYPE}`,
+      `a=rtpmap:${AUDIO_PAYLOAD_TYPE} opus/48000/2`,
+      `a=fmtp:${AUDIO_PAYLOAD_TYPE} sprop-stereo=0`,
+      `a=control:${o.audioControl}`,
+    ] : []),
     "",
   ].join("\r\n");
 }

@@ -25,7 +25,9 @@ import type { Stream } from "../../stream/stream.ts";
 import type { H264Feed } from "../../stream/h264-feed.ts";
 import type { RtspAccess } from "./auth.ts";
 import { RtspReader, serializeResponse, type RtspRequest, type RtspResponse } from "./message.ts";
-import { describeSdp, parameterSetsOf, TRACK_CONTROL, trackControl, type ParameterSets } from "./sdp.ts";
+import { AUDIO_TRACK_CONTROL, describeSdp, parameterSetsOf, TRACK_CONTROL, trackControl, type ParameterSets } from "./sdp.ts";
+import { RtspAudioTrack } from "./audio-track.ts";
+import type { AudioFeed } from "../../stream/audio-feed.ts";
 import { RtspSession, type SessionTransport, type TcpSink, type UdpSender } from "./session.ts";
 import { parseTarget, uriForLog, withoutQuery, type Target } from "./target.ts";
 
@@ -46,6 +48,8 @@ export interface RtspStream {
   readonly stream: Stream;
   readonly feed: H264Feed;
   readonly audience: Audience;
+  /** Its sound (--audio): a second track, Opus. */
+  readonly audio?: AudioFeed | null;
 }
 
 export interface RtspServerSettings {
@@ -296,7 +300,8 @@ export class RtspServer {
           status: 200,
           headers: {
             ...headers, Range: "npt=0.000-",
-            "RTP-Info": `url=${session.url};seq=${session.firstSeq};rtptime=${session.firstTimestamp}`,
+            "RTP-Info": `url=${session.url};seq=${session.firstSeq};rtptime=${session.firstTimestamp}` +
+              (session.audio ? `,url=${session.audio.url};seq=${session.audio.firstSeq};rtptime=${session.audio.firstTimestamp}` : ""),
           },
           after: wasPlaying ? undefined : () => session.play(),
         };
@@ -341,15 +346,18 @@ export class RtspServer {
     return {
       status: 200,
       headers: { "Content-Type": "application/sdp" },
-      body: describeSdp({ address: local, name: stream.name, sets, sessionId: Date.now(), control: trackControl(req.uri) }),
+      body: describeSdp({ address: local, name: stream.name, sets, sessionId: Date.now(), control: trackControl(req.uri),
+        audioControl: stream.audio ? trackControl(req.uri, AUDIO_TRACK_CONTROL) : null }),
     };
   }
 
   async #setup(conn: Connection, req: RtspRequest, sessionId: string, existing: RtspSession | undefined): Promise<Reply> {
-    if (sessionId) return existing ? { status: 459, body: "this session already has its one track\n" } : { status: 454 };
+    if (sessionId && existing && parseTarget(req.uri)?.audio) return this.#setupAudio(conn, req, existing);
+    if (sessionId) return existing ? { status: 459, body: "this session already has its tracks\n" } : { status: 454 };
     const admitted = await this.#admit(conn, req);
     if ("status" in admitted) return admitted;
     const { stream } = admitted;
+    if (admitted.target.audio) return { status: 459, body: `set up the picture's track (${TRACK_CONTROL}) first, then the sound's in the same session\n` };
     if (this.#sessions.size >= this.s.maxClients) {
       log.warn(`rtsp: refused a client of stream ${stream.name}: the server has its maximum of ${this.s.maxClients} (--rtsp-max-clients)`);
       return { status: 453, body: `the server has its maximum of ${this.s.maxClients} RTSP clients\n` };
@@ -364,6 +372,8 @@ export class RtspServer {
       this.#sessions.delete(s.id);
       conn.sessions.delete(s);
       if (s.transport.kind === "udp") this.#udpSessions.delete(`${s.transport.address}:${s.transport.rtcpPort}`);
+      const sound = s.audio?.transport;
+      if (sound?.kind === "udp") this.#udpSessions.delete(`${sound.address}:${sound.rtcpPort}`);
     });
     this.#sessions.set(session.id, session);
     conn.sessions.add(session);
@@ -371,6 +381,28 @@ export class RtspServer {
     return {
       status: 200,
       headers: { Transport: `${chosen.header};ssrc=${session.ssrc.toString(16).toUpperCase().padStart(8, "0")}`, Session: `${session.id};timeout=${this.#timeoutS}` },
+    };
+  }
+
+  /** A second SETUP, for the sound's track, in a session that has the picture's. */
+  async #setupAudio(conn: Connection, req: RtspRequest, session: RtspSession): Promise<Reply> {
+    const admitted = await this.#admit(conn, req);
+    if ("status" in admitted) return admitted;
+    const feed = admitted.stream.audio;
+    if (admitted.stream.name !== session.stream || session.audio) return { status: 459, body: "this session already has its tracks\n" };
+    if (!feed) return { status: 404, body: "this stream has no sound (--audio)\n" };
+    if (session.transport.kind === "tcp" && !conn.sessions.has(session)) return { status: 454, body: "no such session\n" };
+    const chosen = await this.#transport(conn, req.headers.get("transport") ?? "");
+    if (!chosen) return { status: 461, body: "supported: RTP/AVP/TCP;unicast;interleaved=N-M and RTP/AVP;unicast;client_port=N-M\n" };
+    if (conn.closed || session.closed) return { status: 454 };
+    const base = withoutQuery(req.uri).replace(/\/$/, "");
+    const track = new RtspAudioTrack(feed, chosen.transport, base.endsWith(AUDIO_TRACK_CONTROL) ? base : `${base}/${AUDIO_TRACK_CONTROL}`);
+    session.audio = track;
+    if (chosen.transport.kind === "udp") this.#udpSessions.set(`${chosen.transport.address}:${chosen.transport.rtcpPort}`, session);
+    if (session.playing) track.play();
+    return {
+      status: 200,
+      headers: { Transport: `${chosen.header};ssrc=${track.ssrc.toString(16).toUpperCase().padStart(8, "0")}`, Session: `${session.id};timeout=${this.#timeoutS}` },
     };
   }
 
@@ -389,7 +421,8 @@ export class RtspServer {
         let pair = ports(params.get("interleaved"), 255);
         if (params.has("interleaved") && !pair) continue;
         if (!pair) {
-          const used = new Set([...conn.sessions].flatMap((s) => s.transport.kind === "tcp" ? [s.transport.rtpChannel] : []));
+          const used = new Set([...conn.sessions].flatMap((s) => [s.transport, ...(s.audio ? [s.audio.transport] : [])])
+            .flatMap((t) => t.kind === "tcp" ? [t.rtpChannel] : []));
           let c = 0;
           while (used.has(c)) c += 2;
           pair = [c, c + 1];

@@ -20,6 +20,7 @@ import type { TimedAccessUnit } from "../../encoders/h264-ffmpeg.ts";
 import type { Viewer } from "../../stream/audience.ts";
 import type { H264Feed } from "../../stream/h264-feed.ts";
 import { rtpPacketsOf, stamp } from "./rtp-packets.ts";
+import type { RtspAudioTrack } from "./audio-track.ts";
 
 /** A TCP client's unsent bytes past which it skips to the next keyframe. */
 export const HIGH_WATER_BYTES = 1024 * 1024;
@@ -66,6 +67,8 @@ export class RtspSession {
   #paceTimer: ReturnType<typeof setTimeout> | null = null;
   #srTimer: ReturnType<typeof setInterval> | null = null;
   #queue: { au: TimedAccessUnit; timestamp: number }[] = [];
+  /** The sound's track, when the client set it up too (a second SETUP, trackID=1). */
+  audio: RtspAudioTrack | null = null;
 
   constructor(readonly stream: string, readonly feed: H264Feed, readonly transport: SessionTransport,
     /** Its place in the stream's audience; it leaves when the session closes. */
@@ -95,6 +98,7 @@ export class RtspSession {
     });
     this.#drain();
     this.#srTimer = setInterval(() => this.#senderReport(), SR_INTERVAL_MS);
+    this.audio?.play();
   }
 
   /** Stops sending; a later PLAY starts again at a keyframe. */
@@ -102,6 +106,7 @@ export class RtspSession {
     if (!this.#playing) return;
     this.#playing = false;
     this.#stopSending();
+    this.audio?.pause();
   }
 
   close(): void {
@@ -109,6 +114,7 @@ export class RtspSession {
     this.#closed = true;
     this.#playing = false;
     this.#stopSending();
+    this.audio?.close();
     this.#release?.();
     this.#release = null;
     this.member.leave();

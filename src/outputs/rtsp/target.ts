@@ -7,12 +7,14 @@
  * query (`/cam/trackID=0?token=T`); both are read the same.
  */
 import { redactUrl } from "../../redact.ts";
-import { TRACK_CONTROL } from "./sdp.ts";
+import { AUDIO_TRACK_CONTROL, TRACK_CONTROL } from "./sdp.ts";
 
 export interface Target {
   /** The stream's name, or "" for the first stream (rtsp://host:port/). */
   readonly name: string;
   readonly track: boolean;
+  /** It names the sound's track (trackID=1) rather than the picture's. */
+  readonly audio?: boolean;
   readonly token: string | null;
 }
 
@@ -29,9 +31,12 @@ export function parseTarget(uri: string): Target | null {
   let path = q >= 0 ? rest.slice(0, q) : rest;
   let query = q >= 0 ? rest.slice(q + 1) : "";
   let track = false;
+  let audio = false;
   const tail = query.lastIndexOf("/");
   if (tail >= 0) {
-    if (query.slice(tail + 1) === TRACK_CONTROL) track = true;
+    const control = query.slice(tail + 1);
+    if (control === TRACK_CONTROL || control === AUDIO_TRACK_CONTROL) track = true;
+    if (control === AUDIO_TRACK_CONTROL) audio = true;
     query = query.slice(0, tail);
   }
   let segments: string[];
@@ -40,8 +45,9 @@ export function parseTarget(uri: string): Target | null {
   } catch {
     return null;
   }
-  if (segments.at(-1) === TRACK_CONTROL) {
+  if (segments.at(-1) === TRACK_CONTROL || segments.at(-1) === AUDIO_TRACK_CONTROL) {
     track = true;
+    audio = segments.at(-1) === AUDIO_TRACK_CONTROL;
     segments = segments.slice(0, -1);
   }
   path = segments.join("/");
@@ -49,7 +55,7 @@ export function parseTarget(uri: string): Target | null {
   try {
     token = new URLSearchParams(query).get("token");
   } catch { /* an unreadable query carries no token */ }
-  return { name: path, track, token: token || null };
+  return { name: path, track, ...(audio ? { audio } : {}), token: token || null };
 }
 
 /** The URI without its query (for logs: a token is a secret). */

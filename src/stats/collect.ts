@@ -16,7 +16,8 @@
  *         jpeg: { name: libturbojpeg | ffmpeg-mjpeg | passthrough, encoded, msTotal, meanMs (null before the first) },
  *         h264: { running, passthrough, pid (null), accessUnits, skipped } | null with --no-webrtc, no --publish and --rtsp-port 0,
  *         audio: { input (source | alsa:DEVICE), codec (opus), bitrateKbps, encoderPid (null), packets, silencePackets,
- *                  levelDb (RMS dBFS of the last 0.1 s, -120 for silence, null before the first), listeners, restarts }
+ *                  levelDb (RMS dBFS of the last 0.1 s, -120 for silence, null before the first),
+ *                  listeners (WebRTC peers and RTSP sessions), restarts }
  *                | null without --audio (see stream/audio-feed.ts),
  *       },
  *       outputs: {

@@ -77,7 +77,7 @@ export function renderMetrics(snap: StatsSnapshot): string {
     .family("glasscast_audio_packets_total", "counter", "Opus packets made once for every listener of the stream.", perStream((s) => s.encoders.audio?.packets))
     .family("glasscast_audio_silence_packets_total", "counter", "Silence packets sent because the audio input gave nothing (a microphone unplugged, a source restarting).", perStream((s) => s.encoders.audio?.silencePackets))
     .family("glasscast_audio_level_dbfs", "gauge", "RMS level of the stream's sound over the last tenth of a second, in dBFS (-120 for digital silence).", perStream((s) => s.encoders.audio?.levelDb))
-    .family("glasscast_audio_listeners", "gauge", "WebRTC viewers sent the stream's sound.", perStream((s) => s.encoders.audio?.listeners))
+    .family("glasscast_audio_listeners", "gauge", "Viewers sent the stream's sound (WebRTC peers and RTSP sessions).", perStream((s) => s.encoders.audio?.listeners))
     .family("glasscast_audio_restarts_total", "counter", "Times the ALSA capture failed and was started again.", perStream((s) => s.encoders.audio?.restarts))
     .family("glasscast_ingest_live", "gauge", "1 while a publisher feeds the stream's WHIP ingest (--source whip:NAME), 0 while it waits for one.",
       perStream((s) => (s.ingest ? bool(s.ingest.state === "live") : null)))

@@ -16,7 +16,9 @@
  * once a second so that every client (and every proxy in between) keeps a
  * fresh picture.
  */
+import { realClock, sleep, type Clock, type TimerHandle } from "./clock.ts";
 import { FrameRate } from "./frame-rate.ts";
+import { Lease } from "./lease.ts";
 import type { JpegEncoder } from "../encoders/jpeg-encoder.ts";
 import { log } from "../log.ts";
 import { renderPlaceholder } from "../placeholder/render.ts";
@@ -60,6 +62,8 @@ export interface StreamOptions {
   readonly decodeJpeg?: DecodeJpeg;
   /** Capture only while held (see hold()), stopping this long after the last release (--on-demand-linger). */
   readonly onDemand?: { readonly lingerMs: number };
+  /** Time and timers (the fps meter, watchdog, back-off and lingers); tests give a fake one. */
+  readonly clock?: Clock;
 }
 
 export interface StreamStats {
@@ -106,20 +110,22 @@ export class Stream {
   /** The capture loop while it runs: it stops when `abort` is aborted. */
   #capture: { abort: AbortController; running: Promise<void> } | null = null;
   #stopped = false;
-  #holds = 0;
+  /** Capture while held (on-demand streams only). */
+  readonly #onDemand: Lease | null;
   #restarts = 0;
   #jpegEncoded = 0;
   #jpegEncodeMs = 0;
-  #lingerTimer: ReturnType<typeof setTimeout> | null = null;
   #placeholderTimer: ReturnType<typeof setInterval> | null = null;
   #framesCaptured = 0;
   /** The capture's frame rate, counted over the last seconds of the current run. */
-  readonly #rate = new FrameRate();
+  readonly #rate: FrameRate;
+  readonly #clock: Clock;
   #transformWarned = false;
   /** Wall-clock time of the last frame from the source (not a placeholder), for "last frame … ago". */
   #lastFrameAt: number | null = null;
   #decoder: PictureDecoder | null = null;
-  #decoderDemandAt = 0;
+  /** Runs the decoder while pictures are asked for. */
+  readonly #decoderDemand: Lease | null;
   #decodedRaw: RawFrame | null = null;
   /** The decoded picture with the transform applied, per decoded picture. */
   #decoded: { n: number; frame: Frame } | null = null;
@@ -131,6 +137,15 @@ export class Stream {
     this.name = options.name;
     this.source = options.source;
     this.#size = { ...options.defaultSize };
+    this.#clock = options.clock ?? realClock;
+    this.#rate = new FrameRate(() => this.#clock.now());
+    this.#onDemand = options.onDemand
+      ? new Lease({ start: () => this.#startCapture(), stop: () => this.#stopCapture(), lingerMs: options.onDemand.lingerMs, clock: this.#clock })
+      : null;
+    const startDecoder = options.startPictureDecoder;
+    this.#decoderDemand = startDecoder
+      ? new Lease({ start: () => this.#startDecoder(startDecoder), stop: () => this.#stopDecoder(), lingerMs: DECODER_IDLE_MS, clock: this.#clock })
+      : null;
   }
 
   get state(): StreamState { return this.#state; }
@@ -148,7 +163,7 @@ export class Stream {
       restarts: this.#restarts,
       jpegEncoded: this.#jpegEncoded,
       jpegEncodeMsTotal: Math.round(this.#jpegEncodeMs * 1000) / 1000,
-      lastFrameAgeMs: this.#lastFrameAt === null ? null : Date.now() - this.#lastFrameAt,
+      lastFrameAgeMs: this.#lastFrameAt === null ? null : this.#clock.now() - this.#lastFrameAt,
       capturing: this.#capture !== null,
     };
   }
@@ -190,21 +205,32 @@ export class Stream {
   }
 
   #decodedPicture(): Frame | null {
-    this.#decoderDemandAt = performance.now();
-    if (!this.#decoder && this.options.startPictureDecoder) {
-      log.debug(`stream ${this.name}: decoding H.264 for pictures`);
-      this.#decoder = this.options.startPictureDecoder((picture) => {
-        this.#decodedCount++;
-        this.#decoded = null;
-        this.#decodedRaw = picture;
-      });
-      // The decoder can only start at a keyframe: a source that can make one soon is asked to.
-      this.source.requestKeyframe?.();
-    }
+    this.#decoderDemand?.touch();
     const raw = this.#decodedRaw;
     if (!raw) return null;
     if (this.#decoded?.n !== this.#decodedCount) this.#decoded = { n: this.#decodedCount, frame: this.#transformed(raw) };
     return this.#decoded.frame;
+  }
+
+  #startDecoder(start: StartPictureDecoder): void {
+    log.debug(`stream ${this.name}: decoding H.264 for pictures`);
+    this.#decoder = start((picture) => {
+      this.#decodedCount++;
+      this.#decoded = null;
+      this.#decodedRaw = picture;
+    });
+    // The decoder can only start at a keyframe: a source that can make one soon is asked to.
+    this.source.requestKeyframe?.();
+  }
+
+  async #stopDecoder(): Promise<void> {
+    const decoder = this.#decoder;
+    this.#decoder = null;
+    this.#decodedRaw = null;
+    this.#decoded = null;
+    if (!decoder) return;
+    log.debug(`stream ${this.name}: H.264 decoder stopped (no picture asked for ${DECODER_IDLE_MS / 1000} s, or the capture stopped)`);
+    await decoder.stop();
   }
 
   /** The newest picture as a JPEG, encoded at most once per picture. */
@@ -259,17 +285,7 @@ export class Stream {
 
   /** Keeps the capture going (on-demand streams) until the returned function is called. */
   hold(): () => void {
-    this.#holds++;
-    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
-    this.#lingerTimer = null;
-    if (this.options.onDemand && !this.#stopped) this.#startCapture();
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      if (--this.#holds > 0 || !this.options.onDemand) return;
-      this.#lingerTimer = setTimeout(() => void this.#stopCapture(), this.options.onDemand.lingerMs);
-    };
+    return this.#onDemand?.hold() ?? (() => {});
   }
 
   /** True while a capture process (or a program's source) runs. */
@@ -278,7 +294,7 @@ export class Stream {
   async stop(): Promise<void> {
     this.#setState("stopped");
     this.#stopped = true;
-    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
+    await this.#onDemand?.close();
     await this.#stopCapture();
     this.options.encoder?.close();
   }
@@ -291,17 +307,13 @@ export class Stream {
   }
 
   async #stopCapture(): Promise<void> {
-    this.#lingerTimer = null;
     const capture = this.#capture;
     if (!capture) return;
     this.#capture = null;
     capture.abort.abort();
     this.#stopPlaceholder();
     await capture.running;
-    await this.#decoder?.stop();
-    this.#decoder = null;
-    this.#decodedRaw = null;
-    this.#decoded = null;
+    await this.#decoderDemand?.stopNow();
     if (this.#stopped) return;
     // An idle stream has no picture: the next viewer waits for a fresh one, never a stale one.
     this.#latest = null;
@@ -334,7 +346,7 @@ export class Stream {
             this.#setState("running");
           }
           this.#countFrame();
-          this.#lastFrameAt = Date.now();
+          this.#lastFrameAt = this.#clock.now();
           if (frame.width > 0) this.#size = { width: frame.width, height: frame.height };
           this.#publish(frame);
         }
@@ -370,14 +382,14 @@ export class Stream {
         // Waiting again at once after a publisher; a run that failed without any frame (a listener that
         // cannot start) waits a little, never long: a publisher must find the port open soon.
         if (!delivered) {
-          await sleep(wait, signal);
+          await sleep(wait, signal, this.#clock);
           wait = Math.min(wait * 2, PUSHED_MAX_WAIT_MS);
         }
         continue;
       }
       this.#setState("restarting");
       await this.#showPlaceholder(() => ["NO SIGNAL", "RECONNECTING", this.#lastFrameLine()], signal);
-      await sleep(wait, signal);
+      await sleep(wait, signal, this.#clock);
       wait = Math.min(wait * 2, maxMs);
     }
   }
@@ -394,24 +406,35 @@ export class Stream {
     const timeoutMs = this.source.restartable ? this.options.sourceTimeoutMs : undefined;
     // A pushed source may wait for its publisher as long as it takes: watched from its first frame on.
     let armed = this.source.pushed !== true;
-    let fedAt = performance.now();
+    const clock = this.#clock;
+    let fedAt = clock.now();
     const state = { stalled: false, limitS: 0 };
-    const timer = timeoutMs === undefined ? null : setInterval(() => {
-      if (!armed) return;
-      const fps = this.#rate.rate();
-      const limit = Math.max(timeoutMs, fps > 0 ? 3000 / fps : 0);
-      if (performance.now() - fedAt <= limit) return;
-      state.stalled = true;
-      state.limitS = Math.round(limit / 100) / 10;
-      controller.abort();
-    }, Math.min(1000, Math.max(100, timeoutMs / 4)));
+    let timer: TimerHandle | null = null;
+    const check = (everyMs: number, limitMs: number) => {
+      timer = clock.setTimeout(() => {
+        timer = null;
+        if (armed) {
+          const fps = this.#rate.rate();
+          const limit = Math.max(limitMs, fps > 0 ? 3000 / fps : 0);
+          if (clock.now() - fedAt > limit) {
+            state.stalled = true;
+            state.limitS = Math.round(limit / 100) / 10;
+            controller.abort();
+            return;
+          }
+        }
+        check(everyMs, limitMs);
+      }, everyMs);
+    };
+    if (timeoutMs !== undefined) check(Math.min(1000, Math.max(100, timeoutMs / 4)), timeoutMs);
     return {
       signal: controller.signal,
       get stalled() { return state.stalled; },
       get limitS() { return state.limitS; },
-      fed: () => { fedAt = performance.now(); armed = true; },
+      fed: () => { fedAt = clock.now(); armed = true; },
       done: () => {
-        if (timer) clearInterval(timer);
+        if (timer !== null) clock.clearTimeout(timer);
+        timer = null;
         stream.removeEventListener("abort", abort);
       },
     };
@@ -434,7 +457,7 @@ export class Stream {
 
   #lastFrameLine(): string {
     if (this.#lastFrameAt === null) return "NO FRAME YET";
-    return `LAST FRAME ${formatAgo(Date.now() - this.#lastFrameAt)} AGO`;
+    return `LAST FRAME ${formatAgo(this.#clock.now() - this.#lastFrameAt)} AGO`;
   }
 
   #countFrame(): void {
@@ -450,14 +473,7 @@ export class Stream {
   }
 
   #feedDecoder(accessUnit: Uint8Array, keyframe: boolean): void {
-    const decoder = this.#decoder;
-    if (!decoder) return;
-    if (performance.now() - this.#decoderDemandAt <= DECODER_IDLE_MS) return decoder.write(accessUnit, keyframe);
-    log.debug(`stream ${this.name}: no picture asked for ${DECODER_IDLE_MS / 1000} s; H.264 decoder stopped`);
-    this.#decoder = null;
-    this.#decodedRaw = null;
-    this.#decoded = null;
-    void decoder.stop();
+    this.#decoder?.write(accessUnit, keyframe);
   }
 
   /**
@@ -517,12 +533,4 @@ export function formatAgo(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)} MIN ${s % 60} S`;
   if (s < 86_400) return `${Math.floor(s / 3600)} H ${Math.floor((s % 3600) / 60)} MIN`;
   return `${Math.floor(s / 86_400)} D ${Math.floor((s % 86_400) / 3600)} H`;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() { clearTimeout(timer); signal.removeEventListener("abort", done); resolve(); }
-  });
 }

@@ -15,5 +15,5 @@ export type { Options } from "./config/options.ts";
 export { createPushSource, framesFrom, FrameError, type PushSource, type UserFrame } from "./sources/custom.ts";
 export type { Source } from "./sources/source.ts";
 export type { FrameTransform, StreamState, StreamStats } from "./stream/stream.ts";
-export type { Frame, JpegFrame, RawFormat, RawFrame } from "./stream/frame.ts";
+export type { Frame, JpegFrame, RawFormat, RawFrame } from "./media/frame.ts";
 export type { PublishedStream } from "./routes/published.ts";

@@ -6,7 +6,7 @@
 import { turboJpegAvailable } from "../../ffi/turbojpeg.ts";
 import { log } from "../log.ts";
 import type { CaptureOutput } from "../sources/ffmpeg/args.ts";
-import type { RawFrame } from "../stream/frame.ts";
+import type { RawFrame } from "../media/frame.ts";
 import { ffmpegEncodeStill } from "./ffmpeg-still.ts";
 import type { JpegEncoder } from "./jpeg-encoder.ts";
 import type { JpegSettings } from "./jpeg-settings.ts";

@@ -3,7 +3,7 @@
  * when libjpeg-turbo is not installed.
  */
 import { spawnOwned } from "../process/child.ts";
-import type { RawFrame } from "../stream/frame.ts";
+import type { RawFrame } from "../media/frame.ts";
 import { mjpegQscale } from "../sources/ffmpeg/args.ts";
 import { rawVideoInput } from "./ffmpeg-raw-input.ts";
 import type { JpegSettings } from "./jpeg-settings.ts";

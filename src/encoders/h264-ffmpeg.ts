@@ -13,7 +13,7 @@ import { spawnOwned, type OwnedChild } from "../process/child.ts";
 import { PipeWriter } from "../process/pipe-writer.ts";
 import { JPEG_YCBCR, rawVideoInput } from "./ffmpeg-raw-input.ts";
 import { colourMetadataBsf, colourOutputArgs } from "./h264-colour.ts";
-import type { Frame, RawFormat } from "../stream/frame.ts";
+import type { Frame, RawFormat } from "../media/frame.ts";
 
 export const H264_ENCODERS = ["libx264", "h264_v4l2m2m"] as const;
 export type H264EncoderName = (typeof H264_ENCODERS)[number];

@@ -23,7 +23,7 @@ import type { JpegEncoder } from "../encoders/jpeg-encoder.ts";
 import { log } from "../log.ts";
 import { renderPlaceholder } from "../placeholder/render.ts";
 import type { Source } from "../sources/source.ts";
-import type { Frame, JpegFrame, RawFrame } from "./frame.ts";
+import type { Frame, JpegFrame, RawFrame } from "../media/frame.ts";
 
 export type StreamState = "idle" | "starting" | "running" | "restarting" | "ended" | "failed" | "stopped";
 

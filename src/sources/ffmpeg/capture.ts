@@ -8,7 +8,7 @@
 import type { InputFormat } from "../../config/options.ts";
 import { probeV4l2Formats } from "../../devices/ffmpeg-list-formats.ts";
 import { log } from "../../log.ts";
-import type { Frame } from "../../stream/frame.ts";
+import type { Frame } from "../../media/frame.ts";
 import { planV4l2, type V4l2Plan } from "../camera-plan.ts";
 import { runCapture } from "../capture-run.ts";
 import { h264Frames, jpegFrames, y4mFrames, type FrameParser } from "../frame-parsers.ts";

@@ -42,7 +42,7 @@ import { staticRoutes } from "./routes/static.ts";
 import { webrtcRoutes, whepOptionsHeaders } from "./routes/webrtc.ts";
 import { whipOptionsHeaders, whipRoutes } from "./routes/whip.ts";
 import { WhipIngest } from "./sources/whip/ingest.ts";
-import { createCapture, jpegSettingsOf } from "./sources/create.ts";
+import { createCapture, jpegSettingsOf } from "./config/create-capture.ts";
 import { chooseDefaultSource, type DefaultSource } from "./devices/default-source.ts";
 import { findRpicam } from "./sources/libcamera/find-rpicam.ts";
 import { TESTSRC_DEFAULT } from "./sources/ffmpeg/args.ts";

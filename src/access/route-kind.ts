@@ -5,7 +5,7 @@
  * signalling, its HLS files; with the one stream it shows, if any), publishing
  * (a WHIP ingest), or anything else.
  */
-import type { RequestTarget } from "../routes/request-target.ts";
+import type { RequestTarget } from "../http/request-target.ts";
 
 export type RouteKind =
   | { readonly kind: "health" }

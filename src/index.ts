@@ -16,4 +16,4 @@ export { createPushSource, framesFrom, FrameError, type PushSource, type UserFra
 export type { Source } from "./sources/source.ts";
 export type { FrameTransform, StreamState, StreamStats } from "./stream/stream.ts";
 export type { Frame, JpegFrame, RawFormat, RawFrame } from "./media/frame.ts";
-export type { PublishedStream } from "./routes/published.ts";
+export type { PublishedStream } from "./outputs/published.ts";

@@ -37,7 +37,7 @@ import { errorRoutes, jsonError } from "./routes/errors.ts";
 import { mjpegRoutes, type ClientLimit } from "./routes/mjpeg.ts";
 import { pageRoutes } from "./routes/pages.ts";
 import { refusalAnswer } from "./routes/refusal.ts";
-import { addressesOf, type PublishedStream } from "./routes/published.ts";
+import { addressesOf, type PublishedStream } from "./outputs/published.ts";
 import { staticRoutes } from "./routes/static.ts";
 import { webrtcRoutes, whepOptionsHeaders } from "./routes/webrtc.ts";
 import { whipOptionsHeaders, whipRoutes } from "./routes/whip.ts";

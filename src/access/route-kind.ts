@@ -19,7 +19,7 @@ export type RouteKind =
   | { readonly kind: "publish" }
   | { readonly kind: "other" };
 
-/** A stream's addresses, as published (see routes/published.ts). */
+/** A stream's addresses, as published (see outputs/published.ts). */
 export interface StreamAddresses {
   readonly name: string;
   readonly view: string;

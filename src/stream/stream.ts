@@ -19,9 +19,9 @@
 import { realClock, sleep, type Clock, type TimerHandle } from "./clock.ts";
 import { FrameRate } from "./frame-rate.ts";
 import { Lease } from "./lease.ts";
+import { PlaceholderLoop } from "./placeholder-loop.ts";
 import type { JpegEncoder } from "../encoders/jpeg-encoder.ts";
 import { log } from "../log.ts";
-import { renderPlaceholder } from "../placeholder/render.ts";
 import type { Source } from "../sources/source.ts";
 import type { Frame, JpegFrame, RawFrame } from "../media/frame.ts";
 
@@ -91,7 +91,6 @@ export interface EncodedFrame extends JpegFrame {
   readonly seq: number;
 }
 
-const PLACEHOLDER_REPEAT_MS = 1000;
 /** A pushed source whose run fails without a frame (its listener cannot start) is started again within this. */
 const PUSHED_MAX_WAIT_MS = 4000;
 /** The H.264 decoder stops when no picture was asked for this long. */
@@ -115,7 +114,8 @@ export class Stream {
   #restarts = 0;
   #jpegEncoded = 0;
   #jpegEncodeMs = 0;
-  #placeholderTimer: ReturnType<typeof setInterval> | null = null;
+  /** NO SIGNAL / END OF STREAM while the source gives no picture. */
+  readonly #placeholder: PlaceholderLoop;
   #framesCaptured = 0;
   /** The capture's frame rate, counted over the last seconds of the current run. */
   readonly #rate: FrameRate;
@@ -139,6 +139,10 @@ export class Stream {
     this.#size = { ...options.defaultSize };
     this.#clock = options.clock ?? realClock;
     this.#rate = new FrameRate(() => this.#clock.now());
+    this.#placeholder = new PlaceholderLoop({
+      label: `stream ${this.name}`, size: () => this.#size, encodeStill: options.encodeStill,
+      publish: (frame) => this.#publish(frame), clock: this.#clock,
+    });
     this.#onDemand = options.onDemand
       ? new Lease({ start: () => this.#startCapture(), stop: () => this.#stopCapture(), lingerMs: options.onDemand.lingerMs, clock: this.#clock })
       : null;
@@ -311,7 +315,7 @@ export class Stream {
     if (!capture) return;
     this.#capture = null;
     capture.abort.abort();
-    this.#stopPlaceholder();
+    this.#placeholder.stop();
     await capture.running;
     await this.#decoderDemand?.stopNow();
     if (this.#stopped) return;
@@ -333,7 +337,7 @@ export class Stream {
     while (!signal.aborted) {
       let delivered = false;
       // A pushed source waits for its publisher inside frames(): NO SIGNAL until its first frame.
-      if (pushed) void this.#showPlaceholder(() => ["NO SIGNAL", "WAITING FOR PUBLISHER", this.#lastFrameLine()], signal);
+      if (pushed) void this.#placeholder.show(() => ["NO SIGNAL", "WAITING FOR PUBLISHER", this.#lastFrameLine()], signal);
       const run = this.#watchdog(signal);
       try {
         for await (const frame of this.source.frames(run.signal)) {
@@ -342,7 +346,7 @@ export class Stream {
             delivered = true;
             wait = initialMs;
             this.#rate.reset(); // the gap before a restart is no part of the rate
-            this.#stopPlaceholder();
+            this.#placeholder.stop();
             this.#setState("running");
           }
           this.#countFrame();
@@ -358,7 +362,7 @@ export class Stream {
         } else if (this.source.finite) {
           this.#setState("ended");
           log.info(`stream ${this.name}: ${this.source.description} ended`, { event: "source.end", stream: this.name });
-          await this.#showPlaceholder(() => ["END OF STREAM"], signal);
+          await this.#placeholder.show(() => ["END OF STREAM"], signal);
           return;
         } else {
           this.#restarting(`${this.source.description} stopped`, wait);
@@ -370,7 +374,7 @@ export class Stream {
         } else if (!this.source.restartable) {
           this.#setState("failed");
           log.error(`stream ${this.name}: ${this.source.description} failed: ${(err as Error).message}`, { event: "source.fail", stream: this.name });
-          await this.#showPlaceholder(() => ["NO SIGNAL"], signal);
+          await this.#placeholder.show(() => ["NO SIGNAL"], signal);
           return;
         } else {
           this.#restarting(run.stalled ? `no frame for ${run.limitS} s` : (err as Error).message, wait);
@@ -388,7 +392,7 @@ export class Stream {
         continue;
       }
       this.#setState("restarting");
-      await this.#showPlaceholder(() => ["NO SIGNAL", "RECONNECTING", this.#lastFrameLine()], signal);
+      await this.#placeholder.show(() => ["NO SIGNAL", "RECONNECTING", this.#lastFrameLine()], signal);
       await sleep(wait, signal, this.#clock);
       wait = Math.min(wait * 2, maxMs);
     }
@@ -474,50 +478,6 @@ export class Stream {
 
   #feedDecoder(accessUnit: Uint8Array, keyframe: boolean): void {
     this.#decoder?.write(accessUnit, keyframe);
-  }
-
-  /**
-   * Shows a still picture (re-drawn each second when its text changes, e.g.
-   * the time since the last frame) until the source delivers again.
-   */
-  async #showPlaceholder(lines: () => readonly string[], signal: AbortSignal): Promise<void> {
-    this.#stopPlaceholder();
-    let shown: { text: string; picture: RawFrame } | null = null;
-    let busy = false;
-    const draw = async () => {
-      if (busy) return;
-      busy = true;
-      try {
-        const text = lines().join("\n");
-        if (shown?.text !== text) {
-          const picture = await this.#placeholderPicture(lines());
-          if (picture) shown = { text, picture };
-        }
-        if (shown && !signal.aborted && timer === this.#placeholderTimer) this.#publish(shown.picture);
-      } finally {
-        busy = false;
-      }
-    };
-    const timer = setInterval(() => void draw(), PLACEHOLDER_REPEAT_MS);
-    this.#placeholderTimer = timer;
-    await draw();
-  }
-
-  async #placeholderPicture(lines: readonly string[]): Promise<RawFrame | null> {
-    const { width, height } = this.#size;
-    const raw: RawFrame = { kind: "raw", format: "i420", width, height, data: renderPlaceholder("i420", width, height, lines) };
-    try {
-      // Raw for the H.264 encoder, with its JPEG for MJPEG viewers (made once, also without libjpeg-turbo).
-      return { ...raw, jpeg: await this.options.encodeStill(raw) };
-    } catch (err) {
-      log.warn(`stream ${this.name}: could not make the placeholder picture: ${(err as Error).message}`);
-      return null;
-    }
-  }
-
-  #stopPlaceholder(): void {
-    if (this.#placeholderTimer) clearInterval(this.#placeholderTimer);
-    this.#placeholderTimer = null;
   }
 
   #setState(state: StreamState): void {

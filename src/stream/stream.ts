@@ -19,25 +19,16 @@
 import { realClock, sleep, type Clock, type TimerHandle } from "./clock.ts";
 import { FrameRate } from "./frame-rate.ts";
 import { Lease } from "./lease.ts";
+import { PictureFeed, type DecodeJpeg, type EncodedFrame, type FrameTransform, type StartPictureDecoder } from "./picture-feed.ts";
 import { PlaceholderLoop } from "./placeholder-loop.ts";
 import type { JpegEncoder } from "../encoders/jpeg-encoder.ts";
 import { log } from "../log.ts";
 import type { Source } from "../sources/source.ts";
-import type { Frame, JpegFrame, RawFrame } from "../media/frame.ts";
+import type { Frame, RawFrame } from "../media/frame.ts";
 
 export type StreamState = "idle" | "starting" | "running" | "restarting" | "ended" | "failed" | "stopped";
 
-/** Runs once per raw frame, before it is encoded: change it in place or return another. */
-export type FrameTransform = (frame: RawFrame) => RawFrame | void;
-
-/** Turns a stream's H.264 into pictures (see encoders/h264-decoder.ts). */
-export interface PictureDecoder {
-  write(accessUnit: Uint8Array, keyframe: boolean): void;
-  stop(): Promise<void>;
-}
-export type StartPictureDecoder = (onPicture: (frame: RawFrame) => void) => PictureDecoder;
-/** Decodes a JPEG into a raw picture, valid until the next call (see encoders/jpeg-decoder.ts). */
-export type DecodeJpeg = (jpeg: Uint8Array) => RawFrame;
+export type { DecodeJpeg, EncodedFrame, FrameTransform, PictureDecoder, StartPictureDecoder } from "./picture-feed.ts";
 
 export interface StreamOptions {
   readonly name: string;
@@ -86,15 +77,8 @@ export interface StreamStats {
   readonly capturing: boolean;
 }
 
-export interface EncodedFrame extends JpegFrame {
-  /** The stream sequence number of the frame this JPEG shows. */
-  readonly seq: number;
-}
-
 /** A pushed source whose run fails without a frame (its listener cannot start) is started again within this. */
 const PUSHED_MAX_WAIT_MS = 4000;
-/** The H.264 decoder stops when no picture was asked for this long. */
-const DECODER_IDLE_MS = 5000;
 
 export class Stream {
   readonly name: string;
@@ -102,8 +86,6 @@ export class Stream {
   #state: StreamState = "starting";
   #seq = 0;
   #latest: Frame | null = null;
-  #jpeg: EncodedFrame | null = null;
-  #picture: { seq: number; frame: Frame } | null = null;
   #size: { width: number; height: number };
   readonly #listeners = new Set<() => void>();
   /** The capture loop while it runs: it stops when `abort` is aborted. */
@@ -112,26 +94,16 @@ export class Stream {
   /** Capture while held (on-demand streams only). */
   readonly #onDemand: Lease | null;
   #restarts = 0;
-  #jpegEncoded = 0;
-  #jpegEncodeMs = 0;
   /** NO SIGNAL / END OF STREAM while the source gives no picture. */
   readonly #placeholder: PlaceholderLoop;
   #framesCaptured = 0;
   /** The capture's frame rate, counted over the last seconds of the current run. */
   readonly #rate: FrameRate;
   readonly #clock: Clock;
-  #transformWarned = false;
   /** Wall-clock time of the last frame from the source (not a placeholder), for "last frame … ago". */
   #lastFrameAt: number | null = null;
-  #decoder: PictureDecoder | null = null;
-  /** Runs the decoder while pictures are asked for. */
-  readonly #decoderDemand: Lease | null;
-  #decodedRaw: RawFrame | null = null;
-  /** The decoded picture with the transform applied, per decoded picture. */
-  #decoded: { n: number; frame: Frame } | null = null;
-  /** The picture #jpeg was made from. */
-  #jpegOf: Frame | null = null;
-  #decodedCount = 0;
+  /** Decode → transform → JPEG, once per frame. */
+  readonly #pictures: PictureFeed;
 
   constructor(private readonly options: StreamOptions) {
     this.name = options.name;
@@ -146,10 +118,11 @@ export class Stream {
     this.#onDemand = options.onDemand
       ? new Lease({ start: () => this.#startCapture(), stop: () => this.#stopCapture(), lingerMs: options.onDemand.lingerMs, clock: this.#clock })
       : null;
-    const startDecoder = options.startPictureDecoder;
-    this.#decoderDemand = startDecoder
-      ? new Lease({ start: () => this.#startDecoder(startDecoder), stop: () => this.#stopDecoder(), lingerMs: DECODER_IDLE_MS, clock: this.#clock })
-      : null;
+    this.#pictures = new PictureFeed(this, {
+      label: `stream ${this.name}`, encoder: options.encoder, transform: options.transform,
+      startPictureDecoder: options.startPictureDecoder, decodeJpeg: options.decodeJpeg,
+      requestKeyframe: () => this.source.requestKeyframe?.(), clock: this.#clock,
+    });
   }
 
   get state(): StreamState { return this.#state; }
@@ -165,8 +138,8 @@ export class Stream {
       fps: Math.round(this.#rate.rate() * 10) / 10,
       framesCaptured: this.#framesCaptured,
       restarts: this.#restarts,
-      jpegEncoded: this.#jpegEncoded,
-      jpegEncodeMsTotal: Math.round(this.#jpegEncodeMs * 1000) / 1000,
+      jpegEncoded: this.#pictures.jpegEncoded,
+      jpegEncodeMsTotal: Math.round(this.#pictures.jpegEncodeMs * 1000) / 1000,
       lastFrameAgeMs: this.#lastFrameAt === null ? null : this.#clock.now() - this.#lastFrameAt,
       capturing: this.#capture !== null,
     };
@@ -184,77 +157,12 @@ export class Stream {
    * starts on the first ask and stops when pictures are no longer asked for).
    */
   latestPicture(): Frame | null {
-    const frame = this.#latest;
-    if (!frame) return null;
-    if (frame.kind === "h264") return this.#decodedPicture();
-    if (this.#picture?.seq === this.#seq) return this.#picture.frame;
-    const picture = this.#transformed(frame);
-    this.#picture = { seq: this.#seq, frame: picture };
-    return picture;
-  }
-
-  #transformed(frame: Frame): Frame {
-    const transform = this.options.transform;
-    if (!transform) return frame;
-    if (frame.kind === "raw" && !frame.jpeg) return transform(frame) ?? frame;
-    if (frame.kind === "jpeg" && this.options.decodeJpeg) {
-      const raw = this.options.decodeJpeg(frame.data);
-      return transform(raw) ?? raw;
-    }
-    if (frame.kind === "jpeg" && !this.#transformWarned) {
-      this.#transformWarned = true;
-      log.warn(`stream ${this.name}: the transform runs on raw pictures and no JPEG decoder is available; this source's JPEGs are passed through untransformed`);
-    }
-    return frame;
-  }
-
-  #decodedPicture(): Frame | null {
-    this.#decoderDemand?.touch();
-    const raw = this.#decodedRaw;
-    if (!raw) return null;
-    if (this.#decoded?.n !== this.#decodedCount) this.#decoded = { n: this.#decodedCount, frame: this.#transformed(raw) };
-    return this.#decoded.frame;
-  }
-
-  #startDecoder(start: StartPictureDecoder): void {
-    log.debug(`stream ${this.name}: decoding H.264 for pictures`);
-    this.#decoder = start((picture) => {
-      this.#decodedCount++;
-      this.#decoded = null;
-      this.#decodedRaw = picture;
-    });
-    // The decoder can only start at a keyframe: a source that can make one soon is asked to.
-    this.source.requestKeyframe?.();
-  }
-
-  async #stopDecoder(): Promise<void> {
-    const decoder = this.#decoder;
-    this.#decoder = null;
-    this.#decodedRaw = null;
-    this.#decoded = null;
-    if (!decoder) return;
-    log.debug(`stream ${this.name}: H.264 decoder stopped (no picture asked for ${DECODER_IDLE_MS / 1000} s, or the capture stopped)`);
-    await decoder.stop();
+    return this.#pictures.latestPicture();
   }
 
   /** The newest picture as a JPEG, encoded at most once per picture. */
   latestJpeg(): EncodedFrame | null {
-    const picture = this.latestPicture();
-    if (!picture) return this.#jpeg;
-    if (this.#jpegOf === picture && this.#jpeg) return this.#jpeg;
-    let data: Uint8Array;
-    if (picture.kind === "jpeg") data = picture.data;
-    else if (picture.kind === "raw" && picture.jpeg) data = picture.jpeg;
-    else if (picture.kind === "raw" && this.options.encoder) {
-      const started = performance.now();
-      data = this.options.encoder.encode(picture).slice();
-      this.#jpegEncodeMs += performance.now() - started;
-      this.#jpegEncoded++;
-    }
-    else return this.#jpeg; // no encoder for it: MJPEG viewers keep the last picture they had.
-    this.#jpegOf = picture;
-    this.#jpeg = { kind: "jpeg", width: picture.width, height: picture.height, data, seq: this.#seq };
-    return this.#jpeg;
+    return this.#pictures.latestJpeg();
   }
 
   /** The newest JPEG once there is one (an H.264 source's first picture takes a decode), or null after `timeoutMs`. */
@@ -317,13 +225,11 @@ export class Stream {
     capture.abort.abort();
     this.#placeholder.stop();
     await capture.running;
-    await this.#decoderDemand?.stopNow();
+    await this.#pictures.stopDecoder();
     if (this.#stopped) return;
     // An idle stream has no picture: the next viewer waits for a fresh one, never a stale one.
     this.#latest = null;
-    this.#picture = null;
-    this.#jpeg = null;
-    this.#jpegOf = null;
+    this.#pictures.clear();
     this.#rate.reset();
     this.#setState("idle");
     log.info(`stream ${this.name}: capture stopped, no viewer for ${this.options.onDemand!.lingerMs / 1000} s`, { event: "capture.stop", stream: this.name });
@@ -472,12 +378,8 @@ export class Stream {
   #publish(frame: Frame): void {
     this.#seq++;
     this.#latest = frame;
-    if (frame.kind === "h264") this.#feedDecoder(frame.data, frame.keyframe);
+    this.#pictures.frameArrived(frame);
     for (const listener of this.#listeners) listener();
-  }
-
-  #feedDecoder(accessUnit: Uint8Array, keyframe: boolean): void {
-    this.#decoder?.write(accessUnit, keyframe);
   }
 
   #setState(state: StreamState): void {

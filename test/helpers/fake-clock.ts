@@ -44,11 +44,20 @@ export class FakeClock implements Clock {
     this.#now = end;
   }
 
-  /** Moves time on and lets the promises that timers resolved run their continuations. */
+  /**
+   * Moves time on in steps, letting what the timers set going run to its next
+   * wait after each (promise continuations, and I/O-free callbacks).
+   */
   async advanceAsync(ms: number, step = ms): Promise<void> {
+    await settle();
     for (let done = 0; done < ms; done += step) {
       this.advance(Math.min(step, ms - done));
-      for (let i = 0; i < 10; i++) await Promise.resolve();
+      await settle();
     }
   }
+}
+
+/** Lets every pending promise continuation run (a macrotask turn, twice: chains that await a resolved promise). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }

@@ -165,7 +165,11 @@ describe("H.264 feed linger", () => {
   test("runs while held and stops the linger after the last viewer", async () => {
     const { H264Feed } = await import("../src/stream/h264-feed.ts");
     const clock = new FakeClock(0);
-    const source: Source = { description: "nothing", finite: false, restartable: true, async *frames(signal) { await aborted(signal); } };
+    const source: Source = {
+      description: "nothing", finite: false, restartable: true,
+      // biome-ignore lint/correctness/useYield: a source that never delivers a frame
+      async *frames(signal) { await aborted(signal); },
+    };
     const stream = new Stream({ name: "t", source, encoder: null, encodeStill, defaultSize: { width: 64, height: 48 }, clock });
     const feed = new H264Feed(stream, { ffmpeg: "ffmpeg", h264: {} as never, lingerMs: 3000, clock });
     const a = feed.hold();

@@ -20,7 +20,7 @@ export const LAYERS: readonly { readonly name: string; readonly units: readonly 
   { name: "access", units: ["http", "access"] },
   { name: "outputs", units: ["outputs/mjpeg", "outputs/webrtc", "outputs/rtsp", "outputs/hls", "outputs/publish", "outputs/published.ts"] },
   { name: "routes/servers", units: ["routes", "stats", "theme"] },
-  { name: "composition root", units: ["server.ts", "cli.ts", "index.ts", "config", "service", "doctor", "bench"] },
+  { name: "composition root", units: ["server.ts", "cli.ts", "index.ts", "public-api.ts", "config", "service", "doctor", "bench"] },
 ];
 
 const IMPORT = /(?:^|[\s;])(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']|(?:^|[\s;])import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/g;

@@ -9,6 +9,7 @@
 import { H264Encoder, inputOf, sameInput, type H264Settings, type TimedAccessUnit } from "../encoders/h264-ffmpeg.ts";
 import { log } from "../log.ts";
 import type { Clock } from "./clock.ts";
+import type { Feed } from "./feed.ts";
 import { Lease } from "./lease.ts";
 import type { Stream } from "./stream.ts";
 import { AnnexBParser } from "../media/h264/annexb.ts";
@@ -26,7 +27,7 @@ export interface H264FeedSettings {
 const MAX_GOP = 600;
 const DEFAULT_FPS = 30;
 
-export class H264Feed {
+export class H264Feed implements Feed<TimedAccessUnit> {
   readonly #subscribers = new Set<(au: TimedAccessUnit) => void>();
   /** Runs the feed while viewers hold it. */
   readonly #lease: Lease;

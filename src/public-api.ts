@@ -61,7 +61,9 @@ export function publicView(server: Server): Glasscast {
     options: server.options,
     streams,
     encoderName: server.encoderName,
-    get rtspPort() { return server.rtsp?.port ?? null; },
+    get rtspPort() {
+      return server.rtsp?.port ?? null;
+    },
     listen: () => server.listen(),
     close: () => server.close(),
   };

@@ -17,7 +17,12 @@ async function exportedNames(): Promise<string[]> {
   const names: string[] = [];
   for (const m of text.matchAll(/^export\s+(?:type\s+)?\{([^}]*)\}/gm)) {
     for (const part of m[1]!.split(",")) {
-      const name = part.trim().replace(/^type\s+/, "").split(/\s+as\s+/).pop()!.trim();
+      const name = part
+        .trim()
+        .replace(/^type\s+/, "")
+        .split(/\s+as\s+/)
+        .pop()!
+        .trim();
       if (name) names.push(name);
     }
   }
@@ -36,11 +41,32 @@ function plain(value: unknown): boolean {
 
 describe("the library's surface", () => {
   test("src/index.ts exports exactly these names", async () => {
-    expect(await exportedNames()).toEqual([
-      "CustomStream", "Frame", "FrameError", "FrameTransform", "Glasscast", "GlasscastConfig", "JpegFrame", "OptionError",
-      "Options", "PushSource", "RawFormat", "RawFrame", "Source", "StreamHandle", "StreamState", "StreamStats", "Transport",
-      "UserFrame", "ViewerInfo", "createGlasscast", "createPushSource", "framesFrom",
-    ].sort());
+    expect(await exportedNames()).toEqual(
+      [
+        "CustomStream",
+        "Frame",
+        "FrameError",
+        "FrameTransform",
+        "Glasscast",
+        "GlasscastConfig",
+        "JpegFrame",
+        "OptionError",
+        "Options",
+        "PushSource",
+        "RawFormat",
+        "RawFrame",
+        "Source",
+        "StreamHandle",
+        "StreamState",
+        "StreamStats",
+        "Transport",
+        "UserFrame",
+        "ViewerInfo",
+        "createGlasscast",
+        "createPushSource",
+        "framesFrom",
+      ].sort(),
+    );
     expect(Object.keys(api).sort()).toEqual(["FrameError", "OptionError", "createGlasscast", "createPushSource", "framesFrom"]);
   });
 
@@ -75,8 +101,18 @@ describe("the library's surface", () => {
       const stats = s.stats();
       expect(plain(stats)).toBe(true);
       expect(Object.keys(stats).sort()).toEqual([
-        "capturing", "fps", "framesCaptured", "height", "jpegEncodeMsTotal", "jpegEncoded", "lastFrameAgeMs", "name", "restarts", "source",
-        "state", "width",
+        "capturing",
+        "fps",
+        "framesCaptured",
+        "height",
+        "jpegEncodeMsTotal",
+        "jpegEncoded",
+        "lastFrameAgeMs",
+        "name",
+        "restarts",
+        "source",
+        "state",
+        "width",
       ]);
       expect(stats).toMatchObject({ name: "mine", source: "my frames", width: 32, height: 16, framesCaptured: 1 });
 

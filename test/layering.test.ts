@@ -34,7 +34,12 @@ export function unitOf(path: string): string | null {
   return parts[1]!;
 }
 
-export interface Import { readonly file: string; readonly spec: string; readonly from: string; readonly to: string }
+export interface Import {
+  readonly file: string;
+  readonly spec: string;
+  readonly from: string;
+  readonly to: string;
+}
 
 /** Every relative import between two units, in src/ and ffi/. */
 export async function crossImports(root = ROOT): Promise<Import[]> {
@@ -61,7 +66,9 @@ function stripComments(text: string): string {
 }
 
 const layerIndex = new Map<string, number>();
-LAYERS.forEach((layer, i) => { for (const u of layer.units) layerIndex.set(u, i); });
+LAYERS.forEach((layer, i) => {
+  for (const u of layer.units) layerIndex.set(u, i);
+});
 
 /** A loop of units importing each other, as "a -> b -> a", or null. */
 export function findCycle(edges: readonly Import[]): string[] | null {
@@ -104,7 +111,10 @@ describe("layering", () => {
   test("no import goes up a layer", async () => {
     const upward = (await crossImports())
       .filter((e) => (layerIndex.get(e.to) ?? -1) > (layerIndex.get(e.from) ?? Infinity))
-      .map((e) => `${e.file} imports ${e.spec}: ${e.from} (${LAYERS[layerIndex.get(e.from)!]!.name}) may not use ${e.to} (${LAYERS[layerIndex.get(e.to)!]!.name}, a layer above)`);
+      .map(
+        (e) =>
+          `${e.file} imports ${e.spec}: ${e.from} (${LAYERS[layerIndex.get(e.from)!]!.name}) may not use ${e.to} (${LAYERS[layerIndex.get(e.to)!]!.name}, a layer above)`,
+      );
     expect(upward).toEqual([]);
   });
 

@@ -6,7 +6,14 @@ import { FakeClock } from "./helpers/fake-clock.ts";
 function counted(lingerMs: number) {
   const clock = new FakeClock();
   const calls = { start: 0, stop: 0 };
-  const lease = new Lease({ start: () => calls.start++, stop: () => { calls.stop++; }, lingerMs, clock });
+  const lease = new Lease({
+    start: () => calls.start++,
+    stop: () => {
+      calls.stop++;
+    },
+    lingerMs,
+    clock,
+  });
   return { clock, calls, lease };
 }
 
@@ -45,7 +52,10 @@ describe("Lease", () => {
 
   test("touches keep it running until none came for the linger, with one timer", () => {
     const { clock, calls, lease } = counted(5000);
-    for (let i = 0; i < 100; i++) { lease.touch(); clock.advance(100); }
+    for (let i = 0; i < 100; i++) {
+      lease.touch();
+      clock.advance(100);
+    }
     expect(clock.pending).toBe(1);
     expect(calls).toEqual({ start: 1, stop: 0 });
     clock.advance(4899);
@@ -82,7 +92,15 @@ describe("Lease", () => {
   test("close waits for an asynchronous stop", async () => {
     const clock = new FakeClock();
     let stopped = false;
-    const lease = new Lease({ start: () => {}, stop: async () => { await Promise.resolve(); stopped = true; }, lingerMs: 10, clock });
+    const lease = new Lease({
+      start: () => {},
+      stop: async () => {
+        await Promise.resolve();
+        stopped = true;
+      },
+      lingerMs: 10,
+      clock,
+    });
     lease.hold();
     await lease.close();
     expect(stopped).toBe(true);

@@ -9,8 +9,13 @@ function loop() {
   const published: RawFrame[] = [];
   let encoded = 0;
   const placeholder = new PlaceholderLoop({
-    label: "stream t", size: () => ({ width: 64, height: 48 }), clock,
-    encodeStill: async () => { encoded++; return new Uint8Array([0xff, 0xd8, encoded]); },
+    label: "stream t",
+    size: () => ({ width: 64, height: 48 }),
+    clock,
+    encodeStill: async () => {
+      encoded++;
+      return new Uint8Array([0xff, 0xd8, encoded]);
+    },
     publish: (frame) => published.push(frame),
   });
   return { clock, published, placeholder, encoded: () => encoded };

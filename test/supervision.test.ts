@@ -18,14 +18,20 @@ const encodeStill = async () => new Uint8Array([0xff, 0xd8, 0xff, 0xd9]);
 
 /** Waits, on the fake clock's terms, until the signal aborts. */
 function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true }));
+  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
 }
 
 function supervised(source: Source, clock: FakeClock, options: { backoff?: { initialMs: number; maxMs: number }; sourceTimeoutMs?: number } = {}) {
   const delivered: Frame[] = [];
   const placeholder = new PlaceholderLoop({ label: "stream t", size: () => ({ width: 64, height: 48 }), encodeStill, publish: () => {}, clock });
   const supervisor = new CaptureSupervisor({
-    name: "t", source, placeholder, rate: new FrameRate(() => clock.now()), clock, deliver: (f) => delivered.push(f), ...options,
+    name: "t",
+    source,
+    placeholder,
+    rate: new FrameRate(() => clock.now()),
+    clock,
+    deliver: (f) => delivered.push(f),
+    ...options,
   });
   return { supervisor, delivered, placeholder };
 }
@@ -36,7 +42,9 @@ describe("restart back-off", () => {
     const runs: number[] = [];
     let deliverOn = new Set([4]);
     const source: Source = {
-      description: "flaky", finite: false, restartable: true,
+      description: "flaky",
+      finite: false,
+      restartable: true,
       async *frames() {
         runs.push(clock.now());
         if (deliverOn.has(runs.length)) yield JPEG;
@@ -60,7 +68,15 @@ describe("restart back-off", () => {
   test("a finite source that ends shows END OF STREAM and is not restarted", async () => {
     const clock = new FakeClock(0);
     let runs = 0;
-    const source: Source = { description: "file", finite: true, restartable: true, async *frames() { runs++; yield JPEG; } };
+    const source: Source = {
+      description: "file",
+      finite: true,
+      restartable: true,
+      async *frames() {
+        runs++;
+        yield JPEG;
+      },
+    };
     const { supervisor, placeholder } = supervised(source, clock);
     const abort = new AbortController();
     await supervisor.run(abort.signal);
@@ -111,8 +127,14 @@ describe("watchdog", () => {
     const clock = new FakeClock(0);
     let runs = 0;
     const source: Source = {
-      description: "hangs", finite: false, restartable: true,
-      async *frames(signal) { runs++; yield JPEG; await aborted(signal); },
+      description: "hangs",
+      finite: false,
+      restartable: true,
+      async *frames(signal) {
+        runs++;
+        yield JPEG;
+        await aborted(signal);
+      },
     };
     const { supervisor } = supervised(source, clock, { sourceTimeoutMs: 2000, backoff: { initialMs: 500, maxMs: 500 } });
     const abort = new AbortController();
@@ -133,12 +155,23 @@ describe("on-demand linger", () => {
     const clock = new FakeClock(0);
     let runs = 0;
     const source: Source = {
-      description: "camera", finite: false, restartable: true,
-      async *frames(signal) { runs++; yield JPEG; await aborted(signal); },
+      description: "camera",
+      finite: false,
+      restartable: true,
+      async *frames(signal) {
+        runs++;
+        yield JPEG;
+        await aborted(signal);
+      },
     };
     const stream = new Stream({
-      name: "t", source, encoder: null, encodeStill, defaultSize: { width: 64, height: 48 },
-      onDemand: { lingerMs: 5000 }, clock,
+      name: "t",
+      source,
+      encoder: null,
+      encodeStill,
+      defaultSize: { width: 64, height: 48 },
+      onDemand: { lingerMs: 5000 },
+      clock,
     });
     stream.start();
     expect(stream.state).toBe("idle");
@@ -166,9 +199,13 @@ describe("H.264 feed linger", () => {
     const { H264Feed } = await import("../src/stream/h264-feed.ts");
     const clock = new FakeClock(0);
     const source: Source = {
-      description: "nothing", finite: false, restartable: true,
+      description: "nothing",
+      finite: false,
+      restartable: true,
       // biome-ignore lint/correctness/useYield: a source that never delivers a frame
-      async *frames(signal) { await aborted(signal); },
+      async *frames(signal) {
+        await aborted(signal);
+      },
     };
     const stream = new Stream({ name: "t", source, encoder: null, encodeStill, defaultSize: { width: 64, height: 48 }, clock });
     const feed = new H264Feed(stream, { ffmpeg: "ffmpeg", h264: {} as never, lingerMs: 3000, clock });

@@ -24,6 +24,10 @@ export function sleep(ms: number, signal: AbortSignal, clock: Clock = realClock)
     if (signal.aborted) return resolve();
     const timer = clock.setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
-    function done() { clock.clearTimeout(timer); signal.removeEventListener("abort", done); resolve(); }
+    function done() {
+      clock.clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
   });
 }

@@ -34,9 +34,13 @@ export class Lease {
   }
 
   /** The work runs (started and not yet stopped). */
-  get active(): boolean { return this.#active; }
+  get active(): boolean {
+    return this.#active;
+  }
   /** Holds not yet let go. */
-  get holders(): number { return this.#holders; }
+  get holders(): number {
+    return this.#holders;
+  }
 
   /** Starts the work if it is not running and keeps it until the returned function is called (idempotent). */
   hold(): () => void {

@@ -80,8 +80,12 @@ export class PictureFeed {
   }
 
   /** Pictures JPEG-encoded here (not counting passed-through JPEGs), and the time that took. */
-  get jpegEncoded(): number { return this.#jpegEncoded; }
-  get jpegEncodeMs(): number { return this.#jpegEncodeMs; }
+  get jpegEncoded(): number {
+    return this.#jpegEncoded;
+  }
+  get jpegEncodeMs(): number {
+    return this.#jpegEncodeMs;
+  }
 
   /** A new frame in the slot: H.264 goes to the decoder while it runs. */
   frameArrived(frame: Frame): void {
@@ -116,8 +120,7 @@ export class PictureFeed {
       data = this.#options.encoder.encode(picture).slice();
       this.#jpegEncodeMs += performance.now() - started;
       this.#jpegEncoded++;
-    }
-    else return this.#jpeg; // no encoder for it: MJPEG viewers keep the last picture they had.
+    } else return this.#jpeg; // no encoder for it: MJPEG viewers keep the last picture they had.
     this.#jpegOf = picture;
     this.#jpeg = { kind: "jpeg", width: picture.width, height: picture.height, data, seq: this.#slot.seq };
     return this.#jpeg;
@@ -145,7 +148,9 @@ export class PictureFeed {
     }
     if (frame.kind === "jpeg" && !this.#transformWarned) {
       this.#transformWarned = true;
-      log.warn(`${this.#options.label}: the transform runs on raw pictures and no JPEG decoder is available; this source's JPEGs are passed through untransformed`);
+      log.warn(
+        `${this.#options.label}: the transform runs on raw pictures and no JPEG decoder is available; this source's JPEGs are passed through untransformed`,
+      );
     }
     return frame;
   }

@@ -49,12 +49,20 @@ export class CaptureSupervisor {
     this.#o = options;
   }
 
-  get state(): StreamState { return this.#state; }
+  get state(): StreamState {
+    return this.#state;
+  }
   /** Times the source was restarted (it failed, stopped or went silent). */
-  get restarts(): number { return this.#restarts; }
-  get framesCaptured(): number { return this.#framesCaptured; }
+  get restarts(): number {
+    return this.#restarts;
+  }
+  get framesCaptured(): number {
+    return this.#framesCaptured;
+  }
   /** ms since the source's last frame, null before the first. */
-  get lastFrameAgeMs(): number | null { return this.#lastFrameAt === null ? null : this.#o.clock.now() - this.#lastFrameAt; }
+  get lastFrameAgeMs(): number | null {
+    return this.#lastFrameAt === null ? null : this.#o.clock.now() - this.#lastFrameAt;
+  }
 
   /** Sets the state, except once stopped (for good). */
   setState(state: StreamState): void {
@@ -75,7 +83,9 @@ export class CaptureSupervisor {
       if (pushed) void placeholder.show(() => ["NO SIGNAL", "WAITING FOR PUBLISHER", this.#lastFrameLine()], signal);
       const run = watchRun(signal, {
         timeoutMs: source.restartable ? this.#o.sourceTimeoutMs : undefined,
-        armOnFirstFrame: pushed, fps: () => rate.rate(), clock,
+        armOnFirstFrame: pushed,
+        fps: () => rate.rate(),
+        clock,
       });
       try {
         for await (const frame of source.frames(run.signal)) {
@@ -147,7 +157,10 @@ export class CaptureSupervisor {
   #restarting(reason: string, waitMs: number): void {
     this.#restarts++;
     log.warn(`stream ${this.#o.name}: ${reason}; restarting in ${waitMs / 1000} s`, {
-      event: "source.restart", stream: this.#o.name, restarts: this.#restarts, retry_s: waitMs / 1000,
+      event: "source.restart",
+      stream: this.#o.name,
+      restarts: this.#restarts,
+      retry_s: waitMs / 1000,
     });
   }
 

@@ -56,9 +56,16 @@ export function watchRun(stream: AbortSignal, { timeoutMs, armOnFirstFrame, fps,
   if (timeoutMs !== undefined) check(Math.min(1000, Math.max(100, timeoutMs / 4)), timeoutMs);
   return {
     signal: controller.signal,
-    get stalled() { return state.stalled; },
-    get limitS() { return state.limitS; },
-    fed: () => { fedAt = clock.now(); armed = true; },
+    get stalled() {
+      return state.stalled;
+    },
+    get limitS() {
+      return state.limitS;
+    },
+    fed: () => {
+      fedAt = clock.now();
+      armed = true;
+    },
     done: () => {
       if (timer !== null) clock.clearTimeout(timer);
       timer = null;

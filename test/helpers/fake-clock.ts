@@ -6,16 +6,24 @@
  */
 import type { Clock, TimerHandle } from "../../src/stream/clock.ts";
 
-interface Timer { at: number; seq: number; fn: () => void }
+interface Timer {
+  at: number;
+  seq: number;
+  fn: () => void;
+}
 
 export class FakeClock implements Clock {
   #now: number;
   #seq = 0;
   readonly #timers = new Set<Timer>();
 
-  constructor(start = 1_000_000) { this.#now = start; }
+  constructor(start = 1_000_000) {
+    this.#now = start;
+  }
 
-  now(): number { return this.#now; }
+  now(): number {
+    return this.#now;
+  }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const timer: Timer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, fn };
@@ -28,7 +36,9 @@ export class FakeClock implements Clock {
   }
 
   /** Timers waiting to run. */
-  get pending(): number { return this.#timers.size; }
+  get pending(): number {
+    return this.#timers.size;
+  }
 
   /** Moves time on by `ms`, running the timers that come due, in order. */
   advance(ms: number): void {

@@ -129,6 +129,20 @@ describe("layering", () => {
     expect(detail ?? []).toEqual([]);
   });
 
+  test("docs/how-it-works.md lists the same layers, in order, with their folders", async () => {
+    const doc = await Bun.file(join(ROOT, "docs/how-it-works.md")).text();
+    const section = doc.slice(doc.indexOf("## Layers"));
+    const missing: string[] = [];
+    LAYERS.forEach((layer, i) => {
+      const start = section.indexOf(`${i + 1}. ${layer.name}:`);
+      const end = i + 1 < LAYERS.length ? section.indexOf(`${i + 2}. ${LAYERS[i + 1]!.name}:`) : section.length;
+      if (start < 0 || end < start) return missing.push(`layer ${i + 1}. ${layer.name}`);
+      const text = section.slice(start, end);
+      for (const unit of layer.units) if (!text.includes(`\`${unit.endsWith(".ts") ? unit : `${unit}/`}\``)) missing.push(`${unit} in ${layer.name}`);
+    });
+    expect(missing).toEqual([]);
+  });
+
   test("the check itself finds an upward import and a loop", () => {
     const edges: Import[] = [
       { file: "src/a/x.ts", spec: "../b/y.ts", from: "a", to: "b" },

@@ -79,6 +79,8 @@ export interface Row {
 
 export interface LatencyReport {
   picture: { width: number; height: number; fps: number };
+  /** The stamp server's pid and its children's, noted while it ran (all gone when the report is printed). */
+  server: { pid: number; children: number[] };
   floors: { jpeg: FloorFigures; h264: FloorFigures; hls: { partTargetS: number | null; partHoldBackS: number | null; targetDurationS: number | null } };
   rows: Row[];
 }
@@ -194,7 +196,11 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${server.port}`;
   const window: Window = { warmupS: o.warmup, seconds: o.duration };
   const hls = await hlsFloor(server.port);
-  const report: LatencyReport = { picture: { width: o.width, height: o.height, fps: o.fps }, floors: { jpeg, h264, hls }, rows: [] };
+  const report: LatencyReport = {
+    picture: { width: o.width, height: o.height, fps: o.fps },
+    server: { pid: server.proc.pid, children: processTree(server.proc.pid).slice(1).map((s) => s.pid) },
+    floors: { jpeg, h264, hls }, rows: [],
+  };
   const mjpegFloor = spread(jpeg.total);
   const h264FloorText = spread(h264.total);
   const hlsFloorText = hls.partTargetS === null ? "—" : `part ${hls.partTargetS} s, hold-back ${hls.partHoldBackS ?? "—"} s`;

@@ -7,9 +7,11 @@
  *   libx264 arguments) → H264Decoder (ffmpeg, low delay) → read. Split at the
  *   moment glasscast hands an access unit on (what WebRTC, RTSP and HLS get):
  *   "encoded" is stamp → access unit handed on, "decoded" is that → picture.
+ *   Run with the encoder's FLV output (what glasscast uses) and with Annex B
+ *   (what it used before: a picture waited for the next one to begin).
  */
 import { H264Decoder } from "../../../src/encoders/h264-decoder.ts";
-import { H264Encoder } from "../../../src/encoders/h264-ffmpeg.ts";
+import { H264Encoder, type H264Output } from "../../../src/encoders/h264-ffmpeg.ts";
 import { JpegDecoder } from "../../../src/encoders/jpeg-decoder.ts";
 import { defaultJpegSettings } from "../../../src/encoders/jpeg-settings.ts";
 import { TurboJpegEncoder } from "../../../src/encoders/turbojpeg-encoder.ts";
@@ -62,7 +64,9 @@ export function jpegFloor(pictures: RawFrame[], rounds: number): FloorFigures {
   return out;
 }
 
-export async function h264Floor(pictures: RawFrame[], fps: number, seconds: number, bitrateKbps: number, keyint: number): Promise<FloorFigures> {
+/** `output`: how the encoder's access units come out (glasscast's choice for libx264 is FLV; Annex B, for comparison, waits for the next picture). */
+export async function h264Floor(pictures: RawFrame[], fps: number, seconds: number, bitrateKbps: number, keyint: number,
+  output: H264Output = "flv"): Promise<FloorFigures> {
   const out: FloorFigures = { total: [], parts: { encoded: [], decoded: [] }, misread: 0 };
   const first = pictures[0]!;
   /** When each access unit was handed on, in order; a picture out takes the oldest. */
@@ -80,7 +84,7 @@ export async function h264Floor(pictures: RawFrame[], fps: number, seconds: numb
     { encoder: "libx264", bitrateKbps, keyint }, fps, (au) => {
       handedOn.push(wallClockMs());
       decoder.write(annexB(au.nals), au.keyframe);
-    }, "floor-h264-encoder");
+    }, "floor-h264-encoder", output);
   try {
     const count = Math.round(seconds * fps);
     const start = performance.now();

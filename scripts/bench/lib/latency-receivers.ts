@@ -6,7 +6,8 @@
  * - MJPEG: GET /video over a raw socket (mjpeg-connection.ts), each JPEG
  *   decoded with libjpeg-turbo (JpegDecoder), in this process.
  * - RTSP: ffmpeg (-fflags nobuffer -flags low_delay, RTP over TCP) to raw
- *   luma of the stamp's corner.
+ *   luma of the stamp's corner, one picture out per picture decoded, each
+ *   flushed at once.
  * - WebRTC with aiortc (latency_aiortc.py; aiortc decodes).
  * - Chromium: the index page with ?transport=webrtc or ?transport=hls
  *   (hls.js, low-latency mode); requestVideoFrameCallback draws the corner
@@ -86,7 +87,7 @@ export async function rtspReceiver(url: string, width: number, window: Window): 
   const size = area.width * area.height;
   const proc = Bun.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp",
     "-fflags", "nobuffer", "-flags", "low_delay", "-probesize", "32", "-analyzeduration", "0", "-i", url,
-    "-an", "-vf", `crop=${area.width}:${area.height}:0:0`, "-pix_fmt", "gray", "-f", "rawvideo", "-flush_packets", "1", "pipe:1"],
+    "-an", "-vf", `crop=${area.width}:${area.height}:0:0`, "-pix_fmt", "gray", "-vsync", "passthrough", "-f", "rawvideo", "-flush_packets", "1", "pipe:1"],
   { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   ownChild(proc);
   const buffer = new Uint8Array(size);

@@ -1,7 +1,7 @@
 /**
  * The latency benchmark (scripts/bench/latency.ts) runs end to end, small
  * and short: the stamp server through the library API, the MJPEG, RTSP
- * (ffmpeg) and WebRTC (aiortc) receivers read stamps from real pictures, the
+ * (ffmpeg) and WebRTC (werift, aiortc) receivers read stamps from real pictures, the
  * floors are measured, and nothing is left running. No figure is asserted
  * beyond "positive" (this machine is shared); the figures are the
  * benchmark's. A wrong option is refused with a message naming it.
@@ -19,11 +19,11 @@ async function latency(...args: string[]) {
 }
 
 describe("latency benchmark", () => {
-  test("MJPEG, RTSP and aiortc read stamped pictures; floors measured; the server and its children are gone", async () => {
-    const r = await latency("--json", "--duration", "1", "--warmup", "0", "--width", "320", "--height", "240", "--fps", "15", "--receivers", "mjpeg,rtsp,aiortc");
+  test("MJPEG, RTSP, werift and aiortc read stamped pictures; floors measured; the server and its children are gone", async () => {
+    const r = await latency("--json", "--duration", "1", "--warmup", "0", "--width", "320", "--height", "240", "--fps", "15", "--receivers", "mjpeg,rtsp,werift,aiortc");
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as LatencyReport;
-    expect(report.rows.map((row) => row.transport)).toEqual(["MJPEG", "RTSP", "WebRTC"]);
+    expect(report.rows.map((row) => row.transport)).toEqual(["MJPEG", "RTSP", "WebRTC", "WebRTC"]);
     for (const row of report.rows) {
       expect(row.figures.error).toBeNull();
       expect(row.figures.latency.length).toBeGreaterThan(0);

@@ -19,13 +19,13 @@ import { launchChromium } from "../../test/helpers/browser.ts";
 import { forEachOption, parseOrExit, positive, count as wholeCount, UsageError } from "./lib/args.ts";
 import { installExitHandlers, ownChild, runBenchmark, stopTree } from "./lib/children.ts";
 import { h264Floor, jpegFloor, testPictures, type FloorFigures } from "./lib/latency-floors.ts";
-import { aiortcReceiver, chromiumReceiver, mjpegReceiver, rtspReceiver, type ReceiverFigures, type Window } from "./lib/latency-receivers.ts";
+import { aiortcReceiver, chromiumReceiver, mjpegReceiver, rtspReceiver, weriftReceiver, type ReceiverFigures, type Window } from "./lib/latency-receivers.ts";
 import { cpuPercent, processTree, sampleCpu, type CpuSample } from "./lib/proc-stats.ts";
 import { fixed, median } from "./lib/report.ts";
 import { drainStderr, freePort, REPO_ROOT } from "./lib/server-process.ts";
 import { runRound } from "./lib/viewer-pool.ts";
 
-const RECEIVERS = ["mjpeg", "mjpeg-loaded", "rtsp", "aiortc", "chromium-webrtc", "chromium-hls"] as const;
+const RECEIVERS = ["mjpeg", "mjpeg-loaded", "rtsp", "werift", "aiortc", "chromium-webrtc", "chromium-hls"] as const;
 type ReceiverName = (typeof RECEIVERS)[number];
 
 const USAGE = `usage: bun run scripts/bench/latency.ts [options]
@@ -238,6 +238,8 @@ async function main(): Promise<void> {
           }
           case "rtsp":
             return { transport: "RTSP", receiver: "ffmpeg, nobuffer + low_delay, TCP (decode inside)", figures: await rtspReceiver(`rtsp://127.0.0.1:${server.rtspPort}/`, o.width, window), floor: h264FloorText };
+          case "werift":
+            return { transport: "WebRTC", receiver: "werift, no jitter buffer, glasscast's H264Decoder", figures: await weriftReceiver(base, window), floor: h264FloorText };
           case "aiortc":
             return { transport: "WebRTC", receiver: "aiortc (jitter buffer + decode inside)", figures: await aiortcReceiver(base, window), floor: h264FloorText };
           case "chromium-webrtc":

@@ -104,7 +104,8 @@ export async function h264Floor(pictures: RawFrame[], fps: number, seconds: numb
   return out;
 }
 
-function annexB(nals: Uint8Array[]): Uint8Array {
+/** An access unit's NAL units as Annex B (4-byte start codes), for a decoder's stdin. */
+export function annexB(nals: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(nals.reduce((n, nal) => n + 4 + nal.length, 0));
   let at = 0;
   for (const nal of nals) {

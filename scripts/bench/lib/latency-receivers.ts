@@ -9,15 +9,23 @@
  *   luma of the stamp's corner, one picture out per picture decoded, each
  *   flushed at once.
  * - WebRTC with aiortc (latency_aiortc.py; aiortc decodes).
+ * - WebRTC with werift (the tests' viewer), no jitter buffer: RTP packets
+ *   back into access units (H264Depacketizer) as they arrive, decoded by
+ *   glasscast's own H264Decoder (ffmpeg, low delay): "received" is stamp →
+ *   the access unit's last packet in, "decode" that → picture.
  * - Chromium: the index page with ?transport=webrtc or ?transport=hls
  *   (hls.js, low-latency mode); requestVideoFrameCallback draws the corner
  *   into a canvas and reads it; the time is the frame's expected display time.
  */
 import type { Browser } from "playwright-core";
 import { MjpegCounter } from "../../../src/bench/mjpeg-counter.ts";
+import { H264Decoder } from "../../../src/encoders/h264-decoder.ts";
 import { JpegDecoder } from "../../../src/encoders/jpeg-decoder.ts";
+import { H264Depacketizer } from "../../../src/sources/whip/depacketize.ts";
+import { connectViewer } from "../../../test/helpers/webrtc-client.ts";
 import { ownChild, stopTree } from "./children.ts";
 import { readStampLuma, readStampRgbaSource, stampArea, wallClockMs } from "./clock-stamp.ts";
+import { annexB } from "./latency-floors.ts";
 import { connectMjpeg } from "./mjpeg-connection.ts";
 import { REPO_ROOT } from "./server-process.ts";
 
@@ -138,6 +146,59 @@ export async function aiortcReceiver(base: string, window: Window): Promise<Rece
   } catch {
     return { ...empty(), error: `aiortc receiver gave no result: ${errText.trim().split("\n").at(-1) ?? "(nothing)"}` };
   }
+}
+
+/** werift in this process, depacketized as packets come, decoded by glasscast's H264Decoder. */
+export async function weriftReceiver(base: string, window: Window): Promise<ReceiverFigures> {
+  const out = empty("received", "decode");
+  /** When each access unit handed to the decoder was complete; a picture out takes the oldest. */
+  const receivedAt: number[] = [];
+  let start = 0;
+  let end = Infinity;
+  let finished: () => void = () => {};
+  const done = new Promise<void>((resolve) => { finished = resolve; });
+  const decoder = new H264Decoder("ffmpeg", "gray", (picture) => {
+    const now = wallClockMs();
+    const at = receivedAt.shift();
+    if (start === 0) { start = now + window.warmupS * 1000; end = start + window.seconds * 1000; }
+    if (now >= end) return finished();
+    if (now < start) return;
+    out.frames++;
+    const stamp = readStampLuma(picture.width, picture.data, now);
+    if (stamp === null || at === undefined) { out.misread++; return; }
+    out.latency.push(now - stamp);
+    out.parts.received!.push(at - stamp);
+    out.parts.decode!.push(now - at);
+  }, "latency-werift-decoder");
+  const depacketizer = new H264Depacketizer();
+  let viewer: Awaited<ReturnType<typeof connectViewer>> | null = null;
+  const timer = setTimeout(() => { out.error ??= "no pictures in time"; finished(); }, (window.warmupS + window.seconds + 20) * 1000);
+  try {
+    viewer = await connectViewer(base);
+    // connectViewer's own onTrack has fired by now (at setRemoteDescription): take the track the receiver has.
+    const receiver = viewer.pc.getTransceivers()[0]!.receiver;
+    const listen = (track: (typeof receiver.tracks)[number]) => {
+      track.onReceiveRtp.subscribe((rtp) => {
+        for (const au of depacketizer.push(rtp.payload, rtp.header.sequenceNumber, rtp.header.timestamp, rtp.header.marker)) {
+          const written = decoder.written + decoder.skipped;
+          decoder.write(annexB(au.nals), au.keyframe);
+          if (decoder.written + decoder.skipped > written && decoder.skipped === 0) receivedAt.push(wallClockMs());
+        }
+      });
+    };
+    if (receiver.tracks[0]) listen(receiver.tracks[0]);
+    else viewer.pc.getTransceivers()[0]!.onTrack.subscribe(listen);
+    await done;
+  } catch (err) {
+    out.error = (err as Error).message;
+  } finally {
+    clearTimeout(timer);
+    await viewer?.close();
+    await decoder.stop();
+  }
+  // An access unit the decoder skipped (busy) would pair later pictures with the wrong arrival: no parts then.
+  if (decoder.skipped > 0) out.parts = {};
+  return out;
 }
 
 interface PageResult { latency: number[]; received: number[]; decode: number[]; frames: number; misread: number }

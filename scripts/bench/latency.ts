@@ -1,7 +1,7 @@
 /**
  * Glass-to-glass latency of every transport, on loopback (issues 13 and 17).
  *
- *   bun run scripts/bench/latency.ts [--duration 10] [--receivers mjpeg,mjpeg-loaded,rtsp,aiortc,chromium-webrtc,chromium-hls]
+ *   bun run scripts/bench/latency.ts [--duration 10] [--receivers mjpeg,mjpeg-loaded,rtsp,werift,aiortc,chromium-webrtc,chromium-hls]
  *
  * glasscast runs as a process of its own (lib/stamp-server.ts): its test
  * pattern at 1280x720 30 fps, with a library transform that stamps the wall

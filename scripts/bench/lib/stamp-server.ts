@@ -41,7 +41,7 @@ const glasscast = await createGlasscast({
   },
 });
 const { port } = glasscast.listen();
-process.stdout.write(`${JSON.stringify({ type: "listening", port, rtspPort: glasscast.rtsp ? option("rtsp-port", 8554) : 0 })}\n`);
+process.stdout.write(`${JSON.stringify({ type: "listening", port, rtspPort: glasscast.rtspPort ?? 0 })}\n`);
 
 let closing = false;
 async function stop(): Promise<void> {

@@ -18,7 +18,7 @@ const glasscast = await createGlasscast({ host: process.env.HOST ?? "0.0.0.0",
 glasscast.app
   .use(cors)
   .onRequest(({ request }) => console.log(`${request.method} ${new URL(request.url).pathname}`))
-  .get("/hello", () => ({ hello: "from my program", streams: glasscast.streams.map((s) => s.stream.stats()) }));
+  .get("/hello", () => ({ hello: "from my program", streams: glasscast.streams.map((s) => s.stats()) }));
 
 const { port } = glasscast.listen();
 console.log(`test pattern with extra routes → http://localhost:${port}/`);

@@ -7,13 +7,15 @@
  *   gc.listen();
  *
  * Options are the CLI's (camelCase), checked the same way: a bad one throws
- * an OptionError that names it.
+ * an OptionError that names it. What comes back is plain data and small
+ * handles (src/public-api.ts); test/api-surface.test.ts pins every name.
  */
-export { createGlasscast, type CustomStream, type Glasscast, type GlasscastConfig } from "./server.ts";
+export { createGlasscast, type Glasscast, type StreamHandle } from "./public-api.ts";
+export type { CustomStream, GlasscastConfig } from "./server.ts";
 export { OptionError } from "./config/validate.ts";
 export type { Options } from "./config/options.ts";
 export { createPushSource, framesFrom, FrameError, type PushSource, type UserFrame } from "./sources/custom.ts";
 export type { Source } from "./sources/source.ts";
 export type { FrameTransform, StreamState, StreamStats } from "./stream/stream.ts";
-export type { Frame, JpegFrame, RawFormat, RawFrame } from "./stream/frame.ts";
-export type { PublishedStream } from "./routes/published.ts";
+export type { Frame, JpegFrame, RawFormat, RawFrame } from "./media/frame.ts";
+export type { Transport, ViewerInfo } from "./stream/audience.ts";

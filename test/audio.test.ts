@@ -65,7 +65,10 @@ describe("--audio values", () => {
     expect(audioInputsOf(["plughw:CARD=Mic,DEV=0"], one).get("main")).toEqual({ kind: "alsa", device: "plughw:CARD=Mic,DEV=0" });
   });
   test("named per stream", () => {
-    const two = new Map([["door", "v4l2"], ["clip", "file"]]);
+    const two = new Map([
+      ["door", "v4l2"],
+      ["clip", "file"],
+    ]);
     const inputs = audioInputsOf(["door=hw:1,0", "clip=source"], two);
     expect(inputs.get("door")).toEqual({ kind: "alsa", device: "hw:1,0" });
     expect(inputs.get("clip")).toEqual({ kind: "source" });
@@ -79,7 +82,10 @@ describe("a wrong --audio stops the program with a message naming it", () => {
   const cases: [string[], RegExp][] = [
     [["--source", "testsrc", "--audio", "source"], /--audio: stream "main" is a testsrc source, which has no audio track/],
     [["--source", "testsrc", "--audio", "hw 1,0; rm"], /--audio: "hw 1,0; rm" is not an audio input; expected none, source, or an ALSA capture device/],
-    [["--source", "testsrc", "--audio", "hw:1,0", "--no-webrtc"], /--audio: the sound is sent over WebRTC and RTSP, which --no-webrtc and --rtsp-port 0 turn off/],
+    [
+      ["--source", "testsrc", "--audio", "hw:1,0", "--no-webrtc"],
+      /--audio: the sound is sent over WebRTC and RTSP, which --no-webrtc and --rtsp-port 0 turn off/,
+    ],
     [["--source", "a=testsrc", "--source", "b=testsrc", "--audio", "c=hw:1,0"], /--audio: "c=hw:1,0" needs a stream name|there is no stream "c"/],
   ];
   test.each(cases)("%p", (args, message) => {
@@ -93,7 +99,9 @@ describe("a wrong --audio stops the program with a message naming it", () => {
 
 describe("a stream's sound is stamped once, on the pictures' clock", () => {
   // 3 s of real Opus packets (20 ms each), fed to the feed's tap with a clock of the test's own.
-  const packets = new OggOpusReader().push(ffmpeg(["-f", "lavfi", "-t", "3", "-i", "sine=frequency=440:sample_rate=48000", ...opusOutputArgs("0:a:0", "pipe:1")]));
+  const packets = new OggOpusReader().push(
+    ffmpeg(["-f", "lavfi", "-t", "3", "-i", "sine=frequency=440:sample_rate=48000", ...opusOutputArgs("0:a:0", "pipe:1")]),
+  );
   function stamp(arrivals: readonly number[]): number[] {
     let now = 0;
     const feed = new AudioFeed("t", { kind: "source" }, { ffmpeg: "ffmpeg", lingerMs: 0, backoff: { initialMs: 1, maxMs: 1 }, now: () => now });
@@ -102,7 +110,10 @@ describe("a stream's sound is stamped once, on the pictures' clock", () => {
     const tap = feed.tap();
     tap.begin(1);
     const ogg = new OggOpusWriter();
-    arrivals.forEach((at, i) => { now = at; tap.write(ogg.page(packets[i % packets.length]!)); });
+    arrivals.forEach((at, i) => {
+      now = at;
+      tap.write(ogg.page(packets[i % packets.length]!));
+    });
     return stamps;
   }
 
@@ -145,7 +156,10 @@ class OggOpusWriter {
     const pages: Uint8Array[] = [];
     if (!this.#started) {
       this.#started = true;
-      pages.push(this.#one(new TextEncoder().encode("OpusHead\x01\x01\x00\x00\x80\xbb\x00\x00\x00\x00\x00"), 2), this.#one(new TextEncoder().encode("OpusTags\x00\x00\x00\x00\x00\x00\x00\x00"), 0));
+      pages.push(
+        this.#one(new TextEncoder().encode("OpusHead\x01\x01\x00\x00\x80\xbb\x00\x00\x00\x00\x00"), 2),
+        this.#one(new TextEncoder().encode("OpusTags\x00\x00\x00\x00\x00\x00\x00\x00"), 0),
+      );
     }
     pages.push(this.#one(packet, 0));
     return Buffer.concat(pages);
@@ -153,14 +167,19 @@ class OggOpusWriter {
   #one(packet: Uint8Array, flags: number): Uint8Array {
     const lacing: number[] = [];
     let left = packet.length;
-    while (left >= 255) { lacing.push(255); left -= 255; }
+    while (left >= 255) {
+      lacing.push(255);
+      left -= 255;
+    }
     lacing.push(left);
     const header = Buffer.alloc(27 + lacing.length);
     header.write("OggS", 0, "latin1");
     header[5] = flags;
     header.writeUInt32LE(this.#seq++, 18);
     header[26] = lacing.length;
-    lacing.forEach((l, i) => { header[27 + i] = l; });
+    lacing.forEach((l, i) => {
+      header[27 + i] = l;
+    });
     return Buffer.concat([header, packet]);
   }
 }
@@ -176,7 +195,10 @@ describe("glasscast devices lists the microphones", () => {
   });
   test("the command prints them (GLASSCAST_ASOUND: the fixture instead of /proc/asound)", () => {
     const r = Bun.spawnSync([process.execPath, "run", CLI, "devices"], {
-      stdout: "pipe", stderr: "pipe", timeout: 30_000, env: { ...process.env, GLASSCAST_ASOUND: fixture, GLASSCAST_V4L2_SYSFS: join(fixture, "no-sysfs") },
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 30_000,
+      env: { ...process.env, GLASSCAST_ASOUND: fixture, GLASSCAST_V4L2_SYSFS: join(fixture, "no-sysfs") },
     });
     const out = r.stdout.toString();
     expect(out).toContain("ALSA capture devices (microphones)");

@@ -6,7 +6,7 @@
  * done here, and impossible combinations stop the program at startup.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { jpegSize } from "../src/sources/jpeg-splitter.ts";
+import { jpegSize } from "../src/media/jpeg-splitter.ts";
 import { FAKE_RPICAM, fakeCamera, isNoSignal, key, processesWith, recordedJpegs, recordingOf } from "./helpers/camera.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";
 import { startServer, waitFor, type RunningServer } from "./helpers/server.ts";

@@ -7,7 +7,7 @@
  * viewers keep their connections and see NO SIGNAL meanwhile.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { jpegSize } from "../src/sources/jpeg-splitter.ts";
+import { jpegSize } from "../src/media/jpeg-splitter.ts";
 import { captureProcesses, FAKE_FFMPEG, fakeCamera, isNoSignal, key, processesWith, recordedJpegs, recordingOf } from "./helpers/camera.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";
 import { startServer, waitFor, type RunningServer } from "./helpers/server.ts";

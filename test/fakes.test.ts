@@ -10,9 +10,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, te
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { JpegSplitter } from "../src/sources/jpeg-splitter.ts";
+import { JpegSplitter } from "../src/media/jpeg-splitter.ts";
 import { AnnexBParser, hasParameterSets, NAL, nalType, parseSpsSize, type AccessUnit } from "../src/media/h264/annexb.ts";
-import { parseY4mHeader } from "../src/sources/y4m-reader.ts";
+import { parseY4mHeader } from "../src/media/y4m-reader.ts";
 import { tempDir } from "./helpers/ffmpeg.ts";
 
 setDefaultTimeout(20_000);

@@ -15,7 +15,7 @@ import { helpText } from "../src/config/help.ts";
 import { aliasKeys, defaultOptions, OPTION_SPECS, type OptionSpec, type Options, type RenamedOptionKeys } from "../src/config/options.ts";
 import { OptionError, parseArgs } from "../src/config/parse-args.ts";
 import { resolveOptions } from "../src/config/validate.ts";
-import { serviceArgs } from "../src/service/args.ts";
+import { serviceArgs } from "../src/config/service-args.ts";
 import { tempDir } from "./helpers/ffmpeg.ts";
 import { CLI, ROOT } from "./helpers/server.ts";
 

@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { H264Decoder } from "../src/encoders/h264-decoder.ts";
 import type { JpegSubsampling } from "../src/encoders/jpeg-settings.ts";
 import { AnnexBParser } from "../src/media/h264/annexb.ts";
-import { Y4mReader } from "../src/sources/y4m-reader.ts";
-import type { RawFrame } from "../src/stream/frame.ts";
+import { Y4mReader } from "../src/media/y4m-reader.ts";
+import type { RawFrame } from "../src/media/frame.ts";
 import { ffmpeg, tempDir, y4mTestPattern } from "./helpers/ffmpeg.ts";
 
 setDefaultTimeout(60_000);

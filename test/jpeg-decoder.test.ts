@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { JpegDecoder } from "../src/encoders/jpeg-decoder.ts";
 import { defaultJpegSettings } from "../src/encoders/jpeg-settings.ts";
 import { TurboJpegEncoder } from "../src/encoders/turbojpeg-encoder.ts";
-import { rawFrameSize, type PlanarFormat, type RawFrame } from "../src/stream/frame.ts";
-import { Y4mReader } from "../src/sources/y4m-reader.ts";
+import { rawFrameSize, type PlanarFormat, type RawFrame } from "../src/media/frame.ts";
+import { Y4mReader } from "../src/media/y4m-reader.ts";
 import { ffmpeg, tempDir, y4mTestPattern } from "./helpers/ffmpeg.ts";
 
 setDefaultTimeout(60_000);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JpegSplitter } from "../src/sources/jpeg-splitter.ts";
+import { JpegSplitter } from "../src/media/jpeg-splitter.ts";
 import { TurboJpeg, turboJpegAvailable } from "../ffi/turbojpeg.ts";
 
 // --- helpers ----------------------------------------------------------------

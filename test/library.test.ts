@@ -81,7 +81,7 @@ describe("streams of the program's own frames", () => {
     const flipToWhite = (f: RawFrame) => { calls++; f.data.fill(255); };
     await serve({ source: ["testsrc"], width: 320, height: 240, jpegSubsampling: "gray", transform: flipToWhite }, async (url, gc) => {
       const viewers = await Promise.all([1, 2, 3].map(() => readParts(`${url}/video`, { ms: 1500 })));
-      const captured = gc.streams[0]!.stream.framesCaptured;
+      const captured = gc.streams[0]!.stats().framesCaptured;
       expect(calls).toBeGreaterThan(10);
       expect(calls).toBeLessThanOrEqual(captured); // once per frame, not once per viewer
       for (const parts of viewers) expect(parts.length).toBeGreaterThan(20);

@@ -5,7 +5,7 @@
  * join and leave, and each source restart, is one structured log line.
  */
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
-import { jpegSize } from "../src/sources/jpeg-splitter.ts";
+import { jpegSize } from "../src/media/jpeg-splitter.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";
 import { childPids, processesWith, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
 import { connectViewer } from "./helpers/webrtc-client.ts";

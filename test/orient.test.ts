@@ -7,9 +7,9 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Orienter, type Orientation } from "../src/stream/orient.ts";
-import type { PlanarFormat, RawFrame } from "../src/stream/frame.ts";
-import { Y4mReader } from "../src/sources/y4m-reader.ts";
+import { Orienter, type Orientation } from "../src/media/orient.ts";
+import type { PlanarFormat, RawFrame } from "../src/media/frame.ts";
+import { Y4mReader } from "../src/media/y4m-reader.ts";
 import { ffmpeg, tempDir, y4mTestPattern } from "./helpers/ffmpeg.ts";
 
 setDefaultTimeout(60_000);

@@ -21,9 +21,35 @@ const TILE = `.gc-tile[data-stream="door"]`;
 const VIDEO = `document.querySelector('${TILE} video.gc-video')`;
 const SOUND = `${TILE} .gc-sound`;
 function serve(net: ClientNetwork, ...args: string[]): Promise<RunningServer> {
-  return startProgram([process.execPath, "run", CLI, "--host", net.serverAddress, "--port", "0", "--rtsp-port", "0",
-    "--source", "door=testsrc", "--source", "yard=testsrc", "--width", "320", "--height", "240", "--fps", "15", "--ffmpeg", FAKE_FFMPEG,
-    "--webrtc-candidate", net.serverAddress, ...args], { FAKE_MIC_HZ: "440" });
+  return startProgram(
+    [
+      process.execPath,
+      "run",
+      CLI,
+      "--host",
+      net.serverAddress,
+      "--port",
+      "0",
+      "--rtsp-port",
+      "0",
+      "--source",
+      "door=testsrc",
+      "--source",
+      "yard=testsrc",
+      "--width",
+      "320",
+      "--height",
+      "240",
+      "--fps",
+      "15",
+      "--ffmpeg",
+      FAKE_FFMPEG,
+      "--webrtc-candidate",
+      net.serverAddress,
+      ...args,
+    ],
+    { FAKE_MIC_HZ: "440" },
+  );
 }
 
 /** Every RTCPeerConnection the page makes, kept where the test can ask it for its stats. */
@@ -54,8 +80,14 @@ describe("sound on the page (Chromium)", () => {
   let done: () => void;
   beforeAll(async () => {
     const ready = Promise.withResolvers<void>();
-    const finished = new Promise<void>((resolve) => { done = resolve; });
-    void withClientNetwork(async (n) => { net = n; ready.resolve(); await finished; }).catch(ready.reject);
+    const finished = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    void withClientNetwork(async (n) => {
+      net = n;
+      ready.resolve();
+      await finished;
+    }).catch(ready.reject);
     await ready.promise;
     browser = await launchChromium(net.chromium);
     server = await serve(net, "--audio", "door=hw:1,0", "--kiosk-sound");

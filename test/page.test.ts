@@ -20,7 +20,7 @@ import { VIDGEAR_THEME_BACKGROUND, writeVidgearStyleTheme } from "./helpers/vidg
 import { y4mTestPattern } from "./helpers/ffmpeg.ts";
 import { createGlasscast } from "../src/index.ts";
 import type { Source } from "../src/sources/source.ts";
-import { Y4mReader } from "../src/sources/y4m-reader.ts";
+import { Y4mReader } from "../src/media/y4m-reader.ts";
 
 setDefaultTimeout(60_000);
 

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { TurboJpeg, type TjSubsampling } from "../ffi/turbojpeg.ts";
 import { FONT_CHARACTERS, GLYPH_HEIGHT, GLYPH_WIDTH, UNKNOWN_GLYPH, glyph } from "../src/placeholder/font.ts";
 import { renderPlaceholder } from "../src/placeholder/render.ts";
-import { rawFrameSize, type PlanarFormat } from "../src/stream/frame.ts";
+import { rawFrameSize, type PlanarFormat } from "../src/media/frame.ts";
 
 const FORMATS: readonly PlanarFormat[] = ["i420", "i422", "i444", "gray"];
 const BACKGROUND = 24;

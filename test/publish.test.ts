@@ -9,7 +9,8 @@
  * number of destinations; no secret of any URL in stderr, /state or /metrics.
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createGlasscast, createPushSource } from "../src/index.ts";
+import { createPushSource } from "../src/index.ts";
+import { createGlasscast } from "../src/server.ts";
 import { OptionError } from "../src/config/validate.ts";
 import type { StatsSnapshot } from "../src/stats/collect.ts";
 import { FAKE_FFMPEG, fakeCamera } from "./helpers/camera.ts";

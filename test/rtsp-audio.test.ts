@@ -25,7 +25,11 @@ function measure(bytes: Uint8Array): { db: number; hz: number; seconds: number }
   for (let hz = 100; hz <= 2000; hz += 5) {
     let re = 0;
     let im = 0;
-    for (let i = 0; i < part.length; i++) { const a = (2 * Math.PI * hz * i) / 48_000; re += part[i]! * Math.cos(a); im += part[i]! * Math.sin(a); }
+    for (let i = 0; i < part.length; i++) {
+      const a = (2 * Math.PI * hz * i) / 48_000;
+      re += part[i]! * Math.cos(a);
+      im += part[i]! * Math.sin(a);
+    }
     const power = re * re + im * im;
     if (power > best.power) best = { hz, power };
   }
@@ -37,20 +41,56 @@ describe("RTSP with sound", () => {
   let url = "";
   beforeAll(async () => {
     const port = freePort();
-    server = await startServer(["--source", "testsrc", "--width", "320", "--height", "240", "--fps", "15", "--ffmpeg", FAKE_FFMPEG,
-      "--audio", "hw:1,0", "--rtsp-port", String(port)], { FAKE_MIC_HZ: String(TONE_HZ) });
+    server = await startServer(
+      ["--source", "testsrc", "--width", "320", "--height", "240", "--fps", "15", "--ffmpeg", FAKE_FFMPEG, "--audio", "hw:1,0", "--rtsp-port", String(port)],
+      { FAKE_MIC_HZ: String(TONE_HZ) },
+    );
     url = `rtsp://127.0.0.1:${port}/main`;
   });
-  afterAll(async () => { await server.stop(); });
+  afterAll(async () => {
+    await server.stop();
+  });
 
   test("ffprobe: an H.264 track and an Opus track at 48 kHz", () => {
-    const r = Bun.spawnSync(["ffprobe", "-hide_banner", "-loglevel", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name,sample_rate", "-of", "csv=p=0", url], { timeout: 30_000 });
+    const r = Bun.spawnSync(
+      ["ffprobe", "-hide_banner", "-loglevel", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name,sample_rate", "-of", "csv=p=0", url],
+      { timeout: 30_000 },
+    );
     expect(r.stdout.toString().trim().split("\n").sort()).toEqual(["h264", "opus,48000"]);
   });
 
   test.each(["tcp", "udp"])("ffmpeg over %s: the tone's frequency and level, beside the picture", (transport) => {
-    const r = Bun.spawnSync(["ffmpeg", "-hide_banner", "-loglevel", "error", "-rtsp_transport", transport, "-i", url, "-t", "3",
-      "-map", "0:a", "-ac", "1", "-ar", "48000", "-f", "s16le", "pipe:1", "-map", "0:v", "-t", "3", "-f", "null", "-"], { timeout: 40_000 });
+    const r = Bun.spawnSync(
+      [
+        "ffmpeg",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-rtsp_transport",
+        transport,
+        "-i",
+        url,
+        "-t",
+        "3",
+        "-map",
+        "0:a",
+        "-ac",
+        "1",
+        "-ar",
+        "48000",
+        "-f",
+        "s16le",
+        "pipe:1",
+        "-map",
+        "0:v",
+        "-t",
+        "3",
+        "-f",
+        "null",
+        "-",
+      ],
+      { timeout: 40_000 },
+    );
     expect(r.exitCode).toBe(0);
     const m = measure(new Uint8Array(r.stdout));
     console.log(`RTSP ${transport}: ${m.seconds.toFixed(1)} s of sound, ${m.hz} Hz, ${m.db.toFixed(1)} dBFS`);
@@ -61,8 +101,24 @@ describe("RTSP with sound", () => {
   });
 
   test("a client that sets up the picture alone gets the picture alone", () => {
-    const r = Bun.spawnSync(["ffprobe", "-hide_banner", "-loglevel", "error", "-rtsp_transport", "tcp", "-allowed_media_types", "video",
-      "-show_entries", "stream=codec_name", "-of", "csv=p=0", url], { timeout: 30_000 });
+    const r = Bun.spawnSync(
+      [
+        "ffprobe",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-rtsp_transport",
+        "tcp",
+        "-allowed_media_types",
+        "video",
+        "-show_entries",
+        "stream=codec_name",
+        "-of",
+        "csv=p=0",
+        url,
+      ],
+      { timeout: 30_000 },
+    );
     expect(r.stdout.toString().trim()).toBe("h264");
   });
 });

@@ -10,7 +10,7 @@ import { LoginLimiter } from "../src/access/rate-limit.ts";
 import { ViewerTokens } from "../src/access/tokens.ts";
 import { RtspAccess } from "../src/outputs/rtsp/auth.ts";
 import { RtspServer } from "../src/outputs/rtsp/server.ts";
-import { createGlasscast, type Glasscast } from "../src/index.ts";
+import { createGlasscast, type Glasscast } from "../src/server.ts";
 import { RtspClient } from "./helpers/rtsp.ts";
 import { waitFor } from "./helpers/server.ts";
 

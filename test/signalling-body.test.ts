@@ -1,6 +1,6 @@
 /** The signalling body reader's limits: size (413) and time to arrive (408). */
 import { expect, test } from "bun:test";
-import { BodyError, readLimited } from "../src/routes/signalling-body.ts";
+import { BodyError, readLimited } from "../src/http/signalling-body.ts";
 
 /** A body that sends `chunks`, then (with `hang`) never ends, as a client trickling bytes would. */
 function body(chunks: string[], hang: boolean): ReadableStream<Uint8Array> {

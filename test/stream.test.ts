@@ -10,8 +10,8 @@ import { TurboJpegEncoder } from "../src/encoders/turbojpeg-encoder.ts";
 import { MjpegBroadcaster } from "../src/outputs/mjpeg/broadcaster.ts";
 import { Audience } from "../src/stream/audience.ts";
 import type { Source } from "../src/sources/source.ts";
-import { Y4mReader } from "../src/sources/y4m-reader.ts";
-import type { Frame, RawFrame } from "../src/stream/frame.ts";
+import { Y4mReader } from "../src/media/y4m-reader.ts";
+import type { Frame, RawFrame } from "../src/media/frame.ts";
 import { formatAgo, Stream } from "../src/stream/stream.ts";
 import { y4mTestPattern } from "./helpers/ffmpeg.ts";
 

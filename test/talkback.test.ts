@@ -39,16 +39,53 @@ describe("talk-back from the page (Chromium's fake microphone)", () => {
   const speaker = join(tempDir(), "speaker.s16le");
   beforeAll(async () => {
     const ready = Promise.withResolvers<void>();
-    const finished = new Promise<void>((resolve) => { done = resolve; });
-    void withClientNetwork(async (n) => { net = n; ready.resolve(); await finished; }).catch(ready.reject);
+    const finished = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    void withClientNetwork(async (n) => {
+      net = n;
+      ready.resolve();
+      await finished;
+    }).catch(ready.reject);
     await ready.promise;
-    server = await startProgram([process.execPath, "run", CLI, "--host", net.serverAddress, "--port", "0", "--rtsp-port", "0",
-      "--source", "testsrc", "--width", "320", "--height", "240", "--fps", "15", "--ffmpeg", FAKE_FFMPEG,
-      "--webrtc-candidate", net.serverAddress, "--auth", `${USER}:${PASS}`, "--viewer-token", TOKEN, "--talkback", "default"],
-    { FAKE_SPEAKER_FILE: speaker });
+    server = await startProgram(
+      [
+        process.execPath,
+        "run",
+        CLI,
+        "--host",
+        net.serverAddress,
+        "--port",
+        "0",
+        "--rtsp-port",
+        "0",
+        "--source",
+        "testsrc",
+        "--width",
+        "320",
+        "--height",
+        "240",
+        "--fps",
+        "15",
+        "--ffmpeg",
+        FAKE_FFMPEG,
+        "--webrtc-candidate",
+        net.serverAddress,
+        "--auth",
+        `${USER}:${PASS}`,
+        "--viewer-token",
+        TOKEN,
+        "--talkback",
+        "default",
+      ],
+      { FAKE_SPEAKER_FILE: speaker },
+    );
     // Browsers give the microphone to secure pages only: this test's plain-http address is declared one.
-    browser = await launchChromium(net.chromium, ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-      `--unsafely-treat-insecure-origin-as-secure=http://${net.serverAddress}:${server.port}`]);
+    browser = await launchChromium(net.chromium, [
+      "--use-fake-device-for-media-stream",
+      "--use-fake-ui-for-media-stream",
+      `--unsafely-treat-insecure-origin-as-secure=http://${net.serverAddress}:${server.port}`,
+    ]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -73,7 +110,16 @@ describe("talk-back from the page (Chromium's fake microphone)", () => {
     expect(other.status).toBe(409);
     expect(((await other.json()) as { detail: string }).detail).toContain("someone else is talking");
     // The speaker's ffmpeg plays what arrives: wait for 2 s of sound in its file (48 kHz mono s16le).
-    await waitFor(() => existsSync(speaker) && statSync(speaker).size >= 2 * 48_000 * 2, 20_000, "2 s played on the speaker").catch((e) => { console.log(server.stderr().split("\n").filter((l) => /talk/.test(l)).join("\n")); throw e; });
+    await waitFor(() => existsSync(speaker) && statSync(speaker).size >= 2 * 48_000 * 2, 20_000, "2 s played on the speaker").catch((e) => {
+      console.log(
+        server
+          .stderr()
+          .split("\n")
+          .filter((l) => /talk/.test(l))
+          .join("\n"),
+      );
+      throw e;
+    });
     await page.mouse.up();
     await page.waitForFunction(`document.querySelector(".gc-talk").textContent === "Hold to talk"`, null, { timeout: 5000 });
     await waitFor(() => /talk-back: the viewer stopped talking/.test(server.stderr()), 10_000, "the session to end");
@@ -96,7 +142,11 @@ describe("talk-back from the page (Chromium's fake microphone)", () => {
 });
 
 test("--talkback without --auth stops the program with a message naming it", () => {
-  const r = Bun.spawnSync([process.execPath, "run", CLI, "--port", "0", "--rtsp-port", "0", "--source", "testsrc", "--talkback", "default"], { stdout: "pipe", stderr: "pipe", timeout: 20_000 });
+  const r = Bun.spawnSync([process.execPath, "run", CLI, "--port", "0", "--rtsp-port", "0", "--source", "testsrc", "--talkback", "default"], {
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 20_000,
+  });
   expect(r.exitCode).toBe(2);
   expect(r.stderr.toString()).toContain("--talkback: lets a viewer speak in the room, so it needs --auth USER:PASS");
 });

@@ -1,7 +1,7 @@
 /** Reading ffmpeg's raw YUV4MPEG2 output into pictures, whatever the chunking. */
 import { describe, expect, test } from "bun:test";
-import { rawFrameSize } from "../src/stream/frame.ts";
-import { parseY4mHeader, Y4mError, Y4mReader } from "../src/sources/y4m-reader.ts";
+import { rawFrameSize } from "../src/media/frame.ts";
+import { parseY4mHeader, Y4mError, Y4mReader } from "../src/media/y4m-reader.ts";
 import { y4mTestPattern } from "./helpers/ffmpeg.ts";
 
 function readAll(bytes: Uint8Array, chunk: number) {

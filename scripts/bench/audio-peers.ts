@@ -30,12 +30,51 @@ const peerCounts = arg("peers", "1,5,20").split(",").map(Number);
 const repeat = Number(arg("repeat", "3"));
 
 type Mode = "audio" | "video";
-interface Sample { encoders: number; n: number; mode: Mode; server: number; opus: number; tree: number; client: number; audioPps: number; minAudioPps: number; videoFps: number }
+interface Sample {
+  encoders: number;
+  n: number;
+  mode: Mode;
+  server: number;
+  opus: number;
+  tree: number;
+  client: number;
+  audioPps: number;
+  minAudioPps: number;
+  videoFps: number;
+}
 
 async function startServer(): Promise<{ proc: Subprocess; url: string }> {
-  const proc = Bun.spawn([process.execPath, "run", join(ROOT, "src", "cli.ts"), "--host", "127.0.0.1", "--port", "0", "--rtsp-port", "0",
-    "--no-hls", "--source", "testsrc", "--width", "320", "--height", "240", "--fps", "15", "--ffmpeg", join(ROOT, "test", "fakes", "ffmpeg"),
-    "--audio", "hw:1,0", "--webrtc-candidate", "127.0.0.1", "--webrtc-max-peers", "100"], { cwd: ROOT, stdout: "pipe", stderr: "ignore", env: { ...process.env, FAKE_MIC_HZ: "440" } });
+  const proc = Bun.spawn(
+    [
+      process.execPath,
+      "run",
+      join(ROOT, "src", "cli.ts"),
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--rtsp-port",
+      "0",
+      "--no-hls",
+      "--source",
+      "testsrc",
+      "--width",
+      "320",
+      "--height",
+      "240",
+      "--fps",
+      "15",
+      "--ffmpeg",
+      join(ROOT, "test", "fakes", "ffmpeg"),
+      "--audio",
+      "hw:1,0",
+      "--webrtc-candidate",
+      "127.0.0.1",
+      "--webrtc-max-peers",
+      "100",
+    ],
+    { cwd: ROOT, stdout: "pipe", stderr: "ignore", env: { ...process.env, FAKE_MIC_HZ: "440" } },
+  );
   ownChild(proc);
   let out = "";
   for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {
@@ -59,8 +98,10 @@ async function lines(proc: Subprocess): Promise<AsyncGenerator<string>> {
 }
 
 async function round(server: { proc: Subprocess; url: string }, n: number, mode: Mode): Promise<Sample> {
-  const client = Bun.spawn([process.execPath, "run", join(ROOT, "scripts", "bench", "lib", "audio-receivers.ts"), server.url, String(n), mode, String(duration)],
-    { cwd: ROOT, stdout: "pipe", stderr: "inherit" });
+  const client = Bun.spawn(
+    [process.execPath, "run", join(ROOT, "scripts", "bench", "lib", "audio-receivers.ts"), server.url, String(n), mode, String(duration)],
+    { cwd: ROOT, stdout: "pipe", stderr: "inherit" },
+  );
   ownChild(client);
   const out = await lines(client);
   const ready = JSON.parse((await out.next()).value as string) as { errors: string[] };
@@ -69,21 +110,38 @@ async function round(server: { proc: Subprocess; url: string }, n: number, mode:
   const opus = tree.filter((s) => cmdline(s.pid).includes("libopus") && !s.comm.includes("bash"));
   const pick = (list: ProcStat[]) => list;
   const b = { server: sampleCpu(pick([tree[0]!])), opus: sampleCpu(opus), tree: sampleCpu(tree), client: sampleCpu(processTree(client.pid)) };
-  const result = JSON.parse((await out.next()).value as string) as { audioPacketsPerPeerPerS: number; minAudioPacketsPerS: number; videoFramesPerPeerPerS: number };
+  const result = JSON.parse((await out.next()).value as string) as {
+    audioPacketsPerPeerPerS: number;
+    minAudioPacketsPerS: number;
+    videoFramesPerPeerPerS: number;
+  };
   const tree2 = processTree(server.proc.pid);
   const e = {
-    server: sampleCpu([tree2[0]!]), opus: sampleCpu(tree2.filter((s) => cmdline(s.pid).includes("libopus") && !s.comm.includes("bash"))),
-    tree: sampleCpu(tree2), client: sampleCpu(processTree(client.pid)),
+    server: sampleCpu([tree2[0]!]),
+    opus: sampleCpu(tree2.filter((s) => cmdline(s.pid).includes("libopus") && !s.comm.includes("bash"))),
+    tree: sampleCpu(tree2),
+    client: sampleCpu(processTree(client.pid)),
   };
   await client.exited;
   await stopTree(client);
   return {
-    encoders: opus.length, n, mode, server: cpuPercent(b.server, e.server), opus: cpuPercent(b.opus, e.opus), tree: cpuPercent(b.tree, e.tree), client: cpuPercent(b.client, e.client),
-    audioPps: result.audioPacketsPerPeerPerS, minAudioPps: result.minAudioPacketsPerS, videoFps: result.videoFramesPerPeerPerS,
+    encoders: opus.length,
+    n,
+    mode,
+    server: cpuPercent(b.server, e.server),
+    opus: cpuPercent(b.opus, e.opus),
+    tree: cpuPercent(b.tree, e.tree),
+    client: cpuPercent(b.client, e.client),
+    audioPps: result.audioPacketsPerPeerPerS,
+    minAudioPps: result.minAudioPacketsPerS,
+    videoFps: result.videoFramesPerPeerPerS,
   };
 }
 
-const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 const spread = (v: number[], d = 1) => `${median(v).toFixed(d)} (${Math.min(...v).toFixed(d)}–${Math.max(...v).toFixed(d)})`;
 
 installExitHandlers();
@@ -96,7 +154,9 @@ await runBenchmark("audio-peers", async () => {
       // Interleaved, and the order swapped each repeat: drift of a shared machine hits both alike.
       for (const mode of (r % 2 ? ["video", "audio"] : ["audio", "video"]) as Mode[]) {
         const s = await round(server, n, mode);
-        log(`${n} peers ${mode}${s.minAudioPps === 0 && mode === "audio" ? " (SOME PEERS GOT NO SOUND)" : ""}: server ${s.server.toFixed(1)} %, opus ${s.opus.toFixed(1)} %, tree ${s.tree.toFixed(1)} %, peers' process ${s.client.toFixed(1)} %, ${s.audioPps.toFixed(1)} audio pkt/s per peer`);
+        log(
+          `${n} peers ${mode}${s.minAudioPps === 0 && mode === "audio" ? " (SOME PEERS GOT NO SOUND)" : ""}: server ${s.server.toFixed(1)} %, opus ${s.opus.toFixed(1)} %, tree ${s.tree.toFixed(1)} %, peers' process ${s.client.toFixed(1)} %, ${s.audioPps.toFixed(1)} audio pkt/s per peer`,
+        );
         samples.push(s);
         await Bun.sleep(1000);
       }

@@ -7,7 +7,7 @@
  * WWW-Authenticate on a 401, so a browser shows its login box.
  */
 import { Elysia } from "elysia";
-import { jsonError } from "../routes/errors.ts";
+import { jsonError } from "../http/request.ts";
 import type { AccessControl, Verdict } from "./policy.ts";
 
 type Refused = Extract<Verdict, { pass: false }>;

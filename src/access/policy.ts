@@ -20,8 +20,8 @@
  * routes/signalling-body.ts): what two parsers could read differently is a
  * 400 before any rule is looked at.
  */
-import { isProblem, requestTarget, type RequestTarget } from "../routes/request-target.ts";
-import { BodyError, offerStream } from "../routes/signalling-body.ts";
+import { isProblem, requestTarget, type RequestTarget } from "../http/request-target.ts";
+import { BodyError, offerStream } from "../http/signalling-body.ts";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { CredentialList, parseBasic } from "./credentials.ts";
 import { clientKey, LoginLimiter } from "./rate-limit.ts";

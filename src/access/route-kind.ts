@@ -5,7 +5,7 @@
  * signalling, its HLS files; with the one stream it shows, if any), publishing
  * (a WHIP ingest), or anything else.
  */
-import type { RequestTarget } from "../routes/request-target.ts";
+import type { RequestTarget } from "../http/request-target.ts";
 
 export type RouteKind =
   | { readonly kind: "health" }
@@ -21,7 +21,7 @@ export type RouteKind =
   | { readonly kind: "talkback" }
   | { readonly kind: "other" };
 
-/** A stream's addresses, as published (see routes/published.ts). */
+/** A stream's addresses, as published (see outputs/published.ts). */
 export interface StreamAddresses {
   readonly name: string;
   readonly view: string;

@@ -9,7 +9,7 @@
  * (or with random bytes made at start: links then die with a restart).
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { STREAM_NAME } from "../config/stream-sources.ts";
+import { STREAM_NAME } from "../stream/name.ts";
 
 /** A link lasts an hour unless asked otherwise, and at most a year. */
 export const DEFAULT_TOKEN_TTL_S = 3600;

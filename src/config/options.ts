@@ -6,6 +6,7 @@
 import type { JpegSubsampling } from "../encoders/jpeg-settings.ts";
 import { H264_ENCODERS, type H264EncoderName } from "../encoders/h264-ffmpeg.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../log.ts";
+import { INPUT_FORMATS, type InputFormat } from "../sources/camera-plan.ts";
 import { RESERVED_ROOTS, reservedRootOf } from "./reserved-paths.ts";
 
 export interface Options {
@@ -103,8 +104,7 @@ export function aliasKeys(spec: OptionSpec): string[] {
 }
 
 /** What a camera is asked to give (see sources/camera-plan.ts); auto picks what costs least. */
-export const INPUT_FORMATS = ["auto", "mjpeg", "yuyv", "yuv420", "h264"] as const;
-export type InputFormat = (typeof INPUT_FORMATS)[number];
+export { INPUT_FORMATS, type InputFormat };
 
 type Kind =
   | { type: "string"; check?: (v: string) => string | null }

@@ -18,8 +18,7 @@ import { didYouMean, nearest } from "./suggest.ts";
 import { shownValue } from "./secret.ts";
 import { checkOptions, OptionError } from "./validate.ts";
 import type { StreamSource } from "./stream-sources.ts";
-import { serviceArgs } from "../service/args.ts";
-import { DEFAULT_SERVICE_USER } from "../service/unit.ts";
+import { DEFAULT_SERVICE_USER, serviceArgs } from "./service-args.ts";
 
 export { OptionError };
 

@@ -7,7 +7,9 @@ import { existsSync } from "node:fs";
 import { redactUrl } from "../redact.ts";
 import { parseSourceSpec, SourceSpecError, type SourceSpec } from "../sources/source-spec.ts";
 
-export const STREAM_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+import { STREAM_NAME } from "../stream/name.ts";
+
+export { STREAM_NAME };
 export const DEFAULT_STREAM_NAME = "main";
 
 export interface StreamSource {

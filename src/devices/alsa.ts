@@ -48,6 +48,10 @@ export function listAlsa(asound = DEFAULT_ASOUND): AlsaListing {
     return { asound, found: false, devices: [] };
   }
   let cards = "";
-  try { cards = readFileSync(join(asound, "cards"), "utf8"); } catch { /* names only */ }
+  try {
+    cards = readFileSync(join(asound, "cards"), "utf8");
+  } catch {
+    /* names only */
+  }
   return { asound, found: true, devices: parseAsound(pcm, cards) };
 }

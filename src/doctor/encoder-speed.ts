@@ -12,7 +12,7 @@ import { h264Args, type H264Settings } from "../encoders/h264-ffmpeg.ts";
 import { AnnexBParser } from "../media/h264/annexb.ts";
 import { parentDeathGuard, spawnOwned } from "../process/child.ts";
 import { PipeWriter } from "../process/pipe-writer.ts";
-import { rawFrameSize } from "../stream/frame.ts";
+import { rawFrameSize } from "../media/frame.ts";
 import { finding, type Finding } from "./finding.ts";
 import type { Machine } from "./machine.ts";
 

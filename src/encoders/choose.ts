@@ -5,8 +5,7 @@
  */
 import { turboJpegAvailable } from "../../ffi/turbojpeg.ts";
 import { log } from "../log.ts";
-import type { CaptureOutput } from "../sources/ffmpeg/args.ts";
-import type { RawFrame } from "../stream/frame.ts";
+import type { RawFrame } from "../media/frame.ts";
 import { ffmpegEncodeStill } from "./ffmpeg-still.ts";
 import type { JpegEncoder } from "./jpeg-encoder.ts";
 import type { JpegSettings } from "./jpeg-settings.ts";
@@ -16,7 +15,7 @@ export interface JpegPipeline {
   /** "libturbojpeg" or "ffmpeg-mjpeg". */
   readonly name: string;
   /** What the capture process must write. */
-  readonly captureOutput: Extract<CaptureOutput, "y4m" | "mjpeg">;
+  readonly captureOutput: "y4m" | "mjpeg";
   /** A hot-path encoder for one stream, or null when the capture gives JPEGs. */
   createEncoder(): JpegEncoder | null;
   /** Encodes an occasional still picture. */

@@ -1,5 +1,5 @@
 /** ffmpeg input arguments for raw pictures written to its stdin, in the stream's layouts. */
-import type { RawFormat } from "../stream/frame.ts";
+import type { RawFormat } from "../media/frame.ts";
 
 const PIX_FMT: Record<RawFormat, string> = {
   i420: "yuv420p", i422: "yuv422p", i444: "yuv444p", gray: "gray", rgb: "rgb24", bgr: "bgr24", rgba: "rgba", bgra: "bgra",

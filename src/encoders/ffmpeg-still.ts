@@ -3,10 +3,9 @@
  * when libjpeg-turbo is not installed.
  */
 import { spawnOwned } from "../process/child.ts";
-import type { RawFrame } from "../stream/frame.ts";
-import { mjpegQscale } from "../sources/ffmpeg/args.ts";
+import type { RawFrame } from "../media/frame.ts";
 import { rawVideoInput } from "./ffmpeg-raw-input.ts";
-import type { JpegSettings } from "./jpeg-settings.ts";
+import { mjpegQscale, type JpegSettings } from "./jpeg-settings.ts";
 
 export async function ffmpegEncodeStill(ffmpeg: string, frame: RawFrame, jpeg: JpegSettings): Promise<Uint8Array> {
   const child = spawnOwned([

@@ -28,8 +28,8 @@
 import { log } from "../log.ts";
 import { spawnOwned, type OwnedChild } from "../process/child.ts";
 import { PipeWriter } from "../process/pipe-writer.ts";
-import { Y4mReader } from "../sources/y4m-reader.ts";
-import type { RawFrame } from "../stream/frame.ts";
+import { Y4mReader } from "../media/y4m-reader.ts";
+import type { RawFrame } from "../media/frame.ts";
 import { JPEG_YCBCR } from "./ffmpeg-raw-input.ts";
 import type { JpegSubsampling } from "./jpeg-settings.ts";
 

@@ -1,7 +1,11 @@
 /**
  * One H.264 encoder per stream, shared by every WebRTC viewer: an ffmpeg
  * child that takes the stream's pictures on stdin (raw frames, or JPEGs when
- * the stream only has JPEGs) and writes Annex B access units to stdout.
+ * the stream only has JPEGs) and writes access units to stdout: libx264's in
+ * FLV, where each picture's length comes first, so that it is handed on as
+ * soon as its last byte is in (flv-avc.ts); other encoders' as Annex B, where
+ * a picture is only known to be complete when the next one begins (one frame
+ * interval later).
  * Constrained baseline, no B-frames, zero latency: one access unit out per
  * picture in, which every browser decodes. When the encoder is busy a picture
  * is skipped, never queued. The pictures keep JPEG's colour (full-range
@@ -9,11 +13,12 @@
  */
 import { log } from "../log.ts";
 import { AnnexBParser, type AccessUnit } from "../media/h264/annexb.ts";
+import { FlvAvcReader } from "../media/flv/flv-avc.ts";
 import { spawnOwned, type OwnedChild } from "../process/child.ts";
 import { PipeWriter } from "../process/pipe-writer.ts";
 import { JPEG_YCBCR, rawVideoInput } from "./ffmpeg-raw-input.ts";
 import { colourMetadataBsf, colourOutputArgs } from "./h264-colour.ts";
-import type { Frame, RawFormat } from "../stream/frame.ts";
+import type { Frame, RawFormat } from "../media/frame.ts";
 
 export const H264_ENCODERS = ["libx264", "h264_v4l2m2m"] as const;
 export type H264EncoderName = (typeof H264_ENCODERS)[number];
@@ -62,7 +67,16 @@ export function h264Filter(input: H264Input): string | null {
   return `scale=${JPEG_YCBCR}:flags=fast_bilinear,format=yuv420p`;
 }
 
-export function h264Args(ffmpeg: string, input: H264Input, s: H264Settings, fps: number): string[] {
+/** How the encoder's access units come out: FLV (libx264) or Annex B. */
+export type H264Output = "flv" | "annexb";
+
+/** FLV for libx264 (each picture handed on at once); Annex B for encoders whose FLV output is untested here. */
+export function outputOf(s: H264Settings): H264Output {
+  return s.encoder === "libx264" ? "flv" : "annexb";
+}
+
+/** The encoder's command line; `output` "annexb" writes a raw H.264 stream (what outputOf gives other encoders). */
+export function h264Args(ffmpeg: string, input: H264Input, s: H264Settings, fps: number, output: H264Output = "annexb"): string[] {
   const inputArgs = input.kind === "raw"
     ? rawVideoInput(input.format, input.width, input.height)
     : ["-f", "mjpeg"];
@@ -82,7 +96,7 @@ export function h264Args(ffmpeg: string, input: H264Input, s: H264Settings, fps:
     ...(filter ? ["-vf", filter] : []), "-pix_fmt", "yuv420p", ...colourOutputArgs(),
     ...codec, "-bf", "0", "-g", String(s.keyint), "-keyint_min", String(s.keyint), "-sc_threshold", "0",
     "-b:v", `${kbps}k`, "-maxrate", `${kbps}k`, "-bufsize", `${Math.max(1, Math.round(kbps / 2))}k`,
-    "-an", "-f", "h264", "pipe:1",
+    "-an", ...(output === "flv" ? ["-f", "flv", "-flvflags", "no_duration_filesize", "-flush_packets", "1"] : ["-f", "h264"]), "pipe:1",
   ];
 }
 
@@ -93,6 +107,7 @@ const STALE_INPUT_MS = 500;
 
 export class H264Encoder {
   readonly input: H264Input;
+  readonly output: H264Output;
   readonly #child: OwnedChild;
   /** Pictures in; one that arrives while the previous is still being written is skipped. */
   readonly #stdin: PipeWriter;
@@ -102,9 +117,10 @@ export class H264Encoder {
   readonly #inputTimes: number[] = [];
 
   constructor(ffmpeg: string, input: H264Input, settings: H264Settings, fps: number,
-    onAccessUnit: (au: TimedAccessUnit) => void, label: string) {
+    onAccessUnit: (au: TimedAccessUnit) => void, label: string, output = outputOf(settings)) {
     this.input = input;
-    this.#child = spawnOwned(h264Args(ffmpeg, input, settings, fps), {
+    this.output = output;
+    this.#child = spawnOwned(h264Args(ffmpeg, input, settings, fps, this.output), {
       label, stderrLevel: "warn", stdin: "pipe",
       // swscale's note about JPEG's full-range ("yuvj") input, at every start: the range is set in the filter.
       noise: /deprecated pixel format used/,
@@ -140,7 +156,7 @@ export class H264Encoder {
   }
 
   async #read(onAccessUnit: (au: TimedAccessUnit) => void): Promise<void> {
-    const parser = new AnnexBParser();
+    const parser = this.output === "flv" ? new FlvAvcReader() : new AnnexBParser();
     const emit = (aus: AccessUnit[]) => {
       for (const au of aus) {
         const now = performance.now();
@@ -152,7 +168,7 @@ export class H264Encoder {
     };
     try {
       for await (const chunk of this.#child.stdout) emit(parser.push(chunk));
-      emit(parser.flush());
+      if (parser instanceof AnnexBParser) emit(parser.flush());
     } catch (err) {
       if (!this.#stopped) log.warn(`h264 encoder: ${(err as Error).message}`);
     }

@@ -1,4 +1,4 @@
-import type { RawFrame } from "../stream/frame.ts";
+import type { RawFrame } from "../media/frame.ts";
 
 /** Turns raw pictures into JPEGs, once per frame whatever the number of viewers. */
 export interface JpegEncoder {

@@ -17,3 +17,13 @@ export const defaultJpegSettings: JpegSettings = {
   fastUpsample: false,
   subsampling: "420",
 };
+
+/**
+ * ffmpeg's mjpeg encoder takes a quantiser scale (2 best … 31 worst) rather
+ * than libjpeg's 1–100 quality. This maps libjpeg's quality scaling curve onto
+ * it so that --jpeg-quality keeps its meaning with the fallback encoder.
+ */
+export function mjpegQscale(quality: number): number {
+  const scale = quality < 50 ? 5000 / quality : 200 - 2 * quality; // libjpeg's percent scaling
+  return Math.min(31, Math.max(2, Math.round((scale / 100) * 8)));
+}

@@ -4,7 +4,7 @@
  * e.g. ["NO SIGNAL", "LAST FRAME 00:01:23 AGO"]. Uses the built-in bitmap
  * font (./font.ts), so no font files are needed.
  */
-import { rawFrameSize, type PlanarFormat } from "../stream/frame.ts";
+import { rawFrameSize, type PlanarFormat } from "../media/frame.ts";
 import { GLYPH_HEIGHT, GLYPH_WIDTH, glyph } from "./font.ts";
 
 const BACKGROUND_LUMA = 24;

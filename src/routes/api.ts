@@ -1,7 +1,7 @@
 /** `/api/streams`: what the page's overlay shows (source, size, frame rate, state, viewers). */
 import { Elysia } from "elysia";
 import { visibleStreams } from "../access/scope.ts";
-import type { PublishedStream } from "./published.ts";
+import type { PublishedStream } from "../outputs/published.ts";
 
 /** Changes when the server restarts: the page restarts its pictures when it sees a new one. */
 const INSTANCE = `${process.pid}-${Date.now().toString(36)}`;

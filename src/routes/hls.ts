@@ -19,7 +19,7 @@ import { HlsOutput } from "../outputs/hls/hls-output.ts";
 import { initName, partName, renderPlaylist, segmentName } from "../outputs/hls/playlist.ts";
 import { jsonError } from "./errors.ts";
 import { clientAddress } from "./mjpeg.ts";
-import { isProblem, requestTarget } from "./request-target.ts";
+import { isProblem, requestTarget } from "../http/request-target.ts";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 const PLAYLIST_TYPE = "application/vnd.apple.mpegurl";

@@ -11,7 +11,7 @@ import { HLS_JS_PATH } from "../theme/vendor.ts";
 import { jsonError } from "./errors.ts";
 import { kioskMode } from "./kiosk.ts";
 import { clientAddress, mjpegResponse, snapshotResponse, type ClientLimit } from "./mjpeg.ts";
-import type { PublishedStream } from "./published.ts";
+import type { PublishedStream } from "../outputs/published.ts";
 import { visibleStreams } from "../access/scope.ts";
 
 export interface PageOptions {

@@ -9,27 +9,32 @@ import { Busy, type TalkBack } from "../outputs/talkback/talkback.ts";
 import { OfferError } from "../outputs/webrtc/peer.ts";
 import { jsonError } from "./errors.ts";
 import { isMediaType } from "./media-type.ts";
-import { BodyError, signallingBody as readBody } from "./signalling-body.ts";
+import { BodyError, signallingBody as readBody } from "../http/signalling-body.ts";
 
 export function talkbackRoutes(talkback: TalkBack) {
   return new Elysia({ name: "glasscast/talkback" })
-    .post("/talkback", async ({ request }) => {
-      try {
-        if (!isMediaType(request.headers.get("content-type"), "application/sdp")) throw new BodyError(415, "a talk-back offer is sent as application/sdp");
-        const sdp = await readBody(request);
-        if (!sdp.startsWith("v=0")) throw new BodyError(400, "the body is not an SDP offer");
-        const answer = await talkback.open(sdp);
-        return new Response(answer.sdp, {
-          status: 201,
-          headers: { "content-type": "application/sdp", location: `/talkback/session/${answer.id}`, "cache-control": "no-store" },
-        });
-      } catch (err) {
-        if (err instanceof BodyError) return jsonError(err.status, err.message);
-        if (err instanceof Busy) return jsonError(409, err.message, { "retry-after": "2" });
-        if (err instanceof OfferError) return jsonError(400, err.message);
-        throw err;
-      }
-    }, { parse: "none" })
+    .post(
+      "/talkback",
+      async ({ request }) => {
+        try {
+          if (!isMediaType(request.headers.get("content-type"), "application/sdp")) throw new BodyError(415, "a talk-back offer is sent as application/sdp");
+          const sdp = await readBody(request);
+          if (!sdp.startsWith("v=0")) throw new BodyError(400, "the body is not an SDP offer");
+          const answer = await talkback.open(sdp);
+          return new Response(answer.sdp, {
+            status: 201,
+            headers: { "content-type": "application/sdp", location: `/talkback/session/${answer.id}`, "cache-control": "no-store" },
+          });
+        } catch (err) {
+          if (err instanceof BodyError) return jsonError(err.status, err.message);
+          if (err instanceof Busy) return jsonError(409, err.message, { "retry-after": "2" });
+          if (err instanceof OfferError) return jsonError(400, err.message);
+          throw err;
+        }
+      },
+      { parse: "none" },
+    )
     .delete("/talkback/session/:id", async ({ params }) =>
-      (await talkback.close(params.id)) ? new Response(null, { status: 200 }) : jsonError(404, "no such talk-back session"));
+      (await talkback.close(params.id)) ? new Response(null, { status: 200 }) : jsonError(404, "no such talk-back session"),
+    );
 }

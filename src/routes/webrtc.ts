@@ -18,8 +18,8 @@ import type { Audience } from "../stream/audience.ts";
 import { clientKey } from "../access/rate-limit.ts";
 import { clientAddress } from "./mjpeg.ts";
 import { jsonError } from "./errors.ts";
-import { isProblem, requestTarget } from "./request-target.ts";
-import { BodyError, jsonOffer, offerStream, signallingBody as readBody } from "./signalling-body.ts";
+import { isProblem, requestTarget } from "../http/request-target.ts";
+import { BodyError, jsonOffer, offerStream, signallingBody as readBody } from "../http/signalling-body.ts";
 import { isMediaType } from "./media-type.ts";
 
 /** A WHEP endpoint's path (/whep, /whep/NAME), not a session's. */
@@ -37,7 +37,7 @@ function sessionLocation(id: string, request: Request): string {
   return `/whep/session/${id}${token ? `?token=${encodeURIComponent(token)}` : ""}`;
 }
 
-export { MAX_SIGNALLING_BODY } from "./signalling-body.ts";
+export { MAX_SIGNALLING_BODY } from "../http/signalling-body.ts";
 
 export interface WebRtcRouteOptions {
   readonly sessions: WebRtcSessions;

@@ -14,7 +14,7 @@ import { IngestBusy, IngestOfferError, type WhipIngest } from "../sources/whip/i
 import { jsonError } from "./errors.ts";
 import { isMediaType } from "./media-type.ts";
 import { clientAddress } from "./mjpeg.ts";
-import { BodyError, signallingBody } from "./signalling-body.ts";
+import { BodyError, signallingBody } from "../http/signalling-body.ts";
 
 /** A WHIP endpoint's path (/whip/NAME), not a session's. */
 const WHIP_ENDPOINT = /^\/whip\/[^/]+$/;

@@ -6,7 +6,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { ServiceInstallCommand } from "../config/parse-args.ts";
-import { serviceArgs } from "./args.ts";
+import { serviceArgs } from "../config/service-args.ts";
 import { isPrivatePlace, selfCommand } from "./self.ts";
 import { groupExists, isRoot, run, ServiceError, systemdRunning, tryRun, userExists } from "./system.ts";
 import { SERVICE_NAME, serviceUnit, UNIT_FILE } from "./unit.ts";

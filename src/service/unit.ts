@@ -5,7 +5,8 @@
 
 export const SERVICE_NAME = "glasscast";
 export const UNIT_FILE = `/etc/systemd/system/${SERVICE_NAME}.service`;
-export const DEFAULT_SERVICE_USER = "glasscast";
+/** The user the service runs as unless --user says otherwise (config/service-args.ts owns it: the parser needs it). */
+export { DEFAULT_SERVICE_USER } from "../config/service-args.ts";
 
 export interface UnitSpec {
   /** The program and its arguments, exactly as they must reach it. */

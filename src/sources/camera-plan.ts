@@ -8,8 +8,11 @@
  * all; MJPEG viewers then cost one decode while they watch), then MJPEG
  * (MJPEG viewers free; WebRTC costs one decode + encode), then raw.
  */
-import type { InputFormat } from "../config/options.ts";
 import { SourceError } from "./source.ts";
+
+/** What --input-format may ask a camera for. */
+export const INPUT_FORMATS = ["auto", "mjpeg", "yuyv", "yuv420", "h264"] as const;
+export type InputFormat = (typeof INPUT_FORMATS)[number];
 
 /** What the capture hands on: raw pictures, or the camera's own JPEGs / H.264. */
 export type CameraDelivery = "raw" | "jpeg" | "h264";

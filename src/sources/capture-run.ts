@@ -7,7 +7,7 @@
 import { spawnOwned, type OwnedChild } from "../process/child.ts";
 import { Fifo } from "../process/fifo.ts";
 import { readFifoOffPool } from "../process/fifo-reader.ts";
-import type { Frame } from "../stream/frame.ts";
+import type { Frame } from "../media/frame.ts";
 import type { FrameParser } from "./frame-parsers.ts";
 import type { AudioTap } from "./audio/audio-tap.ts";
 import { SourceError } from "./source.ts";

@@ -6,8 +6,8 @@
  * or the end of the iterable stops the stream like a camera that stops:
  * viewers see NO SIGNAL or END OF STREAM and the server stays up.
  */
-import { rawFrameSize, type Frame, type RawFormat } from "../stream/frame.ts";
-import { jpegSize } from "./jpeg-splitter.ts";
+import { rawFrameSize, type Frame, type RawFormat } from "../media/frame.ts";
+import { jpegSize } from "../media/jpeg-splitter.ts";
 import type { Source } from "./source.ts";
 
 export type UserFrame =

@@ -5,10 +5,10 @@
  * next read) and returns the frames they completed.
  */
 import { AnnexBParser, hasParameterSets, NAL, nalType, parseSpsSize, type AccessUnit } from "../media/h264/annexb.ts";
-import type { Frame, H264Frame, RawFrame } from "../stream/frame.ts";
-import { rawFrameSize } from "../stream/frame.ts";
-import { JpegSplitter, jpegSize } from "./jpeg-splitter.ts";
-import { Y4mReader } from "./y4m-reader.ts";
+import type { Frame, H264Frame, RawFrame } from "../media/frame.ts";
+import { rawFrameSize } from "../media/frame.ts";
+import { JpegSplitter, jpegSize } from "../media/jpeg-splitter.ts";
+import { Y4mReader } from "../media/y4m-reader.ts";
 
 export type FrameParser = (chunk: Uint8Array) => Frame[];
 

@@ -1,4 +1,4 @@
-import type { Frame } from "../stream/frame.ts";
+import type { Frame } from "../media/frame.ts";
 
 /**
  * A producer of frames. A Stream iterates `frames()` once per capture run:

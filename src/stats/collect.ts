@@ -55,7 +55,7 @@ import type { IngestStats } from "../sources/whip/ingest.ts";
 import type { AudioStats } from "../stream/audio-feed.ts";
 import type { WebRtcSessions } from "../outputs/webrtc/sessions.ts";
 import type { RtspServer } from "../outputs/rtsp/server.ts";
-import type { PublishedStream } from "../routes/published.ts";
+import type { PublishedStream } from "../outputs/published.ts";
 import type { Audience, Transport, ViewerInfo } from "../stream/audience.ts";
 import type { Stream, StreamState } from "../stream/stream.ts";
 import { processFigures, type ProcessFigures } from "./process.ts";

@@ -18,6 +18,7 @@ import { OggOpusReader, opusSamples, OPUS_SILENCE_20MS } from "../media/opus/ogg
 import { AlsaCapture } from "../sources/audio/alsa-capture.ts";
 import type { AudioInput } from "../sources/audio/audio-input.ts";
 import type { AudioTap } from "../sources/audio/audio-tap.ts";
+import { Lease } from "./lease.ts";
 import { levelOf, OPUS_BITRATE_KBPS } from "../sources/audio/opus-args.ts";
 
 export interface AudioPacket {
@@ -78,8 +79,8 @@ export function audioInputText(input: AudioInput): string {
 export class AudioFeed {
   readonly #subscribers = new Set<(packet: AudioPacket) => void>();
   readonly #alsa: AlsaCapture | null;
-  #holds = 0;
-  #lingerTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A microphone's ffmpeg runs while someone listens, and lingerMs after (the program's one lease helper). */
+  readonly #lease: Lease;
   #silenceTimer: ReturnType<typeof setInterval> | null = null;
   #next: number | null = null;
   /** The least lateness (in samples) of the packets since #windowAt. */
@@ -93,34 +94,66 @@ export class AudioFeed {
   #reader = new OggOpusReader();
   readonly #now: () => number;
 
-  constructor(readonly streamName: string, readonly input: AudioInput, private readonly settings: AudioFeedSettings) {
+  constructor(
+    readonly streamName: string,
+    readonly input: AudioInput,
+    private readonly settings: AudioFeedSettings,
+  ) {
     this.#now = settings.now ?? (() => performance.now());
-    this.#alsa = input.kind === "alsa" ? new AlsaCapture(
-      { ffmpeg: settings.ffmpeg, device: input.device, label: `audio[${streamName}]`, backoff: settings.backoff },
-      { packet: (p) => this.#packet(p), level: (db) => { this.#level = db; }, process: (pid) => { this.#pid = pid; } },
-    ) : null;
+    this.#lease = new Lease({ start: () => this.#alsa?.start(), stop: () => this.#alsa?.stop(), lingerMs: settings.lingerMs });
+    this.#alsa =
+      input.kind === "alsa"
+        ? new AlsaCapture(
+            { ffmpeg: settings.ffmpeg, device: input.device, label: `audio[${streamName}]`, backoff: settings.backoff },
+            {
+              packet: (p) => this.#packet(p),
+              level: (db) => {
+                this.#level = db;
+              },
+              process: (pid) => {
+                this.#pid = pid;
+              },
+            },
+          )
+        : null;
   }
 
   /** The RTP clock (48 kHz) now: what a sender report pairs with the wall clock. */
-  static rtpNow(): number { return Math.round(performance.now() * 48) >>> 0; }
+  static rtpNow(): number {
+    return Math.round(performance.now() * 48) >>> 0;
+  }
 
-  get listeners(): number { return this.#holds; }
+  get listeners(): number {
+    return this.#lease.holders;
+  }
 
   stats(): AudioStats {
     return {
-      input: audioInputText(this.input), codec: "opus", bitrateKbps: OPUS_BITRATE_KBPS,
-      encoderPid: this.#pid, packets: this.#packets, silencePackets: this.#silence,
+      input: audioInputText(this.input),
+      codec: "opus",
+      bitrateKbps: OPUS_BITRATE_KBPS,
+      encoderPid: this.#pid,
+      packets: this.#packets,
+      silencePackets: this.#silence,
       levelDb: this.#level === null ? null : Math.max(-120, Math.round(this.#level * 10) / 10),
-      listeners: this.#holds, restarts: this.#alsa?.restarts ?? 0,
+      listeners: this.#lease.holders,
+      restarts: this.#alsa?.restarts ?? 0,
     };
   }
 
   /** The tap a source's capture writes its audio output into (for `--audio source`). */
   tap(): AudioTap {
     return {
-      begin: (pid) => { this.#reader = new OggOpusReader(); this.#pid = pid; },
-      end: () => { this.#pid = null; },
-      write: (chunk) => { for (const p of this.#reader.push(chunk)) this.#packet(p); },
+      begin: (pid) => {
+        this.#reader = new OggOpusReader();
+        this.#pid = pid;
+      },
+      end: () => {
+        this.#pid = null;
+      },
+      write: (chunk) => {
+        for (const p of this.#reader.push(chunk)) this.#packet(p);
+      },
       line: (text) => {
         const level = levelOf(text);
         if (level === null) return false;
@@ -132,19 +165,16 @@ export class AudioFeed {
 
   /** Keeps the sound coming (and silence while it cannot) until the returned function is called. */
   hold(): () => void {
-    this.#holds++;
-    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
-    this.#lingerTimer = null;
-    this.#alsa?.start();
+    const release = this.#lease.hold();
     this.#silenceTimer ??= setInterval(() => this.#fillSilence(), TICK_MS);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      if (--this.#holds > 0) return;
+      release();
+      if (this.#lease.holders > 0) return;
       if (this.#silenceTimer) clearInterval(this.#silenceTimer);
       this.#silenceTimer = null;
-      this.#lingerTimer = setTimeout(() => { this.#lingerTimer = null; void this.#alsa?.stop(); }, this.settings.lingerMs);
     };
   }
 
@@ -155,11 +185,9 @@ export class AudioFeed {
   }
 
   async close(): Promise<void> {
-    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
     if (this.#silenceTimer) clearInterval(this.#silenceTimer);
-    this.#lingerTimer = null;
     this.#silenceTimer = null;
-    this.#holds = 0;
+    await this.#lease.close();
     await this.#alsa?.stop();
   }
 

@@ -8,6 +8,9 @@
  */
 import { H264Encoder, inputOf, sameInput, type H264Settings, type TimedAccessUnit } from "../encoders/h264-ffmpeg.ts";
 import { log } from "../log.ts";
+import type { Clock } from "./clock.ts";
+import type { Feed } from "./feed.ts";
+import { Lease } from "./lease.ts";
 import type { Stream } from "./stream.ts";
 import { AnnexBParser } from "../media/h264/annexb.ts";
 
@@ -16,16 +19,18 @@ export interface H264FeedSettings {
   readonly h264: H264Settings;
   /** How long the encoder keeps running after the last viewer left. */
   readonly lingerMs: number;
+  /** Time and timers for the linger; tests give a fake one. */
+  readonly clock?: Clock;
 }
 
 /** Bound on the cached group of pictures (a source with very rare keyframes). */
 const MAX_GOP = 600;
 const DEFAULT_FPS = 30;
 
-export class H264Feed {
+export class H264Feed implements Feed<TimedAccessUnit> {
   readonly #subscribers = new Set<(au: TimedAccessUnit) => void>();
-  #holds = 0;
-  #lingerTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Runs the feed while viewers hold it. */
+  readonly #lease: Lease;
   #unsubscribeStream: (() => void) | null = null;
   #encoder: H264Encoder | null = null;
   #gop: TimedAccessUnit[] = [];
@@ -35,7 +40,9 @@ export class H264Feed {
   /** Pictures skipped by encoders that have since stopped (see skipped). */
   #skippedBefore = 0;
 
-  constructor(readonly stream: Stream, private readonly settings: H264FeedSettings) {}
+  constructor(readonly stream: Stream, private readonly settings: H264FeedSettings) {
+    this.#lease = new Lease({ start: () => this.#start(), stop: () => this.#stop(), lingerMs: settings.lingerMs, clock: settings.clock });
+  }
 
   /** True while pictures are being turned into H.264. */
   get running(): boolean { return this.#unsubscribeStream !== null; }
@@ -46,20 +53,11 @@ export class H264Feed {
   /** Pictures the encoders skipped because they were still busy (never goes down). */
   get skipped(): number { return this.#skippedBefore + (this.#encoder?.skipped ?? 0); }
   /** Viewers holding the feed (each WebRTC peer holds it while it lives). */
-  get viewers(): number { return this.#holds; }
+  get viewers(): number { return this.#lease.holders; }
 
   /** Keeps the feed running until the returned function is called. */
   hold(): () => void {
-    this.#holds++;
-    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
-    this.#lingerTimer = null;
-    if (!this.running) this.#start();
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      if (--this.#holds === 0) this.#lingerTimer = setTimeout(() => void this.#stop(), this.settings.lingerMs);
-    };
+    return this.#lease.hold();
   }
 
   /** Calls `fn` with every new access unit; returns the unsubscribe function. */
@@ -75,9 +73,7 @@ export class H264Feed {
 
   /** Stops at once (shutdown). */
   async close(): Promise<void> {
-    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
-    this.#lingerTimer = null;
-    this.#holds = 0;
+    await this.#lease.stopNow();
     await this.#stop();
   }
 
@@ -87,7 +83,6 @@ export class H264Feed {
   }
 
   async #stop(): Promise<void> {
-    this.#lingerTimer = null;
     this.#unsubscribeStream?.();
     this.#unsubscribeStream = null;
     await this.#stopEncoder();

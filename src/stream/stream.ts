@@ -1,41 +1,32 @@
 /**
- * A Stream owns one capture and keeps only its newest frame. Outputs never
- * talk to the source: they listen for "a newer frame exists" and take the
- * newest one in the form they need. A raw picture is JPEG-encoded at most
- * once, on first demand, whatever the number of viewers; a ready JPEG is
- * handed out untouched.
+ * A Stream owns one capture and keeps only its newest frame (the slot) with
+ * the listeners told of each new one. Outputs never talk to the source: they
+ * listen for "a newer frame exists" and take the newest one in the form they
+ * need. The work around the slot is done by small parts, each in its file:
  *
- * A source that gives H.264 only (a camera) is decoded to pictures only while
- * someone asks for pictures (MJPEG viewers, snapshots); a transform on a
- * source that gives JPEGs decodes them first.
- *
- * When a live source fails, or delivers nothing for the source timeout, it is
- * restarted with back-off while viewers keep their connections and see a
- * "no signal" picture that says how long ago the last frame came; when a
- * finite source ends they see "end of stream". Those pictures are repeated
- * once a second so that every client (and every proxy in between) keeps a
- * fresh picture.
+ * - supervisor.ts: runs the source; restarts, back-off, the watchdog
+ *   (watchdog.ts) and the state;
+ * - placeholder-loop.ts: NO SIGNAL / END OF STREAM, repeated each second;
+ * - picture-feed.ts: decode -> transform -> JPEG, once per frame (and
+ *   h264-feed.ts, its mirror for H.264, made by the server);
+ * - frame-rate.ts: the fps meter; lease.ts: on-demand capture (run while
+ *   held); clock.ts: the time they all run on.
  */
+import { realClock, type Clock } from "./clock.ts";
 import { FrameRate } from "./frame-rate.ts";
+import { Lease } from "./lease.ts";
+import { PictureFeed, type DecodeJpeg, type EncodedFrame, type FrameTransform, type StartPictureDecoder } from "./picture-feed.ts";
+import { PlaceholderLoop } from "./placeholder-loop.ts";
+import { CaptureSupervisor, type StreamState } from "./supervisor.ts";
 import type { JpegEncoder } from "../encoders/jpeg-encoder.ts";
 import { log } from "../log.ts";
-import { renderPlaceholder } from "../placeholder/render.ts";
 import type { Source } from "../sources/source.ts";
-import type { Frame, JpegFrame, RawFrame } from "./frame.ts";
+import type { Frame, RawFrame } from "../media/frame.ts";
 
-export type StreamState = "idle" | "starting" | "running" | "restarting" | "ended" | "failed" | "stopped";
+export type { StreamState } from "./supervisor.ts";
+export { formatAgo } from "./supervisor.ts";
 
-/** Runs once per raw frame, before it is encoded: change it in place or return another. */
-export type FrameTransform = (frame: RawFrame) => RawFrame | void;
-
-/** Turns a stream's H.264 into pictures (see encoders/h264-decoder.ts). */
-export interface PictureDecoder {
-  write(accessUnit: Uint8Array, keyframe: boolean): void;
-  stop(): Promise<void>;
-}
-export type StartPictureDecoder = (onPicture: (frame: RawFrame) => void) => PictureDecoder;
-/** Decodes a JPEG into a raw picture, valid until the next call (see encoders/jpeg-decoder.ts). */
-export type DecodeJpeg = (jpeg: Uint8Array) => RawFrame;
+export type { DecodeJpeg, EncodedFrame, FrameTransform, PictureDecoder, StartPictureDecoder } from "./picture-feed.ts";
 
 export interface StreamOptions {
   readonly name: string;
@@ -60,6 +51,8 @@ export interface StreamOptions {
   readonly decodeJpeg?: DecodeJpeg;
   /** Capture only while held (see hold()), stopping this long after the last release (--on-demand-linger). */
   readonly onDemand?: { readonly lingerMs: number };
+  /** Time and timers (the fps meter, watchdog, back-off and lingers); tests give a fake one. */
+  readonly clock?: Clock;
 }
 
 export interface StreamStats {
@@ -82,73 +75,72 @@ export interface StreamStats {
   readonly capturing: boolean;
 }
 
-export interface EncodedFrame extends JpegFrame {
-  /** The stream sequence number of the frame this JPEG shows. */
-  readonly seq: number;
-}
-
-const PLACEHOLDER_REPEAT_MS = 1000;
-/** A pushed source whose run fails without a frame (its listener cannot start) is started again within this. */
-const PUSHED_MAX_WAIT_MS = 4000;
-/** The H.264 decoder stops when no picture was asked for this long. */
-const DECODER_IDLE_MS = 5000;
-
 export class Stream {
   readonly name: string;
   readonly source: Source;
-  #state: StreamState = "starting";
   #seq = 0;
   #latest: Frame | null = null;
-  #jpeg: EncodedFrame | null = null;
-  #picture: { seq: number; frame: Frame } | null = null;
   #size: { width: number; height: number };
   readonly #listeners = new Set<() => void>();
   /** The capture loop while it runs: it stops when `abort` is aborted. */
   #capture: { abort: AbortController; running: Promise<void> } | null = null;
   #stopped = false;
-  #holds = 0;
-  #restarts = 0;
-  #jpegEncoded = 0;
-  #jpegEncodeMs = 0;
-  #lingerTimer: ReturnType<typeof setTimeout> | null = null;
-  #placeholderTimer: ReturnType<typeof setInterval> | null = null;
-  #framesCaptured = 0;
+  /** Capture while held (on-demand streams only). */
+  readonly #onDemand: Lease | null;
+  /** NO SIGNAL / END OF STREAM while the source gives no picture. */
+  readonly #placeholder: PlaceholderLoop;
   /** The capture's frame rate, counted over the last seconds of the current run. */
-  readonly #rate = new FrameRate();
-  #transformWarned = false;
-  /** Wall-clock time of the last frame from the source (not a placeholder), for "last frame … ago". */
-  #lastFrameAt: number | null = null;
-  #decoder: PictureDecoder | null = null;
-  #decoderDemandAt = 0;
-  #decodedRaw: RawFrame | null = null;
-  /** The decoded picture with the transform applied, per decoded picture. */
-  #decoded: { n: number; frame: Frame } | null = null;
-  /** The picture #jpeg was made from. */
-  #jpegOf: Frame | null = null;
-  #decodedCount = 0;
+  readonly #rate: FrameRate;
+  readonly #clock: Clock;
+  /** Runs the source: restarts, back-off, watchdog, state. */
+  readonly #supervisor: CaptureSupervisor;
+  /** Decode → transform → JPEG, once per frame. */
+  readonly #pictures: PictureFeed;
 
   constructor(private readonly options: StreamOptions) {
     this.name = options.name;
     this.source = options.source;
     this.#size = { ...options.defaultSize };
+    this.#clock = options.clock ?? realClock;
+    this.#rate = new FrameRate(() => this.#clock.now());
+    this.#placeholder = new PlaceholderLoop({
+      label: `stream ${this.name}`, size: () => this.#size, encodeStill: options.encodeStill,
+      publish: (frame) => this.#publish(frame), clock: this.#clock,
+    });
+    this.#onDemand = options.onDemand
+      ? new Lease({ start: () => this.#startCapture(), stop: () => this.#stopCapture(), lingerMs: options.onDemand.lingerMs, clock: this.#clock })
+      : null;
+    this.#supervisor = new CaptureSupervisor({
+      name: this.name, source: this.source, backoff: options.backoff, sourceTimeoutMs: options.sourceTimeoutMs,
+      placeholder: this.#placeholder, rate: this.#rate, clock: this.#clock,
+      deliver: (frame) => {
+        if (frame.width > 0) this.#size = { width: frame.width, height: frame.height };
+        this.#publish(frame);
+      },
+    });
+    this.#pictures = new PictureFeed(this, {
+      label: `stream ${this.name}`, encoder: options.encoder, transform: options.transform,
+      startPictureDecoder: options.startPictureDecoder, decodeJpeg: options.decodeJpeg,
+      requestKeyframe: () => this.source.requestKeyframe?.(), clock: this.#clock,
+    });
   }
 
-  get state(): StreamState { return this.#state; }
+  get state(): StreamState { return this.#supervisor.state; }
   /** Increases with every published frame (placeholders included). */
   get seq(): number { return this.#seq; }
   get latest(): Frame | null { return this.#latest; }
-  get framesCaptured(): number { return this.#framesCaptured; }
+  get framesCaptured(): number { return this.#supervisor.framesCaptured; }
 
   stats(): StreamStats {
     return {
-      name: this.name, state: this.#state, source: this.source.description,
+      name: this.name, state: this.#supervisor.state, source: this.source.description,
       width: this.#size.width, height: this.#size.height,
       fps: Math.round(this.#rate.rate() * 10) / 10,
-      framesCaptured: this.#framesCaptured,
-      restarts: this.#restarts,
-      jpegEncoded: this.#jpegEncoded,
-      jpegEncodeMsTotal: Math.round(this.#jpegEncodeMs * 1000) / 1000,
-      lastFrameAgeMs: this.#lastFrameAt === null ? null : Date.now() - this.#lastFrameAt,
+      framesCaptured: this.#supervisor.framesCaptured,
+      restarts: this.#supervisor.restarts,
+      jpegEncoded: this.#pictures.jpegEncoded,
+      jpegEncodeMsTotal: Math.round(this.#pictures.jpegEncodeMs * 1000) / 1000,
+      lastFrameAgeMs: this.#supervisor.lastFrameAgeMs,
       capturing: this.#capture !== null,
     };
   }
@@ -165,66 +157,12 @@ export class Stream {
    * starts on the first ask and stops when pictures are no longer asked for).
    */
   latestPicture(): Frame | null {
-    const frame = this.#latest;
-    if (!frame) return null;
-    if (frame.kind === "h264") return this.#decodedPicture();
-    if (this.#picture?.seq === this.#seq) return this.#picture.frame;
-    const picture = this.#transformed(frame);
-    this.#picture = { seq: this.#seq, frame: picture };
-    return picture;
-  }
-
-  #transformed(frame: Frame): Frame {
-    const transform = this.options.transform;
-    if (!transform) return frame;
-    if (frame.kind === "raw" && !frame.jpeg) return transform(frame) ?? frame;
-    if (frame.kind === "jpeg" && this.options.decodeJpeg) {
-      const raw = this.options.decodeJpeg(frame.data);
-      return transform(raw) ?? raw;
-    }
-    if (frame.kind === "jpeg" && !this.#transformWarned) {
-      this.#transformWarned = true;
-      log.warn(`stream ${this.name}: the transform runs on raw pictures and no JPEG decoder is available; this source's JPEGs are passed through untransformed`);
-    }
-    return frame;
-  }
-
-  #decodedPicture(): Frame | null {
-    this.#decoderDemandAt = performance.now();
-    if (!this.#decoder && this.options.startPictureDecoder) {
-      log.debug(`stream ${this.name}: decoding H.264 for pictures`);
-      this.#decoder = this.options.startPictureDecoder((picture) => {
-        this.#decodedCount++;
-        this.#decoded = null;
-        this.#decodedRaw = picture;
-      });
-      // The decoder can only start at a keyframe: a source that can make one soon is asked to.
-      this.source.requestKeyframe?.();
-    }
-    const raw = this.#decodedRaw;
-    if (!raw) return null;
-    if (this.#decoded?.n !== this.#decodedCount) this.#decoded = { n: this.#decodedCount, frame: this.#transformed(raw) };
-    return this.#decoded.frame;
+    return this.#pictures.latestPicture();
   }
 
   /** The newest picture as a JPEG, encoded at most once per picture. */
   latestJpeg(): EncodedFrame | null {
-    const picture = this.latestPicture();
-    if (!picture) return this.#jpeg;
-    if (this.#jpegOf === picture && this.#jpeg) return this.#jpeg;
-    let data: Uint8Array;
-    if (picture.kind === "jpeg") data = picture.data;
-    else if (picture.kind === "raw" && picture.jpeg) data = picture.jpeg;
-    else if (picture.kind === "raw" && this.options.encoder) {
-      const started = performance.now();
-      data = this.options.encoder.encode(picture).slice();
-      this.#jpegEncodeMs += performance.now() - started;
-      this.#jpegEncoded++;
-    }
-    else return this.#jpeg; // no encoder for it: MJPEG viewers keep the last picture they had.
-    this.#jpegOf = picture;
-    this.#jpeg = { kind: "jpeg", width: picture.width, height: picture.height, data, seq: this.#seq };
-    return this.#jpeg;
+    return this.#pictures.latestJpeg();
   }
 
   /** The newest JPEG once there is one (an H.264 source's first picture takes a decode), or null after `timeoutMs`. */
@@ -251,7 +189,7 @@ export class Stream {
   /** Starts capturing; with on-demand capture, only the first hold() does. */
   start(): void {
     if (this.options.onDemand) {
-      if (this.#state === "starting") this.#state = "idle";
+      if (this.#supervisor.state === "starting") this.#supervisor.setState("idle");
       return;
     }
     this.#startCapture();
@@ -259,26 +197,16 @@ export class Stream {
 
   /** Keeps the capture going (on-demand streams) until the returned function is called. */
   hold(): () => void {
-    this.#holds++;
-    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
-    this.#lingerTimer = null;
-    if (this.options.onDemand && !this.#stopped) this.#startCapture();
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      if (--this.#holds > 0 || !this.options.onDemand) return;
-      this.#lingerTimer = setTimeout(() => void this.#stopCapture(), this.options.onDemand.lingerMs);
-    };
+    return this.#onDemand?.hold() ?? (() => {});
   }
 
   /** True while a capture process (or a program's source) runs. */
   get capturing(): boolean { return this.#capture !== null; }
 
   async stop(): Promise<void> {
-    this.#setState("stopped");
+    this.#supervisor.setState("stopped");
     this.#stopped = true;
-    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
+    await this.#onDemand?.close();
     await this.#stopCapture();
     this.options.encoder?.close();
   }
@@ -287,242 +215,31 @@ export class Stream {
     if (this.#capture || this.#stopped) return;
     const abort = new AbortController();
     if (this.options.onDemand) log.info(`stream ${this.name}: capture started for its first viewer`, { event: "capture.start", stream: this.name });
-    this.#capture = { abort, running: this.#run(abort.signal) };
+    this.#capture = { abort, running: this.#supervisor.run(abort.signal) };
   }
 
   async #stopCapture(): Promise<void> {
-    this.#lingerTimer = null;
     const capture = this.#capture;
     if (!capture) return;
     this.#capture = null;
     capture.abort.abort();
-    this.#stopPlaceholder();
+    this.#placeholder.stop();
     await capture.running;
-    await this.#decoder?.stop();
-    this.#decoder = null;
-    this.#decodedRaw = null;
-    this.#decoded = null;
+    await this.#pictures.stopDecoder();
     if (this.#stopped) return;
     // An idle stream has no picture: the next viewer waits for a fresh one, never a stale one.
     this.#latest = null;
-    this.#picture = null;
-    this.#jpeg = null;
-    this.#jpegOf = null;
+    this.#pictures.clear();
     this.#rate.reset();
-    this.#setState("idle");
+    this.#supervisor.setState("idle");
     log.info(`stream ${this.name}: capture stopped, no viewer for ${this.options.onDemand!.lingerMs / 1000} s`, { event: "capture.stop", stream: this.name });
-  }
-
-  async #run(signal: AbortSignal): Promise<void> {
-    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 1000, maxMs: 30_000 };
-    let wait = initialMs;
-    this.#setState("starting");
-    const pushed = this.source.pushed === true;
-    while (!signal.aborted) {
-      let delivered = false;
-      // A pushed source waits for its publisher inside frames(): NO SIGNAL until its first frame.
-      if (pushed) void this.#showPlaceholder(() => ["NO SIGNAL", "WAITING FOR PUBLISHER", this.#lastFrameLine()], signal);
-      const run = this.#watchdog(signal);
-      try {
-        for await (const frame of this.source.frames(run.signal)) {
-          run.fed();
-          if (!delivered) {
-            delivered = true;
-            wait = initialMs;
-            this.#rate.reset(); // the gap before a restart is no part of the rate
-            this.#stopPlaceholder();
-            this.#setState("running");
-          }
-          this.#countFrame();
-          this.#lastFrameAt = Date.now();
-          if (frame.width > 0) this.#size = { width: frame.width, height: frame.height };
-          this.#publish(frame);
-        }
-        if (signal.aborted) break;
-        if (pushed) {
-          this.#publisherGone(run.stalled ? `no frame for ${run.limitS} s` : `${this.source.description} ended`);
-        } else if (run.stalled) {
-          this.#restarting(`${this.source.description} delivered no frame for ${run.limitS} s`, wait);
-        } else if (this.source.finite) {
-          this.#setState("ended");
-          log.info(`stream ${this.name}: ${this.source.description} ended`, { event: "source.end", stream: this.name });
-          await this.#showPlaceholder(() => ["END OF STREAM"], signal);
-          return;
-        } else {
-          this.#restarting(`${this.source.description} stopped`, wait);
-        }
-      } catch (err) {
-        if (signal.aborted) break;
-        if (pushed) {
-          this.#publisherGone(run.stalled ? `no frame for ${run.limitS} s` : (err as Error).message);
-        } else if (!this.source.restartable) {
-          this.#setState("failed");
-          log.error(`stream ${this.name}: ${this.source.description} failed: ${(err as Error).message}`, { event: "source.fail", stream: this.name });
-          await this.#showPlaceholder(() => ["NO SIGNAL"], signal);
-          return;
-        } else {
-          this.#restarting(run.stalled ? `no frame for ${run.limitS} s` : (err as Error).message, wait);
-        }
-      } finally {
-        run.done();
-      }
-      if (pushed) {
-        // Waiting again at once after a publisher; a run that failed without any frame (a listener that
-        // cannot start) waits a little, never long: a publisher must find the port open soon.
-        if (!delivered) {
-          await sleep(wait, signal);
-          wait = Math.min(wait * 2, PUSHED_MAX_WAIT_MS);
-        }
-        continue;
-      }
-      this.#setState("restarting");
-      await this.#showPlaceholder(() => ["NO SIGNAL", "RECONNECTING", this.#lastFrameLine()], signal);
-      await sleep(wait, signal);
-      wait = Math.min(wait * 2, maxMs);
-    }
-  }
-
-  /**
-   * One capture run's signal, aborted with the stream, or by the watchdog when
-   * the source delivers nothing for the source timeout (at least three frame
-   * intervals, so a slow image sequence is not taken for a dead camera).
-   */
-  #watchdog(stream: AbortSignal) {
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    stream.addEventListener("abort", abort, { once: true });
-    const timeoutMs = this.source.restartable ? this.options.sourceTimeoutMs : undefined;
-    // A pushed source may wait for its publisher as long as it takes: watched from its first frame on.
-    let armed = this.source.pushed !== true;
-    let fedAt = performance.now();
-    const state = { stalled: false, limitS: 0 };
-    const timer = timeoutMs === undefined ? null : setInterval(() => {
-      if (!armed) return;
-      const fps = this.#rate.rate();
-      const limit = Math.max(timeoutMs, fps > 0 ? 3000 / fps : 0);
-      if (performance.now() - fedAt <= limit) return;
-      state.stalled = true;
-      state.limitS = Math.round(limit / 100) / 10;
-      controller.abort();
-    }, Math.min(1000, Math.max(100, timeoutMs / 4)));
-    return {
-      signal: controller.signal,
-      get stalled() { return state.stalled; },
-      get limitS() { return state.limitS; },
-      fed: () => { fedAt = performance.now(); armed = true; },
-      done: () => {
-        if (timer) clearInterval(timer);
-        stream.removeEventListener("abort", abort);
-      },
-    };
-  }
-
-  /** A pushed source's publisher went away (or its run failed): counted as a restart; the stream waits for the next. */
-  #publisherGone(reason: string): void {
-    this.#restarts++;
-    this.#setState("restarting");
-    log.warn(`stream ${this.name}: ${reason}; waiting for a publisher`, { event: "source.wait", stream: this.name, restarts: this.#restarts });
-  }
-
-  /** One log line per restart, with its reason; counted for /state and /metrics. */
-  #restarting(reason: string, waitMs: number): void {
-    this.#restarts++;
-    log.warn(`stream ${this.name}: ${reason}; restarting in ${waitMs / 1000} s`, {
-      event: "source.restart", stream: this.name, restarts: this.#restarts, retry_s: waitMs / 1000,
-    });
-  }
-
-  #lastFrameLine(): string {
-    if (this.#lastFrameAt === null) return "NO FRAME YET";
-    return `LAST FRAME ${formatAgo(Date.now() - this.#lastFrameAt)} AGO`;
-  }
-
-  #countFrame(): void {
-    this.#rate.frame();
-    this.#framesCaptured++;
   }
 
   #publish(frame: Frame): void {
     this.#seq++;
     this.#latest = frame;
-    if (frame.kind === "h264") this.#feedDecoder(frame.data, frame.keyframe);
+    this.#pictures.frameArrived(frame);
     for (const listener of this.#listeners) listener();
   }
 
-  #feedDecoder(accessUnit: Uint8Array, keyframe: boolean): void {
-    const decoder = this.#decoder;
-    if (!decoder) return;
-    if (performance.now() - this.#decoderDemandAt <= DECODER_IDLE_MS) return decoder.write(accessUnit, keyframe);
-    log.debug(`stream ${this.name}: no picture asked for ${DECODER_IDLE_MS / 1000} s; H.264 decoder stopped`);
-    this.#decoder = null;
-    this.#decodedRaw = null;
-    this.#decoded = null;
-    void decoder.stop();
-  }
-
-  /**
-   * Shows a still picture (re-drawn each second when its text changes, e.g.
-   * the time since the last frame) until the source delivers again.
-   */
-  async #showPlaceholder(lines: () => readonly string[], signal: AbortSignal): Promise<void> {
-    this.#stopPlaceholder();
-    let shown: { text: string; picture: RawFrame } | null = null;
-    let busy = false;
-    const draw = async () => {
-      if (busy) return;
-      busy = true;
-      try {
-        const text = lines().join("\n");
-        if (shown?.text !== text) {
-          const picture = await this.#placeholderPicture(lines());
-          if (picture) shown = { text, picture };
-        }
-        if (shown && !signal.aborted && timer === this.#placeholderTimer) this.#publish(shown.picture);
-      } finally {
-        busy = false;
-      }
-    };
-    const timer = setInterval(() => void draw(), PLACEHOLDER_REPEAT_MS);
-    this.#placeholderTimer = timer;
-    await draw();
-  }
-
-  async #placeholderPicture(lines: readonly string[]): Promise<RawFrame | null> {
-    const { width, height } = this.#size;
-    const raw: RawFrame = { kind: "raw", format: "i420", width, height, data: renderPlaceholder("i420", width, height, lines) };
-    try {
-      // Raw for the H.264 encoder, with its JPEG for MJPEG viewers (made once, also without libjpeg-turbo).
-      return { ...raw, jpeg: await this.options.encodeStill(raw) };
-    } catch (err) {
-      log.warn(`stream ${this.name}: could not make the placeholder picture: ${(err as Error).message}`);
-      return null;
-    }
-  }
-
-  #stopPlaceholder(): void {
-    if (this.#placeholderTimer) clearInterval(this.#placeholderTimer);
-    this.#placeholderTimer = null;
-  }
-
-  #setState(state: StreamState): void {
-    if (this.#state === "stopped") return;
-    this.#state = state;
-  }
-}
-
-/** "12 S", "3 MIN 5 S", "2 H 3 MIN": how long ago, in the placeholder font's letters. */
-export function formatAgo(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s} S`;
-  if (s < 3600) return `${Math.floor(s / 60)} MIN ${s % 60} S`;
-  if (s < 86_400) return `${Math.floor(s / 3600)} H ${Math.floor((s % 3600) / 60)} MIN`;
-  return `${Math.floor(s / 86_400)} D ${Math.floor((s % 86_400) / 3600)} H`;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() { clearTimeout(timer); signal.removeEventListener("abort", done); resolve(); }
-  });
 }

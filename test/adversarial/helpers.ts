@@ -9,7 +9,8 @@ import { expect } from "bun:test";
 import { connect as tcpConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { RTCPeerConnection } from "werift";
-import { createGlasscast, type Glasscast, type GlasscastConfig } from "../../src/index.ts";
+// The server's own objects (not the library's plain view): these tests look at its sessions and audiences.
+import { createGlasscast, type Glasscast, type GlasscastConfig } from "../../src/server.ts";
 import { h264Codec } from "../../src/outputs/webrtc/peer.ts";
 import { mjpegParts } from "../helpers/mjpeg-client.ts";
 

@@ -41,7 +41,15 @@ interface AudioResult {
   offsetsMs: number[];
 }
 
-interface AudioState { input: string; packets: number; silencePackets: number; levelDb: number | null; listeners: number; restarts: number; encoderPid: number | null }
+interface AudioState {
+  input: string;
+  packets: number;
+  silencePackets: number;
+  levelDb: number | null;
+  listeners: number;
+  restarts: number;
+  encoderPid: number | null;
+}
 const audioState = async (server: RunningServer): Promise<AudioState> =>
   ((await (await fetch(`${server.url}/state`)).json()) as { streams: { encoders: { audio: AudioState } }[] }).streams[0]!.encoders.audio;
 
@@ -51,14 +59,34 @@ describe("a microphone (ALSA, the fake ffmpeg's tone)", () => {
   const micState = join(dir, "mic");
   beforeAll(async () => {
     writeFileSync(micState, "present");
-    server = await startServer(["--source", "testsrc", "--width", "320", "--height", "240", "--fps", "15",
-      "--ffmpeg", FAKE_FFMPEG, "--audio", "hw:1,0", "--webrtc-candidate", "127.0.0.1"],
-    { FAKE_MIC_HZ: String(TONE_HZ), FAKE_MIC_STATE: micState });
+    server = await startServer(
+      [
+        "--source",
+        "testsrc",
+        "--width",
+        "320",
+        "--height",
+        "240",
+        "--fps",
+        "15",
+        "--ffmpeg",
+        FAKE_FFMPEG,
+        "--audio",
+        "hw:1,0",
+        "--webrtc-candidate",
+        "127.0.0.1",
+      ],
+      { FAKE_MIC_HZ: String(TONE_HZ), FAKE_MIC_STATE: micState },
+    );
   });
-  afterAll(async () => { await server.stop(); });
+  afterAll(async () => {
+    await server.stop();
+  });
 
   function expectTone(r: AudioResult): void {
-    console.log(`aiortc ${JSON.stringify({ frequencyHz: r.frequencyHz, levelDb: r.levelDb, audioFrames: r.audioFrames, videoFrames: r.videoFrames, reports: r.senderReports })}`);
+    console.log(
+      `aiortc ${JSON.stringify({ frequencyHz: r.frequencyHz, levelDb: r.levelDb, audioFrames: r.audioFrames, videoFrames: r.videoFrames, reports: r.senderReports })}`,
+    );
     expect(r.error).toBeNull();
     expect(r.answerHasAudio).toBe(true);
     expect(r.sampleRate).toBe(48000);
@@ -75,11 +103,15 @@ describe("a microphone (ALSA, the fake ffmpeg's tone)", () => {
     let state: AudioState | null = null;
     let metrics = "";
     // Read while the listener listens (and /metrics right after that /state).
-    await waitFor(async () => {
-      state = await audioState(server);
-      metrics = await (await fetch(`${server.url}/metrics`)).text();
-      return state.listeners === 1 && state.packets > 0 && state.levelDb !== null && /^glasscast_audio_listeners\{stream="main"\} 1$/m.test(metrics);
-    }, 20_000, "a listener, packets and a level in /state and /metrics");
+    await waitFor(
+      async () => {
+        state = await audioState(server);
+        metrics = await (await fetch(`${server.url}/metrics`)).text();
+        return state.listeners === 1 && state.packets > 0 && state.levelDb !== null && /^glasscast_audio_listeners\{stream="main"\} 1$/m.test(metrics);
+      },
+      20_000,
+      "a listener, packets and a level in /state and /metrics",
+    );
     expect(state!).toMatchObject({ input: "alsa:hw:1,0", listeners: 1, restarts: 0 });
     expect(state!.encoderPid).toBeGreaterThan(0);
     expect(state!.levelDb!).toBeGreaterThan(TONE_DB - 3);
@@ -124,19 +156,42 @@ describe("lip sync (--audio source: a white flash and a beep at the same instant
   let server: RunningServer;
   beforeAll(async () => {
     const clip = join(tempDir(), "flash-beep.mkv");
-    ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=black:s=320x240:r=30,drawbox=c=white:t=fill:enable='lt(mod(t,1),0.03)'",
-      "-f", "lavfi", "-i", "aevalsrc='if(lt(mod(t,1),0.1),0.5*sin(2*PI*1000*t),0)':s=48000", "-t", "10",
-      "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-c:a", "pcm_s16le", clip]);
+    ffmpeg([
+      "-y",
+      "-f",
+      "lavfi",
+      "-i",
+      "color=c=black:s=320x240:r=30,drawbox=c=white:t=fill:enable='lt(mod(t,1),0.03)'",
+      "-f",
+      "lavfi",
+      "-i",
+      "aevalsrc='if(lt(mod(t,1),0.1),0.5*sin(2*PI*1000*t),0)':s=48000",
+      "-t",
+      "10",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-g",
+      "30",
+      "-c:a",
+      "pcm_s16le",
+      clip,
+    ]);
     server = await startServer(["--source", clip, "--loop", "--audio", "source", "--webrtc-candidate", "127.0.0.1"]);
   });
-  afterAll(async () => { await server.stop(); });
+  afterAll(async () => {
+    await server.stop();
+  });
 
   test("each flash and its beep, by the sender reports, at most 80 ms apart (median)", async () => {
     const r = await runScript<AudioResult>("aiortc_audio.py", ["offer", server.url, 10], 60_000);
     expect(r.error).toBeNull();
     const sorted = [...r.offsetsMs].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)]!;
-    console.log(`lip sync: ${r.flashes} flashes, ${r.beeps} beeps, offsets (beep − flash) ${r.offsetsMs.join(", ")} ms; median ${median} ms, spread ${sorted[0]}…${sorted.at(-1)} ms`);
+    console.log(
+      `lip sync: ${r.flashes} flashes, ${r.beeps} beeps, offsets (beep − flash) ${r.offsetsMs.join(", ")} ms; median ${median} ms, spread ${sorted[0]}…${sorted.at(-1)} ms`,
+    );
     expect(r.offsetsMs.length).toBeGreaterThanOrEqual(5);
     expect(Math.abs(median)).toBeLessThanOrEqual(80);
   });
@@ -151,7 +206,10 @@ test("--audio source on a file without sound: captured without it at once, one w
     expect(r.videoFrames).toBeGreaterThan(20);
     expect(r.answerHasAudio).toBe(true);
     expect(r.audioFrames).toBeGreaterThan(4 * 50 * 0.6); // silence, in time
-    const warnings = server.stderr().split("\n").filter((l) => l.includes("has no audio track; --audio source gives silence"));
+    const warnings = server
+      .stderr()
+      .split("\n")
+      .filter((l) => l.includes("has no audio track; --audio source gives silence"));
     expect(warnings.length).toBe(1);
     const state = ((await (await fetch(`${server.url}/state`)).json()) as { streams: { restarts: number; encoders: { audio: AudioState } }[] }).streams[0]!;
     expect(state.restarts).toBe(0);

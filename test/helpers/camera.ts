@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JpegDecoder } from "../../src/encoders/jpeg-decoder.ts";
-import { JpegSplitter } from "../../src/sources/jpeg-splitter.ts";
+import { JpegSplitter } from "../../src/media/jpeg-splitter.ts";
 import { childPids, ROOT } from "./server.ts";
 import { tempDir } from "./ffmpeg.ts";
 

@@ -3,7 +3,9 @@
  * (no socket): for routes whose answer a real server would not change.
  * Its streams are fed by the test (push sources): no ffmpeg starts.
  */
-import { createGlasscast, createPushSource, type Glasscast, type GlasscastConfig, type PushSource } from "../../src/index.ts";
+// The server's own objects (streams, audiences, WebRTC sessions), not the library's plain view: tests look inside.
+import { createGlasscast, type Glasscast, type GlasscastConfig } from "../../src/server.ts";
+import { createPushSource, type PushSource } from "../../src/index.ts";
 
 export interface InProcess {
   readonly gc: Glasscast;

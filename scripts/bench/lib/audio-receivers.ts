@@ -15,26 +15,47 @@ const n = Number(nText);
 const audio = mode === "audio";
 const seconds = Number(secondsText);
 
-interface Counts { video: number; audio: number; error: string | null }
+interface Counts {
+  video: number;
+  audio: number;
+  error: string | null;
+}
 
 async function connect(): Promise<{ counts: Counts; close: () => Promise<void> }> {
   const pc = new RTCPeerConnection({
-    iceServers: [], iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: ["127.0.0.1"],
+    iceServers: [],
+    iceUseIpv4: false,
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: ["127.0.0.1"],
     codecs: {
-      video: [new RTCRtpCodecParameters({ mimeType: "video/H264", clockRate: 90000,
-        parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f" })],
+      video: [
+        new RTCRtpCodecParameters({
+          mimeType: "video/H264",
+          clockRate: 90000,
+          parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+        }),
+      ],
       audio: audio ? [new RTCRtpCodecParameters({ mimeType: "audio/opus", clockRate: 48000, channels: 2 })] : [],
     },
   });
   const counts: Counts = { video: 0, audio: 0, error: null };
-  pc.addTransceiver("video", { direction: "recvonly" }).onTrack.subscribe((t) => t.onReceiveRtp.subscribe((rtp) => { if (rtp.header.marker) counts.video++; }));
-  if (audio) pc.addTransceiver("audio", { direction: "recvonly" }).onTrack.subscribe((t) => t.onReceiveRtp.subscribe(() => { counts.audio++; }));
+  pc.addTransceiver("video", { direction: "recvonly" }).onTrack.subscribe((t) =>
+    t.onReceiveRtp.subscribe((rtp) => {
+      if (rtp.header.marker) counts.video++;
+    }),
+  );
+  if (audio)
+    pc.addTransceiver("audio", { direction: "recvonly" }).onTrack.subscribe((t) =>
+      t.onReceiveRtp.subscribe(() => {
+        counts.audio++;
+      }),
+    );
   let id: string | null = null;
   try {
     await pc.setLocalDescription(await pc.createOffer());
     const res = await fetch(`${base}/offer`, { method: "POST", body: JSON.stringify({ sdp: pc.localDescription!.sdp, type: "offer" }) });
     if (res.status !== 200) throw new Error(`/offer answered ${res.status}`);
-    const answer = await res.json() as { sdp: string; id: string };
+    const answer = (await res.json()) as { sdp: string; id: string };
     id = answer.id;
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
   } catch (err) {
@@ -54,7 +75,7 @@ const peers: Awaited<ReturnType<typeof connect>>[] = [];
 const deadline = performance.now() + 30_000;
 const flowing = (p: (typeof peers)[number]) => p.counts.error !== null || (p.counts.video > 0 && (!audio || p.counts.audio > 0));
 while (peers.length < n) {
-  peers.push(...await Promise.all(Array.from({ length: Math.min(8, n - peers.length) }, connect)));
+  peers.push(...(await Promise.all(Array.from({ length: Math.min(8, n - peers.length) }, connect))));
   while (performance.now() < deadline && !peers.every(flowing)) await Bun.sleep(50);
 }
 // 1.5 s more: past the start of a microphone's ffmpeg (silence, then its first packets), whose cost is no steady state.
@@ -63,11 +84,13 @@ console.log(JSON.stringify({ ready: true, errors: peers.filter((p) => p.counts.e
 const before = peers.map((p) => ({ ...p.counts }));
 await Bun.sleep(seconds * 1000);
 const window = peers.map((p, i) => ({ video: p.counts.video - before[i]!.video, audio: p.counts.audio - before[i]!.audio }));
-console.log(JSON.stringify({
-  videoFramesPerPeerPerS: window.reduce((s, w) => s + w.video, 0) / n / seconds,
-  audioPacketsPerPeerPerS: window.reduce((s, w) => s + w.audio, 0) / n / seconds,
-  minAudioPacketsPerS: Math.min(...window.map((w) => w.audio)) / seconds,
-  perPeer: process.env.BENCH_DEBUG ? window : undefined,
-}));
+console.log(
+  JSON.stringify({
+    videoFramesPerPeerPerS: window.reduce((s, w) => s + w.video, 0) / n / seconds,
+    audioPacketsPerPeerPerS: window.reduce((s, w) => s + w.audio, 0) / n / seconds,
+    minAudioPacketsPerS: Math.min(...window.map((w) => w.audio)) / seconds,
+    perPeer: process.env.BENCH_DEBUG ? window : undefined,
+  }),
+);
 await Promise.all(peers.map((p) => p.close()));
 process.exit(0);

@@ -4,7 +4,7 @@
  */
 import { TurboJpeg, TJFLAG_FASTDCT } from "../../../ffi/turbojpeg.ts";
 import { TurboJpegEncoder } from "../../../src/encoders/turbojpeg-encoder.ts";
-import type { RawFrame } from "../../../src/stream/frame.ts";
+import type { RawFrame } from "../../../src/media/frame.ts";
 import { median } from "./report.ts";
 
 export interface EncodeResult {

@@ -25,7 +25,10 @@ export class OggOpusReader {
       if (view.getUint32(at) !== CAPTURE) {
         // Lost sync (never with ffmpeg's output): look for the next page.
         const next = indexOfCapture(b, at + 1);
-        if (next < 0) { at = Math.max(at, b.length - 3); break; }
+        if (next < 0) {
+          at = Math.max(at, b.length - 3);
+          break;
+        }
         at = next;
         this.#partial = [];
         continue;
@@ -71,15 +74,47 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
 /** Frame length in 48 kHz samples of each Opus configuration (RFC 6716 §3.1, TOC byte's top five bits). */
 const FRAME_SAMPLES = [
-  480, 960, 1920, 2880, 480, 960, 1920, 2880, 480, 960, 1920, 2880, // SILK NB, MB, WB: 10, 20, 40, 60 ms
-  480, 960, 480, 960, // hybrid SWB, FB: 10, 20 ms
-  120, 240, 480, 960, 120, 240, 480, 960, 120, 240, 480, 960, 120, 240, 480, 960, // CELT: 2.5, 5, 10, 20 ms
+  480,
+  960,
+  1920,
+  2880,
+  480,
+  960,
+  1920,
+  2880,
+  480,
+  960,
+  1920,
+  2880, // SILK NB, MB, WB: 10, 20, 40, 60 ms
+  480,
+  960,
+  480,
+  960, // hybrid SWB, FB: 10, 20 ms
+  120,
+  240,
+  480,
+  960,
+  120,
+  240,
+  480,
+  960,
+  120,
+  240,
+  480,
+  960,
+  120,
+  240,
+  480,
+  960, // CELT: 2.5, 5, 10, 20 ms
 ];
 
 /** The packet's duration in 48 kHz samples, from its TOC byte (and frame count byte), 0 when unreadable. */
@@ -88,9 +123,13 @@ export function opusSamples(packet: Uint8Array): number {
   const toc = packet[0]!;
   const per = FRAME_SAMPLES[toc >> 3]!;
   switch (toc & 3) {
-    case 0: return per;
-    case 1: case 2: return 2 * per;
-    default: return packet.length > 1 ? (packet[1]! & 0x3f) * per : 0;
+    case 0:
+      return per;
+    case 1:
+    case 2:
+      return 2 * per;
+    default:
+      return packet.length > 1 ? (packet[1]! & 0x3f) * per : 0;
   }
 }
 

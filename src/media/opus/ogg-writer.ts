@@ -52,7 +52,10 @@ export class OggOpusWriter {
   #page(packet: Uint8Array, flags: number): Uint8Array {
     const lacing: number[] = [];
     let left = packet.length;
-    while (left >= 255) { lacing.push(255); left -= 255; }
+    while (left >= 255) {
+      lacing.push(255);
+      left -= 255;
+    }
     lacing.push(left);
     const page = new Uint8Array(27 + lacing.length + packet.length);
     const view = new DataView(page.buffer);
@@ -72,6 +75,9 @@ export class OggOpusWriter {
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }

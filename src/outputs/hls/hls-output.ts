@@ -13,6 +13,7 @@
  */
 import type { H264Feed } from "../../stream/h264-feed.ts";
 import type { Audience, Viewer } from "../../stream/audience.ts";
+import { Lease } from "../../stream/lease.ts";
 import { Segmenter, type HlsPart, type HlsSegment, type SegmenterSettings } from "./segmenter.ts";
 
 export interface HlsSettings {
@@ -40,7 +41,9 @@ export class HlsOutput {
   #session = "";
   #unsubscribe: (() => void) | null = null;
   #releaseFeed: (() => void) | null = null;
-  #lingerTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Runs the muxer while clients fetch, and lingerMs after the last. */
+  readonly #muxing: Lease;
+  #releaseMuxing: (() => void) | null = null;
   readonly #clients = new Map<string, { viewer: Viewer; timer: ReturnType<typeof setTimeout> }>();
   /** Requests answered from the segmenter, by kind (the origin's own count, for caches in front). */
   readonly served = { playlists: 0, segments: 0, parts: 0, inits: 0 };
@@ -50,6 +53,7 @@ export class HlsOutput {
   constructor(readonly feed: H264Feed, private readonly audience: Audience, readonly settings: HlsSettings) {
     this.targetDurationS = Math.max(2, Math.ceil(settings.keyframeIntervalS * 1.5));
     this.#segmenterSettings = this.#plan(settings.defaultFps);
+    this.#muxing = new Lease({ start: () => this.#start(), stop: () => this.#stop(), lingerMs: settings.lingerMs });
   }
 
   /**
@@ -97,10 +101,11 @@ export class HlsOutput {
   }
 
   #hold(): void {
-    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
-    this.#lingerTimer = null;
     this.#releaseFeed ??= this.feed.hold();
-    if (this.#segmenter) return;
+    this.#releaseMuxing ??= this.#muxing.hold();
+  }
+
+  #start(): void {
     const fps = this.feed.stream.stats().fps;
     this.#segmenterSettings = this.#plan(fps > 0 ? fps : this.settings.defaultFps);
     const segmenter = new Segmenter(this.#segmenterSettings);
@@ -113,11 +118,11 @@ export class HlsOutput {
   #release(): void {
     this.#releaseFeed?.();
     this.#releaseFeed = null;
-    this.#lingerTimer = setTimeout(() => this.#stop(), this.settings.lingerMs);
+    this.#releaseMuxing?.();
+    this.#releaseMuxing = null;
   }
 
   #stop(): void {
-    this.#lingerTimer = null;
     this.#unsubscribe?.();
     this.#unsubscribe = null;
     this.#segmenter = null;
@@ -126,7 +131,7 @@ export class HlsOutput {
   /** Ends every viewer and stops (shutdown). */
   close(): void {
     for (const client of [...this.#clients.keys()]) this.#forget(client);
-    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
+    void this.#muxing.stopNow();
     this.#stop();
   }
 

@@ -26,9 +26,12 @@ export class RtspAudioTrack {
   #release: (() => void) | null;
   #srTimer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private readonly feed: AudioFeed, readonly transport: SessionTransport,
+  constructor(
+    private readonly feed: AudioFeed,
+    readonly transport: SessionTransport,
     /** The URL SETUP named (RTP-Info names it). */
-    readonly url: string) {
+    readonly url: string,
+  ) {
     this.#release = feed.hold();
   }
 

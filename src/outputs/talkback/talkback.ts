@@ -26,9 +26,28 @@ const MAX_TALK_MS = 5 * 60_000;
 /** ffmpeg playing Ogg Opus from its stdin on an ALSA device, with as little buffering as it allows. */
 export function speakerArgs(ffmpeg: string, device: string): string[] {
   return [
-    ffmpeg, "-hide_banner", "-nostats", "-loglevel", "warning",
-    "-probesize", "32", "-analyzeduration", "0", "-fflags", "nobuffer",
-    "-f", "ogg", "-i", "pipe:0", "-ac", "1", "-ar", "48000", "-f", "alsa", device,
+    ffmpeg,
+    "-hide_banner",
+    "-nostats",
+    "-loglevel",
+    "warning",
+    "-probesize",
+    "32",
+    "-analyzeduration",
+    "0",
+    "-fflags",
+    "nobuffer",
+    "-f",
+    "ogg",
+    "-i",
+    "pipe:0",
+    "-ac",
+    "1",
+    "-ar",
+    "48000",
+    "-f",
+    "alsa",
+    device,
   ];
 }
 
@@ -59,9 +78,15 @@ export class TalkBack {
   #refused = 0;
   #packets = 0;
 
-  constructor(readonly device: string, private readonly ffmpeg: string, private readonly ice: IceSettings) {}
+  constructor(
+    readonly device: string,
+    private readonly ffmpeg: string,
+    private readonly ice: IceSettings,
+  ) {}
 
-  get talking(): boolean { return this.#talker !== null; }
+  get talking(): boolean {
+    return this.#talker !== null;
+  }
 
   stats(): TalkBackStats {
     return { device: this.device, talking: this.talking, sessions: this.#sessions, refused: this.#refused, packets: this.#packets };
@@ -74,10 +99,19 @@ export class TalkBack {
       throw new Busy("someone else is talking; try again when they let go of the button");
     }
     const pc = new RTCPeerConnection({ ...peerConfig(this.ice, true), codecs: { audio: [opusCodec()], video: [] } });
-    const talker: Talker = { id: crypto.randomUUID(), pc, since: performance.now(), child: null, writer: null, lastPacketAt: performance.now(), packets: 0, timer: setInterval(() => {
-      const now = performance.now();
-      if (now - talker.lastPacketAt > TALKER_SILENCE_MS || now - talker.since > MAX_TALK_MS) void this.close(talker.id);
-    }, 500) };
+    const talker: Talker = {
+      id: crypto.randomUUID(),
+      pc,
+      since: performance.now(),
+      child: null,
+      writer: null,
+      lastPacketAt: performance.now(),
+      packets: 0,
+      timer: setInterval(() => {
+        const now = performance.now();
+        if (now - talker.lastPacketAt > TALKER_SILENCE_MS || now - talker.since > MAX_TALK_MS) void this.close(talker.id);
+      }, 500),
+    };
     this.#talker = talker;
     try {
       const transceiver = pc.addTransceiver("audio", { direction: "recvonly" });
@@ -90,7 +124,9 @@ export class TalkBack {
       }
       dropDefaultStun(pc, this.ice);
       if (!transceiver.mid || !transceiver.receiver) throw new OfferError("the offer sends no audio this server can play (Opus)");
-      pc.connectionStateChange.subscribe((state) => { if (state === "failed" || state === "closed") void this.close(talker.id); });
+      pc.connectionStateChange.subscribe((state) => {
+        if (state === "failed" || state === "closed") void this.close(talker.id);
+      });
       await pc.setLocalDescription(await pc.createAnswer());
       const sdp = pc.localDescription?.sdp;
       if (!sdp || !/^m=audio [1-9]/m.test(sdp)) throw new OfferError("the offer's audio cannot be received with Opus here");
@@ -112,7 +148,9 @@ export class TalkBack {
     await talker.pc.close().catch(() => {});
     talker.child?.stdin?.end();
     await talker.child?.stop(1000);
-    log.info(`talk-back: the viewer stopped talking (${Math.round((performance.now() - talker.since) / 100) / 10} s, ${talker.packets} packets)`, { event: "talkback.stop" });
+    log.info(`talk-back: the viewer stopped talking (${Math.round((performance.now() - talker.since) / 100) / 10} s, ${talker.packets} packets)`, {
+      event: "talkback.stop",
+    });
     return true;
   }
 

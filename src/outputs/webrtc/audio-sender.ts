@@ -12,7 +12,9 @@ import { clockSenderReports } from "./sender-clock.ts";
 /** Opus as every browser takes it (RFC 7587: always "2" channels in SDP; the packets say mono). */
 export function opusCodec(): RTCRtpCodecParameters {
   return new RTCRtpCodecParameters({
-    mimeType: "audio/opus", clockRate: 48000, channels: 2,
+    mimeType: "audio/opus",
+    clockRate: 48000,
+    channels: 2,
     parameters: "minptime=10;useinbandfec=1",
   });
 }
@@ -26,7 +28,10 @@ export class AudioSender {
   #sent = 0;
   #first = true;
 
-  constructor(feed: AudioFeed, private readonly sender: RTCRtpSender) {
+  constructor(
+    feed: AudioFeed,
+    private readonly sender: RTCRtpSender,
+  ) {
     clockSenderReports(sender, (now) => Math.round(now * 48) + this.#tsOffset);
     // Held from the answer on, so that the microphone is open by the time media flows.
     this.#release = feed.hold();
@@ -36,7 +41,9 @@ export class AudioSender {
     });
   }
 
-  get packetsSent(): number { return this.#sent; }
+  get packetsSent(): number {
+    return this.#sent;
+  }
 
   stop(): void {
     this.#stopped = true;
@@ -48,7 +55,8 @@ export class AudioSender {
 
   #send(packet: AudioPacket): void {
     const header = new RtpHeader({
-      payloadType: 0, ssrc: 0, // werift's sender fills in the negotiated ones
+      payloadType: 0,
+      ssrc: 0, // werift's sender fills in the negotiated ones
       sequenceNumber: this.#seq,
       timestamp: (packet.timestamp + this.#tsOffset) >>> 0,
       marker: this.#first, // the first packet of a talk spurt (RFC 7587 §4.1)

@@ -83,7 +83,7 @@ export function dropDefaultStun(pc: RTCPeerConnection, ice: IceSettings): void {
 
 /** An audio m-line in the offer, with the sending direction it allows. */
 function offersAudio(sdp: string): boolean {
-  const audio = /^m=audio [1-9][^]*?(?=^m=|(?![^]))/m.exec(sdp)?.[0];
+  const audio = /^m=audio [1-9][\s\S]*?(?=^m=|(?![\s\S]))/m.exec(sdp)?.[0];
   return audio !== undefined && !/^a=(sendonly|inactive)\s*$/m.test(audio);
 }
 

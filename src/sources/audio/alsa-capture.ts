@@ -29,10 +29,15 @@ export class AlsaCapture {
   #running: Promise<void> | null = null;
   #restarts = 0;
 
-  constructor(private readonly options: AlsaCaptureOptions, private readonly events: AudioCaptureEvents) {}
+  constructor(
+    private readonly options: AlsaCaptureOptions,
+    private readonly events: AudioCaptureEvents,
+  ) {}
 
   /** Times the process failed and was started again. */
-  get restarts(): number { return this.#restarts; }
+  get restarts(): number {
+    return this.#restarts;
+  }
 
   start(): void {
     if (this.#abort) return;
@@ -55,7 +60,9 @@ export class AlsaCapture {
       let lastError = "";
       let delivered = false;
       const child = spawnOwned(alsaOpusArgs(this.options.ffmpeg, this.options.device), {
-        label: this.options.label, stderrLevel: "warn", noise: LEVEL_NOISE,
+        label: this.options.label,
+        stderrLevel: "warn",
+        noise: LEVEL_NOISE,
         onStderrLine: (line) => {
           const level = levelOf(line);
           if (level !== null) this.events.level(level);
@@ -69,15 +76,20 @@ export class AlsaCapture {
       try {
         for await (const chunk of child.stdout) {
           for (const packet of reader.push(chunk)) {
-            if (!delivered) { delivered = true; wait = initialMs; }
+            if (!delivered) {
+              delivered = true;
+              wait = initialMs;
+            }
             this.events.packet(packet);
           }
         }
         const code = await child.exited;
         if (signal.aborted) break;
         this.#restarts++;
-        log.warn(`${this.options.label}: ${this.options.device} ${code === 0 ? "ended" : `failed (ffmpeg exited with ${code}${lastError ? `: ${lastError}` : ""})`}; silence meanwhile, restarting in ${wait / 1000} s`,
-          { event: "audio.restart", restarts: this.#restarts, retry_s: wait / 1000 });
+        log.warn(
+          `${this.options.label}: ${this.options.device} ${code === 0 ? "ended" : `failed (ffmpeg exited with ${code}${lastError ? `: ${lastError}` : ""})`}; silence meanwhile, restarting in ${wait / 1000} s`,
+          { event: "audio.restart", restarts: this.#restarts, retry_s: wait / 1000 },
+        );
       } finally {
         signal.removeEventListener("abort", stop);
         await child.stop();
@@ -93,6 +105,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
-    function done() { clearTimeout(timer); signal.removeEventListener("abort", done); resolve(); }
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
   });
 }

@@ -22,7 +22,9 @@ export function parseAudioValue(value: string): AudioInput | null {
   if (value === "none") return null;
   if (value === "source") return { kind: "source" };
   if (ALSA_DEVICE.test(value)) return { kind: "alsa", device: value };
-  throw new AudioOptionError(`--audio: ${JSON.stringify(value)} is not an audio input; expected none, source, or an ALSA capture device such as hw:1,0, plughw:1,0 or default (glasscast devices lists them)`);
+  throw new AudioOptionError(
+    `--audio: ${JSON.stringify(value)} is not an audio input; expected none, source, or an ALSA capture device such as hw:1,0, plughw:1,0 or default (glasscast devices lists them)`,
+  );
 }
 
 /** Source kinds whose ffmpeg input can carry an audio track (not a camera, a test pattern or pictures). */
@@ -41,7 +43,9 @@ export function audioInputsOf(values: readonly string[], streams: ReadonlyMap<st
     const eq = raw.indexOf("=");
     const named = eq > 0 && streams.has(raw.slice(0, eq));
     if (!named && names.length > 1) {
-      throw new AudioOptionError(`--audio: ${JSON.stringify(raw)} needs a stream name when there are several streams; expected NAME=VALUE with NAME one of ${names.join(", ")}`);
+      throw new AudioOptionError(
+        `--audio: ${JSON.stringify(raw)} needs a stream name when there are several streams; expected NAME=VALUE with NAME one of ${names.join(", ")}`,
+      );
     }
     if (!named && eq > 0 && /^[A-Za-z0-9_-]{1,32}$/.test(raw.slice(0, eq)) && !raw.includes(":")) {
       throw new AudioOptionError(`--audio: there is no stream ${JSON.stringify(raw.slice(0, eq))}; expected one of ${names.join(", ")}`);
@@ -51,7 +55,9 @@ export function audioInputsOf(values: readonly string[], streams: ReadonlyMap<st
     given.add(name);
     const input = parseAudioValue(named ? raw.slice(eq + 1) : raw);
     if (input?.kind === "source" && !AUDIO_TRACK_SOURCES.includes(streams.get(name)!)) {
-      throw new AudioOptionError(`--audio: stream ${JSON.stringify(name)} is a ${streams.get(name)} source, which has no audio track; expected an ALSA device (hw:1,0, default) or none`);
+      throw new AudioOptionError(
+        `--audio: stream ${JSON.stringify(name)} is a ${streams.get(name)} source, which has no audio track; expected an ALSA device (hw:1,0, default) or none`,
+      );
     }
     if (input) out.set(name, input);
   }

@@ -14,21 +14,50 @@ export const LEVEL_NOISE = /^(frame:\d+\s+pts:|lavfi\.astats\.)/;
 
 /** The output arguments for audio input `input` (e.g. "0:a:0"), written to `target`. */
 export function opusOutputArgs(input: string, target: string): string[] {
-  const graph = `[${input}]aresample=48000,aformat=channel_layouts=mono,asplit[enc][m];` +
+  const graph =
+    `[${input}]aresample=48000,aformat=channel_layouts=mono,asplit[enc][m];` +
     "[m]asetnsamples=n=4800:p=0,astats=metadata=1:reset=1," +
     "ametadata=mode=print:key=lavfi.astats.Overall.RMS_level:file='pipe\\:2':direct=1,anullsink";
   return [
-    "-filter_complex", graph, "-map", "[enc]",
-    "-c:a", "libopus", "-b:a", `${OPUS_BITRATE_KBPS}k`, "-application", "lowdelay", "-frame_duration", "20",
-    "-f", "ogg", "-page_duration", "20000", "-flush_packets", "1", target,
+    "-filter_complex",
+    graph,
+    "-map",
+    "[enc]",
+    "-c:a",
+    "libopus",
+    "-b:a",
+    `${OPUS_BITRATE_KBPS}k`,
+    "-application",
+    "lowdelay",
+    "-frame_duration",
+    "20",
+    "-f",
+    "ogg",
+    "-page_duration",
+    "20000",
+    "-flush_packets",
+    "1",
+    target,
   ];
 }
 
 /** An ALSA capture device into Opus on stdout. */
 export function alsaOpusArgs(ffmpeg: string, device: string): string[] {
   return [
-    ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
-    "-f", "alsa", "-channels", "1", "-sample_rate", "48000", "-i", device,
+    ffmpeg,
+    "-hide_banner",
+    "-nostdin",
+    "-nostats",
+    "-loglevel",
+    "warning",
+    "-f",
+    "alsa",
+    "-channels",
+    "1",
+    "-sample_rate",
+    "48000",
+    "-i",
+    device,
     ...opusOutputArgs("0:a:0", "pipe:1"),
   ];
 }

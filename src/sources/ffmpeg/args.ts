@@ -6,9 +6,12 @@
  * H.264 copied through untouched (no decode, no filter).
  */
 import { JPEG_YCBCR } from "../../encoders/ffmpeg-raw-input.ts";
-import type { JpegSettings, JpegSubsampling } from "../../encoders/jpeg-settings.ts";
+import { mjpegQscale, type JpegSettings, type JpegSubsampling } from "../../encoders/jpeg-settings.ts";
 import type { SourceSpec } from "../source-spec.ts";
 import { opusOutputArgs } from "../audio/opus-args.ts";
+
+/** Where the quality mapping lives now (encoders/jpeg-settings.ts); re-exported for existing callers. */
+export { mjpegQscale };
 
 export interface CaptureSettings {
   readonly width: number | null;
@@ -168,12 +171,3 @@ function outputArgs(jpeg: JpegSettings, output: CaptureOutput): string[] {
     ...(jpeg.fastDct ? ["-dct", "fastint"] : []), "-f", "mjpeg"];
 }
 
-/**
- * ffmpeg's mjpeg encoder takes a quantiser scale (2 best … 31 worst) rather
- * than libjpeg's 1–100 quality. This maps libjpeg's quality scaling curve onto
- * it so that --jpeg-quality keeps its meaning with the fallback encoder.
- */
-export function mjpegQscale(quality: number): number {
-  const scale = quality < 50 ? 5000 / quality : 200 - 2 * quality; // libjpeg's percent scaling
-  return Math.min(31, Math.max(2, Math.round((scale / 100) * 8)));
-}

@@ -5,11 +5,10 @@
  * is missing, or a camera's own JPEGs / H.264 copied untouched. A camera's
  * formats are asked at each start (it may have been swapped meanwhile).
  */
-import type { InputFormat } from "../../config/options.ts";
 import { probeV4l2Formats } from "../../devices/ffmpeg-list-formats.ts";
 import { log } from "../../log.ts";
-import type { Frame } from "../../stream/frame.ts";
-import { planV4l2, type V4l2Plan } from "../camera-plan.ts";
+import type { Frame } from "../../media/frame.ts";
+import { planV4l2, type InputFormat, type V4l2Plan } from "../camera-plan.ts";
 import { runCapture } from "../capture-run.ts";
 import { h264Frames, jpegFrames, y4mFrames, type FrameParser } from "../frame-parsers.ts";
 import { describeSource, isFinite, sourceSecrets, type SourceSpec } from "../source-spec.ts";

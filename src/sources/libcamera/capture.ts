@@ -7,8 +7,8 @@
  * per frame).
  */
 import { log } from "../../log.ts";
-import type { Frame } from "../../stream/frame.ts";
-import { Orienter } from "../../stream/orient.ts";
+import type { Frame } from "../../media/frame.ts";
+import { Orienter } from "../../media/orient.ts";
 import type { LibcameraPlan } from "../camera-plan.ts";
 import { runCapture } from "../capture-run.ts";
 import { h264Frames, i420Frames, jpegFrames, type FrameParser } from "../frame-parsers.ts";

@@ -20,7 +20,7 @@
  */
 import { RTCPeerConnection, RTCRtpCodecParameters, type RTCPeerConnectionConfig, type RTCRtpTransceiver, type RtpPacket } from "werift";
 import { log } from "../../log.ts";
-import type { Frame } from "../../stream/frame.ts";
+import type { Frame } from "../../media/frame.ts";
 import { H264Framer } from "../frame-parsers.ts";
 import { SourceError, type Source } from "../source.ts";
 import { H264Depacketizer, spropParameterSets } from "./depacketize.ts";

@@ -7,7 +7,7 @@
  * stays valid until `ringSize - 1` newer frames have been read. The Stream
  * encodes or copies a frame before then.
  */
-import { rawFrameSize, type PlanarFormat, type RawFrame } from "../stream/frame.ts";
+import { rawFrameSize, type PlanarFormat, type RawFrame } from "./frame.ts";
 
 export interface Y4mHeader {
   readonly width: number;

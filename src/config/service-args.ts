@@ -8,11 +8,13 @@
  * relative path inside it would mean another file there, so it is refused.
  */
 import { isAbsolute, resolve } from "node:path";
-import { CONFIG_FLAG, readConfigFile } from "../config/config-file.ts";
-import { SPEC_BY_NAME } from "../config/options.ts";
-import { OptionError } from "../config/validate.ts";
-import { splitNamed } from "../config/stream-sources.ts";
+import { CONFIG_FLAG, readConfigFile } from "./config-file.ts";
+import { SPEC_BY_NAME } from "./options.ts";
+import { OptionError } from "./validate.ts";
+import { splitNamed } from "./stream-sources.ts";
 import { parseSourceSpec } from "../sources/source-spec.ts";
+
+export const DEFAULT_SERVICE_USER = "glasscast";
 
 export interface ServiceArgs {
   /** The arguments for the service's command line. */

@@ -2,18 +2,18 @@
  * The capture for one `--source`: rpicam-vid for a libcamera camera, ffmpeg
  * for everything else (a V4L2 camera included), set up from the options.
  */
-import type { Options } from "../config/options.ts";
-import { h264Wanted, libcameraPlanOf } from "../config/validate.ts";
+import type { Options } from "./options.ts";
+import { h264Wanted, libcameraPlanOf } from "./validate.ts";
 import type { JpegSettings } from "../encoders/jpeg-settings.ts";
-import type { CaptureSettings } from "./ffmpeg/args.ts";
-import { FfmpegCapture } from "./ffmpeg/capture.ts";
-import { RpicamCapture } from "./libcamera/capture.ts";
-import { findRpicam } from "./libcamera/find-rpicam.ts";
-import { LIBCAMERA_DEFAULT, libcameraSize } from "./libcamera/rpicam-args.ts";
-import type { SourceSpec } from "./source-spec.ts";
-import type { Source } from "./source.ts";
-import type { AudioTap } from "./audio/audio-tap.ts";
-import { findYtDlp } from "./stream-mode.ts";
+import type { CaptureSettings } from "../sources/ffmpeg/args.ts";
+import { FfmpegCapture } from "../sources/ffmpeg/capture.ts";
+import { RpicamCapture } from "../sources/libcamera/capture.ts";
+import { findRpicam } from "../sources/libcamera/find-rpicam.ts";
+import { LIBCAMERA_DEFAULT, libcameraSize } from "../sources/libcamera/rpicam-args.ts";
+import type { SourceSpec } from "../sources/source-spec.ts";
+import type { Source } from "../sources/source.ts";
+import type { AudioTap } from "../sources/audio/audio-tap.ts";
+import { findYtDlp } from "../sources/stream-mode.ts";
 
 export function jpegSettingsOf(o: Options): JpegSettings {
   return { quality: o.jpegQuality, fastDct: o.jpegFastDct, fastUpsample: o.jpegFastUpsample, subsampling: o.jpegSubsampling };

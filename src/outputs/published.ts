@@ -1,7 +1,7 @@
-/** A stream as the HTTP side sees it: its outputs and its addresses. */
-import type { MjpegBroadcaster } from "../outputs/mjpeg/broadcaster.ts";
-import type { HlsOutput } from "../outputs/hls/hls-output.ts";
-import type { Publisher } from "../outputs/publish/publisher.ts";
+/** A stream as the HTTP side sees it: its core, every output made of it, and its addresses. */
+import type { MjpegBroadcaster } from "./mjpeg/broadcaster.ts";
+import type { HlsOutput } from "./hls/hls-output.ts";
+import type { Publisher } from "./publish/publisher.ts";
 import type { H264Feed } from "../stream/h264-feed.ts";
 import type { AudioFeed } from "../stream/audio-feed.ts";
 import type { Audience } from "../stream/audience.ts";

@@ -13,7 +13,7 @@
  * its path (see routerPathIndex). `/healthz` still answers such a request: a load balancer's
  * health check (HAProxy's `option httpchk`) sends HTTP/1.0 without Host.
  */
-import { pathOf, queryOf, routerMisreads } from "./errors.ts";
+import { pathOf, queryOf, routerMisreads } from "./request.ts";
 
 export interface RequestTarget {
   /** The path as the router matches it: raw, one trailing slash dropped. */

@@ -42,6 +42,7 @@ import { staticRoutes } from "./routes/static.ts";
 import { webrtcRoutes, whepOptionsHeaders } from "./routes/webrtc.ts";
 import { whipOptionsHeaders, whipRoutes } from "./routes/whip.ts";
 import { WhipIngest } from "./sources/whip/ingest.ts";
+import { RtspIngest } from "./sources/rtsp-push/ingest.ts";
 import { createCapture, jpegSettingsOf } from "./config/create-capture.ts";
 import { chooseDefaultSource, type DefaultSource } from "./devices/default-source.ts";
 import { findRpicam } from "./sources/libcamera/find-rpicam.ts";
@@ -197,8 +198,16 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const ice = iceSettingsOf(options);
   // WHIP ingests, by endpoint name (POST /whip/NAME): streams fed by a publisher.
   const ingests = new Map<string, WhipIngest>();
+  // RTSP publishers' streams (ANNOUNCE/RECORD to the RTSP server), by stream name, with their push path.
+  const pushes = new Map<string, { ingest: RtspIngest; path: string }>();
   const definitions = [
     ...captured.map(({ name, spec }) => {
+      if (spec.kind === "rtsp-push") {
+        const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+        const ingest = new RtspIngest({ stream: name, url: `rtsp://${host}:${options.rtspPort}/${spec.path}`, silenceMs: options.sourceTimeout * 1000 });
+        pushes.set(name, { ingest, path: spec.path });
+        return { name, transform: undefined as FrameTransform | undefined, source: ingest as Source };
+      }
       if (spec.kind !== "whip") {
         return { name, transform: undefined as FrameTransform | undefined, source: createCapture(name, spec, options, pipeline.captureOutput, chosen?.description) as Source };
       }
@@ -247,7 +256,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       partTargetS: options.hlsPartTarget, defaultFps: options.fps ?? 30, keyframeIntervalS: options.h264Keyint / (options.fps ?? 30),
       lingerMs: ENCODER_LINGER_MS, viewerWindowMs: HLS_VIEWER_WINDOW_MS,
     }) : null;
-    const ingest = d.source instanceof WhipIngest ? d.source : null;
+    const ingest = d.source instanceof WhipIngest || d.source instanceof RtspIngest ? d.source : null;
     return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, hls, publish, feed, ingest, video, snapshot, view, all: addresses.all };
   });
 
@@ -271,8 +280,11 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   let rtspListening: RtspServer | null = null;
   const rtsp = options.rtspPort > 0 ? new RtspServer({
     host: options.host, port: options.rtspPort, maxClients: options.rtspMaxClients,
-    access: new RtspAccess({ admins: access.admins, auth: options.auth, tokens: access.tokens, limiter: access.limiter, protected: access.viewingProtected }),
-    streams: published.map((p) => ({ name: p.name, stream: p.stream, feed: p.feed!, audience: p.audience })),
+    access: new RtspAccess({ admins: access.admins, auth: options.auth, tokens: access.tokens, limiter: access.limiter, protected: access.viewingProtected, ingestTokens: options.ingestToken }),
+    streams: published.map((p) => {
+      const push = pushes.get(p.name);
+      return { name: p.name, stream: p.stream, feed: p.feed!, audience: p.audience, ingest: push?.ingest ?? null, aliases: push && push.path !== p.name ? [push.path] : [] };
+    }),
   }) : null;
   const stats = { streams: published, sessions, get rtsp() { return rtspListening; }, startedAt, version: VERSION };
   // /healthz is open to all: it names a source or a reason only where everything is open too.
@@ -317,9 +329,15 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
           const at = rtsp.listen();
           rtspListening = rtsp;
           log.info(`RTSP on rtsp://${at.hostname.includes(":") ? `[${at.hostname}]` : at.hostname}:${at.port}/ (${published.map((p) => p.name).join(", ")})`);
+          for (const [name, { path }] of pushes) {
+            const guard = options.ingestToken.length > 0 || options.auth.length > 0
+              ? "publishers log in with an --ingest-token (as the password) or an --auth user"
+              : `open to any publisher: only this machine reaches it (--host ${options.host})`;
+            log.info(`stream ${name}: RTSP publishers push to rtsp://${at.hostname.includes(":") ? `[${at.hostname}]` : at.hostname}:${at.port}/${path}; ${guard}`);
+          }
         } catch (err) {
-          // The default port taken (another RTSP server) costs only RTSP; a port asked for must work.
-          if (options.rtspPort !== RTSP_DEFAULT_PORT) throw new OptionError(`--rtsp-port: cannot listen on ${options.host}:${options.rtspPort}: ${(err as Error).message}`);
+          // The default port taken (another RTSP server) costs only RTSP; a port asked for, or one publishers push to, must work.
+          if (options.rtspPort !== RTSP_DEFAULT_PORT || pushes.size > 0) throw new OptionError(`--rtsp-port: cannot listen on ${options.host}:${options.rtspPort}: ${(err as Error).message}`);
           log.warn(`RTSP is off: port ${options.rtspPort} is taken (${(err as Error).message}); give --rtsp-port N for another, or 0`);
         }
       }
@@ -330,6 +348,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
         for (const p of published) p.mjpeg.close();
         for (const p of published) p.hls?.close();
         for (const ingest of ingests.values()) ingest.close();
+        for (const { ingest } of pushes.values()) ingest.close();
         await sessions?.closeAll();
         await rtsp?.close();
         await Promise.all(published.flatMap((p) => (p.publish ?? []).map((d) => d.stop())));

@@ -264,7 +264,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const sessions = options.webrtc ? new WebRtcSessions(ice, options.webrtcMaxPeers) : null;
   // Access rules first: as onRequest, they run before every route (see access/guard.ts).
   const access = new AccessControl({ ...options, tls: options.tlsCert !== null }, published);
-  const cors = new CorsPolicy({ allowOrigin: options.allowOrigin, videoBase, webrtc: sessions !== null, hls: options.hls });
+  const cors = new CorsPolicy({ allowOrigin: options.allowOrigin, videoBase, webrtc: sessions !== null, hls: options.hls, whip: ingests.size > 0 });
   // Every route's methods, read from the finished app (a program's own routes included).
   const methods = new MethodTable(() => app.routes);
   // onRequest hooks run in this order: 501 for unknown methods, CORS headers, then the access rules.

@@ -493,6 +493,13 @@ export class RtspServer {
         if (!video) return { status: 455, body: "the H.264 track was not set up\n" };
         try {
           recording.publisher = recording.ingest.record(conn.address, recording.announcement);
+          // Ended by itself (silent, replaced): its connection goes too, so the publisher sees it and can start again.
+          recording.publisher.onEnded = (reason) => {
+            if (conn.recording !== recording || conn.closed) return;
+            log.debug(`rtsp: closing the connection of publisher ${conn.address}: ${reason}`);
+            this.#endRecording(conn, reason);
+            conn.socket.end();
+          };
         } catch (err) {
           if (err instanceof IngestBusy) return this.#busy(conn, recording.stream, err);
           throw err;

@@ -55,6 +55,8 @@ export class RtspPublisher implements PublisherSession {
   /** Packets that were not RTP of the announced H.264 payload type. */
   ignored = 0;
   connected = false;
+  /** Called once it has ended, whatever ended it (the RTSP server closes its connection). */
+  onEnded: ((reason: string) => void) | null = null;
   #ended = false;
   #endReason = "";
   #lastRtpAt = performance.now();
@@ -101,6 +103,7 @@ export class RtspPublisher implements PublisherSession {
     this.#endReason = reason;
     for (const t of this.#timers) clearTimeout(t);
     this.onEnd(this, reason);
+    this.onEnded?.(reason);
   }
 }
 

@@ -57,7 +57,12 @@ const PUBLISHER_PAGE = `<!doctype html>
   };
 </script>`;
 
-interface Published { readonly blocked?: string; readonly status?: number; readonly location?: string | null; readonly session?: string | null }
+interface Published {
+  readonly blocked?: string;
+  readonly status?: number;
+  readonly location?: string | null;
+  readonly session?: string | null;
+}
 
 describe("a WHIP publisher served by another origin", () => {
   let browser: Browser;
@@ -67,14 +72,24 @@ describe("a WHIP publisher served by another origin", () => {
   let endpoint: string;
 
   beforeAll(async () => {
-    const serve = () => Bun.serve({
-      hostname: "127.0.0.1", port: 0,
-      fetch: () => new Response(PUBLISHER_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }),
-    });
+    const serve = () =>
+      Bun.serve({
+        hostname: "127.0.0.1",
+        port: 0,
+        fetch: () => new Response(PUBLISHER_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }),
+      });
     allowedPage = serve();
     otherPage = serve();
-    glasscast = await startServer(["--source", "cam=whip:cam", "--webrtc-candidate", "127.0.0.1", "--ingest-token", INGEST,
-      "--allow-origin", `http://127.0.0.1:${allowedPage.port}`]);
+    glasscast = await startServer([
+      "--source",
+      "cam=whip:cam",
+      "--webrtc-candidate",
+      "127.0.0.1",
+      "--ingest-token",
+      INGEST,
+      "--allow-origin",
+      `http://127.0.0.1:${allowedPage.port}`,
+    ]);
     endpoint = `${glasscast.url}/whip/cam`;
     browser = await launchChromium();
   });
@@ -96,7 +111,7 @@ describe("a WHIP publisher served by another origin", () => {
   test("from the allowed origin: 201, a readable Location, the pictures arrive, DELETE ends the session", async () => {
     const page = await open(allowedPage);
     try {
-      const published = await page.evaluate(`publish(${JSON.stringify(endpoint)}, ${JSON.stringify(INGEST)})`) as Published;
+      const published = (await page.evaluate(`publish(${JSON.stringify(endpoint)}, ${JSON.stringify(INGEST)})`)) as Published;
       expect(published.blocked).toBeUndefined();
       expect(published.status).toBe(201);
       expect(published.location).toMatch(/^\/whip\/cam\/session\/[0-9a-f-]{36}$/);
@@ -116,7 +131,7 @@ describe("a WHIP publisher served by another origin", () => {
     const sessions = (await ingest()).ingest!.sessions;
     const page = await open(otherPage);
     try {
-      const published = await page.evaluate(`publish(${JSON.stringify(endpoint)}, ${JSON.stringify(INGEST)})`) as Published;
+      const published = (await page.evaluate(`publish(${JSON.stringify(endpoint)}, ${JSON.stringify(INGEST)})`)) as Published;
       expect(published.blocked).toContain("TypeError");
       expect(published.status).toBeUndefined();
       expect((await ingest()).ingest).toMatchObject({ state: "waiting", sessions });

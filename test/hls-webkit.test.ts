@@ -28,9 +28,13 @@ const DRIVER = join(ROOT, "test", "helpers", "webkit-page.py");
 
 function missing(): string | null {
   if (Bun.spawnSync(["sh", "-c", "command -v xvfb-run"], { stdout: "ignore", stderr: "ignore" }).exitCode !== 0) return "xvfb-run (apt: xvfb)";
-  const gi = Bun.spawnSync([PYTHON, "-c", "import gi; gi.require_version('WebKit2', '4.1'); from gi.repository import WebKit2"], { stdout: "ignore", stderr: "ignore" });
+  const gi = Bun.spawnSync([PYTHON, "-c", "import gi; gi.require_version('WebKit2', '4.1'); from gi.repository import WebKit2"], {
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   if (gi.exitCode !== 0) return "WebKitGTK for python3 (apt: gir1.2-webkit2-4.1, python3-gi)";
-  if (Bun.spawnSync(["gst-inspect-1.0", "hlsdemux"], { stdout: "ignore", stderr: "ignore" }).exitCode !== 0) return "GStreamer's hlsdemux (apt: gstreamer1.0-plugins-bad)";
+  if (Bun.spawnSync(["gst-inspect-1.0", "hlsdemux"], { stdout: "ignore", stderr: "ignore" }).exitCode !== 0)
+    return "GStreamer's hlsdemux (apt: gstreamer1.0-plugins-bad)";
   return null;
 }
 const lacking = missing();
@@ -66,15 +70,29 @@ const STATE = `(() => {
 
 interface PageState {
   picture: number;
-  overlay: string; player: string | null; time: number; frames: number; width: number; error: number | null;
-  hlsJs: string; rtc: string; canPlayHls: string;
+  overlay: string;
+  player: string | null;
+  time: number;
+  frames: number;
+  width: number;
+  error: number | null;
+  hlsJs: string;
+  rtc: string;
+  canPlayHls: string;
 }
 
 /** Runs the page in WebKitGTK until `done` holds for a state (or `seconds` pass); every state read, and the WebKit version. */
-async function watchPage(url: string, env: Record<string, string>, seconds: number, done: (s: PageState, all: PageState[]) => boolean):
-  Promise<{ webkit: string; states: PageState[]; stderr: string }> {
+async function watchPage(
+  url: string,
+  env: Record<string, string>,
+  seconds: number,
+  done: (s: PageState, all: PageState[]) => boolean,
+): Promise<{ webkit: string; states: PageState[]; stderr: string }> {
   const proc = Bun.spawn(["xvfb-run", "-a", PYTHON, DRIVER, url, STATE, String(seconds)], {
-    stdin: "pipe", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env },
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, ...env },
   });
   let webkit = "";
   const states: PageState[] = [];
@@ -124,11 +142,17 @@ describe.skipIf(lacking !== null)("the page in WebKitGTK, WebRTC off", () => {
   beforeAll(async () => {
     server = await startServer(["--source", "testsrc", "--width", "320", "--height", "240", "--fps", "15", "--h264-keyint", "15"]);
   });
-  afterAll(async () => { await server?.stop(); });
+  afterAll(async () => {
+    await server?.stop();
+  });
 
   test("WebKitGTK's own HLS on: the page plays the playlist in the browser's own player (no hls.js), the overlay says HLS, time advances and frames decode", async () => {
-    const run = await watchPage(`${server.url}/`, { WEBKIT_GST_ENABLE_HLS_SUPPORT: "1" }, 60,
-      (s, all) => s.player === "native" && s.overlay.includes("HLS") && progressed(all, 4, 4));
+    const run = await watchPage(
+      `${server.url}/`,
+      { WEBKIT_GST_ENABLE_HLS_SUPPORT: "1" },
+      60,
+      (s, all) => s.player === "native" && s.overlay.includes("HLS") && progressed(all, 4, 4),
+    );
     const last = run.states.at(-1);
     console.log(`WebKitGTK ${run.webkit}: ${JSON.stringify(last)}`);
     expect(last, run.stderr).toBeDefined();
@@ -144,8 +168,7 @@ describe.skipIf(lacking !== null)("the page in WebKitGTK, WebRTC off", () => {
   });
 
   test("WebKitGTK's own HLS off (its default): canPlayType says no, and the page plays through hls.js over Media Source Extensions", async () => {
-    const run = await watchPage(`${server.url}/`, {}, 60,
-      (s, all) => s.player === "hls.js" && s.overlay.includes("HLS") && progressed(all, 4, 4));
+    const run = await watchPage(`${server.url}/`, {}, 60, (s, all) => s.player === "hls.js" && s.overlay.includes("HLS") && progressed(all, 4, 4));
     const last = run.states.at(-1);
     console.log(`WebKitGTK ${run.webkit}: ${JSON.stringify(last)}`);
     expect(last, run.stderr).toBeDefined();

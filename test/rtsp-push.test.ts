@@ -39,7 +39,7 @@ async function server(args: string[]): Promise<RunningServer & { rtspPort: numbe
 }
 
 async function stream(s: RunningServer, headers: Record<string, string> = {}) {
-  const snapshot = await (await fetch(`${s.url}/state`, { headers })).json() as StatsSnapshot;
+  const snapshot = (await (await fetch(`${s.url}/state`, { headers })).json()) as StatsSnapshot;
   return snapshot.streams[0]!;
 }
 
@@ -48,19 +48,61 @@ const X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
 
 /** A publisher: ffmpeg pushing a solid colour at 10 fps to `url` over `transport`, until stopped. */
 function ffmpegPush(url: string, transport: "tcp" | "udp", colour: string): { stderr(): string; stop(): Promise<unknown>; exited: Promise<number> } {
-  const proc = Bun.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", `color=c=${colour}:size=${W}x${H}:rate=10`,
-    ...X264, "-f", "rtsp", "-rtsp_transport", transport, url], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  const proc = Bun.spawn(
+    [
+      "ffmpeg",
+      "-hide_banner",
+      "-nostdin",
+      "-loglevel",
+      "error",
+      "-re",
+      "-f",
+      "lavfi",
+      "-i",
+      `color=c=${colour}:size=${W}x${H}:rate=10`,
+      ...X264,
+      "-f",
+      "rtsp",
+      "-rtsp_transport",
+      transport,
+      url,
+    ],
+    { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
+  );
   let err = "";
-  void new Response(proc.stderr as ReadableStream).text().then((t) => { err = t; });
-  const stop = async () => { proc.kill("SIGTERM"); return proc.exited; };
+  void new Response(proc.stderr as ReadableStream).text().then((t) => {
+    err = t;
+  });
+  const stop = async () => {
+    proc.kill("SIGTERM");
+    return proc.exited;
+  };
   cleanup.push(stop);
   return { stderr: () => err, stop, exited: proc.exited };
 }
 
 /** The SPS libx264 makes for these settings (what the publisher sends): encoded once, here. */
 async function publisherSps(): Promise<Uint8Array> {
-  const proc = Bun.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", `color=c=red:size=${W}x${H}:rate=10`,
-    "-frames:v", "1", ...X264, "-f", "h264", "-"], { stdin: "ignore", stdout: "pipe", stderr: "ignore" });
+  const proc = Bun.spawn(
+    [
+      "ffmpeg",
+      "-hide_banner",
+      "-nostdin",
+      "-loglevel",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      `color=c=red:size=${W}x${H}:rate=10`,
+      "-frames:v",
+      "1",
+      ...X264,
+      "-f",
+      "h264",
+      "-",
+    ],
+    { stdin: "ignore", stdout: "pipe", stderr: "ignore" },
+  );
   const bytes = Buffer.from(await new Response(proc.stdout).arrayBuffer());
   // The NAL unit after the first start code whose type is SPS, up to the next start code.
   for (let i = bytes.indexOf("000001", 0, "hex"); i >= 0; i = bytes.indexOf("000001", i + 3, "hex")) {
@@ -79,7 +121,10 @@ function watch(url: string, headers: Record<string, string> = {}): { readonly pa
   const client = { parts: 0, last: null as Uint8Array | null };
   void (async () => {
     const res = await fetch(url, { signal: abort.signal, headers });
-    for await (const jpeg of mjpegParts(res)) { client.parts++; client.last = jpeg.slice(); }
+    for await (const jpeg of mjpegParts(res)) {
+      client.parts++;
+      client.last = jpeg.slice();
+    }
   })().catch(() => {});
   cleanup.push(async () => abort.abort());
   return client;
@@ -92,7 +137,10 @@ function colourOf(jpeg: Uint8Array): { u: number; v: number; width: number; heig
   const half = chroma.length / 2;
   let u = 0;
   let v = 0;
-  for (let i = 0; i < half; i++) { u += chroma[i]!; v += chroma[half + i]!; }
+  for (let i = 0; i < half; i++) {
+    u += chroma[i]!;
+    v += chroma[half + i]!;
+  }
   return { u: u / half, v: v / half, width: raw.width, height: raw.height };
 }
 const isRed = (j: Uint8Array | null) => j !== null && colourOf(j).v > 200;
@@ -133,7 +181,7 @@ describe("ffmpeg pushes to glasscast's RTSP server", () => {
     expect(spropSps(describeReply.body)).toEqual(sps);
     const decoded = await ffmpegRtsp(url, "tcp", 10);
     expect(decoded.frameSizes.length).toBe(10);
-    expect(decoded.frameSizes[0]).toBe(W * H * 3 / 2);
+    expect(decoded.frameSizes[0]).toBe((W * H * 3) / 2);
     expect((await stream(b)).encoders.h264).toMatchObject({ running: true, passthrough: true, pid: null });
     expect(await processesWith(b.proc.pid, "libx264")).toBe(0);
 
@@ -182,7 +230,9 @@ describe("ffmpeg pushes to glasscast's RTSP server", () => {
     const sdp = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:streamid=0\r\n";
     const announce = (uri: string, extra: string[] = []) => {
       const reply = client.nextReply();
-      client.writeRaw([`ANNOUNCE ${uri} RTSP/1.0`, "CSeq: 1", "Content-Type: application/sdp", ...extra, `Content-Length: ${sdp.length}`, "", sdp].join("\r\n"));
+      client.writeRaw(
+        [`ANNOUNCE ${uri} RTSP/1.0`, "CSeq: 1", "Content-Type: application/sdp", ...extra, `Content-Length: ${sdp.length}`, "", sdp].join("\r\n"),
+      );
       return reply;
     };
     expect((await announce(`rtsp://127.0.0.1:${b.rtspPort}/door?token=${VIEWER}`)).status).toBe(403);
@@ -201,10 +251,33 @@ describe("GStreamer's rtspclientsink pushes", () => {
   for (const protocol of ["tcp", "udp"] as const) {
     test.skipIf(missing.length > 0)(`over ${protocol.toUpperCase()} with the ingest token as its password: MJPEG gets its pictures`, async () => {
       const b = await server(["--source", "door=rtsp-push:door", "--ingest-token", TOKEN]);
-      const proc = Bun.spawn(["gst-launch-1.0", "-q", "videotestsrc", "is-live=true", "pattern=red", "!", `video/x-raw,width=${W},height=${H},framerate=10/1`,
-        "!", "openh264enc", "gop-size=10", "!", "h264parse", "!", "rtspclientsink", `location=rtsp://127.0.0.1:${b.rtspPort}/door`,
-        `protocols=${protocol}`, "user-id=publisher", `user-pw=${TOKEN}`], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
-      cleanup.push(async () => { proc.kill("SIGINT"); await proc.exited; });
+      const proc = Bun.spawn(
+        [
+          "gst-launch-1.0",
+          "-q",
+          "videotestsrc",
+          "is-live=true",
+          "pattern=red",
+          "!",
+          `video/x-raw,width=${W},height=${H},framerate=10/1`,
+          "!",
+          "openh264enc",
+          "gop-size=10",
+          "!",
+          "h264parse",
+          "!",
+          "rtspclientsink",
+          `location=rtsp://127.0.0.1:${b.rtspPort}/door`,
+          `protocols=${protocol}`,
+          "user-id=publisher",
+          `user-pw=${TOKEN}`,
+        ],
+        { stdin: "ignore", stdout: "ignore", stderr: "pipe" },
+      );
+      cleanup.push(async () => {
+        proc.kill("SIGINT");
+        await proc.exited;
+      });
       const mjpeg = watch(`${b.url}/video`);
       await waitFor(() => isRed(mjpeg.last), 45_000, `red pictures from GStreamer (${b.stderr().slice(-800)})`);
       expect(colourOf(mjpeg.last!)).toMatchObject({ width: W, height: H });
@@ -222,13 +295,28 @@ describe("bad options exit 2 naming the option", () => {
   test("a bad path, a path of another stream, the retired --rtsp-push-port, RTSP off, open to a network, a turn nothing decodes", () => {
     expect(run("--source", "rtsp-push:/x")).toMatchObject({ code: 2, stderr: expect.stringContaining("--source") });
     expect(run("--source", "rtsp-push:a//b")).toMatchObject({ code: 2, stderr: expect.stringContaining("--source") });
-    expect(run("--host", "127.0.0.1", "--source", "a=rtsp-push:b", "--source", "b=testsrc")).toMatchObject({ code: 2, stderr: expect.stringContaining("uses the path of stream b") });
-    expect(run("--host", "127.0.0.1", "--source", "rtsp-push:a", "--rtsp-push-port", "8555")).toMatchObject({ code: 2, stderr: expect.stringContaining("--rtsp-push-port: retired") });
-    expect(run("--host", "127.0.0.1", "--source", "rtsp-push:a", "--rtsp-port", "0")).toMatchObject({ code: 2, stderr: expect.stringContaining("--rtsp-port") });
+    expect(run("--host", "127.0.0.1", "--source", "a=rtsp-push:b", "--source", "b=testsrc")).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("uses the path of stream b"),
+    });
+    expect(run("--host", "127.0.0.1", "--source", "rtsp-push:a", "--rtsp-push-port", "8555")).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("--rtsp-push-port: retired"),
+    });
+    expect(run("--host", "127.0.0.1", "--source", "rtsp-push:a", "--rtsp-port", "0")).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("--rtsp-port"),
+    });
     const open = run("--host", "0.0.0.0", "--source", "door=rtsp-push:door");
     expect(open.code).toBe(2);
     expect(open.stderr.includes("would let anyone who reaches 0.0.0.0:8554 replace the picture; give --ingest-token")).toBe(true);
-    expect(run("--host", "127.0.0.1", "--source", "testsrc", "--ingest-token", TOKEN)).toMatchObject({ code: 2, stderr: expect.stringContaining("--ingest-token") });
-    expect(run("--host", "127.0.0.1", "--source", "door=rtsp-push:door", "--rotate", "90")).toMatchObject({ code: 2, stderr: expect.stringContaining("--rotate") });
+    expect(run("--host", "127.0.0.1", "--source", "testsrc", "--ingest-token", TOKEN)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("--ingest-token"),
+    });
+    expect(run("--host", "127.0.0.1", "--source", "door=rtsp-push:door", "--rotate", "90")).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("--rotate"),
+    });
   });
 });

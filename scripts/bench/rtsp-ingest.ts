@@ -31,7 +31,11 @@ const USAGE = `usage: bun run scripts/bench/rtsp-ingest.ts [--duration S] [--rou
   --rounds N     interleaved rounds (default 3)
   --binary PATH  a compiled glasscast (default: bun run src/cli.ts)`;
 
-interface Options { duration: number; rounds: number; binary: string | null }
+interface Options {
+  duration: number;
+  rounds: number;
+  binary: string | null;
+}
 
 function parse(argv: string[]): Options {
   const o: Options = { duration: 8, rounds: 3, binary: null };
@@ -53,15 +57,38 @@ function spawn(argv: string[], stdout: "ignore" | "pipe" = "ignore"): Subprocess
 async function until(what: string, ms: number, check: () => Promise<boolean> | boolean): Promise<void> {
   const end = performance.now() + ms;
   while (performance.now() < end) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     await Bun.sleep(100);
   }
   throw new Error(`${what} did not happen within ${ms / 1000} s`);
 }
 
 /** The publisher: the clip, looped, copied (no encode) to `url`. */
-const pusher = (clip: string, url: string) => spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1",
-  "-i", clip, "-c", "copy", "-f", "rtsp", "-rtsp_transport", "tcp", url]);
+const pusher = (clip: string, url: string) =>
+  spawn([
+    "ffmpeg",
+    "-hide_banner",
+    "-nostdin",
+    "-loglevel",
+    "error",
+    "-re",
+    "-stream_loop",
+    "-1",
+    "-i",
+    clip,
+    "-c",
+    "copy",
+    "-f",
+    "rtsp",
+    "-rtsp_transport",
+    "tcp",
+    url,
+  ]);
 
 /** CPU (% of one core) of each process tree over `seconds`, and the machine's busy % (both cores = 100). */
 async function measure(roots: Record<string, Subprocess>, seconds: number): Promise<Record<string, number> & { machine: number }> {
@@ -74,15 +101,40 @@ async function measure(roots: Record<string, Subprocess>, seconds: number): Prom
   return Object.assign(out, { machine: (100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total) });
 }
 
-interface GlasscastRound { idle: number; reader: number; pusher: number; fps: number; readerFps: number; rss: number | null; machine: number }
-interface FfmpegRound { listener: number; pusher: number; machine: number }
+interface GlasscastRound {
+  idle: number;
+  reader: number;
+  pusher: number;
+  fps: number;
+  readerFps: number;
+  rss: number | null;
+  machine: number;
+}
+interface FfmpegRound {
+  listener: number;
+  pusher: number;
+  machine: number;
+}
 
 async function glasscastRound(o: Options, clip: string): Promise<GlasscastRound> {
   const port = freePort();
   const rtspPort = freePort();
   const head = o.binary ? [o.binary] : [process.execPath, "run", "src/cli.ts"];
-  const server = spawn([...head, "--source", "door=rtsp-push:door", "--host", "127.0.0.1", "--port", String(port),
-    "--rtsp-port", String(rtspPort), "--ingest-token", TOKEN, "--log-level", "warn"]);
+  const server = spawn([
+    ...head,
+    "--source",
+    "door=rtsp-push:door",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--rtsp-port",
+    String(rtspPort),
+    "--ingest-token",
+    TOKEN,
+    "--log-level",
+    "warn",
+  ]);
   const state = async () => (await (await fetch(`http://127.0.0.1:${port}/state`)).json()) as { streams: { framesCaptured: number }[] };
   try {
     await until("glasscast serving", 20_000, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok);
@@ -100,7 +152,15 @@ async function glasscastRound(o: Options, clip: string): Promise<GlasscastRound>
         const a0 = reader.counts.accessUnits;
         const withReader = await measure({ server, push }, o.duration);
         const readerFps = (reader.counts.accessUnits - a0) / o.duration;
-        return { idle: idle.server!, reader: withReader.server!, pusher: (idle.push! + withReader.push!) / 2, fps, readerFps, rss: rssMb(server.pid), machine: (idle.machine + withReader.machine) / 2 };
+        return {
+          idle: idle.server!,
+          reader: withReader.server!,
+          pusher: (idle.push! + withReader.push!) / 2,
+          fps,
+          readerFps,
+          rss: rssMb(server.pid),
+          machine: (idle.machine + withReader.machine) / 2,
+        };
       } finally {
         reader.close();
       }
@@ -114,8 +174,23 @@ async function glasscastRound(o: Options, clip: string): Promise<GlasscastRound>
 
 async function ffmpegRound(o: Options, clip: string): Promise<FfmpegRound> {
   const port = freePort();
-  const listener = spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-rtsp_flags", "listen",
-    "-i", `rtsp://127.0.0.1:${port}/door`, "-c", "copy", "-f", "h264", "-y", "/dev/null"]);
+  const listener = spawn([
+    "ffmpeg",
+    "-hide_banner",
+    "-nostdin",
+    "-loglevel",
+    "error",
+    "-rtsp_flags",
+    "listen",
+    "-i",
+    `rtsp://127.0.0.1:${port}/door`,
+    "-c",
+    "copy",
+    "-f",
+    "h264",
+    "-y",
+    "/dev/null",
+  ]);
   try {
     // The listener takes one connection: it cannot be probed, so the publisher tries again until it stays connected.
     let push = pusher(clip, `rtsp://127.0.0.1:${port}/door`);
@@ -140,14 +215,43 @@ const spread = (xs: number[]) => `${fixed(median(xs))} (${fixed(Math.min(...xs))
 
 await runBenchmark("rtsp-ingest", async () => {
   let o: Options;
-  try { o = parse(process.argv.slice(2)); } catch (err) { console.error(`${(err as Error).message}\n${USAGE}`); process.exit(2); }
+  try {
+    o = parse(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
   installExitHandlers();
   const dir = mkdtempSync(join(tmpdir(), "glasscast-bench-ingest-"));
   try {
     const clip = join(dir, "clip.mp4");
     console.error("encoding the 1280x720 30 fps clip once…");
-    const enc = Bun.spawnSync(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
-      "-t", "10", "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-b:v", "2500k", "-g", "30", "-pix_fmt", "yuv420p", "-y", clip]);
+    const enc = Bun.spawnSync([
+      "ffmpeg",
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=1280x720:rate=30",
+      "-t",
+      "10",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "veryfast",
+      "-tune",
+      "zerolatency",
+      "-b:v",
+      "2500k",
+      "-g",
+      "30",
+      "-pix_fmt",
+      "yuv420p",
+      "-y",
+      clip,
+    ]);
     if (enc.exitCode !== 0) throw new Error("ffmpeg could not encode the clip");
     const g: GlasscastRound[] = [];
     const f: FfmpegRound[] = [];
@@ -157,19 +261,24 @@ await runBenchmark("rtsp-ingest", async () => {
       console.error(`round ${r}/${o.rounds}: ffmpeg's listener…`);
       f.push(await ffmpegRound(o, clip));
     }
-    const rows = g.map((x, i) => `| ${i + 1} | ${fixed(x.idle)} | ${fixed(x.reader)} | ${fixed(f[i]!.listener)} | ${fixed(x.fps)} | ${fixed(x.readerFps)} | ${fixed((x.pusher + f[i]!.pusher) / 2)} | ${fixed((x.machine + f[i]!.machine) / 2)} |`);
-    console.log([
-      `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC · ${cpus().length} cores (${cpus()[0]?.model.trim() ?? "?"}) · Bun ${Bun.version} · ${o.rounds} interleaved rounds, ${o.duration} s per case`,
-      "",
-      "Publisher: ffmpeg `-re -stream_loop -1 -c copy -f rtsp -rtsp_transport tcp`, 1280x720 at 30 fps, 2.5 Mbit/s, a keyframe a second.",
-      "",
-      "| Round | glasscast, no viewer: CPU % | glasscast, 1 RTSP reader: CPU % | floor: ffmpeg listener copying to /dev/null: CPU % | pictures/s into the stream | pictures/s at the reader | publisher CPU % | machine busy % |",
-      "|---:|---:|---:|---:|---:|---:|---:|---:|",
-      ...rows,
-      `| median (min–max) | ${spread(g.map((x) => x.idle))} | ${spread(g.map((x) => x.reader))} | ${spread(f.map((x) => x.listener))} | ${spread(g.map((x) => x.fps))} | ${spread(g.map((x) => x.readerFps))} | | |`,
-      "",
-      `glasscast RSS at the end of each round (MB): ${g.map((x) => fixed(x.rss)).join(", ")}. CPU: % of one core from /proc (utime+stime) of the process and its children (glasscast runs none here: no encoder, no decoder without an MJPEG viewer). The reader runs in the benchmark's process. Machine busy: both cores = 100.`,
-    ].join("\n"));
+    const rows = g.map(
+      (x, i) =>
+        `| ${i + 1} | ${fixed(x.idle)} | ${fixed(x.reader)} | ${fixed(f[i]!.listener)} | ${fixed(x.fps)} | ${fixed(x.readerFps)} | ${fixed((x.pusher + f[i]!.pusher) / 2)} | ${fixed((x.machine + f[i]!.machine) / 2)} |`,
+    );
+    console.log(
+      [
+        `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC · ${cpus().length} cores (${cpus()[0]?.model.trim() ?? "?"}) · Bun ${Bun.version} · ${o.rounds} interleaved rounds, ${o.duration} s per case`,
+        "",
+        "Publisher: ffmpeg `-re -stream_loop -1 -c copy -f rtsp -rtsp_transport tcp`, 1280x720 at 30 fps, 2.5 Mbit/s, a keyframe a second.",
+        "",
+        "| Round | glasscast, no viewer: CPU % | glasscast, 1 RTSP reader: CPU % | floor: ffmpeg listener copying to /dev/null: CPU % | pictures/s into the stream | pictures/s at the reader | publisher CPU % | machine busy % |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ...rows,
+        `| median (min–max) | ${spread(g.map((x) => x.idle))} | ${spread(g.map((x) => x.reader))} | ${spread(f.map((x) => x.listener))} | ${spread(g.map((x) => x.fps))} | ${spread(g.map((x) => x.readerFps))} | | |`,
+        "",
+        `glasscast RSS at the end of each round (MB): ${g.map((x) => fixed(x.rss)).join(", ")}. CPU: % of one core from /proc (utime+stime) of the process and its children (glasscast runs none here: no encoder, no decoder without an MJPEG viewer). The reader runs in the benchmark's process. Machine busy: both cores = 100.`,
+      ].join("\n"),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

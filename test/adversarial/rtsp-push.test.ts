@@ -18,7 +18,8 @@ setDefaultTimeout(120_000);
 
 const TOKEN = "ingest-token-adversarial-0123";
 const auth = { Authorization: `Basic ${Buffer.from(`publisher:${TOKEN}`).toString("base64")}` };
-const H264_SDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\na=control:streamid=0\r\n";
+const H264_SDP =
+  "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\na=control:streamid=0\r\n";
 
 let b: RunningServer;
 let port: number;
@@ -47,13 +48,62 @@ function checked(reply: RtspReply): number {
 
 beforeAll(async () => {
   port = freePort();
-  b = await startServer(["--source", "door=rtsp-push:door", "--source", "yard=rtsp-push:yard", "--source", "lobby=testsrc",
-    "--rtsp-port", String(port), "--ingest-token", TOKEN, "--width", "160", "--height", "120", "--fps", "10", "--source-timeout", "5"]);
-  pusher = Bun.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10",
-    "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "10", "-pix_fmt", "yuv420p",
-    "-f", "rtsp", "-rtsp_transport", "tcp", `rtsp://publisher:${TOKEN}@127.0.0.1:${port}/door`], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  b = await startServer([
+    "--source",
+    "door=rtsp-push:door",
+    "--source",
+    "yard=rtsp-push:yard",
+    "--source",
+    "lobby=testsrc",
+    "--rtsp-port",
+    String(port),
+    "--ingest-token",
+    TOKEN,
+    "--width",
+    "160",
+    "--height",
+    "120",
+    "--fps",
+    "10",
+    "--source-timeout",
+    "5",
+  ]);
+  pusher = Bun.spawn(
+    [
+      "ffmpeg",
+      "-hide_banner",
+      "-nostdin",
+      "-loglevel",
+      "error",
+      "-re",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc=size=160x120:rate=10",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-tune",
+      "zerolatency",
+      "-g",
+      "10",
+      "-pix_fmt",
+      "yuv420p",
+      "-f",
+      "rtsp",
+      "-rtsp_transport",
+      "tcp",
+      `rtsp://publisher:${TOKEN}@127.0.0.1:${port}/door`,
+    ],
+    { stdin: "ignore", stdout: "ignore", stderr: "ignore" },
+  );
   healthy = new HealthyViewer(`${b.url}/video/door`);
-  await waitFor(async () => (await (await fetch(`${b.url}/state`)).json() as { streams: { ingest: { state: string } }[] }).streams[0]!.ingest.state === "live", 45_000, "the real publisher live");
+  await waitFor(
+    async () => ((await (await fetch(`${b.url}/state`)).json()) as { streams: { ingest: { state: string } }[] }).streams[0]!.ingest.state === "live",
+    45_000,
+    "the real publisher live",
+  );
   await healthy.keepsWatching(5, 45_000);
 });
 
@@ -116,16 +166,34 @@ describe("announcements that cannot be used", () => {
 });
 
 /** A plain TCP connection (node:net buffers every write, so megabytes go out whole) that reads RTSP answers' status. */
-async function rawConnection(): Promise<{ send(bytes: string | Uint8Array): void; status(): Promise<{ status: number; session: string | null; text: string }>; closed: Promise<void>; end(): void }> {
+async function rawConnection(): Promise<{
+  send(bytes: string | Uint8Array): void;
+  status(): Promise<{ status: number; session: string | null; text: string }>;
+  closed: Promise<void>;
+  end(): void;
+}> {
   const socket = connect({ host: "127.0.0.1", port });
-  await new Promise<void>((resolve, reject) => { socket.once("connect", resolve); socket.once("error", reject); });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
   let text = "";
   let wake: (() => void) | null = null;
-  socket.on("data", (d: Buffer) => { text += d.toString("latin1"); wake?.(); });
-  const closed = new Promise<void>((resolve) => socket.once("close", () => { wake?.(); resolve(); }));
+  socket.on("data", (d: Buffer) => {
+    text += d.toString("latin1");
+    wake?.();
+  });
+  const closed = new Promise<void>((resolve) =>
+    socket.once("close", () => {
+      wake?.();
+      resolve();
+    }),
+  );
   socket.on("error", () => {});
   return {
-    send: (bytes) => { socket.write(bytes); },
+    send: (bytes) => {
+      socket.write(bytes);
+    },
     async status() {
       const end = Date.now() + 20_000;
       for (;;) {
@@ -140,7 +208,10 @@ async function rawConnection(): Promise<{ send(bytes: string | Uint8Array): void
           }
         }
         if (Date.now() > end) throw new Error("no RTSP answer in time");
-        await new Promise<void>((resolve) => { wake = resolve; setTimeout(resolve, 200); });
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 200);
+        });
       }
     },
     closed,
@@ -152,7 +223,9 @@ describe("a publisher that sends garbage", () => {
   test("huge interleaved frames, RTP that never ends a picture, then bytes that are not RTSP: dropped, bounded, and the other stream keeps its pictures", async () => {
     const c = await rawConnection();
     const yard = `rtsp://127.0.0.1:${port}/yard`;
-    c.send(`ANNOUNCE ${yard} RTSP/1.0\r\nCSeq: 1\r\nAuthorization: ${auth.Authorization}\r\nContent-Type: application/sdp\r\nContent-Length: ${H264_SDP.length}\r\n\r\n${H264_SDP}`);
+    c.send(
+      `ANNOUNCE ${yard} RTSP/1.0\r\nCSeq: 1\r\nAuthorization: ${auth.Authorization}\r\nContent-Type: application/sdp\r\nContent-Length: ${H264_SDP.length}\r\n\r\n${H264_SDP}`,
+    );
     expect((await c.status()).status).toBe(200);
     c.send(`SETUP ${yard}/streamid=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record\r\n\r\n`);
     const setup = await c.status();
@@ -162,21 +235,30 @@ describe("a publisher that sends garbage", () => {
 
     // 13 MB of the largest interleaved frames there are, none of it RTP.
     const frame = Buffer.alloc(4 + 65535, 0xab);
-    frame[0] = 0x24; frame[1] = 0; frame.writeUInt16BE(65535, 2);
+    frame[0] = 0x24;
+    frame[1] = 0;
+    frame.writeUInt16BE(65535, 2);
     for (let i = 0; i < 200; i++) c.send(frame);
     // 20 MB of one picture's FU-A fragments that never end (past the 16 MiB an access unit may have).
     for (let i = 0; i < 320; i++) {
       const rtp = Buffer.alloc(4 + 12 + 2 + 65000, 0x55);
-      rtp[0] = 0x24; rtp[1] = 0; rtp.writeUInt16BE(rtp.length - 4, 2);
-      rtp[4] = 0x80; rtp[5] = 96; rtp.writeUInt16BE(i, 6); rtp.writeUInt32BE(1234, 8); rtp.writeUInt32BE(0xdeadbeef, 12);
-      rtp[16] = 0x1c; rtp[17] = i === 0 ? 0x85 : 0x05; // FU-A of an IDR slice: its start, then middles, never its end
+      rtp[0] = 0x24;
+      rtp[1] = 0;
+      rtp.writeUInt16BE(rtp.length - 4, 2);
+      rtp[4] = 0x80;
+      rtp[5] = 96;
+      rtp.writeUInt16BE(i, 6);
+      rtp.writeUInt32BE(1234, 8);
+      rtp.writeUInt32BE(0xdeadbeef, 12);
+      rtp[16] = 0x1c;
+      rtp[17] = i === 0 ? 0x85 : 0x05; // FU-A of an IDR slice: its start, then middles, never its end
       c.send(rtp);
     }
     // Then an ordinary request: everything before it was read (and dropped), the connection is in step.
     c.send(`GET_PARAMETER ${yard} RTSP/1.0\r\nCSeq: 4\r\nSession: ${setup.session}\r\n\r\n`);
     expect((await c.status()).status).toBe(200);
     await healthy.keepsWatching(5);
-    const state = await (await fetch(`${b.url}/state`)).json() as { streams: { name: string; ingest: { state: string; frames: number; bytes: number } }[] };
+    const state = (await (await fetch(`${b.url}/state`)).json()) as { streams: { name: string; ingest: { state: string; frames: number; bytes: number } }[] };
     const ingest = state.streams.find((s) => s.name === "yard")!.ingest;
     // (Live until 5 s after its last packet, --source-timeout: not asserted, a busy machine may take that long.)
     expect(ingest.frames).toBe(0);
@@ -190,10 +272,14 @@ describe("a publisher that sends garbage", () => {
       expectNoLeak(refused.text, [TOKEN]);
     }
     await c.closed;
-    await waitFor(async () => {
-      const s = await (await fetch(`${b.url}/state`)).json() as { streams: { name: string; ingest: { state: string } }[] };
-      return s.streams.find((x) => x.name === "yard")!.ingest.state === "waiting";
-    }, 10_000, "the garbage publisher gone");
+    await waitFor(
+      async () => {
+        const s = (await (await fetch(`${b.url}/state`)).json()) as { streams: { name: string; ingest: { state: string } }[] };
+        return s.streams.find((x) => x.name === "yard")!.ingest.state === "waiting";
+      },
+      10_000,
+      "the garbage publisher gone",
+    );
     await healthy.keepsWatching(5);
     expect((await fetch(`${b.url}/healthz`)).status).toBe(200);
   });
@@ -201,7 +287,9 @@ describe("a publisher that sends garbage", () => {
   test("a publisher that goes silent after its first packet is dropped after --source-timeout (5 s here), and its connection closed", async () => {
     const c = await rawConnection();
     const yard = `rtsp://127.0.0.1:${port}/yard`;
-    c.send(`ANNOUNCE ${yard} RTSP/1.0\r\nCSeq: 1\r\nAuthorization: ${auth.Authorization}\r\nContent-Type: application/sdp\r\nContent-Length: ${H264_SDP.length}\r\n\r\n${H264_SDP}`);
+    c.send(
+      `ANNOUNCE ${yard} RTSP/1.0\r\nCSeq: 1\r\nAuthorization: ${auth.Authorization}\r\nContent-Type: application/sdp\r\nContent-Length: ${H264_SDP.length}\r\n\r\n${H264_SDP}`,
+    );
     expect((await c.status()).status).toBe(200);
     c.send(`SETUP ${yard}/streamid=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record\r\n\r\n`);
     const setup = await c.status();
@@ -209,11 +297,20 @@ describe("a publisher that sends garbage", () => {
     expect((await c.status()).status).toBe(200);
     // One RTP packet of the announced type (a non-IDR slice): the publisher is live, then says nothing.
     const rtp = Buffer.alloc(4 + 12 + 20, 0x11);
-    rtp[0] = 0x24; rtp[1] = 0; rtp.writeUInt16BE(rtp.length - 4, 2);
-    rtp[4] = 0x80; rtp[5] = 0x80 | 96; rtp.writeUInt16BE(1, 6); rtp.writeUInt32BE(0, 8); rtp.writeUInt32BE(7, 12);
+    rtp[0] = 0x24;
+    rtp[1] = 0;
+    rtp.writeUInt16BE(rtp.length - 4, 2);
+    rtp[4] = 0x80;
+    rtp[5] = 0x80 | 96;
+    rtp.writeUInt16BE(1, 6);
+    rtp.writeUInt32BE(0, 8);
+    rtp.writeUInt32BE(7, 12);
     rtp[16] = 0x41;
     c.send(rtp);
-    const yardIngest = async () => ((await (await fetch(`${b.url}/state`)).json()) as { streams: { name: string; ingest: { state: string; bytes: number } }[] }).streams.find((s) => s.name === "yard")!.ingest;
+    const yardIngest = async () =>
+      ((await (await fetch(`${b.url}/state`)).json()) as { streams: { name: string; ingest: { state: string; bytes: number } }[] }).streams.find(
+        (s) => s.name === "yard",
+      )!.ingest;
     await waitFor(async () => (await yardIngest()).bytes > 0, 5000, "the packet received");
     const closedAt = Promise.race([c.closed.then(() => "closed"), Bun.sleep(15_000).then(() => "still open")]);
     expect(await closedAt).toBe("closed");

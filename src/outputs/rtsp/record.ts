@@ -14,20 +14,28 @@ export type RecordTransport =
   | { readonly kind: "udp"; readonly rtpPort: number; readonly rtcpPort: number };
 
 export class Recording {
-  readonly id = Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("hex").toUpperCase();
+  readonly id = Buffer.from(crypto.getRandomValues(new Uint8Array(12)))
+    .toString("hex")
+    .toUpperCase();
   /** Announced media index → its transport, once set up. */
   readonly tracks = new Map<number, RecordTransport>();
   publisher: RtspPublisher | null = null;
 
-  constructor(readonly stream: string, readonly ingest: RtspIngest, readonly announcement: Announcement,
+  constructor(
+    readonly stream: string,
+    readonly ingest: RtspIngest,
+    readonly announcement: Announcement,
     /** The ANNOUNCE's URI: the tracks' controls are relative to it. */
-    readonly uri: string) {}
+    readonly uri: string,
+  ) {}
 
-  get video(): RecordTransport | undefined { return this.tracks.get(this.announcement.video); }
+  get video(): RecordTransport | undefined {
+    return this.tracks.get(this.announcement.video);
+  }
 
   /** Interleaved channels in use (a new track's default pair is the next free one). */
   channels(): Set<number> {
-    return new Set([...this.tracks.values()].flatMap((t) => t.kind === "tcp" ? [t.rtpChannel, t.rtcpChannel] : []));
+    return new Set([...this.tracks.values()].flatMap((t) => (t.kind === "tcp" ? [t.rtpChannel, t.rtcpChannel] : [])));
   }
 
   /** An interleaved frame on `channel`: the video's RTP goes to the publisher, the rest is dropped. */
@@ -48,12 +56,17 @@ export type OfferedTransport =
 
 export function recordTransports(header: string): OfferedTransport[] {
   return header.split(",").flatMap((spec): OfferedTransport[] => {
-    const parts = spec.trim().split(";").map((p) => p.trim());
+    const parts = spec
+      .trim()
+      .split(";")
+      .map((p) => p.trim());
     const protocol = parts[0]!.toUpperCase();
-    const params = new Map(parts.slice(1).map((p) => {
-      const eq = p.indexOf("=");
-      return eq < 0 ? [p.toLowerCase(), ""] as const : [p.slice(0, eq).toLowerCase(), p.slice(eq + 1).replace(/^"|"$/g, "")] as const;
-    }));
+    const params = new Map(
+      parts.slice(1).map((p) => {
+        const eq = p.indexOf("=");
+        return eq < 0 ? ([p.toLowerCase(), ""] as const) : ([p.slice(0, eq).toLowerCase(), p.slice(eq + 1).replace(/^"|"$/g, "")] as const);
+      }),
+    );
     if (params.has("multicast") || (params.has("mode") && !/record/i.test(params.get("mode")!))) return [];
     if (protocol === "RTP/AVP/TCP") {
       const pair = params.has("interleaved") ? portPair(params.get("interleaved"), 255) : null;

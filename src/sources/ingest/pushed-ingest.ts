@@ -73,15 +73,22 @@ export abstract class PushedIngest<S extends PublisherSession> implements Source
 
   constructor(protected readonly streamName: string) {}
 
-  get state(): IngestState { return this.session && !this.session.ended ? "live" : "waiting"; }
+  get state(): IngestState {
+    return this.session && !this.session.ended ? "live" : "waiting";
+  }
 
   stats(): IngestStats {
     const s = this.session;
     const live = s !== null && !s.ended;
     return {
-      endpoint: this.endpoint, state: this.state, publisher: live ? s.address : null,
-      bytes: s ? s.bytes : this.#lastBytes, bytesTotal: this.#bytesBefore + (live ? s.bytes : 0),
-      frames: s?.frames ?? 0, sessions: this.#sessions, dropped: s?.dropped ?? 0,
+      endpoint: this.endpoint,
+      state: this.state,
+      publisher: live ? s.address : null,
+      bytes: s ? s.bytes : this.#lastBytes,
+      bytesTotal: this.#bytesBefore + (live ? s.bytes : 0),
+      frames: s?.frames ?? 0,
+      sessions: this.#sessions,
+      dropped: s?.dropped ?? 0,
     };
   }
 
@@ -99,7 +106,11 @@ export abstract class PushedIngest<S extends PublisherSession> implements Source
     this.#queue = [];
     this.session = session;
     this.#sessions++;
-    log.info(`stream ${this.streamName}: publisher ${session.address} connected to ${this.endpoint}`, { event: "ingest.publish", stream: this.streamName, address: session.address });
+    log.info(`stream ${this.streamName}: publisher ${session.address} connected to ${this.endpoint}`, {
+      event: "ingest.publish",
+      stream: this.streamName,
+      address: session.address,
+    });
   }
 
   requestKeyframe(): void {
@@ -118,7 +129,11 @@ export abstract class PushedIngest<S extends PublisherSession> implements Source
     this.#lastBytes = session.bytes;
     this.#bytesBefore += session.bytes;
     if (!this.#closing && (session.connected || session.frames > 0)) {
-      log.warn(`stream ${this.streamName}: publisher ${session.address} left: ${reason}`, { event: "ingest.end", stream: this.streamName, address: session.address });
+      log.warn(`stream ${this.streamName}: publisher ${session.address} left: ${reason}`, {
+        event: "ingest.end",
+        stream: this.streamName,
+        address: session.address,
+      });
     }
     this.#notify();
   }
@@ -171,7 +186,9 @@ export abstract class PushedIngest<S extends PublisherSession> implements Source
           yield frame;
           continue;
         }
-        await new Promise<void>((resolve) => { this.#wake = resolve; });
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
       }
     } finally {
       this.#readers--;

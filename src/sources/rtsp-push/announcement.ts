@@ -31,7 +31,8 @@ export interface Announcement {
 const MAX_MEDIA = 8;
 
 export function readAnnouncement(sdp: string): Announcement {
-  if (!/^v=0\r?$/m.test(sdp.split("\n", 1)[0] ?? "")) throw new IngestOfferError("the ANNOUNCE body is not an SDP session description (it must start with v=0)");
+  if (!/^v=0\r?$/m.test(sdp.split("\n", 1)[0] ?? ""))
+    throw new IngestOfferError("the ANNOUNCE body is not an SDP session description (it must start with v=0)");
   const sections: { kind: string; formats: string[]; lines: string[] }[] = [];
   for (const raw of sdp.split(/\r?\n/)) {
     const line = raw.trim();
@@ -48,7 +49,11 @@ export function readAnnouncement(sdp: string): Announcement {
   if (!sections.some((s) => s.kind === "video")) throw new AnnouncedCodecError("the SDP announces no video; this server takes H.264 video");
   const media = sections.map((s) => ({
     kind: s.kind,
-    control: s.lines.find((l) => l.startsWith("a=control:"))?.slice("a=control:".length).trim() || null,
+    control:
+      s.lines
+        .find((l) => l.startsWith("a=control:"))
+        ?.slice("a=control:".length)
+        .trim() || null,
   }));
   for (const [i, s] of sections.entries()) {
     if (s.kind !== "video") continue;
@@ -61,7 +66,8 @@ export function readAnnouncement(sdp: string): Announcement {
     if (mode !== "0" && mode !== "1") throw new AnnouncedCodecError(`the H.264 video uses packetization-mode=${mode}; this server takes 0 and 1`);
     return { media, video: i, payloadType, parameterSets: spropParameterSets(fmtp) };
   }
-  const codecs = sections.filter((s) => s.kind === "video")
+  const codecs = sections
+    .filter((s) => s.kind === "video")
     .flatMap((s) => s.lines.map((l) => /^a=rtpmap:\d+ ([A-Za-z0-9_.-]+)\//.exec(l)?.[1]).filter(Boolean));
   throw new AnnouncedCodecError(`the announced video is ${codecs.length > 0 ? codecs.join(", ") : "not H.264 (no rtpmap)"}; this server takes H.264`);
 }

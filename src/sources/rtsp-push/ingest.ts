@@ -43,8 +43,10 @@ export function readRtp(p: Uint8Array): RtpHeader | null {
   if (p[0]! & 0x20) end -= p[p.length - 1]!;
   if (offset > end) return null;
   return {
-    payloadType: p[1]! & 0x7f, marker: (p[1]! & 0x80) !== 0,
-    seq: (p[2]! << 8) | p[3]!, timestamp: ((p[4]! << 24) | (p[5]! << 16) | (p[6]! << 8) | p[7]!) >>> 0,
+    payloadType: p[1]! & 0x7f,
+    marker: (p[1]! & 0x80) !== 0,
+    seq: (p[2]! << 8) | p[3]!,
+    timestamp: ((p[4]! << 24) | (p[5]! << 16) | (p[6]! << 8) | p[7]!) >>> 0,
     payload: p.subarray(offset, end),
   };
 }
@@ -64,18 +66,38 @@ export class RtspPublisher implements PublisherSession {
   readonly #depacketizer = new H264Depacketizer();
   readonly #framer = new H264Framer();
 
-  constructor(readonly address: string, private readonly announcement: Announcement, silenceMs: number,
-    private readonly onFrame: (frame: Frame) => void, private readonly onEnd: (p: RtspPublisher, reason: string) => void) {
+  constructor(
+    readonly address: string,
+    private readonly announcement: Announcement,
+    silenceMs: number,
+    private readonly onFrame: (frame: Frame) => void,
+    private readonly onEnd: (p: RtspPublisher, reason: string) => void,
+  ) {
     this.#framer.seed(announcement.parameterSets);
-    this.#timers.push(setTimeout(() => { if (!this.connected) this.end(`it sent no video within ${CONNECT_DEADLINE_MS / 1000} s of RECORD`); }, CONNECT_DEADLINE_MS));
-    this.#timers.push(setInterval(() => {
-      if (this.connected && performance.now() - this.#lastRtpAt > silenceMs) this.end(`no video from the publisher for ${silenceMs / 1000} s`);
-    }, Math.min(1000, silenceMs / 2)));
+    this.#timers.push(
+      setTimeout(() => {
+        if (!this.connected) this.end(`it sent no video within ${CONNECT_DEADLINE_MS / 1000} s of RECORD`);
+      }, CONNECT_DEADLINE_MS),
+    );
+    this.#timers.push(
+      setInterval(
+        () => {
+          if (this.connected && performance.now() - this.#lastRtpAt > silenceMs) this.end(`no video from the publisher for ${silenceMs / 1000} s`);
+        },
+        Math.min(1000, silenceMs / 2),
+      ),
+    );
   }
 
-  get ended(): boolean { return this.#ended; }
-  get endReason(): string { return this.#endReason; }
-  get dropped(): number { return this.#depacketizer.dropped; }
+  get ended(): boolean {
+    return this.#ended;
+  }
+  get endReason(): string {
+    return this.#endReason;
+  }
+  get dropped(): number {
+    return this.#depacketizer.dropped;
+  }
 
   /** One RTP packet of the video track (interleaved, or a UDP datagram). */
   rtp(packet: Uint8Array): void {
@@ -124,7 +146,9 @@ export class RtspIngest extends PushedIngest<RtspPublisher> {
     this.description = `RTSP push to ${options.url}`;
   }
 
-  get endpoint(): string { return this.options.url; }
+  get endpoint(): string {
+    return this.options.url;
+  }
 
   /** Throws IngestBusy while a publisher sends (ANNOUNCE is refused early). */
   ensureFree(): void {
@@ -134,8 +158,13 @@ export class RtspIngest extends PushedIngest<RtspPublisher> {
   /** RECORD: `address` starts publishing what it announced; IngestBusy while another one sends. */
   record(address: string, announcement: Announcement): RtspPublisher {
     this.checkFree();
-    const publisher = new RtspPublisher(address, announcement, this.options.silenceMs,
-      (frame) => this.push(publisher, frame), (p, reason) => this.ended(p, reason));
+    const publisher = new RtspPublisher(
+      address,
+      announcement,
+      this.options.silenceMs,
+      (frame) => this.push(publisher, frame),
+      (p, reason) => this.ended(p, reason),
+    );
     this.attach(publisher);
     return publisher;
   }

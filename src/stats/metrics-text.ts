@@ -73,10 +73,10 @@ export function renderMetrics(snap: StatsSnapshot): string {
     .family("glasscast_publish_frames_total", "counter", "H.264 access units handed to each --publish destination.", perDestination((d) => d.frames))
     .family("glasscast_publish_skipped_total", "counter", "Access units a --publish destination skipped (not ready, or catching up to a keyframe).", perDestination((d) => d.skipped))
     .family("glasscast_publish_reconnects_total", "counter", "Times a --publish destination was connected again after its connection failed or ended.", perDestination((d) => d.reconnects))
-    .family("glasscast_ingest_live", "gauge", "1 while a publisher feeds the stream's WHIP ingest (--source whip:NAME), 0 while it waits for one.",
+    .family("glasscast_ingest_live", "gauge", "1 while a publisher feeds the stream's ingest (--source whip:NAME or rtsp-push:PATH), 0 while it waits for one.",
       perStream((s) => (s.ingest ? bool(s.ingest.state === "live") : null)))
-    .family("glasscast_ingest_bytes_total", "counter", "RTP payload bytes received from the WHIP ingest's publishers.", perStream((s) => s.ingest?.bytesTotal))
-    .family("glasscast_ingest_sessions_total", "counter", "Publishers accepted by the WHIP ingest.", perStream((s) => s.ingest?.sessions))
+    .family("glasscast_ingest_bytes_total", "counter", "RTP payload bytes received from the ingest's publishers (WHIP or RTSP push).", perStream((s) => s.ingest?.bytesTotal))
+    .family("glasscast_ingest_sessions_total", "counter", "Publishers accepted by the ingest (WHIP or RTSP push).", perStream((s) => s.ingest?.sessions))
     .family("glasscast_webrtc_peers", "gauge", "WebRTC peers, those still connecting included.",
       snap.totals.webrtcPeers === null ? [] : [{ value: snap.totals.webrtcPeers }])
     .family("glasscast_rtsp_clients", "gauge", "RTSP sessions, those set up but not yet playing included.",

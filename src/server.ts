@@ -45,6 +45,7 @@ import { whipOptionsHeaders, whipRoutes } from "./routes/whip.ts";
 import { TalkBack } from "./outputs/talkback/talkback.ts";
 import { talkbackRoutes } from "./routes/talkback.ts";
 import { WhipIngest } from "./sources/whip/ingest.ts";
+import { RtspIngest } from "./sources/rtsp-push/ingest.ts";
 import { createCapture, jpegSettingsOf } from "./config/create-capture.ts";
 import { chooseDefaultSource, type DefaultSource } from "./devices/default-source.ts";
 import { findRpicam } from "./sources/libcamera/find-rpicam.ts";
@@ -204,8 +205,16 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     { ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS, backoff: { initialMs: 1000, maxMs: 30_000 } })] as const));
   // WHIP ingests, by endpoint name (POST /whip/NAME): streams fed by a publisher.
   const ingests = new Map<string, WhipIngest>();
+  // RTSP publishers' streams (ANNOUNCE/RECORD to the RTSP server), by stream name, with their push path.
+  const pushes = new Map<string, { ingest: RtspIngest; path: string }>();
   const definitions = [
     ...captured.map(({ name, spec }) => {
+      if (spec.kind === "rtsp-push") {
+        const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+        const ingest = new RtspIngest({ stream: name, url: `rtsp://${host}:${options.rtspPort}/${spec.path}`, silenceMs: options.sourceTimeout * 1000 });
+        pushes.set(name, { ingest, path: spec.path });
+        return { name, transform: undefined as FrameTransform | undefined, source: ingest as Source };
+      }
       if (spec.kind !== "whip") {
         return { name, transform: undefined as FrameTransform | undefined, source: createCapture(name, spec, options, pipeline.captureOutput, chosen?.description,
           audio.get(name)?.input.kind === "source" ? audio.get(name)!.tap() : undefined) as Source };
@@ -255,7 +264,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       partTargetS: options.hlsPartTarget, defaultFps: options.fps ?? 30, keyframeIntervalS: options.h264Keyint / (options.fps ?? 30),
       lingerMs: ENCODER_LINGER_MS, viewerWindowMs: HLS_VIEWER_WINDOW_MS,
     }) : null;
-    const ingest = d.source instanceof WhipIngest ? d.source : null;
+    const ingest = d.source instanceof WhipIngest || d.source instanceof RtspIngest ? d.source : null;
     return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, hls, publish, feed, ingest, video, snapshot, view, all: addresses.all,
       audio: audio.get(d.name) ?? null };
   });
@@ -264,7 +273,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const sessions = options.webrtc ? new WebRtcSessions(ice, options.webrtcMaxPeers) : null;
   // Access rules first: as onRequest, they run before every route (see access/guard.ts).
   const access = new AccessControl({ ...options, tls: options.tlsCert !== null }, published);
-  const cors = new CorsPolicy({ allowOrigin: options.allowOrigin, videoBase, webrtc: sessions !== null, hls: options.hls });
+  const cors = new CorsPolicy({ allowOrigin: options.allowOrigin, videoBase, webrtc: sessions !== null, hls: options.hls, whip: ingests.size > 0 });
   // Every route's methods, read from the finished app (a program's own routes included).
   const methods = new MethodTable(() => app.routes);
   // onRequest hooks run in this order: 501 for unknown methods, CORS headers, then the access rules.
@@ -281,8 +290,11 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   let rtspListening: RtspServer | null = null;
   const rtsp = options.rtspPort > 0 ? new RtspServer({
     host: options.host, port: options.rtspPort, maxClients: options.rtspMaxClients,
-    access: new RtspAccess({ admins: access.admins, auth: options.auth, tokens: access.tokens, limiter: access.limiter, protected: access.viewingProtected }),
-    streams: published.map((p) => ({ name: p.name, stream: p.stream, feed: p.feed!, audience: p.audience, audio: p.audio ?? null })),
+    access: new RtspAccess({ admins: access.admins, auth: options.auth, tokens: access.tokens, limiter: access.limiter, protected: access.viewingProtected, ingestTokens: options.ingestToken }),
+    streams: published.map((p) => {
+      const push = pushes.get(p.name);
+      return { name: p.name, stream: p.stream, feed: p.feed!, audience: p.audience, ingest: push?.ingest ?? null, audio: p.audio ?? null, aliases: push && push.path !== p.name ? [push.path] : [] };
+    }),
   }) : null;
   const stats = { streams: published, sessions, get rtsp() { return rtspListening; }, startedAt, version: VERSION };
   // /healthz is open to all: it names a source or a reason only where everything is open too.
@@ -329,9 +341,15 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
           const at = rtsp.listen();
           rtspListening = rtsp;
           log.info(`RTSP on rtsp://${at.hostname.includes(":") ? `[${at.hostname}]` : at.hostname}:${at.port}/ (${published.map((p) => p.name).join(", ")})`);
+          for (const [name, { path }] of pushes) {
+            const guard = options.ingestToken.length > 0 || options.auth.length > 0
+              ? "publishers log in with an --ingest-token (as the password) or an --auth user"
+              : `open to any publisher: only this machine reaches it (--host ${options.host})`;
+            log.info(`stream ${name}: RTSP publishers push to rtsp://${at.hostname.includes(":") ? `[${at.hostname}]` : at.hostname}:${at.port}/${path}; ${guard}`);
+          }
         } catch (err) {
-          // The default port taken (another RTSP server) costs only RTSP; a port asked for must work.
-          if (options.rtspPort !== RTSP_DEFAULT_PORT) throw new OptionError(`--rtsp-port: cannot listen on ${options.host}:${options.rtspPort}: ${(err as Error).message}`);
+          // The default port taken (another RTSP server) costs only RTSP; a port asked for, or one publishers push to, must work.
+          if (options.rtspPort !== RTSP_DEFAULT_PORT || pushes.size > 0) throw new OptionError(`--rtsp-port: cannot listen on ${options.host}:${options.rtspPort}: ${(err as Error).message}`);
           log.warn(`RTSP is off: port ${options.rtspPort} is taken (${(err as Error).message}); give --rtsp-port N for another, or 0`);
         }
       }
@@ -342,6 +360,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
         for (const p of published) p.mjpeg.close();
         for (const p of published) p.hls?.close();
         for (const ingest of ingests.values()) ingest.close();
+        for (const { ingest } of pushes.values()) ingest.close();
         await sessions?.closeAll();
         await talkback?.closeAll();
         await rtsp?.close();

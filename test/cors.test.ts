@@ -6,6 +6,7 @@
  * player in a real Chromium, on a second origin: test/cors-browser.test.ts.
  */
 import { describe, expect, test } from "bun:test";
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters } from "werift";
 import { TurboJpeg } from "../ffi/turbojpeg.ts";
 import { basic, withApp } from "./helpers/in-process.ts";
 import { anyOriginWarning } from "../src/routes/cors.ts";
@@ -76,7 +77,7 @@ describe("--allow-origin ORIGIN", () => {
         expect(res.headers.get("access-control-allow-origin")).toBe(PLAYER);
         expect(res.headers.get("access-control-allow-credentials")).toBe("true");
         expect(res.headers.get("access-control-allow-methods")).toBe(allow.replace(", OPTIONS", ""));
-        expect(res.headers.get("access-control-allow-headers")).toBe("authorization, content-type");
+        expect(res.headers.get("access-control-allow-headers")).toBe("authorization, content-type, if-match");
         expect(res.headers.get("vary")).toContain("Origin");
         expect(res.headers.get("accept-post")).toBe(path.startsWith("/whep") && !path.startsWith("/whep/session/") ? "application/sdp" : null);
       }
@@ -90,7 +91,7 @@ describe("--allow-origin ORIGIN", () => {
       expect(corsHeadersOf(res)).toEqual({
         "access-control-allow-origin": PLAYER,
         "access-control-allow-credentials": "true",
-        "access-control-expose-headers": "location, accept-post, allow, retry-after, www-authenticate",
+        "access-control-expose-headers": "location, accept-post, allow, retry-after, www-authenticate, etag, link",
       });
       expect(res.headers.get("vary")).toBe("Origin");
       // Errors too: a player can read why (here a WHEP offer of the wrong type: 415).
@@ -255,4 +256,75 @@ describe("--allow-origin values", () => {
       expect(r.stderr).toContain("http(s)://HOST[:PORT]");
     });
   }
+});
+
+describe("--allow-origin with WHIP ingest (RFC 9725: WHIP endpoints answer CORS preflights)", () => {
+  const INGEST = "cors-ingest-token-0123456789";
+  const config = { allowOrigin: [PLAYER], source: ["cam=whip:cam"], ingestToken: [INGEST], webrtcCandidate: ["127.0.0.1"] };
+  const SESSION = "/whip/cam/session/0b5c9a4e-2f7d-4c1e-9a53-3d1f0e6b7a21";
+
+  /** A send-only H.264 offer, as a browser publisher's. */
+  async function publisherOffer(): Promise<{ sdp: string; close(): Promise<void> }> {
+    const pc = new RTCPeerConnection({
+      iceServers: [], iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: ["127.0.0.1"],
+      codecs: { video: [new RTCRtpCodecParameters({ mimeType: "video/H264", clockRate: 90000, parameters: "packetization-mode=1;profile-level-id=42e01f" })], audio: [] },
+    });
+    pc.addTransceiver(new MediaStreamTrack({ kind: "video" }), { direction: "sendonly" });
+    await pc.setLocalDescription(await pc.createOffer());
+    return { sdp: pc.localDescription!.sdp, close: () => pc.close() };
+  }
+
+  test("preflights of the endpoint and of a session are answered without a login: the methods, Authorization, Content-Type and If-Match, Accept-Post", async () => {
+    await withApp(config, async ({ ask }) => {
+      for (const [path, method, allow] of [["/whip/cam", "POST", "POST, OPTIONS"], [SESSION, "DELETE", "GET, HEAD, DELETE, OPTIONS"]] as const) {
+        const res = await ask("OPTIONS", path, preflight(PLAYER, method, "authorization, content-type, if-match"));
+        expect(res.status).toBe(204);
+        expect(res.headers.get("allow")).toBe(allow);
+        expect(res.headers.get("access-control-allow-origin")).toBe(PLAYER);
+        expect(res.headers.get("access-control-allow-methods")).toBe(allow.replace(", OPTIONS", ""));
+        expect(res.headers.get("access-control-allow-headers")).toBe("authorization, content-type, if-match");
+        expect(res.headers.get("accept-post")).toBe(path === "/whip/cam" ? "application/sdp" : null);
+      }
+      // The same answer for an endpoint that does not exist: a preflight tells nothing.
+      expect((await ask("OPTIONS", "/whip/nope", preflight(PLAYER))).status).toBe(204);
+      // Another origin: no CORS header.
+      expect(corsHeadersOf(await ask("OPTIONS", "/whip/cam", preflight(STRANGER)))).toEqual({});
+    });
+  });
+
+  test("a publish from the player's origin: its 401 is readable, its 201 exposes Location, ETag and Link, and DELETE on the session answers it too", async () => {
+    await withApp(config, async ({ ask }) => {
+      const offer = await publisherOffer();
+      try {
+        const refused = await ask("POST", "/whip/cam", { origin: PLAYER, "content-type": "application/sdp" }, offer.sdp);
+        expect(refused.status).toBe(401);
+        expect(refused.headers.get("access-control-allow-origin")).toBe(PLAYER);
+        const created = await ask("POST", "/whip/cam", { origin: PLAYER, "content-type": "application/sdp", authorization: `Bearer ${INGEST}` }, offer.sdp);
+        expect(created.status).toBe(201);
+        expect(corsHeadersOf(created)).toEqual({
+          "access-control-allow-origin": PLAYER, "access-control-allow-credentials": "true",
+          "access-control-expose-headers": "location, accept-post, allow, retry-after, www-authenticate, etag, link",
+        });
+        const location = created.headers.get("location")!;
+        expect(location).toMatch(/^\/whip\/cam\/session\//);
+        const ended = await ask("DELETE", location, { origin: PLAYER, authorization: `Bearer ${INGEST}` });
+        expect(ended.status).toBe(200);
+        expect(ended.headers.get("access-control-allow-origin")).toBe(PLAYER);
+        const stranger = await ask("POST", "/whip/cam", { origin: STRANGER, "content-type": "application/sdp" }, offer.sdp);
+        expect(corsHeadersOf(stranger)).toEqual({});
+      } finally {
+        await offer.close();
+      }
+    });
+  });
+
+  test("without --allow-origin, /whip answers no other origin", async () => {
+    await withApp({ ...config, allowOrigin: [] }, async ({ ask }) => {
+      const res = await ask("OPTIONS", "/whip/cam", preflight(PLAYER));
+      expect(corsHeadersOf(res)).toEqual({});
+      const post = await ask("POST", "/whip/cam", { origin: PLAYER, "content-type": "application/sdp" }, "v=0\r\n");
+      expect(post.status).toBe(401);
+      expect(corsHeadersOf(post)).toEqual({});
+    });
+  });
 });

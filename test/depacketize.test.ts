@@ -98,3 +98,28 @@ describe("H.264 depacketizer", () => {
     expect([...frame.data.subarray(0, 5)]).toEqual([0, 0, 0, 1, 0x67]);
   });
 });
+
+describe("a picture past the size bound", () => {
+  test("FU-A fragments that never end are not kept past the bound; the picture is dropped and the next keyframe comes through", () => {
+    const losses: number[] = [];
+    const d = new H264Depacketizer(() => losses.push(1), 100_000);
+    expect(send(d, [idr()], new Set(), 1).length).toBe(1);
+    const next = 1 + packetizeH264(idr()).length;
+    const middle = new Uint8Array(10_002).fill(7);
+    middle[0] = 0x7c; // FU-A, NRI 3
+    middle[1] = 0x85; // start of an IDR slice
+    let peak = 0;
+    for (let i = 0; i < 100; i++) {
+      d.push(middle, next + i, 9000, false);
+      middle[1] = 0x05; // then middles, never the end
+      peak = Math.max(peak, d.buffered);
+    }
+    expect(peak).toBeLessThanOrEqual(100_000);
+    expect(d.buffered).toBe(0);
+    // The next picture (a new timestamp) ends the damaged one: counted as dropped, a keyframe asked for.
+    const after = send(d, [idr(3)], new Set(), next + 100).map((au) => au.keyframe);
+    expect(d.dropped).toBe(1);
+    expect(losses.length).toBe(1);
+    expect(after).toEqual([true]);
+  });
+});

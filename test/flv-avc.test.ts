@@ -9,7 +9,7 @@
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { H264Encoder, h264Args, outputOf, type H264Settings } from "../src/encoders/h264-ffmpeg.ts";
-import { FlvAvcReader } from "../src/media/flv/flv-avc.ts";
+import { FlvAvcReader, type FlvAccessUnit } from "../src/media/flv/flv-avc.ts";
 import { AnnexBParser, nalType, type AccessUnit } from "../src/media/h264/annexb.ts";
 import type { RawFrame } from "../src/stream/frame.ts";
 import { ffmpeg } from "./helpers/ffmpeg.ts";
@@ -47,7 +47,7 @@ describe("FLV access units", () => {
     const flv = encode("flv");
     const whole = new FlvAvcReader().push(flv);
     const reader = new FlvAvcReader();
-    const bytewise: AccessUnit[] = [];
+    const bytewise: FlvAccessUnit[] = [];
     for (let i = 0; i < flv.length; i += 997) bytewise.push(...reader.push(flv.subarray(i, i + 997)));
     expect(whole.length).toBe(annexB.length);
     expect(types(whole)).toEqual(types(annexB));
@@ -56,6 +56,10 @@ describe("FLV access units", () => {
     // Slices are byte for byte the same (the first picture's leading SEI, ffmpeg's addition, is dropped).
     whole.forEach((au, i) => au.nals.forEach((nal, j) => { if (nalType(nal) <= 5) expect(nal).toEqual(annexB[i]!.nals[j]!); }));
     expect(whole[0]!.nals.map(nalType).slice(0, 3)).toEqual([9, 7, 8]); // the delimiter first, then SPS and PPS
+    // Each tag's time names its input picture (picture n at n/30 s): consecutive pictures, one access unit each.
+    const index = whole.map((au) => Math.round((au.ms * 30) / 1000));
+    expect(index).toEqual(index.map((_, i) => index[0]! + i));
+    expect(bytewise.map((au) => au.ms)).toEqual(whole.map((au) => au.ms));
   });
 
   test("each picture is handed on before the next one is written", async () => {

@@ -96,4 +96,33 @@ describe("the segmenter", () => {
     expect(s.discontinuitySequence).toBe(1);
     expect(renderPlaylist(s, { session: "t", partTargetS: 0.23, targetDurationS: 2, query: "" })).toContain("#EXT-X-DISCONTINUITY-SEQUENCE:1");
   });
+
+  test("Apple's rules for a live playlist: the date of each segment (the clock at the first, then the media timeline), the discontinuity sequence from the start, independent segments", () => {
+    let clock = Date.parse("2026-12-07T22:00:00.000Z");
+    const s = new Segmenter({ ...SETTINGS, now: () => clock });
+    const small = encode("160x120", 30, 10);
+    for (const au of timed(small)) { s.push(au); clock += 100; }
+    let text = renderPlaylist(s, { session: "t", partTargetS: 0.23, targetDurationS: 2, query: "" });
+    expect(text).toContain("#EXT-X-DISCONTINUITY-SEQUENCE:0");
+    expect(text.split("\n").slice(0, 3)).toEqual(["#EXTM3U", "#EXT-X-VERSION:6", "#EXT-X-INDEPENDENT-SEGMENTS"]);
+    const p = parsePlaylist(text);
+    expect(p.segments.map((x) => new Date(x.programDateTime!).toISOString())).toEqual(["2026-12-07T22:00:00.000Z", "2026-12-07T22:00:01.000Z"]);
+    expect(p.partHoldBack).toBeCloseTo(3 * p.partTarget!, 9);
+    expect(playlistProblems(p)).toEqual([]);
+    // A discontinuity (new parameter sets) after a pause of the clock: its date is the clock again, not the timeline.
+    clock += 60_000;
+    for (const au of timed(encode("320x240", 30, 10), 30 * 9000)) { s.push(au); clock += 100; }
+    text = renderPlaylist(s, { session: "t", partTargetS: 0.23, targetDurationS: 2, query: "" });
+    const after = parsePlaylist(text);
+    const dates = after.segments.map((x) => x.programDateTime! - Date.parse("2026-12-07T22:00:00.000Z"));
+    expect(dates).toEqual([0, 1000, 2000, 63_000, 64_000]);
+    expect(text).toMatch(/#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="t.init2.mp4"\n#EXT-X-PROGRAM-DATE-TIME:2026-12-07T22:01:03.000Z\n/);
+    expect(playlistProblems(after)).toEqual([]);
+  });
+
+  test("a segment that does not start with a keyframe (a long GOP cut) takes EXT-X-INDEPENDENT-SEGMENTS away", () => {
+    const s = new Segmenter(SETTINGS);
+    for (const au of timed(encode("160x120", 120, 100))) s.push(au);
+    expect(renderPlaylist(s, { session: "t", partTargetS: 0.23, targetDurationS: 2, query: "" })).not.toContain("#EXT-X-INDEPENDENT-SEGMENTS");
+  });
 });

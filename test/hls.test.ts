@@ -160,6 +160,17 @@ describe("the playlist", () => {
     }
   });
 
+  test("a playlist goes gzipped to a client that takes gzip (Apple's authoring spec, 10.1), plain to one that does not", async () => {
+    const zipped = await fetch(`${server.url}/hls/index.m3u8`, { headers: { "accept-encoding": "gzip" }, decompress: false } as RequestInit);
+    expect(zipped.headers.get("content-encoding")).toBe("gzip");
+    expect(zipped.headers.get("vary")).toContain("Accept-Encoding");
+    const text = new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(await zipped.arrayBuffer())));
+    expect(playlistProblems(parsePlaylist(text))).toEqual([]);
+    const plain = await fetch(`${server.url}/hls/index.m3u8`, { headers: { "accept-encoding": "identity" } });
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    expect((await plain.text()).startsWith("#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-INDEPENDENT-SEGMENTS\n")).toBe(true);
+  });
+
   test("a byte range of a segment", async () => {
     const p = await playlist();
     const uri = `${server.url}/hls/${p.segments[0]!.uri}`;

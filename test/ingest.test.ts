@@ -18,7 +18,6 @@ import { basic, withApp } from "./helpers/in-process.ts";
 import { mjpegParts } from "./helpers/mjpeg-client.ts";
 import { parsePrometheus } from "./helpers/prometheus.ts";
 import { launchChromium } from "./helpers/browser.ts";
-import { freeTcpPort } from "./helpers/publish-servers.ts";
 import { processesWith, CLI, ROOT, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
 import { connectViewer, waitForFrames } from "./helpers/webrtc-client.ts";
 
@@ -374,54 +373,6 @@ describe("who may publish, and bad publishes", () => {
   });
 });
 
-/** An encoder pushing RTSP (ANNOUNCE/RECORD) with libx264, as a camera or OBS would. */
-/** Started again when it cannot connect (the listener not up yet), as a camera retries. */
-function pusher(url: string): { stderr(): string; stop(): Promise<unknown> } {
-  let proc: ReturnType<typeof Bun.spawn> | null = null;
-  let stopped = false;
-  let err = "";
-  void (async () => {
-    while (!stopped) {
-      proc = Bun.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", `testsrc=size=${W}x${H}:rate=10`,
-        "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "20", "-pix_fmt", "yuv420p", "-f", "rtsp", url], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
-      err += await new Response(proc.stderr as ReadableStream).text();
-      await proc.exited;
-      if (!stopped) await Bun.sleep(500);
-    }
-  })();
-  const stop = async () => { stopped = true; proc?.kill("SIGTERM"); return proc?.exited; };
-  cleanup.push(stop);
-  return { stderr: () => err, stop };
-}
-
-describe("RTSP push ingest", () => {
-  test("ffmpeg pushes to rtsp-push:door: MJPEG and WebRTC viewers get its pictures with no encoder in glasscast; it stops → NO SIGNAL; it pushes again → pictures", async () => {
-    const port = freeTcpPort();
-    const b = await server(["--source", "door=rtsp-push:door", "--rtsp-push-port", String(port), "--webrtc-candidate", "127.0.0.1", "--log-level", "debug"]);
-    const url = `rtsp://127.0.0.1:${port}/door`;
-    expect((await stream(b)).source).toBe(`RTSP push to ${url}`);
-    let push = pusher(url);
-    await waitFor(async () => (await stream(b)).framesCaptured >= 20, 45_000, `20 frames pushed (${b.stderr().slice(-800)}; pusher: ${push.stderr().slice(-300)})`);
-    const mjpeg = watch(`${b.url}/video`);
-    await waitFor(() => mjpeg.parts >= 10 && colourfulness(mjpeg.last!) > 0.2, 30_000, "test-pattern pictures at the MJPEG viewer");
-    const raw = new JpegDecoder().decode(mjpeg.last!);
-    expect([raw.width, raw.height]).toEqual([W, H]);
-    const viewer = await connectViewer(b.url, { stream: "door" });
-    cleanup.push(() => viewer.close());
-    expect(await waitForFrames(viewer, 15, 30_000)).toBeGreaterThanOrEqual(15);
-    expect(viewer.received.startedClean).toBe(true);
-    expect((await stream(b)).encoders.h264).toMatchObject({ running: true, passthrough: true, pid: null });
-    expect(await encoders(b)).toBe(0);
-
-    await push.stop();
-    await waitFor(() => mjpeg.last !== null && colourfulness(mjpeg.last) < 0.01, 20_000, "NO SIGNAL after the pusher stopped");
-    expect((await stream(b)).state).toBe("restarting");
-    push = pusher(url);
-    await waitFor(() => mjpeg.last !== null && colourfulness(mjpeg.last) > 0.2, 45_000, `pictures again (${b.stderr().slice(-800)})`);
-    expect((await stream(b)).state).toBe("running");
-  });
-});
-
 describe("bad options exit 2 naming the option", () => {
   const run = (...args: string[]) => {
     const port = args.includes("--port") ? [] : ["--port", "0"];
@@ -441,13 +392,6 @@ describe("bad options exit 2 naming the option", () => {
     expect(same.code).toBe(2);
     expect(same.stderr.includes("--ingest-token: one is also a --viewer-token")).toBe(true);
     expect(same.stderr.includes("shared-token-123456")).toBe(false);
-  });
-
-  test("rtsp-push: a bad path, two of them, its port the HTTP port, a turn of a picture nothing decodes", () => {
-    expect(run("--source", "rtsp-push:/x")).toMatchObject({ code: 2, stderr: expect.stringContaining("--source") });
-    expect(run("--source", "a=rtsp-push:a", "--source", "b=rtsp-push:b")).toMatchObject({ code: 2, stderr: expect.stringContaining("one rtsp-push:PATH stream per server") });
-    expect(run("--source", "rtsp-push:a", "--rtsp-push-port", "8555", "--port", "8555")).toMatchObject({ code: 2, stderr: expect.stringContaining("--rtsp-push-port") });
-    expect(run("--source", "rtsp-push:a", "--rtsp-push-port", "70000")).toMatchObject({ code: 2, stderr: expect.stringContaining("--rtsp-push-port") });
     expect(run("--source", "cam=whip:cam", "--rotate", "90")).toMatchObject({ code: 2, stderr: expect.stringContaining("--rotate") });
   });
 });

@@ -43,10 +43,6 @@ export function createCapture(name: string, spec: SourceSpec, o: Options, rawOut
       },
     });
   }
-  if (spec.kind === "rtsp-push") {
-    const host = o.host.includes(":") ? `[${o.host}]` : o.host;
-    spec = { ...spec, listenUrl: `rtsp://${host}:${o.rtspPushPort}/${spec.path}` };
-  }
   return new FfmpegCapture({
     ffmpeg: o.ffmpeg, spec, settings: captureSettingsOf(o), output: rawOutput, label, description,
     camera: spec.kind === "v4l2" ? { inputFormat: o.inputFormat, webrtc: h264Wanted(o), passthrough: o.passthrough } : undefined,

@@ -33,7 +33,8 @@ export interface Options {
   stabilize: boolean;
   streamMode: boolean;
   sourceTimeout: number;
-  rtspPushPort: number;
+  /** Retired: given, it stops the program (RTSP publishers push to the RTSP server, --rtsp-port). */
+  rtspPushPort: number | null;
   jpegQuality: number;
   jpegFastDct: boolean;
   jpegFastUpsample: boolean;
@@ -210,8 +211,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "the ffmpeg program used for capture" },
   { key: "sourceTimeout", flag: "source-timeout", group: "Source", kind: { type: "number", min: 1, max: 600 }, default: 10, placeholder: "S",
     help: "a source that delivers no frame for this long (and at least three frame intervals) is restarted, with back-off from 1 s to 30 s; viewers see NO SIGNAL meanwhile" },
-  { key: "rtspPushPort", flag: "rtsp-push-port", group: "Source", kind: { type: "int", min: 1, max: 65535 }, default: 8555, placeholder: "PORT",
-    help: "the port an --source rtsp-push:PATH stream listens on for an encoder or camera that pushes RTSP (ANNOUNCE/RECORD) to rtsp://HOST:PORT/PATH; its H.264 is passed on untouched (see docs/ingest.md)" },
+  { key: "rtspPushPort", flag: "rtsp-push-port", group: "Source", kind: { type: "int", min: 1, max: 65535 }, default: null, placeholder: "PORT",
+    help: "retired (exits 2): an --source NAME=rtsp-push:PATH stream is pushed to the RTSP server itself, rtsp://HOST:--rtsp-port/PATH, with an --ingest-token or --auth login (see docs/ingest.md)" },
   { key: "streamMode", flag: "stream-mode", group: "Source", kind: { type: "bool" }, default: false, placeholder: "",
     help: "the http(s) sources are pages of a streaming site (YouTube, Twitch…): resolve them with yt-dlp at each (re)start (vidgear's stream_mode)" },
   { key: "inputFormat", flag: "input-format", group: "Camera", kind: { type: "enum", values: INPUT_FORMATS }, default: "auto", placeholder: "F",

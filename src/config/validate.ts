@@ -5,6 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { accessOptionProblem } from "../access/check-options.ts";
+import { isLoopback } from "../access/exposure.ts";
 import { CameraPlanError, planLibcamera, type LibcameraPlan } from "../sources/camera-plan.ts";
 import { detectBoard } from "../sources/libcamera/board.ts";
 import { findRpicam, RPICAM_HINT } from "../sources/libcamera/find-rpicam.ts";
@@ -115,23 +116,36 @@ export function audioInputsOfOptions(o: Options, streams: readonly { name: strin
   }
 }
 
-/** WHIP and RTSP push ingests: each WHIP name once, one RTSP push listener, --ingest-token only with WHIP. */
+/**
+ * WHIP and RTSP push ingests: each WHIP name and push path once, --ingest-token
+ * only with an ingest, RTSP push only on the RTSP server and never open to a
+ * network.
+ */
 function checkIngests(o: Options, sources: readonly StreamSource[]): void {
+  if (o.rtspPushPort !== null) {
+    throw new OptionError("--rtsp-push-port: retired; RTSP publishers now push to the RTSP server itself (rtsp://HOST:--rtsp-port/PATH for --source NAME=rtsp-push:PATH), logging in with an --ingest-token or an --auth user; drop this option");
+  }
   const names = sources.flatMap(({ spec }) => spec.kind === "whip" ? [spec.name] : []);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new OptionError(`--source: whip:${twice} is given to two streams; expected a different WHIP name for each`);
-  if (o.ingestToken.length > 0 && names.length === 0 && sources.length > 0) {
-    throw new OptionError("--ingest-token: lets publishers in to WHIP ingests, and no --source is one (whip:NAME)");
+  const pushes = sources.flatMap(({ name, spec }) => spec.kind === "rtsp-push" ? [{ name, path: spec.path }] : []);
+  if (o.ingestToken.length > 0 && names.length === 0 && pushes.length === 0 && sources.length > 0) {
+    throw new OptionError("--ingest-token: lets publishers in to WHIP and RTSP push ingests, and no --source is one (whip:NAME, rtsp-push:PATH)");
   }
   if (o.ingestToken.some((t) => o.viewerToken.includes(t))) {
     throw new OptionError("--ingest-token: one is also a --viewer-token, which would let viewers publish; expected different tokens");
   }
-  const pushes = sources.filter(({ spec }) => spec.kind === "rtsp-push");
-  if (pushes.length > 1) {
-    throw new OptionError("--source: one rtsp-push:PATH stream per server (ffmpeg listens on --rtsp-push-port for one path); feed the others over WHIP (whip:NAME)");
+  for (const p of pushes) {
+    // The push path is also an RTSP path of its stream: it must not be another stream's.
+    const other = sources.find((s) => s.name !== p.name && (s.name === p.path || (s.spec.kind === "rtsp-push" && s.spec.path === p.path)));
+    if (other) throw new OptionError(`--source: ${p.name}=rtsp-push:${p.path} uses the path of stream ${other.name}; expected a path of its own`);
   }
-  if (pushes.length === 1 && o.rtspPushPort === o.port) {
-    throw new OptionError(`--rtsp-push-port: ${o.rtspPushPort} is the HTTP port (--port); expected another port`);
+  if (pushes.length > 0 && o.rtspPort === 0) {
+    throw new OptionError(`--rtsp-port: 0 turns RTSP off, and stream ${pushes[0]!.name} (rtsp-push:) is pushed to the RTSP server; give a port (default 8554)`);
+  }
+  // Nobody may inject a picture unasked: RTSP push needs credentials, unless only this machine can reach it.
+  if (pushes.length > 0 && o.auth.length === 0 && o.ingestToken.length === 0 && !isLoopback(o.host)) {
+    throw new OptionError(`--source: ${pushes[0]!.name}=rtsp-push:${pushes[0]!.path} would let anyone who reaches ${o.host}:${o.rtspPort} replace the picture; give --ingest-token TOKEN (publishers log in with it as their password) or --auth USER:PASS, or listen on a loopback --host`);
   }
   // A publisher's H.264 is passed on untouched: nothing turns or scales it.
   if (sources.length > 0 && sources.every(({ spec }) => spec.kind === "whip" || spec.kind === "rtsp-push")) {

@@ -104,6 +104,8 @@ export function h264Args(ffmpeg: string, input: H264Input, s: H264Settings, fps:
 const MAX_IN_FLIGHT = 30;
 /** An input time this old belongs to no access unit still to come (the encoder dropped its picture). */
 const STALE_INPUT_MS = 500;
+/** Input times kept by picture number (a few seconds of pictures). */
+const INPUT_RING = 256;
 
 export class H264Encoder {
   readonly input: H264Input;
@@ -115,11 +117,17 @@ export class H264Encoder {
   #skipped = 0;
   /** When each picture still inside the encoder went in (one access unit comes out per picture, in order). */
   readonly #inputTimes: number[] = [];
+  /** When picture n went in, at n % INPUT_RING (with n, to tell a stale slot): libx264's FLV tag time names n. */
+  readonly #byIndex: { n: number; at: number }[] = [];
+  #written = 0;
+  /** The rate the encoder is told (-framerate): picture n has the time n / rate. */
+  readonly #rate: number;
 
   constructor(ffmpeg: string, input: H264Input, settings: H264Settings, fps: number,
     onAccessUnit: (au: TimedAccessUnit) => void, label: string, output = outputOf(settings)) {
     this.input = input;
     this.output = output;
+    this.#rate = Math.max(1, Math.round(fps));
     this.#child = spawnOwned(h264Args(ffmpeg, input, settings, fps, this.output), {
       label, stderrLevel: "warn", stdin: "pipe",
       // swscale's note about JPEG's full-range ("yuvj") input, at every start: the range is set in the filter.
@@ -143,7 +151,12 @@ export class H264Encoder {
     if (!bytes) return;
     try {
       if (!this.#stdin.write(bytes)) this.#skipped++;
-      else if (this.#inputTimes.push(performance.now()) > MAX_IN_FLIGHT) this.#inputTimes.shift();
+      else {
+        const at = performance.now();
+        if (this.#inputTimes.push(at) > MAX_IN_FLIGHT) this.#inputTimes.shift();
+        this.#byIndex[this.#written % INPUT_RING] = { n: this.#written, at };
+        this.#written++;
+      }
     } catch (err) {
       log.debug(`h264 encoder: write failed: ${(err as Error).message}`);
     }
@@ -157,12 +170,17 @@ export class H264Encoder {
 
   async #read(onAccessUnit: (au: TimedAccessUnit) => void): Promise<void> {
     const parser = this.output === "flv" ? new FlvAvcReader() : new AnnexBParser();
-    const emit = (aus: AccessUnit[]) => {
+    const emit = (aus: (AccessUnit & { ms?: number })[]) => {
       for (const au of aus) {
         const now = performance.now();
         // A picture the encoder dropped leaves its time behind: no access unit is that late.
         while (this.#inputTimes.length > 1 && now - this.#inputTimes[0]! > STALE_INPUT_MS) this.#inputTimes.shift();
-        const timestamp = Math.round((this.#inputTimes.shift() ?? now) * 90) >>> 0;
+        const queued = this.#inputTimes.shift();
+        // FLV (libx264) names the picture (its tag time is n / rate): exact even when the encoder dropped one
+        // while probing; otherwise the pictures in the order they went in.
+        const n = au.ms === undefined ? -1 : Math.round((au.ms * this.#rate) / 1000);
+        const named = n >= 0 && this.#byIndex[n % INPUT_RING]?.n === n ? this.#byIndex[n % INPUT_RING]!.at : undefined;
+        const timestamp = Math.round((named ?? queued ?? now) * 90) >>> 0;
         onAccessUnit({ ...au, timestamp });
       }
     };

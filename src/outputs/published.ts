@@ -6,7 +6,7 @@ import type { H264Feed } from "../stream/h264-feed.ts";
 import type { AudioFeed } from "../stream/audio-feed.ts";
 import type { Audience } from "../stream/audience.ts";
 import type { Stream } from "../stream/stream.ts";
-import type { WhipIngest } from "../sources/whip/ingest.ts";
+import type { IngestState, IngestStats } from "../sources/ingest/pushed-ingest.ts";
 
 export interface PublishedStream {
   readonly name: string;
@@ -24,8 +24,8 @@ export interface PublishedStream {
   readonly hls?: HlsOutput | null;
   /** Its --publish destinations (none when left out). */
   readonly publish?: readonly Publisher[];
-  /** Its WHIP ingest, when a publisher feeds it (--source whip:NAME). */
-  readonly ingest?: WhipIngest | null;
+  /** Its ingest, when a publisher feeds it (--source whip:NAME or rtsp-push:PATH). */
+  readonly ingest?: { readonly state: IngestState; stats(): IngestStats } | null;
   /** Its MJPEG stream, snapshot and page paths, as the page links them. */
   readonly video: string;
   readonly snapshot: string;

@@ -1,9 +1,11 @@
 /**
  * Cross-origin use (CORS, as the Fetch standard defines it) of what a player
  * on another site needs: the MJPEG video, the snapshots, /api/streams, HLS
- * (/hls/…) and the WebRTC signalling (/offer, /close_connection, /whep, /whep/NAME,
- * /whep/session/ID). Nothing else (the page, /state, /metrics, /api/tokens)
- * ever answers another origin.
+ * (/hls/…), the WebRTC signalling (/offer, /close_connection, /whep, /whep/NAME,
+ * /whep/session/ID) and WHIP publishing (/whip/NAME and its sessions,
+ * /whip/NAME/session/ID: RFC 9725 has WHIP endpoints answer CORS preflights,
+ * and a browser publisher on another site needs them). Nothing else (the
+ * page, /state, /metrics, /api/tokens) ever answers another origin.
  *
  * --allow-origin ORIGIN (repeatable) lets that origin's pages read these, and
  * send the visitor's credentials (a browser-remembered login) with them;
@@ -22,10 +24,15 @@ import { Elysia, type AnyElysia } from "elysia";
 import { pathOf, queryOf } from "./errors.ts";
 import { routedPath } from "./methods.ts";
 
-/** Request headers a cross-origin player may send (a WHEP player sends both). */
-const ALLOW_HEADERS = "authorization, content-type";
-/** Response headers a cross-origin player may read, besides the always-readable ones. */
-const EXPOSE_HEADERS = "location, accept-post, allow, retry-after, www-authenticate";
+/**
+ * Request headers a cross-origin player or publisher may send: a WHEP or
+ * WHIP client sends Authorization and Content-Type, and If-Match on a
+ * session (RFC 9725's ICE restarts; glasscast answers those 405, but a
+ * client's request must reach it to learn that).
+ */
+const ALLOW_HEADERS = "authorization, content-type, if-match";
+/** Response headers a cross-origin client may read, besides the always-readable ones (a WHIP client reads Location, ETag and Link). */
+const EXPOSE_HEADERS = "location, accept-post, allow, retry-after, www-authenticate, etag, link";
 /** Seconds a browser may keep a preflight's answer. */
 const MAX_AGE_S = "600";
 
@@ -38,6 +45,8 @@ export interface CorsOptions {
   readonly webrtc: boolean;
   /** HLS is served (/hls/…): a player on another site (hls.js) fetches its playlists, segments and parts. */
   readonly hls?: boolean;
+  /** WHIP ingests are served (/whip/NAME): a browser publisher on another site posts its offer there. */
+  readonly whip?: boolean;
 }
 
 function isPreflight(request: Request): boolean {
@@ -49,7 +58,7 @@ export class CorsPolicy {
   readonly #anyOrigin: boolean;
   readonly #shapes: readonly { readonly pattern: RegExp; readonly methods: readonly string[]; readonly sdp?: true }[];
 
-  constructor({ allowOrigin, videoBase, webrtc, hls = false }: CorsOptions) {
+  constructor({ allowOrigin, videoBase, webrtc, hls = false, whip = false }: CorsOptions) {
     this.#listed = new Set(allowOrigin.filter((o) => o !== "*"));
     this.#anyOrigin = allowOrigin.includes("*");
     const base = videoBase.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -61,6 +70,10 @@ export class CorsPolicy {
         { pattern: /^\/(?:offer|close_connection)$/, methods: ["POST", "OPTIONS"] },
         { pattern: /^\/whep\/session\/[^/]+$/, methods: ["GET", "HEAD", "DELETE", "OPTIONS"] },
         { pattern: /^\/whep(?:\/[^/]+)?$/, methods: ["GET", "HEAD", "POST", "OPTIONS"], sdp: true as const },
+      ] : []),
+      ...(whip ? [
+        { pattern: /^\/whip\/[^/]+$/, methods: ["POST", "OPTIONS"], sdp: true as const },
+        { pattern: /^\/whip\/[^/]+\/session\/[^/]+$/, methods: ["GET", "HEAD", "DELETE", "OPTIONS"] },
       ] : []),
     ];
   }

@@ -10,6 +10,10 @@
  * for longer, so that a cache in front answers every player with one
  * request. Segments answer byte ranges (`Range: bytes=…`).
  *
+ * A playlist goes gzipped to a client that accepts it (Apple's HLS
+ * authoring specification, 10.1, asks for it); the same text is compressed
+ * once, whatever the number of players asking for it.
+ *
  * Bad requests: a malformed or far-future `_HLS_msn` gets 400, a name that
  * is not one of ours 404, a segment of a past session or one dropped from the
  * list 404; a blocking wait that runs out gets 503 with Retry-After.
@@ -43,6 +47,17 @@ function media(bytes: Uint8Array, type: string, request: Request): Response {
     return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${bytes.length}` } });
   }
   return new Response(bytes.subarray(start, end + 1), { status: 206, headers: { ...headers, "content-range": `bytes ${start}-${end}/${bytes.length}` } });
+}
+
+/** The last playlist text gzipped, by text: players asking for the same playlist share one compression. */
+let gzipped: { text: string; bytes: Uint8Array } | null = null;
+
+/** A playlist's answer: gzipped when the client takes gzip. */
+function playlistAnswer(text: string, request: Request, cache: string): Response {
+  const headers: Record<string, string> = { "content-type": PLAYLIST_TYPE, "cache-control": cache, vary: "Accept-Encoding" };
+  if (!/\bgzip\b/i.test(request.headers.get("accept-encoding") ?? "")) return new Response(text, { headers });
+  if (gzipped?.text !== text) gzipped = { text, bytes: Bun.gzipSync(Buffer.from(text)) };
+  return new Response(gzipped.bytes, { headers: { ...headers, "content-encoding": "gzip" } });
 }
 
 /** `?token=…` of the request, to carry to every URI of the playlist. */
@@ -82,7 +97,7 @@ export function hlsRoutes({ outputs }: HlsRouteOptions) {
     const text = renderPlaylist(segmenter, {
       session: out.session, partTargetS: out.segmenterSettings.partTargetS, targetDurationS: out.targetDurationS, query: tokenQuery(request),
     });
-    return new Response(text, { headers: { "content-type": PLAYLIST_TYPE, "cache-control": cache } });
+    return playlistAnswer(text, request, cache);
   };
 
   const file = async (out: HlsOutput, name: string, request: Request, onFrames: (n: number) => void): Promise<Response> => {

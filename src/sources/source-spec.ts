@@ -17,10 +17,10 @@ export type SourceSpec =
   /** Fed by a WHIP publisher at POST /whip/NAME (see sources/whip/ingest.ts). */
   | { readonly kind: "whip"; readonly name: string }
   /**
-   * Pushed to over RTSP (ANNOUNCE/RECORD) at rtsp://HOST:--rtsp-push-port/PATH:
-   * an ffmpeg child listens there (`listenUrl`, set when the capture is made).
+   * Pushed to over RTSP (ANNOUNCE/RECORD) at rtsp://HOST:--rtsp-port/PATH
+   * (and at the stream's own name): the RTSP server takes it (see sources/rtsp-push/ingest.ts).
    */
-  | { readonly kind: "rtsp-push"; readonly path: string; readonly listenUrl?: string };
+  | { readonly kind: "rtsp-push"; readonly path: string };
 
 export const NETWORK_SCHEMES = ["rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "srt", "udp", "tcp"] as const;
 export type NetworkScheme = (typeof NETWORK_SCHEMES)[number];
@@ -29,7 +29,7 @@ export type NetworkScheme = (typeof NETWORK_SCHEMES)[number];
 export class SourceSpecError extends Error {}
 
 const WHIP_NAME = /^[A-Za-z0-9_-]{1,32}$/;
-const PUSH_PATH = /^[A-Za-z0-9_-][A-Za-z0-9_/-]{0,63}$/;
+const PUSH_PATH = /^(?=.{1,64}$)[A-Za-z0-9_-]+(?:\/[A-Za-z0-9_-]+)*$/;
 const GLOB_CHARS = /[*?[]/;
 /** V4L2 device names: /dev/videoN, or udev's stable /dev/v4l/by-id/… and by-path/… links. */
 const V4L2_PATH = /^\/dev\/(video\d+|v4l\/.+)$/;
@@ -59,7 +59,7 @@ export function parseSourceSpec(value: string): SourceSpec {
   }
   const push = /^rtsp-push:(?!\/\/)(.*)$/i.exec(v);
   if (push) {
-    if (!PUSH_PATH.test(push[1]!)) throw new SourceSpecError("is not an RTSP push ingest; expected rtsp-push:PATH with PATH made of letters, digits, _, - and / (up to 64): encoders push to rtsp://HOST:PORT/PATH (--rtsp-push-port)");
+    if (!PUSH_PATH.test(push[1]!)) throw new SourceSpecError("is not an RTSP push ingest; expected rtsp-push:PATH with PATH made of letters, digits, _, - and / (up to 64, no empty part): encoders push to rtsp://HOST:--rtsp-port/PATH");
     return { kind: "rtsp-push", path: push[1]! };
   }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(v)?.[1]?.toLowerCase();
@@ -116,6 +116,6 @@ export function describeSource(spec: SourceSpec): string {
     case "v4l2": return spec.device;
     case "libcamera": return `libcamera:${spec.camera}`;
     case "whip": return `WHIP publisher at /whip/${spec.name}`;
-    case "rtsp-push": return spec.listenUrl ? `RTSP push to ${spec.listenUrl}` : `RTSP push to /${spec.path}`;
+    case "rtsp-push": return `RTSP push to /${spec.path}`;
   }
 }

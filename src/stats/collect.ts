@@ -51,7 +51,7 @@
  */
 import { turboJpegAvailable } from "../../ffi/turbojpeg.ts";
 import type { PublisherReport } from "../outputs/publish/publisher.ts";
-import type { IngestStats } from "../sources/whip/ingest.ts";
+import type { IngestStats } from "../sources/ingest/pushed-ingest.ts";
 import type { AudioStats } from "../stream/audio-feed.ts";
 import type { WebRtcSessions } from "../outputs/webrtc/sessions.ts";
 import type { RtspServer } from "../outputs/rtsp/server.ts";

@@ -79,10 +79,10 @@ export function renderMetrics(snap: StatsSnapshot): string {
     .family("glasscast_audio_level_dbfs", "gauge", "RMS level of the stream's sound over the last tenth of a second, in dBFS (-120 for digital silence).", perStream((s) => s.encoders.audio?.levelDb))
     .family("glasscast_audio_listeners", "gauge", "Viewers sent the stream's sound (WebRTC peers and RTSP sessions).", perStream((s) => s.encoders.audio?.listeners))
     .family("glasscast_audio_restarts_total", "counter", "Times the ALSA capture failed and was started again.", perStream((s) => s.encoders.audio?.restarts))
-    .family("glasscast_ingest_live", "gauge", "1 while a publisher feeds the stream's WHIP ingest (--source whip:NAME), 0 while it waits for one.",
+    .family("glasscast_ingest_live", "gauge", "1 while a publisher feeds the stream's ingest (--source whip:NAME or rtsp-push:PATH), 0 while it waits for one.",
       perStream((s) => (s.ingest ? bool(s.ingest.state === "live") : null)))
-    .family("glasscast_ingest_bytes_total", "counter", "RTP payload bytes received from the WHIP ingest's publishers.", perStream((s) => s.ingest?.bytesTotal))
-    .family("glasscast_ingest_sessions_total", "counter", "Publishers accepted by the WHIP ingest.", perStream((s) => s.ingest?.sessions))
+    .family("glasscast_ingest_bytes_total", "counter", "RTP payload bytes received from the ingest's publishers (WHIP or RTSP push).", perStream((s) => s.ingest?.bytesTotal))
+    .family("glasscast_ingest_sessions_total", "counter", "Publishers accepted by the ingest (WHIP or RTSP push).", perStream((s) => s.ingest?.sessions))
     .family("glasscast_webrtc_peers", "gauge", "WebRTC peers, those still connecting included.",
       snap.totals.webrtcPeers === null ? [] : [{ value: snap.totals.webrtcPeers }])
     .family("glasscast_rtsp_clients", "gauge", "RTSP sessions, those set up but not yet playing included.",

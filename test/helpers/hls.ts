@@ -1,8 +1,15 @@
-/** Reads an LL-HLS media playlist and checks the rules RFC 8216 and draft-pantos-hls-rfc8216bis set. */
+/**
+ * Reads an LL-HLS media playlist and checks the rules RFC 8216 and
+ * draft-pantos-hls-rfc8216bis set, and those of Apple's HLS authoring
+ * specification that Safari and iOS hold a live stream to.
+ */
 
 export interface ParsedPart { duration: number; uri: string; independent: boolean }
-export interface ParsedSegment { msn: number; duration: number; uri: string; parts: ParsedPart[]; map: string }
+export interface ParsedSegment { msn: number; duration: number; uri: string; parts: ParsedPart[]; map: string; programDateTime: number | null; discontinuity: boolean }
 export interface ParsedPlaylist {
+  version: number | null;
+  independentSegments: boolean;
+  discontinuitySequence: number | null;
   targetDuration: number;
   mediaSequence: number;
   partTarget: number | null;
@@ -25,15 +32,23 @@ export function parsePlaylist(text: string): ParsedPlaylist {
   const lines = text.trim().split("\n");
   if (lines[0] !== "#EXTM3U") throw new Error("not a playlist: " + lines[0]);
   const p: ParsedPlaylist = {
+    version: null, independentSegments: false, discontinuitySequence: null,
     targetDuration: NaN, mediaSequence: 0, partTarget: null, partHoldBack: null, canBlockReload: false,
     segments: [], trailingParts: [], preloadHint: null, lines,
   };
   let parts: ParsedPart[] = [];
   let extinf: number | null = null;
   let map = "";
+  let date: number | null = null;
+  let discontinuity = false;
   for (const line of lines.slice(1)) {
     const [tag, rest = ""] = line.split(/:(.*)/s);
-    if (tag === "#EXT-X-TARGETDURATION") p.targetDuration = Number(rest);
+    if (tag === "#EXT-X-VERSION") p.version = Number(rest);
+    else if (tag === "#EXT-X-INDEPENDENT-SEGMENTS") p.independentSegments = true;
+    else if (tag === "#EXT-X-DISCONTINUITY-SEQUENCE") p.discontinuitySequence = Number(rest);
+    else if (tag === "#EXT-X-PROGRAM-DATE-TIME") date = Date.parse(rest);
+    else if (tag === "#EXT-X-DISCONTINUITY") discontinuity = true;
+    else if (tag === "#EXT-X-TARGETDURATION") p.targetDuration = Number(rest);
     else if (tag === "#EXT-X-MEDIA-SEQUENCE") p.mediaSequence = Number(rest);
     else if (tag === "#EXT-X-PART-INF") p.partTarget = Number(attrs(rest).get("PART-TARGET"));
     else if (tag === "#EXT-X-SERVER-CONTROL") {
@@ -47,9 +62,11 @@ export function parsePlaylist(text: string): ParsedPlaylist {
     } else if (tag === "#EXT-X-PRELOAD-HINT") p.preloadHint = attrs(rest).get("URI")!;
     else if (tag === "#EXTINF") extinf = Number(rest.split(",")[0]);
     else if (!line.startsWith("#") && line.trim() !== "") {
-      p.segments.push({ msn: p.mediaSequence + p.segments.length, duration: extinf!, uri: line, parts, map });
+      p.segments.push({ msn: p.mediaSequence + p.segments.length, duration: extinf!, uri: line, parts, map, programDateTime: date, discontinuity });
       parts = [];
       extinf = null;
+      date = null;
+      discontinuity = false;
     }
   }
   p.trailingParts = parts;
@@ -60,6 +77,21 @@ export function parsePlaylist(text: string): ParsedPlaylist {
 export function playlistProblems(p: ParsedPlaylist): string[] {
   const problems: string[] = [];
   if (!(p.targetDuration >= 1)) problems.push("no EXT-X-TARGETDURATION");
+  // EXT-X-MAP without EXT-X-I-FRAMES-ONLY needs protocol version 6 (RFC 8216 section 7); the LL-HLS tags need no higher one.
+  if (p.segments.some((s) => s.map) && !(p.version !== null && p.version >= 6)) problems.push(`EXT-X-VERSION ${p.version} is under 6, which EXT-X-MAP needs`);
+  // Apple 8.17: a live stream that may ever have a discontinuity carries EXT-X-DISCONTINUITY-SEQUENCE always.
+  if (p.discontinuitySequence === null) problems.push("no EXT-X-DISCONTINUITY-SEQUENCE");
+  // Apple 9.12: segments that start with an IDR picture, and no multivariant playlist: EXT-X-INDEPENDENT-SEGMENTS.
+  const allIndependent = p.segments.every((s) => s.parts.length === 0 || s.parts[0]!.independent);
+  if (allIndependent && !p.independentSegments) problems.push("no EXT-X-INDEPENDENT-SEGMENTS, though every segment starts with a keyframe");
+  // Apple 8.4: EXT-X-PROGRAM-DATE-TIME in every live media playlist; here on every segment, each the one before plus its EXTINF.
+  p.segments.forEach((s, i) => {
+    if (s.programDateTime === null || Number.isNaN(s.programDateTime)) problems.push(`segment ${s.msn}: no EXT-X-PROGRAM-DATE-TIME`);
+    const before = p.segments[i - 1];
+    if (!s.discontinuity && before?.programDateTime != null && s.programDateTime !== null && Math.abs(s.programDateTime - before.programDateTime - before.duration * 1000) > 2) {
+      problems.push(`segment ${s.msn}: EXT-X-PROGRAM-DATE-TIME is not the one before plus its EXTINF`);
+    }
+  });
   for (const s of p.segments) {
     if (Math.round(s.duration) > p.targetDuration) problems.push(`segment ${s.msn}: ${s.duration} s rounds above the target duration ${p.targetDuration}`);
     if (s.parts.length > 0) {
@@ -72,7 +104,9 @@ export function playlistProblems(p: ParsedPlaylist): string[] {
     for (const part of [...p.segments.flatMap((s) => s.parts), ...p.trailingParts]) {
       if (part.duration > p.partTarget) problems.push(`part ${part.uri}: ${part.duration} s is over PART-TARGET ${p.partTarget}`);
     }
-    if (p.partHoldBack === null || p.partHoldBack < 2 * p.partTarget) problems.push(`PART-HOLD-BACK ${p.partHoldBack} is under twice PART-TARGET`);
+    // The draft asks for twice (SHOULD three times); Apple's 14.3 for three times.
+    if (p.partHoldBack === null || p.partHoldBack < 3 * p.partTarget - 1e-9) problems.push(`PART-HOLD-BACK ${p.partHoldBack} is under three times PART-TARGET`);
+    if (!p.canBlockReload) problems.push("no CAN-BLOCK-RELOAD=YES");
     if (!p.preloadHint) problems.push("no EXT-X-PRELOAD-HINT");
   }
   return problems;

@@ -25,6 +25,11 @@ const AVC_NALU = 1;
 
 export const DEFAULT_MAX_TAG_BYTES = 32 * 1024 * 1024;
 
+/** An access unit with its FLV tag's time: the encoder's presentation time of the picture, in ms. */
+export interface FlvAccessUnit extends AccessUnit {
+  readonly ms: number;
+}
+
 export class FlvAvcReader {
   readonly #maxTagBytes: number;
   #buf = new Uint8Array(64 * 1024);
@@ -36,9 +41,9 @@ export class FlvAvcReader {
   }
 
   /** Feeds bytes; returns the access units completed by them. Throws on a stream that is not FLV. */
-  push(chunk: Uint8Array): AccessUnit[] {
+  push(chunk: Uint8Array): FlvAccessUnit[] {
     this.#append(chunk);
-    const out: AccessUnit[] = [];
+    const out: FlvAccessUnit[] = [];
     let at = 0;
     if (!this.#headerDone) {
       if (this.#len < FLV_HEADER) return out;
@@ -56,7 +61,9 @@ export class FlvAvcReader {
       if (this.#len - at < total) break;
       if (type === TAG_VIDEO) {
         const au = accessUnitOf(this.#buf.subarray(at + TAG_HEADER, at + TAG_HEADER + size));
-        if (au) out.push(au);
+        // The tag's time: 24 bits, then an eighth byte with the high bits (no B-frames: no composition offset).
+        const ms = ((this.#buf[at + 7]! << 24) >>> 0) + (this.#buf[at + 4]! << 16) + (this.#buf[at + 5]! << 8) + this.#buf[at + 6]!;
+        if (au) out.push({ ...au, ms });
       }
       at += total;
     }

@@ -37,6 +37,8 @@ export interface SegmenterSettings {
   readonly keepSegments: number;
   /** Complete segments whose parts are still kept and listed (the newest ones). */
   readonly keepPartSegments: number;
+  /** The wall clock (ms since 1970) for EXT-X-PROGRAM-DATE-TIME; Date.now by default. */
+  readonly now?: () => number;
 }
 
 export interface HlsPart {
@@ -64,6 +66,15 @@ export interface HlsSegment {
   partsDropped: boolean;
   /** Seconds, the sum of its parts'. */
   duration: number;
+  /**
+   * When its first picture came, ms since 1970 (EXT-X-PROGRAM-DATE-TIME): the
+   * wall clock at the first segment (and at each discontinuity), then the
+   * media timeline from there, so that a segment's date is the one before
+   * plus that one's EXTINF.
+   */
+  readonly programTime: number;
+  /** It starts with a keyframe (its first part is INDEPENDENT). */
+  readonly independent: boolean;
   /** Set when it is complete: its parts' bytes one after the other. */
   bytes: Uint8Array | null;
   /** Pictures in it. */
@@ -72,6 +83,8 @@ export interface HlsSegment {
 
 interface Pending {
   readonly au: TimedAccessUnit;
+  /** When it came (wall clock, ms). */
+  readonly at: number;
 }
 
 function paramSets(au: TimedAccessUnit): { sps: Uint8Array; pps: Uint8Array } | null {
@@ -102,6 +115,9 @@ export class Segmenter {
   #fragment = 1;
   #nextMsn = 0;
   #discontinuity = false;
+  /** The wall clock at a media time (90 kHz decode time): set at the first segment and at each discontinuity. */
+  #anchor: { wall: number; decode: number } | null = null;
+  readonly #now: () => number;
   /** Discontinuities that have left the list (EXT-X-DISCONTINUITY-SEQUENCE). */
   discontinuitySequence = 0;
   readonly #partTargetTicks: number;
@@ -111,6 +127,7 @@ export class Segmenter {
   constructor(readonly settings: SegmenterSettings) {
     this.#partTargetTicks = Math.floor(settings.partTargetS * TIMESCALE);
     this.#maxSegmentTicks = Math.floor(settings.maxSegmentS * TIMESCALE);
+    this.#now = settings.now ?? Date.now;
   }
 
   /** The segment being written (its parts so far), null before the first keyframe. */
@@ -139,7 +156,7 @@ export class Segmenter {
     const pending = this.#pending;
     if (!pending) {
       if (!au.keyframe || !this.#useParams(au)) return; // wait for a keyframe with its parameter sets
-      this.#pending = { au };
+      this.#pending = { au, at: this.#now() };
       return;
     }
     const diff = (au.timestamp - pending.au.timestamp) >>> 0;
@@ -147,12 +164,12 @@ export class Segmenter {
     // Never over the announced lengths: close the part (and the segment) before a picture that would not fit.
     if (this.#segmentTicks + this.#partTicks + ticks > this.#maxSegmentTicks) this.#cut();
     else if (this.#partTicks + ticks > this.#partTargetTicks) this.#closePart();
-    this.#add({ nals: pending.au.nals, duration: ticks, keyframe: pending.au.keyframe });
+    this.#add({ nals: pending.au.nals, duration: ticks, keyframe: pending.au.keyframe }, pending.at);
     // A part is `framesPerPart` pictures; it is closed as soon as it has them.
     if (au.keyframe) this.#cut();
     else if (this.#partSamples.length >= this.settings.framesPerPart) this.#closePart();
     if (au.keyframe) this.#useParams(au);
-    this.#pending = { au };
+    this.#pending = { au, at: this.#now() };
   }
 
   #cut(): void {
@@ -174,11 +191,14 @@ export class Segmenter {
     return true;
   }
 
-  #add(sample: Mp4Sample): void {
+  /** `at`: when the sample's picture came (wall clock). */
+  #add(sample: Mp4Sample, at: number): void {
     if (!this.#current) {
+      if (!this.#anchor || this.#discontinuity) this.#anchor = { wall: at, decode: this.#decodeTime };
+      const programTime = Math.round(this.#anchor.wall + ((this.#decodeTime - this.#anchor.decode) * 1000) / TIMESCALE);
       this.#current = {
         msn: this.#nextMsn++, initId: this.#initId, discontinuity: this.#discontinuity, parts: [], partsDropped: false,
-        duration: 0, bytes: null, frames: 0,
+        duration: 0, bytes: null, frames: 0, programTime, independent: sample.keyframe,
       };
       this.#discontinuity = false;
     }

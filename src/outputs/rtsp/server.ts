@@ -7,7 +7,9 @@
  * ports, from one pair of server ports).
  *
  * Requests: OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER
- * and SET_PARAMETER (keep-alives). A connection answers its requests in
+ * and SET_PARAMETER (keep-alives); ANNOUNCE and RECORD for a stream fed by
+ * an RTSP publisher (`rtsp-push:`, see record.ts): publishers and readers
+ * share the port and the path, as in MediaMTX. A connection answers its requests in
  * order. Unreadable input gets 400 (413 for a body too big, 505 for another
  * version) and the connection is closed, since it cannot be resynchronised;
  * an unknown method gets 501 and the connection stays.
@@ -29,6 +31,10 @@ import { AUDIO_TRACK_CONTROL, describeSdp, parameterSetsOf, TRACK_CONTROL, track
 import { RtspAudioTrack } from "./audio-track.ts";
 import type { AudioFeed } from "../../stream/audio-feed.ts";
 import { RtspSession, type SessionTransport, type TcpSink, type UdpSender } from "./session.ts";
+import { mediaOf, readAnnouncement, AnnouncedCodecError } from "../../sources/rtsp-push/announcement.ts";
+import { IngestBusy, IngestOfferError } from "../../sources/ingest/pushed-ingest.ts";
+import type { RtspIngest } from "../../sources/rtsp-push/ingest.ts";
+import { recordTransports, Recording, type RecordTransport } from "./record.ts";
 import { parseTarget, uriForLog, withoutQuery, type Target } from "./target.ts";
 
 export const SESSION_TIMEOUT_S = 60;
@@ -39,9 +45,9 @@ const REAP_INTERVAL_MS = 2000;
 const MAX_QUEUED_REQUESTS = 16;
 /** A connection's unsent bytes past which it is closed (a client sending requests and not reading). */
 const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
-const METHODS = ["OPTIONS", "DESCRIBE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER", "SET_PARAMETER"];
-/** Methods of RTSP that this server knows but does not do (it only plays). */
-const NOT_HERE = new Set(["ANNOUNCE", "RECORD", "REDIRECT"]);
+const METHODS = ["OPTIONS", "DESCRIBE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER", "SET_PARAMETER", "ANNOUNCE", "RECORD"];
+/** Methods of RTSP that this server knows but does not do. */
+const NOT_HERE = new Set(["REDIRECT"]);
 
 export interface RtspStream {
   readonly name: string;
@@ -50,6 +56,10 @@ export interface RtspStream {
   readonly audience: Audience;
   /** Its sound (--audio): a second track, Opus. */
   readonly audio?: AudioFeed | null;
+  /** Fed by an RTSP publisher (`rtsp-push:`): ANNOUNCE and RECORD are taken here. */
+  readonly ingest?: RtspIngest | null;
+  /** Other paths it answers at, for publishers and readers alike (rtsp-push:PATH). */
+  readonly aliases?: readonly string[];
 }
 
 export interface RtspServerSettings {
@@ -78,6 +88,8 @@ interface Connection extends TcpSink {
   /** Requests read and not yet answered. */
   queued: number;
   closed: boolean;
+  /** Its publishing, from ANNOUNCE on. */
+  recording: Recording | null;
 }
 
 type Reply = RtspResponse & { readonly after?: () => void; readonly close?: boolean };
@@ -90,6 +102,8 @@ export class RtspServer {
   #udp: Promise<UdpPair> | null = null;
   #reaper: ReturnType<typeof setInterval> | null = null;
   readonly #timeoutS: number;
+  /** UDP publishers by "address:rtpPort": their video's RTP goes to the publisher. */
+  readonly #udpPublishers = new Map<string, Recording>();
 
   constructor(private readonly s: RtspServerSettings) {
     this.#timeoutS = s.sessionTimeoutS ?? SESSION_TIMEOUT_S;
@@ -97,6 +111,7 @@ export class RtspServer {
       this.#streams.set(st.name, st);
       if (i === 0) this.#streams.set("", st);
     });
+    for (const st of s.streams) for (const alias of st.aliases ?? []) if (!this.#streams.has(alias)) this.#streams.set(alias, st);
   }
 
   /** Sessions now, over all streams. */
@@ -136,7 +151,7 @@ export class RtspServer {
     const server = this;
     const conn: Connection = {
       socket, address: socket.remoteAddress, reader: new RtspReader(), sessions: new Set(),
-      pending: [], buffered: 0, lastActivity: performance.now(), queue: Promise.resolve(), queued: 0, closed: false,
+      pending: [], buffered: 0, lastActivity: performance.now(), queue: Promise.resolve(), queued: 0, closed: false, recording: null,
       send(bytes) { server.#send(conn, bytes); },
     };
     socket.data = conn;
@@ -153,6 +168,10 @@ export class RtspServer {
     if (conn.closed) return;
     for (const message of conn.reader.push(chunk)) {
       if (message.type === "interleaved") {
+        if (conn.recording) {
+          conn.recording.interleaved(message.channel, message.data);
+          continue;
+        }
         // RTCP receiver reports from a TCP client: it is alive.
         for (const s of conn.sessions) s.touch();
         continue;
@@ -243,6 +262,8 @@ export class RtspServer {
     this.#connections.delete(conn);
     // Interleaved sessions die with their connection; UDP ones live on until TEARDOWN or their timeout.
     for (const s of conn.sessions) if (s.transport.kind === "tcp") s.close();
+    // A publisher goes with its connection, whatever carries its packets (as in MediaMTX).
+    if (conn.recording) this.#endRecording(conn, "its RTSP connection closed");
   }
 
   #reap(): void {
@@ -255,7 +276,8 @@ export class RtspServer {
       }
     }
     for (const c of this.#connections) {
-      const hasTcpSession = [...c.sessions].some((s) => s.transport.kind === "tcp" && !s.closed);
+      // A publisher's own silence timeout watches it (a UDP one sends nothing on its connection).
+      const hasTcpSession = [...c.sessions].some((s) => s.transport.kind === "tcp" && !s.closed) || (c.recording?.publisher && !c.recording.publisher.ended);
       const stuck = c.buffered > 0 && now - c.lastActivity > limit;
       const idle = !hasTcpSession && now - c.lastActivity > limit;
       if (stuck || idle) {
@@ -273,13 +295,20 @@ export class RtspServer {
     const sessionId = (req.headers.get("session") ?? "").split(";")[0]!.trim();
     const session = sessionId ? this.#sessions.get(sessionId) : undefined;
     if (session) session.touch();
+    const recording = conn.recording;
+    if (recording && sessionId === recording.id) return this.#recordRequest(conn, req, recording);
     switch (req.method) {
       case "OPTIONS":
         return { status: 200, headers: { Public: METHODS.join(", ") } };
       case "DESCRIBE":
         return this.#describe(conn, req);
       case "SETUP":
+        if (recording && !sessionId && !recording.publisher) return this.#setupRecord(conn, req, recording);
         return this.#setup(conn, req, sessionId, session);
+      case "ANNOUNCE":
+        return this.#announce(conn, req);
+      case "RECORD":
+        return { status: 454, body: "RECORD needs the Session of a SETUP after ANNOUNCE\n" };
       case "PLAY":
       case "PAUSE":
       case "TEARDOWN": {
@@ -408,6 +437,136 @@ export class RtspServer {
 
   readonly #udpSessions = new Map<string, RtspSession>();
 
+  /** ANNOUNCE: a publisher describes what it will RECORD to an rtsp-push: stream. */
+  async #announce(conn: Connection, req: RtspRequest): Promise<Reply> {
+    const target = parseTarget(req.uri);
+    if (!target) return { status: 400, body: "the request URI is not an rtsp:// URL\n" };
+    const stream = this.#streams.get(target.name);
+    if (!stream || target.name === "" && !stream.ingest) return { status: 404, body: "no such stream\n" };
+    if (!stream.ingest) return { status: 405, headers: { Allow: "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER" }, body: `stream ${stream.name} is not fed by RTSP publishers (--source ${stream.name}=rtsp-push:PATH)\n` };
+    const verdict = await this.s.access.checkPublish({
+      method: req.method, authorization: req.headers.get("authorization") ?? null, token: target.token, address: conn.address,
+    });
+    if (!verdict.ok) {
+      const tried = req.headers.has("authorization") || target.token !== null;
+      (tried ? log.info : log.debug)(`rtsp: ANNOUNCE refused (${verdict.status}) for ${conn.address}: ${verdict.reason}`);
+      return { status: verdict.status, headers: verdict.headers, body: `${verdict.reason}\n` };
+    }
+    if (conn.recording?.publisher && !conn.recording.publisher.ended) return { status: 455, body: "this connection is publishing already\n" };
+    const type = req.headers.get("content-type");
+    if (type !== undefined && !/^application\/sdp\s*(;|$)/i.test(type)) return { status: 415, body: "ANNOUNCE takes an application/sdp body\n" };
+    let announcement;
+    try {
+      announcement = readAnnouncement(Buffer.from(req.body).toString("utf8"));
+      stream.ingest.ensureFree();
+    } catch (err) {
+      if (err instanceof IngestBusy) return this.#busy(conn, stream.name, err);
+      if (err instanceof AnnouncedCodecError) return { status: 415, body: `${err.message}\n` };
+      if (err instanceof IngestOfferError) return { status: 400, body: `${err.message}\n` };
+      throw err;
+    }
+    if (conn.recording) this.#endRecording(conn, "it announced again");
+    conn.recording = new Recording(stream.name, stream.ingest, announcement, req.uri);
+    log.debug(`rtsp: ${conn.address} announced a stream for ${stream.name}`);
+    return { status: 200 };
+  }
+
+  #busy(conn: Connection, name: string, err: Error): Reply {
+    log.info(`rtsp: refused publisher ${conn.address} of stream ${name}: ${err.message}`);
+    return { status: 453, body: `${err.message}\n` };
+  }
+
+  /** SETUP of an announced track, before RECORD. */
+  async #setupRecord(conn: Connection, req: RtspRequest, recording: Recording): Promise<Reply> {
+    const media = mediaOf(recording.announcement, recording.uri, req.uri);
+    if (media === null) return { status: 404, body: "no announced track has this control URL\n" };
+    if (recording.tracks.has(media)) return { status: 455, body: "this track is set up already\n" };
+    const offered = recordTransports(req.headers.get("transport") ?? "");
+    for (const t of offered) {
+      let chosen: RecordTransport;
+      let header: string;
+      if (t.kind === "tcp") {
+        const used = recording.channels();
+        let pair = t.channels;
+        if (pair && (used.has(pair[0]) || used.has(pair[1]))) continue;
+        if (!pair) {
+          let c = 0;
+          while (used.has(c) || used.has(c + 1)) c += 2;
+          pair = [c, c + 1];
+        }
+        chosen = { kind: "tcp", rtpChannel: pair[0], rtcpChannel: pair[1] };
+        header = `RTP/AVP/TCP;unicast;interleaved=${pair[0]}-${pair[1]};mode=record`;
+      } else {
+        const udp = await this.#udpPair().catch((err: unknown) => {
+          log.warn(`rtsp: no UDP ports for RTP: ${(err as Error).message}`);
+          return null;
+        });
+        if (!udp || conn.closed) continue;
+        chosen = { kind: "udp", rtpPort: t.ports[0], rtcpPort: t.ports[1] };
+        header = `RTP/AVP;unicast;client_port=${t.ports[0]}-${t.ports[1]};server_port=${udp.rtpPort}-${udp.rtcpPort};mode=record`;
+      }
+      if (conn.recording !== recording) return { status: 455 };
+      recording.tracks.set(media, chosen);
+      return { status: 200, headers: { Transport: header, Session: `${recording.id};timeout=${this.#timeoutS}` } };
+    }
+    return { status: 461, body: "supported for publishing: RTP/AVP/TCP;unicast;interleaved=N-M;mode=record and RTP/AVP;unicast;client_port=N-M;mode=record\n" };
+  }
+
+  /** A request naming the connection's publishing session: SETUP of another track, RECORD, TEARDOWN, keep-alives. */
+  async #recordRequest(conn: Connection, req: RtspRequest, recording: Recording): Promise<Reply> {
+    const headers = { Session: `${recording.id};timeout=${this.#timeoutS}` };
+    switch (req.method) {
+      case "SETUP":
+        if (recording.publisher) return { status: 455, body: "SETUP comes before RECORD\n" };
+        return this.#setupRecord(conn, req, recording);
+      case "RECORD": {
+        if (recording.publisher) return { status: 200, headers };
+        const video = recording.video;
+        if (!video) return { status: 455, body: "the H.264 track was not set up\n" };
+        try {
+          recording.publisher = recording.ingest.record(conn.address, recording.announcement);
+          // Ended by itself (silent, replaced): its connection goes too, so the publisher sees it and can start again.
+          recording.publisher.onEnded = (reason) => {
+            if (conn.recording !== recording || conn.closed) return;
+            log.debug(`rtsp: closing the connection of publisher ${conn.address}: ${reason}`);
+            this.#endRecording(conn, reason);
+            conn.socket.end();
+          };
+        } catch (err) {
+          if (err instanceof IngestBusy) return this.#busy(conn, recording.stream, err);
+          throw err;
+        }
+        if (video.kind === "udp") {
+          const key = `${this.#plainAddress(conn.address)}:${video.rtpPort}`;
+          this.#udpPublishers.get(key)?.end("another publisher took its address and port");
+          this.#udpPublishers.set(key, recording);
+        }
+        return { status: 200, headers };
+      }
+      case "TEARDOWN":
+        this.#endRecording(conn, "it ended the session (TEARDOWN)");
+        return { status: 200, headers };
+      case "GET_PARAMETER":
+      case "SET_PARAMETER":
+      case "OPTIONS":
+        return { status: 200, headers };
+      default:
+        return { status: 455, headers: { ...headers, Allow: "SETUP, RECORD, TEARDOWN, GET_PARAMETER, SET_PARAMETER, OPTIONS" } };
+    }
+  }
+
+  #endRecording(conn: Connection, reason: string): void {
+    const recording = conn.recording;
+    if (!recording) return;
+    conn.recording = null;
+    recording.end(reason);
+    for (const [key, r] of this.#udpPublishers) if (r === recording) this.#udpPublishers.delete(key);
+  }
+
+  #plainAddress(address: string): string {
+    return !this.s.host.includes(":") && address.startsWith("::ffff:") ? address.slice(7) : address;
+  }
+
   async #transport(conn: Connection, header: string): Promise<{ transport: SessionTransport; header: string } | null> {
     for (const spec of header.split(",")) {
       const parts = spec.trim().split(";").map((p) => p.trim());
@@ -451,7 +610,8 @@ export class RtspServer {
   }
 
   #udpPair(): Promise<UdpPair> {
-    this.#udp ??= UdpPair.open(this.s.host, (address, port) => this.#udpSessions.get(`${address}:${port}`)?.touch())
+    this.#udp ??= UdpPair.open(this.s.host, (address, port) => this.#udpSessions.get(`${address}:${port}`)?.touch(),
+      (address, port, data) => this.#udpPublishers.get(`${address}:${port}`)?.publisher?.rtp(data))
       .catch((err: unknown) => {
         this.#udp = null; // the next UDP client tries again
         throw err;
@@ -508,7 +668,8 @@ class UdpPair implements UdpSender {
   get rtpPort(): number { return this.rtpSocket.port; }
   get rtcpPort(): number { return this.rtcpSocket.port; }
 
-  static async open(host: string, onRtcp: (address: string, port: number) => void): Promise<UdpPair> {
+  static async open(host: string, onRtcp: (address: string, port: number) => void,
+    onRtp: (address: string, port: number, data: Uint8Array) => void): Promise<UdpPair> {
     const ipv4 = !host.includes(":");
     // A client that vanished without TEARDOWN makes the kernel report "port unreachable" on the
     // next receive: without a handler that error would be thrown out of the process.
@@ -518,7 +679,7 @@ class UdpPair implements UdpSender {
       log.debug(`rtsp: UDP: ${err?.message ?? "error"}`);
     };
     for (let attempt = 0; attempt < 50; attempt++) {
-      const rtp = await Bun.udpSocket({ hostname: host, port: 0, socket: { error } });
+      const rtp = await Bun.udpSocket({ hostname: host, port: 0, socket: { data(_socket, buf, port, address) { onRtp(address, port, buf); }, error } });
       if (rtp.port % 2 !== 0 || rtp.port >= 65535) {
         rtp.close();
         continue;

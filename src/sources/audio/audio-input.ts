@@ -28,7 +28,7 @@ export function parseAudioValue(value: string): AudioInput | null {
 }
 
 /** Source kinds whose ffmpeg input can carry an audio track (not a camera, a test pattern or pictures). */
-export const AUDIO_TRACK_SOURCES: readonly string[] = ["file", "url", "rtsp-push"];
+export const AUDIO_TRACK_SOURCES: readonly string[] = ["file", "url"];
 
 /**
  * Each stream's audio input from the --audio values, by stream name. A

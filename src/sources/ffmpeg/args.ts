@@ -33,7 +33,7 @@ export interface CaptureSettings {
  * What the capture process writes: raw pictures (y4m), JPEGs of ffmpeg's
  * encoder (mjpeg), or a camera's own JPEGs / H.264 copied (copy-jpeg, copy-h264).
  */
-export type CaptureOutput = "y4m" | "mjpeg" | "copy-jpeg" | "copy-h264" | "copy-h264-extra";
+export type CaptureOutput = "y4m" | "mjpeg" | "copy-jpeg" | "copy-h264";
 
 /** True when a filter must see the pictures, so a camera's own JPEG or H.264 cannot be passed on. */
 export function needsFilter(s: CaptureSettings): boolean {
@@ -63,7 +63,7 @@ const MJPEG_PIX_FMT: Record<JpegSubsampling, string> = { "420": "yuvj420p", "422
  */
 export function captureArgs(ffmpeg: string, spec: SourceSpec, s: CaptureSettings, output: CaptureOutput,
   target = "pipe:1", inputFormat: string | null = null, audio = false): string[] {
-  const copy = output === "copy-jpeg" || output === "copy-h264" || output === "copy-h264-extra";
+  const copy = output === "copy-jpeg" || output === "copy-h264";
   return [
     ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
     ...inputArgs(spec, s, inputFormat),
@@ -90,10 +90,7 @@ function inputArgs(spec: SourceSpec, s: CaptureSettings, inputFormat: string | n
     case "whip":
       throw new Error("a WHIP ingest is fed by its publisher, not by ffmpeg");
     case "rtsp-push":
-      // ffmpeg as an RTSP server that takes one ANNOUNCE/RECORD, and ends when the publisher does.
-      if (!spec.listenUrl) throw new Error("an RTSP push source needs its listening address");
-      // A short probe: the announced SDP says H.264 already; ffmpeg's default (5 s) would hold the first pictures back.
-      return ["-probesize", "32768", "-analyzeduration", "500000", "-rtsp_flags", "listen", "-i", spec.listenUrl];
+      throw new Error("an RTSP push ingest is fed by its publisher through the RTSP server, not by ffmpeg");
     case "testsrc": {
       const size = `${s.width ?? TESTSRC_DEFAULT.width}x${s.height ?? TESTSRC_DEFAULT.height}`;
       return ["-re", "-f", "lavfi", "-i", `testsrc2=size=${size}:rate=${s.fps ?? TESTSRC_DEFAULT.fps}`];
@@ -166,7 +163,6 @@ function outputArgs(jpeg: JpegSettings, output: CaptureOutput): string[] {
   // Parameter sets are put before keyframes that lack them by the reader (frame-parsers.ts).
   if (output === "copy-h264") return ["-c:v", "copy", "-f", "h264"];
   // An RTSP publisher may send SPS/PPS only in its SDP (x264 through ffmpeg's RTSP muxer does): put them before every keyframe.
-  if (output === "copy-h264-extra") return ["-c:v", "copy", "-bsf:v", "dump_extra", "-f", "h264"];
   return ["-c:v", "mjpeg", "-q:v", String(mjpegQscale(jpeg.quality)),
     ...(jpeg.fastDct ? ["-dct", "fastint"] : []), "-f", "mjpeg"];
 }

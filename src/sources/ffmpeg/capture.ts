@@ -45,8 +45,6 @@ export class FfmpegCapture implements Source {
   readonly description: string;
   readonly finite: boolean;
   readonly restartable = true;
-  /** An RTSP push: ffmpeg listens and waits for its publisher (see Source.pushed). */
-  readonly pushed: boolean;
   #lastPlan = "";
   /** The source turned out to have no audio track: captured without (said once). */
   #noAudio = false;
@@ -54,7 +52,6 @@ export class FfmpegCapture implements Source {
   constructor(private readonly options: FfmpegCaptureOptions) {
     this.description = options.description ?? describeSource(options.spec);
     this.finite = isFinite(options.spec);
-    this.pushed = options.spec.kind === "rtsp-push";
   }
 
   async *frames(signal: AbortSignal): AsyncGenerator<Frame> {
@@ -69,9 +66,7 @@ export class FfmpegCapture implements Source {
       if (plan.delivery === "jpeg") output = "copy-jpeg";
       else if (plan.delivery === "h264") output = "copy-h264";
     }
-    // What an encoder pushes is passed on untouched: WebRTC and --publish get its H.264, MJPEG a decode of it.
-    if (spec.kind === "rtsp-push") output = "copy-h264-extra";
-    const parse = (): FrameParser => output === "y4m" ? y4mFrames() : output === "copy-h264" || output === "copy-h264-extra" ? h264Frames() : jpegFrames();
+    const parse = (): FrameParser => output === "y4m" ? y4mFrames() : output === "copy-h264" ? h264Frames() : jpegFrames();
     const run = (audio: AudioTap | undefined) => runCapture({
       argv: (fifo) => captureArgs(o.ffmpeg, spec, o.settings, output, fifo ?? "pipe:1", inputFormat, audio !== undefined),
       fifo: true, parse: parse(), label: o.label, tool: "ffmpeg", noise: audio ? AUDIO_NOISE : FFMPEG_NOISE,

@@ -33,6 +33,9 @@ export class H264Depacketizer {
 
   constructor(private readonly onLoss: () => void = () => {}, private readonly maxAccessUnitBytes = MAX_ACCESS_UNIT_BYTES) {}
 
+  /** Bytes held for the access unit being built (never much over the bound). */
+  get buffered(): number { return this.#bytes; }
+
   /** True until the first keyframe, and after a loss until the next one. */
   get waitingForKeyframe(): boolean { return this.#waitKeyframe; }
 
@@ -45,12 +48,18 @@ export class H264Depacketizer {
       if (ahead > 1) this.#lose();
     }
     this.#lastSeq = seq;
-    if (this.#timestamp !== null && timestamp !== this.#timestamp && (this.#nals.length > 0 || this.#fu)) {
+    if (this.#timestamp !== null && timestamp !== this.#timestamp && (this.#nals.length > 0 || this.#fu || this.#damaged)) {
       this.#finish(out); // the sender did not mark the end of the previous picture
     }
     this.#timestamp = timestamp;
     this.#payload(payload);
-    if (this.#bytes > this.maxAccessUnitBytes) this.#damaged = true;
+    if (this.#bytes > this.maxAccessUnitBytes) {
+      // Damaged: what it held goes now, and nothing more of it is kept (a fragment's middle without its start is dropped).
+      this.#damaged = true;
+      this.#nals = [];
+      this.#fu = null;
+      this.#bytes = 0;
+    }
     if (marker) this.#finish(out);
     return out;
   }
@@ -88,7 +97,7 @@ export class H264Depacketizer {
       const start = (p[1]! & 0x80) !== 0;
       const end = (p[1]! & 0x40) !== 0;
       if (start) this.#fu = [new Uint8Array([(p[0]! & 0xe0) | (p[1]! & 0x1f)])];
-      if (!this.#fu) { this.#damaged = true; return; } // its start was lost
+      if (!this.#fu) { this.#damaged = true; return; } // its start was lost, or the picture was dropped as too big
       this.#fu.push(p.slice(2));
       this.#bytes += p.length - 2;
       if (end) {
@@ -109,7 +118,7 @@ export class H264Depacketizer {
     this.#bytes = 0;
     this.#fu = null;
     this.#damaged = false;
-    if (nals.length === 0) return;
+    if (nals.length === 0 && !damaged) return;
     const keyframe = nals.some((n) => nalType(n) === NAL.IDR);
     if (damaged) {
       this.dropped++;

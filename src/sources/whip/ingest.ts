@@ -19,20 +19,17 @@
  * keyframe comes, and whenever `requestKeyframe()` is called.
  */
 import { RTCPeerConnection, RTCRtpCodecParameters, type RTCPeerConnectionConfig, type RTCRtpTransceiver, type RtpPacket } from "werift";
-import { log } from "../../log.ts";
 import type { Frame } from "../../media/frame.ts";
 import { H264Framer } from "../frame-parsers.ts";
-import { SourceError, type Source } from "../source.ts";
+import { IngestOfferError, PushedIngest, type PublisherSession } from "../ingest/pushed-ingest.ts";
 import { H264Depacketizer, spropParameterSets } from "./depacketize.ts";
+
+export { IngestBusy, IngestOfferError, type IngestState, type IngestStats } from "../ingest/pushed-ingest.ts";
 
 /** The publisher must have media flowing this long after the answer at the latest. */
 const CONNECT_DEADLINE_MS = 15_000;
 /** While no keyframe has come, PLI is repeated this often. */
 const PLI_REPEAT_MS = 1000;
-/** Access units waiting for the stream at most (it takes each at once; this only bounds memory). */
-const MAX_QUEUE = 120;
-
-export type IngestState = "waiting" | "live";
 
 /**
  * How the receiving peers are made, given by the composition root (the
@@ -44,27 +41,6 @@ export interface IngestPeers {
   prepare(pc: RTCPeerConnection): void;
 }
 
-export interface IngestStats {
-  readonly endpoint: string;
-  readonly state: IngestState;
-  /** The publisher's address (as the HTTP server saw it), null while waiting. */
-  readonly publisher: string | null;
-  /** RTP payload bytes received from the current publisher (the last one while waiting). */
-  readonly bytes: number;
-  /** RTP payload bytes received from every publisher so far (never goes down). */
-  readonly bytesTotal: number;
-  readonly frames: number;
-  /** Sessions ever accepted. */
-  readonly sessions: number;
-  /** Access units dropped (loss, before the first keyframe). */
-  readonly dropped: number;
-}
-
-/** A second publisher while one is live: 409. */
-export class IngestBusy extends Error {}
-/** An offer that cannot be used: 400. */
-export class IngestOfferError extends Error {}
-
 /** Receive-side H.264 codecs: constrained baseline first, then the other common profiles (packetization-mode 1). */
 function receiveCodecs(): RTCRtpCodecParameters[] {
   return ["42e01f", "42001f", "4d001f", "64001f"].map((profile) => new RTCRtpCodecParameters({
@@ -74,7 +50,7 @@ function receiveCodecs(): RTCRtpCodecParameters[] {
   }));
 }
 
-class Session {
+class Session implements PublisherSession {
   readonly id = crypto.randomUUID();
   readonly pc: RTCPeerConnection;
   bytes = 0;
@@ -101,6 +77,7 @@ class Session {
   }
 
   get ended(): boolean { return this.#ended; }
+  get dropped(): number { return this.depacketizer.dropped; }
   get endReason(): string { return this.#endReason; }
 
   async answer(offer: string): Promise<string> {
@@ -179,39 +156,15 @@ export interface WhipIngestOptions {
   readonly stream: string;
 }
 
-export class WhipIngest implements Source {
+export class WhipIngest extends PushedIngest<Session> {
   readonly description: string;
-  readonly finite = false;
-  readonly restartable = true;
-  readonly pushed = true;
-  #session: Session | null = null;
-  #sessions = 0;
-  /** Access units not yet taken by the stream: none may be skipped (the next pictures refer to them). */
-  #queue: Frame[] = [];
-  #skipToKeyframe = true;
-  /** Runs of frames() going on (none while an --on-demand stream is idle). */
-  #readers = 0;
-  /** Shutting down: a publisher's end is no news for the log. */
-  #closing = false;
-  #wake: (() => void) | null = null;
-  #lastBytes = 0;
-  /** Bytes of the sessions that have ended. */
-  #bytesBefore = 0;
 
   constructor(private readonly options: WhipIngestOptions) {
+    super(options.stream);
     this.description = `WHIP publisher at /whip/${options.name}`;
   }
 
   get endpoint(): string { return `/whip/${this.options.name}`; }
-  get state(): IngestState { return this.#session && !this.#session.ended ? "live" : "waiting"; }
-
-  stats(): IngestStats {
-    const s = this.#session;
-    return {
-      endpoint: this.endpoint, state: this.state, publisher: s && !s.ended ? s.address : null,
-      bytes: s ? s.bytes : this.#lastBytes, bytesTotal: this.#bytesBefore + (s && !s.ended ? s.bytes : 0), frames: s?.frames ?? 0, sessions: this.#sessions, dropped: s?.depacketizer.dropped ?? 0,
-    };
-  }
 
   /**
    * Answers a publisher's offer: IngestBusy while another one sends,
@@ -219,115 +172,30 @@ export class WhipIngest implements Source {
    * sent anything yet is replaced, once the new offer is answered.
    */
   async publish(offer: string, address: string): Promise<{ id: string; sdp: string }> {
-    const busy = () => {
-      const c = this.#session;
-      if (c && !c.ended && c.connected) throw new IngestBusy(`stream ${this.options.stream} already has a publisher (${c.address}); it must stop (DELETE its session) first`);
-    };
-    busy();
+    this.checkFree();
     const session = new Session(address, this.options.peers, this.options.silenceMs,
-      (frame) => this.#push(session, frame),
-      (s, reason) => this.#ended(s, reason));
+      (frame) => this.push(session, frame),
+      (s, reason) => this.ended(s, reason));
     let sdp: string;
     try {
       sdp = await session.answer(offer);
-      busy(); // another one connected meanwhile
+      this.attach(session); // IngestBusy when another one connected meanwhile
     } catch (err) {
       session.end("its offer was refused");
       throw err;
     }
-    const old = this.#session;
-    if (old && !old.ended) old.end("another publisher came before it sent any video");
-    this.#queue = [];
-    this.#session = session;
-    this.#sessions++;
-    log.info(`stream ${this.options.stream}: publisher ${address} connected to ${this.endpoint}`, { event: "ingest.publish", stream: this.options.stream, address });
     return { id: session.id, sdp };
   }
 
   /** Ends the session `id` (the publisher's DELETE); false when it is not the live one. */
   stop(id: string): boolean {
-    const s = this.#session;
+    const s = this.session;
     if (!s || s.ended || s.id !== id) return false;
     s.end("the publisher ended the session (DELETE)");
     return true;
   }
 
   isLive(id: string): boolean {
-    return this.#session?.id === id && !this.#session.ended;
-  }
-
-  requestKeyframe(): void {
-    this.#session?.requestKeyframe();
-  }
-
-  /** Ends the publisher's session (shutdown). */
-  close(): void {
-    this.#closing = true;
-    this.#session?.end("the server is stopping");
-  }
-
-  #ended(session: Session, reason: string): void {
-    if (this.#session !== session) return;
-    this.#lastBytes = session.bytes;
-    this.#bytesBefore += session.bytes;
-    if (!this.#closing && (session.connected || session.frames > 0)) {
-      log.warn(`stream ${this.options.stream}: publisher ${session.address} left: ${reason}`, { event: "ingest.end", stream: this.options.stream, address: session.address });
-    }
-    this.#notify();
-  }
-
-  #push(session: Session, frame: Frame): void {
-    if (this.#session !== session) return;
-    if (this.#readers === 0) {
-      // Nobody takes frames (an --on-demand stream without viewers): none kept; the next reader starts at a keyframe.
-      this.#skipToKeyframe = true;
-      return;
-    }
-    if (this.#queue.length >= MAX_QUEUE) {
-      // The stream is not keeping up (it never should): start again at a keyframe.
-      this.#queue = [];
-      this.#skipToKeyframe = true;
-      session.requestKeyframe();
-    }
-    const keyframe = frame.kind === "h264" && frame.keyframe;
-    if (this.#skipToKeyframe && !keyframe) return;
-    this.#skipToKeyframe = false;
-    this.#queue.push(frame);
-    this.#notify();
-  }
-
-  #notify(): void {
-    this.#wake?.();
-    this.#wake = null;
-  }
-
-  /**
-   * One run per publisher: waits for one, yields its frames, and throws when
-   * it leaves after this run had frames of it (the stream shows NO SIGNAL);
-   * a publisher that leaves before any frame is simply waited past.
-   */
-  async *frames(signal: AbortSignal): AsyncIterable<Frame> {
-    const wake = () => this.#notify();
-    signal.addEventListener("abort", wake, { once: true });
-    this.#readers++;
-    this.#session?.requestKeyframe(); // a reader that starts mid-stream waits for a keyframe: ask for one now
-    try {
-      let fed: Session | null = null;
-      while (!signal.aborted) {
-        // Shutting down: no NO SIGNAL round, the stream stops this run itself.
-        if (!this.#closing && fed && (fed.ended || fed !== this.#session)) throw new SourceError(`publisher ${fed.address} left: ${fed.endReason}`);
-        const s = this.#session;
-        const frame = this.#queue.shift();
-        if (s && frame) {
-          fed = s;
-          yield frame;
-          continue;
-        }
-        await new Promise<void>((resolve) => { this.#wake = resolve; });
-      }
-    } finally {
-      this.#readers--;
-      signal.removeEventListener("abort", wake);
-    }
+    return this.session?.id === id && !this.session.ended;
   }
 }

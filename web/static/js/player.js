@@ -254,11 +254,18 @@
     };
   }
 
-  // HLS: the stream's LL-HLS playlist in a <video>, played by hls.js where
-  // the browser has Media Source Extensions, else by the browser itself
-  // (iOS Safari without MSE). hls.js is embedded in glasscast
-  // (never a CDN) and loaded the first time a tile needs it. Tried when
-  // WebRTC cannot connect, before MJPEG.
+  // HLS: the stream's LL-HLS playlist in a <video>, played by the browser
+  // itself where it says it plays HLS (canPlayType) and is WebKit: Safari,
+  // every iOS browser (an iPhone has no MSE before iOS 17.1, and Apple's own
+  // player does LL-HLS), WebKitGTK; or where there is no MSE at all.
+  // Elsewhere hls.js plays it over Media Source Extensions: Chromium answers
+  // "maybe" to canPlayType(HLS) too, but its own player cannot parse these
+  // fMP4 parts. WebKit is told by navigator.vendor ("Apple Computer, Inc.",
+  // Chromium's is "Google Inc.", Firefox's empty), which, unlike
+  // navigator.userAgentData, every page has, secure or not. hls.js is embedded in
+  // glasscast (never a CDN) and loaded the first time a tile needs it. Tried
+  // when WebRTC cannot connect, before MJPEG. The <video> says which player
+  // it has in data-player ("native" or "hls.js").
   let hlsScript = null;
   function loadHlsJs(src) {
     if (window.Hls) return Promise.resolve(window.Hls);
@@ -280,6 +287,11 @@
     return typeof probe.canPlayType === "function" && probe.canPlayType("application/vnd.apple.mpegurl") !== "";
   }
 
+  /** The browser's own HLS player is used (see above). */
+  function preferNativeHls() {
+    return nativeHls() && (!hasMse() || /^Apple/.test(navigator.vendor || ""));
+  }
+
   function createHlsTransport() {
     let video = null;
     let hls = null;
@@ -298,14 +310,13 @@
         shown.addEventListener("loadeddata", reportPlaying);
         shown.addEventListener("resize", reportPlaying);
         shown.addEventListener("error", () => { if (!stopped) events.error("the HLS video could not be played"); });
-        // hls.js wherever Media Source Extensions exist: Chromium 156 answers "maybe" to
-        // canPlayType(HLS) but its own player cannot parse these fMP4 parts. The
-        // browser's player is for those without MSE (older iOS Safari).
-        if (!hasMse() && nativeHls()) {
+        if (preferNativeHls()) {
+          shown.dataset.player = "native";
           shown.src = stream.hls;
           shown.play().catch(() => {});
           return;
         }
+        shown.dataset.player = "hls.js";
         loadHlsJs(CONFIG.hls.script).then((Hls) => {
           if (stopped) return;
           if (!Hls.isSupported()) throw new Error("this browser cannot play HLS");

@@ -65,6 +65,18 @@ const RTSP_DEFAULT_PORT = 8554;
 /** An HLS client is a viewer while its last request is at most this old (players fetch every part or segment). */
 const HLS_VIEWER_WINDOW_MS = 5000;
 
+/**
+ * Whether a stream captures only while watched. By default a capture that
+ * glasscast runs itself (a camera, a file, a network source: an ffmpeg or
+ * rpicam-vid costing 10-20 % of a core and a camera's light) runs on demand;
+ * frames that a publisher or the program pushes arrive anyway, so those
+ * streams keep taking them unless --on-demand says otherwise.
+ */
+export function onDemandOf(options: Pick<Options, "onDemand" | "alwaysOn">, ownCapture: boolean): boolean {
+  if (options.alwaysOn) return false;
+  return options.onDemand || ownCapture;
+}
+
 /** A stream fed by the program itself (see framesFrom and createPushSource). */
 export interface CustomStream {
   readonly name: string;
@@ -200,16 +212,17 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const definitions = [
     ...captured.map(({ name, spec }) => {
       if (spec.kind !== "whip") {
-        return { name, transform: undefined as FrameTransform | undefined, source: createCapture(name, spec, options, pipeline.captureOutput, chosen?.description) as Source };
+        const source = createCapture(name, spec, options, pipeline.captureOutput, chosen?.description) as Source;
+        return { name, transform: undefined as FrameTransform | undefined, source, ownCapture: source.pushed !== true };
       }
       const peers = { config: peerConfig(ice), prepare: (pc: RTCPeerConnection) => dropDefaultStun(pc, ice) };
       const ingest = new WhipIngest({ name: spec.name, stream: name, peers, silenceMs: options.sourceTimeout * 1000 });
       ingests.set(spec.name, ingest);
-      return { name, transform: undefined as FrameTransform | undefined, source: ingest as Source };
+      return { name, transform: undefined as FrameTransform | undefined, source: ingest as Source, ownCapture: false };
     }),
     ...custom.map((c) => {
       if (!STREAM_NAME.test(c.name)) throw new OptionError(`streams: ${JSON.stringify(c.name)} is not a stream name; expected letters, digits, _ and - (up to 32)`);
-      return { name: c.name, source: c.source, transform: c.transform };
+      return { name: c.name, source: c.source, transform: c.transform, ownCapture: false };
     }),
   ];
   if (definitions.length === 0) throw new OptionError("--source: no stream to serve; give a source or a stream of frames");
@@ -230,7 +243,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       sourceTimeoutMs: options.sourceTimeout * 1000,
       startPictureDecoder: (onPicture) => new H264Decoder(options.ffmpeg, jpeg.subsampling, onPicture, `h264-decoder[${d.name}]`),
       decodeJpeg: jpegDecoder(),
-      onDemand: options.onDemand ? { lingerMs: options.onDemandLinger * 1000 } : undefined,
+      onDemand: onDemandOf(options, d.ownCapture) ? { lingerMs: options.onDemandLinger * 1000 } : undefined,
     });
     const audience = new Audience(d.name, stream);
     const addresses = addressesOf(i, d.name, videoBase);

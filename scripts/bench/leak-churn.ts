@@ -35,6 +35,13 @@ const holdMs = arg("hold", 0);
 const snapshotAt = process.argv.indexOf("--snapshot") >= 0 ? process.argv[process.argv.indexOf("--snapshot") + 1] : null;
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
+// As the CLI does (src/cli.ts): an ICMP "port unreachable" from a peer that went away is no failure.
+process.on("uncaughtException", (err: Error & { code?: string }) => {
+  if (err.code === "ECONNREFUSED") return;
+  log(`leak-churn: ${err.message}`);
+  process.exit(1);
+});
+
 const gc = await createGlasscast({
   source: ["testsrc"], width: 320, height: 240, fps: 30, port: 0, host: "127.0.0.1",
   rtspPort: 0, sourceTimeout: 3, webrtcCandidate: ["127.0.0.1"], logLevel: "error",

@@ -95,7 +95,7 @@ async function captureKills(n: number): Promise<void> {
     const out = Bun.spawnSync(["pgrep", "-a", "-P", String(process.pid), "ffmpeg"]).stdout.toString();
     const capture = out.split("\n").find((l) => l && !l.includes("libx264"));
     if (capture) process.kill(Number(capture.split(" ")[0]), "SIGKILL");
-    await Bun.sleep(300);
+    await Bun.sleep(1500);
   }
 }
 
@@ -114,9 +114,9 @@ if (snapshotAt) writeFileSync(`${snapshotAt}/start.heapsnapshot`, JSON.stringify
 log(`baseline: rss ${samples[0]!["(rss MB)"]} MB, fds ${samples[0]!["(fds)"]}`);
 for (let r = 1; r <= rounds; r++) {
   const started = performance.now();
-  const result = peers > 0 ? await peerChurn(peers) : "";
+  // Kills while peers watch: the H.264 encoder restarts too (for NO SIGNAL, then for the camera).
+  const [result] = await Promise.all([peers > 0 ? peerChurn(peers) : "", captureKills(kills)]);
   await mjpegChurn(mjpegViewers);
-  await captureKills(kills);
   samples.push(await settle());
   log(`round ${r}: ${result}, ${((performance.now() - started) / 1000).toFixed(0)} s, rss ${samples[r]!["(rss MB)"]} MB, fds ${samples[r]!["(fds)"]}, webrtc peers left ${gc.webrtc?.size}`);
 }

@@ -251,7 +251,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     const destinations = targets.filter((t) => t.stream === d.name);
     // One feed per stream, shared by the WebRTC viewers, the RTSP clients, HLS and the --publish destinations.
     const feed = options.webrtc || options.rtspPort > 0 || options.hls || destinations.length > 0 ? new H264Feed(stream, {
-      ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS,
+      ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS, defaultFps: options.fps ?? undefined,
       h264: { encoder: options.h264Encoder, bitrateKbps: options.h264Bitrate, keyint: options.h264Keyint },
     }) : null;
     const h264 = options.webrtc ? feed : null;

@@ -9,7 +9,8 @@
  *
  *   bun run scripts/bench/leak-churn.ts [--rounds 3] [--peers 60] [--concurrency 4] [--hold MS] [--mjpeg 100] [--kills 0] [--snapshot DIR]
  *
- * --hold: each peer stays that long (0.5–1.5×) after its first frame; --kills: the capture is SIGKILLed that many times a round.
+ * --hold: each peer stays that long (0.5–1.5×) after its first frame (--mjpeg-hold: each MJPEG viewer); --kills: the
+ * capture is SIGKILLed that many times a round, while the peers come and go; --camera: the soak's fake 720p MJPEG webcam.
  *
  * With --snapshot DIR, JSC heap snapshots are written there at the start and the end
  * (start.heapsnapshot, end.heapsnapshot: Safari's Web Inspector reads them).
@@ -20,6 +21,7 @@
 import { heapStats } from "bun:jsc";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createGlasscast } from "../../src/index.ts";
+import { FAKE_CAMERA_ENV, FAKE_DEVICE, FAKE_FFMPEG, prepareFakeCamera } from "./lib/fake-camera.ts";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,6 +34,8 @@ const mjpegViewers = arg("mjpeg", 100);
 const minGrowth = arg("min", 20);
 const kills = arg("kills", 0);
 const holdMs = arg("hold", 0);
+const mjpegHoldMs = arg("mjpeg-hold", 0);
+const camera = process.argv.includes("--camera");
 const snapshotAt = process.argv.indexOf("--snapshot") >= 0 ? process.argv[process.argv.indexOf("--snapshot") + 1] : null;
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
@@ -42,8 +46,14 @@ process.on("uncaughtException", (err: Error & { code?: string }) => {
   process.exit(1);
 });
 
+if (camera) {
+  // The soak's source: the fake 720p MJPEG webcam (its JPEGs to MJPEG viewers untouched, to the encoder as JPEG).
+  await prepareFakeCamera(1280, 720, 30);
+  Object.assign(process.env, FAKE_CAMERA_ENV);
+}
 const gc = await createGlasscast({
-  source: ["testsrc"], width: 320, height: 240, fps: 30, port: 0, host: "127.0.0.1",
+  ...(camera ? { source: [FAKE_DEVICE], ffmpeg: FAKE_FFMPEG, width: 1280, height: 720 } : { source: ["testsrc"], width: 320, height: 240 }),
+  fps: 30, alwaysOn: true, port: 0, host: "127.0.0.1",
   rtspPort: 0, sourceTimeout: 3, webrtcCandidate: ["127.0.0.1"], logLevel: "error",
 } as Parameters<typeof createGlasscast>[0]);
 const { port } = gc.listen();
@@ -78,7 +88,8 @@ async function mjpegChurn(n: number): Promise<void> {
       const res = await fetch(`${base}/video`, { signal: ctl.signal });
       const reader = res.body!.getReader();
       let got = 0;
-      while (got < 20_000) { const { value, done } = await reader.read(); if (done) break; got += value.byteLength; }
+      const until = performance.now() + mjpegHoldMs * (0.5 + Math.random());
+      while (got < 20_000 || performance.now() < until) { const { value, done } = await reader.read(); if (done) break; got += value.byteLength; }
       ctl.abort();
       await reader.cancel().catch(() => undefined);
     }

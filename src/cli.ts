@@ -4,6 +4,8 @@
  * with a message naming it, before anything starts), serve, and shut down
  * cleanly on SIGINT/SIGTERM with every child process reaped.
  */
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import { configToml } from "./config/config-print.ts";
 import { hashPassword } from "./access/credentials.ts";
 import { makeViewerToken } from "./access/tokens.ts";
@@ -120,14 +122,29 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
-/** One line naming the option behind a failed listen (never a stack trace). */
-function listenFailure(err: unknown, host: string, port: number): string {
+/**
+ * One line naming the option behind a failed listen (never a stack trace).
+ * Bun's error for a host name that does not resolve carries whatever errno
+ * was left over (EAGAIN after a pipe read, else "Is port 0 in use?"): a name
+ * is looked up again to tell.
+ */
+async function listenFailure(err: unknown, host: string, port: number): Promise<string> {
   const { code = "", message = "" } = err as { code?: string; message?: string };
+  if (isIP(host) === 0 && !(await resolves(host))) return `--host: ${JSON.stringify(host)} cannot be resolved to an address of this machine`;
   if (code === "EADDRINUSE" || /in use/i.test(message)) return `--port: port ${port} is in use on ${host} (another program listens there); choose another --port`;
   if (code === "EADDRNOTAVAIL") return `--host: ${host} is not an address of this machine; expected one of its addresses, 0.0.0.0 or ::`;
   if (code === "EACCES") return `--port: listening on port ${port} is not allowed for this user (ports below 1024 need root); choose a port from 1024`;
   if (code === "EAGAIN" || code === "ENOTFOUND") return `--host: ${JSON.stringify(host)} cannot be resolved to an address of this machine`;
   return `--port: cannot listen on ${host}:${port}: ${message.split("\n")[0]}`;
+}
+
+async function resolves(host: string): Promise<boolean> {
+  try {
+    await lookup(host);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function serve(options: Parameters<typeof createGlasscast>[0] & object): Promise<void> {
@@ -147,7 +164,7 @@ async function serve(options: Parameters<typeof createGlasscast>[0] & object): P
     address = glasscast.listen();
   } catch (err) {
     await glasscast.close();
-    fail(err instanceof OptionError ? err.message : listenFailure(err, glasscast.options.host, glasscast.options.port), 2);
+    fail(err instanceof OptionError ? err.message : await listenFailure(err, glasscast.options.host, glasscast.options.port), 2);
   }
   const shown = address.hostname === "0.0.0.0" ? "localhost" : address.hostname;
   const sources = glasscast.streams.map((s) => glasscast.streams.length > 1 ? `${s.name}: ${s.stream.source.description}` : s.stream.source.description);

@@ -69,6 +69,18 @@ const RTSP_DEFAULT_PORT = 8554;
 /** An HLS client is a viewer while its last request is at most this old (players fetch every part or segment). */
 const HLS_VIEWER_WINDOW_MS = 5000;
 
+/**
+ * Whether a stream captures only while watched. By default a capture that
+ * glasscast runs itself (a camera, a file, a network source: an ffmpeg or
+ * rpicam-vid costing 10-20 % of a core and a camera's light) runs on demand;
+ * frames that a publisher or the program pushes arrive anyway, so those
+ * streams keep taking them unless --on-demand says otherwise.
+ */
+export function onDemandOf(options: Pick<Options, "onDemand" | "alwaysOn">, ownCapture: boolean): boolean {
+  if (options.alwaysOn) return false;
+  return options.onDemand || ownCapture;
+}
+
 /** A stream fed by the program itself (see framesFrom and createPushSource). */
 export interface CustomStream {
   readonly name: string;
@@ -213,20 +225,20 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
         const host = options.host.includes(":") ? `[${options.host}]` : options.host;
         const ingest = new RtspIngest({ stream: name, url: `rtsp://${host}:${options.rtspPort}/${spec.path}`, silenceMs: options.sourceTimeout * 1000 });
         pushes.set(name, { ingest, path: spec.path });
-        return { name, transform: undefined as FrameTransform | undefined, source: ingest as Source };
+        return { name, transform: undefined as FrameTransform | undefined, source: ingest as Source, ownCapture: false };
       }
       if (spec.kind !== "whip") {
         return { name, transform: undefined as FrameTransform | undefined, source: createCapture(name, spec, options, pipeline.captureOutput, chosen?.description,
-          audio.get(name)?.input.kind === "source" ? audio.get(name)!.tap() : undefined) as Source };
+          audio.get(name)?.input.kind === "source" ? audio.get(name)!.tap() : undefined) as Source, ownCapture: true };
       }
       const peers = { config: peerConfig(ice), prepare: (pc: RTCPeerConnection) => dropDefaultStun(pc, ice) };
       const ingest = new WhipIngest({ name: spec.name, stream: name, peers, silenceMs: options.sourceTimeout * 1000 });
       ingests.set(spec.name, ingest);
-      return { name, transform: undefined as FrameTransform | undefined, source: ingest as Source };
+      return { name, transform: undefined as FrameTransform | undefined, source: ingest as Source, ownCapture: false };
     }),
     ...custom.map((c) => {
       if (!STREAM_NAME.test(c.name)) throw new OptionError(`streams: ${JSON.stringify(c.name)} is not a stream name; expected letters, digits, _ and - (up to 32)`);
-      return { name: c.name, source: c.source, transform: c.transform };
+      return { name: c.name, source: c.source, transform: c.transform, ownCapture: false };
     }),
   ];
   if (definitions.length === 0) throw new OptionError("--source: no stream to serve; give a source or a stream of frames");
@@ -247,7 +259,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       sourceTimeoutMs: options.sourceTimeout * 1000,
       startPictureDecoder: (onPicture) => new H264Decoder(options.ffmpeg, jpeg.subsampling, onPicture, `h264-decoder[${d.name}]`),
       decodeJpeg: jpegDecoder(),
-      onDemand: options.onDemand ? { lingerMs: options.onDemandLinger * 1000 } : undefined,
+      onDemand: onDemandOf(options, d.ownCapture) ? { lingerMs: options.onDemandLinger * 1000 } : undefined,
     });
     const audience = new Audience(d.name, stream);
     const addresses = addressesOf(i, d.name, videoBase);
@@ -255,7 +267,7 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     const destinations = targets.filter((t) => t.stream === d.name);
     // One feed per stream, shared by the WebRTC viewers, the RTSP clients, HLS and the --publish destinations.
     const feed = options.webrtc || options.rtspPort > 0 || options.hls || destinations.length > 0 ? new H264Feed(stream, {
-      ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS,
+      ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS, defaultFps: options.fps ?? undefined,
       h264: { encoder: options.h264Encoder, bitrateKbps: options.h264Bitrate, keyint: options.h264Keyint },
     }) : null;
     const h264 = options.webrtc ? feed : null;

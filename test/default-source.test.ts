@@ -14,7 +14,7 @@ import { FAKE_FFMPEG, FAKE_RPICAM, fakeCamera, isNoSignal } from "./helpers/came
 import { tempDir } from "./helpers/ffmpeg.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";
 import { viewerSourceText } from "../src/routes/api.ts";
-import { childPids, CLI, isAlive, startProgram, waitFor, type RunningServer } from "./helpers/server.ts";
+import { alwaysOnUnlessChosen, childPids, CLI, isAlive, startProgram, waitFor, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(60_000);
 
@@ -45,7 +45,7 @@ const PI_NODES: Record<number, string> = {
 
 /** The CLI without --source, on a fake machine. */
 async function serve(args: string[], env: Record<string, string>): Promise<RunningServer> {
-  const server = await startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", "--ffmpeg", FAKE_FFMPEG, ...args], env);
+  const server = await startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", "--ffmpeg", FAKE_FFMPEG, ...alwaysOnUnlessChosen(args), ...args], env);
   servers.push(server);
   return server;
 }

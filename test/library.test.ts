@@ -17,7 +17,7 @@ setDefaultTimeout(20_000);
 const tj = new TurboJpeg();
 
 async function serve(config: Parameters<typeof createGlasscast>[0], use: (url: string, gc: Glasscast) => Promise<void>) {
-  const gc = await createGlasscast({ host: "127.0.0.1", port: 0, logLevel: "error", ...config });
+  const gc = await createGlasscast({ host: "127.0.0.1", port: 0, logLevel: "error", ...(config?.onDemand ? {} : { alwaysOn: true }), ...config });
   const { port } = gc.listen();
   try {
     await use(`http://127.0.0.1:${port}`, gc);
@@ -150,7 +150,7 @@ describe("streams of the program's own frames", () => {
 describe("errors in the program's own routes", () => {
   for (const debug of [false, true]) {
     test(`a route that throws answers 500 ${debug ? "with the detail (debug)" : "without any stack trace"}; the server carries on`, async () => {
-      const gc = await createGlasscast({ host: "127.0.0.1", port: 0, logLevel: "error", debug, width: 320, height: 240 });
+      const gc = await createGlasscast({ host: "127.0.0.1", port: 0, logLevel: "error", debug, width: 320, height: 240, alwaysOn: true });
       gc.app.get("/boom", () => { throw new Error("kaboom"); });
       const { port } = gc.listen();
       try {

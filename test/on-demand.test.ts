@@ -1,13 +1,17 @@
 /**
- * --on-demand: a stream captures only while someone watches (MJPEG, a
+ * On demand (the default for a capture glasscast runs; --on-demand for every
+ * stream): a stream captures only while someone watches (MJPEG, a
  * snapshot, WebRTC) and stops --on-demand-linger seconds after the last viewer;
+ * --always-on captures from the start; a program's own stream takes its frames
+ * with no viewer unless --on-demand is given;
  * --mjpeg-max-viewers caps MJPEG viewers with a 503 that says why; each viewer's
  * join and leave, and each source restart, is one structured log line.
  */
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { jpegSize } from "../src/media/jpeg-splitter.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";
-import { childPids, processesWith, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
+import { childPids, CLI, processesWith, startServer, waitFor, type RunningServer } from "./helpers/server.ts";
+import { withApp } from "./helpers/in-process.ts";
 import { connectViewer } from "./helpers/webrtc-client.ts";
 
 setDefaultTimeout(60_000);
@@ -47,6 +51,38 @@ test("no capture while nobody watches; a viewer starts it, and it stops --on-dem
   expect(snapshot.status).toBe(200);
   expect(jpegSize(new Uint8Array(await snapshot.arrayBuffer()))).toEqual({ width: 320, height: 240 });
   await waitFor(async () => (await ffmpegs(server)) === 0, 6000, "the capture to stop after the snapshot");
+});
+
+test("by default the capture runs only while watched (healthy while idle); --always-on runs it from the start", async () => {
+  // --no-always-on is the default, said out loud: the test helper adds --always-on unless told how to capture.
+  const server = await serve("--no-always-on", "--on-demand-linger", "1", "--no-webrtc");
+  const always = await serve("--always-on", "--no-webrtc");
+  await waitFor(async () => (await ffmpegs(always)) === 1, 10_000, "the --always-on capture");
+  expect(await ffmpegs(server)).toBe(0);
+  const health = await fetch(`${server.url}/healthz`);
+  expect(health.status).toBe(200);
+  const state = ((await (await fetch(`${server.url}/state`)).json()) as { streams: { state: string; capturing: boolean }[] }).streams[0]!;
+  expect(state).toMatchObject({ state: "idle", capturing: false });
+  const snapshot = await fetch(`${server.url}/snapshot.jpg`);
+  expect(snapshot.status).toBe(200);
+  expect(jpegSize(new Uint8Array(await snapshot.arrayBuffer()))).toEqual({ width: 320, height: 240 });
+  await waitFor(async () => (await ffmpegs(server)) === 0, 6000, "the capture to stop after the snapshot");
+  expect(await ffmpegs(always)).toBe(1);
+});
+
+test("--always-on with --on-demand stops the program with a message naming the option", async () => {
+  const proc = Bun.spawn([process.execPath, "run", CLI, "--source", "testsrc", "--port", "0", "--always-on", "--on-demand"], { stdout: "pipe", stderr: "pipe" });
+  expect(await proc.exited).toBe(2);
+  expect(await new Response(proc.stderr).text()).toContain("--always-on: cannot be used with --on-demand");
+});
+
+test("a program's own stream takes its frames with no viewer by default, and waits for one with --on-demand", async () => {
+  for (const onDemand of [false, true]) {
+    await withApp({ onDemand }, async ({ gc }) => {
+      const stream = gc.streams.find((p) => p.name === "main")!.stream;
+      expect(stream.capturing).toBe(!onDemand);
+    });
+  }
 });
 
 test("a WebRTC viewer starts an idle stream too, and its leaving lets it stop", async () => {

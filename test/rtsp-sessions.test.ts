@@ -20,7 +20,7 @@ let gc: Glasscast;
 let rtsp: RtspServer;
 let base: string;
 beforeAll(async () => {
-  gc = await createGlasscast({ host: "127.0.0.1", port: 0, rtspPort: 0, logLevel: "error", width: 320, height: 240 });
+  gc = await createGlasscast({ host: "127.0.0.1", port: 0, rtspPort: 0, logLevel: "error", width: 320, height: 240, alwaysOn: true });
   gc.listen();
   const p = gc.streams[0]!;
   rtsp = new RtspServer({

@@ -23,7 +23,7 @@ interface Served { readonly gc: Glasscast; readonly url: string }
 
 /** A server in this process, as a program embeds it. */
 async function start(config: GlasscastConfig): Promise<Served> {
-  const gc = await createGlasscast({ host: "127.0.0.1", port: 0, rtspPort: 0, logLevel: "error", webrtcCandidate: ["127.0.0.1"], ...config });
+  const gc = await createGlasscast({ host: "127.0.0.1", port: 0, rtspPort: 0, logLevel: "error", webrtcCandidate: ["127.0.0.1"], ...(config.onDemand ? {} : { alwaysOn: true }), ...config });
   const { port } = gc.listen();
   return { gc, url: `http://127.0.0.1:${port}` };
 }

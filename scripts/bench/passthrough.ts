@@ -169,7 +169,7 @@ async function main(): Promise<void> {
 
   const head = o.binary ? [o.binary] : ["bun", "run", "src/cli.ts"];
   const common = [...head, "--ffmpeg", "test/fakes/ffmpeg", "--source", DEVICE, "--width", String(WIDTH), "--height", String(HEIGHT),
-    "--fps", String(FPS), "--no-webrtc"];
+    "--fps", String(FPS), "--no-webrtc", "--always-on"];
   const cpuModel = cpus()[0]?.model ?? "unknown CPU";
   const met = targetMet(passthrough, reencode);
   const out = [

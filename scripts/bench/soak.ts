@@ -99,7 +99,7 @@ async function main(): Promise<void> {
 
   const head = o.binary ? [o.binary] : ["bun", "run", "src/cli.ts"];
   const command = [...(o.testsrc ? [] : ["FAKE_CAMERA_FORMATS=mjpeg"]), ...head, ...(o.testsrc ? [] : ["--ffmpeg", "test/fakes/ffmpeg"]),
-    "--source", source, "--width", String(WIDTH), "--height", String(HEIGHT), "--fps", String(FPS), "--webrtc-candidate", "127.0.0.1"];
+    "--source", source, "--width", String(WIDTH), "--height", String(HEIGHT), "--fps", String(FPS), "--webrtc-candidate", "127.0.0.1", "--always-on"];
   const cpuModel = cpus()[0]?.model ?? "unknown CPU";
   out(`## Soak: ${WIDTH}x${HEIGHT} at ${FPS} fps ${o.testsrc ? "testsrc" : "MJPEG webcam (fake)"}, ` +
     `${o.mjpeg} MJPEG viewers + 1 stalled, ${o.webrtc} WebRTC peers, ${clock(o.seconds)} min`);

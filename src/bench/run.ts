@@ -53,6 +53,8 @@ async function startServer(c: BenchCommand): Promise<Server> {
   const argv = [
     ...selfArgv(), ...c.serverArgs, "--source", "testsrc", "--host", "127.0.0.1", "--port", "0", "--webrtc-candidate", "127.0.0.1",
     ...(given("--log-level") ? [] : ["--log-level", "warn"]),
+    // The bench measures viewers of a running stream (their first frames too), not a capture starting for them.
+    ...(given("--always-on") ? [] : ["--always-on"]),
   ];
   const child = spawnOwned(argv, { label: "bench server", stderrLevel: "warn" });
   const reader = child.stdout.getReader();

@@ -17,7 +17,8 @@ export interface PeerCounts {
 
 export interface BenchPeer {
   readonly counts: PeerCounts;
-  close(): Promise<void>;
+  /** Tells the server (/close_connection) unless `goodbye` is false, then closes. */
+  close(goodbye?: boolean): Promise<void>;
 }
 
 function h264(): RTCRtpCodecParameters {
@@ -59,8 +60,8 @@ export async function connectPeer(base: string, timeoutMs = 10_000): Promise<Ben
   }
   return {
     counts,
-    async close() {
-      if (id !== null) {
+    async close(goodbye = true) {
+      if (id !== null && goodbye) {
         await fetch(`${base}/close_connection`, { method: "POST", body: id, signal: AbortSignal.timeout(2000) }).catch(() => undefined);
       }
       await pc.close().catch(() => undefined);

@@ -61,6 +61,7 @@ export interface Options {
   rtspPort: number;
   rtspMaxClients: number;
   onDemand: boolean;
+  alwaysOn: boolean;
   onDemandLinger: number;
   auth: string[];
   viewerToken: string[];
@@ -242,9 +243,11 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "rtspMaxClients", flag: "rtsp-max-clients", aliases: ["max-rtsp-clients"], group: "Server", kind: { type: "int", min: 1, max: 10_000 }, default: 50, placeholder: "N",
     help: "most RTSP clients at once (over all streams); past it SETUP answers 453 Not Enough Bandwidth" },
   { key: "onDemand", flag: "on-demand", group: "Server", kind: { type: "bool" }, default: false, placeholder: "",
-    help: "start a stream's capture with its first viewer (MJPEG, snapshot, WebRTC or RTSP) and stop it --on-demand-linger seconds after its last" },
+    help: "capture on demand also for streams fed by a publisher (WHIP, rtsp-push) or by a program; cameras, files and network sources capture on demand by default: from their first viewer (MJPEG, snapshot, WebRTC, RTSP, HLS, a --publish target) to --on-demand-linger seconds after their last" },
+  { key: "alwaysOn", flag: "always-on", group: "Server", kind: { type: "bool" }, default: false, placeholder: "",
+    help: "capture all the time, also with no viewer (a camera's light stays on; the first viewer gets a picture at once; /healthz notices a dead source without a viewer); the default is to capture on demand" },
   { key: "onDemandLinger", flag: "on-demand-linger", aliases: ["idle-timeout"], group: "Server", kind: { type: "number", min: 1, max: 86_400 }, default: 10, placeholder: "S",
-    help: "with --on-demand: seconds a stream keeps capturing after its last viewer left" },
+    help: "seconds an on-demand stream keeps capturing after its last viewer left (a reloaded page finds it running)" },
   { key: "tlsCert", flag: "tls-cert", group: "Server", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "FILE",
     help: "serve HTTPS with this PEM certificate (chain); needs --tls-key" },
   { key: "tlsKey", flag: "tls-key", group: "Server", kind: { type: "string", check: checkNonEmpty }, default: null, placeholder: "FILE",

@@ -66,6 +66,7 @@ export function checkOptions(o: Options, { needFfmpeg = true, programStreams = f
     throw new OptionError(`--theme-dir: ${JSON.stringify(o.themeDir)} is not a folder; expected an existing folder (make one with: glasscast theme export DIR)`);
   }
   if (o.themeDir !== null && !o.theme) throw new OptionError("--theme-dir: cannot be used with --no-theme");
+  if (o.alwaysOn && o.onDemand) throw new OptionError("--always-on: cannot be used with --on-demand (choose one)");
   checkCameras(o, sources);
   if (o.streamMode) {
     if (!sources.some(({ spec }) => spec.kind === "url" && /^https?$/.test(spec.scheme))) {

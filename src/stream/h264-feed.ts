@@ -21,6 +21,11 @@ export interface H264FeedSettings {
   readonly lingerMs: number;
   /** Time and timers for the linger; tests give a fake one. */
   readonly clock?: Clock;
+  /**
+   * The rate the encoder is told when the stream has not measured one yet (an encoder started
+   * with the capture, as for the first viewer of an on-demand stream): --fps when given, else 30.
+   */
+  readonly defaultFps?: number;
 }
 
 /** Bound on the cached group of pictures (a source with very rare keyframes). */
@@ -112,7 +117,7 @@ export class H264Feed implements Feed<TimedAccessUnit> {
       const old = this.#encoder;
       this.#skippedBefore += old?.skipped ?? 0;
       void old?.stop();
-      const fps = this.stream.stats().fps || DEFAULT_FPS;
+      const fps = this.stream.stats().fps || this.settings.defaultFps || DEFAULT_FPS;
       this.#gop = [];
       this.#encoder = new H264Encoder(this.settings.ffmpeg, input, this.settings.h264, fps,
         (au) => this.#publish(au), `h264[${this.stream.name}]`);

@@ -19,7 +19,7 @@ export const basic = (credential = ADMIN) => ({ authorization: `Basic ${Buffer.f
 
 /** A glasscast in this process (small test patterns, quiet log); its app answers `ask`. */
 export async function inProcess(config: GlasscastConfig): Promise<Glasscast & { ask(path: string, init?: RequestInit): Promise<Response> }> {
-  const gc = await createGlasscast({ width: 160, height: 120, fps: 5, logLevel: "error", webrtcCandidate: ["127.0.0.1"], ...config });
+  const gc = await createGlasscast({ width: 160, height: 120, fps: 5, logLevel: "error", webrtcCandidate: ["127.0.0.1"], ...(config.onDemand ? {} : { alwaysOn: true }), ...config });
   return Object.assign(gc, {
     async ask(path: string, init: RequestInit = {}) {
       const res = await gc.app.handle(new Request(`http://localhost${path}`, init));

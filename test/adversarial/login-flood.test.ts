@@ -63,7 +63,7 @@ describe("the worker that reads a FIFO never outlives its capture", () => {
     const fifoDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith(`glasscast-fifo-${process.pid}-`));
     const before = new Set(fifoDirs());
     for (let round = 0; round < 10; round++) {
-      const gc = await createGlasscast({ source: ["one=testsrc", "two=testsrc"], width: 160, height: 120, fps: 5, logLevel: "error", webrtc: false });
+      const gc = await createGlasscast({ source: ["one=testsrc", "two=testsrc"], width: 160, height: 120, fps: 5, logLevel: "error", webrtc: false, alwaysOn: true });
       await Bun.sleep(round * 15);
       const closed = await Promise.race([gc.close().then(() => true), Bun.sleep(10_000).then(() => false)]);
       expect(`round ${round}: ${closed ? "closed" : "hung"}`).toBe(`round ${round}: closed`);

@@ -29,7 +29,16 @@ export function startServer(args: string[], env: Record<string, string> = {}): P
   const given = args.some((a) => a === "--source" || a.startsWith("--source=") || a === "--config" || a.startsWith("--config=") || a === "-c");
   // RTSP off unless a test asks for it: parallel test servers would all want port 8554.
   const rtsp = args.some((a) => a === "--rtsp-port" || a.startsWith("--rtsp-port=")) ? [] : ["--rtsp-port", "0"];
-  return startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", ...rtsp, ...(given ? [] : ["--source", "testsrc"]), ...args], env);
+  return startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", ...rtsp, ...(given ? [] : ["--source", "testsrc"]), ...alwaysOnUnlessChosen(args), ...args], env);
+}
+
+/**
+ * --always-on unless the test chose how the stream captures: most tests look at a stream that
+ * runs from the start (its capture process, its state); test/on-demand.test.ts runs the default.
+ */
+export function alwaysOnUnlessChosen(args: readonly string[]): string[] {
+  const chosen = args.some((a) => /^--(no-)?(on-demand|always-on)(=|$)/.test(a));
+  return chosen ? [] : ["--always-on"];
 }
 
 /** Starts any program that prints its address as `→ http://HOST:PORT/` or `→ https://…` (the CLI, the examples). */

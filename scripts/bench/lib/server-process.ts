@@ -16,6 +16,8 @@ export interface ServerOptions {
   args?: string[];
   /** Added to the server's environment (e.g. the fake camera's settings). */
   env?: Record<string, string>;
+  /** Leave the capture as the defaults have it (on demand) instead of adding --always-on (see alwaysOn). */
+  defaultCapture?: boolean;
   /** What is asked until it answers 200; default /snapshot.jpg (with --auth: add ?token=…). */
   readyPath?: string;
 }
@@ -36,10 +38,18 @@ export function freePort(): number {
   return port;
 }
 
+/**
+ * --always-on unless the benchmark chose how its stream captures: the benchmarks measure a stream
+ * that runs (viewers joining it, its cost per viewer), not one that starts with them (idle.ts does).
+ */
+export function alwaysOn(args: readonly string[]): string[] {
+  return args.some((a) => a === "--on-demand" || a === "--always-on" || a === "--no-on-demand") ? [] : ["--always-on"];
+}
+
 function serverCommand(options: ServerOptions, port: number): string[] {
   const head = options.binary ? [options.binary] : [process.execPath, "run", "src/cli.ts"];
   return [...head, "--source", options.source ?? "testsrc", "--width", String(options.width), "--height", String(options.height),
-    "--fps", String(options.fps), "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn", ...options.args ?? []];
+    "--fps", String(options.fps), "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn", ...(options.defaultCapture ? [] : alwaysOn(options.args ?? [])), ...options.args ?? []];
 }
 
 /** Forwards the server's stderr to ours (prefixed) and keeps its last lines. */

@@ -32,7 +32,7 @@ export interface WebRtcServer {
 export function serverCommand(o: WebRtcServerOptions): string[] {
   return [process.execPath, "run", "src/cli.ts", "--source", "testsrc", "--width", String(o.width), "--height", String(o.height),
     "--fps", String(o.fps), "--host", o.host, "--port", "0", ...o.candidates.flatMap((c) => ["--webrtc-candidate", c]),
-    "--log-level", "warn"];
+    "--log-level", "warn", "--always-on"];
 }
 
 /** Resolves with the port of the first "→ http://HOST:PORT/" line; rejects if the server exits or 20 s pass. */

@@ -172,6 +172,14 @@ export class RtspServer {
           conn.recording.interleaved(message.channel, message.data);
           continue;
         }
+        // Interleaved frames belong to an interleaved session (RFC 2326 10.12): before any, or from a
+        // client that plays over UDP, they are someone feeding the parser for nothing (tiny frames cost
+        // the most per byte, and stall every viewer); its connection goes.
+        if (![...conn.sessions].some((s) => s.transport.kind === "tcp")) {
+          log.debug(`rtsp: ${conn.address} sent interleaved frames without an interleaved session; closing`);
+          this.#drop(conn);
+          return;
+        }
         // RTCP receiver reports from a TCP client: it is alive.
         for (const s of conn.sessions) s.touch();
         continue;

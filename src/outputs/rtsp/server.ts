@@ -166,6 +166,7 @@ export class RtspServer {
 
   #data(conn: Connection, chunk: Uint8Array): void {
     if (conn.closed) return;
+    let reports = false;
     for (const message of conn.reader.push(chunk)) {
       if (message.type === "interleaved") {
         if (conn.recording) {
@@ -175,13 +176,12 @@ export class RtspServer {
         // Interleaved frames belong to an interleaved session (RFC 2326 10.12): before any, or from a
         // client that plays over UDP, they are someone feeding the parser for nothing (tiny frames cost
         // the most per byte, and stall every viewer); its connection goes.
-        if (![...conn.sessions].some((s) => s.transport.kind === "tcp")) {
+        if (!reports && !hasTcpSession(conn)) {
           log.debug(`rtsp: ${conn.address} sent interleaved frames without an interleaved session; closing`);
           this.#drop(conn);
           return;
         }
-        // RTCP receiver reports from a TCP client: it is alive.
-        for (const s of conn.sessions) s.touch();
+        reports = true;
         continue;
       }
       conn.lastActivity = performance.now();
@@ -193,6 +193,8 @@ export class RtspServer {
       const request = message.request;
       this.#enqueue(conn, () => this.#handle(conn, request), request.headers.get("cseq") ?? null);
     }
+    // RTCP receiver reports from a TCP client: it is alive (once per chunk, however many it held).
+    if (reports) for (const s of conn.sessions) s.touch();
   }
 
   #enqueue(conn: Connection, handle: () => Promise<Reply>, cseq: string | null): void {
@@ -666,6 +668,11 @@ async function parameterSets(st: RtspStream): Promise<ParameterSets | null> {
     releaseFeed();
     releaseStream();
   }
+}
+
+function hasTcpSession(conn: Connection): boolean {
+  for (const s of conn.sessions) if (s.transport.kind === "tcp") return true;
+  return false;
 }
 
 /** The server's RTP and RTCP ports (an even port and the next), shared by every UDP client. */

@@ -91,10 +91,16 @@ describe("HLS for a player on another site", () => {
       const res = await fetch(`${s.url}/hls/index.m3u8`, { headers: { origin } });
       expect(res.status).toBe(200);
       expect(res.headers.get("access-control-allow-origin")).toBe(origin);
+      // A cache in front keeps one answer per origin: the playlist's Vary names Origin beside Accept-Encoding (gzip).
+      for (const encoding of ["gzip", "identity"]) {
+        const r = await fetch(`${s.url}/hls/index.m3u8`, { headers: { origin, "accept-encoding": encoding } });
+        const vary = (r.headers.get("vary") ?? "").toLowerCase().split(/\s*,\s*/);
+        expect({ encoding, origin: vary.includes("origin"), acceptEncoding: vary.includes("accept-encoding") }).toEqual({ encoding, origin: true, acceptEncoding: true });
+      }
       const p = parsePlaylist(await res.text());
       for (const uri of [p.segments[0]!.map, p.segments[0]!.uri]) {
         const r = await fetch(`${s.url}/hls/${uri}`, { headers: { origin } });
-        expect({ uri, status: r.status, allow: r.headers.get("access-control-allow-origin") }).toEqual({ uri, status: 200, allow: origin });
+        expect({ uri, status: r.status, allow: r.headers.get("access-control-allow-origin"), vary: r.headers.get("vary") }).toEqual({ uri, status: 200, allow: origin, vary: "Origin" });
       }
       const preflight = await fetch(`${s.url}/hls/main/index.m3u8`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "GET" } });
       expect(preflight.headers.get("access-control-allow-origin")).toBe(origin);

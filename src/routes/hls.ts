@@ -69,7 +69,9 @@ let gzipped: { text: string; bytes: Uint8Array } | null = null;
 
 /** A playlist's answer: gzipped when the client takes gzip. */
 function playlistAnswer(text: string, request: Request, cache: string): Response {
-  const headers: Record<string, string> = { "content-type": PLAYLIST_TYPE, "cache-control": cache, vary: "Accept-Encoding" };
+  // Origin too: this header replaces the one the CORS layer sets (routes/cors.ts), and a cache in front must keep
+  // an answer per origin (with --allow-origin each carries its own Access-Control-Allow-Origin, or none).
+  const headers: Record<string, string> = { "content-type": PLAYLIST_TYPE, "cache-control": cache, vary: "Accept-Encoding, Origin" };
   if (!/\bgzip\b/i.test(request.headers.get("accept-encoding") ?? "")) return new Response(text, { headers });
   if (gzipped?.text !== text) gzipped = { text, bytes: Bun.gzipSync(Buffer.from(text)) };
   return new Response(gzipped.bytes, { headers: { ...headers, "content-encoding": "gzip" } });

@@ -239,6 +239,40 @@ describe("a stranger's interleaved frames", () => {
   });
 });
 
+describe("idle connections filling the server", () => {
+  test("past the connection limit, a stranger's idle connections give way: a publisher still announces, a player still plays", async () => {
+    // 50 (--rtsp-max-clients) × 2 + 32 connections that never say anything, and a few more.
+    // (Those past the limit close the idlest others: a reset is what some of them get.)
+    const idle = await Promise.all(
+      Array.from({ length: 140 }, async () => {
+        const socket = connect({ host: "127.0.0.1", port });
+        socket.on("error", () => {});
+        await new Promise<void>((resolve) => {
+          socket.once("connect", resolve);
+          socket.once("close", resolve);
+        });
+        return { end: () => socket.destroy() };
+      }),
+    );
+    try {
+      const c = await rawConnection();
+      const yard = `rtsp://127.0.0.1:${port}/yard`;
+      c.send(
+        `ANNOUNCE ${yard} RTSP/1.0\r\nCSeq: 1\r\nAuthorization: ${auth.Authorization}\r\nContent-Type: application/sdp\r\nContent-Length: ${H264_SDP.length}\r\n\r\n${H264_SDP}`,
+      );
+      expect((await c.status()).status).toBe(200);
+      c.end();
+      const viewer = await client();
+      const { play } = await viewer.play(`rtsp://127.0.0.1:${port}/lobby`);
+      expect(play.status).toBe(200);
+      viewer.close();
+      await healthy.keepsWatching(3);
+    } finally {
+      for (const s of idle) s.end();
+    }
+  });
+});
+
 describe("a publisher that sends garbage", () => {
   test("huge interleaved frames, RTP that never ends a picture, then bytes that are not RTSP: dropped, bounded, and the other stream keeps its pictures", async () => {
     const c = await rawConnection();

@@ -155,11 +155,22 @@ export class RtspServer {
       send(bytes) { server.#send(conn, bytes); },
     };
     socket.data = conn;
-    // A flood of idle connections must not exhaust descriptors: past this many, refuse.
+    // A flood of idle connections must not exhaust descriptors: past this many, the connection that has
+    // gone longest without a word and holds no session nor publisher gives way (a stranger's idle
+    // connections must not lock out a camera that pushes, or a player); with none such, refuse.
     if (this.#connections.size >= this.s.maxClients * 2 + 32) {
-      socket.write(serializeResponse({ status: 503 }, null));
-      socket.end();
-      return;
+      let idlest: Connection | null = null;
+      for (const c of this.#connections) {
+        if (c.sessions.size > 0 || c.recording || c.queued > 0) continue;
+        if (!idlest || c.lastActivity < idlest.lastActivity) idlest = c;
+      }
+      if (!idlest) {
+        socket.write(serializeResponse({ status: 503 }, null));
+        socket.end();
+        return;
+      }
+      log.debug(`rtsp: at the connection limit; closing the idlest connection without a session (${idlest.address})`);
+      this.#drop(idlest);
     }
     this.#connections.add(conn);
   }

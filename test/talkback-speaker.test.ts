@@ -59,6 +59,25 @@ async function talker(talkback: TalkBack): Promise<void> {
 }
 
 describe("talk-back's speaker", () => {
+  test("an offer that is refused (400) is no talker: the log does not say one stopped talking", async () => {
+    const talkback = new TalkBack("hw:9,0", "/bin/false", { iceServers: [], candidates: ["127.0.0.1"], portRange: null });
+    const lines: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      for (const sdp of ["v=0\r\n", "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n"]) {
+        await expect(talkback.open(sdp)).rejects.toThrow();
+      }
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(lines.filter((l) => /talk-back/.test(l))).toEqual([]);
+    expect(talkback.talking).toBe(false);
+  });
+
   test("a speaker ffmpeg that fails is started again while the talker talks", async () => {
     const dir = tempDir();
     const out = join(dir, "played.ogg");

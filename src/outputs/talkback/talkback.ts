@@ -57,6 +57,8 @@ interface Talker {
   readonly id: string;
   readonly pc: RTCPeerConnection;
   readonly since: number;
+  /** Its offer was answered (a refused offer is no talker: nothing is logged of it). */
+  answered: boolean;
   child: OwnedChild | null;
   /** The Ogg stream into the speaker's ffmpeg, from the first packet on; null again once that ffmpeg ended by itself. */
   writer: { readonly ogg: OggOpusWriter; readonly pipe: PipeWriter } | null;
@@ -107,6 +109,7 @@ export class TalkBack {
       id: crypto.randomUUID(),
       pc,
       since: performance.now(),
+      answered: false,
       child: null,
       writer: null,
       speakerStartedAt: -Infinity,
@@ -136,6 +139,7 @@ export class TalkBack {
       const sdp = pc.localDescription?.sdp;
       if (!sdp || !/^m=audio [1-9]/m.test(sdp)) throw new OfferError("the offer's audio cannot be received with Opus here");
       this.#sessions++;
+      talker.answered = true;
       log.info(`talk-back: a viewer talks on ${this.device}`, { event: "talkback.start" });
       return { id: talker.id, sdp };
     } catch (err) {
@@ -153,7 +157,7 @@ export class TalkBack {
     await talker.pc.close().catch(() => {});
     talker.child?.stdin?.end();
     await talker.child?.stop(1000);
-    log.info(`talk-back: the viewer stopped talking (${Math.round((performance.now() - talker.since) / 100) / 10} s, ${talker.packets} packets)`, {
+    if (talker.answered) log.info(`talk-back: the viewer stopped talking (${Math.round((performance.now() - talker.since) / 100) / 10} s, ${talker.packets} packets)`, {
       event: "talkback.stop",
     });
     return true;

@@ -42,6 +42,29 @@ describe("HLS with --viewer-token", () => {
   });
 });
 
+describe("HLS answers to a login or the token cookie are not for shared caches", () => {
+  test("Basic login and cookie: Cache-Control private (a proxy must not hand them to anyone); ?token= in the address: public", async () => {
+    const login = `Basic ${Buffer.from("alice:hls-pass-0123").toString("base64")}`;
+    await withServer([...SOURCE, "--auth", "alice:hls-pass-0123", "--viewer-token", TOKEN], async (s) => {
+      const get = (path: string, headers: Record<string, string> = {}) => fetch(`${s.url}${path}`, { headers });
+      const byLogin = await get("/hls/main/index.m3u8", { authorization: login });
+      expect(byLogin.status).toBe(200);
+      const p = parsePlaylist(await byLogin.text());
+      const files = [p.segments[0]!.map, p.segments[0]!.uri].map((u) => `/hls/main/${u.split("?")[0]}`);
+      for (const path of ["/hls/main/index.m3u8", ...files]) {
+        for (const headers of [{ authorization: login }, { cookie: `glasscast_token=${TOKEN}` }] as Record<string, string>[]) {
+          const r = await get(path, headers);
+          expect({ path, headers, status: r.status, cache: r.headers.get("cache-control")?.split(",")[0] }).toEqual({ path, headers, status: 200, cache: "private" });
+        }
+        const r = await get(`${path}?token=${TOKEN}`);
+        expect({ path, status: r.status, cache: r.headers.get("cache-control")?.split(",")[0] }).toEqual({ path, status: 200, cache: "public" });
+      }
+      const blocking = await get(`/hls/main/index.m3u8?_HLS_msn=${p.segments.at(-1)!.msn}`, { authorization: login });
+      expect(blocking.headers.get("cache-control")?.split(",")[0]).toBe("private");
+    });
+  });
+});
+
 describe("HLS with a link for one stream", () => {
   test("a signed token for stream side opens /hls/side/… only; /hls/… (the first stream, main) is refused", async () => {
     const secret = "hls-token-secret-0123456789abcdef";
@@ -68,10 +91,16 @@ describe("HLS for a player on another site", () => {
       const res = await fetch(`${s.url}/hls/index.m3u8`, { headers: { origin } });
       expect(res.status).toBe(200);
       expect(res.headers.get("access-control-allow-origin")).toBe(origin);
+      // A cache in front keeps one answer per origin: the playlist's Vary names Origin beside Accept-Encoding (gzip).
+      for (const encoding of ["gzip", "identity"]) {
+        const r = await fetch(`${s.url}/hls/index.m3u8`, { headers: { origin, "accept-encoding": encoding } });
+        const vary = (r.headers.get("vary") ?? "").toLowerCase().split(/\s*,\s*/);
+        expect({ encoding, origin: vary.includes("origin"), acceptEncoding: vary.includes("accept-encoding") }).toEqual({ encoding, origin: true, acceptEncoding: true });
+      }
       const p = parsePlaylist(await res.text());
       for (const uri of [p.segments[0]!.map, p.segments[0]!.uri]) {
         const r = await fetch(`${s.url}/hls/${uri}`, { headers: { origin } });
-        expect({ uri, status: r.status, allow: r.headers.get("access-control-allow-origin") }).toEqual({ uri, status: 200, allow: origin });
+        expect({ uri, status: r.status, allow: r.headers.get("access-control-allow-origin"), vary: r.headers.get("vary") }).toEqual({ uri, status: 200, allow: origin, vary: "Origin" });
       }
       const preflight = await fetch(`${s.url}/hls/main/index.m3u8`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "GET" } });
       expect(preflight.headers.get("access-control-allow-origin")).toBe(origin);

@@ -133,6 +133,31 @@ describe("talk-back from the page (Chromium's fake microphone)", () => {
     await context.close();
   });
 
+  test("a tap let go while the offer is on its way: the page ends the session the server made (DELETE), and says Hold to talk", async () => {
+    const context = await browser.newContext({ httpCredentials: { username: USER, password: PASS }, permissions: ["microphone"] });
+    const page = await context.newPage();
+    await page.goto(`${base()}/`);
+    await page.waitForSelector(".gc-talk", { timeout: 15_000 });
+    // The offer is held back until the button is let go: the answer comes to a page that no longer wants it.
+    const offered = Promise.withResolvers<void>();
+    const letGo = Promise.withResolvers<void>();
+    await page.route("**/talkback", async (route) => {
+      offered.resolve();
+      await letGo.promise;
+      await route.continue();
+    });
+    const deleted = page.waitForResponse((r) => r.request().method() === "DELETE" && /\/talkback\/session\//.test(r.url()), { timeout: 20_000 });
+    const box = (await page.locator(".gc-talk").boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await offered.promise;
+    await page.mouse.up();
+    letGo.resolve();
+    expect((await deleted).status()).toBe(200);
+    await page.waitForFunction(`document.querySelector(".gc-talk").textContent === "Hold to talk"`, null, { timeout: 5000 });
+    await context.close();
+  });
+
   test("a viewer token may watch but not talk; without a login, 401", async () => {
     const viaToken = await fetch(`${base()}/talkback?token=${TOKEN}`, { method: "POST", headers: { "content-type": "application/sdp" }, body: "v=0\r\n" });
     expect([401, 403]).toContain(viaToken.status);

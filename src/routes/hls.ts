@@ -5,7 +5,8 @@
  * (`_HLS_msn`, `_HLS_part`) and blocking preload-hinted parts.
  *
  * Caching: init segments, segments and parts never change under their name
- * (`public, max-age=31536000, immutable`); a playlist is good for a second
+ * (`public, max-age=31536000, immutable`; `private` for a request let in by
+ * a login or the token cookie, see scope()); a playlist is good for a second
  * (`max-age=1`), a blocking reload's answer (one per `_HLS_msn`/`_HLS_part`)
  * for longer, so that a cache in front answers every player with one
  * request. Segments answer byte ranges (`Range: bytes=…`).
@@ -24,8 +25,22 @@ import { initName, partName, renderPlaylist, segmentName } from "../outputs/hls/
 import { jsonError } from "./errors.ts";
 import { clientAddress } from "./mjpeg.ts";
 import { isProblem, requestTarget } from "../http/request-target.ts";
+import { tokenFromCookie } from "../access/token-cookie.ts";
 
-const IMMUTABLE = "public, max-age=31536000, immutable";
+const IMMUTABLE = "max-age=31536000, immutable";
+
+/**
+ * Who may keep an answer: `public` (a shared cache in front may hand it to
+ * every player) unless the request was let in by a login or the token
+ * cookie. Those name no secret in the address, so a proxy that kept the
+ * answer would hand it to anyone who asks for the same address: RFC 9111
+ * (3.5) lets a shared cache reuse an answer to a request with
+ * Authorization precisely when it says `public`. `private` keeps it to the
+ * player's own cache. A `?token=` address is its own key: public.
+ */
+function scope(request: Request): "public" | "private" {
+  return request.headers.has("authorization") || tokenFromCookie(request.headers.get("cookie")) !== null ? "private" : "public";
+}
 const PLAYLIST_TYPE = "application/vnd.apple.mpegurl";
 /** A file of a stream's HLS: index.m3u8, SESSION.initN.mp4, SESSION.MSN.m4s, SESSION.MSN.PART.m4s. */
 const FILE = /^(?:(index\.m3u8)|([0-9a-z]+)\.init(\d{1,9})\.mp4|([0-9a-z]+)\.(\d{1,9})(?:\.(\d{1,6}))?\.m4s)$/;
@@ -36,7 +51,7 @@ export interface HlsRouteOptions {
 }
 
 function media(bytes: Uint8Array, type: string, request: Request): Response {
-  const headers: Record<string, string> = { "content-type": type, "cache-control": IMMUTABLE, "accept-ranges": "bytes" };
+  const headers: Record<string, string> = { "content-type": type, "cache-control": `${scope(request)}, ${IMMUTABLE}`, "accept-ranges": "bytes" };
   const range = /^bytes=(\d*)-(\d*)$/.exec(request.headers.get("range") ?? "");
   if (!range || (range[1] === "" && range[2] === "")) return new Response(bytes, { headers });
   let start: number;
@@ -54,7 +69,9 @@ let gzipped: { text: string; bytes: Uint8Array } | null = null;
 
 /** A playlist's answer: gzipped when the client takes gzip. */
 function playlistAnswer(text: string, request: Request, cache: string): Response {
-  const headers: Record<string, string> = { "content-type": PLAYLIST_TYPE, "cache-control": cache, vary: "Accept-Encoding" };
+  // Origin too: this header replaces the one the CORS layer sets (routes/cors.ts), and a cache in front must keep
+  // an answer per origin (with --allow-origin each carries its own Access-Control-Allow-Origin, or none).
+  const headers: Record<string, string> = { "content-type": PLAYLIST_TYPE, "cache-control": cache, vary: "Accept-Encoding, Origin" };
   if (!/\bgzip\b/i.test(request.headers.get("accept-encoding") ?? "")) return new Response(text, { headers });
   if (gzipped?.text !== text) gzipped = { text, bytes: Bun.gzipSync(Buffer.from(text)) };
   return new Response(gzipped.bytes, { headers: { ...headers, "content-encoding": "gzip" } });
@@ -85,13 +102,13 @@ export function hlsRoutes({ outputs }: HlsRouteOptions) {
     if (Number.isNaN(msn) || Number.isNaN(part)) return jsonError(400, "_HLS_msn and _HLS_part are whole numbers");
     if (!(await out.firstSegment())) return jsonError(503, "no video yet", { "retry-after": "2" });
     const segmenter = out.segmenter!;
-    let cache = "public, max-age=1";
+    let cache = `${scope(request)}, max-age=1`;
     if (msn !== null) {
       // The draft: a request more than two segments ahead is an error; the wait is at most three target durations.
       if (msn > HlsOutput.newest(segmenter) + 2) return jsonError(400, `_HLS_msn ${msn} is too far ahead`);
       const ready = await out.waitFor((s) => HlsOutput.has(s, msn, part), 3 * out.targetDurationS * 1000);
       if (!ready || out.segmenter !== segmenter) return jsonError(503, "the segment did not come in time", { "retry-after": "1" });
-      cache = `public, max-age=${3 * out.targetDurationS}`;
+      cache = `${scope(request)}, max-age=${3 * out.targetDurationS}`;
     }
     out.served.playlists++;
     const text = renderPlaylist(segmenter, {

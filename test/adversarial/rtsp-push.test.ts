@@ -219,6 +219,60 @@ async function rawConnection(): Promise<{
   };
 }
 
+describe("a stranger's interleaved frames", () => {
+  test("interleaved frames on a connection with no interleaved session (no login, no SETUP): the connection is closed at once", async () => {
+    const c = await rawConnection();
+    // Tiny frames cost the server most per byte: each is a message of its own.
+    const tiny = Buffer.concat(Array.from({ length: 4096 }, () => Buffer.from([0x24, 0, 0, 4, 0x80, 0x60, 0, 1])));
+    for (let i = 0; i < 16; i++) c.send(tiny);
+    const closed = await Promise.race([c.closed.then(() => true), Bun.sleep(10_000).then(() => false)]);
+    expect(closed).toBe(true);
+    await healthy.keepsWatching(3);
+    // A client that plays over TCP still sends its receiver reports: they are its session's, and welcome.
+    const viewer = await client();
+    const lobby = `rtsp://127.0.0.1:${port}/lobby`;
+    const { play } = await viewer.play(lobby);
+    expect(play.status).toBe(200);
+    viewer.writeRaw(Buffer.from([0x24, 1, 0, 8, 0x81, 201, 0, 1, 0, 0, 0, 1]));
+    expect((await viewer.request("GET_PARAMETER", lobby, { Session: play.headers.get("session")!.split(";")[0]! })).status).toBe(200);
+    expect(viewer.closed).toBe(false);
+  });
+});
+
+describe("idle connections filling the server", () => {
+  test("past the connection limit, a stranger's idle connections give way: a publisher still announces, a player still plays", async () => {
+    // 50 (--rtsp-max-clients) × 2 + 32 connections that never say anything, and a few more.
+    // (Those past the limit close the idlest others: a reset is what some of them get.)
+    const idle = await Promise.all(
+      Array.from({ length: 140 }, async () => {
+        const socket = connect({ host: "127.0.0.1", port });
+        socket.on("error", () => {});
+        await new Promise<void>((resolve) => {
+          socket.once("connect", resolve);
+          socket.once("close", resolve);
+        });
+        return { end: () => socket.destroy() };
+      }),
+    );
+    try {
+      const c = await rawConnection();
+      const yard = `rtsp://127.0.0.1:${port}/yard`;
+      c.send(
+        `ANNOUNCE ${yard} RTSP/1.0\r\nCSeq: 1\r\nAuthorization: ${auth.Authorization}\r\nContent-Type: application/sdp\r\nContent-Length: ${H264_SDP.length}\r\n\r\n${H264_SDP}`,
+      );
+      expect((await c.status()).status).toBe(200);
+      c.end();
+      const viewer = await client();
+      const { play } = await viewer.play(`rtsp://127.0.0.1:${port}/lobby`);
+      expect(play.status).toBe(200);
+      viewer.close();
+      await healthy.keepsWatching(3);
+    } finally {
+      for (const s of idle) s.end();
+    }
+  });
+});
+
 describe("a publisher that sends garbage", () => {
   test("huge interleaved frames, RTP that never ends a picture, then bytes that are not RTSP: dropped, bounded, and the other stream keeps its pictures", async () => {
     const c = await rawConnection();

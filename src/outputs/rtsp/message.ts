@@ -85,16 +85,19 @@ export class RtspReader {
   #next(): Incoming | null {
     // Blank lines between requests are allowed (RFC 2326 15.1 keeps HTTP's leniency).
     while (!this.#waitingBody && this.#start < this.#end && (this.#store[this.#start] === 0x0d || this.#store[this.#start] === 0x0a)) this.#consume(1);
-    const buf = this.#store.subarray(this.#start, this.#end);
-    if (buf.length === 0) return null;
-    if (buf[0] === 0x24) { // '$'
-      if (buf.length < 4) return null;
-      const length = buf.readUInt16BE(2);
-      if (buf.length < 4 + length) return null;
-      const data = Uint8Array.prototype.slice.call(buf, 4, 4 + length);
+    if (this.#start === this.#end) return null;
+    const store = this.#store;
+    if (store[this.#start] === 0x24) { // '$', read in place: a flood of tiny frames must cost little each
+      const at = this.#start;
+      if (this.#end - at < 4) return null;
+      const length = (store[at + 2]! << 8) | store[at + 3]!;
+      if (this.#end - at < 4 + length) return null;
+      const data = new Uint8Array(length);
+      data.set(new Uint8Array(store.buffer, store.byteOffset + at + 4, length));
       this.#consume(4 + length);
-      return { type: "interleaved", channel: buf[1]!, data };
+      return { type: "interleaved", channel: store[at + 1]!, data };
     }
+    const buf = store.subarray(this.#start, this.#end);
     if (this.#waitingBody) {
       const { request, start } = this.#waitingBody;
       if (buf.length < start + request.body.length) return null;

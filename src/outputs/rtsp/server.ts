@@ -155,25 +155,44 @@ export class RtspServer {
       send(bytes) { server.#send(conn, bytes); },
     };
     socket.data = conn;
-    // A flood of idle connections must not exhaust descriptors: past this many, refuse.
+    // A flood of idle connections must not exhaust descriptors: past this many, the connection that has
+    // gone longest without a word and holds no session nor publisher gives way (a stranger's idle
+    // connections must not lock out a camera that pushes, or a player); with none such, refuse.
     if (this.#connections.size >= this.s.maxClients * 2 + 32) {
-      socket.write(serializeResponse({ status: 503 }, null));
-      socket.end();
-      return;
+      let idlest: Connection | null = null;
+      for (const c of this.#connections) {
+        if (c.sessions.size > 0 || c.recording || c.queued > 0) continue;
+        if (!idlest || c.lastActivity < idlest.lastActivity) idlest = c;
+      }
+      if (!idlest) {
+        socket.write(serializeResponse({ status: 503 }, null));
+        socket.end();
+        return;
+      }
+      log.debug(`rtsp: at the connection limit; closing the idlest connection without a session (${idlest.address})`);
+      this.#drop(idlest);
     }
     this.#connections.add(conn);
   }
 
   #data(conn: Connection, chunk: Uint8Array): void {
     if (conn.closed) return;
+    let reports = false;
     for (const message of conn.reader.push(chunk)) {
       if (message.type === "interleaved") {
         if (conn.recording) {
           conn.recording.interleaved(message.channel, message.data);
           continue;
         }
-        // RTCP receiver reports from a TCP client: it is alive.
-        for (const s of conn.sessions) s.touch();
+        // Interleaved frames belong to an interleaved session (RFC 2326 10.12): before any, or from a
+        // client that plays over UDP, they are someone feeding the parser for nothing (tiny frames cost
+        // the most per byte, and stall every viewer); its connection goes.
+        if (!reports && !hasTcpSession(conn)) {
+          log.debug(`rtsp: ${conn.address} sent interleaved frames without an interleaved session; closing`);
+          this.#drop(conn);
+          return;
+        }
+        reports = true;
         continue;
       }
       conn.lastActivity = performance.now();
@@ -185,6 +204,8 @@ export class RtspServer {
       const request = message.request;
       this.#enqueue(conn, () => this.#handle(conn, request), request.headers.get("cseq") ?? null);
     }
+    // RTCP receiver reports from a TCP client: it is alive (once per chunk, however many it held).
+    if (reports) for (const s of conn.sessions) s.touch();
   }
 
   #enqueue(conn: Connection, handle: () => Promise<Reply>, cseq: string | null): void {
@@ -658,6 +679,11 @@ async function parameterSets(st: RtspStream): Promise<ParameterSets | null> {
     releaseFeed();
     releaseStream();
   }
+}
+
+function hasTcpSession(conn: Connection): boolean {
+  for (const s of conn.sessions) if (s.transport.kind === "tcp") return true;
+  return false;
 }
 
 /** The server's RTP and RTCP ports (an even port and the next), shared by every UDP client. */

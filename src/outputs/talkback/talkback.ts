@@ -22,6 +22,8 @@ export class Busy extends Error {}
 const TALKER_SILENCE_MS = 5000;
 /** Nobody holds the button this long: a talker is let go after it (another may then talk). */
 const MAX_TALK_MS = 5 * 60_000;
+/** A speaker ffmpeg that ended while someone talks (the device busy, an ALSA error) is started again, at most this often. */
+const SPEAKER_RETRY_MS = 1000;
 
 /** ffmpeg playing Ogg Opus from its stdin on an ALSA device, with as little buffering as it allows. */
 export function speakerArgs(ffmpeg: string, device: string): string[] {
@@ -55,9 +57,13 @@ interface Talker {
   readonly id: string;
   readonly pc: RTCPeerConnection;
   readonly since: number;
+  /** Its offer was answered (a refused offer is no talker: nothing is logged of it). */
+  answered: boolean;
   child: OwnedChild | null;
-  /** The Ogg stream into the speaker's ffmpeg, from the first packet on. */
+  /** The Ogg stream into the speaker's ffmpeg, from the first packet on; null again once that ffmpeg ended by itself. */
   writer: { readonly ogg: OggOpusWriter; readonly pipe: PipeWriter } | null;
+  /** When the speaker's ffmpeg was last started (a failing one is started again at most once per SPEAKER_RETRY_MS). */
+  speakerStartedAt: number;
   lastPacketAt: number;
   packets: number;
   timer: ReturnType<typeof setInterval>;
@@ -103,8 +109,10 @@ export class TalkBack {
       id: crypto.randomUUID(),
       pc,
       since: performance.now(),
+      answered: false,
       child: null,
       writer: null,
+      speakerStartedAt: -Infinity,
       lastPacketAt: performance.now(),
       packets: 0,
       timer: setInterval(() => {
@@ -131,6 +139,7 @@ export class TalkBack {
       const sdp = pc.localDescription?.sdp;
       if (!sdp || !/^m=audio [1-9]/m.test(sdp)) throw new OfferError("the offer's audio cannot be received with Opus here");
       this.#sessions++;
+      talker.answered = true;
       log.info(`talk-back: a viewer talks on ${this.device}`, { event: "talkback.start" });
       return { id: talker.id, sdp };
     } catch (err) {
@@ -148,7 +157,7 @@ export class TalkBack {
     await talker.pc.close().catch(() => {});
     talker.child?.stdin?.end();
     await talker.child?.stop(1000);
-    log.info(`talk-back: the viewer stopped talking (${Math.round((performance.now() - talker.since) / 100) / 10} s, ${talker.packets} packets)`, {
+    if (talker.answered) log.info(`talk-back: the viewer stopped talking (${Math.round((performance.now() - talker.since) / 100) / 10} s, ${talker.packets} packets)`, {
       event: "talkback.stop",
     });
     return true;
@@ -165,11 +174,22 @@ export class TalkBack {
     talker.lastPacketAt = performance.now();
     talker.packets++;
     this.#packets++;
-    if (!talker.child || !talker.writer) {
-      // The speaker's ffmpeg starts with the first packet (the device is held only while someone talks).
-      talker.child = spawnOwned(speakerArgs(this.ffmpeg, this.device), { label: "talkback", stderrLevel: "warn", stdin: "pipe" });
-      talker.writer = { ogg: new OggOpusWriter(), pipe: new PipeWriter(talker.child.stdin!, 64 * 1024) };
-      this.#write(talker.writer.pipe, talker.writer.ogg.headers());
+    if (!talker.writer) {
+      // The speaker's ffmpeg starts with the first packet (the device is held only while someone talks), and
+      // again when it ended by itself: the device may still have been held by the last talker's ffmpeg.
+      const now = performance.now();
+      if (now - talker.speakerStartedAt < SPEAKER_RETRY_MS) return;
+      talker.speakerStartedAt = now;
+      const child = spawnOwned(speakerArgs(this.ffmpeg, this.device), { label: "talkback", stderrLevel: "warn", stdin: "pipe" });
+      const writer = { ogg: new OggOpusWriter(), pipe: new PipeWriter(child.stdin!, 64 * 1024) };
+      talker.child = child;
+      talker.writer = writer;
+      void child.exited.then((code) => {
+        if (this.#talker !== talker || talker.writer !== writer) return; // stopped by close()
+        talker.writer = null;
+        log.warn(`talk-back: the speaker's ffmpeg on ${this.device} ended (exit code ${code}); starting it again`, { event: "talkback.speaker" });
+      });
+      this.#write(writer.pipe, writer.ogg.headers());
     }
     this.#write(talker.writer.pipe, talker.writer.ogg.packet(payload, samples));
   }

@@ -37,9 +37,10 @@ export interface FfmpegCaptureOptions {
   readonly audio?: AudioTap;
 }
 
-const AUDIO_NOISE = new RegExp(`${FFMPEG_NOISE.source}|${LEVEL_NOISE.source}`);
 /** ffmpeg's words for an input without the audio track asked for (`[0:a:0]` in the filter graph). */
 const NO_AUDIO_TRACK = /Stream specifier ':a:0' .* matches no streams/;
+/** NO_AUDIO_TRACK too: the capture is run again without sound, with a warning of its own (ffmpeg's line stays the error's reason). */
+const AUDIO_NOISE = new RegExp(`${FFMPEG_NOISE.source}|${LEVEL_NOISE.source}|${NO_AUDIO_TRACK.source}`);
 
 export class FfmpegCapture implements Source {
   readonly description: string;

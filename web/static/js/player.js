@@ -1050,7 +1050,14 @@
           const res = await fetch(settings.offer, { method: "POST", headers: { "content-type": "application/sdp" }, body: pc.localDescription.sdp });
           if (res.status === 409) { end(); wanted = false; return show("Someone else is talking", false); }
           if (!res.ok) throw new Error(`the server answered ${res.status}`);
-          session.location = res.headers.get("location") || "";
+          const location = res.headers.get("location") || "";
+          // Let go while the offer was on its way: end the session the server just made, or it would
+          // hold talk-back (everyone else's 409) until it fell silent.
+          if (session === null || session.pc !== pc) {
+            if (location) fetch(location, { method: "DELETE", keepalive: true }).catch(() => {});
+            return;
+          }
+          session.location = location;
           await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
           if (!wanted) return end();
           show("Talking…", true);

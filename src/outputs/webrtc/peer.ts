@@ -13,6 +13,7 @@ import type { TimedAccessUnit } from "../../encoders/h264-ffmpeg.ts";
 import type { Viewer } from "../../stream/audience.ts";
 import type { H264Feed } from "../../stream/h264-feed.ts";
 import { packetizeH264 } from "../../media/h264/rtp-h264.ts";
+import { log } from "../../log.ts";
 
 /** Constrained baseline, packetization-mode 1: decoded by every browser. */
 export function h264Codec(): RTCRtpCodecParameters {
@@ -133,7 +134,9 @@ export class Peer {
     try {
       await this.pc.setRemoteDescription({ type: "offer", sdp: offerSdp });
     } catch (err) {
-      throw new OfferError(`the offer's SDP could not be read: ${(err as Error).message}`);
+      // werift's own words name its internals ("undefined is not an object …"): they go to the debug log, not to the client.
+      log.debug(`webrtc: an offer werift could not read: ${(err as Error).message}`);
+      throw new OfferError("the offer's SDP could not be read (expected a complete SDP offer: v=, o=, s=, t= and an m=video section with ICE and DTLS attributes)");
     }
     dropDefaultStun(this.pc, this.ice);
     // werift answers an offer it cannot use with the video rejected, not with an error.

@@ -6,7 +6,9 @@
  */
 import { createGlasscast, framesFrom, type UserFrame } from "glasscast";
 
-const WIDTH = 640, HEIGHT = 360, FPS = 25;
+const WIDTH = 640,
+  HEIGHT = 360,
+  FPS = 25;
 
 async function* animation(): AsyncGenerator<UserFrame> {
   const data = new Uint8Array(WIDTH * HEIGHT * 3);

@@ -13,8 +13,7 @@ const cors = new Elysia({ name: "cors" }).onRequest(({ set }) => {
   set.headers["access-control-allow-origin"] = "*";
 });
 
-const glasscast = await createGlasscast({ host: process.env.HOST ?? "0.0.0.0",
-  port: Number(process.env.PORT ?? 8000), width: 640, height: 360 });
+const glasscast = await createGlasscast({ host: process.env.HOST ?? "0.0.0.0", port: Number(process.env.PORT ?? 8000), width: 640, height: 360 });
 glasscast.app
   .use(cors)
   .onRequest(({ request }) => console.log(`${request.method} ${new URL(request.url).pathname}`))

@@ -49,14 +49,12 @@ const symbols = {
   tjGetErrorStr2: { args: [FFIType.ptr], returns: FFIType.ptr },
   tjCompressFromYUVPlanes: {
     // handle, **srcPlanes, width, *strides, height, subsamp, **jpegBuf, *jpegSize, quality, flags
-    args: [FFIType.ptr, FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32,
-      FFIType.ptr, FFIType.ptr, FFIType.i32, FFIType.i32],
+    args: [FFIType.ptr, FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.i32, FFIType.i32],
     returns: FFIType.i32,
   },
   tjCompress2: {
     // handle, srcBuf, width, pitch, height, pixelFormat, **jpegBuf, *jpegSize, subsamp, quality, flags
-    args: [FFIType.ptr, FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.i32, FFIType.i32,
-      FFIType.ptr, FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.i32],
+    args: [FFIType.ptr, FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.i32],
     returns: FFIType.i32,
   },
   tjDecompressHeader3: {
@@ -99,10 +97,19 @@ function load(): Lib {
 
 /** True when the library can be loaded on this machine. */
 export function turboJpegAvailable(): boolean {
-  try { load(); return true; } catch { return false; }
+  try {
+    load();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-export interface JpegHeader { width: number; height: number; subsampling: TjSubsampling | "unknown" }
+export interface JpegHeader {
+  width: number;
+  height: number;
+  subsampling: TjSubsampling | "unknown";
+}
 
 /** A JPEG decoded to planar YUV. */
 export interface DecodedYuv {
@@ -120,10 +127,14 @@ export interface DecodedYuv {
 function yuvSize(width: number, height: number, subsampling: TjSubsampling): number {
   const cw = Math.ceil(width / 2);
   switch (subsampling) {
-    case "420": return width * height + 2 * cw * Math.ceil(height / 2);
-    case "422": return width * height + 2 * cw * height;
-    case "444": return width * height * 3;
-    case "gray": return width * height;
+    case "420":
+      return width * height + 2 * cw * Math.ceil(height / 2);
+    case "422":
+      return width * height + 2 * cw * height;
+    case "444":
+      return width * height * 3;
+    case "gray":
+      return width * height;
   }
 }
 
@@ -175,8 +186,7 @@ export class TurboJpeg {
    * the luma of an odd-sized 4:2:0/4:2:2 picture is first copied into a
    * reused plane padded the way TurboJPEG reads it (see `#padLuma`).
    */
-  compressYuv(src: Uint8Array, width: number, height: number, subsampling: TjSubsampling,
-    quality: number, flags: number): Uint8Array {
+  compressYuv(src: Uint8Array, width: number, height: number, subsampling: TjSubsampling, quality: number, flags: number): Uint8Array {
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
       throw new RangeError(`picture size ${width}x${height} is not a positive whole number of pixels`);
     }
@@ -188,7 +198,8 @@ export class TurboJpeg {
     const luma = width * height;
     const chroma = (size - luma) / 2;
     const base = ptr(src);
-    const planes = this.#planes, strides = this.#strides;
+    const planes = this.#planes,
+      strides = this.#strides;
     const padded = paddedLuma(width, height, subsampling);
     if (padded) {
       planes[0] = BigInt(ptr(this.#padLuma(src, width, height, padded)));
@@ -201,18 +212,46 @@ export class TurboJpeg {
     planes[1] = chroma > 0 ? BigInt(base + luma) : 0n;
     planes[2] = chroma > 0 ? BigInt(base + luma + chroma) : 0n;
     strides[1] = strides[2] = subsampling === "444" ? width : Math.ceil(width / 2);
-    const rc = this.#lib.tjCompressFromYUVPlanes(this.#handle, ptr(planes), width, ptr(strides), height,
-      SUBSAMP[subsampling], ptr(this.#bufPtrCell), ptr(this.#sizeCell), quality, flags | TJFLAG_NOREALLOC);
+    const rc = this.#lib.tjCompressFromYUVPlanes(
+      this.#handle,
+      ptr(planes),
+      width,
+      ptr(strides),
+      height,
+      SUBSAMP[subsampling],
+      ptr(this.#bufPtrCell),
+      ptr(this.#sizeCell),
+      quality,
+      flags | TJFLAG_NOREALLOC,
+    );
     return this.#result(rc, "tjCompressFromYUVPlanes");
   }
 
   /** Compresses packed pixels (RGB, BGR, RGBA, BGRA or gray), rows unpadded. */
-  compressPacked(src: Uint8Array, width: number, height: number, format: TjPixelFormat,
-    subsampling: TjSubsampling, quality: number, flags: number): Uint8Array {
+  compressPacked(
+    src: Uint8Array,
+    width: number,
+    height: number,
+    format: TjPixelFormat,
+    subsampling: TjSubsampling,
+    quality: number,
+    flags: number,
+  ): Uint8Array {
     const pf = PIXEL_FORMAT[format];
     this.#prepare(width, height, subsampling);
-    const rc = this.#lib.tjCompress2(this.#handle, src, width, width * pf.bytes, height, pf.id,
-      ptr(this.#bufPtrCell), ptr(this.#sizeCell), SUBSAMP[subsampling], quality, flags | TJFLAG_NOREALLOC);
+    const rc = this.#lib.tjCompress2(
+      this.#handle,
+      src,
+      width,
+      width * pf.bytes,
+      height,
+      pf.id,
+      ptr(this.#bufPtrCell),
+      ptr(this.#sizeCell),
+      SUBSAMP[subsampling],
+      quality,
+      flags | TJFLAG_NOREALLOC,
+    );
     return this.#result(rc, "tjCompress2");
   }
 
@@ -232,7 +271,10 @@ export class TurboJpeg {
    */
   decompressYuv(jpeg: Uint8Array, flags = 0, into?: Uint8Array): DecodedYuv {
     const c = this.#header(jpeg);
-    const width = c[0]!, height = c[1]!, subsamp = c[2]!, colorspace = c[3]!;
+    const width = c[0]!,
+      height = c[1]!,
+      subsamp = c[2]!,
+      colorspace = c[3]!;
     const subsampling = SUBSAMP_NAME[subsamp];
     if (!subsampling) {
       const name = OTHER_SUBSAMP[subsamp] ?? `number ${subsamp}`;

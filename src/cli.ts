@@ -60,8 +60,10 @@ async function main(argv: readonly string[]): Promise<void> {
     if (pendingStop) onStop(pendingStop);
   }
   switch (command.command) {
-    case "help": return void process.stdout.write(helpText(VERSION, command.topic, terminalWidth()));
-    case "version": return void process.stdout.write(`glasscast ${VERSION} (commit ${commit()})\n`);
+    case "help":
+      return void process.stdout.write(helpText(VERSION, command.topic, terminalWidth()));
+    case "version":
+      return void process.stdout.write(`glasscast ${VERSION} (commit ${commit()})\n`);
     case "theme-export": {
       try {
         const files = await exportTheme(command.dir, command.overwrite);
@@ -85,8 +87,12 @@ async function main(argv: readonly string[]): Promise<void> {
     case "devices": {
       // GLASSCAST_V4L2_SYSFS: another folder of videoN/name files than /sys/class/video4linux (the tests' fake machine).
       // GLASSCAST_ASOUND: another folder than /proc/asound (the tests' fake machine).
-      const listing = await listDevices({ ffmpeg: command.ffmpeg, rpicam: command.rpicam, sysfs: process.env.GLASSCAST_V4L2_SYSFS || undefined,
-        asound: process.env.GLASSCAST_ASOUND || undefined });
+      const listing = await listDevices({
+        ffmpeg: command.ffmpeg,
+        rpicam: command.rpicam,
+        sysfs: process.env.GLASSCAST_V4L2_SYSFS || undefined,
+        asound: process.env.GLASSCAST_ASOUND || undefined,
+      });
       process.stdout.write(command.json ? `${JSON.stringify(listing, null, 2)}\n` : formatListing(listing));
       return;
     }
@@ -114,11 +120,15 @@ async function main(argv: readonly string[]): Promise<void> {
     case "token": {
       const { token, expires } = makeViewerToken(command.secret, { ttl: command.ttl, stream: command.stream });
       process.stdout.write(`${token}\n`);
-      process.stderr.write(`valid until ${new Date(expires * 1000).toISOString()}${command.stream ? ` for stream ${command.stream}` : ""}: add ?token=${token} to a page, video or snapshot address\n`);
+      process.stderr.write(
+        `valid until ${new Date(expires * 1000).toISOString()}${command.stream ? ` for stream ${command.stream}` : ""}: add ?token=${token} to a page, video or snapshot address\n`,
+      );
       return;
     }
-    case "config-print": return void process.stdout.write(configToml(command.options, { showSecrets: command.showSecrets }));
-    case "serve": return serve(command.options);
+    case "config-print":
+      return void process.stdout.write(configToml(command.options, { showSecrets: command.showSecrets }));
+    case "serve":
+      return serve(command.options);
   }
 }
 
@@ -131,7 +141,8 @@ async function main(argv: readonly string[]): Promise<void> {
 async function listenFailure(err: unknown, host: string, port: number): Promise<string> {
   const { code = "", message = "" } = err as { code?: string; message?: string };
   if (isIP(host) === 0 && !(await resolves(host))) return `--host: ${JSON.stringify(host)} cannot be resolved to an address of this machine`;
-  if (code === "EADDRINUSE" || /in use/i.test(message)) return `--port: port ${port} is in use on ${host} (another program listens there); choose another --port`;
+  if (code === "EADDRINUSE" || /in use/i.test(message))
+    return `--port: port ${port} is in use on ${host} (another program listens there); choose another --port`;
   if (code === "EADDRNOTAVAIL") return `--host: ${host} is not an address of this machine; expected one of its addresses, 0.0.0.0 or ::`;
   if (code === "EACCES") return `--port: listening on port ${port} is not allowed for this user (ports below 1024 need root); choose a port from 1024`;
   if (code === "EAGAIN" || code === "ENOTFOUND") return `--host: ${JSON.stringify(host)} cannot be resolved to an address of this machine`;
@@ -167,9 +178,11 @@ async function serve(options: Parameters<typeof createGlasscast>[0] & object): P
     fail(err instanceof OptionError ? err.message : await listenFailure(err, glasscast.options.host, glasscast.options.port), 2);
   }
   const shown = address.hostname === "0.0.0.0" ? "localhost" : address.hostname;
-  const sources = glasscast.streams.map((s) => glasscast.streams.length > 1 ? `${s.name}: ${s.stream.source.description}` : s.stream.source.description);
+  const sources = glasscast.streams.map((s) => (glasscast.streams.length > 1 ? `${s.name}: ${s.stream.source.description}` : s.stream.source.description));
   // Where to open it is the program's answer, not a log line: stdout, whatever the log level.
-  process.stdout.write(`glasscast ${VERSION}: ${sources.join(", ")} → ${glasscast.options.tlsCert !== null ? "https" : "http"}://${shown}:${address.port}/ (JPEG by ${glasscast.encoderName})\n`);
+  process.stdout.write(
+    `glasscast ${VERSION}: ${sources.join(", ")} → ${glasscast.options.tlsCert !== null ? "https" : "http"}://${shown}:${address.port}/ (JPEG by ${glasscast.encoderName})\n`,
+  );
   if (glasscast.rtsp) process.stdout.write(`RTSP → rtsp://${shown}:${glasscast.rtsp.port}/ (${glasscast.streams.map((s) => s.name).join(", ")})\n`);
   const { problem } = parentDeathGuard();
   if (problem !== null) log.warn(`${problem}: capture processes run without it and may outlive a killed server`);

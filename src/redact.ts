@@ -75,7 +75,13 @@ export function redactorFor(url: string, extra: readonly (string | null | undefi
 function rtmpKey(scheme: string, hostAndPath: string): string | null {
   if (!/^rtmps?:\/\/$/i.test(scheme)) return null;
   const slash = hostAndPath.indexOf("/");
-  const segments = slash < 0 ? [] : hostAndPath.slice(slash).split("/").filter((x) => x.length > 0);
+  const segments =
+    slash < 0
+      ? []
+      : hostAndPath
+          .slice(slash)
+          .split("/")
+          .filter((x) => x.length > 0);
   return segments.length >= 2 ? segments.at(-1)! : null;
 }
 

@@ -133,8 +133,7 @@ function serveSettings() {
 }
 
 export function iceSettingsOf(o: Options): IceSettings {
-  const credentials = (url: string) => /^turns?:/.test(url) && o.iceUsername !== null
-    ? { username: o.iceUsername, credential: o.iceCredential ?? "" } : {};
+  const credentials = (url: string) => (/^turns?:/.test(url) && o.iceUsername !== null ? { username: o.iceUsername, credential: o.iceCredential ?? "" } : {});
   const range = o.webrtcPortRange?.split("-").map(Number);
   return {
     iceServers: o.iceServer.map((urls) => ({ urls, ...credentials(urls) })),
@@ -177,7 +176,9 @@ function composeTransforms(...transforms: (FrameTransform | undefined)[]): Frame
  */
 async function defaultSource(options: Options): Promise<DefaultSource> {
   const chosen = await chooseDefaultSource({
-    ffmpeg: options.ffmpeg, rpicam: findRpicam(options.rpicam), sysfs: process.env.GLASSCAST_V4L2_SYSFS || undefined,
+    ffmpeg: options.ffmpeg,
+    rpicam: findRpicam(options.rpicam),
+    sysfs: process.env.GLASSCAST_V4L2_SYSFS || undefined,
   });
   log.debug(`source: ${chosen.description}`, { event: "source.default", source: chosen.source });
   options.source = [chosen.source];
@@ -212,9 +213,17 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   const pipeline = chooseJpegPipeline(jpeg, options.ffmpeg);
   const ice = iceSettingsOf(options);
   // Each stream's sound (--audio): made before the captures, which a source's own track is taken from.
-  const audio = new Map([...audioInputsOfOptions(options, [...captured.map((c) => ({ name: c.name, kind: c.spec.kind })),
-    ...custom.map((c) => ({ name: c.name, kind: "program" }))])].map(([name, input]) => [name, new AudioFeed(name, input,
-    { ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS, backoff: { initialMs: 1000, maxMs: 30_000 } })] as const));
+  const audio = new Map(
+    [
+      ...audioInputsOfOptions(options, [
+        ...captured.map((c) => ({ name: c.name, kind: c.spec.kind })),
+        ...custom.map((c) => ({ name: c.name, kind: "program" })),
+      ]),
+    ].map(
+      ([name, input]) =>
+        [name, new AudioFeed(name, input, { ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS, backoff: { initialMs: 1000, maxMs: 30_000 } })] as const,
+    ),
+  );
   // WHIP ingests, by endpoint name (POST /whip/NAME): streams fed by a publisher.
   const ingests = new Map<string, WhipIngest>();
   // RTSP publishers' streams (ANNOUNCE/RECORD to the RTSP server), by stream name, with their push path.
@@ -228,8 +237,19 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
         return { name, transform: undefined as FrameTransform | undefined, source: ingest as Source, ownCapture: false };
       }
       if (spec.kind !== "whip") {
-        return { name, transform: undefined as FrameTransform | undefined, source: createCapture(name, spec, options, pipeline.captureOutput, chosen?.description,
-          audio.get(name)?.input.kind === "source" ? audio.get(name)!.tap() : undefined) as Source, ownCapture: true };
+        return {
+          name,
+          transform: undefined as FrameTransform | undefined,
+          source: createCapture(
+            name,
+            spec,
+            options,
+            pipeline.captureOutput,
+            chosen?.description,
+            audio.get(name)?.input.kind === "source" ? audio.get(name)!.tap() : undefined,
+          ) as Source,
+          ownCapture: true,
+        };
       }
       const peers = { config: peerConfig(ice), prepare: (pc: RTCPeerConnection) => dropDefaultStun(pc, ice) };
       const ingest = new WhipIngest({ name: spec.name, stream: name, peers, silenceMs: options.sourceTimeout * 1000 });
@@ -237,7 +257,8 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
       return { name, transform: undefined as FrameTransform | undefined, source: ingest as Source, ownCapture: false };
     }),
     ...custom.map((c) => {
-      if (!STREAM_NAME.test(c.name)) throw new OptionError(`streams: ${JSON.stringify(c.name)} is not a stream name; expected letters, digits, _ and - (up to 32)`);
+      if (!STREAM_NAME.test(c.name))
+        throw new OptionError(`streams: ${JSON.stringify(c.name)} is not a stream name; expected letters, digits, _ and - (up to 32)`);
       return { name: c.name, source: c.source, transform: c.transform, ownCapture: false };
     }),
   ];
@@ -266,19 +287,43 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     const { video, snapshot, view } = addresses;
     const destinations = targets.filter((t) => t.stream === d.name);
     // One feed per stream, shared by the WebRTC viewers, the RTSP clients, HLS and the --publish destinations.
-    const feed = options.webrtc || options.rtspPort > 0 || options.hls || destinations.length > 0 ? new H264Feed(stream, {
-      ffmpeg: options.ffmpeg, lingerMs: ENCODER_LINGER_MS, defaultFps: options.fps ?? undefined,
-      h264: { encoder: options.h264Encoder, bitrateKbps: options.h264Bitrate, keyint: options.h264Keyint },
-    }) : null;
+    const feed =
+      options.webrtc || options.rtspPort > 0 || options.hls || destinations.length > 0
+        ? new H264Feed(stream, {
+            ffmpeg: options.ffmpeg,
+            lingerMs: ENCODER_LINGER_MS,
+            defaultFps: options.fps ?? undefined,
+            h264: { encoder: options.h264Encoder, bitrateKbps: options.h264Bitrate, keyint: options.h264Keyint },
+          })
+        : null;
     const h264 = options.webrtc ? feed : null;
     const publish = destinations.map((t) => createPublisher(t, feed!, stream, { ffmpeg: options.ffmpeg, ice }));
-    const hls = options.hls ? new HlsOutput(feed!, audience, {
-      partTargetS: options.hlsPartTarget, defaultFps: options.fps ?? 30, keyframeIntervalS: options.h264Keyint / (options.fps ?? 30),
-      lingerMs: ENCODER_LINGER_MS, viewerWindowMs: HLS_VIEWER_WINDOW_MS,
-    }) : null;
+    const hls = options.hls
+      ? new HlsOutput(feed!, audience, {
+          partTargetS: options.hlsPartTarget,
+          defaultFps: options.fps ?? 30,
+          keyframeIntervalS: options.h264Keyint / (options.fps ?? 30),
+          lingerMs: ENCODER_LINGER_MS,
+          viewerWindowMs: HLS_VIEWER_WINDOW_MS,
+        })
+      : null;
     const ingest = d.source instanceof WhipIngest || d.source instanceof RtspIngest ? d.source : null;
-    return { name: d.name, stream, audience, mjpeg: new MjpegBroadcaster(stream, audience), h264, hls, publish, feed, ingest, video, snapshot, view, all: addresses.all,
-      audio: audio.get(d.name) ?? null };
+    return {
+      name: d.name,
+      stream,
+      audience,
+      mjpeg: new MjpegBroadcaster(stream, audience),
+      h264,
+      hls,
+      publish,
+      feed,
+      ingest,
+      video,
+      snapshot,
+      view,
+      all: addresses.all,
+      audio: audio.get(d.name) ?? null,
+    };
   });
 
   const limit: ClientLimit = { max: options.mjpegMaxViewers, current: () => published.reduce((n, p) => n + p.mjpeg.viewers, 0) };
@@ -295,23 +340,71 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     .use(corsHeaders(cors))
     .use(accessGuard(access, { preflight: (request) => cors.preflight(request), refuse: refusalAnswer(theme, options.kiosk) }))
     .use(tokenRoutes({ tokens: access.tokens, streams: published, pages: theme !== null, whep: sessions !== null }))
-    .use(errorRoutes({ theme, debug: options.debug, kiosk: options.kiosk, methods: (request) => methodAnswer(methods, request, (path) => ({ ...whepOptionsHeaders(path), ...whipOptionsHeaders(path) })) }))
-    .use(pageRoutes({ theme, streams: published, kiosk: options.kiosk, webrtc: sessions ? { iceServers: ice.iceServers } : null, hls: options.hls, limit,
-      kioskSound: options.kioskSound, talkback: options.talkback !== null }))
+    .use(
+      errorRoutes({
+        theme,
+        debug: options.debug,
+        kiosk: options.kiosk,
+        methods: (request) => methodAnswer(methods, request, (path) => ({ ...whepOptionsHeaders(path), ...whipOptionsHeaders(path) })),
+      }),
+    )
+    .use(
+      pageRoutes({
+        theme,
+        streams: published,
+        kiosk: options.kiosk,
+        webrtc: sessions ? { iceServers: ice.iceServers } : null,
+        hls: options.hls,
+        limit,
+        kioskSound: options.kioskSound,
+        talkback: options.talkback !== null,
+      }),
+    )
     .use(apiRoutes(published));
   let rtspListening: RtspServer | null = null;
-  const rtsp = options.rtspPort > 0 ? new RtspServer({
-    host: options.host, port: options.rtspPort, maxClients: options.rtspMaxClients,
-    access: new RtspAccess({ admins: access.admins, auth: options.auth, tokens: access.tokens, limiter: access.limiter, protected: access.viewingProtected, ingestTokens: options.ingestToken }),
-    streams: published.map((p) => {
-      const push = pushes.get(p.name);
-      return { name: p.name, stream: p.stream, feed: p.feed!, audience: p.audience, ingest: push?.ingest ?? null, audio: p.audio ?? null, aliases: push && push.path !== p.name ? [push.path] : [] };
-    }),
-  }) : null;
-  const stats = { streams: published, sessions, get rtsp() { return rtspListening; }, startedAt, version: VERSION };
+  const rtsp =
+    options.rtspPort > 0
+      ? new RtspServer({
+          host: options.host,
+          port: options.rtspPort,
+          maxClients: options.rtspMaxClients,
+          access: new RtspAccess({
+            admins: access.admins,
+            auth: options.auth,
+            tokens: access.tokens,
+            limiter: access.limiter,
+            protected: access.viewingProtected,
+            ingestTokens: options.ingestToken,
+          }),
+          streams: published.map((p) => {
+            const push = pushes.get(p.name);
+            return {
+              name: p.name,
+              stream: p.stream,
+              feed: p.feed!,
+              audience: p.audience,
+              ingest: push?.ingest ?? null,
+              audio: p.audio ?? null,
+              aliases: push && push.path !== p.name ? [push.path] : [],
+            };
+          }),
+        })
+      : null;
+  const stats = {
+    streams: published,
+    sessions,
+    get rtsp() {
+      return rtspListening;
+    },
+    startedAt,
+    version: VERSION,
+  };
   // /healthz is open to all: it names a source or a reason only where everything is open too.
   const healthDetail = !access.viewingProtected && access.stats === null;
-  app.use(stateRoutes(stats)).use(metricsRoutes(stats)).use(healthRoutes(stats, { detail: healthDetail }));
+  app
+    .use(stateRoutes(stats))
+    .use(metricsRoutes(stats))
+    .use(healthRoutes(stats, { detail: healthDetail }));
   if (sessions) {
     const feeds = new Map(published.map((p) => [p.name, p.h264!] as const));
     app.use(webrtcRoutes({ sessions, feeds, audiences: new Map(published.map((p) => [p.name, p.audience] as const)), audio }));
@@ -337,10 +430,11 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     streams: published,
     encoderName: pipeline.name,
     webrtc: sessions,
-    get rtsp() { return rtspListening; },
+    get rtsp() {
+      return rtspListening;
+    },
     listen() {
-      const tls = options.tlsCert !== null && options.tlsKey !== null
-        ? { tls: { cert: Bun.file(options.tlsCert), key: Bun.file(options.tlsKey) } } : {};
+      const tls = options.tlsCert !== null && options.tlsKey !== null ? { tls: { cert: Bun.file(options.tlsCert), key: Bun.file(options.tlsKey) } } : {};
       app.listen({ hostname: options.host, port: options.port, ...tls });
       const server = app.server!;
       const bound = { hostname: server.hostname ?? options.host, port: server.port ?? options.port };
@@ -354,14 +448,18 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
           rtspListening = rtsp;
           log.info(`RTSP on rtsp://${at.hostname.includes(":") ? `[${at.hostname}]` : at.hostname}:${at.port}/ (${published.map((p) => p.name).join(", ")})`);
           for (const [name, { path }] of pushes) {
-            const guard = options.ingestToken.length > 0 || options.auth.length > 0
-              ? "publishers log in with an --ingest-token (as the password) or an --auth user"
-              : `open to any publisher: only this machine reaches it (--host ${options.host})`;
-            log.info(`stream ${name}: RTSP publishers push to rtsp://${at.hostname.includes(":") ? `[${at.hostname}]` : at.hostname}:${at.port}/${path}; ${guard}`);
+            const guard =
+              options.ingestToken.length > 0 || options.auth.length > 0
+                ? "publishers log in with an --ingest-token (as the password) or an --auth user"
+                : `open to any publisher: only this machine reaches it (--host ${options.host})`;
+            log.info(
+              `stream ${name}: RTSP publishers push to rtsp://${at.hostname.includes(":") ? `[${at.hostname}]` : at.hostname}:${at.port}/${path}; ${guard}`,
+            );
           }
         } catch (err) {
           // The default port taken (another RTSP server) costs only RTSP; a port asked for, or one publishers push to, must work.
-          if (options.rtspPort !== RTSP_DEFAULT_PORT || pushes.size > 0) throw new OptionError(`--rtsp-port: cannot listen on ${options.host}:${options.rtspPort}: ${(err as Error).message}`);
+          if (options.rtspPort !== RTSP_DEFAULT_PORT || pushes.size > 0)
+            throw new OptionError(`--rtsp-port: cannot listen on ${options.host}:${options.rtspPort}: ${(err as Error).message}`);
           log.warn(`RTSP is off: port ${options.rtspPort} is taken (${(err as Error).message}); give --rtsp-port N for another, or 0`);
         }
       }

@@ -10,7 +10,9 @@ setDefaultTimeout(30_000);
 
 const SECRET = "glasscast-test-secret-0123456789";
 const servers: RunningServer[] = [];
-afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+});
 
 async function run(args: string[], stdin = ""): Promise<{ code: number; out: string; err: string }> {
   const proc = Bun.spawn([process.execPath, "run", CLI, ...args], { stdin: new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe" });
@@ -37,8 +39,21 @@ test("token: a signed link for one stream that a server with the same secret ope
   expect(made.code).toBe(0);
   const token = made.out.trim();
   expect(token).toMatch(/^v1\.\d+\.cam\./);
-  const server = await startServer(["--no-webrtc", "--width", "320", "--height", "240", "--source", "cam=testsrc", "--source", "other=testsrc",
-    "--auth", "admin:pw", "--token-secret", SECRET]);
+  const server = await startServer([
+    "--no-webrtc",
+    "--width",
+    "320",
+    "--height",
+    "240",
+    "--source",
+    "cam=testsrc",
+    "--source",
+    "other=testsrc",
+    "--auth",
+    "admin:pw",
+    "--token-secret",
+    SECRET,
+  ]);
   servers.push(server);
   expect((await fetch(`${server.url}/snapshot/cam.jpg?token=${token}`)).status).toBe(200);
   expect((await fetch(`${server.url}/snapshot/other.jpg?token=${token}`)).status).toBe(403);

@@ -49,25 +49,37 @@ interface Ask {
 function ask(url: string, { method = "GET", headers = {}, body, from = freshAddress() }: Ask = {}): Promise<Answer> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: u.hostname, port: u.port, path: u.pathname + u.search, method, localAddress: from, agent: false,
-      headers: { ...(body !== undefined ? { "content-length": String(Buffer.byteLength(body)) } : {}), ...headers },
-    }, (res) => {
-      const answer = (data: Buffer): Answer => {
-        let json = null;
-        try { json = JSON.parse(data.toString("utf8")); } catch { /* not JSON */ }
-        return { status: res.statusCode ?? 0, headers: res.headers, body: data, json };
-      };
-      if ((res.headers["content-type"] ?? "").startsWith("multipart/")) {
-        resolve(answer(Buffer.alloc(0)));
-        res.destroy();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve(answer(Buffer.concat(chunks))));
-      res.on("error", reject);
-    });
+    const req = http.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method,
+        localAddress: from,
+        agent: false,
+        headers: { ...(body !== undefined ? { "content-length": String(Buffer.byteLength(body)) } : {}), ...headers },
+      },
+      (res) => {
+        const answer = (data: Buffer): Answer => {
+          let json = null;
+          try {
+            json = JSON.parse(data.toString("utf8"));
+          } catch {
+            /* not JSON */
+          }
+          return { status: res.statusCode ?? 0, headers: res.headers, body: data, json };
+        };
+        if ((res.headers["content-type"] ?? "").startsWith("multipart/")) {
+          resolve(answer(Buffer.alloc(0)));
+          res.destroy();
+          return;
+        }
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve(answer(Buffer.concat(chunks))));
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     req.setTimeout(15_000, () => req.destroy(new Error(`${method} ${url}: no answer in 15 s`)));
     if (body !== undefined) req.write(body);
@@ -98,13 +110,29 @@ const VIEWING: readonly { readonly name: string; readonly path: string; readonly
   { name: "the stream list", path: "/api/streams", status: 200, stream: null },
   { name: "a WebRTC offer (not a valid one)", path: "/offer", ask: { method: "POST", body: "{}" }, status: 400, stream: "main" },
   { name: "closing a WebRTC peer", path: "/close_connection", ask: { method: "POST", body: "0" }, status: 200, stream: null },
-  { name: "a WHEP offer (wrong type)", path: "/whep", ask: { method: "POST", body: "x", headers: { "content-type": "text/plain" } }, status: 415, stream: "main" },
-  { name: "a named WHEP offer (not SDP)", path: "/whep/side", ask: { method: "POST", body: "x", headers: { "content-type": "application/sdp" } }, status: 400, stream: "side" },
+  {
+    name: "a WHEP offer (wrong type)",
+    path: "/whep",
+    ask: { method: "POST", body: "x", headers: { "content-type": "text/plain" } },
+    status: 415,
+    stream: "main",
+  },
+  {
+    name: "a named WHEP offer (not SDP)",
+    path: "/whep/side",
+    ask: { method: "POST", body: "x", headers: { "content-type": "application/sdp" } },
+    status: 400,
+    stream: "side",
+  },
   { name: "ending a WHEP session", path: "/whep/session/no-such-session", ask: { method: "DELETE" }, status: 404, stream: null },
   { name: "trickle ICE on a WHEP session", path: "/whep/session/no-such-session", ask: { method: "PATCH" }, status: 405, stream: null },
 ];
 
-const tokenRequest = (body: string, headers: Record<string, string> = basic(ADMIN)): Ask => ({ method: "POST", body, headers: { "content-type": "application/json", ...headers } });
+const tokenRequest = (body: string, headers: Record<string, string> = basic(ADMIN)): Ask => ({
+  method: "POST",
+  body,
+  headers: { "content-type": "application/json", ...headers },
+});
 
 async function makeLink(server: RunningServer, body: object): Promise<{ token: string; expires: string; urls: Record<string, string | null> }> {
   const res = await ask(`${server.url}/api/tokens`, tokenRequest(JSON.stringify(body)));
@@ -117,10 +145,26 @@ async function makeLink(server: RunningServer, body: object): Promise<{ token: s
 describe("--auth, --viewer-token and --token-secret", () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer(["--source", "main=testsrc", "--source", "side=testsrc", "--fps", "10",
-      "--auth", ADMIN, "--auth", "second:other-password", "--viewer-token", STATIC_TOKEN, "--token-secret", SECRET]);
+    server = await startServer([
+      "--source",
+      "main=testsrc",
+      "--source",
+      "side=testsrc",
+      "--fps",
+      "10",
+      "--auth",
+      ADMIN,
+      "--auth",
+      "second:other-password",
+      "--viewer-token",
+      STATIC_TOKEN,
+      "--token-secret",
+      SECRET,
+    ]);
   });
-  afterAll(async () => { await server?.stop(); });
+  afterAll(async () => {
+    await server?.stop();
+  });
 
   for (const route of VIEWING) {
     test(`${route.name}: ${route.ask?.method ?? "GET"} ${route.path} needs a login, a wrong one is refused, the right one or a viewer token opens it`, async () => {
@@ -168,7 +212,12 @@ describe("--auth, --viewer-token and --token-secret", () => {
     expect(expires).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 3600_000);
     expect(expires).toBeLessThanOrEqual(Date.now() + 3600_000);
     const q = `?token=${encodeURIComponent(link.token)}`;
-    expect(link.urls).toEqual({ page: `${server.url}/${q}`, video: `${server.url}/video${q}`, snapshot: `${server.url}/snapshot.jpg${q}`, whep: `${server.url}/whep${q}` });
+    expect(link.urls).toEqual({
+      page: `${server.url}/${q}`,
+      video: `${server.url}/video${q}`,
+      snapshot: `${server.url}/snapshot.jpg${q}`,
+      whep: `${server.url}/whep${q}`,
+    });
     for (const address of [link.urls.page!, link.urls.snapshot!, link.urls.video!]) expect((await ask(address)).status).toBe(200);
 
     const side = await makeLink(server, { ttl: 60, stream: "side" });
@@ -181,8 +230,15 @@ describe("--auth, --viewer-token and --token-secret", () => {
 
   test("POST /api/tokens refuses a bad ttl or stream with a 400 naming it", async () => {
     const url = `${server.url}/api/tokens`;
-    for (const [body, named] of [["{\"ttl\": 0}", "ttl"], ["{\"ttl\": 31536001}", "ttl"], ["{\"ttl\": \"1h\"}", "ttl"], ["{\"ttl\": 1.5}", "ttl"],
-      ["{\"stream\": \"garage\"}", "stream"], ["not json", "JSON"], ["[1]", "object"]] as const) {
+    for (const [body, named] of [
+      ['{"ttl": 0}', "ttl"],
+      ['{"ttl": 31536001}', "ttl"],
+      ['{"ttl": "1h"}', "ttl"],
+      ['{"ttl": 1.5}', "ttl"],
+      ['{"stream": "garage"}', "stream"],
+      ["not json", "JSON"],
+      ["[1]", "object"],
+    ] as const) {
       const res = await ask(url, tokenRequest(body));
       expect(res.status).toBe(400);
       expect(res.json!.detail).toContain(named);
@@ -293,7 +349,9 @@ describe("hashed passwords and --metrics-auth", () => {
     const bcrypt = await Bun.password.hash("battery staple", { algorithm: "bcrypt", cost: 4 });
     server = await startServer(["--no-webrtc", "--fps", "10", "--auth", `admin:${hash}`, "--auth", `old:${bcrypt}`, "--metrics-auth", "prometheus:scrape-me"]);
   });
-  afterAll(async () => { await server?.stop(); });
+  afterAll(async () => {
+    await server?.stop();
+  });
 
   test("an argon2id or bcrypt --auth password is checked against its hash", async () => {
     expect(hash).toStartWith("$argon2id$");
@@ -357,7 +415,10 @@ describe("without --auth", () => {
     const server = await startProgram([process.execPath, "run", CLI, "--host", "0.0.0.0", "--port", "0", "--no-webrtc", "--fps", "10"]);
     try {
       expect((await ask(`${server.url}/snapshot.jpg`)).status).toBe(200);
-      const warnings = server.stderr().split("\n").filter((line) => line.includes("can watch"));
+      const warnings = server
+        .stderr()
+        .split("\n")
+        .filter((line) => line.includes("can watch"));
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toContain("warn");
       expect(warnings[0]).toContain("--auth USER:PASS");
@@ -411,7 +472,10 @@ describe("the login limiter", () => {
 
   test("a refunded attempt (a login that succeeded) does not count", () => {
     const limiter = new LoginLimiter({ now: () => 0 });
-    for (let i = 0; i < 10; i++) { limiter.fail("a"); limiter.refund("a"); }
+    for (let i = 0; i < 10; i++) {
+      limiter.fail("a");
+      limiter.refund("a");
+    }
     expect(limiter.retryAfterMs("a")).toBe(0);
   });
 

@@ -49,7 +49,7 @@ interface GuestCheck {
 /** A namespace holding a tap device for the guest's card: this end .1, the guest .2. */
 function withTap<T>(use: (ns: string, tap: string, subnet: string) => Promise<T>): Promise<T> {
   const tag = String(process.pid % 100_000);
-  const [ns, tap, subnet] = [`gc-guest-${tag}`, "gcguest0", `10.213.${process.pid % 200 + 20}`];
+  const [ns, tap, subnet] = [`gc-guest-${tag}`, "gcguest0", `10.213.${(process.pid % 200) + 20}`];
   const ip = (...args: string[]) => run(["ip", ...args]);
   const remove = () => Bun.spawnSync(["ip", "netns", "del", ns], { stderr: "ignore" });
   remove();
@@ -63,10 +63,32 @@ function withTap<T>(use: (ns: string, tap: string, subnet: string) => Promise<T>
 
 function bootAndCheck(pages: "16k" | "4k") {
   return withTap(async (ns, tap, subnet) => {
-    const guest = Bun.spawn(["ip", "netns", "exec", ns, "bash", join(ROOT, "scripts", "arm64-guest", "boot"), "--pages", pages,
-      "--binary", join(dist, "glasscast-linux-arm64"), "--tap", tap, "--guest-ip", `${subnet}.2/24`,
-      "--", "--width", "320", "--height", "240", "--fps", "10"],
-    { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    const guest = Bun.spawn(
+      [
+        "ip",
+        "netns",
+        "exec",
+        ns,
+        "bash",
+        join(ROOT, "scripts", "arm64-guest", "boot"),
+        "--pages",
+        pages,
+        "--binary",
+        join(dist, "glasscast-linux-arm64"),
+        "--tap",
+        tap,
+        "--guest-ip",
+        `${subnet}.2/24`,
+        "--",
+        "--width",
+        "320",
+        "--height",
+        "240",
+        "--fps",
+        "10",
+      ],
+      { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
+    );
     let console = "";
     const decoder = new TextDecoder();
     const serving = (async () => {
@@ -79,8 +101,10 @@ function bootAndCheck(pages: "16k" | "4k") {
     try {
       const started = await Promise.race([serving, Bun.sleep(300_000).then(() => false)]);
       if (!started) throw new Error(`glasscast did not start in the guest; its console:\n${console.slice(-4000)}`);
-      const check = Bun.spawnSync(["ip", "netns", "exec", ns, process.execPath, join(ROOT, "test", "arm64-guest", "guest-check.ts"),
-        `http://${subnet}.2:8080`, `${subnet}.1`], { cwd: ROOT, stdout: "pipe", stderr: "pipe", timeout: 240_000 });
+      const check = Bun.spawnSync(
+        ["ip", "netns", "exec", ns, process.execPath, join(ROOT, "test", "arm64-guest", "guest-check.ts"), `http://${subnet}.2:8080`, `${subnet}.1`],
+        { cwd: ROOT, stdout: "pipe", stderr: "pipe", timeout: 240_000 },
+      );
       const line = /^guest-check: (.*)$/m.exec(check.stdout.toString())?.[1];
       if (!line) throw new Error(`the check printed no result: ${check.stderr.toString().slice(-2000)}\nthe guest's console:\n${console.slice(-4000)}`);
       return {
@@ -96,7 +120,10 @@ function bootAndCheck(pages: "16k" | "4k") {
 }
 
 describe("the arm64 binary on an emulated arm64 system (qemu-system-aarch64, Cortex-A76)", () => {
-  for (const [pages, bytes] of [["16k", 16384], ["4k", 4096]] as const) {
+  for (const [pages, bytes] of [
+    ["16k", 16384],
+    ["4k", 4096],
+  ] as const) {
     test(`${pages} pages: page size, --version, the page, MJPEG, a snapshot, WebRTC and frames captured`, async () => {
       const { pageSize, version, result } = await bootAndCheck(pages);
       process.stderr.write(`${pages}-page guest: ${JSON.stringify(result)}\n`);

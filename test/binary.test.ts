@@ -47,12 +47,21 @@ describe("the x64 binary, alone in an empty folder", () => {
   });
 
   test("doctor and bench run from the binary: this machine's findings, and figures with frames for each row", () => {
-    const doctor = Bun.spawnSync([binary, "doctor", "--json", "--seconds", "1", "--port", "0"], { cwd: folder, stdout: "pipe", stderr: "pipe", timeout: 60_000 });
+    const doctor = Bun.spawnSync([binary, "doctor", "--json", "--seconds", "1", "--port", "0"], {
+      cwd: folder,
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 60_000,
+    });
     const report = JSON.parse(doctor.stdout.toString()) as { findings: { id: string; status: string }[] };
     expect(report.findings.find((f) => f.id === "ffmpeg")?.status).toBe("ok");
     expect(report.findings.find((f) => f.id === "libturbojpeg")?.status).toBe("ok");
-    const bench = Bun.spawnSync([binary, "bench", "--json", "--seconds", "1", "--mjpeg", "1", "--webrtc", "1", "--width", "320", "--height", "240"],
-      { cwd: folder, stdout: "pipe", stderr: "pipe", timeout: 120_000 });
+    const bench = Bun.spawnSync([binary, "bench", "--json", "--seconds", "1", "--mjpeg", "1", "--webrtc", "1", "--width", "320", "--height", "240"], {
+      cwd: folder,
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 120_000,
+    });
     expect(bench.exitCode).toBe(0);
     const { scenarios } = JSON.parse(bench.stdout.toString()) as { scenarios: { kind: string; framesReceived: number[] }[] };
     expect(scenarios.map((s) => s.kind)).toEqual(["mjpeg", "webrtc"]);
@@ -60,13 +69,16 @@ describe("the x64 binary, alone in an empty folder", () => {
   });
 
   test("serves the page, the MJPEG stream and a WebRTC answer, from nothing but itself", async () => {
-    const server = await startProgram([binary, "--host", "127.0.0.1", "--port", "0", "--width", "640", "--height", "360", "--webrtc-candidate", "127.0.0.1"], {});
+    const server = await startProgram(
+      [binary, "--host", "127.0.0.1", "--port", "0", "--width", "640", "--height", "360", "--webrtc-candidate", "127.0.0.1"],
+      {},
+    );
     try {
       const page = await (await fetch(`${server.url}/`)).text();
       expect(page).toContain("glasscast-config");
       expect((await fetch(`${server.url}/static/js/player.js`)).status).toBe(200);
       // hls.js travels inside the binary too (src/theme/vendor.ts), and HLS plays.
-      expect((await (await fetch(`${server.url}/static/vendor/hls.light.min.js`)).text())).toContain("lowLatencyMode");
+      expect(await (await fetch(`${server.url}/static/vendor/hls.light.min.js`)).text()).toContain("lowLatencyMode");
       const playlist = await fetch(`${server.url}/hls/index.m3u8`);
       expect(playlist.status).toBe(200);
       expect(await playlist.text()).toContain("#EXT-X-PART:");
@@ -93,9 +105,10 @@ describe("the arm64 binary under qemu (emulated Raspberry Pi CPUs)", () => {
       if (!qemu || !existsSync(join(SYSROOT, "usr/lib/aarch64-linux-gnu/libturbojpeg.so.0"))) {
         throw new Error(`qemu-aarch64-static and an arm64 sysroot in ${SYSROOT} are needed: run scripts/setup --test`);
       }
-      const server = await startProgram([qemu, join(dist, "glasscast-linux-arm64"),
-        "--host", "127.0.0.1", "--port", "0", "--width", "320", "--height", "240", "--no-webrtc"],
-      { QEMU_CPU: cpu, QEMU_LD_PREFIX: SYSROOT });
+      const server = await startProgram(
+        [qemu, join(dist, "glasscast-linux-arm64"), "--host", "127.0.0.1", "--port", "0", "--width", "320", "--height", "240", "--no-webrtc"],
+        { QEMU_CPU: cpu, QEMU_LD_PREFIX: SYSROOT },
+      );
       try {
         expect(await (await fetch(`${server.url}/`)).text()).toContain("glasscast-config");
         const parts = await readParts(`${server.url}/video`, { count: 10, ms: 20_000 });

@@ -15,10 +15,15 @@ import { connectViewer } from "./helpers/webrtc-client.ts";
 setDefaultTimeout(60_000);
 
 const servers: RunningServer[] = [];
-afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+});
 
 async function serve(camera: ReturnType<typeof fakeCamera>, ...args: string[]): Promise<RunningServer> {
-  const server = await startServer(["--rpicam", FAKE_RPICAM, "--source", "libcamera:0", "--width", "320", "--height", "240", "--fps", "30", ...args], camera.env);
+  const server = await startServer(
+    ["--rpicam", FAKE_RPICAM, "--source", "libcamera:0", "--width", "320", "--height", "240", "--fps", "30", ...args],
+    camera.env,
+  );
   servers.push(server);
   return server;
 }
@@ -31,8 +36,7 @@ describe("rpicam-vid", () => {
     expect(parts.length).toBe(40);
     const recorded = recordedJpegs(recordingOf("rpicam-mjpeg", "320x240", "mjpeg"));
     for (const part of parts) expect(recorded.has(key(part.jpeg))).toBe(true);
-    expect(camera.runs()[0]!.join(" "))
-      .toBe("-t 0 -n --camera 0 --codec mjpeg --quality 85 --width 320 --height 240 --framerate 30 --flush -o -");
+    expect(camera.runs()[0]!.join(" ")).toBe("-t 0 -n --camera 0 --codec mjpeg --quality 85 --width 320 --height 240 --framerate 30 --flush -o -");
   });
 
   test("auto with WebRTC on a Pi with encoders: its H.264 (inline headers) reaches WebRTC with no encoder; snapshots decode it", async () => {

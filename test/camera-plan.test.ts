@@ -12,7 +12,18 @@ import { libcameraSize, rpicamArgs } from "../src/sources/libcamera/rpicam-args.
 import { parseSourceSpec, SourceSpecError } from "../src/sources/source-spec.ts";
 import { SourceError } from "../src/sources/source.ts";
 
-const base: CaptureSettings = { width: null, height: null, fps: null, loop: false, frameSizeReduction: 0, rotate: 0, hflip: false, vflip: false, stabilize: false, jpeg: defaultJpegSettings };
+const base: CaptureSettings = {
+  width: null,
+  height: null,
+  fps: null,
+  loop: false,
+  frameSizeReduction: 0,
+  rotate: 0,
+  hflip: false,
+  vflip: false,
+  stabilize: false,
+  jpeg: defaultJpegSettings,
+};
 const cam = { kind: "v4l2", device: "/dev/video0" } as const;
 const plain = { filtered: false, webrtc: true };
 
@@ -20,8 +31,10 @@ describe("--source names a camera", () => {
   test("/dev/videoN, a bare index, udev's stable names", () => {
     expect(parseSourceSpec("/dev/video0")).toEqual({ kind: "v4l2", device: "/dev/video0" });
     expect(parseSourceSpec("2")).toEqual({ kind: "v4l2", device: "/dev/video2" });
-    expect(parseSourceSpec("/dev/v4l/by-id/usb-046d_HD_Pro_Webcam_C920-video-index0"))
-      .toEqual({ kind: "v4l2", device: "/dev/v4l/by-id/usb-046d_HD_Pro_Webcam_C920-video-index0" });
+    expect(parseSourceSpec("/dev/v4l/by-id/usb-046d_HD_Pro_Webcam_C920-video-index0")).toEqual({
+      kind: "v4l2",
+      device: "/dev/v4l/by-id/usb-046d_HD_Pro_Webcam_C920-video-index0",
+    });
   });
   test("a camera that is not plugged in yet is accepted (it is waited for); a non-device is not", () => {
     expect(parseSourceSpec("/dev/video63").kind).toBe("v4l2");
@@ -122,7 +135,9 @@ describe("libcamera: the codec per board and per output", () => {
   test("rpicam-vid: no preview, no time limit, size, rate, codec, inline headers, flushed to stdout", () => {
     const settings = { camera: 1, width: 1280, height: 720, fps: 30, quality: 85, keyint: 30, bitrateKbps: 2500 };
     const h264 = rpicamArgs("rpicam-vid", { codec: "h264", hflip: true, vflip: false, rotate: 0 }, settings);
-    expect(h264.join(" ")).toBe("rpicam-vid -t 0 -n --camera 1 --codec h264 --inline --intra 30 --bitrate 2500000 --profile baseline --width 1280 --height 720 --framerate 30 --hflip --flush -o -");
+    expect(h264.join(" ")).toBe(
+      "rpicam-vid -t 0 -n --camera 1 --codec h264 --inline --intra 30 --bitrate 2500000 --profile baseline --width 1280 --height 720 --framerate 30 --hflip --flush -o -",
+    );
     const mjpeg = rpicamArgs("rpicam-vid", { codec: "mjpeg", hflip: false, vflip: true, rotate: 0 }, settings);
     expect(mjpeg.join(" ")).toBe("rpicam-vid -t 0 -n --camera 1 --codec mjpeg --quality 85 --width 1280 --height 720 --framerate 30 --vflip --flush -o -");
   });

@@ -17,7 +17,9 @@ setDefaultTimeout(60_000);
 
 const SIZE = ["--width", "320", "--height", "240", "--fps", "30"];
 const servers: RunningServer[] = [];
-afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+});
 
 async function serve(camera: ReturnType<typeof fakeCamera>, ...args: string[]): Promise<RunningServer> {
   const server = await startServer(["--ffmpeg", FAKE_FFMPEG, "--source", "/dev/video7", ...SIZE, ...args], camera.env);
@@ -62,7 +64,10 @@ describe("passthrough", () => {
 
   test("720p JPEGs, each longer than one read of the pipe, still reach viewers byte for byte", async () => {
     const camera = fakeCamera("mjpeg");
-    const server = await startServer(["--ffmpeg", FAKE_FFMPEG, "--source", "/dev/video7", "--width", "1280", "--height", "720", "--fps", "30", "--no-webrtc"], camera.env);
+    const server = await startServer(
+      ["--ffmpeg", FAKE_FFMPEG, "--source", "/dev/video7", "--width", "1280", "--height", "720", "--fps", "30", "--no-webrtc"],
+      camera.env,
+    );
     servers.push(server);
     const parts = await readParts(`${server.url}/video`, { count: 60, ms: 15_000 });
     expect(parts.length).toBe(60);
@@ -129,7 +134,7 @@ describe("recovery", () => {
     expect(pid).toBeGreaterThan(0);
     process.kill(pid!, "SIGKILL");
     const parts = await reading; // one connection throughout
-    const kinds = parts.map((p) => recorded.has(key(p.jpeg)) ? "camera" : isNoSignal(p.jpeg) ? "no-signal" : "other");
+    const kinds = parts.map((p) => (recorded.has(key(p.jpeg)) ? "camera" : isNoSignal(p.jpeg) ? "no-signal" : "other"));
     expect(kinds).not.toContain("other");
     const firstGap = kinds.indexOf("no-signal");
     expect(firstGap).toBeGreaterThan(10);

@@ -23,8 +23,14 @@ const widest = (text: string) => Math.max(...text.split("\n").map((l) => [...l].
 describe("each command's own --help", () => {
   // Every way a user asks, and what the answer is for.
   const asked: [string[], string[]][] = [
-    [["service", "--help"], ["service install", "service uninstall"]],
-    [["service", "-h"], ["service install", "service uninstall"]],
+    [
+      ["service", "--help"],
+      ["service install", "service uninstall"],
+    ],
+    [
+      ["service", "-h"],
+      ["service install", "service uninstall"],
+    ],
     [["service", "install", "--help"], ["service install"]],
     [["service", "install", "--source", "testsrc", "-h"], ["service install"]],
     [["service", "uninstall", "--help"], ["service uninstall"]],
@@ -105,7 +111,9 @@ describe("glasscast --help", () => {
 
   test("in a terminal it is wrapped to the terminal's width", () => {
     const tty = Bun.spawnSync(["script", "-qec", `stty cols 120 && exec '${process.execPath}' run '${CLI}' --help`, "/dev/null"], {
-      cwd: ROOT, stdin: "ignore", timeout: 10_000,
+      cwd: ROOT,
+      stdin: "ignore",
+      timeout: 10_000,
     });
     const text = tty.stdout.toString().replaceAll("\r", "");
     expect(text).toContain("--log-format");

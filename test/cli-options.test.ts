@@ -53,7 +53,10 @@ describe("bad options exit 2 with one message naming the option, the value and w
     [["--no-loop=1"], /--no-loop takes no value/],
     [["--log-level", "loud"], /--log-level: "loud" is not allowed; expected one of error, warn, info, debug/],
     [["--video-endpoint", "../x"], /--video-endpoint: "..\/x" is not allowed; expected a URL path/],
-    [["--video-endpoint", "snapshot.jpg"], /--video-endpoint: "snapshot.jpg" is not allowed; expected a path that does not start with \/snapshot.jpg, which is glasscast.s own route/],
+    [
+      ["--video-endpoint", "snapshot.jpg"],
+      /--video-endpoint: "snapshot.jpg" is not allowed; expected a path that does not start with \/snapshot.jpg, which is glasscast.s own route/,
+    ],
     [["--source", join(empty, "missing.mp4")], /--source: ".*missing.mp4" is not testsrc, a camera, a URL, a pattern or an existing file/],
     [["--source", join(empty, "*.jpg")], /--source: ".*\*.jpg" is an image-sequence pattern that matches no file/],
     [["--source", join(empty, "no-such-folder", "*.jpg")], /--source: ".*no-such-folder\/\*.jpg" is an image-sequence pattern that matches no file/],

@@ -25,8 +25,19 @@ const within = (ms: number | null, expected: number) => expect(Math.abs(ms! - ex
 
 /** `FRAMES` pictures of the moving test pattern, full-range I420, each stamped 33.3 ms after the last. */
 function stampedPictures(): RawFrame[] {
-  const raw = ffmpeg(["-f", "lavfi", "-i", `testsrc2=size=${W}x${H}:rate=30`, "-frames:v", String(FRAMES),
-    "-vf", "scale=out_range=full,format=yuv420p", "-f", "rawvideo", "pipe:1"]);
+  const raw = ffmpeg([
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc2=size=${W}x${H}:rate=30`,
+    "-frames:v",
+    String(FRAMES),
+    "-vf",
+    "scale=out_range=full,format=yuv420p",
+    "-f",
+    "rawvideo",
+    "pipe:1",
+  ]);
   const size = (W * H * 3) / 2;
   expect(raw.length).toBe(size * FRAMES);
   return Array.from({ length: FRAMES }, (_, i) => {
@@ -84,11 +95,16 @@ describe("clock stamp", () => {
     const frames = stampedPictures();
     const [bin, ...args] = h264Args("ffmpeg", { kind: "raw", format: "i420", width: W, height: H }, { encoder: "libx264", bitrateKbps: 2500, keyint: 30 }, 30);
     const input = new Uint8Array(frames.reduce((n, f) => n + f.data.length, 0));
-    frames.reduce((at, f) => { input.set(f.data, at); return at + f.data.length; }, 0);
+    frames.reduce((at, f) => {
+      input.set(f.data, at);
+      return at + f.data.length;
+    }, 0);
     const encoded = Bun.spawnSync([bin!, ...args], { stdin: input, timeout: 60_000 });
     expect(encoded.exitCode).toBe(0);
-    const decoded = Bun.spawnSync(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "h264", "-i", "pipe:0",
-      "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"], { stdin: new Uint8Array(encoded.stdout), timeout: 60_000 });
+    const decoded = Bun.spawnSync(
+      ["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "h264", "-i", "pipe:0", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"],
+      { stdin: new Uint8Array(encoded.stdout), timeout: 60_000 },
+    );
     expect(decoded.exitCode).toBe(0);
     const out = new Uint8Array(decoded.stdout);
     // glasscast's encoder input (-fflags nobuffer while probing) drops the first picture: the others all come out.

@@ -56,14 +56,18 @@ function encode(input: H264Input, picture: Uint8Array, settings = X264, frames =
 
 /** The VUI fields of every SPS, as ffmpeg's trace_headers reads them. */
 function spsColour(stream: Uint8Array): { sps: number; fields: Record<string, number[]> } {
-  const { stderr } = run(["ffmpeg", "-hide_banner", "-loglevel", "trace", "-f", "h264", "-i", "pipe:0",
-    "-c", "copy", "-bsf:v", "trace_headers", "-f", "null", "-"], stream);
+  const { stderr } = run(
+    ["ffmpeg", "-hide_banner", "-loglevel", "trace", "-f", "h264", "-i", "pipe:0", "-c", "copy", "-bsf:v", "trace_headers", "-f", "null", "-"],
+    stream,
+  );
   const fields: Record<string, number[]> = {};
   let sps = 0;
   for (const line of stderr.split("\n")) {
     if (!line.includes("[trace_headers")) continue;
     if (/Sequence Parameter Set$/.test(line.trim())) sps++;
-    const m = /\s(video_full_range_flag|colour_description_present_flag|colour_primaries|transfer_characteristics|matrix_coefficients)\s+[01]+ = (\d+)/.exec(line);
+    const m = /\s(video_full_range_flag|colour_description_present_flag|colour_primaries|transfer_characteristics|matrix_coefficients)\s+[01]+ = (\d+)/.exec(
+      line,
+    );
     if (m) (fields[m[1]!] ??= []).push(Number(m[2]));
   }
   return { sps, fields };
@@ -71,8 +75,26 @@ function spsColour(stream: Uint8Array): { sps: number; fields: Record<string, nu
 
 /** The last decoded picture as RGB, converted by ffmpeg as the stream's VUI says. */
 function decodeLastRgb(stream: Uint8Array, width: number, height: number): Uint8Array {
-  const rgb = run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "h264", "-i", "pipe:0",
-    "-vf", "scale=flags=accurate_rnd+full_chroma_int", "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"], stream).stdout;
+  const rgb = run(
+    [
+      "ffmpeg",
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-f",
+      "h264",
+      "-i",
+      "pipe:0",
+      "-vf",
+      "scale=flags=accurate_rnd+full_chroma_int",
+      "-pix_fmt",
+      "rgb24",
+      "-f",
+      "rawvideo",
+      "pipe:1",
+    ],
+    stream,
+  ).stdout;
   const size = width * height * 3;
   expect(rgb.length).toBeGreaterThanOrEqual(size);
   return rgb.subarray(rgb.length - size);
@@ -96,15 +118,16 @@ function streamPicture(input: H264Input): Uint8Array {
   const rgb = patchesRgb();
   if (input.kind === "raw" && input.format === "rgb") return rgb;
   if (input.kind === "raw" && input.format === "bgra") {
-    const bgra = new Uint8Array(rgb.length / 3 * 4);
+    const bgra = new Uint8Array((rgb.length / 3) * 4);
     for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) bgra.set([rgb[i + 2]!, rgb[i + 1]!, rgb[i]!, 255], j);
     return bgra;
   }
   const ycbcr = "scale=out_range=full:out_color_matrix=bt601:flags=accurate_rnd";
   const rawRgb = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", `${PATCHES_WIDTH}x${PATCHES_HEIGHT}`, "-i", "pipe:0"];
-  const out = input.kind === "jpeg"
-    ? ["-vf", `${ycbcr},format=yuvj420p`, "-c:v", "mjpeg", "-q:v", "2", "-f", "mjpeg"]
-    : ["-vf", `${ycbcr},format=${{ i420: "yuv420p", i422: "yuv422p", i444: "yuv444p" }[input.format as "i420"]}`, "-f", "rawvideo"];
+  const out =
+    input.kind === "jpeg"
+      ? ["-vf", `${ycbcr},format=yuvj420p`, "-c:v", "mjpeg", "-q:v", "2", "-f", "mjpeg"]
+      : ["-vf", `${ycbcr},format=${{ i420: "yuv420p", i422: "yuv422p", i444: "yuv444p" }[input.format as "i420"]}`, "-f", "rawvideo"];
   return run(["ffmpeg", "-hide_banner", "-loglevel", "error", ...rawRgb, ...out, "pipe:1"], rgb).stdout;
 }
 
@@ -116,7 +139,7 @@ const INPUTS: H264Input[] = [
   { kind: "raw", format: "bgra", width: PATCHES_WIDTH, height: PATCHES_HEIGHT },
   { kind: "jpeg" },
 ];
-const label = (i: H264Input) => i.kind === "jpeg" ? "JPEG" : i.format;
+const label = (i: H264Input) => (i.kind === "jpeg" ? "JPEG" : i.format);
 
 // ffprobe's names for the description in H264_COLOUR.
 const EXPECTED_PROBE = { color_range: "pc", color_space: "smpte170m", color_primaries: "bt709", color_transfer: "iec61966-2-1" };
@@ -134,8 +157,10 @@ describe("the encoder's SPS carries the colour description", () => {
       transfer_characteristics: Array(sps).fill(H264_COLOUR.transferCharacteristics),
       matrix_coefficients: Array(sps).fill(H264_COLOUR.matrixCoefficients),
     });
-    const probe = run(["ffprobe", "-v", "error", "-f", "h264", "-show_entries", "stream=color_range,color_space,color_primaries,color_transfer",
-      "-of", "json", "pipe:0"], stream);
+    const probe = run(
+      ["ffprobe", "-v", "error", "-f", "h264", "-show_entries", "stream=color_range,color_space,color_primaries,color_transfer", "-of", "json", "pipe:0"],
+      stream,
+    );
     expect((JSON.parse(new TextDecoder().decode(probe.stdout)) as { streams: object[] }).streams[0]).toEqual(EXPECTED_PROBE);
   });
 
@@ -144,11 +169,32 @@ describe("the encoder's SPS carries the colour description", () => {
     const bsf = argv[argv.indexOf("-bsf:v") + 1]!;
     expect(bsf).toEndWith(",dump_extra=freq=keyframe");
     // A plain libx264 stream, as an encoder that knows nothing of colour writes it.
-    const bare = ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30", "-frames:v", "40", "-c:v", "libx264",
-      "-preset", "ultrafast", "-g", "20", "-bf", "0", "-x264-params", "repeat-headers=1", "-f", "h264", "pipe:1"]);
+    const bare = ffmpeg([
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=160x120:rate=30",
+      "-frames:v",
+      "40",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-g",
+      "20",
+      "-bf",
+      "0",
+      "-x264-params",
+      "repeat-headers=1",
+      "-f",
+      "h264",
+      "pipe:1",
+    ]);
     expect(spsColour(bare).fields.colour_description_present_flag ?? []).toEqual([]);
-    const fixed = run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "h264", "-i", "pipe:0", "-c", "copy",
-      "-bsf:v", bsf, "-f", "h264", "pipe:1"], bare).stdout;
+    const fixed = run(
+      ["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "h264", "-i", "pipe:0", "-c", "copy", "-bsf:v", bsf, "-f", "h264", "pipe:1"],
+      bare,
+    ).stdout;
     const { sps, fields } = spsColour(fixed);
     expect(sps).toBeGreaterThanOrEqual(2);
     expect(fields.video_full_range_flag).toEqual(Array(sps).fill(1));
@@ -156,17 +202,14 @@ describe("the encoder's SPS carries the colour description", () => {
     expect(fields.transfer_characteristics).toEqual(Array(sps).fill(H264_COLOUR.transferCharacteristics));
     expect(fields.matrix_coefficients).toEqual(Array(sps).fill(H264_COLOUR.matrixCoefficients));
     // Only the SPS changed: the pictures decode exactly as before.
-    const crc = (s: Uint8Array) => run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "h264", "-i", "pipe:0",
-      "-f", "framecrc", "pipe:1"], s).stdout;
+    const crc = (s: Uint8Array) => run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "h264", "-i", "pipe:0", "-f", "framecrc", "pipe:1"], s).stdout;
     expect(new TextDecoder().decode(crc(fixed))).toBe(new TextDecoder().decode(crc(bare)));
   });
 
   test("I420, the stream's usual pictures, reach the encoder untouched (no filter); other layouts only have their chroma resampled", () => {
-
     const argv = h264Args("ffmpeg", INPUTS[0]!, X264, 30);
     expect(argv).not.toContain("-vf");
     expect(argv.join(" ")).not.toContain("out_range=tv");
-    
   });
 });
 
@@ -177,8 +220,7 @@ describe("the colours decode to the RGB they were made from", () => {
       const rgb = decodeLastRgb(stream, PATCHES_WIDTH, PATCHES_HEIGHT);
       const measured = PATCHES.map((p) => meanRgb(rgb, PATCHES_WIDTH, p.x + PATCH_W / 2, p.y + PATCH_H / 2));
       console.log(`${label(input)}: ${PATCHES.map((p, i) => `${p.name} ${p.rgb.join(",")} → ${measured[i]!.join(",")}`).join("; ")}`);
-      PATCHES.forEach((p, i) => expect({ patch: p.name, diff: maxChannelDiff(measured[i]!, p.rgb) <= 3 })
-        .toEqual({ patch: p.name, diff: true }));
+      PATCHES.forEach((p, i) => expect({ patch: p.name, diff: maxChannelDiff(measured[i]!, p.rgb) <= 3 }).toEqual({ patch: p.name, diff: true }));
     });
   }
 
@@ -188,8 +230,10 @@ describe("the colours decode to the RGB they were made from", () => {
     const gray = streamPicture(INPUTS[0]!).subarray(0, PATCHES_WIDTH * PATCHES_HEIGHT);
     const rgb = decodeLastRgb(encode(input, gray), PATCHES_WIDTH, PATCHES_HEIGHT);
     for (const p of PATCHES.filter((p) => p.name.endsWith("grey"))) {
-      expect({ patch: p.name, diff: maxChannelDiff(meanRgb(rgb, PATCHES_WIDTH, p.x + PATCH_W / 2, p.y + PATCH_H / 2), p.rgb) <= 2 })
-        .toEqual({ patch: p.name, diff: true });
+      expect({ patch: p.name, diff: maxChannelDiff(meanRgb(rgb, PATCHES_WIDTH, p.x + PATCH_W / 2, p.y + PATCH_H / 2), p.rgb) <= 2 }).toEqual({
+        patch: p.name,
+        diff: true,
+      });
     }
   });
 
@@ -212,8 +256,11 @@ describe("the colours decode to the RGB they were made from", () => {
 /** JFIF's YCbCr of an RGB colour: BT.601 matrix, full range. */
 function jpegYcbcr([r, g, b]: readonly number[]): [number, number, number] {
   const clip = (v: number) => Math.min(255, Math.max(0, Math.round(v)));
-  return [clip(0.299 * r! + 0.587 * g! + 0.114 * b!), clip(128 - 0.168736 * r! - 0.331264 * g! + 0.5 * b!),
-    clip(128 + 0.5 * r! - 0.418688 * g! - 0.081312 * b!)];
+  return [
+    clip(0.299 * r! + 0.587 * g! + 0.114 * b!),
+    clip(128 - 0.168736 * r! - 0.331264 * g! + 0.5 * b!),
+    clip(128 + 0.5 * r! - 0.418688 * g! - 0.081312 * b!),
+  ];
 }
 
 /** Y, Cb, Cr of the first 4:2:0 picture of a YUV4MPEG2 stream at each patch's centre. */
@@ -234,22 +281,55 @@ describe("upstream of the encoder, every picture is JPEG's YCbCr, whatever the s
   const dir = tempDir();
   const rgbPath = join(dir, "patches.rgb");
   writeFileSync(rgbPath, patchesRgb());
-  const bt709 = (out: string[]) => ffmpeg(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", `${PATCHES_WIDTH}x${PATCHES_HEIGHT}`, "-i", rgbPath,
-    "-vf", "loop=loop=4:size=1,scale=out_color_matrix=bt709:out_range=tv:flags=accurate_rnd,format=yuv420p",
-    "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
-    "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", ...out]);
+  const bt709 = (out: string[]) =>
+    ffmpeg([
+      "-f",
+      "rawvideo",
+      "-pix_fmt",
+      "rgb24",
+      "-s",
+      `${PATCHES_WIDTH}x${PATCHES_HEIGHT}`,
+      "-i",
+      rgbPath,
+      "-vf",
+      "loop=loop=4:size=1,scale=out_color_matrix=bt709:out_range=tv:flags=accurate_rnd,format=yuv420p",
+      "-colorspace",
+      "bt709",
+      "-color_primaries",
+      "bt709",
+      "-color_trc",
+      "bt709",
+      "-color_range",
+      "tv",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-qp",
+      "0",
+      ...out,
+    ]);
   const expected = PATCHES.map((p) => jpegYcbcr(p.rgb));
   const check = (measured: [number, number, number][], what: string) => {
     console.log(`${what}: ${PATCHES.map((p, i) => `${p.name} ${expected[i]!.join(",")} → ${measured[i]!.join(",")}`).join("; ")}`);
-    PATCHES.forEach((p, i) => expect({ patch: p.name, close: maxChannelDiff(measured[i]!, expected[i]!) <= 3 })
-      .toEqual({ patch: p.name, close: true }));
+    PATCHES.forEach((p, i) => expect({ patch: p.name, close: maxChannelDiff(measured[i]!, expected[i]!) <= 3 }).toEqual({ patch: p.name, close: true }));
   };
 
   test("the capture of a BT.709 file: full-range BT.601 YCbCr for libjpeg-turbo", () => {
     const clip = join(dir, "bt709.mp4");
     bt709(["-y", clip]);
-    const settings: CaptureSettings = { width: null, height: null, fps: null, loop: false, frameSizeReduction: 0, rotate: 0,
-      hflip: false, vflip: false, stabilize: false, jpeg: defaultJpegSettings };
+    const settings: CaptureSettings = {
+      width: null,
+      height: null,
+      fps: null,
+      loop: false,
+      frameSizeReduction: 0,
+      rotate: 0,
+      hflip: false,
+      vflip: false,
+      stabilize: false,
+      jpeg: defaultJpegSettings,
+    };
     const argv = captureArgs("ffmpeg", { kind: "file", path: clip }, settings, "y4m");
     check(y4mPatchYcbcr(run(argv, new Uint8Array()).stdout, PATCHES_WIDTH, PATCHES_HEIGHT), "capture");
   });
@@ -262,17 +342,21 @@ describe("upstream of the encoder, every picture is JPEG's YCbCr, whatever the s
 
 test("a camera's own H.264 reaches a WebRTC viewer with its SPS byte for byte: no VUI is added to one that has none", async () => {
   const camera = fakeCamera("h264");
-  await withServer(["--ffmpeg", FAKE_FFMPEG, "--source", "/dev/video7", "--width", "320", "--height", "240", "--fps", "30"], async (server) => {
-    const viewer = await connectViewer(server.url);
-    try {
-      await waitFor(() => viewer.received.sps !== null, 15_000, "an SPS at the WebRTC viewer");
-      const recording = new Uint8Array(await Bun.file(recordingOf("h264", "320x240", "h264")).arrayBuffer());
-      const parser = new AnnexBParser();
-      const cameraSps = [...parser.push(recording), ...parser.flush()].flatMap((au) => au.nals).find((n) => nalType(n) === NAL.SPS)!;
-      expect(spsColour(recording).fields.colour_description_present_flag ?? []).toEqual([]); // the camera says nothing
-      expect(Buffer.from(viewer.received.sps!).toString("hex")).toBe(Buffer.from(cameraSps).toString("hex"));
-    } finally {
-      await viewer.close();
-    }
-  }, camera.env);
+  await withServer(
+    ["--ffmpeg", FAKE_FFMPEG, "--source", "/dev/video7", "--width", "320", "--height", "240", "--fps", "30"],
+    async (server) => {
+      const viewer = await connectViewer(server.url);
+      try {
+        await waitFor(() => viewer.received.sps !== null, 15_000, "an SPS at the WebRTC viewer");
+        const recording = new Uint8Array(await Bun.file(recordingOf("h264", "320x240", "h264")).arrayBuffer());
+        const parser = new AnnexBParser();
+        const cameraSps = [...parser.push(recording), ...parser.flush()].flatMap((au) => au.nals).find((n) => nalType(n) === NAL.SPS)!;
+        expect(spsColour(recording).fields.colour_description_present_flag ?? []).toEqual([]); // the camera says nothing
+        expect(Buffer.from(viewer.received.sps!).toString("hex")).toBe(Buffer.from(cameraSps).toString("hex"));
+      } finally {
+        await viewer.close();
+      }
+    },
+    camera.env,
+  );
 });

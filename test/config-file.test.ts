@@ -47,14 +47,14 @@ function setLines(toml: string): string[] {
 }
 
 const SEVERAL_KINDS = [
-  'source = "testsrc"',          // one string for a repeatable option
-  "width = 320",                 // integers
+  'source = "testsrc"', // one string for a repeatable option
+  "width = 320", // integers
   "height = 240",
-  "fps = 12.5",                  // a float
-  "webrtc = false",              // a switch turned off, as --no-webrtc
+  "fps = 12.5", // a float
+  "webrtc = false", // a switch turned off, as --no-webrtc
   "kiosk = true",
-  'log-level = "warn"',          // an enum
-  "jpeg-subsampling = 444",      // an enum value written as a number
+  'log-level = "warn"', // an enum
+  "jpeg-subsampling = 444", // an enum value written as a number
   'ice-server = ["turn:turn.example.org:3478", "stun:stun.example.org"]',
   'ice-username = "cam"',
 ].join("\n");
@@ -62,23 +62,25 @@ const SEVERAL_KINDS = [
 describe("a config file sets the options", () => {
   test("strings, integers, floats, switches and lists, as config print shows them", () => {
     const toml = printed("--config", file(`# a comment\n${SEVERAL_KINDS}\n`));
-    expect(setLines(toml).sort()).toEqual([
-      "width = 320",
-      "height = 240",
-      "fps = 12.5",
-      "kiosk = true",
-      "webrtc = false",
-      'ice-server = ["turn:turn.example.org:3478", "stun:stun.example.org"]',
-      'ice-username = "cam"',
-      'jpeg-subsampling = "444"',
-      'log-level = "warn"',
-      // Not the default any more: without a source, glasscast looks for a camera.
-      'source = ["testsrc"]',
-    ].sort());
+    expect(setLines(toml).sort()).toEqual(
+      [
+        "width = 320",
+        "height = 240",
+        "fps = 12.5",
+        "kiosk = true",
+        "webrtc = false",
+        'ice-server = ["turn:turn.example.org:3478", "stun:stun.example.org"]',
+        'ice-username = "cam"',
+        'jpeg-subsampling = "444"',
+        'log-level = "warn"',
+        // Not the default any more: without a source, glasscast looks for a camera.
+        'source = ["testsrc"]',
+      ].sort(),
+    );
     // The rest is there too, commented out at its default, under its help text.
-    expect(toml).toContain('# jpeg-quality = 90\n');
+    expect(toml).toContain("# jpeg-quality = 90\n");
     // Without a source, none is set: glasscast looks for a camera at startup.
-    expect(printed()).toContain('# source = (not set)\n');
+    expect(printed()).toContain("# source = (not set)\n");
     expect(toml).toContain("# JPEG quality.\n# An integer from 10 to 100; default: 90.\n# jpeg-quality = 90\n");
   });
 
@@ -92,8 +94,9 @@ describe("a config file sets the options", () => {
   });
 
   test("a server started with only --config serves with the file's options: a 320x240 grey snapshot", async () => {
-    const path = file(['host = "127.0.0.1"', "port = 0", 'source = "testsrc"', "width = 320", "height = 240",
-      'jpeg-subsampling = "gray"', "webrtc = false"].join("\n"));
+    const path = file(
+      ['host = "127.0.0.1"', "port = 0", 'source = "testsrc"', "width = 320", "height = 240", 'jpeg-subsampling = "gray"', "webrtc = false"].join("\n"),
+    );
     const server = await startProgram([process.execPath, "run", CLI, "--config", path]);
     try {
       const res = await fetch(`${server.url}/snapshot.jpg`);
@@ -114,12 +117,7 @@ describe("a config file sets the options", () => {
 });
 
 describe("flags given on the command line override the file", () => {
-  const path = file([
-    "jpeg-quality = 50",
-    "kiosk = true",
-    'source = ["a=testsrc", "b=testsrc"]',
-    "width = 640",
-  ].join("\n"));
+  const path = file(["jpeg-quality = 50", "kiosk = true", 'source = ["a=testsrc", "b=testsrc"]', "width = 640"].join("\n"));
 
   test("a value, a switch, and a list, which is replaced rather than added to", () => {
     const toml = printed("--config", path, "--jpeg-quality", "80", "--no-kiosk", "--source", "c=testsrc");
@@ -152,20 +150,33 @@ describe("config print reads back to the same options", () => {
   }
 
   test("what the file sets is what the flags set", () => {
-    const flags = ["--width", "320", "--height", "240", "--no-webrtc", "--jpeg-quality", "70", "--ice-server", "stun:a.example.org", "--ice-server", "stun:b.example.org"];
+    const flags = [
+      "--width",
+      "320",
+      "--height",
+      "240",
+      "--no-webrtc",
+      "--jpeg-quality",
+      "70",
+      "--ice-server",
+      "stun:a.example.org",
+      "--ice-server",
+      "stun:b.example.org",
+    ];
     expect(printed("--config", file(printed(...flags)))).toBe(printed(...flags));
   });
 });
 
 describe("secrets are not printed in clear", () => {
-  test("an option whose name holds credential, password, auth, secret or token prints as \"***\"", () => {
+  test('an option whose name holds credential, password, auth, secret or token prints as "***"', () => {
     const r = run(["config", "print", "--ice-server", "turn:t.example.org", "--ice-username", "cam", "--ice-credential", "hunter2-very-secret"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('ice-credential = "***"\n');
     expect(r.stdout).toContain('ice-username = "cam"\n');
     expect(r.stdout).not.toContain("hunter2");
-    expect(run(["config", "print", "--ice-server", "turn:t.example.org", "--ice-credential", "hunter2-very-secret", "--show-secrets"]).stdout)
-      .toContain('ice-credential = "hunter2-very-secret"\n');
+    expect(run(["config", "print", "--ice-server", "turn:t.example.org", "--ice-credential", "hunter2-very-secret", "--show-secrets"]).stdout).toContain(
+      'ice-credential = "hunter2-very-secret"\n',
+    );
   });
 
   test("every such option of the table, whatever its value", () => {
@@ -179,17 +190,26 @@ describe("secrets are not printed in clear", () => {
     expect(configToml(options as unknown as ReturnType<typeof defaultOptions>, { showSecrets: true })).toContain("plain-text-secret-1");
   });
 
-  test("a masked file read back is refused rather than taken as the password \"***\"", () => {
+  test('a masked file read back is refused rather than taken as the password "***"', () => {
     const masked = run(["config", "print", "--ice-server", "turn:t.example.org", "--ice-credential", "hunter2"]).stdout;
     const path = file(masked);
     const line = masked.split("\n").indexOf('ice-credential = "***"') + 1;
     const r = run(["--config", path]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`glasscast: ${path}:${line}: ice-credential: "***" is what \`glasscast config print\` writes in place of a secret; expected the secret itself (config print --show-secrets prints it)\n`);
+    expect(r.stderr).toBe(
+      `glasscast: ${path}:${line}: ice-credential: "***" is what \`glasscast config print\` writes in place of a secret; expected the secret itself (config print --show-secrets prints it)\n`,
+    );
   });
 
   test("camera and destination addresses print with their secrets masked, and a masked address read back is refused", () => {
-    const args = ["--source", "door=rtsp://cam:p@ss-42@192.0.2.7/live?token=abcdef", "--source", "t=testsrc", "--publish", "t=rtmp://192.0.2.8/app/streamkey-99"];
+    const args = [
+      "--source",
+      "door=rtsp://cam:p@ss-42@192.0.2.7/live?token=abcdef",
+      "--source",
+      "t=testsrc",
+      "--publish",
+      "t=rtmp://192.0.2.8/app/streamkey-99",
+    ];
     const masked = run(["config", "print", ...args]).stdout;
     for (const secret of ["p@ss-42", "abcdef", "streamkey-99"]) expect(masked).not.toContain(secret);
     expect(masked).toContain('source = ["door=rtsp://***@192.0.2.7/live?token=***", "t=testsrc"]');
@@ -199,7 +219,9 @@ describe("secrets are not printed in clear", () => {
     const line = masked.split("\n").findIndex((l) => l.startsWith("source = ")) + 1;
     const r = run(["--config", path]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`glasscast: ${path}:${line}: source: "door=rtsp://***@192.0.2.7/live?token=***" has secrets that \`glasscast config print\` masked; expected the address itself (config print --show-secrets prints it)\n`);
+    expect(r.stderr).toBe(
+      `glasscast: ${path}:${line}: source: "door=rtsp://***@192.0.2.7/live?token=***" has secrets that \`glasscast config print\` masked; expected the address itself (config print --show-secrets prints it)\n`,
+    );
   });
 });
 
@@ -208,14 +230,26 @@ describe("a bad file exits 2 with one message naming the file, the line and what
     ["not TOML", "port = 1\nwidth = \nheight = 2\n", /:2: not a valid TOML file: Missing value after '='/],
     ["not TOML inside a list", 'port = 1\nsource = [\n  "a=testsrc",\n  "b=testsrc" "c"\n]\n', /:4: not a valid TOML file: Expected ',' or ']'/],
     ["a key given twice", "port = 1\nport = 2\n", /:2: not a valid TOML file: Cannot redefine key 'port'/],
-    ["an unknown key, with the flag it is close to", "port = 1\njpeg-qualty = 50\n", /:2: unknown option "jpeg-qualty"; did you mean jpeg-quality\? \(the keys are the command-line flags without their dashes/],
+    [
+      "an unknown key, with the flag it is close to",
+      "port = 1\njpeg-qualty = 50\n",
+      /:2: unknown option "jpeg-qualty"; did you mean jpeg-quality\? \(the keys are the command-line flags without their dashes/,
+    ],
     ["a key written as in code", "jpegQuality = 50\n", /:1: unknown option "jpegQuality"; did you mean jpeg-quality\?/],
     ["an unknown key close to nothing", "bananas = 50\n", /:1: unknown option "bananas" \(the keys are/],
     ["a --no- key", "no-webrtc = true\n", /:1: unknown option "no-webrtc"; write webrtc = false/],
     ["a config file naming another", 'config = "other.toml"\n', /:1: config: a config file cannot name another one/],
-    ["a section", "port = 1\n[server]\nport = 2\n", /:2: "server" is a table \(a \[section\] or a dotted key\), and the file has none.*; put port at the top of the file, without the \[server\] line/],
+    [
+      "a section",
+      "port = 1\n[server]\nport = 2\n",
+      /:2: "server" is a table \(a \[section\] or a dotted key\), and the file has none.*; put port at the top of the file, without the \[server\] line/,
+    ],
     ["a dotted key", "jpeg.quality = 80\n", /:1: "jpeg" is a table .*; did you mean jpeg-quality\?/],
-    ["a section named as an option", '[source]\ndoor = "rtsp://192.0.2.1/s"\n', /:1: source: a table \(a \[section\] or \{ … \}\) is not allowed; expected a non-empty value, as a quoted string, or a list of them/],
+    [
+      "a section named as an option",
+      '[source]\ndoor = "rtsp://192.0.2.1/s"\n',
+      /:1: source: a table \(a \[section\] or \{ … \}\) is not allowed; expected a non-empty value, as a quoted string, or a list of them/,
+    ],
     ["a value out of range", "jpeg-quality = 5\n", /:1: jpeg-quality: 5 is not allowed; expected an integer from 10 to 100$/],
     ["a number in quotes", 'jpeg-quality = "80"\n', /:1: jpeg-quality: "80" is not allowed; expected an integer from 10 to 100, without quotes/],
     ["a float for an integer", "port = 80.5\n", /:1: port: 80.5 is not allowed; expected an integer from 0 to 65535/],
@@ -224,9 +258,21 @@ describe("a bad file exits 2 with one message naming the file, the line and what
     ["a switch as a number", "kiosk = 1\n", /:1: kiosk: 1 is not allowed; expected true or false/],
     ["a number for text", "host = 0\n", /:1: host: 0 is not allowed; expected a non-empty value, as a quoted string/],
     ["an enum value not allowed", 'log-level = "loud"\n', /:1: log-level: "loud" is not allowed; expected one of error, warn, info, debug/],
-    ["a list for a single option", "jpeg-quality = [80, 90]\n", /:1: jpeg-quality: \[80, 90\] is not allowed; expected one value \(jpeg-quality is given once\)/],
-    ["a bad list item", 'ice-server = ["stun:a.example.org", "http://b"]\n', /:1: ice-server: "http:\/\/b" is not allowed; expected a stun:, turn: or turns: URL/],
-    ["an empty source list", "source = []\n", /:1: source: \[\] is not allowed; expected at least one value: .*leave source out for its default, the first camera found, else testsrc/],
+    [
+      "a list for a single option",
+      "jpeg-quality = [80, 90]\n",
+      /:1: jpeg-quality: \[80, 90\] is not allowed; expected one value \(jpeg-quality is given once\)/,
+    ],
+    [
+      "a bad list item",
+      'ice-server = ["stun:a.example.org", "http://b"]\n',
+      /:1: ice-server: "http:\/\/b" is not allowed; expected a stun:, turn: or turns: URL/,
+    ],
+    [
+      "an empty source list",
+      "source = []\n",
+      /:1: source: \[\] is not allowed; expected at least one value: .*leave source out for its default, the first camera found, else testsrc/,
+    ],
     ["a date", "port = 2024-01-01\n", /:1: port: 2024-01-01 is not allowed; expected an integer from 0 to 65535/],
     ["a check across options", "port = 1\nloop = true\n", /:2: loop: applies to a file, an image sequence or an http\(s\) file URL, not to testsrc/],
     ["a source file that is missing", 'source = "nowhere.mp4"\n', /:1: source: "nowhere.mp4" is not testsrc, a camera, a URL, a pattern or an existing file/],
@@ -234,7 +280,10 @@ describe("a bad file exits 2 with one message naming the file, the line and what
   for (const [name, text, message] of cases) {
     test(name, () => {
       const path = file(text);
-      for (const args of [["--config", path], ["config", "print", "--config", path]]) {
+      for (const args of [
+        ["--config", path],
+        ["config", "print", "--config", path],
+      ]) {
         const r = run(args);
         expect(r.code).toBe(2);
         expect(r.stderr.startsWith(`glasscast: ${path}:`)).toBe(true);
@@ -293,7 +342,8 @@ describe("service install --config", () => {
     file(`source = "door=clip.mp4"\nloop = true\n`, "service/relative.toml");
     const r = run(["service", "install", "--dry-run", "--config", "relative.toml"], work);
     expect(r).toEqual({
-      code: 2, stdout: "",
+      code: 2,
+      stdout: "",
       stderr: `glasscast: service install: relative.toml:1: source: "door=clip.mp4" is a relative path, and the service does not start in this folder; expected an absolute path: "door=${clip}"\n`,
     });
     // The same file with the path given on the command line instead is fine.
@@ -303,7 +353,9 @@ describe("service install --config", () => {
   test("a bad file is refused at install time, with the server's own message", () => {
     file("jpeg-quality = 5\n", "service/bad.toml");
     expect(run(["service", "install", "--dry-run", "--config", "bad.toml"], work)).toEqual({
-      code: 2, stdout: "", stderr: "glasscast: bad.toml:1: jpeg-quality: 5 is not allowed; expected an integer from 10 to 100\n",
+      code: 2,
+      stdout: "",
+      stderr: "glasscast: bad.toml:1: jpeg-quality: 5 is not allowed; expected an integer from 10 to 100\n",
     });
   });
 });

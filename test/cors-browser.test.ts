@@ -54,7 +54,12 @@ const PLAYER_PAGE = `<!doctype html>
   };
 </script>`;
 
-interface Played { readonly blocked?: string; readonly status?: number; readonly location?: string | null; readonly session?: string | null }
+interface Played {
+  readonly blocked?: string;
+  readonly status?: number;
+  readonly location?: string | null;
+  readonly session?: string | null;
+}
 
 describe("a WHEP player served by another origin", () => {
   let net: ClientNetwork;
@@ -67,18 +72,42 @@ describe("a WHEP player served by another origin", () => {
 
   beforeAll(async () => {
     const ready = Promise.withResolvers<void>();
-    const finished = new Promise<void>((resolve) => { done = resolve; });
-    void withClientNetwork(async (n) => { net = n; ready.resolve(); await finished; }).catch(ready.reject);
-    await ready.promise;
-    const servePlayer = () => Bun.serve({
-      hostname: net.serverAddress, port: 0,
-      fetch: () => new Response(PLAYER_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }),
+    const finished = new Promise<void>((resolve) => {
+      done = resolve;
     });
+    void withClientNetwork(async (n) => {
+      net = n;
+      ready.resolve();
+      await finished;
+    }).catch(ready.reject);
+    await ready.promise;
+    const servePlayer = () =>
+      Bun.serve({
+        hostname: net.serverAddress,
+        port: 0,
+        fetch: () => new Response(PLAYER_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }),
+      });
     allowedPlayer = servePlayer();
     otherPlayer = servePlayer();
-    glasscast = await startProgram([process.execPath, "run", CLI, "--host", net.serverAddress, "--port", "0",
-      "--width", "640", "--height", "360", "--webrtc-candidate", net.serverAddress,
-      "--viewer-token", TOKEN, "--allow-origin", `http://${net.serverAddress}:${allowedPlayer.port}`]);
+    glasscast = await startProgram([
+      process.execPath,
+      "run",
+      CLI,
+      "--host",
+      net.serverAddress,
+      "--port",
+      "0",
+      "--width",
+      "640",
+      "--height",
+      "360",
+      "--webrtc-candidate",
+      net.serverAddress,
+      "--viewer-token",
+      TOKEN,
+      "--allow-origin",
+      `http://${net.serverAddress}:${allowedPlayer.port}`,
+    ]);
     whep = `http://${net.serverAddress}:${glasscast.port}/whep?token=${TOKEN}`;
     browser = await launchChromium(net.chromium);
   });
@@ -104,15 +133,15 @@ describe("a WHEP player served by another origin", () => {
   test("from the allowed origin, with ?token=: 201, a readable Location, the video decodes, DELETE ends the session", async () => {
     const page = await open(allowedPlayer);
     try {
-      const played = await page.evaluate(`play(${JSON.stringify(whep)})`) as Played;
+      const played = (await page.evaluate(`play(${JSON.stringify(whep)})`)) as Played;
       expect(played.blocked).toBeUndefined();
       expect(played.status).toBe(201);
       // Readable only because glasscast exposes it (Access-Control-Expose-Headers); it carries the token for DELETE.
       expect(played.location).toMatch(new RegExp(`^/whep/session/[0-9a-f-]{36}\\?token=${TOKEN}$`));
       await page.waitForFunction("frames_ > 0", null, { timeout: 15_000 });
-      const before = await page.evaluate("frames_") as number;
+      const before = (await page.evaluate("frames_")) as number;
       await page.waitForFunction(`frames_ >= ${before + 20}`, null, { timeout: 15_000 });
-      const quality = await page.evaluate(`document.querySelector("video").getVideoPlaybackQuality().totalVideoFrames`) as number;
+      const quality = (await page.evaluate(`document.querySelector("video").getVideoPlaybackQuality().totalVideoFrames`)) as number;
       expect(quality).toBeGreaterThan(20);
       expect(await page.evaluate(`document.querySelector("video").videoWidth`)).toBe(640);
       expect(await webrtcViewers()).toBe(1);
@@ -127,7 +156,7 @@ describe("a WHEP player served by another origin", () => {
   test("from an origin not allowed, the browser blocks the player at its preflight: no session is made", async () => {
     const page = await open(otherPlayer);
     try {
-      const played = await page.evaluate(`play(${JSON.stringify(whep)})`) as Played;
+      const played = (await page.evaluate(`play(${JSON.stringify(whep)})`)) as Played;
       expect(played.blocked).toContain("TypeError");
       expect(played.status).toBeUndefined();
       expect(await webrtcViewers()).toBe(0);

@@ -19,7 +19,9 @@ const ADMIN = "admin:cors-secret";
 
 /** A CORS preflight as Chromium sends it before a WHEP POST. */
 const preflight = (origin: string, method = "POST", headers = "content-type") => ({
-  origin, "access-control-request-method": method, "access-control-request-headers": headers,
+  origin,
+  "access-control-request-method": method,
+  "access-control-request-headers": headers,
 });
 
 /** Every route another origin may use, with its methods (as OPTIONS lists them). */
@@ -266,8 +268,14 @@ describe("--allow-origin with WHIP ingest (RFC 9725: WHIP endpoints answer CORS 
   /** A send-only H.264 offer, as a browser publisher's. */
   async function publisherOffer(): Promise<{ sdp: string; close(): Promise<void> }> {
     const pc = new RTCPeerConnection({
-      iceServers: [], iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: ["127.0.0.1"],
-      codecs: { video: [new RTCRtpCodecParameters({ mimeType: "video/H264", clockRate: 90000, parameters: "packetization-mode=1;profile-level-id=42e01f" })], audio: [] },
+      iceServers: [],
+      iceUseIpv4: false,
+      iceUseIpv6: false,
+      iceAdditionalHostAddresses: ["127.0.0.1"],
+      codecs: {
+        video: [new RTCRtpCodecParameters({ mimeType: "video/H264", clockRate: 90000, parameters: "packetization-mode=1;profile-level-id=42e01f" })],
+        audio: [],
+      },
     });
     pc.addTransceiver(new MediaStreamTrack({ kind: "video" }), { direction: "sendonly" });
     await pc.setLocalDescription(await pc.createOffer());
@@ -276,7 +284,10 @@ describe("--allow-origin with WHIP ingest (RFC 9725: WHIP endpoints answer CORS 
 
   test("preflights of the endpoint and of a session are answered without a login: the methods, Authorization, Content-Type and If-Match, Accept-Post", async () => {
     await withApp(config, async ({ ask }) => {
-      for (const [path, method, allow] of [["/whip/cam", "POST", "POST, OPTIONS"], [SESSION, "DELETE", "GET, HEAD, DELETE, OPTIONS"]] as const) {
+      for (const [path, method, allow] of [
+        ["/whip/cam", "POST", "POST, OPTIONS"],
+        [SESSION, "DELETE", "GET, HEAD, DELETE, OPTIONS"],
+      ] as const) {
         const res = await ask("OPTIONS", path, preflight(PLAYER, method, "authorization, content-type, if-match"));
         expect(res.status).toBe(204);
         expect(res.headers.get("allow")).toBe(allow);
@@ -302,7 +313,8 @@ describe("--allow-origin with WHIP ingest (RFC 9725: WHIP endpoints answer CORS 
         const created = await ask("POST", "/whip/cam", { origin: PLAYER, "content-type": "application/sdp", authorization: `Bearer ${INGEST}` }, offer.sdp);
         expect(created.status).toBe(201);
         expect(corsHeadersOf(created)).toEqual({
-          "access-control-allow-origin": PLAYER, "access-control-allow-credentials": "true",
+          "access-control-allow-origin": PLAYER,
+          "access-control-allow-credentials": "true",
           "access-control-expose-headers": "location, accept-post, allow, retry-after, www-authenticate, etag, link",
         });
         const location = created.headers.get("location")!;

@@ -38,14 +38,24 @@ function sysfs(name: string, nodes: Record<number, string>): string {
 
 /** A Raspberry Pi 4's own V4L2 nodes (codec, ISP, HEVC decoder) and a Pi 5's back end: none is a camera. */
 const PI_NODES: Record<number, string> = {
-  10: "bcm2835-codec-decode", 11: "bcm2835-codec-encode", 12: "bcm2835-codec-isp",
-  13: "bcm2835-isp", 14: "bcm2835-isp", 15: "bcm2835-isp", 16: "bcm2835-isp",
-  19: "rpivid", 20: "pispbe", 21: "rpi-hevc-dec",
+  10: "bcm2835-codec-decode",
+  11: "bcm2835-codec-encode",
+  12: "bcm2835-codec-isp",
+  13: "bcm2835-isp",
+  14: "bcm2835-isp",
+  15: "bcm2835-isp",
+  16: "bcm2835-isp",
+  19: "rpivid",
+  20: "pispbe",
+  21: "rpi-hevc-dec",
 };
 
 /** The CLI without --source, on a fake machine. */
 async function serve(args: string[], env: Record<string, string>): Promise<RunningServer> {
-  const server = await startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", "--ffmpeg", FAKE_FFMPEG, ...alwaysOnUnlessChosen(args), ...args], env);
+  const server = await startProgram(
+    [process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", "--ffmpeg", FAKE_FFMPEG, ...alwaysOnUnlessChosen(args), ...args],
+    env,
+  );
   servers.push(server);
   return server;
 }
@@ -76,7 +86,9 @@ describe("no --source: the first camera found", () => {
   test("only the Pi's own nodes (which an ffmpeg probe would open): no camera, the test pattern", async () => {
     const camera = fakeCamera();
     const server = await serve(["--rpicam", FAKE_RPICAM], { ...camera.env, FAKE_CAMERA_COUNT: "0", GLASSCAST_V4L2_SYSFS: sysfs("pi4-bare", PI_NODES) });
-    expect(startLine(server)).toContain(": test pattern (no camera found: no libcamera camera, no V4L2 camera (10 nodes, none a camera); no --source given) → http://");
+    expect(startLine(server)).toContain(
+      ": test pattern (no camera found: no libcamera camera, no V4L2 camera (10 nodes, none a camera); no --source given) → http://",
+    );
   });
 
   test("a Pi camera that rpicam-vid --list-cameras lists is libcamera:0, before a webcam", async () => {
@@ -107,21 +119,33 @@ describe("no --source: the first camera found", () => {
     const camera = fakeCamera();
     const machine = sysfs("webcam-half-size", { 0: "HD Pro Webcam C920" });
     const proc = Bun.spawn([process.execPath, "run", CLI, "--port", "0", "--ffmpeg", FAKE_FFMPEG, "--rpicam", join(scratch, "none"), "--width", "640"], {
-      stdout: "pipe", stderr: "pipe", env: { ...process.env, ...camera.env, GLASSCAST_V4L2_SYSFS: machine },
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, ...camera.env, GLASSCAST_V4L2_SYSFS: machine },
     });
     expect(await proc.exited).toBe(2);
-    expect(await new Response(proc.stderr).text()).toBe("glasscast: --width: a V4L2 camera is asked for a whole size; give both --width and --height (see: glasscast devices)" +
-      " (without --source, glasscast chose the camera /dev/video0 (HD Pro Webcam C920; found, no --source given); give --source testsrc for the test pattern)\n");
+    expect(await new Response(proc.stderr).text()).toBe(
+      "glasscast: --width: a V4L2 camera is asked for a whole size; give both --width and --height (see: glasscast devices)" +
+        " (without --source, glasscast chose the camera /dev/video0 (HD Pro Webcam C920; found, no --source given); give --source testsrc for the test pattern)\n",
+    );
   });
 
   test("a source in the --config file: no camera is looked for", async () => {
     const camera = fakeCamera();
     const config = join(scratch, "pattern.toml");
     writeFileSync(config, 'source = "testsrc"\n');
-    const server = await serve(["--rpicam", FAKE_RPICAM, "--config", config], { ...camera.env, GLASSCAST_V4L2_SYSFS: sysfs("with-config", { 0: "HD Pro Webcam C920" }) });
+    const server = await serve(["--rpicam", FAKE_RPICAM, "--config", config], {
+      ...camera.env,
+      GLASSCAST_V4L2_SYSFS: sysfs("with-config", { 0: "HD Pro Webcam C920" }),
+    });
     expect(startLine(server)).toMatch(/^glasscast \S+: test pattern → http:/);
     await waitFor(() => camera.runs().length > 0, 10_000, "the capture");
-    expect(camera.runs().flat().filter((a) => a === "--list-cameras" || a === "-list_formats" || a.startsWith("/dev/video"))).toEqual([]);
+    expect(
+      camera
+        .runs()
+        .flat()
+        .filter((a) => a === "--list-cameras" || a === "-list_formats" || a.startsWith("/dev/video")),
+    ).toEqual([]);
   });
 
   test("--source testsrc with cameras present: the test pattern, and no camera is looked for", async () => {
@@ -131,7 +155,12 @@ describe("no --source: the first camera found", () => {
     expect(startLine(server)).toMatch(/^glasscast \S+: test pattern → http:/);
     // The fake ffmpeg runs the pattern; neither fake was asked for its cameras or formats.
     await waitFor(() => camera.runs().length > 0, 10_000, "the capture");
-    expect(camera.runs().flat().filter((a) => a === "--list-cameras" || a === "-list_formats" || a.startsWith("/dev/video"))).toEqual([]);
+    expect(
+      camera
+        .runs()
+        .flat()
+        .filter((a) => a === "--list-cameras" || a === "-list_formats" || a.startsWith("/dev/video")),
+    ).toEqual([]);
     expect((await streams(server))[0]!.source).toBe("test pattern");
   });
 
@@ -143,10 +172,14 @@ describe("no --source: the first camera found", () => {
     const server = await serve(["--rpicam", FAKE_RPICAM], { ...camera.env, GLASSCAST_V4L2_SYSFS: machine });
     // The bound is 5 s; startProgram gives up at 15 s, so a detection that waited for rpicam-vid fails here.
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(startLine(server)).toMatch(/: camera \/dev\/video0 \(HD Pro Webcam C920; found, no --source given; rpicam-vid: \S+ --list-cameras: no answer within 5 s \(killed\)\) → http:/);
+    expect(startLine(server)).toMatch(
+      /: camera \/dev\/video0 \(HD Pro Webcam C920; found, no --source given; rpicam-vid: \S+ --list-cameras: no answer within 5 s \(killed\)\) → http:/,
+    );
     // The hung lister is gone: no rpicam-vid left under the server.
     for (const pid of await childPids(server.proc.pid)) {
-      const cmd = await Bun.file(`/proc/${pid}/cmdline`).text().catch(() => "");
+      const cmd = await Bun.file(`/proc/${pid}/cmdline`)
+        .text()
+        .catch(() => "");
       expect(cmd.includes("--list-cameras") && isAlive(pid)).toBe(false);
     }
   });
@@ -155,7 +188,9 @@ describe("no --source: the first camera found", () => {
     const camera = fakeCamera();
     camera.set("hung");
     const server = await serve(["--rpicam", FAKE_RPICAM], { ...camera.env, GLASSCAST_V4L2_SYSFS: join(scratch, "no-sysfs") });
-    expect(startLine(server)).toMatch(/: test pattern \(no camera found: rpicam-vid: \S+ --list-cameras: no answer within 5 s \(killed\), no V4L2 camera; no --source given\) → http:/);
+    expect(startLine(server)).toMatch(
+      /: test pattern \(no camera found: rpicam-vid: \S+ --list-cameras: no answer within 5 s \(killed\), no V4L2 camera; no --source given\) → http:/,
+    );
     await waitFor(async () => (await streams(server))[0]!.state === "running", 15_000, "the test pattern");
   });
 });
@@ -163,6 +198,8 @@ describe("no --source: the first camera found", () => {
 test("/api/streams tells viewers a source without a URL's query (its password is masked already)", () => {
   expect(viewerSourceText("rtsp://***@192.0.2.10/stream1?token=s3cret&channel=1")).toBe("rtsp://***@192.0.2.10/stream1?***");
   expect(viewerSourceText("https://cam.example/live/index.m3u8")).toBe("https://cam.example/live/index.m3u8");
-  expect(viewerSourceText("camera /dev/video0 (HD Pro Webcam C920; found, no --source given)")).toBe("camera /dev/video0 (HD Pro Webcam C920; found, no --source given)");
+  expect(viewerSourceText("camera /dev/video0 (HD Pro Webcam C920; found, no --source given)")).toBe(
+    "camera /dev/video0 (HD Pro Webcam C920; found, no --source given)",
+  );
   expect(viewerSourceText("shots/*.jpg?")).toBe("shots/*.jpg?");
 });

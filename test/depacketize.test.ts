@@ -11,7 +11,9 @@ import { H264Framer } from "../src/sources/frame-parsers.ts";
 import { H264Depacketizer, spropParameterSets } from "../src/sources/whip/depacketize.ts";
 
 // A real 320x240 baseline SPS (x264) and a PPS.
-const SPS = new Uint8Array([0x67, 0x42, 0xc0, 0x0d, 0xda, 0x05, 0x07, 0xec, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40, 0x00, 0x00, 0x0f, 0x03, 0xc5, 0x0a, 0xa8]);
+const SPS = new Uint8Array([
+  0x67, 0x42, 0xc0, 0x0d, 0xda, 0x05, 0x07, 0xec, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40, 0x00, 0x00, 0x0f, 0x03, 0xc5, 0x0a, 0xa8,
+]);
 const PPS = new Uint8Array([0x68, 0xce, 0x0f, 0xc8]);
 
 function slice(type: 1 | 5, size: number, fill: number): Uint8Array {
@@ -21,8 +23,12 @@ function slice(type: 1 | 5, size: number, fill: number): Uint8Array {
   return nal;
 }
 
-function idr(fill = 1): AccessUnit { return { nals: [SPS, PPS, slice(5, 5000, fill)], keyframe: true }; }
-function p(fill = 2): AccessUnit { return { nals: [slice(1, 1500, fill)], keyframe: false }; }
+function idr(fill = 1): AccessUnit {
+  return { nals: [SPS, PPS, slice(5, 5000, fill)], keyframe: true };
+}
+function p(fill = 2): AccessUnit {
+  return { nals: [slice(1, 1500, fill)], keyframe: false };
+}
 
 /** Sends access units as RTP through `d`, numbering the packets; `drop` skips those sequence numbers. */
 function send(d: H264Depacketizer, aus: AccessUnit[], drop = new Set<number>(), start = 100): AccessUnit[] {
@@ -74,12 +80,21 @@ describe("H.264 depacketizer", () => {
     expect(first).toEqual([{ nals: [SPS, PPS, a], keyframe: true }]);
     expect(d.push(a, 2, 0, true)).toEqual([]); // late
     // The next timestamp ends the picture of 3000; the marker ends the one of 6000.
-    expect(d.push(b, 5, 6000, true)).toEqual([{ nals: [b], keyframe: false }, { nals: [b], keyframe: false }]);
+    expect(d.push(b, 5, 6000, true)).toEqual([
+      { nals: [b], keyframe: false },
+      { nals: [b], keyframe: false },
+    ]);
   });
 
   test("garbage payloads never throw and never come out as pictures", () => {
     const d = new H264Depacketizer();
-    const junk = [new Uint8Array([24, 0xff, 0xff, 0x65]), new Uint8Array([28]), new Uint8Array([28, 0x05, 1, 2]), new Uint8Array([0x1d, 1, 2]), new Uint8Array(0)];
+    const junk = [
+      new Uint8Array([24, 0xff, 0xff, 0x65]),
+      new Uint8Array([28]),
+      new Uint8Array([28, 0x05, 1, 2]),
+      new Uint8Array([0x1d, 1, 2]),
+      new Uint8Array(0),
+    ];
     let seq = 0;
     for (const j of junk) expect(d.push(j, seq++, 0, true)).toEqual([]);
     const got = send(d, [idr()], new Set(), seq);

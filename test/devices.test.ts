@@ -43,16 +43,20 @@ function fakeSysfs(dir: string, names: Record<number, string>): string {
 /** A program that prints a fixture per device, checks its arguments and logs them. */
 function fakeByDevice(path: string, expectedArgs: string, byDevice: Record<string, string>, toStderr: boolean, unknown: string): string {
   const cases = Object.entries(byDevice)
-    .map(([device, file]) => `  ${device}) /bin/cat "${join(FIXTURES, file)}"${toStderr ? " >&2; exit 1" : ""} ;;`).join("\n");
-  return script(path, [
-    `echo "$*" >> "${path}.log"`,
-    `device="\${@: -1}"`,
-    `if [ "$*" != "${expectedArgs} $device" ]; then echo "fake: unexpected arguments: $*" >&2; exit 64; fi`,
-    `case "$device" in`,
-    cases,
-    `  *) ${unknown} ;;`,
-    `esac`,
-  ].join("\n"));
+    .map(([device, file]) => `  ${device}) /bin/cat "${join(FIXTURES, file)}"${toStderr ? " >&2; exit 1" : ""} ;;`)
+    .join("\n");
+  return script(
+    path,
+    [
+      `echo "$*" >> "${path}.log"`,
+      `device="\${@: -1}"`,
+      `if [ "$*" != "${expectedArgs} $device" ]; then echo "fake: unexpected arguments: $*" >&2; exit 64; fi`,
+      `case "$device" in`,
+      cases,
+      `  *) ${unknown} ;;`,
+      `esac`,
+    ].join("\n"),
+  );
 }
 
 function sizes(format: V4l2Format | undefined): string[] {
@@ -104,17 +108,35 @@ describe("v4l2-ctl --list-formats-ext", () => {
     const listing = parseV4l2CtlFormats(fixture("v4l2-ctl-pi4-codec-encode.txt"));
     expect(listing.bufferType).toBe("Video Capture Multiplanar");
     expect(listing.multiplanar).toBe(true);
-    expect(listing.formats).toEqual([{
-      ffmpegName: "h264", fourcc: "H264", description: "H.264", compressed: true, sizes: [],
-      sizeRange: { minWidth: 32, minHeight: 32, maxWidth: 1920, maxHeight: 1920, stepWidth: 2, stepHeight: 2 },
-    }]);
+    expect(listing.formats).toEqual([
+      {
+        ffmpegName: "h264",
+        fourcc: "H264",
+        description: "H.264",
+        compressed: true,
+        sizes: [],
+        sizeRange: { minWidth: 32, minHeight: 32, maxWidth: 1920, maxHeight: 1920, stepWidth: 2, stepHeight: 2 },
+      },
+    ]);
   });
 
   test("the Pi's legacy camera: JPEG and MJPG are both mjpeg and YV12 is yuv420p, as ffmpeg names them", () => {
     const { formats } = parseV4l2CtlFormats(fixture("v4l2-ctl-pi-legacy-camera.txt"));
     expect(formats.map((f) => `${f.fourcc}=${f.ffmpegName}`)).toEqual([
-      "YU12=yuv420p", "YUYV=yuyv422", "RGB3=rgb24", "JPEG=mjpeg", "H264=h264", "MJPG=mjpeg", "YVYU=null", "VYUY=null",
-      "UYVY=uyvy422", "NV12=nv12", "BGR3=bgr24", "YV12=yuv420p", "NV21=null", "BGR4=bgr0",
+      "YU12=yuv420p",
+      "YUYV=yuyv422",
+      "RGB3=rgb24",
+      "JPEG=mjpeg",
+      "H264=h264",
+      "MJPG=mjpeg",
+      "YVYU=null",
+      "VYUY=null",
+      "UYVY=uyvy422",
+      "NV12=nv12",
+      "BGR3=bgr24",
+      "YV12=yuv420p",
+      "NV21=null",
+      "BGR4=bgr0",
     ]);
     expect(formats.filter((f) => f.compressed).map((f) => f.fourcc)).toEqual(["JPEG", "H264", "MJPG"]);
     expect(formats[0]!.sizeRange).toEqual({ minWidth: 32, minHeight: 32, maxWidth: 2592, maxHeight: 1944, stepWidth: 2, stepHeight: 2 });
@@ -126,32 +148,54 @@ describe("v4l2-ctl --list-formats-ext", () => {
 
   test("continuous sizes, interval ranges and emulated formats", () => {
     const text = [
-      "ioctl: VIDIOC_ENUM_FMT", "\tType: Video Capture", "",
-      "\t[0]: 'YU12' (Planar YUV 4:2:0)", "\t\tSize: Continuous 48x32 - 8192x8192",
-      "\t[1]: 'RGB3' (24-bit RGB 8-8-8, emulated)", "\t\tSize: Discrete 640x480",
+      "ioctl: VIDIOC_ENUM_FMT",
+      "\tType: Video Capture",
+      "",
+      "\t[0]: 'YU12' (Planar YUV 4:2:0)",
+      "\t\tSize: Continuous 48x32 - 8192x8192",
+      "\t[1]: 'RGB3' (24-bit RGB 8-8-8, emulated)",
+      "\t\tSize: Discrete 640x480",
       "\t\t\tInterval: Continuous 0.033s - 1.000s (1.000-30.000 fps)",
     ].join("\n");
     const { formats } = parseV4l2CtlFormats(text);
     expect(formats[0]!.sizeRange).toEqual({ minWidth: 48, minHeight: 32, maxWidth: 8192, maxHeight: 8192, stepWidth: 1, stepHeight: 1 });
     expect(formats[1]).toEqual({
-      ffmpegName: "rgb24", fourcc: "RGB3", description: "24-bit RGB 8-8-8", compressed: false, emulated: true,
+      ffmpegName: "rgb24",
+      fourcc: "RGB3",
+      description: "24-bit RGB 8-8-8",
+      compressed: false,
+      emulated: true,
       sizes: [{ width: 640, height: 480, fpsRange: { min: 1, max: 30 } }],
     });
   });
 
   test("the layout of v4l-utils before 1.14 (Index / Pixel Format / Name)", () => {
     const text = [
-      "ioctl: VIDIOC_ENUM_FMT", "\tIndex       : 0", "\tType        : Video Capture", "\tPixel Format: 'MJPG' (compressed)",
-      "\tName        : Motion-JPEG", "\t\tSize: Discrete 1280x720", "\t\t\tInterval: Discrete 0.033s (30.000 fps)", "",
+      "ioctl: VIDIOC_ENUM_FMT",
+      "\tIndex       : 0",
+      "\tType        : Video Capture",
+      "\tPixel Format: 'MJPG' (compressed)",
+      "\tName        : Motion-JPEG",
+      "\t\tSize: Discrete 1280x720",
+      "\t\t\tInterval: Discrete 0.033s (30.000 fps)",
+      "",
     ].join("\n");
-    expect(parseV4l2CtlFormats(text).formats).toEqual([{
-      ffmpegName: "mjpeg", fourcc: "MJPG", description: "Motion-JPEG", compressed: true,
-      sizes: [{ width: 1280, height: 720, fps: [30] }], fps: [30],
-    }]);
+    expect(parseV4l2CtlFormats(text).formats).toEqual([
+      {
+        ffmpegName: "mjpeg",
+        fourcc: "MJPG",
+        description: "Motion-JPEG",
+        compressed: true,
+        sizes: [{ width: 1280, height: 720, fps: [30] }],
+        fps: [30],
+      },
+    ]);
   });
 
   test("text that is not v4l2-ctl's is refused, quoting how it begins", () => {
-    expect(() => parseV4l2CtlFormats("Usage: v4l2-ctl <options>\n")).toThrow(/not v4l2-ctl --list-formats-ext output \(it begins "Usage: v4l2-ctl <options>"\)/);
+    expect(() => parseV4l2CtlFormats("Usage: v4l2-ctl <options>\n")).toThrow(
+      /not v4l2-ctl --list-formats-ext output \(it begins "Usage: v4l2-ctl <options>"\)/,
+    );
   });
 });
 
@@ -185,8 +229,13 @@ describe("ffmpeg -list_formats", () => {
   test("probeV4l2Formats runs ffmpeg with an argument list and reads its stderr (it exits 1 after listing: normal)", async () => {
     const dir = join(scratch, "probe");
     mkdirSync(dir, { recursive: true });
-    const ffmpeg = fakeByDevice(join(dir, "ffmpeg"), "-hide_banner -f v4l2 -list_formats all -i",
-      { "/dev/video0": "ffmpeg-c920.txt", "/dev/video1": "ffmpeg-not-capture.txt" }, true, "exit 1");
+    const ffmpeg = fakeByDevice(
+      join(dir, "ffmpeg"),
+      "-hide_banner -f v4l2 -list_formats all -i",
+      { "/dev/video0": "ffmpeg-c920.txt", "/dev/video1": "ffmpeg-not-capture.txt" },
+      true,
+      "exit 1",
+    );
     const formats = await probeV4l2Formats(ffmpeg, "/dev/video0");
     expect(formats).toEqual(parseFfmpegListFormats(fixture("ffmpeg-c920.txt")));
     expect(readFileSync(`${ffmpeg}.log`, "utf8")).toBe("-hide_banner -f v4l2 -list_formats all -i /dev/video0\n");
@@ -212,22 +261,32 @@ describe("ffmpeg -list_formats", () => {
 
 describe("rpicam-hello --list-cameras", () => {
   test("a Camera Module 3 wide (imx708) on a Pi 4: sensor, size, bits, colour filter, id and modes with rate and crop", () => {
-    expect(parseRpicamCameras(fixture("rpicam-imx708.txt"))).toEqual([{
-      index: 0, sensor: "imx708_wide", width: 4608, height: 2592, bitDepth: 10, colorFilter: "RGGB",
-      id: "/base/soc/i2c0mux/i2c@1/imx708@1a",
-      modes: [
-        { format: "SRGGB10_CSI2P", width: 1536, height: 864, fps: 120.13, crop: { x: 768, y: 432, width: 3072, height: 1728 } },
-        { format: "SRGGB10_CSI2P", width: 2304, height: 1296, fps: 56.03, crop: { x: 0, y: 0, width: 4608, height: 2592 } },
-        { format: "SRGGB10_CSI2P", width: 4608, height: 2592, fps: 14.35, crop: { x: 0, y: 0, width: 4608, height: 2592 } },
-      ],
-    }]);
+    expect(parseRpicamCameras(fixture("rpicam-imx708.txt"))).toEqual([
+      {
+        index: 0,
+        sensor: "imx708_wide",
+        width: 4608,
+        height: 2592,
+        bitDepth: 10,
+        colorFilter: "RGGB",
+        id: "/base/soc/i2c0mux/i2c@1/imx708@1a",
+        modes: [
+          { format: "SRGGB10_CSI2P", width: 1536, height: 864, fps: 120.13, crop: { x: 768, y: 432, width: 3072, height: 1728 } },
+          { format: "SRGGB10_CSI2P", width: 2304, height: 1296, fps: 56.03, crop: { x: 0, y: 0, width: 4608, height: 2592 } },
+          { format: "SRGGB10_CSI2P", width: 4608, height: 2592, fps: 14.35, crop: { x: 0, y: 0, width: 4608, height: 2592 } },
+        ],
+      },
+    ]);
   });
 
   test("the HQ camera (imx477): modes in two sensor formats", () => {
     const [camera] = parseRpicamCameras(fixture("rpicam-imx477.txt"));
     expect(camera).toMatchObject({ index: 0, sensor: "imx477", width: 4056, height: 3040, bitDepth: 12, colorFilter: "RGGB" });
     expect(camera!.modes.map((m) => `${m.format} ${m.width}x${m.height} ${m.fps}`)).toEqual([
-      "SRGGB10_CSI2P 1332x990 120.05", "SRGGB12_CSI2P 2028x1080 50.03", "SRGGB12_CSI2P 2028x1520 40.01", "SRGGB12_CSI2P 4056x3040 10",
+      "SRGGB10_CSI2P 1332x990 120.05",
+      "SRGGB12_CSI2P 2028x1080 50.03",
+      "SRGGB12_CSI2P 2028x1520 40.01",
+      "SRGGB12_CSI2P 4056x3040 10",
     ]);
   });
 
@@ -248,7 +307,7 @@ describe("rpicam-hello --list-cameras", () => {
     ]);
   });
 
-  test("\"No cameras available!\" is no camera; anything else is refused", () => {
+  test('"No cameras available!" is no camera; anything else is refused', () => {
     expect(parseRpicamCameras(fixture("rpicam-none.txt"))).toEqual([]);
     expect(() => parseRpicamCameras("rpicam-apps build: v1.5.0\n")).toThrow(/not a --list-cameras listing \(it begins "rpicam-apps build: v1.5.0"\)/);
   });
@@ -273,15 +332,34 @@ describe("which V4L2 nodes are not cameras", () => {
 // The whole command, on a fake Raspberry Pi 4 with a C920 and a cheap webcam.
 
 const PI4_WITH_WEBCAMS: Record<number, string> = {
-  0: "unicam-image", 1: "unicam-embedded", 2: "HD Pro Webcam C920", 3: "HD Pro Webcam C920",
-  4: "USB 2.0 Camera: HD USB Camera", 5: "USB 2.0 Camera: HD USB Camera",
-  10: "bcm2835-codec-decode", 11: "bcm2835-codec-encode", 12: "bcm2835-codec-isp",
-  13: "bcm2835-isp", 14: "bcm2835-isp", 15: "bcm2835-isp", 16: "bcm2835-isp",
-  18: "bcm2835-codec-image_fx", 19: "rpi-hevc-dec", 20: "bcm2835-isp", 21: "bcm2835-isp", 22: "bcm2835-isp", 23: "bcm2835-isp",
+  0: "unicam-image",
+  1: "unicam-embedded",
+  2: "HD Pro Webcam C920",
+  3: "HD Pro Webcam C920",
+  4: "USB 2.0 Camera: HD USB Camera",
+  5: "USB 2.0 Camera: HD USB Camera",
+  10: "bcm2835-codec-decode",
+  11: "bcm2835-codec-encode",
+  12: "bcm2835-codec-isp",
+  13: "bcm2835-isp",
+  14: "bcm2835-isp",
+  15: "bcm2835-isp",
+  16: "bcm2835-isp",
+  18: "bcm2835-codec-image_fx",
+  19: "rpi-hevc-dec",
+  20: "bcm2835-isp",
+  21: "bcm2835-isp",
+  22: "bcm2835-isp",
+  23: "bcm2835-isp",
   31: "bcm2835-codec-encode_image",
 };
 
-interface Machine { sysfs: string; bin: string; apps: string; v4l2ctl: string }
+interface Machine {
+  sysfs: string;
+  bin: string;
+  apps: string;
+  v4l2ctl: string;
+}
 let pi: Machine;
 
 beforeAll(() => {
@@ -290,10 +368,18 @@ beforeAll(() => {
   const apps = join(root, "opt-rpicam");
   mkdirSync(bin, { recursive: true });
   mkdirSync(apps, { recursive: true });
-  const v4l2ctl = fakeByDevice(join(bin, "v4l2-ctl"), "--list-formats-ext -d", {
-    "/dev/video2": "v4l2-ctl-c920.txt", "/dev/video3": "v4l2-ctl-uvc-metadata.txt",
-    "/dev/video4": "v4l2-ctl-cheap-webcam.txt", "/dev/video5": "v4l2-ctl-uvc-metadata.txt",
-  }, false, `echo "Cannot open device $device, exiting." >&2; exit 1`);
+  const v4l2ctl = fakeByDevice(
+    join(bin, "v4l2-ctl"),
+    "--list-formats-ext -d",
+    {
+      "/dev/video2": "v4l2-ctl-c920.txt",
+      "/dev/video3": "v4l2-ctl-uvc-metadata.txt",
+      "/dev/video4": "v4l2-ctl-cheap-webcam.txt",
+      "/dev/video5": "v4l2-ctl-uvc-metadata.txt",
+    },
+    false,
+    `echo "Cannot open device $device, exiting." >&2; exit 1`,
+  );
   // rpicam-hello beside the rpicam-vid given with --rpicam, not on PATH.
   script(join(apps, "rpicam-vid"), "exit 0");
   script(join(apps, "rpicam-hello"), `[ "$*" = "--list-cameras" ] || exit 64\nexec /bin/cat "${join(FIXTURES, "rpicam-imx708.txt")}"`);
@@ -302,7 +388,12 @@ beforeAll(() => {
 
 function glasscast(args: string[], env: Record<string, string> = {}) {
   const r = Bun.spawnSync([process.execPath, "run", CLI, ...args], {
-    cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 20_000, env: { ...process.env, ...env },
+    cwd: ROOT,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 20_000,
+    env: { ...process.env, ...env },
   });
   return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
@@ -330,25 +421,36 @@ describe("glasscast devices on a fake Raspberry Pi 4 with two USB webcams", () =
       "  /dev/video2  HD Pro Webcam C920  (use: --source /dev/video2)",
       "  /dev/video4  USB 2.0 Camera: HD USB Camera  (use: --source /dev/video4)",
     ]);
-    const c920 = cameras.slice(cameras.indexOf("  /dev/video2  HD Pro Webcam C920  (use: --source /dev/video2)") + 1, cameras.indexOf("  /dev/video4  USB 2.0 Camera: HD USB Camera  (use: --source /dev/video4)"));
+    const c920 = cameras.slice(
+      cameras.indexOf("  /dev/video2  HD Pro Webcam C920  (use: --source /dev/video2)") + 1,
+      cameras.indexOf("  /dev/video4  USB 2.0 Camera: HD USB Camera  (use: --source /dev/video4)"),
+    );
     expect(c920).toHaveLength(3);
     // Sizes grouped by their highest rate, fastest first; the largest first within a group.
-    expect(c920[0]).toBe("    yuyv422  YUYV 4:2:2   800x448 640x480 640x360 432x240 352x288 320x240 320x180 176x144 160x120 160x90 @ 30 fps; "
-      + "800x600 864x480 @ 24 fps; 960x720 1024x576 @ 15 fps; 1280x720 @ 10 fps; 1600x896 @ 7.5 fps; 1920x1080 @ 5 fps; 2304x1536 2304x1296 @ 2 fps");
-    expect(c920[1]).toBe("    h264     H.264        1920x1080 1600x896 1280x720 960x720 1024x576 800x600 864x480 800x448 640x480 640x360 432x240 352x288 320x240 320x180 176x144 160x120 160x90 @ 30 fps");
+    expect(c920[0]).toBe(
+      "    yuyv422  YUYV 4:2:2   800x448 640x480 640x360 432x240 352x288 320x240 320x180 176x144 160x120 160x90 @ 30 fps; " +
+        "800x600 864x480 @ 24 fps; 960x720 1024x576 @ 15 fps; 1280x720 @ 10 fps; 1600x896 @ 7.5 fps; 1920x1080 @ 5 fps; 2304x1536 2304x1296 @ 2 fps",
+    );
+    expect(c920[1]).toBe(
+      "    h264     H.264        1920x1080 1600x896 1280x720 960x720 1024x576 800x600 864x480 800x448 640x480 640x360 432x240 352x288 320x240 320x180 176x144 160x120 160x90 @ 30 fps",
+    );
     expect(c920[2]).toStartWith("    mjpeg    Motion-JPEG  1920x1080 1600x896 1280x720 ");
     expect(cameras.at(-2)).toBe("    mjpeg    Motion-JPEG  1920x1080 1280x720 1024x768 800x600 640x480 320x240 @ 30 fps");
     expect(cameras.at(-1)).toBe("    yuyv422  YUYV 4:2:2   640x480 320x240 @ 30 fps; 800x600 @ 20 fps; 1280x720 1024x768 @ 10 fps; 1920x1080 @ 5 fps");
 
     const others = section(r.stdout, "V4L2 nodes that are not cameras").slice(1);
     expect(others.map((l) => l.trim().split(/\s+/)[0])).toEqual(
-      Object.keys(PI4_WITH_WEBCAMS).map((n) => `/dev/video${n}`).filter((d) => d !== "/dev/video2" && d !== "/dev/video4"));
+      Object.keys(PI4_WITH_WEBCAMS)
+        .map((n) => `/dev/video${n}`)
+        .filter((d) => d !== "/dev/video2" && d !== "/dev/video4"),
+    );
     expect(others[0]).toMatch(/^  \/dev\/video0 +unicam-image +the CSI-2 receiver \(unicam\) of a libcamera camera: use that camera as libcamera:N$/);
     expect(others[2]).toMatch(/^  \/dev\/video3 +HD Pro Webcam C920 +no video capture formats \(a metadata or output node\)$/);
     expect(others.find((l) => l.includes("/dev/video11 "))).toMatch(/bcm2835-codec-encode +the Pi's hardware video codec/);
     // The codec and ISP nodes are known by name: never opened.
     expect(readFileSync(`${pi.v4l2ctl}.log`, "utf8").trim().split("\n").sort()).toEqual(
-      ["/dev/video2", "/dev/video3", "/dev/video4", "/dev/video5"].map((d) => `--list-formats-ext -d ${d}`));
+      ["/dev/video2", "/dev/video3", "/dev/video4", "/dev/video5"].map((d) => `--list-formats-ext -d ${d}`),
+    );
 
     expect(section(r.stdout, "libcamera cameras")).toEqual([
       "libcamera cameras (from rpicam-hello)",
@@ -368,11 +470,24 @@ describe("glasscast devices on a fake Raspberry Pi 4 with two USB webcams", () =
     ]);
     expect(listing.v4l2.cameras[0]!.formats).toEqual(parseV4l2CtlFormats(fixture("v4l2-ctl-c920.txt")).formats);
     expect(listing.v4l2.notCameras.map((n) => [n.device, n.kind])).toEqual([
-      ["/dev/video0", "libcamera"], ["/dev/video1", "libcamera"], ["/dev/video3", "metadata"], ["/dev/video5", "metadata"],
-      ["/dev/video10", "codec"], ["/dev/video11", "codec"], ["/dev/video12", "codec"],
-      ["/dev/video13", "isp"], ["/dev/video14", "isp"], ["/dev/video15", "isp"], ["/dev/video16", "isp"],
-      ["/dev/video18", "codec"], ["/dev/video19", "codec"],
-      ["/dev/video20", "isp"], ["/dev/video21", "isp"], ["/dev/video22", "isp"], ["/dev/video23", "isp"], ["/dev/video31", "codec"],
+      ["/dev/video0", "libcamera"],
+      ["/dev/video1", "libcamera"],
+      ["/dev/video3", "metadata"],
+      ["/dev/video5", "metadata"],
+      ["/dev/video10", "codec"],
+      ["/dev/video11", "codec"],
+      ["/dev/video12", "codec"],
+      ["/dev/video13", "isp"],
+      ["/dev/video14", "isp"],
+      ["/dev/video15", "isp"],
+      ["/dev/video16", "isp"],
+      ["/dev/video18", "codec"],
+      ["/dev/video19", "codec"],
+      ["/dev/video20", "isp"],
+      ["/dev/video21", "isp"],
+      ["/dev/video22", "isp"],
+      ["/dev/video23", "isp"],
+      ["/dev/video31", "codec"],
     ]);
     expect(listing.libcamera.tool).toEqual({ name: "rpicam-hello", path: join(pi.apps, "rpicam-hello") });
     expect(listing.libcamera.problem).toBeNull();
@@ -383,23 +498,36 @@ describe("glasscast devices on a fake Raspberry Pi 4 with two USB webcams", () =
     const root = join(scratch, "pi-legacy");
     const bin = join(root, "bin");
     mkdirSync(bin, { recursive: true });
-    const ffmpeg = fakeByDevice(join(root, "my-ffmpeg"), "-hide_banner -f v4l2 -list_formats all -i", {
-      "/dev/video0": "ffmpeg-c920.txt", "/dev/video1": "ffmpeg-not-capture.txt", "/dev/video2": "ffmpeg-pi-legacy-camera.txt",
-    }, true, `echo "$device: No such file or directory" >&2; exit 1`);
+    const ffmpeg = fakeByDevice(
+      join(root, "my-ffmpeg"),
+      "-hide_banner -f v4l2 -list_formats all -i",
+      {
+        "/dev/video0": "ffmpeg-c920.txt",
+        "/dev/video1": "ffmpeg-not-capture.txt",
+        "/dev/video2": "ffmpeg-pi-legacy-camera.txt",
+      },
+      true,
+      `echo "$device: No such file or directory" >&2; exit 1`,
+    );
     const sysfs = fakeSysfs(join(root, "sysfs"), { 0: "HD Pro Webcam C920", 1: "HD Pro Webcam C920", 2: "mmal service 16.1", 10: "bcm2835-codec-decode" });
     const r = glasscast(["devices", "--ffmpeg", ffmpeg], onPi(bin, sysfs));
     expect(r.code).toBe(0);
     const cameras = section(r.stdout, "V4L2 cameras");
     expect(cameras[0]).toBe("V4L2 cameras (formats from ffmpeg; install v4l-utils to see frame rates)");
-    expect(cameras).toContain("    mjpeg    Motion-JPEG  1920x1080 1600x896 1280x720 960x720 1024x576 800x600 864x480 800x448 640x480 640x360 432x240 352x288 320x240 320x180 176x144 160x120 160x90");
+    expect(cameras).toContain(
+      "    mjpeg    Motion-JPEG  1920x1080 1600x896 1280x720 960x720 1024x576 800x600 864x480 800x448 640x480 640x360 432x240 352x288 320x240 320x180 176x144 160x120 160x90",
+    );
     expect(cameras).toContain("  /dev/video2  mmal service 16.1  (use: --source /dev/video2)");
-    expect(cameras.find((l) => l.includes("Y/VU 4:2:0"))).toMatch(/^    - +Y\/VU 4:2:0 +any size from 32x32 to 2592x1944 in steps of 2\/2 {2}\[ffmpeg cannot capture this format\]$/);
+    expect(cameras.find((l) => l.includes("Y/VU 4:2:0"))).toMatch(
+      /^    - +Y\/VU 4:2:0 +any size from 32x32 to 2592x1944 in steps of 2\/2 {2}\[ffmpeg cannot capture this format\]$/,
+    );
     expect(section(r.stdout, "V4L2 nodes that are not cameras").slice(1)).toEqual([
       "  /dev/video1   HD Pro Webcam C920    not a video capture device (ffmpeg: /dev/video1: No such device)",
       "  /dev/video10  bcm2835-codec-decode  the Pi's hardware video codec (h264_v4l2m2m and friends); not a camera",
     ]);
     expect(readFileSync(`${ffmpeg}.log`, "utf8").trim().split("\n").sort()).toEqual(
-      ["/dev/video0", "/dev/video1", "/dev/video2"].map((d) => `-hide_banner -f v4l2 -list_formats all -i ${d}`));
+      ["/dev/video0", "/dev/video1", "/dev/video2"].map((d) => `-hide_banner -f v4l2 -list_formats all -i ${d}`),
+    );
     expect(r.stdout).toEndWith("libcamera: rpicam-hello not found (Raspberry Pi OS: sudo apt install rpicam-apps)\n");
   });
 
@@ -409,7 +537,9 @@ describe("glasscast devices on a fake Raspberry Pi 4 with two USB webcams", () =
     script(join(dir, "libcamera-vid"), "exit 0");
     const missing = glasscast(["devices", "--rpicam", join(dir, "libcamera-vid")], onPi(pi.bin, pi.sysfs));
     expect(missing.code).toBe(0);
-    expect(missing.stdout).toEndWith(`libcamera: libcamera-hello not found beside ${join(dir, "libcamera-vid")} nor on PATH (Raspberry Pi OS: sudo apt install libcamera-apps)\n`);
+    expect(missing.stdout).toEndWith(
+      `libcamera: libcamera-hello not found beside ${join(dir, "libcamera-vid")} nor on PATH (Raspberry Pi OS: sudo apt install libcamera-apps)\n`,
+    );
     script(join(pi.bin, "libcamera-hello"), `exec /bin/cat "${join(FIXTURES, "libcamera-hello-imx219-bullseye.txt")}"`);
     try {
       const found = glasscast(["devices", "--json", "--rpicam", join(dir, "libcamera-vid")], onPi(pi.bin, pi.sysfs));
@@ -430,10 +560,15 @@ describe("listDevices when things go wrong", () => {
     script(join(dir, "rpicam-vid"), "exit 0");
     script(join(dir, "rpicam-hello"), `echo "ERROR: *** failed to acquire camera ***" >&2\nexit 255`);
     const listing = await listDevices({ sysfs: fakeSysfs(join(dir, "sysfs"), { 0: "HD Pro Webcam C920" }), v4l2ctl, rpicam: join(dir, "rpicam-vid") });
-    expect(listing.v4l2.cameras).toEqual([{
-      device: "/dev/video0", name: "HD Pro Webcam C920", source: "/dev/video0", formats: [],
-      error: "Failed to open /dev/video0: Permission denied (is this user in the video group? sudo usermod -aG video $USER)",
-    }]);
+    expect(listing.v4l2.cameras).toEqual([
+      {
+        device: "/dev/video0",
+        name: "HD Pro Webcam C920",
+        source: "/dev/video0",
+        formats: [],
+        error: "Failed to open /dev/video0: Permission denied (is this user in the video group? sudo usermod -aG video $USER)",
+      },
+    ]);
     expect(listing.libcamera).toEqual({
       tool: { name: "rpicam-hello", path: join(dir, "rpicam-hello") },
       problem: "rpicam-hello --list-cameras failed: ERROR: *** failed to acquire camera ***",
@@ -448,7 +583,11 @@ describe("listDevices when things go wrong", () => {
     script(join(dir, "rpicam-vid"), "exit 0");
     script(join(dir, "rpicam-hello"), "exec /bin/sleep 30");
     const listing = await listDevices({
-      sysfs: fakeSysfs(join(dir, "sysfs"), { 0: "Webcam" }), v4l2ctl, rpicam: join(dir, "rpicam-vid"), timeoutMs: 300, rpicamTimeoutMs: 300,
+      sysfs: fakeSysfs(join(dir, "sysfs"), { 0: "Webcam" }),
+      v4l2ctl,
+      rpicam: join(dir, "rpicam-vid"),
+      timeoutMs: 300,
+      rpicamTimeoutMs: 300,
     });
     expect(listing.v4l2.cameras[0]!.error).toBe(`v4l2-ctl: ${v4l2ctl} --list-formats-ext -d /dev/video0: no answer within 0.3 s (killed)`);
     expect(listing.libcamera.problem).toBe(`rpicam-hello: ${join(dir, "rpicam-hello")} --list-cameras: no answer within 0.3 s (killed)`);
@@ -457,7 +596,9 @@ describe("listDevices when things go wrong", () => {
   test("neither v4l2-ctl nor ffmpeg: the cameras are still listed by name, and what to install is said", async () => {
     const dir = join(scratch, "no-tools");
     const listing = await listDevices({
-      sysfs: fakeSysfs(join(dir, "sysfs"), { 0: "Webcam" }), v4l2ctl: join(dir, "no-v4l2-ctl"), ffmpeg: join(dir, "no-ffmpeg"),
+      sysfs: fakeSysfs(join(dir, "sysfs"), { 0: "Webcam" }),
+      v4l2ctl: join(dir, "no-v4l2-ctl"),
+      ffmpeg: join(dir, "no-ffmpeg"),
     });
     expect(listing.v4l2.formatsFrom).toBeNull();
     expect(listing.v4l2.problem).toBe(`formats not listed: neither v4l2-ctl nor ffmpeg ("${join(dir, "no-ffmpeg")}") was found (sudo apt install v4l-utils)`);

@@ -27,11 +27,20 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const FAKES = join(ROOT, "test", "fakes");
 const FIXTURES = join(ROOT, "test", "fixtures", "devices");
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function glasscast(args: string[], env: Record<string, string> = {}): Run {
   const r = Bun.spawnSync([process.execPath, "run", CLI, "doctor", ...args], {
-    cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 50_000, env: { ...process.env, ...env },
+    cwd: ROOT,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 50_000,
+    env: { ...process.env, ...env },
   });
   return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
@@ -73,7 +82,10 @@ function binWith(name: string, programs: Record<string, string>): string {
   return bin;
 }
 
-const PI5_CPUINFO = [0, 1, 2, 3].map((n) => `processor\t: ${n}
+const PI5_CPUINFO =
+  [0, 1, 2, 3]
+    .map(
+      (n) => `processor\t: ${n}
 BogoMIPS\t: 108.00
 Features\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp
 CPU implementer\t: 0x41
@@ -81,7 +93,10 @@ CPU architecture: 8
 CPU variant\t: 0x4
 CPU part\t: 0xd0b
 CPU revision\t: 1
-`).join("\n") + `
+`,
+    )
+    .join("\n") +
+  `
 Revision\t: d04170
 Serial\t\t: 6a1b2c3d4e5f6a7b
 Model\t\t: Raspberry Pi 5 Model B Rev 1.0
@@ -96,13 +111,23 @@ function fakePi5(dir: string, { celsius = 52.3, underVoltage = false } = {}): st
   write(join(dir, "sys/class/hwmon/hwmon1/in0_lcrit_alarm"), underVoltage ? "1\n" : "0\n");
   write(join(dir, "proc/device-tree/model"), "Raspberry Pi 5 Model B Rev 1.0\0");
   write(join(dir, "proc/sys/kernel/osrelease"), "6.6.51+rpt-rpi-2712\n");
-  write(join(dir, "proc/self/smaps"), [
-    "aaaab1c00000-aaaab1c04000 r-xp 00000000 b3:02 1048599                    /usr/bin/bun",
-    "Size:                 16 kB", "KernelPageSize:       16 kB", "MMUPageSize:          16 kB", "Rss:                  16 kB", "",
-  ].join("\n"));
+  write(
+    join(dir, "proc/self/smaps"),
+    [
+      "aaaab1c00000-aaaab1c04000 r-xp 00000000 b3:02 1048599                    /usr/bin/bun",
+      "Size:                 16 kB",
+      "KernelPageSize:       16 kB",
+      "MMUPageSize:          16 kB",
+      "Rss:                  16 kB",
+      "",
+    ].join("\n"),
+  );
   write(join(dir, "proc/cpuinfo"), PI5_CPUINFO);
   write(join(dir, "proc/meminfo"), "MemTotal:        8245072 kB\nMemFree:         6912340 kB\nMemAvailable:    7629504 kB\n");
-  write(join(dir, "etc/os-release"), 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\nID=debian\n');
+  write(
+    join(dir, "etc/os-release"),
+    'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\nID=debian\n',
+  );
   // The Pi 5's V4L2 nodes: the camera front end and ISP (libcamera's), the HEVC decoder; no H.264 encoder.
   const nodes: Record<number, string> = { 0: "rp1-cfe-csi2_ch0", 1: "rp1-cfe-embedded", 19: "rpi-hevc-dec", 20: "pispbe-input", 21: "pispbe-output0" };
   for (const [n, name] of Object.entries(nodes)) write(join(dir, `sys/class/video4linux/video${n}/name`), `${name}\n`);
@@ -120,7 +145,10 @@ beforeAll(() => {
   rpicamBin = binWith("rpicam-bin", { "rpicam-vid": join(FAKES, "rpicam-vid"), "rpicam-hello": join(FAKES, "rpicam-vid") });
   const bin = join(scratch, "webcam-bin");
   mkdirSync(bin, { recursive: true });
-  script(join(bin, "v4l2-ctl"), `[ "$*" = "--list-formats-ext -d /dev/video0" ] || { echo "Cannot open device \${@: -1}, exiting." >&2; exit 1; }\nexec /bin/cat "${join(FIXTURES, "v4l2-ctl-c920.txt")}"`);
+  script(
+    join(bin, "v4l2-ctl"),
+    `[ "$*" = "--list-formats-ext -d /dev/video0" ] || { echo "Cannot open device \${@: -1}, exiting." >&2; exit 1; }\nexec /bin/cat "${join(FIXTURES, "v4l2-ctl-c920.txt")}"`,
+  );
   const sysfs = join(scratch, "webcam-sysfs");
   write(join(sysfs, "video0/name"), "HD Pro Webcam C920\n");
   webcam = { sysfs, bin };
@@ -140,8 +168,21 @@ describe("on this machine as it is", () => {
     expect(r.report.status).not.toBe("fail");
     expect(r.report.findings.every((f) => ["ok", "warn", "fail"].includes(f.status) && typeof f.summary === "string")).toBe(true);
     expect(r.report.findings.map((f) => f.id)).toEqual([
-      "board", "os", "kernel", "cpu", "memory", "ffmpeg", "encoder-libx264", "encoder-h264_v4l2m2m", "encoder-mjpeg",
-      "libturbojpeg", "setpriv", "rpicam", "cameras", "h264-speed", "port",
+      "board",
+      "os",
+      "kernel",
+      "cpu",
+      "memory",
+      "ffmpeg",
+      "encoder-libx264",
+      "encoder-h264_v4l2m2m",
+      "encoder-mjpeg",
+      "libturbojpeg",
+      "setpriv",
+      "rpicam",
+      "cameras",
+      "h264-speed",
+      "port",
     ]);
     const version = /^ffmpeg version (\S+)/.exec(Bun.spawnSync(["ffmpeg", "-version"]).stdout.toString())![1]!;
     expect(r.get("ffmpeg")).toMatchObject({ status: "ok", summary: `ffmpeg: ${version} (${Bun.which("ffmpeg")})`, fix: null });
@@ -158,8 +199,12 @@ describe("on this machine as it is", () => {
 
     // The encoder ran at 1280x720, 30 fps for 2 s: pictures offered, access units out, CPU counted.
     const speed = r.get("h264-speed");
-    expect(speed.summary).toMatch(/^H\.264 encoder \(libx264 at 1280x720, 30 fps\): \d+(\.\d)? fps, CPU \d+% of one core \(\d+ cores here\): (keeps up|does not keep up)/);
-    const [, offered, skipped, encoded] = /^(\d+) pictures offered in [\d.]+ s, (\d+) skipped while the encoder was busy, (\d+) encoded$/.exec(speed.detail!)!.map(Number);
+    expect(speed.summary).toMatch(
+      /^H\.264 encoder \(libx264 at 1280x720, 30 fps\): \d+(\.\d)? fps, CPU \d+% of one core \(\d+ cores here\): (keeps up|does not keep up)/,
+    );
+    const [, offered, skipped, encoded] = /^(\d+) pictures offered in [\d.]+ s, (\d+) skipped while the encoder was busy, (\d+) encoded$/
+      .exec(speed.detail!)!
+      .map(Number);
     expect(offered).toBeGreaterThanOrEqual(55);
     expect(offered).toBeLessThanOrEqual(61);
     expect(encoded).toBeGreaterThan(0);
@@ -200,7 +245,9 @@ describe("on this machine as it is", () => {
 describe("what this machine lacks, as a user would point glasscast at it", () => {
   test("a Raspberry Pi 5: its model, 16 KiB pages, four Cortex-A76, its cameras through rpicam-apps; no hardware H.264 encoder", () => {
     const r = doctor(["--no-webrtc", "--port", "0", "--source", "libcamera:1"], {
-      GLASSCAST_SYSTEM_ROOT: pi5, PATH: `${rpicamBin}:${SYSTEM_PATH}`, FAKE_CAMERA_COUNT: "2",
+      GLASSCAST_SYSTEM_ROOT: pi5,
+      PATH: `${rpicamBin}:${SYSTEM_PATH}`,
+      FAKE_CAMERA_COUNT: "2",
     });
     expect(r.code).toBe(0);
     expect(r.get("board")).toMatchObject({ status: "ok", summary: "board: Raspberry Pi 5 Model B Rev 1.0" });
@@ -224,7 +271,9 @@ describe("what this machine lacks, as a user would point glasscast at it", () =>
     const r = doctor(args, env);
     expect(r.code).toBe(1);
     expect(r.get("encoder-h264_v4l2m2m")).toMatchObject({
-      status: "fail", summary: "h264_v4l2m2m: no hardware H.264 encoder on this machine, and --h264-encoder asks for it", fix: "use --h264-encoder libx264",
+      status: "fail",
+      summary: "h264_v4l2m2m: no hardware H.264 encoder on this machine, and --h264-encoder asks for it",
+      fix: "use --h264-encoder libx264",
     });
     expect(r.get("h264-speed")).toMatchObject({ status: "warn" });
     expect(r.get("h264-speed").summary).toStartWith("H.264 encoder: not measured (h264_v4l2m2m cannot be used");
@@ -258,7 +307,9 @@ describe("what this machine lacks, as a user would point glasscast at it", () =>
     const r = doctor(["--no-webrtc", "--port", "0"], { GLASSCAST_SYSTEM_ROOT: pi5, PATH: `${rpicamBin}:${SYSTEM_PATH}`, FAKE_CAMERA_COUNT: "0" });
     expect(r.code).toBe(0);
     expect(r.get("cameras").status).toBe("warn");
-    expect(r.get("cameras").fix).toBe("check the camera's ribbon cable, and that /boot/firmware/config.txt has camera_auto_detect=1 (or dtoverlay=SENSOR for a camera it does not detect), then sudo reboot");
+    expect(r.get("cameras").fix).toBe(
+      "check the camera's ribbon cable, and that /boot/firmware/config.txt has camera_auto_detect=1 (or dtoverlay=SENSOR for a camera it does not detect), then sudo reboot",
+    );
   });
 
   test("a Pi 5 without rpicam-apps is told to install them", () => {
@@ -329,7 +380,8 @@ describe("a Raspberry Pi 4", () => {
     const r = doctor(["--no-webrtc", "--port", "0"], { GLASSCAST_SYSTEM_ROOT: root });
     expect(r.get("board").detail).toContain("hardware H.264 and JPEG encoders");
     expect(r.get("encoder-h264_v4l2m2m")).toMatchObject({
-      status: "ok", summary: "h264_v4l2m2m: in ffmpeg, and the Pi's hardware encoder is present (not used)",
+      status: "ok",
+      summary: "h264_v4l2m2m: in ffmpeg, and the Pi's hardware encoder is present (not used)",
       detail: "--h264-encoder h264_v4l2m2m would take H.264 encoding off the CPU",
     });
   });
@@ -337,12 +389,14 @@ describe("a Raspberry Pi 4", () => {
   // Whether a Pi 4's libx264 keeps up cannot be made to happen here: the judgement, from a measured outcome.
   const slow = (width: number, height: number, fps: number) => {
     const req: SpeedRequest = { ffmpeg: "ffmpeg", width, height, fps, seconds: 3, settings: { encoder: "libx264", bitrateKbps: 2500, keyint: 30 } };
-    const outcome = { offered: fps * 3, skipped: fps, accessUnits: fps * 2, seconds: 3, fps: fps * 2 / 3, cpuCores: 3.9 };
+    const outcome = { offered: fps * 3, skipped: fps, accessUnits: fps * 2, seconds: 3, fps: (fps * 2) / 3, cpuCores: 3.9 };
     return speedFinding(req, outcome, { model: "Raspberry Pi 4 Model B Rev 1.5", board: "pi-with-encoders" }, 4);
   };
   test("libx264 too slow at 1080p30: the hardware encoder is the first fix", () => {
     expect(slow(1920, 1080, 30)).toMatchObject({
-      status: "warn", summary: "H.264 encoder (libx264 at 1920x1080, 30 fps): 20 fps, CPU 390% of one core (4 cores here): does not keep up (WebRTC viewers get fewer pictures)",
+      status: "warn",
+      summary:
+        "H.264 encoder (libx264 at 1920x1080, 30 fps): 20 fps, CPU 390% of one core (4 cores here): does not keep up (WebRTC viewers get fewer pictures)",
       fix: "use the Pi's hardware encoder: --h264-encoder h264_v4l2m2m; or ask for less: --width 1280 --height 720",
     });
   });

@@ -45,25 +45,28 @@ function newLog(): string {
 }
 
 function loggedArgs(log: string): string[][] {
-  return readFileSync(log, "utf8").trim().split("\n").map((line) => JSON.parse(line) as string[]);
+  return readFileSync(log, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as string[]);
 }
 
 function start(cmd: string[], env: Record<string, string> = {}): Proc {
   const p = Bun.spawn(cmd, {
     env: { ...process.env, FAKE_CAMERA_DIR: recordings, ...env },
-    stdin: "ignore", stdout: "pipe", stderr: "pipe",
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
   });
   running.add(p);
   return p;
 }
 
 /** Runs a fake to its end (killed after `ms`). */
-async function run(cmd: string[], env: Record<string, string> = {}, ms = 15_000):
-  Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
+async function run(cmd: string[], env: Record<string, string> = {}, ms = 15_000): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
   const p = start(cmd, env);
   const timer = setTimeout(() => p.kill("SIGKILL"), ms);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(p.stdout).bytes(), new Response(p.stderr).text(), p.exited]);
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).bytes(), new Response(p.stderr).text(), p.exited]);
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
@@ -75,7 +78,10 @@ async function run(cmd: string[], env: Record<string, string> = {}, ms = 15_000)
 async function readUntil(p: Proc, take: (chunk: Uint8Array) => boolean, ms = 15_000): Promise<void> {
   const reader = p.stdout.getReader();
   let timedOut = false;
-  const timer = setTimeout(() => { timedOut = true; p.kill("SIGKILL"); }, ms);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    p.kill("SIGKILL");
+  }, ms);
   try {
     for (;;) {
       const { value, done } = await reader.read();
@@ -207,10 +213,27 @@ describe("fake ffmpeg (V4L2 camera)", () => {
   });
 
   test("YUYV decoded to y4m: 320x240 pictures at 30 fps, each one different", async () => {
-    const args = [...QUIET, "-f", "v4l2", "-input_format", "yuyv422", "-video_size", "320x240", "-framerate", "30",
-      "-i", "/dev/video7", "-an", "-f", "yuv4mpegpipe", "-pix_fmt", "yuv420p", "pipe:1"];
+    const args = [
+      ...QUIET,
+      "-f",
+      "v4l2",
+      "-input_format",
+      "yuyv422",
+      "-video_size",
+      "320x240",
+      "-framerate",
+      "30",
+      "-i",
+      "/dev/video7",
+      "-an",
+      "-f",
+      "yuv4mpegpipe",
+      "-pix_fmt",
+      "yuv420p",
+      "pipe:1",
+    ];
     const p = start([FFMPEG, ...args]);
-    const frameBytes = 320 * 240 * 3 / 2;
+    const frameBytes = (320 * 240 * 3) / 2;
     // The header line (under 100 bytes) and three pictures.
     const all = Buffer.from(await readBytes(p, 4 * (6 + frameBytes)));
     const headerLine = all.subarray(0, all.indexOf(0x0a)).toString();
@@ -226,8 +249,24 @@ describe("fake ffmpeg (V4L2 camera)", () => {
   });
 
   test("H.264 copied out: Annex B that starts at a keyframe with SPS/PPS, one a second, looping at a keyframe", async () => {
-    const args = [...QUIET, "-f", "v4l2", "-input_format", "h264", "-video_size", "320x240", "-framerate", "30",
-      "-i", "/dev/video7", "-c:v", "copy", "-f", "h264", "pipe:1"];
+    const args = [
+      ...QUIET,
+      "-f",
+      "v4l2",
+      "-input_format",
+      "h264",
+      "-video_size",
+      "320x240",
+      "-framerate",
+      "30",
+      "-i",
+      "/dev/video7",
+      "-c:v",
+      "copy",
+      "-f",
+      "h264",
+      "pipe:1",
+    ];
     const p = start([FFMPEG, ...args], { FAKE_CAMERA_FORMATS: "h264" });
     const aus = await readAccessUnits(p, 65);
     const recording = splitAccessUnits(readFileSync(join(recordings, "h264-320x240-30.h264")));
@@ -241,8 +280,23 @@ describe("fake ffmpeg (V4L2 camera)", () => {
   });
 
   test("without -input_format the camera gives raw YUYV, as ffmpeg's format table prefers it", async () => {
-    const r = await run([FFMPEG, ...QUIET, "-f", "v4l2", "-video_size", "160x120", "-i", "/dev/video0",
-      "-frames:v", "1", "-c:v", "copy", "-f", "rawvideo", "pipe:1"]);
+    const r = await run([
+      FFMPEG,
+      ...QUIET,
+      "-f",
+      "v4l2",
+      "-video_size",
+      "160x120",
+      "-i",
+      "/dev/video0",
+      "-frames:v",
+      "1",
+      "-c:v",
+      "copy",
+      "-f",
+      "rawvideo",
+      "pipe:1",
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout.length).toBe(160 * 120 * 2);
   });
@@ -254,13 +308,15 @@ describe("fake ffmpeg (V4L2 camera)", () => {
     expect(standard.stdout.length).toBe(0);
     expect(standard.stderr).toBe(
       `${CTX} Compressed:       mjpeg :          Motion-JPEG : 640x480 1280x720 320x240\n` +
-      `${CTX} Raw       :     yuyv422 :           YUYV 4:2:2 : 640x480 1280x720 320x240\n` +
-      "/dev/video0: Immediate exit requested\n");
+        `${CTX} Raw       :     yuyv422 :           YUYV 4:2:2 : 640x480 1280x720 320x240\n` +
+        "/dev/video0: Immediate exit requested\n",
+    );
 
     const h264 = await run([FFMPEG, ...list], { FAKE_CAMERA_FORMATS: "h264,yuyv422" });
     expect(h264.stderr.split("\n").slice(0, 2)).toEqual([
       `${CTX} Compressed:        h264 :                H.264 : 640x480 1280x720 320x240`,
-      `${CTX} Raw       :     yuyv422 :           YUYV 4:2:2 : 640x480 1280x720 320x240`]);
+      `${CTX} Raw       :     yuyv422 :           YUYV 4:2:2 : 640x480 1280x720 320x240`,
+    ]);
 
     // The list is logged at "info": -loglevel warning hides it, as it does with the real ffmpeg.
     const quiet = await run([FFMPEG, "-loglevel", "warning", ...list]);
@@ -269,34 +325,29 @@ describe("fake ffmpeg (V4L2 camera)", () => {
   });
 
   test("a codec the camera doesn't offer fails the way ffmpeg does", async () => {
-    const r = await run([FFMPEG, ...QUIET, "-f", "v4l2", "-input_format", "h264", "-i", "/dev/video7", "-c:v", "copy",
-      "-f", "h264", "pipe:1"], { FAKE_CAMERA_FORMATS: "mjpeg" });
+    const r = await run([FFMPEG, ...QUIET, "-f", "v4l2", "-input_format", "h264", "-i", "/dev/video7", "-c:v", "copy", "-f", "h264", "pipe:1"], {
+      FAKE_CAMERA_FORMATS: "mjpeg",
+    });
     expect(r.code).toBe(1);
     expect(r.stdout.length).toBe(0);
-    expect(r.stderr).toBe(`${CTX} Cannot find a proper format for codec 'h264' (id 27), pixel format 'none' (id -1)\n` +
-      "/dev/video7: Invalid argument\n");
+    expect(r.stderr).toBe(`${CTX} Cannot find a proper format for codec 'h264' (id 27), pixel format 'none' (id -1)\n` + "/dev/video7: Invalid argument\n");
   });
 
   test("an unplugged camera fails to open (capture and -list_formats); plugged in again, it streams", async () => {
     const state = stateFile("unplugged\n");
-    const missing = `${CTX} Cannot open video device /dev/video7: No such file or directory\n` +
-      "/dev/video7: No such file or directory\n";
-    const capture = await run([FFMPEG, ...QUIET, ...V4L2_MJPEG_320, "-c:v", "copy", "-f", "mjpeg", "pipe:1"],
-      { FAKE_CAMERA_STATE: state });
+    const missing = `${CTX} Cannot open video device /dev/video7: No such file or directory\n` + "/dev/video7: No such file or directory\n";
+    const capture = await run([FFMPEG, ...QUIET, ...V4L2_MJPEG_320, "-c:v", "copy", "-f", "mjpeg", "pipe:1"], { FAKE_CAMERA_STATE: state });
     expect(capture).toEqual({ code: 1, stdout: new Uint8Array(0), stderr: missing });
-    const list = await run([FFMPEG, "-hide_banner", "-f", "v4l2", "-list_formats", "all", "-i", "/dev/video7"],
-      { FAKE_CAMERA_STATE: state });
+    const list = await run([FFMPEG, "-hide_banner", "-f", "v4l2", "-list_formats", "all", "-i", "/dev/video7"], { FAKE_CAMERA_STATE: state });
     expect(list).toEqual({ code: 1, stdout: new Uint8Array(0), stderr: missing });
 
     writeFileSync(state, "");
-    const p = start([FFMPEG, ...QUIET, ...V4L2_MJPEG_320, "-c:v", "copy", "-f", "mjpeg", "pipe:1"],
-      { FAKE_CAMERA_STATE: state });
+    const p = start([FFMPEG, ...QUIET, ...V4L2_MJPEG_320, "-c:v", "copy", "-f", "mjpeg", "pipe:1"], { FAKE_CAMERA_STATE: state });
     expect((await readJpegs(p, 2)).length).toBe(2);
   });
 
   test("a frozen camera opens, writes nothing and keeps running until killed", async () => {
-    const p = start([FFMPEG, ...QUIET, ...V4L2_MJPEG_320, "-c:v", "copy", "-f", "mjpeg", "pipe:1"],
-      { FAKE_CAMERA_STATE: stateFile("frozen") });
+    const p = start([FFMPEG, ...QUIET, ...V4L2_MJPEG_320, "-c:v", "copy", "-f", "mjpeg", "pipe:1"], { FAKE_CAMERA_STATE: stateFile("frozen") });
     const reader = p.stdout.getReader();
     const first = await Promise.race([reader.read().then(() => "output"), Bun.sleep(1000).then(() => "silence")]);
     expect(first).toBe("silence");
@@ -306,8 +357,22 @@ describe("fake ffmpeg (V4L2 camera)", () => {
 
   test("anything but a V4L2 input goes to the real ffmpeg untouched", async () => {
     const log = newLog();
-    const args = ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=5",
-      "-frames:v", "2", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"];
+    const args = [
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=64x48:rate=5",
+      "-frames:v",
+      "2",
+      "-f",
+      "rawvideo",
+      "-pix_fmt",
+      "gray",
+      "pipe:1",
+    ];
     const r = await run([FFMPEG, ...args], { FAKE_ARGS_LOG: log });
     expect(r.code).toBe(0);
     expect(r.stdout.length).toBe(2 * 64 * 48);
@@ -330,7 +395,7 @@ describe("fake rpicam-vid", () => {
   });
 
   test("--codec yuv420: raw I420 pictures of exactly W×H×3/2 bytes", async () => {
-    const frame = 320 * 240 * 3 / 2;
+    const frame = (320 * 240 * 3) / 2;
     const r = await run([RPICAM, ...common, "--codec", "yuv420", "--frames", "3", "-o", "-"]);
     expect(r.code).toBe(0);
     expect(r.stdout.length).toBe(3 * frame);
@@ -341,8 +406,7 @@ describe("fake rpicam-vid", () => {
   });
 
   test("--codec h264 --inline: Annex B with SPS/PPS on every keyframe, a keyframe every --intra frames", async () => {
-    const p = start([RPICAM, ...common, "--codec", "h264", "--inline", "--intra", "10", "--profile", "baseline",
-      "--bitrate", "1000000", "--flush", "-o", "-"]);
+    const p = start([RPICAM, ...common, "--codec", "h264", "--inline", "--intra", "10", "--profile", "baseline", "--bitrate", "1000000", "--flush", "-o", "-"]);
     const aus = await readAccessUnits(p, 25);
     aus.forEach((au, k) => {
       expect(au.keyframe).toBe(k % 10 === 0);
@@ -362,8 +426,7 @@ describe("fake rpicam-vid", () => {
   });
 
   test("no camera, a frozen camera and an unknown codec behave like rpicam-vid", async () => {
-    const unplugged = await run([RPICAM, ...common, "--codec", "mjpeg", "-o", "-"],
-      { FAKE_CAMERA_STATE: stateFile("unplugged") });
+    const unplugged = await run([RPICAM, ...common, "--codec", "mjpeg", "-o", "-"], { FAKE_CAMERA_STATE: stateFile("unplugged") });
     expect(unplugged.code).toBe(255);
     expect(unplugged.stdout.length).toBe(0);
     expect(unplugged.stderr).toEndWith("ERROR: *** no cameras available ***\n");

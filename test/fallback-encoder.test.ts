@@ -23,7 +23,10 @@ test("falls back to ffmpeg's encoder with one warning, and serves the stream and
     expect(tj.readHeader(parts[0]!.jpeg)).toMatchObject({ width: 640, height: 360 });
     const snap = await fetch(`${server.url}/snapshot.jpg`);
     expect(snap.headers.get("content-type")).toBe("image/jpeg");
-    const warnings = server.stderr().split("\n").filter((l) => l.includes("libturbojpeg"));
+    const warnings = server
+      .stderr()
+      .split("\n")
+      .filter((l) => l.includes("libturbojpeg"));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain("sudo apt-get install libturbojpeg0");
   } finally {

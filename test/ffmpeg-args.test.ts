@@ -7,7 +7,18 @@ import { defaultJpegSettings } from "../src/encoders/jpeg-settings.ts";
 import { captureArgs, filterChain, mjpegQscale, type CaptureSettings } from "../src/sources/ffmpeg/args.ts";
 import type { SourceSpec } from "../src/sources/source-spec.ts";
 
-const base: CaptureSettings = { width: null, height: null, fps: null, loop: false, frameSizeReduction: 0, rotate: 0, hflip: false, vflip: false, stabilize: false, jpeg: defaultJpegSettings };
+const base: CaptureSettings = {
+  width: null,
+  height: null,
+  fps: null,
+  loop: false,
+  frameSizeReduction: 0,
+  rotate: 0,
+  hflip: false,
+  vflip: false,
+  stabilize: false,
+  jpeg: defaultJpegSettings,
+};
 const testsrc: SourceSpec = { kind: "testsrc" };
 const file: SourceSpec = { kind: "file", path: "clip.mp4" };
 const args = (spec: SourceSpec, s: Partial<CaptureSettings> = {}) => captureArgs("ffmpeg", spec, { ...base, ...s }, "y4m");
@@ -58,7 +69,11 @@ describe("inputs", () => {
 describe("the filter chain", () => {
   test("always converts to full-range YCbCr in the layout of --jpeg-subsampling", () => {
     expect(filterChain(file, base, "y4m")).toBe("scale=out_range=full:out_color_matrix=bt601:flags=bicubic,format=yuv420p");
-    for (const [sub, fmt] of [["422", "yuv422p"], ["444", "yuv444p"], ["gray", "gray"]] as const) {
+    for (const [sub, fmt] of [
+      ["422", "yuv422p"],
+      ["444", "yuv444p"],
+      ["gray", "gray"],
+    ] as const) {
       expect(filterChain(file, { ...base, jpeg: { ...defaultJpegSettings, subsampling: sub } }, "y4m")).toEndWith(`format=${fmt}`);
     }
   });
@@ -74,8 +89,9 @@ describe("the filter chain", () => {
   });
 
   test("--width/--height scale (one of them keeps the aspect ratio); sizes stay even", () => {
-    expect(filterChain(file, { ...base, width: 640, height: 360 }, "y4m"))
-      .toContain("scale=w=max(2\\,trunc(640*1/2)*2):h=max(2\\,trunc(360*1/2)*2):out_range=full");
+    expect(filterChain(file, { ...base, width: 640, height: 360 }, "y4m")).toContain(
+      "scale=w=max(2\\,trunc(640*1/2)*2):h=max(2\\,trunc(360*1/2)*2):out_range=full",
+    );
     expect(filterChain(file, { ...base, width: 640 }, "y4m")).toContain(":h=-2:");
     expect(filterChain(file, { ...base, height: 360 }, "y4m")).toContain("scale=w=-2:");
   });

@@ -45,10 +45,28 @@ test("an ffmpeg that fails before opening the FIFO makes the capture fail, not h
   const notVideo = join(dir, "notes.mp4");
   writeFileSync(notVideo, "this is not a video");
   const capture = new FfmpegCapture({
-    ffmpeg: "ffmpeg", spec: { kind: "file", path: notVideo }, output: "y4m", label: "test",
-    settings: { width: null, height: null, fps: null, loop: false, frameSizeReduction: 0, rotate: 0, hflip: false, vflip: false, stabilize: false, jpeg: defaultJpegSettings },
+    ffmpeg: "ffmpeg",
+    spec: { kind: "file", path: notVideo },
+    output: "y4m",
+    label: "test",
+    settings: {
+      width: null,
+      height: null,
+      fps: null,
+      loop: false,
+      frameSizeReduction: 0,
+      rotate: 0,
+      hflip: false,
+      vflip: false,
+      stabilize: false,
+      jpeg: defaultJpegSettings,
+    },
   });
-  const run = (async () => { for await (const _ of capture.frames(new AbortController().signal)) { /* none */ } })();
+  const run = (async () => {
+    for await (const _ of capture.frames(new AbortController().signal)) {
+      /* none */
+    }
+  })();
   await expect(run).rejects.toBeInstanceOf(SourceError);
   rmSync(dir, { recursive: true, force: true });
 });

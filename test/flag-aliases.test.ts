@@ -48,10 +48,13 @@ function spec(flag: string): OptionSpec {
 /** A value other than the default, as the command line and as TOML write it. */
 function otherValue(s: OptionSpec): { arg: string; toml: string } {
   switch (s.kind.type) {
-    case "bool": return { arg: String(!s.default), toml: String(!s.default) };
+    case "bool":
+      return { arg: String(!s.default), toml: String(!s.default) };
     case "int":
-    case "number": return { arg: String(s.kind.min + 1), toml: String(s.kind.min + 1) };
-    default: throw new Error(`--${s.flag}: no renamed option of this kind`);
+    case "number":
+      return { arg: String(s.kind.min + 1), toml: String(s.kind.min + 1) };
+    default:
+      throw new Error(`--${s.flag}: no renamed option of this kind`);
   }
 }
 
@@ -76,8 +79,14 @@ test("the table has exactly the issue's renames as aliases", () => {
   expect(aliases).toEqual(RENAMED);
   // The old Options keys a program may still give are the aliases in camelCase, and typed.
   const typed: Record<keyof RenamedOptionKeys, true> = {
-    maxClients: true, maxPeers: true, maxRtspClients: true, webrtcBitrate: true,
-    webrtcKeyint: true, jpegFastdct: true, jpegFastupsample: true, idleTimeout: true,
+    maxClients: true,
+    maxPeers: true,
+    maxRtspClients: true,
+    webrtcBitrate: true,
+    webrtcKeyint: true,
+    jpegFastdct: true,
+    jpegFastupsample: true,
+    idleTimeout: true,
   };
   expect(OPTION_SPECS.flatMap(aliasKeys).sort()).toEqual(Object.keys(typed).sort());
   // An alias is never also a flag.
@@ -127,8 +136,9 @@ describe.each(Object.entries(RENAMED))("--%s is an alias of --%s", (old, flag) =
     const viaOld = resolveOptions({ [oldKey!]: value } as RenamedOptionKeys);
     expect(viaOld).toEqual(resolveOptions({ [s.key]: value }));
     expect(viaOld[s.key]).toEqual(expected[s.key]);
-    expect(() => resolveOptions({ [s.key]: value, [oldKey!]: value } as RenamedOptionKeys))
-      .toThrow(`${s.key} and ${oldKey} are the same option (--${flag}), given twice`);
+    expect(() => resolveOptions({ [s.key]: value, [oldKey!]: value } as RenamedOptionKeys)).toThrow(
+      `${s.key} and ${oldKey} are the same option (--${flag}), given twice`,
+    );
   });
 
   test("a bad value given by the old name is told under the new name", () => {
@@ -155,7 +165,7 @@ describe("the new name is the one shown", () => {
   const help = helpText("test");
   const doc = Bun.file(join(ROOT, "docs", "options.md")).text();
 
-  test.each(Object.entries(RENAMED))("--help and docs/options.md say \"(also --%s)\" once, beside --%s", async (old, flag) => {
+  test.each(Object.entries(RENAMED))('--help and docs/options.md say "(also --%s)" once, beside --%s', async (old, flag) => {
     expect(help.split(`(also --${old})`)).toHaveLength(2);
     expect(help).toMatch(new RegExp(`^  --${flag}( [A-Z]+)? \\(also --${old}\\)$`, "m"));
     const text = await doc;

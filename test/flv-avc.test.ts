@@ -20,8 +20,19 @@ const W = 320;
 const H = 240;
 const X264: H264Settings = { encoder: "libx264", bitrateKbps: 1000, keyint: 10 };
 const INPUT = { kind: "raw", format: "i420", width: W, height: H } as const;
-const pictures = ffmpeg(["-f", "lavfi", "-i", `testsrc2=size=${W}x${H}:rate=30`, "-frames:v", "25",
-  "-vf", "scale=out_range=full,format=yuv420p", "-f", "rawvideo", "pipe:1"]);
+const pictures = ffmpeg([
+  "-f",
+  "lavfi",
+  "-i",
+  `testsrc2=size=${W}x${H}:rate=30`,
+  "-frames:v",
+  "25",
+  "-vf",
+  "scale=out_range=full,format=yuv420p",
+  "-f",
+  "rawvideo",
+  "pipe:1",
+]);
 
 /** The encoder's command line on the pictures, on one thread: two runs then make the same bytes (threads make rate control vary). */
 function encode(output: "flv" | "annexb"): Uint8Array {
@@ -54,7 +65,11 @@ describe("FLV access units", () => {
     expect(types(bytewise)).toEqual(types(annexB));
     expect(whole.map((au) => au.keyframe)).toEqual(annexB.map((au) => au.keyframe));
     // Slices are byte for byte the same (the first picture's leading SEI, ffmpeg's addition, is dropped).
-    whole.forEach((au, i) => au.nals.forEach((nal, j) => { if (nalType(nal) <= 5) expect(nal).toEqual(annexB[i]!.nals[j]!); }));
+    whole.forEach((au, i) =>
+      au.nals.forEach((nal, j) => {
+        if (nalType(nal) <= 5) expect(nal).toEqual(annexB[i]!.nals[j]!);
+      }),
+    );
     expect(whole[0]!.nals.map(nalType).slice(0, 3)).toEqual([9, 7, 8]); // the delimiter first, then SPS and PPS
     // Each tag's time names its input picture (picture n at n/30 s): consecutive pictures, one access unit each.
     const index = whole.map((au) => Math.round((au.ms * 30) / 1000));
@@ -66,7 +81,16 @@ describe("FLV access units", () => {
     const size = (W * H * 3) / 2;
     const frame = (i: number): RawFrame => ({ kind: "raw", format: "i420", width: W, height: H, data: pictures.slice(i * size, (i + 1) * size) });
     let units = 0;
-    const encoder = new H264Encoder("ffmpeg", INPUT, X264, 30, () => { units++; }, "test-h264");
+    const encoder = new H264Encoder(
+      "ffmpeg",
+      INPUT,
+      X264,
+      30,
+      () => {
+        units++;
+      },
+      "test-h264",
+    );
     try {
       // The encoder's input skips the first picture while it probes (-fflags nobuffer): one picture is written first.
       encoder.write(frame(0));

@@ -12,8 +12,16 @@ function clocked() {
   return {
     rate,
     /** Frames at the given times (ms), in order; the clock moves to each. */
-    arrive(times: Iterable<number>) { for (const t of times) { now = t; rate.frame(); } },
-    at(t: number) { now = t; return rate.rate(); },
+    arrive(times: Iterable<number>) {
+      for (const t of times) {
+        now = t;
+        rate.frame();
+      }
+    },
+    at(t: number) {
+      now = t;
+      return rate.rate();
+    },
     /** Moves the clock to `t`, the frames of `times` up to it arriving on the way; the rate then. */
     upTo(times: readonly number[], t: number) {
       this.arrive(times.filter((x) => x > delivered && x <= t));
@@ -27,7 +35,7 @@ const range = (n: number, f: (i: number) => number) => Array.from({ length: n },
 
 test("a steady 30 fps source reads 30", () => {
   const c = clocked();
-  c.arrive(range(150, (i) => i * 1000 / 30));
+  c.arrive(range(150, (i) => (i * 1000) / 30));
   // Counting whole frames in 2 s: within one frame of 60, i.e. ±0.5 fps.
   expect(Math.abs(c.at(5000) - 30)).toBeLessThanOrEqual(0.5);
 });
@@ -65,7 +73,7 @@ test("the catch-up burst at the start of a run is left out; nothing is said befo
 
 test("drops to 0 within the window once frames stop; a new run starts afresh", () => {
   const c = clocked();
-  c.arrive(range(90, (i) => i * 1000 / 30)); // until ~2967 ms
+  c.arrive(range(90, (i) => (i * 1000) / 30)); // until ~2967 ms
   expect(Math.abs(c.at(3000) - 30)).toBeLessThanOrEqual(0.5);
   expect(c.at(3000 + WINDOW_MS / 2)).toBeLessThan(16);
   // Falling all the way: never back up to the old rate on the way down.

@@ -18,15 +18,43 @@ import { ffmpeg, tempDir, y4mTestPattern } from "./helpers/ffmpeg.ts";
 
 setDefaultTimeout(60_000);
 
-const W = 640, H = 360, COUNT = 60, LUMA = W * H, I420 = LUMA * 3 / 2;
+const W = 640,
+  H = 360,
+  COUNT = 60,
+  LUMA = W * H,
+  I420 = (LUMA * 3) / 2;
 const dir = tempDir("glasscast-h264dec-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // --- fixtures ---------------------------------------------------------------
 
-const stream = ffmpeg(["-f", "lavfi", "-i", `testsrc2=size=${W}x${H}:rate=30`, "-frames:v", String(COUNT),
-  "-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "baseline", "-bf", "0", "-g", "30", "-keyint_min", "30",
-  "-sc_threshold", "0", "-x264-params", "repeat-headers=1", "-f", "h264", "pipe:1"]);
+const stream = ffmpeg([
+  "-f",
+  "lavfi",
+  "-i",
+  `testsrc2=size=${W}x${H}:rate=30`,
+  "-frames:v",
+  String(COUNT),
+  "-c:v",
+  "libx264",
+  "-preset",
+  "ultrafast",
+  "-profile:v",
+  "baseline",
+  "-bf",
+  "0",
+  "-g",
+  "30",
+  "-keyint_min",
+  "30",
+  "-sc_threshold",
+  "0",
+  "-x264-params",
+  "repeat-headers=1",
+  "-f",
+  "h264",
+  "pipe:1",
+]);
 const streamPath = join(dir, "stream.h264");
 writeFileSync(streamPath, stream);
 
@@ -44,8 +72,7 @@ const units = [...parser.push(stream), ...parser.flush()].map((au) => {
 });
 
 /** ffmpeg's own decode of the stream, converted as the decoder converts it. */
-const reference = ffmpeg(["-f", "h264", "-i", streamPath, "-vf", "scale=out_range=full:flags=fast_bilinear,format=yuv420p",
-  "-f", "rawvideo", "pipe:1"]);
+const reference = ffmpeg(["-f", "h264", "-i", streamPath, "-vf", "scale=out_range=full:flags=fast_bilinear,format=yuv420p", "-f", "rawvideo", "pipe:1"]);
 const referenceFrame = (n: number) => reference.subarray(n * I420, (n + 1) * I420);
 
 /** The test pattern the stream was made from, full range. */
@@ -57,16 +84,21 @@ const truth = new Y4mReader(COUNT).push(y4mTestPattern(W, H, COUNT, "yuv420p"));
 function start(subsampling: JpegSubsampling = "420") {
   const pictures: RawFrame[] = [];
   const lateness: number[] = [];
-  const decoder: H264Decoder = new H264Decoder("ffmpeg", subsampling, (frame) => {
-    pictures.push({ ...frame, data: frame.data.slice() });
-    lateness.push(decoder.written - decoder.pictures);
-  }, "test-decoder");
+  const decoder: H264Decoder = new H264Decoder(
+    "ffmpeg",
+    subsampling,
+    (frame) => {
+      pictures.push({ ...frame, data: frame.data.slice() });
+      lateness.push(decoder.written - decoder.pictures);
+    },
+    "test-decoder",
+  );
   return { decoder, pictures, lateness };
 }
 
 /** Waits (at most 10 s) until the decoder has put out `n` pictures. */
 async function picturesOut(decoder: H264Decoder, n: number): Promise<void> {
-  for (const until = Date.now() + 10_000; decoder.pictures < n;) {
+  for (const until = Date.now() + 10_000; decoder.pictures < n; ) {
     if (Date.now() > until) throw new Error(`${decoder.pictures} pictures after 10 s, expected ${n}`);
     await Bun.sleep(2);
   }
@@ -129,12 +161,18 @@ describe("H264Decoder", () => {
     const psnr = lumaPsnr(pictures[45]!.data, truth[45]!.data);
     expect(psnr).toBeGreaterThan(30);
     const late = lateness.slice(10).reduce<Record<number, number>>((h, l) => ({ ...h, [l]: (h[l] ?? 0) + 1 }), {});
-    console.log(`H264Decoder: picture 45 vs the test pattern: luma PSNR ${psnr.toFixed(1)} dB; `
-      + `access units still waiting when a picture came out, at 30/s: ${JSON.stringify(late)}`);
+    console.log(
+      `H264Decoder: picture 45 vs the test pattern: luma PSNR ${psnr.toFixed(1)} dB; ` +
+        `access units still waiting when a picture came out, at 30/s: ${JSON.stringify(late)}`,
+    );
     await decoder.stop();
   });
 
-  for (const [subsampling, format] of [["422", "i422"], ["444", "i444"], ["gray", "gray"]] as const) {
+  for (const [subsampling, format] of [
+    ["422", "i422"],
+    ["444", "i444"],
+    ["gray", "gray"],
+  ] as const) {
     test(`--jpeg-subsampling ${subsampling} gives ${format} pictures`, async () => {
       const { decoder, pictures } = start(subsampling);
       for (let i = 0; i < 3; i++) {

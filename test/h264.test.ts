@@ -18,9 +18,32 @@ import { ffmpeg } from "./helpers/ffmpeg.ts";
 
 /** 60 frames of the test pattern as the WebRTC encoder writes them (`-f h264 pipe:1`). */
 function encode(x264Params: string, size = "320x240", extra: string[] = []): Uint8Array {
-  return ffmpeg(["-f", "lavfi", "-i", `testsrc2=size=${size}:rate=30`, "-frames:v", "60",
-    "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline", "-bf", "0", "-g", "30",
-    "-x264-params", x264Params, ...extra, "-f", "h264", "pipe:1"]);
+  return ffmpeg([
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc2=size=${size}:rate=30`,
+    "-frames:v",
+    "60",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-tune",
+    "zerolatency",
+    "-profile:v",
+    "baseline",
+    "-bf",
+    "0",
+    "-g",
+    "30",
+    "-x264-params",
+    x264Params,
+    ...extra,
+    "-f",
+    "h264",
+    "pipe:1",
+  ]);
 }
 
 /** Runs a program with `input` on stdin; returns stdout and stderr. */
@@ -47,7 +70,7 @@ function decodedFrames(stream: Uint8Array): { frames: string[]; stderr: string }
 function parseInChunks(stream: Uint8Array, sizes: (offset: number) => number): AccessUnit[] {
   const parser = new AnnexBParser();
   const aus: AccessUnit[] = [];
-  for (let at = 0; at < stream.length;) {
+  for (let at = 0; at < stream.length; ) {
     const n = Math.max(1, sizes(at));
     aus.push(...parser.push(stream.slice(at, at + n)));
     at += n;
@@ -113,7 +136,7 @@ function depacketize(packets: Uint8Array[]): { aus: Uint8Array[][]; payloadTypes
     if (type >= 1 && type <= 23) {
       nals.push(payload);
     } else if (type === 24) {
-      for (let at = 1; at < payload.length;) {
+      for (let at = 1; at < payload.length; ) {
         const size = (payload[at]! << 8) | payload[at + 1]!;
         nals.push(payload.subarray(at + 2, at + 2 + size));
         at += 2 + size;
@@ -305,8 +328,11 @@ describe("AnnexBParser cuts libx264's Annex B output into pictures", () => {
       new Uint8Array([0xff, 0x01, 0x00, 0x01, 0x00]), // not a start code
       new Uint8Array([0, 0, 1, 0, 0, 1]), // an empty NAL unit
       sps, // (the start code above ends the empty one and begins the SPS)
-      new Uint8Array([0, 0, 0, 0, 0, 1]), pps, // extra zeros (trailing_zero_8bits)
-      new Uint8Array([0, 0, 1]), idr, new Uint8Array([0, 0]),
+      new Uint8Array([0, 0, 0, 0, 0, 1]),
+      pps, // extra zeros (trailing_zero_8bits)
+      new Uint8Array([0, 0, 1]),
+      idr,
+      new Uint8Array([0, 0]),
     ]);
     const parser = new AnnexBParser();
     expect([...parser.push(stream), ...parser.flush()]).toEqual([{ nals: [sps, pps, idr], keyframe: true }]);
@@ -398,20 +424,42 @@ describe("parseSpsSize reads the picture size from the SPS", () => {
   test("emulation prevention bytes (00 00 03) are removed before the bits are read", () => {
     // An SPS written bit by bit whose RBSP contains 00 00 0x sequences.
     const bits: number[] = [];
-    const u = (n: number, v: number) => { for (let i = n - 1; i >= 0; i--) bits.push((v >>> i) & 1); };
-    const ue = (v: number) => { const len = Math.floor(Math.log2(v + 1)); u(len, 0); u(len + 1, v + 1); };
-    u(8, 66); u(8, 0); u(8, 0); // profile_idc baseline, constraint flags, level_idc 0
-    ue(0); ue(0); ue(2); // sps_id, log2_max_frame_num_minus4, pic_order_cnt_type 2
-    ue(2 ** 25 - 1); u(1, 0); // max_num_ref_frames: 25 zero bits, a 1 (→ 00 00 02), 25 zero bits; gaps
-    ue(79); ue(44); u(1, 1); u(1, 1); // 80x45 macroblocks, frame_mbs_only, direct_8x8
-    u(1, 1); ue(0); ue(0); ue(0); ue(0); // frame cropping, all zero
-    u(1, 0); u(1, 1); // vui absent, rbsp stop bit
+    const u = (n: number, v: number) => {
+      for (let i = n - 1; i >= 0; i--) bits.push((v >>> i) & 1);
+    };
+    const ue = (v: number) => {
+      const len = Math.floor(Math.log2(v + 1));
+      u(len, 0);
+      u(len + 1, v + 1);
+    };
+    u(8, 66);
+    u(8, 0);
+    u(8, 0); // profile_idc baseline, constraint flags, level_idc 0
+    ue(0);
+    ue(0);
+    ue(2); // sps_id, log2_max_frame_num_minus4, pic_order_cnt_type 2
+    ue(2 ** 25 - 1);
+    u(1, 0); // max_num_ref_frames: 25 zero bits, a 1 (→ 00 00 02), 25 zero bits; gaps
+    ue(79);
+    ue(44);
+    u(1, 1);
+    u(1, 1); // 80x45 macroblocks, frame_mbs_only, direct_8x8
+    u(1, 1);
+    ue(0);
+    ue(0);
+    ue(0);
+    ue(0); // frame cropping, all zero
+    u(1, 0);
+    u(1, 1); // vui absent, rbsp stop bit
     while (bits.length % 8) bits.push(0);
     const rbsp = new Uint8Array(bits.length / 8).map((_, i) => parseInt(bits.slice(i * 8, i * 8 + 8).join(""), 2));
     const escaped: number[] = [0x67];
     let zeros = 0;
     for (const b of rbsp) {
-      if (zeros >= 2 && b <= 3) { escaped.push(3); zeros = 0; }
+      if (zeros >= 2 && b <= 3) {
+        escaped.push(3);
+        zeros = 0;
+      }
       escaped.push(b);
       zeros = b === 0 ? zeros + 1 : 0;
     }
@@ -450,7 +498,7 @@ describe("packetizeH264 cuts a picture into RTP payloads (RFC 6184, packetizatio
     const stap = payloads[0]!;
     expect(stap[0]! & 0x1f).toBe(24);
     const inside: number[] = [];
-    for (let at = 1; at < stap.length;) {
+    for (let at = 1; at < stap.length; ) {
       const size = (stap[at]! << 8) | stap[at + 1]!;
       inside.push(stap[at + 2]! & 0x1f);
       at += 2 + size;

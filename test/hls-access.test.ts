@@ -32,8 +32,10 @@ describe("HLS with --viewer-token", () => {
       // The same file without the token is refused.
       expect((await fetch(`${s.url}/hls/main/${p.segments[0]!.uri.split("?")[0]}`)).status).toBe(401);
       // A player given only the playlist's address plays.
-      const proc = Bun.spawn(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", `${s.url}/hls/main/index.m3u8?token=${TOKEN}`, "-t", "2", "-f", "framemd5", "-"],
-        { stdout: "pipe", stderr: "pipe" });
+      const proc = Bun.spawn(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", `${s.url}/hls/main/index.m3u8?token=${TOKEN}`, "-t", "2", "-f", "framemd5", "-"],
+        { stdout: "pipe", stderr: "pipe" },
+      );
       const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
       expect(err).toBe("");
       expect(code).toBe(0);
@@ -54,7 +56,12 @@ describe("HLS answers to a login or the token cookie are not for shared caches",
       for (const path of ["/hls/main/index.m3u8", ...files]) {
         for (const headers of [{ authorization: login }, { cookie: `glasscast_token=${TOKEN}` }] as Record<string, string>[]) {
           const r = await get(path, headers);
-          expect({ path, headers, status: r.status, cache: r.headers.get("cache-control")?.split(",")[0] }).toEqual({ path, headers, status: 200, cache: "private" });
+          expect({ path, headers, status: r.status, cache: r.headers.get("cache-control")?.split(",")[0] }).toEqual({
+            path,
+            headers,
+            status: 200,
+            cache: "private",
+          });
         }
         const r = await get(`${path}?token=${TOKEN}`);
         expect({ path, status: r.status, cache: r.headers.get("cache-control")?.split(",")[0] }).toEqual({ path, status: 200, cache: "public" });
@@ -68,19 +75,44 @@ describe("HLS answers to a login or the token cookie are not for shared caches",
 describe("HLS with a link for one stream", () => {
   test("a signed token for stream side opens /hls/side/… only; /hls/… (the first stream, main) is refused", async () => {
     const secret = "hls-token-secret-0123456789abcdef";
-    await withServer(["--source", "main=testsrc", "--source", "side=testsrc", "--fps", "10", "--width", "160", "--height", "120",
-      "--auth", "admin:hls-admin-password-123", "--token-secret", secret], async (s) => {
-      const token = signViewerToken(secret, Math.floor(Date.now() / 1000) + 600, "side");
-      const side = await fetch(`${s.url}/hls/side/index.m3u8?token=${token}`);
-      expect(side.status).toBe(200);
-      const p = parsePlaylist(await side.text());
-      expect((await fetch(`${s.url}/hls/side/${p.segments[0]!.uri}`)).status).toBe(200);
-      const session = p.segments[0]!.uri.split(".")[0];
-      const statuses = await Promise.all([`/hls/main/index.m3u8`, `/hls/index.m3u8`, `/hls/${session}.0.m4s`, `/hls/main/${session}.0.m4s`]
-        .map(async (path) => [path, (await fetch(`${s.url}${path}?token=${token}`)).status] as const));
-      expect(statuses).toEqual([[`/hls/main/index.m3u8`, 403], [`/hls/index.m3u8`, 403], [`/hls/${session}.0.m4s`, 403], [`/hls/main/${session}.0.m4s`, 403]]);
-      expect((await fetch(`${s.url}/hls/side/index.m3u8`)).status).toBe(401);
-    });
+    await withServer(
+      [
+        "--source",
+        "main=testsrc",
+        "--source",
+        "side=testsrc",
+        "--fps",
+        "10",
+        "--width",
+        "160",
+        "--height",
+        "120",
+        "--auth",
+        "admin:hls-admin-password-123",
+        "--token-secret",
+        secret,
+      ],
+      async (s) => {
+        const token = signViewerToken(secret, Math.floor(Date.now() / 1000) + 600, "side");
+        const side = await fetch(`${s.url}/hls/side/index.m3u8?token=${token}`);
+        expect(side.status).toBe(200);
+        const p = parsePlaylist(await side.text());
+        expect((await fetch(`${s.url}/hls/side/${p.segments[0]!.uri}`)).status).toBe(200);
+        const session = p.segments[0]!.uri.split(".")[0];
+        const statuses = await Promise.all(
+          [`/hls/main/index.m3u8`, `/hls/index.m3u8`, `/hls/${session}.0.m4s`, `/hls/main/${session}.0.m4s`].map(
+            async (path) => [path, (await fetch(`${s.url}${path}?token=${token}`)).status] as const,
+          ),
+        );
+        expect(statuses).toEqual([
+          [`/hls/main/index.m3u8`, 403],
+          [`/hls/index.m3u8`, 403],
+          [`/hls/${session}.0.m4s`, 403],
+          [`/hls/main/${session}.0.m4s`, 403],
+        ]);
+        expect((await fetch(`${s.url}/hls/side/index.m3u8`)).status).toBe(401);
+      },
+    );
   });
 });
 
@@ -95,12 +127,21 @@ describe("HLS for a player on another site", () => {
       for (const encoding of ["gzip", "identity"]) {
         const r = await fetch(`${s.url}/hls/index.m3u8`, { headers: { origin, "accept-encoding": encoding } });
         const vary = (r.headers.get("vary") ?? "").toLowerCase().split(/\s*,\s*/);
-        expect({ encoding, origin: vary.includes("origin"), acceptEncoding: vary.includes("accept-encoding") }).toEqual({ encoding, origin: true, acceptEncoding: true });
+        expect({ encoding, origin: vary.includes("origin"), acceptEncoding: vary.includes("accept-encoding") }).toEqual({
+          encoding,
+          origin: true,
+          acceptEncoding: true,
+        });
       }
       const p = parsePlaylist(await res.text());
       for (const uri of [p.segments[0]!.map, p.segments[0]!.uri]) {
         const r = await fetch(`${s.url}/hls/${uri}`, { headers: { origin } });
-        expect({ uri, status: r.status, allow: r.headers.get("access-control-allow-origin"), vary: r.headers.get("vary") }).toEqual({ uri, status: 200, allow: origin, vary: "Origin" });
+        expect({ uri, status: r.status, allow: r.headers.get("access-control-allow-origin"), vary: r.headers.get("vary") }).toEqual({
+          uri,
+          status: 200,
+          allow: origin,
+          vary: "Origin",
+        });
       }
       const preflight = await fetch(`${s.url}/hls/main/index.m3u8`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "GET" } });
       expect(preflight.headers.get("access-control-allow-origin")).toBe(origin);
@@ -119,13 +160,21 @@ describe("HLS viewers hold an on-demand stream", () => {
       expect(res.status).toBe(200);
       expect(parsePlaylist(await res.text()).segments.length).toBeGreaterThanOrEqual(1);
       const during = await state();
-      expect({ capturing: during.capturing, h264: during.encoders.h264!.running, hls: during.outputs.hls!.running, viewers: during.outputs.hls!.viewers.length })
-        .toEqual({ capturing: true, h264: true, hls: true, viewers: 1 });
+      expect({
+        capturing: during.capturing,
+        h264: during.encoders.h264!.running,
+        hls: during.outputs.hls!.running,
+        viewers: during.outputs.hls!.viewers.length,
+      }).toEqual({ capturing: true, h264: true, hls: true, viewers: 1 });
       // No more requests: the viewer leaves after its window, then the muxer, the encoder and the capture stop.
-      await waitFor(async () => {
-        const now = await state();
-        return !now.outputs.hls!.running && !now.encoders.h264!.running && !now.capturing && now.outputs.hls!.viewers.length === 0;
-      }, 60_000, "HLS, the encoder and the capture to stop");
+      await waitFor(
+        async () => {
+          const now = await state();
+          return !now.outputs.hls!.running && !now.encoders.h264!.running && !now.capturing && now.outputs.hls!.viewers.length === 0;
+        },
+        60_000,
+        "HLS, the encoder and the capture to stop",
+      );
       expect((await state()).outputs.hls!.joined).toBe(1);
       expect(s.stderr()).toContain("hls viewer left");
     });

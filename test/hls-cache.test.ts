@@ -97,8 +97,10 @@ describe("HLS behind nginx proxy_cache", () => {
   });
 
   test("ffmpeg plays through the proxy", async () => {
-    const proc = Bun.spawn(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", `${proxy}/hls/index.m3u8`, "-t", "3", "-f", "framemd5", "-"],
-      { stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", `${proxy}/hls/index.m3u8`, "-t", "3", "-f", "framemd5", "-"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     expect(err).toBe("");
     expect(code).toBe(0);

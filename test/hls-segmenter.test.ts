@@ -13,10 +13,39 @@ import { AnnexBParser } from "../src/media/h264/annexb.ts";
 import { parsePlaylist, playlistProblems } from "./helpers/hls.ts";
 
 function encode(size: string, frames: number, keyint: number): TimedAccessUnit[] {
-  const r = Bun.spawnSync(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `testsrc2=size=${size}:rate=10`,
-    "-frames:v", String(frames), "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline",
-    "-x264-params", "repeat-headers=1:aud=1", "-bf", "0", "-g", String(keyint), "-keyint_min", String(keyint), "-sc_threshold", "0",
-    "-f", "h264", "pipe:1"]);
+  const r = Bun.spawnSync([
+    "ffmpeg",
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc2=size=${size}:rate=10`,
+    "-frames:v",
+    String(frames),
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-tune",
+    "zerolatency",
+    "-profile:v",
+    "baseline",
+    "-x264-params",
+    "repeat-headers=1:aud=1",
+    "-bf",
+    "0",
+    "-g",
+    String(keyint),
+    "-keyint_min",
+    String(keyint),
+    "-sc_threshold",
+    "0",
+    "-f",
+    "h264",
+    "pipe:1",
+  ]);
   expect(r.exitCode).toBe(0);
   const parser = new AnnexBParser();
   return [...parser.push(new Uint8Array(r.stdout)), ...parser.flush()].map((au) => ({ ...au, timestamp: 0 }));
@@ -101,7 +130,10 @@ describe("the segmenter", () => {
     let clock = Date.parse("2026-12-07T22:00:00.000Z");
     const s = new Segmenter({ ...SETTINGS, now: () => clock });
     const small = encode("160x120", 30, 10);
-    for (const au of timed(small)) { s.push(au); clock += 100; }
+    for (const au of timed(small)) {
+      s.push(au);
+      clock += 100;
+    }
     let text = renderPlaylist(s, { session: "t", partTargetS: 0.23, targetDurationS: 2, query: "" });
     expect(text).toContain("#EXT-X-DISCONTINUITY-SEQUENCE:0");
     expect(text.split("\n").slice(0, 3)).toEqual(["#EXTM3U", "#EXT-X-VERSION:6", "#EXT-X-INDEPENDENT-SEGMENTS"]);
@@ -111,7 +143,10 @@ describe("the segmenter", () => {
     expect(playlistProblems(p)).toEqual([]);
     // A discontinuity (new parameter sets) after a pause of the clock: its date is the clock again, not the timeline.
     clock += 60_000;
-    for (const au of timed(encode("320x240", 30, 10), 30 * 9000)) { s.push(au); clock += 100; }
+    for (const au of timed(encode("320x240", 30, 10), 30 * 9000)) {
+      s.push(au);
+      clock += 100;
+    }
     text = renderPlaylist(s, { session: "t", partTargetS: 0.23, targetDurationS: 2, query: "" });
     const after = parsePlaylist(text);
     const dates = after.segments.map((x) => x.programDateTime! - Date.parse("2026-12-07T22:00:00.000Z"));

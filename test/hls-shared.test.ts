@@ -16,10 +16,24 @@ setDefaultTimeout(120_000);
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer(["--source", "testsrc", "--width", "320", "--height", "240", "--fps", "10", "--h264-keyint", "10",
-    "--webrtc-candidate", "127.0.0.1"]);
+  server = await startServer([
+    "--source",
+    "testsrc",
+    "--width",
+    "320",
+    "--height",
+    "240",
+    "--fps",
+    "10",
+    "--h264-keyint",
+    "10",
+    "--webrtc-candidate",
+    "127.0.0.1",
+  ]);
 });
-afterAll(async () => { await server?.stop(); });
+afterAll(async () => {
+  await server?.stop();
+});
 
 const libx264Processes = (): Promise<number> => processesWith(server.proc.pid, "libx264");
 
@@ -31,7 +45,9 @@ async function mjpegFrames(count: number, ms: number): Promise<number> {
   try {
     const res = await fetch(`${server.url}/video`, { signal: controller.signal });
     for await (const _ of mjpegParts(res)) if (++n >= count) break;
-  } catch { /* aborted at the deadline */ } finally {
+  } catch {
+    /* aborted at the deadline */
+  } finally {
     clearTimeout(timer);
     controller.abort();
   }
@@ -60,7 +76,15 @@ describe("HLS next to WebRTC and MJPEG", () => {
     const held = [
       ...Array.from({ length: 150 }, () => `${server.url}/hls/index.m3u8?_HLS_msn=${newest + 2}`),
       ...Array.from({ length: 150 }, () => `${server.url}/hls/${p.preloadHint}`),
-    ].map((url) => fetch(url, { headers: { "user-agent": "held" } }).then(async (r) => { await r.arrayBuffer(); return r.status; }, () => 0));
+    ].map((url) =>
+      fetch(url, { headers: { "user-agent": "held" } }).then(
+        async (r) => {
+          await r.arrayBuffer();
+          return r.status;
+        },
+        () => 0,
+      ),
+    );
     const viewer = await connectViewer(server.url);
     try {
       const [mjpeg, rtc] = await Promise.all([mjpegFrames(30, 20_000), waitForFrames(viewer, 30, 20_000)]);
@@ -77,8 +101,11 @@ describe("HLS next to WebRTC and MJPEG", () => {
   test("made-up User-Agents: past 1000 clients, new ones count by their address alone", async () => {
     const statuses = new Map<number, number>();
     for (let batch = 0; batch < 12; batch++) {
-      const answered = await Promise.all(Array.from({ length: 100 }, (_, i) =>
-        fetch(`${server.url}/hls/nosuch.txt`, { headers: { "user-agent": `made-up/${batch * 100 + i}` } }).then((r) => r.status)));
+      const answered = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          fetch(`${server.url}/hls/nosuch.txt`, { headers: { "user-agent": `made-up/${batch * 100 + i}` } }).then((r) => r.status),
+        ),
+      );
       for (const st of answered) statuses.set(st, (statuses.get(st) ?? 0) + 1);
     }
     expect(statuses).toEqual(new Map([[404, 1200]]));

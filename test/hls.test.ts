@@ -19,8 +19,12 @@ const FPS = 10;
 const ARGS = ["--source", "testsrc", "--width", String(W), "--height", String(H), "--fps", String(FPS), "--h264-keyint", "10"];
 
 let server: RunningServer;
-beforeAll(async () => { server = await startServer(ARGS); });
-afterAll(async () => { await server?.stop(); });
+beforeAll(async () => {
+  server = await startServer(ARGS);
+});
+afterAll(async () => {
+  await server?.stop();
+});
 
 async function playlist(path = "/hls/index.m3u8"): Promise<ParsedPlaylist> {
   const res = await fetch(server.url + path);
@@ -28,7 +32,11 @@ async function playlist(path = "/hls/index.m3u8"): Promise<ParsedPlaylist> {
   return parsePlaylist(await res.text());
 }
 
-interface Fragment { baseDecodeTime: number; durations: number[]; firstSync: boolean }
+interface Fragment {
+  baseDecodeTime: number;
+  durations: number[];
+  firstSync: boolean;
+}
 
 /** tfdt and trun of every moof in `bytes` (as written by src/media/mp4/fmp4.ts: one traf, every sample's duration and flags given). */
 function readFragments(bytes: Uint8Array): Fragment[] {
@@ -36,11 +44,14 @@ function readFragments(bytes: Uint8Array): Fragment[] {
   const type = (at: number) => new TextDecoder().decode(bytes.subarray(at + 4, at + 8));
   const out: Fragment[] = [];
   const walk = (start: number, end: number, f: Fragment | null) => {
-    for (let at = start; at < end;) {
+    for (let at = start; at < end; ) {
       const size = view.getUint32(at);
       const t = type(at);
-      if (t === "moof") { const frag = { baseDecodeTime: 0, durations: [], firstSync: false }; walk(at + 8, at + size, frag); out.push(frag); }
-      else if (t === "traf") walk(at + 8, at + size, f);
+      if (t === "moof") {
+        const frag = { baseDecodeTime: 0, durations: [], firstSync: false };
+        walk(at + 8, at + size, frag);
+        out.push(frag);
+      } else if (t === "traf") walk(at + 8, at + size, f);
       else if (t === "tfdt" && f) f.baseDecodeTime = view.getUint32(at + 12) * 2 ** 32 + view.getUint32(at + 16);
       else if (t === "trun" && f) {
         const count = view.getUint32(at + 12);
@@ -65,18 +76,29 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
 
 describe("HLS played by ffmpeg", () => {
   test("ffprobe sees the stream's H.264 at its size and rate", async () => {
-    const r = await run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width,height,r_frame_rate", "-of", "json", `${server.url}/hls/index.m3u8`]);
+    const r = await run([
+      "ffprobe",
+      "-v",
+      "error",
+      "-show_entries",
+      "stream=codec_name,width,height,r_frame_rate",
+      "-of",
+      "json",
+      `${server.url}/hls/index.m3u8`,
+    ]);
     expect(r.code).toBe(0);
     const stream = (JSON.parse(r.out) as { streams: { codec_name: string; width: number; height: number; r_frame_rate: string }[] }).streams[0]!;
     expect(stream).toEqual({ codec_name: "h264", width: W, height: H, r_frame_rate: `${FPS}/1` });
   });
 
   test("ffmpeg decodes 5 s of pictures, in order", async () => {
-    const r = await run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", `${server.url}/hls/main/index.m3u8`, "-t", "5",
-      "-f", "framemd5", "-"]);
+    const r = await run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", `${server.url}/hls/main/index.m3u8`, "-t", "5", "-f", "framemd5", "-"]);
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
-    const frames = r.out.split("\n").filter((l) => /^0,/.test(l)).map((l) => l.split(",").map((x) => x.trim()));
+    const frames = r.out
+      .split("\n")
+      .filter((l) => /^0,/.test(l))
+      .map((l) => l.split(",").map((x) => x.trim()));
     // 5 s of media at 10 fps; a busy machine's encoder may skip a few pictures (its timestamps then jump).
     expect(frames.length).toBeGreaterThanOrEqual(2.5 * FPS);
     for (const f of frames) expect(Number(f[4])).toBe((W * H * 3) / 2);
@@ -103,9 +125,26 @@ describe("HLS played by ffmpeg", () => {
   });
 
   test("ffprobe reads packets over several segments with steady timestamps", async () => {
-    const r = await run(["ffprobe", "-v", "error", "-read_intervals", "%+4", "-show_entries", "packet=dts_time,flags", "-of", "csv=p=0", `${server.url}/hls/index.m3u8`]);
+    const r = await run([
+      "ffprobe",
+      "-v",
+      "error",
+      "-read_intervals",
+      "%+4",
+      "-show_entries",
+      "packet=dts_time,flags",
+      "-of",
+      "csv=p=0",
+      `${server.url}/hls/index.m3u8`,
+    ]);
     expect(r.code).toBe(0);
-    const packets = r.out.trim().split("\n").map((l) => { const [t, flags] = l.split(","); return { t: Number(t), key: flags!.startsWith("K") }; });
+    const packets = r.out
+      .trim()
+      .split("\n")
+      .map((l) => {
+        const [t, flags] = l.split(",");
+        return { t: Number(t), key: flags!.startsWith("K") };
+      });
     expect(packets.filter((p) => p.key).length).toBeGreaterThanOrEqual(3); // several segments, one keyframe each
     const steps = packets.slice(1).map((p, i) => p.t - packets[i]!.t);
     expect(steps.filter((s) => s <= 0 || s > 0.35)).toEqual([]);
@@ -152,10 +191,18 @@ describe("the playlist", () => {
     expect(res.headers.get("cache-control")).toBe("public, max-age=1");
     const p = parsePlaylist(await res.text());
     const immutable = "public, max-age=31536000, immutable";
-    for (const [uri, type] of [[p.segments[0]!.map, "video/mp4"], [p.segments[0]!.uri, "video/iso.segment"], [p.segments.at(-1)!.parts[0]!.uri, "video/mp4"]] as const) {
+    for (const [uri, type] of [
+      [p.segments[0]!.map, "video/mp4"],
+      [p.segments[0]!.uri, "video/iso.segment"],
+      [p.segments.at(-1)!.parts[0]!.uri, "video/mp4"],
+    ] as const) {
       const r = await fetch(`${server.url}/hls/${uri}`);
-      expect({ uri, status: r.status, type: r.headers.get("content-type"), cache: r.headers.get("cache-control") })
-        .toEqual({ uri, status: 200, type, cache: immutable });
+      expect({ uri, status: r.status, type: r.headers.get("content-type"), cache: r.headers.get("cache-control") }).toEqual({
+        uri,
+        status: 200,
+        type,
+        cache: immutable,
+      });
       await r.arrayBuffer();
     }
   });
@@ -214,15 +261,29 @@ describe("LL-HLS waits", () => {
     const p = await playlist();
     const newest = p.mediaSequence + p.segments.length;
     const session = p.segments[0]!.uri.split(".")[0];
-    const statuses = await Promise.all([
-      `/hls/index.m3u8?_HLS_msn=${newest + 50}`, "/hls/index.m3u8?_HLS_part=1", "/hls/index.m3u8?_HLS_msn=x",
-      "/hls/nosuch/index.m3u8", "/hls/nosuch.txt", `/hls/${session}.${newest + 40}.m4s`, `/hls/${session}.${newest + 40}.3.m4s`,
-      "/hls/zzzz.0.m4s", "/hls/a/b/c",
-    ].map(async (path) => [path, (await fetch(server.url + path)).status] as const));
+    const statuses = await Promise.all(
+      [
+        `/hls/index.m3u8?_HLS_msn=${newest + 50}`,
+        "/hls/index.m3u8?_HLS_part=1",
+        "/hls/index.m3u8?_HLS_msn=x",
+        "/hls/nosuch/index.m3u8",
+        "/hls/nosuch.txt",
+        `/hls/${session}.${newest + 40}.m4s`,
+        `/hls/${session}.${newest + 40}.3.m4s`,
+        "/hls/zzzz.0.m4s",
+        "/hls/a/b/c",
+      ].map(async (path) => [path, (await fetch(server.url + path)).status] as const),
+    );
     expect(statuses).toEqual([
-      [`/hls/index.m3u8?_HLS_msn=${newest + 50}`, 400], ["/hls/index.m3u8?_HLS_part=1", 400], ["/hls/index.m3u8?_HLS_msn=x", 400],
-      ["/hls/nosuch/index.m3u8", 404], ["/hls/nosuch.txt", 404], [`/hls/${session}.${newest + 40}.m4s`, 404],
-      [`/hls/${session}.${newest + 40}.3.m4s`, 404], ["/hls/zzzz.0.m4s", 404], ["/hls/a/b/c", 404],
+      [`/hls/index.m3u8?_HLS_msn=${newest + 50}`, 400],
+      ["/hls/index.m3u8?_HLS_part=1", 400],
+      ["/hls/index.m3u8?_HLS_msn=x", 400],
+      ["/hls/nosuch/index.m3u8", 404],
+      ["/hls/nosuch.txt", 404],
+      [`/hls/${session}.${newest + 40}.m4s`, 404],
+      [`/hls/${session}.${newest + 40}.3.m4s`, 404],
+      ["/hls/zzzz.0.m4s", 404],
+      ["/hls/a/b/c", 404],
     ]);
     expect(playlistProblems(await playlist())).toEqual([]);
   });

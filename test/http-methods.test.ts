@@ -95,7 +95,7 @@ describe("WHEP over HTTP", () => {
     await withApp({}, async ({ ask }) => {
       const status = async (type: string) => (await ask("POST", "/whep", { "content-type": type }, "not sdp")).status;
       // 400: past the type check, refused for its body (not an SDP offer); 415: refused for its type.
-      for (const good of ["application/sdp", "APPLICATION/SDP", "Application/Sdp; charset=utf-8", "application/sdp ; charset=\"utf-8\""]) {
+      for (const good of ["application/sdp", "APPLICATION/SDP", "Application/Sdp; charset=utf-8", 'application/sdp ; charset="utf-8"']) {
         expect([good, await status(good)]).toEqual([good, 400]);
       }
       for (const bad of ["application/sdpjunk", "application/sdp junk", "application/sdp-x", "text/plain", "application", "application/sdp; =x", ""]) {
@@ -106,10 +106,10 @@ describe("WHEP over HTTP", () => {
 
   test("mediaTypeOf reads RFC 9110's grammar", () => {
     expect(mediaTypeOf("Application/SDP")).toBe("application/sdp");
-    expect(mediaTypeOf("application/sdp;charset=utf-8;x=\"a;b\"")).toBe("application/sdp");
+    expect(mediaTypeOf('application/sdp;charset=utf-8;x="a;b"')).toBe("application/sdp");
     expect(mediaTypeOf("application/sdp;")).toBe("application/sdp");
     expect(mediaTypeOf("application/sdp; charset")).toBeNull();
-    expect(mediaTypeOf("application/sdp; x=\"unterminated")).toBeNull();
+    expect(mediaTypeOf('application/sdp; x="unterminated')).toBeNull();
     expect(mediaTypeOf("/sdp")).toBeNull();
     expect(mediaTypeOf("application/")).toBeNull();
     expect(mediaTypeOf(null)).toBeNull();
@@ -133,8 +133,12 @@ describe("WHEP over HTTP", () => {
 
 describe("WHEP sessions with a real werift peer", () => {
   let server: RunningServer;
-  beforeAll(async () => { server = await startServer(["--webrtc-candidate", "127.0.0.1", "--width", "320", "--height", "180", "--fps", "15"]); });
-  afterAll(async () => { await server.stop(); });
+  beforeAll(async () => {
+    server = await startServer(["--webrtc-candidate", "127.0.0.1", "--width", "320", "--height", "180", "--fps", "15"]);
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
 
   const viewers = async () => ((await (await fetch(`${server.url}/api/streams`)).json()) as { streams: { webrtcViewers: number }[] }).streams[0]!.webrtcViewers;
 

@@ -25,7 +25,20 @@ setDefaultTimeout(120_000);
 
 const W = 320;
 const H = 240;
-const PUBLISHER = ["--source", "testsrc", "--width", String(W), "--height", String(H), "--fps", "10", "--webrtc-candidate", "127.0.0.1", "--log-level", "debug"];
+const PUBLISHER = [
+  "--source",
+  "testsrc",
+  "--width",
+  String(W),
+  "--height",
+  String(H),
+  "--fps",
+  "10",
+  "--webrtc-candidate",
+  "127.0.0.1",
+  "--log-level",
+  "debug",
+];
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -39,7 +52,7 @@ async function server(args: string[]): Promise<RunningServer> {
 }
 
 async function stream(s: RunningServer) {
-  const snapshot = await (await fetch(`${s.url}/state`)).json() as StatsSnapshot;
+  const snapshot = (await (await fetch(`${s.url}/state`)).json()) as StatsSnapshot;
   return snapshot.streams[0]!;
 }
 
@@ -52,7 +65,10 @@ function watch(url: string): { readonly parts: number; readonly last: Uint8Array
   const client = { parts: 0, last: null as Uint8Array | null, close: () => abort.abort() };
   void (async () => {
     const res = await fetch(url, { signal: abort.signal });
-    for await (const jpeg of mjpegParts(res)) { client.parts++; client.last = jpeg.slice(); }
+    for await (const jpeg of mjpegParts(res)) {
+      client.parts++;
+      client.last = jpeg.slice();
+    }
   })().catch(() => {});
   cleanup.push(async () => client.close());
   return client;
@@ -71,12 +87,19 @@ function colourfulness(jpeg: Uint8Array): number {
 /** A werift publisher's offer (send-only H.264), as a browser or OBS would post it. */
 async function publisherOffer(): Promise<{ pc: RTCPeerConnection; sdp: string; sender: RTCRtpSender }> {
   const pc = new RTCPeerConnection({
-    iceServers: [], iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: ["127.0.0.1"],
+    iceServers: [],
+    iceUseIpv4: false,
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: ["127.0.0.1"],
     codecs: {
-      video: [new RTCRtpCodecParameters({
-        mimeType: "video/H264", clockRate: 90000, parameters: "packetization-mode=1;profile-level-id=42e01f",
-        rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }],
-      })],
+      video: [
+        new RTCRtpCodecParameters({
+          mimeType: "video/H264",
+          clockRate: 90000,
+          parameters: "packetization-mode=1;profile-level-id=42e01f",
+          rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }],
+        }),
+      ],
       audio: [],
     },
   });
@@ -193,7 +216,7 @@ describe("a browser publishes", () => {
     cleanup.push(() => browser.close());
     const page = await browser.newPage();
     await page.goto(`${b.url}/`); // the page's own player watches too (WebRTC), which is fine
-    const published = await page.evaluate(PUBLISH_FROM_CANVAS) as { status: number; audio: string | null };
+    const published = (await page.evaluate(PUBLISH_FROM_CANVAS)) as { status: number; audio: string | null };
     expect(published).toEqual({ status: 201, audio: "0" });
     await waitFor(async () => (await stream(b)).framesCaptured >= 20, 30_000, "20 frames from Chromium");
     const live = await stream(b);
@@ -216,7 +239,9 @@ describe("a publisher that vanishes", () => {
     await a.stop("SIGKILL");
     await waitFor(async () => (await stream(b)).ingest?.state === "waiting", 20_000, "B's ingest waiting after A was killed");
     await waitFor(() => mjpeg.last !== null && colourfulness(mjpeg.last) < 0.01, 20_000, "NO SIGNAL at B's MJPEG viewer");
-    expect(b.stderr()).toMatch(/publisher 127\.0\.0\.1 left: (no video from the publisher for 2 s|the WebRTC connection failed|the publisher (closed|failed) the DTLS session)/);
+    expect(b.stderr()).toMatch(
+      /publisher 127\.0\.0\.1 left: (no video from the publisher for 2 s|the WebRTC connection failed|the publisher (closed|failed) the DTLS session)/,
+    );
     a = await server([...PUBLISHER, ...publishTo]);
     await waitFor(async () => (await stream(b)).ingest?.state === "live", 45_000, `B live again (A: ${a.stderr().slice(-500)})`);
     await waitFor(() => mjpeg.last !== null && colourfulness(mjpeg.last) > 0.2, 30_000, "test-pattern pictures at B again");
@@ -226,7 +251,9 @@ describe("a publisher that vanishes", () => {
     await withApp({ source: ["cam=whip:cam"], webrtcCandidate: ["127.0.0.1"], sourceTimeout: 2 }, async ({ ask, gc }) => {
       const publisher = await publisherOffer();
       let plis = 0;
-      publisher.sender.onRtcp.subscribe((rtcp) => { if (rtcp.type === 206) plis++; });
+      publisher.sender.onRtcp.subscribe((rtcp) => {
+        if (rtcp.type === 206) plis++;
+      });
       const res = await ask("POST", "/whip/cam", { "content-type": "application/sdp" }, publisher.sdp);
       expect(res.status).toBe(201);
       await publisher.pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
@@ -241,7 +268,10 @@ describe("a publisher that vanishes", () => {
         });
       };
       const pSlice: AccessUnit = { nals: [new Uint8Array([0x41, 0x88, 1, 2, 3])], keyframe: false };
-      for (let i = 0; plis < 2 && i < 100; i++) { sendAu(pSlice, i * 3000); await Bun.sleep(100); }
+      for (let i = 0; plis < 2 && i < 100; i++) {
+        sendAu(pSlice, i * 3000);
+        await Bun.sleep(100);
+      }
       expect(plis).toBeGreaterThanOrEqual(2);
       expect(ingest.stats()).toMatchObject({ state: "live", frames: 0 });
       expect(ingest.stats().dropped).toBeGreaterThan(0);
@@ -260,7 +290,9 @@ describe("an --on-demand ingest", () => {
     await withApp({ source: ["cam=whip:cam"], webrtcCandidate: ["127.0.0.1"], onDemand: true, idleTimeout: 1 }, async ({ ask, gc }) => {
       const publisher = await publisherOffer();
       let plis = 0;
-      publisher.sender.onRtcp.subscribe((rtcp) => { if (rtcp.type === 206) plis++; });
+      publisher.sender.onRtcp.subscribe((rtcp) => {
+        if (rtcp.type === 206) plis++;
+      });
       const res = await ask("POST", "/whip/cam", { "content-type": "application/sdp" }, publisher.sdp);
       expect(res.status).toBe(201);
       await publisher.pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
@@ -280,7 +312,12 @@ describe("an --on-demand ingest", () => {
         t += 9000;
         const key = answered < plis;
         if (key) answered = plis;
-        sendAu(key ? { nals: [SPS, PPS, new Uint8Array([0x65, 0x88, 1, 2, 3])], keyframe: true } : { nals: [new Uint8Array([0x41, 0x88, 1, 2, 3])], keyframe: false }, t);
+        sendAu(
+          key
+            ? { nals: [SPS, PPS, new Uint8Array([0x65, 0x88, 1, 2, 3])], keyframe: true }
+            : { nals: [new Uint8Array([0x41, 0x88, 1, 2, 3])], keyframe: false },
+          t,
+        );
       }, 100);
       try {
         const cam = gc.streams.find((s) => s.name === "cam")!;
@@ -302,7 +339,9 @@ describe("an --on-demand ingest", () => {
   });
 });
 
-const SPS = new Uint8Array([0x67, 0x42, 0xc0, 0x0d, 0xda, 0x05, 0x07, 0xec, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40, 0x00, 0x00, 0x0f, 0x03, 0xc5, 0x0a, 0xa8]);
+const SPS = new Uint8Array([
+  0x67, 0x42, 0xc0, 0x0d, 0xda, 0x05, 0x07, 0xec, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40, 0x00, 0x00, 0x0f, 0x03, 0xc5, 0x0a, 0xa8,
+]);
 const PPS = new Uint8Array([0x68, 0xce, 0x0f, 0xc8]);
 
 describe("who may publish, and bad publishes", () => {

@@ -25,15 +25,34 @@ const DECODED_PIX_FMT: Record<PlanarFormat, string> = { i420: "yuvj420p", i422: 
 
 /** A JPEG of the test pattern from ffmpeg's mjpeg encoder (it makes no gray JPEGs). */
 function ffmpegJpeg(format: Exclude<PlanarFormat, "gray">, width: number, height: number): Uint8Array {
-  return ffmpeg(["-f", "lavfi", "-i", `testsrc2=size=${width}x${height}`, "-frames:v", "1",
-    "-vf", `scale=${width}:${height},format=${DECODED_PIX_FMT[format]}`, "-c:v", "mjpeg", "-q:v", "3", "-f", "mjpeg", "pipe:1"]);
+  return ffmpeg([
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc2=size=${width}x${height}`,
+    "-frames:v",
+    "1",
+    "-vf",
+    `scale=${width}:${height},format=${DECODED_PIX_FMT[format]}`,
+    "-c:v",
+    "mjpeg",
+    "-q:v",
+    "3",
+    "-f",
+    "mjpeg",
+    "pipe:1",
+  ]);
 }
 
 /** A JPEG of the test pattern from glasscast's libjpeg-turbo encoder. */
 function glasscastJpeg(format: PlanarFormat, width: number, height: number): Uint8Array {
   const [frame] = new Y4mReader().push(y4mTestPattern(width, height, 1, Y4M_PIX_FMT[format]));
   const encoder = new TurboJpegEncoder(defaultJpegSettings);
-  try { return encoder.encode(frame!).slice(); } finally { encoder.close(); }
+  try {
+    return encoder.encode(frame!).slice();
+  } finally {
+    encoder.close();
+  }
 }
 
 /** ffmpeg's own decode of a JPEG, as raw planes in the JPEG's layout. */
@@ -64,7 +83,11 @@ describe("JpegDecoder", () => {
   const decoder = new JpegDecoder();
   afterAll(() => decoder.close());
 
-  for (const [width, height] of [[640, 360], [63, 47], [161, 91]] as const) {
+  for (const [width, height] of [
+    [640, 360],
+    [63, 47],
+    [161, 91],
+  ] as const) {
     for (const format of ["i420", "i422", "i444"] as const) {
       test(`ffmpeg's ${format} JPEG ${width}x${height}: right layout, samples as ffmpeg decodes them`, () => {
         const jpeg = ffmpegJpeg(format, width, height);
@@ -130,7 +153,10 @@ describe("JpegDecoder", () => {
     expect(sof).toBeGreaterThan(0);
     // SOF0: marker, length(2), precision, height(2), width(2), count, then id + sampling factors per component.
     const sampling = (component: number) => sof + 2 + 2 + 1 + 4 + 1 + 3 * component + 1;
-    for (const [factors, name] of [[0x12, "4:4:0"], [0x41, "4:1:1"]] as const) {
+    for (const [factors, name] of [
+      [0x12, "4:4:0"],
+      [0x41, "4:1:1"],
+    ] as const) {
       const odd = jpeg.slice();
       odd[sampling(0)] = factors; // luma: horizontal and vertical sampling factors
       odd[sampling(1)] = odd[sampling(2)] = 0x11;

@@ -23,7 +23,11 @@ const header = new TurboJpeg();
 
 function encode(frame: RawFrame, s: Partial<JpegSettings> = {}): Uint8Array {
   const encoder = new TurboJpegEncoder({ ...defaultJpegSettings, ...s });
-  try { return encoder.encode(frame).slice(); } finally { encoder.close(); }
+  try {
+    return encoder.encode(frame).slice();
+  } finally {
+    encoder.close();
+  }
 }
 
 describe("TurboJpegEncoder", () => {
@@ -75,9 +79,21 @@ describe("TurboJpegEncoder at any picture size", () => {
 
   /** The test pattern at any size (testsrc2 itself refuses the tiniest), full range. */
   function pattern(format: PlanarFormat, width: number, height: number): RawFrame {
-    const y4m = ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x240", "-frames:v", "1",
-      "-vf", `scale=${width}:${height}:out_range=full,format=${Y4M_PIX_FMT[format]}`,
-      "-f", "yuv4mpegpipe", "-strict", "-1", "pipe:1"]);
+    const y4m = ffmpeg([
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=320x240",
+      "-frames:v",
+      "1",
+      "-vf",
+      `scale=${width}:${height}:out_range=full,format=${Y4M_PIX_FMT[format]}`,
+      "-f",
+      "yuv4mpegpipe",
+      "-strict",
+      "-1",
+      "pipe:1",
+    ]);
     const [frame] = new Y4mReader().push(y4m);
     expect(frame).toMatchObject({ format, width, height });
     return frame!;
@@ -92,8 +108,12 @@ describe("TurboJpegEncoder at any picture size", () => {
 
   /** Mean absolute difference of the samples at the given indices. */
   function meanError(a: Uint8Array, b: Uint8Array, indices: Iterable<number>): number {
-    let sum = 0, n = 0;
-    for (const i of indices) { sum += Math.abs(a[i]! - b[i]!); n++; }
+    let sum = 0,
+      n = 0;
+    for (const i of indices) {
+      sum += Math.abs(a[i]! - b[i]!);
+      n++;
+    }
     return sum / n;
   }
   function* range(from: number, to: number, step = 1): Generator<number> {
@@ -101,7 +121,16 @@ describe("TurboJpegEncoder at any picture size", () => {
   }
 
   // Quality 100, so that what is left of the difference is the layout, not the compression.
-  const sizes = [[63, 47], [161, 91], [1, 1], [2, 1], [17, 2], [1, 9], [64, 48], [640, 360]] as const;
+  const sizes = [
+    [63, 47],
+    [161, 91],
+    [1, 1],
+    [2, 1],
+    [17, 2],
+    [1, 9],
+    [64, 48],
+    [640, 360],
+  ] as const;
   for (const [width, height] of sizes) {
     for (const format of ["i420", "i422", "i444", "gray"] as const) {
       test(`${format} ${width}x${height}: the JPEG shows the picture, luma and chroma, up to its last row and column`, () => {

@@ -17,11 +17,9 @@ import { TurboJpeg, turboJpegAvailable } from "../ffi/turbojpeg.ts";
 // --- helpers ----------------------------------------------------------------
 
 function ffmpeg(args: string[]): Uint8Array {
-  const run = Bun.spawnSync(["ffmpeg", "-hide_banner", "-loglevel", "error", ...args],
-    { stdout: "pipe", stderr: "pipe" });
+  const run = Bun.spawnSync(["ffmpeg", "-hide_banner", "-loglevel", "error", ...args], { stdout: "pipe", stderr: "pipe" });
   if (!run.success) throw new Error(`ffmpeg ${args.join(" ")}: ${run.stderr.toString()}`);
   return new Uint8Array(run.stdout); // a plain Uint8Array: Buffer's slice() would be a view
-
 }
 
 /** ffmpeg options producing `frames` MJPEG frames of the testsrc2 pattern. */
@@ -32,7 +30,10 @@ function testPattern(size: string, frames: number): string[] {
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -60,7 +61,7 @@ function prng(seed: number): () => number {
 /** Cuts `data` into consecutive chunks whose sizes come from `size()`. */
 function chunk(data: Uint8Array, size: () => number): Uint8Array[] {
   const chunks: Uint8Array[] = [];
-  for (let at = 0; at < data.length;) {
+  for (let at = 0; at < data.length; ) {
     const n = Math.max(1, size());
     chunks.push(data.subarray(at, at + n));
     at += n;
@@ -106,19 +107,19 @@ function exifWithThumbnail(thumbnail: Uint8Array): Uint8Array {
   const tiff = new Uint8Array(8 + 6 + 30);
   const v = new DataView(tiff.buffer);
   tiff.set(ascii("MM\0*"));
-  v.setUint32(4, 8);            // IFD0 at 8
-  v.setUint16(8, 0);            // IFD0: no entries…
-  v.setUint32(10, 14);          // …next IFD (IFD1, the thumbnail's) at 14
-  v.setUint16(14, 2);           // IFD1: two entries
-  v.setUint16(16, 0x0201);      // JPEGInterchangeFormat
-  v.setUint16(18, 4);           // LONG
+  v.setUint32(4, 8); // IFD0 at 8
+  v.setUint16(8, 0); // IFD0: no entries…
+  v.setUint32(10, 14); // …next IFD (IFD1, the thumbnail's) at 14
+  v.setUint16(14, 2); // IFD1: two entries
+  v.setUint16(16, 0x0201); // JPEGInterchangeFormat
+  v.setUint16(18, 4); // LONG
   v.setUint32(20, 1);
   v.setUint32(24, tiff.length); // the thumbnail follows the TIFF structure
-  v.setUint16(28, 0x0202);      // JPEGInterchangeFormatLength
+  v.setUint16(28, 0x0202); // JPEGInterchangeFormatLength
   v.setUint16(30, 4);
   v.setUint32(32, 1);
   v.setUint32(36, thumbnail.length);
-  v.setUint32(40, 0);           // no further IFD
+  v.setUint32(40, 0); // no further IFD
   return segment(0xe1, concat(ascii("Exif\0\0"), tiff, thumbnail));
 }
 
@@ -142,7 +143,9 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "jpeg-splitter-"));
   stream = ffmpeg([...testPattern("320x240", N), "-f", "mjpeg", "-"]);
   ffmpeg([...testPattern("320x240", N), "-f", "image2", join(dir, "%03d.jpg")]);
-  frames = readdirSync(dir).filter((f) => f.endsWith(".jpg")).sort()
+  frames = readdirSync(dir)
+    .filter((f) => f.endsWith(".jpg"))
+    .sort()
     .map((f) => new Uint8Array(readFileSync(join(dir, f))));
   thumbnail = ffmpeg([...testPattern("32x24", 1), "-f", "mjpeg", "-"]);
 });
@@ -163,10 +166,13 @@ describe("splitting ffmpeg's MJPEG stream", () => {
     ["all at once", () => [stream]],
     ["in 4096-byte chunks", () => chunk(stream, every(4096))],
     ["in 7-byte chunks (markers and length fields cut in every possible way)", () => chunk(stream, every(7))],
-    ["in random-sized chunks (1 byte to 20 KB)", () => {
-      const random = prng(42);
-      return chunk(stream, () => random() < 0.3 ? 1 + Math.floor(random() * 4) : Math.floor(random() * 20_000));
-    }],
+    [
+      "in random-sized chunks (1 byte to 20 KB)",
+      () => {
+        const random = prng(42);
+        return chunk(stream, () => (random() < 0.3 ? 1 + Math.floor(random() * 4) : Math.floor(random() * 20_000)));
+      },
+    ],
   ];
   for (const [name, chunks] of cases) {
     test(`gives back the ${N} images byte for byte, fed ${name}`, () => {
@@ -275,20 +281,20 @@ describe("entropy-coded data", () => {
   const header = concat(
     bytes(0xff, 0xd8),
     segment(0xe0, concat(ascii("JFIF\0"), bytes(1, 2, 0, 0, 1, 0, 1, 0, 0))),
-    segment(0xdb, new Uint8Array(65).fill(1)),                          // DQT
-    segment(0xc2, bytes(8, 0, 16, 0, 16, 1, 1, 0x11, 0)),               // SOF2: progressive
-    segment(0xdd, bytes(0, 4)),                                         // DRI: restart every 4 MCUs
-    segment(0xc4, concat(bytes(0x00), new Uint8Array(16).fill(0))),    // DHT
+    segment(0xdb, new Uint8Array(65).fill(1)), // DQT
+    segment(0xc2, bytes(8, 0, 16, 0, 16, 1, 1, 0x11, 0)), // SOF2: progressive
+    segment(0xdd, bytes(0, 4)), // DRI: restart every 4 MCUs
+    segment(0xc4, concat(bytes(0x00), new Uint8Array(16).fill(0))), // DHT
   );
   const scan1 = concat(
-    segment(0xda, bytes(1, 1, 0x00, 0, 0, 0x00)),                       // SOS, DC scan
+    segment(0xda, bytes(1, 1, 0x00, 0, 0, 0x00)), // SOS, DC scan
     bytes(0x12, 0xff, 0x00, 0x34, 0xff, 0xd0, 0x56, 0xff, 0x00, 0xff, 0xd1, 0x78),
     bytes(0xff, 0xd2, 0xff, 0x00, 0xff, 0xd3, 0x9a, 0xff, 0xd4, 0xbc, 0xff, 0xd5, 0xff, 0xd6, 0xff, 0xd7, 0xde),
   );
   const between = segment(0xc4, concat(bytes(0x10), new Uint8Array(16).fill(0))); // another DHT
   const scan2 = concat(
     bytes(0xff, 0xff), // fill before the SOS marker
-    segment(0xda, bytes(1, 1, 0x00, 1, 63, 0x00)),                      // SOS, AC scan
+    segment(0xda, bytes(1, 1, 0x00, 1, 63, 0x00)), // SOS, AC scan
     new Uint8Array(3000).fill(0xff).map((b, k) => (k % 2 ? 0x00 : b)), // FF 00 FF 00 …
     bytes(0xab, 0xff, 0xd0, 0xcd),
   );
@@ -303,8 +309,7 @@ describe("entropy-coded data", () => {
   });
 
   test.skipIf(!turboJpegAvailable())("a real progressive JPEG (libjpeg-turbo) comes out whole", () => {
-    const rgb = ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x240", "-frames:v", "1",
-      "-pix_fmt", "rgb24", "-f", "rawvideo", "-"]);
+    const rgb = ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x240", "-frames:v", "1", "-pix_fmt", "rgb24", "-f", "rawvideo", "-"]);
     const tj = new TurboJpeg();
     const TJFLAG_PROGRESSIVE = 16384;
     const progressive = tj.compressPacked(rgb, 320, 240, "rgb", "420", 85, TJFLAG_PROGRESSIVE).slice();
@@ -422,7 +427,10 @@ describe("random damage", () => {
     for (let round = 0; round < 20; round++) {
       const damaged = stream.slice();
       const hit = new Set<number>();
-      const spoil = (at: number, value: number) => { damaged[at] = value; hit.add(imageAt(at)); };
+      const spoil = (at: number, value: number) => {
+        damaged[at] = value;
+        hit.add(imageAt(at));
+      };
       for (let k = 0; k < 10; k++) spoil(Math.floor(random() * damaged.length), Math.floor(random() * 256));
       // And marker-looking pairs: FF D8, FF D9, FF DA, FF 00, FF FF.
       for (const code of [0xd8, 0xd9, 0xda, 0x00, 0xff]) {
@@ -502,7 +510,8 @@ describe("throughput (informative, not a pass/fail timing)", () => {
     // Nothing lost or added: the images are the stream, cut at the right places.
     expect(Buffer.compare(concat(...images), big)).toBe(0);
     expect(splitter.discarded).toBe(0);
-    console.log(`jpeg-splitter: ${(big.length / 1e6).toFixed(1)} MB, 300 images in ${ms.toFixed(1)} ms `
-      + `(${(big.length / 1e6 / (ms / 1000)).toFixed(0)} MB/s)`);
+    console.log(
+      `jpeg-splitter: ${(big.length / 1e6).toFixed(1)} MB, 300 images in ${ms.toFixed(1)} ms ` + `(${(big.length / 1e6 / (ms / 1000)).toFixed(0)} MB/s)`,
+    );
   });
 });

@@ -20,7 +20,21 @@ async function latency(...args: string[]) {
 
 describe("latency benchmark", () => {
   test("MJPEG, RTSP, werift and aiortc read stamped pictures; floors measured; the server and its children are gone", async () => {
-    const r = await latency("--json", "--duration", "1", "--warmup", "0", "--width", "320", "--height", "240", "--fps", "15", "--receivers", "mjpeg,rtsp,werift,aiortc");
+    const r = await latency(
+      "--json",
+      "--duration",
+      "1",
+      "--warmup",
+      "0",
+      "--width",
+      "320",
+      "--height",
+      "240",
+      "--fps",
+      "15",
+      "--receivers",
+      "mjpeg,rtsp,werift,aiortc",
+    );
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as LatencyReport;
     expect(report.rows.map((row) => row.transport)).toEqual(["MJPEG", "RTSP", "WebRTC", "WebRTC"]);
@@ -40,6 +54,6 @@ describe("latency benchmark", () => {
   test("a wrong option is refused with its name", async () => {
     const r = await latency("--receivers", "mjpeg,carrier-pigeon");
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--receivers: \"carrier-pigeon\" is not one of");
+    expect(r.stderr).toContain('--receivers: "carrier-pigeon" is not one of');
   });
 });

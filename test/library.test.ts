@@ -78,7 +78,10 @@ describe("streams of the program's own frames", () => {
 
   test("a transform runs once per frame before encoding", async () => {
     let calls = 0;
-    const flipToWhite = (f: RawFrame) => { calls++; f.data.fill(255); };
+    const flipToWhite = (f: RawFrame) => {
+      calls++;
+      f.data.fill(255);
+    };
     await serve({ source: ["testsrc"], width: 320, height: 240, jpegSubsampling: "gray", transform: flipToWhite }, async (url, gc) => {
       const viewers = await Promise.all([1, 2, 3].map(() => readParts(`${url}/video`, { ms: 1500 })));
       const captured = gc.streams[0]!.stats().framesCaptured;
@@ -95,7 +98,10 @@ describe("streams of the program's own frames", () => {
     const push = createPushSource();
     const jpeg = tj.compressPacked(new Uint8Array(64 * 48 * 3).fill(90), 64, 48, "rgb", "420", 80, 0).slice();
     const seen: string[] = [];
-    const darken = (f: RawFrame) => { seen.push(`${f.format} ${f.width}x${f.height}`); f.data.fill(16, 0, f.width * f.height); };
+    const darken = (f: RawFrame) => {
+      seen.push(`${f.format} ${f.width}x${f.height}`);
+      f.data.fill(16, 0, f.width * f.height);
+    };
     await serve({ streams: [{ name: "cam", source: push.source, transform: darken }] }, async (url) => {
       const timer = setInterval(() => push.push({ format: "jpeg", data: jpeg }), 50);
       try {
@@ -119,31 +125,45 @@ describe("streams of the program's own frames", () => {
       await Bun.sleep(200);
       throw new Error("sensor unplugged");
     }
-    await serve({
-      streams: [
-        { name: "failing", source: framesFrom(failing()) },
-        { name: "ending", source: framesFrom(paced((i) => gray(64, 64, 100 + i), 3, 10)) },
-      ],
-    }, async (url) => {
-      await Bun.sleep(1000);
-      const state = await (await fetch(`${url}/api/streams`)).json() as { streams: { name: string; state: string }[] };
-      expect(state.streams.map((s) => [s.name, s.state])).toEqual([["failing", "failed"], ["ending", "ended"]]);
-      for (const name of ["failing", "ending"]) {
-        const parts = await readParts(`${url}/video/${name}`, { count: 2, ms: 3000 });
-        expect(parts).toHaveLength(2); // the placeholder, repeated
-        expect(Buffer.from(parts[0]!.jpeg).equals(Buffer.from(parts[1]!.jpeg))).toBe(true);
-      }
-    });
+    await serve(
+      {
+        streams: [
+          { name: "failing", source: framesFrom(failing()) },
+          { name: "ending", source: framesFrom(paced((i) => gray(64, 64, 100 + i), 3, 10)) },
+        ],
+      },
+      async (url) => {
+        await Bun.sleep(1000);
+        const state = (await (await fetch(`${url}/api/streams`)).json()) as { streams: { name: string; state: string }[] };
+        expect(state.streams.map((s) => [s.name, s.state])).toEqual([
+          ["failing", "failed"],
+          ["ending", "ended"],
+        ]);
+        for (const name of ["failing", "ending"]) {
+          const parts = await readParts(`${url}/video/${name}`, { count: 2, ms: 3000 });
+          expect(parts).toHaveLength(2); // the placeholder, repeated
+          expect(Buffer.from(parts[0]!.jpeg).equals(Buffer.from(parts[1]!.jpeg))).toBe(true);
+        }
+      },
+    );
   });
 
   test("a bad frame from an iterable stops that stream with a clear log, not the server", async () => {
     async function* bad(): AsyncGenerator<UserFrame> {
       yield { format: "rgb", width: 10, height: 10, data: new Uint8Array(3) };
     }
-    await serve({ streams: [{ name: "bad", source: framesFrom(bad()) }, { name: "good", source: framesFrom(paced((i) => gray(64, 64, i), 100, 10)) }] }, async (url) => {
-      const parts = await readParts(`${url}/video/good`, { ms: 1000 });
-      expect(parts.length).toBeGreaterThan(5);
-    });
+    await serve(
+      {
+        streams: [
+          { name: "bad", source: framesFrom(bad()) },
+          { name: "good", source: framesFrom(paced((i) => gray(64, 64, i), 100, 10)) },
+        ],
+      },
+      async (url) => {
+        const parts = await readParts(`${url}/video/good`, { ms: 1000 });
+        expect(parts.length).toBeGreaterThan(5);
+      },
+    );
   });
 });
 
@@ -151,7 +171,9 @@ describe("errors in the program's own routes", () => {
   for (const debug of [false, true]) {
     test(`a route that throws answers 500 ${debug ? "with the detail (debug)" : "without any stack trace"}; the server carries on`, async () => {
       const gc = await createGlasscast({ host: "127.0.0.1", port: 0, logLevel: "error", debug, width: 320, height: 240, alwaysOn: true });
-      gc.app.get("/boom", () => { throw new Error("kaboom"); });
+      gc.app.get("/boom", () => {
+        throw new Error("kaboom");
+      });
       const { port } = gc.listen();
       try {
         const page = await fetch(`http://127.0.0.1:${port}/boom`, { headers: { accept: "text/html" } });
@@ -162,7 +184,7 @@ describe("errors in the program's own routes", () => {
         expect(html.includes("library.test.ts")).toBe(debug); // the stack trace
         const json = await fetch(`http://127.0.0.1:${port}/boom`, { headers: { accept: "application/json" } });
         expect(json.status).toBe(500);
-        expect((await json.json() as { detail: string }).detail.includes("kaboom")).toBe(debug);
+        expect(((await json.json()) as { detail: string }).detail.includes("kaboom")).toBe(debug);
         expect((await fetch(`http://127.0.0.1:${port}/snapshot.jpg`)).status).toBe(200);
       } finally {
         await gc.close();

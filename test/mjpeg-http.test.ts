@@ -13,10 +13,14 @@ const tj = new TurboJpeg();
 
 describe("default server (testsrc, 1280x720 at 30 fps)", () => {
   let server: RunningServer;
-  beforeAll(async () => { server = await startServer(["--log-level", "info"]); });
-  afterAll(async () => { await server.stop(); });
+  beforeAll(async () => {
+    server = await startServer(["--log-level", "info"]);
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
 
-  test("GET /video: parts in vidgear's layout, with a space in \"Content-Type: image/jpeg\", whose JPEGs decode to 1280x720", async () => {
+  test('GET /video: parts in vidgear\'s layout, with a space in "Content-Type: image/jpeg", whose JPEGs decode to 1280x720', async () => {
     const parts = await readParts(`${server.url}/video`, { count: 10, ms: 5000 });
     expect(parts).toHaveLength(10);
     for (const p of parts) expect(tj.readHeader(p.jpeg)).toEqual({ width: 1280, height: 720, subsampling: "420" });
@@ -24,12 +28,13 @@ describe("default server (testsrc, 1280x720 at 30 fps)", () => {
     expect(Buffer.from(parts[0]!.jpeg).equals(Buffer.from(parts[9]!.jpeg))).toBe(false);
   });
 
-  test("every MJPEG address starts each part with \"Content-Type: image/jpeg\", spaced (GStreamer reads no other)", async () => {
+  test('every MJPEG address starts each part with "Content-Type: image/jpeg", spaced (GStreamer reads no other)', async () => {
     for (const path of ["/video", "/stream", "/?action=stream"]) {
       const res = await fetch(`${server.url}${path}`);
       const reader = res.body!.getReader();
       let head = "";
-      while (!/\r\n\r\n[\s\S]{2}/.test(head)) { // the part's head and the JPEG's first two bytes
+      while (!/\r\n\r\n[\s\S]{2}/.test(head)) {
+        // the part's head and the JPEG's first two bytes
         const { value, done } = await reader.read();
         if (done) break;
         head += Buffer.from(value).toString("latin1");

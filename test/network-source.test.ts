@@ -36,5 +36,6 @@ test("an HTTP MJPEG camera (another glasscast's /video) is relayed, resized", as
       const parts = await readParts(`${relay.url}/video`, { ms: 2000 });
       expect(parts.length).toBeGreaterThan(30);
       expect(tj.readHeader(parts.at(-1)!.jpeg)).toMatchObject({ width: 320, height: 180 });
-    }));
+    }),
+  );
 });

@@ -17,7 +17,9 @@ import { connectViewer } from "./helpers/webrtc-client.ts";
 setDefaultTimeout(60_000);
 
 const servers: RunningServer[] = [];
-afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+});
 
 async function serve(...args: string[]): Promise<RunningServer> {
   const server = await startServer(["--width", "320", "--height", "240", ...args]);
@@ -71,7 +73,10 @@ test("by default the capture runs only while watched (healthy while idle); --alw
 });
 
 test("--always-on with --on-demand stops the program with a message naming the option", async () => {
-  const proc = Bun.spawn([process.execPath, "run", CLI, "--source", "testsrc", "--port", "0", "--always-on", "--on-demand"], { stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([process.execPath, "run", CLI, "--source", "testsrc", "--port", "0", "--always-on", "--on-demand"], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   expect(await proc.exited).toBe(2);
   expect(await new Response(proc.stderr).text()).toContain("--always-on: cannot be used with --on-demand");
 });
@@ -106,12 +111,16 @@ test("--mjpeg-max-viewers: past it /video answers 503 with the reason; a place t
   expect((await fetch(`${server.url}/?action=stream`)).status).toBe(503);
   expect((await fetch(`${server.url}/snapshot.jpg`)).status).toBe(200); // snapshots are not capped
   hold[0]!.abort();
-  await waitFor(async () => {
-    const again = await fetch(`${server.url}/video`);
-    const ok = again.status === 200;
-    await again.body?.cancel();
-    return ok;
-  }, 5000, "a freed place");
+  await waitFor(
+    async () => {
+      const again = await fetch(`${server.url}/video`);
+      const ok = again.status === 200;
+      await again.body?.cancel();
+      return ok;
+    },
+    5000,
+    "a freed place",
+  );
   hold[1]!.abort();
 });
 
@@ -119,10 +128,14 @@ test("--log-format json: one object per line; a viewer's join and leave, and a s
   const server = await serve("--log-format", "json", "--no-webrtc");
   await readParts(`${server.url}/video`, { count: 5, ms: 5000 });
   await waitFor(() => server.stderr().includes("viewer.leave"), 5000, "the leave line");
-  const [capture] = (await childPids(server.proc.pid));
+  const [capture] = await childPids(server.proc.pid);
   process.kill(capture!, "SIGKILL");
   await waitFor(() => server.stderr().includes("source.restart"), 5000, "the restart line");
-  const events = server.stderr().trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+  const events = server
+    .stderr()
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   for (const e of events) expect(typeof e.time === "string" && typeof e.level === "string" && typeof e.msg === "string").toBe(true);
   const join = events.find((e) => e.event === "viewer.join")!;
   expect(join).toMatchObject({ level: "info", stream: "main", transport: "mjpeg", addr: "127.0.0.1", viewers: 1 });

@@ -55,7 +55,10 @@ function label(o: Partial<Orientation>): string {
 
 describe("Orienter matches ffmpeg's filters byte for byte", () => {
   for (const format of ["i420", "i444", "gray", "i422"] as const) {
-    for (const [width, height] of [[64, 48], [63, 47]] as const) {
+    for (const [width, height] of [
+      [64, 48],
+      [63, 47],
+    ] as const) {
       for (const [o, filters] of CASES) {
         const turns = o.rotate === 90 || o.rotate === 270;
         if (format === "i422" && turns) continue;

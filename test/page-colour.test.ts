@@ -27,8 +27,28 @@ function writePatchesPng(dir: string): string {
   const raw = join(dir, "patches.rgb");
   writeFileSync(raw, patchesRgb());
   const png = join(dir, "patches.png");
-  const r = Bun.spawnSync(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-f", "rawvideo", "-pix_fmt", "rgb24",
-    "-s", `${PATCHES_WIDTH}x${PATCHES_HEIGHT}`, "-i", raw, "-frames:v", "1", "-y", png], { timeout: 30_000 });
+  const r = Bun.spawnSync(
+    [
+      "ffmpeg",
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-nostdin",
+      "-f",
+      "rawvideo",
+      "-pix_fmt",
+      "rgb24",
+      "-s",
+      `${PATCHES_WIDTH}x${PATCHES_HEIGHT}`,
+      "-i",
+      raw,
+      "-frames:v",
+      "1",
+      "-y",
+      png,
+    ],
+    { timeout: 30_000 },
+  );
   if (r.exitCode !== 0) throw new Error(`ffmpeg could not write the PNG: ${r.stderr.toString()}`);
   return png;
 }
@@ -67,12 +87,32 @@ describe("colours in Chromium: WebRTC and MJPEG of the same stream", () => {
     const dir = tempDir();
     writePatchesPng(dir);
     const ready = Promise.withResolvers<void>();
-    const finished = new Promise<void>((resolve) => { done = resolve; });
-    void withClientNetwork(async (n) => { net = n; ready.resolve(); await finished; }).catch(ready.reject);
+    const finished = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    void withClientNetwork(async (n) => {
+      net = n;
+      ready.resolve();
+      await finished;
+    }).catch(ready.reject);
     await ready.promise;
     browser = await launchChromium(net.chromium);
-    server = await startProgram([process.execPath, "run", CLI, "--host", net.serverAddress, "--port", "0",
-      "--source", join(dir, "*.png"), "--loop", "--fps", "30", "--webrtc-candidate", net.serverAddress]);
+    server = await startProgram([
+      process.execPath,
+      "run",
+      CLI,
+      "--host",
+      net.serverAddress,
+      "--port",
+      "0",
+      "--source",
+      join(dir, "*.png"),
+      "--loop",
+      "--fps",
+      "30",
+      "--webrtc-candidate",
+      net.serverAddress,
+    ]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -85,8 +125,7 @@ describe("colours in Chromium: WebRTC and MJPEG of the same stream", () => {
     const base = `http://${net.serverAddress}:${server.port}`;
     await page.goto(`${base}/`);
     // A second of pictures after the first, so the encoder has refined the static picture past its first keyframe.
-    await page.waitForFunction(`(document.querySelector("${VIDEO}")?.getVideoPlaybackQuality().totalVideoFrames ?? 0) >= 30`,
-      null, { timeout: 20_000 });
+    await page.waitForFunction(`(document.querySelector("${VIDEO}")?.getVideoPlaybackQuality().totalVideoFrames ?? 0) >= 30`, null, { timeout: 20_000 });
     await page.evaluate(`(() => {
       const img = document.createElement("img");
       img.id = "mjpeg-colour";
@@ -99,7 +138,9 @@ describe("colours in Chromium: WebRTC and MJPEG of the same stream", () => {
     const webrtc = await sampleIn(page, VIDEO, centres);
     const mjpeg = await sampleIn(page, "#mjpeg-colour", centres);
     await page.screenshot({ path: join(ARTIFACTS, "colour.png") });
-    const rows = PATCHES.map((p, i) => `${p.name.padEnd(10)} made ${p.rgb.join(",").padEnd(11)} WebRTC ${webrtc[i]!.join(",").padEnd(11)} MJPEG ${mjpeg[i]!.join(",")}`);
+    const rows = PATCHES.map(
+      (p, i) => `${p.name.padEnd(10)} made ${p.rgb.join(",").padEnd(11)} WebRTC ${webrtc[i]!.join(",").padEnd(11)} MJPEG ${mjpeg[i]!.join(",")}`,
+    );
     console.log(`colour patches in Chromium:\n${rows.join("\n")}`);
     const off = PATCHES.flatMap((p, i) => [
       ...(maxDiff(webrtc[i]!, mjpeg[i]!) > TOLERANCE ? [`${p.name}: WebRTC ${webrtc[i]} vs MJPEG ${mjpeg[i]}`] : []),

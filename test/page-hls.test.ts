@@ -27,12 +27,40 @@ let done: () => void;
 
 beforeAll(async () => {
   const ready = Promise.withResolvers<void>();
-  const finished = new Promise<void>((resolve) => { done = resolve; });
-  void withClientNetwork(async (n) => { net = n; ready.resolve(); await finished; }, { blockUdp: true }).catch(ready.reject);
+  const finished = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  void withClientNetwork(
+    async (n) => {
+      net = n;
+      ready.resolve();
+      await finished;
+    },
+    { blockUdp: true },
+  ).catch(ready.reject);
   await ready.promise;
   browser = await launchChromium(net.chromium);
-  server = await startProgram([process.execPath, "run", CLI, "--host", net.serverAddress, "--port", "0", "--source", "testsrc",
-    "--width", "640", "--height", "360", "--fps", "15", "--h264-keyint", "15", "--webrtc-candidate", net.serverAddress]);
+  server = await startProgram([
+    process.execPath,
+    "run",
+    CLI,
+    "--host",
+    net.serverAddress,
+    "--port",
+    "0",
+    "--source",
+    "testsrc",
+    "--width",
+    "640",
+    "--height",
+    "360",
+    "--fps",
+    "15",
+    "--h264-keyint",
+    "15",
+    "--webrtc-candidate",
+    net.serverAddress,
+  ]);
 });
 
 afterAll(async () => {
@@ -52,12 +80,20 @@ describe("the page's HLS", () => {
     const page = await browser.newPage();
     const requests: string[] = [];
     page.on("request", (r) => requests.push(r.url()));
-    page.on("response", (r) => { if (r.status() >= 400) console.log("HTTP", r.status(), r.url()); });
+    page.on("response", (r) => {
+      if (r.status() >= 400) console.log("HTTP", r.status(), r.url());
+    });
     page.on("console", (m) => console.log("console", m.text()));
     await page.goto(`http://${net.serverAddress}:${server.port}/`);
     await page.waitForFunction(`document.querySelector(".gc-tile video.gc-video")?.videoWidth === 640`, null, { timeout: 45_000, polling: 250 });
     await decodes(page, 30, 20_000);
-    console.log("overlay:", await page.evaluate(OVERLAY), await page.evaluate(`JSON.stringify({ round: window.glasscastPlayer.tiles[0].round, broken: [...window.glasscastPlayer.tiles[0].broken], starts: window.glasscastPlayer.tiles[0].starts })`));
+    console.log(
+      "overlay:",
+      await page.evaluate(OVERLAY),
+      await page.evaluate(
+        `JSON.stringify({ round: window.glasscastPlayer.tiles[0].round, broken: [...window.glasscastPlayer.tiles[0].broken], starts: window.glasscastPlayer.tiles[0].starts })`,
+      ),
+    );
     await page.waitForFunction(`${OVERLAY}.includes("HLS") && ${OVERLAY}.includes("WebRTC could not connect")`, null, { timeout: 10_000 });
     expect(await page.evaluate(`document.querySelector(".gc-tile img.gc-video") === null`)).toBe(true); // not MJPEG
     expect(await page.evaluate(`typeof window.Hls`)).toBe("function");

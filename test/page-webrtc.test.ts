@@ -27,7 +27,9 @@ function serve(net: ClientNetwork, ...args: string[]): Promise<RunningServer> {
 }
 
 function libx264Processes(parent: number): number {
-  const out = Bun.spawnSync(["pgrep", "-f", "-P", String(parent), "libx264"]).stdout.toString().trim();
+  const out = Bun.spawnSync(["pgrep", "-f", "-P", String(parent), "libx264"])
+    .stdout.toString()
+    .trim();
   return out === "" ? 0 : out.split("\n").length;
 }
 
@@ -42,8 +44,14 @@ describe("WebRTC in Chromium", () => {
   let done: () => void;
   beforeAll(async () => {
     const ready = Promise.withResolvers<void>();
-    const finished = new Promise<void>((resolve) => { done = resolve; });
-    void withClientNetwork(async (n) => { net = n; ready.resolve(); await finished; }).catch(ready.reject);
+    const finished = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    void withClientNetwork(async (n) => {
+      net = n;
+      ready.resolve();
+      await finished;
+    }).catch(ready.reject);
     await ready.promise;
     browser = await launchChromium(net.chromium);
     server = await serve(net, "--webrtc-candidate", net.serverAddress);
@@ -82,10 +90,14 @@ describe("WebRTC in Chromium", () => {
     // just exiting may still be listed for a moment; two must never stay.)
     await waitFor(() => libx264Processes(server.proc.pid) === 1, 3000, "exactly one libx264 encoder");
     await pages[0]!.close(); // pagehide: the page closes its own peer
-    await waitFor(async () => {
-      const s = await (await fetch(`${server.url.replace("127.0.0.1", net.serverAddress)}/api/streams`)).json() as { streams: { webrtcViewers: number }[] };
-      return s.streams[0]!.webrtcViewers === 4;
-    }, 10_000, "the closed page's peer to go");
+    await waitFor(
+      async () => {
+        const s = (await (await fetch(`${server.url.replace("127.0.0.1", net.serverAddress)}/api/streams`)).json()) as { streams: { webrtcViewers: number }[] };
+        return s.streams[0]!.webrtcViewers === 4;
+      },
+      10_000,
+      "the closed page's peer to go",
+    );
     // The other four keep decoding: every one advances by at least 10 fps on
     // average over 2 s (30 fps here; a stalled or restarted track would not).
     const before = await Promise.all(pages.slice(1).map(decoding));
@@ -101,26 +113,29 @@ describe("WebRTC in Chromium", () => {
 test("when WebRTC cannot connect and HLS is off, the page falls back to MJPEG by itself within a few seconds, and says so", async () => {
   // The browser's network drops all UDP (a firewall): ICE can never connect, HTTP still works.
   // With HLS on, HLS is the first fallback (test/page-hls.test.ts); here it is off.
-  await withClientNetwork(async (net) => {
-    const browser = await launchChromium(net.chromium);
-    const server = await serve(net, "--webrtc-candidate", net.serverAddress, "--no-hls");
-    try {
-      const page = await browser.newPage();
-      const opened = performance.now();
-      await page.goto(`http://${net.serverAddress}:${server.port}/`);
-      await page.waitForFunction(`document.querySelector(".gc-tile img.gc-video")?.naturalWidth === 640`, null, { timeout: 15_000 });
-      const fellBack = performance.now() - opened;
-      expect(fellBack).toBeLessThan(10_000);
-      await page.waitForFunction(`${OVERLAY}.includes("MJPEG")`, null, { timeout: 5000 });
-      expect(await page.evaluate(OVERLAY)).toContain("WebRTC could not connect");
-      console.log(`WebRTC unreachable → MJPEG picture after ${fellBack.toFixed(0)} ms`);
-      await page.screenshot({ path: join(ARTIFACTS, "webrtc-fallback.png") });
-      await page.close();
-    } finally {
-      await browser.close();
-      await server.stop();
-    }
-  }, { blockUdp: true });
+  await withClientNetwork(
+    async (net) => {
+      const browser = await launchChromium(net.chromium);
+      const server = await serve(net, "--webrtc-candidate", net.serverAddress, "--no-hls");
+      try {
+        const page = await browser.newPage();
+        const opened = performance.now();
+        await page.goto(`http://${net.serverAddress}:${server.port}/`);
+        await page.waitForFunction(`document.querySelector(".gc-tile img.gc-video")?.naturalWidth === 640`, null, { timeout: 15_000 });
+        const fellBack = performance.now() - opened;
+        expect(fellBack).toBeLessThan(10_000);
+        await page.waitForFunction(`${OVERLAY}.includes("MJPEG")`, null, { timeout: 5000 });
+        expect(await page.evaluate(OVERLAY)).toContain("WebRTC could not connect");
+        console.log(`WebRTC unreachable → MJPEG picture after ${fellBack.toFixed(0)} ms`);
+        await page.screenshot({ path: join(ARTIFACTS, "webrtc-fallback.png") });
+        await page.close();
+      } finally {
+        await browser.close();
+        await server.stop();
+      }
+    },
+    { blockUdp: true },
+  );
 });
 
 test("while the server is away, a WebRTC tile keeps its last frame dimmed and one label, 'WebRTC · Offline', with no frame rate", async () => {
@@ -129,8 +144,22 @@ test("while the server is away, a WebRTC tile keeps its last frame dimmed and on
     const probe = Bun.listen({ hostname: net.serverAddress, port: 0, socket: { data() {} } });
     const port = probe.port;
     probe.stop(true);
-    const start = () => startProgram([process.execPath, "run", CLI, "--host", net.serverAddress, "--port", String(port), "--width", "640", "--height", "360",
-      "--webrtc-candidate", net.serverAddress]);
+    const start = () =>
+      startProgram([
+        process.execPath,
+        "run",
+        CLI,
+        "--host",
+        net.serverAddress,
+        "--port",
+        String(port),
+        "--width",
+        "640",
+        "--height",
+        "360",
+        "--webrtc-candidate",
+        net.serverAddress,
+      ]);
     let server = await start();
     try {
       const page = await browser.newPage();
@@ -142,17 +171,17 @@ test("while the server is away, a WebRTC tile keeps its last frame dimmed and on
       // Every retry tries WebRTC, then MJPEG: the overlay does not follow each attempt.
       const seen = new Set<string>();
       for (let i = 0; i < 16; i++) {
-        seen.add(await page.evaluate(OVERLAY) as string);
+        seen.add((await page.evaluate(OVERLAY)) as string);
         await page.waitForTimeout(250);
       }
       expect([...seen]).toEqual(["640×360 · WebRTC · Offline"]);
-      const still = await page.evaluate(`(() => {
+      const still = (await page.evaluate(`(() => {
         const c = document.querySelector(".gc-still");
         const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
         let lit = 0;
         for (let i = 0; i < px.length; i += 4) if (px[i] + px[i + 1] + px[i + 2] > 150) lit++;
         return { size: c.width + "x" + c.height, shown: getComputedStyle(c).display, lit: lit / (px.length / 4) };
-      })()`) as { size: string; shown: string; lit: number };
+      })()`)) as { size: string; shown: string; lit: number };
       expect(still).toMatchObject({ size: "640x360", shown: "block" });
       expect(still.lit).toBeGreaterThan(0.5);
       await page.screenshot({ path: join(ARTIFACTS, "webrtc-offline.png") });
@@ -181,7 +210,7 @@ test("a WebGear_RTC theme folder plays over glasscast's /offer: its own script, 
         expect(await page.evaluate(`document.body.dataset.error ?? null`)).toBeNull();
         expect(await page.evaluate(`document.body.dataset.customJs`)).toBe("ran");
         const frames = `document.getElementById("video").getVideoPlaybackQuality().totalVideoFrames`;
-        const a = await page.evaluate(frames) as number;
+        const a = (await page.evaluate(frames)) as number;
         await page.waitForFunction(`${frames} > ${a + 10}`, null, { timeout: 10_000 });
         await page.screenshot({ path: join(ARTIFACTS, "vidgear-rtc-theme.png") });
         await page.close();

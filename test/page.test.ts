@@ -25,8 +25,12 @@ import { Y4mReader } from "../src/media/y4m-reader.ts";
 setDefaultTimeout(60_000);
 
 let browser: Browser;
-beforeAll(async () => { browser = await launchChromium(); });
-afterAll(async () => { await browser?.close(); });
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
 
 /** Evaluated in the page: decoded width of each tile's picture, in order. */
 const WIDTHS = `[...document.querySelectorAll(".gc-tile img.gc-video")].map((img) => img.naturalWidth)`;
@@ -46,8 +50,12 @@ async function waitForPicture(page: Page, tiles = 1): Promise<void> {
 
 describe("one camera", () => {
   let server: RunningServer;
-  beforeAll(async () => { server = await startServer(["--no-webrtc"]); });
-  afterAll(async () => { await server.stop(); });
+  beforeAll(async () => {
+    server = await startServer(["--no-webrtc"]);
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
 
   test("the page shows a moving picture and its overlay (size, rate, transport)", async () => {
     const page = await openPage(`${server.url}/`);
@@ -108,7 +116,8 @@ describe("one camera", () => {
     const page = await openPage(`${server.url}/?kiosk=1`);
     await waitForPicture(page);
     expect(await page.evaluate(`document.body.classList.contains("gc-kiosk")`)).toBe(true);
-    for (const selector of [".gc-header", ".gc-footer", ".gc-overlay", ".gc-overlay-source"]) expect(await page.locator(selector).first().isHidden()).toBe(true);
+    for (const selector of [".gc-header", ".gc-footer", ".gc-overlay", ".gc-overlay-source"])
+      expect(await page.locator(selector).first().isHidden()).toBe(true);
     // The player takes the whole window; the picture is as large as it allows (16:9 in 1280x800: full width).
     const player = (await page.locator("#player").boundingBox())!;
     expect([player.x, player.y, player.width, player.height]).toEqual([0, 0, 1280, 800]);
@@ -151,17 +160,19 @@ test("the page reconnects by itself after the server restarts, and says so meanw
     await waitForPicture(page);
     await page.waitForFunction(`/ fps · MJPEG$/.test(document.querySelector(".gc-overlay").textContent)`, null, { timeout: 10_000 });
     await server.stop();
-    await page.waitForFunction(`[...document.querySelectorAll(".gc-status")].some((b) => !b.hidden && b.textContent.includes("Reconnecting"))`, null, { timeout: 10_000 });
+    await page.waitForFunction(`[...document.querySelectorAll(".gc-status")].some((b) => !b.hidden && b.textContent.includes("Reconnecting"))`, null, {
+      timeout: 10_000,
+    });
     // The server is gone: the overlay says so, with no frame rate, and the last picture stays, dimmed.
     await page.waitForFunction(`document.querySelector(".gc-overlay").textContent === "640×360 · MJPEG · Offline"`, null, { timeout: 10_000 });
     expect(await page.evaluate(`document.querySelector(".gc-tile").classList.contains("gc-tile--stale")`)).toBe(true);
-    const still = await page.evaluate(`(() => {
+    const still = (await page.evaluate(`(() => {
       const c = document.querySelector(".gc-still");
       const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
       let lit = 0;
       for (let i = 0; i < px.length; i += 4) if (px[i] + px[i + 1] + px[i + 2] > 150) lit++;
       return { width: c.width, height: c.height, shown: getComputedStyle(c).display, filter: getComputedStyle(c).filter, lit: lit / (px.length / 4) };
-    })()`) as { width: number; height: number; shown: string; filter: string; lit: number };
+    })()`)) as { width: number; height: number; shown: string; filter: string; lit: number };
     expect(still).toMatchObject({ width: 640, height: 360, shown: "block" });
     expect(still.filter).toContain("brightness(0.42)");
     expect(still.lit).toBeGreaterThan(0.5); // testsrc's colour bars, not a black frame
@@ -260,12 +271,14 @@ test("the rate shown is true over a window: a 30 fps source whose frames come in
   // A source paced by the wall clock to 30 frames a second, handing them over 6 or more at once (a busy machine).
   const pictures = new Y4mReader(32).push(y4mTestPattern(320, 240, 30, "yuv420p"));
   const bursty: Source = {
-    description: "bursty", finite: false, restartable: true,
+    description: "bursty",
+    finite: false,
+    restartable: true,
     async *frames(signal: AbortSignal) {
       const start = performance.now();
       let sent = 0;
       while (!signal.aborted) {
-        const due = Math.floor((performance.now() - start) * 30 / 1000);
+        const due = Math.floor(((performance.now() - start) * 30) / 1000);
         if (due - sent >= 6) while (sent < due) yield pictures[sent++ % pictures.length]!;
         await Bun.sleep(15);
       }

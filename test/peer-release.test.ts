@@ -14,8 +14,16 @@ setDefaultTimeout(60_000);
 
 test("closed peers, polite or silent, are all collectable", async () => {
   const gc = await createGlasscast({
-    host: "127.0.0.1", port: 0, rtspPort: 0, logLevel: "error", webrtcCandidate: ["127.0.0.1"],
-    source: ["testsrc"], width: 160, height: 120, fps: 15, alwaysOn: true,
+    host: "127.0.0.1",
+    port: 0,
+    rtspPort: 0,
+    logLevel: "error",
+    webrtcCandidate: ["127.0.0.1"],
+    source: ["testsrc"],
+    width: 160,
+    height: 120,
+    fps: 15,
+    alwaysOn: true,
   });
   const { port } = gc.listen();
   const sessions = gc.webrtc!;
@@ -33,11 +41,15 @@ test("closed peers, polite or silent, are all collectable", async () => {
     }
     // A silent peer is dropped when its RTCP stops (5 s).
     await waitFor(() => sessions.size === 0, 20_000, "every peer to be dropped");
-    await waitFor(async () => {
-      await Bun.sleep(50);
-      Bun.gc(true);
-      return refs.every((r) => r.deref() === undefined);
-    }, 15_000, "the closed peers to be collected");
+    await waitFor(
+      async () => {
+        await Bun.sleep(50);
+        Bun.gc(true);
+        return refs.every((r) => r.deref() === undefined);
+      },
+      15_000,
+      "the closed peers to be collected",
+    );
     expect(refs.filter((r) => r.deref() !== undefined)).toHaveLength(0);
   } finally {
     await gc.close();

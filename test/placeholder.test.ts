@@ -14,11 +14,21 @@ const BACKGROUND = 24;
 const TEXT = 235;
 const NEUTRAL = 128;
 
-interface Box { left: number; right: number; top: number; bottom: number; width: number; height: number }
+interface Box {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+  width: number;
+  height: number;
+}
 
 /** Bounding box of the text (luma == 235) in the luma plane, or null if there is none. */
 function textBox(data: Uint8Array, width: number, height: number): Box | null {
-  let left = width, right = -1, top = height, bottom = -1;
+  let left = width,
+    right = -1,
+    top = height,
+    bottom = -1;
   for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let x = 0; x < width; x++) {
@@ -41,7 +51,15 @@ function expectCentred(box: Box, width: number, height: number, tolerance = 2): 
 
 describe("renderPlaceholder: picture layout", () => {
   test("the buffer is exactly one raw picture of the requested format, even for odd sizes", () => {
-    const sizes: [number, number][] = [[2, 2], [3, 3], [16, 16], [641, 361], [1280, 720], [1921, 1081], [3840, 2160]];
+    const sizes: [number, number][] = [
+      [2, 2],
+      [3, 3],
+      [16, 16],
+      [641, 361],
+      [1280, 720],
+      [1921, 1081],
+      [3840, 2160],
+    ];
     for (const format of FORMATS) {
       for (const [w, h] of sizes) {
         const data = renderPlaceholder(format, w, h, ["NO SIGNAL"]);
@@ -76,7 +94,10 @@ describe("renderPlaceholder: picture layout", () => {
     }
   });
 
-  for (const [w, h] of [[1280, 720], [641, 361]] as const) {
+  for (const [w, h] of [
+    [1280, 720],
+    [641, 361],
+  ] as const) {
     test(`text is centred horizontally and vertically at ${w}x${h}`, () => {
       for (const lines of [["END OF STREAM"], ["NO SIGNAL", "LAST FRAME 00:01:23 AGO"]]) {
         const box = textBox(renderPlaceholder("i420", w, h, lines), w, h);
@@ -107,7 +128,14 @@ describe("renderPlaceholder: picture layout", () => {
   test("one integer scale: the largest that keeps the text within 80% of the width and 60% of the height", () => {
     const lines = ["END OF STREAM"]; // 13 glyphs: 13 * 5 + 12 * 1 = 77 glyph pixels wide, 7 high
     const scales: number[] = [];
-    for (const [w, h] of [[160, 120], [320, 180], [641, 361], [1280, 720], [1920, 1080], [3840, 2160]] as const) {
+    for (const [w, h] of [
+      [160, 120],
+      [320, 180],
+      [641, 361],
+      [1280, 720],
+      [1920, 1080],
+      [3840, 2160],
+    ] as const) {
       const box = textBox(renderPlaceholder("i420", w, h, lines), w, h)!;
       const scale = box.height / GLYPH_HEIGHT;
       expect(Number.isInteger(scale)).toBe(true);
@@ -122,12 +150,17 @@ describe("renderPlaceholder: picture layout", () => {
   });
 
   test("lowercase is drawn as uppercase", () => {
-    expect(renderPlaceholder("i420", 320, 180, ["no signal"]))
-      .toEqual(renderPlaceholder("i420", 320, 180, ["NO SIGNAL"]));
+    expect(renderPlaceholder("i420", 320, 180, ["no signal"])).toEqual(renderPlaceholder("i420", 320, 180, ["NO SIGNAL"]));
   });
 
   test("tiny pictures where even scale 1 does not fit are rendered clipped, without throwing", () => {
-    for (const [w, h] of [[16, 16], [32, 18], [2, 2], [1, 1], [3, 1]] as const) {
+    for (const [w, h] of [
+      [16, 16],
+      [32, 18],
+      [2, 2],
+      [1, 1],
+      [3, 1],
+    ] as const) {
       for (const format of FORMATS) {
         const data = renderPlaceholder(format, w, h, ["NO SIGNAL", "LAST FRAME 00:01:23 AGO"]);
         expect(data.length).toBe(rawFrameSize(format, w, h));
@@ -192,9 +225,17 @@ describe("bitmap font", () => {
 });
 
 describe("placeholder pictures compress with libjpeg-turbo", () => {
-  const cases: [PlanarFormat, TjSubsampling][] = [["i420", "420"], ["i422", "422"], ["i444", "444"], ["gray", "gray"]];
+  const cases: [PlanarFormat, TjSubsampling][] = [
+    ["i420", "420"],
+    ["i422", "422"],
+    ["i444", "444"],
+    ["gray", "gray"],
+  ];
 
-  for (const [w, h] of [[1280, 720], [641, 361]] as const) {
+  for (const [w, h] of [
+    [1280, 720],
+    [641, 361],
+  ] as const) {
     test(`${w}x${h} in every planar format gives a valid JPEG of that size`, () => {
       const tj = new TurboJpeg();
       try {

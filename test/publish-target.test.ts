@@ -34,8 +34,9 @@ describe("redact", () => {
   });
 
   test("the punctuation that closes the text around a URL is not taken for part of it", () => {
-    expect(redactText("publish[main → rtmp://127.0.0.1:1935/live/key99]: Connection refused"))
-      .toBe("publish[main → rtmp://127.0.0.1:1935/live/***]: Connection refused");
+    expect(redactText("publish[main → rtmp://127.0.0.1:1935/live/key99]: Connection refused")).toBe(
+      "publish[main → rtmp://127.0.0.1:1935/live/***]: Connection refused",
+    );
     expect(redactText("(see rtsp://u:pw@h/x).")).toBe("(see rtsp://***@h/x).");
     expect(redactUrl("rtsp://u:pw@[::1]:8554/live")).toBe("rtsp://***@[::1]:8554/live");
   });
@@ -61,10 +62,15 @@ describe("publish targets", () => {
 
   test("WHIP: whip:// is https, whip+http:// is http; the token leaves the URL (userinfo, ?token=, else --publish-token)", () => {
     expect(publishTarget("whip://tok3n@example.org/whip/live", ["main"])).toMatchObject({
-      protocol: "whip", url: "https://example.org/whip/live", token: "tok3n", shown: "whip://***@example.org/whip/live",
+      protocol: "whip",
+      url: "https://example.org/whip/live",
+      token: "tok3n",
+      shown: "whip://***@example.org/whip/live",
     });
     expect(publishTarget("whip+http://127.0.0.1:8889/cam/whip?token=abc123&x=1", ["main"])).toMatchObject({
-      url: "http://127.0.0.1:8889/cam/whip?x=1", token: "abc123", shown: "whip+http://127.0.0.1:8889/cam/whip?token=***&x=***",
+      url: "http://127.0.0.1:8889/cam/whip?x=1",
+      token: "abc123",
+      shown: "whip+http://127.0.0.1:8889/cam/whip?token=***&x=***",
     });
     expect(publishTarget("https://h/w", ["main"], "fromoption")).toMatchObject({ url: "https://h/w", token: "fromoption" });
     expect(publishTarget("http://h/w", ["main"])).toMatchObject({ url: "http://h/w", token: null });
@@ -125,12 +131,17 @@ describe("the config file", () => {
   test("publish and publish-token are read from TOML and checked as the flags are", async () => {
     const dir = mkdtempSync(join(tmpdir(), "glasscast-publish-"));
     const good = join(dir, "good.toml");
-    await Bun.write(good, `source = ["door=testsrc", "yard=testsrc"]\npublish = ["door=rtmp://127.0.0.1/live/door", "yard=whip://example.org/whip"]\npublish-token = "file-token-123"\n`);
+    await Bun.write(
+      good,
+      `source = ["door=testsrc", "yard=testsrc"]\npublish = ["door=rtmp://127.0.0.1/live/door", "yard=whip://example.org/whip"]\npublish-token = "file-token-123"\n`,
+    );
     const printed = run(["config", "print", "--config", good]);
     expect(printed.code).toBe(0);
     // An RTMP address's last path segment is a stream key: masked unless --show-secrets.
     expect(printed.stdout).toContain(`publish = ["door=rtmp://127.0.0.1/live/***", "yard=whip://example.org/whip"]`);
-    expect(run(["config", "print", "--show-secrets", "--config", good]).stdout).toContain(`publish = ["door=rtmp://127.0.0.1/live/door", "yard=whip://example.org/whip"]`);
+    expect(run(["config", "print", "--show-secrets", "--config", good]).stdout).toContain(
+      `publish = ["door=rtmp://127.0.0.1/live/door", "yard=whip://example.org/whip"]`,
+    );
     expect(printed.stdout).toContain(`publish-token = "***"`);
     const bad = join(dir, "bad.toml");
     await Bun.write(bad, `source = ["door=testsrc"]\nport = 0\npublish = ["gate=rtmp://u:hunter22@127.0.0.1/live/x"]\n`);

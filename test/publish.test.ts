@@ -219,8 +219,11 @@ describe("one encoder", () => {
       publish.push("--publish", `rtsp://127.0.0.1:${freeTcpPort()}/nobody`); // a third destination all the same
     }
     const s = await server(["--no-webrtc", ...publish]);
-    await waitFor(() => rtmp.pictures.length >= 15 && (whip.sessions[0]?.frames ?? 0) >= 15 && (srt === null || srt.pictures.length >= 15),
-      60_000, "15 pictures at every destination");
+    await waitFor(
+      () => rtmp.pictures.length >= 15 && (whip.sessions[0]?.frames ?? 0) >= 15 && (srt === null || srt.pictures.length >= 15),
+      60_000,
+      "15 pictures at every destination",
+    );
     expect(await encoders(s)).toBe(1);
     const st = (await state(s)).streams[0]!;
     expect(st.encoders.h264?.running).toBe(true); // shown although there is no WebRTC
@@ -240,11 +243,32 @@ describe("a destination that blocks", () => {
   test("its queue stays bounded: access units are skipped, it is closed and tried again, and the MJPEG viewer keeps its pictures", async () => {
     // Accepts, reads and never answers: ffmpeg's RTMP handshake waits for ever, and stops reading its stdin.
     let connections = 0;
-    const sink = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open() { connections++; }, data() {} } });
+    const sink = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open() {
+          connections++;
+        },
+        data() {},
+      },
+    });
     cleanup.push(async () => sink.stop(true));
     // Bigger pictures, so that the queue (1 MiB) fills in seconds.
-    const s = await startServer(["--source", "testsrc", "--width", "640", "--height", "480", "--fps", "30", "--h264-bitrate", "6000",
-      "--publish", `rtmp://127.0.0.1:${sink.port}/live/x`]);
+    const s = await startServer([
+      "--source",
+      "testsrc",
+      "--width",
+      "640",
+      "--height",
+      "480",
+      "--fps",
+      "30",
+      "--h264-bitrate",
+      "6000",
+      "--publish",
+      `rtmp://127.0.0.1:${sink.port}/live/x`,
+    ]);
     cleanup.push(() => s.stop());
     const viewer = watch(`${s.url}/video`);
     await waitFor(async () => (await destinations(s))[0]!.skipped > 0, 60_000, "the blocked destination to skip access units");
@@ -291,8 +315,24 @@ describe("an H.264 camera", () => {
     const camera = fakeCamera("mjpeg,yuyv422,h264");
     const port = freeTcpPort();
     const rtmp = listener("rtmp", port);
-    const s = await startServer(["--ffmpeg", FAKE_FFMPEG, "--source", "/dev/video7", "--width", String(W), "--height", String(H), "--fps", "30",
-      "--no-webrtc", "--publish", `rtmp://127.0.0.1:${port}/live/x`], camera.env);
+    const s = await startServer(
+      [
+        "--ffmpeg",
+        FAKE_FFMPEG,
+        "--source",
+        "/dev/video7",
+        "--width",
+        String(W),
+        "--height",
+        String(H),
+        "--fps",
+        "30",
+        "--no-webrtc",
+        "--publish",
+        `rtmp://127.0.0.1:${port}/live/x`,
+      ],
+      camera.env,
+    );
     cleanup.push(() => s.stop());
     await waitFor(() => rtmp.pictures.length >= 30, 45_000, `30 pictures at the RTMP listener (${rtmp.stderr()})`);
     expectPictures(rtmp, 30);
@@ -313,8 +353,12 @@ describe("a program's own stream", () => {
     const timer = setInterval(() => push.push({ format: "gray", width: 64, height: 48, data: new Uint8Array(64 * 48).fill(level++ % 256) }), 50);
     cleanup.push(async () => clearInterval(timer));
     const gc = await createGlasscast({
-      host: "127.0.0.1", port: 0, logLevel: "error", webrtcCandidate: ["127.0.0.1"],
-      streams: [{ name: "robot", source: push.source }], publish: [`robot=whip+http://127.0.0.1:${whip.port}/whip/live`],
+      host: "127.0.0.1",
+      port: 0,
+      logLevel: "error",
+      webrtcCandidate: ["127.0.0.1"],
+      streams: [{ name: "robot", source: push.source }],
+      publish: [`robot=whip+http://127.0.0.1:${whip.port}/whip/live`],
     });
     cleanup.push(() => gc.close());
     await waitFor(() => (whip.sessions[0]?.frames ?? 0) >= 10, 45_000, "10 pictures of the pushed stream at the WHIP endpoint");
@@ -323,7 +367,12 @@ describe("a program's own stream", () => {
     await gc.close();
     expect(whip.sessions[0]!.deleted).toBe(true);
 
-    const refused = createGlasscast({ port: 0, logLevel: "error", streams: [{ name: "robot", source: createPushSource().source }], publish: ["arm=rtmp://h/live/x"] });
+    const refused = createGlasscast({
+      port: 0,
+      logLevel: "error",
+      streams: [{ name: "robot", source: createPushSource().source }],
+      publish: ["arm=rtmp://h/live/x"],
+    });
     await expect(refused).rejects.toThrow(OptionError);
     await expect(refused).rejects.toThrow(/--publish: arm="rtmp:\/\/h\/live\/\*\*\*" names the stream "arm"/);
   });

@@ -78,7 +78,10 @@ describe("a child's stderr: warnings while it runs, debug once we stop it", () =
   const write = process.stderr.write;
   const capture = () => {
     setLogLevel("debug");
-    process.stderr.write = ((chunk: string | Uint8Array) => { logged.push(String(chunk)); return true; }) as typeof write;
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      logged.push(String(chunk));
+      return true;
+    }) as typeof write;
   };
   afterEach(() => {
     process.stderr.write = write;

@@ -21,12 +21,20 @@ let gc: Glasscast;
 let url: string;
 beforeAll(async () => {
   gc = await createGlasscast({
-    host: "127.0.0.1", port: 0, logLevel: "error", webrtc: false, onDemand: true,
-    source: ["main=testsrc", "side=testsrc"], auth: ["admin:right-password"], tokenSecret: SECRET,
+    host: "127.0.0.1",
+    port: 0,
+    logLevel: "error",
+    webrtc: false,
+    onDemand: true,
+    source: ["main=testsrc", "side=testsrc"],
+    auth: ["admin:right-password"],
+    tokenSecret: SECRET,
   });
   url = `http://127.0.0.1:${gc.listen().port}`;
 });
-afterAll(async () => { await gc?.close(); });
+afterAll(async () => {
+  await gc?.close();
+});
 
 /** The page's own files that it still links (not put into it). */
 const linkedStatic = (html: string) => [...html.matchAll(/<(?:link|img)\b[^>]*?(?:href|src)="(\/static\/[^"]+)"/g)].map((m) => m[1]);
@@ -50,7 +58,11 @@ describe("401", () => {
   });
 
   test("API clients, /api/ addresses and pictures keep JSON, with the same challenge", async () => {
-    for (const [path, accept] of [["/", "application/json"], ["/api/streams", HTML.accept], ["/video", "image/avif,image/webp,*/*"]] as const) {
+    for (const [path, accept] of [
+      ["/", "application/json"],
+      ["/api/streams", HTML.accept],
+      ["/video", "image/avif,image/webp,*/*"],
+    ] as const) {
       const res = await fetch(`${url}${path}`, { headers: { accept } });
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toContain("Basic");
@@ -107,5 +119,5 @@ test("429: too many failed logins, with Retry-After on the page and the JSON ali
   const json = await fetch(`${url}/`, { headers: { accept: "application/json", ...basic("admin:right-password") } });
   expect(json.status).toBe(429);
   expect(json.headers.get("retry-after")).not.toBeNull();
-  expect((await json.json() as { detail: string }).detail).toStartWith("too many failed logins");
+  expect(((await json.json()) as { detail: string }).detail).toStartWith("too many failed logins");
 });

@@ -20,8 +20,10 @@ const SECRET = "token-secret-0123456789abcdef";
 
 /** ffmpeg decoding `frames` pictures, logging its RTSP requests (trace) so the test sees how it logged in. */
 function ffmpegTrace(url: string, frames: number) {
-  return run(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "trace", "-rtsp_transport", "tcp", "-i", url,
-    "-frames:v", String(frames), "-f", "framecrc", "-"], 30_000);
+  return run(
+    ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "trace", "-rtsp_transport", "tcp", "-i", url, "-frames:v", String(frames), "-f", "framecrc", "-"],
+    30_000,
+  );
 }
 
 describe("--auth with a plain user and a hashed one, --viewer-token, --token-secret", () => {
@@ -30,12 +32,28 @@ describe("--auth with a plain user and a hashed one, --viewer-token, --token-sec
   let port: number;
   beforeAll(async () => {
     port = freePort();
-    server = await startServer(["--rtsp-port", String(port), "--source", "cam=testsrc", "--source", "other=testsrc", ...SIZE,
-      "--auth", "admin:secret123", "--auth", `old:${await hashPassword("oldpass")}`,
-      "--viewer-token", STATIC_TOKEN, "--token-secret", SECRET]);
+    server = await startServer([
+      "--rtsp-port",
+      String(port),
+      "--source",
+      "cam=testsrc",
+      "--source",
+      "other=testsrc",
+      ...SIZE,
+      "--auth",
+      "admin:secret123",
+      "--auth",
+      `old:${await hashPassword("oldpass")}`,
+      "--viewer-token",
+      STATIC_TOKEN,
+      "--token-secret",
+      SECRET,
+    ]);
     base = `rtsp://127.0.0.1:${port}`;
   });
-  afterAll(async () => { await server.stop(); });
+  afterAll(async () => {
+    await server.stop();
+  });
 
   test("without credentials: 401 offering Digest (MD5) first, then Basic; OPTIONS stays open", async () => {
     const c = await RtspClient.connect("127.0.0.1", port);

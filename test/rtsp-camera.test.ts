@@ -13,7 +13,9 @@ import { startServer, waitFor, type RunningServer } from "./helpers/server.ts";
 setDefaultTimeout(90_000);
 
 const servers: RunningServer[] = [];
-afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+});
 
 async function serve(args: string[], env: Record<string, string> = {}): Promise<{ server: RunningServer; base: string; port: number }> {
   const port = freePort();
@@ -26,7 +28,10 @@ describe("cameras' own H.264", () => {
   test("a V4L2 H.264 camera: RTSP clients get its access units with no encoder process; ffmpeg decodes them", async () => {
     const camera = fakeCamera("mjpeg,yuyv422,h264");
     // No WebRTC: RTSP alone makes `auto` ask the camera for H.264.
-    const { server, base, port } = await serve(["--ffmpeg", FAKE_FFMPEG, "--source", "/dev/video7", "--width", "320", "--height", "240", "--fps", "30", "--no-webrtc"], camera.env);
+    const { server, base, port } = await serve(
+      ["--ffmpeg", FAKE_FFMPEG, "--source", "/dev/video7", "--width", "320", "--height", "240", "--fps", "30", "--no-webrtc"],
+      camera.env,
+    );
     const c = await RtspClient.connect("127.0.0.1", port);
     try {
       await c.play(`${base}/`);
@@ -47,7 +52,10 @@ describe("cameras' own H.264", () => {
 
   test("a Pi camera (rpicam-vid's H.264 with inline headers) reaches RTSP with no encoder", async () => {
     const camera = fakeCamera();
-    const { server, base, port } = await serve(["--rpicam", FAKE_RPICAM, "--source", "libcamera:0", "--width", "640", "--height", "480", "--fps", "30", "--no-webrtc"], camera.env);
+    const { server, base, port } = await serve(
+      ["--rpicam", FAKE_RPICAM, "--source", "libcamera:0", "--width", "640", "--height", "480", "--fps", "30", "--no-webrtc"],
+      camera.env,
+    );
     const c = await RtspClient.connect("127.0.0.1", port);
     try {
       await c.play(`${base}/`);
@@ -123,7 +131,7 @@ describe("options", () => {
   test("--rtsp-port 0: no RTSP server (and /state says so)", async () => {
     const server = await startServer(["--width", "320", "--height", "240", "--rtsp-port", "0"]);
     servers.push(server);
-    const state = await (await fetch(`${server.url}/state`)).json() as { totals: { rtspClients: number | null }; streams: { outputs: { rtsp: unknown } }[] };
+    const state = (await (await fetch(`${server.url}/state`)).json()) as { totals: { rtspClients: number | null }; streams: { outputs: { rtsp: unknown } }[] };
     expect(state.totals.rtspClients).toBeNull();
     expect(state.streams[0]!.outputs.rtsp).toBeNull();
   });

@@ -15,11 +15,15 @@ setDefaultTimeout(120_000);
 
 /** The server's ffmpeg children running libx264 (H.264 encoders). */
 function encoders(pid: number): string[] {
-  const out = Bun.spawnSync(["pgrep", "-a", "-P", String(pid), "ffmpeg"]).stdout.toString().trim();
+  const out = Bun.spawnSync(["pgrep", "-a", "-P", String(pid), "ffmpeg"])
+    .stdout.toString()
+    .trim();
   return (out ? out.split("\n") : []).filter((c) => c.includes("libx264"));
 }
 
-interface RtspState { streams: { outputs: { rtsp: { viewers: { frames: number; skipped: number }[] } } }[] }
+interface RtspState {
+  streams: { outputs: { rtsp: { viewers: { frames: number; skipped: number }[] } } }[];
+}
 
 /**
  * A client in another process (Debian's python3) that sets a 4 KiB receive
@@ -122,11 +126,25 @@ describe("one 1280x720 stream, many outputs", () => {
   let base: string;
   beforeAll(async () => {
     port = freePort();
-    server = await startServer(["--rtsp-port", String(port), "--width", "1280", "--height", "720", "--fps", "30",
-      "--webrtc-candidate", "127.0.0.1", "--h264-bitrate", "8000"]);
+    server = await startServer([
+      "--rtsp-port",
+      String(port),
+      "--width",
+      "1280",
+      "--height",
+      "720",
+      "--fps",
+      "30",
+      "--webrtc-candidate",
+      "127.0.0.1",
+      "--h264-bitrate",
+      "8000",
+    ]);
     base = `rtsp://127.0.0.1:${port}`;
   });
-  afterAll(async () => { await server.stop(); });
+  afterAll(async () => {
+    await server.stop();
+  });
 
   test("10 RTSP clients + 2 MJPEG viewers + 1 WebRTC peer: exactly one H.264 encoder; every RTSP client at the source's rate", async () => {
     const clients = await Promise.all(Array.from({ length: 10 }, () => RtspClient.connect("127.0.0.1", port)));
@@ -162,7 +180,14 @@ describe("one 1280x720 stream, many outputs", () => {
   test("a client reading slower than the stream skips whole access units and resumes each time at a keyframe with SPS/PPS", async () => {
     // 8 Mbit/s of 720p read at 300 kB/s: its connection fills, then it skips.
     const slow = Bun.spawn(["/usr/bin/python3", "-c", SLOW_CLIENT, String(port), `${base}/main`, "300000", "2", "60"], { stdout: "pipe", stderr: "inherit" });
-    const report = JSON.parse(await new Response(slow.stdout).text()) as { aus: number; keyframes: number; jumps: number; jumpsAtKeyframe: number; seqGaps: number; detail: unknown[] };
+    const report = JSON.parse(await new Response(slow.stdout).text()) as {
+      aus: number;
+      keyframes: number;
+      jumps: number;
+      jumpsAtKeyframe: number;
+      seqGaps: number;
+      detail: unknown[];
+    };
     expect(report.jumps).toBeGreaterThanOrEqual(2);
     expect({ atKeyframe: report.jumpsAtKeyframe, detail: report.detail }).toEqual({ atKeyframe: report.jumps, detail: report.detail });
     expect(report.seqGaps).toBe(0); // skipped access units are never numbered: nothing looks lost
@@ -190,7 +215,7 @@ describe("one 1280x720 stream, many outputs", () => {
       // Skipping more, holding no more: the server's memory does not grow with the backlog.
       const skippedThen = Math.max(...(await state()).map((v) => v.skipped));
       await waitFor(async () => Math.max(...(await state()).map((v) => v.skipped)) > skippedThen + 60, 20_000, "60 more skipped");
-      expect(await rssOf(server.proc.pid) - rssBefore).toBeLessThan(100 * 1024 * 1024);
+      expect((await rssOf(server.proc.pid)) - rssBefore).toBeLessThan(100 * 1024 * 1024);
     } finally {
       stalled.kill("SIGKILL");
       await stalled.exited;

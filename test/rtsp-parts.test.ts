@@ -17,11 +17,11 @@ import { describeSdp, parameterSetsOf, trackControl } from "../src/outputs/rtsp/
 import { parseTarget, uriForLog } from "../src/outputs/rtsp/target.ts";
 import { redactUrl } from "../src/redact.ts";
 
-const requests = (messages: Incoming[]) => messages.map((m) => (m.type === "request" ? `${m.request.method} ${m.request.uri} ${new TextDecoder().decode(m.request.body)}` : m.type));
+const requests = (messages: Incoming[]) =>
+  messages.map((m) => (m.type === "request" ? `${m.request.method} ${m.request.uri} ${new TextDecoder().decode(m.request.body)}` : m.type));
 
 describe("RtspReader", () => {
-  const text = "OPTIONS rtsp://h/ RTSP/1.0\r\nCSeq: 1\r\n\r\n" +
-    "SET_PARAMETER rtsp://h/ RTSP/1.0\r\nCSeq: 2\r\nContent-Length: 6\r\n\r\n\r\nab\r\n";
+  const text = "OPTIONS rtsp://h/ RTSP/1.0\r\nCSeq: 1\r\n\r\n" + "SET_PARAMETER rtsp://h/ RTSP/1.0\r\nCSeq: 2\r\nContent-Length: 6\r\n\r\n\r\nab\r\n";
 
   test("a byte at a time or all at once: the same requests, bodies whole (even one that starts with CRLF)", () => {
     const whole = new RtspReader().push(Buffer.from(text));
@@ -43,7 +43,9 @@ describe("RtspReader", () => {
 
   test("unreadable input is an error once, then nothing more is read", () => {
     const r = new RtspReader();
-    expect(r.push(Buffer.from("HELLO\r\n\r\n"))).toEqual([{ type: "error", status: 400, reason: "not an RTSP request line (METHOD URI RTSP/1.0)", cseq: null }]);
+    expect(r.push(Buffer.from("HELLO\r\n\r\n"))).toEqual([
+      { type: "error", status: 400, reason: "not an RTSP request line (METHOD URI RTSP/1.0)", cseq: null },
+    ]);
     expect(r.push(Buffer.from(text))).toEqual([]);
     const big = new RtspReader().push(Buffer.from(`SET_PARAMETER rtsp://h/ RTSP/1.0\r\nCSeq: 9\r\nContent-Length: ${MAX_BODY_BYTES + 1}\r\n\r\n`));
     expect(big).toEqual([{ type: "error", status: 413, reason: `a body over ${MAX_BODY_BYTES} bytes`, cseq: "9" }]);
@@ -78,7 +80,9 @@ describe("SDP and RTP", () => {
 
   test("sprop-parameter-sets and profile-level-id come from the SPS", () => {
     const sdp = describeSdp({ address: "127.0.0.1", name: "cam", sets: parameterSetsOf(au), sessionId: 1, control: "rtsp://h/cam/trackID=0" });
-    expect(sdp).toContain(`a=fmtp:96 packetization-mode=1;profile-level-id=42c01f;sprop-parameter-sets=${Buffer.from(sps).toString("base64")},${Buffer.from(pps).toString("base64")}\r\n`);
+    expect(sdp).toContain(
+      `a=fmtp:96 packetization-mode=1;profile-level-id=42c01f;sprop-parameter-sets=${Buffer.from(sps).toString("base64")},${Buffer.from(pps).toString("base64")}\r\n`,
+    );
     expect(sdp).toContain("a=control:rtsp://h/cam/trackID=0\r\n");
   });
 
@@ -112,8 +116,11 @@ describe("Digest (RFC 2617, MD5)", () => {
   const make = () => {
     const limiter = new LoginLimiter();
     const access = new RtspAccess({
-      admins: new CredentialList(["admin:secret"]), auth: ["admin:secret"], tokens: new ViewerTokens([], null),
-      limiter, protected: true,
+      admins: new CredentialList(["admin:secret"]),
+      auth: ["admin:secret"],
+      tokens: new ViewerTokens([], null),
+      limiter,
+      protected: true,
     });
     return { access, limiter };
   };
@@ -123,7 +130,7 @@ describe("Digest (RFC 2617, MD5)", () => {
     const ha1 = md5(`admin:${REALM}:${password}`);
     const ha2 = md5(`DESCRIBE:${uri}`);
     const response = qop ? md5(`${ha1}:${nonce}:00000001:abc:auth:${ha2}`) : md5(`${ha1}:${nonce}:${ha2}`);
-    return `Digest username="admin", realm="${REALM}", nonce="${nonce}", uri="${uri}", response="${response}"${qop ? ", qop=auth, nc=00000001, cnonce=\"abc\"" : ""}`;
+    return `Digest username="admin", realm="${REALM}", nonce="${nonce}", uri="${uri}", response="${response}"${qop ? ', qop=auth, nc=00000001, cnonce="abc"' : ""}`;
   };
 
   test("the right password passes with and without qop; a wrong one or a forged nonce fails and counts", async () => {

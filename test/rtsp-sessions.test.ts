@@ -24,7 +24,10 @@ beforeAll(async () => {
   gc.listen();
   const p = gc.streams[0]!;
   rtsp = new RtspServer({
-    host: "127.0.0.1", port: 0, maxClients: 10, sessionTimeoutS: 2,
+    host: "127.0.0.1",
+    port: 0,
+    maxClients: 10,
+    sessionTimeoutS: 2,
     access: new RtspAccess({ admins: null, auth: [], tokens: new ViewerTokens([], null), limiter: new LoginLimiter(), protected: false }),
     streams: [{ name: p.name, stream: p.stream, feed: p.h264!, audience: p.audience }],
   });
@@ -35,11 +38,25 @@ afterAll(async () => {
   await gc.close();
 });
 
-interface UdpClient { control: RtspClient; rtp: udp.Socket<"buffer">; rtcp: udp.Socket<"buffer">; packets: number; serverRtcp: number }
+interface UdpClient {
+  control: RtspClient;
+  rtp: udp.Socket<"buffer">;
+  rtcp: udp.Socket<"buffer">;
+  packets: number;
+  serverRtcp: number;
+}
 
 async function udpClient(): Promise<UdpClient> {
   const client = { packets: 0 } as UdpClient;
-  client.rtp = await Bun.udpSocket({ hostname: "127.0.0.1", socket: { data() { client.packets++; }, error() {} } });
+  client.rtp = await Bun.udpSocket({
+    hostname: "127.0.0.1",
+    socket: {
+      data() {
+        client.packets++;
+      },
+      error() {},
+    },
+  });
   client.rtcp = await Bun.udpSocket({ hostname: "127.0.0.1", socket: { data() {}, error() {} } });
   client.control = await RtspClient.connect("127.0.0.1", Number(new URL(base.replace("rtsp:", "http:")).port));
   const setup = await client.control.request("SETUP", `${base}/trackID=0`, { Transport: `RTP/AVP;unicast;client_port=${client.rtp.port}-${client.rtcp.port}` });
@@ -80,7 +97,10 @@ test("a UDP client sending receiver reports keeps its session; a silent one is r
     expect(rtsp.clients).toBe(1);
   } finally {
     clearInterval(rr);
-    for (const c of [keeper, silent]) { c.rtp.close(); c.rtcp.close(); }
+    for (const c of [keeper, silent]) {
+      c.rtp.close();
+      c.rtcp.close();
+    }
   }
   await waitFor(() => rtsp.clients === 0, 10_000, "the keeper's session to time out once its reports stop");
 });

@@ -18,7 +18,11 @@ const HEIGHT = 360;
 const FRAME_BYTES = WIDTH * HEIGHT * 1.5; // yuv420p
 
 interface StateDoc {
-  streams: { name: string; encoders: { h264: { pid: number | null } | null }; outputs: { rtsp: { viewers: { address: string; frames: number; skipped: number }[]; joined: number; framesSent: number } | null } }[];
+  streams: {
+    name: string;
+    encoders: { h264: { pid: number | null } | null };
+    outputs: { rtsp: { viewers: { address: string; frames: number; skipped: number }[]; joined: number; framesSent: number } | null };
+  }[];
   totals: { rtspClients: number | null };
 }
 
@@ -28,15 +32,46 @@ describe("open server, two streams", () => {
   let base: string;
   beforeAll(async () => {
     port = freePort();
-    server = await startServer(["--rtsp-port", String(port), "--source", "main=testsrc", "--source", "side=testsrc",
-      "--width", String(WIDTH), "--height", String(HEIGHT), "--fps", "30", "--rtsp-max-clients", "12"]);
+    server = await startServer([
+      "--rtsp-port",
+      String(port),
+      "--source",
+      "main=testsrc",
+      "--source",
+      "side=testsrc",
+      "--width",
+      String(WIDTH),
+      "--height",
+      String(HEIGHT),
+      "--fps",
+      "30",
+      "--rtsp-max-clients",
+      "12",
+    ]);
     base = `rtsp://127.0.0.1:${port}`;
   });
-  afterAll(async () => { await server.stop(); });
+  afterAll(async () => {
+    await server.stop();
+  });
 
   test("ffprobe: one H.264 constrained baseline video stream of 640x360", async () => {
-    const r = await run(["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-select_streams", "v", "-show_entries",
-      "stream=codec_name,profile,width,height", "-of", "json", `${base}/main`], 30_000);
+    const r = await run(
+      [
+        "ffprobe",
+        "-v",
+        "error",
+        "-rtsp_transport",
+        "tcp",
+        "-select_streams",
+        "v",
+        "-show_entries",
+        "stream=codec_name,profile,width,height",
+        "-of",
+        "json",
+        `${base}/main`,
+      ],
+      30_000,
+    );
     expect(JSON.parse(r.stdout).streams).toEqual([{ codec_name: "h264", profile: "Constrained Baseline", width: WIDTH, height: HEIGHT }]);
   });
 
@@ -138,7 +173,7 @@ describe("open server, two streams", () => {
     try {
       for (const c of clients) await c.play(`${base}/side`);
       await Promise.all(clients.map((c) => waitForAccessUnits(c, 30, 15_000)));
-      const state = await (await fetch(`${server.url}/state`)).json() as StateDoc;
+      const state = (await (await fetch(`${server.url}/state`)).json()) as StateDoc;
       const side = state.streams.find((s) => s.name === "side")!;
       expect(side.outputs.rtsp!.viewers).toHaveLength(2);
       expect(side.outputs.rtsp!.viewers[0]!.address).toBe("127.0.0.1");
@@ -244,7 +279,11 @@ describe("open server, two streams", () => {
       const refused = await extra.request("SETUP", `${base}/main/trackID=0`, { Transport: "RTP/AVP/TCP;unicast;interleaved=0-1" });
       expect(refused.status).toBe(453);
       clients[0]!.close();
-      await waitFor(async () => (await extra.request("SETUP", `${base}/main/trackID=0`, { Transport: "RTP/AVP/TCP;unicast;interleaved=0-1" })).status === 200, 5000, "a free place");
+      await waitFor(
+        async () => (await extra.request("SETUP", `${base}/main/trackID=0`, { Transport: "RTP/AVP/TCP;unicast;interleaved=0-1" })).status === 200,
+        5000,
+        "a free place",
+      );
     } finally {
       for (const c of clients) c.close();
       extra.close();
@@ -252,14 +291,34 @@ describe("open server, two streams", () => {
   });
 
   test("a UDP client killed without TEARDOWN (its ports now unreachable) harms nobody; its session is reaped later (so this test comes last)", async () => {
-    const proc = Bun.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-rtsp_transport", "udp", "-i", `${base}/main`,
-      "-f", "framecrc", "-flush_packets", "1", "-"], { stdout: "pipe", stderr: "ignore" });
+    const proc = Bun.spawn(
+      [
+        "ffmpeg",
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-rtsp_transport",
+        "udp",
+        "-i",
+        `${base}/main`,
+        "-f",
+        "framecrc",
+        "-flush_packets",
+        "1",
+        "-",
+      ],
+      { stdout: "pipe", stderr: "ignore" },
+    );
     const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
     let lines = 0;
     while (lines < 20) {
       const { value, done } = await reader.read();
       if (done) break;
-      lines += new TextDecoder().decode(value).split("\n").filter((l) => l.startsWith("0,")).length;
+      lines += new TextDecoder()
+        .decode(value)
+        .split("\n")
+        .filter((l) => l.startsWith("0,")).length;
     }
     expect(lines).toBeGreaterThanOrEqual(20);
     proc.kill("SIGKILL");

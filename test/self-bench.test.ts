@@ -26,7 +26,12 @@ describe("glasscast bench", () => {
     expect(r.stderr).toContain("bench: MJPEG, 3 viewers");
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as BenchReport;
-    expect(report.scenarios.map((s) => [s.kind, s.viewers])).toEqual([["mjpeg", 1], ["mjpeg", 3], ["webrtc", 1], ["webrtc", 2]]);
+    expect(report.scenarios.map((s) => [s.kind, s.viewers])).toEqual([
+      ["mjpeg", 1],
+      ["mjpeg", 3],
+      ["webrtc", 1],
+      ["webrtc", 2],
+    ]);
     for (const s of report.scenarios) {
       expect(s.framesReceived).toHaveLength(s.viewers);
       for (const frames of s.framesReceived) expect(frames).toBeGreaterThan(0);

@@ -39,8 +39,10 @@ function systemdArgv(line: string): string[] {
       if (quote === null && c === " ") break;
       if (c === "\\") {
         const n = s[++i]!;
-        if (n === "x") { word += String.fromCharCode(parseInt(s.slice(i + 1, i + 3), 16)); i += 2; }
-        else word += escapes[n] ?? n;
+        if (n === "x") {
+          word += String.fromCharCode(parseInt(s.slice(i + 1, i + 3), 16));
+          i += 2;
+        } else word += escapes[n] ?? n;
       } else if (quote === null && (c === '"' || c === "'")) quote = c;
       else if (c === quote) quote = null;
       else word += c;
@@ -67,8 +69,25 @@ function verify(name: string, text: string): { code: number | null; output: stri
 
 describe("systemd's ExecStart quoting", () => {
   test("every argument comes back exactly, whatever it holds", () => {
-    const nasty = ["/usr/bin/x", "plain", "with space", "100%", "%n", "$HOME", "${HOME}", "$$", 'say "hi"', "back\\slash",
-      "it's", ";", "tab\there", "new\nline", "é ü ✓", "--opt=a b", ""];
+    const nasty = [
+      "/usr/bin/x",
+      "plain",
+      "with space",
+      "100%",
+      "%n",
+      "$HOME",
+      "${HOME}",
+      "$$",
+      'say "hi"',
+      "back\\slash",
+      "it's",
+      ";",
+      "tab\there",
+      "new\nline",
+      "é ü ✓",
+      "--opt=a b",
+      "",
+    ];
     expect(systemdArgv(execStartLine(nasty))).toEqual(nasty);
   });
 
@@ -125,12 +144,37 @@ describe("glasscast service install --dry-run", () => {
   test("relative paths become absolute: a service starts in /", () => {
     mkdirSync(join(dir, "shots"), { recursive: true });
     writeFileSync(join(dir, "shots", "1.jpg"), "");
-    const r = run([process.execPath, "run", CLI, "service", "install", "--dry-run", "--source", "door=a 100% $HOME \"q\".mp4",
-      "--source=shots=shots/*.jpg", "--source", "cam=rtsp://192.0.2.9/s1", "--theme-dir", "shots", "--ffmpeg", "ffmpeg"], dir);
+    const r = run(
+      [
+        process.execPath,
+        "run",
+        CLI,
+        "service",
+        "install",
+        "--dry-run",
+        "--source",
+        'door=a 100% $HOME "q".mp4',
+        "--source=shots=shots/*.jpg",
+        "--source",
+        "cam=rtsp://192.0.2.9/s1",
+        "--theme-dir",
+        "shots",
+        "--ffmpeg",
+        "ffmpeg",
+      ],
+      dir,
+    );
     expect(r.code).toBe(0);
     expect(systemdArgv(unitLine(r.stdout, "ExecStart")!).slice(3)).toEqual([
-      "--source", `door=${clip}`, `--source=shots=${dir}/shots/*.jpg`, "--source", "cam=rtsp://192.0.2.9/s1",
-      "--theme-dir", `${dir}/shots`, "--ffmpeg", "ffmpeg",
+      "--source",
+      `door=${clip}`,
+      `--source=shots=${dir}/shots/*.jpg`,
+      "--source",
+      "cam=rtsp://192.0.2.9/s1",
+      "--theme-dir",
+      `${dir}/shots`,
+      "--ffmpeg",
+      "ffmpeg",
     ]);
   });
 
@@ -189,10 +233,12 @@ describe("glasscast service with --root (a folder standing for /)", () => {
 });
 
 // A real install without root must stop before anything. As root, the test drops to nobody with setpriv.
-const asNobody = process.getuid?.() === 0
-  ? (Bun.which("setpriv") && Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "test", "-r", CLI]).exitCode === 0
-    ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : null)
-  : [];
+const asNobody =
+  process.getuid?.() === 0
+    ? Bun.which("setpriv") && Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "test", "-r", CLI]).exitCode === 0
+      ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+      : null
+    : [];
 test.skipIf(asNobody === null)("without root (and without --dry-run) install and uninstall exit 1 and say to use sudo", () => {
   for (const sub of ["install", "uninstall"]) {
     const r = run([...asNobody!, process.execPath, "run", CLI, "service", sub]);
@@ -256,7 +302,12 @@ describe("scripts/kiosk-setup", () => {
   });
 
   test("a bad option exits 2 and names it", () => {
-    for (const [args, name] of [[["--rotate", "45"], "--rotate"], [["--url", "ftp://x"], "--url"], [["--user", "root"], "--user"], [["--nope"], "--nope"]] as const) {
+    for (const [args, name] of [
+      [["--rotate", "45"], "--rotate"],
+      [["--url", "ftp://x"], "--url"],
+      [["--user", "root"], "--user"],
+      [["--nope"], "--nope"],
+    ] as const) {
       const r = run(["bash", KIOSK, "--dry-run", "--user", "pi", ...args]);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(name);

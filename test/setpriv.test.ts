@@ -47,12 +47,21 @@ test("with busybox's setpriv first on PATH the capture runs, and one warning say
     const parts = await readParts(`${server.url}/video`, { count: 10, ms: 15_000 });
     expect(parts.length).toBe(10);
     // The capture is ffmpeg itself, not a setpriv that failed.
-    const names = await Promise.all((await childPids(server.proc.pid)).map((p) => Bun.file(`/proc/${p}/comm`).text().catch(() => "")));
+    const names = await Promise.all(
+      (await childPids(server.proc.pid)).map((p) =>
+        Bun.file(`/proc/${p}/comm`)
+          .text()
+          .catch(() => ""),
+      ),
+    );
     expect(names.map((n) => n.trim())).toContain("ffmpeg");
   } finally {
     expect(await server.stop()).toBe(0);
   }
-  const warnings = server.stderr().split("\n").filter((l) => / (warn|error) /.test(l));
+  const warnings = server
+    .stderr()
+    .split("\n")
+    .filter((l) => / (warn|error) /.test(l));
   expect(warnings).toHaveLength(1);
   expect(warnings[0]).toContain(`${busyboxSetpriv} cannot set a parent-death signal`);
   expect(warnings[0]).toContain("may outlive a killed server");

@@ -11,7 +11,15 @@ setDefaultTimeout(20_000);
 
 async function ffmpegChildren(pid: number): Promise<number[]> {
   const pids = await childPids(pid);
-  const names = await Promise.all(pids.map(async (p) => (await Bun.file(`/proc/${p}/comm`).text().catch(() => "")).trim()));
+  const names = await Promise.all(
+    pids.map(async (p) =>
+      (
+        await Bun.file(`/proc/${p}/comm`)
+          .text()
+          .catch(() => "")
+      ).trim(),
+    ),
+  );
   return pids.filter((_, i) => names[i] === "ffmpeg");
 }
 

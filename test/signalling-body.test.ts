@@ -28,11 +28,11 @@ test("a whole body within the limits is read as text", async () => {
 });
 
 test("a body that is still arriving at the deadline is refused with 408", async () => {
-  expect(await refusal(readLimited(body(["{", "\"s"], true), { maxBytes: 100, deadlineMs: 100 })))
-    .toBe("408 the body did not arrive within 0.1 s");
+  expect(await refusal(readLimited(body(["{", '"s'], true), { maxBytes: 100, deadlineMs: 100 }))).toBe("408 the body did not arrive within 0.1 s");
 });
 
 test("a body past the size limit is refused with 413, wherever it stands in its time", async () => {
-  expect(await refusal(readLimited(body(["x".repeat(60), "x".repeat(60)], true), { maxBytes: 100, deadlineMs: 5000 })))
-    .toBe("413 the body is larger than 100 bytes");
+  expect(await refusal(readLimited(body(["x".repeat(60), "x".repeat(60)], true), { maxBytes: 100, deadlineMs: 5000 }))).toBe(
+    "413 the body is larger than 100 bytes",
+  );
 });

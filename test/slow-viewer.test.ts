@@ -41,10 +41,7 @@ test("a viewer that stops reading for 20 s does not grow the server's memory; th
     await Bun.sleep(300);
     stalled.socket.pause(); // stops reading: the kernel buffers fill, then the server must stop sending
     const partsAtStall = stalled.parts();
-    const readers = Promise.all([
-      readParts(`${server.url}/video`, { ms: 22_000 }),
-      readParts(`${server.url}/video`, { ms: 22_000 }),
-    ]);
+    const readers = Promise.all([readParts(`${server.url}/video`, { ms: 22_000 }), readParts(`${server.url}/video`, { ms: 22_000 })]);
     // The heap settles in the first seconds; a queue for the stalled viewer would
     // instead grow by ~2 MB every second, so compare two windows 10 s apart.
     await Bun.sleep(8000);
@@ -52,7 +49,9 @@ test("a viewer that stops reading for 20 s does not grow the server's memory; th
     await Bun.sleep(6000);
     const after = await rssFloor(server.proc.pid, 4000);
     const [a, b] = await readers;
-    console.log(`RSS floor at 8-12 s of the stall ${(before / 1e6).toFixed(1)} MB, at 18-22 s ${(after / 1e6).toFixed(1)} MB; others got ${a.length} and ${b.length} frames in 22 s`);
+    console.log(
+      `RSS floor at 8-12 s of the stall ${(before / 1e6).toFixed(1)} MB, at 18-22 s ${(after / 1e6).toFixed(1)} MB; others got ${a.length} and ${b.length} frames in 22 s`,
+    );
 
     expect(after - before).toBeLessThan(5 * 1024 * 1024);
     // 22 s at 30 fps is 660 frames.

@@ -19,17 +19,31 @@ import { connectViewer, type TestViewer } from "./helpers/webrtc-client.ts";
 
 setDefaultTimeout(60_000);
 
-interface Served { readonly gc: Glasscast; readonly url: string }
+interface Served {
+  readonly gc: Glasscast;
+  readonly url: string;
+}
 
 /** A server in this process, as a program embeds it. */
 async function start(config: GlasscastConfig): Promise<Served> {
-  const gc = await createGlasscast({ host: "127.0.0.1", port: 0, rtspPort: 0, logLevel: "error", webrtcCandidate: ["127.0.0.1"], ...(config.onDemand ? {} : { alwaysOn: true }), ...config });
+  const gc = await createGlasscast({
+    host: "127.0.0.1",
+    port: 0,
+    rtspPort: 0,
+    logLevel: "error",
+    webrtcCandidate: ["127.0.0.1"],
+    ...(config.onDemand ? {} : { alwaysOn: true }),
+    ...config,
+  });
   const { port } = gc.listen();
   return { gc, url: `http://127.0.0.1:${port}` };
 }
 
 /** An MJPEG client that keeps reading (and counting whole parts) until closed. */
-interface MjpegClient { readonly parts: number; close(): void }
+interface MjpegClient {
+  readonly parts: number;
+  close(): void;
+}
 function watch(url: string): MjpegClient {
   const abort = new AbortController();
   const client = { parts: 0, close: () => abort.abort() };
@@ -45,7 +59,7 @@ async function state(url: string): Promise<StatsSnapshot> {
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toStartWith("application/json");
   expect(res.headers.get("cache-control")).toBe("no-store");
-  return await res.json() as StatsSnapshot;
+  return (await res.json()) as StatsSnapshot;
 }
 
 async function metrics(url: string): Promise<PromDocument> {
@@ -58,7 +72,7 @@ async function metrics(url: string): Promise<PromDocument> {
 async function health(url: string): Promise<{ status: number; body: { status: string; streams?: { name: string; state: string; reason: string }[] } }> {
   const res = await fetch(`${url}/healthz`);
   expect(res.headers.get("cache-control")).toBe("no-store");
-  return { status: res.status, body: await res.json() as { status: string } };
+  return { status: res.status, body: (await res.json()) as { status: string } };
 }
 
 /** Every counter of `after` is at least its value in `before` (series that appeared are fine). */
@@ -69,13 +83,23 @@ function expectNoCounterWentDown(before: PromDocument, after: PromDocument): voi
   expect([...before.counters().keys()].filter((k) => !now.has(k))).toEqual([]);
 }
 
-const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" "); } catch { return ""; } };
+const cmdline = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+  } catch {
+    return "";
+  }
+};
 const near = (server: number, client: number) => Math.abs(server - client) <= 3;
 
 describe("a camera with MJPEG and WebRTC viewers", () => {
   let served: Served;
-  beforeAll(async () => { served = await start({ source: ["testsrc"], width: 320, height: 240, fps: 15 }); });
-  afterAll(async () => { await served.gc.close(); });
+  beforeAll(async () => {
+    served = await start({ source: ["testsrc"], width: 320, height: 240, fps: 15 });
+  });
+  afterAll(async () => {
+    await served.gc.close();
+  });
 
   test("/state and /metrics show each viewer with the frames it received, and agree", async () => {
     const { url } = served;
@@ -173,8 +197,9 @@ describe("a camera with MJPEG and WebRTC viewers", () => {
       const after = await metrics(url);
       expect(after.value("glasscast_viewers", { ...main, transport: "mjpeg" })).toBe(2);
       expectNoCounterWentDown(m, after);
-      expect(after.value("glasscast_frames_sent_total", { ...main, transport: "mjpeg" }))
-        .toBeGreaterThan(m.value("glasscast_frames_sent_total", { ...main, transport: "mjpeg" }));
+      expect(after.value("glasscast_frames_sent_total", { ...main, transport: "mjpeg" })).toBeGreaterThan(
+        m.value("glasscast_frames_sent_total", { ...main, transport: "mjpeg" }),
+      );
     } finally {
       for (const c of mjpeg) c.close();
       await webrtc?.close();
@@ -216,7 +241,9 @@ describe("a program's own streams", () => {
     const push = createPushSource();
     let pushing = true;
     let level = 0;
-    const timer = setInterval(() => { if (pushing) push.push(gray(level++ % 256)); }, 50);
+    const timer = setInterval(() => {
+      if (pushing) push.push(gray(level++ % 256));
+    }, 50);
     const { gc, url } = await start({ streams: [{ name: "pushed", source: push.source }] });
     try {
       await waitFor(async () => (await state(url)).streams[0]!.state === "running", 5000, "the first frame");
@@ -241,7 +268,10 @@ describe("a program's own streams", () => {
   });
 
   test("a stream that ended is healthy; one that failed is not, and says why", async () => {
-    async function* ending(): AsyncGenerator<UserFrame> { yield gray(10); yield gray(20); }
+    async function* ending(): AsyncGenerator<UserFrame> {
+      yield gray(10);
+      yield gray(20);
+    }
     async function* failing(): AsyncGenerator<UserFrame> {
       yield gray(30);
       throw new Error("sensor unplugged");

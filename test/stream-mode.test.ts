@@ -57,7 +57,9 @@ test("when yt-dlp cannot resolve the page, viewers see NO SIGNAL and it is retri
 
 test("without yt-dlp, --stream-mode stops the program at startup and says how to install it", async () => {
   const proc = Bun.spawn([process.execPath, "run", "src/cli.ts", "--port", "0", "--source", PAGE, "--stream-mode"], {
-    stdout: "pipe", stderr: "pipe", env: { ...process.env, PATH: "/usr/bin:/bin" },
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, PATH: "/usr/bin:/bin" },
   });
   expect(await proc.exited).toBe(2);
   expect(await new Response(proc.stderr).text()).toMatch(/--stream-mode: yt-dlp was not found; install it/);

@@ -22,7 +22,10 @@ const pictures = new Y4mReader(32).push(y4mTestPattern(320, 240, 30, "yuv420p"))
 /** A live source that yields real pictures at `fps`, and fails after `failAfter` frames if asked. */
 function patternSource(fps: number, failAfter = Infinity): Source & { runs: number } {
   return {
-    description: "test pictures", finite: false, restartable: true, runs: 0,
+    description: "test pictures",
+    finite: false,
+    restartable: true,
+    runs: 0,
     async *frames(signal: AbortSignal): AsyncGenerator<Frame> {
       this.runs++;
       for (let i = 0; !signal.aborted; i++) {
@@ -37,13 +40,23 @@ function patternSource(fps: number, failAfter = Infinity): Source & { runs: numb
 /** The real encoder, counting its calls. */
 function countingEncoder() {
   const inner = new TurboJpegEncoder(defaultJpegSettings);
-  const counter = { calls: 0, name: inner.name, encode(f: RawFrame) { counter.calls++; return inner.encode(f); }, close: () => inner.close() };
+  const counter = {
+    calls: 0,
+    name: inner.name,
+    encode(f: RawFrame) {
+      counter.calls++;
+      return inner.encode(f);
+    },
+    close: () => inner.close(),
+  };
   return counter;
 }
 
 function makeStream(source: Source, encoder = countingEncoder()) {
   const stream = new Stream({
-    name: "test", source, encoder,
+    name: "test",
+    source,
+    encoder,
     encodeStill: async (f) => new TurboJpegEncoder(defaultJpegSettings).encode(f).slice(),
     defaultSize: { width: 320, height: 240 },
     backoff: { initialMs: 100, maxMs: 200 },
@@ -95,8 +108,15 @@ describe("Stream + MjpegBroadcaster", () => {
     const { stream, mjpeg } = makeStream(source);
     const noSignal = new TurboJpegEncoder(defaultJpegSettings);
     const { renderPlaceholder } = await import("../src/placeholder/render.ts");
-    const expected = Buffer.from(noSignal.encode({ kind: "raw", format: "i420", width: 320, height: 240,
-      data: renderPlaceholder("i420", 320, 240, ["NO SIGNAL", "RECONNECTING", "LAST FRAME 0 S AGO"]) }));
+    const expected = Buffer.from(
+      noSignal.encode({
+        kind: "raw",
+        format: "i420",
+        width: 320,
+        height: 240,
+        data: renderPlaceholder("i420", 320, 240, ["NO SIGNAL", "RECONNECTING", "LAST FRAME 0 S AGO"]),
+      }),
+    );
     stream.start();
     const parts = await collect(mjpeg.open(), 1500);
     await stream.stop();
@@ -113,7 +133,9 @@ test("the capture frame rate is measured while frames come (frame-rate.test.ts c
   let sent = 0;
   let stopAt = Infinity;
   const silentWhenAsked: Source = {
-    description: "goes silent", finite: false, restartable: true,
+    description: "goes silent",
+    finite: false,
+    restartable: true,
     async *frames(signal: AbortSignal) {
       for (let i = 0; i < stopAt; i++) {
         yield pictures[i % pictures.length]!;
@@ -151,7 +173,9 @@ test("NO SIGNAL says how long ago the last frame came, in the placeholder font's
 test("a source that hangs is restarted after the source timeout", async () => {
   let runs = 0;
   const hangsAfter5: Source = {
-    description: "hangs", finite: false, restartable: true,
+    description: "hangs",
+    finite: false,
+    restartable: true,
     async *frames(signal: AbortSignal) {
       runs++;
       for (let i = 0; i < 5; i++) {
@@ -162,9 +186,13 @@ test("a source that hangs is restarted after the source timeout", async () => {
     },
   };
   const stream = new Stream({
-    name: "t", source: hangsAfter5, encoder: new TurboJpegEncoder(defaultJpegSettings),
+    name: "t",
+    source: hangsAfter5,
+    encoder: new TurboJpegEncoder(defaultJpegSettings),
     encodeStill: async (f) => new TurboJpegEncoder(defaultJpegSettings).encode(f).slice(),
-    defaultSize: { width: 320, height: 240 }, backoff: { initialMs: 50, maxMs: 50 }, sourceTimeoutMs: 300,
+    defaultSize: { width: 320, height: 240 },
+    backoff: { initialMs: 50, maxMs: 50 },
+    sourceTimeoutMs: 300,
   });
   stream.start();
   await Bun.sleep(1500);

@@ -5,8 +5,14 @@
  */
 import { describe, expect, test } from "bun:test";
 import {
-  collectTemplates, MAX_TEMPLATE_DEPTH, parseTemplate, renderBlock, renderTemplate, TemplateError,
-  type RequestInfo, type TemplateVars,
+  collectTemplates,
+  MAX_TEMPLATE_DEPTH,
+  parseTemplate,
+  renderBlock,
+  renderTemplate,
+  TemplateError,
+  type RequestInfo,
+  type TemplateVars,
 } from "../src/theme/template.ts";
 import { EMBEDDED_FILES } from "../src/theme/embedded.ts";
 import { PAGE_NAMES } from "../src/theme/theme.ts";
@@ -45,13 +51,15 @@ describe("what vidgear's themes use", () => {
   test("extends, blocks (a default kept, one replaced), url_for('static', …) and a comment before {% extends %}", async () => {
     const index = `<!-- licence -->\n{# not shown #}{% extends "base.html" %}\nignored text outside blocks\n{% block content %}<img src="/video">{% endblock content %}`;
     const html = await render({ "base.html": base, "index.html": index }, "index.html");
-    expect(html).toBe([
-      "<!-- licence -->\n<!doctype html>",
-      `<link href="/static/css/custom.css" rel="stylesheet">`,
-      "<title>Camera</title>",
-      `<div class="main"><img src="/video"></div>`,
-      `<script src="/static/js/custom.js"></script>`,
-    ].join("\n"));
+    expect(html).toBe(
+      [
+        "<!-- licence -->\n<!doctype html>",
+        `<link href="/static/css/custom.css" rel="stylesheet">`,
+        "<title>Camera</title>",
+        `<div class="main"><img src="/video"></div>`,
+        `<script src="/static/js/custom.js"></script>`,
+      ].join("\n"),
+    );
   });
 
   test("three levels: the most derived block wins; nested blocks; include", async () => {
@@ -68,8 +76,12 @@ describe("what vidgear's themes use", () => {
   });
 
   test("request fields as Starlette names them", async () => {
-    const html = await render({ "p.html": "{{ request.url.path }}|{{ request.url.query }}|{{ request.base_url }}|{{ request.method }}|{{ request.url }}" }, "p.html", {},
-      { url: "http://cam.local:8000/view/main?kiosk=1", method: "GET" });
+    const html = await render(
+      { "p.html": "{{ request.url.path }}|{{ request.url.query }}|{{ request.base_url }}|{{ request.method }}|{{ request.url }}" },
+      "p.html",
+      {},
+      { url: "http://cam.local:8000/view/main?kiosk=1", method: "GET" },
+    );
     expect(html).toBe("/view/main|kiosk=1|http://cam.local:8000/|GET|http://cam.local:8000/view/main?kiosk=1");
   });
 });
@@ -77,8 +89,14 @@ describe("what vidgear's themes use", () => {
 describe("output is escaped unless asked otherwise", () => {
   test("{{ }} escapes, {{{ }}} and |safe do not, |e escapes, |default fills a missing value", async () => {
     const vars = { title: `<b>"x" & 'y'</b>`, config: `{"a":"\\u003c"}` };
-    const html = await render({ "p.html": "{{ title }}|{{{ title }}}|{{ title|safe }}|{{ title | e }}|{{{config}}}|{{ body|default('none') }}|{{ body }}." }, "p.html", vars);
-    expect(html).toBe(`&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;|<b>"x" & 'y'</b>|<b>"x" & 'y'</b>|&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;|{"a":"\\u003c"}|none|.`);
+    const html = await render(
+      { "p.html": "{{ title }}|{{{ title }}}|{{ title|safe }}|{{ title | e }}|{{{config}}}|{{ body|default('none') }}|{{ body }}." },
+      "p.html",
+      vars,
+    );
+    expect(html).toBe(
+      `&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;|<b>"x" & 'y'</b>|<b>"x" & 'y'</b>|&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;|{"a":"\\u003c"}|none|.`,
+    );
   });
 
   test("raw blocks and whitespace control", async () => {

@@ -40,8 +40,12 @@ test("the embedded theme is exactly the files under web/", () => {
 
 describe("default theme", () => {
   let server: RunningServer;
-  beforeAll(async () => { server = await startServer(["--width", "320", "--height", "240"]); });
-  afterAll(async () => { await server.stop(); });
+  beforeAll(async () => {
+    server = await startServer(["--width", "320", "--height", "240"]);
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
 
   test("/ is the themed page, its player set up for the stream", async () => {
     const res = await fetch(`${server.url}/`, { headers: HTML });
@@ -56,7 +60,11 @@ describe("default theme", () => {
   });
 
   test("static files and the favicon come from the theme, with their types", async () => {
-    for (const [path, type] of [["/static/css/glasscast.css", "text/css"], ["/static/js/player.js", "text/javascript"], ["/favicon.ico", "image/svg+xml"]]) {
+    for (const [path, type] of [
+      ["/static/css/glasscast.css", "text/css"],
+      ["/static/js/player.js", "text/javascript"],
+      ["/favicon.ico", "image/svg+xml"],
+    ]) {
       const res = await fetch(`${server.url}${path}`);
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toStartWith(type!);
@@ -93,8 +101,15 @@ describe("default theme", () => {
   });
 
   test("path traversal through /static answers 404", async () => {
-    for (const path of ["/static/../templates/base.html", "/static/%2e%2e/templates/base.html", "/static/..%2f..%2f..%2fetc%2fpasswd",
-      "/static/%2e%2e%2f%2e%2e%2fpackage.json", "/static/css/%00.css", "/static/.hidden", "/static//etc/passwd"]) {
+    for (const path of [
+      "/static/../templates/base.html",
+      "/static/%2e%2e/templates/base.html",
+      "/static/..%2f..%2f..%2fetc%2fpasswd",
+      "/static/%2e%2e%2f%2e%2e%2fpackage.json",
+      "/static/css/%00.css",
+      "/static/.hidden",
+      "/static//etc/passwd",
+    ]) {
       const res = await fetch(`${server.url}${path}`);
       expect([400, 404]).toContain(res.status);
       expect(await res.text()).not.toContain("root:");
@@ -131,14 +146,23 @@ test("several cameras: NAME=SRC streams, each with its own addresses and one cap
       expect(tj.readHeader(new Uint8Array(await snap.arrayBuffer()))).toMatchObject({ width: 320, height: 240 });
 
       const index = await pageConfig(await fetch(`${server.url}/`));
-      expect(index.streams.map((s) => [s.name, s.video])).toEqual([["pattern", "/video"], ["clip", "/video/clip"]]);
+      expect(index.streams.map((s) => [s.name, s.video])).toEqual([
+        ["pattern", "/video"],
+        ["clip", "/video/clip"],
+      ]);
       const view = await pageConfig(await fetch(`${server.url}/view/clip`));
       expect(view).toMatchObject({ single: true, streams: [{ name: "clip", video: "/video/clip" }] });
-      const api = await (await fetch(`${server.url}/api/streams`)).json() as { streams: { name: string; state: string; width: number }[] };
-      expect(api.streams.map((s) => [s.name, s.state, s.width])).toEqual([["pattern", "running", 1280], ["clip", "running", 320]]);
+      const api = (await (await fetch(`${server.url}/api/streams`)).json()) as { streams: { name: string; state: string; width: number }[] };
+      expect(api.streams.map((s) => [s.name, s.state, s.width])).toEqual([
+        ["pattern", "running", 1280],
+        ["clip", "running", 320],
+      ]);
       // One ffmpeg per stream, whatever the number of viewers.
       await Promise.all(Array.from({ length: 6 }, () => readParts(`${server.url}/video/clip`, { count: 2, ms: 3000 })));
-      const ffmpegs = Bun.spawnSync(["pgrep", "-P", String(server.proc.pid), "ffmpeg"]).stdout.toString().trim().split("\n");
+      const ffmpegs = Bun.spawnSync(["pgrep", "-P", String(server.proc.pid), "ffmpeg"])
+        .stdout.toString()
+        .trim()
+        .split("\n");
       expect(ffmpegs).toHaveLength(2);
     });
   } finally {
@@ -215,10 +239,14 @@ describe("a vidgear theme folder (WebGear's custom_data_location)", () => {
       expect(html).toContain(`<script src="/static/js/custom.js"></script>`);
       expect(html).toContain(`<div class="enhance-main">\n  <h1 class="glow">Garden camera</h1>`);
       expect(html).toContain(`<img id="feed" src="/video"`);
-      expect(html).toContain("<p class=\"copyright\">Served from /</p>");
+      expect(html).toContain('<p class="copyright">Served from /</p>');
       expect(html).not.toContain("the page's own part"); // a {# comment #}
       expect(html.indexOf("My camera page")).toBeLessThan(html.indexOf("<!DOCTYPE html>")); // text before extends comes first, as in Jinja2
-      for (const [path, type] of [["/static/css/custom.css", "text/css"], ["/static/js/custom.js", "text/javascript"], ["/static/img/favicon-32x32.png", "image/png"]]) {
+      for (const [path, type] of [
+        ["/static/css/custom.css", "text/css"],
+        ["/static/js/custom.js", "text/javascript"],
+        ["/static/img/favicon-32x32.png", "image/png"],
+      ]) {
         const file = await fetch(`${server.url}${path}`);
         expect(file.status).toBe(200);
         expect(file.headers.get("content-type")).toStartWith(type!);
@@ -247,18 +275,27 @@ describe("a vidgear theme folder (WebGear's custom_data_location)", () => {
       expect(body).not.toContain(theme);
       expect(body).not.toContain("index.html");
       expect(body).not.toMatch(/\bat .*\.ts:\d+/);
-      await waitFor(() => server.stderr().includes(`${join(realpathSync(theme), "templates", "index.html")}:2: {% if %} is not supported`), 5000, "the log line");
+      await waitFor(
+        () => server.stderr().includes(`${join(realpathSync(theme), "templates", "index.html")}:2: {% if %} is not supported`),
+        5000,
+        "the log line",
+      );
     });
   });
 
   test("an unsupported construct stops the start: exit 2, the file and line named, no stack", () => {
     const theme = join(dir, "loops");
     writeVidgearStyleTheme(theme);
-    writeFileSync(join(theme, "templates", "index.html"), `{% extends "base.html" %}\n{% block content %}\n  {% for cam in cameras %}<img src="/video">{% endfor %}\n{% endblock %}\n`);
+    writeFileSync(
+      join(theme, "templates", "index.html"),
+      `{% extends "base.html" %}\n{% block content %}\n  {% for cam in cameras %}<img src="/video">{% endfor %}\n{% endblock %}\n`,
+    );
     const run = serveExpectingFailure(theme);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");
-    expect(run.stderr).toContain(`glasscast: --theme-dir: ${join(realpathSync(theme), "templates", "index.html")}:3: {% for %} is not supported by glasscast's templates`);
+    expect(run.stderr).toContain(
+      `glasscast: --theme-dir: ${join(realpathSync(theme), "templates", "index.html")}:3: {% for %} is not supported by glasscast's templates`,
+    );
     expect(run.stderr).not.toContain("    at ");
   });
 
@@ -268,7 +305,9 @@ describe("a vidgear theme folder (WebGear's custom_data_location)", () => {
     writeFileSync(join(theme, "templates", "404.html"), `\n\n{% extends "layout.html" %}\n`);
     const run = serveExpectingFailure(theme);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`${join(realpathSync(theme), "templates", "404.html")}:3: "layout.html" is neither in ${join(realpathSync(theme), "templates")} nor in the built-in theme`);
+    expect(run.stderr).toContain(
+      `${join(realpathSync(theme), "templates", "404.html")}:3: "layout.html" is neither in ${join(realpathSync(theme), "templates")} nor in the built-in theme`,
+    );
     writeFileSync(join(theme, "templates", "404.html"), `{% extends "base.html" %}{% block content %}\n{{ camera_name }}{% endblock %}`);
     const unknown = serveExpectingFailure(theme);
     expect(unknown.code).toBe(2);
@@ -297,6 +336,8 @@ describe("a vidgear theme folder (WebGear's custom_data_location)", () => {
     writeVidgearStyleTheme(join(data, "webgear_rtc"));
     const run = serveExpectingFailure(data);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`holds vidgear's webgear_rtc and webgear theme folders, not a theme: give --theme-dir ${join(realpathSync(data), "webgear_rtc")}`);
+    expect(run.stderr).toContain(
+      `holds vidgear's webgear_rtc and webgear theme folders, not a theme: give --theme-dir ${join(realpathSync(data), "webgear_rtc")}`,
+    );
   });
 });

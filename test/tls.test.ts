@@ -20,8 +20,27 @@ const OTHER_KEY = join(dir, "other-key.pem");
 
 /** A self-signed certificate for localhost and 127.0.0.1, made the way docs/protect-it.md says. */
 function makeCertificate(cert: string, key: string): void {
-  const made = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
-    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "1", "-keyout", key, "-out", cert], { stderr: "pipe" });
+  const made = Bun.spawnSync(
+    [
+      "openssl",
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      "-days",
+      "1",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ],
+    { stderr: "pipe" },
+  );
   if (made.exitCode !== 0) throw new Error(`openssl: ${made.stderr.toString()}`);
 }
 
@@ -43,9 +62,23 @@ async function readJpegs(res: Response, count: number): Promise<Uint8Array[]> {
 describe("--tls-cert and --tls-key", () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer(["--no-webrtc", "--fps", "10", "--tls-cert", CERT, "--tls-key", KEY, "--auth", "admin:secret", "--viewer-token", "viewer-token-0123456789"]);
+    server = await startServer([
+      "--no-webrtc",
+      "--fps",
+      "10",
+      "--tls-cert",
+      CERT,
+      "--tls-key",
+      KEY,
+      "--auth",
+      "admin:secret",
+      "--viewer-token",
+      "viewer-token-0123456789",
+    ]);
   });
-  afterAll(async () => { await server?.stop(); });
+  afterAll(async () => {
+    await server?.stop();
+  });
 
   test("the server says https:// where it listens", () => {
     expect(server.url).toStartWith("https://127.0.0.1:");

@@ -16,7 +16,9 @@ const json = (body: unknown) => ({ method: "POST", body: JSON.stringify(body) })
 
 /** ffmpeg children of the server: the capture, and the H.264 encoder while it runs. */
 function ffmpegCommands(pid: number): string[] {
-  const out = Bun.spawnSync(["pgrep", "-a", "-P", String(pid), "ffmpeg"]).stdout.toString().trim();
+  const out = Bun.spawnSync(["pgrep", "-a", "-P", String(pid), "ffmpeg"])
+    .stdout.toString()
+    .trim();
   return out ? out.split("\n") : [];
 }
 const encoders = (pid: number) => ffmpegCommands(pid).filter((c) => c.includes("libx264"));
@@ -26,8 +28,12 @@ const udpSockets = (pid: number): number => udpPorts(pid).length;
 
 describe("one stream, several peers", () => {
   let server: RunningServer;
-  beforeAll(async () => { server = await startServer(["--webrtc-candidate", "127.0.0.1", "--width", "640", "--height", "360"]); });
-  afterAll(async () => { await server.stop(); });
+  beforeAll(async () => {
+    server = await startServer(["--webrtc-candidate", "127.0.0.1", "--width", "640", "--height", "360"]);
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
 
   test("a werift peer receives H.264 at the source's rate, starting at a keyframe with SPS/PPS", async () => {
     const viewer = await connectViewer(server.url);
@@ -48,7 +54,7 @@ describe("one stream, several peers", () => {
     try {
       for (const v of viewers) expect(await waitForFrames(v, 1)).toBeGreaterThan(0);
       expect(encoders(server.proc.pid)).toHaveLength(1);
-      const state = await (await fetch(`${server.url}/api/streams`)).json() as { streams: { webrtcViewers: number }[] };
+      const state = (await (await fetch(`${server.url}/api/streams`)).json()) as { streams: { webrtcViewers: number }[] };
       expect(state.streams[0]!.webrtcViewers).toBe(5);
 
       const [gone, ...rest] = viewers;
@@ -59,7 +65,7 @@ describe("one stream, several peers", () => {
       await Bun.sleep(300);
       const before = rest.map((v) => v.received.frames);
       const goneBefore = gone!.received.frames;
-      for (const [i, v] of rest.entries()) expect(await waitForFrames(v, before[i]! + 31) - before[i]!).toBeGreaterThan(30);
+      for (const [i, v] of rest.entries()) expect((await waitForFrames(v, before[i]! + 31)) - before[i]!).toBeGreaterThan(30);
       expect(gone!.received.frames - goneBefore).toBeLessThanOrEqual(1);
     } finally {
       await Promise.all(viewers.map((v) => v.close()));
@@ -101,7 +107,7 @@ describe("one stream, several peers", () => {
       for (const [init, status, detail] of cases) {
         const res = await fetch(`${server.url}${init.path ?? "/offer"}`, init);
         expect(res.status).toBe(status);
-        expect((await res.json() as { detail: string }).detail).toMatch(detail);
+        expect(((await res.json()) as { detail: string }).detail).toMatch(detail);
       }
       // An offer without video (audio only) cannot be answered.
       const audioOnly = new RTCPeerConnection({ iceServers: [] });
@@ -109,9 +115,9 @@ describe("one stream, several peers", () => {
       await audioOnly.setLocalDescription(await audioOnly.createOffer());
       const res = await fetch(`${server.url}/offer`, json({ sdp: audioOnly.localDescription!.sdp, type: "offer" }));
       expect(res.status).toBe(400);
-      expect((await res.json() as { detail: string }).detail).toMatch(/no video/);
+      expect(((await res.json()) as { detail: string }).detail).toMatch(/no video/);
       await audioOnly.close();
-      expect(await waitForFrames(watcher, start + 21) - start).toBeGreaterThan(20); // it kept its picture
+      expect((await waitForFrames(watcher, start + 21)) - start).toBeGreaterThan(20); // it kept its picture
     } finally {
       await watcher.close();
     }
@@ -128,10 +134,14 @@ test("30 connect/disconnect cycles leave no UDP socket behind; the encoder stops
       // Half close politely, half just vanish (the server drops them when ICE consent fails).
       await (i % 2 === 0 ? viewer.close() : viewer.vanish());
     }
-    await waitFor(async () => {
-      const s = await (await fetch(`${server.url}/api/streams`)).json() as { streams: { webrtcViewers: number }[] };
-      return s.streams[0]!.webrtcViewers === 0;
-    }, 30_000, "every peer to be dropped");
+    await waitFor(
+      async () => {
+        const s = (await (await fetch(`${server.url}/api/streams`)).json()) as { streams: { webrtcViewers: number }[] };
+        return s.streams[0]!.webrtcViewers === 0;
+      },
+      30_000,
+      "every peer to be dropped",
+    );
     expect(udpSockets(pid)).toBeLessThanOrEqual(baseline);
     await waitFor(() => encoders(pid).length === 0, 10_000, "the encoder to stop");
     expect(ffmpegCommands(pid)).toHaveLength(1); // the capture alone
@@ -144,7 +154,7 @@ test("--webrtc-max-peers: past it, 503 with a JSON reason", async () => {
     try {
       const res = await fetch(`${server.url}/offer`, json({ sdp: "v=0\r\n", type: "offer" }));
       expect(res.status).toBe(503);
-      expect((await res.json() as { detail: string }).detail).toContain("--webrtc-max-peers");
+      expect(((await res.json()) as { detail: string }).detail).toContain("--webrtc-max-peers");
     } finally {
       await first.close();
     }
@@ -165,9 +175,12 @@ function udpPorts(pid: number): number[] {
     try {
       const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
       if (m) inodes.add(m[1]!);
-    } catch { /* closed meanwhile */ }
+    } catch {
+      /* closed meanwhile */
+    }
   }
-  return ["/proc/net/udp", "/proc/net/udp6"].flatMap((f) => readFileSync(f, "utf8").trim().split("\n").slice(1))
+  return ["/proc/net/udp", "/proc/net/udp6"]
+    .flatMap((f) => readFileSync(f, "utf8").trim().split("\n").slice(1))
     .map((line) => line.trim().split(/\s+/))
     .filter((cols) => inodes.has(cols[9]!))
     .map((cols) => parseInt(cols[1]!.split(":")[1]!, 16));
@@ -191,14 +204,14 @@ test("--webrtc-port-range: peers' media sockets use only those ports", async () 
 });
 
 test("--ice-server and TURN credentials reach the page's WebRTC settings; no public STUN is used by default", async () => {
-  await withServer(["--ice-server", "stun:127.0.0.1:3478", "--ice-server", "turn:127.0.0.1:3478", "--ice-username", "cam", "--ice-credential", "s3cret"], async (server) => {
-    const page = await (await fetch(`${server.url}/`)).text();
-    const config = JSON.parse(/id="glasscast-config">([\s\S]*?)<\/script>/.exec(page)![1]!) as { webrtc: { iceServers: unknown[] } };
-    expect(config.webrtc.iceServers).toEqual([
-      { urls: "stun:127.0.0.1:3478" },
-      { urls: "turn:127.0.0.1:3478", username: "cam", credential: "s3cret" },
-    ]);
-  });
+  await withServer(
+    ["--ice-server", "stun:127.0.0.1:3478", "--ice-server", "turn:127.0.0.1:3478", "--ice-username", "cam", "--ice-credential", "s3cret"],
+    async (server) => {
+      const page = await (await fetch(`${server.url}/`)).text();
+      const config = JSON.parse(/id="glasscast-config">([\s\S]*?)<\/script>/.exec(page)![1]!) as { webrtc: { iceServers: unknown[] } };
+      expect(config.webrtc.iceServers).toEqual([{ urls: "stun:127.0.0.1:3478" }, { urls: "turn:127.0.0.1:3478", username: "cam", credential: "s3cret" }]);
+    },
+  );
   await withServer([], async (server) => {
     const page = await (await fetch(`${server.url}/`)).text();
     expect(page).toContain(`"iceServers":[]`);

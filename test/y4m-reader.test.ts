@@ -13,16 +13,28 @@ function readAll(bytes: Uint8Array, chunk: number) {
 
 describe("YUV4MPEG2 reader", () => {
   test("the header states size, rate, layout and full range", () => {
-    expect(parseY4mHeader("YUV4MPEG2 W1280 H720 F30000:1001 Ip A1:1 C420jpeg XYSCSS=420JPEG XCOLORRANGE=FULL"))
-      .toEqual({ width: 1280, height: 720, fps: 30000 / 1001, format: "i420", fullRange: true });
+    expect(parseY4mHeader("YUV4MPEG2 W1280 H720 F30000:1001 Ip A1:1 C420jpeg XYSCSS=420JPEG XCOLORRANGE=FULL")).toEqual({
+      width: 1280,
+      height: 720,
+      fps: 30000 / 1001,
+      format: "i420",
+      fullRange: true,
+    });
     expect(() => parseY4mHeader("RIFF....")).toThrow(Y4mError);
     expect(() => parseY4mHeader("YUV4MPEG2 F30:1")).toThrow(/without a size/);
     expect(() => parseY4mHeader("YUV4MPEG2 W2 H2 C411")).toThrow(/unsupported/);
   });
 
-  for (const [pixFmt, format] of [["yuv420p", "i420"], ["yuv422p", "i422"], ["yuv444p", "i444"], ["gray", "gray"]] as const) {
+  for (const [pixFmt, format] of [
+    ["yuv420p", "i420"],
+    ["yuv422p", "i422"],
+    ["yuv444p", "i444"],
+    ["gray", "gray"],
+  ] as const) {
     test(`${pixFmt} from ffmpeg: every frame whole, in any chunking, odd sizes too`, () => {
-      const width = 161, height = 91, count = 5;
+      const width = 161,
+        height = 91,
+        count = 5;
       const bytes = y4mTestPattern(width, height, count, pixFmt);
       const whole = readAll(bytes, bytes.length).frames;
       expect(whole).toHaveLength(count);

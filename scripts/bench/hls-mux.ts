@@ -10,9 +10,35 @@ import { Segmenter } from "../../src/outputs/hls/segmenter.ts";
 
 const SECONDS = 20;
 const FPS = 30;
-const h264 = Bun.spawnSync(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `testsrc2=size=1280x720:rate=${FPS}`,
-  "-t", String(SECONDS), "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline",
-  "-x264-params", "repeat-headers=1:aud=1", "-g", String(FPS), "-b:v", "2500k", "-f", "h264", "pipe:1"]).stdout;
+const h264 = Bun.spawnSync([
+  "ffmpeg",
+  "-hide_banner",
+  "-loglevel",
+  "error",
+  "-f",
+  "lavfi",
+  "-i",
+  `testsrc2=size=1280x720:rate=${FPS}`,
+  "-t",
+  String(SECONDS),
+  "-c:v",
+  "libx264",
+  "-preset",
+  "ultrafast",
+  "-tune",
+  "zerolatency",
+  "-profile:v",
+  "baseline",
+  "-x264-params",
+  "repeat-headers=1:aud=1",
+  "-g",
+  String(FPS),
+  "-b:v",
+  "2500k",
+  "-f",
+  "h264",
+  "pipe:1",
+]).stdout;
 const parser = new AnnexBParser();
 const aus = [...parser.push(new Uint8Array(h264)), ...parser.flush()].map((au, i) => ({ ...au, timestamp: (i * 3000) >>> 0 }));
 const bytes = h264.length;
@@ -21,7 +47,9 @@ function run(): { ms: number; segments: number; parts: number } {
   const seg = new Segmenter({ partTargetS: 0.23, framesPerPart: 6, maxSegmentS: 2, keepSegments: 6, keepPartSegments: 3 });
   let segments = 0;
   let parts = 0;
-  seg.onChange(() => { parts++; });
+  seg.onChange(() => {
+    parts++;
+  });
   const t0 = performance.now();
   for (const au of aus) seg.push(au);
   const ms = performance.now() - t0;
@@ -31,7 +59,11 @@ function run(): { ms: number; segments: number; parts: number } {
 for (let i = 0; i < 3; i++) run(); // warm up
 const runs = Array.from({ length: 5 }, run).sort((a, b) => a.ms - b.ms);
 const best = runs[0]!;
-const copy = () => { const t0 = performance.now(); for (const au of aus) for (const n of au.nals) n.slice(); return performance.now() - t0; };
+const copy = () => {
+  const t0 = performance.now();
+  for (const au of aus) for (const n of au.nals) n.slice();
+  return performance.now() - t0;
+};
 const copyMs = Math.min(...Array.from({ length: 5 }, copy));
 console.log(`| what | ms per segment (1 s, 30 pictures) | ms per picture |`);
 console.log(`|---|---|---|`);

@@ -42,15 +42,27 @@ const USAGE = `usage: bun run scripts/bench/hls.ts [options]
   --settle S     longest wait for every player's first part before a window (default 20)
   --binary PATH  run a compiled glasscast binary instead of "bun run src/cli.ts"`;
 
-interface Options extends RunOptions { players: number; rounds: number }
+interface Options extends RunOptions {
+  players: number;
+  rounds: number;
+}
 
 function parseOptions(argv: string[]): Options {
   const o: Options = { duration: 10, binary: null, clients: 4, settle: 20, players: 100, rounds: 3 };
   forEachOption(argv, (flag, value) => {
     if (runOption(o, flag, value)) return;
-    if (flag === "--players") { o.players = positive("players", value(), true, 1000); return; }
-    if (flag === "--rounds") { o.rounds = positive("rounds", value(), true, 20); return; }
-    if (flag === "--help" || flag === "-h") { console.log(USAGE); process.exit(0); }
+    if (flag === "--players") {
+      o.players = positive("players", value(), true, 1000);
+      return;
+    }
+    if (flag === "--rounds") {
+      o.rounds = positive("rounds", value(), true, 20);
+      return;
+    }
+    if (flag === "--help" || flag === "-h") {
+      console.log(USAGE);
+      process.exit(0);
+    }
     throw new UsageError(`${flag}: unknown option`);
   });
   return o;
@@ -68,25 +80,43 @@ async function startNginx(upstream: number): Promise<CachingProxy> {
 type Served = { playlists: number; segments: number; parts: number; inits: number };
 
 async function served(server: RunningServer): Promise<Served> {
-  const state = await (await fetch(`http://127.0.0.1:${server.port}/state`)).json() as { streams: { outputs: { hls: { served: Served } | null } }[] };
+  const state = (await (await fetch(`http://127.0.0.1:${server.port}/state`)).json()) as { streams: { outputs: { hls: { served: Served } | null } }[] };
   const s = state.streams[0]?.outputs.hls?.served;
   if (!s) throw new Error("/state has no outputs.hls (is HLS on?)");
   return s;
 }
 
-interface Sample { server: CpuSample; main: CpuSample; players: CpuSample; nginx: CpuSample; machine: { busy: number; total: number } }
+interface Sample {
+  server: CpuSample;
+  main: CpuSample;
+  players: CpuSample;
+  nginx: CpuSample;
+  machine: { busy: number; total: number };
+}
 
 function sample(server: RunningServer, playerPids: number[], nginx: CachingProxy): Sample {
   const players = playerPids.flatMap((pid) => processTree(pid)).filter((s): s is ProcStat => s !== null);
   const tree = processTree(server.proc.pid);
-  return { server: sampleCpu(tree), main: sampleCpu(tree.slice(0, 1)), players: sampleCpu(players), nginx: sampleCpu(processTree(nginx.proc.pid)), machine: machineTicks() };
+  return {
+    server: sampleCpu(tree),
+    main: sampleCpu(tree.slice(0, 1)),
+    players: sampleCpu(players),
+    nginx: sampleCpu(processTree(nginx.proc.pid)),
+    machine: machineTicks(),
+  };
 }
 
 class PlayerProcess extends JsonLinesChild<HlsPlayerMessage> {
-  send(command: string): void { this.writeLine(JSON.stringify(command)); }
+  send(command: string): void {
+    this.writeLine(JSON.stringify(command));
+  }
 }
 
-interface Config { label: string; players: number; via: "direct" | "nginx" }
+interface Config {
+  label: string;
+  players: number;
+  via: "direct" | "nginx";
+}
 
 interface Result {
   config: Config;
@@ -124,8 +154,10 @@ async function runConfig(server: RunningServer, nginx: CachingProxy, c: Config, 
   const procs: PlayerProcess[] = [];
   for (let i = 0; i < p; i++) {
     const share = Math.floor(c.players / p) + (i < c.players % p ? 1 : 0);
-    const proc = Bun.spawn([process.execPath, "run", PLAYERS_SCRIPT, "--url", url, "--count", String(share),
-      "--max-seconds", String(o.settle + o.duration + 60)], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+    const proc = Bun.spawn(
+      [process.execPath, "run", PLAYERS_SCRIPT, "--url", url, "--count", String(share), "--max-seconds", String(o.settle + o.duration + 60)],
+      { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
+    );
     ownChild(proc);
     procs.push(new PlayerProcess(proc));
   }
@@ -174,17 +206,30 @@ async function runConfig(server: RunningServer, nginx: CachingProxy, c: Config, 
     }
     const windowS = (end.server.at - begin.server.at) / 1000;
     const byKind: Served = {
-      playlists: servedAfter.playlists - servedBefore.playlists, segments: servedAfter.segments - servedBefore.segments,
-      parts: servedAfter.parts - servedBefore.parts, inits: servedAfter.inits - servedBefore.inits,
+      playlists: servedAfter.playlists - servedBefore.playlists,
+      segments: servedAfter.segments - servedBefore.segments,
+      parts: servedAfter.parts - servedBefore.parts,
+      inits: servedAfter.inits - servedBefore.inits,
     };
     return {
-      config: c, serverCpuPct: cpuPercent(begin.server, end.server),
-      originRps: (byKind.playlists + byKind.segments + byKind.parts + byKind.inits) / windowS, originByKind: byKind,
-      partsMin: Math.min(...parts), partsMedian: median(parts), segmentsMin: Math.min(...segments), segmentsMedian: median(segments),
-      failed, errors, playersCpuPct: cpuPercent(begin.players, end.players), nginxCpuPct: cpuPercent(begin.nginx, end.nginx),
-      serverRssMb: serverRss, nginxRssMb: nginxRss,
+      config: c,
+      serverCpuPct: cpuPercent(begin.server, end.server),
+      originRps: (byKind.playlists + byKind.segments + byKind.parts + byKind.inits) / windowS,
+      originByKind: byKind,
+      partsMin: Math.min(...parts),
+      partsMedian: median(parts),
+      segmentsMin: Math.min(...segments),
+      segmentsMedian: median(segments),
+      failed,
+      errors,
+      playersCpuPct: cpuPercent(begin.players, end.players),
+      nginxCpuPct: cpuPercent(begin.nginx, end.nginx),
+      serverRssMb: serverRss,
+      nginxRssMb: nginxRss,
       machineBusyPct: (100 * (end.machine.busy - begin.machine.busy)) / Math.max(1, end.machine.total - begin.machine.total),
-      deliveredMBps: bytes / seconds / 1e6, delays, mainCpuPct: cpuPercent(begin.main, end.main),
+      deliveredMBps: bytes / seconds / 1e6,
+      delays,
+      mainCpuPct: cpuPercent(begin.main, end.main),
       behind: fetchedAt.flatMap(([uri, t]) => (listed.has(uri) ? [t - listed.get(uri)!] : [])),
     };
   } finally {
@@ -203,7 +248,10 @@ async function main(): Promise<void> {
   try {
     o = parseOptions(process.argv.slice(2));
   } catch (err) {
-    if (err instanceof UsageError) { console.error(`${err.message}\n${USAGE}`); process.exit(2); }
+    if (err instanceof UsageError) {
+      console.error(`${err.message}\n${USAGE}`);
+      process.exit(2);
+    }
     throw err;
   }
   installExitHandlers();
@@ -226,7 +274,9 @@ async function main(): Promise<void> {
         log(`round ${round}/${o.rounds}: ${c.label}, ${o.duration} s window…`);
         const r = await runConfig(server, nginx, c, o, notes);
         results.get(c)!.push(r);
-        log(`  glasscast CPU ${fixed(r.serverCpuPct)} %, origin ${fixed(r.originRps)} req/s, parts min ${r.partsMin}, nginx CPU ${fixed(r.nginxCpuPct)} %, players CPU ${fixed(r.playersCpuPct)} %`);
+        log(
+          `  glasscast CPU ${fixed(r.serverCpuPct)} %, origin ${fixed(r.originRps)} req/s, parts min ${r.partsMin}, nginx CPU ${fixed(r.nginxCpuPct)} %, players CPU ${fixed(r.playersCpuPct)} %`,
+        );
         await Bun.sleep(500);
       }
     }
@@ -244,7 +294,8 @@ async function main(): Promise<void> {
     const behind = rs.flatMap((r) => r.behind);
     const kinds = rs.map((r) => r.originByKind);
     const perS = (k: keyof Served) => kinds.reduce((s, x) => s + x[k], 0) / (rs.length * o.duration);
-    return `| ${c.label} | ${spread(all((r) => r.serverCpuPct))} | ${spread(all((r) => r.mainCpuPct))} | ${spread(all((r) => r.originRps))} | ` +
+    return (
+      `| ${c.label} | ${spread(all((r) => r.serverCpuPct))} | ${spread(all((r) => r.mainCpuPct))} | ${spread(all((r) => r.originRps))} | ` +
       `${fixed(perS("playlists"))} / ${fixed(perS("parts"))} / ${fixed(perS("segments"))} | ` +
       `${Math.min(...all((r) => r.partsMin))} / ${fixed(median(all((r) => r.partsMedian)), 0)} | ` +
       `${Math.min(...all((r) => r.segmentsMin))} / ${fixed(median(all((r) => r.segmentsMedian)), 0)} | ` +
@@ -253,40 +304,43 @@ async function main(): Promise<void> {
       `${fixed(median(all((r) => r.serverRssMb ?? NaN)))} | ${c.via === "nginx" ? fixed(median(all((r) => r.nginxRssMb ?? NaN))) : "—"} | ` +
       `${fixed(median(all((r) => r.deliveredMBps)), 1)} | ${fixed(median(delays), 0)} / ${fixed(percentile(delays, 0.95), 0)} | ` +
       `${fixed(median(behind), 0)} / ${fixed(percentile(behind, 0.95), 0)} / ${fixed(Math.max(...behind), 0)} | ` +
-      `${spread(all((r) => r.machineBusyPct))} |`;
+      `${spread(all((r) => r.machineBusyPct))} |`
+    );
   });
   const floor = results.get(configs[0]!)!;
   const cached = results.get(configs[2]!)!;
   const direct = results.get(configs[1]!)!;
   const med = (rs: Result[], f: (r: Result) => number) => median(rs.map(f));
   const cpuModel = cpus()[0]?.model ?? "unknown CPU";
-  console.log([
-    `## HLS: origin cost behind a cache vs direct, ${WIDTH}x${HEIGHT} at ${FPS} fps (testsrc, one libx264 encoder, LL-HLS)`,
-    "",
-    `${new Date().toISOString().slice(0, 10)} · ${cpus().length} cores (${cpuModel}) · Bun ${Bun.version} · ` +
-      `server: \`${server.command.slice(0, o.binary ? 1 : 3).join(" ")}\` · ${o.rounds} rounds of the four configurations, interleaved · ` +
-      `window ${o.duration} s each · players in ${o.clients} separate process(es): fetch loops with blocking reloads, each new part fetched once, nothing decoded · ` +
-      `nginx ${NGINX}, 1 worker, proxy_cache + proxy_cache_lock`,
-    "",
-    "| Configuration | glasscast CPU % (tree) | glasscast process alone CPU % | Origin req/s | Origin playlists / parts / segments per s | Parts per player min / median | Whole segments per player min / median | Players failed / 4xx-5xx | Players' CPU % | nginx CPU % | glasscast RSS (MB) | nginx RSS (MB) | Delivered (MB/s) | Announced → fetched median / p95 (ms) | Behind first announcement median / p95 / max (ms) | Machine busy % |",
-    "|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ...rows,
-    "",
-    `Figures with a range: median (lowest–highest) over the ${o.rounds} rounds. glasscast CPU: the server process and its children (capture, H.264 encoder), % of one core, over the window; the process alone (capture and encoder left out) is where per-request work is done; ` +
-      "RSS: the same tree's, summed, at the window's end. Origin req/s: HLS answers the origin counted (/state `outputs.hls.served`: playlists, parts, segments, init segments) per second of window. " +
-      "Parts / whole segments: what each player fetched inside the window (a whole segment: every one of its parts). Players' CPU: the player processes; nginx CPU apart. " +
-      "Announced → fetched: from the moment a blocking reload answer that first listed a part arrived at a player to that part's last byte in the player, every part of every player; " +
-      "the origin answers a blocking reload when the part is written, so this is how long after the origin announced a part the player had it — not glass-to-glass (no clock is read from the pictures). " +
-      "Behind first announcement: for every part every player fetched, the wall clock (one machine) from the first blocking reload answer of any player of that configuration listing the part " +
-      "to this player having its last byte — how far the players trail the earliest sign the part exists; direct, every answer comes from the origin as the part is written; through nginx, the one request let through to the origin gets that answer and the others wait on proxy_cache_lock. " +
-      "Machine busy: both cores = 100 %.",
-    "",
-    `Claim checked: ${o.players} players through the cache cost the origin ${fixed(med(cached, (r) => r.serverCpuPct))} % CPU ` +
-      `(process alone ${fixed(med(cached, (r) => r.mainCpuPct))} %) and ${fixed(med(cached, (r) => r.originRps))} req/s, ` +
-      `against ${fixed(med(floor, (r) => r.serverCpuPct))} % (${fixed(med(floor, (r) => r.mainCpuPct))} %) and ${fixed(med(floor, (r) => r.originRps))} req/s for 1 player direct (the floor), ` +
-      `and ${fixed(med(direct, (r) => r.serverCpuPct))} % (${fixed(med(direct, (r) => r.mainCpuPct))} %) and ${fixed(med(direct, (r) => r.originRps))} req/s for ${o.players} players direct (medians over rounds).`,
-    ...(notes.length ? ["", "Notes:", ...[...new Set(notes)].map((n) => `- ${n}`)] : []),
-  ].join("\n"));
+  console.log(
+    [
+      `## HLS: origin cost behind a cache vs direct, ${WIDTH}x${HEIGHT} at ${FPS} fps (testsrc, one libx264 encoder, LL-HLS)`,
+      "",
+      `${new Date().toISOString().slice(0, 10)} · ${cpus().length} cores (${cpuModel}) · Bun ${Bun.version} · ` +
+        `server: \`${server.command.slice(0, o.binary ? 1 : 3).join(" ")}\` · ${o.rounds} rounds of the four configurations, interleaved · ` +
+        `window ${o.duration} s each · players in ${o.clients} separate process(es): fetch loops with blocking reloads, each new part fetched once, nothing decoded · ` +
+        `nginx ${NGINX}, 1 worker, proxy_cache + proxy_cache_lock`,
+      "",
+      "| Configuration | glasscast CPU % (tree) | glasscast process alone CPU % | Origin req/s | Origin playlists / parts / segments per s | Parts per player min / median | Whole segments per player min / median | Players failed / 4xx-5xx | Players' CPU % | nginx CPU % | glasscast RSS (MB) | nginx RSS (MB) | Delivered (MB/s) | Announced → fetched median / p95 (ms) | Behind first announcement median / p95 / max (ms) | Machine busy % |",
+      "|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+      ...rows,
+      "",
+      `Figures with a range: median (lowest–highest) over the ${o.rounds} rounds. glasscast CPU: the server process and its children (capture, H.264 encoder), % of one core, over the window; the process alone (capture and encoder left out) is where per-request work is done; ` +
+        "RSS: the same tree's, summed, at the window's end. Origin req/s: HLS answers the origin counted (/state `outputs.hls.served`: playlists, parts, segments, init segments) per second of window. " +
+        "Parts / whole segments: what each player fetched inside the window (a whole segment: every one of its parts). Players' CPU: the player processes; nginx CPU apart. " +
+        "Announced → fetched: from the moment a blocking reload answer that first listed a part arrived at a player to that part's last byte in the player, every part of every player; " +
+        "the origin answers a blocking reload when the part is written, so this is how long after the origin announced a part the player had it — not glass-to-glass (no clock is read from the pictures). " +
+        "Behind first announcement: for every part every player fetched, the wall clock (one machine) from the first blocking reload answer of any player of that configuration listing the part " +
+        "to this player having its last byte — how far the players trail the earliest sign the part exists; direct, every answer comes from the origin as the part is written; through nginx, the one request let through to the origin gets that answer and the others wait on proxy_cache_lock. " +
+        "Machine busy: both cores = 100 %.",
+      "",
+      `Claim checked: ${o.players} players through the cache cost the origin ${fixed(med(cached, (r) => r.serverCpuPct))} % CPU ` +
+        `(process alone ${fixed(med(cached, (r) => r.mainCpuPct))} %) and ${fixed(med(cached, (r) => r.originRps))} req/s, ` +
+        `against ${fixed(med(floor, (r) => r.serverCpuPct))} % (${fixed(med(floor, (r) => r.mainCpuPct))} %) and ${fixed(med(floor, (r) => r.originRps))} req/s for 1 player direct (the floor), ` +
+        `and ${fixed(med(direct, (r) => r.serverCpuPct))} % (${fixed(med(direct, (r) => r.mainCpuPct))} %) and ${fixed(med(direct, (r) => r.originRps))} req/s for ${o.players} players direct (medians over rounds).`,
+      ...(notes.length ? ["", "Notes:", ...[...new Set(notes)].map((n) => `- ${n}`)] : []),
+    ].join("\n"),
+  );
 }
 
 await runBenchmark("hls", main);

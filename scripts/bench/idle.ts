@@ -28,7 +28,10 @@ import { startServer, type RunningServer } from "./lib/server-process.ts";
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isFinite(v) || v <= 0) { process.stderr.write(`idle: --${name} needs a positive number\n`); process.exit(2); }
+  if (!Number.isFinite(v) || v <= 0) {
+    process.stderr.write(`idle: --${name} needs a positive number\n`);
+    process.exit(2);
+  }
   return v;
 }
 const RUNS = arg("runs", 3);
@@ -42,7 +45,16 @@ const out = (m: string) => process.stdout.write(`${m}\n`);
 
 type Key = "cpuDefault" | "cpuAlways" | "cpuFloor" | "snapIdle" | "mjpegIdle" | "webrtcIdle" | "snapRunning" | "mjpegRunning" | "webrtcCold" | "webrtcWarm";
 const figures: Record<Key, number[]> = {
-  cpuDefault: [], cpuAlways: [], cpuFloor: [], snapIdle: [], mjpegIdle: [], webrtcIdle: [], snapRunning: [], mjpegRunning: [], webrtcCold: [], webrtcWarm: [],
+  cpuDefault: [],
+  cpuAlways: [],
+  cpuFloor: [],
+  snapIdle: [],
+  mjpegIdle: [],
+  webrtcIdle: [],
+  snapRunning: [],
+  mjpegRunning: [],
+  webrtcCold: [],
+  webrtcWarm: [],
 };
 const failures: string[] = [];
 
@@ -116,7 +128,15 @@ function note(key: Key, ms: number | null, label: string): void {
 const common = ["--webrtc-candidate", "127.0.0.1", "--rtsp-port", "0"];
 
 async function measureDefault(): Promise<void> {
-  const server = await startServer({ binary: null, width: WIDTH, height: HEIGHT, fps: FPS, args: [...common, "--on-demand-linger", "1"], readyPath: "/healthz", defaultCapture: true });
+  const server = await startServer({
+    binary: null,
+    width: WIDTH,
+    height: HEIGHT,
+    fps: FPS,
+    args: [...common, "--on-demand-linger", "1"],
+    readyPath: "/healthz",
+    defaultCapture: true,
+  });
   try {
     // --on-demand-linger 1 only shortens the waits between the samples below; with no viewer, nothing runs either way.
     if (!(await waitIdle(server.proc.pid))) failures.push("default server: a child process still ran with no viewer");
@@ -167,7 +187,11 @@ async function measureAlwaysOn(): Promise<string[] | null> {
 }
 
 function readArgv(pid: number): string[] | null {
-  try { return require("node:fs").readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").slice(0, -1); } catch { return null; }
+  try {
+    return require("node:fs").readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").slice(0, -1);
+  } catch {
+    return null;
+  }
 }
 
 /** The capture alone: the server's own ffmpeg command, its output (the FIFO, last) sent to /dev/null. */
@@ -177,7 +201,10 @@ async function measureFloor(capture: string[]): Promise<void> {
   ownChild(proc);
   try {
     await Bun.sleep(3000);
-    if (proc.exitCode !== null) { failures.push(`the floor's ffmpeg exited (${proc.exitCode}): ${cmdline(proc.pid) || argv.join(" ")}`); return; }
+    if (proc.exitCode !== null) {
+      failures.push(`the floor's ffmpeg exited (${proc.exitCode}): ${cmdline(proc.pid) || argv.join(" ")}`);
+      return;
+    }
     figures.cpuFloor.push(await treeCpu(proc.pid, SECONDS));
   } finally {
     await stopTree(proc);
@@ -199,9 +226,13 @@ async function main(): Promise<void> {
       else if (step === "always") capture = (await measureAlwaysOn()) ?? capture;
       else if (capture) await measureFloor(capture);
     }
-    if (!capture) { // the floor needs the capture command: take it now, measure the floor at the end of this run
+    if (!capture) {
+      // the floor needs the capture command: take it now, measure the floor at the end of this run
       const late = await measureAlwaysOn();
-      if (late) { capture = late; await measureFloor(late); }
+      if (late) {
+        capture = late;
+        await measureFloor(late);
+      }
     }
   }
   const selfNow = readStat(process.pid);
@@ -211,9 +242,11 @@ async function main(): Promise<void> {
     `| ${label} | ${values.length ? `${f(median(values), digits)} ${unit}` : "—"} | ${values.length ? `${f(Math.min(...values), digits)}–${f(Math.max(...values), digits)}` : "—"} | ${values.length} |`;
   out(`## Idle: ${WIDTH}x${HEIGHT} at ${FPS} fps test pattern, no viewer; first pictures`);
   out("");
-  out(`${new Date().toISOString().slice(0, 10)} · ${cpus().length} cores (${cpus()[0]?.model ?? "?"}) · Bun ${Bun.version} · ${RUNS} interleaved runs · ` +
-    `CPU over ${SECONDS} s per run · ${SAMPLES} first pictures of each kind per run · server: \`bun run src/cli.ts --source testsrc --width ${WIDTH} --height ${HEIGHT} --fps ${FPS} ${common.join(" ")}\` ` +
-    "(default: `--on-demand-linger 1` to shorten the waits; with --always-on)");
+  out(
+    `${new Date().toISOString().slice(0, 10)} · ${cpus().length} cores (${cpus()[0]?.model ?? "?"}) · Bun ${Bun.version} · ${RUNS} interleaved runs · ` +
+      `CPU over ${SECONDS} s per run · ${SAMPLES} first pictures of each kind per run · server: \`bun run src/cli.ts --source testsrc --width ${WIDTH} --height ${HEIGHT} --fps ${FPS} ${common.join(" ")}\` ` +
+      "(default: `--on-demand-linger 1` to shorten the waits; with --always-on)",
+  );
   out("");
   out("| figure | median | min–max | n |");
   out("|---|---|---|---|");

@@ -37,31 +37,57 @@ const USAGE = `usage: bun run scripts/bench/latency.ts [options]
   --json            print the figures as JSON instead of the Markdown report`;
 
 interface Options {
-  duration: number; warmup: number; receivers: ReceiverName[]; others: number;
-  width: number; height: number; fps: number; json: boolean;
+  duration: number;
+  warmup: number;
+  receivers: ReceiverName[];
+  others: number;
+  width: number;
+  height: number;
+  fps: number;
+  json: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { duration: 10, warmup: 2, receivers: [...RECEIVERS], others: 50, width: 1280, height: 720, fps: 30, json: false };
   forEachOption(argv, (flag, value, arg) => {
     switch (flag) {
-      case "--duration": o.duration = positive("duration", value(), false, 600); break;
-      case "--warmup": o.warmup = wholeCount("warmup", value(), 60); break;
-      case "--others": o.others = positive("others", value(), true, 1000); break;
-      case "--width": o.width = positive("width", value(), true, 3840); break;
-      case "--height": o.height = positive("height", value(), true, 2160); break;
-      case "--fps": o.fps = positive("fps", value(), true, 60); break;
-      case "--json": o.json = true; break;
+      case "--duration":
+        o.duration = positive("duration", value(), false, 600);
+        break;
+      case "--warmup":
+        o.warmup = wholeCount("warmup", value(), 60);
+        break;
+      case "--others":
+        o.others = positive("others", value(), true, 1000);
+        break;
+      case "--width":
+        o.width = positive("width", value(), true, 3840);
+        break;
+      case "--height":
+        o.height = positive("height", value(), true, 2160);
+        break;
+      case "--fps":
+        o.fps = positive("fps", value(), true, 60);
+        break;
+      case "--json":
+        o.json = true;
+        break;
       case "--receivers": {
         const list = (value() ?? "").split(",").map((s) => s.trim());
         for (const name of list) {
-          if (!(RECEIVERS as readonly string[]).includes(name)) throw new UsageError(`--receivers: ${JSON.stringify(name)} is not one of ${RECEIVERS.join(", ")}`);
+          if (!(RECEIVERS as readonly string[]).includes(name))
+            throw new UsageError(`--receivers: ${JSON.stringify(name)} is not one of ${RECEIVERS.join(", ")}`);
         }
         o.receivers = list as ReceiverName[];
         break;
       }
-      case "-h": case "--help": console.log(USAGE); process.exit(0); break;
-      default: throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
+      case "-h":
+      case "--help":
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
     }
   });
   if (o.width < 192) throw new UsageError(`--width: ${o.width} is too narrow for the clock stamp; give 192 or more`);
@@ -81,7 +107,12 @@ export interface LatencyReport {
   picture: { width: number; height: number; fps: number };
   /** The stamp server's pid and its children's, noted while it ran (all gone when the report is printed). */
   server: { pid: number; children: number[] };
-  floors: { jpeg: FloorFigures; h264: FloorFigures; h264AnnexB: FloorFigures; hls: { partTargetS: number | null; partHoldBackS: number | null; targetDurationS: number | null } };
+  floors: {
+    jpeg: FloorFigures;
+    h264: FloorFigures;
+    h264AnnexB: FloorFigures;
+    hls: { partTargetS: number | null; partHoldBackS: number | null; targetDurationS: number | null };
+  };
   rows: Row[];
 }
 
@@ -92,15 +123,34 @@ export function percentile(values: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
-const spread = (values: number[] | undefined): string =>
-  values && values.length ? `${fixed(median(values))} / ${fixed(percentile(values, 95))}` : "—";
+const spread = (values: number[] | undefined): string => (values && values.length ? `${fixed(median(values))} / ${fixed(percentile(values, 95))}` : "—");
 
-interface StampServer { proc: ReturnType<typeof spawnServer>; port: number; rtspPort: number; stderrTail: string[] }
+interface StampServer {
+  proc: ReturnType<typeof spawnServer>;
+  port: number;
+  rtspPort: number;
+  stderrTail: string[];
+}
 
 function spawnServer(o: Options, port: number, rtspPort: number) {
-  return Bun.spawn([process.execPath, "run", "scripts/bench/lib/stamp-server.ts", "--port", String(port), "--rtsp-port", String(rtspPort),
-    "--width", String(o.width), "--height", String(o.height), "--fps", String(o.fps)],
-  { cwd: REPO_ROOT, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  return Bun.spawn(
+    [
+      process.execPath,
+      "run",
+      "scripts/bench/lib/stamp-server.ts",
+      "--port",
+      String(port),
+      "--rtsp-port",
+      String(rtspPort),
+      "--width",
+      String(o.width),
+      "--height",
+      String(o.height),
+      "--fps",
+      String(o.fps),
+    ],
+    { cwd: REPO_ROOT, stdin: "pipe", stdout: "pipe", stderr: "pipe" },
+  );
 }
 
 async function startStampServer(o: Options): Promise<StampServer> {
@@ -142,7 +192,10 @@ async function hlsFloor(port: number): Promise<LatencyReport["floors"]["hls"]> {
   const res = await fetch(`http://127.0.0.1:${port}/hls/main/index.m3u8`, { signal: AbortSignal.timeout(15_000) }).catch(() => null);
   if (res?.status !== 200) return none;
   const text = await res.text();
-  const num = (re: RegExp) => { const m = re.exec(text)?.[1]; return m === undefined ? null : Number(m); };
+  const num = (re: RegExp) => {
+    const m = re.exec(text)?.[1];
+    return m === undefined ? null : Number(m);
+  };
   return { partTargetS: num(/PART-TARGET=([\d.]+)/), partHoldBackS: num(/PART-HOLD-BACK=([\d.]+)/), targetDurationS: num(/#EXT-X-TARGETDURATION:([\d.]+)/) };
 }
 
@@ -174,11 +227,18 @@ function markdown(r: LatencyReport, o: Options): string {
   ];
   for (const row of r.rows) {
     const f = row.figures;
-    const parts = Object.entries(f.parts).filter(([, v]) => v.length).map(([k, v]) => `${k} ${spread(v)}`).join("; ") || "—";
-    lines.push(`| ${row.transport} | ${row.receiver}${f.error ? ` (**${f.error}**)` : ""} | ${f.latency.length} | ${f.misread} | ${spread(f.latency)} | ${parts} | ${row.floor} | ${fixed(row.serverCpuPct)} | ${fixed(row.clientCpuPct)} |`);
+    const parts =
+      Object.entries(f.parts)
+        .filter(([, v]) => v.length)
+        .map(([k, v]) => `${k} ${spread(v)}`)
+        .join("; ") || "—";
+    lines.push(
+      `| ${row.transport} | ${row.receiver}${f.error ? ` (**${f.error}**)` : ""} | ${f.latency.length} | ${f.misread} | ${spread(f.latency)} | ${parts} | ${row.floor} | ${fixed(row.serverCpuPct)} | ${fixed(row.clientCpuPct)} |`,
+    );
   }
   const hls = r.floors.hls;
-  lines.push("",
+  lines.push(
+    "",
     "Floors, same run:",
     `- MJPEG: stamp → glasscast's JPEG encoder → libjpeg-turbo decode, one process: ${jpegFloorText}.`,
     `- H.264: stamped pictures at ${r.picture.fps} fps → glasscast's H.264 encoder (libx264 as the server runs it) → ffmpeg decoder, no network: ${h264FloorText}; ` +
@@ -187,7 +247,8 @@ function markdown(r: LatencyReport, o: Options): string {
       `${spread(r.floors.h264AnnexB.total)}, handed on ${spread(r.floors.h264AnnexB.parts.encoded)}.`,
     `- HLS: part target ${hls.partTargetS ?? "—"} s, PART-HOLD-BACK ${hls.partHoldBackS ?? "—"} s (where a low-latency player starts behind the live edge), target duration ${hls.targetDurationS ?? "—"} s.`,
     "",
-    "Client CPU: every process of the benchmark but the server (receiver, browser, other viewers), % of one core, warm-up included.");
+    "Client CPU: every process of the benchmark but the server (receiver, browser, other viewers), % of one core, warm-up included.",
+  );
   return lines.join("\n");
 }
 
@@ -213,8 +274,14 @@ async function main(): Promise<void> {
   const hls = await hlsFloor(server.port);
   const report: LatencyReport = {
     picture: { width: o.width, height: o.height, fps: o.fps },
-    server: { pid: server.proc.pid, children: processTree(server.proc.pid).slice(1).map((s) => s.pid) },
-    floors: { jpeg, h264, h264AnnexB, hls }, rows: [],
+    server: {
+      pid: server.proc.pid,
+      children: processTree(server.proc.pid)
+        .slice(1)
+        .map((s) => s.pid),
+    },
+    floors: { jpeg, h264, h264AnnexB, hls },
+    rows: [],
   };
   const mjpegFloor = spread(jpeg.total);
   const h264FloorText = spread(h264.total);
@@ -230,25 +297,54 @@ async function main(): Promise<void> {
           case "mjpeg-loaded": {
             let figures: Promise<ReceiverFigures> | null = null;
             await runRound(server.port, o.others, 2, {
-              settleMs: 15_000, warmupMs: o.warmup * 1000, windowMs: (o.duration + 1.5) * 1000,
-              onMark: () => { figures = mjpegReceiver(server.port, { warmupS: 0.5, seconds: o.duration }); },
+              settleMs: 15_000,
+              warmupMs: o.warmup * 1000,
+              windowMs: (o.duration + 1.5) * 1000,
+              onMark: () => {
+                figures = mjpegReceiver(server.port, { warmupS: 0.5, seconds: o.duration });
+              },
               onStop: () => {},
             });
             return { transport: "MJPEG", receiver: `1 viewer among ${o.others} others`, figures: await figures!, floor: mjpegFloor };
           }
           case "rtsp":
-            return { transport: "RTSP", receiver: "ffmpeg, nobuffer + low_delay, TCP (decode inside)", figures: await rtspReceiver(`rtsp://127.0.0.1:${server.rtspPort}/`, o.width, window), floor: h264FloorText };
+            return {
+              transport: "RTSP",
+              receiver: "ffmpeg, nobuffer + low_delay, TCP (decode inside)",
+              figures: await rtspReceiver(`rtsp://127.0.0.1:${server.rtspPort}/`, o.width, window),
+              floor: h264FloorText,
+            };
           case "werift":
-            return { transport: "WebRTC", receiver: "werift, no jitter buffer, glasscast's H264Decoder", figures: await weriftReceiver(base, window), floor: h264FloorText };
+            return {
+              transport: "WebRTC",
+              receiver: "werift, no jitter buffer, glasscast's H264Decoder",
+              figures: await weriftReceiver(base, window),
+              floor: h264FloorText,
+            };
           case "aiortc":
-            return { transport: "WebRTC", receiver: "aiortc (jitter buffer + decode inside)", figures: await aiortcReceiver(base, window), floor: h264FloorText };
+            return {
+              transport: "WebRTC",
+              receiver: "aiortc (jitter buffer + decode inside)",
+              figures: await aiortcReceiver(base, window),
+              floor: h264FloorText,
+            };
           case "chromium-webrtc":
           case "chromium-hls": {
             browser ??= await launchChromium();
             const transport = name === "chromium-webrtc" ? "webrtc" : "hls";
             return transport === "webrtc"
-              ? { transport: "WebRTC", receiver: "Chromium, requestVideoFrameCallback", figures: await chromiumReceiver(browser, base, "webrtc", o.width, window), floor: h264FloorText }
-              : { transport: "LL-HLS", receiver: "Chromium, hls.js lowLatencyMode", figures: await chromiumReceiver(browser, base, "hls", o.width, window), floor: `${h264FloorText} + ${hlsFloorText}` };
+              ? {
+                  transport: "WebRTC",
+                  receiver: "Chromium, requestVideoFrameCallback",
+                  figures: await chromiumReceiver(browser, base, "webrtc", o.width, window),
+                  floor: h264FloorText,
+                }
+              : {
+                  transport: "LL-HLS",
+                  receiver: "Chromium, hls.js lowLatencyMode",
+                  figures: await chromiumReceiver(browser, base, "hls", o.width, window),
+                  floor: `${h264FloorText} + ${hlsFloorText}`,
+                };
           }
         }
       };
@@ -258,7 +354,11 @@ async function main(): Promise<void> {
     }
   } finally {
     await (browser as Awaited<ReturnType<typeof launchChromium>> | null)?.close().catch(() => {});
-    try { server.proc.stdin.end(); } catch { /* gone */ }
+    try {
+      server.proc.stdin.end();
+    } catch {
+      /* gone */
+    }
     await Promise.race([server.proc.exited, Bun.sleep(5000)]);
     await stopTree(server.proc);
   }

@@ -53,14 +53,22 @@ if (camera) {
 }
 const gc = await createGlasscast({
   ...(camera ? { source: [FAKE_DEVICE], ffmpeg: FAKE_FFMPEG, width: 1280, height: 720 } : { source: ["testsrc"], width: 320, height: 240 }),
-  fps: 30, alwaysOn: true, port: 0, host: "127.0.0.1",
-  rtspPort: 0, sourceTimeout: 3, webrtcCandidate: ["127.0.0.1"], logLevel: "error",
+  fps: 30,
+  alwaysOn: true,
+  port: 0,
+  host: "127.0.0.1",
+  rtspPort: 0,
+  sourceTimeout: 3,
+  webrtcCandidate: ["127.0.0.1"],
+  logLevel: "error",
 } as Parameters<typeof createGlasscast>[0]);
 const { port } = gc.listen();
 const base = `http://127.0.0.1:${port}`;
 
 function rssMb(): number {
-  const line = readFileSync("/proc/self/status", "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))!;
+  const line = readFileSync("/proc/self/status", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("VmRSS:"))!;
   return Number(line.split(/\s+/)[1]) / 1024;
 }
 const fds = () => readdirSync("/proc/self/fd").length;
@@ -74,10 +82,20 @@ function codeBlocks(): number {
 async function settle(): Promise<Record<string, number>> {
   // Peers closed by silence go after RTCP_SILENCE_MS; the encoder lingers 5 s.
   await Bun.sleep(8000);
-  for (let i = 0; i < 3; i++) { Bun.gc(true); await Bun.sleep(100); }
-  return { ...heapStats().objectTypeCounts, "(rss MB)": Math.round(rssMb()), "(fds)": fds(), "(heap MB)": Math.round(heapStats().heapSize / 1e6),
-    "(extra MB)": Math.round(heapStats().extraMemorySize / 1e6), "(objects)": heapStats().objectCount,
-    "(array buffers MB)": Math.round(process.memoryUsage().arrayBuffers / 1e5) / 10, "(code blocks)": codeBlocks() };
+  for (let i = 0; i < 3; i++) {
+    Bun.gc(true);
+    await Bun.sleep(100);
+  }
+  return {
+    ...heapStats().objectTypeCounts,
+    "(rss MB)": Math.round(rssMb()),
+    "(fds)": fds(),
+    "(heap MB)": Math.round(heapStats().heapSize / 1e6),
+    "(extra MB)": Math.round(heapStats().extraMemorySize / 1e6),
+    "(objects)": heapStats().objectCount,
+    "(array buffers MB)": Math.round(process.memoryUsage().arrayBuffers / 1e5) / 10,
+    "(code blocks)": codeBlocks(),
+  };
 }
 
 async function mjpegChurn(n: number): Promise<void> {
@@ -89,7 +107,11 @@ async function mjpegChurn(n: number): Promise<void> {
       const reader = res.body!.getReader();
       let got = 0;
       const until = performance.now() + mjpegHoldMs * (0.5 + Math.random());
-      while (got < 20_000 || performance.now() < until) { const { value, done } = await reader.read(); if (done) break; got += value.byteLength; }
+      while (got < 20_000 || performance.now() < until) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        got += value.byteLength;
+      }
       ctl.abort();
       await reader.cancel().catch(() => undefined);
     }
@@ -111,7 +133,10 @@ async function captureKills(n: number): Promise<void> {
 }
 
 async function peerChurn(n: number): Promise<string> {
-  const child = Bun.spawn(["bun", "run", "scripts/bench/lib/peer-churn-child.ts", base, String(n), String(concurrency), String(holdMs)], { stdout: "pipe", stderr: "inherit" });
+  const child = Bun.spawn(["bun", "run", "scripts/bench/lib/peer-churn-child.ts", base, String(n), String(concurrency), String(holdMs)], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
   const out = await new Response(child.stdout).text();
   await child.exited;
   return out.trim();
@@ -129,18 +154,30 @@ for (let r = 1; r <= rounds; r++) {
   const [result] = await Promise.all([peers > 0 ? peerChurn(peers) : "", captureKills(kills)]);
   await mjpegChurn(mjpegViewers);
   samples.push(await settle());
-  log(`round ${r}: ${result}, ${((performance.now() - started) / 1000).toFixed(0)} s, rss ${samples[r]!["(rss MB)"]} MB, fds ${samples[r]!["(fds)"]}, webrtc peers left ${gc.webrtc?.size}`);
+  log(
+    `round ${r}: ${result}, ${((performance.now() - started) / 1000).toFixed(0)} s, rss ${samples[r]!["(rss MB)"]} MB, fds ${samples[r]!["(fds)"]}, webrtc peers left ${gc.webrtc?.size}`,
+  );
 }
 if (snapshotAt) writeFileSync(`${snapshotAt}/end.heapsnapshot`, JSON.stringify(Bun.generateHeapSnapshot()));
 
 const first = samples[0]!;
 const last = samples.at(-1)!;
 const types = Object.keys(last).filter((t) => (last[t] ?? 0) - (first[t] ?? 0) >= minGrowth || t.startsWith("("));
-types.sort((a, b) => ((last[b] ?? 0) - (first[b] ?? 0)) - ((last[a] ?? 0) - (first[a] ?? 0)));
+types.sort((a, b) => (last[b] ?? 0) - (first[b] ?? 0) - ((last[a] ?? 0) - (first[a] ?? 0)));
 console.log(`## Leak churn: ${rounds} rounds of ${peers} WebRTC peers (${concurrency} at a time) and ${mjpegViewers} MJPEG viewers`);
 console.log("");
-console.log(`| type | start | ${samples.slice(1).map((_, i) => `after ${i + 1}`).join(" | ")} |`);
-console.log(`|---|---|${samples.slice(1).map(() => "---").join("|")}|`);
+console.log(
+  `| type | start | ${samples
+    .slice(1)
+    .map((_, i) => `after ${i + 1}`)
+    .join(" | ")} |`,
+);
+console.log(
+  `|---|---|${samples
+    .slice(1)
+    .map(() => "---")
+    .join("|")}|`,
+);
 for (const t of types) console.log(`| ${t} | ${samples.map((s) => s[t] ?? 0).join(" | ")} |`);
 await gc.close();
 process.exit(0);

@@ -24,7 +24,11 @@ const USAGE = `usage: bun run scripts/bench/login-flood.ts [options]
   --fps N        the source's frame rate (default 30)
   --binary PATH  run a compiled glasscast binary instead of "bun run src/cli.ts"`;
 
-interface Options extends RunOptions { logins: number; viewers: number; fps: number }
+interface Options extends RunOptions {
+  logins: number;
+  viewers: number;
+  fps: number;
+}
 
 const TARGET_SHARE = 0.95;
 const TOKEN = "login-flood-viewer-token-0123456789";
@@ -35,24 +39,41 @@ function parse(argv: string[]): Options {
   forEachOption(argv, (flag, value, arg) => {
     if (runOption(o, flag, value)) return;
     switch (flag) {
-      case "--logins": o.logins = positive("logins", value(), true, 5000); break;
-      case "--viewers": o.viewers = positive("viewers", value(), true, 200); break;
-      case "--fps": o.fps = positive("fps", value(), true, 60); break;
-      case "-h": case "--help": console.log(USAGE); process.exit(0); break;
-      default: throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
+      case "--logins":
+        o.logins = positive("logins", value(), true, 5000);
+        break;
+      case "--viewers":
+        o.viewers = positive("viewers", value(), true, 200);
+        break;
+      case "--fps":
+        o.fps = positive("fps", value(), true, 60);
+        break;
+      case "-h":
+      case "--help":
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
     }
   });
   return o;
 }
 
-interface Window { seconds: number; fps: number[]; captureFps: number; cpu: number; clientCpu: number }
+interface Window {
+  seconds: number;
+  fps: number[];
+  captureFps: number;
+  cpu: number;
+  clientCpu: number;
+}
 
 async function framesCaptured(server: RunningServer): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${server.port}/state`, {
     headers: { authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString("base64")}` },
   });
   if (res.status !== 200) throw new Error(`GET /state answered ${res.status}`);
-  const state = await res.json() as { streams: { framesCaptured: number }[] };
+  const state = (await res.json()) as { streams: { framesCaptured: number }[] };
   return state.streams[0]!.framesCaptured;
 }
 
@@ -69,7 +90,10 @@ async function measure(server: RunningServer, viewers: MjpegCounter[], during: (
   const ownUsed = process.cpuUsage(own);
   const fps = viewers.map((v, i) => (v.parts - parts[i]!) / seconds);
   return {
-    seconds, fps, captureFps: ((await framesCaptured(server)) - captured) / seconds, cpu: cpuPercent(cpu, cpuEnd),
+    seconds,
+    fps,
+    captureFps: ((await framesCaptured(server)) - captured) / seconds,
+    cpu: cpuPercent(cpu, cpuEnd),
     clientCpu: (100 * (ownUsed.user + ownUsed.system)) / 1e6 / seconds,
   };
 }
@@ -84,26 +108,42 @@ function report(o: Options, baseline: Window, flood: Window, figures: FloodFigur
   console.log("|:---|---:|:---|---:|---:|---:|");
   console.log(row("baseline, no logins", baseline));
   console.log(row("login flood", flood));
-  console.log(`\nFlood: ${figures.checked} passwords checked (401), ${figures.busy} answers 503 (queue full, asked again), ` +
-    `${figures.limited} answers 429, ${figures.other} other, over ${fixed(figures.ms / 1000)} s (${fixed(figures.checked / (figures.ms / 1000))} checks a second).`);
+  console.log(
+    `\nFlood: ${figures.checked} passwords checked (401), ${figures.busy} answers 503 (queue full, asked again), ` +
+      `${figures.limited} answers 429, ${figures.other} other, over ${fixed(figures.ms / 1000)} s (${fixed(figures.checked / (figures.ms / 1000))} checks a second).`,
+  );
   const ok = worst >= TARGET_SHARE && figures.checked === o.logins;
   console.log(`\n| Target | Goal | Measured | Result |\n|:---|:---|:---|:---|`);
-  console.log(`| Every viewer's fps during the flood, vs its own baseline | ≥ ${TARGET_SHARE * 100} % | lowest ${fixed(worst * 100)} % | ${ok ? "PASS" : "**FAIL**"} |`);
+  console.log(
+    `| Every viewer's fps during the flood, vs its own baseline | ≥ ${TARGET_SHARE * 100} % | lowest ${fixed(worst * 100)} % | ${ok ? "PASS" : "**FAIL**"} |`,
+  );
 }
 
 await runBenchmark("login-flood", async () => {
   const o = parseOrExit("login-flood", USAGE, () => parse(Bun.argv.slice(2)));
   const hash = await Bun.password.hash(PASSWORD, { algorithm: "argon2id" });
   const server = await startServer({
-    binary: o.binary, width: 640, height: 360, fps: o.fps,
+    binary: o.binary,
+    width: 640,
+    height: 360,
+    fps: o.fps,
     args: ["--auth", `admin:${hash}`, "--viewer-token", TOKEN, "--no-webrtc"],
     readyPath: `/snapshot.jpg?token=${TOKEN}`,
   });
   const viewers = Array.from({ length: o.viewers }, () => new MjpegCounter());
   for (const counter of viewers) {
-    connectMjpeg(server.port, counter, {
-      opened() {}, failed(message) { counter.error ??= message; }, closing: () => false,
-    }, `/video?token=${TOKEN}`);
+    connectMjpeg(
+      server.port,
+      counter,
+      {
+        opened() {},
+        failed(message) {
+          counter.error ??= message;
+        },
+        closing: () => false,
+      },
+      `/video?token=${TOKEN}`,
+    );
   }
   const settleEnd = performance.now() + o.settle * 1000;
   while (viewers.some((v) => v.parts < 2) && performance.now() < settleEnd) await Bun.sleep(50);
@@ -111,7 +151,9 @@ await runBenchmark("login-flood", async () => {
   await framesCaptured(server); // the admin's login is checked once here, then remembered
   const baseline = await measure(server, viewers, () => Bun.sleep(o.duration * 1000));
   let figures: FloodFigures | null = null;
-  const flood = await measure(server, viewers, async () => { figures = await floodLogins(server.port, floodAddresses(o.logins), 1); });
+  const flood = await measure(server, viewers, async () => {
+    figures = await floodLogins(server.port, floodAddresses(o.logins), 1);
+  });
   const broken = viewers.find((v) => v.error !== null);
   if (broken) throw new Error(`a viewer's stream broke: ${broken.error}`);
   report(o, baseline, flood, figures!);

@@ -16,8 +16,7 @@ import { cpus } from "node:os";
 import { parseArgsOrExit, type BenchOptions } from "./lib/args.ts";
 import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { benchEncode, type EncodeResult } from "./lib/encode-bench.ts";
-import { cpuPercent, machineTicks, processTree, readStat, rssMb, sampleCpu, type CpuSample, type ProcStat }
-  from "./lib/proc-stats.ts";
+import { cpuPercent, machineTicks, processTree, readStat, rssMb, sampleCpu, type CpuSample, type ProcStat } from "./lib/proc-stats.ts";
 import { COMPARISON, encodeTable, fanoutTable, median, plural, targetsTable, type RoundFigures } from "./lib/report.ts";
 import { startServer, type RunningServer } from "./lib/server-process.ts";
 import { runRound } from "./lib/viewer-pool.ts";
@@ -32,7 +31,12 @@ function serverAlive(server: RunningServer): boolean {
   return server.proc.exitCode === null && server.proc.signalCode === null;
 }
 
-interface Sample { server: CpuSample; client: CpuSample; machine: { busy: number; total: number }; tree: ProcStat[] }
+interface Sample {
+  server: CpuSample;
+  client: CpuSample;
+  machine: { busy: number; total: number };
+  tree: ProcStat[];
+}
 
 function sample(server: RunningServer, clientPids: number[]): Sample {
   const tree = processTree(server.proc.pid);
@@ -43,7 +47,8 @@ function sample(server: RunningServer, clientPids: number[]): Sample {
 async function measureRound(server: RunningServer, viewers: number, o: BenchOptions, notes: string[]): Promise<RoundFigures> {
   // Wakes an on-demand capture, so the round measures a running stream.
   await fetch(`http://127.0.0.1:${server.port}/snapshot.jpg`, { signal: AbortSignal.timeout(5000) })
-    .then((r) => r.arrayBuffer()).catch(() => undefined);
+    .then((r) => r.arrayBuffer())
+    .catch(() => undefined);
   let begin: Sample | null = null;
   let end: Sample | null = null;
   let serverRss: number | null = null;
@@ -51,7 +56,9 @@ async function measureRound(server: RunningServer, viewers: number, o: BenchOpti
   const round = await runRound(server.port, viewers, o.clients, {
     settleMs: o.settle * 1000,
     windowMs: o.duration * 1000,
-    onMark: (pids) => { begin = sample(server, pids); },
+    onMark: (pids) => {
+      begin = sample(server, pids);
+    },
     onStop: (pids) => {
       end = sample(server, pids);
       serverRss = rssMb(server.proc.pid);
@@ -100,7 +107,11 @@ async function main(): Promise<void> {
   let encode: EncodeResult | null = null;
   if (!o.skipEncode) {
     log("encode: timing TurboJpegEncoder against the plain TurboJPEG loop…");
-    try { encode = await benchEncode(o.encodeIterations); } catch (err) { notes.push(`encode benchmark failed: ${(err as Error).message}`); }
+    try {
+      encode = await benchEncode(o.encodeIterations);
+    } catch (err) {
+      notes.push(`encode benchmark failed: ${(err as Error).message}`);
+    }
   }
 
   log("starting the server…");

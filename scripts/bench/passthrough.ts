@@ -25,8 +25,7 @@ import { parseArgsOrExit, type PassthroughOptions } from "./lib/passthrough-args
 import { describeCapture, otherChildren } from "./lib/capture-child.ts";
 import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { FAKE_CAMERA_ENV, FAKE_DEVICE, FAKE_FFMPEG, prepareFakeCamera } from "./lib/fake-camera.ts";
-import { cpuPercent, machineTicks, processTree, readStat, rssMb, sampleCpu, type CpuSample, type ProcStat }
-  from "./lib/proc-stats.ts";
+import { cpuPercent, machineTicks, processTree, readStat, rssMb, sampleCpu, type CpuSample, type ProcStat } from "./lib/proc-stats.ts";
 import { cpuRatio, medianRound, pathsTable, targetMet, targetTable, TARGET_RATIO, type PathFigures } from "./lib/passthrough-report.ts";
 import { median, plural } from "./lib/report.ts";
 import { startServer, type RunningServer } from "./lib/server-process.ts";
@@ -53,14 +52,23 @@ const PATHS: PathSpec[] = [
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-interface Sample { server: CpuSample; capture: CpuSample; client: CpuSample; machine: { busy: number; total: number }; children: ProcStat[] }
+interface Sample {
+  server: CpuSample;
+  capture: CpuSample;
+  client: CpuSample;
+  machine: { busy: number; total: number };
+  children: ProcStat[];
+}
 
 function sample(server: RunningServer, clientPids: number[]): Sample {
   const [root, ...children] = processTree(server.proc.pid);
   const clients = clientPids.map(readStat).filter((s): s is ProcStat => s !== null);
   return {
-    server: sampleCpu(root ? [root] : []), capture: sampleCpu(children),
-    client: sampleCpu(clients), machine: machineTicks(), children,
+    server: sampleCpu(root ? [root] : []),
+    capture: sampleCpu(children),
+    client: sampleCpu(clients),
+    machine: machineTicks(),
+    children,
   };
 }
 
@@ -71,7 +79,12 @@ function serverAlive(server: RunningServer): boolean {
 /** One round of one path: a fresh server, its viewers, the window; `label` names the round in notes. */
 async function measurePath(spec: PathSpec, label: string, o: PassthroughOptions, notes: string[]): Promise<PathFigures> {
   const server = await startServer({
-    binary: o.binary, width: WIDTH, height: HEIGHT, fps: FPS, source: DEVICE, env: CAMERA_ENV,
+    binary: o.binary,
+    width: WIDTH,
+    height: HEIGHT,
+    fps: FPS,
+    source: DEVICE,
+    env: CAMERA_ENV,
     args: ["--ffmpeg", FAKE_FFMPEG, "--no-webrtc", ...spec.options],
   });
   log(`  server ready on 127.0.0.1:${server.port} (pid ${server.proc.pid})`);
@@ -84,7 +97,9 @@ async function measurePath(spec: PathSpec, label: string, o: PassthroughOptions,
       settleMs: o.settle * 1000,
       warmupMs: o.warmup * 1000,
       windowMs: o.duration * 1000,
-      onMark: (pids) => { begin = sample(server, pids); },
+      onMark: (pids) => {
+        begin = sample(server, pids);
+      },
       onStop: (pids) => {
         end = sample(server, pids);
         serverRss = rssMb(server.proc.pid);
@@ -99,8 +114,9 @@ async function measurePath(spec: PathSpec, label: string, o: PassthroughOptions,
 
     const capture = describeCapture(e.children);
     if (capture.mode !== spec.capture) {
-      notes.push(`${label}: the capture child should ${spec.capture} the camera's JPEGs; found: ${capture.text}. ` +
-        "This path did not measure what it is named for");
+      notes.push(
+        `${label}: the capture child should ${spec.capture} the camera's JPEGs; found: ${capture.text}. ` + "This path did not measure what it is named for",
+      );
     }
     const others = otherChildren(e.children);
     if (others) notes.push(`${label}: ${others}`);
@@ -161,15 +177,30 @@ async function main(): Promise<void> {
       if (!(r.fpsMin >= FPS - 1)) {
         notes.push(`${label}: the slowest viewer got ${r.fpsMin.toFixed(1)} fps, not every frame; the CPU figures compare unequal work`);
       }
-      log(`  fps min ${r.fpsMin.toFixed(1)}, median ${r.fpsMedian.toFixed(1)}; CPU server ${r.serverCpuPct.toFixed(1)} % + ` +
-        `capture ${r.captureCpuPct.toFixed(1)} % = ${r.totalCpuPct.toFixed(1)} %`);
+      log(
+        `  fps min ${r.fpsMin.toFixed(1)}, median ${r.fpsMedian.toFixed(1)}; CPU server ${r.serverCpuPct.toFixed(1)} % + ` +
+          `capture ${r.captureCpuPct.toFixed(1)} % = ${r.totalCpuPct.toFixed(1)} %`,
+      );
     }
   }
   const [passthrough, reencode] = results as [PathFigures[], PathFigures[]];
 
   const head = o.binary ? [o.binary] : ["bun", "run", "src/cli.ts"];
-  const common = [...head, "--ffmpeg", "test/fakes/ffmpeg", "--source", DEVICE, "--width", String(WIDTH), "--height", String(HEIGHT),
-    "--fps", String(FPS), "--no-webrtc", "--always-on"];
+  const common = [
+    ...head,
+    "--ffmpeg",
+    "test/fakes/ffmpeg",
+    "--source",
+    DEVICE,
+    "--width",
+    String(WIDTH),
+    "--height",
+    String(HEIGHT),
+    "--fps",
+    String(FPS),
+    "--no-webrtc",
+    "--always-on",
+  ];
   const cpuModel = cpus()[0]?.model ?? "unknown CPU";
   const met = targetMet(passthrough, reencode);
   const out = [

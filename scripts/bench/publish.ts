@@ -54,34 +54,50 @@ function parse(argv: string[]): { duration: number; kinds: Kind[] } {
   return { duration, kinds };
 }
 
-interface Destinations { urls: string[]; stop(): Promise<void> }
+interface Destinations {
+  urls: string[];
+  stop(): Promise<void>;
+}
 
 function rtmpListeners(n: number): Destinations {
   const procs: Subprocess[] = [];
   const urls: string[] = [];
   for (let i = 0; i < n; i++) {
     const url = `rtmp://127.0.0.1:${freePort()}/live/bench${i}`;
-    const proc = Bun.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-listen", "1", "-i", url, "-c", "copy", "-f", "null", "-"],
-      { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    const proc = Bun.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-listen", "1", "-i", url, "-c", "copy", "-f", "null", "-"], {
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     ownChild(proc);
     procs.push(proc);
     urls.push(url);
   }
-  return { urls, stop: async () => { await Promise.all(procs.map((p) => stopTree(p))); } };
+  return {
+    urls,
+    stop: async () => {
+      await Promise.all(procs.map((p) => stopTree(p)));
+    },
+  };
 }
 
 function whipEndpoints(n: number): Destinations {
   const endpoints: WhipEndpoint[] = Array.from({ length: n }, () => startWhipEndpoint());
   return {
     urls: endpoints.map((e) => e.url.replace(/^http:/, "whip+http:")),
-    stop: async () => { await Promise.all(endpoints.map((e) => e.stop())); },
+    stop: async () => {
+      await Promise.all(endpoints.map((e) => e.stop()));
+    },
   };
 }
 
-interface PublishFigures { state: string; frames: number }
+interface PublishFigures {
+  state: string;
+  frames: number;
+}
 async function publishState(server: RunningServer): Promise<PublishFigures[]> {
   const res = await fetch(`http://127.0.0.1:${server.port}/state`);
-  const st = await res.json() as { streams: { outputs: { publish: PublishFigures[] } }[] };
+  const st = (await res.json()) as { streams: { outputs: { publish: PublishFigures[] } }[] };
   return st.streams[0]!.outputs.publish;
 }
 
@@ -94,7 +110,10 @@ async function round(kind: Kind, n: number, duration: number): Promise<Round> {
   let server: RunningServer | null = null;
   try {
     server = await startServer({
-      binary: null, width: 1280, height: 720, fps: 30,
+      binary: null,
+      width: 1280,
+      height: 720,
+      fps: 30,
       args: ["--webrtc-candidate", "127.0.0.1", ...dest.urls.flatMap((u) => ["--publish", u])],
     });
     const deadline = performance.now() + 30_000;
@@ -126,9 +145,12 @@ async function round(kind: Kind, n: number, duration: number): Promise<Round> {
     };
     const states = await publishState(server);
     return {
-      kind, destinations: n,
+      kind,
+      destinations: n,
       encoders: after.filter((p) => role(p.pid) === "encoder").length,
-      serverCpu: cpuOf("server"), encoderCpu: cpuOf("encoder"), pushCpu: cpuOf("push"),
+      serverCpu: cpuOf("server"),
+      encoderCpu: cpuOf("encoder"),
+      pushCpu: cpuOf("push"),
       benchCpu: cpuPercent(beginSelf, endSelf),
       fpsPerDestination: framesAfter.reduce((a, f, i) => a + (f - framesBefore[i]!), 0) / n / duration,
       live: states.filter((d) => d.state === "live").length,
@@ -152,11 +174,17 @@ async function main(): Promise<void> {
     }
   }
   const lines = [
-    `Publishing testsrc 1280x720 at 30 fps, ${duration} s per round; CPU in % of one core, from /proc.`, "",
+    `Publishing testsrc 1280x720 at 30 fps, ${duration} s per round; CPU in % of one core, from /proc.`,
+    "",
     "| destinations | H.264 encoders | live | AU/s each | server (bun) | encoder (ffmpeg) | push children (ffmpeg -c copy) | total | this process (receivers) |",
     "|---|---|---|---|---|---|---|---|---|",
-    ...rounds.map((r) => `| ${r.destinations} ${r.kind} | ${r.encoders} | ${r.live} | ${f1(r.fpsPerDestination)} | ${f1(r.serverCpu)} | ${f1(r.encoderCpu)} | ${f1(r.pushCpu)} | ${f1(r.serverCpu + r.encoderCpu + r.pushCpu)} | ${f1(r.benchCpu)} |`),
-    "", "CPU added per destination ((3 destinations − 1) / 2, server process + push children):", "",
+    ...rounds.map(
+      (r) =>
+        `| ${r.destinations} ${r.kind} | ${r.encoders} | ${r.live} | ${f1(r.fpsPerDestination)} | ${f1(r.serverCpu)} | ${f1(r.encoderCpu)} | ${f1(r.pushCpu)} | ${f1(r.serverCpu + r.encoderCpu + r.pushCpu)} | ${f1(r.benchCpu)} |`,
+    ),
+    "",
+    "CPU added per destination ((3 destinations − 1) / 2, server process + push children):",
+    "",
   ];
   for (const kind of kinds) {
     const one = rounds.find((r) => r.kind === kind && r.destinations === 1)!;

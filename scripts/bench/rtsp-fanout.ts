@@ -41,7 +41,9 @@ const USAGE = `usage: bun run scripts/bench/rtsp-fanout.ts [options]
   --settle S          longest wait for every first frame before a window (default 10)
   --binary PATH       run a compiled glasscast binary instead of "bun run src/cli.ts"`;
 
-interface Options extends RunOptions { counts: number[] }
+interface Options extends RunOptions {
+  counts: number[];
+}
 
 function parseOptions(argv: string[]): Options {
   const o: Options = { duration: 10, binary: null, clients: 2, settle: 10, counts: [1, 10, 50] };
@@ -51,7 +53,10 @@ function parseOptions(argv: string[]): Options {
       o.counts = (value() ?? "").split(",").map((v) => positive("clients-list", v, true, 1000));
       return;
     }
-    if (flag === "--help" || flag === "-h") { console.log(USAGE); process.exit(0); }
+    if (flag === "--help" || flag === "-h") {
+      console.log(USAGE);
+      process.exit(0);
+    }
     throw new UsageError(`${flag}: unknown option`);
   });
   return o;
@@ -59,7 +64,12 @@ function parseOptions(argv: string[]): Options {
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-interface Sample { server: CpuSample; main: CpuSample; client: CpuSample; machine: { busy: number; total: number } }
+interface Sample {
+  server: CpuSample;
+  main: CpuSample;
+  client: CpuSample;
+  machine: { busy: number; total: number };
+}
 
 function sample(server: RunningServer, clientPids: number[]): Sample {
   const clients = clientPids.flatMap((pid) => processTree(pid)).filter((s): s is ProcStat => s !== null);
@@ -69,7 +79,7 @@ function sample(server: RunningServer, clientPids: number[]): Sample {
 
 /** H.264 access units the first stream's feed has made so far (from /state). */
 async function feedAccessUnits(server: RunningServer): Promise<number> {
-  const state = await (await fetch(`http://127.0.0.1:${server.port}/state`)).json() as { streams: { encoders: { h264: { accessUnits: number } | null } }[] };
+  const state = (await (await fetch(`http://127.0.0.1:${server.port}/state`)).json()) as { streams: { encoders: { h264: { accessUnits: number } | null } }[] };
   return state.streams[0]?.encoders.h264?.accessUnits ?? 0;
 }
 
@@ -100,7 +110,9 @@ interface Round {
 }
 
 class ReaderProcess extends JsonLinesChild<RtspReaderMessage> {
-  send(command: string): void { this.writeLine(JSON.stringify(command)); }
+  send(command: string): void {
+    this.writeLine(JSON.stringify(command));
+  }
 }
 
 async function rtspRound(server: RunningServer, rtspPort: number, n: number, o: Options, notes: string[]): Promise<Round> {
@@ -109,8 +121,10 @@ async function rtspRound(server: RunningServer, rtspPort: number, n: number, o: 
   const maxSeconds = o.settle + o.duration + 60;
   for (let i = 0; i < p; i++) {
     const share = Math.floor(n / p) + (i < n % p ? 1 : 0);
-    const proc = Bun.spawn([process.execPath, "run", READERS_SCRIPT, "--url", `rtsp://127.0.0.1:${rtspPort}/`, "--count", String(share),
-      "--max-seconds", String(maxSeconds)], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+    const proc = Bun.spawn(
+      [process.execPath, "run", READERS_SCRIPT, "--url", `rtsp://127.0.0.1:${rtspPort}/`, "--count", String(share), "--max-seconds", String(maxSeconds)],
+      { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
+    );
     ownChild(proc);
     procs.push(new ReaderProcess(proc));
   }
@@ -151,10 +165,16 @@ async function rtspRound(server: RunningServer, rtspPort: number, n: number, o: 
       }
     }
     return {
-      clients: n, feedFps: (feedAfter - feedBefore) / ((end.server.at - begin.server.at) / 1000),
-      fpsMin: Math.min(...fps), fpsMedian: median(fps),
-      firstFrameMedianMs: firstFrames.length ? median(firstFrames) : null, failed, gaps,
-      serverCpuPct: cpuPercent(begin.server, end.server), mainCpuPct: cpuPercent(begin.main, end.main), serverRssMb: serverRss,
+      clients: n,
+      feedFps: (feedAfter - feedBefore) / ((end.server.at - begin.server.at) / 1000),
+      fpsMin: Math.min(...fps),
+      fpsMedian: median(fps),
+      firstFrameMedianMs: firstFrames.length ? median(firstFrames) : null,
+      failed,
+      gaps,
+      serverCpuPct: cpuPercent(begin.server, end.server),
+      mainCpuPct: cpuPercent(begin.main, end.main),
+      serverRssMb: serverRss,
       clientCpuPct: cpuPercent(begin.client, end.client),
       machineBusyPct: (100 * (end.machine.busy - begin.machine.busy)) / Math.max(1, end.machine.total - begin.machine.total),
       deliveredMBps: bytes / seconds / 1e6,
@@ -169,9 +189,15 @@ async function mjpegRound(server: RunningServer, n: number, o: Options): Promise
   let end: Sample | null = null;
   let serverRss: number | null = null;
   const round = await runRound(server.port, n, o.clients, {
-    settleMs: o.settle * 1000, windowMs: o.duration * 1000,
-    onMark: (pids) => { begin = sample(server, pids); },
-    onStop: (pids) => { end = sample(server, pids); serverRss = rssMb(server.proc.pid); },
+    settleMs: o.settle * 1000,
+    windowMs: o.duration * 1000,
+    onMark: (pids) => {
+      begin = sample(server, pids);
+    },
+    onStop: (pids) => {
+      end = sample(server, pids);
+      serverRss = rssMb(server.proc.pid);
+    },
   });
   const b = begin as Sample | null;
   const e = end as Sample | null;
@@ -179,10 +205,17 @@ async function mjpegRound(server: RunningServer, n: number, o: Options): Promise
   const fps = round.viewers.map((v) => v.fps);
   const firstFrames = round.viewers.map((v) => v.firstFrameMs).filter((t): t is number => t !== null);
   return {
-    clients: n, feedFps: null, fpsMin: Math.min(...fps), fpsMedian: median(fps),
+    clients: n,
+    feedFps: null,
+    fpsMin: Math.min(...fps),
+    fpsMedian: median(fps),
     firstFrameMedianMs: firstFrames.length ? median(firstFrames) : null,
-    failed: round.viewers.filter((v) => v.error !== null || v.firstFrameMs === null).length, gaps: 0,
-    serverCpuPct: cpuPercent(b.server, e.server), mainCpuPct: cpuPercent(b.main, e.main), serverRssMb: serverRss, clientCpuPct: cpuPercent(b.client, e.client),
+    failed: round.viewers.filter((v) => v.error !== null || v.firstFrameMs === null).length,
+    gaps: 0,
+    serverCpuPct: cpuPercent(b.server, e.server),
+    mainCpuPct: cpuPercent(b.main, e.main),
+    serverRssMb: serverRss,
+    clientCpuPct: cpuPercent(b.client, e.client),
     machineBusyPct: (100 * (e.machine.busy - b.machine.busy)) / Math.max(1, e.machine.total - b.machine.total),
     deliveredMBps: round.viewers.reduce((s, v) => s + v.bytesPerSecond, 0) / 1e6,
   };
@@ -200,9 +233,11 @@ function table(rounds: Round[], what: string, unit: string): string {
     `|---:|${unit === "JPEG" ? "" : "---:|"}---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ];
   for (const r of rounds) {
-    lines.push(`| ${r.clients}${r.failed ? ` (${r.failed} failed)` : ""} | ${r.feedFps === null ? "" : `${fixed(r.feedFps)} | `}${fixed(r.fpsMin)} | ${fixed(r.fpsMedian)} | ${fixed(r.firstFrameMedianMs)} | ` +
-      `${r.gaps} | ${fixed(r.serverCpuPct)} | ${fixed(perAdded(rounds, r), 3)} | ${fixed(r.mainCpuPct)} | ${fixed(perAdded(rounds, r, "mainCpuPct"), 3)} | ${fixed(r.serverRssMb)} | ${fixed(r.deliveredMBps, 1)} | ` +
-      `${fixed(r.clientCpuPct)} | ${fixed(r.machineBusyPct)} |`);
+    lines.push(
+      `| ${r.clients}${r.failed ? ` (${r.failed} failed)` : ""} | ${r.feedFps === null ? "" : `${fixed(r.feedFps)} | `}${fixed(r.fpsMin)} | ${fixed(r.fpsMedian)} | ${fixed(r.firstFrameMedianMs)} | ` +
+        `${r.gaps} | ${fixed(r.serverCpuPct)} | ${fixed(perAdded(rounds, r), 3)} | ${fixed(r.mainCpuPct)} | ${fixed(perAdded(rounds, r, "mainCpuPct"), 3)} | ${fixed(r.serverRssMb)} | ${fixed(r.deliveredMBps, 1)} | ` +
+        `${fixed(r.clientCpuPct)} | ${fixed(r.machineBusyPct)} |`,
+    );
   }
   return lines.join("\n");
 }
@@ -212,14 +247,23 @@ async function main(): Promise<void> {
   try {
     o = parseOptions(process.argv.slice(2));
   } catch (err) {
-    if (err instanceof UsageError) { console.error(`${err.message}\n${USAGE}`); process.exit(2); }
+    if (err instanceof UsageError) {
+      console.error(`${err.message}\n${USAGE}`);
+      process.exit(2);
+    }
     throw err;
   }
   installExitHandlers();
   const counts = [...new Set(o.counts)].sort((a, b) => a - b);
   const rtspPort = freePort();
   log("starting the server…");
-  const server = await startServer({ binary: o.binary, width: WIDTH, height: HEIGHT, fps: FPS, args: ["--rtsp-port", String(rtspPort), "--rtsp-max-clients", String(Math.max(50, ...counts))] });
+  const server = await startServer({
+    binary: o.binary,
+    width: WIDTH,
+    height: HEIGHT,
+    fps: FPS,
+    args: ["--rtsp-port", String(rtspPort), "--rtsp-max-clients", String(Math.max(50, ...counts))],
+  });
   log(`server ready: http 127.0.0.1:${server.port}, rtsp ${rtspPort} (pid ${server.proc.pid})`);
   const notes: string[] = [];
   const rtsp: Round[] = [];
@@ -254,38 +298,40 @@ async function main(): Promise<void> {
   const slowest = Math.min(...rtsp.map((r) => (r.failed ? 0 : r.fpsMin)));
   const verdict = (ok: boolean) => (ok ? "PASS" : "**FAIL**");
   const cpuModel = cpus()[0]?.model ?? "unknown CPU";
-  console.log([
-    `## RTSP fan-out: ${WIDTH}x${HEIGHT} at ${FPS} fps (testsrc, one libx264 encoder)`,
-    "",
-    `${new Date().toISOString().slice(0, 10)} · ${cpus().length} cores (${cpuModel}) · Bun ${Bun.version} · ` +
-      `server: \`${server.command.slice(0, o.binary ? 1 : 3).join(" ")}\` · window ${o.duration} s per round · ` +
-      `clients in ${o.clients} separate process(es), raw TCP, RTP counted not decoded`,
-    "",
-    "### RTSP clients (TCP interleaved)",
-    "",
-    table(rtsp, "Clients", "access unit"),
-    "",
-    "### MJPEG viewers, same server, same run",
-    "",
-    table(mjpeg, "Viewers", "JPEG"),
-    "",
-    "H.264 made: access units the stream's one encoder put out per second in the window (what an RTSP client can get at most; below 30 when the machine starves the encoder). " +
-      "fps: access units (RTSP) or JPEG parts (MJPEG) per client inside the window, which starts once every client has its first frame. " +
-      "Server CPU (all): the server and its children (capture, H.264 encoder), % of one core; glasscast process: the server alone, where the per-client work is done " +
-      "(the encoder's and capture's own swings on a shared machine left out); per added: (CPU_n − CPU_1) / (n − 1). " +
-      "Load generator CPU: the client processes. Machine busy: both cores = 100 %. MB = 10^6 bytes.",
-    "",
-    "### Targets",
-    "",
-    "| Target | Goal | Measured | Result |",
-    "|:---|:---|:---|:---|",
-    `| Every RTSP client's fps | ≥ ${TARGET_FPS} | lowest ${fixed(slowest)} | ${verdict(slowest >= TARGET_FPS)} |`,
-    `| Every RTSP client gets every access unit made | fps min ≥ 0.95 × H.264 made | ${rtsp.map((r) => `${fixed(r.fpsMin)} of ${fixed(r.feedFps)}`).join(", ")} | ${verdict(rtsp.every((r) => r.feedFps !== null && r.fpsMin >= 0.95 * r.feedFps))} |`,
-    `| Server CPU per added RTSP client, whole tree | ≤ ${TARGET_CPU_PER_CLIENT} % of one core (MJPEG here: ${fixed(mjpegGrowth, 3)} %) | highest ${fixed(rtspGrowth, 3)} % | ${verdict(rtspGrowth <= TARGET_CPU_PER_CLIENT)} |`,
-    `| Server CPU per added RTSP client, glasscast process | ≤ ${TARGET_CPU_PER_CLIENT} % of one core (MJPEG here: ${fixed(mjpegMain, 3)} %) | highest ${fixed(rtspMain, 3)} % | ${verdict(rtspMain <= TARGET_CPU_PER_CLIENT)} |`,
-    `| Sequence gaps (TCP loses nothing) | 0 | ${rtsp.reduce((s, r) => s + r.gaps, 0)} | ${verdict(rtsp.every((r) => r.gaps === 0))} |`,
-    ...(notes.length ? ["", "Notes:", ...notes.map((n) => `- ${n}`)] : []),
-  ].join("\n"));
+  console.log(
+    [
+      `## RTSP fan-out: ${WIDTH}x${HEIGHT} at ${FPS} fps (testsrc, one libx264 encoder)`,
+      "",
+      `${new Date().toISOString().slice(0, 10)} · ${cpus().length} cores (${cpuModel}) · Bun ${Bun.version} · ` +
+        `server: \`${server.command.slice(0, o.binary ? 1 : 3).join(" ")}\` · window ${o.duration} s per round · ` +
+        `clients in ${o.clients} separate process(es), raw TCP, RTP counted not decoded`,
+      "",
+      "### RTSP clients (TCP interleaved)",
+      "",
+      table(rtsp, "Clients", "access unit"),
+      "",
+      "### MJPEG viewers, same server, same run",
+      "",
+      table(mjpeg, "Viewers", "JPEG"),
+      "",
+      "H.264 made: access units the stream's one encoder put out per second in the window (what an RTSP client can get at most; below 30 when the machine starves the encoder). " +
+        "fps: access units (RTSP) or JPEG parts (MJPEG) per client inside the window, which starts once every client has its first frame. " +
+        "Server CPU (all): the server and its children (capture, H.264 encoder), % of one core; glasscast process: the server alone, where the per-client work is done " +
+        "(the encoder's and capture's own swings on a shared machine left out); per added: (CPU_n − CPU_1) / (n − 1). " +
+        "Load generator CPU: the client processes. Machine busy: both cores = 100 %. MB = 10^6 bytes.",
+      "",
+      "### Targets",
+      "",
+      "| Target | Goal | Measured | Result |",
+      "|:---|:---|:---|:---|",
+      `| Every RTSP client's fps | ≥ ${TARGET_FPS} | lowest ${fixed(slowest)} | ${verdict(slowest >= TARGET_FPS)} |`,
+      `| Every RTSP client gets every access unit made | fps min ≥ 0.95 × H.264 made | ${rtsp.map((r) => `${fixed(r.fpsMin)} of ${fixed(r.feedFps)}`).join(", ")} | ${verdict(rtsp.every((r) => r.feedFps !== null && r.fpsMin >= 0.95 * r.feedFps))} |`,
+      `| Server CPU per added RTSP client, whole tree | ≤ ${TARGET_CPU_PER_CLIENT} % of one core (MJPEG here: ${fixed(mjpegGrowth, 3)} %) | highest ${fixed(rtspGrowth, 3)} % | ${verdict(rtspGrowth <= TARGET_CPU_PER_CLIENT)} |`,
+      `| Server CPU per added RTSP client, glasscast process | ≤ ${TARGET_CPU_PER_CLIENT} % of one core (MJPEG here: ${fixed(mjpegMain, 3)} %) | highest ${fixed(rtspMain, 3)} % | ${verdict(rtspMain <= TARGET_CPU_PER_CLIENT)} |`,
+      `| Sequence gaps (TCP loses nothing) | 0 | ${rtsp.reduce((s, r) => s + r.gaps, 0)} | ${verdict(rtsp.every((r) => r.gaps === 0))} |`,
+      ...(notes.length ? ["", "Notes:", ...notes.map((n) => `- ${n}`)] : []),
+    ].join("\n"),
+  );
 }
 
 await runBenchmark("rtsp-fanout", main);

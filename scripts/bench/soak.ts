@@ -56,12 +56,16 @@ function frameNotes(run: SoakRun, final: Sample | null): void {
   const m = final?.mjpegTotals;
   if (m) {
     const parts = m.real + m.repeats + m.placeholders + m.broken;
-    run.notes.push(`MJPEG viewers: ${m.real} real camera frames, ${m.placeholders} NO SIGNAL pictures, ${m.repeats} repeated frames, ` +
-      `${m.broken} parts that are no decodable JPEG; ${f(m.real / Math.max(1, m.viewerSeconds))} real frames per second of connection ` +
-      `(the outages included); ${(m.bytes / 1e9).toFixed(2)} GB read; ${m.decoded} distinct JPEGs decoded to tell them apart`);
+    run.notes.push(
+      `MJPEG viewers: ${m.real} real camera frames, ${m.placeholders} NO SIGNAL pictures, ${m.repeats} repeated frames, ` +
+        `${m.broken} parts that are no decodable JPEG; ${f(m.real / Math.max(1, m.viewerSeconds))} real frames per second of connection ` +
+        `(the outages included); ${(m.bytes / 1e9).toFixed(2)} GB read; ${m.decoded} distinct JPEGs decoded to tell them apart`,
+    );
     if (m.broken) {
-      run.notes.push(`**${m.broken} of ${parts} MJPEG parts (${f((100 * m.broken) / Math.max(1, parts))} %) did not decode** ` +
-        `(last: ${m.lastBroken ?? "?"}); they count as no picture`);
+      run.notes.push(
+        `**${m.broken} of ${parts} MJPEG parts (${f((100 * m.broken) / Math.max(1, parts))} %) did not decode** ` +
+          `(last: ${m.lastBroken ?? "?"}); they count as no picture`,
+      );
     }
     if (m.failures) run.notes.push(`${m.failures} MJPEG connections ended without our asking (last: ${m.lastFailure ?? "?"})`);
   }
@@ -84,7 +88,11 @@ async function main(): Promise<void> {
   }
   log("starting the server…");
   const server = await startServer({
-    binary: o.binary, width: WIDTH, height: HEIGHT, fps: FPS, source,
+    binary: o.binary,
+    width: WIDTH,
+    height: HEIGHT,
+    fps: FPS,
+    source,
     env: o.testsrc ? {} : FAKE_CAMERA_ENV,
     args: [...(o.testsrc ? [] : ["--ffmpeg", FAKE_FFMPEG]), "--webrtc-candidate", "127.0.0.1"],
   });
@@ -98,15 +106,33 @@ async function main(): Promise<void> {
   const stalled = await StalledSeat.start(server.port);
 
   const head = o.binary ? [o.binary] : ["bun", "run", "src/cli.ts"];
-  const command = [...(o.testsrc ? [] : ["FAKE_CAMERA_FORMATS=mjpeg"]), ...head, ...(o.testsrc ? [] : ["--ffmpeg", "test/fakes/ffmpeg"]),
-    "--source", source, "--width", String(WIDTH), "--height", String(HEIGHT), "--fps", String(FPS), "--webrtc-candidate", "127.0.0.1", "--always-on"];
+  const command = [
+    ...(o.testsrc ? [] : ["FAKE_CAMERA_FORMATS=mjpeg"]),
+    ...head,
+    ...(o.testsrc ? [] : ["--ffmpeg", "test/fakes/ffmpeg"]),
+    "--source",
+    source,
+    "--width",
+    String(WIDTH),
+    "--height",
+    String(HEIGHT),
+    "--fps",
+    String(FPS),
+    "--webrtc-candidate",
+    "127.0.0.1",
+    "--always-on",
+  ];
   const cpuModel = cpus()[0]?.model ?? "unknown CPU";
-  out(`## Soak: ${WIDTH}x${HEIGHT} at ${FPS} fps ${o.testsrc ? "testsrc" : "MJPEG webcam (fake)"}, ` +
-    `${o.mjpeg} MJPEG viewers + 1 stalled, ${o.webrtc} WebRTC peers, ${clock(o.seconds)} min`);
+  out(
+    `## Soak: ${WIDTH}x${HEIGHT} at ${FPS} fps ${o.testsrc ? "testsrc" : "MJPEG webcam (fake)"}, ` +
+      `${o.mjpeg} MJPEG viewers + 1 stalled, ${o.webrtc} WebRTC peers, ${clock(o.seconds)} min`,
+  );
   out("");
-  out(`${new Date().toISOString().slice(0, 10)} · ${cpus().length} cores (${cpuModel}) · Bun ${Bun.version} · server: \`${command.join(" ")}\` · ` +
-    `capture SIGKILLed every ${o.killEvery} s · a sample every ${o.sampleEvery} s · warm-up ${clock(warmupS(o))} · ` +
-    `viewers connected 5–60 s, away 1–10 s; MJPEG viewers in ${mjpeg?.procs.length ?? 0} process(es), raw TCP; werift peers in one process`);
+  out(
+    `${new Date().toISOString().slice(0, 10)} · ${cpus().length} cores (${cpuModel}) · Bun ${Bun.version} · server: \`${command.join(" ")}\` · ` +
+      `capture SIGKILLed every ${o.killEvery} s · a sample every ${o.sampleEvery} s · warm-up ${clock(warmupS(o))} · ` +
+      `viewers connected 5–60 s, away 1–10 s; MJPEG viewers in ${mjpeg?.procs.length ?? 0} process(es), raw TCP; werift peers in one process`,
+  );
   out("");
   out(sampleHeader());
 
@@ -148,15 +174,20 @@ async function main(): Promise<void> {
 
   frameNotes(run, final);
   const drops = stalled.drops;
-  run.notes.push(drops.length
-    ? `the server closed the stalled viewer's connection ${drops.length} time(s), ${f(Math.min(...drops), 0)}–${f(Math.max(...drops), 0)} s after it connected ` +
-      "(seen within 2 s; glasscast closes a connection on which no byte moved for 60 s); each time a new stalled viewer connected"
-    : "the server kept the stalled viewer's connection for the whole run");
+  run.notes.push(
+    drops.length
+      ? `the server closed the stalled viewer's connection ${drops.length} time(s), ${f(Math.min(...drops), 0)}–${f(Math.max(...drops), 0)} s after it connected ` +
+          "(seen within 2 s; glasscast closes a connection on which no byte moved for 60 s); each time a new stalled viewer connected"
+      : "the server kept the stalled viewer's connection for the whole run",
+  );
   const baseline = rows.find((r) => r.checkpoint === "baseline") ?? null;
   const after = baseline ? rows.slice(rows.indexOf(baseline)) : [];
   // The range of the samples from the baseline on, and their least-squares slope once they span 5 minutes (shorter is noise).
   const spread = (pick: (r: SampleRow) => number | null | undefined, unit: string, digits: number) => {
-    const points = after.flatMap((r) => { const v = pick(r); return v === null || v === undefined ? [] : [{ x: r.elapsedS / 3600, y: v }]; });
+    const points = after.flatMap((r) => {
+      const v = pick(r);
+      return v === null || v === undefined ? [] : [{ x: r.elapsedS / 3600, y: v }];
+    });
     if (points.length < 2) return null;
     const ys = points.map((p) => p.y);
     let text = `${f(Math.min(...ys), digits)}–${f(Math.max(...ys), digits)} ${unit}`;
@@ -174,16 +205,18 @@ async function main(): Promise<void> {
   if (rssSpread && fdSpread) run.notes.push(`from the baseline on, over ${after.length} samples: server RSS ${rssSpread}, open fds ${fdSpread}`);
   const windowS = recoveryWindowS(o);
   out("");
-  out("Elapsed: since the viewers first connected (the server was started before). CPU: % of one core since the previous sample " +
-    "(glasscast: the server process; children: its ffmpeg capture and H.264 encoder, those killed or restarted in between included); " +
-    "machine busy: all cores = 100 %. " +
-    "Viewers: connected as our load generators count them (MJPEG: without the stalled viewer; WebRTC: with a frame), and in brackets as " +
-    "the server counts them (/api/streams; MJPEG includes the stalled viewer); \"stuck\": connected, no part for 3 s. Frames: since the start, all viewers together, " +
-    "MJPEG real camera frames only (not the NO SIGNAL picture). Stalled viewer: the bytes it received and never read, and the server's end " +
-    "of its connection (/proc/net/tcp); when the server drops it, a new one connects. MB = 10^6 bytes. " +
-    `The baseline (the first sample after the ${clock(warmupS(o))} warm-up) and the final sample are checkpoints: ` +
-    `the comings and goings pause, every viewer is connected with a picture, ${CHECKPOINT_SETTLE_MS / 1000} s pass, then RSS and fds are ` +
-    `the medians of ${CHECKPOINT_READINGS} readings 0.5 s apart (its CPU and counts are read after them).`);
+  out(
+    "Elapsed: since the viewers first connected (the server was started before). CPU: % of one core since the previous sample " +
+      "(glasscast: the server process; children: its ffmpeg capture and H.264 encoder, those killed or restarted in between included); " +
+      "machine busy: all cores = 100 %. " +
+      "Viewers: connected as our load generators count them (MJPEG: without the stalled viewer; WebRTC: with a frame), and in brackets as " +
+      'the server counts them (/api/streams; MJPEG includes the stalled viewer); "stuck": connected, no part for 3 s. Frames: since the start, all viewers together, ' +
+      "MJPEG real camera frames only (not the NO SIGNAL picture). Stalled viewer: the bytes it received and never read, and the server's end " +
+      "of its connection (/proc/net/tcp); when the server drops it, a new one connects. MB = 10^6 bytes. " +
+      `The baseline (the first sample after the ${clock(warmupS(o))} warm-up) and the final sample are checkpoints: ` +
+      `the comings and goings pause, every viewer is connected with a picture, ${CHECKPOINT_SETTLE_MS / 1000} s pass, then RSS and fds are ` +
+      `the medians of ${CHECKPOINT_READINGS} readings 0.5 s apart (its CPU and counts are read after them).`,
+  );
   out("");
   out("### Kills");
   out("");
@@ -191,8 +224,17 @@ async function main(): Promise<void> {
   out("");
   out("### Targets");
   out("");
-  out(targetsTable({ baseline, final, kills: run.kills, withMjpeg: o.mjpeg > 0, withWebrtc: o.webrtc > 0,
-    serverRestarts: run.serverRestarts, restartText: run.restartText }));
+  out(
+    targetsTable({
+      baseline,
+      final,
+      kills: run.kills,
+      withMjpeg: o.mjpeg > 0,
+      withWebrtc: o.webrtc > 0,
+      serverRestarts: run.serverRestarts,
+      restartText: run.restartText,
+    }),
+  );
   if (run.notes.length) out(["", "Notes:", ...run.notes.map((n) => `- ${n}`)].join("\n"));
 }
 

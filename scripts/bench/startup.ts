@@ -18,7 +18,12 @@ const RUNS = Number(args[args.indexOf("--runs") + 1] ?? 5) || 5;
 const withArm64 = !args.includes("--no-arm64");
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-interface Figures { firstAnswerMs: number[]; idleRss: number; viewersRss: number; ffmpegRss: number }
+interface Figures {
+  firstAnswerMs: number[];
+  idleRss: number;
+  viewersRss: number;
+  ffmpegRss: number;
+}
 
 function freePort(): number {
   const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -37,23 +42,38 @@ function rssMb(pid: number): number {
 }
 
 function childrenRss(pid: number): number {
-  const out = Bun.spawnSync(["pgrep", "-P", String(pid)]).stdout.toString().trim();
-  return out ? out.split("\n").map(Number).reduce((sum, child) => sum + rssMb(child), 0) : 0;
+  const out = Bun.spawnSync(["pgrep", "-P", String(pid)])
+    .stdout.toString()
+    .trim();
+  return out
+    ? out
+        .split("\n")
+        .map(Number)
+        .reduce((sum, child) => sum + rssMb(child), 0)
+    : 0;
 }
 
 async function run(argv: string[], env: Record<string, string>, measureMemory: boolean): Promise<Figures | number> {
   const port = freePort();
   const started = performance.now();
-  const proc = Bun.spawn([...argv, "--source", "testsrc", "--host", "127.0.0.1", "--port", String(port), "--no-webrtc", "--log-level", "error"],
-    { env: { ...process.env, ...env }, stdout: "ignore", stderr: "ignore" });
+  const proc = Bun.spawn([...argv, "--source", "testsrc", "--host", "127.0.0.1", "--port", String(port), "--no-webrtc", "--log-level", "error"], {
+    env: { ...process.env, ...env },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   try {
     let first = -1;
     while (performance.now() - started < 60_000) {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
         await res.arrayBuffer();
-        if (res.ok) { first = performance.now() - started; break; }
-      } catch { /* not listening yet */ }
+        if (res.ok) {
+          first = performance.now() - started;
+          break;
+        }
+      } catch {
+        /* not listening yet */
+      }
       await Bun.sleep(2);
     }
     if (first < 0) throw new Error(`${argv.join(" ")} never answered`);
@@ -63,7 +83,12 @@ async function run(argv: string[], env: Record<string, string>, measureMemory: b
     const viewers = Array.from({ length: 10 }, () => new AbortController());
     for (const v of viewers) {
       void fetch(`http://127.0.0.1:${port}/video`, { signal: v.signal })
-        .then(async (r) => { for await (const _ of r.body as ReadableStream<Uint8Array>) { /* read */ } }).catch(() => {});
+        .then(async (r) => {
+          for await (const _ of r.body as ReadableStream<Uint8Array>) {
+            /* read */
+          }
+        })
+        .catch(() => {});
     }
     await Bun.sleep(3000);
     const figures = { firstAnswerMs: [first], idleRss, viewersRss: rssMb(proc.pid), ffmpegRss: childrenRss(proc.pid) };
@@ -77,8 +102,8 @@ async function run(argv: string[], env: Record<string, string>, measureMemory: b
 
 async function measure(label: string, argv: string[], env: Record<string, string>, runs: number): Promise<Figures> {
   log(`${label}: ${runs} starts…`);
-  const figures = await run(argv, env, true) as Figures;
-  for (let i = 1; i < runs; i++) figures.firstAnswerMs.push(await run(argv, env, false) as number);
+  const figures = (await run(argv, env, true)) as Figures;
+  for (let i = 1; i < runs; i++) figures.firstAnswerMs.push((await run(argv, env, false)) as number);
   return figures;
 }
 
@@ -97,7 +122,9 @@ rows.push({ name: "glasscast-linux-x64", size: statSync(x64).size, f: await meas
 const qemu = Bun.which("qemu-aarch64-static");
 if (withArm64 && qemu && existsSync(SYSROOT)) {
   rows.push({
-    name: "glasscast-linux-arm64 (qemu, Cortex-A53)", size: statSync(arm64).size, emulated: true,
+    name: "glasscast-linux-arm64 (qemu, Cortex-A53)",
+    size: statSync(arm64).size,
+    emulated: true,
     f: await measure("arm64 under qemu", [qemu, arm64], { QEMU_CPU: "cortex-a53", QEMU_LD_PREFIX: SYSROOT }, Math.min(RUNS, 3)),
   });
 } else if (withArm64) {
@@ -105,14 +132,20 @@ if (withArm64 && qemu && existsSync(SYSROOT)) {
 }
 
 const fmt = (n: number, d = 0) => n.toFixed(d);
-console.log(`## Startup: the one-file programs\n\n${new Date().toISOString().slice(0, 10)} · source: testsrc 1280x720 at 30 fps · first answer: exec → first 200 on GET / (median of ${RUNS} starts)\n`);
+console.log(
+  `## Startup: the one-file programs\n\n${new Date().toISOString().slice(0, 10)} · source: testsrc 1280x720 at 30 fps · first answer: exec → first 200 on GET / (median of ${RUNS} starts)\n`,
+);
 console.log("| Binary | Size (MB) | First answer median / max (ms) | RSS idle (MB) | RSS with 10 MJPEG viewers (MB) | ffmpeg child RSS (MB) |");
 console.log("|:---|---:|---:|---:|---:|---:|");
 for (const { name, size, f, emulated } of rows) {
-  console.log(`| ${name}${emulated ? " *emulated*" : ""} | ${fmt(size / 1e6)} | ${fmt(median(f.firstAnswerMs))} / ${fmt(Math.max(...f.firstAnswerMs))} | ${fmt(f.idleRss, 1)} | ${fmt(f.viewersRss, 1)} | ${fmt(f.ffmpegRss, 1)} |`);
+  console.log(
+    `| ${name}${emulated ? " *emulated*" : ""} | ${fmt(size / 1e6)} | ${fmt(median(f.firstAnswerMs))} / ${fmt(Math.max(...f.firstAnswerMs))} | ${fmt(f.idleRss, 1)} | ${fmt(f.viewersRss, 1)} | ${fmt(f.ffmpegRss, 1)} |`,
+  );
 }
 const native = rows[0]!.f;
 const firstOk = median(native.firstAnswerMs) <= 150;
 const rssOk = native.idleRss <= 80;
-console.log(`\n**Targets** (x64): first answer ≤ 150 ms: ${fmt(median(native.firstAnswerMs))} ms ${firstOk ? "PASS" : "FAIL"}; idle RSS ≤ 80 MB: ${fmt(native.idleRss, 1)} MB ${rssOk ? "PASS" : "FAIL"}.`);
+console.log(
+  `\n**Targets** (x64): first answer ≤ 150 ms: ${fmt(median(native.firstAnswerMs))} ms ${firstOk ? "PASS" : "FAIL"}; idle RSS ≤ 80 MB: ${fmt(native.idleRss, 1)} MB ${rssOk ? "PASS" : "FAIL"}.`,
+);
 console.log("Emulated figures only show that the arm64 program starts and serves; qemu makes them many times slower than a real Pi.");

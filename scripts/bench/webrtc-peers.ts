@@ -38,10 +38,19 @@ import { parseArgsOrExit, type WebRtcBenchOptions } from "./lib/webrtc-args.ts";
 import { PageViewer } from "./lib/webrtc-page.ts";
 import { ReceiverPool } from "./lib/webrtc-pool.ts";
 import type { PeerResult } from "./lib/webrtc-protocol.ts";
-import { comparison, detailTable, mainTable, medianOrNull, phasesTable, plural, targetsTable, type CpuByRole, type Phases, type WebRtcRound }
-  from "./lib/webrtc-report.ts";
-import { encoderCount, serverAlive, serverTree, startWebRtcServer, webrtcViewers, type Role, type WebRtcServer }
-  from "./lib/webrtc-server.ts";
+import {
+  comparison,
+  detailTable,
+  mainTable,
+  medianOrNull,
+  phasesTable,
+  plural,
+  targetsTable,
+  type CpuByRole,
+  type Phases,
+  type WebRtcRound,
+} from "./lib/webrtc-report.ts";
+import { encoderCount, serverAlive, serverTree, startWebRtcServer, webrtcViewers, type Role, type WebRtcServer } from "./lib/webrtc-server.ts";
 
 const WIDTH = 1280;
 const HEIGHT = 720;
@@ -57,7 +66,11 @@ const log = (message: string) => process.stderr.write(`${message}\n`);
 let activeNetwork: ClientNetwork | null = null;
 
 function namespaceOf(net: ClientNetwork): string | null {
-  try { return /ip netns exec (\S+)/.exec(readFileSync(net.chromium, "utf8"))?.[1] ?? null; } catch { return null; }
+  try {
+    return /ip netns exec (\S+)/.exec(readFileSync(net.chromium, "utf8"))?.[1] ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function removeNetworkNow(): void {
@@ -83,7 +96,11 @@ function guardNetwork(net: ClientNetwork): Subprocess | null {
 
 function killDescendantsNow(): void {
   for (const s of processTree(process.pid).slice(1).reverse()) {
-    try { process.kill(s.pid, "SIGKILL"); } catch { /* gone */ }
+    try {
+      process.kill(s.pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -112,7 +129,9 @@ function sample(server: WebRtcServer, receiverPids: number[]): Sample {
   const receiverTrees = receiverPids.flatMap((pid) => processTree(pid));
   const known = new Set([...tree, ...receiverTrees].map((s) => s.pid));
   // Everything else we started is Chromium (its browser, zygote, GPU and renderer processes).
-  const chromium = processTree(process.pid).slice(1).filter((s) => !known.has(s.pid) && s.comm.startsWith("chrom"));
+  const chromium = processTree(process.pid)
+    .slice(1)
+    .filter((s) => !known.has(s.pid) && s.comm.startsWith("chrom"));
   const self = [readStat(process.pid)].filter((x): x is ProcStat => x !== null);
   return { at: performance.now(), tree, receivers: receiverTrees, chromium, self, machine: machineTicks() };
 }
@@ -130,14 +149,19 @@ function cpuOf(begin: ProcStat[], end: ProcStat[], seconds: number): number {
  * approximate: the two counts are rounded differently, and a process that exited in between is missed.
  */
 function othersCpu(b: Sample, e: Sample, seconds: number): number {
-  const ours = cpuOf(b.tree, e.tree, seconds) + cpuOf(b.receivers, e.receivers, seconds) +
-    cpuOf(b.chromium, e.chromium, seconds) + cpuOf(b.self, e.self, seconds);
+  const ours =
+    cpuOf(b.tree, e.tree, seconds) + cpuOf(b.receivers, e.receivers, seconds) + cpuOf(b.chromium, e.chromium, seconds) + cpuOf(b.self, e.self, seconds);
   return Math.max(0, (100 * (e.machine.busy - b.machine.busy)) / ticksPerSecond() / seconds - ours);
 }
 
 function cpuByRole(b: Sample, e: Sample): CpuByRole {
   const seconds = (e.at - b.at) / 1000;
-  const of = (role: Role) => cpuOf(b.tree.filter((s) => s.role === role), e.tree.filter((s) => s.role === role), seconds);
+  const of = (role: Role) =>
+    cpuOf(
+      b.tree.filter((s) => s.role === role),
+      e.tree.filter((s) => s.role === role),
+      seconds,
+    );
   const server = of("server");
   const capture = of("capture");
   const encoder = of("encoder");
@@ -146,7 +170,10 @@ function cpuByRole(b: Sample, e: Sample): CpuByRole {
 }
 
 function rssOfRole(tree: (ProcStat & { role: Role })[], role: Role): number | null {
-  const values = tree.filter((s) => s.role === role).map((s) => rssMb(s.pid)).filter((v): v is number => v !== null);
+  const values = tree
+    .filter((s) => s.role === role)
+    .map((s) => rssMb(s.pid))
+    .filter((v): v is number => v !== null);
   return values.length ? values.reduce((a, b) => a + b, 0) : null;
 }
 
@@ -154,14 +181,33 @@ function rssOfRole(tree: (ProcStat & { role: Role })[], role: Role): number | nu
 function phasesOf(peers: PeerResult[]): Phases | null {
   if (!peers.length) return null;
   const step = (from: (p: PeerResult) => number | null, to: (p: PeerResult) => number | null) =>
-    medianOrNull(peers.map((p) => { const a = from(p); const b = to(p); return a === null || b === null ? null : b - a; })
-      .filter((d): d is number => d !== null));
+    medianOrNull(
+      peers
+        .map((p) => {
+          const a = from(p);
+          const b = to(p);
+          return a === null || b === null ? null : b - a;
+        })
+        .filter((d): d is number => d !== null),
+    );
   return {
     peers: peers.length,
-    offer: step(() => 0, (p) => p.phases.offerSent),
-    answer: step((p) => p.phases.offerSent, (p) => p.phases.answered),
-    connect: step((p) => p.phases.answered, (p) => p.phases.connected),
-    media: step((p) => p.phases.connected, (p) => p.phases.firstFrame),
+    offer: step(
+      () => 0,
+      (p) => p.phases.offerSent,
+    ),
+    answer: step(
+      (p) => p.phases.offerSent,
+      (p) => p.phases.answered,
+    ),
+    connect: step(
+      (p) => p.phases.answered,
+      (p) => p.phases.connected,
+    ),
+    media: step(
+      (p) => p.phases.connected,
+      (p) => p.phases.firstFrame,
+    ),
   };
 }
 
@@ -196,12 +242,11 @@ async function encoderStopDelay(server: WebRtcServer, n: number, notes: string[]
     }
     await Bun.sleep(100);
   }
-  notes.push(`${plural(n)}: the encoder still ran 60 s after the peers closed (the server counted ${await webrtcViewers(server) ?? "?"} WebRTC viewer(s))`);
+  notes.push(`${plural(n)}: the encoder still ran 60 s after the peers closed (the server counted ${(await webrtcViewers(server)) ?? "?"} WebRTC viewer(s))`);
   return null;
 }
 
-async function measureRound(server: WebRtcServer, n: number, o: WebRtcBenchOptions, browser: Browser | null,
-  notes: string[]): Promise<WebRtcRound> {
+async function measureRound(server: WebRtcServer, n: number, o: WebRtcBenchOptions, browser: Browser | null, notes: string[]): Promise<WebRtcRound> {
   if (encoderCount(server) !== 0 && !(await waitForEncoderStop(server, 20_000))) {
     notes.push(`${plural(n)}: an encoder was still running before the round; it did not start cold`);
   }
@@ -234,11 +279,19 @@ async function measureRound(server: WebRtcServer, n: number, o: WebRtcBenchOptio
       const seconds = (joinEnd.at - joinBegin.at) / 1000;
       const bun = (s: Sample) => s.tree.filter((p) => p.role === "server");
       const serverPct = cpuOf(bun(joinBegin), bun(joinEnd), seconds);
-      join = { peers: joiners, seconds, serverPct, serverCpuMsPerPeer: (serverPct * seconds * 10) / joiners,
+      join = {
+        peers: joiners,
+        seconds,
+        serverPct,
+        serverCpuMsPerPeer: (serverPct * seconds * 10) / joiners,
         receiversPct: cpuOf(joinBegin.receivers, joinEnd.receivers, seconds),
         machineBusyPct: (100 * (joinEnd.machine.busy - joinBegin.machine.busy)) / Math.max(1, joinEnd.machine.total - joinBegin.machine.total),
-        otherCpuPct: othersCpu(joinBegin, joinEnd, seconds) };
-      if (join.otherCpuPct > 15) notes.push(`${plural(n)}: other processes on this machine used ${join.otherCpuPct.toFixed(0)} % of a core while the peers joined; the join times may be disturbed`);
+        otherCpuPct: othersCpu(joinBegin, joinEnd, seconds),
+      };
+      if (join.otherCpuPct > 15)
+        notes.push(
+          `${plural(n)}: other processes on this machine used ${join.otherCpuPct.toFixed(0)} % of a core while the peers joined; the join times may be disturbed`,
+        );
     }
     if (!settled) notes.push(`${plural(n)}: not every peer had a frame after ${o.settle} s; the window started anyway`);
     if (page?.figures.error) notes.push(`${plural(n)}: Chromium page: ${page.figures.error}`);
@@ -261,8 +314,10 @@ async function measureRound(server: WebRtcServer, n: number, o: WebRtcBenchOptio
       }
     }
     if (results.icmpErrors) {
-      notes.push(`${plural(n)}: the receivers survived ${results.icmpErrors} ECONNREFUSED error event(s) on werift's UDP sockets ` +
-        "(Bun reports ICMP port-unreachable as a socket error, and werift's sockets have no error listener: unhandled, it ends the process)");
+      notes.push(
+        `${plural(n)}: the receivers survived ${results.icmpErrors} ECONNREFUSED error event(s) on werift's UDP sockets ` +
+          "(Bun reports ICMP port-unreachable as a socket error, and werift's sockets have no error listener: unhandled, it ends the process)",
+      );
     }
     await page?.stop();
     // A viewer arriving on its own at a stream that n peers (and the page) are watching.
@@ -284,7 +339,10 @@ async function measureRound(server: WebRtcServer, n: number, o: WebRtcBenchOptio
   const peers = results.peers;
   const fps = peers.map((p) => p.fps);
   const firstFrames = peers.map((p) => p.firstFrameMs).filter((t): t is number => t !== null);
-  const joins = peers.slice(1).map((p) => p.firstFrameMs).filter((t): t is number => t !== null);
+  const joins = peers
+    .slice(1)
+    .map((p) => p.firstFrameMs)
+    .filter((t): t is number => t !== null);
   const failed = peers.filter((p) => p.error !== null || p.firstFrameMs === null).length + results.missing;
   for (const message of new Set(peers.filter((p) => p.error !== null).map((p) => p.error!))) {
     notes.push(`${plural(n)}: ${peers.filter((p) => p.error === message).length} × ${message}`);
@@ -337,7 +395,9 @@ async function run(o: WebRtcBenchOptions, net: ClientNetwork | null): Promise<st
   const rounds: WebRtcRound[] = [];
   try {
     // The capture runs from the start; let it reach its frame rate before the first cold start.
-    await fetch(`${server.base}/snapshot.jpg`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.arrayBuffer()).catch(() => undefined);
+    await fetch(`${server.base}/snapshot.jpg`, { signal: AbortSignal.timeout(10_000) })
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined);
     await Bun.sleep(1000);
     for (const n of [...new Set(o.peers)].sort((a, b) => a - b)) {
       log(`round: ${plural(n)}${browser ? " + the Chromium page" : ""}, ${o.duration} s window…`);
@@ -346,18 +406,28 @@ async function run(o: WebRtcBenchOptions, net: ClientNetwork | null): Promise<st
         r = await measureRound(server, n, o, browser, notes);
       } catch (err) {
         if (serverAlive(server)) throw err;
-        notes.push(`**${plural(n)}: the server exited (code ${server.proc.exitCode ?? server.proc.signalCode}) during the round; ` +
-          `no further rounds.** Its last lines: ${server.stderrTail.slice(-5).join(" ⏎ ") || "(none)"}`);
+        notes.push(
+          `**${plural(n)}: the server exited (code ${server.proc.exitCode ?? server.proc.signalCode}) during the round; ` +
+            `no further rounds.** Its last lines: ${server.stderrTail.slice(-5).join(" ⏎ ") || "(none)"}`,
+        );
         log(`the server exited during the ${plural(n)} round`);
         break;
       }
       rounds.push(r);
-      if (r.otherCpuPct > 15) notes.push(`${plural(n)}: other processes on this machine used ${r.otherCpuPct.toFixed(0)} % of a core during the window; the figures may be disturbed`);
-      if (r.notClean) notes.push(`${plural(n)}: ${r.notClean} peers' first access unit was not a keyframe with SPS and PPS (their first-frame times are too early: a decoder shows nothing before a keyframe)`);
+      if (r.otherCpuPct > 15)
+        notes.push(
+          `${plural(n)}: other processes on this machine used ${r.otherCpuPct.toFixed(0)} % of a core during the window; the figures may be disturbed`,
+        );
+      if (r.notClean)
+        notes.push(
+          `${plural(n)}: ${r.notClean} peers' first access unit was not a keyframe with SPS and PPS (their first-frame times are too early: a decoder shows nothing before a keyframe)`,
+        );
       if (r.page && r.page.transport && !/webrtc/i.test(r.page.transport)) notes.push(`${plural(n)}: the page's overlay said "${r.page.transport}"`);
-      log(`  fps min ${r.fpsMin.toFixed(1)}, median ${r.fpsMedian.toFixed(1)}; first frame median ${r.firstFrameMedianMs?.toFixed(0) ?? "—"} ms; ` +
-        `server CPU ${r.cpu.total.toFixed(1)} %; encoders ${r.encoders.max}; page ${r.page?.fps?.toFixed(1) ?? "—"} fps; ` +
-        `encoder stopped after ${r.encoderStopS?.toFixed(1) ?? "—"} s`);
+      log(
+        `  fps min ${r.fpsMin.toFixed(1)}, median ${r.fpsMedian.toFixed(1)}; first frame median ${r.firstFrameMedianMs?.toFixed(0) ?? "—"} ms; ` +
+          `server CPU ${r.cpu.total.toFixed(1)} %; encoders ${r.encoders.max}; page ${r.page?.fps?.toFixed(1) ?? "—"} fps; ` +
+          `encoder stopped after ${r.encoderStopS?.toFixed(1) ?? "—"} s`,
+      );
     }
   } finally {
     await browser?.close().catch(() => undefined);
@@ -382,7 +452,7 @@ async function run(o: WebRtcBenchOptions, net: ClientNetwork | null): Promise<st
     "",
     phasesTable(rounds),
     "",
-    (net ? "Peers: werift receivers (\"+ page\": the Chromium page is one more peer of the server). " : "Peers: werift receivers. ") +
+    (net ? 'Peers: werift receivers ("+ page": the Chromium page is one more peer of the server). ' : "Peers: werift receivers. ") +
       "fps: complete access units (RTP marker) per werift peer inside the window, which starts 1 s after every peer has its first frame. " +
       (net ? "Chromium page fps: `getVideoPlaybackQuality().totalVideoFrames` over the same window, and its worst second. " : "") +
       "First frame: from sending the offer to the first complete access unit (every peer starts on a keyframe with SPS/PPS), all werift peers of the round; " +
@@ -409,14 +479,22 @@ async function run(o: WebRtcBenchOptions, net: ClientNetwork | null): Promise<st
 async function main(): Promise<void> {
   const o = parseArgsOrExit(process.argv.slice(2));
   installExitHandlers();
-  process.on("exit", () => { killDescendantsNow(); removeNetworkNow(); });
+  process.on("exit", () => {
+    killDescendantsNow();
+    removeNetworkNow();
+  });
   let report: string;
   if (o.browser) {
     if (process.getuid?.() !== 0) throw new Error("the Chromium page needs a network namespace, which needs root; run as root or with --no-browser");
     report = await withClientNetwork(async (net) => {
       activeNetwork = net;
       const guard = guardNetwork(net);
-      try { return await run(o, net); } finally { activeNetwork = null; guard?.kill("SIGKILL"); }
+      try {
+        return await run(o, net);
+      } finally {
+        activeNetwork = null;
+        guard?.kill("SIGKILL");
+      }
     });
   } else {
     report = await run(o, null);

@@ -13,7 +13,10 @@ export interface AccessOptionValues {
 
 /** The first problem, as a message naming the option, or null. */
 export function accessOptionProblem(o: AccessOptionValues): string | null {
-  for (const [flag, values] of [["--auth", o.auth], ["--metrics-auth", o.metricsAuth]] as const) {
+  for (const [flag, values] of [
+    ["--auth", o.auth],
+    ["--metrics-auth", o.metricsAuth],
+  ] as const) {
     for (const value of values) {
       const { user, secret } = parseCredential(value);
       const problem = hashProblem(secret);

@@ -74,7 +74,11 @@ export class CredentialList {
   readonly #pending = new Map<string, Promise<CheckOutcome>>();
   #dummyHash: Promise<string> | null = null;
 
-  constructor(values: readonly string[], private readonly now: () => number = Date.now, private readonly gate: HashGate = hashGate) {
+  constructor(
+    values: readonly string[],
+    private readonly now: () => number = Date.now,
+    private readonly gate: HashGate = hashGate,
+  ) {
     const credentials = values.map(parseCredential);
     this.#plain = credentials.filter((c) => !c.hashed).map((c) => ({ whole: digest(`${c.user}:${c.secret}`) }));
     this.#hashed = credentials.filter((c) => c.hashed).map((c) => ({ user: digest(c.user), hash: c.secret }));
@@ -103,14 +107,17 @@ export class CredentialList {
     const known = this.known(header);
     if (known) return known;
     const key = digest(header).toString("base64");
-    const check = this.#check(header).then((ok) => {
-      this.#pending.delete(key);
-      if (ok) this.#remember(key);
-      return ok;
-    }, (err: unknown): CheckOutcome => {
-      this.#pending.delete(key);
-      return err instanceof HashGateFull ? "busy" : false;
-    });
+    const check = this.#check(header).then(
+      (ok) => {
+        this.#pending.delete(key);
+        if (ok) this.#remember(key);
+        return ok;
+      },
+      (err: unknown): CheckOutcome => {
+        this.#pending.delete(key);
+        return err instanceof HashGateFull ? "busy" : false;
+      },
+    );
     this.#pending.set(key, check);
     return check;
   }

@@ -22,13 +22,12 @@ export interface GuardAnswers {
 const jsonRefusal = (_: Request, v: Refused): Response => jsonError(v.status, v.detail, { ...v.headers });
 
 export function accessGuard(access: AccessControl, { preflight, refuse = jsonRefusal }: GuardAnswers = {}) {
-  return new Elysia({ name: "glasscast/access" })
-    .onRequest(async ({ request, server, set }) => {
-      // A CORS preflight never carries credentials (Fetch standard): answered before any login is asked for.
-      const early = preflight?.(request);
-      if (early) return early;
-      const verdict = await access.check(request, server?.requestIP(request)?.address);
-      if (!verdict.pass) return refuse(request, verdict);
-      if (verdict.setCookie) set.headers["set-cookie"] = verdict.setCookie;
-    });
+  return new Elysia({ name: "glasscast/access" }).onRequest(async ({ request, server, set }) => {
+    // A CORS preflight never carries credentials (Fetch standard): answered before any login is asked for.
+    const early = preflight?.(request);
+    if (early) return early;
+    const verdict = await access.check(request, server?.requestIP(request)?.address);
+    if (!verdict.pass) return refuse(request, verdict);
+    if (verdict.setCookie) set.headers["set-cookie"] = verdict.setCookie;
+  });
 }

@@ -20,7 +20,10 @@ export class HashGate {
   #running = 0;
   readonly #waiting: (() => void)[] = [];
 
-  constructor(private readonly running = HASH_CHECKS_AT_ONCE, private readonly queued = HASH_CHECKS_QUEUED) {}
+  constructor(
+    private readonly running = HASH_CHECKS_AT_ONCE,
+    private readonly queued = HASH_CHECKS_QUEUED,
+  ) {}
 
   /** Checks running and waiting now. */
   get load(): { running: number; waiting: number } {

@@ -116,12 +116,16 @@ export class AccessControl {
       return this.viewingProtected ? "no-publisher" : null;
     }
     switch (route.kind) {
-      case "health": return null;
-      case "stats": return this.stats ? { basic: this.stats, tokens: "none" } : null;
+      case "health":
+        return null;
+      case "stats":
+        return this.stats ? { basic: this.stats, tokens: "none" } : null;
       case "tokens":
-      case "talkback": return this.admins ? { basic: this.admins, tokens: "none" } : "no-admin";
+      case "talkback":
+        return this.admins ? { basic: this.admins, tokens: "none" } : "no-admin";
       case "view":
-      case "offer": return this.viewingProtected ? { basic: this.admins, tokens: "any" } : null;
+      case "offer":
+        return this.viewingProtected ? { basic: this.admins, tokens: "any" } : null;
       case "other":
         if (this.admins) return { basic: this.admins, tokens: "none" };
         return this.viewingProtected ? { basic: null, tokens: "all-streams" } : null;
@@ -151,14 +155,24 @@ export class AccessControl {
     }
     const given = credentialsOf(request, target);
     if (!given) {
-      const needs = rule.tokens === "ingest" ? (rule.basic ? "a login or an ingest token (Authorization: Bearer …)" : "an ingest token (Authorization: Bearer …)")
-        : !rule.basic ? "a viewer token (?token=… or Authorization: Bearer …)"
-        : rule.tokens === "none" ? "a login" : "a login or a viewer token (?token=…)";
+      const needs =
+        rule.tokens === "ingest"
+          ? rule.basic
+            ? "a login or an ingest token (Authorization: Bearer …)"
+            : "an ingest token (Authorization: Bearer …)"
+          : !rule.basic
+            ? "a viewer token (?token=… or Authorization: Bearer …)"
+            : rule.tokens === "none"
+              ? "a login"
+              : "a login or a viewer token (?token=…)";
       return refuse(401, `this needs ${needs}`, { "www-authenticate": challenge });
     }
 
     if (given.type === "basic") {
-      if (!rule.basic) return refuse(401, rule.tokens === "ingest" ? "this needs an ingest token (Authorization: Bearer …)" : "this needs a viewer token (?token=…)", { "www-authenticate": challenge });
+      if (!rule.basic)
+        return refuse(401, rule.tokens === "ingest" ? "this needs an ingest token (Authorization: Bearer …)" : "this needs a viewer token (?token=…)", {
+          "www-authenticate": challenge,
+        });
       const known = rule.basic.known(given.header);
       let ok: boolean | "busy";
       if (known) {

@@ -49,9 +49,12 @@ export function signViewerToken(secret: string | Uint8Array, expires: number, st
  * A signed token valid for `ttl` seconds from `now` (ms, as Date.now()),
  * for `glasscast token` and POST /api/tokens.
  */
-export function makeViewerToken(secret: string | Uint8Array, { ttl = DEFAULT_TOKEN_TTL_S, stream = null, now = Date.now() }:
-  { ttl?: number; stream?: string | null; now?: number } = {}): SignedToken {
-  if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_S) throw new RangeError(`ttl: ${ttl} is not a whole number of seconds from 1 to ${MAX_TOKEN_TTL_S} (a year)`);
+export function makeViewerToken(
+  secret: string | Uint8Array,
+  { ttl = DEFAULT_TOKEN_TTL_S, stream = null, now = Date.now() }: { ttl?: number; stream?: string | null; now?: number } = {},
+): SignedToken {
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_S)
+    throw new RangeError(`ttl: ${ttl} is not a whole number of seconds from 1 to ${MAX_TOKEN_TTL_S} (a year)`);
   const expires = Math.floor(now / 1000) + ttl;
   return { token: signViewerToken(secret, expires, stream), expires };
 }
@@ -70,7 +73,11 @@ export class ViewerTokens {
   /** True when the key was made at start (no --token-secret): links die with a restart. */
   readonly ephemeral: boolean;
 
-  constructor(staticTokens: readonly string[], secret: string | null, private readonly now: () => number = Date.now) {
+  constructor(
+    staticTokens: readonly string[],
+    secret: string | null,
+    private readonly now: () => number = Date.now,
+  ) {
     this.#static = staticTokens.map((t) => createHash("sha256").update(t, "utf8").digest());
     this.#key = secret === null ? randomBytes(32) : keyBytes(secret);
     this.ephemeral = secret === null;

@@ -35,7 +35,11 @@ function cpuModel(): string {
   const fromNode = cpus()[0]?.model?.trim();
   if (fromNode && fromNode !== "unknown") return fromNode;
   let text = "";
-  try { text = readFileSync("/proc/cpuinfo", "latin1"); } catch { return "unknown CPU"; }
+  try {
+    text = readFileSync("/proc/cpuinfo", "latin1");
+  } catch {
+    return "unknown CPU";
+  }
   const part = /^CPU part\s*:\s*(0x[0-9a-f]+)/im.exec(text)?.[1]?.toLowerCase();
   const arm: Record<string, string> = { "0xd03": "Cortex-A53", "0xd08": "Cortex-A72", "0xd0b": "Cortex-A76", "0xd07": "Cortex-A57", "0xd05": "Cortex-A55" };
   return (part && arm[part]) ?? /^model name\s*:\s*(.+)$/im.exec(text)?.[1] ?? "unknown CPU";
@@ -56,7 +60,12 @@ async function ffmpegVersion(ffmpeg: string): Promise<string> {
   if (path === null) return `${ffmpeg}: not found`;
   try {
     const { stdout } = await runTool([path, "-hide_banner", "-version"], 5000);
-    return stdout.split("\n")[0]?.replace(/ Copyright.*$/, "").trim() || "ffmpeg: no version printed";
+    return (
+      stdout
+        .split("\n")[0]
+        ?.replace(/ Copyright.*$/, "")
+        .trim() || "ffmpeg: no version printed"
+    );
   } catch (err) {
     return `ffmpeg: ${(err as Error).message}`;
   }
@@ -66,7 +75,14 @@ export async function machineInfo(ffmpeg: string): Promise<MachineInfo> {
   const cpu = cpuModel();
   const [page, ffmpegLine] = await Promise.all([pageSize(), ffmpegVersion(ffmpeg)]);
   return {
-    model: deviceTreeModel() ?? cpu, cpu, cores: cpus().length, arch: arch(), pageSize: page,
-    memoryMb: Math.round(totalmem() / 1e6), kernel: release(), ffmpeg: ffmpegLine, bun: Bun.version,
+    model: deviceTreeModel() ?? cpu,
+    cpu,
+    cores: cpus().length,
+    arch: arch(),
+    pageSize: page,
+    memoryMb: Math.round(totalmem() / 1e6),
+    kernel: release(),
+    ffmpeg: ffmpegLine,
+    bun: Bun.version,
   };
 }

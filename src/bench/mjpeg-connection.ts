@@ -26,11 +26,20 @@ export function connectMjpeg(port: number, counter: MjpegCounter, on: MjpegConne
         socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
       },
       data(socket, data) {
-        if (!counter.push(data)) { socket.end(); on.failed(counter.error ?? "stream error"); }
+        if (!counter.push(data)) {
+          socket.end();
+          on.failed(counter.error ?? "stream error");
+        }
       },
-      close() { if (!on.closing()) on.failed("server closed the connection"); },
-      error(_socket, err) { on.failed(err.message); },
-      connectError(_socket, err) { on.failed(`connect: ${err.message}`); },
+      close() {
+        if (!on.closing()) on.failed("server closed the connection");
+      },
+      error(_socket, err) {
+        on.failed(err.message);
+      },
+      connectError(_socket, err) {
+        on.failed(`connect: ${err.message}`);
+      },
     },
   }).catch((err: unknown) => on.failed(`connect: ${String(err)}`));
 }

@@ -16,7 +16,15 @@ const MAX_PART_HEAD = 1024;
 /** Largest JPEG copied out with `collectBodies`. */
 const MAX_COLLECTED_BODY = 64 * 1024 * 1024;
 
-const enum Wire { Head, Size, SizeExt, Data, DataEnd, Identity, Done }
+const enum Wire {
+  Head,
+  Size,
+  SizeExt,
+  Data,
+  DataEnd,
+  Identity,
+  Done,
+}
 
 export interface ResponseHead {
   status: number;
@@ -68,8 +76,10 @@ export class MjpegCounter {
         case Wire.Size: {
           const c = buf[i++]!;
           const v = hexValue(c);
-          if (v >= 0) { this.#chunkLeft = this.#chunkLeft * 16 + v; this.#sizeDigits++; }
-          else if (c === LF) this.#endSizeLine();
+          if (v >= 0) {
+            this.#chunkLeft = this.#chunkLeft * 16 + v;
+            this.#sizeDigits++;
+          } else if (c === LF) this.#endSizeLine();
           else if (c === 59 /* ; */) this.#wire = Wire.SizeExt;
           else if (c !== CR) this.#fail(`bad chunk-size byte ${c}`);
           break;
@@ -108,8 +118,10 @@ export class MjpegCounter {
   #endSizeLine(): void {
     if (this.#sizeDigits === 0) return this.#fail("empty chunk-size line");
     this.#sizeDigits = 0;
-    if (this.#chunkLeft === 0) { this.#wire = Wire.Done; this.#fail("server ended the stream"); }
-    else this.#wire = Wire.Data;
+    if (this.#chunkLeft === 0) {
+      this.#wire = Wire.Done;
+      this.#fail("server ended the stream");
+    } else this.#wire = Wire.Data;
   }
 
   /** Accumulates the response head; returns the index after it, or -1 if not complete yet. */
@@ -178,7 +190,11 @@ export class MjpegCounter {
     this.#bodyOk = this.#bodyLen >= 4;
     this.#inBody = this.#bodyLen > 0;
     this.#bodyBytes = this.collectBodies && this.#inBody ? new Uint8Array(this.#bodyLen) : null;
-    if (!this.#inBody) { this.parts++; this.badParts++; this.onPart(this.collectBodies ? new Uint8Array(0) : null); }
+    if (!this.#inBody) {
+      this.parts++;
+      this.badParts++;
+      this.onPart(this.collectBodies ? new Uint8Array(0) : null);
+    }
   }
 
   /** Checks FFD8 at the start and FFD9 at the end of the body, for the bytes in this range. */

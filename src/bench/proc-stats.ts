@@ -27,7 +27,11 @@ export function ticksPerSecond(): number {
 
 export function readStat(pid: number): ProcStat | null {
   let text: string;
-  try { text = readFileSync(`/proc/${pid}/stat`, "latin1"); } catch { return null; }
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "latin1");
+  } catch {
+    return null;
+  }
   // comm is in parentheses and may itself contain spaces or parentheses.
   const open = text.indexOf("(");
   const close = text.lastIndexOf(")");
@@ -89,13 +93,21 @@ export function cpuPercent(begin: CpuSample, end: CpuSample): number {
 
 /** A process's command line, arguments joined by spaces; "" when it is gone. */
 export function cmdline(pid: number): string {
-  try { return readFileSync(`/proc/${pid}/cmdline`, "latin1").replaceAll("\0", " ").trimEnd(); } catch { return ""; }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "latin1").replaceAll("\0", " ").trimEnd();
+  } catch {
+    return "";
+  }
 }
 
 /** VmRSS of a process in MB (10^6 bytes), or null when it is gone. */
 export function rssMb(pid: number): number | null {
   let text: string;
-  try { text = readFileSync(`/proc/${pid}/status`, "latin1"); } catch { return null; }
+  try {
+    text = readFileSync(`/proc/${pid}/status`, "latin1");
+  } catch {
+    return null;
+  }
   const kb = /^VmRSS:\s+(\d+) kB/m.exec(text)?.[1];
   return kb === undefined ? null : (Number(kb) * 1024) / 1e6;
 }
@@ -103,10 +115,18 @@ export function rssMb(pid: number): number | null {
 /** A process's open file descriptors (/proc/PID/fd), and how many of them are sockets; null when it is gone. */
 export function openFds(pid: number): { total: number; sockets: number } | null {
   let names: string[];
-  try { names = readdirSync(`/proc/${pid}/fd`); } catch { return null; }
+  try {
+    names = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return null;
+  }
   let sockets = 0;
   for (const name of names) {
-    try { if (readlinkSync(`/proc/${pid}/fd/${name}`).startsWith("socket:")) sockets++; } catch { /* closed meanwhile */ }
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${name}`).startsWith("socket:")) sockets++;
+    } catch {
+      /* closed meanwhile */
+    }
   }
   return { total: names.length, sockets };
 }

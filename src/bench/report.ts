@@ -38,7 +38,14 @@ export interface BenchReport {
   readonly glasscast: { readonly version: string; readonly commit: string };
   readonly date: string;
   readonly machine: MachineInfo;
-  readonly picture: { readonly width: number; readonly height: number; readonly fps: number; readonly source: string; readonly jpegBy: string; readonly h264Encoder: string };
+  readonly picture: {
+    readonly width: number;
+    readonly height: number;
+    readonly fps: number;
+    readonly source: string;
+    readonly jpegBy: string;
+    readonly h264Encoder: string;
+  };
   readonly secondsPerScenario: number;
   readonly server: { readonly pid: number; readonly children: readonly { pid: number; comm: string }[]; readonly leftRunning: number };
   readonly scenarios: readonly ScenarioFigures[];
@@ -50,9 +57,12 @@ const fixed = (n: number | null, digits = 1) => (n === null ? "—" : n.toFixed(
 export function formatReport(r: BenchReport): string {
   const m = r.machine;
   const p = r.picture;
-  const rows = r.scenarios.map((s) => `| ${s.kind === "mjpeg" ? "MJPEG" : "WebRTC"} | ${s.viewers} | ${fixed(s.fpsMin)} | ${fixed(s.fpsMedian)} | ` +
-    `${fixed(s.firstFrameMedianMs, 0)} / ${fixed(s.firstFrameMaxMs, 0)} | ${fixed(s.serverCpuPct)} (${fixed(s.glasscastCpuPct)} + ${fixed(round1(s.serverCpuPct - s.glasscastCpuPct))}) | ` +
-    `${fixed(s.serverRssMb)} + ${fixed(s.childrenRssMb)} | ${fixed(s.jpegEncodeMs, 2)} | ${fixed(s.benchCpuPct)} |`);
+  const rows = r.scenarios.map(
+    (s) =>
+      `| ${s.kind === "mjpeg" ? "MJPEG" : "WebRTC"} | ${s.viewers} | ${fixed(s.fpsMin)} | ${fixed(s.fpsMedian)} | ` +
+      `${fixed(s.firstFrameMedianMs, 0)} / ${fixed(s.firstFrameMaxMs, 0)} | ${fixed(s.serverCpuPct)} (${fixed(s.glasscastCpuPct)} + ${fixed(round1(s.serverCpuPct - s.glasscastCpuPct))}) | ` +
+      `${fixed(s.serverRssMb)} + ${fixed(s.childrenRssMb)} | ${fixed(s.jpegEncodeMs, 2)} | ${fixed(s.benchCpuPct)} |`,
+  );
   const notes = [...r.notes, ...r.scenarios.flatMap((s) => s.notes.map((n) => `${s.kind === "mjpeg" ? "MJPEG" : "WebRTC"} ${s.viewers}: ${n}`))];
   return [
     `### glasscast bench: ${m.model}`,
@@ -71,8 +81,8 @@ export function formatReport(r: BenchReport): string {
       "The viewers run in the bench's own process: their CPU is the last column, not in the server's. MB = 10^6 bytes.",
     ...(notes.length ? ["", "Notes:", ...notes.map((n) => `- ${n}`)] : []),
     "",
-    "To share these figures: open an issue on glasscast's tracker titled \"bench: " + m.model + "\" and paste everything above",
-    "from the \"### glasscast bench\" line (or attach the output of `glasscast bench --json`).",
+    "To share these figures: open an issue on glasscast's tracker titled \"bench: " + m.model + '" and paste everything above',
+    'from the "### glasscast bench" line (or attach the output of `glasscast bench --json`).',
     "",
   ].join("\n");
 }

@@ -51,7 +51,16 @@ interface Server {
 async function startServer(c: BenchCommand): Promise<Server> {
   const given = (flag: string) => c.serverArgs.some((a) => a === flag || a.startsWith(`${flag}=`));
   const argv = [
-    ...selfArgv(), ...c.serverArgs, "--source", "testsrc", "--host", "127.0.0.1", "--port", "0", "--webrtc-candidate", "127.0.0.1",
+    ...selfArgv(),
+    ...c.serverArgs,
+    "--source",
+    "testsrc",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--webrtc-candidate",
+    "127.0.0.1",
     ...(given("--log-level") ? [] : ["--log-level", "warn"]),
     // The bench measures viewers of a running stream (their first frames too), not a capture starting for them.
     ...(given("--always-on") ? [] : ["--always-on"]),
@@ -62,7 +71,9 @@ async function startServer(c: BenchCommand): Promise<Server> {
   let out = "";
   const deadline = Date.now() + START_TIMEOUT_MS;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => { timer = setTimeout(() => resolve("timeout"), START_TIMEOUT_MS); });
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), START_TIMEOUT_MS);
+  });
   try {
     while (Date.now() < deadline) {
       const read = await Promise.race([reader.read(), timeout]);
@@ -72,7 +83,15 @@ async function startServer(c: BenchCommand): Promise<Server> {
       const m = /→ http:\/\/[^:]+:(\d+)\/ \(JPEG by ([^)]+)\)/.exec(out);
       if (m) {
         // Keep reading (and dropping) its stdout, so that it never blocks on a full pipe.
-        void (async () => { try { while (!(await reader.read()).done) { /* drop */ } } catch { /* closed */ } })();
+        void (async () => {
+          try {
+            while (!(await reader.read()).done) {
+              /* drop */
+            }
+          } catch {
+            /* closed */
+          }
+        })();
         const port = Number(m[1]);
         return { child, port, jpegBy: m[2]!, base: `http://127.0.0.1:${port}`, seen: new Map() };
       }
@@ -89,7 +108,7 @@ async function startServer(c: BenchCommand): Promise<Server> {
 async function state(server: Server): Promise<StatsSnapshot> {
   const res = await fetch(`${server.base}/state`, { signal: AbortSignal.timeout(5000) });
   if (!res.ok) throw new Error(`/state answered ${res.status}`);
-  return await res.json() as StatsSnapshot;
+  return (await res.json()) as StatsSnapshot;
 }
 
 async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
@@ -117,7 +136,14 @@ async function sample(server: Server, frames: () => number[]): Promise<Sample> {
   const own = tree.filter((p) => p.pid === server.child.pid);
   const { user, system } = process.cpuUsage();
   const jpeg = s.streams[0]?.encoders.jpeg ?? { encoded: 0, msTotal: 0 };
-  return { at: performance.now(), tree: sampleCpu(tree), own: sampleCpu(own), bench: user + system, jpeg: { encoded: jpeg.encoded, msTotal: jpeg.msTotal }, frames: frames() };
+  return {
+    at: performance.now(),
+    tree: sampleCpu(tree),
+    own: sampleCpu(own),
+    bench: user + system,
+    jpeg: { encoded: jpeg.encoded, msTotal: jpeg.msTotal },
+    frames: frames(),
+  };
 }
 
 function median(values: readonly number[]): number {
@@ -144,11 +170,15 @@ function mjpegViewers(server: Server, n: number): Viewers {
     const counter = new MjpegCounter();
     const started = performance.now();
     first.push(null);
-    counter.onPart = () => { first[i] ??= performance.now() - started; };
+    counter.onPart = () => {
+      first[i] ??= performance.now() - started;
+    };
     counters.push(counter);
     connectMjpeg(server.port, counter, {
       opened: (socket) => sockets.push(socket),
-      failed: (message) => { if (!closing) errors.push(message); },
+      failed: (message) => {
+        if (!closing) errors.push(message);
+      },
       closing: () => closing,
     });
   }
@@ -169,7 +199,9 @@ async function webrtcViewers(server: Server, n: number): Promise<Viewers> {
     frames: () => peers.map((p) => p.counts.frames),
     firstFrameMs: () => peers.map((p) => p.counts.firstFrameMs),
     errors: () => peers.flatMap((p) => (p.counts.error ? [p.counts.error] : [])),
-    async close() { await Promise.all(peers.map((p) => p.close())); },
+    async close() {
+      await Promise.all(peers.map((p) => p.close()));
+    },
   };
 }
 
@@ -196,15 +228,21 @@ async function runScenario(server: Server, kind: ScenarioKind, n: number, second
     const notes = [...new Set(viewers.errors())];
     if (!settled) notes.push(`not every viewer had a frame after ${SETTLE_TIMEOUT_MS / 1000} s; measured anyway`);
     return {
-      kind, viewers: n, seconds: round(elapsed, 2),
+      kind,
+      viewers: n,
+      seconds: round(elapsed, 2),
       framesReceived: frames,
-      fpsMin: round(Math.min(...fps), 1), fpsMedian: round(median(fps), 1),
+      fpsMin: round(Math.min(...fps), 1),
+      fpsMedian: round(median(fps), 1),
       firstFrameMedianMs: firsts.length ? round(median(firsts), 1) : null,
       firstFrameMaxMs: firsts.length ? round(Math.max(...firsts), 1) : null,
       serverCpuPct: round(cpuPercent(begin.tree, end.tree), 1),
       glasscastCpuPct: round(cpuPercent(begin.own, end.own), 1),
       serverRssMb: round(rssMb(server.child.pid) ?? 0, 1),
-      childrenRssMb: round(childRss.reduce((a, b) => a + b, 0), 1),
+      childrenRssMb: round(
+        childRss.reduce((a, b) => a + b, 0),
+        1,
+      ),
       children: children.map((p) => p.comm),
       jpegEncoded: encoded,
       jpegEncodeMs: encoded > 0 ? round((end.jpeg.msTotal - begin.jpeg.msTotal) / encoded, 3) : null,
@@ -247,7 +285,10 @@ export async function runBench(c: BenchCommand): Promise<number> {
     if (!live) throw new Error(`the server showed no picture within ${START_TIMEOUT_MS / 1000} s`);
     const first = (await state(server)).streams[0]!;
     size = { width: first.width, height: first.height, fps: c.options.fps ?? TESTSRC_DEFAULT.fps };
-    const plan: [ScenarioKind, number][] = [...c.mjpeg.map((n) => ["mjpeg", n] as [ScenarioKind, number]), ...c.webrtc.map((n) => ["webrtc", n] as [ScenarioKind, number])];
+    const plan: [ScenarioKind, number][] = [
+      ...c.mjpeg.map((n) => ["mjpeg", n] as [ScenarioKind, number]),
+      ...c.webrtc.map((n) => ["webrtc", n] as [ScenarioKind, number]),
+    ];
     if (!c.options.webrtc && c.webrtc.length > 0) notes.push("--no-webrtc: the WebRTC scenarios were left out");
     for (const [kind, n] of plan) {
       if (kind === "webrtc" && !c.options.webrtc) continue;
@@ -262,7 +303,11 @@ export async function runBench(c: BenchCommand): Promise<number> {
   // The server reaps its own children; anything left under it is killed and said.
   const left = [...server.seen.values()].filter((p) => isAlive(p.pid, p.start));
   for (const p of left) {
-    try { process.kill(p.pid, "SIGKILL"); } catch { /* gone meanwhile */ }
+    try {
+      process.kill(p.pid, "SIGKILL");
+    } catch {
+      /* gone meanwhile */
+    }
   }
   if (left.length) notes.push(`the server left ${left.map((p) => `${p.comm} (pid ${p.pid})`).join(", ")} running; killed`);
   const report: BenchReport = {

@@ -23,7 +23,8 @@ export interface BenchPeer {
 
 function h264(): RTCRtpCodecParameters {
   return new RTCRtpCodecParameters({
-    mimeType: "video/H264", clockRate: 90000,
+    mimeType: "video/H264",
+    clockRate: 90000,
     rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }],
     parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
   });
@@ -31,7 +32,10 @@ function h264(): RTCRtpCodecParameters {
 
 export async function connectPeer(base: string, timeoutMs = 10_000): Promise<BenchPeer> {
   const pc = new RTCPeerConnection({
-    iceServers: [], iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: ["127.0.0.1"],
+    iceServers: [],
+    iceUseIpv4: false,
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: ["127.0.0.1"],
     codecs: { video: [h264()], audio: [] },
   });
   const counts: PeerCounts = { frames: 0, packets: 0, firstFrameMs: null, error: null };
@@ -49,10 +53,12 @@ export async function connectPeer(base: string, timeoutMs = 10_000): Promise<Ben
     await pc.setLocalDescription(await pc.createOffer());
     sent = performance.now();
     const res = await fetch(`${base}/offer`, {
-      method: "POST", body: JSON.stringify({ sdp: pc.localDescription!.sdp, type: "offer" }), signal: AbortSignal.timeout(timeoutMs),
+      method: "POST",
+      body: JSON.stringify({ sdp: pc.localDescription!.sdp, type: "offer" }),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     if (res.status !== 200) throw new Error(`/offer answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
-    const answer = await res.json() as { sdp: string; id: string };
+    const answer = (await res.json()) as { sdp: string; id: string };
     id = answer.id;
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
   } catch (err) {

@@ -28,17 +28,19 @@ export interface CommandSpec {
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
-    name: "config print", args: "[--config FILE] [--show-secrets] [OPTIONS]",
+    name: "config print",
+    args: "[--config FILE] [--show-secrets] [OPTIONS]",
     summary: "print the options in effect as a --config file",
     about: [
       "Prints the options in effect (the defaults, then --config FILE, then the flags given) as a TOML file for --config: every option with its help, those left at their default commented out.",
-      "Secrets (options whose name holds credential, password, auth, secret or token) are shown as \"***\" unless --show-secrets.",
+      'Secrets (options whose name holds credential, password, auth, secret or token) are shown as "***" unless --show-secrets.',
     ],
     options: [{ flag: "--show-secrets", help: "print secrets in clear" }],
     serverOptions: "the server's options to print, --config FILE included",
   },
   {
-    name: "theme export", args: "DIR [--overwrite]",
+    name: "theme export",
+    args: "DIR [--overwrite]",
     summary: "write the built-in web theme into a folder, to edit and serve with --theme-dir",
     about: [
       "Writes the built-in web theme (pages, CSS, scripts, images) into the folder DIR, made if missing, to be edited and served with --theme-dir DIR. Files already there are kept, and nothing is written, unless --overwrite; other files in DIR are never touched.",
@@ -46,7 +48,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [{ flag: "--overwrite", help: "replace the theme's files that are already in DIR" }],
   },
   {
-    name: "service install", args: "[--dry-run] [--user NAME] [--root DIR] [OPTIONS]",
+    name: "service install",
+    args: "[--dry-run] [--user NAME] [--root DIR] [OPTIONS]",
     summary: "run glasscast with OPTIONS as a systemd service, started at boot",
     about: [
       "Installs glasscast as a systemd service that runs with the options given after it, as the system user NAME in the video group, starts at boot and restarts on failure. The options are checked now, exactly as the service will check them; relative paths are made absolute (a service starts in /).",
@@ -59,7 +62,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     serverOptions: "the server's options the service runs with, --config FILE included",
   },
   {
-    name: "service uninstall", args: "[--dry-run] [--root DIR]",
+    name: "service uninstall",
+    args: "[--dry-run] [--root DIR]",
     summary: "stop and disable the service and remove its unit",
     about: [
       "Stops and disables the glasscast service, removes its unit and reloads systemd. The user is kept (files it owns may remain), and so is a binary that install copied to /usr/local/bin.",
@@ -70,7 +74,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
   },
   {
-    name: "devices", args: "[--json] [--ffmpeg PATH] [--rpicam PATH]",
+    name: "devices",
+    args: "[--json] [--ffmpeg PATH] [--rpicam PATH]",
     summary: "list the cameras, with their formats, sizes, rates and --source",
     about: [
       "Lists the cameras (V4L2, and libcamera through rpicam-hello) with the formats, sizes and frame rates each offers and the --source that selects it.",
@@ -78,11 +83,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       { flag: "--json", help: "print the list as one JSON document" },
       { flag: "--ffmpeg", placeholder: "PATH", help: "the ffmpeg program that asks V4L2 cameras for their formats (default: ffmpeg)" },
-      { flag: "--rpicam", placeholder: "PATH", help: "the rpicam-vid program: rpicam-hello is looked for beside it first (default: rpicam-hello, else libcamera-hello, from PATH)" },
+      {
+        flag: "--rpicam",
+        placeholder: "PATH",
+        help: "the rpicam-vid program: rpicam-hello is looked for beside it first (default: rpicam-hello, else libcamera-hello, from PATH)",
+      },
     ],
   },
   {
-    name: "doctor", args: "[--json] [--seconds S] [OPTIONS]",
+    name: "doctor",
+    args: "[--json] [--seconds S] [OPTIONS]",
     summary: "check this machine for what glasscast needs, and say how to fix what is missing",
     about: [
       "Checks the board, OS, kernel (and its page size), CPU and memory; ffmpeg and the encoders glasscast asks it for (libx264, h264_v4l2m2m, mjpeg); libturbojpeg; setpriv (util-linux's, with --pdeathsig); rpicam-vid; the cameras; whether the H.264 encoder keeps up at --width x --height and --fps (default 1280x720 at 30), measured for S seconds with the server's own encoder arguments; and whether --host:--port is free. One line per finding, marked ✓ (fine), ! (works, but worse) or ✗ (missing or broken), each problem with the command that fixes it.",
@@ -92,10 +102,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flag: "--json", help: "print the findings as one JSON document: glasscast, status, findings [{id, status (ok, warn or fail), summary, detail, fix}]" },
       { flag: "--seconds", placeholder: "S", help: "how long the H.264 encoder is measured (default: 3; 1 to 30)" },
     ],
-    serverOptions: "the server's options, --config FILE included: --width, --height, --fps, --h264-encoder, --h264-bitrate, --h264-keyint, --ffmpeg, --rpicam, --source, --host and --port are checked",
+    serverOptions:
+      "the server's options, --config FILE included: --width, --height, --fps, --h264-encoder, --h264-bitrate, --h264-keyint, --ffmpeg, --rpicam, --source, --host and --port are checked",
   },
   {
-    name: "bench", args: "[--seconds S] [--mjpeg N,N] [--webrtc N,N] [--json] [OPTIONS]",
+    name: "bench",
+    args: "[--seconds S] [--mjpeg N,N] [--webrtc N,N] [--json] [OPTIONS]",
     summary: "measure this machine: MJPEG and WebRTC viewers of the test pattern, 20–30 s",
     about: [
       "Starts glasscast on 127.0.0.1 with the test pattern (at the --width, --height and --fps given; 1280x720 at 30 by default), then connects MJPEG viewers (1, then 10) and WebRTC peers (1, then 5) from its own process, and reports for each row: frames per second per viewer (lowest and median), the time to the first frame, the server's CPU (its process and its children, from /proc), its memory, the JPEG encode time, and the viewers' own CPU apart; and the machine (model, cores, page size, ffmpeg). Everything it started is stopped at its end.",
@@ -107,22 +119,29 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flag: "--webrtc", placeholder: "N,N", help: "the WebRTC rows: peers in each (default: 1,5; 0 for none)" },
       { flag: "--json", help: "print the figures as one JSON document" },
     ],
-    serverOptions: "the server's options that shape the picture (--width, --height, --fps, --ffmpeg, --jpeg-*, --h264-*, --webrtc-*); not --source, --host, --port, --config or the access options",
+    serverOptions:
+      "the server's options that shape the picture (--width, --height, --fps, --ffmpeg, --jpeg-*, --h264-*, --webrtc-*); not --source, --host, --port, --config or the access options",
   },
   {
-    name: "token", args: "[--ttl SECONDS] [--stream NAME] (--token-secret SECRET | --config FILE) [OPTIONS]",
+    name: "token",
+    args: "[--ttl SECONDS] [--stream NAME] (--token-secret SECRET | --config FILE) [OPTIONS]",
     summary: "make a signed viewer link's token, as the server's /api/tokens does",
     about: [
       "Prints a viewer token signed with the server's --token-secret, exactly as POST /api/tokens on the running server would make it: add ?token=TOKEN to a page, video or snapshot address. The secret comes from --token-secret SECRET or from a --config FILE that sets token-secret, and the server must run with the same one.",
     ],
     options: [
-      { flag: "--ttl", placeholder: "SECONDS", help: `how long the token is valid (default: ${DEFAULT_TOKEN_TTL_S}; whole seconds from 1 to ${MAX_TOKEN_TTL_S}, a year)` },
+      {
+        flag: "--ttl",
+        placeholder: "SECONDS",
+        help: `how long the token is valid (default: ${DEFAULT_TOKEN_TTL_S}; whole seconds from 1 to ${MAX_TOKEN_TTL_S}, a year)`,
+      },
       { flag: "--stream", placeholder: "NAME", help: "open that stream only (default: every stream)" },
     ],
     serverOptions: "the server's options, --config FILE included, read for its --token-secret (the others change nothing)",
   },
   {
-    name: "hash-password", args: "(the password on stdin)",
+    name: "hash-password",
+    args: "(the password on stdin)",
     summary: "hash a password read from stdin, for --auth USER:HASH",
     about: [
       "Reads a password from stdin (a newline at its end is dropped) and prints its argon2 hash, to be given as --auth USER:HASH or --metrics-auth USER:HASH instead of the password itself; for example: echo -n 'secret' | glasscast hash-password",

@@ -78,10 +78,14 @@ export function parseConfigText(text: string, path: string): ConfigFile {
 export function fileAllowed(spec: OptionSpec): string {
   const kind = spec.kind;
   switch (kind.type) {
-    case "bool": return "true or false";
-    case "string": return `${kind.check?.("") ?? "a value"}, as a quoted string`;
-    case "enum": return `${allowed(kind)}, as a quoted string`;
-    default: return allowed(kind);
+    case "bool":
+      return "true or false";
+    case "string":
+      return `${kind.check?.("") ?? "a value"}, as a quoted string`;
+    case "enum":
+      return `${allowed(kind)}, as a quoted string`;
+    default:
+      return allowed(kind);
   }
 }
 
@@ -92,7 +96,9 @@ function checkValue(spec: OptionSpec, raw: unknown, where: string): { value: Opt
     throw new OptionError(`${where}: ${spec.flag}: ${text} is not allowed; expected ${expected}`);
   };
   if (isTable(raw)) {
-    throw new OptionError(`${where}: ${spec.flag}: a table (a [section] or { … }) is not allowed; expected ${fileAllowed(spec)}${spec.repeatable ? ", or a list of them" : ""}`);
+    throw new OptionError(
+      `${where}: ${spec.flag}: a table (a [section] or { … }) is not allowed; expected ${fileAllowed(spec)}${spec.repeatable ? ", or a list of them" : ""}`,
+    );
   }
   let items: unknown[];
   if (Array.isArray(raw)) {
@@ -113,10 +119,14 @@ function checkValue(spec: OptionSpec, raw: unknown, where: string): { value: Opt
     if ("error" in result) refuse(item, spec.kind.type === "string" || spec.kind.type === "enum" ? result.error : fileAllowed(spec));
     else {
       if (isSecretOption(spec) && text === SECRET_MASK) {
-        throw new OptionError(`${where}: ${spec.flag}: ${tomlShown(item)} is what \`glasscast config print\` writes in place of a secret; expected the secret itself (config print --show-secrets prints it)`);
+        throw new OptionError(
+          `${where}: ${spec.flag}: ${tomlShown(item)} is what \`glasscast config print\` writes in place of a secret; expected the secret itself (config print --show-secrets prints it)`,
+        );
       }
       if (!isSecretOption(spec) && MASKED_IN_URL.test(text as string)) {
-        throw new OptionError(`${where}: ${spec.flag}: ${tomlShown(item)} has secrets that \`glasscast config print\` masked; expected the address itself (config print --show-secrets prints it)`);
+        throw new OptionError(
+          `${where}: ${spec.flag}: ${tomlShown(item)} has secrets that \`glasscast config print\` masked; expected the address itself (config print --show-secrets prints it)`,
+        );
       }
       args.push(text as string);
       values.push(result.value);
@@ -134,11 +144,22 @@ const TOML_INTEGER = /^[+-]?(?:0x[0-9A-Fa-f](?:_?[0-9A-Fa-f])*|0o[0-7](?:_?[0-7]
  * command line takes as a whole number takes only integers here.
  */
 function checkIntegerLiterals(spec: OptionSpec, line: string, where: string): void {
-  const value = line.slice(line.indexOf("=") + 1).replace(/#.*$/, "").trim();
-  const literals = value.startsWith("[") ? value.replace(/^\[|\]$/g, "").split(",").map((v) => v.trim()).filter((v) => v !== "") : [value];
+  const value = line
+    .slice(line.indexOf("=") + 1)
+    .replace(/#.*$/, "")
+    .trim();
+  const literals = value.startsWith("[")
+    ? value
+        .replace(/^\[|\]$/g, "")
+        .split(",")
+        .map((v) => v.trim())
+        .filter((v) => v !== "")
+    : [value];
   for (const literal of literals) {
     if (!TOML_INTEGER.test(literal) && !/^["']/.test(literal)) {
-      throw new OptionError(`${where}: ${spec.flag}: ${literal} is not allowed; expected ${fileAllowed(spec)}, written as an integer (no decimal point or exponent)`);
+      throw new OptionError(
+        `${where}: ${spec.flag}: ${literal} is not allowed; expected ${fileAllowed(spec)}, written as an integer (no decimal point or exponent)`,
+      );
     }
   }
 }
@@ -146,12 +167,16 @@ function checkIntegerLiterals(spec: OptionSpec, line: string, where: string): vo
 /** The TOML value as the command line's string, or null when its type cannot be this option's. */
 function asCommandLine(spec: OptionSpec, v: unknown): string | null {
   switch (spec.kind.type) {
-    case "bool": return typeof v === "boolean" ? String(v) : null;
+    case "bool":
+      return typeof v === "boolean" ? String(v) : null;
     case "int":
-    case "number": return typeof v === "number" ? String(v) : null;
+    case "number":
+      return typeof v === "number" ? String(v) : null;
     // An enum's values are words, but some are numbers ("420"): an unquoted 420 means the same.
-    case "enum": return typeof v === "string" ? v : typeof v === "number" ? String(v) : null;
-    case "string": return typeof v === "string" ? v : null;
+    case "enum":
+      return typeof v === "string" ? v : typeof v === "number" ? String(v) : null;
+    case "string":
+      return typeof v === "string" ? v : null;
   }
 }
 
@@ -177,8 +202,11 @@ function unknownKey(key: string, raw: unknown): string {
   if (isTable(raw)) {
     const inner = Object.keys(raw);
     const joined = inner.map((k) => BY_FLAG.get(`${key}-${k}`)).find((s) => s !== undefined);
-    const hint = joined ? `; did you mean ${joined.flag}?`
-      : inner.some((k) => BY_FLAG.has(k)) ? `; put ${inner.filter((k) => BY_FLAG.has(k)).join(", ")} at the top of the file, without the [${key}] line` : "";
+    const hint = joined
+      ? `; did you mean ${joined.flag}?`
+      : inner.some((k) => BY_FLAG.has(k))
+        ? `; put ${inner.filter((k) => BY_FLAG.has(k)).join(", ")} at the top of the file, without the [${key}] line`
+        : "";
     return `"${key}" is a table (a [section] or a dotted key), and the file has none: every key stands alone at the top (${why})${hint}`;
   }
   const near = closestFlag(key);

@@ -20,7 +20,9 @@ const WIDTH = 78;
 export function configToml(options: Options, { showSecrets = false }: PrintSettings = {}): string {
   const masked = !showSecrets && OPTION_SPECS.some((s) => isSet(options[s.key]) && !sameValue(hidden(s, options[s.key]), options[s.key]));
   const lines = [
-    ...comment("glasscast configuration, from `glasscast config print`: the options in effect (the defaults, then the --config file, then the command line). Read it back with: glasscast --config FILE. The keys are the command-line flags without their dashes; a command-line flag overrides the file. Options left at their default are commented out. Relative paths are relative to the folder glasscast is started from."),
+    ...comment(
+      "glasscast configuration, from `glasscast config print`: the options in effect (the defaults, then the --config file, then the command line). Read it back with: glasscast --config FILE. The keys are the command-line flags without their dashes; a command-line flag overrides the file. Options left at their default are commented out. Relative paths are relative to the folder glasscast is started from.",
+    ),
     ...(masked ? comment(`Secrets are shown as "${SECRET_MASK}", which --config refuses: print with --show-secrets to keep them.`) : []),
   ];
   const groups = [...new Set(OPTION_SPECS.map((s) => s.group))];
@@ -44,7 +46,7 @@ function describe(spec: OptionSpec, value: OptionValue, showSecrets: boolean): s
 function hidden(spec: OptionSpec, v: OptionValue): OptionValue {
   if (isSecretOption(spec)) return mask(v);
   if (typeof v === "string") return redactUrl(v);
-  if (Array.isArray(v)) return v.map((x) => typeof x === "string" ? redactUrl(x) : x) as OptionValue;
+  if (Array.isArray(v)) return v.map((x) => (typeof x === "string" ? redactUrl(x) : x)) as OptionValue;
   return v;
 }
 

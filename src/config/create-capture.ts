@@ -21,8 +21,16 @@ export function jpegSettingsOf(o: Options): JpegSettings {
 
 export function captureSettingsOf(o: Options): CaptureSettings {
   return {
-    width: o.width, height: o.height, fps: o.fps, loop: o.loop, frameSizeReduction: o.frameSizeReduction,
-    rotate: o.rotate, hflip: o.hflip, vflip: o.vflip, stabilize: o.stabilize, jpeg: jpegSettingsOf(o),
+    width: o.width,
+    height: o.height,
+    fps: o.fps,
+    loop: o.loop,
+    frameSizeReduction: o.frameSizeReduction,
+    rotate: o.rotate,
+    hflip: o.hflip,
+    vflip: o.vflip,
+    stabilize: o.stabilize,
+    jpeg: jpegSettingsOf(o),
   };
 }
 
@@ -36,15 +44,27 @@ export function createCapture(name: string, spec: SourceSpec, o: Options, rawOut
     const rpicam = findRpicam(o.rpicam);
     if (!rpicam) throw new Error("rpicam-vid was checked at startup"); // checkOptions refused it already
     return new RpicamCapture({
-      rpicam, plan: libcameraPlanOf(o), label, description,
+      rpicam,
+      plan: libcameraPlanOf(o),
+      label,
+      description,
       settings: {
-        camera: spec.camera, ...libcameraSize(o.width, o.height, o.frameSizeReduction), fps: o.fps ?? LIBCAMERA_DEFAULT.fps,
-        quality: o.jpegQuality, keyint: o.h264Keyint, bitrateKbps: o.h264Bitrate,
+        camera: spec.camera,
+        ...libcameraSize(o.width, o.height, o.frameSizeReduction),
+        fps: o.fps ?? LIBCAMERA_DEFAULT.fps,
+        quality: o.jpegQuality,
+        keyint: o.h264Keyint,
+        bitrateKbps: o.h264Bitrate,
       },
     });
   }
   return new FfmpegCapture({
-    ffmpeg: o.ffmpeg, spec, settings: captureSettingsOf(o), output: rawOutput, label, description,
+    ffmpeg: o.ffmpeg,
+    spec,
+    settings: captureSettingsOf(o),
+    output: rawOutput,
+    label,
+    description,
     camera: spec.kind === "v4l2" ? { inputFormat: o.inputFormat, webrtc: h264Wanted(o), passthrough: o.passthrough } : undefined,
     ytDlp: o.streamMode && spec.kind === "url" && /^https?$/.test(spec.scheme) ? findYtDlp() : null,
     audio,

@@ -43,9 +43,13 @@ function mainHelp(doc: Doc, version: string): void {
   doc.blank();
   doc.para("glasscast COMMAND --help (or glasscast help COMMAND) gives a command's usage and options, e.g. glasscast service install --help.");
   doc.blank();
-  doc.para("--config FILE (-c FILE) reads options from a TOML file whose keys are the flags without their dashes (port = 8080, webrtc = false, source = [\"door=rtsp://…\", \"garden=/dev/video0\"]); flags given on the command line override it, a list included. Relative paths are relative to the folder glasscast is started from.");
+  doc.para(
+    '--config FILE (-c FILE) reads options from a TOML file whose keys are the flags without their dashes (port = 8080, webrtc = false, source = ["door=rtsp://…", "garden=/dev/video0"]); flags given on the command line override it, a list included. Relative paths are relative to the folder glasscast is started from.',
+  );
   doc.blank();
-  doc.para("Options shown without a value are switches, true or false: the flag alone turns one on, --no-FLAG turns it off, and --FLAG=true or --FLAG=false says which.");
+  doc.para(
+    "Options shown without a value are switches, true or false: the flag alone turns one on, --no-FLAG turns it off, and --FLAG=true or --FLAG=false says which.",
+  );
   const groups = [...new Set(OPTION_SPECS.map((s) => s.group))];
   for (const group of groups) {
     doc.blank();
@@ -63,7 +67,11 @@ function describeOption(doc: Doc, spec: OptionSpec): void {
   // A switch's values are the rule said once above; other kinds say theirs.
   const values = spec.kind.type === "string" || spec.kind.type === "bool" ? "" : `; ${allowed(spec.kind)}`;
   // "(default: X" is kept on one line, to be found whole.
-  const words = [...split(spec.help), `(default: ${shownDefault(spec)}${values ? ";" : ")"}`, ...split(values.slice(2)).map((w, i, all) => (i === all.length - 1 ? `${w})` : w))];
+  const words = [
+    ...split(spec.help),
+    `(default: ${shownDefault(spec)}${values ? ";" : ")"}`,
+    ...split(values.slice(2)).map((w, i, all) => (i === all.length - 1 ? `${w})` : w)),
+  ];
   // An old name is said once, beside the flag: "--h264-bitrate KBPS (also --webrtc-bitrate)".
   const also = alsoText(spec);
   doc.item(`--${spec.flag}${spec.placeholder ? ` ${spec.placeholder}` : ""}${also ? ` ${also}` : ""}`, words);

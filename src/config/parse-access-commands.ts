@@ -10,7 +10,9 @@ import { STREAM_NAME } from "./stream-sources.ts";
 import { OptionError } from "./validate.ts";
 import type { Options } from "./options.ts";
 
-export interface HashPasswordCommand { readonly command: "hash-password" }
+export interface HashPasswordCommand {
+  readonly command: "hash-password";
+}
 
 export interface TokenCommand {
   readonly command: "token";
@@ -23,7 +25,9 @@ const TOKEN_USAGE = usageOf("token");
 
 export function parseHashPasswordCommand(argv: readonly string[]): HashPasswordCommand {
   if (argv.length > 0) {
-    throw new OptionError(`hash-password: unexpected argument ${JSON.stringify(argv[0])}; the password is read from stdin: echo -n 'secret' | glasscast hash-password`);
+    throw new OptionError(
+      `hash-password: unexpected argument ${JSON.stringify(argv[0])}; the password is read from stdin: echo -n 'secret' | glasscast hash-password`,
+    );
   }
   return { command: "hash-password" };
 }
@@ -44,15 +48,19 @@ export function parseTokenCommand(argv: readonly string[], parseServer: (argv: r
     if (value === undefined) throw new OptionError(`token: ${name} needs a value; expected: ${TOKEN_USAGE}`);
     if (name === "--ttl") {
       ttl = /^\d+$/.test(value) ? Number(value) : NaN;
-      if (!(ttl >= 1 && ttl <= MAX_TOKEN_TTL_S)) throw new OptionError(`token: --ttl: ${JSON.stringify(value)} is not allowed; expected whole seconds from 1 to ${MAX_TOKEN_TTL_S} (a year)`);
+      if (!(ttl >= 1 && ttl <= MAX_TOKEN_TTL_S))
+        throw new OptionError(`token: --ttl: ${JSON.stringify(value)} is not allowed; expected whole seconds from 1 to ${MAX_TOKEN_TTL_S} (a year)`);
     } else {
-      if (!STREAM_NAME.test(value)) throw new OptionError(`token: --stream: ${JSON.stringify(value)} is not a stream name; expected letters, digits, _ and - (up to 32)`);
+      if (!STREAM_NAME.test(value))
+        throw new OptionError(`token: --stream: ${JSON.stringify(value)} is not a stream name; expected letters, digits, _ and - (up to 32)`);
       stream = value;
     }
   }
   const options = parseServer(rest);
   if (options.tokenSecret === null) {
-    throw new OptionError(`token: --token-secret: not given; a link is signed with the server's own secret (the server must run with the same one); expected: ${TOKEN_USAGE}`);
+    throw new OptionError(
+      `token: --token-secret: not given; a link is signed with the server's own secret (the server must run with the same one); expected: ${TOKEN_USAGE}`,
+    );
   }
   return { command: "token", ttl, stream, secret: options.tokenSecret };
 }

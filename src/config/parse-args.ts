@@ -85,7 +85,9 @@ const BY_FLAG = SPEC_BY_NAME;
 /** Every flag the server knows, as typed: for "did you mean". */
 const SERVER_FLAGS = [
   ...OPTION_SPECS.flatMap((s) => (s.kind.type === "bool" ? [`--${s.flag}`, `--no-${s.flag}`] : [`--${s.flag}`])),
-  `--${CONFIG_FLAG}`, "--help", "--version",
+  `--${CONFIG_FLAG}`,
+  "--help",
+  "--version",
 ];
 
 /**
@@ -93,10 +95,20 @@ const SERVER_FLAGS = [
  * differs from its flag only in dashes (jpeg-fastdct): "did you mean" does not count dashes, and two
  * candidates for one flag would make a word cut short match none.
  */
-const ALIAS_FLAGS = new Map<string, string>(OPTION_SPECS.flatMap((s) => (s.aliases ?? [])
-  .filter((a) => a.replaceAll("-", "") !== s.flag.replaceAll("-", ""))
-  .flatMap((a): [string, string][] =>
-    s.kind.type === "bool" ? [[`--${a}`, `--${s.flag}`], [`--no-${a}`, `--no-${s.flag}`]] : [[`--${a}`, `--${s.flag}`]])));
+const ALIAS_FLAGS = new Map<string, string>(
+  OPTION_SPECS.flatMap((s) =>
+    (s.aliases ?? [])
+      .filter((a) => a.replaceAll("-", "") !== s.flag.replaceAll("-", ""))
+      .flatMap((a): [string, string][] =>
+        s.kind.type === "bool"
+          ? [
+              [`--${a}`, `--${s.flag}`],
+              [`--no-${a}`, `--no-${s.flag}`],
+            ]
+          : [[`--${a}`, `--${s.flag}`]],
+      ),
+  ),
+);
 
 /** "; did you mean --mjpeg-max-viewers?" for a mistyped server option: near an alias, the flag itself is told. */
 function didYouMeanFlag(word: string, own: readonly string[]): string {
@@ -129,7 +141,9 @@ function parseHelpCommand(args: readonly string[]): Command {
   if (commandsUnder(topic).length > 0) return help(topic);
   const names = [...new Set([...COMMANDS.map((c) => c.name), ...topWords().filter((w) => w !== "help")])];
   const hint = didYouMean(topic, names);
-  throw new OptionError(`help: unknown command ${JSON.stringify(topic)}${hint ? `${hint} (see glasscast --help)` : `; expected one of: ${COMMANDS.map((c) => c.name).join(", ")}`}`);
+  throw new OptionError(
+    `help: unknown command ${JSON.stringify(topic)}${hint ? `${hint} (see glasscast --help)` : `; expected one of: ${COMMANDS.map((c) => c.name).join(", ")}`}`,
+  );
 }
 
 /** The server's options (flags over --config FILE) without the startup checks, for a command that only reads them. */
@@ -185,7 +199,9 @@ function parseServe(argv: readonly string[], check = true, command: string | nul
     if (!spec) {
       const own = command === null ? [] : (commandSpec(command)?.options ?? []).map((o) => o.flag);
       const where = command === null ? "" : `${command}: `;
-      throw new OptionError(`${where}unknown option --${name}${didYouMeanFlag(`--${name}`, own)} (see ${command === null ? "" : `glasscast ${command} `}--help)`);
+      throw new OptionError(
+        `${where}unknown option --${name}${didYouMeanFlag(`--${name}`, own)} (see ${command === null ? "" : `glasscast ${command} `}--help)`,
+      );
     }
     if (raw === undefined) {
       if (spec.kind.type === "bool") raw = "true";
@@ -246,7 +262,10 @@ function subcommand(group: string, sub: string | undefined): string {
 
 /** "--jsn": a command's unknown option, with the nearest of its own when mistyped, else its usage. */
 function unknownOption(command: string, name: string): OptionError {
-  const hint = didYouMean(name, (commandSpec(command)?.options ?? []).map((o) => o.flag));
+  const hint = didYouMean(
+    name,
+    (commandSpec(command)?.options ?? []).map((o) => o.flag),
+  );
   return new OptionError(`${command}: unknown option ${name}${hint ? `${hint} (see glasscast ${command} --help)` : `; expected: ${usageOf(command)}`}`);
 }
 
@@ -328,10 +347,14 @@ function parseServiceCommand(args: readonly string[]): Command {
   }
   if (sub === "uninstall") return { command: "service-uninstall", dryRun, root };
   if (user !== null && !USER_NAME.test(user)) {
-    throw new OptionError(`service install: --user: ${JSON.stringify(user)} is not allowed; expected a user name (a lower-case letter or _, then lower-case letters, digits, _ and -, up to 32)`);
+    throw new OptionError(
+      `service install: --user: ${JSON.stringify(user)} is not allowed; expected a user name (a lower-case letter or _, then lower-case letters, digits, _ and -, up to 32)`,
+    );
   }
   if (server[0] !== undefined && !server[0].startsWith("--") && server[0] !== "-c") {
-    throw new OptionError(`service install: unexpected argument ${JSON.stringify(server[0])}: the service takes the server's options, which start with -- (see glasscast service install --help)`);
+    throw new OptionError(
+      `service install: unexpected argument ${JSON.stringify(server[0])}: the service takes the server's options, which start with -- (see glasscast service install --help)`,
+    );
   }
   // The server's own parser, so a bad option fails here exactly as it would at the service's start.
   const parsed = parseServe(server, true, "service install");
@@ -370,7 +393,20 @@ function parseDevicesCommand(args: readonly string[]): Command {
 
 export const BENCH_DEFAULTS = { seconds: 4, mjpeg: [1, 10], webrtc: [1, 5] } as const;
 /** Server options that would make the bench measure something else than the test pattern on loopback. */
-const NOT_FOR_BENCH = ["--source", "--host", "--port", "--config", "-c", "--auth", "--viewer-token", "--metrics-auth", "--tls-cert", "--tls-key", "--publish", "--on-demand"];
+const NOT_FOR_BENCH = [
+  "--source",
+  "--host",
+  "--port",
+  "--config",
+  "-c",
+  "--auth",
+  "--viewer-token",
+  "--metrics-auth",
+  "--tls-cert",
+  "--tls-key",
+  "--publish",
+  "--on-demand",
+];
 
 function parseBenchCommand(args: readonly string[]): Command {
   if (wantsHelp(args)) return help("bench");
@@ -389,7 +425,10 @@ function parseBenchCommand(args: readonly string[]): Command {
     }
     if (name === "--seconds" || name === "--mjpeg" || name === "--webrtc") {
       const value = eq >= 0 ? arg.slice(eq + 1) : args[++i];
-      const expected = name === "--seconds" ? "a number of seconds from 1 to 600" : `viewer counts separated by commas, each from 1 to ${name === "--mjpeg" ? 500 : 50}, or 0 for none`;
+      const expected =
+        name === "--seconds"
+          ? "a number of seconds from 1 to 600"
+          : `viewer counts separated by commas, each from 1 to ${name === "--mjpeg" ? 500 : 50}, or 0 for none`;
       if (value === undefined || (eq < 0 && value.startsWith("--"))) throw new OptionError(`bench: ${name} needs a value: ${expected}`);
       if (name === "--seconds") {
         if (seconds !== null) throw new OptionError("bench: --seconds is given more than once");
@@ -406,7 +445,9 @@ function parseBenchCommand(args: readonly string[]): Command {
       continue;
     }
     if (NOT_FOR_BENCH.includes(name)) {
-      throw new OptionError(`bench: ${name} is not for the bench, which serves the test pattern on 127.0.0.1 to viewers of its own; give it the options that shape the picture (--width, --height, --fps, --jpeg-*, --h264-*, --webrtc-*)`);
+      throw new OptionError(
+        `bench: ${name} is not for the bench, which serves the test pattern on 127.0.0.1 to viewers of its own; give it the options that shape the picture (--width, --height, --fps, --jpeg-*, --h264-*, --webrtc-*)`,
+      );
     }
     if (!arg.startsWith("-")) throw new OptionError(`bench: unexpected argument ${JSON.stringify(arg)}; expected: ${usageOf("bench")}`);
     server.push(arg);
@@ -417,9 +458,13 @@ function parseBenchCommand(args: readonly string[]): Command {
   const parsed = parseServe([...server, "--source", "testsrc"], true, "bench");
   if (parsed.command !== "serve") return parsed;
   return {
-    command: "bench", json, seconds: seconds ?? BENCH_DEFAULTS.seconds,
-    mjpeg: lists["--mjpeg"] ?? [...BENCH_DEFAULTS.mjpeg], webrtc: lists["--webrtc"] ?? [...BENCH_DEFAULTS.webrtc],
-    serverArgs: server, options: parsed.options,
+    command: "bench",
+    json,
+    seconds: seconds ?? BENCH_DEFAULTS.seconds,
+    mjpeg: lists["--mjpeg"] ?? [...BENCH_DEFAULTS.mjpeg],
+    webrtc: lists["--webrtc"] ?? [...BENCH_DEFAULTS.webrtc],
+    serverArgs: server,
+    options: parsed.options,
   };
 }
 

@@ -36,7 +36,9 @@ export function parseDoctorCommand(argv: readonly string[], parseServer: (argv: 
       if (seconds !== null) throw new OptionError("doctor: --seconds is given more than once");
       const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
       if (!(n >= DOCTOR_SECONDS.min && n <= DOCTOR_SECONDS.max)) {
-        throw new OptionError(`doctor: --seconds: ${JSON.stringify(value)} is not allowed; expected a number from ${DOCTOR_SECONDS.min} to ${DOCTOR_SECONDS.max}`);
+        throw new OptionError(
+          `doctor: --seconds: ${JSON.stringify(value)} is not allowed; expected a number from ${DOCTOR_SECONDS.min} to ${DOCTOR_SECONDS.max}`,
+        );
       }
       seconds = n;
     } else {

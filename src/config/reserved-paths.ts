@@ -6,9 +6,22 @@
  * every route the server registers is covered.
  */
 export const RESERVED_ROOTS: readonly string[] = [
-  "", "healthz", "metrics", "state", "api", "static", "favicon.ico",
-  "offer", "close_connection", "whep", "whip", "view",
-  "snapshot", "snapshot.jpg", "stream", "hls",
+  "",
+  "healthz",
+  "metrics",
+  "state",
+  "api",
+  "static",
+  "favicon.ico",
+  "offer",
+  "close_connection",
+  "whep",
+  "whip",
+  "view",
+  "snapshot",
+  "snapshot.jpg",
+  "stream",
+  "hls",
 ];
 
 /** The reserved root `path` starts with (any case, any leading slashes), or null. */

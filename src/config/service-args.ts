@@ -77,7 +77,9 @@ export function serviceArgs(argv: readonly string[], cwd = process.cwd()): Servi
       for (const value of values) {
         const absoluteValue = rewrite(spec.flag, value);
         if (absoluteValue !== value) {
-          throw new OptionError(`service install: ${config}${line === null ? "" : `:${line}`}: ${spec.flag}: ${JSON.stringify(value)} is a relative path, and the service does not start in this folder; expected an absolute path: ${JSON.stringify(absoluteValue)}`);
+          throw new OptionError(
+            `service install: ${config}${line === null ? "" : `:${line}`}: ${spec.flag}: ${JSON.stringify(value)} is a relative path, and the service does not start in this folder; expected an absolute path: ${JSON.stringify(absoluteValue)}`,
+          );
         }
       }
     }

@@ -33,13 +33,16 @@ export function streamSources(values: readonly string[]): StreamSource[] {
   if (parsed.length > 1) {
     const unnamed = parsed.find((p) => p.name === null);
     if (unnamed) {
-      throw new StreamSourceError(`--source: ${JSON.stringify(redactUrl(unnamed.src))} needs a name when several sources are given; expected NAME=SRC with NAME made of letters, digits, _ and - (up to 32)`);
+      throw new StreamSourceError(
+        `--source: ${JSON.stringify(redactUrl(unnamed.src))} needs a name when several sources are given; expected NAME=SRC with NAME made of letters, digits, _ and - (up to 32)`,
+      );
     }
   }
   const seen = new Set<string>();
   return parsed.map(({ name, src }) => {
     const streamName = name ?? DEFAULT_STREAM_NAME;
-    if (seen.has(streamName)) throw new StreamSourceError(`--source: the name ${JSON.stringify(streamName)} is given to two sources; expected a different NAME for each`);
+    if (seen.has(streamName))
+      throw new StreamSourceError(`--source: the name ${JSON.stringify(streamName)} is given to two sources; expected a different NAME for each`);
     seen.add(streamName);
     try {
       return { name: streamName, spec: parseSourceSpec(src) };

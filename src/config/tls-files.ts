@@ -16,7 +16,14 @@ function read(path: string, flag: string): string {
     return readFileSync(path, "latin1");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "does not exist" : code === "EACCES" ? "cannot be read (permission denied)" : code === "EISDIR" ? "is a folder" : `cannot be read (${code ?? String(err)})`;
+    const why =
+      code === "ENOENT"
+        ? "does not exist"
+        : code === "EACCES"
+          ? "cannot be read (permission denied)"
+          : code === "EISDIR"
+            ? "is a folder"
+            : `cannot be read (${code ?? String(err)})`;
     throw new TlsFileError(`${flag}: ${JSON.stringify(path)} ${why}; expected a readable PEM file`);
   }
 }
@@ -34,7 +41,9 @@ export function checkTlsFiles({ tlsCert, tlsKey }: TlsFiles): void {
     throw new TlsFileError(`--tls-cert: ${JSON.stringify(tlsCert)} is not a PEM certificate; expected a file starting with -----BEGIN CERTIFICATE-----`);
   }
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(keyText)) {
-    throw new TlsFileError(`--tls-key: ${JSON.stringify(tlsKey)} is encrypted with a passphrase; expected an unencrypted key (openssl pkey -in KEY -out plain.pem)`);
+    throw new TlsFileError(
+      `--tls-key: ${JSON.stringify(tlsKey)} is encrypted with a passphrase; expected an unencrypted key (openssl pkey -in KEY -out plain.pem)`,
+    );
   }
   if (!/-----BEGIN ([A-Z]+ )?PRIVATE KEY-----/.test(keyText)) {
     throw new TlsFileError(`--tls-key: ${JSON.stringify(tlsKey)} is not a PEM private key; expected a file starting with -----BEGIN PRIVATE KEY-----`);

@@ -56,14 +56,20 @@ export function checkOptions(o: Options, { needFfmpeg = true, programStreams = f
   }
   // No source given: ffmpeg captures the camera found or the test pattern.
   if (needFfmpeg && (sources.length > 0 || !programStreams) && !Bun.which(o.ffmpeg)) {
-    throw new OptionError(`--ffmpeg: ${JSON.stringify(o.ffmpeg)} was not found; install ffmpeg (sudo apt-get install ffmpeg) or give its path with --ffmpeg PATH`);
+    throw new OptionError(
+      `--ffmpeg: ${JSON.stringify(o.ffmpeg)} was not found; install ffmpeg (sudo apt-get install ffmpeg) or give its path with --ffmpeg PATH`,
+    );
   }
   const loopable = sources.some(({ spec }) => spec.kind === "file" || spec.kind === "glob" || (spec.kind === "url" && /^https?$/.test(spec.scheme)));
   if (o.loop && !loopable) {
-    throw new OptionError(`--loop: applies to a file, an image sequence or an http(s) file URL, not to ${sources.every((s) => s.spec.kind === "testsrc") ? "testsrc" : "a live stream"}`);
+    throw new OptionError(
+      `--loop: applies to a file, an image sequence or an http(s) file URL, not to ${sources.every((s) => s.spec.kind === "testsrc") ? "testsrc" : "a live stream"}`,
+    );
   }
   if (o.themeDir !== null && !(existsSync(o.themeDir) && statSync(o.themeDir).isDirectory())) {
-    throw new OptionError(`--theme-dir: ${JSON.stringify(o.themeDir)} is not a folder; expected an existing folder (make one with: glasscast theme export DIR)`);
+    throw new OptionError(
+      `--theme-dir: ${JSON.stringify(o.themeDir)} is not a folder; expected an existing folder (make one with: glasscast theme export DIR)`,
+    );
   }
   if (o.themeDir !== null && !o.theme) throw new OptionError("--theme-dir: cannot be used with --no-theme");
   if (o.alwaysOn && o.onDemand) throw new OptionError("--always-on: cannot be used with --on-demand (choose one)");
@@ -75,14 +81,25 @@ export function checkOptions(o: Options, { needFfmpeg = true, programStreams = f
     if (!findYtDlp()) throw new OptionError(`--stream-mode: yt-dlp was not found; ${YT_DLP_HINT}`);
   }
   const turn = o.iceServer.some((u) => /^turns?:/.test(u));
-  for (const [value, flag] of [[o.iceUsername, "--ice-username"], [o.iceCredential, "--ice-credential"]] as const) {
+  for (const [value, flag] of [
+    [o.iceUsername, "--ice-username"],
+    [o.iceCredential, "--ice-credential"],
+  ] as const) {
     if (value !== null && !turn) throw new OptionError(`${flag}: applies to turn: or turns: servers, and no --ice-server gives one`);
   }
   // A program's own streams are named only later: then createGlasscast checks the destinations (publishTargetsOf).
-  if (sources.length > 0) publishTargetsOf(o, sources.map((s) => s.name));
+  if (sources.length > 0)
+    publishTargetsOf(
+      o,
+      sources.map((s) => s.name),
+    );
   checkIngests(o, sources);
   checkTalkback(o);
-  if (sources.length > 0) audioInputsOfOptions(o, sources.map((s) => ({ name: s.name, kind: s.spec.kind })));
+  if (sources.length > 0)
+    audioInputsOfOptions(
+      o,
+      sources.map((s) => ({ name: s.name, kind: s.spec.kind })),
+    );
   const access = accessOptionProblem(o);
   if (access) throw new OptionError(access);
   try {
@@ -97,8 +114,12 @@ export function checkOptions(o: Options, { needFfmpeg = true, programStreams = f
 /** --talkback plays a viewer's voice in the room: only for --auth users, over WebRTC. */
 function checkTalkback(o: Options): void {
   if (o.talkback === null) return;
-  if (!isAlsaDevice(o.talkback)) throw new OptionError(`--talkback: ${JSON.stringify(o.talkback)} is not an ALSA playback device; expected one such as default, plughw:0,0 or hw:1,0 (aplay -l lists them)`);
-  if (o.auth.length === 0) throw new OptionError("--talkback: lets a viewer speak in the room, so it needs --auth USER:PASS (only those users may talk; viewer tokens may not)");
+  if (!isAlsaDevice(o.talkback))
+    throw new OptionError(
+      `--talkback: ${JSON.stringify(o.talkback)} is not an ALSA playback device; expected one such as default, plughw:0,0 or hw:1,0 (aplay -l lists them)`,
+    );
+  if (o.auth.length === 0)
+    throw new OptionError("--talkback: lets a viewer speak in the room, so it needs --auth USER:PASS (only those users may talk; viewer tokens may not)");
   if (!o.webrtc) throw new OptionError("--talkback: the page's microphone is sent over WebRTC, which --no-webrtc turns off");
 }
 
@@ -124,12 +145,14 @@ export function audioInputsOfOptions(o: Options, streams: readonly { name: strin
  */
 function checkIngests(o: Options, sources: readonly StreamSource[]): void {
   if (o.rtspPushPort !== null) {
-    throw new OptionError("--rtsp-push-port: retired; RTSP publishers now push to the RTSP server itself (rtsp://HOST:--rtsp-port/PATH for --source NAME=rtsp-push:PATH), logging in with an --ingest-token or an --auth user; drop this option");
+    throw new OptionError(
+      "--rtsp-push-port: retired; RTSP publishers now push to the RTSP server itself (rtsp://HOST:--rtsp-port/PATH for --source NAME=rtsp-push:PATH), logging in with an --ingest-token or an --auth user; drop this option",
+    );
   }
-  const names = sources.flatMap(({ spec }) => spec.kind === "whip" ? [spec.name] : []);
+  const names = sources.flatMap(({ spec }) => (spec.kind === "whip" ? [spec.name] : []));
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new OptionError(`--source: whip:${twice} is given to two streams; expected a different WHIP name for each`);
-  const pushes = sources.flatMap(({ name, spec }) => spec.kind === "rtsp-push" ? [{ name, path: spec.path }] : []);
+  const pushes = sources.flatMap(({ name, spec }) => (spec.kind === "rtsp-push" ? [{ name, path: spec.path }] : []));
   if (o.ingestToken.length > 0 && names.length === 0 && pushes.length === 0 && sources.length > 0) {
     throw new OptionError("--ingest-token: lets publishers in to WHIP and RTSP push ingests, and no --source is one (whip:NAME, rtsp-push:PATH)");
   }
@@ -146,11 +169,24 @@ function checkIngests(o: Options, sources: readonly StreamSource[]): void {
   }
   // Nobody may inject a picture unasked: RTSP push needs credentials, unless only this machine can reach it.
   if (pushes.length > 0 && o.auth.length === 0 && o.ingestToken.length === 0 && !isLoopback(o.host)) {
-    throw new OptionError(`--source: ${pushes[0]!.name}=rtsp-push:${pushes[0]!.path} would let anyone who reaches ${o.host}:${o.rtspPort} replace the picture; give --ingest-token TOKEN (publishers log in with it as their password) or --auth USER:PASS, or listen on a loopback --host`);
+    throw new OptionError(
+      `--source: ${pushes[0]!.name}=rtsp-push:${pushes[0]!.path} would let anyone who reaches ${o.host}:${o.rtspPort} replace the picture; give --ingest-token TOKEN (publishers log in with it as their password) or --auth USER:PASS, or listen on a loopback --host`,
+    );
   }
   // A publisher's H.264 is passed on untouched: nothing turns or scales it.
   if (sources.length > 0 && sources.every(({ spec }) => spec.kind === "whip" || spec.kind === "rtsp-push")) {
-    const flag = o.rotate !== 0 ? "--rotate" : o.hflip ? "--hflip" : o.vflip ? "--vflip" : o.stabilize ? "--stabilize" : o.frameSizeReduction > 0 ? "--frame-size-reduction" : null;
+    const flag =
+      o.rotate !== 0
+        ? "--rotate"
+        : o.hflip
+          ? "--hflip"
+          : o.vflip
+            ? "--vflip"
+            : o.stabilize
+              ? "--stabilize"
+              : o.frameSizeReduction > 0
+                ? "--frame-size-reduction"
+                : null;
     if (flag) throw new OptionError(`${flag}: a published stream (whip:, rtsp-push:) is passed on untouched, so this would do nothing`);
   }
 }
@@ -192,18 +228,24 @@ function checkCameras(o: Options, sources: readonly StreamSource[]): void {
     throw new OptionError(`--input-format: applies to a camera (/dev/videoN, N or libcamera:N), and no --source is one`);
   }
   if (kinds.has("v4l2") && (o.width === null) !== (o.height === null)) {
-    throw new OptionError(`${o.width === null ? "--height" : "--width"}: a V4L2 camera is asked for a whole size; give both --width and --height (see: glasscast devices)`);
+    throw new OptionError(
+      `${o.width === null ? "--height" : "--width"}: a V4L2 camera is asked for a whole size; give both --width and --height (see: glasscast devices)`,
+    );
   }
   if (!kinds.has("libcamera")) return;
   if (!findRpicam(o.rpicam)) {
-    throw new OptionError(o.rpicam === null
-      ? `--rpicam: neither rpicam-vid nor libcamera-vid was found for the libcamera source; ${RPICAM_HINT}`
-      : `--rpicam: ${JSON.stringify(o.rpicam)} was not found; ${RPICAM_HINT}`);
+    throw new OptionError(
+      o.rpicam === null
+        ? `--rpicam: neither rpicam-vid nor libcamera-vid was found for the libcamera source; ${RPICAM_HINT}`
+        : `--rpicam: ${JSON.stringify(o.rpicam)} was not found; ${RPICAM_HINT}`,
+    );
   }
   if (o.stabilize) throw new OptionError("--stabilize: works on sources captured through ffmpeg, not on a libcamera camera");
   const plan = libcameraPlanOf(o);
   const { width } = libcameraSize(o.width, o.height, o.frameSizeReduction);
   if (plan.codec === "yuv420" && width % RAW_WIDTH_ALIGN !== 0) {
-    throw new OptionError(`${o.frameSizeReduction > 0 ? "--frame-size-reduction" : "--width"}: a libcamera camera's raw pictures must be a multiple of ${RAW_WIDTH_ALIGN} pixels wide (rpicam-vid pads the rows otherwise), and this gives ${width}; expected a width such as 640, 1280 or 1920`);
+    throw new OptionError(
+      `${o.frameSizeReduction > 0 ? "--frame-size-reduction" : "--width"}: a libcamera camera's raw pictures must be a multiple of ${RAW_WIDTH_ALIGN} pixels wide (rpicam-vid pads the rows otherwise), and this gives ${width}; expected a width such as 640, 1280 or 1920`,
+    );
   }
 }

@@ -29,8 +29,12 @@ export function parseFfmpegListFormats(stderr: string): V4l2Format[] {
     let sizeRange: SizeRange | undefined;
     for (const s of sizeText.matchAll(STEPWISE)) {
       sizeRange = {
-        minWidth: Number(s[1]), maxWidth: Number(s[2]), stepWidth: Number(s[3]),
-        minHeight: Number(s[4]), maxHeight: Number(s[5]), stepHeight: Number(s[6]),
+        minWidth: Number(s[1]),
+        maxWidth: Number(s[2]),
+        stepWidth: Number(s[3]),
+        minHeight: Number(s[4]),
+        maxHeight: Number(s[5]),
+        stepHeight: Number(s[6]),
       };
     }
     for (const token of sizeText.replace(STEPWISE, " ").trim().split(/\s+/)) {

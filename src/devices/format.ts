@@ -19,9 +19,12 @@ function alsaSection(alsa: NonNullable<DeviceListing["alsa"]>): string[] {
 }
 
 function v4l2Section(v4l2: DeviceListing["v4l2"]): string[] {
-  const from = v4l2.formatsFrom === null ? v4l2.problem
-    : v4l2.formatsFrom.name === "ffmpeg" ? "formats from ffmpeg; install v4l-utils to see frame rates"
-    : `formats from ${v4l2.formatsFrom.name}`;
+  const from =
+    v4l2.formatsFrom === null
+      ? v4l2.problem
+      : v4l2.formatsFrom.name === "ffmpeg"
+        ? "formats from ffmpeg; install v4l-utils to see frame rates"
+        : `formats from ${v4l2.formatsFrom.name}`;
   const lines = [`V4L2 cameras${from && v4l2.cameras.length > 0 ? ` (${from})` : ""}`];
   if (v4l2.cameras.length === 0) {
     lines.push(`  no V4L2 cameras found${v4l2.sysfsFound ? "" : ` (no ${v4l2.sysfs}: no V4L2 driver is loaded)`}`);
@@ -42,10 +45,7 @@ function cameraLines(camera: V4l2Camera): string[] {
   const nameWidth = Math.max(0, ...camera.formats.map((f) => formatName(f).length));
   const descriptionWidth = Math.max(0, ...camera.formats.map((f) => f.description.length));
   for (const f of camera.formats) {
-    const notes = [
-      ...(f.ffmpegName === null ? ["ffmpeg cannot capture this format"] : []),
-      ...(f.emulated ? ["converted by libv4l"] : []),
-    ];
+    const notes = [...(f.ffmpegName === null ? ["ffmpeg cannot capture this format"] : []), ...(f.emulated ? ["converted by libv4l"] : [])];
     const tail = notes.length > 0 ? `  [${notes.join("; ")}]` : "";
     lines.push(`    ${formatName(f).padEnd(nameWidth)}  ${f.description.padEnd(descriptionWidth)}  ${sizesText(f)}${tail}`);
   }

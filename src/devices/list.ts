@@ -121,23 +121,25 @@ export async function listV4l2(sysfs: string, v4l2ctlProgram: string, ffmpeg: st
   const nodes = readNodes(sysfs);
   const v4l2ctl = Bun.which(v4l2ctlProgram);
   const ffmpegPath = v4l2ctl === null ? Bun.which(ffmpeg) : null;
-  const formatsFrom: ToolUsed | null = v4l2ctl !== null ? { name: "v4l2-ctl", path: v4l2ctl }
-    : ffmpegPath !== null ? { name: "ffmpeg", path: ffmpegPath } : null;
-  const problem = formatsFrom === null
-    ? `formats not listed: neither v4l2-ctl nor ffmpeg (${JSON.stringify(ffmpeg)}) was found (sudo apt install v4l-utils)`
-    : null;
+  const formatsFrom: ToolUsed | null =
+    v4l2ctl !== null ? { name: "v4l2-ctl", path: v4l2ctl } : ffmpegPath !== null ? { name: "ffmpeg", path: ffmpegPath } : null;
+  const problem =
+    formatsFrom === null ? `formats not listed: neither v4l2-ctl nor ffmpeg (${JSON.stringify(ffmpeg)}) was found (sudo apt install v4l-utils)` : null;
   const cameras: V4l2Camera[] = [];
   const notCameras: V4l2NotCamera[] = [];
-  const results = await Promise.all(nodes.map(async ({ device, name }): Promise<{ camera?: V4l2Camera; notCamera?: V4l2NotCamera }> => {
-    const known = classifyNodeName(name);
-    if (known) return { notCamera: { device, name, ...known } };
-    if (formatsFrom === null) return { camera: { device, name, source: device, formats: [], error: null } };
-    const read = formatsFrom.name === "v4l2-ctl"
-      ? await formatsByV4l2Ctl(formatsFrom.path, device, timeoutMs)
-      : await formatsByFfmpeg(formatsFrom.path, device, timeoutMs);
-    if ("kind" in read) return { notCamera: { device, name, kind: read.kind, reason: read.reason } };
-    return { camera: { device, name, source: device, formats: read.formats, error: read.error } };
-  }));
+  const results = await Promise.all(
+    nodes.map(async ({ device, name }): Promise<{ camera?: V4l2Camera; notCamera?: V4l2NotCamera }> => {
+      const known = classifyNodeName(name);
+      if (known) return { notCamera: { device, name, ...known } };
+      if (formatsFrom === null) return { camera: { device, name, source: device, formats: [], error: null } };
+      const read =
+        formatsFrom.name === "v4l2-ctl"
+          ? await formatsByV4l2Ctl(formatsFrom.path, device, timeoutMs)
+          : await formatsByFfmpeg(formatsFrom.path, device, timeoutMs);
+      if ("kind" in read) return { notCamera: { device, name, kind: read.kind, reason: read.reason } };
+      return { camera: { device, name, source: device, formats: read.formats, error: read.error } };
+    }),
+  );
   for (const r of results) {
     if (r.camera) cameras.push(r.camera);
     if (r.notCamera) notCameras.push(r.notCamera);

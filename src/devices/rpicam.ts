@@ -71,7 +71,11 @@ export function parseRpicamCameras(stdout: string): LibcameraCamera[] {
     }
   }
   if (cameras.length === 0 && !noCameras) {
-    const first = stdout.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== "") ?? "(nothing)";
+    const first =
+      stdout
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .find((l) => l !== "") ?? "(nothing)";
     throw new Error(`not a --list-cameras listing (it begins ${JSON.stringify(first.slice(0, 80))})`);
   }
   return cameras.map(({ camera, modes }) => ({ ...camera, modes }));
@@ -82,7 +86,8 @@ function cameraFields(index: number, sensor: string, props: string, id: string):
   const bits = /(\d+)-bit/.exec(props);
   const filter = /(?:^|\s)([A-Z]{3,4})(?:\s|$)/.exec(props);
   return {
-    index, sensor,
+    index,
+    sensor,
     width: size ? Number(size[1]) : null,
     height: size ? Number(size[2]) : null,
     bitDepth: bits ? Number(bits[1]) : null,

@@ -21,7 +21,9 @@ export async function runTool(argv: readonly string[], timeoutMs: number): Promi
   const cmd = [...parentDeathGuard().prefix, ...argv];
   const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const overrun = new Promise<"timeout">((resolve) => { timer = setTimeout(() => resolve("timeout"), timeoutMs); });
+  const overrun = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
+  });
   const finished = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   try {
     const result = await Promise.race([finished, overrun]);
@@ -40,7 +42,10 @@ export async function runTool(argv: readonly string[], timeoutMs: number): Promi
 
 /** The last non-empty line of a program's output, for an error message. */
 export function lastLine(text: string): string | null {
-  const lines = text.split(/\r?\n|\r/).map((l) => l.trim()).filter((l) => l !== "");
+  const lines = text
+    .split(/\r?\n|\r/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
   return lines[lines.length - 1] ?? null;
 }
 

@@ -19,8 +19,17 @@ export interface V4l2CtlListing {
 
 /** The flags v4l2-ctl appends to a description, after ", " (v4l2-info.cpp's fmtdesc flags). */
 const FLAGS = new Set([
-  "compressed", "emulated", "continuous-bytestream", "dyn-resolution", "enc-cap-frame-interval",
-  "csc-colorspace", "csc-ycbcr-enc", "csc-hsv-enc", "csc-quantization", "csc-xfer-func", "meta-line-based",
+  "compressed",
+  "emulated",
+  "continuous-bytestream",
+  "dyn-resolution",
+  "enc-cap-frame-interval",
+  "csc-colorspace",
+  "csc-ycbcr-enc",
+  "csc-hsv-enc",
+  "csc-quantization",
+  "csc-xfer-func",
+  "meta-line-based",
 ]);
 
 interface Building {
@@ -68,8 +77,12 @@ export function parseV4l2CtlFormats(text: string): V4l2CtlListing {
       current.sizes.push({ width: Number(m[1]), height: Number(m[2]), fps: [] });
     } else if ((m = RANGE_SIZE.exec(line)) && current) {
       current.sizeRange = {
-        minWidth: Number(m[2]), minHeight: Number(m[3]), maxWidth: Number(m[4]), maxHeight: Number(m[5]),
-        stepWidth: m[6] === undefined ? 1 : Number(m[6]), stepHeight: m[7] === undefined ? 1 : Number(m[7]),
+        minWidth: Number(m[2]),
+        minHeight: Number(m[3]),
+        maxWidth: Number(m[4]),
+        maxHeight: Number(m[5]),
+        stepWidth: m[6] === undefined ? 1 : Number(m[6]),
+        stepHeight: m[7] === undefined ? 1 : Number(m[7]),
       };
     } else if ((m = DISCRETE_INTERVAL.exec(line)) && current?.sizes.length) {
       current.sizes[current.sizes.length - 1]!.fps.push(Number(m[1]));
@@ -82,7 +95,8 @@ export function parseV4l2CtlFormats(text: string): V4l2CtlListing {
 
 function finish(b: Building): V4l2Format {
   const sizes: FrameSize[] = b.sizes.map(({ width, height, fps, fpsRange }) => ({
-    width, height,
+    width,
+    height,
     ...(fps.length > 0 ? { fps: distinctRates(fps) } : {}),
     ...(fpsRange ? { fpsRange } : {}),
   }));

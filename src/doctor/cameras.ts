@@ -11,7 +11,8 @@ import type { Machine } from "./machine.ts";
 
 export const JOIN_VIDEO_GROUP = "sudo usermod -aG video $USER (then log in again)";
 /** Raspberry Pi OS finds a Pi camera at boot by itself (camera_auto_detect=1); raspi-config's camera option is the legacy stack's, which breaks libcamera. */
-export const PI_CAMERA_FIX = "check the camera's ribbon cable, and that /boot/firmware/config.txt has camera_auto_detect=1 (or dtoverlay=SENSOR for a camera it does not detect), then sudo reboot";
+export const PI_CAMERA_FIX =
+  "check the camera's ribbon cable, and that /boot/firmware/config.txt has camera_auto_detect=1 (or dtoverlay=SENSOR for a camera it does not detect), then sudo reboot";
 
 export function camerasFinding(listing: DeviceListing, machine: Machine, rpicamFound: boolean): Finding {
   const v4l2 = listing.v4l2.cameras.map((c) => `${c.device} (${c.name || "no name"}${formatsText(c.formats)})`);
@@ -50,15 +51,29 @@ export function sourceFindings(sources: readonly StreamSource[], listing: Device
       if (camera) out.push(finding(id, "ok", `--source ${spec.device}: ${camera.name || "a V4L2 camera"}`));
       else {
         const other = listing.v4l2.notCameras.find((n) => n.device === spec.device || n.device === device);
-        out.push(finding(id, "fail", `--source ${spec.device}: ${other ? `not a camera (${other.reason})` : "no such camera now"}`,
-          other ? null : "glasscast waits for it and shows NO SIGNAL until it is plugged in", "glasscast devices (lists the cameras and the --source of each)"));
+        out.push(
+          finding(
+            id,
+            "fail",
+            `--source ${spec.device}: ${other ? `not a camera (${other.reason})` : "no such camera now"}`,
+            other ? null : "glasscast waits for it and shows NO SIGNAL until it is plugged in",
+            "glasscast devices (lists the cameras and the --source of each)",
+          ),
+        );
       }
     } else if (spec.kind === "libcamera") {
       const camera = listing.libcamera.cameras.find((c) => c.index === spec.camera);
       if (camera) out.push(finding(id, "ok", `--source libcamera:${spec.camera}: ${camera.sensor}`));
       else {
-        out.push(finding(id, "fail", `--source libcamera:${spec.camera}: no such camera${listing.libcamera.problem !== null ? ` (${listing.libcamera.problem})` : ""}`,
-          null, fixFor.libcamera ?? "glasscast devices (lists the cameras and the --source of each)"));
+        out.push(
+          finding(
+            id,
+            "fail",
+            `--source libcamera:${spec.camera}: no such camera${listing.libcamera.problem !== null ? ` (${listing.libcamera.problem})` : ""}`,
+            null,
+            fixFor.libcamera ?? "glasscast devices (lists the cameras and the --source of each)",
+          ),
+        );
       }
     }
   }
@@ -66,5 +81,9 @@ export function sourceFindings(sources: readonly StreamSource[], listing: Device
 }
 
 function resolved(device: string): string {
-  try { return realpathSync(device); } catch { return device; }
+  try {
+    return realpathSync(device);
+  } catch {
+    return device;
+  }
 }

@@ -47,14 +47,31 @@ export class SpeedTestError extends Error {}
 
 /** Frames of ffmpeg's testsrc2 at this size, as raw I420 pictures. */
 async function testPattern(ffmpeg: string, width: number, height: number, count: number): Promise<Uint8Array[]> {
-  const argv = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", `testsrc2=size=${width}x${height}:rate=30`,
-    "-frames:v", String(count), "-pix_fmt", "yuv420p", "-f", "rawvideo", "pipe:1"];
+  const argv = [
+    ffmpeg,
+    "-hide_banner",
+    "-nostdin",
+    "-loglevel",
+    "error",
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc2=size=${width}x${height}:rate=30`,
+    "-frames:v",
+    String(count),
+    "-pix_fmt",
+    "yuv420p",
+    "-f",
+    "rawvideo",
+    "pipe:1",
+  ];
   const proc = Bun.spawn([...parentDeathGuard().prefix, ...argv], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const timer = setTimeout(() => proc.kill("SIGKILL"), START_TIMEOUT_MS);
   const [bytes, stderr, code] = await Promise.all([new Response(proc.stdout).bytes(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);
   const size = rawFrameSize("i420", width, height);
-  if (code !== 0 || bytes.length < size) throw new SpeedTestError(`the test pattern could not be made: ${stderr.trim().split("\n").at(-1) || `ffmpeg exit status ${code}`}`);
+  if (code !== 0 || bytes.length < size)
+    throw new SpeedTestError(`the test pattern could not be made: ${stderr.trim().split("\n").at(-1) || `ffmpeg exit status ${code}`}`);
   const frames: Uint8Array[] = [];
   for (let at = 0; at + size <= bytes.length; at += size) frames.push(bytes.subarray(at, at + size));
   return frames;
@@ -78,23 +95,38 @@ export async function measureEncoder(req: SpeedRequest): Promise<SpeedResult> {
   const input = { kind: "raw", format: "i420", width: req.width, height: req.height } as const;
   let said = "";
   const child = spawnOwned(h264Args(req.ffmpeg, input, req.settings, req.fps), {
-    label: "doctor h264", stdin: "pipe", stderrLevel: "debug", onStderrLine: (line) => { said = line; },
+    label: "doctor h264",
+    stdin: "pipe",
+    stderrLevel: "debug",
+    onStderrLine: (line) => {
+      said = line;
+    },
   });
   const writer = new PipeWriter(child.stdin!);
   const parser = new AnnexBParser();
   let accessUnits = 0;
   let firstOut: () => void = () => {};
-  const first = new Promise<void>((resolve) => { firstOut = resolve; });
+  const first = new Promise<void>((resolve) => {
+    firstOut = resolve;
+  });
   const reading = (async () => {
     try {
       for await (const chunk of child.stdout) {
         const n = parser.push(chunk).length;
-        if (n > 0) { accessUnits += n; firstOut(); }
+        if (n > 0) {
+          accessUnits += n;
+          firstOut();
+        }
       }
-    } catch { /* the pipe closes as the encoder stops */ }
+    } catch {
+      /* the pipe closes as the encoder stops */
+    }
   })();
   let exited = false;
-  void child.exited.then(() => { exited = true; firstOut(); });
+  void child.exited.then(() => {
+    exited = true;
+    firstOut();
+  });
   try {
     // The encoder's start is not measured: one picture, then wait for its access unit.
     writer.write(pictures[0]!);
@@ -131,7 +163,11 @@ export async function measureEncoder(req: SpeedRequest): Promise<SpeedResult> {
     const ticks1 = cpuTicks(child.pid);
     const out = accessUnits - before;
     return {
-      offered, skipped, accessUnits: out, seconds: elapsed, fps: out / elapsed,
+      offered,
+      skipped,
+      accessUnits: out,
+      seconds: elapsed,
+      fps: out / elapsed,
       cpuCores: ticks0 === null || ticks1 === null ? null : (ticks1 - ticks0) / CLOCK_TICKS / elapsed,
     };
   } finally {
@@ -147,19 +183,26 @@ export const KEEPS_UP = 0.9;
 export function speedFinding(req: SpeedRequest, outcome: SpeedResult | Error, machine: Machine, cores: number | null): Finding {
   const what = `${req.settings.encoder} at ${req.width}x${req.height}, ${fmt(req.fps)} fps`;
   if (outcome instanceof Error) {
-    return finding("h264-speed", "fail", `H.264 encoder (${what}): did not run`, outcome.message,
-      req.settings.encoder === "libx264" ? "sudo apt install ffmpeg" : "use --h264-encoder libx264");
+    return finding(
+      "h264-speed",
+      "fail",
+      `H.264 encoder (${what}): did not run`,
+      outcome.message,
+      req.settings.encoder === "libx264" ? "sudo apt install ffmpeg" : "use --h264-encoder libx264",
+    );
   }
-  const cpu = outcome.cpuCores === null ? "CPU unknown"
-    : `CPU ${Math.round(outcome.cpuCores * 100)}% of one core${cores !== null ? ` (${cores} cores here)` : ""}`;
+  const cpu =
+    outcome.cpuCores === null ? "CPU unknown" : `CPU ${Math.round(outcome.cpuCores * 100)}% of one core${cores !== null ? ` (${cores} cores here)` : ""}`;
   const summary = `H.264 encoder (${what}): ${fmt(outcome.fps)} fps, ${cpu}`;
   const detail = `${outcome.offered} pictures offered in ${outcome.seconds.toFixed(1)} s, ${outcome.skipped} skipped while the encoder was busy, ${outcome.accessUnits} encoded`;
   if (outcome.fps >= KEEPS_UP * req.fps) return finding("h264-speed", "ok", `${summary}: keeps up`, detail);
-  const hardware = machine.board === "pi-with-encoders" && req.settings.encoder === "libx264" && withinPiEncoder(req)
-    ? "use the Pi's hardware encoder: --h264-encoder h264_v4l2m2m; or " : "";
-  const smaller = req.width > 1280 ? "--width 1280 --height 720" : req.width > 640 ? "--width 640 --height 480" : `--fps ${Math.max(1, Math.floor(outcome.fps))}`;
-  return finding("h264-speed", "warn", `${summary}: does not keep up (WebRTC viewers get fewer pictures)`, detail,
-    `${hardware}ask for less: ${smaller}`);
+  const hardware =
+    machine.board === "pi-with-encoders" && req.settings.encoder === "libx264" && withinPiEncoder(req)
+      ? "use the Pi's hardware encoder: --h264-encoder h264_v4l2m2m; or "
+      : "";
+  const smaller =
+    req.width > 1280 ? "--width 1280 --height 720" : req.width > 640 ? "--width 640 --height 480" : `--fps ${Math.max(1, Math.floor(outcome.fps))}`;
+  return finding("h264-speed", "warn", `${summary}: does not keep up (WebRTC viewers get fewer pictures)`, detail, `${hardware}ask for less: ${smaller}`);
 }
 
 /**

@@ -30,7 +30,8 @@ export async function probeFfmpeg(given: string): Promise<FfmpegInfo> {
   if (path === null) return { given, path, version: null, problem: `${JSON.stringify(given)} was not found`, encoders: none };
   try {
     const v = await runTool([path, "-hide_banner", "-version"], TIMEOUT_MS);
-    if (v.code !== 0) return { given, path, version: null, problem: `${path} -version failed: ${lastLine(v.stderr) ?? `exit status ${v.code}`}`, encoders: none };
+    if (v.code !== 0)
+      return { given, path, version: null, problem: `${path} -version failed: ${lastLine(v.stderr) ?? `exit status ${v.code}`}`, encoders: none };
     const version = /^ffmpeg version (\S+)/m.exec(v.stdout)?.[1] ?? null;
     const e = await runTool([path, "-hide_banner", "-encoders"], TIMEOUT_MS);
     if (e.code !== 0) return { given, path, version, problem: `${path} -encoders failed: ${lastLine(e.stderr) ?? `exit status ${e.code}`}`, encoders: none };
@@ -50,8 +51,13 @@ export function parseEncoders(text: string): Set<string> {
 export function ffmpegFinding(info: FfmpegInfo): Finding {
   if (info.path === null) {
     const fix = info.given === "ffmpeg" ? INSTALL_FFMPEG : `${INSTALL_FFMPEG}, or give its path with --ffmpeg PATH`;
-    return finding("ffmpeg", "fail", `ffmpeg: not found (${info.given === "ffmpeg" ? "not on PATH" : `--ffmpeg ${info.given}`})`,
-      "glasscast runs every capture (files, URLs, USB cameras, the test pattern) and the H.264 encoder in ffmpeg", fix);
+    return finding(
+      "ffmpeg",
+      "fail",
+      `ffmpeg: not found (${info.given === "ffmpeg" ? "not on PATH" : `--ffmpeg ${info.given}`})`,
+      "glasscast runs every capture (files, URLs, USB cameras, the test pattern) and the H.264 encoder in ffmpeg",
+      fix,
+    );
   }
   if (info.problem !== null) return finding("ffmpeg", "fail", `ffmpeg: ${info.path} does not work`, info.problem, INSTALL_FFMPEG);
   return finding("ffmpeg", "ok", `ffmpeg: ${info.version ?? "version unknown"} (${info.path})`);
@@ -77,29 +83,71 @@ export function encoderFindings(info: FfmpegInfo, needs: EncoderNeeds): Finding[
   const x264Needed = needs.h264 && needs.h264Encoder === "libx264";
   if (has("libx264")) out.push(finding("encoder-libx264", "ok", `libx264: in ffmpeg${x264Needed ? " (WebRTC's H.264 encoder)" : ""}`));
   else {
-    out.push(finding("encoder-libx264", x264Needed ? "fail" : "ok", `libx264: not in this ffmpeg${x264Needed ? "" : " (not used: --h264-encoder is not libx264, or WebRTC is off)"}`,
-      x264Needed ? "WebRTC's H.264 is encoded by libx264 (--h264-encoder libx264)" : null,
-      x264Needed ? `${INSTALL_FFMPEG} (Debian's and Raspberry Pi OS's ffmpeg have libx264)` : null));
+    out.push(
+      finding(
+        "encoder-libx264",
+        x264Needed ? "fail" : "ok",
+        `libx264: not in this ffmpeg${x264Needed ? "" : " (not used: --h264-encoder is not libx264, or WebRTC is off)"}`,
+        x264Needed ? "WebRTC's H.264 is encoded by libx264 (--h264-encoder libx264)" : null,
+        x264Needed ? `${INSTALL_FFMPEG} (Debian's and Raspberry Pi OS's ffmpeg have libx264)` : null,
+      ),
+    );
   }
 
   const hw = "h264_v4l2m2m";
   if (needs.h264 && needs.h264Encoder === hw) {
-    if (!has(hw)) out.push(finding(`encoder-${hw}`, "fail", `${hw}: not in this ffmpeg, and --h264-encoder asks for it`, null, `${INSTALL_FFMPEG}, or use --h264-encoder libx264`));
+    if (!has(hw))
+      out.push(
+        finding(`encoder-${hw}`, "fail", `${hw}: not in this ffmpeg, and --h264-encoder asks for it`, null, `${INSTALL_FFMPEG}, or use --h264-encoder libx264`),
+      );
     else if (!needs.hardwareH264) {
-      out.push(finding(`encoder-${hw}`, "fail", `${hw}: no hardware H.264 encoder on this machine, and --h264-encoder asks for it`,
-        "no V4L2 node named bcm2835-codec-encode (the Raspberry Pi 4 and earlier have one; the Pi 5 has none)", "use --h264-encoder libx264"));
+      out.push(
+        finding(
+          `encoder-${hw}`,
+          "fail",
+          `${hw}: no hardware H.264 encoder on this machine, and --h264-encoder asks for it`,
+          "no V4L2 node named bcm2835-codec-encode (the Raspberry Pi 4 and earlier have one; the Pi 5 has none)",
+          "use --h264-encoder libx264",
+        ),
+      );
     } else out.push(finding(`encoder-${hw}`, "ok", `${hw}: in ffmpeg, with the Pi's hardware encoder (WebRTC's H.264 encoder)`));
   } else if (has(hw) && needs.hardwareH264) {
-    out.push(finding(`encoder-${hw}`, "ok", `${hw}: in ffmpeg, and the Pi's hardware encoder is present (not used)`,
-      "--h264-encoder h264_v4l2m2m would take H.264 encoding off the CPU"));
+    out.push(
+      finding(
+        `encoder-${hw}`,
+        "ok",
+        `${hw}: in ffmpeg, and the Pi's hardware encoder is present (not used)`,
+        "--h264-encoder h264_v4l2m2m would take H.264 encoding off the CPU",
+      ),
+    );
   } else {
-    out.push(finding(`encoder-${hw}`, "ok", `${hw}: ${has(hw) ? "in ffmpeg" : "not in this ffmpeg"}, ${needs.hardwareH264 ? "hardware present" : "no hardware H.264 encoder here"} (not used)`));
+    out.push(
+      finding(
+        `encoder-${hw}`,
+        "ok",
+        `${hw}: ${has(hw) ? "in ffmpeg" : "not in this ffmpeg"}, ${needs.hardwareH264 ? "hardware present" : "no hardware H.264 encoder here"} (not used)`,
+      ),
+    );
   }
 
-  if (has("mjpeg")) out.push(finding("encoder-mjpeg", "ok", `mjpeg: in ffmpeg${needs.mjpegFallback ? " (makes the JPEGs, libturbojpeg being missing)" : " (the JPEG encoder if libturbojpeg goes missing)"}`));
+  if (has("mjpeg"))
+    out.push(
+      finding(
+        "encoder-mjpeg",
+        "ok",
+        `mjpeg: in ffmpeg${needs.mjpegFallback ? " (makes the JPEGs, libturbojpeg being missing)" : " (the JPEG encoder if libturbojpeg goes missing)"}`,
+      ),
+    );
   else {
-    out.push(finding("encoder-mjpeg", needs.mjpegFallback ? "fail" : "ok", `mjpeg: not in this ffmpeg${needs.mjpegFallback ? ", and libturbojpeg is missing: no JPEG encoder" : ""}`,
-      null, needs.mjpegFallback ? "sudo apt install libturbojpeg0" : null));
+    out.push(
+      finding(
+        "encoder-mjpeg",
+        needs.mjpegFallback ? "fail" : "ok",
+        `mjpeg: not in this ffmpeg${needs.mjpegFallback ? ", and libturbojpeg is missing: no JPEG encoder" : ""}`,
+        null,
+        needs.mjpegFallback ? "sudo apt install libturbojpeg0" : null,
+      ),
+    );
   }
   return out;
 }

@@ -22,13 +22,22 @@ const PSU: Record<Machine["board"], string> = {
 export function powerFinding(sys: SystemRoot, machine: Machine): Finding | null {
   const hwmon = "/sys/class/hwmon";
   let entries: string[];
-  try { entries = readdirSync(sys.path(hwmon)); } catch { return null; }
+  try {
+    entries = readdirSync(sys.path(hwmon));
+  } catch {
+    return null;
+  }
   const volt = entries.find((e) => sys.read(`${hwmon}/${e}/name`)?.trim() === "rpi_volt");
   const alarm = volt === undefined ? null : sys.read(`${hwmon}/${volt}/in0_lcrit_alarm`)?.trim();
   if (alarm === null || alarm === undefined) return null;
   if (alarm === "0") return finding("power", "ok", "power: no under-voltage reported");
-  return finding("power", "warn", "power: under-voltage detected; the Pi slows down and USB cameras may drop out",
-    "the firmware's under-voltage alarm is set (rpi_volt in0_lcrit_alarm = 1)", `use ${PSU[machine.board]}, and a short, thick cable`);
+  return finding(
+    "power",
+    "warn",
+    "power: under-voltage detected; the Pi slows down and USB cameras may drop out",
+    "the firmware's under-voltage alarm is set (rpi_volt in0_lcrit_alarm = 1)",
+    `use ${PSU[machine.board]}, and a short, thick cable`,
+  );
 }
 
 export function temperatureFinding(sys: SystemRoot): Finding | null {
@@ -37,6 +46,11 @@ export function temperatureFinding(sys: SystemRoot): Finding | null {
   const celsius = Number(raw) / 1000;
   const summary = `temperature: ${celsius.toFixed(1)} °C`;
   if (celsius < HOT_CELSIUS) return finding("temperature", "ok", summary);
-  return finding("temperature", "warn", `${summary}; the CPU slows itself from ${HOT_CELSIUS} °C`, null,
-    "cool it: a heatsink, or a fan (the Pi 5's Active Cooler), and air around the case");
+  return finding(
+    "temperature",
+    "warn",
+    `${summary}; the CPU slows itself from ${HOT_CELSIUS} °C`,
+    null,
+    "cool it: a heatsink, or a fan (the Pi 5's Active Cooler), and air around the case",
+  );
 }

@@ -27,7 +27,7 @@ export function probeTurboJpeg(): TurboJpegInfo {
   }
   try {
     // A 16x16 mid-grey I420 picture: a JPEG must come out and read back at its size.
-    const jpeg = tj.compressYuv(new Uint8Array(16 * 16 * 3 / 2).fill(128), 16, 16, "420", 90, 0);
+    const jpeg = tj.compressYuv(new Uint8Array((16 * 16 * 3) / 2).fill(128), 16, 16, "420", 90, 0);
     const header = tj.readHeader(jpeg);
     if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8 || header.width !== 16 || header.height !== 16) {
       return { loaded: true, file: null, version: null, problem: "loaded, but a test picture did not compress to a readable JPEG" };
@@ -44,7 +44,9 @@ export function probeTurboJpeg(): TurboJpegInfo {
 /** The libturbojpeg file in this process's own memory map. */
 function mappedLibrary(): string | null {
   try {
-    const line = readFileSync("/proc/self/maps", "latin1").split("\n").find((l) => /\/[^/\s]*turbojpeg[^/\s]*$/.test(l));
+    const line = readFileSync("/proc/self/maps", "latin1")
+      .split("\n")
+      .find((l) => /\/[^/\s]*turbojpeg[^/\s]*$/.test(l));
     return line === undefined ? null : line.slice(line.indexOf("/"));
   } catch {
     return null;
@@ -61,8 +63,13 @@ function libraryVersion(file: string): string | null {
 
 export function turboJpegFinding(info: TurboJpegInfo): Finding {
   if (!info.loaded) {
-    return finding("libturbojpeg", "warn", "libturbojpeg: not loaded; JPEGs are made by ffmpeg's slower mjpeg encoder instead",
-      info.problem, INSTALL_TURBOJPEG);
+    return finding(
+      "libturbojpeg",
+      "warn",
+      "libturbojpeg: not loaded; JPEGs are made by ffmpeg's slower mjpeg encoder instead",
+      info.problem,
+      INSTALL_TURBOJPEG,
+    );
   }
   if (info.problem !== null) return finding("libturbojpeg", "warn", "libturbojpeg: does not work", info.problem, INSTALL_TURBOJPEG);
   const version = info.version !== null ? `libjpeg-turbo ${info.version}` : "version unknown";

@@ -30,17 +30,18 @@ export function boardFinding(sys: SystemRoot, machine: Machine): Finding {
     const name = [vendor, product].filter((s) => s && s !== "To Be Filled By O.E.M.").join(" ");
     return finding("board", "ok", `board: ${name || "unknown (no device tree model, no DMI product name)"}`, "not a Raspberry Pi");
   }
-  const detail = machine.board === "pi5"
-    ? "a Raspberry Pi 5: no hardware video encoder, so H.264 for WebRTC is encoded by libx264 on the CPU, and Pi cameras give JPEG or raw pictures"
-    : machine.board === "pi-with-encoders"
-      ? "a Raspberry Pi with hardware H.264 and JPEG encoders (--h264-encoder h264_v4l2m2m, and rpicam-vid's own)"
-      : null;
+  const detail =
+    machine.board === "pi5"
+      ? "a Raspberry Pi 5: no hardware video encoder, so H.264 for WebRTC is encoded by libx264 on the CPU, and Pi cameras give JPEG or raw pictures"
+      : machine.board === "pi-with-encoders"
+        ? "a Raspberry Pi with hardware H.264 and JPEG encoders (--h264-encoder h264_v4l2m2m, and rpicam-vid's own)"
+        : null;
   return finding("board", "ok", `board: ${machine.model}`, detail);
 }
 
 export function osFinding(sys: SystemRoot): Finding {
   const release = sys.read("/etc/os-release") ?? sys.read("/usr/lib/os-release");
-  const pretty = release === null ? null : osReleaseValue(release, "PRETTY_NAME") ?? osReleaseValue(release, "NAME");
+  const pretty = release === null ? null : (osReleaseValue(release, "PRETTY_NAME") ?? osReleaseValue(release, "NAME"));
   return finding("os", "ok", `OS: ${pretty ?? "unknown (no /etc/os-release)"}`, `glasscast built for linux-${process.arch}`);
 }
 
@@ -84,10 +85,22 @@ export function kernelFinding(sys: SystemRoot, machine: Machine): Finding {
 
 /** ARM cores by their CPU part number (/proc/cpuinfo's "CPU part" with implementer 0x41). */
 const ARM_CORES: Record<string, string> = {
-  "0xd03": "Cortex-A53", "0xd04": "Cortex-A35", "0xd05": "Cortex-A55", "0xd07": "Cortex-A57",
-  "0xd08": "Cortex-A72", "0xd09": "Cortex-A73", "0xd0a": "Cortex-A75", "0xd0b": "Cortex-A76",
-  "0xd0d": "Cortex-A77", "0xd41": "Cortex-A78", "0xd44": "Cortex-X1", "0xd46": "Cortex-A510",
-  "0xd47": "Cortex-A710", "0xd0c": "Neoverse-N1", "0xd40": "Neoverse-V1", "0xd49": "Neoverse-N2",
+  "0xd03": "Cortex-A53",
+  "0xd04": "Cortex-A35",
+  "0xd05": "Cortex-A55",
+  "0xd07": "Cortex-A57",
+  "0xd08": "Cortex-A72",
+  "0xd09": "Cortex-A73",
+  "0xd0a": "Cortex-A75",
+  "0xd0b": "Cortex-A76",
+  "0xd0d": "Cortex-A77",
+  "0xd41": "Cortex-A78",
+  "0xd44": "Cortex-X1",
+  "0xd46": "Cortex-A510",
+  "0xd47": "Cortex-A710",
+  "0xd0c": "Neoverse-N1",
+  "0xd40": "Neoverse-V1",
+  "0xd49": "Neoverse-N2",
 };
 
 /** The SIMD features the JPEG and H.264 encoders use, where the CPU has them. */
@@ -105,7 +118,8 @@ export function parseCpuinfo(text: string): CpuInfo {
   const named = values("model name")[0];
   const part = values("CPU part")[0];
   const implementer = values("CPU implementer")[0];
-  const model = named ?? (part !== undefined && implementer === "0x41" ? (ARM_CORES[part] ?? `ARM core ${part}`) : part !== undefined ? `CPU part ${part}` : null);
+  const model =
+    named ?? (part !== undefined && implementer === "0x41" ? (ARM_CORES[part] ?? `ARM core ${part}`) : part !== undefined ? `CPU part ${part}` : null);
   const features = new Set((values("flags")[0] ?? values("Features")[0] ?? "").split(/\s+/));
   return { cores, model, simd: SIMD.filter((f) => features.has(f)) };
 }
@@ -132,8 +146,13 @@ export function memoryFinding(sys: SystemRoot): Finding {
   if (total === null || available === null) return finding("memory", "ok", "memory: unknown (no /proc/meminfo)");
   const summary = `memory: ${mib(available)} available of ${mib(total)}`;
   if (available < LOW_MEMORY) {
-    return finding("memory", "warn", summary, `less than ${mib(LOW_MEMORY)} available: an encoder may be killed for want of memory`,
-      "stop programs this machine does not need, or lower --width and --height");
+    return finding(
+      "memory",
+      "warn",
+      summary,
+      `less than ${mib(LOW_MEMORY)} available: an encoder may be killed for want of memory`,
+      "stop programs this machine does not need, or lower --width and --height",
+    );
   }
   return finding("memory", "ok", summary);
 }

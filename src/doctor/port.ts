@@ -19,9 +19,10 @@ export function portFinding(host: string, port: number): Finding {
       const holder = listenerOf(port);
       const name = holder === null ? null : `${holder.command} (pid ${holder.pid})`;
       // A compiled glasscast's command name is cut to 15 characters ("glasscast-linux"); from source it is bun.
-      const fix = holder !== null && (holder.command.startsWith(SERVICE_NAME) || holder.command === "bun")
-        ? `glasscast may be running already (sudo systemctl stop ${SERVICE_NAME}, if it is the service), or give another port: --port ${port + 1}`
-        : `give another port: --port ${port + 1}${name ? `, or stop ${name}` : ""}`;
+      const fix =
+        holder !== null && (holder.command.startsWith(SERVICE_NAME) || holder.command === "bun")
+          ? `glasscast may be running already (sudo systemctl stop ${SERVICE_NAME}, if it is the service), or give another port: --port ${port + 1}`
+          : `give another port: --port ${port + 1}${name ? `, or stop ${name}` : ""}`;
       return finding("port", "fail", `port: ${where} is taken${name ? ` by ${name}` : ""}`, null, fix);
     }
     if (code === "EACCES") {
@@ -42,7 +43,11 @@ function listenerOf(port: number): { pid: number; command: string } | null {
   const inodes = new Set<string>();
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text = "";
-    try { text = readFileSync(table, "latin1"); } catch { continue; }
+    try {
+      text = readFileSync(table, "latin1");
+    } catch {
+      continue;
+    }
     for (const line of text.split("\n").slice(1)) {
       const f = line.trim().split(/\s+/);
       // local_address is ADDR:PORT in hex; state 0A is LISTEN; the inode is the tenth field.
@@ -53,14 +58,26 @@ function listenerOf(port: number): { pid: number; command: string } | null {
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     let fds: string[];
-    try { fds = readdirSync(`/proc/${entry}/fd`); } catch { continue; }
+    try {
+      fds = readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue;
+    }
     for (const fd of fds) {
       let target = "";
-      try { target = readlinkSync(`/proc/${entry}/fd/${fd}`); } catch { continue; }
+      try {
+        target = readlinkSync(`/proc/${entry}/fd/${fd}`);
+      } catch {
+        continue;
+      }
       const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
       if (inode !== undefined && inodes.has(inode)) {
         let command = "?";
-        try { command = readFileSync(`/proc/${entry}/comm`, "latin1").trim(); } catch { /* gone */ }
+        try {
+          command = readFileSync(`/proc/${entry}/comm`, "latin1").trim();
+        } catch {
+          /* gone */
+        }
         return { pid: Number(entry), command };
       }
     }

@@ -17,7 +17,11 @@ export type SetprivKind = "util-linux" | "busybox" | "other";
 
 export function setprivKind(path: string): SetprivKind {
   let real = path;
-  try { real = realpathSync(path); } catch { /* a dangling link: judged by its name */ }
+  try {
+    real = realpathSync(path);
+  } catch {
+    /* a dangling link: judged by its name */
+  }
   if (basename(real) === "busybox") return "busybox";
   const help = Bun.spawnSync([path, "--help"], { stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 5000 });
   const text = help.stdout.toString() + help.stderr.toString();
@@ -33,7 +37,11 @@ export function setprivFinding(): Finding {
   }
   const kind = setprivKind(path);
   if (guard.problem === null) {
-    return finding("setpriv", "ok", `setpriv: ${kind === "util-linux" ? "util-linux's" : "works"}, with --pdeathsig (${path}): every child dies with the server`);
+    return finding(
+      "setpriv",
+      "ok",
+      `setpriv: ${kind === "util-linux" ? "util-linux's" : "works"}, with --pdeathsig (${path}): every child dies with the server`,
+    );
   }
   const summary = `setpriv: ${path} is ${kind === "busybox" ? "busybox's, which has no --pdeathsig" : "one without a working --pdeathsig"}; capture processes may outlive a killed server`;
   // util-linux's may be installed and only hidden behind the other one on PATH.

@@ -32,9 +32,16 @@ export function formatReport(report: DoctorReport): string {
   }
   const count = (s: Status) => report.findings.filter((f) => f.status === s).length;
   const [fails, warns] = [count("fail"), count("warn")];
-  lines.push(fails + warns === 0 ? "all good"
-    : [fails > 0 ? `${fails} problem${fails > 1 ? "s" : ""} (✗) to fix before glasscast can do what it is asked` : "",
-      warns > 0 ? `${warns} warning${warns > 1 ? "s" : ""} (!)` : ""].filter(Boolean).join("; "));
+  lines.push(
+    fails + warns === 0
+      ? "all good"
+      : [
+          fails > 0 ? `${fails} problem${fails > 1 ? "s" : ""} (✗) to fix before glasscast can do what it is asked` : "",
+          warns > 0 ? `${warns} warning${warns > 1 ? "s" : ""} (!)` : "",
+        ]
+          .filter(Boolean)
+          .join("; "),
+  );
   return `${lines.join("\n")}\n`;
 }
 

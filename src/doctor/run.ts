@@ -45,10 +45,7 @@ export async function runDoctor(req: DoctorRequest, sys: SystemRoot = systemRoot
     findings.push(finding("sources", "fail", `--source: ${err.message}`, null, "glasscast devices (lists the cameras and the --source of each)"));
   }
 
-  const [ffmpeg, listing] = await Promise.all([
-    probeFfmpeg(o.ffmpeg),
-    listDevices({ ffmpeg: o.ffmpeg, rpicam: o.rpicam, sysfs: sys.v4l2Sysfs }),
-  ]);
+  const [ffmpeg, listing] = await Promise.all([probeFfmpeg(o.ffmpeg), listDevices({ ffmpeg: o.ffmpeg, rpicam: o.rpicam, sysfs: sys.v4l2Sysfs })]);
   const turbo = probeTurboJpeg();
   const wanted = h264Wanted(o);
   const hardwareH264 = listing.v4l2.notCameras.some((n) => n.name === "bcm2835-codec-encode");
@@ -56,7 +53,14 @@ export async function runDoctor(req: DoctorRequest, sys: SystemRoot = systemRoot
   findings.push(ffmpegFinding(ffmpeg), ...encoders, turboJpegFinding(turbo), setprivFinding());
 
   const rpicamFound = findRpicam(o.rpicam) !== null;
-  findings.push(rpicamFinding(o.rpicam, machine, codename, sources.some((s) => s.spec.kind === "libcamera")));
+  findings.push(
+    rpicamFinding(
+      o.rpicam,
+      machine,
+      codename,
+      sources.some((s) => s.spec.kind === "libcamera"),
+    ),
+  );
   findings.push(camerasFinding(listing, machine, rpicamFound));
   const libcameraFix = !rpicamFound ? `sudo apt install ${rpicamPackage(codename)}` : machine.board !== "other" ? PI_CAMERA_FIX : null;
   findings.push(...sourceFindings(sources, listing, { libcamera: libcameraFix }));
@@ -66,7 +70,13 @@ export async function runDoctor(req: DoctorRequest, sys: SystemRoot = systemRoot
   return findings;
 }
 
-async function speed(req: DoctorRequest, wanted: boolean, ffmpeg: string | null, encoders: readonly Finding[], machine: ReturnType<typeof readMachine>): Promise<Finding> {
+async function speed(
+  req: DoctorRequest,
+  wanted: boolean,
+  ffmpeg: string | null,
+  encoders: readonly Finding[],
+  machine: ReturnType<typeof readMachine>,
+): Promise<Finding> {
   const o = req.options;
   if (!wanted) return finding("h264-speed", "ok", "H.264 encoder: not used (--no-webrtc, --rtsp-port 0 and no --publish), not measured");
   const chosen = encoders.find((f) => f.id === `encoder-${o.h264Encoder}`);
@@ -74,8 +84,11 @@ async function speed(req: DoctorRequest, wanted: boolean, ffmpeg: string | null,
     return finding("h264-speed", "warn", `H.264 encoder: not measured (${ffmpeg === null ? "no ffmpeg" : `${o.h264Encoder} cannot be used`}; see above)`);
   }
   const test: SpeedRequest = {
-    ffmpeg, seconds: req.seconds,
-    width: o.width ?? DEFAULT_TEST.width, height: o.height ?? DEFAULT_TEST.height, fps: o.fps ?? DEFAULT_TEST.fps,
+    ffmpeg,
+    seconds: req.seconds,
+    width: o.width ?? DEFAULT_TEST.width,
+    height: o.height ?? DEFAULT_TEST.height,
+    fps: o.fps ?? DEFAULT_TEST.fps,
     settings: { encoder: o.h264Encoder, bitrateKbps: o.h264Bitrate, keyint: o.h264Keyint },
   };
   const outcome = await measureEncoder(test).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));

@@ -22,8 +22,7 @@ export interface JpegPipeline {
   encodeStill(frame: RawFrame): Promise<Uint8Array>;
 }
 
-export const INSTALL_TURBOJPEG_HINT =
-  "install libjpeg-turbo for faster, better JPEGs: sudo apt-get install libturbojpeg0";
+export const INSTALL_TURBOJPEG_HINT = "install libjpeg-turbo for faster, better JPEGs: sudo apt-get install libturbojpeg0";
 
 let warned = false;
 
@@ -35,7 +34,11 @@ export function chooseJpegPipeline(settings: JpegSettings, ffmpeg: string): Jpeg
       createEncoder: () => new TurboJpegEncoder(settings),
       encodeStill: async (frame) => {
         const encoder = new TurboJpegEncoder(settings);
-        try { return encoder.encode(frame).slice(); } finally { encoder.close(); }
+        try {
+          return encoder.encode(frame).slice();
+        } finally {
+          encoder.close();
+        }
       },
     };
   }

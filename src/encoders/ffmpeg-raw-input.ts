@@ -2,7 +2,14 @@
 import type { RawFormat } from "../media/frame.ts";
 
 const PIX_FMT: Record<RawFormat, string> = {
-  i420: "yuv420p", i422: "yuv422p", i444: "yuv444p", gray: "gray", rgb: "rgb24", bgr: "bgr24", rgba: "rgba", bgra: "bgra",
+  i420: "yuv420p",
+  i422: "yuv422p",
+  i444: "yuv444p",
+  gray: "gray",
+  rgb: "rgb24",
+  bgr: "bgr24",
+  rgba: "rgba",
+  bgra: "bgra",
 };
 
 /**

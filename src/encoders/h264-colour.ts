@@ -37,6 +37,8 @@ export function colourOutputArgs(): string[] {
  */
 export function colourMetadataBsf(): string {
   const c = H264_COLOUR;
-  return `h264_metadata=video_full_range_flag=${c.fullRange ? 1 : 0}:colour_primaries=${c.colourPrimaries}`
-    + `:transfer_characteristics=${c.transferCharacteristics}:matrix_coefficients=${c.matrixCoefficients}`;
+  return (
+    `h264_metadata=video_full_range_flag=${c.fullRange ? 1 : 0}:colour_primaries=${c.colourPrimaries}` +
+    `:transfer_characteristics=${c.transferCharacteristics}:matrix_coefficients=${c.matrixCoefficients}`
+  );
 }

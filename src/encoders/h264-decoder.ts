@@ -44,15 +44,37 @@ const AUD = new Uint8Array([0, 0, 0, 1, 0x09, 0xf0]);
 export function h264DecoderArgs(ffmpeg: string, subsampling: JpegSubsampling): string[] {
   return [
     // Level "error": ffmpeg warns at every start that it could not estimate the frame rate from 32 bytes.
-    ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error",
-    "-probesize", "32", "-analyzeduration", "0", "-flags", "low_delay",
-    "-f", "h264", "-i", "pipe:0",
-    "-an", "-sn", "-dn",
+    ffmpeg,
+    "-hide_banner",
+    "-nostats",
+    "-loglevel",
+    "error",
+    "-probesize",
+    "32",
+    "-analyzeduration",
+    "0",
+    "-flags",
+    "low_delay",
+    "-f",
+    "h264",
+    "-i",
+    "pipe:0",
+    "-an",
+    "-sn",
+    "-dn",
     // Camera H.264 is limited range, and BT.709 when its SPS says so; JPEG's YCbCr is full-range BT.601.
-    "-vf", `scale=${JPEG_YCBCR}:flags=fast_bilinear,format=${PIX_FMT[subsampling]}`,
+    "-vf",
+    `scale=${JPEG_YCBCR}:flags=fast_bilinear,format=${PIX_FMT[subsampling]}`,
     // One picture out per picture decoded: no frames duplicated or dropped for a constant rate.
-    "-vsync", "passthrough",
-    "-f", "yuv4mpegpipe", "-strict", "-1", "-flush_packets", "1", "pipe:1",
+    "-vsync",
+    "passthrough",
+    "-f",
+    "yuv4mpegpipe",
+    "-strict",
+    "-1",
+    "-flush_packets",
+    "1",
+    "pipe:1",
   ];
 }
 
@@ -75,23 +97,37 @@ export class H264Decoder {
       label,
       stderrLevel: "debug",
       // Errors while stopping (the stream cut short) are no news.
-      onStderrLine: (line) => { if (!this.#stopped) log.warn(`${label}: ${line}`); },
+      onStderrLine: (line) => {
+        if (!this.#stopped) log.warn(`${label}: ${line}`);
+      },
       stdin: "pipe",
     });
     this.#stdin = new PipeWriter(this.#child.stdin!, MAX_PENDING_BYTES);
     void this.#read(onPicture);
   }
 
-  get pid(): number { return this.#child.pid; }
-  get exited(): Promise<number> { return this.#child.exited; }
+  get pid(): number {
+    return this.#child.pid;
+  }
+  get exited(): Promise<number> {
+    return this.#child.exited;
+  }
   /** Access units not decoded: the decoder was busy, or they came before a keyframe. */
-  get skipped(): number { return this.#skipped; }
+  get skipped(): number {
+    return this.#skipped;
+  }
   /** Access units handed to the decoder. */
-  get written(): number { return this.#written; }
+  get written(): number {
+    return this.#written;
+  }
   /** Pictures that came out. */
-  get pictures(): number { return this.#pictures; }
+  get pictures(): number {
+    return this.#pictures;
+  }
   /** True until a keyframe arrives, at the start and after a skipped access unit. */
-  get waitingForKeyframe(): boolean { return this.#waitingForKeyframe; }
+  get waitingForKeyframe(): boolean {
+    return this.#waitingForKeyframe;
+  }
 
   /** Hands over one access unit (Annex B); skipped when too much is still waiting to be written. */
   write(accessUnit: Uint8Array, keyframe: boolean): void {

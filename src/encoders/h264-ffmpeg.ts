@@ -31,9 +31,7 @@ export interface H264Settings {
 }
 
 /** What the encoder reads: raw pictures of one size and layout, or JPEGs. */
-export type H264Input =
-  | { readonly kind: "raw"; readonly format: RawFormat; readonly width: number; readonly height: number }
-  | { readonly kind: "jpeg" };
+export type H264Input = { readonly kind: "raw"; readonly format: RawFormat; readonly width: number; readonly height: number } | { readonly kind: "jpeg" };
 
 export interface TimedAccessUnit extends AccessUnit {
   /**
@@ -77,26 +75,55 @@ export function outputOf(s: H264Settings): H264Output {
 
 /** The encoder's command line; `output` "annexb" writes a raw H.264 stream (what outputOf gives other encoders). */
 export function h264Args(ffmpeg: string, input: H264Input, s: H264Settings, fps: number, output: H264Output = "annexb"): string[] {
-  const inputArgs = input.kind === "raw"
-    ? rawVideoInput(input.format, input.width, input.height)
-    : ["-f", "mjpeg"];
+  const inputArgs = input.kind === "raw" ? rawVideoInput(input.format, input.width, input.height) : ["-f", "mjpeg"];
   const rate = String(Math.max(1, Math.round(fps)));
   const kbps = s.bitrateKbps;
   const filter = h264Filter(input);
   // The pictures keep JPEG's full range and matrix, and the SPS says so (h264-colour.ts):
   // libx264 writes ffmpeg's colour options into its VUI; other encoders' SPS get it from a bitstream filter.
-  const codec = s.encoder === "libx264"
-    ? ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline",
-      "-x264-params", "repeat-headers=1:aud=1"]
-    : ["-c:v", s.encoder, "-bsf:v", `${colourMetadataBsf()},dump_extra=freq=keyframe`];
+  const codec =
+    s.encoder === "libx264"
+      ? ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline", "-x264-params", "repeat-headers=1:aud=1"]
+      : ["-c:v", s.encoder, "-bsf:v", `${colourMetadataBsf()},dump_extra=freq=keyframe`];
   return [
-    ffmpeg, "-hide_banner", "-nostats", "-loglevel", "warning",
-    "-probesize", "32", "-analyzeduration", "0", "-fflags", "nobuffer",
-    ...inputArgs, "-framerate", rate, "-i", "pipe:0",
-    ...(filter ? ["-vf", filter] : []), "-pix_fmt", "yuv420p", ...colourOutputArgs(),
-    ...codec, "-bf", "0", "-g", String(s.keyint), "-keyint_min", String(s.keyint), "-sc_threshold", "0",
-    "-b:v", `${kbps}k`, "-maxrate", `${kbps}k`, "-bufsize", `${Math.max(1, Math.round(kbps / 2))}k`,
-    "-an", ...(output === "flv" ? ["-f", "flv", "-flvflags", "no_duration_filesize", "-flush_packets", "1"] : ["-f", "h264"]), "pipe:1",
+    ffmpeg,
+    "-hide_banner",
+    "-nostats",
+    "-loglevel",
+    "warning",
+    "-probesize",
+    "32",
+    "-analyzeduration",
+    "0",
+    "-fflags",
+    "nobuffer",
+    ...inputArgs,
+    "-framerate",
+    rate,
+    "-i",
+    "pipe:0",
+    ...(filter ? ["-vf", filter] : []),
+    "-pix_fmt",
+    "yuv420p",
+    ...colourOutputArgs(),
+    ...codec,
+    "-bf",
+    "0",
+    "-g",
+    String(s.keyint),
+    "-keyint_min",
+    String(s.keyint),
+    "-sc_threshold",
+    "0",
+    "-b:v",
+    `${kbps}k`,
+    "-maxrate",
+    `${kbps}k`,
+    "-bufsize",
+    `${Math.max(1, Math.round(kbps / 2))}k`,
+    "-an",
+    ...(output === "flv" ? ["-f", "flv", "-flvflags", "no_duration_filesize", "-flush_packets", "1"] : ["-f", "h264"]),
+    "pipe:1",
   ];
 }
 
@@ -123,13 +150,22 @@ export class H264Encoder {
   /** The rate the encoder is told (-framerate): picture n has the time n / rate. */
   readonly #rate: number;
 
-  constructor(ffmpeg: string, input: H264Input, settings: H264Settings, fps: number,
-    onAccessUnit: (au: TimedAccessUnit) => void, label: string, output = outputOf(settings)) {
+  constructor(
+    ffmpeg: string,
+    input: H264Input,
+    settings: H264Settings,
+    fps: number,
+    onAccessUnit: (au: TimedAccessUnit) => void,
+    label: string,
+    output = outputOf(settings),
+  ) {
     this.input = input;
     this.output = output;
     this.#rate = Math.max(1, Math.round(fps));
     this.#child = spawnOwned(h264Args(ffmpeg, input, settings, fps, this.output), {
-      label, stderrLevel: "warn", stdin: "pipe",
+      label,
+      stderrLevel: "warn",
+      stdin: "pipe",
       // swscale's note about JPEG's full-range ("yuvj") input, at every start: the range is set in the filter.
       noise: /deprecated pixel format used/,
     });
@@ -137,17 +173,30 @@ export class H264Encoder {
     void this.#read(onAccessUnit);
   }
 
-  get pid(): number { return this.#child.pid; }
+  get pid(): number {
+    return this.#child.pid;
+  }
   /** Pictures skipped because the encoder was still busy with the previous one. */
-  get skipped(): number { return this.#skipped; }
-  get exited(): Promise<number> { return this.#child.exited; }
+  get skipped(): number {
+    return this.#skipped;
+  }
+  get exited(): Promise<number> {
+    return this.#child.exited;
+  }
 
   /** Hands over a picture; skipped if the previous one is not yet written. */
   write(frame: Frame): void {
     if (this.#stopped) return;
-    const bytes = this.input.kind === "raw"
-      ? (frame.kind === "raw" ? frame.data : null)
-      : (frame.kind === "jpeg" ? frame.data : frame.kind === "raw" ? frame.jpeg ?? null : null);
+    const bytes =
+      this.input.kind === "raw"
+        ? frame.kind === "raw"
+          ? frame.data
+          : null
+        : frame.kind === "jpeg"
+          ? frame.data
+          : frame.kind === "raw"
+            ? (frame.jpeg ?? null)
+            : null;
     if (!bytes) return;
     try {
       if (!this.#stdin.write(bytes)) this.#skipped++;

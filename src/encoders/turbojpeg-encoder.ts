@@ -1,5 +1,4 @@
-import { TurboJpeg, TJFLAG_FASTDCT, TJFLAG_ACCURATEDCT, TJFLAG_FASTUPSAMPLE, type TjSubsampling }
-  from "../../ffi/turbojpeg.ts";
+import { TurboJpeg, TJFLAG_FASTDCT, TJFLAG_ACCURATEDCT, TJFLAG_FASTUPSAMPLE, type TjSubsampling } from "../../ffi/turbojpeg.ts";
 import type { RawFrame } from "../media/frame.ts";
 import type { JpegEncoder } from "./jpeg-encoder.ts";
 import type { JpegSettings } from "./jpeg-settings.ts";
@@ -13,8 +12,7 @@ export class TurboJpegEncoder implements JpegEncoder {
   readonly #flags: number;
 
   constructor(readonly settings: JpegSettings) {
-    this.#flags = (settings.fastDct ? TJFLAG_FASTDCT : TJFLAG_ACCURATEDCT)
-      | (settings.fastUpsample ? TJFLAG_FASTUPSAMPLE : 0);
+    this.#flags = (settings.fastDct ? TJFLAG_FASTDCT : TJFLAG_ACCURATEDCT) | (settings.fastUpsample ? TJFLAG_FASTUPSAMPLE : 0);
   }
 
   encode(frame: RawFrame): Uint8Array {

@@ -11,7 +11,12 @@ export const MAX_SIGNALLING_BODY = 64 * 1024;
 export const SIGNALLING_BODY_DEADLINE_MS = 10_000;
 
 export class BodyError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** vidgear's offer: `{"sdp": "v=0…", "type": "offer", "stream"?: NAME}`. */

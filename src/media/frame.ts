@@ -45,11 +45,19 @@ export function rawFrameSize(format: RawFormat, width: number, height: number): 
   const cw = Math.ceil(width / 2);
   const ch = Math.ceil(height / 2);
   switch (format) {
-    case "i420": return luma + 2 * cw * ch;
-    case "i422": return luma + 2 * cw * height;
-    case "i444": return luma * 3;
-    case "gray": return luma;
-    case "rgb": case "bgr": return luma * 3;
-    case "rgba": case "bgra": return luma * 4;
+    case "i420":
+      return luma + 2 * cw * ch;
+    case "i422":
+      return luma + 2 * cw * height;
+    case "i444":
+      return luma * 3;
+    case "gray":
+      return luma;
+    case "rgb":
+    case "bgr":
+      return luma * 3;
+    case "rgba":
+    case "bgra":
+      return luma * 4;
   }
 }

@@ -469,9 +469,15 @@ export class JpegSplitter {
 export function jpegSize(jpeg: Uint8Array): { width: number; height: number } {
   let i = 2;
   while (i + 9 < jpeg.length) {
-    if (jpeg[i] !== 0xff) { i++; continue; }
+    if (jpeg[i] !== 0xff) {
+      i++;
+      continue;
+    }
     const marker = jpeg[i + 1]!;
-    if (marker === 0xff) { i++; continue; }
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
     if (isSof(marker)) return { height: (jpeg[i + 5]! << 8) | jpeg[i + 6]!, width: (jpeg[i + 7]! << 8) | jpeg[i + 8]! };
     if (marker === M_SOS) break;
     i += 2 + ((jpeg[i + 2]! << 8) | jpeg[i + 3]!);

@@ -54,11 +54,15 @@ interface Plan {
 function plan(o: Orientation): Plan {
   const { hflip: h, vflip: v } = o;
   switch (o.rotate) {
-    case 0: return { transpose: false, reverseX: h, reverseY: v };
-    case 180: return { transpose: false, reverseX: !h, reverseY: !v };
+    case 0:
+      return { transpose: false, reverseX: h, reverseY: v };
+    case 180:
+      return { transpose: false, reverseX: !h, reverseY: !v };
     // Clockwise: the output's left column is the (mirrored) picture's bottom row.
-    case 90: return { transpose: true, reverseX: h, reverseY: !v };
-    case 270: return { transpose: true, reverseX: !h, reverseY: v };
+    case 90:
+      return { transpose: true, reverseX: h, reverseY: !v };
+    case 270:
+      return { transpose: true, reverseX: !h, reverseY: v };
   }
 }
 
@@ -97,8 +101,7 @@ export class Orienter {
     if (!planes) throw new Error(`cannot rotate or flip ${format} pictures: only i420, i422, i444 and gray`);
     const p = this.#plan;
     if (p.transpose && format === "i422") {
-      throw new Error(`cannot rotate i422 pictures by ${this.orientation.rotate} degrees (4:2:2 turned is 4:4:0); `
-        + "capture as i420 or i444 instead");
+      throw new Error(`cannot rotate i422 pictures by ${this.orientation.rotate} degrees (4:2:2 turned is 4:4:0); ` + "capture as i420 or i444 instead");
     }
     const size = rawFrameSize(format, width, height);
     if (data.length < size) {
@@ -122,17 +125,33 @@ function planeSizes(format: RawFormat, width: number, height: number): [number, 
   const cw = Math.ceil(width / 2);
   const ch = Math.ceil(height / 2);
   switch (format) {
-    case "i420": return [[width, height], [cw, ch], [cw, ch]];
-    case "i422": return [[width, height], [cw, height], [cw, height]];
-    case "i444": return [[width, height], [width, height], [width, height]];
-    case "gray": return [[width, height]];
-    default: return null;
+    case "i420":
+      return [
+        [width, height],
+        [cw, ch],
+        [cw, ch],
+      ];
+    case "i422":
+      return [
+        [width, height],
+        [cw, height],
+        [cw, height],
+      ];
+    case "i444":
+      return [
+        [width, height],
+        [width, height],
+        [width, height],
+      ];
+    case "gray":
+      return [[width, height]];
+    default:
+      return null;
   }
 }
 
 /** One plane at `offset` in both buffers, rows in order or reversed, each row as is or reversed. */
-function copyPlane(src: Uint8Array, dst: Uint8Array, offset: number, w: number, h: number,
-  reverseX: boolean, reverseY: boolean): void {
+function copyPlane(src: Uint8Array, dst: Uint8Array, offset: number, w: number, h: number, reverseX: boolean, reverseY: boolean): void {
   if (!reverseY) {
     dst.set(src.subarray(offset, offset + w * h), offset);
   } else {
@@ -152,8 +171,7 @@ function copyPlane(src: Uint8Array, dst: Uint8Array, offset: number, w: number, 
  * Output rows are written left to right; within a tile the source is read
  * down (or up) one column per output row.
  */
-function transposePlane(src: Uint8Array, dst: Uint8Array, offset: number, w: number, h: number,
-  reverseX: boolean, reverseY: boolean): void {
+function transposePlane(src: Uint8Array, dst: Uint8Array, offset: number, w: number, h: number, reverseX: boolean, reverseY: boolean): void {
   const step = reverseY ? -w : w;
   for (let y0 = 0; y0 < w; y0 += TILE) {
     const y1 = Math.min(y0 + TILE, w);

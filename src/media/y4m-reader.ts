@@ -26,9 +26,14 @@ export class Y4mError extends Error {}
 export function parseY4mHeader(line: string): Y4mHeader {
   const fields = line.trim().split(" ");
   if (fields[0] !== "YUV4MPEG2") throw new Y4mError(`not a YUV4MPEG2 stream: ${JSON.stringify(line.slice(0, 40))}`);
-  let width = 0, height = 0, fps: number | null = null, format: PlanarFormat = "i420", fullRange = false;
+  let width = 0,
+    height = 0,
+    fps: number | null = null,
+    format: PlanarFormat = "i420",
+    fullRange = false;
   for (const f of fields.slice(1)) {
-    const tag = f[0], value = f.slice(1);
+    const tag = f[0],
+      value = f.slice(1);
     if (tag === "W") width = Number(value);
     else if (tag === "H") height = Number(value);
     else if (tag === "F") {

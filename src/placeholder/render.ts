@@ -37,8 +37,7 @@ function lineWidth(chars: number): number {
  * within 80% of the width and the block of lines within 60% of the height.
  * Text that does not fit even at scale 1 (tiny pictures) is clipped.
  */
-export function renderPlaceholder(format: PlanarFormat, width: number, height: number,
-  lines: readonly string[]): Uint8Array {
+export function renderPlaceholder(format: PlanarFormat, width: number, height: number, lines: readonly string[]): Uint8Array {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`renderPlaceholder: bad picture size ${width}x${height}`);
   }
@@ -66,8 +65,7 @@ export function renderPlaceholder(format: PlanarFormat, width: number, height: n
 }
 
 /** Draws one line into the luma plane with its top-left corner at (left, top), clipped. */
-function drawLine(luma: Uint8Array, width: number, height: number, line: string,
-  left: number, top: number, scale: number): void {
+function drawLine(luma: Uint8Array, width: number, height: number, line: string, left: number, top: number, scale: number): void {
   const advance = (GLYPH_WIDTH + CHAR_GAP) * scale;
   let x0 = left;
   for (const ch of line) {
@@ -77,8 +75,7 @@ function drawLine(luma: Uint8Array, width: number, height: number, line: string,
   }
 }
 
-function drawGlyph(luma: Uint8Array, width: number, height: number, rows: readonly number[],
-  x0: number, y0: number, scale: number): void {
+function drawGlyph(luma: Uint8Array, width: number, height: number, rows: readonly number[], x0: number, y0: number, scale: number): void {
   for (let r = 0; r < GLYPH_HEIGHT; r++) {
     const mask = rows[r]!;
     if (mask === 0) continue;
@@ -88,7 +85,10 @@ function drawGlyph(luma: Uint8Array, width: number, height: number, rows: readon
     // Each horizontal run of lit glyph pixels becomes one fill per picture row.
     let c = 0;
     while (c < GLYPH_WIDTH) {
-      if ((mask & (1 << (GLYPH_WIDTH - 1 - c))) === 0) { c++; continue; }
+      if ((mask & (1 << (GLYPH_WIDTH - 1 - c))) === 0) {
+        c++;
+        continue;
+      }
       let end = c + 1;
       while (end < GLYPH_WIDTH && (mask & (1 << (GLYPH_WIDTH - 1 - end))) !== 0) end++;
       const xStart = Math.max(0, x0 + c * scale);

@@ -57,12 +57,22 @@ export function findGuard(setpriv: string | null): ParentDeathGuard {
   const trueProgram = Bun.which("true");
   // Without `true` on PATH, setpriv itself is run: its --version exits 0 too.
   const probe = Bun.spawnSync([...prefix, ...(trueProgram ? [trueProgram] : [setpriv, "--version"])], {
-    stdin: "ignore", stdout: "ignore", stderr: "pipe", timeout: 5000,
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+    timeout: 5000,
   });
   if (probe.exitCode === 0) return { prefix, problem: null };
-  const said = probe.stderr.toString().split("\n").map((l) => l.trim()).find((l) => l !== "");
+  const said = probe.stderr
+    .toString()
+    .split("\n")
+    .map((l) => l.trim())
+    .find((l) => l !== "");
   const outcome = probe.exitCode === null ? "did not finish" : `failed (exit ${probe.exitCode}${said ? `: ${said}` : ""})`;
-  return { prefix: [], problem: `${setpriv} cannot set a parent-death signal (\`setpriv --pdeathsig KILL -- true\` ${outcome}; busybox's setpriv cannot, util-linux's can)` };
+  return {
+    prefix: [],
+    problem: `${setpriv} cannot set a parent-death signal (\`setpriv --pdeathsig KILL -- true\` ${outcome}; busybox's setpriv cannot, util-linux's can)`,
+  };
 }
 
 export interface SpawnOptions {

@@ -76,7 +76,10 @@ export async function* readFifoOffPool(path: string, ends: FifoEnds): AsyncGener
     for (;;) {
       if (held !== null) release(held);
       held = null;
-      while (queue.length === 0) await new Promise<void>((resolve) => { wake = resolve; });
+      while (queue.length === 0)
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
       wake = null;
       const message = queue.shift()!;
       if (message.type === "open") continue;

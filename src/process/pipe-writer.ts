@@ -11,10 +11,15 @@ export class PipeWriter {
   #pending = 0;
   #flushes = 0;
 
-  constructor(private readonly sink: FileSink, private readonly maxPendingBytes = 0) {}
+  constructor(
+    private readonly sink: FileSink,
+    private readonly maxPendingBytes = 0,
+  ) {}
 
   /** True while something is still waiting to be written. */
-  get busy(): boolean { return this.#pending > 0; }
+  get busy(): boolean {
+    return this.#pending > 0;
+  }
 
   /** Writes the chunks and returns true, or returns false (nothing written) when too much is waiting. Throws if the pipe is closed. */
   write(...chunks: Uint8Array[]): boolean {
@@ -26,7 +31,9 @@ export class PipeWriter {
     const flushed = this.sink.flush();
     if (flushed instanceof Promise) {
       const n = ++this.#flushes;
-      const done = () => { if (n === this.#flushes) this.#pending = 0; };
+      const done = () => {
+        if (n === this.#flushes) this.#pending = 0;
+      };
       flushed.then(done, done);
     } else {
       this.#pending = 0;
@@ -35,6 +42,10 @@ export class PipeWriter {
   }
 
   end(): void {
-    try { void this.sink.end(); } catch { /* already closed */ }
+    try {
+      void this.sink.end();
+    } catch {
+      /* already closed */
+    }
   }
 }

@@ -16,12 +16,27 @@ export function viewerSourceText(description: string): string {
 
 export function apiRoutes(streams: readonly PublishedStream[]) {
   return new Elysia({ name: "glasscast/api" }).get("/api/streams", ({ request }) =>
-    Response.json({
-      instance: INSTANCE,
-      // A link for one stream lists that stream only.
-      streams: visibleStreams(request, streams).map(({ stream, mjpeg, audience, video, snapshot }) => {
-        const { name, source, state, width, height, fps } = stream.stats();
-        return { name, source: viewerSourceText(source), state, width, height, fps, viewers: mjpeg.viewers, webrtcViewers: audience.count("webrtc"), video, snapshot };
-      }),
-    }, { headers: { "cache-control": "no-store" } }));
+    Response.json(
+      {
+        instance: INSTANCE,
+        // A link for one stream lists that stream only.
+        streams: visibleStreams(request, streams).map(({ stream, mjpeg, audience, video, snapshot }) => {
+          const { name, source, state, width, height, fps } = stream.stats();
+          return {
+            name,
+            source: viewerSourceText(source),
+            state,
+            width,
+            height,
+            fps,
+            viewers: mjpeg.viewers,
+            webrtcViewers: audience.count("webrtc"),
+            video,
+            snapshot,
+          };
+        }),
+      },
+      { headers: { "cache-control": "no-store" } },
+    ),
+  );
 }

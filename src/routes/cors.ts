@@ -66,20 +66,26 @@ export class CorsPolicy {
     this.#shapes = [
       { pattern: new RegExp(`^(?:${base}(?:/[^/]+)?|/stream|/snapshot|/snapshot\\.jpg|/snapshot/[^/]+\\.jpg|/api/streams)$`), methods: viewing },
       ...(hls ? [{ pattern: /^\/hls\/(?:[^/]+\/)?[^/]+$/, methods: viewing }] : []),
-      ...(webrtc ? [
-        { pattern: /^\/(?:offer|close_connection)$/, methods: ["POST", "OPTIONS"] },
-        { pattern: /^\/whep\/session\/[^/]+$/, methods: ["GET", "HEAD", "DELETE", "OPTIONS"] },
-        { pattern: /^\/whep(?:\/[^/]+)?$/, methods: ["GET", "HEAD", "POST", "OPTIONS"], sdp: true as const },
-      ] : []),
-      ...(whip ? [
-        { pattern: /^\/whip\/[^/]+$/, methods: ["POST", "OPTIONS"], sdp: true as const },
-        { pattern: /^\/whip\/[^/]+\/session\/[^/]+$/, methods: ["GET", "HEAD", "DELETE", "OPTIONS"] },
-      ] : []),
+      ...(webrtc
+        ? [
+            { pattern: /^\/(?:offer|close_connection)$/, methods: ["POST", "OPTIONS"] },
+            { pattern: /^\/whep\/session\/[^/]+$/, methods: ["GET", "HEAD", "DELETE", "OPTIONS"] },
+            { pattern: /^\/whep(?:\/[^/]+)?$/, methods: ["GET", "HEAD", "POST", "OPTIONS"], sdp: true as const },
+          ]
+        : []),
+      ...(whip
+        ? [
+            { pattern: /^\/whip\/[^/]+$/, methods: ["POST", "OPTIONS"], sdp: true as const },
+            { pattern: /^\/whip\/[^/]+\/session\/[^/]+$/, methods: ["GET", "HEAD", "DELETE", "OPTIONS"] },
+          ]
+        : []),
     ];
   }
 
   /** True when some origin is allowed at all. */
-  get enabled(): boolean { return this.#anyOrigin || this.#listed.size > 0; }
+  get enabled(): boolean {
+    return this.#anyOrigin || this.#listed.size > 0;
+  }
 
   /** The shape `request`'s path has among the routes other origins may use, or undefined. */
   #shapeOf(request: Request) {
@@ -134,7 +140,15 @@ export class CorsPolicy {
  * web page that anyone on its network opens can read the pictures (without
  * the option a page elsewhere can show them in an <img>, never read them).
  */
-export function anyOriginWarning({ allowOrigin, auth, viewerToken }: { allowOrigin: readonly string[]; auth: readonly string[]; viewerToken: readonly string[] }): string | null {
+export function anyOriginWarning({
+  allowOrigin,
+  auth,
+  viewerToken,
+}: {
+  allowOrigin: readonly string[];
+  auth: readonly string[];
+  viewerToken: readonly string[];
+}): string | null {
   if (!allowOrigin.includes("*") || auth.length > 0 || viewerToken.length > 0) return null;
   return "--allow-origin '*' without --auth or --viewer-token: any web page opened by anyone who can reach this server can read its video; list the player's origin instead, or protect the cameras";
 }
@@ -145,8 +159,7 @@ export function anyOriginWarning({ allowOrigin, auth, viewerToken }: { allowOrig
  * Registered before the access guard, whose refusals it must reach.
  */
 export function corsHeaders(policy: CorsPolicy): AnyElysia {
-  return new Elysia({ name: "glasscast/cors" })
-    .onRequest(({ request, set }) => {
-      for (const [name, value] of Object.entries(policy.headersFor(request))) set.headers[name] = value;
-    });
+  return new Elysia({ name: "glasscast/cors" }).onRequest(({ request, set }) => {
+    for (const [name, value] of Object.entries(policy.headersFor(request))) set.headers[name] = value;
+  });
 }

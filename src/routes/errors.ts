@@ -33,25 +33,31 @@ export function errorRoutes({ theme, debug, kiosk, methods }: ErrorOptions) {
   const answer = async (request: Request, status: number, message: string, detail: string) => {
     if (!theme || !wantsPage(request)) return jsonError(status, debug && detail ? `${message}: ${detail}` : message);
     const isKiosk = kioskMode(new URLSearchParams(queryOf(request)).get("kiosk"), kiosk);
-    const html = await theme.page(`${status}.html`, {
-      title: `${status} · glasscast`, status, message,
-      bodyClass: isKiosk ? "gc-kiosk" : "", config: scriptJson({ kiosk: isKiosk }),
-      detail: debug && detail ? `<pre class="gc-error-detail">${escapeHtml(detail)}</pre>` : "",
-    }, request);
+    const html = await theme.page(
+      `${status}.html`,
+      {
+        title: `${status} · glasscast`,
+        status,
+        message,
+        bodyClass: isKiosk ? "gc-kiosk" : "",
+        config: scriptJson({ kiosk: isKiosk }),
+        detail: debug && detail ? `<pre class="gc-error-detail">${escapeHtml(detail)}</pre>` : "",
+      },
+      request,
+    );
     return new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
   };
 
-  return new Elysia({ name: "glasscast/errors" })
-    .onError({ as: "global" }, async ({ code, error, request }) => {
-      const path = pathOf(request);
-      if (code === "NOT_FOUND") return methods?.(request) ?? answer(request, 404, `${path.slice(0, 200)} was not found`, "");
-      if (code === "PARSE" || code === "VALIDATION") return jsonError(400, "the request could not be understood");
-      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      log.error(`${request.method} ${path.slice(0, 200)}: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`);
-      try {
-        return await answer(request, 500, "something went wrong", detail);
-      } catch {
-        return jsonError(500, "something went wrong");
-      }
-    });
+  return new Elysia({ name: "glasscast/errors" }).onError({ as: "global" }, async ({ code, error, request }) => {
+    const path = pathOf(request);
+    if (code === "NOT_FOUND") return methods?.(request) ?? answer(request, 404, `${path.slice(0, 200)} was not found`, "");
+    if (code === "PARSE" || code === "VALIDATION") return jsonError(400, "the request could not be understood");
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    log.error(`${request.method} ${path.slice(0, 200)}: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`);
+    try {
+      return await answer(request, 500, "something went wrong", detail);
+    } catch {
+      return jsonError(500, "something went wrong");
+    }
+  });
 }

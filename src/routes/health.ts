@@ -20,11 +20,12 @@ export function healthRoutes(source: Pick<StatsSource, "streams">, { detail = tr
     const status = problems.length === 0 ? 200 : 503;
     if (head) return new Response(null, { status, headers: HEADERS });
     const word = problems.length === 0 ? "ok" : "unhealthy";
-    const body = !detail ? { status: word, streams: checked.map((c) => ({ name: c.name, ok: c.problem === null })) }
-      : problems.length === 0 ? { status: word } : { status: word, streams: problems };
+    const body = !detail
+      ? { status: word, streams: checked.map((c) => ({ name: c.name, ok: c.problem === null })) }
+      : problems.length === 0
+        ? { status: word }
+        : { status: word, streams: problems };
     return Response.json(body, { status, headers: HEADERS });
   };
-  return new Elysia({ name: "glasscast/health" })
-    .get("/healthz", () => answer(false))
-    .head("/healthz", () => answer(true));
+  return new Elysia({ name: "glasscast/health" }).get("/healthz", () => answer(false)).head("/healthz", () => answer(true));
 }

@@ -56,8 +56,13 @@ function media(bytes: Uint8Array, type: string, request: Request): Response {
   if (!range || (range[1] === "" && range[2] === "")) return new Response(bytes, { headers });
   let start: number;
   let end: number;
-  if (range[1] === "") { start = Math.max(0, bytes.length - Number(range[2])); end = bytes.length - 1; }
-  else { start = Number(range[1]); end = range[2] === "" ? bytes.length - 1 : Math.min(Number(range[2]), bytes.length - 1); }
+  if (range[1] === "") {
+    start = Math.max(0, bytes.length - Number(range[2]));
+    end = bytes.length - 1;
+  } else {
+    start = Number(range[1]);
+    end = range[2] === "" ? bytes.length - 1 : Math.min(Number(range[2]), bytes.length - 1);
+  }
   if (start >= bytes.length || end < start) {
     return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${bytes.length}` } });
   }
@@ -112,7 +117,10 @@ export function hlsRoutes({ outputs }: HlsRouteOptions) {
     }
     out.served.playlists++;
     const text = renderPlaylist(segmenter, {
-      session: out.session, partTargetS: out.segmenterSettings.partTargetS, targetDurationS: out.targetDurationS, query: tokenQuery(request),
+      session: out.session,
+      partTargetS: out.segmenterSettings.partTargetS,
+      targetDurationS: out.targetDurationS,
+      query: tokenQuery(request),
     });
     return playlistAnswer(text, request, cache);
   };
@@ -160,17 +168,18 @@ export function hlsRoutes({ outputs }: HlsRouteOptions) {
     if (!out) return jsonError(404, `there is no stream ${JSON.stringify(name)}; expected one of ${[...outputs.keys()].join(", ")}`);
     const viewer = out.touch(`${address} ${request.headers.get("user-agent") ?? ""}`, address);
     // A viewer's frames are the pictures in the segments and parts it was sent.
-    return file(out, path, request, (n) => { for (let i = 0; i < n; i++) viewer.sent(); });
+    return file(out, path, request, (n) => {
+      for (let i = 0; i < n; i++) viewer.sent();
+    });
   };
 
-  return new Elysia({ name: "glasscast/hls" })
-    .get("/hls/*", ({ params, request, server }) => {
-      const parts = params["*"].split("/");
-      const address = clientAddress(server, request);
-      if (parts.length === 1) return answer(first, parts[0]!, request, address);
-      if (parts.length === 2) return answer(parts[0]!, parts[1]!, request, address);
-      return jsonError(404, "no such HLS address; expected /hls/NAME/index.m3u8");
-    });
+  return new Elysia({ name: "glasscast/hls" }).get("/hls/*", ({ params, request, server }) => {
+    const parts = params["*"].split("/");
+    const address = clientAddress(server, request);
+    if (parts.length === 1) return answer(first, parts[0]!, request, address);
+    if (parts.length === 2) return answer(parts[0]!, parts[1]!, request, address);
+    return jsonError(404, "no such HLS address; expected /hls/NAME/index.m3u8");
+  });
 }
 
 export { initName, partName, segmentName };

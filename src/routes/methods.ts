@@ -19,15 +19,21 @@ import { jsonError, pathOf } from "./errors.ts";
 /** The methods known to glasscast, whether a path answers them or not; also the order of `Allow`. */
 const ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
-interface Route { readonly method: string; readonly path: string }
+interface Route {
+  readonly method: string;
+  readonly path: string;
+}
 
 /** An Elysia path (`/whep/:name`, `/static/*`, `/view/:name?`) as a regular expression. */
 function patternOf(path: string): RegExp {
-  const parts = path.split("/").slice(1).map((segment) => {
-    if (segment === "*") return "(?:/.*)?";
-    if (segment.startsWith(":")) return segment.endsWith("?") ? "(?:/[^/]+)?" : "/[^/]+";
-    return "/" + segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  });
+  const parts = path
+    .split("/")
+    .slice(1)
+    .map((segment) => {
+      if (segment === "*") return "(?:/.*)?";
+      if (segment.startsWith(":")) return segment.endsWith("?") ? "(?:/[^/]+)?" : "/[^/]+";
+      return "/" + segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    });
   return new RegExp(`^${parts.join("") || "/"}$`);
 }
 
@@ -37,7 +43,7 @@ export function routedPath(pathname: string): string {
 }
 
 function sorted(methods: Iterable<string>): string[] {
-  const rank = (m: string) => (ORDER.indexOf(m) + 1 || ORDER.length + 1);
+  const rank = (m: string) => ORDER.indexOf(m) + 1 || ORDER.length + 1;
   return [...new Set(methods)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
@@ -85,10 +91,9 @@ export function methodAnswer(table: MethodTable, request: Request, extra: (path:
 
 /** Answers 501 to a method that no route answers, before the access rules and the routes (registered first). */
 export function methodGuard(table: MethodTable): AnyElysia {
-  return new Elysia({ name: "glasscast/methods" })
-    .onRequest(({ request }) => {
-      if (!table.implements(request.method)) {
-        return jsonError(501, `the ${request.method} method is not implemented here`);
-      }
-    });
+  return new Elysia({ name: "glasscast/methods" }).onRequest(({ request }) => {
+    if (!table.implements(request.method)) {
+      return jsonError(501, `the ${request.method} method is not implemented here`);
+    }
+  });
 }

@@ -9,8 +9,11 @@ import { EXPOSITION_CONTENT_TYPE } from "../stats/exposition.ts";
 import { renderMetrics } from "../stats/metrics-text.ts";
 
 export function metricsRoutes(source: StatsSource) {
-  return new Elysia({ name: "glasscast/metrics" }).get("/metrics", () =>
-    new Response(renderMetrics(collectStats(source)), {
-      headers: { "content-type": EXPOSITION_CONTENT_TYPE, "cache-control": "no-store" },
-    }));
+  return new Elysia({ name: "glasscast/metrics" }).get(
+    "/metrics",
+    () =>
+      new Response(renderMetrics(collectStats(source)), {
+        headers: { "content-type": EXPOSITION_CONTENT_TYPE, "cache-control": "no-store" },
+      }),
+  );
 }

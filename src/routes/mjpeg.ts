@@ -64,11 +64,13 @@ export function mjpegRoutes(broadcaster: MjpegBroadcaster, addresses: MjpegAddre
   const app = new Elysia({ name: `glasscast/mjpeg/${broadcaster.stream.name}` });
   const { stream, audience } = broadcaster;
   for (const path of addresses.video) {
-    app.get(path, ({ server, request }) => mjpegResponse(broadcaster, false, clientAddress(server, request), limit))
+    app
+      .get(path, ({ server, request }) => mjpegResponse(broadcaster, false, clientAddress(server, request), limit))
       .head(path, () => mjpegResponse(broadcaster, true));
   }
   for (const path of addresses.snapshot) {
-    app.get(path, ({ server, request }) => snapshotResponse(stream, false, audience, clientAddress(server, request)))
+    app
+      .get(path, ({ server, request }) => snapshotResponse(stream, false, audience, clientAddress(server, request)))
       .head(path, ({ server, request }) => snapshotResponse(stream, true, audience, clientAddress(server, request)));
   }
   return app;

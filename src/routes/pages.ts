@@ -40,8 +40,14 @@ export function pageRoutes({ theme, streams, kiosk, webrtc, hls = false, limit, 
     const isKiosk = kioskMode(query.kiosk, kiosk);
     const config = {
       kiosk: isKiosk,
-      streams: shown.map(({ name, video, snapshot, view, audio }) => ({ name, video, snapshot, view,
-        ...(hls ? { hls: `/hls/${name}/index.m3u8` } : {}), ...(audio && webrtc ? { audio: true } : {}) })),
+      streams: shown.map(({ name, video, snapshot, view, audio }) => ({
+        name,
+        video,
+        snapshot,
+        view,
+        ...(hls ? { hls: `/hls/${name}/index.m3u8` } : {}),
+        ...(audio && webrtc ? { audio: true } : {}),
+      })),
       ...(isKiosk && kioskSound ? { kioskSound: true } : {}),
       ...(talkback && webrtc && !isKiosk ? { talkback: { offer: "/talkback" } } : {}),
       single: shown.length === 1 && streams.length > 1,

@@ -34,10 +34,18 @@ export function refusalAnswer(theme: Theme | null, kiosk: boolean) {
     if (!theme || !hasPage(status) || !wantsPage(request)) return jsonError(status, detail, { ...headers });
     try {
       const isKiosk = kioskMode(new URLSearchParams(queryOf(request)).get("kiosk"), kiosk);
-      const html = await theme.page(`${status}.html`, {
-        title: `${TITLES[status]} · glasscast`, status, message: detail, detail: "",
-        bodyClass: isKiosk ? "gc-kiosk" : "", config: scriptJson({ kiosk: isKiosk }),
-      }, request);
+      const html = await theme.page(
+        `${status}.html`,
+        {
+          title: `${TITLES[status]} · glasscast`,
+          status,
+          message: detail,
+          detail: "",
+          bodyClass: isKiosk ? "gc-kiosk" : "",
+          config: scriptJson({ kiosk: isKiosk }),
+        },
+        request,
+      );
       return new Response(await inlineStyles(html, theme), {
         status,
         headers: { ...headers, "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },

@@ -7,6 +7,5 @@ import { Elysia } from "elysia";
 import { collectStats, type StatsSource } from "../stats/collect.ts";
 
 export function stateRoutes(source: StatsSource) {
-  return new Elysia({ name: "glasscast/state" }).get("/state", () =>
-    Response.json(collectStats(source), { headers: { "cache-control": "no-store" } }));
+  return new Elysia({ name: "glasscast/state" }).get("/state", () => Response.json(collectStats(source), { headers: { "cache-control": "no-store" } }));
 }

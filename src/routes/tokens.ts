@@ -54,29 +54,33 @@ function readRequest(text: string, names: readonly string[]): { ttl: number; str
 
 export function tokenRoutes({ tokens, streams, pages, whep }: TokenRouteOptions) {
   const names = streams.map((s) => s.name);
-  return new Elysia({ name: "glasscast/tokens" }).post("/api/tokens", async ({ request }) => {
-    if (Number(request.headers.get("content-length") ?? 0) > MAX_BODY) return jsonError(413, `the body is larger than ${MAX_BODY} bytes`);
-    let asked: { ttl: number; stream: string | null };
-    try {
-      asked = readRequest(await request.text(), names);
-    } catch (err) {
-      if (err instanceof RequestError) return jsonError(400, err.message);
-      return jsonError(400, "the body could not be read");
-    }
-    const made = tokens.make(asked.ttl, asked.stream);
-    const shown = streams.find((s) => s.name === asked.stream) ?? streams[0]!;
-    const origin = new URL(request.url).origin;
-    const link = (path: string) => `${origin}${path}?token=${encodeURIComponent(made.token)}`;
-    const answer: TokenAnswer = {
-      token: made.token,
-      expires: new Date(made.expires * 1000).toISOString(),
-      urls: {
-        page: pages ? link(asked.stream === null ? "/" : shown.view) : null,
-        video: link(shown.video),
-        snapshot: link(shown.snapshot),
-        whep: whep ? link(asked.stream === null ? "/whep" : `/whep/${shown.name}`) : null,
-      },
-    };
-    return Response.json(answer, { headers: { "cache-control": "no-store" } });
-  }, { parse: "none" });
+  return new Elysia({ name: "glasscast/tokens" }).post(
+    "/api/tokens",
+    async ({ request }) => {
+      if (Number(request.headers.get("content-length") ?? 0) > MAX_BODY) return jsonError(413, `the body is larger than ${MAX_BODY} bytes`);
+      let asked: { ttl: number; stream: string | null };
+      try {
+        asked = readRequest(await request.text(), names);
+      } catch (err) {
+        if (err instanceof RequestError) return jsonError(400, err.message);
+        return jsonError(400, "the body could not be read");
+      }
+      const made = tokens.make(asked.ttl, asked.stream);
+      const shown = streams.find((s) => s.name === asked.stream) ?? streams[0]!;
+      const origin = new URL(request.url).origin;
+      const link = (path: string) => `${origin}${path}?token=${encodeURIComponent(made.token)}`;
+      const answer: TokenAnswer = {
+        token: made.token,
+        expires: new Date(made.expires * 1000).toISOString(),
+        urls: {
+          page: pages ? link(asked.stream === null ? "/" : shown.view) : null,
+          video: link(shown.video),
+          snapshot: link(shown.snapshot),
+          whep: whep ? link(asked.stream === null ? "/whep" : `/whep/${shown.name}`) : null,
+        },
+      };
+      return Response.json(answer, { headers: { "cache-control": "no-store" } });
+    },
+    { parse: "none" },
+  );
 }

@@ -114,30 +114,37 @@ export function webrtcRoutes({ sessions, feeds, audiences, audio }: WebRtcRouteO
   const live = (id: string) => sessions.get(id)?.closed === false;
   const noSession = () => jsonError(404, "no such WHEP session");
 
-  return new Elysia({ name: "glasscast/webrtc" })
-    .post("/offer", ({ request, server }) => offer(request, clientAddress(server, request)), { parse: "none" })
-    .post("/close_connection", async ({ request }) => {
-      // Closes the caller's own peer, named by the id /offer gave it. vidgear's page
-      // posts "0" or "1" here, which names no peer: then nothing else is touched.
-      let id = "";
-      try {
-        const text = (await readBody(request)).trim();
-        id = text.startsWith("{") ? String((JSON.parse(text) as { id?: unknown }).id ?? "") : text;
-      } catch (err) {
-        if (err instanceof BodyError) return failure(err);
-      }
-      if (id.length > 10) await sessions.close(id);
-      return new Response("OK", { headers: { "content-type": "text/plain" } });
-    }, { parse: "none" })
-    .post("/whep", ({ request, server }) => whep(request, undefined, clientAddress(server, request)), { parse: "none" })
-    .post("/whep/:name", ({ request, params, server }) => whep(request, params.name, clientAddress(server, request)), { parse: "none" })
-    // The WHEP draft: GET on an endpoint answers 2xx without content, and HEAD (which Elysia answers
-    // from GET) says application/sdp, so that a player can tell a WHEP address from others.
-    .get("/whep", () => whepEndpoint(undefined))
-    .get("/whep/:name", ({ params }) => whepEndpoint(params.name))
-    .get("/whep/session/:id", ({ params }) => live(params.id) ? new Response(null, { status: 204 }) : noSession())
-    // A session already closed (by DELETE, /close_connection, or by itself when its viewer left
-    // or ICE failed) answers 404, as one that never was; 200 only when this DELETE closed it.
-    .delete("/whep/session/:id", async ({ params }) =>
-      live(params.id) && (await sessions.close(params.id)) ? new Response(null, { status: 200 }) : noSession());
+  return (
+    new Elysia({ name: "glasscast/webrtc" })
+      .post("/offer", ({ request, server }) => offer(request, clientAddress(server, request)), { parse: "none" })
+      .post(
+        "/close_connection",
+        async ({ request }) => {
+          // Closes the caller's own peer, named by the id /offer gave it. vidgear's page
+          // posts "0" or "1" here, which names no peer: then nothing else is touched.
+          let id = "";
+          try {
+            const text = (await readBody(request)).trim();
+            id = text.startsWith("{") ? String((JSON.parse(text) as { id?: unknown }).id ?? "") : text;
+          } catch (err) {
+            if (err instanceof BodyError) return failure(err);
+          }
+          if (id.length > 10) await sessions.close(id);
+          return new Response("OK", { headers: { "content-type": "text/plain" } });
+        },
+        { parse: "none" },
+      )
+      .post("/whep", ({ request, server }) => whep(request, undefined, clientAddress(server, request)), { parse: "none" })
+      .post("/whep/:name", ({ request, params, server }) => whep(request, params.name, clientAddress(server, request)), { parse: "none" })
+      // The WHEP draft: GET on an endpoint answers 2xx without content, and HEAD (which Elysia answers
+      // from GET) says application/sdp, so that a player can tell a WHEP address from others.
+      .get("/whep", () => whepEndpoint(undefined))
+      .get("/whep/:name", ({ params }) => whepEndpoint(params.name))
+      .get("/whep/session/:id", ({ params }) => (live(params.id) ? new Response(null, { status: 204 }) : noSession()))
+      // A session already closed (by DELETE, /close_connection, or by itself when its viewer left
+      // or ICE failed) answers 404, as one that never was; 200 only when this DELETE closed it.
+      .delete("/whep/session/:id", async ({ params }) =>
+        live(params.id) && (await sessions.close(params.id)) ? new Response(null, { status: 200 }) : noSession(),
+      )
+  );
 }

@@ -50,7 +50,6 @@ export function whipRoutes(ingests: ReadonlyMap<string, WhipIngest>) {
 
   return new Elysia({ name: "glasscast/whip" })
     .post("/whip/:name", ({ request, params, server }) => publish(request, params.name, clientAddress(server, request)), { parse: "none" })
-    .delete("/whip/:name/session/:id", ({ params }) =>
-      ingests.get(params.name)?.stop(params.id) ? new Response(null, { status: 200 }) : noSession())
-    .get("/whip/:name/session/:id", ({ params }) => ingests.get(params.name)?.isLive(params.id) ? new Response(null, { status: 204 }) : noSession());
+    .delete("/whip/:name/session/:id", ({ params }) => (ingests.get(params.name)?.stop(params.id) ? new Response(null, { status: 200 }) : noSession()))
+    .get("/whip/:name/session/:id", ({ params }) => (ingests.get(params.name)?.isLive(params.id) ? new Response(null, { status: 204 }) : noSession()));
 }

@@ -40,15 +40,31 @@ export function planInstall(cmd: ServiceInstallCommand): InstallPlan {
     groups,
     lowPort: cmd.options.port > 0 && cmd.options.port < 1024,
   });
-  const createUser = userExists(cmd.user, root) ? null : [
-    "useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
-    // Its own group, or the one of that name left behind by an earlier userdel.
-    ...(groupExists(cmd.user, root) ? ["--gid", cmd.user] : ["--user-group"]),
-    "--groups", groups.join(","), "--comment", "glasscast camera streamer", cmd.user,
-  ];
+  const createUser = userExists(cmd.user, root)
+    ? null
+    : [
+        "useradd",
+        "--system",
+        "--no-create-home",
+        "--home-dir",
+        "/nonexistent",
+        "--shell",
+        "/usr/sbin/nologin",
+        // Its own group, or the one of that name left behind by an earlier userdel.
+        ...(groupExists(cmd.user, root) ? ["--gid", cmd.user] : ["--user-group"]),
+        "--groups",
+        groups.join(","),
+        "--comment",
+        "glasscast camera streamer",
+        cmd.user,
+      ];
   const unitPath = under(UNIT_FILE);
   return {
-    unit, unitPath, user: cmd.user, groups, createUser,
+    unit,
+    unitPath,
+    user: cmd.user,
+    groups,
+    createUser,
     copy: self.copyFrom === null ? null : { from: self.copyFrom, to: under(self.command[0]!) },
     replaces: existsSync(unitPath),
     warnings: placeWarnings(self.copyFrom === null ? [...self.command.filter((a) => a.startsWith("/")), ...paths] : paths, cmd.user),
@@ -56,10 +72,14 @@ export function planInstall(cmd: ServiceInstallCommand): InstallPlan {
 }
 
 function placeWarnings(paths: readonly string[], user: string): string[] {
-  return paths.filter(isPrivatePlace).filter((p) => !p.startsWith(`/home/${user}/`)).map((p) =>
-    /^\/(tmp|var\/tmp|dev\/shm|run\/user)\//.test(p)
-      ? `${p} is in a temporary folder, which the service does not see (it has a private /tmp): move it to a folder such as /srv/glasscast first`
-      : `${p} is in a home folder: the service runs as ${user}, which may not be allowed to read it (home folders are private on Raspberry Pi OS bookworm); /srv/glasscast is a better place, or give --user with the folder's owner`);
+  return paths
+    .filter(isPrivatePlace)
+    .filter((p) => !p.startsWith(`/home/${user}/`))
+    .map((p) =>
+      /^\/(tmp|var\/tmp|dev\/shm|run\/user)\//.test(p)
+        ? `${p} is in a temporary folder, which the service does not see (it has a private /tmp): move it to a folder such as /srv/glasscast first`
+        : `${p} is in a home folder: the service runs as ${user}, which may not be allowed to read it (home folders are private on Raspberry Pi OS bookworm); /srv/glasscast is a better place, or give --user with the folder's owner`,
+    );
 }
 
 const SYSTEMCTL = ["systemctl", "daemon-reload"] as const;
@@ -67,9 +87,16 @@ const SYSTEMCTL = ["systemctl", "daemon-reload"] as const;
 export async function install(cmd: ServiceInstallCommand): Promise<void> {
   if (!cmd.dryRun && cmd.root === null) {
     if (!isRoot()) {
-      throw new ServiceError("service install: needs root, to create the user and write " + UNIT_FILE + "; run the same command with sudo in front, or add --dry-run to see what it would do");
+      throw new ServiceError(
+        "service install: needs root, to create the user and write " +
+          UNIT_FILE +
+          "; run the same command with sudo in front, or add --dry-run to see what it would do",
+      );
     }
-    if (!systemdRunning()) throw new ServiceError("service install: systemd is not running on this machine (no /run/systemd/system), so it cannot run a service; --dry-run shows the unit");
+    if (!systemdRunning())
+      throw new ServiceError(
+        "service install: systemd is not running on this machine (no /run/systemd/system), so it cannot run a service; --dry-run shows the unit",
+      );
   }
   const plan = planInstall(cmd);
   const steps = describe(plan, cmd.root !== null);
@@ -100,7 +127,9 @@ export async function install(cmd: ServiceInstallCommand): Promise<void> {
   chmodSync(`${plan.unitPath}.new`, 0o600);
   renameSync(`${plan.unitPath}.new`, plan.unitPath);
   if (cmd.root !== null) {
-    say(`--root: the user and systemctl were left alone; on that system run: ${plan.createUser ? `${shellWords(plan.createUser)}; ` : ""}systemctl enable ${SERVICE_NAME}.service`);
+    say(
+      `--root: the user and systemctl were left alone; on that system run: ${plan.createUser ? `${shellWords(plan.createUser)}; ` : ""}systemctl enable ${SERVICE_NAME}.service`,
+    );
     return;
   }
   say("starting it");
@@ -113,12 +142,14 @@ export async function install(cmd: ServiceInstallCommand): Promise<void> {
     throw new ServiceError(`service install: ${SERVICE_NAME}.service did not stay up; see why with: journalctl -u ${SERVICE_NAME} -e`);
   }
   const host = cmd.options.host === "0.0.0.0" || cmd.options.host === "::" ? "THIS-HOST" : cmd.options.host;
-  say([
-    `glasscast runs as a service, as ${plan.user}, and starts at boot: http://${host}:${cmd.options.port}/`,
-    `  status: systemctl status ${SERVICE_NAME}`,
-    `  log:    journalctl -u ${SERVICE_NAME} -f`,
-    `  remove: sudo glasscast service uninstall`,
-  ].join("\n"));
+  say(
+    [
+      `glasscast runs as a service, as ${plan.user}, and starts at boot: http://${host}:${cmd.options.port}/`,
+      `  status: systemctl status ${SERVICE_NAME}`,
+      `  log:    journalctl -u ${SERVICE_NAME} -f`,
+      `  remove: sudo glasscast service uninstall`,
+    ].join("\n"),
+  );
 }
 
 /** A command as one would type it, for messages. */
@@ -129,14 +160,20 @@ function shellWords(argv: readonly string[]): string {
 function describe(plan: InstallPlan, rooted: boolean): string[] {
   const steps: string[] = [];
   if (plan.createUser) {
-    steps.push(rooted ? `leave the user alone (--root): ${plan.user} must be created on that system (${shellWords(plan.createUser)})`
-      : `create the system user ${plan.user}: ${shellWords(plan.createUser)}`);
+    steps.push(
+      rooted
+        ? `leave the user alone (--root): ${plan.user} must be created on that system (${shellWords(plan.createUser)})`
+        : `create the system user ${plan.user}: ${shellWords(plan.createUser)}`,
+    );
   } else {
     steps.push(`run as the existing user ${plan.user}, unchanged (the unit gives it the groups ${plan.groups.join(", ")})`);
   }
   if (plan.copy) steps.push(`copy ${plan.copy.from} to ${plan.copy.to} (the service cannot use a home or temporary folder)`);
   steps.push(`${plan.replaces ? "replace" : "write"} ${plan.unitPath} (the unit is printed on stdout): user ${plan.user}, groups ${plan.groups.join(", ")}`);
-  steps.push(rooted ? "leave systemctl alone (--root)"
-    : `run: systemctl daemon-reload; systemctl enable --now ${SERVICE_NAME}.service${plan.replaces ? `; systemctl restart ${SERVICE_NAME}.service` : ""}`);
+  steps.push(
+    rooted
+      ? "leave systemctl alone (--root)"
+      : `run: systemctl daemon-reload; systemctl enable --now ${SERVICE_NAME}.service${plan.replaces ? `; systemctl restart ${SERVICE_NAME}.service` : ""}`,
+  );
   return steps;
 }

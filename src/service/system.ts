@@ -25,7 +25,9 @@ function inDatabase(db: "passwd" | "group", name: string, root: string | null): 
     return Bun.spawnSync(["getent", db, name], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
   }
   if (!existsSync(file)) return false;
-  return readFileSync(file, "utf8").split("\n").some((line) => line.startsWith(`${name}:`));
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .some((line) => line.startsWith(`${name}:`));
 }
 
 /** Under `root` when it has an etc/passwd of its own, otherwise on this machine. */

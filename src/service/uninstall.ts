@@ -16,7 +16,9 @@ export interface UninstallCommand {
 
 export function uninstall(cmd: UninstallCommand): void {
   if (!cmd.dryRun && cmd.root === null && !isRoot()) {
-    throw new ServiceError(`service uninstall: needs root, to stop the service and remove ${UNIT_FILE}; run the same command with sudo in front, or add --dry-run to see what it would do`);
+    throw new ServiceError(
+      `service uninstall: needs root, to stop the service and remove ${UNIT_FILE}; run the same command with sudo in front, or add --dry-run to see what it would do`,
+    );
   }
   const unitPath = cmd.root === null ? UNIT_FILE : join(resolve(cmd.root), UNIT_FILE);
   if (!existsSync(unitPath)) {
@@ -35,7 +37,9 @@ export function uninstall(cmd: UninstallCommand): void {
     ...(cmd.root === null ? ["run: systemctl daemon-reload"] : []),
   ];
   if (cmd.dryRun) {
-    process.stderr.write(`glasscast service uninstall --dry-run: nothing is changed; it would:\n${steps.map((s) => `  - ${s}\n`).join("")}${kept.map((k) => `  - leave alone: ${k}\n`).join("")}`);
+    process.stderr.write(
+      `glasscast service uninstall --dry-run: nothing is changed; it would:\n${steps.map((s) => `  - ${s}\n`).join("")}${kept.map((k) => `  - leave alone: ${k}\n`).join("")}`,
+    );
     return;
   }
   const say = (s: string) => process.stdout.write(`${s}\n`);

@@ -32,7 +32,10 @@ export interface V4l2Plan {
 
 /** ffmpeg's names for what --input-format asks of a V4L2 camera. */
 export const V4L2_INPUT_FORMAT: Record<Exclude<InputFormat, "auto">, string> = {
-  mjpeg: "mjpeg", yuyv: "yuyv422", yuv420: "yuv420p", h264: "h264",
+  mjpeg: "mjpeg",
+  yuyv: "yuyv422",
+  yuv420: "yuv420p",
+  h264: "h264",
 };
 
 const RAW_PREFERENCE = ["yuyv422", "yuv420p", "nv12", "uyvy422", "rgb24", "bgr24", "gray"];
@@ -55,7 +58,7 @@ export function planV4l2(asked: InputFormat, offered: readonly string[] | null, 
   const raw = RAW_PREFERENCE.find(has) ?? null;
   if (needs.filtered) {
     // Pictures are decoded anyway: MJPEG reaches the highest rates over USB.
-    return { inputFormat: has("mjpeg") ? "mjpeg" : raw ?? (has("h264") ? "h264" : null), delivery: "raw" };
+    return { inputFormat: has("mjpeg") ? "mjpeg" : (raw ?? (has("h264") ? "h264" : null)), delivery: "raw" };
   }
   if (needs.webrtc && has("h264")) return { inputFormat: "h264", delivery: "h264" };
   if (has("mjpeg")) return { inputFormat: "mjpeg", delivery: "jpeg" };
@@ -97,7 +100,9 @@ export function planLibcamera(asked: InputFormat, board: Board, needs: Libcamera
   const quarter = needs.rotate === 90 || needs.rotate === 270 ? needs.rotate : 0;
   if (asked === "yuyv") throw new CameraPlanError("--input-format: yuyv is a V4L2 format; a libcamera camera gives mjpeg, yuv420 or h264");
   if (quarter && asked !== "auto" && asked !== "yuv420") {
-    throw new CameraPlanError(`--rotate: ${quarter} needs raw pictures from a libcamera camera (rpicam-vid turns only by 180); use --input-format yuv420 or auto, not ${asked}`);
+    throw new CameraPlanError(
+      `--rotate: ${quarter} needs raw pictures from a libcamera camera (rpicam-vid turns only by 180); use --input-format yuv420 or auto, not ${asked}`,
+    );
   }
   if (!needs.passthrough && asked !== "auto" && asked !== "yuv420") {
     throw new CameraPlanError(`--passthrough: --no-passthrough takes raw pictures from a libcamera camera; use --input-format yuv420 or auto, not ${asked}`);

@@ -38,7 +38,9 @@ export async function* runCapture(run: CaptureRun, signal: AbortSignal): AsyncGe
     stderrLevel: "warn",
     noise: run.noise,
     secrets: run.secrets,
-    onStderrLine: (line) => { if (!run.audio?.line(line)) lastError = line; },
+    onStderrLine: (line) => {
+      if (!run.audio?.line(line)) lastError = line;
+    },
   });
   const audio = run.audio && fifo ? pumpAudio(child, run.audio) : null;
   const stop = () => void child.stop();

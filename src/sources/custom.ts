@@ -27,7 +27,8 @@ export function toFrame(frame: UserFrame): Frame {
     return { kind: "jpeg", width, height, data: frame.data };
   }
   const { format, width, height, data } = frame;
-  if (!RAW_FORMATS.includes(format)) throw new FrameError(`unknown frame format ${JSON.stringify(format)}; expected one of ${[...RAW_FORMATS, "jpeg"].join(", ")}`);
+  if (!RAW_FORMATS.includes(format))
+    throw new FrameError(`unknown frame format ${JSON.stringify(format)}; expected one of ${[...RAW_FORMATS, "jpeg"].join(", ")}`);
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0 && width <= 16384 && height <= 16384)) {
     throw new FrameError(`a ${format} frame needs a width and height from 1 to 16384 (given ${width}x${height})`);
   }
@@ -40,7 +41,9 @@ export function toFrame(frame: UserFrame): Frame {
 export function framesFrom(iterable: AsyncIterable<UserFrame>, description = "program frames"): Source {
   let used = false;
   return {
-    description, finite: true, restartable: false,
+    description,
+    finite: true,
+    restartable: false,
     async *frames(signal: AbortSignal) {
       if (used) throw new Error(`${description} were already consumed: an iterable is read once`);
       used = true;
@@ -65,10 +68,15 @@ export function createPushSource(description = "pushed frames"): PushSource {
   let pending: Frame | null = null;
   let ended = false;
   let wake: (() => void) | null = null;
-  const notify = () => { wake?.(); wake = null; };
+  const notify = () => {
+    wake?.();
+    wake = null;
+  };
   return {
     source: {
-      description, finite: true, restartable: false,
+      description,
+      finite: true,
+      restartable: false,
       async *frames(signal: AbortSignal) {
         signal.addEventListener("abort", notify, { once: true });
         while (!signal.aborted) {
@@ -77,7 +85,10 @@ export function createPushSource(description = "pushed frames"): PushSource {
             pending = null;
             yield frame;
           } else if (ended) return;
-          else await new Promise<void>((resolve) => { wake = resolve; });
+          else
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
         }
       },
     },

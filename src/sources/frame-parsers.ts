@@ -20,10 +20,11 @@ export function y4mFrames(): FrameParser {
 /** Whole JPEGs, each the camera's (or encoder's) bytes exactly. */
 export function jpegFrames(): FrameParser {
   const splitter = new JpegSplitter();
-  return (chunk) => splitter.push(chunk).map((data) => {
-    const { width, height } = jpegSize(data);
-    return { kind: "jpeg", width, height, data };
-  });
+  return (chunk) =>
+    splitter.push(chunk).map((data) => {
+      const { width, height } = jpegSize(data);
+      return { kind: "jpeg", width, height, data };
+    });
 }
 
 const START_CODE = new Uint8Array([0, 0, 0, 1]);

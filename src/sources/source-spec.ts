@@ -38,7 +38,7 @@ const MAX_LIBCAMERA_INDEX = 15;
 
 export function parseSourceSpec(value: string): SourceSpec {
   const v = value.trim();
-  if (v === "" ) throw new SourceSpecError("is empty");
+  if (v === "") throw new SourceSpecError("is empty");
   if (v === "testsrc") return { kind: "testsrc" };
   if (/^\d+$/.test(v)) {
     // A bare index, as vidgear and OpenCV take it: camera N is /dev/videoN.
@@ -49,17 +49,24 @@ export function parseSourceSpec(value: string): SourceSpec {
   const libcamera = /^libcamera:(.*)$/i.exec(v);
   if (libcamera) {
     const n = /^\d+$/.test(libcamera[1]!) ? Number(libcamera[1]) : NaN;
-    if (!(n <= MAX_LIBCAMERA_INDEX)) throw new SourceSpecError(`is not a libcamera camera; expected libcamera:N with N from 0 to ${MAX_LIBCAMERA_INDEX} (see: glasscast devices)`);
+    if (!(n <= MAX_LIBCAMERA_INDEX))
+      throw new SourceSpecError(`is not a libcamera camera; expected libcamera:N with N from 0 to ${MAX_LIBCAMERA_INDEX} (see: glasscast devices)`);
     return { kind: "libcamera", camera: n };
   }
   const whip = /^whip:(?!\/\/)(.*)$/i.exec(v);
   if (whip) {
-    if (!WHIP_NAME.test(whip[1]!)) throw new SourceSpecError("is not a WHIP ingest; expected whip:NAME with NAME made of letters, digits, _ and - (up to 32): publishers POST to /whip/NAME");
+    if (!WHIP_NAME.test(whip[1]!))
+      throw new SourceSpecError(
+        "is not a WHIP ingest; expected whip:NAME with NAME made of letters, digits, _ and - (up to 32): publishers POST to /whip/NAME",
+      );
     return { kind: "whip", name: whip[1]! };
   }
   const push = /^rtsp-push:(?!\/\/)(.*)$/i.exec(v);
   if (push) {
-    if (!PUSH_PATH.test(push[1]!)) throw new SourceSpecError("is not an RTSP push ingest; expected rtsp-push:PATH with PATH made of letters, digits, _, - and / (up to 64, no empty part): encoders push to rtsp://HOST:--rtsp-port/PATH");
+    if (!PUSH_PATH.test(push[1]!))
+      throw new SourceSpecError(
+        "is not an RTSP push ingest; expected rtsp-push:PATH with PATH made of letters, digits, _, - and / (up to 64, no empty part): encoders push to rtsp://HOST:--rtsp-port/PATH",
+      );
     return { kind: "rtsp-push", path: push[1]! };
   }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(v)?.[1]?.toLowerCase();
@@ -109,13 +116,21 @@ export function sourceSecrets(spec: SourceSpec): string[] {
 /** A short description for logs, pages, /state and /healthz (a URL's credentials and query values hidden). */
 export function describeSource(spec: SourceSpec): string {
   switch (spec.kind) {
-    case "testsrc": return "test pattern";
-    case "file": return spec.path;
-    case "glob": return spec.pattern;
-    case "url": return redactUrl(spec.url);
-    case "v4l2": return spec.device;
-    case "libcamera": return `libcamera:${spec.camera}`;
-    case "whip": return `WHIP publisher at /whip/${spec.name}`;
-    case "rtsp-push": return `RTSP push to /${spec.path}`;
+    case "testsrc":
+      return "test pattern";
+    case "file":
+      return spec.path;
+    case "glob":
+      return spec.pattern;
+    case "url":
+      return redactUrl(spec.url);
+    case "v4l2":
+      return spec.device;
+    case "libcamera":
+      return `libcamera:${spec.camera}`;
+    case "whip":
+      return `WHIP publisher at /whip/${spec.name}`;
+    case "rtsp-push":
+      return `RTSP push to /${spec.path}`;
   }
 }

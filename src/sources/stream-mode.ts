@@ -24,10 +24,16 @@ export function ytDlpFormat(height: number | null): string {
 
 export async function resolveStreamUrl(ytDlp: string, pageUrl: string, height: number | null, label: string): Promise<SourceSpec> {
   const proc = Bun.spawn([ytDlp, "--no-warnings", "--no-playlist", "-f", ytDlpFormat(height), "-g", pageUrl], {
-    stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: RESOLVE_TIMEOUT_MS,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: RESOLVE_TIMEOUT_MS,
   });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  const url = out.split("\n").map((l) => l.trim()).find((l) => l !== "");
+  const url = out
+    .split("\n")
+    .map((l) => l.trim())
+    .find((l) => l !== "");
   if (code !== 0 || !url) {
     const reason = err.trim().split("\n").pop() || (code === 0 ? "it printed no address" : `it exited with ${code}`);
     throw new SourceError(`yt-dlp could not resolve ${redactUrl(pageUrl)}: ${redactText(reason, secretsOf(pageUrl))}`);

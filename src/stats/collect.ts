@@ -187,8 +187,13 @@ function plainAddress(address: string): string {
 function viewerReport(v: ViewerInfo, now: number): ViewerReport {
   const seconds = Math.max(0, now - v.since) / 1000;
   return {
-    id: v.id, address: plainAddress(v.address), since: new Date(v.since).toISOString(), seconds: round1(seconds),
-    frames: v.frames, fps: seconds > 0 ? round1(v.frames / seconds) : 0, skipped: v.skipped,
+    id: v.id,
+    address: plainAddress(v.address),
+    since: new Date(v.since).toISOString(),
+    seconds: round1(seconds),
+    frames: v.frames,
+    fps: seconds > 0 ? round1(v.frames / seconds) : 0,
+    skipped: v.skipped,
   };
 }
 
@@ -196,7 +201,9 @@ function outputReport(audience: Audience, viewers: readonly ViewerInfo[], transp
   const totals = audience.totals(transport);
   return {
     viewers: viewers.filter((v) => v.transport === transport).map((v) => viewerReport(v, now)),
-    joined: audience.joined[transport], framesSent: totals.frames, framesSkipped: totals.skipped,
+    joined: audience.joined[transport],
+    framesSent: totals.frames,
+    framesSkipped: totals.skipped,
   };
 }
 
@@ -224,11 +231,21 @@ function streamReport(p: PublishedStream, now: number, webrtc: boolean, rtsp: bo
   const h264 = p.h264;
   const feed = h264 ?? p.feed ?? null; // the encoder runs for --publish destinations too
   return {
-    name: s.name, source: s.source, state: s.state, width: s.width, height: s.height, fps: s.fps,
-    framesCaptured: s.framesCaptured, restarts: s.restarts, lastFrameAgeMs: s.lastFrameAgeMs, capturing: s.capturing,
+    name: s.name,
+    source: s.source,
+    state: s.state,
+    width: s.width,
+    height: s.height,
+    fps: s.fps,
+    framesCaptured: s.framesCaptured,
+    restarts: s.restarts,
+    lastFrameAgeMs: s.lastFrameAgeMs,
+    capturing: s.capturing,
     encoders: {
       jpeg: {
-        name: jpegEncoderName(p.stream), encoded: s.jpegEncoded, msTotal: s.jpegEncodeMsTotal,
+        name: jpegEncoderName(p.stream),
+        encoded: s.jpegEncoded,
+        msTotal: s.jpegEncodeMsTotal,
         meanMs: s.jpegEncoded > 0 ? round3(s.jpegEncodeMsTotal / s.jpegEncoded) : null,
       },
       h264: feed && { running: feed.running, passthrough: feed.passthrough, pid: feed.encoderPid, accessUnits: feed.accessUnits, skipped: feed.skipped },
@@ -241,10 +258,14 @@ function streamReport(p: PublishedStream, now: number, webrtc: boolean, rtsp: bo
       rtsp: rtsp ? outputReport(p.audience, viewers, "rtsp", now) : null,
       snapshot: { inProgress: viewers.filter((v) => v.transport === "snapshot").length, joined: p.audience.joined.snapshot },
       publish: (p.publish ?? []).map((d) => d.report()),
-      hls: p.hls ? {
-        ...outputReport(p.audience, viewers, "hls", now), running: p.hls.running,
-        segments: p.hls.segmenter?.segments.length ?? 0, served: { ...p.hls.served },
-      } : null,
+      hls: p.hls
+        ? {
+            ...outputReport(p.audience, viewers, "hls", now),
+            running: p.hls.running,
+            segments: p.hls.segmenter?.segments.length ?? 0,
+            served: { ...p.hls.served },
+          }
+        : null,
     },
   };
 }

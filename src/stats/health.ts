@@ -40,7 +40,9 @@ export function streamProblem(s: StreamStats): StreamProblem | null {
     case "ended":
       return null;
     case "restarting":
-      return problem(`${s.source} stopped delivering frames${age === null ? "" : ` ${seconds(age)} ago`}; restarting it (${s.restarts} ${s.restarts === 1 ? "restart" : "restarts"} so far)`);
+      return problem(
+        `${s.source} stopped delivering frames${age === null ? "" : ` ${seconds(age)} ago`}; restarting it (${s.restarts} ${s.restarts === 1 ? "restart" : "restarts"} so far)`,
+      );
     case "failed":
       return problem(`${s.source} failed and cannot be restarted`);
     case "stopped":

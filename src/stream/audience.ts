@@ -42,13 +42,21 @@ export class Audience {
   readonly joined: Record<Transport, number> = { mjpeg: 0, snapshot: 0, webrtc: 0, rtsp: 0, hls: 0 };
   /** Frames sent to and skipped by viewers that have left, by transport (see totals()). */
   readonly #departed: Record<Transport, { frames: number; skipped: number }> = {
-    mjpeg: { frames: 0, skipped: 0 }, snapshot: { frames: 0, skipped: 0 }, webrtc: { frames: 0, skipped: 0 },
-    rtsp: { frames: 0, skipped: 0 }, hls: { frames: 0, skipped: 0 },
+    mjpeg: { frames: 0, skipped: 0 },
+    snapshot: { frames: 0, skipped: 0 },
+    webrtc: { frames: 0, skipped: 0 },
+    rtsp: { frames: 0, skipped: 0 },
+    hls: { frames: 0, skipped: 0 },
   };
 
-  constructor(readonly stream: string, private readonly holdable: Holdable | null = null) {}
+  constructor(
+    readonly stream: string,
+    private readonly holdable: Holdable | null = null,
+  ) {}
 
-  get size(): number { return this.#viewers.size; }
+  get size(): number {
+    return this.#viewers.size;
+  }
 
   count(transport: Transport): number {
     let n = 0;
@@ -82,9 +90,18 @@ export class Audience {
     const departed = this.#departed[transport];
     let left = false;
     const viewer: Viewer = {
-      id: `${transport[0]}${nextId++}`, transport, address, since: Date.now(), frames: 0, skipped: 0,
-      sent() { (this as { frames: number }).frames++; },
-      skip(n) { if (n > 0) (this as { skipped: number }).skipped += n; },
+      id: `${transport[0]}${nextId++}`,
+      transport,
+      address,
+      since: Date.now(),
+      frames: 0,
+      skipped: 0,
+      sent() {
+        (this as { frames: number }).frames++;
+      },
+      skip(n) {
+        if (n > 0) (this as { skipped: number }).skipped += n;
+      },
       leave() {
         if (left) return;
         left = true;
@@ -94,8 +111,14 @@ export class Audience {
         release?.();
         if (transport !== "snapshot") {
           log.info(`stream ${audience.stream}: ${transport} viewer left`, {
-            event: "viewer.leave", stream: audience.stream, transport, viewer: viewer.id, addr: address,
-            seconds: Math.round((Date.now() - viewer.since) / 100) / 10, frames: viewer.frames, skipped: viewer.skipped,
+            event: "viewer.leave",
+            stream: audience.stream,
+            transport,
+            viewer: viewer.id,
+            addr: address,
+            seconds: Math.round((Date.now() - viewer.since) / 100) / 10,
+            frames: viewer.frames,
+            skipped: viewer.skipped,
             viewers: audience.count(transport),
           });
         }
@@ -104,7 +127,14 @@ export class Audience {
     viewers.add(viewer);
     this.joined[transport]++;
     if (transport !== "snapshot") {
-      log.info(`stream ${this.stream}: ${transport} viewer joined`, { event: "viewer.join", stream: this.stream, transport, viewer: viewer.id, addr: address, viewers: this.count(transport) });
+      log.info(`stream ${this.stream}: ${transport} viewer joined`, {
+        event: "viewer.join",
+        stream: this.stream,
+        transport,
+        viewer: viewer.id,
+        addr: address,
+        viewers: this.count(transport),
+      });
     }
     return viewer;
   }

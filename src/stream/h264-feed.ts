@@ -45,20 +45,35 @@ export class H264Feed implements Feed<TimedAccessUnit> {
   /** Pictures skipped by encoders that have since stopped (see skipped). */
   #skippedBefore = 0;
 
-  constructor(readonly stream: Stream, private readonly settings: H264FeedSettings) {
+  constructor(
+    readonly stream: Stream,
+    private readonly settings: H264FeedSettings,
+  ) {
     this.#lease = new Lease({ start: () => this.#start(), stop: () => this.#stop(), lingerMs: settings.lingerMs, clock: settings.clock });
   }
 
   /** True while pictures are being turned into H.264. */
-  get running(): boolean { return this.#unsubscribeStream !== null; }
-  get encoderPid(): number | null { return this.#encoder?.pid ?? null; }
-  get accessUnits(): number { return this.#accessUnits; }
+  get running(): boolean {
+    return this.#unsubscribeStream !== null;
+  }
+  get encoderPid(): number | null {
+    return this.#encoder?.pid ?? null;
+  }
+  get accessUnits(): number {
+    return this.#accessUnits;
+  }
   /** True while the source's own H.264 is passed on untouched (no encoder runs). */
-  get passthrough(): boolean { return this.running && this.#passthrough; }
+  get passthrough(): boolean {
+    return this.running && this.#passthrough;
+  }
   /** Pictures the encoders skipped because they were still busy (never goes down). */
-  get skipped(): number { return this.#skippedBefore + (this.#encoder?.skipped ?? 0); }
+  get skipped(): number {
+    return this.#skippedBefore + (this.#encoder?.skipped ?? 0);
+  }
   /** Viewers holding the feed (each WebRTC peer holds it while it lives). */
-  get viewers(): number { return this.#lease.holders; }
+  get viewers(): number {
+    return this.#lease.holders;
+  }
 
   /** Keeps the feed running until the returned function is called. */
   hold(): () => void {
@@ -119,8 +134,7 @@ export class H264Feed implements Feed<TimedAccessUnit> {
       void old?.stop();
       const fps = this.stream.stats().fps || this.settings.defaultFps || DEFAULT_FPS;
       this.#gop = [];
-      this.#encoder = new H264Encoder(this.settings.ffmpeg, input, this.settings.h264, fps,
-        (au) => this.#publish(au), `h264[${this.stream.name}]`);
+      this.#encoder = new H264Encoder(this.settings.ffmpeg, input, this.settings.h264, fps, (au) => this.#publish(au), `h264[${this.stream.name}]`);
       log.debug(`stream ${this.stream.name}: H.264 encoder started (pid ${this.#encoder.pid})`);
     }
     this.#encoder.write(picture);

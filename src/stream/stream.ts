@@ -104,37 +104,60 @@ export class Stream {
     this.#clock = options.clock ?? realClock;
     this.#rate = new FrameRate(() => this.#clock.now());
     this.#placeholder = new PlaceholderLoop({
-      label: `stream ${this.name}`, size: () => this.#size, encodeStill: options.encodeStill,
-      publish: (frame) => this.#publish(frame), clock: this.#clock,
+      label: `stream ${this.name}`,
+      size: () => this.#size,
+      encodeStill: options.encodeStill,
+      publish: (frame) => this.#publish(frame),
+      clock: this.#clock,
     });
     this.#onDemand = options.onDemand
       ? new Lease({ start: () => this.#startCapture(), stop: () => this.#stopCapture(), lingerMs: options.onDemand.lingerMs, clock: this.#clock })
       : null;
     this.#supervisor = new CaptureSupervisor({
-      name: this.name, source: this.source, backoff: options.backoff, sourceTimeoutMs: options.sourceTimeoutMs,
-      placeholder: this.#placeholder, rate: this.#rate, clock: this.#clock,
+      name: this.name,
+      source: this.source,
+      backoff: options.backoff,
+      sourceTimeoutMs: options.sourceTimeoutMs,
+      placeholder: this.#placeholder,
+      rate: this.#rate,
+      clock: this.#clock,
       deliver: (frame) => {
         if (frame.width > 0) this.#size = { width: frame.width, height: frame.height };
         this.#publish(frame);
       },
     });
     this.#pictures = new PictureFeed(this, {
-      label: `stream ${this.name}`, encoder: options.encoder, transform: options.transform,
-      startPictureDecoder: options.startPictureDecoder, decodeJpeg: options.decodeJpeg,
-      requestKeyframe: () => this.source.requestKeyframe?.(), clock: this.#clock,
+      label: `stream ${this.name}`,
+      encoder: options.encoder,
+      transform: options.transform,
+      startPictureDecoder: options.startPictureDecoder,
+      decodeJpeg: options.decodeJpeg,
+      requestKeyframe: () => this.source.requestKeyframe?.(),
+      clock: this.#clock,
     });
   }
 
-  get state(): StreamState { return this.#supervisor.state; }
+  get state(): StreamState {
+    return this.#supervisor.state;
+  }
   /** Increases with every published frame (placeholders included). */
-  get seq(): number { return this.#seq; }
-  get latest(): Frame | null { return this.#latest; }
-  get framesCaptured(): number { return this.#supervisor.framesCaptured; }
+  get seq(): number {
+    return this.#seq;
+  }
+  get latest(): Frame | null {
+    return this.#latest;
+  }
+  get framesCaptured(): number {
+    return this.#supervisor.framesCaptured;
+  }
 
   stats(): StreamStats {
     return {
-      name: this.name, state: this.#supervisor.state, source: this.source.description,
-      width: this.#size.width, height: this.#size.height,
+      name: this.name,
+      state: this.#supervisor.state,
+      source: this.source.description,
+      width: this.#size.width,
+      height: this.#size.height,
       fps: Math.round(this.#rate.rate() * 10) / 10,
       framesCaptured: this.#supervisor.framesCaptured,
       restarts: this.#supervisor.restarts,
@@ -170,8 +193,15 @@ export class Stream {
     const now = this.latestJpeg();
     if (now) return now;
     return new Promise((resolve) => {
-      const done = (jpeg: EncodedFrame | null) => { clearTimeout(timer); off(); resolve(jpeg); };
-      const off = this.onFrame(() => { const jpeg = this.latestJpeg(); if (jpeg) done(jpeg); });
+      const done = (jpeg: EncodedFrame | null) => {
+        clearTimeout(timer);
+        off();
+        resolve(jpeg);
+      };
+      const off = this.onFrame(() => {
+        const jpeg = this.latestJpeg();
+        if (jpeg) done(jpeg);
+      });
       const timer = setTimeout(() => done(this.latestJpeg()), timeoutMs);
     });
   }
@@ -180,7 +210,11 @@ export class Stream {
   async waitForFrame(timeoutMs: number): Promise<boolean> {
     if (this.#latest) return true;
     return new Promise((resolve) => {
-      const done = (ok: boolean) => { clearTimeout(timer); off(); resolve(ok); };
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        off();
+        resolve(ok);
+      };
       const off = this.onFrame(() => done(true));
       const timer = setTimeout(() => done(false), timeoutMs);
     });
@@ -201,7 +235,9 @@ export class Stream {
   }
 
   /** True while a capture process (or a program's source) runs. */
-  get capturing(): boolean { return this.#capture !== null; }
+  get capturing(): boolean {
+    return this.#capture !== null;
+  }
 
   async stop(): Promise<void> {
     this.#supervisor.setState("stopped");
@@ -241,5 +277,4 @@ export class Stream {
     this.#pictures.frameArrived(frame);
     for (const listener of this.#listeners) listener();
   }
-
 }

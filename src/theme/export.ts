@@ -15,7 +15,9 @@ export async function exportTheme(dir: string, overwrite: boolean): Promise<stri
   if (!overwrite) {
     const existing = paths.filter((p) => existsSync(join(dir, p)));
     if (existing.length > 0) {
-      throw new ThemeExportError(`${join(dir, existing[0]!)}${existing.length > 1 ? ` and ${existing.length - 1} more` : ""} already exist; nothing was written (add --overwrite to replace the theme's files)`);
+      throw new ThemeExportError(
+        `${join(dir, existing[0]!)}${existing.length > 1 ? ` and ${existing.length - 1} more` : ""} already exist; nothing was written (add --overwrite to replace the theme's files)`,
+      );
     }
   }
   for (const path of paths) {

@@ -28,12 +28,19 @@ export function escapeHtml(value: string): string {
 
 /** JSON that can sit inside `<script type="application/json">` without ending it. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 /** A template that cannot be used: `file:line: reason`. */
 export class TemplateError extends Error {
-  constructor(readonly file: string, readonly line: number, readonly reason: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
     super(`${file}:${line}: ${reason}`);
   }
 }
@@ -41,7 +48,8 @@ export class TemplateError extends Error {
 /** Extends and includes nest at most this deep (a loop is reported as such before). */
 export const MAX_TEMPLATE_DEPTH = 10;
 
-const SUPPORTED = "supported: {% extends %}, {% block %}, {% include %}, {% raw %}, {# #}, and {{ }} with names, request.url, url_for('static', path=…), |safe, |e, |default";
+const SUPPORTED =
+  "supported: {% extends %}, {% block %}, {% include %}, {% raw %}, {# #}, and {{ }} with names, request.url, url_for('static', path=…), |safe, |e, |default";
 
 /** The parts of `request` a template may read (Starlette's names). */
 const REQUEST_FIELDS = new Set(["url", "url.path", "url.query", "base_url", "method"]);
@@ -77,7 +85,9 @@ export interface ParsedTemplate {
 
 /** Parses a template; `names` are the variables the server may give it. Throws TemplateError. */
 export function parseTemplate(file: string, text: string, names: ReadonlySet<string>): ParsedTemplate {
-  const fail = (line: number, reason: string): never => { throw new TemplateError(file, line, reason); };
+  const fail = (line: number, reason: string): never => {
+    throw new TemplateError(file, line, reason);
+  };
   const root: Node[] = [];
   const stack: { name: string; body: Node[]; line: number }[] = [];
   const blocks = new Map<string, Node[]>();
@@ -87,8 +97,10 @@ export function parseTemplate(file: string, text: string, names: ReadonlySet<str
   let pos = 0;
   let line = 1;
   let trimNext = false;
-  const current = () => stack.length ? stack[stack.length - 1]!.body : root;
-  const lineAt = (from: number, to: number) => { for (let i = from; i < to; i++) if (text.charCodeAt(i) === 10) line++; };
+  const current = () => (stack.length ? stack[stack.length - 1]!.body : root);
+  const lineAt = (from: number, to: number) => {
+    for (let i = from; i < to; i++) if (text.charCodeAt(i) === 10) line++;
+  };
   const addText = (s: string) => {
     if (trimNext) s = s.replace(/^\s+/, "");
     trimNext = false;
@@ -116,7 +128,10 @@ export function parseTemplate(file: string, text: string, names: ReadonlySet<str
     const end = text.indexOf(close, start + (mustache ? 3 : 2));
     if (end < 0) fail(tagLine, `${text.slice(start, mustache ? start + 3 : start + 2)} is never closed with ${close}`);
     let inner = text.slice(start + (mustache ? 3 : 2), end);
-    if (!mustache && inner.startsWith("-")) { inner = inner.slice(1); trimPrevious(); }
+    if (!mustache && inner.startsWith("-")) {
+      inner = inner.slice(1);
+      trimPrevious();
+    }
     const trimAfter = !mustache && inner.endsWith("-");
     if (trimAfter) inner = inner.slice(0, -1);
     lineAt(start, end + close.length);
@@ -223,7 +238,12 @@ function output(inner: string, names: ReadonlySet<string>, fail: (reason: string
     expr = { kind: "literal", value: first.slice(1, -1) };
   } else if (isName(first)) {
     const path = [first];
-    while (peek() === ".") { take("."); const n = take(); if (!isName(n)) bad("expected a name after \".\""); path.push(n); }
+    while (peek() === ".") {
+      take(".");
+      const n = take();
+      if (!isName(n)) bad('expected a name after "."');
+      path.push(n);
+    }
     if (peek() === "(") {
       if (path.join(".") !== "url_for") bad(`"${path.join(".")}(…)" cannot be called; only url_for('static', path='…') can`);
       take("(");
@@ -290,7 +310,8 @@ export async function collectTemplates(
   const found = new Map<string, ParsedTemplate>();
   const visit = async (n: string, from: { file: string; line: number; tag: string } | null, chain: readonly string[]): Promise<void> => {
     if (chain.includes(n)) throw new TemplateError(from!.file, from!.line, `{% ${from!.tag} "${n}" %} loops back: ${[...chain, n].join(" → ")}`);
-    if (chain.length >= MAX_TEMPLATE_DEPTH) throw new TemplateError(from!.file, from!.line, `templates nest deeper than ${MAX_TEMPLATE_DEPTH}: ${[...chain, n].join(" → ")}`);
+    if (chain.length >= MAX_TEMPLATE_DEPTH)
+      throw new TemplateError(from!.file, from!.line, `templates nest deeper than ${MAX_TEMPLATE_DEPTH}: ${[...chain, n].join(" → ")}`);
     let t = found.get(n);
     if (!t) {
       t = await load(n, from);
@@ -359,9 +380,13 @@ function value(node: Extract<Node, { t: "out" }>, input: RenderInput): string {
   else v = requestField(expr.field, input.request);
   let safe = node.raw;
   for (const f of node.filters) {
-    if (f.name === "default") { if (v === undefined) v = f.value; }
-    else if (f.name === "safe") safe = true;
-    else { v = escapeHtml(v ?? ""); safe = true; }
+    if (f.name === "default") {
+      if (v === undefined) v = f.value;
+    } else if (f.name === "safe") safe = true;
+    else {
+      v = escapeHtml(v ?? "");
+      safe = true;
+    }
   }
   v ??= "";
   return safe ? v : escapeHtml(v);
@@ -371,11 +396,17 @@ function requestField(field: string, request: RequestInfo | null): string | unde
   if (!request) return undefined;
   const url = new URL(request.url);
   switch (field) {
-    case "url": return url.href;
-    case "url.path": return url.pathname;
-    case "url.query": return url.search.slice(1);
-    case "base_url": return `${url.origin}/`;
-    case "method": return request.method;
-    default: return undefined;
+    case "url":
+      return url.href;
+    case "url.path":
+      return url.pathname;
+    case "url.query":
+      return url.search.slice(1);
+    case "base_url":
+      return `${url.origin}/`;
+    case "method":
+      return request.method;
+    default:
+      return undefined;
   }
 }

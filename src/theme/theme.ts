@@ -8,8 +8,14 @@ import { existsSync, realpathSync, statSync } from "node:fs";
 import { join, posix, sep } from "node:path";
 import { EMBEDDED_FILES } from "./embedded.ts";
 import {
-  collectTemplates, parseTemplate, renderBlock, renderTemplate, TemplateError,
-  type ParsedTemplate, type RequestInfo, type TemplateVars,
+  collectTemplates,
+  parseTemplate,
+  renderBlock,
+  renderTemplate,
+  TemplateError,
+  type ParsedTemplate,
+  type RequestInfo,
+  type TemplateVars,
 } from "./template.ts";
 
 /**
@@ -79,7 +85,9 @@ export class Theme {
     if (dir === null) return;
     const vidgear = ["webgear_rtc", "webgear"].filter((n) => existsSync(join(dir, n, "templates")));
     if (!existsSync(join(dir, "templates")) && !existsSync(join(dir, "static")) && vidgear.length > 0) {
-      throw new ThemeError(`${dir} holds vidgear's ${vidgear.join(" and ")} theme folder${vidgear.length > 1 ? "s" : ""}, not a theme: give --theme-dir ${join(dir, vidgear[0]!)}`);
+      throw new ThemeError(
+        `${dir} holds vidgear's ${vidgear.join(" and ")} theme folder${vidgear.length > 1 ? "s" : ""}, not a theme: give --theme-dir ${join(dir, vidgear[0]!)}`,
+      );
     }
     const names = existsSync(join(dir, "templates"))
       ? [...new Bun.Glob("**/*.html").scanSync({ cwd: join(dir, "templates"), onlyFiles: true, followSymlinks: true })].sort()

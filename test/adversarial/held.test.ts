@@ -27,11 +27,25 @@ describe("in process", () => {
     symlinkSync(dir, join(dir, "theme", "static", "up"));
     gc = await inProcess({ auth: ["admin:s3cret"], themeDir: join(dir, "theme") });
   });
-  afterAll(async () => { await gc?.close(); });
+  afterAll(async () => {
+    await gc?.close();
+  });
 
   test("malformed Basic headers get a 401 with a challenge, never a 500", async () => {
-    const headers = ["Basic", "Basic ", "Basic !!!!", "Basic Og==", "Basic YWRtaW4=", "basic YWRtaW46czNjcmV0 extra", "Basic " + "A".repeat(6000),
-      "Basic " + Buffer.from([0xff, 0xfe, 0x3a, 0x00]).toString("base64"), "Bearer", "Bearer a b", "Digest username=admin", "Basic YWRtaW46czNjcmV0, Basic eDp5"];
+    const headers = [
+      "Basic",
+      "Basic ",
+      "Basic !!!!",
+      "Basic Og==",
+      "Basic YWRtaW4=",
+      "basic YWRtaW46czNjcmV0 extra",
+      "Basic " + "A".repeat(6000),
+      "Basic " + Buffer.from([0xff, 0xfe, 0x3a, 0x00]).toString("base64"),
+      "Bearer",
+      "Bearer a b",
+      "Digest username=admin",
+      "Basic YWRtaW46czNjcmV0, Basic eDp5",
+    ];
     for (const authorization of headers) {
       const res = await gc.ask("/state", { headers: { authorization } });
       const body = await bodyOf(res);
@@ -41,8 +55,17 @@ describe("in process", () => {
   });
 
   test("nothing outside the theme folder is served: dots, escaped dots and slashes, symlinks", async () => {
-    for (const path of ["/static/link.txt", "/static/up/secret.txt", "/static/../secret.txt", "/static/%2e%2e/secret.txt",
-      "/static/..%2fsecret.txt", "/static/%2E%2E%2Fsecret.txt", "/static//..//secret.txt", "/static/.%2e/secret.txt", "/static/\\..\\secret.txt"]) {
+    for (const path of [
+      "/static/link.txt",
+      "/static/up/secret.txt",
+      "/static/../secret.txt",
+      "/static/%2e%2e/secret.txt",
+      "/static/..%2fsecret.txt",
+      "/static/%2E%2E%2Fsecret.txt",
+      "/static//..//secret.txt",
+      "/static/.%2e/secret.txt",
+      "/static/\\..\\secret.txt",
+    ]) {
       const res = await gc.ask(path, { headers: basic() });
       const body = await bodyOf(res);
       expect(`${path}: ${res.status}`).toMatch(/: (400|404)$/);

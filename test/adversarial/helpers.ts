@@ -19,7 +19,15 @@ export const basic = (credential = ADMIN) => ({ authorization: `Basic ${Buffer.f
 
 /** A glasscast in this process (small test patterns, quiet log); its app answers `ask`. */
 export async function inProcess(config: GlasscastConfig): Promise<Glasscast & { ask(path: string, init?: RequestInit): Promise<Response> }> {
-  const gc = await createGlasscast({ width: 160, height: 120, fps: 5, logLevel: "error", webrtcCandidate: ["127.0.0.1"], ...(config.onDemand ? {} : { alwaysOn: true }), ...config });
+  const gc = await createGlasscast({
+    width: 160,
+    height: 120,
+    fps: 5,
+    logLevel: "error",
+    webrtcCandidate: ["127.0.0.1"],
+    ...(config.onDemand ? {} : { alwaysOn: true }),
+    ...config,
+  });
   return Object.assign(gc, {
     async ask(path: string, init: RequestInit = {}) {
       const res = await gc.app.handle(new Request(`http://localhost${path}`, init));
@@ -42,7 +50,7 @@ export function expectNoLeak(text: string, secrets: readonly string[] = []): voi
   expect(text).not.toMatch(/\n\s+at .+[:(]\d+/); // a stack frame
   expect(text).not.toContain(process.cwd());
   expect(text).not.toContain("node_modules");
-  expect(text.toLowerCase()).not.toContain("<!doctype html>\n<html lang=\"en\">\n  <head>\n    <meta charset=\"utf"); // Bun's error page
+  expect(text.toLowerCase()).not.toContain('<!doctype html>\n<html lang="en">\n  <head>\n    <meta charset="utf'); // Bun's error page
   for (const secret of secrets) expect(text).not.toContain(secret);
 }
 
@@ -57,7 +65,11 @@ export interface RawAnswer {
  * the answer until the server closes or `ms` pass (for a streaming answer:
  * whatever came). `localAddress` picks the client's loopback address.
  */
-export function raw(port: number, request: string | Uint8Array, { tls = false, ms = 3000, localAddress }: { tls?: boolean; ms?: number; localAddress?: string } = {}): Promise<RawAnswer> {
+export function raw(
+  port: number,
+  request: string | Uint8Array,
+  { tls = false, ms = 3000, localAddress }: { tls?: boolean; ms?: number; localAddress?: string } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const socket = tls
@@ -117,8 +129,13 @@ export class HealthyViewer {
 
 /** A WebRTC offer as a browser's would be (video, receive-only): its SDP, and the peer to close afterwards. */
 export async function browserOffer(): Promise<{ sdp: string; close(): Promise<void> }> {
-  const pc = new RTCPeerConnection({ iceServers: [], iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: ["127.0.0.1"],
-    codecs: { video: [h264Codec()], audio: [] } });
+  const pc = new RTCPeerConnection({
+    iceServers: [],
+    iceUseIpv4: false,
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: ["127.0.0.1"],
+    codecs: { video: [h264Codec()], audio: [] },
+  });
   pc.addTransceiver("video", { direction: "recvonly" });
   await pc.setLocalDescription(await pc.createOffer());
   return { sdp: pc.localDescription!.sdp, close: () => pc.close() };

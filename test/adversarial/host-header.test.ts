@@ -53,8 +53,27 @@ async function hostlessRequests(server: RunningServer, tls: boolean): Promise<vo
 
 describe("requests without a usable Host header", () => {
   beforeAll(() => {
-    const made = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
-      "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "1", "-keyout", KEY, "-out", CERT], { stderr: "pipe" });
+    const made = Bun.spawnSync(
+      [
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        "-days",
+        "1",
+        "-keyout",
+        KEY,
+        "-out",
+        CERT,
+      ],
+      { stderr: "pipe" },
+    );
     if (made.exitCode !== 0) throw new Error(`openssl: ${made.stderr.toString()}`);
   });
 
@@ -80,7 +99,11 @@ describe("requests without a usable Host header", () => {
 
   test("the one-file program (production mode)", async () => {
     const binary = join(dir, "glasscast");
-    const build = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "src/cli.ts", "--outfile", binary], { cwd: ROOT, stderr: "pipe", stdout: "pipe" });
+    const build = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "src/cli.ts", "--outfile", binary], {
+      cwd: ROOT,
+      stderr: "pipe",
+      stdout: "pipe",
+    });
     if (build.exitCode !== 0) throw new Error(`bun build: ${build.stderr.toString()}`);
     const server = await startProgram([binary, "--host", "127.0.0.1", "--port", "0", ...args], {});
     try {
@@ -102,10 +125,28 @@ describe("requests without a usable Host header", () => {
  */
 describe("short Host headers route as their path, or are refused", () => {
   const SECRET = "0123456789abcdef0123456789abcdef";
-  const streams = ["--source", "a=testsrc", "--source", "b=testsrc", "--no-webrtc", "--width", "160", "--height", "120", "--fps", "10",
-    "--auth", "admin:s3cret", "--token-secret", SECRET];
+  const streams = [
+    "--source",
+    "a=testsrc",
+    "--source",
+    "b=testsrc",
+    "--no-webrtc",
+    "--width",
+    "160",
+    "--height",
+    "120",
+    "--fps",
+    "10",
+    "--auth",
+    "admin:s3cret",
+    "--token-secret",
+    SECRET,
+  ];
   const tokenForA = () => {
-    const made = Bun.spawnSync([process.execPath, "run", join(ROOT, "src", "cli.ts"), "token", "--token-secret", SECRET, "--stream", "a"], { stdout: "pipe", stderr: "pipe" });
+    const made = Bun.spawnSync([process.execPath, "run", join(ROOT, "src", "cli.ts"), "token", "--token-secret", SECRET, "--stream", "a"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     return made.stdout.toString().trim();
   };
 
@@ -115,9 +156,15 @@ describe("short Host headers route as their path, or are refused", () => {
     for (const host of hosts) {
       const get = async (path: string, auth = "") =>
         (await raw(server.port, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${auth}Connection: close\r\n\r\n`, { tls })).status;
-      const post = await raw(server.port, `POST /static/api/tokens?token=${token} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 13\r\nConnection: close\r\n\r\n{"ttl":10000}`, { tls });
-      seen.push(`${host}: ${await get(`/static/state?token=${token}`)} ${await get(`/static/snapshot/b.jpg?token=${token}`)} ${post.status} ` +
-        `${await get("/static/css/glasscast.css", `Authorization: ${basic().authorization}\r\n`)}`);
+      const post = await raw(
+        server.port,
+        `POST /static/api/tokens?token=${token} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 13\r\nConnection: close\r\n\r\n{"ttl":10000}`,
+        { tls },
+      );
+      seen.push(
+        `${host}: ${await get(`/static/state?token=${token}`)} ${await get(`/static/snapshot/b.jpg?token=${token}`)} ${post.status} ` +
+          `${await get("/static/css/glasscast.css", `Authorization: ${basic().authorization}\r\n`)}`,
+      );
     }
     return seen;
   }
@@ -126,8 +173,13 @@ describe("short Host headers route as their path, or are refused", () => {
     const server = await startServer(streams);
     try {
       // /static/state, /static/snapshot/b.jpg: no such file (404); POST on a file: 405; the stylesheet: 200.
-      expect(await tryHosts(server, false, ["h", "pi", "cam", "nas", "camera"]))
-        .toEqual(["h: 404 404 405 200", "pi: 404 404 405 200", "cam: 404 404 405 200", "nas: 404 404 405 200", "camera: 404 404 405 200"]);
+      expect(await tryHosts(server, false, ["h", "pi", "cam", "nas", "camera"])).toEqual([
+        "h: 404 404 405 200",
+        "pi: 404 404 405 200",
+        "cam: 404 404 405 200",
+        "nas: 404 404 405 200",
+        "camera: 404 404 405 200",
+      ]);
       expectNoLeak(server.stderr(), ["s3cret"]);
     } finally {
       await server.stop();
@@ -137,8 +189,12 @@ describe("short Host headers route as their path, or are refused", () => {
   test("HTTPS: the same for a Host of 3 characters or more; a shorter one is refused with 400", async () => {
     const server = await startServer([...streams, "--tls-cert", CERT, "--tls-key", KEY]);
     try {
-      expect(await tryHosts(server, true, ["h", "pi", "cam", "nas"]))
-        .toEqual(["h: 400 400 400 400", "pi: 400 400 400 400", "cam: 404 404 405 200", "nas: 404 404 405 200"]);
+      expect(await tryHosts(server, true, ["h", "pi", "cam", "nas"])).toEqual([
+        "h: 400 400 400 400",
+        "pi: 400 400 400 400",
+        "cam: 404 404 405 200",
+        "nas: 404 404 405 200",
+      ]);
     } finally {
       await server.stop();
     }

@@ -47,9 +47,14 @@ describe("a FIFO is read off Bun's thread pool", () => {
     let hashed = 0;
     let readWhenFirstHashEnded: number | null = null;
     let read = 0;
-    const hashes = Array.from({ length: 24 }, () => Bun.password.hash(crypto.randomUUID(), { algorithm: "argon2id", memoryCost: 65536, timeCost: 3 })
-      .then(() => { hashed += 1; readWhenFirstHashEnded ??= read; }));
-    for await (const chunk of readFifoOffPool(fifo.path, { writerGone: writer.exited, release: () => fifo.release(), unlink: () => fifo.remove() })) read += chunk.byteLength;
+    const hashes = Array.from({ length: 24 }, () =>
+      Bun.password.hash(crypto.randomUUID(), { algorithm: "argon2id", memoryCost: 65536, timeCost: 3 }).then(() => {
+        hashed += 1;
+        readWhenFirstHashEnded ??= read;
+      }),
+    );
+    for await (const chunk of readFifoOffPool(fifo.path, { writerGone: writer.exited, release: () => fifo.release(), unlink: () => fifo.remove() }))
+      read += chunk.byteLength;
     await Promise.all(hashes);
     expect(read).toBe(total);
     expect(hashed).toBe(24);
@@ -63,7 +68,15 @@ describe("the worker that reads a FIFO never outlives its capture", () => {
     const fifoDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith(`glasscast-fifo-${process.pid}-`));
     const before = new Set(fifoDirs());
     for (let round = 0; round < 10; round++) {
-      const gc = await createGlasscast({ source: ["one=testsrc", "two=testsrc"], width: 160, height: 120, fps: 5, logLevel: "error", webrtc: false, alwaysOn: true });
+      const gc = await createGlasscast({
+        source: ["one=testsrc", "two=testsrc"],
+        width: 160,
+        height: 120,
+        fps: 5,
+        logLevel: "error",
+        webrtc: false,
+        alwaysOn: true,
+      });
       await Bun.sleep(round * 15);
       const closed = await Promise.race([gc.close().then(() => true), Bun.sleep(10_000).then(() => false)]);
       expect(`round ${round}: ${closed ? "closed" : "hung"}`).toBe(`round ${round}: closed`);
@@ -75,15 +88,31 @@ describe("the worker that reads a FIFO never outlives its capture", () => {
 describe("a flood of wrong logins from many addresses", () => {
   test("each is checked or refused (401, 503 with Retry-After), none is let in, and a viewer keeps its pictures", async () => {
     const hash = await Bun.password.hash("the right one", { algorithm: "argon2id" });
-    const server = await startServer(["--no-webrtc", "--width", "160", "--height", "120", "--fps", "10",
-      "--auth", `admin:${hash}`, "--viewer-token", "flood-test-viewer-token-0123"]);
+    const server = await startServer([
+      "--no-webrtc",
+      "--width",
+      "160",
+      "--height",
+      "120",
+      "--fps",
+      "10",
+      "--auth",
+      `admin:${hash}`,
+      "--viewer-token",
+      "flood-test-viewer-token-0123",
+    ]);
     const viewer = new HealthyViewer(`${server.url}/video?token=flood-test-viewer-token-0123`);
     try {
       await viewer.keepsWatching(3);
       const wrong = (i: number) => `Basic ${Buffer.from(`admin:wrong-${i}`).toString("base64")}`;
-      const answers = await Promise.all(Array.from({ length: 60 }, (_, i) =>
-        raw(server.port, `GET /state HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${wrong(i)}\r\nConnection: close\r\n\r\n`,
-          { localAddress: `127.2.${1 + i}.1`, ms: 60_000 })));
+      const answers = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          raw(server.port, `GET /state HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${wrong(i)}\r\nConnection: close\r\n\r\n`, {
+            localAddress: `127.2.${1 + i}.1`,
+            ms: 60_000,
+          }),
+        ),
+      );
       const statuses = answers.map((a) => a.status);
       expect(statuses.every((s) => s === 401 || s === 503)).toBe(true);
       expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0); // the queue has a bound
@@ -98,4 +127,3 @@ describe("a flood of wrong logins from many addresses", () => {
     }
   });
 });
-

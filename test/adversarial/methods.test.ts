@@ -14,9 +14,17 @@ function raw(port: number, head: string): Promise<{ text: string; closed: boolea
   return new Promise((resolve) => {
     const socket = net.connect(port, "127.0.0.1", () => socket.write(head));
     let text = "";
-    const timer = setTimeout(() => { socket.destroy(); resolve({ text, closed: false }); }, 5000);
-    socket.on("data", (chunk) => { text += chunk.toString("latin1"); });
-    socket.on("close", () => { clearTimeout(timer); resolve({ text, closed: true }); });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ text, closed: false });
+    }, 5000);
+    socket.on("data", (chunk) => {
+      text += chunk.toString("latin1");
+    });
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve({ text, closed: true });
+    });
     socket.on("error", () => {});
   });
 }
@@ -30,7 +38,9 @@ describe("over a raw socket", () => {
     gc = await createGlasscast({ host: "127.0.0.1", port: 0, logLevel: "error", streams: [{ name: "main", source: createPushSource().source }] });
     port = gc.listen().port;
   });
-  afterAll(async () => { await gc.close(); });
+  afterAll(async () => {
+    await gc.close();
+  });
 
   test("a method no route answers (PROPFIND, TRACE) gets 501 with a JSON detail, not a closed connection", async () => {
     for (const method of ["PROPFIND", "TRACE", "MKCOL"]) {
@@ -70,8 +80,15 @@ describe("origins that look like an allowed one", () => {
   test("a suffix, a prefix, another port, another scheme, upper case or null never pass for https://player.example", async () => {
     await withApp({ allowOrigin: [PLAYER], viewerToken: ["adversarial-token-0123456789"] }, async ({ ask }) => {
       const lookalikes = [
-        "https://player.example.evil.test", "https://evil-player.example", "https://player.example:8443",
-        "https://player.example:443", "http://player.example", "HTTPS://PLAYER.EXAMPLE", "null", "", `${PLAYER}, https://evil.test`,
+        "https://player.example.evil.test",
+        "https://evil-player.example",
+        "https://player.example:8443",
+        "https://player.example:443",
+        "http://player.example",
+        "HTTPS://PLAYER.EXAMPLE",
+        "null",
+        "",
+        `${PLAYER}, https://evil.test`,
       ];
       for (const origin of lookalikes) {
         const pre = await ask("OPTIONS", "/whep", preflight(origin));

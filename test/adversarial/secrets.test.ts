@@ -50,9 +50,14 @@ describe("a refused option never repeats a secret", () => {
   test("a bad --auth, --metrics-auth, config-file auth or camera address: the message names the option, not the password", () => {
     const config = join(tempDir("glasscast-secret-"), "c.toml");
     writeFileSync(config, 'auth = ":hunter2"\n');
-    const cases = [["--auth", ":hunter2"], ["--metrics-auth", "hunter2"], ["--config", config],
-      ["--source", "ftp://u:hunter2@192.0.2.1/x"], ["--source", "bad name=rtsp://u:hunter2@192.0.2.1/x"],
-      ["--source", "rtsp://u:hunter2@192.0.2.1/x", "--source", "testsrc"]];
+    const cases = [
+      ["--auth", ":hunter2"],
+      ["--metrics-auth", "hunter2"],
+      ["--config", config],
+      ["--source", "ftp://u:hunter2@192.0.2.1/x"],
+      ["--source", "bad name=rtsp://u:hunter2@192.0.2.1/x"],
+      ["--source", "rtsp://u:hunter2@192.0.2.1/x", "--source", "testsrc"],
+    ];
     for (const args of cases) {
       const r = Bun.spawnSync([process.execPath, "run", CLI, ...args], { stdout: "pipe", stderr: "pipe" });
       expect(r.exitCode).toBe(2);
@@ -67,8 +72,25 @@ describe("a server with cameras whose addresses hold passwords", () => {
   test("/healthz, /state, /metrics, the page and the log show no password; ffmpeg's messages are masked", async () => {
     const door = `http://127.0.0.1:${closedPort()}/video.cgi?user=admin&pwd=hunter2`;
     const garden = `rtsp://cam:p@ss@127.0.0.1:${closedPort()}/live`;
-    const server = await startServer(["--no-webrtc", "--width", "160", "--height", "120", "--fps", "10", "--log-level", "debug",
-      "--source", "demo=testsrc", "--source", `door=${door}`, "--source", `garden=${garden}`, "--auth", "admin:s3cret"]);
+    const server = await startServer([
+      "--no-webrtc",
+      "--width",
+      "160",
+      "--height",
+      "120",
+      "--fps",
+      "10",
+      "--log-level",
+      "debug",
+      "--source",
+      "demo=testsrc",
+      "--source",
+      `door=${door}`,
+      "--source",
+      `garden=${garden}`,
+      "--auth",
+      "admin:s3cret",
+    ]);
     const viewer = new HealthyViewer(`${server.url}/video/demo`, basic());
     try {
       // Both cameras fail and are restarted: ffmpeg has said why (with the URL) by then.
@@ -76,13 +98,25 @@ describe("a server with cameras whose addresses hold passwords", () => {
       const health = await fetch(`${server.url}/healthz`);
       const body = await health.text();
       expect(health.status).toBe(503);
-      expect(JSON.parse(body)).toEqual({ status: "unhealthy", streams: [{ name: "demo", ok: true }, { name: "door", ok: false }, { name: "garden", ok: false }] });
+      expect(JSON.parse(body)).toEqual({
+        status: "unhealthy",
+        streams: [
+          { name: "demo", ok: true },
+          { name: "door", ok: false },
+          { name: "garden", ok: false },
+        ],
+      });
       const asAdmin = { headers: basic() };
       const state = await (await fetch(`${server.url}/state`, asAdmin)).text();
       expect(state).toContain("rtsp://***@127.0.0.1:");
       expect(state).toContain("/video.cgi?user=***&pwd=***");
-      const shown = [body, state, await (await fetch(`${server.url}/metrics`, asAdmin)).text(),
-        await (await fetch(`${server.url}/`, asAdmin)).text(), await (await fetch(`${server.url}/api/streams`, asAdmin)).text()];
+      const shown = [
+        body,
+        state,
+        await (await fetch(`${server.url}/metrics`, asAdmin)).text(),
+        await (await fetch(`${server.url}/`, asAdmin)).text(),
+        await (await fetch(`${server.url}/api/streams`, asAdmin)).text(),
+      ];
       for (const text of shown) expectNoLeak(text, SECRETS);
       await viewer.keepsWatching(3);
       const log = server.stderr();

@@ -58,7 +58,10 @@ describe("--video-endpoint", () => {
         expect(() => resolveOptions({ videoEndpoint: value })).toThrow(/--video-endpoint.*own route/);
       }
     }
-    expectOneLine(run("--video-endpoint", "healthz", "--auth", "admin:s3cret"), /^glasscast: --video-endpoint: "healthz" is not allowed; expected a path that does not start with \/healthz/);
+    expectOneLine(
+      run("--video-endpoint", "healthz", "--auth", "admin:s3cret"),
+      /^glasscast: --video-endpoint: "healthz" is not allowed; expected a path that does not start with \/healthz/,
+    );
     expect(() => resolveOptions({ videoEndpoint: "cam/live" })).not.toThrow();
   });
 
@@ -101,8 +104,10 @@ describe("--config", () => {
 
 describe("a signal while the server is being made", () => {
   test("SIGTERM as soon as it is caught, before the server listens: exit 0, no child left", async () => {
-    const proc = Bun.spawn([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", "--width", "160", "--height", "120", "--fps", "5"],
-      { stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", "--width", "160", "--height", "120", "--fps", "5"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     // /proc/PID/status lists the signals a process catches: SIGTERM is bit 15.
     const catches = async () => {
       try {

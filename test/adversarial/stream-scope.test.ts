@@ -67,8 +67,13 @@ describe("one parse of a request feeds the access check and the route", () => {
   });
 
   test("a token or any key given twice is a 400, on every route", async () => {
-    for (const path of [`/video/a?token=${tokenA}&token=${tokenB}`, `/snapshot/a.jpg?token=${tokenA}&%74oken=${tokenB}`,
-      `/?action=stream&action=snapshot&token=${tokenA}`, `/api/streams?x=1&x=2`, `/healthz?a=1&a=2`]) {
+    for (const path of [
+      `/video/a?token=${tokenA}&token=${tokenB}`,
+      `/snapshot/a.jpg?token=${tokenA}&%74oken=${tokenB}`,
+      `/?action=stream&action=snapshot&token=${tokenA}`,
+      `/api/streams?x=1&x=2`,
+      `/healthz?a=1&a=2`,
+    ]) {
       await expectRefused(path, {}, 400);
     }
     await expectRefused(`/video/a?token=%zz`, {}, 400);
@@ -76,7 +81,15 @@ describe("one parse of a request feeds the access check and the route", () => {
 
   test("a path that spells a stream name with escapes is a 400 (the router matches raw paths, decodes parameters)", async () => {
     for (const path of ["/video/%62", "/snapshot/%62.jpg", "/view/%62", "/whep/%62", "/video%2fb"]) {
-      await expectRefused(`${path}?token=${tokenA}`, { method: path.startsWith("/whep") ? "POST" : "GET", body: path.startsWith("/whep") ? offer.sdp : undefined, headers: { "content-type": "application/sdp" } }, 400);
+      await expectRefused(
+        `${path}?token=${tokenA}`,
+        {
+          method: path.startsWith("/whep") ? "POST" : "GET",
+          body: path.startsWith("/whep") ? offer.sdp : undefined,
+          headers: { "content-type": "application/sdp" },
+        },
+        400,
+      );
     }
     expect(gc.webrtc!.size).toBe(0);
   });
@@ -92,8 +105,15 @@ describe("one parse of a request feeds the access check and the route", () => {
       [tokenB, 403], // another stream's
     ];
     const aliases: [string, RequestInit][] = [
-      ["/video", {}], ["/video/a", {}], ["/stream", {}], ["/snapshot", {}], ["/snapshot.jpg", {}], ["/snapshot/a.jpg", {}],
-      ["/?action=stream", {}], ["/?action=snapshot", {}], ["/view/a", {}],
+      ["/video", {}],
+      ["/video/a", {}],
+      ["/stream", {}],
+      ["/snapshot", {}],
+      ["/snapshot.jpg", {}],
+      ["/snapshot/a.jpg", {}],
+      ["/?action=stream", {}],
+      ["/?action=snapshot", {}],
+      ["/view/a", {}],
       ["/whep/a", { method: "POST", headers: { "content-type": "application/sdp" }, body: "v=0" }],
       ["/whep", { method: "POST", headers: { "content-type": "application/sdp" }, body: "v=0" }],
     ];
@@ -102,7 +122,7 @@ describe("one parse of a request feeds the access check and the route", () => {
       for (const [token, status] of wrong) {
         await expectRefused(`${path}${sep}token=${token}`, init, status);
         await expectRefused(`${path}${sep}%74oken=${token}`, init, status); // an escaped key is the same key
-        await expectRefused(path, { ...init, headers: { ...(init.headers as Record<string, string> ?? {}), authorization: `Bearer ${token}` } }, status);
+        await expectRefused(path, { ...init, headers: { ...((init.headers as Record<string, string>) ?? {}), authorization: `Bearer ${token}` } }, status);
       }
       const own = await gc.ask(`${path}${sep}token=${tokenA}`, init);
       await bodyOf(own);

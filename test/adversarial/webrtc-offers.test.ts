@@ -8,11 +8,7 @@ import { describe, expect, test } from "bun:test";
 import { bodyOf, expectNoLeak, inProcess } from "./helpers.ts";
 
 /** Offers that pass the body checks (they start with v=0) but that werift cannot read. */
-const BROKEN = [
-  "v=0\r\n",
-  "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n",
-  "v=0\r\nm=audio\r\nm=video x y z\r\na=fingerprint:\r\n",
-];
+const BROKEN = ["v=0\r\n", "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n", "v=0\r\nm=audio\r\nm=video x y z\r\na=fingerprint:\r\n"];
 
 /** What glasscast says of an offer it cannot use (src/outputs/webrtc/peer.ts, routes/webrtc.ts). */
 const WORDS_OF_OURS = ["the offer's SDP could not be read (expected a complete SDP offer", "the offer has no video this server can send"];

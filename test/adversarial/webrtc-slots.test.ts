@@ -15,8 +15,12 @@ import { bodyOf, browserOffer, expectNoLeak, inProcess } from "./helpers.ts";
 setDefaultTimeout(60_000);
 
 let offer: Awaited<ReturnType<typeof browserOffer>>;
-beforeAll(async () => { offer = await browserOffer(); });
-afterAll(async () => { await offer?.close(); });
+beforeAll(async () => {
+  offer = await browserOffer();
+});
+afterAll(async () => {
+  await offer?.close();
+});
 
 const post = (gc: Awaited<ReturnType<typeof inProcess>>, path = "/offer") =>
   gc.ask(path, { method: "POST", body: JSON.stringify({ sdp: offer.sdp, type: "offer" }) });
@@ -31,14 +35,18 @@ async function freePortPair(): Promise<number> {
       a.close();
       b.close();
       return base;
-    } catch { /* taken: another pair */ }
+    } catch {
+      /* taken: another pair */
+    }
   }
 }
 
 /** The local address of this process's UDP socket on `port`, from /proc/self/net/udp ("0100007F" is 127.0.0.1). */
 function udpLocalAddress(port: number): string | null {
   const hex = port.toString(16).toUpperCase().padStart(4, "0");
-  const line = readFileSync("/proc/self/net/udp", "utf8").split("\n").find((l) => l.trim().split(/\s+/)[1]?.endsWith(`:${hex}`));
+  const line = readFileSync("/proc/self/net/udp", "utf8")
+    .split("\n")
+    .find((l) => l.trim().split(/\s+/)[1]?.endsWith(`:${hex}`));
   return line?.trim().split(/\s+/)[1]?.split(":")[0] ?? null;
 }
 

@@ -16,7 +16,7 @@ const HOST_ADDRESS = process.argv[3] ?? "127.0.0.1";
 
 /** Width and height from a JPEG's start-of-frame segment. */
 function jpegSize(jpeg: Uint8Array): { width: number; height: number } | null {
-  for (let i = 2; i + 9 < jpeg.length;) {
+  for (let i = 2; i + 9 < jpeg.length; ) {
     if (jpeg[i] !== 0xff) return null;
     const marker = jpeg[i + 1]!;
     const length = (jpeg[i + 2]! << 8) | jpeg[i + 3]!;
@@ -33,7 +33,9 @@ async function waitHealthy(ms: number): Promise<void> {
   while (Date.now() < end) {
     try {
       if ((await fetch(`${BASE}/healthz`)).status === 200) return;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     await Bun.sleep(500);
   }
   throw new Error(`/healthz did not answer 200 within ${ms} ms`);
@@ -63,7 +65,7 @@ interface StateDocument {
   streams: { name: string; state: string; framesCaptured: number; outputs: { webrtc: { framesSent: number } | null } }[];
 }
 
-const readState = async () => await (await fetch(`${BASE}/state`)).json() as StateDocument;
+const readState = async () => (await (await fetch(`${BASE}/state`)).json()) as StateDocument;
 
 /**
  * A WebRTC viewer: what it received, and what the server says it sent (its
@@ -74,7 +76,9 @@ async function webrtc(frames: number, ms: number) {
   const sentBefore = (await readState()).streams[0]!.outputs.webrtc?.framesSent ?? 0;
   const viewer = await connectViewer(BASE, { hostAddress: HOST_ADDRESS });
   let iceConnected = false;
-  viewer.pc.iceConnectionStateChange.subscribe((s) => { if (s === "connected" || s === "completed") iceConnected = true; });
+  viewer.pc.iceConnectionStateChange.subscribe((s) => {
+    if (s === "connected" || s === "completed") iceConnected = true;
+  });
   const end = Date.now() + ms;
   let sent = 0;
   while (viewer.received.frames < frames && Date.now() < end) {

@@ -212,7 +212,12 @@ test("--audio source on a file without sound: captured without it at once, one w
       .filter((l) => l.includes("has no audio track; --audio source gives silence"));
     expect(warnings.length).toBe(1);
     // ffmpeg's own words for it are the reason, kept for the debug log: not a second warning.
-    expect(server.stderr().split("\n").filter((l) => / warn /.test(l) && l.includes("matches no streams"))).toEqual([]);
+    expect(
+      server
+        .stderr()
+        .split("\n")
+        .filter((l) => / warn /.test(l) && l.includes("matches no streams")),
+    ).toEqual([]);
     const state = ((await (await fetch(`${server.url}/state`)).json()) as { streams: { restarts: number; encoders: { audio: AudioState } }[] }).streams[0]!;
     expect(state.restarts).toBe(0);
     expect(state.encoders.audio.packets).toBe(0);

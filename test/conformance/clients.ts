@@ -10,19 +10,28 @@ export const PYTHON = "/usr/bin/python3";
 export const HERE = import.meta.dir;
 
 const running = new Set<ReturnType<typeof Bun.spawn>>();
-process.on("exit", () => { for (const proc of running) proc.kill("SIGKILL"); });
+process.on("exit", () => {
+  for (const proc of running) proc.kill("SIGKILL");
+});
 
-export interface Finished { code: number | null; stdout: string; stderr: string; timedOut: boolean }
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
 
 /** Runs `argv`, kills it after `timeoutMs`, and returns what it printed. */
 export async function run(argv: string[], timeoutMs: number): Promise<Finished> {
   const proc = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   running.add(proc);
   let timedOut = false;
-  const timer = setTimeout(() => { timedOut = true; proc.kill("SIGKILL"); }, timeoutMs);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.kill("SIGKILL");
+  }, timeoutMs);
   try {
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     return { code, stdout, stderr, timedOut };
   } finally {
     clearTimeout(timer);
@@ -35,7 +44,9 @@ export async function runScript<T>(script: string, args: (string | number)[], ti
   const out = await run([PYTHON, join(HERE, script), ...args.map(String)], timeoutMs);
   const last = out.stdout.trim().split("\n").at(-1) ?? "";
   if (out.timedOut || !last.startsWith("{")) {
-    throw new Error(`${script} ${args.join(" ")}: ${out.timedOut ? "killed after " + timeoutMs + " ms" : "exit " + out.code}\n${out.stdout}\n${out.stderr.slice(-3000)}`);
+    throw new Error(
+      `${script} ${args.join(" ")}: ${out.timedOut ? "killed after " + timeoutMs + " ms" : "exit " + out.code}\n${out.stdout}\n${out.stderr.slice(-3000)}`,
+    );
   }
   return JSON.parse(last) as T;
 }

@@ -41,16 +41,39 @@ function expectPicture(r: ClientResult, frames = FRAMES): number {
  * timestamps, showinfo prints when each frame arrived, by ffmpeg's own clock.
  */
 async function ffmpegRead(url: string): Promise<ClientResult> {
-  const out = await run(["ffmpeg", "-hide_banner", "-nostdin", "-use_wallclock_as_timestamps", "1", "-f", "mpjpeg",
-    "-i", url, "-frames:v", String(FRAMES), "-vf", "showinfo", "-f", "null", "-"], 45_000);
+  const out = await run(
+    [
+      "ffmpeg",
+      "-hide_banner",
+      "-nostdin",
+      "-use_wallclock_as_timestamps",
+      "1",
+      "-f",
+      "mpjpeg",
+      "-i",
+      url,
+      "-frames:v",
+      String(FRAMES),
+      "-vf",
+      "showinfo",
+      "-f",
+      "null",
+      "-",
+    ],
+    45_000,
+  );
   expect(out.code).toBe(0);
   const frames = [...out.stderr.matchAll(/\] n: *(\d+) pts: *\d+ pts_time:([\d.]+) .* s:(\d+)x(\d+) /g)];
   expect(frames.every((m) => m[3] === String(WIDTH) && m[4] === String(HEIGHT))).toBe(true);
   const version = /ffmpeg version (\S+)/.exec(Bun.spawnSync(["ffmpeg", "-version"]).stdout.toString())?.[1] ?? "";
   return {
-    client: "ffmpeg", version, frames: frames.length, error: null,
+    client: "ffmpeg",
+    version,
+    frames: frames.length,
+    error: null,
     times: frames.map((m) => Number(m[2]) * 1000),
-    width: Number(frames[0]?.[3]), height: Number(frames[0]?.[4]),
+    width: Number(frames[0]?.[3]),
+    height: Number(frames[0]?.[4]),
   };
 }
 
@@ -106,8 +129,12 @@ const report = (what: string, r: { frames: number; width: number | null; height:
 
 describe("MJPEG readers, no login", () => {
   let server: RunningServer;
-  beforeAll(async () => { server = await startWarm([]); });
-  afterAll(async () => { await server.stop(); });
+  beforeAll(async () => {
+    server = await startWarm([]);
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
 
   test.each(ADDRESSES)("GStreamer souphttpsrc ! multipartdemux ! jpegdec decodes %s", async (path) => {
     const r = await runScript<ClientResult & { format: string }>("gstreamer_mjpeg.py", [`${server.url}${path}`, FRAMES, 30], 45_000);
@@ -117,13 +144,32 @@ describe("MJPEG readers, no login", () => {
   test("gst-launch-1.0, the command line from the bug report, runs to the end", async () => {
     // identity ends the stream at its 30th buffer (it passes the 29 before it): gst-launch then
     // exits 0. Before the fix it stopped at once with "streaming stopped, reason not-linked".
-    const out = await run(["gst-launch-1.0", "-v", "souphttpsrc", `location=${server.url}/video`, "!", "multipartdemux", "!",
-      "jpegdec", "!", "identity", "eos-after=30", "silent=false", "!", "fakesink"], 45_000);
+    const out = await run(
+      [
+        "gst-launch-1.0",
+        "-v",
+        "souphttpsrc",
+        `location=${server.url}/video`,
+        "!",
+        "multipartdemux",
+        "!",
+        "jpegdec",
+        "!",
+        "identity",
+        "eos-after=30",
+        "silent=false",
+        "!",
+        "fakesink",
+      ],
+      45_000,
+    );
     expect(out.stdout).not.toContain("not-linked");
     expect(out.code).toBe(0);
     expect(out.stdout).toContain("Got EOS from element");
     expect(out.stdout.match(/last-message = chain/g)?.length).toBeGreaterThanOrEqual(29);
-    expect(out.stdout).toMatch(new RegExp(`jpegdec0\\.GstPad:src: caps = video/x-raw, format=\\(string\\)\\w+, width=\\(int\\)${WIDTH}, height=\\(int\\)${HEIGHT}`));
+    expect(out.stdout).toMatch(
+      new RegExp(`jpegdec0\\.GstPad:src: caps = video/x-raw, format=\\(string\\)\\w+, width=\\(int\\)${WIDTH}, height=\\(int\\)${HEIGHT}`),
+    );
   });
 
   test.each(ADDRESSES)("OpenCV cv2.VideoCapture reads %s", async (path) => {
@@ -150,9 +196,16 @@ describe("MJPEG readers, no login", () => {
     try {
       const page = await browser.newPage();
       await page.goto(`${server.url}/snapshot.jpg`); // same origin, so the page may read the picture's pixels
-      const r = await page.evaluate(`(${COUNT_PICTURES})(${FRAMES}, 20000)`) as { width: number; height: number; times: number[] };
-      const result: ClientResult = { client: "chromium", version: browser.version(), frames: r.times.length, times: r.times,
-        width: r.width, height: r.height, error: null };
+      const r = (await page.evaluate(`(${COUNT_PICTURES})(${FRAMES}, 20000)`)) as { width: number; height: number; times: number[] };
+      const result: ClientResult = {
+        client: "chromium",
+        version: browser.version(),
+        frames: r.times.length,
+        times: r.times,
+        width: r.width,
+        height: r.height,
+        error: null,
+      };
       report(`Chromium ${browser.version()} <img src=/video>`, result, expectPicture(result));
     } finally {
       await browser.close();
@@ -162,8 +215,12 @@ describe("MJPEG readers, no login", () => {
 
 describe("MJPEG readers with --auth, the login in the address", () => {
   let server: RunningServer;
-  beforeAll(async () => { server = await startWarm(["--auth", "viewer:s3cret pass"], "viewer:s3cret pass"); });
-  afterAll(async () => { await server.stop(); });
+  beforeAll(async () => {
+    server = await startWarm(["--auth", "viewer:s3cret pass"], "viewer:s3cret pass");
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
   const withLogin = (path: string) => server.url.replace("://", "://viewer:s3cret%20pass@") + path;
 
   test.each(ADDRESSES)("OpenCV reads %s with user:pass in the URL", async (path) => {

@@ -36,10 +36,11 @@ const webrtcViewers = async (server: RunningServer): Promise<number> =>
 describe("aiortc", () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer(["--width", String(WIDTH), "--height", String(HEIGHT), "--fps", String(FPS),
-      "--webrtc-candidate", "127.0.0.1"]);
+    server = await startServer(["--width", String(WIDTH), "--height", String(HEIGHT), "--fps", String(FPS), "--webrtc-candidate", "127.0.0.1"]);
   });
-  afterAll(async () => { await server.stop(); });
+  afterAll(async () => {
+    await server.stop();
+  });
 
   function expectVideo(r: AiortcResult): number {
     expect(r.error).toBeNull();
@@ -47,7 +48,9 @@ describe("aiortc", () => {
     expect(r.frames).toBe(FRAMES);
     expect({ width: r.width, height: r.height }).toEqual({ width: WIDTH, height: HEIGHT });
     const rate = steadyRate(r.times, RATE_FRAMES);
-    console.log(`aiortc ${r.version} ${r.mode}: ${r.frames} frames, ${r.width}x${r.height}, ${rate.toFixed(2)} fps over its last ${RATE_FRAMES} (source ${FPS})`);
+    console.log(
+      `aiortc ${r.version} ${r.mode}: ${r.frames} frames, ${r.width}x${r.height}, ${rate.toFixed(2)} fps over its last ${RATE_FRAMES} (source ${FPS})`,
+    );
     expect(rate).toBeGreaterThan(low);
     expect(rate).toBeLessThan(high);
     return rate;

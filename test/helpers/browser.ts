@@ -14,9 +14,18 @@ export async function launchChromium(executablePath = process.env.CHROMIUM_PATH 
     headless: true,
     // As root, in a machine with no network: no sandbox, no background traffic. WebRTC
     // candidates with real addresses (not mDNS names), so the server can reach the browser.
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--disable-features=WebRtcHideLocalIpsWithMdns",
-      "--autoplay-policy=no-user-gesture-required", ...extraArgs],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-features=WebRtcHideLocalIpsWithMdns",
+      "--autoplay-policy=no-user-gesture-required",
+      ...extraArgs,
+    ],
     timeout: 30_000,
   });
 }

@@ -33,7 +33,11 @@ export function fakeCamera(formats = "mjpeg,yuyv422", state: "unplugged" | "froz
   writeFileSync(stateFile, state);
   return {
     env: { FAKE_CAMERA_FORMATS: formats, FAKE_ARGS_LOG: log, FAKE_CAMERA_STATE: stateFile, FAKE_CAMERA_DIR: RECORDINGS },
-    runs: () => readFileSync(log, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as string[]),
+    runs: () =>
+      readFileSync(log, "utf8")
+        .split("\n")
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as string[]),
     set: (s) => writeFileSync(stateFile, s),
   };
 }
@@ -76,7 +80,9 @@ export async function captureProcesses(serverPid: number, marker = RECORDINGS): 
   for (const pid of await childPids(serverPid)) {
     try {
       if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(marker)) pids.push(pid);
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return pids;
 }

@@ -18,12 +18,17 @@ export interface Patch {
 }
 
 const COLOURS: readonly (readonly [string, readonly [number, number, number]])[] = [
-  ["red", [255, 0, 0]], ["green", [0, 255, 0]], ["blue", [0, 0, 255]], ["cyan", [0, 255, 255]],
-  ["brick", [200, 60, 40]], ["leaf", [60, 160, 90]], ["dark grey", [40, 40, 40]], ["light grey", [210, 210, 210]],
+  ["red", [255, 0, 0]],
+  ["green", [0, 255, 0]],
+  ["blue", [0, 0, 255]],
+  ["cyan", [0, 255, 255]],
+  ["brick", [200, 60, 40]],
+  ["leaf", [60, 160, 90]],
+  ["dark grey", [40, 40, 40]],
+  ["light grey", [210, 210, 210]],
 ];
 
-export const PATCHES: readonly Patch[] = COLOURS.map(([name, rgb], i) =>
-  ({ name, rgb, x: (i % 4) * PATCH_W, y: Math.floor(i / 4) * PATCH_H }));
+export const PATCHES: readonly Patch[] = COLOURS.map(([name, rgb], i) => ({ name, rgb, x: (i % 4) * PATCH_W, y: Math.floor(i / 4) * PATCH_H }));
 
 /** The picture as packed RGB, row by row. */
 export function patchesRgb(): Uint8Array {

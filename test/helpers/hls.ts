@@ -4,8 +4,20 @@
  * specification that Safari and iOS hold a live stream to.
  */
 
-export interface ParsedPart { duration: number; uri: string; independent: boolean }
-export interface ParsedSegment { msn: number; duration: number; uri: string; parts: ParsedPart[]; map: string; programDateTime: number | null; discontinuity: boolean }
+export interface ParsedPart {
+  duration: number;
+  uri: string;
+  independent: boolean;
+}
+export interface ParsedSegment {
+  msn: number;
+  duration: number;
+  uri: string;
+  parts: ParsedPart[];
+  map: string;
+  programDateTime: number | null;
+  discontinuity: boolean;
+}
 export interface ParsedPlaylist {
   version: number | null;
   independentSegments: boolean;
@@ -32,9 +44,18 @@ export function parsePlaylist(text: string): ParsedPlaylist {
   const lines = text.trim().split("\n");
   if (lines[0] !== "#EXTM3U") throw new Error("not a playlist: " + lines[0]);
   const p: ParsedPlaylist = {
-    version: null, independentSegments: false, discontinuitySequence: null,
-    targetDuration: NaN, mediaSequence: 0, partTarget: null, partHoldBack: null, canBlockReload: false,
-    segments: [], trailingParts: [], preloadHint: null, lines,
+    version: null,
+    independentSegments: false,
+    discontinuitySequence: null,
+    targetDuration: NaN,
+    mediaSequence: 0,
+    partTarget: null,
+    partHoldBack: null,
+    canBlockReload: false,
+    segments: [],
+    trailingParts: [],
+    preloadHint: null,
+    lines,
   };
   let parts: ParsedPart[] = [];
   let extinf: number | null = null;
@@ -88,7 +109,12 @@ export function playlistProblems(p: ParsedPlaylist): string[] {
   p.segments.forEach((s, i) => {
     if (s.programDateTime === null || Number.isNaN(s.programDateTime)) problems.push(`segment ${s.msn}: no EXT-X-PROGRAM-DATE-TIME`);
     const before = p.segments[i - 1];
-    if (!s.discontinuity && before?.programDateTime != null && s.programDateTime !== null && Math.abs(s.programDateTime - before.programDateTime - before.duration * 1000) > 2) {
+    if (
+      !s.discontinuity &&
+      before?.programDateTime != null &&
+      s.programDateTime !== null &&
+      Math.abs(s.programDateTime - before.programDateTime - before.duration * 1000) > 2
+    ) {
       problems.push(`segment ${s.msn}: EXT-X-PROGRAM-DATE-TIME is not the one before plus its EXTINF`);
     }
   });

@@ -22,9 +22,9 @@ export async function withApp<T>(config: GlasscastConfig, use: (app: InProcess) 
   const gc = await createGlasscast({ logLevel: "error", streams, ...config });
   try {
     return await use({
-      gc, push,
-      ask: (method, path, headers = {}, body) =>
-        gc.app.handle(new Request(`http://localhost${path}`, { method, headers, body })),
+      gc,
+      push,
+      ask: (method, path, headers = {}, body) => gc.app.handle(new Request(`http://localhost${path}`, { method, headers, body })),
     });
   } finally {
     await gc.close();

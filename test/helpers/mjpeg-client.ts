@@ -4,7 +4,10 @@
  * byte layout (`--frame\r\nContent-Type: image/jpeg\r\nContent-Length: N\r\n\r\n<jpeg>\r\n`:
  * vidgear's, with the space after the colon that GStreamer needs).
  */
-export interface Part { jpeg: Uint8Array; at: number }
+export interface Part {
+  jpeg: Uint8Array;
+  at: number;
+}
 
 const CRLFCRLF = Buffer.from("\r\n\r\n");
 

@@ -27,7 +27,7 @@ export async function withClientNetwork<T>(use: (net: ClientNetwork) => Promise<
   const tag = String(process.pid % 100_000);
   const ns = `gc-test-${tag}`;
   const [here, there] = [`gcs${tag}`, `gcc${tag}`]; // not "veth…": werift skips those names
-  const subnet = `10.99.${process.pid % 200 + 20}`;
+  const subnet = `10.99.${(process.pid % 200) + 20}`;
   const dir = mkdtempSync(join(tmpdir(), "glasscast-netns-"));
   const removeNetwork = () => {
     Bun.spawnSync(["ip", "link", "del", here], { stderr: "ignore" });

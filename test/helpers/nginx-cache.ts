@@ -70,7 +70,13 @@ export async function startCachingProxy(upstream: number, port: number, s: Cache
   const url = `http://127.0.0.1:${port}`;
   const deadline = performance.now() + 10_000;
   while (performance.now() < deadline) {
-    if ((await fetch(`${url}/hls/nosuch.txt`).then((r) => r.status, () => 0)) === 404) return { proc, port, dir, url };
+    if (
+      (await fetch(`${url}/hls/nosuch.txt`).then(
+        (r) => r.status,
+        () => 0,
+      )) === 404
+    )
+      return { proc, port, dir, url };
     await Bun.sleep(100);
   }
   proc.kill("SIGKILL");

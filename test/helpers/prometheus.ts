@@ -87,46 +87,49 @@ export function parsePrometheus(text: string): PromDocument {
     if (!f) families.set(name, (f = { type: null, help: null, hadSamples: false }));
     return f;
   };
-  text.split("\n").slice(0, -1).forEach((line, n) => {
-    const where = `line ${n + 1} (${JSON.stringify(line)})`;
-    if (line.trim() === "") return;
-    if (line.startsWith("#")) {
-      const m = /^#\s+(HELP|TYPE)\s+(\S+)(?:\s(.*))?$/.exec(line);
-      if (!m) return; // a plain comment
-      const [, kind, name, rest = ""] = m;
-      if (!NAME.test(name!) || NAME.exec(name!)![0] !== name) throw new Error(`${where}: bad metric name`);
-      const f = family(name!);
-      if (f.hadSamples) throw new Error(`${where}: ${kind} after the family's samples`);
-      if (kind === "HELP") {
-        if (f.help !== null) throw new Error(`${where}: a second HELP for ${name}`);
-        f.help = unescapeHelp(rest, where);
-      } else {
-        if (f.type !== null) throw new Error(`${where}: a second TYPE for ${name}`);
-        if (!TYPES.has(rest.trim())) throw new Error(`${where}: unknown type ${JSON.stringify(rest)}`);
-        f.type = rest.trim();
+  text
+    .split("\n")
+    .slice(0, -1)
+    .forEach((line, n) => {
+      const where = `line ${n + 1} (${JSON.stringify(line)})`;
+      if (line.trim() === "") return;
+      if (line.startsWith("#")) {
+        const m = /^#\s+(HELP|TYPE)\s+(\S+)(?:\s(.*))?$/.exec(line);
+        if (!m) return; // a plain comment
+        const [, kind, name, rest = ""] = m;
+        if (!NAME.test(name!) || NAME.exec(name!)![0] !== name) throw new Error(`${where}: bad metric name`);
+        const f = family(name!);
+        if (f.hadSamples) throw new Error(`${where}: ${kind} after the family's samples`);
+        if (kind === "HELP") {
+          if (f.help !== null) throw new Error(`${where}: a second HELP for ${name}`);
+          f.help = unescapeHelp(rest, where);
+        } else {
+          if (f.type !== null) throw new Error(`${where}: a second TYPE for ${name}`);
+          if (!TYPES.has(rest.trim())) throw new Error(`${where}: unknown type ${JSON.stringify(rest)}`);
+          f.type = rest.trim();
+        }
+        return;
       }
-      return;
-    }
-    const name = NAME.exec(line)?.[0];
-    if (!name) throw new Error(`${where}: a sample must start with a metric name`);
-    let rest = line.slice(name.length);
-    let labels: Record<string, string> = {};
-    if (rest.startsWith("{")) ({ labels, rest } = parseLabels(rest, where));
-    const fields = rest.trim().split(/\s+/);
-    if (!rest.startsWith(" ") || fields.length < 1 || fields.length > 2) throw new Error(`${where}: expected " VALUE [TIMESTAMP]"`);
-    const value = parseValue(fields[0]!, where);
-    if (fields[1] !== undefined && !/^-?\d+$/.test(fields[1])) throw new Error(`${where}: bad timestamp`);
-    const f = families.get(name);
-    if (!f || f.type === null) throw new Error(`${where}: sample of ${name} before its TYPE`);
-    if (current !== name && f.hadSamples) throw new Error(`${where}: the samples of ${name} are not together`);
-    if (f.type === "counter" && !(value >= 0)) throw new Error(`${where}: a counter must be >= 0`);
-    const key = `${name}${JSON.stringify(Object.entries(labels).sort())}`;
-    if (series.has(key)) throw new Error(`${where}: the same series twice`);
-    series.add(key);
-    f.hadSamples = true;
-    current = name;
-    samples.push({ name, labels, value });
-  });
+      const name = NAME.exec(line)?.[0];
+      if (!name) throw new Error(`${where}: a sample must start with a metric name`);
+      let rest = line.slice(name.length);
+      let labels: Record<string, string> = {};
+      if (rest.startsWith("{")) ({ labels, rest } = parseLabels(rest, where));
+      const fields = rest.trim().split(/\s+/);
+      if (!rest.startsWith(" ") || fields.length < 1 || fields.length > 2) throw new Error(`${where}: expected " VALUE [TIMESTAMP]"`);
+      const value = parseValue(fields[0]!, where);
+      if (fields[1] !== undefined && !/^-?\d+$/.test(fields[1])) throw new Error(`${where}: bad timestamp`);
+      const f = families.get(name);
+      if (!f || f.type === null) throw new Error(`${where}: sample of ${name} before its TYPE`);
+      if (current !== name && f.hadSamples) throw new Error(`${where}: the samples of ${name} are not together`);
+      if (f.type === "counter" && !(value >= 0)) throw new Error(`${where}: a counter must be >= 0`);
+      const key = `${name}${JSON.stringify(Object.entries(labels).sort())}`;
+      if (series.has(key)) throw new Error(`${where}: the same series twice`);
+      series.add(key);
+      f.hadSamples = true;
+      current = name;
+      samples.push({ name, labels, value });
+    });
   const done = new Map<string, PromFamily>();
   for (const [name, f] of families) {
     if (f.type === null || f.help === null) throw new Error(`${name}: HELP and TYPE are both expected`);

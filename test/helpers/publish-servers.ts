@@ -24,7 +24,10 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-export interface DecodedPicture { pts: number; size: number }
+export interface DecodedPicture {
+  pts: number;
+  size: number;
+}
 
 export interface Listener {
   readonly url: string;
@@ -40,20 +43,42 @@ export interface Listener {
 }
 
 const listeners = new Set<ReturnType<typeof Bun.spawn>>();
-process.on("exit", () => { for (const p of listeners) p.kill("SIGKILL"); });
+process.on("exit", () => {
+  for (const p of listeners) p.kill("SIGKILL");
+});
 
 /** ffmpeg as a server that a publisher pushes to; decodes and lists every picture (no frame rate forced on them). */
 export function startListener(protocol: "rtmp" | "rtsp" | "srt", port: number, path = "live/x", srtOptions = ""): Listener {
-  const url = protocol === "rtmp" ? `rtmp://127.0.0.1:${port}/${path}`
-    : protocol === "rtsp" ? `rtsp://127.0.0.1:${port}/${path}`
-    : `srt://127.0.0.1:${port}?mode=listener${srtOptions}`;
-  const input = protocol === "rtmp" ? ["-listen", "1", "-i", url]
-    : protocol === "rtsp" ? ["-rtsp_flags", "listen", "-i", url]
-    : ["-i", url];
+  const url =
+    protocol === "rtmp"
+      ? `rtmp://127.0.0.1:${port}/${path}`
+      : protocol === "rtsp"
+        ? `rtsp://127.0.0.1:${port}/${path}`
+        : `srt://127.0.0.1:${port}?mode=listener${srtOptions}`;
+  const input = protocol === "rtmp" ? ["-listen", "1", "-i", url] : protocol === "rtsp" ? ["-rtsp_flags", "listen", "-i", url] : ["-i", url];
   // A short probe: the default (5 s or 5 MB of input) holds every picture back until it is done.
   const probe = ["-probesize", "32768", "-analyzeduration", "1000000"];
-  const proc = Bun.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", ...probe, ...input,
-    "-map", "0:v:0", "-fps_mode", "passthrough", "-pix_fmt", "yuv420p", "-f", "framecrc", "-"], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const proc = Bun.spawn(
+    [
+      "ffmpeg",
+      "-hide_banner",
+      "-nostdin",
+      "-loglevel",
+      "warning",
+      ...probe,
+      ...input,
+      "-map",
+      "0:v:0",
+      "-fps_mode",
+      "passthrough",
+      "-pix_fmt",
+      "yuv420p",
+      "-f",
+      "framecrc",
+      "-",
+    ],
+    { stdout: "pipe", stderr: "pipe", stdin: "ignore" },
+  );
   listeners.add(proc);
   void proc.exited.then(() => listeners.delete(proc));
   const pictures: DecodedPicture[] = [];
@@ -81,7 +106,9 @@ export function startListener(protocol: "rtmp" | "rtsp" | "srt", port: number, p
     for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) err += decoder.decode(chunk, { stream: true });
   })();
   return {
-    url, pictures, proc,
+    url,
+    pictures,
+    proc,
     dimensions: () => dims,
     timeBase: () => tb,
     stderr: () => err,
@@ -115,7 +142,8 @@ export interface WhipEndpoint {
 
 function h264(): RTCRtpCodecParameters {
   return new RTCRtpCodecParameters({
-    mimeType: "video/H264", clockRate: 90000,
+    mimeType: "video/H264",
+    clockRate: 90000,
     rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }],
     parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
   });
@@ -127,7 +155,8 @@ export function startWhipEndpoint(token: string | null = null, port = 0): WhipEn
   const authorizations: (string | null)[] = [];
   const endpoint: { refused: number } = { refused: 0 };
   const server = Bun.serve({
-    hostname: "127.0.0.1", port,
+    hostname: "127.0.0.1",
+    port,
     async fetch(req) {
       const url = new URL(req.url);
       if (req.method === "POST" && url.pathname === "/whip/live") {
@@ -139,7 +168,10 @@ export function startWhipEndpoint(token: string | null = null, port = 0): WhipEn
         if (req.headers.get("content-type") !== "application/sdp") return new Response("expected application/sdp", { status: 415 });
         const offer = await req.text();
         const pc = new RTCPeerConnection({
-          iceServers: [], iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: ["127.0.0.1"],
+          iceServers: [],
+          iceUseIpv4: false,
+          iceUseIpv6: false,
+          iceAdditionalHostAddresses: ["127.0.0.1"],
           codecs: { video: [h264()], audio: [] },
         });
         const session: WhipSession = { id: crypto.randomUUID(), pc, frames: 0, keyframes: 0, startedClean: null, deleted: false };
@@ -159,7 +191,8 @@ export function startWhipEndpoint(token: string | null = null, port = 0): WhipEn
         await pc.setLocalDescription(await pc.createAnswer());
         sessions.push(session);
         return new Response(pc.localDescription!.sdp, {
-          status: 201, headers: { "content-type": "application/sdp", location: `/whip/live/session/${session.id}` },
+          status: 201,
+          headers: { "content-type": "application/sdp", location: `/whip/live/session/${session.id}` },
         });
       }
       const m = /^\/whip\/live\/session\/([0-9a-f-]+)$/.exec(url.pathname);
@@ -174,7 +207,10 @@ export function startWhipEndpoint(token: string | null = null, port = 0): WhipEn
     },
   });
   return Object.assign(endpoint, {
-    url: `http://127.0.0.1:${server.port}/whip/live`, port: server.port!, sessions, authorizations,
+    url: `http://127.0.0.1:${server.port}/whip/live`,
+    port: server.port!,
+    sessions,
+    authorizations,
     async stop() {
       await Promise.all(sessions.map((s) => s.pc.close().catch(() => undefined)));
       await server.stop(true);

@@ -43,7 +43,10 @@ export async function run(argv: string[], timeoutMs: number, env: Record<string,
       for (const line of lines) {
         // framecrc: "stream, dts, pts, duration, size, crc"
         const m = /^0,\s*-?\d+,\s*-?\d+,\s*\d+,\s*(\d+),/.exec(line);
-        if (m) { frameTimes.push(performance.now() - start); frameSizes.push(Number(m[1])); }
+        if (m) {
+          frameTimes.push(performance.now() - start);
+          frameSizes.push(Number(m[1]));
+        }
       }
     }
   })();
@@ -56,8 +59,29 @@ export async function run(argv: string[], timeoutMs: number, env: Record<string,
 
 /** ffmpeg decoding `frames` pictures of an RTSP URL over `transport`, one framecrc line per picture. */
 export function ffmpegRtsp(url: string, transport: "tcp" | "udp", frames: number, timeoutMs = 30_000): Promise<ClientRun> {
-  return run(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-rtsp_transport", transport, "-i", url,
-    "-frames:v", String(frames), "-pix_fmt", "yuv420p", "-flush_packets", "1", "-f", "framecrc", "-"], timeoutMs);
+  return run(
+    [
+      "ffmpeg",
+      "-hide_banner",
+      "-nostdin",
+      "-loglevel",
+      "error",
+      "-rtsp_transport",
+      transport,
+      "-i",
+      url,
+      "-frames:v",
+      String(frames),
+      "-pix_fmt",
+      "yuv420p",
+      "-flush_packets",
+      "1",
+      "-f",
+      "framecrc",
+      "-",
+    ],
+    timeoutMs,
+  );
 }
 
 /**
@@ -71,11 +95,36 @@ export function liveRate(times: readonly number[], skip: number): number {
 }
 
 /** GStreamer's rtspsrc decoding `buffers` pictures of the size given, then EOS (exit 0). */
-export function gstRtsp(url: string, o: { buffers: number; width: number; height: number; tcp: boolean; user?: string; password?: string }, timeoutMs = 30_000): Promise<ClientRun> {
+export function gstRtsp(
+  url: string,
+  o: { buffers: number; width: number; height: number; tcp: boolean; user?: string; password?: string },
+  timeoutMs = 30_000,
+): Promise<ClientRun> {
   const auth = o.user !== undefined ? [`user-id=${o.user}`, `user-pw=${o.password ?? ""}`] : [];
-  return run(["gst-launch-1.0", "-q", "rtspsrc", `location=${url}`, `protocols=${o.tcp ? "tcp" : "udp"}`, "latency=0", ...auth,
-    "!", "rtph264depay", "!", "avdec_h264", "!", "videoconvert", "!", `video/x-raw,width=${o.width},height=${o.height}`,
-    "!", "fakesink", `num-buffers=${o.buffers}`, "sync=false"], timeoutMs);
+  return run(
+    [
+      "gst-launch-1.0",
+      "-q",
+      "rtspsrc",
+      `location=${url}`,
+      `protocols=${o.tcp ? "tcp" : "udp"}`,
+      "latency=0",
+      ...auth,
+      "!",
+      "rtph264depay",
+      "!",
+      "avdec_h264",
+      "!",
+      "videoconvert",
+      "!",
+      `video/x-raw,width=${o.width},height=${o.height}`,
+      "!",
+      "fakesink",
+      `num-buffers=${o.buffers}`,
+      "sync=false",
+    ],
+    timeoutMs,
+  );
 }
 
 /** OpenCV (Debian's python3-opencv, through its ffmpeg backend) reading `frames` pictures; prints "frames width height". */
@@ -101,7 +150,7 @@ export function opencvRtsp(url: string, frames: number, timeoutMs = 30_000): Pro
  */
 export async function feedRateDuring<T>(httpUrl: string, stream: number, during: () => Promise<T>): Promise<{ result: T; fps: number }> {
   const read = async () => {
-    const state = await (await fetch(`${httpUrl}/state`)).json() as { streams: { encoders: { h264: { accessUnits: number } | null } }[] };
+    const state = (await (await fetch(`${httpUrl}/state`)).json()) as { streams: { encoders: { h264: { accessUnits: number } | null } }[] };
     return { at: performance.now(), units: state.streams[stream]!.encoders.h264!.accessUnits };
   };
   const before = await read();

@@ -18,7 +18,9 @@ export interface RunningServer {
 
 /** Servers still running: killed when the test process exits, even after a timed-out test. */
 const started = new Set<ReturnType<typeof Bun.spawn>>();
-process.on("exit", () => { for (const proc of started) proc.kill("SIGKILL"); });
+process.on("exit", () => {
+  for (const proc of started) proc.kill("SIGKILL");
+});
 
 /**
  * The CLI on 127.0.0.1 and a free port. Without --source (or --config) glasscast would look for
@@ -29,7 +31,22 @@ export function startServer(args: string[], env: Record<string, string> = {}): P
   const given = args.some((a) => a === "--source" || a.startsWith("--source=") || a === "--config" || a.startsWith("--config=") || a === "-c");
   // RTSP off unless a test asks for it: parallel test servers would all want port 8554.
   const rtsp = args.some((a) => a === "--rtsp-port" || a.startsWith("--rtsp-port=")) ? [] : ["--rtsp-port", "0"];
-  return startProgram([process.execPath, "run", CLI, "--host", "127.0.0.1", "--port", "0", ...rtsp, ...(given ? [] : ["--source", "testsrc"]), ...alwaysOnUnlessChosen(args), ...args], env);
+  return startProgram(
+    [
+      process.execPath,
+      "run",
+      CLI,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      ...rtsp,
+      ...(given ? [] : ["--source", "testsrc"]),
+      ...alwaysOnUnlessChosen(args),
+      ...args,
+    ],
+    env,
+  );
 }
 
 /**
@@ -44,7 +61,11 @@ export function alwaysOnUnlessChosen(args: readonly string[]): string[] {
 /** Starts any program that prints its address as `→ http://HOST:PORT/` or `→ https://…` (the CLI, the examples). */
 export async function startProgram(argv: string[], env: Record<string, string> = {}): Promise<RunningServer> {
   const proc = Bun.spawn(argv, {
-    cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env },
+    cwd: ROOT,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, ...env },
   });
   started.add(proc);
   void proc.exited.then(() => started.delete(proc));
@@ -61,14 +82,19 @@ export async function startProgram(argv: string[], env: Record<string, string> =
       for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {
         out += decoder.decode(chunk, { stream: true });
         const m = /→ (https?):\/\/[^:]+:(\d+)\//.exec(out);
-        if (m) { clearTimeout(timer); resolve({ scheme: m[1]!, port: Number(m[2]) }); }
+        if (m) {
+          clearTimeout(timer);
+          resolve({ scheme: m[1]!, port: Number(m[2]) });
+        }
       }
       clearTimeout(timer);
       reject(new Error(`server exited before listening (code ${await proc.exited}):\n${text}`));
     })();
   });
   return {
-    proc, port, url: `${scheme}://127.0.0.1:${port}`,
+    proc,
+    port,
+    url: `${scheme}://127.0.0.1:${port}`,
     stderr: () => text,
     stdout: () => out,
     async stop(signal = "SIGTERM") {
@@ -86,7 +112,9 @@ export async function childPids(pid: number): Promise<number[]> {
       const stat = await Bun.file(`/proc/${entry}/stat`).text();
       const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
       if (ppid === pid) out.push(Number(entry));
-    } catch { /* the process went away */ }
+    } catch {
+      /* the process went away */
+    }
   }
   return out;
 }
@@ -97,7 +125,9 @@ export async function processesWith(serverPid: number, text: string): Promise<nu
   for (const pid of await childPids(serverPid)) {
     try {
       if ((await Bun.file(`/proc/${pid}/cmdline`).text()).replaceAll("\0", " ").includes(text)) n++;
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return n;
 }
@@ -126,8 +156,7 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
 }
 
 /** Starts a server with `args`, runs `use` on it, and always stops it. */
-export async function withServer<T>(args: string[], use: (server: RunningServer) => Promise<T>,
-  env: Record<string, string> = {}): Promise<T> {
+export async function withServer<T>(args: string[], use: (server: RunningServer) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
   const server = await startServer(args, env);
   try {
     return await use(server);

@@ -16,7 +16,9 @@ export const VIDGEAR_THEME_BACKGROUND = "rgb(12, 34, 56)";
 
 export function writeVidgearStyleTheme(dir: string): void {
   for (const sub of ["templates", "static/css", "static/js", "static/img"]) mkdirSync(join(dir, sub), { recursive: true });
-  writeFileSync(join(dir, "templates", "base.html"), `<!--
+  writeFileSync(
+    join(dir, "templates", "base.html"),
+    `<!--
   My camera page, once served by WebGear.
 -->
 <!DOCTYPE html>
@@ -34,8 +36,11 @@ export function writeVidgearStyleTheme(dir: string): void {
   <script src="{{ url_for('static', path='/js/custom.js') }}"></script>
 </body>
 </html>
-`);
-  writeFileSync(join(dir, "templates", "index.html"), `<!--
+`,
+  );
+  writeFileSync(
+    join(dir, "templates", "index.html"),
+    `<!--
   The live view.
 -->
 {% extends "base.html" %}
@@ -45,19 +50,29 @@ export function writeVidgearStyleTheme(dir: string): void {
     <div id="imgcontainer"><img id="feed" src="/video" alt="Feed" title="click to go fullscreen"></div>
   </div>
 {% endblock %}
-`);
-  writeFileSync(join(dir, "templates", "404.html"), `{% extends "base.html" %}
+`,
+  );
+  writeFileSync(
+    join(dir, "templates", "404.html"),
+    `{% extends "base.html" %}
 {% block content %}
   <h1 class="glow">404</h1>
   <h1 id="not-found">Nothing here.</h1>
 {% endblock %}
-`);
-  writeFileSync(join(dir, "templates", "500.html"), `{% extends "base.html" %}
+`,
+  );
+  writeFileSync(
+    join(dir, "templates", "500.html"),
+    `{% extends "base.html" %}
 {% block content %}
   <h1 class="glow">500</h1>
 {% endblock %}
-`);
-  writeFileSync(join(dir, "static", "css", "custom.css"), `body { background: ${VIDGEAR_THEME_BACKGROUND}; color: white; }\n#imgcontainer img { max-width: 100%; }\n`);
+`,
+  );
+  writeFileSync(
+    join(dir, "static", "css", "custom.css"),
+    `body { background: ${VIDGEAR_THEME_BACKGROUND}; color: white; }\n#imgcontainer img { max-width: 100%; }\n`,
+  );
   writeFileSync(join(dir, "static", "js", "custom.js"), `document.body.dataset.customJs = "ran";\n`);
   writeFileSync(join(dir, "static", "img", "favicon-32x32.png"), PNG);
 }
@@ -70,13 +85,18 @@ export function writeVidgearStyleTheme(dir: string): void {
  */
 export function writeVidgearRtcStyleTheme(dir: string): void {
   writeVidgearStyleTheme(dir);
-  writeFileSync(join(dir, "templates", "index.html"), `{% extends "base.html" %}
+  writeFileSync(
+    join(dir, "templates", "index.html"),
+    `{% extends "base.html" %}
 {% block content %}
   <h1>Garden camera (WebRTC)</h1>
   <div id="videocontainer"><video id="video" autoplay playsinline muted></video></div>
 {% endblock %}
-`);
-  writeFileSync(join(dir, "static", "js", "custom.js"), `document.body.dataset.customJs = "ran";
+`,
+  );
+  writeFileSync(
+    join(dir, "static", "js", "custom.js"),
+    `document.body.dataset.customJs = "ran";
 const pc = new RTCPeerConnection({});
 pc.addEventListener("track", (e) => { if (e.track.kind === "video") document.getElementById("video").srcObject = e.streams[0]; });
 pc.addTransceiver("video", { direction: "recvonly" });
@@ -91,5 +111,6 @@ pc.createOffer()
   .then((res) => res.json())
   .then((answer) => pc.setRemoteDescription(answer))
   .catch((err) => { document.body.dataset.error = String(err); });
-`);
+`,
+  );
 }

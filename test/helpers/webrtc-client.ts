@@ -33,7 +33,8 @@ export interface TestViewer {
 
 function h264(): RTCRtpCodecParameters {
   return new RTCRtpCodecParameters({
-    mimeType: "video/H264", clockRate: 90000,
+    mimeType: "video/H264",
+    clockRate: 90000,
     rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }],
     parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
   });
@@ -44,7 +45,7 @@ function spsIn(payload: Uint8Array): Uint8Array | null {
   const type = payload[0]! & 0x1f;
   if (type === 7) return payload.slice();
   if (type !== 24) return null;
-  for (let o = 1; o + 2 < payload.length;) {
+  for (let o = 1; o + 2 < payload.length; ) {
     const size = (payload[o]! << 8) | payload[o + 1]!;
     if ((payload[o + 2]! & 0x1f) === 7) return payload.slice(o + 2, o + 2 + size);
     o += 2 + size;
@@ -55,7 +56,7 @@ function spsIn(payload: Uint8Array): Uint8Array | null {
 /** NAL unit types in one RTP payload (single NAL, STAP-A, or the start of an FU-A). */
 export function nalTypes(payload: Uint8Array): number[] {
   const type = payload[0]! & 0x1f;
-  if (type === 28) return (payload[1]! & 0x80) ? [payload[1]! & 0x1f] : [];
+  if (type === 28) return payload[1]! & 0x80 ? [payload[1]! & 0x1f] : [];
   if (type === 24) {
     const types: number[] = [];
     for (let o = 1; o + 2 < payload.length; o += 2 + ((payload[o]! << 8) | payload[o + 1]!)) types.push(payload[o + 2]! & 0x1f);
@@ -68,7 +69,10 @@ export function nalTypes(payload: Uint8Array): number[] {
 /** `hostAddress`: the one address the viewer offers (127.0.0.1 unless the server is on another host). */
 export async function connectViewer(base: string, how: { whep?: string; stream?: string; hostAddress?: string } = {}): Promise<TestViewer> {
   const pc = new RTCPeerConnection({
-    iceServers: [], iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: [how.hostAddress ?? "127.0.0.1"],
+    iceServers: [],
+    iceUseIpv4: false,
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: [how.hostAddress ?? "127.0.0.1"],
     codecs: { video: [h264()], audio: [] },
   });
   const received: ReceivedVideo = { packets: 0, frames: 0, keyframes: 0, startedClean: null, firstFrameMs: null, sequenceGaps: 0, sps: null };
@@ -103,16 +107,17 @@ export async function connectViewer(base: string, how: { whep?: string; stream?:
     location = res.headers.get("location");
     await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
   } else {
-    const res = await fetch(`${base}/offer`, { method: "POST", body: JSON.stringify({ sdp: offer, type: "offer", ...(how.stream ? { stream: how.stream } : {}) }) });
+    const res = await fetch(`${base}/offer`, {
+      method: "POST",
+      body: JSON.stringify({ sdp: offer, type: "offer", ...(how.stream ? { stream: how.stream } : {}) }),
+    });
     if (res.status !== 200) throw new Error(`/offer answered ${res.status}: ${await res.text()}`);
-    const answer = await res.json() as { sdp: string; type: "answer"; id: string };
+    const answer = (await res.json()) as { sdp: string; type: "answer"; id: string };
     id = answer.id;
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
   }
   const close = async () => {
-    const told = location
-      ? fetch(`${base}${location}`, { method: "DELETE" })
-      : fetch(`${base}/close_connection`, { method: "POST", body: id! });
+    const told = location ? fetch(`${base}${location}`, { method: "DELETE" }) : fetch(`${base}/close_connection`, { method: "POST", body: id! });
     await told.catch(() => undefined);
     await pc.close();
   };

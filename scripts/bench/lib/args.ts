@@ -36,8 +36,7 @@ export class UsageError extends Error {}
 export function positive(name: string, raw: string | undefined, integer: boolean, max: number): number {
   const value = Number(raw);
   if (raw === undefined || !Number.isFinite(value) || value <= 0 || value > max || (integer && !Number.isInteger(value))) {
-    throw new UsageError(`--${name}: ${JSON.stringify(raw ?? "")} is not allowed; ` +
-      `give a positive ${integer ? "whole number" : "number"} up to ${max}`);
+    throw new UsageError(`--${name}: ${JSON.stringify(raw ?? "")} is not allowed; ` + `give a positive ${integer ? "whole number" : "number"} up to ${max}`);
   }
   return value;
 }
@@ -68,23 +67,35 @@ export function forEachOption(argv: string[], handle: (flag: string, value: () =
 /** Applies --duration, --binary, --clients or --settle to o; false for any other flag. */
 export function runOption(o: RunOptions, flag: string, value: () => string | undefined): boolean {
   switch (flag) {
-    case "--duration": o.duration = positive("duration", value(), false, 3600); return true;
+    case "--duration":
+      o.duration = positive("duration", value(), false, 3600);
+      return true;
     case "--binary": {
       const path = value();
       if (!path) throw new UsageError("--binary needs a path");
       o.binary = path;
       return true;
     }
-    case "--clients": o.clients = positive("clients", value(), true, 16); return true;
-    case "--settle": o.settle = positive("settle", value(), false, 120); return true;
-    default: return false;
+    case "--clients":
+      o.clients = positive("clients", value(), true, 16);
+      return true;
+    case "--settle":
+      o.settle = positive("settle", value(), false, 120);
+      return true;
+    default:
+      return false;
   }
 }
 
 export function parseArgs(argv: string[]): BenchOptions {
   const o: BenchOptions = {
-    duration: 10, viewers: [1, 10, 50, 100, 200], binary: null, clients: 2, settle: 10,
-    encodeIterations: 300, skipEncode: false,
+    duration: 10,
+    viewers: [1, 10, 50, 100, 200],
+    binary: null,
+    clients: 2,
+    settle: 10,
+    encodeIterations: 300,
+    skipEncode: false,
   };
   forEachOption(argv, (flag, value, arg) => {
     if (runOption(o, flag, value)) return;
@@ -94,10 +105,19 @@ export function parseArgs(argv: string[]): BenchOptions {
         o.viewers = raw.split(",").map((v) => positive("viewers", v.trim(), true, 5000));
         break;
       }
-      case "--encode-iterations": o.encodeIterations = positive("encode-iterations", value(), true, 100_000); break;
-      case "--skip-encode": o.skipEncode = true; break;
-      case "-h": case "--help": console.log(USAGE); process.exit(0); break;
-      default: throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
+      case "--encode-iterations":
+        o.encodeIterations = positive("encode-iterations", value(), true, 100_000);
+        break;
+      case "--skip-encode":
+        o.skipEncode = true;
+        break;
+      case "-h":
+      case "--help":
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
     }
   });
   return o;

@@ -26,9 +26,12 @@ export function describeCapture(children: ProcStat[]): CaptureDescription {
   const modes = new Set(ffmpegs.map((s) => captureMode(cmdline(s.pid))));
   if (modes.size > 1) return { mode: "unknown", text: `${ffmpegs.length} ffmpeg children doing different things` };
   const mode = [...modes][0]!;
-  const text = mode === "copy" ? "ffmpeg copies the JPEGs (`-c:v copy`)"
-    : mode === "decode" ? "ffmpeg decodes them to raw pictures"
-    : "ffmpeg, neither copying nor decoding to raw pictures";
+  const text =
+    mode === "copy"
+      ? "ffmpeg copies the JPEGs (`-c:v copy`)"
+      : mode === "decode"
+        ? "ffmpeg decodes them to raw pictures"
+        : "ffmpeg, neither copying nor decoding to raw pictures";
   return { mode, text: ffmpegs.length > 1 ? `${text} (${ffmpegs.length} processes)` : text };
 }
 

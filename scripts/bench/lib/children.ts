@@ -21,7 +21,11 @@ function stillRunning(s: ProcStat): boolean {
 }
 
 function killPid(pid: number, signal: NodeJS.Signals): void {
-  try { process.kill(pid, signal); } catch { /* already gone */ }
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
+  }
 }
 
 /**

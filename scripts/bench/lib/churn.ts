@@ -26,14 +26,20 @@ export class Churn {
   joins = 0;
   leaves = 0;
 
-  constructor(readonly slots: number, private readonly join: (slot: number) => void, private readonly leave: (slot: number) => void,
-    private readonly timing: ChurnTiming = DEFAULT_CHURN) {
+  constructor(
+    readonly slots: number,
+    private readonly join: (slot: number) => void,
+    private readonly leave: (slot: number) => void,
+    private readonly timing: ChurnTiming = DEFAULT_CHURN,
+  ) {
     this.#connected = Array.from({ length: slots }, () => false);
     this.#timers = Array.from({ length: slots }, () => null);
   }
 
   /** Viewers connected now (as far as the churn knows: it asked them to join and not yet to leave). */
-  get connected(): number { return this.#connected.filter(Boolean).length; }
+  get connected(): number {
+    return this.#connected.filter(Boolean).length;
+  }
 
   /** Every viewer joins now, each with its own random time to stay. */
   start(): void {
@@ -55,7 +61,11 @@ export class Churn {
     this.#running = true;
     for (let slot = 0; slot < this.slots; slot++) {
       this.#clear(slot);
-      this.#schedule(slot, this.#connected[slot] ? () => this.#leave(slot) : () => this.#join(slot), this.#connected[slot] ? this.timing.onS : this.timing.offS);
+      this.#schedule(
+        slot,
+        this.#connected[slot] ? () => this.#leave(slot) : () => this.#join(slot),
+        this.#connected[slot] ? this.timing.onS : this.timing.offS,
+      );
     }
   }
 
@@ -80,7 +90,10 @@ export class Churn {
   }
 
   #schedule(slot: number, next: () => void, range: [number, number]): void {
-    this.#timers[slot] = setTimeout(() => { this.#timers[slot] = null; next(); }, uniform(range));
+    this.#timers[slot] = setTimeout(() => {
+      this.#timers[slot] = null;
+      next();
+    }, uniform(range));
   }
 
   #clear(slot: number): void {

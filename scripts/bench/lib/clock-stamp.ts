@@ -99,7 +99,10 @@ export function readStampWith(width: number, luma: (x: number, y: number) => num
     let sum = 0;
     let n = 0;
     for (let y = y0 + block / 4; y < y0 + (3 * block) / 4; y += 2) {
-      for (let x = x0 + block / 4; x < x0 + (3 * block) / 4; x += 2) { sum += luma(x, y); n++; }
+      for (let x = x0 + block / 4; x < x0 + (3 * block) / 4; x += 2) {
+        sum += luma(x, y);
+        n++;
+      }
     }
     const mean = sum / n;
     if (mean > 72 && mean < 184) return null; // neither black nor white: not a stamp, or badly damaged
@@ -130,17 +133,23 @@ export function readStampLuma(width: number, luma: Uint8Array, nowMs = wallClock
 
 /** The stamp of an RGBA picture (e.g. a canvas's getImageData), luma from BT.601 weights. */
 export function readStampRgba(width: number, rgba: Uint8Array | Uint8ClampedArray, nowMs = wallClockMs()): number | null {
-  return readStampWith(width, (x, y) => {
-    const i = (y * width + x) * 4;
-    return 0.299 * rgba[i]! + 0.587 * rgba[i + 1]! + 0.114 * rgba[i + 2]!;
-  }, nowMs);
+  return readStampWith(
+    width,
+    (x, y) => {
+      const i = (y * width + x) * 4;
+      return 0.299 * rgba[i]! + 0.587 * rgba[i + 1]! + 0.114 * rgba[i + 2]!;
+    },
+    nowMs,
+  );
 }
 
 /** JavaScript source of a page function `readStamp(width, rgba, nowMs)` (readStampWith for RGBA). */
 export function readStampRgbaSource(): string {
-  return `const readStampWith = ${readStampWith.toString()};\n` +
+  return (
+    `const readStampWith = ${readStampWith.toString()};\n` +
     "const readStamp = (width, rgba, nowMs) => readStampWith(width, (x, y) => { const i = (y * width + x) * 4; " +
-    "return 0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2]; }, nowMs);";
+    "return 0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2]; }, nowMs);"
+  );
 }
 
 /** The region a reader needs: the stamp's width and height in pixels for a picture this wide. */

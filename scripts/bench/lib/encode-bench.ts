@@ -19,14 +19,32 @@ export interface EncodeResult {
 
 /** One real 1280x720 I420 (full range) frame of ffmpeg's testsrc2. */
 async function testFrame(width: number, height: number): Promise<Uint8Array> {
-  const proc = Bun.spawn(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi",
-    "-i", `testsrc2=size=${width}x${height}:rate=30`, "-frames:v", "1", "-pix_fmt", "yuv420p",
-    "-vf", "scale=out_range=full", "-f", "rawvideo", "-"], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const proc = Bun.spawn(
+    [
+      "ffmpeg",
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      `testsrc2=size=${width}x${height}:rate=30`,
+      "-frames:v",
+      "1",
+      "-pix_fmt",
+      "yuv420p",
+      "-vf",
+      "scale=out_range=full",
+      "-f",
+      "rawvideo",
+      "-",
+    ],
+    { stdout: "pipe", stderr: "pipe", stdin: "ignore" },
+  );
   const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
-  const [data, err, code] = await Promise.all([
-    new Response(proc.stdout).bytes(), new Response(proc.stderr).text(), proc.exited]);
+  const [data, err, code] = await Promise.all([new Response(proc.stdout).bytes(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);
-  const expected = width * height * 3 / 2;
+  const expected = (width * height * 3) / 2;
   if (code !== 0 || data.length !== expected) {
     throw new Error(`ffmpeg gave ${data.length} bytes (want ${expected}), exit ${code}: ${err.trim()}`);
   }
@@ -59,8 +77,13 @@ export async function benchEncode(iterations = 300, rounds = 6, width = 1280, he
     const enc: number[] = [];
     const lib: number[] = [];
     for (let r = 0; r < rounds; r++) {
-      if (r % 2 === 0) { enc.push(timeLoop(iterations, viaEncoder)); lib.push(timeLoop(iterations, viaLibrary)); }
-      else { lib.push(timeLoop(iterations, viaLibrary)); enc.push(timeLoop(iterations, viaEncoder)); }
+      if (r % 2 === 0) {
+        enc.push(timeLoop(iterations, viaEncoder));
+        lib.push(timeLoop(iterations, viaLibrary));
+      } else {
+        lib.push(timeLoop(iterations, viaLibrary));
+        enc.push(timeLoop(iterations, viaEncoder));
+      }
     }
     const encoderMs = median(enc);
     const libraryMs = median(lib);

@@ -14,9 +14,31 @@ export const FAKE_CAMERA_ENV = { FAKE_CAMERA_FORMATS: "mjpeg" };
 
 /** The fake camera makes its recording on first use: do that now, outside any measurement. */
 export async function prepareFakeCamera(width: number, height: number, fps: number): Promise<void> {
-  const proc = Bun.spawn([FAKE_FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error",
-    "-f", "v4l2", "-input_format", "mjpeg", "-video_size", `${width}x${height}`, "-framerate", String(fps), "-i", FAKE_DEVICE,
-    "-frames:v", "1", "-f", "null", "-"], { env: { ...process.env, ...FAKE_CAMERA_ENV }, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  const proc = Bun.spawn(
+    [
+      FAKE_FFMPEG,
+      "-hide_banner",
+      "-nostdin",
+      "-loglevel",
+      "error",
+      "-f",
+      "v4l2",
+      "-input_format",
+      "mjpeg",
+      "-video_size",
+      `${width}x${height}`,
+      "-framerate",
+      String(fps),
+      "-i",
+      FAKE_DEVICE,
+      "-frames:v",
+      "1",
+      "-f",
+      "null",
+      "-",
+    ],
+    { env: { ...process.env, ...FAKE_CAMERA_ENV }, stdin: "ignore", stdout: "ignore", stderr: "pipe" },
+  );
   ownChild(proc);
   const timer = setTimeout(() => proc.kill("SIGKILL"), 60_000);
   const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);

@@ -26,12 +26,14 @@ const CACHE_LIMIT = 4096;
  */
 export function looksLikePlaceholder(yuv: Uint8Array, width: number, height: number): boolean {
   const luma = width * height;
-  let dark = 0, lumaSeen = 0;
+  let dark = 0,
+    lumaSeen = 0;
   for (let i = 0; i < luma; i += STEP) {
     lumaSeen++;
     if (Math.abs(yuv[i]! - BACKGROUND_LUMA) <= 12) dark++;
   }
-  let grey = 0, chromaSeen = 0;
+  let grey = 0,
+    chromaSeen = 0;
   for (let i = luma; i < yuv.length; i += STEP) {
     chromaSeen++;
     if (Math.abs(yuv[i]! - NEUTRAL_CHROMA) <= 6) grey++;

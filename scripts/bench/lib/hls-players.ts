@@ -21,27 +21,47 @@ export type HlsPlayerMessage =
   | { type: "ready"; firstPartMs: (number | null)[]; errors: string[] }
   | { type: "marked" }
   | {
-    type: "result"; seconds: number;
-    players: { parts: number; segments: number; bytes: number; reloads: number; errors: number; error: string | null }[];
-    /** announced → fetched, ms, every part fetched in the window by every player of this process. */
-    announcedToFetchedMs: number[];
-    /** Wall-clock ms (performance.timeOrigin + now) a blocking reload answer first listed each part, in this process. */
-    firstListedAt: Record<string, number>;
-    /** Every part fetched in the window: its URI and the wall-clock ms its last byte arrived. */
-    fetchedAt: [string, number][];
-  };
+      type: "result";
+      seconds: number;
+      players: { parts: number; segments: number; bytes: number; reloads: number; errors: number; error: string | null }[];
+      /** announced → fetched, ms, every part fetched in the window by every player of this process. */
+      announcedToFetchedMs: number[];
+      /** Wall-clock ms (performance.timeOrigin + now) a blocking reload answer first listed each part, in this process. */
+      firstListedAt: Record<string, number>;
+      /** Every part fetched in the window: its URI and the wall-clock ms its last byte arrived. */
+      fetchedAt: [string, number][];
+    };
 
 function arg(name: string): string {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? process.argv[i + 1] : undefined;
-  if (v === undefined) { console.error(`hls-players: --${name} is missing`); process.exit(2); }
+  if (v === undefined) {
+    console.error(`hls-players: --${name} is missing`);
+    process.exit(2);
+  }
   return v;
 }
 
-interface Counts { parts: number; segments: number; bytes: number; reloads: number; errors: number }
+interface Counts {
+  parts: number;
+  segments: number;
+  bytes: number;
+  reloads: number;
+  errors: number;
+}
 
-interface Listing { msn: number; part: number; uri: string; independent: boolean }
-interface Parsed { mediaSequence: number; map: string | null; parts: Listing[]; completeSegments: { msn: number; parts: number }[] }
+interface Listing {
+  msn: number;
+  part: number;
+  uri: string;
+  independent: boolean;
+}
+interface Parsed {
+  mediaSequence: number;
+  map: string | null;
+  parts: Listing[];
+  completeSegments: { msn: number; parts: number }[];
+}
 
 /** The parts a playlist lists (msn, index in its segment, URI), and its complete segments. */
 function parse(text: string): Parsed {
@@ -49,8 +69,10 @@ function parse(text: string): Parsed {
   let msn = -1;
   let part = 0;
   for (const line of text.split("\n")) {
-    if (line.startsWith("#EXT-X-MEDIA-SEQUENCE:")) { out.mediaSequence = Number(line.slice(22)); msn = out.mediaSequence; }
-    else if (line.startsWith("#EXT-X-MAP:")) out.map ??= /URI="([^"]+)"/.exec(line)?.[1] ?? null;
+    if (line.startsWith("#EXT-X-MEDIA-SEQUENCE:")) {
+      out.mediaSequence = Number(line.slice(22));
+      msn = out.mediaSequence;
+    } else if (line.startsWith("#EXT-X-MAP:")) out.map ??= /URI="([^"]+)"/.exec(line)?.[1] ?? null;
     else if (line.startsWith("#EXT-X-PART:")) {
       const uri = /URI="([^"]+)"/.exec(line)?.[1];
       if (uri) out.parts.push({ msn, part: part++, uri, independent: line.includes("INDEPENDENT=YES") });
@@ -98,7 +120,11 @@ if (import.meta.main) {
       for (const p of playlist?.parts ?? []) {
         if (p.msn < cursor.msn || (p.msn === cursor.msn && p.part < cursor.part)) continue;
         const res = await fetch(at(p.uri));
-        if (res.status !== 200) { c.errors++; await res.arrayBuffer().catch(() => null); continue; }
+        if (res.status !== 200) {
+          c.errors++;
+          await res.arrayBuffer().catch(() => null);
+          continue;
+        }
         c.bytes += (await res.arrayBuffer()).byteLength;
         c.parts++;
         delays.push(performance.now() - answeredAt);
@@ -112,8 +138,14 @@ if (import.meta.main) {
       for (const s of playlist?.completeSegments ?? []) {
         if (counted.has(s.msn)) continue;
         const set = fetched.get(s.msn);
-        if (set && set.size === s.parts) { counted.add(s.msn); c.segments++; fetched.delete(s.msn); }
-        else if (s.msn < cursor.msn) { counted.add(s.msn); fetched.delete(s.msn); } // joined mid-segment: not whole
+        if (set && set.size === s.parts) {
+          counted.add(s.msn);
+          c.segments++;
+          fetched.delete(s.msn);
+        } else if (s.msn < cursor.msn) {
+          counted.add(s.msn);
+          fetched.delete(s.msn);
+        } // joined mid-segment: not whole
       }
       // A segment completed on its last part: the next part is part 0 of the next segment. The blocking reload
       // for (msn, part) is answered once that part exists; one for a part number past a segment's end is
@@ -122,7 +154,13 @@ if (import.meta.main) {
       if (last && cursor.msn === last.msn && cursor.part >= last.parts) cursor = { msn: last.msn + 1, part: 0 };
       const res = await fetch(`${url.href}?_HLS_msn=${cursor.msn}&_HLS_part=${cursor.part}`);
       c.reloads++;
-      if (res.status !== 200) { c.errors++; await res.arrayBuffer().catch(() => null); playlist = null; await Bun.sleep(100); continue; }
+      if (res.status !== 200) {
+        c.errors++;
+        await res.arrayBuffer().catch(() => null);
+        playlist = null;
+        await Bun.sleep(100);
+        continue;
+      }
       playlist = parse(await res.text());
       answeredAt = performance.now();
       const now = wall();
@@ -145,28 +183,45 @@ if (import.meta.main) {
     } else if (command === "stop") {
       const m = mark ?? { at: performance.now(), counts: players.map(() => ({ parts: 0, segments: 0, bytes: 0, reloads: 0, errors: 0 })) };
       send({
-        type: "result", seconds: (performance.now() - m.at) / 1000,
+        type: "result",
+        seconds: (performance.now() - m.at) / 1000,
         players: players.map((p, i) => {
           const b = m.counts[i]!;
-          return { parts: p.counts.parts - b.parts, segments: p.counts.segments - b.segments, bytes: p.counts.bytes - b.bytes,
-            reloads: p.counts.reloads - b.reloads, errors: p.counts.errors - b.errors, error: p.error };
+          return {
+            parts: p.counts.parts - b.parts,
+            segments: p.counts.segments - b.segments,
+            bytes: p.counts.bytes - b.bytes,
+            reloads: p.counts.reloads - b.reloads,
+            errors: p.counts.errors - b.errors,
+            error: p.error,
+          };
         }),
         announcedToFetchedMs: delays.map((d) => Math.round(d * 10) / 10),
-        firstListedAt, fetchedAt,
+        firstListedAt,
+        fetchedAt,
       });
       stopped = true;
       setTimeout(() => process.exit(0), 100);
     }
   });
 
-  await Promise.all(Array.from({ length: count }, async () => {
-    const entry: (typeof players)[number] = { counts: { parts: 0, segments: 0, bytes: 0, reloads: 0, errors: 0 }, error: null, firstPartMs: null, start: performance.now() };
-    players.push(entry);
-    const running = play(entry).catch((err) => { entry.error = (err as Error).message; });
-    const deadline = performance.now() + 25_000;
-    while (entry.firstPartMs === null && entry.error === null && performance.now() < deadline) await Bun.sleep(20);
-    if (entry.firstPartMs === null) entry.error ??= "no part in 25 s";
-    void running;
-  }));
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      const entry: (typeof players)[number] = {
+        counts: { parts: 0, segments: 0, bytes: 0, reloads: 0, errors: 0 },
+        error: null,
+        firstPartMs: null,
+        start: performance.now(),
+      };
+      players.push(entry);
+      const running = play(entry).catch((err) => {
+        entry.error = (err as Error).message;
+      });
+      const deadline = performance.now() + 25_000;
+      while (entry.firstPartMs === null && entry.error === null && performance.now() < deadline) await Bun.sleep(20);
+      if (entry.firstPartMs === null) entry.error ??= "no part in 25 s";
+      void running;
+    }),
+  );
   send({ type: "ready", firstPartMs: players.map((p) => p.firstPartMs), errors: players.flatMap((p) => (p.error ? [p.error] : [])) });
 }

@@ -17,19 +17,26 @@ export class JsonLinesChild<M extends { type: string }> {
     void this.#read();
   }
 
-  get pid(): number { return this.proc.pid; }
+  get pid(): number {
+    return this.proc.pid;
+  }
 
   /** Writes one line to the child's stdin; a child that is gone lets its answers time out. */
   protected writeLine(line: string): void {
     try {
       this.proc.stdin.write(`${line}\n`);
       void this.proc.stdin.flush();
-    } catch { /* the process is gone */ }
+    } catch {
+      /* the process is gone */
+    }
   }
 
   /** Takes the first message of that type (and matching `accept`), waiting at most timeoutMs; null on timeout or exit. */
-  async next<T extends M["type"]>(type: T, timeoutMs: number,
-    accept: (m: Extract<M, { type: T }>) => boolean = () => true): Promise<Extract<M, { type: T }> | null> {
+  async next<T extends M["type"]>(
+    type: T,
+    timeoutMs: number,
+    accept: (m: Extract<M, { type: T }>) => boolean = () => true,
+  ): Promise<Extract<M, { type: T }> | null> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const i = this.#messages.findIndex((m) => m.type === type && accept(m as Extract<M, { type: T }>));
@@ -37,7 +44,11 @@ export class JsonLinesChild<M extends { type: string }> {
       const left = deadline - performance.now();
       if (this.#closed || left <= 0) return null;
       await new Promise<void>((resolve) => {
-        const wake = () => { clearTimeout(timer); this.#wakers.delete(wake); resolve(); };
+        const wake = () => {
+          clearTimeout(timer);
+          this.#wakers.delete(wake);
+          resolve();
+        };
         const timer = setTimeout(wake, left);
         this.#wakers.add(wake);
       });
@@ -46,7 +57,11 @@ export class JsonLinesChild<M extends { type: string }> {
 
   /** Ends stdin (the process exits by itself), SIGKILL if it has not after 3 s; then it is no longer ours to stop. */
   async end(): Promise<void> {
-    try { this.proc.stdin.end(); } catch { /* already gone */ }
+    try {
+      this.proc.stdin.end();
+    } catch {
+      /* already gone */
+    }
     const exited = await Promise.race([this.proc.exited.then(() => true), Bun.sleep(3000).then(() => false)]);
     if (!exited) {
       this.proc.kill("SIGKILL");
@@ -69,7 +84,9 @@ export class JsonLinesChild<M extends { type: string }> {
           this.#notify();
         }
       }
-    } catch { /* the process went away */ } finally {
+    } catch {
+      /* the process went away */
+    } finally {
       this.#closed = true;
       this.#notify();
     }

@@ -28,13 +28,37 @@ export interface FloorFigures {
 
 /** `count` pictures of the moving test pattern, full-range I420. */
 export function testPictures(width: number, height: number, count: number): RawFrame[] {
-  const r = Bun.spawnSync(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-f", "lavfi", "-i", `testsrc2=size=${width}x${height}:rate=30`,
-    "-frames:v", String(count), "-vf", "scale=out_range=full,format=yuv420p", "-f", "rawvideo", "pipe:1"], { timeout: 60_000 });
+  const r = Bun.spawnSync(
+    [
+      "ffmpeg",
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-nostdin",
+      "-f",
+      "lavfi",
+      "-i",
+      `testsrc2=size=${width}x${height}:rate=30`,
+      "-frames:v",
+      String(count),
+      "-vf",
+      "scale=out_range=full,format=yuv420p",
+      "-f",
+      "rawvideo",
+      "pipe:1",
+    ],
+    { timeout: 60_000 },
+  );
   if (r.exitCode !== 0) throw new Error(`ffmpeg could not make test pictures: ${r.stderr.toString().trim().split("\n").at(-1)}`);
   const size = (width * height * 3) / 2;
   const all = new Uint8Array(r.stdout);
-  return Array.from({ length: Math.floor(all.length / size) }, (_, i) =>
-    ({ kind: "raw", format: "i420", width, height, data: all.slice(i * size, (i + 1) * size) }));
+  return Array.from({ length: Math.floor(all.length / size) }, (_, i) => ({
+    kind: "raw",
+    format: "i420",
+    width,
+    height,
+    data: all.slice(i * size, (i + 1) * size),
+  }));
 }
 
 export function jpegFloor(pictures: RawFrame[], rounds: number): FloorFigures {
@@ -52,7 +76,10 @@ export function jpegFloor(pictures: RawFrame[], rounds: number): FloorFigures {
       const decoded = decoder.decode(jpeg);
       const done = wallClockMs();
       const read = readStampLuma(frame.width, decoded.data, done);
-      if (read === null || Math.abs(read - stamp) > 0.06) { out.misread++; continue; }
+      if (read === null || Math.abs(read - stamp) > 0.06) {
+        out.misread++;
+        continue;
+      }
       out.total.push(done - read);
       out.parts.encode!.push(encoded - stamp);
       out.parts.decode!.push(done - encoded);
@@ -65,26 +92,47 @@ export function jpegFloor(pictures: RawFrame[], rounds: number): FloorFigures {
 }
 
 /** `output`: how the encoder's access units come out (glasscast's choice for libx264 is FLV; Annex B, for comparison, waits for the next picture). */
-export async function h264Floor(pictures: RawFrame[], fps: number, seconds: number, bitrateKbps: number, keyint: number,
-  output: H264Output = "flv"): Promise<FloorFigures> {
+export async function h264Floor(
+  pictures: RawFrame[],
+  fps: number,
+  seconds: number,
+  bitrateKbps: number,
+  keyint: number,
+  output: H264Output = "flv",
+): Promise<FloorFigures> {
   const out: FloorFigures = { total: [], parts: { encoded: [], decoded: [] }, misread: 0 };
   const first = pictures[0]!;
   /** When each access unit was handed on, in order; a picture out takes the oldest. */
   const handedOn: number[] = [];
-  const decoder = new H264Decoder("ffmpeg", "gray", (picture) => {
-    const now = wallClockMs();
-    const at = handedOn.shift();
-    const read = readStampLuma(picture.width, picture.data, now);
-    if (read === null || at === undefined) { out.misread++; return; }
-    out.total.push(now - read);
-    out.parts.encoded!.push(at - read);
-    out.parts.decoded!.push(now - at);
-  }, "floor-h264-decoder");
-  const encoder = new H264Encoder("ffmpeg", { kind: "raw", format: "i420", width: first.width, height: first.height },
-    { encoder: "libx264", bitrateKbps, keyint }, fps, (au) => {
+  const decoder = new H264Decoder(
+    "ffmpeg",
+    "gray",
+    (picture) => {
+      const now = wallClockMs();
+      const at = handedOn.shift();
+      const read = readStampLuma(picture.width, picture.data, now);
+      if (read === null || at === undefined) {
+        out.misread++;
+        return;
+      }
+      out.total.push(now - read);
+      out.parts.encoded!.push(at - read);
+      out.parts.decoded!.push(now - at);
+    },
+    "floor-h264-decoder",
+  );
+  const encoder = new H264Encoder(
+    "ffmpeg",
+    { kind: "raw", format: "i420", width: first.width, height: first.height },
+    { encoder: "libx264", bitrateKbps, keyint },
+    fps,
+    (au) => {
       handedOn.push(wallClockMs());
       decoder.write(annexB(au.nals), au.keyframe);
-    }, "floor-h264-encoder", output);
+    },
+    "floor-h264-encoder",
+    output,
+  );
   try {
     const count = Math.round(seconds * fps);
     const start = performance.now();

@@ -45,8 +45,13 @@ export interface Window {
   seconds: number;
 }
 
-const empty = (...parts: string[]): ReceiverFigures =>
-  ({ latency: [], parts: Object.fromEntries(parts.map((p) => [p, []])), frames: 0, misread: 0, error: null });
+const empty = (...parts: string[]): ReceiverFigures => ({
+  latency: [],
+  parts: Object.fromEntries(parts.map((p) => [p, []])),
+  frames: 0,
+  misread: 0,
+  error: null,
+});
 
 /** One MJPEG viewer: stamp → last byte of the JPEG in ("arrived"), and its decode. */
 export async function mjpegReceiver(port: number, window: Window): Promise<ReceiverFigures> {
@@ -66,25 +71,51 @@ export async function mjpegReceiver(port: number, window: Window): Promise<Recei
     };
     counter.onPart = (body) => {
       const arrived = wallClockMs();
-      if (start === 0) { start = arrived + window.warmupS * 1000; end = start + window.seconds * 1000; }
+      if (start === 0) {
+        start = arrived + window.warmupS * 1000;
+        end = start + window.seconds * 1000;
+      }
       if (arrived >= end) return closing ? undefined : finish();
       if (arrived < start || !body) return;
       out.frames++;
       let picture;
-      try { picture = decoder.decode(body); } catch { out.misread++; return; }
+      try {
+        picture = decoder.decode(body);
+      } catch {
+        out.misread++;
+        return;
+      }
       const decoded = wallClockMs();
       const stamp = readStampLuma(picture.width, picture.data, decoded);
-      if (stamp === null) { out.misread++; return; }
+      if (stamp === null) {
+        out.misread++;
+        return;
+      }
       out.latency.push(decoded - stamp);
       out.parts.arrived!.push(arrived - stamp);
       out.parts.decode!.push(decoded - arrived);
     };
     connectMjpeg(port, counter, {
-      opened: (c) => { connection = c; },
-      failed: (message) => { if (!closing) { out.error = message; finish(); } },
+      opened: (c) => {
+        connection = c;
+      },
+      failed: (message) => {
+        if (!closing) {
+          out.error = message;
+          finish();
+        }
+      },
       closing: () => closing,
     });
-    setTimeout(() => { if (!closing) { out.error ??= "no pictures in time"; finish(); } }, (window.warmupS + window.seconds + 15) * 1000);
+    setTimeout(
+      () => {
+        if (!closing) {
+          out.error ??= "no pictures in time";
+          finish();
+        }
+      },
+      (window.warmupS + window.seconds + 15) * 1000,
+    );
   });
 }
 
@@ -93,16 +124,52 @@ export async function rtspReceiver(url: string, width: number, window: Window): 
   const out = empty();
   const area = stampArea(width);
   const size = area.width * area.height;
-  const proc = Bun.spawn(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp",
-    "-fflags", "nobuffer", "-flags", "low_delay", "-probesize", "32", "-analyzeduration", "0", "-i", url,
-    "-an", "-vf", `crop=${area.width}:${area.height}:0:0`, "-pix_fmt", "gray", "-vsync", "passthrough", "-f", "rawvideo", "-flush_packets", "1", "pipe:1"],
-  { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(
+    [
+      "ffmpeg",
+      "-hide_banner",
+      "-nostdin",
+      "-loglevel",
+      "error",
+      "-rtsp_transport",
+      "tcp",
+      "-fflags",
+      "nobuffer",
+      "-flags",
+      "low_delay",
+      "-probesize",
+      "32",
+      "-analyzeduration",
+      "0",
+      "-i",
+      url,
+      "-an",
+      "-vf",
+      `crop=${area.width}:${area.height}:0:0`,
+      "-pix_fmt",
+      "gray",
+      "-vsync",
+      "passthrough",
+      "-f",
+      "rawvideo",
+      "-flush_packets",
+      "1",
+      "pipe:1",
+    ],
+    { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+  );
   ownChild(proc);
   const buffer = new Uint8Array(size);
   let filled = 0;
   let start = 0;
   let end = Infinity;
-  const timer = setTimeout(() => { out.error ??= "no pictures in time"; proc.kill(); }, (window.warmupS + window.seconds + 20) * 1000);
+  const timer = setTimeout(
+    () => {
+      out.error ??= "no pictures in time";
+      proc.kill();
+    },
+    (window.warmupS + window.seconds + 20) * 1000,
+  );
   try {
     reading: for await (const chunk of proc.stdout) {
       let at = 0;
@@ -114,7 +181,10 @@ export async function rtspReceiver(url: string, width: number, window: Window): 
         if (filled < size) continue;
         filled = 0;
         const now = wallClockMs();
-        if (start === 0) { start = now + window.warmupS * 1000; end = start + window.seconds * 1000; }
+        if (start === 0) {
+          start = now + window.warmupS * 1000;
+          end = start + window.seconds * 1000;
+        }
         if (now >= end) break reading;
         if (now < start) continue;
         out.frames++;
@@ -133,8 +203,11 @@ export async function rtspReceiver(url: string, width: number, window: Window): 
 
 /** aiortc (Debian's python3-aiortc) over vidgear's /offer; aiortc's jitter buffer and decode are inside. */
 export async function aiortcReceiver(base: string, window: Window): Promise<ReceiverFigures> {
-  const proc = Bun.spawn(["/usr/bin/python3", `${REPO_ROOT}scripts/bench/lib/latency_aiortc.py`, base, String(window.warmupS), String(window.seconds)],
-    { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(["/usr/bin/python3", `${REPO_ROOT}scripts/bench/lib/latency_aiortc.py`, base, String(window.warmupS), String(window.seconds)], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   ownChild(proc);
   const timer = setTimeout(() => proc.kill(), (window.warmupS + window.seconds + 40) * 1000);
   const [text, errText] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
@@ -156,23 +229,42 @@ export async function weriftReceiver(base: string, window: Window): Promise<Rece
   let start = 0;
   let end = Infinity;
   let finished: () => void = () => {};
-  const done = new Promise<void>((resolve) => { finished = resolve; });
-  const decoder = new H264Decoder("ffmpeg", "gray", (picture) => {
-    const now = wallClockMs();
-    const at = receivedAt.shift();
-    if (start === 0) { start = now + window.warmupS * 1000; end = start + window.seconds * 1000; }
-    if (now >= end) return finished();
-    if (now < start) return;
-    out.frames++;
-    const stamp = readStampLuma(picture.width, picture.data, now);
-    if (stamp === null || at === undefined) { out.misread++; return; }
-    out.latency.push(now - stamp);
-    out.parts.received!.push(at - stamp);
-    out.parts.decode!.push(now - at);
-  }, "latency-werift-decoder");
+  const done = new Promise<void>((resolve) => {
+    finished = resolve;
+  });
+  const decoder = new H264Decoder(
+    "ffmpeg",
+    "gray",
+    (picture) => {
+      const now = wallClockMs();
+      const at = receivedAt.shift();
+      if (start === 0) {
+        start = now + window.warmupS * 1000;
+        end = start + window.seconds * 1000;
+      }
+      if (now >= end) return finished();
+      if (now < start) return;
+      out.frames++;
+      const stamp = readStampLuma(picture.width, picture.data, now);
+      if (stamp === null || at === undefined) {
+        out.misread++;
+        return;
+      }
+      out.latency.push(now - stamp);
+      out.parts.received!.push(at - stamp);
+      out.parts.decode!.push(now - at);
+    },
+    "latency-werift-decoder",
+  );
   const depacketizer = new H264Depacketizer();
   let viewer: Awaited<ReturnType<typeof connectViewer>> | null = null;
-  const timer = setTimeout(() => { out.error ??= "no pictures in time"; finished(); }, (window.warmupS + window.seconds + 20) * 1000);
+  const timer = setTimeout(
+    () => {
+      out.error ??= "no pictures in time";
+      finished();
+    },
+    (window.warmupS + window.seconds + 20) * 1000,
+  );
   try {
     viewer = await connectViewer(base);
     // connectViewer's own onTrack has fired by now (at setRemoteDescription): take the track the receiver has.
@@ -201,7 +293,13 @@ export async function weriftReceiver(base: string, window: Window): Promise<Rece
   return out;
 }
 
-interface PageResult { latency: number[]; received: number[]; decode: number[]; frames: number; misread: number }
+interface PageResult {
+  latency: number[];
+  received: number[];
+  decode: number[];
+  frames: number;
+  misread: number;
+}
 
 /**
  * Chromium on the index page with one transport forced. WebRTC frames also
@@ -214,7 +312,7 @@ export async function chromiumReceiver(browser: Browser, base: string, transport
     await page.goto(`${base}/?transport=${transport}`, { timeout: 20_000 });
     await page.waitForFunction(`document.querySelector(".gc-tile video.gc-video")?.videoWidth > 0`, null, { timeout: 30_000, polling: 50 });
     const area = stampArea(width);
-    const r = await page.evaluate(`(async () => {
+    const r = (await page.evaluate(`(async () => {
       const readStamp = new Function("w", "rgba", "now", ${JSON.stringify(`${readStampRgbaSource()}\nreturn readStamp(w, rgba, now);`)});
       const video = document.querySelector(".gc-tile video.gc-video");
       const canvas = document.createElement("canvas");
@@ -240,7 +338,7 @@ export async function chromiumReceiver(browser: Browser, base: string, transport
         };
         video.requestVideoFrameCallback(onFrame);
       });
-    })()`) as PageResult;
+    })()`)) as PageResult;
     out.latency = r.latency;
     out.frames = r.frames;
     out.misread = r.misread;

@@ -34,7 +34,10 @@ function statusOf(port: number, localAddress: string, path: string, authorizatio
     socket.on("data", (chunk) => {
       head += chunk.toString("latin1");
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
-      if (m) { socket.destroy(); resolve(Number(m[1])); }
+      if (m) {
+        socket.destroy();
+        resolve(Number(m[1]));
+      }
     });
     socket.on("error", () => resolve(0));
     socket.on("close", () => resolve(0));
@@ -45,19 +48,28 @@ function statusOf(port: number, localAddress: string, path: string, authorizatio
 export async function floodLogins(port: number, addresses: readonly string[], perAddress: number, path = "/state"): Promise<FloodFigures> {
   const figures: FloodFigures = { checked: 0, busy: 0, limited: 0, other: 0, ms: 0 };
   const start = performance.now();
-  await Promise.all(addresses.map(async (address, i) => {
-    for (let k = 0; k < perAddress; k++) {
-      const wrong = `Basic ${Buffer.from(`admin:wrong-${i}-${k}`).toString("base64")}`;
-      for (let tries = 0; tries < 10_000; tries++) {
-        const status = await statusOf(port, address, path, wrong);
-        if (status === 401) { figures.checked++; break; }
-        if (status === 503) { figures.busy++; await Bun.sleep(1000); continue; } // its Retry-After
-        if (status === 429) figures.limited++;
-        else figures.other++;
-        return;
+  await Promise.all(
+    addresses.map(async (address, i) => {
+      for (let k = 0; k < perAddress; k++) {
+        const wrong = `Basic ${Buffer.from(`admin:wrong-${i}-${k}`).toString("base64")}`;
+        for (let tries = 0; tries < 10_000; tries++) {
+          const status = await statusOf(port, address, path, wrong);
+          if (status === 401) {
+            figures.checked++;
+            break;
+          }
+          if (status === 503) {
+            figures.busy++;
+            await Bun.sleep(1000);
+            continue;
+          } // its Retry-After
+          if (status === 429) figures.limited++;
+          else figures.other++;
+          return;
+        }
       }
-    }
-  }));
+    }),
+  );
   figures.ms = performance.now() - start;
   return figures;
 }

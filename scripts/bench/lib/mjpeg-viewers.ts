@@ -72,15 +72,27 @@ function fail(v: Viewer, message: string): void {
 function openViewer(): void {
   const counter = new MjpegCounter();
   const v: Viewer = {
-    counter, openedAt: performance.now(), firstPartAt: null,
-    partsAtMark: 0, partsAtStop: 0, bytesAtMark: 0, bytesAtStop: 0, closed: false, socket: null,
+    counter,
+    openedAt: performance.now(),
+    firstPartAt: null,
+    partsAtMark: 0,
+    partsAtStop: 0,
+    bytesAtMark: 0,
+    bytesAtStop: 0,
+    closed: false,
+    socket: null,
   };
   counter.onPart = () => {
-    if (v.firstPartAt === null) { v.firstPartAt = performance.now(); checkSettled(); }
+    if (v.firstPartAt === null) {
+      v.firstPartAt = performance.now();
+      checkSettled();
+    }
   };
   viewers.push(v);
   connectMjpeg(port, counter, {
-    opened: (socket) => { v.socket = socket; },
+    opened: (socket) => {
+      v.socket = socket;
+    },
     failed: (message) => fail(v, message),
     closing: () => stopAt !== 0,
   });
@@ -106,10 +118,16 @@ function command(line: string): void {
     checkSettled();
   } else if (line === "mark" && !markAt) {
     markAt = performance.now();
-    for (const v of viewers) { v.partsAtMark = v.counter.parts; v.bytesAtMark = v.counter.bytes; }
+    for (const v of viewers) {
+      v.partsAtMark = v.counter.parts;
+      v.bytesAtMark = v.counter.bytes;
+    }
   } else if (line === "stop" && !stopAt) {
     stopAt = performance.now();
-    for (const v of viewers) { v.partsAtStop = v.counter.parts; v.bytesAtStop = v.counter.bytes; }
+    for (const v of viewers) {
+      v.partsAtStop = v.counter.parts;
+      v.bytesAtStop = v.counter.bytes;
+    }
     if (!markAt) markAt = stopAt;
     send({ type: "result", windowMs: stopAt - markAt, viewers: viewers.map(result) });
     for (const v of viewers) v.socket?.end();

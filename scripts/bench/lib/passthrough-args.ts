@@ -24,11 +24,22 @@ export function parseArgs(argv: string[]): PassthroughOptions {
   forEachOption(argv, (flag, value, arg) => {
     if (runOption(o, flag, value)) return;
     switch (flag) {
-      case "--viewers": o.viewers = positive("viewers", value(), true, 5000); break;
-      case "--warmup": o.warmup = positive("warmup", value(), false, 120); break;
-      case "--rounds": o.rounds = positive("rounds", value(), true, 20); break;
-      case "-h": case "--help": console.log(USAGE); process.exit(0); break;
-      default: throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
+      case "--viewers":
+        o.viewers = positive("viewers", value(), true, 5000);
+        break;
+      case "--warmup":
+        o.warmup = positive("warmup", value(), false, 120);
+        break;
+      case "--rounds":
+        o.rounds = positive("rounds", value(), true, 20);
+        break;
+      case "-h":
+      case "--help":
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
     }
   });
   return o;

@@ -60,9 +60,11 @@ export function pathsTable(paths: PathFigures[][]): string {
     const p = medianRound(rounds);
     const broken = p.failed > 0 ? ` (${p.failed} failed)` : "";
     const options = p.options.length ? `\`${p.options.join(" ")}\`` : "—";
-    lines.push(`| ${p.label} | ${options} | ${p.capture} | ${f(p.fpsMin)}${broken} | ${f(p.fpsMedian)} | ${f(p.jpegKb, 0)} | ` +
-      `${f(p.serverCpuPct)} | ${f(p.captureCpuPct)} | **${f(p.totalCpuPct)}** | ${rounds.map((r) => f(r.totalCpuPct)).join(", ")} | ` +
-      `${f(p.serverRssMb)} | ${f(p.captureRssMb)} | ${f(p.clientCpuPct)} | ${f(p.machineBusyPct)} |`);
+    lines.push(
+      `| ${p.label} | ${options} | ${p.capture} | ${f(p.fpsMin)}${broken} | ${f(p.fpsMedian)} | ${f(p.jpegKb, 0)} | ` +
+        `${f(p.serverCpuPct)} | ${f(p.captureCpuPct)} | **${f(p.totalCpuPct)}** | ${rounds.map((r) => f(r.totalCpuPct)).join(", ")} | ` +
+        `${f(p.serverRssMb)} | ${f(p.captureRssMb)} | ${f(p.clientCpuPct)} | ${f(p.machineBusyPct)} |`,
+    );
   }
   return lines.join("\n");
 }

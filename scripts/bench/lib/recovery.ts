@@ -32,11 +32,7 @@ export const WEBRTC_RULE: RecoveryRule = { gapMs: 400, run: 5, runGapMs: 150 };
  * - no-outage: no gap of gapMs after the kill (it kept its picture, or has had no arrival yet);
  * - left: it disconnected before its picture came back.
  */
-export type Recovery =
-  | { kind: "back"; ms: number }
-  | { kind: "waiting" }
-  | { kind: "no-outage" }
-  | { kind: "left" };
+export type Recovery = { kind: "back"; ms: number } | { kind: "waiting" } | { kind: "no-outage" } | { kind: "left" };
 
 /** ms since the epoch with sub-ms resolution; comparable between processes. */
 export function epochMs(): number {
@@ -51,7 +47,10 @@ export function recoveryAfter(arrivals: readonly number[], killAt: number, rule:
   // The outage: the first gap of at least gapMs that ends after the kill.
   let start = -1;
   for (let j = i; j < arrivals.length; j++) {
-    if (prev !== null && arrivals[j]! - prev >= rule.gapMs) { start = j; break; }
+    if (prev !== null && arrivals[j]! - prev >= rule.gapMs) {
+      start = j;
+      break;
+    }
     prev = arrivals[j]!;
   }
   if (start < 0) {

@@ -68,10 +68,12 @@ export function fanoutTable(rounds: RoundFigures[]): string {
   for (const r of rounds) {
     const fails = rowFailures(rounds, r);
     const broken = r.failed > 0 ? ` (${r.failed} failed)` : "";
-    lines.push(`| ${r.viewers} | ${f(r.fpsMin)}${broken} | ${f(r.fpsMedian)} | ${f(r.firstFrameMedianMs)} / ${f(r.firstFrameMaxMs)} | ` +
-      `${f(r.serverCpuPct)} | ${f(cpuPerViewer(rounds, r), 3)} | ${f(r.serverRssMb)} | ${f(r.ffmpegRssMb)} | ` +
-      `${f(r.deliveredMBps, 0)} | ${f(r.clientCpuPct)} | ${f(r.machineBusyPct)} | ` +
-      `${fails.length ? `**FAIL** (${fails.join(", ")})` : "PASS"} |`);
+    lines.push(
+      `| ${r.viewers} | ${f(r.fpsMin)}${broken} | ${f(r.fpsMedian)} | ${f(r.firstFrameMedianMs)} / ${f(r.firstFrameMaxMs)} | ` +
+        `${f(r.serverCpuPct)} | ${f(cpuPerViewer(rounds, r), 3)} | ${f(r.serverRssMb)} | ${f(r.ffmpegRssMb)} | ` +
+        `${f(r.deliveredMBps, 0)} | ${f(r.clientCpuPct)} | ${f(r.machineBusyPct)} | ` +
+        `${fails.length ? `**FAIL** (${fails.join(", ")})` : "PASS"} |`,
+    );
   }
   return lines.join("\n");
 }
@@ -93,23 +95,31 @@ export function targetsTable(rounds: RoundFigures[], encode: EncodeResult | null
   const growths = rounds.map((r) => ({ r, g: cpuPerViewer(rounds, r) })).filter((x) => x.g !== null);
   const steepest = worst(growths, (x) => x.g!);
   if (steepest) {
-    lines.push(`| Server CPU growth per added viewer, (CPU_n − CPU_${rounds[0]!.viewers}) / (n − ${rounds[0]!.viewers}) | ≤ ${TARGETS.cpuPerViewer} % of one core | ` +
-      `highest ${f(steepest.g, 3)} % (at ${plural(steepest.r.viewers)}) | ${verdict(steepest.g! <= TARGETS.cpuPerViewer)} |`);
+    lines.push(
+      `| Server CPU growth per added viewer, (CPU_n − CPU_${rounds[0]!.viewers}) / (n − ${rounds[0]!.viewers}) | ≤ ${TARGETS.cpuPerViewer} % of one core | ` +
+        `highest ${f(steepest.g, 3)} % (at ${plural(steepest.r.viewers)}) | ${verdict(steepest.g! <= TARGETS.cpuPerViewer)} |`,
+    );
   }
   const largest = rounds.at(-1);
   if (largest) {
     const ok = largest.serverRssMb !== null && largest.serverRssMb <= TARGETS.rssMb;
-    lines.push(`| Server RSS at ${plural(largest.viewers)} | ≤ ${TARGETS.rssMb} MB | ${f(largest.serverRssMb)} MB (ffmpeg child: ${largest.ffmpegRssMb === null ? "none found" : `${f(largest.ffmpegRssMb)} MB`}) | ${verdict(ok)} |`);
+    lines.push(
+      `| Server RSS at ${plural(largest.viewers)} | ≤ ${TARGETS.rssMb} MB | ${f(largest.serverRssMb)} MB (ffmpeg child: ${largest.ffmpegRssMb === null ? "none found" : `${f(largest.ffmpegRssMb)} MB`}) | ${verdict(ok)} |`,
+    );
   }
   const latest = worst(rounds, (r) => r.firstFrameMaxMs ?? Infinity);
   if (latest) {
     const ok = rounds.every((r) => r.firstFrameMaxMs !== null && r.firstFrameMaxMs <= TARGETS.firstFrameMs);
-    lines.push(`| Time to first frame, every viewer | ≤ ${TARGETS.firstFrameMs} ms | longest ${latest.firstFrameMaxMs === null ? "never (a viewer got no frame)" : `${f(latest.firstFrameMaxMs)} ms`} (at ${plural(latest.viewers)}) | ${verdict(ok)} |`);
+    lines.push(
+      `| Time to first frame, every viewer | ≤ ${TARGETS.firstFrameMs} ms | longest ${latest.firstFrameMaxMs === null ? "never (a viewer got no frame)" : `${f(latest.firstFrameMaxMs)} ms`} (at ${plural(latest.viewers)}) | ${verdict(ok)} |`,
+    );
   }
   if (encode) {
     const ok = encode.overheadPct <= TARGETS.encodeOverheadPct;
-    lines.push(`| Encode time per 720p frame vs the library's own loop | within ${TARGETS.encodeOverheadPct} % | ` +
-      `${f(encode.encoderMs, 3)} vs ${f(encode.libraryMs, 3)} ms (${encode.overheadPct >= 0 ? "+" : ""}${f(encode.overheadPct)} %) | ${verdict(ok)} |`);
+    lines.push(
+      `| Encode time per 720p frame vs the library's own loop | within ${TARGETS.encodeOverheadPct} % | ` +
+        `${f(encode.encoderMs, 3)} vs ${f(encode.libraryMs, 3)} ms (${encode.overheadPct >= 0 ? "+" : ""}${f(encode.overheadPct)} %) | ${verdict(ok)} |`,
+    );
   }
   return lines.join("\n");
 }

@@ -33,8 +33,17 @@ export interface RtpCounts {
 
 export class RtspClient {
   readonly counts: RtpCounts = {
-    packets: 0, accessUnits: 0, keyframes: 0, startedClean: null, sequenceGaps: 0, firstSeq: null,
-    firstTimestamp: null, ssrc: null, senderReports: 0, bytes: 0, firstFrameAt: null,
+    packets: 0,
+    accessUnits: 0,
+    keyframes: 0,
+    startedClean: null,
+    sequenceGaps: 0,
+    firstSeq: null,
+    firstTimestamp: null,
+    ssrc: null,
+    senderReports: 0,
+    bytes: 0,
+    firstFrameAt: null,
   };
   /** Called at the end of each access unit. */
   onAccessUnit: ((keyframe: boolean) => void) | null = null;
@@ -52,14 +61,20 @@ export class RtspClient {
   session: string | null = null;
   rtpChannel = 0;
 
-  private constructor(readonly host: string, readonly port: number) {
-    this.#closedPromise = new Promise((resolve) => { this.#onClosed = resolve; });
+  private constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {
+    this.#closedPromise = new Promise((resolve) => {
+      this.#onClosed = resolve;
+    });
   }
 
   static async connect(host: string, port: number): Promise<RtspClient> {
     const client = new RtspClient(host, port);
     client.#socket = await Bun.connect({
-      hostname: host, port,
+      hostname: host,
+      port,
       socket: {
         data: (_s, chunk) => client.#data(chunk),
         close: () => client.#end(new Error("connection closed")),
@@ -69,9 +84,13 @@ export class RtspClient {
     return client;
   }
 
-  get closed(): boolean { return this.#closed; }
+  get closed(): boolean {
+    return this.#closed;
+  }
   /** Resolves when the server closes the connection. */
-  get ended(): Promise<void> { return this.#closedPromise; }
+  get ended(): Promise<void> {
+    return this.#closedPromise;
+  }
 
   /** Sends raw bytes (for malformed-request tests). */
   writeRaw(bytes: string | Uint8Array): void {
@@ -83,8 +102,14 @@ export class RtspClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("no RTSP reply in time")), timeoutMs);
       this.#waiting.push({
-        resolve: (r) => { clearTimeout(timer); resolve(r); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       this.#parse();
     });
@@ -180,13 +205,15 @@ export class RtspClient {
     this.#lastSeq = seq;
     const payload = data.subarray(12);
     const type = payload[0]! & 0x1f;
-    if (type === 24) { // STAP-A
-      for (let pos = 1; pos + 2 < payload.length;) {
+    if (type === 24) {
+      // STAP-A
+      for (let pos = 1; pos + 2 < payload.length; ) {
         const size = (payload[pos]! << 8) | payload[pos + 1]!;
         this.#nal(payload[pos + 2]! & 0x1f);
         pos += 2 + size;
       }
-    } else if (type === 28) { // FU-A: the start fragment names the unit
+    } else if (type === 28) {
+      // FU-A: the start fragment names the unit
       if (payload[1]! & 0x80) this.#nal(payload[1]! & 0x1f);
     } else {
       this.#nal(type);

@@ -22,7 +22,10 @@ export type RtspReaderMessage =
 function arg(name: string): string {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? process.argv[i + 1] : undefined;
-  if (v === undefined) { console.error(`rtsp-readers: --${name} is missing`); process.exit(2); }
+  if (v === undefined) {
+    console.error(`rtsp-readers: --${name} is missing`);
+    process.exit(2);
+  }
   return v;
 }
 
@@ -38,12 +41,20 @@ if (import.meta.main) {
 
   onStdinCommands<string>((command) => {
     if (command === "mark") {
-      mark = { at: performance.now(), counts: clients.map((c) => ({ accessUnits: c.client?.counts.accessUnits ?? 0, bytes: c.client?.counts.bytes ?? 0, gaps: c.client?.counts.sequenceGaps ?? 0 })) };
+      mark = {
+        at: performance.now(),
+        counts: clients.map((c) => ({
+          accessUnits: c.client?.counts.accessUnits ?? 0,
+          bytes: c.client?.counts.bytes ?? 0,
+          gaps: c.client?.counts.sequenceGaps ?? 0,
+        })),
+      };
       send({ type: "marked" });
     } else if (command === "stop") {
       const m = mark ?? { at: performance.now(), counts: clients.map(() => ({ accessUnits: 0, bytes: 0, gaps: 0 })) };
       send({
-        type: "result", seconds: (performance.now() - m.at) / 1000,
+        type: "result",
+        seconds: (performance.now() - m.at) / 1000,
         clients: clients.map((c, i) => ({
           accessUnits: (c.client?.counts.accessUnits ?? 0) - m.counts[i]!.accessUnits,
           bytes: (c.client?.counts.bytes ?? 0) - m.counts[i]!.bytes,
@@ -56,19 +67,21 @@ if (import.meta.main) {
     }
   });
 
-  await Promise.all(Array.from({ length: count }, async () => {
-    const entry: (typeof clients)[number] = { client: null, error: null, start: performance.now(), firstFrameMs: null };
-    clients.push(entry);
-    try {
-      entry.client = await RtspClient.connect(hostname, Number(port));
-      await entry.client.play(url);
-      const deadline = performance.now() + 20_000;
-      while (entry.client.counts.firstFrameAt === null && !entry.client.closed && performance.now() < deadline) await Bun.sleep(10);
-      if (entry.client.counts.firstFrameAt !== null) entry.firstFrameMs = entry.client.counts.firstFrameAt - entry.start;
-      else entry.error = "no access unit in 20 s";
-    } catch (err) {
-      entry.error = (err as Error).message;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      const entry: (typeof clients)[number] = { client: null, error: null, start: performance.now(), firstFrameMs: null };
+      clients.push(entry);
+      try {
+        entry.client = await RtspClient.connect(hostname, Number(port));
+        await entry.client.play(url);
+        const deadline = performance.now() + 20_000;
+        while (entry.client.counts.firstFrameAt === null && !entry.client.closed && performance.now() < deadline) await Bun.sleep(10);
+        if (entry.client.counts.firstFrameAt !== null) entry.firstFrameMs = entry.client.counts.firstFrameAt - entry.start;
+        else entry.error = "no access unit in 20 s";
+      } catch (err) {
+        entry.error = (err as Error).message;
+      }
+    }),
+  );
   send({ type: "ready", firstFrameMs: clients.map((c) => c.firstFrameMs), errors: clients.flatMap((c) => (c.error ? [c.error] : [])) });
 }

@@ -48,8 +48,25 @@ export function alwaysOn(args: readonly string[]): string[] {
 
 function serverCommand(options: ServerOptions, port: number): string[] {
   const head = options.binary ? [options.binary] : [process.execPath, "run", "src/cli.ts"];
-  return [...head, "--source", options.source ?? "testsrc", "--width", String(options.width), "--height", String(options.height),
-    "--fps", String(options.fps), "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn", ...(options.defaultCapture ? [] : alwaysOn(options.args ?? [])), ...options.args ?? []];
+  return [
+    ...head,
+    "--source",
+    options.source ?? "testsrc",
+    "--width",
+    String(options.width),
+    "--height",
+    String(options.height),
+    "--fps",
+    String(options.fps),
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--log-level",
+    "warn",
+    ...(options.defaultCapture ? [] : alwaysOn(options.args ?? [])),
+    ...(options.args ?? []),
+  ];
 }
 
 /** Forwards the server's stderr to ours (prefixed) and keeps its last lines. */
@@ -67,7 +84,9 @@ export async function drainStderr(server: { proc: { stderr: ReadableStream<Uint8
         if (server.stderrTail.length > 20) server.stderrTail.shift();
       }
     }
-  } catch { /* the server is gone */ }
+  } catch {
+    /* the server is gone */
+  }
 }
 
 /** True once GET readyPath answers 200; false if the server exits or timeoutMs passes. */
@@ -78,7 +97,9 @@ async function waitReady(server: RunningServer, timeoutMs: number, readyPath = "
       const res = await fetch(`http://127.0.0.1:${server.port}${readyPath}`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
       if (res.status === 200) return true;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     await Bun.sleep(50);
   }
   return false;
@@ -97,9 +118,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (await waitReady(server, 15_000, options.readyPath)) return server;
     const exited = proc.exitCode !== null || proc.signalCode !== null;
     await stopTree(proc);
-    lastError = exited
-      ? `the server exited (code ${proc.exitCode ?? proc.signalCode}) before serving`
-      : "GET /snapshot.jpg did not answer 200 within 15 s";
+    lastError = exited ? `the server exited (code ${proc.exitCode ?? proc.signalCode}) before serving` : "GET /snapshot.jpg did not answer 200 within 15 s";
     lastError += `\n  command: ${command.join(" ")}\n  stderr: ${server.stderrTail.join("\n          ") || "(none)"}`;
     if (!exited) break; // a server that runs but never serves will not do better on another port
   }

@@ -46,30 +46,55 @@ export function parseArgs(argv: string[]): SoakOptions {
   const o: SoakOptions = { seconds: 30 * 60, mjpeg: 20, webrtc: 3, killEvery: 120, sampleEvery: 60, warmup: 120, binary: null, clients: 2, testsrc: false };
   forEachOption(argv, (flag, value, arg) => {
     switch (flag) {
-      case "--minutes": o.seconds = Math.round(positive("minutes", value(), false, 24 * 60) * 60); break;
-      case "--mjpeg": o.mjpeg = count("mjpeg", value(), 500); break;
-      case "--webrtc": o.webrtc = count("webrtc", value(), 40); break;
-      case "--kill-every": o.killEvery = positive("kill-every", value(), false, 24 * 3600); break;
-      case "--sample-every": o.sampleEvery = positive("sample-every", value(), false, 24 * 3600); break;
-      case "--warmup": o.warmup = count("warmup", value(), 24 * 3600); break;
+      case "--minutes":
+        o.seconds = Math.round(positive("minutes", value(), false, 24 * 60) * 60);
+        break;
+      case "--mjpeg":
+        o.mjpeg = count("mjpeg", value(), 500);
+        break;
+      case "--webrtc":
+        o.webrtc = count("webrtc", value(), 40);
+        break;
+      case "--kill-every":
+        o.killEvery = positive("kill-every", value(), false, 24 * 3600);
+        break;
+      case "--sample-every":
+        o.sampleEvery = positive("sample-every", value(), false, 24 * 3600);
+        break;
+      case "--warmup":
+        o.warmup = count("warmup", value(), 24 * 3600);
+        break;
       case "--binary": {
         const path = value();
         if (!path) throw new UsageError("--binary needs a path");
         o.binary = path;
         break;
       }
-      case "--clients": o.clients = positive("clients", value(), true, 16); break;
-      case "--testsrc": o.testsrc = true; break;
-      case "-h": case "--help": console.log(USAGE); process.exit(0); break;
-      default: throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
+      case "--clients":
+        o.clients = positive("clients", value(), true, 16);
+        break;
+      case "--testsrc":
+        o.testsrc = true;
+        break;
+      case "-h":
+      case "--help":
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
     }
   });
   if (o.killEvery < 5) {
-    throw new UsageError(`--kill-every: ${o.killEvery} is too short; give at least 5 s (glasscast waits 1 s before it restarts the capture, and each kill's recovery is watched until the next)`);
+    throw new UsageError(
+      `--kill-every: ${o.killEvery} is too short; give at least 5 s (glasscast waits 1 s before it restarts the capture, and each kill's recovery is watched until the next)`,
+    );
   }
   if (o.killEvery + recoveryWindowS(o) > o.seconds) {
-    throw new UsageError(`--kill-every: ${o.killEvery} s leaves no kill in a ${o.seconds} s run ` +
-      `(a kill and the ${recoveryWindowS(o)} s watch after it must fit); give a longer --minutes or a shorter --kill-every`);
+    throw new UsageError(
+      `--kill-every: ${o.killEvery} s leaves no kill in a ${o.seconds} s run ` +
+        `(a kill and the ${recoveryWindowS(o)} s watch after it must fit); give a longer --minutes or a shorter --kill-every`,
+    );
   }
   if (o.sampleEvery > o.seconds / 2) {
     throw new UsageError(`--sample-every: ${o.sampleEvery} s gives fewer than two samples in a ${o.seconds} s run; give at most ${o.seconds / 2}`);

@@ -20,8 +20,11 @@ export class SoakMjpegPool {
 
   static async start(port: number, processes: number, maxSeconds: number): Promise<SoakMjpegPool> {
     const procs = Array.from({ length: processes }, () => {
-      const proc = Bun.spawn(dieWithUs([process.execPath, "run", SCRIPT, "--port", String(port), "--max-seconds", String(maxSeconds)]),
-        { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+      const proc = Bun.spawn(dieWithUs([process.execPath, "run", SCRIPT, "--port", String(port), "--max-seconds", String(maxSeconds)]), {
+        stdin: "pipe",
+        stdout: "pipe",
+        stderr: "inherit",
+      });
       ownChild(proc);
       return new SoakViewerProcess(proc);
     });
@@ -35,12 +38,20 @@ export class SoakMjpegPool {
     return pool;
   }
 
-  get pids(): number[] { return this.procs.map((p) => p.pid); }
+  get pids(): number[] {
+    return this.procs.map((p) => p.pid);
+  }
 
-  #of(slot: number): SoakViewerProcess { return this.procs[slot % this.procs.length]!; }
+  #of(slot: number): SoakViewerProcess {
+    return this.procs[slot % this.procs.length]!;
+  }
 
-  open(slot: number): void { this.#of(slot).send({ type: "open", slot }); }
-  close(slot: number): void { this.#of(slot).send({ type: "close", slot }); }
+  open(slot: number): void {
+    this.#of(slot).send({ type: "open", slot });
+  }
+  close(slot: number): void {
+    this.#of(slot).send({ type: "close", slot });
+  }
 
   /** Totals over every process, or null if one did not answer within 5 s. */
   async status(): Promise<MjpegTotals | null> {
@@ -53,11 +64,19 @@ export class SoakMjpegPool {
     }
     const sum = (f: (s: SoakViewerStatus) => number) => answers.reduce((total, s) => total + f(s), 0);
     return {
-      open: sum((s) => s.open), withPicture: sum((s) => s.withPicture), stuck: sum((s) => s.stuck), real: sum((s) => s.real), repeats: sum((s) => s.repeats),
-      placeholders: sum((s) => s.placeholders), broken: sum((s) => s.broken),
+      open: sum((s) => s.open),
+      withPicture: sum((s) => s.withPicture),
+      stuck: sum((s) => s.stuck),
+      real: sum((s) => s.real),
+      repeats: sum((s) => s.repeats),
+      placeholders: sum((s) => s.placeholders),
+      broken: sum((s) => s.broken),
       lastBroken: answers.map((s) => s.lastBroken).find((m) => m !== null) ?? null,
-      bytes: sum((s) => s.bytes), viewerSeconds: sum((s) => s.viewerSeconds), failures: sum((s) => s.failures),
-      lastFailure: answers.map((s) => s.lastFailure).find((m) => m !== null) ?? null, decoded: sum((s) => s.decoded),
+      bytes: sum((s) => s.bytes),
+      viewerSeconds: sum((s) => s.viewerSeconds),
+      failures: sum((s) => s.failures),
+      lastFailure: answers.map((s) => s.lastFailure).find((m) => m !== null) ?? null,
+      decoded: sum((s) => s.decoded),
     };
   }
 

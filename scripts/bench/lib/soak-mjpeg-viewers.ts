@@ -76,7 +76,18 @@ function retire(v: Viewer): void {
 function open(slot: number): void {
   if (current.has(slot)) return;
   const counter = new MjpegCounter(true);
-  const v: Viewer = { slot, counter, socket: null, openedAt: epochMs(), closedAt: null, arrivals: [], firstRealAt: null, lastHash: null, lastPartAt: epochMs(), failed: false };
+  const v: Viewer = {
+    slot,
+    counter,
+    socket: null,
+    openedAt: epochMs(),
+    closedAt: null,
+    arrivals: [],
+    firstRealAt: null,
+    lastHash: null,
+    lastPartAt: epochMs(),
+    failed: false,
+  };
   counter.onPart = (body) => {
     if (!body) return;
     v.lastPartAt = epochMs();
@@ -95,7 +106,9 @@ function open(slot: number): void {
   };
   current.set(slot, v);
   connectMjpeg(port, counter, {
-    opened: (socket) => { v.socket = socket; },
+    opened: (socket) => {
+      v.socket = socket;
+    },
     failed: (message) => {
       if (v.failed || v.closedAt !== null) return;
       v.failed = true;
@@ -124,27 +137,41 @@ function status(): SoakViewerMessage {
     open: live.filter((v) => v.socket !== null).length,
     withPicture: live.filter((v) => v.counter.parts > 0).length,
     stuck: live.filter((v) => v.socket !== null && now - v.lastPartAt > STUCK_MS).length,
-    real: totals.real, repeats: totals.repeats, placeholders: totals.placeholders, broken: totals.broken,
+    real: totals.real,
+    repeats: totals.repeats,
+    placeholders: totals.placeholders,
+    broken: totals.broken,
     lastBroken: classifier.lastBroken,
     bytes: totals.closedBytes + live.reduce((sum, v) => sum + v.counter.bytes, 0),
     viewerSeconds: totals.closedSeconds + live.reduce((sum, v) => sum + (now - v.openedAt) / 1000, 0),
-    failures: totals.failures, lastFailure, decoded: classifier.decoded,
+    failures: totals.failures,
+    lastFailure,
+    decoded: classifier.decoded,
   };
 }
 
 function recovery(killAt: number): SoakViewerMessage {
   const now = epochMs();
-  const watching = [...current.values(), ...closed].filter((v) =>
-    v.firstRealAt !== null && v.firstRealAt <= killAt && (v.closedAt === null || v.closedAt > killAt));
+  const watching = [...current.values(), ...closed].filter(
+    (v) => v.firstRealAt !== null && v.firstRealAt <= killAt && (v.closedAt === null || v.closedAt > killAt),
+  );
   return { type: "recovery", killAt, viewers: watching.map((v) => recoveryAfter(v.arrivals, killAt, MJPEG_RULE, now, v.closedAt)) };
 }
 
 function command(c: SoakViewerCommand): void {
   switch (c.type) {
-    case "open": open(c.slot); break;
-    case "close": close(c.slot); break;
-    case "status": send(status()); break;
-    case "recovery": send(recovery(c.killAt)); break;
+    case "open":
+      open(c.slot);
+      break;
+    case "close":
+      close(c.slot);
+      break;
+    case "status":
+      send(status());
+      break;
+    case "recovery":
+      send(recovery(c.killAt));
+      break;
   }
 }
 

@@ -41,7 +41,4 @@ export interface SoakViewerStatus {
 }
 
 /** Viewer process → orchestrator, one per line on stdout. */
-export type SoakViewerMessage =
-  | { type: "ready" }
-  | SoakViewerStatus
-  | { type: "recovery"; killAt: number; viewers: Recovery[] };
+export type SoakViewerMessage = { type: "ready" } | SoakViewerStatus | { type: "recovery"; killAt: number; viewers: Recovery[] };

@@ -66,10 +66,12 @@ const orDash = (v: number | null) => (v === null ? "—" : String(v));
 
 export function sampleRow(r: SampleRow): string {
   const mark = r.checkpoint ? ` (${r.checkpoint})` : "";
-  return `| ${clock(r.elapsedS)}${mark} | ${r.pid} | ${r.sameServer ? "yes" : "**no**"} | ${f(r.rssMb)} | ` +
+  return (
+    `| ${clock(r.elapsedS)}${mark} | ${r.pid} | ${r.sameServer ? "yes" : "**no**"} | ${f(r.rssMb)} | ` +
     `${r.fds ? `${r.fds.total} (${r.fds.sockets})` : "—"} | ${f(r.serverCpuPct)} | ${f(r.childrenCpuPct)} | ${f(r.machineBusyPct)} | ` +
     `${orDash(r.mjpeg.ours)} (${orDash(r.mjpeg.server)})${r.mjpeg.stuck ? `, **${r.mjpeg.stuck} stuck**` : ""} | ${orDash(r.webrtc.ours)} (${orDash(r.webrtc.server)}) | ` +
-    `${orDash(r.mjpegFrames)} | ${orDash(r.webrtcFrames)} | ${r.kills} | ${stalledText(r.stalled, r.stalledDrops)} |`;
+    `${orDash(r.mjpegFrames)} | ${orDash(r.webrtcFrames)} | ${r.kills} | ${stalledText(r.stalled, r.stalledDrops)} |`
+  );
 }
 
 export interface RecoverySummary {
@@ -115,11 +117,16 @@ export function killsTable(kills: KillResult[], withMjpeg: boolean, withWebrtc: 
     `|---:|---:|---:|---:|${withMjpeg ? ":---|" : ""}${withWebrtc ? ":---|" : ""}`,
   ];
   for (const k of kills) {
-    lines.push(`| ${k.index} | ${clock(k.elapsedS)} | ${k.capturePid} | ${f(k.captureBackS)} |` +
-      `${withMjpeg ? ` ${recoveryCell(k.mjpeg)} |` : ""}${withWebrtc ? ` ${recoveryCell(k.webrtc)} |` : ""}`);
+    lines.push(
+      `| ${k.index} | ${clock(k.elapsedS)} | ${k.capturePid} | ${f(k.captureBackS)} |` +
+        `${withMjpeg ? ` ${recoveryCell(k.mjpeg)} |` : ""}${withWebrtc ? ` ${recoveryCell(k.webrtc)} |` : ""}`,
+    );
   }
-  lines.push("", `"Back": from the SIGKILL to a viewer's first real camera frame after the pause (MJPEG), or to the first of 5 access units ` +
-    `in a row at ≥ 7 fps (WebRTC: the NO SIGNAL picture comes once a second); viewers that were watching at the kill, watched for ${windowS} s.`);
+  lines.push(
+    "",
+    `"Back": from the SIGKILL to a viewer's first real camera frame after the pause (MJPEG), or to the first of 5 access units ` +
+      `in a row at ≥ 7 fps (WebRTC: the NO SIGNAL picture comes once a second); viewers that were watching at the kill, watched for ${windowS} s.`,
+  );
   return lines.join("\n");
 }
 
@@ -136,11 +143,21 @@ export interface TargetInputs {
 
 const verdict = (ok: boolean) => (ok ? "target met" : "**target missed**");
 
-function growth(label: string, a: number | null | undefined, b: number | null | undefined, unit: string, base: SampleRow | null, last: SampleRow | null): string {
-  if (a === null || a === undefined || b === null || b === undefined || !base || !last) return `| ${label} growth | ≤ ${TARGETS.growthPct} % | not measured | **target missed** |`;
+function growth(
+  label: string,
+  a: number | null | undefined,
+  b: number | null | undefined,
+  unit: string,
+  base: SampleRow | null,
+  last: SampleRow | null,
+): string {
+  if (a === null || a === undefined || b === null || b === undefined || !base || !last)
+    return `| ${label} growth | ≤ ${TARGETS.growthPct} % | not measured | **target missed** |`;
   const pct = (100 * (b - a)) / a;
-  return `| ${label} growth, ${clock(base.elapsedS)} → ${clock(last.elapsedS)} | ≤ ${TARGETS.growthPct} % | ` +
-    `${unit === "MB" ? f(a) : a} → ${unit === "MB" ? f(b) : b} ${unit}: ${pct >= 0 ? "+" : ""}${f(pct)} % | ${verdict(pct <= TARGETS.growthPct)} |`;
+  return (
+    `| ${label} growth, ${clock(base.elapsedS)} → ${clock(last.elapsedS)} | ≤ ${TARGETS.growthPct} % | ` +
+    `${unit === "MB" ? f(a) : a} → ${unit === "MB" ? f(b) : b} ${unit}: ${pct >= 0 ? "+" : ""}${f(pct)} % | ${verdict(pct <= TARGETS.growthPct)} |`
+  );
 }
 
 function recoveryLine(label: string, lists: (Recovery[] | null)[]): string {
@@ -148,9 +165,12 @@ function recoveryLine(label: string, lists: (Recovery[] | null)[]): string {
   const all = summarize(answered.flat());
   const worst = worstBack(all);
   const lost = lists.length - answered.length;
-  const measured = worst === null ? "nobody was watching at a kill"
-    : worst === Infinity ? `${all.notBack} time(s) a viewer was not back within the watch`
-    : `longest ${f(worst, 2)} s, median ${f(median(all.back), 2)} s over ${all.back.length} returns, ${lists.length} kills`;
+  const measured =
+    worst === null
+      ? "nobody was watching at a kill"
+      : worst === Infinity
+        ? `${all.notBack} time(s) a viewer was not back within the watch`
+        : `longest ${f(worst, 2)} s, median ${f(median(all.back), 2)} s over ${all.back.length} returns, ${lists.length} kills`;
   const ok = worst !== null && worst <= TARGETS.backS && lost === 0;
   return `| ${label} back after each kill (every viewer) | ≤ ${TARGETS.backS} s | ${measured}${lost ? `; ${lost} kill(s) without an answer` : ""} | ${verdict(ok)} |`;
 }
@@ -159,8 +179,22 @@ export function targetsTable(t: TargetInputs): string {
   const lines = ["| Target | Goal | Measured | Result |", "|:---|:---|:---|:---|"];
   lines.push(growth("Server RSS", t.baseline?.rssMb, t.final?.rssMb, "MB", t.baseline, t.final));
   lines.push(growth("Server open fds", t.baseline?.fds?.total, t.final?.fds?.total, "fds", t.baseline, t.final));
-  if (t.withMjpeg) lines.push(recoveryLine("MJPEG picture", t.kills.map((k) => k.mjpeg)));
-  if (t.withWebrtc) lines.push(recoveryLine("WebRTC picture", t.kills.map((k) => k.webrtc)));
-  lines.push(`| Server restarts | ${TARGETS.serverRestarts} | ${t.serverRestarts}${t.restartText ? ` (${t.restartText})` : ""} | ${verdict(t.serverRestarts <= TARGETS.serverRestarts)} |`);
+  if (t.withMjpeg)
+    lines.push(
+      recoveryLine(
+        "MJPEG picture",
+        t.kills.map((k) => k.mjpeg),
+      ),
+    );
+  if (t.withWebrtc)
+    lines.push(
+      recoveryLine(
+        "WebRTC picture",
+        t.kills.map((k) => k.webrtc),
+      ),
+    );
+  lines.push(
+    `| Server restarts | ${TARGETS.serverRestarts} | ${t.serverRestarts}${t.restartText ? ` (${t.restartText})` : ""} | ${verdict(t.serverRestarts <= TARGETS.serverRestarts)} |`,
+  );
   return lines.join("\n");
 }

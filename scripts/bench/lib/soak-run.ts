@@ -44,18 +44,41 @@ export class SoakRun {
   /** The receiver process's peer number of each WebRTC slot's current peer. */
   readonly #peerOfSlot: number[] = [];
 
-  constructor(readonly o: SoakOptions, readonly server: RunningServer, readonly base: string, readonly instance: string | null,
-    readonly mjpeg: SoakMjpegPool | null, readonly receivers: ReceiverProcess | null, readonly stalled: StalledSeat) {
+  constructor(
+    readonly o: SoakOptions,
+    readonly server: RunningServer,
+    readonly base: string,
+    readonly instance: string | null,
+    readonly mjpeg: SoakMjpegPool | null,
+    readonly receivers: ReceiverProcess | null,
+    readonly stalled: StalledSeat,
+  ) {
     this.#prev = this.#cpuNow();
-    this.mjpegChurn = mjpeg ? new Churn(o.mjpeg, (slot) => mjpeg.open(slot), (slot) => mjpeg.close(slot)) : null;
-    this.webrtcChurn = receivers ? new Churn(o.webrtc, (slot) => {
-      this.#peerOfSlot[slot] = receivers.peers;
-      receivers.send({ type: "connect", count: 1 });
-    }, (slot) => receivers.send({ type: "leave", peer: this.#peerOfSlot[slot]! })) : null;
+    this.mjpegChurn = mjpeg
+      ? new Churn(
+          o.mjpeg,
+          (slot) => mjpeg.open(slot),
+          (slot) => mjpeg.close(slot),
+        )
+      : null;
+    this.webrtcChurn = receivers
+      ? new Churn(
+          o.webrtc,
+          (slot) => {
+            this.#peerOfSlot[slot] = receivers.peers;
+            receivers.send({ type: "connect", count: 1 });
+          },
+          (slot) => receivers.send({ type: "leave", peer: this.#peerOfSlot[slot]! }),
+        )
+      : null;
   }
 
-  get elapsedS(): number { return (performance.now() - this.startedAt) / 1000; }
-  get aborted(): boolean { return this.stop.signal.aborted; }
+  get elapsedS(): number {
+    return (performance.now() - this.startedAt) / 1000;
+  }
+  get aborted(): boolean {
+    return this.stop.signal.aborted;
+  }
 
   /** Resolves at `seconds` into the run, or at once when the run is stopped. */
   async at(seconds: number): Promise<void> {
@@ -65,7 +88,11 @@ export class SoakRun {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
       signal.addEventListener("abort", done, { once: true });
-      function done() { clearTimeout(timer); signal.removeEventListener("abort", done); resolve(); }
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      }
     });
   }
 
@@ -76,8 +103,10 @@ export class SoakRun {
   #cpuNow() {
     const [root, ...children] = processTree(this.server.proc.pid);
     return {
-      at: performance.now(), rootTicks: root?.ticks ?? 0,
-      childrenTicks: (root?.reapedTicks ?? 0) + children.reduce((t, c) => t + c.ticks + c.reapedTicks, 0), machine: machineTicks(),
+      at: performance.now(),
+      rootTicks: root?.ticks ?? 0,
+      childrenTicks: (root?.reapedTicks ?? 0) + children.reduce((t, c) => t + c.ticks + c.reapedTicks, 0),
+      machine: machineTicks(),
     };
   }
 
@@ -109,17 +138,24 @@ export class SoakRun {
       this.notes.push(`at ${clock(this.elapsedS)}: ${mjpegTotals.stuck} MJPEG viewer(s) connected but without any part (not even NO SIGNAL) for 3 s`);
     }
     return {
-      elapsedS: this.elapsedS, checkpoint, pid,
+      elapsedS: this.elapsedS,
+      checkpoint,
+      pid,
       sameServer: serverAlive(this.server) && (api === null || this.instance === null || api.instance === this.instance),
-      rssMb: rssMb(pid), fds: openFds(pid),
+      rssMb: rssMb(pid),
+      fds: openFds(pid),
       serverCpuPct: cpuPct(now.rootTicks - prev.rootTicks, now.at - prev.at),
       childrenCpuPct: cpuPct(now.childrenTicks - prev.childrenTicks, now.at - prev.at),
       machineBusyPct: (100 * (now.machine.busy - prev.machine.busy)) / Math.max(1, now.machine.total - prev.machine.total),
-      mjpeg: { ours: this.mjpeg ? mjpegTotals?.open ?? null : 0, server: sum((s) => s.viewers), stuck: mjpegTotals?.stuck ?? 0 },
+      mjpeg: { ours: this.mjpeg ? (mjpegTotals?.open ?? null) : 0, server: sum((s) => s.viewers), stuck: mjpegTotals?.stuck ?? 0 },
       webrtc: { ours: peers ? peers.filter((p) => p.open && p.hasFrame).length : this.receivers ? null : 0, server: sum((s) => s.webrtcViewers) },
-      mjpegFrames: this.mjpeg ? mjpegTotals?.real ?? null : 0,
+      mjpegFrames: this.mjpeg ? (mjpegTotals?.real ?? null) : 0,
       webrtcFrames: peers ? peers.reduce((t, p) => t + p.frames, 0) : this.receivers ? null : 0,
-      kills: this.killCount, stalled: this.stalled.state(), stalledDrops: this.stalled.drops.length, mjpegTotals, peers,
+      kills: this.killCount,
+      stalled: this.stalled.state(),
+      stalledDrops: this.stalled.drops.length,
+      mjpegTotals,
+      peers,
     };
   }
 
@@ -131,11 +167,11 @@ export class SoakRun {
     let ready = false;
     while (!ready && performance.now() < deadline && !this.aborted) {
       const [m, peers] = await Promise.all([this.mjpeg?.status() ?? null, this.webrtcStatus()]);
-      ready = (!this.mjpeg || m?.withPicture === this.o.mjpeg) &&
-        (!this.receivers || peers?.filter((p) => p.open && p.hasFrame).length === this.o.webrtc);
+      ready = (!this.mjpeg || m?.withPicture === this.o.mjpeg) && (!this.receivers || peers?.filter((p) => p.open && p.hasFrame).length === this.o.webrtc);
       if (!ready) await Bun.sleep(250);
     }
-    if (!ready) this.notes.push(`${kind} checkpoint at ${clock(this.elapsedS)}: not every viewer had a picture after ${CHECKPOINT_WAIT_MS / 1000} s; sampled anyway`);
+    if (!ready)
+      this.notes.push(`${kind} checkpoint at ${clock(this.elapsedS)}: not every viewer had a picture after ${CHECKPOINT_WAIT_MS / 1000} s; sampled anyway`);
     await Bun.sleep(CHECKPOINT_SETTLE_MS);
     // RSS moves with the garbage collector: the checkpoint's figures are medians of readings every 0.5 s for 5 s.
     const rss: number[] = [];
@@ -153,8 +189,10 @@ export class SoakRun {
     const stalledUp = row.stalled?.serverState === "ESTABLISHED";
     const expectMjpeg = this.o.mjpeg + (stalledUp ? 1 : 0);
     if (row.mjpeg.server !== null && row.mjpeg.server !== expectMjpeg) {
-      this.notes.push(`${kind} checkpoint: the server counted ${row.mjpeg.server} MJPEG viewers; ${expectMjpeg} were connected` +
-        (stalledUp ? ` (${this.o.mjpeg} + the stalled one)` : ""));
+      this.notes.push(
+        `${kind} checkpoint: the server counted ${row.mjpeg.server} MJPEG viewers; ${expectMjpeg} were connected` +
+          (stalledUp ? ` (${this.o.mjpeg} + the stalled one)` : ""),
+      );
     }
     if (row.webrtc.server !== null && row.webrtc.server !== this.o.webrtc) {
       this.notes.push(`${kind} checkpoint: the server counted ${row.webrtc.server} WebRTC viewers; ${this.o.webrtc} peers were connected`);
@@ -169,7 +207,9 @@ export class SoakRun {
   /** The server's capture processes: its ffmpeg children that are not the H.264 encoder. */
   captures(): number[] {
     const pid = this.server.proc.pid;
-    return serverTree(this.server).filter((s) => s.ppid === pid && s.role === "capture" && s.state !== "Z").map((s) => s.pid);
+    return serverTree(this.server)
+      .filter((s) => s.ppid === pid && s.role === "capture" && s.state !== "Z")
+      .map((s) => s.pid);
   }
 
   async kill(index: number): Promise<void> {
@@ -186,7 +226,11 @@ export class SoakRun {
     const elapsedS = this.elapsedS;
     const killAt = epochMs();
     for (const pid of targets) {
-      try { process.kill(pid, "SIGKILL"); } catch { /* gone meanwhile */ }
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone meanwhile */
+      }
     }
     this.killCount++;
     if (targets.length > 1) this.notes.push(`kill ${index}: ${targets.length} capture processes were running (${targets.join(", ")}); all killed`);
@@ -213,8 +257,10 @@ export class SoakRun {
       const s = summarize(list);
       return `${label} ${s.back.length ? `max ${f(Math.max(...s.back), 2)} s` : "—"} (${s.watched} watched${s.notBack ? `, ${s.notBack} NOT BACK` : ""})`;
     };
-    log(`kill ${index} at ${clock(elapsedS)}: capture ${targets.join(", ")} killed; new capture after ${f(captureBackS)} s; ` +
-      `${brief("MJPEG", mjpeg)}; ${brief("WebRTC", webrtc)}`);
+    log(
+      `kill ${index} at ${clock(elapsedS)}: capture ${targets.join(", ")} killed; new capture after ${f(captureBackS)} s; ` +
+        `${brief("MJPEG", mjpeg)}; ${brief("WebRTC", webrtc)}`,
+    );
   }
 }
 
@@ -255,4 +301,3 @@ export async function watchServer(run: SoakRun): Promise<void> {
     await Bun.sleep(500);
   }
 }
-

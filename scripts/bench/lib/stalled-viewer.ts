@@ -32,8 +32,17 @@ export interface StalledState {
 }
 
 const TCP_STATES: Record<string, string> = {
-  "01": "ESTABLISHED", "02": "SYN_SENT", "03": "SYN_RECV", "04": "FIN_WAIT1", "05": "FIN_WAIT2", "06": "TIME_WAIT",
-  "07": "CLOSE", "08": "CLOSE_WAIT", "09": "LAST_ACK", "0A": "LISTEN", "0B": "CLOSING",
+  "01": "ESTABLISHED",
+  "02": "SYN_SENT",
+  "03": "SYN_RECV",
+  "04": "FIN_WAIT1",
+  "05": "FIN_WAIT2",
+  "06": "TIME_WAIT",
+  "07": "CLOSE",
+  "08": "CLOSE_WAIT",
+  "09": "LAST_ACK",
+  "0A": "LISTEN",
+  "0B": "CLOSING",
 };
 
 export async function startStalledViewer(port: number): Promise<StalledViewer> {
@@ -52,24 +61,50 @@ exec sleep infinity`;
   throw new Error("the stalled viewer's connection did not show up in /proc/net/tcp within 5 s");
 }
 
-interface TcpLine { local: number; remote: number; state: string; tx: number; rx: number; inode: string }
+interface TcpLine {
+  local: number;
+  remote: number;
+  state: string;
+  tx: number;
+  rx: number;
+  inode: string;
+}
 
 function tcpLines(): TcpLine[] {
   let text: string;
-  try { text = readFileSync("/proc/net/tcp", "latin1"); } catch { return []; }
-  return text.split("\n").slice(1).flatMap((line) => {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10) return [];
-    const [tx, rx] = f[4]!.split(":").map((h) => parseInt(h, 16));
-    return [{ local: parseInt(f[1]!.split(":")[1]!, 16), remote: parseInt(f[2]!.split(":")[1]!, 16),
-      state: TCP_STATES[f[3]!] ?? f[3]!, tx: tx!, rx: rx!, inode: f[9]! }];
-  });
+  try {
+    text = readFileSync("/proc/net/tcp", "latin1");
+  } catch {
+    return [];
+  }
+  return text
+    .split("\n")
+    .slice(1)
+    .flatMap((line) => {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10) return [];
+      const [tx, rx] = f[4]!.split(":").map((h) => parseInt(h, 16));
+      return [
+        {
+          local: parseInt(f[1]!.split(":")[1]!, 16),
+          remote: parseInt(f[2]!.split(":")[1]!, 16),
+          state: TCP_STATES[f[3]!] ?? f[3]!,
+          tx: tx!,
+          rx: rx!,
+          inode: f[9]!,
+        },
+      ];
+    });
 }
 
 /** Its connection as the kernel sees it, or null when its socket is gone. */
 export function stalledState(viewer: StalledViewer): StalledState | null {
   let inode: string;
-  try { inode = /socket:\[(\d+)\]/.exec(readlinkSync(`/proc/${viewer.proc.pid}/fd/3`))?.[1] ?? ""; } catch { return null; }
+  try {
+    inode = /socket:\[(\d+)\]/.exec(readlinkSync(`/proc/${viewer.proc.pid}/fd/3`))?.[1] ?? "";
+  } catch {
+    return null;
+  }
   const lines = tcpLines();
   const mine = lines.find((l) => l.inode === inode);
   if (!mine) return null;
@@ -94,7 +129,9 @@ export class StalledSeat {
     return new StalledSeat(await startStalledViewer(port));
   }
 
-  state(): StalledState | null { return stalledState(this.viewer); }
+  state(): StalledState | null {
+    return stalledState(this.viewer);
+  }
 
   /** Replaces the viewer if the server has dropped it; stopOld ends the old process. */
   async check(stopOld: (proc: Subprocess) => Promise<unknown>): Promise<void> {

@@ -54,6 +54,8 @@ async function stop(): Promise<void> {
 process.on("SIGTERM", () => void stop());
 process.on("SIGINT", () => void stop());
 void (async () => {
-  for await (const _ of process.stdin) { /* the bench holds stdin open while it runs */ }
+  for await (const _ of process.stdin) {
+    /* the bench holds stdin open while it runs */
+  }
   await stop();
 })();

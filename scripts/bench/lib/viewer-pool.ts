@@ -28,16 +28,17 @@ export interface RoundResult {
 }
 
 /** Spawns `processes` viewer processes sharing `count` viewers, and runs one round. */
-export async function runRound(port: number, count: number, processes: number,
-  timing: RoundTiming): Promise<RoundResult> {
+export async function runRound(port: number, count: number, processes: number, timing: RoundTiming): Promise<RoundResult> {
   const n = Math.max(1, Math.min(processes, count));
   const maxSeconds = Math.ceil((timing.settleMs + (timing.warmupMs ?? 0) + timing.windowMs) / 1000) + 30;
   const procs: ViewerProcess[] = [];
   for (let i = 0; i < n; i++) {
     const share = Math.floor(count / n) + (i < count % n ? 1 : 0);
-    const proc = Bun.spawn([process.execPath, "run", VIEWERS_SCRIPT, "--port", String(port),
-      "--count", String(share), "--max-seconds", String(maxSeconds)],
-    { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+    const proc = Bun.spawn([process.execPath, "run", VIEWERS_SCRIPT, "--port", String(port), "--count", String(share), "--max-seconds", String(maxSeconds)], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "inherit",
+    });
     ownChild(proc);
     procs.push(new ViewerProcess(proc));
   }
@@ -64,14 +65,17 @@ export async function runRound(port: number, count: number, processes: number,
       const result = await p.next("result", 10_000);
       if (!result) throw new Error("a viewer process gave no result");
       const seconds = result.windowMs / 1000;
-      for (const v of result.viewers) viewers.push({ ...v,
-        fps: seconds > 0 ? v.windowParts / seconds : 0,
-        bytesPerSecond: seconds > 0 ? v.windowBytes / seconds : 0 });
+      for (const v of result.viewers)
+        viewers.push({ ...v, fps: seconds > 0 ? v.windowParts / seconds : 0, bytesPerSecond: seconds > 0 ? v.windowBytes / seconds : 0 });
     }
     return { viewers, settled };
   } finally {
     for (const p of procs) {
-      try { p.proc.stdin.end(); } catch { /* already gone */ }
+      try {
+        p.proc.stdin.end();
+      } catch {
+        /* already gone */
+      }
     }
     for (const p of procs) {
       const exited = await Promise.race([p.proc.exited.then(() => true), Bun.sleep(2000).then(() => false)]);

@@ -15,7 +15,4 @@ export interface ViewerResult {
   head: ResponseHead | null;
 }
 
-export type ViewerMessage =
-  | { type: "ready" }
-  | { type: "settled"; withFrame: number }
-  | { type: "result"; windowMs: number; viewers: ViewerResult[] };
+export type ViewerMessage = { type: "ready" } | { type: "settled"; withFrame: number } | { type: "result"; windowMs: number; viewers: ViewerResult[] };

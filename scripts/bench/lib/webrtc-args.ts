@@ -37,15 +37,32 @@ export function parseArgs(argv: string[]): WebRtcBenchOptions {
     const [flag, inline] = eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
     const value = () => inline ?? argv[++i];
     switch (flag) {
-      case "--duration": o.duration = positive("duration", value(), false, 3600); break;
+      case "--duration":
+        o.duration = positive("duration", value(), false, 3600);
+        break;
       // The server's default --webrtc-max-peers is 50; the page and the late joiner come on top.
-      case "--peers": o.peers = (value() ?? "").split(",").map((v) => positive("peers", v.trim(), true, 48)); break;
-      case "--no-browser": o.browser = false; break;
-      case "--browser": o.browser = true; break;
-      case "--clients": o.clients = positive("clients", value(), true, 16); break;
-      case "--settle": o.settle = positive("settle", value(), false, 120); break;
-      case "-h": case "--help": console.log(USAGE); process.exit(0); break;
-      default: throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
+      case "--peers":
+        o.peers = (value() ?? "").split(",").map((v) => positive("peers", v.trim(), true, 48));
+        break;
+      case "--no-browser":
+        o.browser = false;
+        break;
+      case "--browser":
+        o.browser = true;
+        break;
+      case "--clients":
+        o.clients = positive("clients", value(), true, 16);
+        break;
+      case "--settle":
+        o.settle = positive("settle", value(), false, 120);
+        break;
+      case "-h":
+      case "--help":
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
     }
   }
   return o;

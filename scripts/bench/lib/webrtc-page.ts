@@ -10,7 +10,12 @@ const QUALITY = `(() => { const v = ${VIDEO}; if (!v) return null; const q = v.g
   return { frames: q.totalVideoFrames, dropped: q.droppedVideoFrames, width: v.videoWidth, height: v.videoHeight }; })()`;
 const OVERLAY = `document.querySelector(".gc-overlay")?.textContent ?? ""`;
 
-interface Quality { frames: number; dropped: number; width: number; height: number }
+interface Quality {
+  frames: number;
+  dropped: number;
+  width: number;
+  height: number;
+}
 
 export interface PageFigures {
   /** ms from page.goto to videoWidth > 0; null when no picture came. */
@@ -33,7 +38,11 @@ export class PageViewer {
   #ticker: ReturnType<typeof setInterval> | null = null;
   readonly ready: Promise<void>;
 
-  private constructor(readonly page: Page, url: string, timeoutMs: number) {
+  private constructor(
+    readonly page: Page,
+    url: string,
+    timeoutMs: number,
+  ) {
     this.ready = this.#open(url, timeoutMs);
   }
 
@@ -50,13 +59,13 @@ export class PageViewer {
       await this.page.waitForFunction(`${VIDEO}?.videoWidth > 0`, null, { timeout: Math.max(1000, timeoutMs - (performance.now() - opened)), polling: 10 });
       this.figures.pictureMs = performance.now() - opened;
     } catch (err) {
-      const overlay = await this.page.evaluate(OVERLAY).catch(() => "") as string;
+      const overlay = (await this.page.evaluate(OVERLAY).catch(() => "")) as string;
       this.figures.error = `no WebRTC picture within ${timeoutMs / 1000} s${overlay ? ` (the page says: ${overlay.trim().slice(0, 120)})` : ""}: ${(err as Error).message.split("\n")[0]}`;
     }
   }
 
   async #quality(): Promise<Quality | null> {
-    return await this.page.evaluate(QUALITY).catch(() => null) as Quality | null;
+    return (await this.page.evaluate(QUALITY).catch(() => null)) as Quality | null;
   }
 
   async mark(): Promise<void> {
@@ -64,7 +73,9 @@ export class PageViewer {
     this.#mark = q ? { at: performance.now(), q } : null;
     if (q) this.#seconds = [{ at: performance.now(), frames: q.frames }];
     this.#ticker = setInterval(() => {
-      void this.#quality().then((s) => { if (s) this.#seconds.push({ at: performance.now(), frames: s.frames }); });
+      void this.#quality().then((s) => {
+        if (s) this.#seconds.push({ at: performance.now(), frames: s.frames });
+      });
     }, 1000);
   }
 
@@ -74,7 +85,9 @@ export class PageViewer {
     const q = await this.#quality();
     const at = performance.now();
     if (q) this.#seconds.push({ at, frames: q.frames });
-    const rates = this.#seconds.slice(1).map((s, i) => ((s.frames - this.#seconds[i]!.frames) * 1000) / Math.max(1, s.at - this.#seconds[i]!.at))
+    const rates = this.#seconds
+      .slice(1)
+      .map((s, i) => ((s.frames - this.#seconds[i]!.frames) * 1000) / Math.max(1, s.at - this.#seconds[i]!.at))
       .filter((_, i) => this.#seconds[i + 1]!.at - this.#seconds[i]!.at > 500); // the last one may be a short remainder
     this.figures.worstSecondFps = rates.length ? Math.min(...rates) : null;
     if (q && this.#mark) {

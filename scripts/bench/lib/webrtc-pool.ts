@@ -17,9 +17,19 @@ export class ReceiverProcess extends JsonLinesChild<ReceiverMessage> {
 
   /** `trackArrivals`: keep each peer's access-unit arrival times, for the "recovery" command (soak.ts). */
   static spawn(base: string, maxSeconds: number, trackArrivals = false): ReceiverProcess {
-    const proc = Bun.spawn(dieWithUs([process.execPath, "run", RECEIVERS_SCRIPT, "--base", base, "--max-seconds", String(maxSeconds),
-      ...(trackArrivals ? ["--track-arrivals"] : [])]),
-      { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+    const proc = Bun.spawn(
+      dieWithUs([
+        process.execPath,
+        "run",
+        RECEIVERS_SCRIPT,
+        "--base",
+        base,
+        "--max-seconds",
+        String(maxSeconds),
+        ...(trackArrivals ? ["--track-arrivals"] : []),
+      ]),
+      { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
+    );
     ownChild(proc);
     return new ReceiverProcess(proc);
   }
@@ -45,7 +55,9 @@ export class ReceiverPool {
     return pool;
   }
 
-  get pids(): number[] { return this.procs.map((p) => p.pid); }
+  get pids(): number[] {
+    return this.procs.map((p) => p.pid);
+  }
 
   /** Asks for `count` more peers, spread over the processes (fewest peers first); all offers go out at once. */
   connect(count: number): void {
@@ -71,7 +83,9 @@ export class ReceiverPool {
     return all;
   }
 
-  mark(): void { for (const p of this.procs) p.send({ type: "mark" }); }
+  mark(): void {
+    for (const p of this.procs) p.send({ type: "mark" });
+  }
 
   async stop(): Promise<{ peers: (PeerResult & { fps: number })[]; missing: number; icmpErrors: number; lostProcesses: number }> {
     for (const p of this.procs) p.send({ type: "stop" });
@@ -81,7 +95,11 @@ export class ReceiverPool {
     let lostProcesses = 0;
     for (const p of this.procs) {
       const r = await p.next("result", 10_000);
-      if (!r) { missing += p.peers; lostProcesses++; continue; }
+      if (!r) {
+        missing += p.peers;
+        lostProcesses++;
+        continue;
+      }
       icmpErrors += r.icmpErrors;
       const seconds = r.windowMs / 1000;
       for (const peer of r.peers) peers.push({ ...peer, fps: seconds > 0 ? peer.windowFrames / seconds : 0 });

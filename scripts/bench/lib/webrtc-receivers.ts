@@ -42,14 +42,22 @@ const base = option("base");
 // unhandled, it would end this process and every peer in it. Count it and carry on.
 let icmpErrors = 0;
 process.on("uncaughtException", (err: Error & { code?: string }) => {
-  if (err.code === "ECONNREFUSED") { icmpErrors++; return; }
+  if (err.code === "ECONNREFUSED") {
+    icmpErrors++;
+    return;
+  }
   console.error(`webrtc-receivers: ${err.stack ?? err.message}`);
   process.exit(5);
 });
 const maxSeconds = Number(option("max-seconds"));
 const trackArrivals = process.argv.includes("--track-arrivals");
 
-interface Counts { frames: number; keyframes: number; packets: number; gaps: number }
+interface Counts {
+  frames: number;
+  keyframes: number;
+  packets: number;
+  gaps: number;
+}
 
 interface Receiver {
   viewer: TestViewer | null;
@@ -77,7 +85,11 @@ globalThis.fetch = Object.assign(async (input: string | URL | Request, init?: Re
   const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
   if (!url.endsWith("/offer") || typeof init?.body !== "string") return realFetch(input, init);
   let sdp = "";
-  try { sdp = String((JSON.parse(init.body) as { sdp?: unknown }).sdp ?? ""); } catch { /* not ours */ }
+  try {
+    sdp = String((JSON.parse(init.body) as { sdp?: unknown }).sdp ?? "");
+  } catch {
+    /* not ours */
+  }
   const timing = { start: performance.now(), end: null as number | null };
   offerPosts.set(sdp, timing);
   const res = await realFetch(input, init);
@@ -108,27 +120,48 @@ function counts(r: Receiver): Counts {
 }
 
 function startReceiver(): Receiver {
-  const r: Receiver = { viewer: null, startedAt: performance.now(), answeredAt: null, connectedAt: null, firstFrameAt: null,
-    error: null, at: zero(), window: zero(), leftAt: null, arrivals: [], firstFrameEpoch: null, seenFrames: 0 };
+  const r: Receiver = {
+    viewer: null,
+    startedAt: performance.now(),
+    answeredAt: null,
+    connectedAt: null,
+    firstFrameAt: null,
+    error: null,
+    at: zero(),
+    window: zero(),
+    leftAt: null,
+    arrivals: [],
+    firstFrameEpoch: null,
+    seenFrames: 0,
+  };
   receivers.push(r);
-  connectViewer(base).then((viewer) => {
-    r.viewer = viewer;
-    if (r.leftAt !== null) { void viewer.close().catch(() => undefined); return; }
-    r.answeredAt = performance.now();
-    if (viewer.pc.connectionState === "connected") r.connectedAt = r.answeredAt;
-    // The first frame arrives on werift's callbacks: poll the counters (cheap) until it does.
-    const poll = setInterval(() => {
-      if (hasFrame(r)) r.firstFrameAt ??= performance.now();
-      if (hasFrame(r) || r.error !== null) { clearInterval(poll); checkSettled(); }
-    }, 5);
-    viewer.pc.connectionStateChange.subscribe((state) => {
-      if (state === "connected") r.connectedAt ??= performance.now();
-      if ((state === "failed" || state === "closed") && !hasFrame(r)) r.error ??= `connection ${state} before the first frame`;
-    });
-  }, (err: unknown) => {
-    r.error = (err as Error).message ?? String(err);
-    checkSettled();
-  });
+  connectViewer(base).then(
+    (viewer) => {
+      r.viewer = viewer;
+      if (r.leftAt !== null) {
+        void viewer.close().catch(() => undefined);
+        return;
+      }
+      r.answeredAt = performance.now();
+      if (viewer.pc.connectionState === "connected") r.connectedAt = r.answeredAt;
+      // The first frame arrives on werift's callbacks: poll the counters (cheap) until it does.
+      const poll = setInterval(() => {
+        if (hasFrame(r)) r.firstFrameAt ??= performance.now();
+        if (hasFrame(r) || r.error !== null) {
+          clearInterval(poll);
+          checkSettled();
+        }
+      }, 5);
+      viewer.pc.connectionStateChange.subscribe((state) => {
+        if (state === "connected") r.connectedAt ??= performance.now();
+        if ((state === "failed" || state === "closed") && !hasFrame(r)) r.error ??= `connection ${state} before the first frame`;
+      });
+    },
+    (err: unknown) => {
+      r.error = (err as Error).message ?? String(err);
+      checkSettled();
+    },
+  );
   return r;
 }
 
@@ -204,7 +237,9 @@ async function closeAll(): Promise<void> {
 
 async function command(c: ReceiverCommand): Promise<void> {
   switch (c.type) {
-    case "connect": connect(c.count); break;
+    case "connect":
+      connect(c.count);
+      break;
     case "mark":
       markAt = performance.now();
       for (const r of receivers) r.at = counts(r);
@@ -213,20 +248,32 @@ async function command(c: ReceiverCommand): Promise<void> {
       const stopAt = performance.now();
       for (const r of receivers) {
         const now = counts(r);
-        r.window = { frames: now.frames - r.at.frames, keyframes: now.keyframes - r.at.keyframes,
-          packets: now.packets - r.at.packets, gaps: now.gaps - r.at.gaps };
+        r.window = {
+          frames: now.frames - r.at.frames,
+          keyframes: now.keyframes - r.at.keyframes,
+          packets: now.packets - r.at.packets,
+          gaps: now.gaps - r.at.gaps,
+        };
       }
       send({ type: "result", windowMs: markAt ? stopAt - markAt : 0, peers: receivers.map(result), icmpErrors });
       break;
     }
-    case "probe": await probe(); break;
+    case "probe":
+      await probe();
+      break;
     case "close":
       await closeAll();
       send({ type: "closed" });
       break;
-    case "leave": void leave(c.peer); break; // not awaited: a slow close must not hold up the commands after it
-    case "status": send({ type: "status", peers: receivers.map(peerStatus), icmpErrors }); break;
-    case "recovery": send(recovery(c.killAt)); break;
+    case "leave":
+      void leave(c.peer);
+      break; // not awaited: a slow close must not hold up the commands after it
+    case "status":
+      send({ type: "status", peers: receivers.map(peerStatus), icmpErrors });
+      break;
+    case "recovery":
+      send(recovery(c.killAt));
+      break;
   }
 }
 

@@ -2,7 +2,13 @@
 import type { PageFigures } from "./webrtc-page.ts";
 import { median } from "./report.ts";
 
-export interface CpuByRole { total: number; server: number; capture: number; encoder: number; other: number }
+export interface CpuByRole {
+  total: number;
+  server: number;
+  capture: number;
+  encoder: number;
+  other: number;
+}
 
 export interface WebRtcRound {
   /** werift peers (the Chromium page, if any, comes on top). */
@@ -40,7 +46,15 @@ export interface WebRtcRound {
    * From the joins' offers to the last werift peer's first frame: the server process's
    * CPU (% of one core; 100 = its event loop never idle) and per joining peer (ms), the receivers' CPU.
    */
-  join: { peers: number; seconds: number; serverPct: number; serverCpuMsPerPeer: number; receiversPct: number; machineBusyPct: number; otherCpuPct: number } | null;
+  join: {
+    peers: number;
+    seconds: number;
+    serverPct: number;
+    serverCpuMsPerPeer: number;
+    receiversPct: number;
+    machineBusyPct: number;
+    otherCpuPct: number;
+  } | null;
   /** Where the time to the first frame went: the cold peer, and the joining ones. */
   phases: { cold: Phases | null; joins: Phases | null; late: Phases | null };
   /** One more peer joining alone after the window (onto the round's peers): offer → first frame. */
@@ -52,7 +66,13 @@ export interface WebRtcRound {
 }
 
 /** Medians of the steps from connectViewer to the first frame, ms. */
-export interface Phases { peers: number; offer: number | null; answer: number | null; connect: number | null; media: number | null }
+export interface Phases {
+  peers: number;
+  offer: number | null;
+  answer: number | null;
+  connect: number | null;
+  media: number | null;
+}
 
 export const TARGETS = { fps: 29, cpuRatio: 1.5, firstFrameMedianMs: 500, lingerS: 5 };
 
@@ -60,8 +80,10 @@ export const comparison = (rounds: WebRtcRound[]): string[] => {
   const at = (n: number) => rounds.find((r) => r.peers === n);
   const here: string[] = [];
   for (const r of rounds) {
-    here.push(`${plural(r.peers)}${r.page ? " + the page" : ""}: ${f(r.cpu.total)} % of a core, ${f(r.fpsMin)} fps or more each, ` +
-      `server ${f((r.rssMb.server ?? 0) + (r.rssMb.capture ?? 0) + (r.rssMb.encoder ?? 0), 0)} MB with its ffmpeg children`);
+    here.push(
+      `${plural(r.peers)}${r.page ? " + the page" : ""}: ${f(r.cpu.total)} % of a core, ${f(r.fpsMin)} fps or more each, ` +
+        `server ${f((r.rssMb.server ?? 0) + (r.rssMb.capture ?? 0) + (r.rssMb.encoder ?? 0), 0)} MB with its ffmpeg children`,
+    );
   }
   const five = at(5);
   const burst = rounds.filter((r) => r.peers > 1).at(-1);
@@ -122,10 +144,15 @@ export function mainTable(rounds: WebRtcRound[]): string {
     const broken = r.failed ? ` (${r.failed} failed)` : "";
     const ffmpeg = r.rssMb.capture === null && r.rssMb.encoder === null ? null : (r.rssMb.capture ?? 0) + (r.rssMb.encoder ?? 0);
     const encoders = r.encoders.min === r.encoders.max ? String(r.encoders.max) : `${r.encoders.min}–${r.encoders.max}`;
-    const page = !r.page ? "—" : r.page.error ? "no picture"
-      : `${f(r.page.fps)} (worst second ${f(r.page.worstSecondFps, 0)}${r.page.droppedInWindow ? `, ${r.page.droppedInWindow} dropped` : ""})`;
-    lines.push(`| ${r.peers}${r.page ? " + page" : ""} | ${f(r.fpsMin)}${broken} | ${f(r.fpsMedian)} | ${f(r.firstFrameMedianMs, 0)} / ${f(r.firstFrameMaxMs, 0)} | ` +
-      `${f(r.cpu.total)} | ${f(r.rssMb.server)} | ${f(ffmpeg)} | ${encoders} | ${page} | ${fails.length ? `**FAIL** (${fails.join(", ")})` : "PASS"} |`);
+    const page = !r.page
+      ? "—"
+      : r.page.error
+        ? "no picture"
+        : `${f(r.page.fps)} (worst second ${f(r.page.worstSecondFps, 0)}${r.page.droppedInWindow ? `, ${r.page.droppedInWindow} dropped` : ""})`;
+    lines.push(
+      `| ${r.peers}${r.page ? " + page" : ""} | ${f(r.fpsMin)}${broken} | ${f(r.fpsMedian)} | ${f(r.firstFrameMedianMs, 0)} / ${f(r.firstFrameMaxMs, 0)} | ` +
+        `${f(r.cpu.total)} | ${f(r.rssMb.server)} | ${f(ffmpeg)} | ${encoders} | ${page} | ${fails.length ? `**FAIL** (${fails.join(", ")})` : "PASS"} |`,
+    );
   }
   return lines.join("\n");
 }
@@ -139,11 +166,13 @@ export function detailTable(rounds: WebRtcRound[]): string {
     const page = r.page ? (r.page.pictureMs === null ? "none" : f(r.page.pictureMs, 0)) : "—";
     // The server process's extra CPU for each extra RTP packet sent, against the first round.
     const base = rounds[0]!;
-    const perPacket = r !== base && r.packetsPerSecond > base.packetsPerSecond
-      ? ((r.cpu.server - base.cpu.server) * 1e4) / (r.packetsPerSecond - base.packetsPerSecond) : null;
-    lines.push(`| ${r.peers}${r.page ? " + page" : ""} | ${f(r.coldMs, 0)} / ${f(r.joinMedianMs, 0)} / ${f(r.joinMaxMs, 0)} / ${f(r.lateJoinMs, 0)} | ${page} | ` +
-      `${f(r.cpu.server)} / ${f(r.cpu.capture)} / ${f(r.cpu.encoder)} | ${f(r.rssMb.server)} / ${f(r.rssMb.capture)} / ${f(r.rssMb.encoder)} | ` +
-      `${f(r.packetsPerSecond, 0)} | ${f(perPacket, 0)} | ${f(r.receiversCpuPct)} | ${f(r.chromiumCpuPct)} | ${f(r.machineBusyPct)} | ${f(r.otherCpuPct)} | ${r.windowGaps} | ${f(r.encoderStopS)} | ${f(r.idleRssMb)} |`);
+    const perPacket =
+      r !== base && r.packetsPerSecond > base.packetsPerSecond ? ((r.cpu.server - base.cpu.server) * 1e4) / (r.packetsPerSecond - base.packetsPerSecond) : null;
+    lines.push(
+      `| ${r.peers}${r.page ? " + page" : ""} | ${f(r.coldMs, 0)} / ${f(r.joinMedianMs, 0)} / ${f(r.joinMaxMs, 0)} / ${f(r.lateJoinMs, 0)} | ${page} | ` +
+        `${f(r.cpu.server)} / ${f(r.cpu.capture)} / ${f(r.cpu.encoder)} | ${f(r.rssMb.server)} / ${f(r.rssMb.capture)} / ${f(r.rssMb.encoder)} | ` +
+        `${f(r.packetsPerSecond, 0)} | ${f(perPacket, 0)} | ${f(r.receiversCpuPct)} | ${f(r.chromiumCpuPct)} | ${f(r.machineBusyPct)} | ${f(r.otherCpuPct)} | ${r.windowGaps} | ${f(r.encoderStopS)} | ${f(r.idleRssMb)} |`,
+    );
   }
   return lines.join("\n");
 }
@@ -154,11 +183,16 @@ export function phasesTable(rounds: WebRtcRound[]): string {
     "|---:|:---|---:|---:|---:|---:|---:|",
   ];
   for (const r of rounds) {
-    for (const [who, p] of [["cold start (1 peer)", r.phases.cold], [`joins (${r.phases.joins?.peers ?? 0} at once)`, r.phases.joins],
-      ["late join (1 peer, alone)", r.phases.late]] as const) {
+    for (const [who, p] of [
+      ["cold start (1 peer)", r.phases.cold],
+      [`joins (${r.phases.joins?.peers ?? 0} at once)`, r.phases.joins],
+      ["late join (1 peer, alone)", r.phases.late],
+    ] as const) {
       if (!p) continue;
-      const j = p === r.phases.joins && r.join
-        ? `${f(r.join.seconds, 2)} / ${f(r.join.serverPct, 0)} / ${f(r.join.serverCpuMsPerPeer, 0)} / ${f(r.join.receiversPct, 0)} / ${f(r.join.machineBusyPct, 0)}` : "";
+      const j =
+        p === r.phases.joins && r.join
+          ? `${f(r.join.seconds, 2)} / ${f(r.join.serverPct, 0)} / ${f(r.join.serverCpuMsPerPeer, 0)} / ${f(r.join.receiversPct, 0)} / ${f(r.join.machineBusyPct, 0)}`
+          : "";
       lines.push(`| ${r.peers}${r.page ? " + page" : ""} | ${who} | ${f(p.offer, 0)} | ${f(p.answer, 0)} | ${f(p.connect, 0)} | ${f(p.media, 0)} | ${j} |`);
     }
   }
@@ -169,34 +203,46 @@ export function targetsTable(rounds: WebRtcRound[]): string {
   const lines = ["| Target | Goal | Measured | Result |", "|:---|:---|:---|:---|"];
   if (!rounds.length) return lines.join("\n");
   const slowest = rounds.reduce((a, b) => ((b.failed ? -1 : b.fpsMin) < (a.failed ? -1 : a.fpsMin) ? b : a));
-  lines.push(`| Every werift peer's fps, every round | ≥ ${TARGETS.fps} | lowest ${f(slowest.fpsMin)}${slowest.failed ? ` and ${slowest.failed} without frames` : ""} (at ${plural(slowest.peers)}) | ` +
-    `${verdict(rounds.every((r) => r.failed === 0 && r.fpsMin >= TARGETS.fps))} |`);
+  lines.push(
+    `| Every werift peer's fps, every round | ≥ ${TARGETS.fps} | lowest ${f(slowest.fpsMin)}${slowest.failed ? ` and ${slowest.failed} without frames` : ""} (at ${plural(slowest.peers)}) | ` +
+      `${verdict(rounds.every((r) => r.failed === 0 && r.fpsMin >= TARGETS.fps))} |`,
+  );
   const pages = rounds.filter((r) => r.page);
   if (pages.length) {
     const low = pages.reduce((a, b) => ((b.page!.fps ?? -1) < (a.page!.fps ?? -1) ? b : a));
-    lines.push(`| The Chromium page's decoded fps, every round | ≥ ${TARGETS.fps} | lowest ${low.page!.fps === null ? "no picture" : f(low.page!.fps)} (beside ${plural(low.peers)}) | ` +
-      `${verdict(pages.every((r) => r.page!.fps !== null && r.page!.fps >= TARGETS.fps))} |`);
+    lines.push(
+      `| The Chromium page's decoded fps, every round | ≥ ${TARGETS.fps} | lowest ${low.page!.fps === null ? "no picture" : f(low.page!.fps)} (beside ${plural(low.peers)}) | ` +
+        `${verdict(pages.every((r) => r.page!.fps !== null && r.page!.fps >= TARGETS.fps))} |`,
+    );
   }
   const base = rounds[0]!;
   const top = rounds.at(-1)!;
   if (top !== base) {
     const ratio = base.cpu.total > 0 ? top.cpu.total / base.cpu.total : Infinity;
-    lines.push(`| Server CPU (server + capture + encoder) at ${plural(top.peers)} vs ${plural(base.peers)} | ≤ ${TARGETS.cpuRatio} × | ` +
-      `${f(top.cpu.total)} % vs ${f(base.cpu.total)} % = ${f(ratio, 2)} × | ${verdict(ratio <= TARGETS.cpuRatio)} |`);
+    lines.push(
+      `| Server CPU (server + capture + encoder) at ${plural(top.peers)} vs ${plural(base.peers)} | ≤ ${TARGETS.cpuRatio} × | ` +
+        `${f(top.cpu.total)} % vs ${f(base.cpu.total)} % = ${f(ratio, 2)} × | ${verdict(ratio <= TARGETS.cpuRatio)} |`,
+    );
   }
   const latest = rounds.reduce((a, b) => ((b.firstFrameMedianMs ?? Infinity) > (a.firstFrameMedianMs ?? Infinity) ? b : a));
-  lines.push(`| Offer → first frame, median of each round | ≤ ${TARGETS.firstFrameMedianMs} ms | highest ${f(latest.firstFrameMedianMs, 0)} ms (at ${plural(latest.peers)}; max there ${f(latest.firstFrameMaxMs, 0)} ms) | ` +
-    `${verdict(rounds.every((r) => r.firstFrameMedianMs !== null && r.firstFrameMedianMs <= TARGETS.firstFrameMedianMs))} |`);
+  lines.push(
+    `| Offer → first frame, median of each round | ≤ ${TARGETS.firstFrameMedianMs} ms | highest ${f(latest.firstFrameMedianMs, 0)} ms (at ${plural(latest.peers)}; max there ${f(latest.firstFrameMaxMs, 0)} ms) | ` +
+      `${verdict(rounds.every((r) => r.firstFrameMedianMs !== null && r.firstFrameMedianMs <= TARGETS.firstFrameMedianMs))} |`,
+  );
   const alone = rounds.flatMap((r) => [r.coldMs, r.lateJoinMs]);
   const aloneKnown = alone.filter((v): v is number => v !== null);
-  lines.push(`| Offer → first frame of a peer joining alone (each round's cold start and late join) | ≤ ${TARGETS.firstFrameMedianMs} ms | ` +
-    `${aloneKnown.length ? `${f(Math.min(...aloneKnown), 0)}–${f(Math.max(...aloneKnown), 0)} ms` : "—"}${aloneKnown.length < alone.length ? ", some never" : ""} | ` +
-    `${verdict(aloneKnown.length === alone.length && aloneKnown.every((v) => v <= TARGETS.firstFrameMedianMs))} |`);
+  lines.push(
+    `| Offer → first frame of a peer joining alone (each round's cold start and late join) | ≤ ${TARGETS.firstFrameMedianMs} ms | ` +
+      `${aloneKnown.length ? `${f(Math.min(...aloneKnown), 0)}–${f(Math.max(...aloneKnown), 0)} ms` : "—"}${aloneKnown.length < alone.length ? ", some never" : ""} | ` +
+      `${verdict(aloneKnown.length === alone.length && aloneKnown.every((v) => v <= TARGETS.firstFrameMedianMs))} |`,
+  );
   const seen = [...new Set(rounds.flatMap((r) => [r.encoders.min, r.encoders.max]))].sort((a, b) => a - b);
   lines.push(`| H.264 encoder processes while peers are connected | exactly 1 | ${seen.join(", ")} | ${verdict(seen.length === 1 && seen[0] === 1)} |`);
   const stops = rounds.map((r) => r.encoderStopS);
   const okStop = stops.every((s) => s !== null && s >= TARGETS.lingerS - 0.5 && s <= TARGETS.lingerS + 2);
-  lines.push(`| Encoder stops ${TARGETS.lingerS} s after the last peer leaves | ${TARGETS.lingerS} s (+ up to 2 s) | ` +
-    `${stops.map((s) => (s === null ? "did not stop" : `${f(s)} s`)).join(", ")} | ${verdict(okStop)} |`);
+  lines.push(
+    `| Encoder stops ${TARGETS.lingerS} s after the last peer leaves | ${TARGETS.lingerS} s (+ up to 2 s) | ` +
+      `${stops.map((s) => (s === null ? "did not stop" : `${f(s)} s`)).join(", ")} | ${verdict(okStop)} |`,
+  );
   return lines.join("\n");
 }

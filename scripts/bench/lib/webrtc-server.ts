@@ -30,9 +30,27 @@ export interface WebRtcServer {
 }
 
 export function serverCommand(o: WebRtcServerOptions): string[] {
-  return [process.execPath, "run", "src/cli.ts", "--source", "testsrc", "--width", String(o.width), "--height", String(o.height),
-    "--fps", String(o.fps), "--host", o.host, "--port", "0", ...o.candidates.flatMap((c) => ["--webrtc-candidate", c]),
-    "--log-level", "warn", "--always-on"];
+  return [
+    process.execPath,
+    "run",
+    "src/cli.ts",
+    "--source",
+    "testsrc",
+    "--width",
+    String(o.width),
+    "--height",
+    String(o.height),
+    "--fps",
+    String(o.fps),
+    "--host",
+    o.host,
+    "--port",
+    "0",
+    ...o.candidates.flatMap((c) => ["--webrtc-candidate", c]),
+    "--log-level",
+    "warn",
+    "--always-on",
+  ];
 }
 
 /** Resolves with the port of the first "→ http://HOST:PORT/" line; rejects if the server exits or 20 s pass. */
@@ -48,7 +66,15 @@ async function readPort(proc: Subprocess<"ignore", "pipe", "pipe">): Promise<num
       const m = /→ http:\/\/\S+?:(\d+)\//.exec(out);
       if (m) {
         // Keep the pipe drained (and open) for whatever the server prints later.
-        void (async () => { try { while (!(await reader.read()).done) { /* discard */ } } catch { /* gone */ } })();
+        void (async () => {
+          try {
+            while (!(await reader.read()).done) {
+              /* discard */
+            }
+          } catch {
+            /* gone */
+          }
+        })();
         return Number(m[1]);
       }
     }
@@ -89,9 +115,8 @@ export type Role = "server" | "capture" | "encoder" | "other";
 /** The server's process tree, each process named by its role (the H.264 encoder is the ffmpeg with libx264). */
 export function serverTree(server: StartedServer): (ProcStat & { role: Role })[] {
   return processTree(server.proc.pid).map((s) => {
-    const role: Role = s.pid === server.proc.pid ? "server"
-      : s.comm !== "ffmpeg" ? "other"
-      : /\blibx264\b|\bh264_v4l2m2m\b/.test(cmdline(s.pid)) ? "encoder" : "capture";
+    const role: Role =
+      s.pid === server.proc.pid ? "server" : s.comm !== "ffmpeg" ? "other" : /\blibx264\b|\bh264_v4l2m2m\b/.test(cmdline(s.pid)) ? "encoder" : "capture";
     return { ...s, role };
   });
 }
@@ -101,17 +126,26 @@ export function encoderCount(server: StartedServer): number {
 }
 
 /** One stream as /api/streams describes it (the fields these benchmarks read). */
-export interface ApiStream { name: string; state: string; viewers: number; webrtcViewers: number }
+export interface ApiStream {
+  name: string;
+  state: string;
+  viewers: number;
+  webrtcViewers: number;
+}
 
 /** /api/streams: the server's instance id (changes when the process is replaced) and its streams; null when it does not answer in 3 s. */
 export async function apiStreams(base: string): Promise<{ instance: string; streams: ApiStream[] } | null> {
   try {
     const res = await fetch(`${base}/api/streams`, { signal: AbortSignal.timeout(3000) });
-    const body = await res.json() as { instance?: unknown; streams?: Partial<ApiStream>[] };
+    const body = (await res.json()) as { instance?: unknown; streams?: Partial<ApiStream>[] };
     return {
       instance: String(body.instance ?? ""),
-      streams: (body.streams ?? []).map((s) => ({ name: String(s.name ?? ""), state: String(s.state ?? ""),
-        viewers: Number(s.viewers ?? 0), webrtcViewers: Number(s.webrtcViewers ?? 0) })),
+      streams: (body.streams ?? []).map((s) => ({
+        name: String(s.name ?? ""),
+        state: String(s.state ?? ""),
+        viewers: Number(s.viewers ?? 0),
+        webrtcViewers: Number(s.webrtcViewers ?? 0),
+      })),
     };
   } catch {
     return null;

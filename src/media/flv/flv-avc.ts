@@ -93,7 +93,7 @@ function readU32(b: Uint8Array, at: number): number {
 function accessUnitOf(data: Uint8Array): AccessUnit | null {
   if (data.length < 5 || (data[0]! & 0x0f) !== CODEC_AVC || data[1] !== AVC_NALU) return null;
   let nals: Uint8Array[] = [];
-  for (let at = 5; at + 4 <= data.length;) {
+  for (let at = 5; at + 4 <= data.length; ) {
     const size = readU32(data, at);
     if (size === 0 || at + 4 + size > data.length) break; // damaged: keep what is whole
     nals.push(data.slice(at + 4, at + 4 + size));

@@ -33,7 +33,6 @@ function ascii(s: string): Uint8Array {
   return new TextEncoder().encode(s);
 }
 
-
 function box(type: string, ...payload: Uint8Array[]): Uint8Array {
   const body = concatBytes(payload);
   return concatBytes([u32(8 + body.length), ascii(type), body]);
@@ -52,24 +51,60 @@ const zeros = (n: number) => new Uint8Array(n);
 const MATRIX = concatBytes([u32(0x00010000), u32(0), u32(0), u32(0), u32(0x00010000), u32(0), u32(0), u32(0), u32(0x40000000)]);
 
 function avcC(sps: Uint8Array, pps: Uint8Array): Uint8Array {
-  return box("avcC",
+  return box(
+    "avcC",
     bytes(1, sps[1] ?? 0, sps[2] ?? 0, sps[3] ?? 0, 0xff /* 4-byte lengths */, 0xe1 /* one SPS */),
-    bytes(sps.length >> 8, sps.length & 0xff), sps,
-    bytes(1, pps.length >> 8, pps.length & 0xff), pps);
+    bytes(sps.length >> 8, sps.length & 0xff),
+    sps,
+    bytes(1, pps.length >> 8, pps.length & 0xff),
+    pps,
+  );
 }
 
 /** The initialization segment: what a player needs before any fragment. */
 export function initSegment({ sps, pps, width, height }: { sps: Uint8Array; pps: Uint8Array; width: number; height: number }): Uint8Array {
   const ftyp = box("ftyp", ascii("iso6"), u32(0), ascii("iso6"), ascii("cmfc"), ascii("mp41"), ascii("avc1"));
   const mvhd = fullBox("mvhd", 0, 0, u32(0), u32(0), u32(1000), u32(0), u32(0x00010000), bytes(1, 0), zeros(10), MATRIX, zeros(24), u32(TRACK_ID + 1));
-  const tkhd = fullBox("tkhd", 0, 3, u32(0), u32(0), u32(TRACK_ID), u32(0), u32(0), zeros(8), bytes(0, 0, 0, 0), bytes(0, 0, 0, 0), MATRIX,
-    u32(width << 16), u32(height << 16));
+  const tkhd = fullBox(
+    "tkhd",
+    0,
+    3,
+    u32(0),
+    u32(0),
+    u32(TRACK_ID),
+    u32(0),
+    u32(0),
+    zeros(8),
+    bytes(0, 0, 0, 0),
+    bytes(0, 0, 0, 0),
+    MATRIX,
+    u32(width << 16),
+    u32(height << 16),
+  );
   const mdhd = fullBox("mdhd", 0, 0, u32(0), u32(0), u32(TIMESCALE), u32(0), bytes(0x55, 0xc4 /* und */, 0, 0));
   const hdlr = fullBox("hdlr", 0, 0, u32(0), ascii("vide"), zeros(12), ascii("glasscast\0"));
-  const avc1 = box("avc1", zeros(6), bytes(0, 1), zeros(16), bytes(width >> 8, width & 0xff, height >> 8, height & 0xff),
-    u32(0x00480000), u32(0x00480000), u32(0), bytes(0, 1), zeros(32), bytes(0, 0x18, 0xff, 0xff), avcC(sps, pps));
-  const stbl = box("stbl", fullBox("stsd", 0, 0, u32(1), avc1), fullBox("stts", 0, 0, u32(0)), fullBox("stsc", 0, 0, u32(0)),
-    fullBox("stsz", 0, 0, u32(0), u32(0)), fullBox("stco", 0, 0, u32(0)));
+  const avc1 = box(
+    "avc1",
+    zeros(6),
+    bytes(0, 1),
+    zeros(16),
+    bytes(width >> 8, width & 0xff, height >> 8, height & 0xff),
+    u32(0x00480000),
+    u32(0x00480000),
+    u32(0),
+    bytes(0, 1),
+    zeros(32),
+    bytes(0, 0x18, 0xff, 0xff),
+    avcC(sps, pps),
+  );
+  const stbl = box(
+    "stbl",
+    fullBox("stsd", 0, 0, u32(1), avc1),
+    fullBox("stts", 0, 0, u32(0)),
+    fullBox("stsc", 0, 0, u32(0)),
+    fullBox("stsz", 0, 0, u32(0), u32(0)),
+    fullBox("stco", 0, 0, u32(0)),
+  );
   const dinf = box("dinf", fullBox("dref", 0, 0, u32(1), fullBox("url ", 0, 1)));
   const minf = box("minf", fullBox("vmhd", 0, 1, zeros(8)), dinf, stbl);
   const trak = box("trak", tkhd, box("mdia", mdhd, hdlr, minf));
@@ -108,14 +143,31 @@ export function mediaFragment(sequence: number, baseDecodeTime: number, samples:
     for (let i = 0; i < 4; i++) out[at + 4 + i] = type.charCodeAt(i);
     at += 8;
   };
-  const word = (n: number) => { view.setUint32(at, n >>> 0); at += 4; };
+  const word = (n: number) => {
+    view.setUint32(at, n >>> 0);
+    at += 4;
+  };
   header(moofSize, "moof");
-  header(16, "mfhd"); word(0); word(sequence);
+  header(16, "mfhd");
+  word(0);
+  word(sequence);
   header(trafSize, "traf");
-  header(16, "tfhd"); word(TFHD_FLAGS); word(TRACK_ID);
-  header(20, "tfdt"); word(0x01000000); word(Math.floor(baseDecodeTime / 2 ** 32)); word(baseDecodeTime % 2 ** 32);
-  header(trunSize, "trun"); word(TRUN_FLAGS); word(samples.length); word(moofSize + 8);
-  samples.forEach((s, i) => { word(s.duration); word(sizes[i]!); word(s.keyframe ? SYNC_FLAGS : NON_SYNC_FLAGS); });
+  header(16, "tfhd");
+  word(TFHD_FLAGS);
+  word(TRACK_ID);
+  header(20, "tfdt");
+  word(0x01000000);
+  word(Math.floor(baseDecodeTime / 2 ** 32));
+  word(baseDecodeTime % 2 ** 32);
+  header(trunSize, "trun");
+  word(TRUN_FLAGS);
+  word(samples.length);
+  word(moofSize + 8);
+  samples.forEach((s, i) => {
+    word(s.duration);
+    word(sizes[i]!);
+    word(s.keyframe ? SYNC_FLAGS : NON_SYNC_FLAGS);
+  });
   header(mdatSize, "mdat");
   for (const s of samples) {
     for (const nal of s.nals) {

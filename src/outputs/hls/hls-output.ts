@@ -50,7 +50,11 @@ export class HlsOutput {
   #segmenterSettings: SegmenterSettings;
   readonly targetDurationS: number;
 
-  constructor(readonly feed: H264Feed, private readonly audience: Audience, readonly settings: HlsSettings) {
+  constructor(
+    readonly feed: H264Feed,
+    private readonly audience: Audience,
+    readonly settings: HlsSettings,
+  ) {
     this.targetDurationS = Math.max(2, Math.ceil(settings.keyframeIntervalS * 1.5));
     this.#segmenterSettings = this.#plan(settings.defaultFps);
     this.#muxing = new Lease({ start: () => this.#start(), stop: () => this.#stop(), lingerMs: settings.lingerMs });
@@ -68,12 +72,22 @@ export class HlsOutput {
     return { partTargetS, framesPerPart, maxSegmentS: this.targetDurationS, keepSegments: KEEP_SEGMENTS, keepPartSegments: KEEP_PART_SEGMENTS };
   }
 
-  get segmenterSettings(): SegmenterSettings { return this.#segmenterSettings; }
+  get segmenterSettings(): SegmenterSettings {
+    return this.#segmenterSettings;
+  }
 
-  get running(): boolean { return this.#segmenter !== null; }
-  get session(): string { return this.#session; }
-  get segmenter(): Segmenter | null { return this.#segmenter; }
-  get viewers(): number { return this.#clients.size; }
+  get running(): boolean {
+    return this.#segmenter !== null;
+  }
+  get session(): string {
+    return this.#session;
+  }
+  get segmenter(): Segmenter | null {
+    return this.#segmenter;
+  }
+  get viewers(): number {
+    return this.#clients.size;
+  }
 
   /** A request from `client` (address + User-Agent): it is a viewer for the next viewerWindowMs. */
   touch(client: string, address: string): Viewer {

@@ -55,7 +55,9 @@ export function renderPlaylist(seg: Segmenter, s: PlaylistSettings): string {
     }
     lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(segment.programTime).toISOString()}`);
     for (const part of segment.parts) {
-      lines.push(`#EXT-X-PART:DURATION=${seconds(part.duration)},URI="${uri(partName(s.session, segment.msn, part.index))}"${part.independent ? ",INDEPENDENT=YES" : ""}`);
+      lines.push(
+        `#EXT-X-PART:DURATION=${seconds(part.duration)},URI="${uri(partName(s.session, segment.msn, part.index))}"${part.independent ? ",INDEPENDENT=YES" : ""}`,
+      );
     }
     if (segment.bytes) lines.push(`#EXTINF:${seconds(segment.duration)},`, uri(segmentName(s.session, segment.msn)));
   }

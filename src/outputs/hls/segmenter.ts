@@ -131,8 +131,12 @@ export class Segmenter {
   }
 
   /** The segment being written (its parts so far), null before the first keyframe. */
-  get current(): HlsSegment | null { return this.#current; }
-  get initId(): number { return this.#initId; }
+  get current(): HlsSegment | null {
+    return this.#current;
+  }
+  get initId(): number {
+    return this.#initId;
+  }
 
   /** The part that comes next (EXT-X-PRELOAD-HINT), once there is a first keyframe. */
   nextPart(): { msn: number; part: number } | null {
@@ -197,8 +201,16 @@ export class Segmenter {
       if (!this.#anchor || this.#discontinuity) this.#anchor = { wall: at, decode: this.#decodeTime };
       const programTime = Math.round(this.#anchor.wall + ((this.#decodeTime - this.#anchor.decode) * 1000) / TIMESCALE);
       this.#current = {
-        msn: this.#nextMsn++, initId: this.#initId, discontinuity: this.#discontinuity, parts: [], partsDropped: false,
-        duration: 0, bytes: null, frames: 0, programTime, independent: sample.keyframe,
+        msn: this.#nextMsn++,
+        initId: this.#initId,
+        discontinuity: this.#discontinuity,
+        parts: [],
+        partsDropped: false,
+        duration: 0,
+        bytes: null,
+        frames: 0,
+        programTime,
+        independent: sample.keyframe,
       };
       this.#discontinuity = false;
     }
@@ -212,7 +224,11 @@ export class Segmenter {
     const bytes = mediaFragment(this.#fragment++, this.#decodeTime, this.#partSamples);
     const offset = this.#partBytes.reduce((n, b) => n + b.length, 0);
     segment.parts.push({
-      index: segment.parts.length, duration: this.#partTicks / TIMESCALE, independent: this.#partSamples[0]!.keyframe, bytes, offset,
+      index: segment.parts.length,
+      duration: this.#partTicks / TIMESCALE,
+      independent: this.#partSamples[0]!.keyframe,
+      bytes,
+      offset,
       frames: this.#partSamples.length,
     });
     segment.frames += this.#partSamples.length;
@@ -231,7 +247,10 @@ export class Segmenter {
     const total = this.#partBytes.reduce((n, b) => n + b.length, 0);
     const bytes = new Uint8Array(total);
     let at = 0;
-    for (const b of this.#partBytes) { bytes.set(b, at); at += b.length; }
+    for (const b of this.#partBytes) {
+      bytes.set(b, at);
+      at += b.length;
+    }
     segment.bytes = bytes;
     this.segments.push(segment);
     this.#current = null;
@@ -243,7 +262,10 @@ export class Segmenter {
     const withParts = this.segments.length - this.settings.keepPartSegments;
     for (let i = 0; i < withParts; i++) {
       const s = this.segments[i]!;
-      if (!s.partsDropped) { s.parts.length = 0; s.partsDropped = true; }
+      if (!s.partsDropped) {
+        s.parts.length = 0;
+        s.partsDropped = true;
+      }
     }
     // Init segments no listed segment needs any more.
     const needed = new Set([this.#initId, ...this.segments.map((s) => s.initId)]);

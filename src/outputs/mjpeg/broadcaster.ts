@@ -27,21 +27,29 @@ export class MjpegBroadcaster {
   /** The part of the newest encoded frame, shared by every viewer. */
   #part: { jpeg: EncodedFrame; bytes: Uint8Array } | null = null;
 
-  constructor(readonly stream: Stream, readonly audience: Audience) {}
+  constructor(
+    readonly stream: Stream,
+    readonly audience: Audience,
+  ) {}
 
-  get viewers(): number { return this.#viewers.size; }
+  get viewers(): number {
+    return this.#viewers.size;
+  }
 
   /** A new viewer's body stream; it ends when the client goes away or `close()` runs. */
   open(address = "unknown"): ReadableStream<Uint8Array> {
     const viewer: Viewer = { controller: null, lastSeq: -1, resolve: null, member: null };
-    return new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        viewer.controller = controller;
-        this.#add(viewer, address);
+    return new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          viewer.controller = controller;
+          this.#add(viewer, address);
+        },
+        pull: () => this.#pull(viewer),
+        cancel: () => this.#remove(viewer),
       },
-      pull: () => this.#pull(viewer),
-      cancel: () => this.#remove(viewer),
-    }, { highWaterMark: 0 });
+      { highWaterMark: 0 },
+    );
   }
 
   /** Ends every viewer's stream cleanly (shutdown): each response finishes normally. */
@@ -49,7 +57,11 @@ export class MjpegBroadcaster {
     for (const viewer of [...this.#viewers]) {
       const { controller, resolve } = viewer;
       this.#remove(viewer);
-      try { controller?.close(); } catch { /* already closed by the client */ }
+      try {
+        controller?.close();
+      } catch {
+        /* already closed by the client */
+      }
       resolve?.();
     }
   }

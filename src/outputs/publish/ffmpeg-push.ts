@@ -25,20 +25,47 @@ export function muxerArgs(url: string): string[] {
   const scheme = url.slice(0, url.indexOf(":")).toLowerCase();
   switch (scheme) {
     case "rtsp":
-    case "rtsps": return ["-f", "rtsp", "-rtsp_transport", "tcp"];
+    case "rtsps":
+      return ["-f", "rtsp", "-rtsp_transport", "tcp"];
     case "rtmp":
-    case "rtmps": return ["-f", "flv", "-flvflags", "no_duration_filesize"];
-    case "srt": return ["-f", "mpegts", "-mpegts_flags", "+resend_headers"];
-    default: throw new Error(`no muxer for ${scheme}:`);
+    case "rtmps":
+      return ["-f", "flv", "-flvflags", "no_duration_filesize"];
+    case "srt":
+      return ["-f", "mpegts", "-mpegts_flags", "+resend_headers"];
+    default:
+      throw new Error(`no muxer for ${scheme}:`);
   }
 }
 
 export function pushArgs(ffmpeg: string, url: string): string[] {
   return [
-    ffmpeg, "-hide_banner", "-nostats", "-loglevel", "warning", "-progress", "pipe:1", "-stats_period", "0.5",
-    "-fflags", "+nobuffer", "-use_wallclock_as_timestamps", "1", "-probesize", "32", "-analyzeduration", "0",
-    "-f", "h264", "-i", "pipe:0",
-    "-map", "0:v:0", "-c", "copy", ...muxerArgs(url), url,
+    ffmpeg,
+    "-hide_banner",
+    "-nostats",
+    "-loglevel",
+    "warning",
+    "-progress",
+    "pipe:1",
+    "-stats_period",
+    "0.5",
+    "-fflags",
+    "+nobuffer",
+    "-use_wallclock_as_timestamps",
+    "1",
+    "-probesize",
+    "32",
+    "-analyzeduration",
+    "0",
+    "-f",
+    "h264",
+    "-i",
+    "pipe:0",
+    "-map",
+    "0:v:0",
+    "-c",
+    "copy",
+    ...muxerArgs(url),
+    url,
   ];
 }
 
@@ -64,10 +91,15 @@ export function annexBOf(au: TimedAccessUnit): Uint8Array {
 export function ffmpegConnection(ffmpeg: string, target: PublishTarget, redact: (text: string) => string, onLive: () => void): Connection {
   let lastLine: string | null = null;
   const child = spawnOwned(pushArgs(ffmpeg, target.url), {
-    label: `publish[${target.stream} → ${target.shown}]`, stderrLevel: "warn", stdin: "pipe", redact,
+    label: `publish[${target.stream} → ${target.shown}]`,
+    stderrLevel: "warn",
+    stdin: "pipe",
+    redact,
     // Raw H.264 has no rate to probe (timestamps are the wall clock's), and a live FLV has no duration to write back.
     noise: /not enough frames to estimate rate|Failed to update header with correct/,
-    onStderrLine: (line) => { lastLine = redact(line); },
+    onStderrLine: (line) => {
+      lastLine = redact(line);
+    },
   });
   const stdin = new PipeWriter(child.stdin!, MAX_PENDING_BYTES);
   let closed = false;
@@ -86,7 +118,9 @@ export function ffmpegConnection(ffmpeg: string, target: PublishTarget, redact: 
         }
         text = text.slice(Math.max(0, text.lastIndexOf("\n")));
       }
-    } catch { /* the pipe closes with the process */ }
+    } catch {
+      /* the pipe closes with the process */
+    }
   })();
   const ended = child.exited.then((code) => {
     closed = true;

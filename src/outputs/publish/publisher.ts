@@ -88,11 +88,18 @@ export class Publisher {
   readonly #releases: (() => void)[] = [];
   #loop: Promise<void> | null = null;
 
-  constructor(readonly target: PublishTarget, private readonly feed: H264Feed, private readonly stream: Stream,
-    private readonly connect: Connect, private readonly redact: (text: string) => string,
-    private readonly backoff: Backoff = DEFAULT_BACKOFF) {}
+  constructor(
+    readonly target: PublishTarget,
+    private readonly feed: H264Feed,
+    private readonly stream: Stream,
+    private readonly connect: Connect,
+    private readonly redact: (text: string) => string,
+    private readonly backoff: Backoff = DEFAULT_BACKOFF,
+  ) {}
 
-  get state(): PublishState { return this.#state; }
+  get state(): PublishState {
+    return this.#state;
+  }
 
   /** Holds the stream and the feed and starts connecting. */
   start(): void {
@@ -104,8 +111,14 @@ export class Publisher {
 
   report(): PublisherReport {
     return {
-      url: this.target.shown, protocol: this.target.protocol, state: this.#state, bytes: this.#bytes,
-      frames: this.#frames, skipped: this.#skipped, reconnects: this.#reconnects, lastError: this.#lastError,
+      url: this.target.shown,
+      protocol: this.target.protocol,
+      state: this.#state,
+      bytes: this.#bytes,
+      frames: this.#frames,
+      skipped: this.#skipped,
+      reconnects: this.#reconnects,
+      lastError: this.#lastError,
       liveSince: this.#liveSince === null ? null : new Date(this.#liveSince).toISOString(),
     };
   }
@@ -153,7 +166,10 @@ export class Publisher {
       this.#lastError = this.redact(reason);
       this.#state = "retrying";
       log.warn(`stream ${this.target.stream}: publishing to ${this.target.shown}: ${this.#lastError}; retrying in ${wait / 1000} s`, {
-        event: "publish.retry", ...fields, reconnects: this.#reconnects + 1, retry_s: wait / 1000,
+        event: "publish.retry",
+        ...fields,
+        reconnects: this.#reconnects + 1,
+        retry_s: wait / 1000,
       });
       await sleep(wait, signal);
       wait = Math.min(wait * 2, maxMs);

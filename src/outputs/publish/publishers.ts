@@ -17,8 +17,9 @@ export interface PublishSettings {
 
 export function createPublisher(target: PublishTarget, feed: H264Feed, stream: Stream, settings: PublishSettings): Publisher {
   const redact = redactorFor(target.url, target.secrets);
-  const connect: Connect = target.protocol === "whip"
-    ? (onLive) => whipConnection(target, settings.ice, redact, onLive)
-    : (onLive) => ffmpegConnection(settings.ffmpeg, target, redact, onLive);
+  const connect: Connect =
+    target.protocol === "whip"
+      ? (onLive) => whipConnection(target, settings.ice, redact, onLive)
+      : (onLive) => ffmpegConnection(settings.ffmpeg, target, redact, onLive);
   return new Publisher(target, feed, stream, connect, redact, settings.backoff ?? DEFAULT_BACKOFF);
 }

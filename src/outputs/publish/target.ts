@@ -36,8 +36,17 @@ export interface PublishTarget {
 export class PublishTargetError extends Error {}
 
 export const PUBLISH_SCHEMES: Readonly<Record<string, PublishProtocol>> = {
-  rtsp: "rtsp", rtsps: "rtsp", rtmp: "rtmp", rtmps: "rtmp", srt: "srt",
-  whip: "whip", whips: "whip", "whip+http": "whip", "whip+https": "whip", https: "whip", http: "whip",
+  rtsp: "rtsp",
+  rtsps: "rtsp",
+  rtmp: "rtmp",
+  rtmps: "rtmp",
+  srt: "srt",
+  whip: "whip",
+  whips: "whip",
+  "whip+http": "whip",
+  "whip+https": "whip",
+  https: "whip",
+  http: "whip",
 };
 
 const NAME = /^[A-Za-z0-9_-]{1,32}$/;
@@ -57,7 +66,9 @@ export function publishTargets(values: readonly string[], streams: readonly stri
 export function publishTarget(value: string, streams: readonly string[], defaultToken: string | null = null): PublishTarget {
   const { name, url } = splitPublish(value.trim());
   const shownValue = JSON.stringify(redactUrl(url));
-  const fail = (why: string): never => { throw new PublishTargetError(`--publish: ${name ? `${name}=` : ""}${shownValue} ${why}`); };
+  const fail = (why: string): never => {
+    throw new PublishTargetError(`--publish: ${name ? `${name}=` : ""}${shownValue} ${why}`);
+  };
   const schemeMatch = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url);
   if (!schemeMatch) fail(`is not a URL; expected [NAME=]URL with a scheme of ${Object.keys(PUBLISH_SCHEMES).join(", ")}`);
   const scheme = schemeMatch![1]!.toLowerCase();

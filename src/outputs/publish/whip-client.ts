@@ -56,7 +56,9 @@ export function whipConnection(target: PublishTarget, ice: IceSettings, redact: 
   void (async () => {
     const transceiver = pc.addTransceiver(new MediaStreamTrack({ kind: "video", codec: h264Codec() }), { direction: "sendonly" });
     dropDefaultStun(pc, ice);
-    transceiver.sender.onRtcp.subscribe(() => { lastRtcpAt = performance.now(); });
+    transceiver.sender.onRtcp.subscribe(() => {
+      lastRtcpAt = performance.now();
+    });
     transceiver.sender.onReady.once(() => {
       if (finished) return;
       clearTimeout(deadline);
@@ -71,7 +73,9 @@ export function whipConnection(target: PublishTarget, ice: IceSettings, redact: 
     const offer = pc.localDescription?.sdp;
     if (!offer) throw new Error("werift made no offer");
     const res = await fetch(target.url, {
-      method: "POST", headers: { "content-type": "application/sdp", accept: "application/sdp", ...auth }, body: offer,
+      method: "POST",
+      headers: { "content-type": "application/sdp", accept: "application/sdp", ...auth },
+      body: offer,
       signal: AbortSignal.any([abort.signal, AbortSignal.timeout(POST_TIMEOUT_MS)]),
     });
     const body = await res.text();
@@ -85,12 +89,18 @@ export function whipConnection(target: PublishTarget, ice: IceSettings, redact: 
     await pc.setRemoteDescription({ type: "answer", sdp: body });
     // An endpoint's pc.close() sends a DTLS close alert: werift closes the transport but not the connection.
     for (const dtls of pc.dtlsTransports) {
-      dtls.onStateChange.subscribe((state) => { if (state === "closed" || state === "failed") finish(`the WHIP endpoint ${state === "closed" ? "closed" : "failed"} the DTLS session`); });
+      dtls.onStateChange.subscribe((state) => {
+        if (state === "closed" || state === "failed") finish(`the WHIP endpoint ${state === "closed" ? "closed" : "failed"} the DTLS session`);
+      });
     }
   })().catch((err: unknown) => {
     const e = err as Error;
-    const reason = e.name === "TimeoutError" ? `the WHIP endpoint did not answer within ${POST_TIMEOUT_MS / 1000} s`
-      : e.name === "AbortError" ? "stopped" : `${e.message}${e.cause instanceof Error ? `: ${e.cause.message}` : ""}`;
+    const reason =
+      e.name === "TimeoutError"
+        ? `the WHIP endpoint did not answer within ${POST_TIMEOUT_MS / 1000} s`
+        : e.name === "AbortError"
+          ? "stopped"
+          : `${e.message}${e.cause instanceof Error ? `: ${e.cause.message}` : ""}`;
     finish(reason);
   });
 
@@ -103,8 +113,11 @@ export function whipConnection(target: PublishTarget, ice: IceSettings, redact: 
       let bytes = 0;
       payloads.forEach((payload, i) => {
         const header = new RtpHeader({
-          payloadType: 0, ssrc: 0, // the sender fills in the negotiated ones
-          sequenceNumber: seq, timestamp: (au.timestamp + tsOffset) >>> 0, marker: i === last,
+          payloadType: 0,
+          ssrc: 0, // the sender fills in the negotiated ones
+          sequenceNumber: seq,
+          timestamp: (au.timestamp + tsOffset) >>> 0,
+          marker: i === last,
         });
         seq = (seq + 1) & 0xffff;
         bytes += payload.byteLength;

@@ -81,7 +81,9 @@ export class RtspAccess {
   }
 
   /** Digest is offered: some --auth user has a plain password. */
-  get digest(): boolean { return this.#ha1.size > 0; }
+  get digest(): boolean {
+    return this.#ha1.size > 0;
+  }
 
   #nonce(): string {
     const issued = Math.floor(this.#now() / 1000).toString(16);
@@ -100,7 +102,8 @@ export class RtspAccess {
   challenges(stale = false, publish = false): Record<string, string[]> {
     if (!this.s.admins && !publish) return { "WWW-Authenticate": [`Bearer realm="${REALM}"`] };
     const list: string[] = [];
-    if (this.digest || (publish && this.#ingest.length > 0)) list.push(`Digest realm="${REALM}", nonce="${this.#nonce()}", algorithm=MD5${stale ? ", stale=TRUE" : ""}`);
+    if (this.digest || (publish && this.#ingest.length > 0))
+      list.push(`Digest realm="${REALM}", nonce="${this.#nonce()}", algorithm=MD5${stale ? ", stale=TRUE" : ""}`);
     list.push(`Basic realm="${REALM}"`);
     return { "WWW-Authenticate": list };
   }
@@ -137,7 +140,12 @@ export class RtspAccess {
     const credentials = this.s.admins !== null || this.#ingest.length > 0;
     if (!credentials) {
       if (!this.s.protected) return { ok: true };
-      return { ok: false, status: 403, headers: {}, reason: "publishing needs an --auth login or an --ingest-token, and this server has neither; a viewer token does not publish" };
+      return {
+        ok: false,
+        status: 403,
+        headers: {},
+        reason: "publishing needs an --auth login or an --ingest-token, and this server has neither; a viewer token does not publish",
+      };
     }
     const client = clientKey(o.address);
     const locked = this.#lockedOut(client);
@@ -160,7 +168,8 @@ export class RtspAccess {
       return refuse("wrong ingest token");
     }
     if (o.token) {
-      if (this.s.tokens.check(o.token).ok) return { ok: false, status: 403, headers: {}, reason: "a viewer token does not let you publish; use an ingest token or a login" };
+      if (this.s.tokens.check(o.token).ok)
+        return { ok: false, status: 403, headers: {}, reason: "a viewer token does not let you publish; use an ingest token or a login" };
       if (!/^v1\./.test(o.token)) this.s.limiter.fail(client);
       return refuse("the token is not valid");
     }
@@ -182,8 +191,13 @@ export class RtspAccess {
   }
 
   /** A Digest answer: right for an --auth user with a plain password, or for one of `more(user)` (HA1 values). */
-  #digest(auth: string, method: string, client: string, more: (user: string) => string[],
-    refuse: (reason: string, stale?: boolean) => AuthVerdict): AuthVerdict {
+  #digest(
+    auth: string,
+    method: string,
+    client: string,
+    more: (user: string) => string[],
+    refuse: (reason: string, stale?: boolean) => AuthVerdict,
+  ): AuthVerdict {
     const f = parseDigest(auth);
     const user = f?.get("username");
     const nonce = f?.get("nonce") ?? "";
@@ -201,9 +215,7 @@ export class RtspAccess {
     const candidates = [known ?? md5(`${user}:${REALM}:${randomBytes(8).toString("hex")}`), ...more(user)];
     let ok = false;
     candidates.forEach((ha1, i) => {
-      const expected = Buffer.from(qop
-        ? md5(`${ha1}:${nonce}:${f.get("nc") ?? ""}:${f.get("cnonce") ?? ""}:${qop}:${ha2}`)
-        : md5(`${ha1}:${nonce}:${ha2}`));
+      const expected = Buffer.from(qop ? md5(`${ha1}:${nonce}:${f.get("nc") ?? ""}:${f.get("cnonce") ?? ""}:${qop}:${ha2}`) : md5(`${ha1}:${nonce}:${ha2}`));
       const match = given.length === expected.length && timingSafeEqual(given, expected);
       ok = (match && (i > 0 || known !== undefined)) || ok;
     });

@@ -87,7 +87,8 @@ export class RtspReader {
     while (!this.#waitingBody && this.#start < this.#end && (this.#store[this.#start] === 0x0d || this.#store[this.#start] === 0x0a)) this.#consume(1);
     if (this.#start === this.#end) return null;
     const store = this.#store;
-    if (store[this.#start] === 0x24) { // '$', read in place: a flood of tiny frames must cost little each
+    if (store[this.#start] === 0x24) {
+      // '$', read in place: a flood of tiny frames must cost little each
       const at = this.#start;
       if (this.#end - at < 4) return null;
       const length = (store[at + 2]! << 8) | store[at + 3]!;
@@ -110,7 +111,10 @@ export class RtspReader {
     let end = buf.indexOf(CRLFCRLF, from);
     let sep = 4;
     const lf = buf.indexOf(LFLF, from);
-    if (lf >= 0 && (end < 0 || lf < end)) { end = lf; sep = 2; }
+    if (lf >= 0 && (end < 0 || lf < end)) {
+      end = lf;
+      sep = 2;
+    }
     if (end < 0) {
       this.#searched = buf.length;
       if (buf.length > MAX_HEAD_BYTES) return { type: "error", status: 400, reason: `request head longer than ${MAX_HEAD_BYTES} bytes`, cseq: null };
@@ -149,10 +153,23 @@ export class RtspReader {
 }
 
 const REASONS: Record<number, string> = {
-  200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-  413: "Request Entity Too Large", 429: "Too Many Requests", 451: "Parameter Not Understood", 453: "Not Enough Bandwidth",
-  454: "Session Not Found", 455: "Method Not Valid in This State", 459: "Aggregate Operation Not Allowed",
-  461: "Unsupported Transport", 500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable",
+  200: "OK",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  413: "Request Entity Too Large",
+  429: "Too Many Requests",
+  451: "Parameter Not Understood",
+  453: "Not Enough Bandwidth",
+  454: "Session Not Found",
+  455: "Method Not Valid in This State",
+  459: "Aggregate Operation Not Allowed",
+  461: "Unsupported Transport",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  503: "Service Unavailable",
   505: "RTSP Version Not Supported",
 };
 

@@ -42,7 +42,10 @@ export function rtpPacketsOf(au: AccessUnit): RtpPackets {
   const payloads = packetizeH264(au, RTSP_MAX_PAYLOAD);
   let size = 0;
   let payloadBytes = 0;
-  for (const p of payloads) { size += PREFIX + HEADER + p.length; payloadBytes += p.length; }
+  for (const p of payloads) {
+    size += PREFIX + HEADER + p.length;
+    payloadBytes += p.length;
+  }
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   const offsets: number[] = [];

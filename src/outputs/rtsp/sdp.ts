@@ -44,7 +44,14 @@ export function trackControl(uri: string, control = TRACK_CONTROL): string {
 }
 
 /** `audioControl`: the sound's track control when the stream has sound (a second m-line, Opus). */
-export function describeSdp(o: { address: string; name: string; sets: ParameterSets | null; sessionId: number; control: string; audioControl?: string | null }): string {
+export function describeSdp(o: {
+  address: string;
+  name: string;
+  sets: ParameterSets | null;
+  sessionId: number;
+  control: string;
+  audioControl?: string | null;
+}): string {
   const ip6 = o.address.includes(":");
   const fmtp = ["packetization-mode=1", `profile-level-id=${o.sets ? profileLevelId(o.sets.sps) : DEFAULT_PROFILE_LEVEL}`];
   if (o.sets) fmtp.push(`sprop-parameter-sets=${Buffer.from(o.sets.sps).toString("base64")},${Buffer.from(o.sets.pps).toString("base64")}`);
@@ -61,12 +68,14 @@ export function describeSdp(o: { address: string; name: string; sets: ParameterS
     `a=rtpmap:${PAYLOAD_TYPE} H264/90000`,
     `a=fmtp:${PAYLOAD_TYPE} ${fmtp.join(";")}`,
     `a=control:${o.control}`,
-    ...(o.audioControl ? [
-      `m=audio 0 RTP/AVP ${AUDIO_PAYLOAD_TYPE}`,
-      `a=rtpmap:${AUDIO_PAYLOAD_TYPE} opus/48000/2`,
-      `a=fmtp:${AUDIO_PAYLOAD_TYPE} sprop-stereo=0`,
-      `a=control:${o.audioControl}`,
-    ] : []),
+    ...(o.audioControl
+      ? [
+          `m=audio 0 RTP/AVP ${AUDIO_PAYLOAD_TYPE}`,
+          `a=rtpmap:${AUDIO_PAYLOAD_TYPE} opus/48000/2`,
+          `a=fmtp:${AUDIO_PAYLOAD_TYPE} sprop-stereo=0`,
+          `a=control:${o.audioControl}`,
+        ]
+      : []),
     "",
   ].join("\r\n");
 }

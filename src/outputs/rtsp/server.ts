@@ -115,8 +115,12 @@ export class RtspServer {
   }
 
   /** Sessions now, over all streams. */
-  get clients(): number { return this.#sessions.size; }
-  get port(): number { return this.#listener?.port ?? 0; }
+  get clients(): number {
+    return this.#sessions.size;
+  }
+  get port(): number {
+    return this.#listener?.port ?? 0;
+  }
 
   listen(): { hostname: string; port: number } {
     const server = this;
@@ -124,11 +128,21 @@ export class RtspServer {
       hostname: this.s.host,
       port: this.s.port,
       socket: {
-        open(socket) { server.#open(socket); },
-        data(socket, chunk) { server.#data(socket.data, chunk); },
-        drain(socket) { server.#flush(socket.data); },
-        close(socket) { server.#closed(socket.data); },
-        error(socket, err) { log.debug(`rtsp: connection from ${socket?.data?.address ?? "?"}: ${err?.message ?? "error"}`); },
+        open(socket) {
+          server.#open(socket);
+        },
+        data(socket, chunk) {
+          server.#data(socket.data, chunk);
+        },
+        drain(socket) {
+          server.#flush(socket.data);
+        },
+        close(socket) {
+          server.#closed(socket.data);
+        },
+        error(socket, err) {
+          log.debug(`rtsp: connection from ${socket?.data?.address ?? "?"}: ${err?.message ?? "error"}`);
+        },
       },
     });
     this.#reaper = setInterval(() => this.#reap(), Math.min(REAP_INTERVAL_MS, this.#timeoutS * 250));
@@ -150,9 +164,20 @@ export class RtspServer {
   #open(socket: Socket<Connection>): void {
     const server = this;
     const conn: Connection = {
-      socket, address: socket.remoteAddress, reader: new RtspReader(), sessions: new Set(),
-      pending: [], buffered: 0, lastActivity: performance.now(), queue: Promise.resolve(), queued: 0, closed: false, recording: null,
-      send(bytes) { server.#send(conn, bytes); },
+      socket,
+      address: socket.remoteAddress,
+      reader: new RtspReader(),
+      sessions: new Set(),
+      pending: [],
+      buffered: 0,
+      lastActivity: performance.now(),
+      queue: Promise.resolve(),
+      queued: 0,
+      closed: false,
+      recording: null,
+      send(bytes) {
+        server.#send(conn, bytes);
+      },
     };
     socket.data = conn;
     // A flood of idle connections must not exhaust descriptors: past this many, the connection that has
@@ -349,8 +374,10 @@ export class RtspServer {
         return {
           status: 200,
           headers: {
-            ...headers, Range: "npt=0.000-",
-            "RTP-Info": `url=${session.url};seq=${session.firstSeq};rtptime=${session.firstTimestamp}` +
+            ...headers,
+            Range: "npt=0.000-",
+            "RTP-Info":
+              `url=${session.url};seq=${session.firstSeq};rtptime=${session.firstTimestamp}` +
               (session.audio ? `,url=${session.audio.url};seq=${session.audio.firstSeq};rtptime=${session.audio.firstTimestamp}` : ""),
           },
           after: wasPlaying ? undefined : () => session.play(),
@@ -375,8 +402,11 @@ export class RtspServer {
     const stream = this.#streams.get(target.name);
     if (!stream) return { status: 404, body: "no such stream\n" };
     const verdict = await this.s.access.check({
-      method: req.method, authorization: req.headers.get("authorization") ?? null, token: target.token,
-      stream: stream.name, address: conn.address,
+      method: req.method,
+      authorization: req.headers.get("authorization") ?? null,
+      token: target.token,
+      stream: stream.name,
+      address: conn.address,
     });
     if (!verdict.ok) {
       // Every client's first try comes without credentials (then answers the challenge): that is not news.
@@ -396,8 +426,14 @@ export class RtspServer {
     return {
       status: 200,
       headers: { "Content-Type": "application/sdp" },
-      body: describeSdp({ address: local, name: stream.name, sets, sessionId: Date.now(), control: trackControl(req.uri),
-        audioControl: stream.audio ? trackControl(req.uri, AUDIO_TRACK_CONTROL) : null }),
+      body: describeSdp({
+        address: local,
+        name: stream.name,
+        sets,
+        sessionId: Date.now(),
+        control: trackControl(req.uri),
+        audioControl: stream.audio ? trackControl(req.uri, AUDIO_TRACK_CONTROL) : null,
+      }),
     };
   }
 
@@ -430,7 +466,10 @@ export class RtspServer {
     if (chosen.transport.kind === "udp") this.#udpSessions.set(`${chosen.transport.address}:${chosen.transport.rtcpPort}`, session);
     return {
       status: 200,
-      headers: { Transport: `${chosen.header};ssrc=${session.ssrc.toString(16).toUpperCase().padStart(8, "0")}`, Session: `${session.id};timeout=${this.#timeoutS}` },
+      headers: {
+        Transport: `${chosen.header};ssrc=${session.ssrc.toString(16).toUpperCase().padStart(8, "0")}`,
+        Session: `${session.id};timeout=${this.#timeoutS}`,
+      },
     };
   }
 
@@ -452,7 +491,10 @@ export class RtspServer {
     if (session.playing) track.play();
     return {
       status: 200,
-      headers: { Transport: `${chosen.header};ssrc=${track.ssrc.toString(16).toUpperCase().padStart(8, "0")}`, Session: `${session.id};timeout=${this.#timeoutS}` },
+      headers: {
+        Transport: `${chosen.header};ssrc=${track.ssrc.toString(16).toUpperCase().padStart(8, "0")}`,
+        Session: `${session.id};timeout=${this.#timeoutS}`,
+      },
     };
   }
 
@@ -463,10 +505,18 @@ export class RtspServer {
     const target = parseTarget(req.uri);
     if (!target) return { status: 400, body: "the request URI is not an rtsp:// URL\n" };
     const stream = this.#streams.get(target.name);
-    if (!stream || target.name === "" && !stream.ingest) return { status: 404, body: "no such stream\n" };
-    if (!stream.ingest) return { status: 405, headers: { Allow: "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER" }, body: `stream ${stream.name} is not fed by RTSP publishers (--source ${stream.name}=rtsp-push:PATH)\n` };
+    if (!stream || (target.name === "" && !stream.ingest)) return { status: 404, body: "no such stream\n" };
+    if (!stream.ingest)
+      return {
+        status: 405,
+        headers: { Allow: "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER" },
+        body: `stream ${stream.name} is not fed by RTSP publishers (--source ${stream.name}=rtsp-push:PATH)\n`,
+      };
     const verdict = await this.s.access.checkPublish({
-      method: req.method, authorization: req.headers.get("authorization") ?? null, token: target.token, address: conn.address,
+      method: req.method,
+      authorization: req.headers.get("authorization") ?? null,
+      token: target.token,
+      address: conn.address,
     });
     if (!verdict.ok) {
       const tried = req.headers.has("authorization") || target.token !== null;
@@ -590,19 +640,25 @@ export class RtspServer {
 
   async #transport(conn: Connection, header: string): Promise<{ transport: SessionTransport; header: string } | null> {
     for (const spec of header.split(",")) {
-      const parts = spec.trim().split(";").map((p) => p.trim());
+      const parts = spec
+        .trim()
+        .split(";")
+        .map((p) => p.trim());
       const protocol = parts[0]!.toUpperCase();
-      const params = new Map(parts.slice(1).map((p) => {
-        const eq = p.indexOf("=");
-        return eq < 0 ? [p.toLowerCase(), ""] as const : [p.slice(0, eq).toLowerCase(), p.slice(eq + 1)] as const;
-      }));
+      const params = new Map(
+        parts.slice(1).map((p) => {
+          const eq = p.indexOf("=");
+          return eq < 0 ? ([p.toLowerCase(), ""] as const) : ([p.slice(0, eq).toLowerCase(), p.slice(eq + 1)] as const);
+        }),
+      );
       if (params.has("multicast") || (params.has("mode") && !/play/i.test(params.get("mode")!))) continue;
       if (protocol === "RTP/AVP/TCP") {
         let pair = ports(params.get("interleaved"), 255);
         if (params.has("interleaved") && !pair) continue;
         if (!pair) {
-          const used = new Set([...conn.sessions].flatMap((s) => [s.transport, ...(s.audio ? [s.audio.transport] : [])])
-            .flatMap((t) => t.kind === "tcp" ? [t.rtpChannel] : []));
+          const used = new Set(
+            [...conn.sessions].flatMap((s) => [s.transport, ...(s.audio ? [s.audio.transport] : [])]).flatMap((t) => (t.kind === "tcp" ? [t.rtpChannel] : [])),
+          );
           let c = 0;
           while (used.has(c)) c += 2;
           pair = [c, c + 1];
@@ -631,12 +687,14 @@ export class RtspServer {
   }
 
   #udpPair(): Promise<UdpPair> {
-    this.#udp ??= UdpPair.open(this.s.host, (address, port) => this.#udpSessions.get(`${address}:${port}`)?.touch(),
-      (address, port, data) => this.#udpPublishers.get(`${address}:${port}`)?.publisher?.rtp(data))
-      .catch((err: unknown) => {
-        this.#udp = null; // the next UDP client tries again
-        throw err;
-      });
+    this.#udp ??= UdpPair.open(
+      this.s.host,
+      (address, port) => this.#udpSessions.get(`${address}:${port}`)?.touch(),
+      (address, port, data) => this.#udpPublishers.get(`${address}:${port}`)?.publisher?.rtp(data),
+    ).catch((err: unknown) => {
+      this.#udp = null; // the next UDP client tries again
+      throw err;
+    });
     return this.#udp;
   }
 }
@@ -666,7 +724,10 @@ async function parameterSets(st: RtspStream): Promise<ParameterSets | null> {
   const releaseFeed = st.feed.hold();
   try {
     return await new Promise<ParameterSets | null>((resolve) => {
-      const timer = setTimeout(() => { off(); resolve(null); }, DESCRIBE_WAIT_MS);
+      const timer = setTimeout(() => {
+        off();
+        resolve(null);
+      }, DESCRIBE_WAIT_MS);
       const off = st.feed.subscribe((au) => {
         const sets = au.keyframe ? parameterSetsOf(au) : null;
         if (!sets) return;
@@ -688,14 +749,24 @@ function hasTcpSession(conn: Connection): boolean {
 
 /** The server's RTP and RTCP ports (an even port and the next), shared by every UDP client. */
 class UdpPair implements UdpSender {
-  private constructor(private readonly rtpSocket: udp.Socket<"buffer">, private readonly rtcpSocket: udp.Socket<"buffer">,
-    private readonly ipv4: boolean) {}
+  private constructor(
+    private readonly rtpSocket: udp.Socket<"buffer">,
+    private readonly rtcpSocket: udp.Socket<"buffer">,
+    private readonly ipv4: boolean,
+  ) {}
 
-  get rtpPort(): number { return this.rtpSocket.port; }
-  get rtcpPort(): number { return this.rtcpSocket.port; }
+  get rtpPort(): number {
+    return this.rtpSocket.port;
+  }
+  get rtcpPort(): number {
+    return this.rtcpSocket.port;
+  }
 
-  static async open(host: string, onRtcp: (address: string, port: number) => void,
-    onRtp: (address: string, port: number, data: Uint8Array) => void): Promise<UdpPair> {
+  static async open(
+    host: string,
+    onRtcp: (address: string, port: number) => void,
+    onRtp: (address: string, port: number, data: Uint8Array) => void,
+  ): Promise<UdpPair> {
     const ipv4 = !host.includes(":");
     // A client that vanished without TEARDOWN makes the kernel report "port unreachable" on the
     // next receive: without a handler that error would be thrown out of the process.
@@ -705,15 +776,30 @@ class UdpPair implements UdpSender {
       log.debug(`rtsp: UDP: ${err?.message ?? "error"}`);
     };
     for (let attempt = 0; attempt < 50; attempt++) {
-      const rtp = await Bun.udpSocket({ hostname: host, port: 0, socket: { data(_socket, buf, port, address) { onRtp(address, port, buf); }, error } });
+      const rtp = await Bun.udpSocket({
+        hostname: host,
+        port: 0,
+        socket: {
+          data(_socket, buf, port, address) {
+            onRtp(address, port, buf);
+          },
+          error,
+        },
+      });
       if (rtp.port % 2 !== 0 || rtp.port >= 65535) {
         rtp.close();
         continue;
       }
       try {
         const rtcp = await Bun.udpSocket({
-          hostname: host, port: rtp.port + 1,
-          socket: { data(_socket, _buf, port, address) { onRtcp(address, port); }, error },
+          hostname: host,
+          port: rtp.port + 1,
+          socket: {
+            data(_socket, _buf, port, address) {
+              onRtcp(address, port);
+            },
+            error,
+          },
         });
         return new UdpPair(rtp, rtcp, ipv4);
       } catch {

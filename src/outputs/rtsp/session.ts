@@ -48,7 +48,9 @@ export type SessionTransport =
   | { readonly kind: "udp"; readonly sender: UdpSender; readonly address: string; readonly rtpPort: number; readonly rtcpPort: number };
 
 export class RtspSession {
-  readonly id = Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("hex").toUpperCase();
+  readonly id = Buffer.from(crypto.getRandomValues(new Uint8Array(12)))
+    .toString("hex")
+    .toUpperCase();
   readonly ssrc = crypto.getRandomValues(new Uint32Array(1))[0]!;
   /** The sequence number and RTP time of the first packet PLAY sends (for RTP-Info). */
   readonly firstSeq = crypto.getRandomValues(new Uint16Array(1))[0]!;
@@ -70,17 +72,25 @@ export class RtspSession {
   /** The sound's track, when the client set it up too (a second SETUP, trackID=1). */
   audio: RtspAudioTrack | null = null;
 
-  constructor(readonly stream: string, readonly feed: H264Feed, readonly transport: SessionTransport,
+  constructor(
+    readonly stream: string,
+    readonly feed: H264Feed,
+    readonly transport: SessionTransport,
     /** Its place in the stream's audience; it leaves when the session closes. */
     private readonly member: Viewer,
     /** The URL SETUP named (RTP-Info names it). */
     readonly url: string,
-    private readonly onClose: (s: RtspSession) => void) {
+    private readonly onClose: (s: RtspSession) => void,
+  ) {
     this.#release = feed.hold(); // the encoder starts now, so a keyframe is cached by PLAY
   }
 
-  get playing(): boolean { return this.#playing; }
-  get closed(): boolean { return this.#closed; }
+  get playing(): boolean {
+    return this.#playing;
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
 
   play(): void {
     if (this.#playing || this.#closed) return;

@@ -41,7 +41,10 @@ export function parseTarget(uri: string): Target | null {
   }
   let segments: string[];
   try {
-    segments = path.split("/").filter((s) => s !== "").map((s) => decodeURIComponent(s));
+    segments = path
+      .split("/")
+      .filter((s) => s !== "")
+      .map((s) => decodeURIComponent(s));
   } catch {
     return null;
   }
@@ -54,7 +57,9 @@ export function parseTarget(uri: string): Target | null {
   let token: string | null = null;
   try {
     token = new URLSearchParams(query).get("token");
-  } catch { /* an unreadable query carries no token */ }
+  } catch {
+    /* an unreadable query carries no token */
+  }
   return { name: path, track, ...(audio ? { audio } : {}), token: token || null };
 }
 

@@ -157,9 +157,10 @@ export class TalkBack {
     await talker.pc.close().catch(() => {});
     talker.child?.stdin?.end();
     await talker.child?.stop(1000);
-    if (talker.answered) log.info(`talk-back: the viewer stopped talking (${Math.round((performance.now() - talker.since) / 100) / 10} s, ${talker.packets} packets)`, {
-      event: "talkback.stop",
-    });
+    if (talker.answered)
+      log.info(`talk-back: the viewer stopped talking (${Math.round((performance.now() - talker.since) / 100) / 10} s, ${talker.packets} packets)`, {
+        event: "talkback.stop",
+      });
     return true;
   }
 

@@ -106,13 +106,17 @@ export class Peer {
   #seq = (Math.random() * 0xffff) | 0;
   readonly #tsOffset = (Math.random() * 0xffffffff) >>> 0;
 
-  constructor(private readonly feed: H264Feed, private readonly ice: IceSettings, private readonly onClose: (peer: Peer) => void,
+  constructor(
+    private readonly feed: H264Feed,
+    private readonly ice: IceSettings,
+    private readonly onClose: (peer: Peer) => void,
     /** Its place in the stream's audience (address, access units sent); it leaves when the peer closes. */
     private readonly member: Viewer | null = null,
     /** Who sent the offer (offers not yet connected are counted per client). */
     readonly client = "unknown",
     /** The stream's sound, sent when the offer takes audio; null for a stream without. */
-    private readonly audio: AudioFeed | null = null) {
+    private readonly audio: AudioFeed | null = null,
+  ) {
     this.pc = new RTCPeerConnection(peerConfig(ice, audio !== null));
     // Start the encoder now, so a keyframe is cached by the time DTLS is up; held until close.
     this.#release = feed.hold();
@@ -120,12 +124,18 @@ export class Peer {
     this.pc.connectionStateChange.subscribe((state) => {
       if (state === "failed" || state === "closed") void this.close();
     });
-    this.#deadline = setTimeout(() => { if (this.readyAt === null) void this.close(); }, CONNECT_DEADLINE_MS);
+    this.#deadline = setTimeout(() => {
+      if (this.readyAt === null) void this.close();
+    }, CONNECT_DEADLINE_MS);
   }
 
-  get closed(): boolean { return this.#closed; }
+  get closed(): boolean {
+    return this.#closed;
+  }
   /** True when this peer is sent the stream's sound. */
-  get hasAudio(): boolean { return this.#audioSender !== null; }
+  get hasAudio(): boolean {
+    return this.#audioSender !== null;
+  }
 
   /** Offer SDP in, complete answer SDP out; an OfferError for an offer it cannot answer. */
   async answer(offerSdp: string): Promise<string> {
@@ -136,7 +146,9 @@ export class Peer {
     } catch (err) {
       // werift's own words name its internals ("undefined is not an object …"): they go to the debug log, not to the client.
       log.debug(`webrtc: an offer werift could not read: ${(err as Error).message}`);
-      throw new OfferError("the offer's SDP could not be read (expected a complete SDP offer: v=, o=, s=, t= and an m=video section with ICE and DTLS attributes)");
+      throw new OfferError(
+        "the offer's SDP could not be read (expected a complete SDP offer: v=, o=, s=, t= and an m=video section with ICE and DTLS attributes)",
+      );
     }
     dropDefaultStun(this.pc, this.ice);
     // werift answers an offer it cannot use with the video rejected, not with an error.
@@ -149,7 +161,9 @@ export class Peer {
     sender.onReady.once(() => this.#startMedia((packet) => sender.sendRtp(packet)));
     // Sound only when the offer took it (a peer offering video alone gets video alone).
     if (audio?.mid && audio.sender.codec && this.audio) this.#audioSender = new AudioSender(this.audio, audio.sender);
-    sender.onRtcp.subscribe(() => { this.#lastRtcpAt = performance.now(); });
+    sender.onRtcp.subscribe(() => {
+      this.#lastRtcpAt = performance.now();
+    });
     const answer = await this.pc.createAnswer();
     // As DTLS client werift waits a fixed 100 ms before its first packet: when the offer
     // lets us choose (actpass), be the server and let the browser start at once.
@@ -157,7 +171,9 @@ export class Peer {
     await this.pc.setLocalDescription({ type: "answer", sdp }); // resolves once every candidate is gathered
     // A browser's pc.close() sends a DTLS close alert: werift closes the transport but not the connection.
     for (const dtls of this.pc.dtlsTransports) {
-      dtls.onStateChange.subscribe((state) => { if (state === "closed" || state === "failed") void this.close(); });
+      dtls.onStateChange.subscribe((state) => {
+        if (state === "closed" || state === "failed") void this.close();
+      });
     }
     const local = this.pc.localDescription?.sdp;
     if (!local || !/^m=video [1-9]/m.test(local)) throw new OfferError("the offer's video cannot be received with H.264 here");
@@ -223,7 +239,8 @@ export class Peer {
     const last = payloads.length - 1;
     payloads.forEach((payload, i) => {
       const header = new RtpHeader({
-        payloadType: 0, ssrc: 0, // werift's sender fills in the negotiated ones
+        payloadType: 0,
+        ssrc: 0, // werift's sender fills in the negotiated ones
         sequenceNumber: this.#seq,
         timestamp: (timestamp + this.#tsOffset) >>> 0,
         marker: i === last,

@@ -22,15 +22,26 @@ export const MAX_PENDING_PER_ADDRESS = 8;
 export class WebRtcSessions {
   readonly #peers = new Map<string, Peer>();
 
-  constructor(private readonly ice: IceSettings, private readonly maxPeers: number) {}
+  constructor(
+    private readonly ice: IceSettings,
+    private readonly maxPeers: number,
+  ) {}
 
-  get size(): number { return this.#peers.size; }
+  get size(): number {
+    return this.#peers.size;
+  }
 
   /** Answers an offer for a stream's feed; throws TooManyPeers or OfferError. */
   /** `client`: who counts as one client for MAX_PENDING_PER_ADDRESS (default: the address itself). */
   /** `audio`: the stream's sound, sent to peers whose offer takes audio. */
-  async create(feed: H264Feed, offerSdp: string, audience: Audience | null = null, address = "unknown", client = address,
-    audio: AudioFeed | null = null): Promise<{ id: string; sdp: string }> {
+  async create(
+    feed: H264Feed,
+    offerSdp: string,
+    audience: Audience | null = null,
+    address = "unknown",
+    client = address,
+    audio: AudioFeed | null = null,
+  ): Promise<{ id: string; sdp: string }> {
     if (this.#peers.size >= this.maxPeers) throw new TooManyPeers(`the server has its maximum of ${this.maxPeers} WebRTC viewers (--webrtc-max-peers)`);
     const range = this.ice.portRange;
     // One UDP port per peer (bundled): a range of N ports holds N peers.
@@ -42,10 +53,17 @@ export class WebRtcSessions {
     if (pending >= MAX_PENDING_PER_ADDRESS) {
       throw new TooManyPeers(`this address has ${pending} WebRTC offers that have not connected yet; finish or close those first`);
     }
-    const peer = new Peer(feed, this.ice, (p) => {
-      this.#peers.delete(p.id);
-      log.debug(`webrtc: peer ${p.id} closed (${this.#peers.size} left)`);
-    }, audience?.join("webrtc", address) ?? null, client, audio);
+    const peer = new Peer(
+      feed,
+      this.ice,
+      (p) => {
+        this.#peers.delete(p.id);
+        log.debug(`webrtc: peer ${p.id} closed (${this.#peers.size} left)`);
+      },
+      audience?.join("webrtc", address) ?? null,
+      client,
+      audio,
+    );
     this.#peers.set(peer.id, peer);
     try {
       const sdp = await peer.answer(offerSdp);

@@ -61,13 +61,27 @@ const MJPEG_PIX_FMT: Record<JpegSubsampling, string> = { "420": "yuvj420p", "422
  * `target` is where ffmpeg writes: stdout ("pipe:1") or a FIFO's path;
  * `inputFormat` is a V4L2 camera's (see camera-plan.ts).
  */
-export function captureArgs(ffmpeg: string, spec: SourceSpec, s: CaptureSettings, output: CaptureOutput,
-  target = "pipe:1", inputFormat: string | null = null, audio = false): string[] {
+export function captureArgs(
+  ffmpeg: string,
+  spec: SourceSpec,
+  s: CaptureSettings,
+  output: CaptureOutput,
+  target = "pipe:1",
+  inputFormat: string | null = null,
+  audio = false,
+): string[] {
   const copy = output === "copy-jpeg" || output === "copy-h264";
   return [
-    ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
+    ffmpeg,
+    "-hide_banner",
+    "-nostdin",
+    "-nostats",
+    "-loglevel",
+    "warning",
     ...inputArgs(spec, s, inputFormat),
-    "-an", "-sn", "-dn",
+    "-an",
+    "-sn",
+    "-dn",
     ...(copy ? [] : ["-vf", filterChain(spec, s, output)]),
     ...outputArgs(s.jpeg, output),
     // A FIFO exists already: -y lets ffmpeg open it instead of refusing to overwrite.
@@ -82,9 +96,15 @@ function inputArgs(spec: SourceSpec, s: CaptureSettings, inputFormat: string | n
   switch (spec.kind) {
     case "v4l2":
       // The size and rate are asked of the camera itself: no scaling, no dropping.
-      return ["-f", "v4l2", ...(inputFormat ? ["-input_format", inputFormat] : []),
+      return [
+        "-f",
+        "v4l2",
+        ...(inputFormat ? ["-input_format", inputFormat] : []),
         ...(s.width !== null && s.height !== null ? ["-video_size", `${s.width}x${s.height}`] : []),
-        ...(s.fps !== null ? ["-framerate", String(s.fps)] : []), "-i", spec.device];
+        ...(s.fps !== null ? ["-framerate", String(s.fps)] : []),
+        "-i",
+        spec.device,
+      ];
     case "libcamera":
       throw new Error("libcamera cameras are captured by rpicam-vid, not ffmpeg");
     case "whip":
@@ -99,8 +119,18 @@ function inputArgs(spec: SourceSpec, s: CaptureSettings, inputFormat: string | n
       // -re paces a file like a camera instead of decoding it as fast as possible.
       return ["-re", ...(s.loop ? ["-stream_loop", "-1"] : []), "-i", spec.path];
     case "glob":
-      return ["-re", "-framerate", String(s.fps ?? GLOB_DEFAULT_FPS), ...(s.loop ? ["-loop", "1"] : []),
-        "-f", "image2", "-pattern_type", "glob", "-i", spec.pattern];
+      return [
+        "-re",
+        "-framerate",
+        String(s.fps ?? GLOB_DEFAULT_FPS),
+        ...(s.loop ? ["-loop", "1"] : []),
+        "-f",
+        "image2",
+        "-pattern_type",
+        "glob",
+        "-i",
+        spec.pattern,
+      ];
     case "url":
       return [...networkInputArgs(spec.scheme, s.loop), "-i", spec.url];
   }
@@ -109,12 +139,15 @@ function inputArgs(spec: SourceSpec, s: CaptureSettings, inputFormat: string | n
 function networkInputArgs(scheme: string, loop: boolean): string[] {
   const lowDelay = ["-fflags", "nobuffer", "-flags", "low_delay"];
   switch (scheme) {
-    case "rtsp": case "rtsps":
+    case "rtsp":
+    case "rtsps":
       return [...lowDelay, "-rtsp_transport", "tcp", "-timeout", "10000000"];
-    case "http": case "https":
+    case "http":
+    case "https":
       // Pace http(s) files (HLS, mp4) in real time; a live MJPEG/HLS camera is paced by nature.
       return ["-re", ...(loop ? ["-stream_loop", "-1"] : []), "-rw_timeout", "10000000"];
-    case "rtmp": case "rtmps":
+    case "rtmp":
+    case "rtmps":
       return [...lowDelay, "-rw_timeout", "10000000"];
     default:
       return lowDelay;
@@ -163,7 +196,5 @@ function outputArgs(jpeg: JpegSettings, output: CaptureOutput): string[] {
   // Parameter sets are put before keyframes that lack them by the reader (frame-parsers.ts).
   if (output === "copy-h264") return ["-c:v", "copy", "-f", "h264"];
   // An RTSP publisher may send SPS/PPS only in its SDP (x264 through ffmpeg's RTSP muxer does): put them before every keyframe.
-  return ["-c:v", "mjpeg", "-q:v", String(mjpegQscale(jpeg.quality)),
-    ...(jpeg.fastDct ? ["-dct", "fastint"] : []), "-f", "mjpeg"];
+  return ["-c:v", "mjpeg", "-q:v", String(mjpegQscale(jpeg.quality)), ...(jpeg.fastDct ? ["-dct", "fastint"] : []), "-f", "mjpeg"];
 }
-

@@ -67,17 +67,29 @@ export class FfmpegCapture implements Source {
       if (plan.delivery === "jpeg") output = "copy-jpeg";
       else if (plan.delivery === "h264") output = "copy-h264";
     }
-    const parse = (): FrameParser => output === "y4m" ? y4mFrames() : output === "copy-h264" ? h264Frames() : jpegFrames();
-    const run = (audio: AudioTap | undefined) => runCapture({
-      argv: (fifo) => captureArgs(o.ffmpeg, spec, o.settings, output, fifo ?? "pipe:1", inputFormat, audio !== undefined),
-      fifo: true, parse: parse(), label: o.label, tool: "ffmpeg", noise: audio ? AUDIO_NOISE : FFMPEG_NOISE,
-      secrets: [...new Set([...sourceSecrets(o.spec), ...sourceSecrets(spec)])], audio,
-    }, signal);
+    const parse = (): FrameParser => (output === "y4m" ? y4mFrames() : output === "copy-h264" ? h264Frames() : jpegFrames());
+    const run = (audio: AudioTap | undefined) =>
+      runCapture(
+        {
+          argv: (fifo) => captureArgs(o.ffmpeg, spec, o.settings, output, fifo ?? "pipe:1", inputFormat, audio !== undefined),
+          fifo: true,
+          parse: parse(),
+          label: o.label,
+          tool: "ffmpeg",
+          noise: audio ? AUDIO_NOISE : FFMPEG_NOISE,
+          secrets: [...new Set([...sourceSecrets(o.spec), ...sourceSecrets(spec)])],
+          audio,
+        },
+        signal,
+      );
     const audio = this.#noAudio ? undefined : o.audio;
     if (!audio) return yield* run(undefined);
     let delivered = false;
     try {
-      for await (const frame of run(audio)) { delivered = true; yield frame; }
+      for await (const frame of run(audio)) {
+        delivered = true;
+        yield frame;
+      }
     } catch (err) {
       // A source without sound is still a source: captured without it from now on, at once.
       if (delivered || !(err instanceof SourceError) || !NO_AUDIO_TRACK.test(err.message)) throw err;
@@ -91,13 +103,16 @@ export class FfmpegCapture implements Source {
     const camera = this.options.camera ?? { inputFormat: "auto", webrtc: false, passthrough: true };
     const needs = { filtered: needsFilter(this.options.settings) || !camera.passthrough, webrtc: camera.webrtc };
     // Asked only for auto: an explicit format is ffmpeg's to refuse.
-    const offered = camera.inputFormat === "auto"
-      ? (await probeV4l2Formats(this.options.ffmpeg, device)).flatMap((f) => f.ffmpegName ? [f.ffmpegName] : [])
-      : null;
+    const offered =
+      camera.inputFormat === "auto" ? (await probeV4l2Formats(this.options.ffmpeg, device)).flatMap((f) => (f.ffmpegName ? [f.ffmpegName] : [])) : null;
     const plan = planV4l2(camera.inputFormat, offered, needs);
     const said = `${device} gives ${offered ? offered.join(", ") : "?"}; capturing ${plan.inputFormat ?? "its default format"}, ${
-      plan.delivery === "jpeg" ? "its JPEGs passed to MJPEG viewers untouched"
-        : plan.delivery === "h264" ? "its H.264 passed to WebRTC viewers untouched" : "decoded to raw pictures"}`;
+      plan.delivery === "jpeg"
+        ? "its JPEGs passed to MJPEG viewers untouched"
+        : plan.delivery === "h264"
+          ? "its H.264 passed to WebRTC viewers untouched"
+          : "decoded to raw pictures"
+    }`;
     if (said !== this.#lastPlan) log.info(`${this.options.label}: ${said}`);
     this.#lastPlan = said;
     return plan;

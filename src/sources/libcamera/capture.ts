@@ -38,15 +38,28 @@ export class RpicamCapture implements Source {
     const { rpicam, plan, settings, label } = this.options;
     if (!this.#told) {
       this.#told = true;
-      log.info(`${label}: ${this.description} through ${rpicam} --codec ${plan.codec}${
-        plan.codec === "mjpeg" ? ": its JPEGs passed to MJPEG viewers untouched"
-          : plan.codec === "h264" ? ": its H.264 passed to WebRTC viewers untouched"
-            : plan.rotate ? `, turned by ${plan.rotate}° here` : ""}`);
+      log.info(
+        `${label}: ${this.description} through ${rpicam} --codec ${plan.codec}${
+          plan.codec === "mjpeg"
+            ? ": its JPEGs passed to MJPEG viewers untouched"
+            : plan.codec === "h264"
+              ? ": its H.264 passed to WebRTC viewers untouched"
+              : plan.rotate
+                ? `, turned by ${plan.rotate}° here`
+                : ""
+        }`,
+      );
     }
-    yield* runCapture({
-      argv: () => rpicamArgs(rpicam, plan, settings),
-      fifo: false, parse: this.#parser(), label, tool: rpicam.split("/").pop() ?? "rpicam-vid",
-    }, signal);
+    yield* runCapture(
+      {
+        argv: () => rpicamArgs(rpicam, plan, settings),
+        fifo: false,
+        parse: this.#parser(),
+        label,
+        tool: rpicam.split("/").pop() ?? "rpicam-vid",
+      },
+      signal,
+    );
   }
 
   #parser(): FrameParser {
@@ -58,6 +71,6 @@ export class RpicamCapture implements Source {
     // A ring of outputs, like the reader's: a picture stays whole while the encoders still read it.
     const orienters = Array.from({ length: 3 }, () => new Orienter({ rotate: plan.rotate, hflip: false, vflip: false }));
     let next = 0;
-    return (chunk) => raw(chunk).map((frame) => frame.kind === "raw" ? orienters[next++ % orienters.length]!.apply(frame) : frame);
+    return (chunk) => raw(chunk).map((frame) => (frame.kind === "raw" ? orienters[next++ % orienters.length]!.apply(frame) : frame));
   }
 }

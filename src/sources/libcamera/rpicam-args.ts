@@ -25,11 +25,24 @@ export function rpicamArgs(rpicam: string, plan: LibcameraPlan, s: RpicamSetting
     codec.push("--inline", "--intra", String(s.keyint), "--bitrate", String(s.bitrateKbps * 1000), "--profile", "baseline");
   }
   return [
-    rpicam, "-t", "0", "-n", "--camera", String(s.camera),
+    rpicam,
+    "-t",
+    "0",
+    "-n",
+    "--camera",
+    String(s.camera),
     ...codec,
-    "--width", String(s.width), "--height", String(s.height), "--framerate", String(s.fps),
-    ...(plan.hflip ? ["--hflip"] : []), ...(plan.vflip ? ["--vflip"] : []),
-    "--flush", "-o", "-",
+    "--width",
+    String(s.width),
+    "--height",
+    String(s.height),
+    "--framerate",
+    String(s.fps),
+    ...(plan.hflip ? ["--hflip"] : []),
+    ...(plan.vflip ? ["--vflip"] : []),
+    "--flush",
+    "-o",
+    "-",
   ];
 }
 

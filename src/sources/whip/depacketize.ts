@@ -31,13 +31,20 @@ export class H264Depacketizer {
   /** Access units dropped (damaged, or while waiting for a keyframe). */
   dropped = 0;
 
-  constructor(private readonly onLoss: () => void = () => {}, private readonly maxAccessUnitBytes = MAX_ACCESS_UNIT_BYTES) {}
+  constructor(
+    private readonly onLoss: () => void = () => {},
+    private readonly maxAccessUnitBytes = MAX_ACCESS_UNIT_BYTES,
+  ) {}
 
   /** Bytes held for the access unit being built (never much over the bound). */
-  get buffered(): number { return this.#bytes; }
+  get buffered(): number {
+    return this.#bytes;
+  }
 
   /** True until the first keyframe, and after a loss until the next one. */
-  get waitingForKeyframe(): boolean { return this.#waitKeyframe; }
+  get waitingForKeyframe(): boolean {
+    return this.#waitKeyframe;
+  }
 
   /** One RTP packet's payload and header fields; returns the access units it completed (0, 1 or 2). */
   push(payload: Uint8Array, seq: number, timestamp: number, marker: boolean): AccessUnit[] {
@@ -84,20 +91,29 @@ export class H264Depacketizer {
     const type = p[0]! & 0x1f;
     if (type >= 1 && type <= 23) return this.#add(p.slice());
     if (type === NAL.STAP_A) {
-      for (let o = 1; o + 2 <= p.length;) {
+      for (let o = 1; o + 2 <= p.length; ) {
         const size = (p[o]! << 8) | p[o + 1]!;
-        if (size === 0 || o + 2 + size > p.length) { this.#damaged = true; return; }
+        if (size === 0 || o + 2 + size > p.length) {
+          this.#damaged = true;
+          return;
+        }
         this.#add(p.slice(o + 2, o + 2 + size));
         o += 2 + size;
       }
       return;
     }
     if (type === NAL.FU_A) {
-      if (p.length < 3) { this.#damaged = true; return; }
+      if (p.length < 3) {
+        this.#damaged = true;
+        return;
+      }
       const start = (p[1]! & 0x80) !== 0;
       const end = (p[1]! & 0x40) !== 0;
       if (start) this.#fu = [new Uint8Array([(p[0]! & 0xe0) | (p[1]! & 0x1f)])];
-      if (!this.#fu) { this.#damaged = true; return; } // its start was lost, or the picture was dropped as too big
+      if (!this.#fu) {
+        this.#damaged = true;
+        return;
+      } // its start was lost, or the picture was dropped as too big
       this.#fu.push(p.slice(2));
       this.#bytes += p.length - 2;
       if (end) {
@@ -122,26 +138,38 @@ export class H264Depacketizer {
     const keyframe = nals.some((n) => nalType(n) === NAL.IDR);
     if (damaged) {
       this.dropped++;
-      if (!this.#waitKeyframe) { this.#waitKeyframe = true; this.onLoss(); }
+      if (!this.#waitKeyframe) {
+        this.#waitKeyframe = true;
+        this.onLoss();
+      }
       return;
     }
-    const slices = nals.some((n) => { const t = nalType(n); return t >= 1 && t <= 5; });
+    const slices = nals.some((n) => {
+      const t = nalType(n);
+      return t >= 1 && t <= 5;
+    });
     if (!slices) {
       // Parameter sets sent on their own (some senders do, before the IDR with its own timestamp): kept for the next picture.
       this.#nals = nals;
       this.#bytes = nals.reduce((n, nal) => n + nal.length, 0);
       return;
     }
-    if (this.#waitKeyframe && !keyframe) { this.dropped++; return; }
+    if (this.#waitKeyframe && !keyframe) {
+      this.dropped++;
+      return;
+    }
     this.#waitKeyframe = false;
     out.push({ nals, keyframe });
   }
 }
 
-
 /** The NAL units of an SDP's `sprop-parameter-sets=…` (base64, comma-separated), or none. */
 export function spropParameterSets(sdp: string): Uint8Array[] {
   const m = /sprop-parameter-sets=([A-Za-z0-9+/=,]+)/.exec(sdp);
   if (!m) return [];
-  return m[1]!.split(",").filter((s) => s.length > 0).map((s) => new Uint8Array(Buffer.from(s, "base64"))).filter((n) => n.length > 0);
+  return m[1]!
+    .split(",")
+    .filter((s) => s.length > 0)
+    .map((s) => new Uint8Array(Buffer.from(s, "base64")))
+    .filter((n) => n.length > 0);
 }

@@ -43,11 +43,15 @@ export interface IngestPeers {
 
 /** Receive-side H.264 codecs: constrained baseline first, then the other common profiles (packetization-mode 1). */
 function receiveCodecs(): RTCRtpCodecParameters[] {
-  return ["42e01f", "42001f", "4d001f", "64001f"].map((profile) => new RTCRtpCodecParameters({
-    mimeType: "video/H264", clockRate: 90000,
-    rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "ccm", parameter: "fir" }],
-    parameters: `level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=${profile}`,
-  }));
+  return ["42e01f", "42001f", "4d001f", "64001f"].map(
+    (profile) =>
+      new RTCRtpCodecParameters({
+        mimeType: "video/H264",
+        clockRate: 90000,
+        rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "ccm", parameter: "fir" }],
+        parameters: `level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=${profile}`,
+      }),
+  );
 }
 
 class Session implements PublisherSession {
@@ -65,20 +69,33 @@ class Session implements PublisherSession {
   readonly depacketizer: H264Depacketizer;
   readonly framer = new H264Framer();
 
-  constructor(readonly address: string, private readonly peers: IngestPeers, private readonly silenceMs: number,
-    private readonly onFrame: (frame: Frame) => void, private readonly onEnd: (session: Session, reason: string) => void) {
+  constructor(
+    readonly address: string,
+    private readonly peers: IngestPeers,
+    private readonly silenceMs: number,
+    private readonly onFrame: (frame: Frame) => void,
+    private readonly onEnd: (session: Session, reason: string) => void,
+  ) {
     this.pc = new RTCPeerConnection({ ...peers.config, codecs: { video: receiveCodecs(), audio: [] } });
     this.depacketizer = new H264Depacketizer(() => this.requestKeyframe());
     this.pc.connectionStateChange.subscribe((state) => {
       if (state === "failed" || state === "closed") this.end(`the WebRTC connection ${state}`);
     });
-    const deadline = setTimeout(() => { if (!this.connected) this.end(`it did not connect within ${CONNECT_DEADLINE_MS / 1000} s`); }, CONNECT_DEADLINE_MS);
+    const deadline = setTimeout(() => {
+      if (!this.connected) this.end(`it did not connect within ${CONNECT_DEADLINE_MS / 1000} s`);
+    }, CONNECT_DEADLINE_MS);
     this.#timers.push(deadline as unknown as ReturnType<typeof setInterval>);
   }
 
-  get ended(): boolean { return this.#ended; }
-  get dropped(): number { return this.depacketizer.dropped; }
-  get endReason(): string { return this.#endReason; }
+  get ended(): boolean {
+    return this.#ended;
+  }
+  get dropped(): number {
+    return this.depacketizer.dropped;
+  }
+  get endReason(): string {
+    return this.#endReason;
+  }
 
   async answer(offer: string): Promise<string> {
     if (!/^m=video /m.test(offer)) throw new IngestOfferError("the offer has no video");
@@ -105,12 +122,19 @@ class Session implements PublisherSession {
     }
     if (!/^a=candidate:/m.test(local)) throw new IngestOfferError("no UDP port is free to receive the publisher (--webrtc-port-range)");
     for (const dtls of this.pc.dtlsTransports) {
-      dtls.onStateChange.subscribe((state) => { if (state === "closed" || state === "failed") this.end(`the publisher ${state === "closed" ? "closed" : "failed"} the DTLS session`); });
+      dtls.onStateChange.subscribe((state) => {
+        if (state === "closed" || state === "failed") this.end(`the publisher ${state === "closed" ? "closed" : "failed"} the DTLS session`);
+      });
     }
-    this.#timers.push(setInterval(() => {
-      if (this.connected && performance.now() - this.#lastRtpAt > this.silenceMs) this.end(`no video from the publisher for ${this.silenceMs / 1000} s`);
-      else if (this.connected && this.depacketizer.waitingForKeyframe) this.requestKeyframe();
-    }, Math.min(PLI_REPEAT_MS, this.silenceMs / 2)));
+    this.#timers.push(
+      setInterval(
+        () => {
+          if (this.connected && performance.now() - this.#lastRtpAt > this.silenceMs) this.end(`no video from the publisher for ${this.silenceMs / 1000} s`);
+          else if (this.connected && this.depacketizer.waitingForKeyframe) this.requestKeyframe();
+        },
+        Math.min(PLI_REPEAT_MS, this.silenceMs / 2),
+      ),
+    );
     return local;
   }
 
@@ -164,7 +188,9 @@ export class WhipIngest extends PushedIngest<Session> {
     this.description = `WHIP publisher at /whip/${options.name}`;
   }
 
-  get endpoint(): string { return `/whip/${this.options.name}`; }
+  get endpoint(): string {
+    return `/whip/${this.options.name}`;
+  }
 
   /**
    * Answers a publisher's offer: IngestBusy while another one sends,
@@ -173,9 +199,13 @@ export class WhipIngest extends PushedIngest<Session> {
    */
   async publish(offer: string, address: string): Promise<{ id: string; sdp: string }> {
     this.checkFree();
-    const session = new Session(address, this.options.peers, this.options.silenceMs,
+    const session = new Session(
+      address,
+      this.options.peers,
+      this.options.silenceMs,
       (frame) => this.push(session, frame),
-      (s, reason) => this.ended(s, reason));
+      (s, reason) => this.ended(s, reason),
+    );
     let sdp: string;
     try {
       sdp = await session.answer(offer);

@@ -10,7 +10,7 @@
  */
 import type { AudioFeed, AudioPacket } from "../../stream/audio-feed.ts";
 import { AUDIO_PAYLOAD_TYPE } from "./sdp.ts";
-import { HIGH_WATER_BYTES, SR_INTERVAL_MS, type SessionTransport } from "./session.ts";
+import { HIGH_WATER_BYTES, SR_INTERVAL_MS, type SessionTransport, sendRtcp } from "./session.ts";
 
 const NTP_EPOCH_OFFSET = 2_208_988_800;
 
@@ -93,16 +93,6 @@ export class RtspAudioTrack {
     view.setUint32(16, (Math.round(now * 48) + this.#offset) >>> 0);
     view.setUint32(20, this.#packets >>> 0);
     view.setUint32(24, this.#octets >>> 0);
-    const t = this.transport;
-    if (t.kind === "udp") {
-      t.sender.rtcp(packet, t.address, t.rtcpPort);
-    } else if (t.sink.buffered < HIGH_WATER_BYTES) {
-      const frame = new Uint8Array(4 + packet.length);
-      frame[0] = 0x24;
-      frame[1] = t.rtcpChannel;
-      new DataView(frame.buffer).setUint16(2, packet.length);
-      frame.set(packet, 4);
-      t.sink.send(frame);
-    }
+    sendRtcp(this.transport, packet);
   }
 }

@@ -24,6 +24,20 @@ import type { RtspAudioTrack } from "./audio-track.ts";
 
 /** A TCP client's unsent bytes past which it skips to the next keyframe. */
 export const HIGH_WATER_BYTES = 1024 * 1024;
+
+/** Sends an RTCP packet on a session's transport: its RTCP port over UDP, its RTCP channel over TCP (skipped while the socket is backed up). */
+export function sendRtcp(t: SessionTransport, packet: Uint8Array): void {
+  if (t.kind === "udp") {
+    t.sender.rtcp(packet, t.address, t.rtcpPort);
+  } else if (t.sink.buffered < HIGH_WATER_BYTES) {
+    const frame = new Uint8Array(4 + packet.length);
+    frame[0] = 0x24;
+    frame[1] = t.rtcpChannel;
+    new DataView(frame.buffer).setUint16(2, packet.length);
+    frame.set(packet, 4);
+    t.sink.send(frame);
+  }
+}
 export const SR_INTERVAL_MS = 5000;
 const BURST_PACE_MS = 2;
 /** Seconds between 1900 (NTP) and 1970 (Unix). */
@@ -208,16 +222,6 @@ export class RtspSession {
     view.setUint8(36, 1); // CNAME
     view.setUint8(37, cname.length);
     packet.set(cname, 38); // the rest is zero: the end item and padding
-    const t = this.transport;
-    if (t.kind === "udp") {
-      t.sender.rtcp(packet, t.address, t.rtcpPort);
-    } else if (t.sink.buffered < HIGH_WATER_BYTES) {
-      const frame = new Uint8Array(4 + packet.length);
-      frame[0] = 0x24;
-      frame[1] = t.rtcpChannel;
-      new DataView(frame.buffer).setUint16(2, packet.length);
-      frame.set(packet, 4);
-      t.sink.send(frame);
-    }
+    sendRtcp(this.transport, packet);
   }
 }

@@ -444,8 +444,8 @@ describe("glasscast devices on a fake Raspberry Pi 4 with two USB webcams", () =
         .map((n) => `/dev/video${n}`)
         .filter((d) => d !== "/dev/video2" && d !== "/dev/video4"),
     );
-    expect(others[0]).toMatch(/^  \/dev\/video0 +unicam-image +the CSI-2 receiver \(unicam\) of a libcamera camera: use that camera as libcamera:N$/);
-    expect(others[2]).toMatch(/^  \/dev\/video3 +HD Pro Webcam C920 +no video capture formats \(a metadata or output node\)$/);
+    expect(others[0]).toMatch(/^ {2}\/dev\/video0 +unicam-image +the CSI-2 receiver \(unicam\) of a libcamera camera: use that camera as libcamera:N$/);
+    expect(others[2]).toMatch(/^ {2}\/dev\/video3 +HD Pro Webcam C920 +no video capture formats \(a metadata or output node\)$/);
     expect(others.find((l) => l.includes("/dev/video11 "))).toMatch(/bcm2835-codec-encode +the Pi's hardware video codec/);
     // The codec and ISP nodes are known by name: never opened.
     expect(readFileSync(`${pi.v4l2ctl}.log`, "utf8").trim().split("\n").sort()).toEqual(
@@ -519,7 +519,7 @@ describe("glasscast devices on a fake Raspberry Pi 4 with two USB webcams", () =
     );
     expect(cameras).toContain("  /dev/video2  mmal service 16.1  (use: --source /dev/video2)");
     expect(cameras.find((l) => l.includes("Y/VU 4:2:0"))).toMatch(
-      /^    - +Y\/VU 4:2:0 +any size from 32x32 to 2592x1944 in steps of 2\/2 {2}\[ffmpeg cannot capture this format\]$/,
+      /^ {4}- +Y\/VU 4:2:0 +any size from 32x32 to 2592x1944 in steps of 2\/2 {2}\[ffmpeg cannot capture this format\]$/,
     );
     expect(section(r.stdout, "V4L2 nodes that are not cameras").slice(1)).toEqual([
       "  /dev/video1   HD Pro Webcam C920    not a video capture device (ffmpeg: /dev/video1: No such device)",

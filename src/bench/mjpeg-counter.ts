@@ -16,7 +16,7 @@ const MAX_PART_HEAD = 1024;
 /** Largest JPEG copied out with `collectBodies`. */
 const MAX_COLLECTED_BODY = 64 * 1024 * 1024;
 
-const enum Wire {
+enum Wire {
   Head,
   Size,
   SizeExt,

@@ -97,7 +97,7 @@ export class AudioFeed {
   constructor(
     readonly streamName: string,
     readonly input: AudioInput,
-    private readonly settings: AudioFeedSettings,
+    settings: AudioFeedSettings,
   ) {
     this.#now = settings.now ?? (() => performance.now());
     this.#lease = new Lease({ start: () => this.#alsa?.start(), stop: () => this.#alsa?.stop(), lingerMs: settings.lingerMs });

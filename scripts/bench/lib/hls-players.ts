@@ -105,7 +105,7 @@ if (import.meta.main) {
     const c = entry.counts;
     const fetched = new Map<number, Set<number>>(); // msn → parts fetched
     const counted = new Set<number>();
-    let first = parse(await (await fetch(url)).text());
+    const first = parse(await (await fetch(url)).text());
     if (!first.map) throw new Error("no EXT-X-MAP in the playlist");
     const init = await fetch(at(first.map));
     if (init.status !== 200) throw new Error(`init segment: ${init.status}`);

@@ -115,12 +115,6 @@ function range(values: (number | null)[]): string {
   return lo.toFixed(0) === hi.toFixed(0) ? lo.toFixed(0) : `${lo.toFixed(0)}–${hi.toFixed(0)}`;
 }
 
-function worstOf(rounds: WebRtcRound[], value: (r: WebRtcRound) => number | null): number | null {
-  const values = rounds.map(value);
-  if (values.some((v) => v === null)) return null;
-  return Math.max(...(values as number[]));
-}
-
 export const medianOrNull = (values: number[]): number | null => (values.length ? median(values) : null);
 
 function roundFailures(rounds: WebRtcRound[], r: WebRtcRound): string[] {

@@ -19,6 +19,13 @@ function crc32(bytes: Uint8Array): number {
   return crc;
 }
 
+/**
+ * The largest Opus packet (RFC 6716 §3.2.5: at most 48 frames of at most 1275
+ * bytes, plus the TOC and frame-count bytes and the frame lengths). One page's
+ * lacing holds at most 255 × 255 bytes, so a bigger "packet" cannot be one page.
+ */
+export const MAX_OPUS_PACKET = 48 * 1275 + 2 + 48 * 2;
+
 export class OggOpusWriter {
   readonly #serial = (Math.random() * 0xffffffff) >>> 0;
   #sequence = 0;
@@ -43,8 +50,12 @@ export class OggOpusWriter {
     return concat([this.#page(head, 0x02), this.#page(tags, 0)]);
   }
 
-  /** A page holding one packet of `samples` 48 kHz samples. */
+  /**
+   * A page holding one packet of `samples` 48 kHz samples; nothing (an empty
+   * array) for a payload larger than any Opus packet, which no page can hold.
+   */
   packet(payload: Uint8Array, samples: number): Uint8Array {
+    if (payload.length > MAX_OPUS_PACKET) return new Uint8Array(0);
     this.#granule += BigInt(samples);
     return this.#page(payload, 0);
   }

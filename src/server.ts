@@ -390,9 +390,11 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
           }),
         })
       : null;
+  const talkback = options.talkback !== null ? new TalkBack(options.talkback, options.ffmpeg, ice) : null;
   const stats = {
     streams: published,
     sessions,
+    talkback,
     get rtsp() {
       return rtspListening;
     },
@@ -411,7 +413,6 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
   }
   if (options.hls) app.use(hlsRoutes({ outputs: new Map(published.map((p) => [p.name, p.hls!] as const)) }));
   if (ingests.size > 0) app.use(whipRoutes(ingests));
-  const talkback = options.talkback !== null ? new TalkBack(options.talkback, options.ffmpeg, ice) : null;
   if (talkback) app.use(talkbackRoutes(talkback));
   if (theme) app.use(staticRoutes(theme));
   published.forEach((p, i) => {

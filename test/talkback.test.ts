@@ -120,9 +120,16 @@ describe("talk-back from the page (Chromium's fake microphone)", () => {
       );
       throw e;
     });
+    // /state and /metrics say someone talks, and count the refused offer and the packets played.
+    const talking = ((await (await fetch(`${base()}/state`, { headers: { authorization: auth } })).json()) as { talkback: Record<string, unknown> }).talkback;
+    expect(talking).toMatchObject({ device: expect.any(String), talking: true, sessions: 1, refused: 1 });
+    expect(talking.packets as number).toBeGreaterThan(50);
+    expect(await (await fetch(`${base()}/metrics`, { headers: { authorization: auth } })).text()).toContain("\nglasscast_talkback_talking 1\n");
     await page.mouse.up();
     await page.waitForFunction(`document.querySelector(".gc-talk").textContent === "Hold to talk"`, null, { timeout: 5000 });
     await waitFor(() => /talk-back: the viewer stopped talking/.test(server.stderr()), 10_000, "the session to end");
+    const after0 = ((await (await fetch(`${base()}/state`, { headers: { authorization: auth } })).json()) as { talkback: Record<string, unknown> }).talkback;
+    expect(after0.talking).toBe(false);
     const played = readFileSync(speaker);
     const level = rmsDb(played);
     console.log(`speaker: ${(played.length / 96_000).toFixed(1)} s played, RMS ${level.toFixed(1)} dBFS`);

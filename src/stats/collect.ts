@@ -34,6 +34,7 @@
  *               | null when no publisher feeds it (see sources/whip/ingest.ts),
  *     }],
  *     totals: { mjpegViewers, webrtcViewers, webrtcPeers (null with --no-webrtc), rtspClients (null with --rtsp-port 0), hlsViewers },
+ *     talkback: { device, talking, sessions, refused, packets } | null without --talkback,
  *     process: { residentBytes, openFds, cpuSeconds },
  *   }
  *
@@ -58,6 +59,7 @@ import type { RtspServer } from "../outputs/rtsp/server.ts";
 import type { PublishedStream } from "../outputs/published.ts";
 import type { Audience, Transport, ViewerInfo } from "../stream/audience.ts";
 import type { Stream, StreamState } from "../stream/stream.ts";
+import type { TalkBackStats } from "../outputs/talkback/talkback.ts";
 import { processFigures, type ProcessFigures } from "./process.ts";
 
 /** What the figures are gathered from (what /state, /metrics and /healthz are built with). */
@@ -67,6 +69,8 @@ export interface StatsSource {
   readonly sessions: WebRtcSessions | null;
   /** The RTSP server (null or absent with --rtsp-port 0). */
   readonly rtsp?: RtspServer | null;
+  /** Push to talk (--talkback), else null or absent. */
+  readonly talkback?: { stats(): TalkBackStats } | null;
   /** When the server started, in ms since the epoch. */
   readonly startedAt: number;
   readonly version: string;
@@ -173,6 +177,8 @@ export interface StatsSnapshot {
     readonly rtspClients: number | null;
     readonly hlsViewers: number;
   };
+  /** Push to talk: its speaker device, whether someone talks, sessions, refused offers, packets played; null without --talkback. */
+  readonly talkback: TalkBackStats | null;
   readonly process: ProcessFigures;
 }
 
@@ -286,6 +292,7 @@ export function collectStats(source: StatsSource, now = Date.now()): StatsSnapsh
       rtspClients: source.rtsp?.clients ?? null,
       hlsViewers: sum((s) => s.outputs.hls?.viewers.length ?? 0),
     },
+    talkback: source.talkback?.stats() ?? null,
     process: processFigures(),
   };
 }

@@ -270,6 +270,12 @@ export function renderMetrics(snap: StatsSnapshot): string {
       ),
     );
 
+  const t = snap.talkback;
+  e.family("glasscast_talkback_talking", "gauge", "1 while someone talks through --talkback, else 0.", t ? [{ value: t.talking ? 1 : 0 }] : [])
+    .family("glasscast_talkback_sessions_total", "counter", "Push-to-talk sessions opened.", t ? [{ value: t.sessions }] : [])
+    .family("glasscast_talkback_refused_total", "counter", "Push-to-talk offers refused because someone else was talking.", t ? [{ value: t.refused }] : [])
+    .family("glasscast_talkback_packets_total", "counter", "Opus packets played on the --talkback device.", t ? [{ value: t.packets }] : []);
+
   const p = snap.process;
   return e
     .family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", p.residentBytes === null ? [] : [{ value: p.residentBytes }])

@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { connect } from "node:net";
 import { RtspClient, type RtspReply } from "../../scripts/bench/lib/rtsp-client.ts";
+import { MAX_IDLE_PER_CLIENT } from "../../src/outputs/rtsp/server.ts";
 import { freePort } from "../helpers/rtsp.ts";
 import { startServer, waitFor, type RunningServer } from "../helpers/server.ts";
 import { expectNoLeak, HealthyViewer } from "./helpers.ts";
@@ -269,6 +270,36 @@ describe("idle connections filling the server", () => {
       await healthy.keepsWatching(3);
     } finally {
       for (const s of idle) s.end();
+    }
+  });
+});
+
+describe("one client's idle connections", () => {
+  test(`past ${MAX_IDLE_PER_CLIENT}, each new one closes that client's oldest: the server holds at most ${MAX_IDLE_PER_CLIENT} of them`, async () => {
+    const opened = Array.from({ length: MAX_IDLE_PER_CLIENT + 10 }, () => ({ closed: false, socket: null as ReturnType<typeof connect> | null }));
+    try {
+      // One at a time, so that which is oldest is known.
+      for (const o of opened) {
+        const socket = connect({ host: "127.0.0.1", port });
+        o.socket = socket;
+        socket.on("error", () => {});
+        socket.on("close", () => {
+          o.closed = true;
+        });
+        await new Promise<void>((resolve) => {
+          socket.once("connect", resolve);
+          socket.once("close", resolve);
+        });
+      }
+      await waitFor(() => opened.filter((o) => o.closed).length >= 10, 10_000, "ten of them closed by the server");
+      expect(opened.map((o) => o.closed)).toEqual(opened.map((_, i) => i < 10));
+      // A player from the same address still plays (its connection closes the oldest idle one).
+      const viewer = await client();
+      const { play } = await viewer.play(`rtsp://127.0.0.1:${port}/lobby`);
+      expect(play.status).toBe(200);
+      viewer.close();
+    } finally {
+      for (const o of opened) o.socket?.destroy();
     }
   });
 });

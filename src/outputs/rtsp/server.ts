@@ -20,6 +20,7 @@
  * have not moved for 60 s is closed). A connection without a session that
  * sends nothing for 60 s is closed too.
  */
+import { clientKey } from "../../access/rate-limit.ts";
 import type { Socket, TCPSocketListener, udp } from "bun";
 import { log } from "../../log.ts";
 import type { Audience } from "../../stream/audience.ts";
@@ -77,6 +78,8 @@ export interface RtspServerSettings {
 interface Connection extends TcpSink {
   readonly socket: Socket<Connection>;
   readonly address: string;
+  /** Who it is for counting (clientKey: the IPv4 address, or the IPv6 /64). */
+  readonly client: string;
   readonly reader: RtspReader;
   readonly sessions: Set<RtspSession>;
   pending: Uint8Array[];
@@ -90,6 +93,14 @@ interface Connection extends TcpSink {
   closed: boolean;
   /** Its publishing, from ANNOUNCE on. */
   recording: Recording | null;
+}
+
+/** Connections without a session, a publisher or a request being answered, that one client may hold. */
+export const MAX_IDLE_PER_CLIENT = 16;
+
+/** The connection holds no session, no publisher and no request being answered: it may be closed to make room. */
+function holdsNothing(c: Connection): boolean {
+  return c.sessions.size === 0 && !c.recording && c.queued === 0;
 }
 
 type Reply = RtspResponse & { readonly after?: () => void; readonly close?: boolean };
@@ -166,6 +177,7 @@ export class RtspServer {
     const conn: Connection = {
       socket,
       address: socket.remoteAddress,
+      client: clientKey(socket.remoteAddress),
       reader: new RtspReader(),
       sessions: new Set(),
       pending: [],
@@ -180,13 +192,26 @@ export class RtspServer {
       },
     };
     socket.data = conn;
+    // One client's connections that hold nothing (no session, publisher or request) are at most
+    // MAX_IDLE_PER_CLIENT: its next one closes its own idlest, so one stranger cannot fill the server.
+    let mine = 0;
+    let idlestMine: Connection | null = null;
+    for (const c of this.#connections) {
+      if (c.client !== conn.client || !holdsNothing(c)) continue;
+      mine++;
+      if (!idlestMine || c.lastActivity < idlestMine.lastActivity) idlestMine = c;
+    }
+    if (mine >= MAX_IDLE_PER_CLIENT && idlestMine) {
+      log.debug(`rtsp: ${conn.address} holds ${mine} connections without a session; closing its idlest`);
+      this.#drop(idlestMine);
+    }
     // A flood of idle connections must not exhaust descriptors: past this many, the connection that has
     // gone longest without a word and holds no session nor publisher gives way (a stranger's idle
     // connections must not lock out a camera that pushes, or a player); with none such, refuse.
     if (this.#connections.size >= this.s.maxClients * 2 + 32) {
       let idlest: Connection | null = null;
       for (const c of this.#connections) {
-        if (c.sessions.size > 0 || c.recording || c.queued > 0) continue;
+        if (!holdsNothing(c)) continue;
         if (!idlest || c.lastActivity < idlest.lastActivity) idlest = c;
       }
       if (!idlest) {

@@ -165,6 +165,14 @@ describe("talk-back from the page (Chromium's fake microphone)", () => {
     await context.close();
   });
 
+  test("the page offers push to talk to a login, not to a viewer token", async () => {
+    const asUser = await (await fetch(`${base()}/`, { headers: { authorization: `Basic ${btoa(`${USER}:${PASS}`)}` } })).text();
+    expect(asUser).toContain('"talkback":{"offer":"/talkback"}');
+    const asViewer = await fetch(`${base()}/?token=${TOKEN}`);
+    expect(asViewer.status).toBe(200);
+    expect(await asViewer.text()).not.toContain('"talkback"');
+  });
+
   test("a viewer token may watch but not talk; without a login, 401", async () => {
     const viaToken = await fetch(`${base()}/talkback?token=${TOKEN}`, { method: "POST", headers: { "content-type": "application/sdp" }, body: "v=0\r\n" });
     expect([401, 403]).toContain(viaToken.status);

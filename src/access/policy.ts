@@ -26,7 +26,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { CredentialList, parseBasic } from "./credentials.ts";
 import { clientKey, LoginLimiter } from "./rate-limit.ts";
 import { routeKinds, type RouteKind, type StreamAddresses } from "./route-kind.ts";
-import { limitToStream } from "./scope.ts";
+import { limitToStream, markLogin } from "./scope.ts";
 import { clearTokenCookie, tokenCookie, tokenFromCookie } from "./token-cookie.ts";
 import { looksSigned, ViewerTokens } from "./tokens.ts";
 
@@ -185,6 +185,7 @@ export class AccessControl {
       }
       // Too many password checks wait already (access/hash-gate.ts): this one was not made, and is not counted.
       if (ok === "busy") return refuse(503, "too many logins are being checked; try again in a moment", { "retry-after": "1" });
+      if (ok && rule.basic === this.admins) markLogin(request);
       return ok ? { pass: true } : refuse(401, "wrong user name or password", { "www-authenticate": challenge });
     }
 

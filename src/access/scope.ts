@@ -16,3 +16,19 @@ export function visibleStreams<T extends { readonly name: string }>(request: Req
   const only = scopes.get(request);
   return only === undefined ? streams : streams.filter((s) => s.name === only);
 }
+
+/**
+ * Requests let in by an --auth login (not a viewer token, not an open
+ * server): set by the access rules, read by the page, which offers push to
+ * talk only to those who may use it.
+ */
+const logins = new WeakSet<Request>();
+
+export function markLogin(request: Request): void {
+  logins.add(request);
+}
+
+/** True when an --auth user's login let `request` in. */
+export function byLogin(request: Request): boolean {
+  return logins.has(request);
+}

@@ -12,7 +12,7 @@ import { jsonError } from "./errors.ts";
 import { kioskMode } from "./kiosk.ts";
 import { clientAddress, mjpegResponse, snapshotResponse, type ClientLimit } from "./mjpeg.ts";
 import type { PublishedStream } from "../outputs/published.ts";
-import { visibleStreams } from "../access/scope.ts";
+import { byLogin, visibleStreams } from "../access/scope.ts";
 
 export interface PageOptions {
   /** null with --no-theme: `/` answers JSON. */
@@ -49,7 +49,8 @@ export function pageRoutes({ theme, streams, kiosk, webrtc, hls = false, limit, 
         ...(audio && webrtc ? { audio: true } : {}),
       })),
       ...(isKiosk && kioskSound ? { kioskSound: true } : {}),
-      ...(talkback && webrtc && !isKiosk ? { talkback: { offer: "/talkback" } } : {}),
+      // Only an --auth user may talk: a viewer token's page has no button it could never use.
+      ...(talkback && webrtc && !isKiosk && byLogin(request) ? { talkback: { offer: "/talkback" } } : {}),
       single: shown.length === 1 && streams.length > 1,
       statusUrl: "/api/streams",
       // WebRTC first; when it cannot connect HLS, then MJPEG. With --no-webrtc MJPEG only, as before

@@ -70,6 +70,19 @@ describe("--auth with a plain user and a hashed one, --viewer-token, --token-sec
     }
   });
 
+  test("without a login a stream's name tells nothing: a known stream and an unknown one both get 401, to DESCRIBE and to ANNOUNCE", async () => {
+    const c = await RtspClient.connect("127.0.0.1", port);
+    try {
+      for (const method of ["DESCRIBE", "ANNOUNCE"]) {
+        for (const name of ["cam", "nosuch"]) expect([method, name, (await c.request(method, `${base}/${name}`)).status]).toEqual([method, name, 401]);
+      }
+      // Logged in, an unknown stream is said to be unknown.
+      expect((await c.request("DESCRIBE", `${base}/nosuch`, { Authorization: `Basic ${Buffer.from("admin:secret123").toString("base64")}` })).status).toBe(404);
+    } finally {
+      c.close();
+    }
+  });
+
   test("ffmpeg logs in with Digest and plays", async () => {
     const r = await ffmpegTrace(`rtsp://admin:secret123@127.0.0.1:${port}/cam`, 45);
     expect(r.code).toBe(0);

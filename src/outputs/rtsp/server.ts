@@ -425,12 +425,12 @@ export class RtspServer {
     const target = parseTarget(req.uri);
     if (!target) return { status: 400, body: "the request URI is not an rtsp:// URL\n" };
     const stream = this.#streams.get(target.name);
-    if (!stream) return { status: 404, body: "no such stream\n" };
+    // The login is asked before the stream is looked up: without one, a known name and an unknown one get the same answer.
     const verdict = await this.s.access.check({
       method: req.method,
       authorization: req.headers.get("authorization") ?? null,
       token: target.token,
-      stream: stream.name,
+      stream: stream?.name ?? target.name,
       address: conn.address,
     });
     if (!verdict.ok) {
@@ -439,6 +439,7 @@ export class RtspServer {
       (tried ? log.info : log.debug)(`rtsp: ${req.method} refused (${verdict.status}) for ${conn.address}: ${verdict.reason}`);
       return { status: verdict.status, headers: verdict.headers };
     }
+    if (!stream) return { status: 404, body: "no such stream\n" };
     return { target, stream };
   }
 
@@ -529,14 +530,7 @@ export class RtspServer {
   async #announce(conn: Connection, req: RtspRequest): Promise<Reply> {
     const target = parseTarget(req.uri);
     if (!target) return { status: 400, body: "the request URI is not an rtsp:// URL\n" };
-    const stream = this.#streams.get(target.name);
-    if (!stream || (target.name === "" && !stream.ingest)) return { status: 404, body: "no such stream\n" };
-    if (!stream.ingest)
-      return {
-        status: 405,
-        headers: { Allow: "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER" },
-        body: `stream ${stream.name} is not fed by RTSP publishers (--source ${stream.name}=rtsp-push:PATH)\n`,
-      };
+    // The login is asked before the stream is looked up: without one, a known name and an unknown one get the same answer.
     const verdict = await this.s.access.checkPublish({
       method: req.method,
       authorization: req.headers.get("authorization") ?? null,
@@ -548,6 +542,14 @@ export class RtspServer {
       (tried ? log.info : log.debug)(`rtsp: ANNOUNCE refused (${verdict.status}) for ${conn.address}: ${verdict.reason}`);
       return { status: verdict.status, headers: verdict.headers, body: `${verdict.reason}\n` };
     }
+    const stream = this.#streams.get(target.name);
+    if (!stream || (target.name === "" && !stream.ingest)) return { status: 404, body: "no such stream\n" };
+    if (!stream.ingest)
+      return {
+        status: 405,
+        headers: { Allow: "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER" },
+        body: `stream ${stream.name} is not fed by RTSP publishers (--source ${stream.name}=rtsp-push:PATH)\n`,
+      };
     if (conn.recording?.publisher && !conn.recording.publisher.ended) return { status: 455, body: "this connection is publishing already\n" };
     const type = req.headers.get("content-type");
     if (type !== undefined && !/^application\/sdp\s*(;|$)/i.test(type)) return { status: 415, body: "ANNOUNCE takes an application/sdp body\n" };

@@ -33,7 +33,7 @@ import { RtspAudioTrack } from "./audio-track.ts";
 import type { AudioFeed } from "../../stream/audio-feed.ts";
 import { RtspSession, type SessionTransport, type TcpSink, type UdpSender } from "./session.ts";
 import { mediaOf, readAnnouncement, AnnouncedCodecError } from "../../sources/rtsp-push/announcement.ts";
-import { IngestBusy, IngestOfferError } from "../../sources/ingest/pushed-ingest.ts";
+import { IngestBusy, IngestOfferError, PUBLISHER_ENDED } from "../../sources/ingest/pushed-ingest.ts";
 import type { RtspIngest } from "../../sources/rtsp-push/ingest.ts";
 import { recordTransports, Recording, type RecordTransport } from "./record.ts";
 import { parseTarget, uriForLog, withoutQuery, type Target } from "./target.ts";
@@ -642,7 +642,7 @@ export class RtspServer {
         return { status: 200, headers };
       }
       case "TEARDOWN":
-        this.#endRecording(conn, "it ended the session (TEARDOWN)");
+        this.#endRecording(conn, `${PUBLISHER_ENDED} (TEARDOWN)`);
         return { status: 200, headers };
       case "GET_PARAMETER":
       case "SET_PARAMETER":

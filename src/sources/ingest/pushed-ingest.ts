@@ -39,6 +39,9 @@ export interface IngestStats {
 }
 
 /** One publisher's session, as the ingest sees it. */
+/** How a publisher's own goodbye (WHIP DELETE, RTSP TEARDOWN) begins its reason: an ordinary end, logged as info. */
+export const PUBLISHER_ENDED = "the publisher ended the session";
+
 export interface PublisherSession {
   readonly address: string;
   readonly bytes: number;
@@ -129,7 +132,8 @@ export abstract class PushedIngest<S extends PublisherSession> implements Source
     this.#lastBytes = session.bytes;
     this.#bytesBefore += session.bytes;
     if (!this.#closing && (session.connected || session.frames > 0)) {
-      log.warn(`stream ${this.streamName}: publisher ${session.address} left: ${reason}`, {
+      const level = reason.startsWith(PUBLISHER_ENDED) ? log.info : log.warn;
+      level(`stream ${this.streamName}: publisher ${session.address} left: ${reason}`, {
         event: "ingest.end",
         stream: this.streamName,
         address: session.address,

@@ -21,7 +21,7 @@
 import { RTCPeerConnection, RTCRtpCodecParameters, type RTCPeerConnectionConfig, type RTCRtpTransceiver, type RtpPacket } from "werift";
 import type { Frame } from "../../media/frame.ts";
 import { H264Framer } from "../frame-parsers.ts";
-import { IngestOfferError, PushedIngest, type PublisherSession } from "../ingest/pushed-ingest.ts";
+import { IngestOfferError, PUBLISHER_ENDED, PushedIngest, type PublisherSession } from "../ingest/pushed-ingest.ts";
 import { H264Depacketizer, spropParameterSets } from "./depacketize.ts";
 
 export { IngestBusy, IngestOfferError, type IngestState, type IngestStats } from "../ingest/pushed-ingest.ts";
@@ -221,7 +221,7 @@ export class WhipIngest extends PushedIngest<Session> {
   stop(id: string): boolean {
     const s = this.session;
     if (!s || s.ended || s.id !== id) return false;
-    s.end("the publisher ended the session (DELETE)");
+    s.end(`${PUBLISHER_ENDED} (DELETE)`);
     return true;
   }
 

@@ -86,6 +86,9 @@ function bootAndCheck(pages: "16k" | "4k") {
         "240",
         "--fps",
         "10",
+        // The checks end by reading /state for a running capture: on demand (the default), a slow
+        // emulated guest could let it go idle between the last viewer and that read.
+        "--always-on",
       ],
       { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
     );

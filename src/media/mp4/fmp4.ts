@@ -18,8 +18,8 @@ const TRACK_ID = 1;
 /** The sound's track (a stream with --audio): Opus at 48 kHz, its own clock. */
 export const AUDIO_TIMESCALE = 48_000;
 const AUDIO_TRACK_ID = 2;
-/** Channels the Opus decoder is told to give (dOps OutputChannelCount); the packets say how they were coded. */
-const OPUS_CHANNELS = 2;
+/** Channels (the Opus sample entry's and dOps OutputChannelCount): the feed's encoder makes one (docs/audio.md). */
+const OPUS_CHANNELS = 1;
 
 /** The sound of one fragment: Opus packets one after the other, the first decoded at `baseDecodeTime` (48 kHz). */
 export interface Mp4AudioRun {

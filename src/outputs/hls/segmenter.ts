@@ -211,6 +211,7 @@ export class Segmenter {
     const pending = this.#pending;
     if (!pending) {
       if (!au.keyframe || !this.#useParams(au)) return; // wait for a keyframe with its parameter sets
+      this.#setOrigin(au);
       this.#pending = { au, at: this.#now() };
       return;
     }
@@ -219,14 +220,18 @@ export class Segmenter {
     // Never over the announced lengths: close the part (and the segment) before a picture that would not fit.
     if (this.#segmentTicks + this.#partTicks + ticks > this.#maxSegmentTicks) this.#cut();
     else if (this.#partTicks + ticks > this.#partTargetTicks) this.#closePart();
-    if (this.settings.audio)
-      this.#originMs = unwrapMs(pending.au.timestamp, TIMESCALE, this.#clock()) - ((this.#decodeTime + this.#partTicks) * 1000) / TIMESCALE;
+    this.#setOrigin(pending.au);
     this.#add({ nals: pending.au.nals, duration: ticks, keyframe: pending.au.keyframe }, pending.at);
     // A part is `framesPerPart` pictures; it is closed as soon as it has them.
     if (au.keyframe) this.#cut();
     else if (this.#partSamples.length >= this.settings.framesPerPart) this.#closePart();
     if (au.keyframe) this.#useParams(au);
     this.#pending = { au, at: this.#now() };
+  }
+
+  /** `au` is the next picture written: the feeds' clock at decode time 0 from its timestamp (for the sound). */
+  #setOrigin(au: TimedAccessUnit): void {
+    if (this.settings.audio) this.#originMs = unwrapMs(au.timestamp, TIMESCALE, this.#clock()) - ((this.#decodeTime + this.#partTicks) * 1000) / TIMESCALE;
   }
 
   #cut(): void {

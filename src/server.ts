@@ -299,13 +299,18 @@ export async function createGlasscast(config: GlasscastConfig = {}): Promise<Gla
     const h264 = options.webrtc ? feed : null;
     const publish = destinations.map((t) => createPublisher(t, feed!, stream, { ffmpeg: options.ffmpeg, ice }));
     const hls = options.hls
-      ? new HlsOutput(feed!, audience, {
-          partTargetS: options.hlsPartTarget,
-          defaultFps: options.fps ?? 30,
-          keyframeIntervalS: options.h264Keyint / (options.fps ?? 30),
-          lingerMs: ENCODER_LINGER_MS,
-          viewerWindowMs: HLS_VIEWER_WINDOW_MS,
-        })
+      ? new HlsOutput(
+          feed!,
+          audience,
+          {
+            partTargetS: options.hlsPartTarget,
+            defaultFps: options.fps ?? 30,
+            keyframeIntervalS: options.h264Keyint / (options.fps ?? 30),
+            lingerMs: ENCODER_LINGER_MS,
+            viewerWindowMs: HLS_VIEWER_WINDOW_MS,
+          },
+          audio.get(d.name) ?? null,
+        )
       : null;
     const ingest = d.source instanceof WhipIngest || d.source instanceof RtspIngest ? d.source : null;
     return {

@@ -50,7 +50,7 @@ export interface AudioStats {
   readonly silencePackets: number;
   /** RMS level of the last tenth of a second, dBFS (null before the first, -120 for digital silence). */
   readonly levelDb: number | null;
-  /** Viewers that take the sound (WebRTC peers whose offer had audio, RTSP sessions that set its track up). */
+  /** Viewers that take the sound (WebRTC peers whose offer had audio, RTSP sessions that set its track up, and a stream's HLS muxer while it runs: one, whatever its number of players). */
   readonly listeners: number;
   readonly restarts: number;
 }

@@ -10,8 +10,13 @@
  * viewer (keeping an on-demand capture going). After the last one the muxer
  * keeps running `lingerMs` (a reloaded page finds its segments), then stops
  * and forgets its segments; the next start is a new session (new URIs).
+ *
+ * A stream with sound (--audio) has its AudioFeed's Opus packets in the
+ * same fragments, a second track (no encoder of HLS's own); the muxer holds
+ * the sound while it runs, as a WebRTC or RTSP listener does.
  */
 import type { H264Feed } from "../../stream/h264-feed.ts";
+import type { AudioFeed } from "../../stream/audio-feed.ts";
 import type { Audience, Viewer } from "../../stream/audience.ts";
 import { Lease } from "../../stream/lease.ts";
 import { Segmenter, type HlsPart, type HlsSegment, type SegmenterSettings } from "./segmenter.ts";
@@ -49,11 +54,13 @@ export class HlsOutput {
   readonly served = { playlists: 0, segments: 0, parts: 0, inits: 0 };
   #segmenterSettings: SegmenterSettings;
   readonly targetDurationS: number;
+  #audioOff: (() => void) | null = null;
 
   constructor(
     readonly feed: H264Feed,
     private readonly audience: Audience,
     readonly settings: HlsSettings,
+    readonly audio: AudioFeed | null = null,
   ) {
     this.targetDurationS = Math.max(2, Math.ceil(settings.keyframeIntervalS * 1.5));
     this.#segmenterSettings = this.#plan(settings.defaultFps);
@@ -69,7 +76,14 @@ export class HlsOutput {
   #plan(fps: number): SegmenterSettings {
     const framesPerPart = Math.max(1, Math.round(this.settings.partTargetS * fps));
     const partTargetS = Math.ceil((framesPerPart / fps) * 1.15 * 1000) / 1000;
-    return { partTargetS, framesPerPart, maxSegmentS: this.targetDurationS, keepSegments: KEEP_SEGMENTS, keepPartSegments: KEEP_PART_SEGMENTS };
+    return {
+      partTargetS,
+      framesPerPart,
+      maxSegmentS: this.targetDurationS,
+      keepSegments: KEEP_SEGMENTS,
+      keepPartSegments: KEEP_PART_SEGMENTS,
+      ...(this.audio ? { audio: true } : {}),
+    };
   }
 
   get segmenterSettings(): SegmenterSettings {
@@ -127,6 +141,15 @@ export class HlsOutput {
     this.#session = Date.now().toString(36);
     for (const au of this.feed.currentGop()) segmenter.push(au);
     this.#unsubscribe = this.feed.subscribe((au) => segmenter.push(au));
+    if (this.audio) {
+      const audio = this.audio;
+      const release = audio.hold();
+      const off = audio.subscribe((p) => segmenter.pushAudio(p));
+      this.#audioOff = () => {
+        off();
+        release();
+      };
+    }
   }
 
   #release(): void {
@@ -139,6 +162,8 @@ export class HlsOutput {
   #stop(): void {
     this.#unsubscribe?.();
     this.#unsubscribe = null;
+    this.#audioOff?.();
+    this.#audioOff = null;
     this.#segmenter = null;
   }
 

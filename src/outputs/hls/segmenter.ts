@@ -21,8 +21,15 @@
  * - New parameter sets (another picture size, a restarted encoder with other
  *   settings) make a new init segment; the next segment is marked as a
  *   discontinuity.
+ * - Sound (`audio`): the stream's Opus packets, a second track of the same
+ *   fragments. A packet's decode time is its feed timestamp on the pictures'
+ *   timeline (both feeds stamp with the one monotonic clock), so sound and
+ *   picture line up; a part carries the packets that begin before its end,
+ *   come in time (a late one goes into the next part, at its own time).
+ *   Packets one after the other follow each other exactly; one that overlaps
+ *   the last (the picture's timeline shifted by a stall) is left out.
  */
-import { initSegment, mediaFragment, TIMESCALE, type Mp4Sample } from "../../media/mp4/fmp4.ts";
+import { AUDIO_TIMESCALE, initSegment, mediaFragment, TIMESCALE, type Mp4Sample } from "../../media/mp4/fmp4.ts";
 import type { TimedAccessUnit } from "../../encoders/h264-ffmpeg.ts";
 import { NAL, nalType, parseSpsSize } from "../../media/h264/annexb.ts";
 
@@ -39,7 +46,30 @@ export interface SegmenterSettings {
   readonly keepPartSegments: number;
   /** The wall clock (ms since 1970) for EXT-X-PROGRAM-DATE-TIME; Date.now by default. */
   readonly now?: () => number;
+  /** The stream has sound: the init segment has an Opus track and pushAudio() fills it. */
+  readonly audio?: boolean;
+  /** The feeds' clock in ms (performance.now; tests give their own), to unwrap their 32-bit timestamps. */
+  readonly clock?: () => number;
 }
+
+/** An Opus packet of the stream's AudioFeed (48 kHz timestamp). */
+export interface SegmenterAudioPacket {
+  readonly payload: Uint8Array;
+  readonly timestamp: number;
+  readonly samples: number;
+}
+
+/** A 32-bit timestamp at `rate` Hz of the feeds' clock (ms × rate / 1000) as ms: the one nearest `nowMs`. */
+export function unwrapMs(timestamp: number, rate: number, nowMs: number): number {
+  const ms = (timestamp * 1000) / rate;
+  const period = (2 ** 32 * 1000) / rate;
+  return ms + Math.round((nowMs - ms) / period) * period;
+}
+
+/** Packets kept while no picture closes a part (10 s of 20 ms packets): bounded memory. */
+const MAX_AUDIO_PENDING = 500;
+/** A packet this near (48 kHz samples) where the last one ended follows it exactly. */
+const AUDIO_JOIN = 960;
 
 export interface HlsPart {
   readonly index: number;
@@ -123,11 +153,32 @@ export class Segmenter {
   readonly #partTargetTicks: number;
   readonly #maxSegmentTicks: number;
   readonly #listeners = new Set<() => void>();
+  readonly #clock: () => number;
+  /** The feeds' clock (ms) at decode time 0 of the pictures' track; null before the first picture. */
+  #originMs: number | null = null;
+  /** Sound not yet in a part: decode times on the 48 kHz track. */
+  #audio: { payload: Uint8Array; time: number; samples: number }[] = [];
+  #audioNext: number | null = null;
 
   constructor(readonly settings: SegmenterSettings) {
     this.#partTargetTicks = Math.floor(settings.partTargetS * TIMESCALE);
     this.#maxSegmentTicks = Math.floor(settings.maxSegmentS * TIMESCALE);
     this.#now = settings.now ?? Date.now;
+    this.#clock = settings.clock ?? (() => performance.now());
+  }
+
+  /** An Opus packet: into the part its time falls in (see the notes above). */
+  pushAudio(packet: SegmenterAudioPacket): void {
+    if (!this.settings.audio || this.#originMs === null) return;
+    const ms = unwrapMs(packet.timestamp, AUDIO_TIMESCALE, this.#clock());
+    let time = Math.round((ms - this.#originMs) * (AUDIO_TIMESCALE / 1000));
+    if (time < 0) return; // before the first picture
+    const next = this.#audioNext;
+    if (next !== null && Math.abs(time - next) < AUDIO_JOIN) time = next;
+    else if (next !== null && time < next) return;
+    if (this.#audio.length >= MAX_AUDIO_PENDING) this.#audio.shift();
+    this.#audio.push({ payload: packet.payload, time, samples: packet.samples });
+    this.#audioNext = time + packet.samples;
   }
 
   /** The segment being written (its parts so far), null before the first keyframe. */
@@ -160,6 +211,7 @@ export class Segmenter {
     const pending = this.#pending;
     if (!pending) {
       if (!au.keyframe || !this.#useParams(au)) return; // wait for a keyframe with its parameter sets
+      this.#setOrigin(au);
       this.#pending = { au, at: this.#now() };
       return;
     }
@@ -168,12 +220,18 @@ export class Segmenter {
     // Never over the announced lengths: close the part (and the segment) before a picture that would not fit.
     if (this.#segmentTicks + this.#partTicks + ticks > this.#maxSegmentTicks) this.#cut();
     else if (this.#partTicks + ticks > this.#partTargetTicks) this.#closePart();
+    this.#setOrigin(pending.au);
     this.#add({ nals: pending.au.nals, duration: ticks, keyframe: pending.au.keyframe }, pending.at);
     // A part is `framesPerPart` pictures; it is closed as soon as it has them.
     if (au.keyframe) this.#cut();
     else if (this.#partSamples.length >= this.settings.framesPerPart) this.#closePart();
     if (au.keyframe) this.#useParams(au);
     this.#pending = { au, at: this.#now() };
+  }
+
+  /** `au` is the next picture written: the feeds' clock at decode time 0 from its timestamp (for the sound). */
+  #setOrigin(au: TimedAccessUnit): void {
+    if (this.settings.audio) this.#originMs = unwrapMs(au.timestamp, TIMESCALE, this.#clock()) - ((this.#decodeTime + this.#partTicks) * 1000) / TIMESCALE;
   }
 
   #cut(): void {
@@ -191,7 +249,7 @@ export class Segmenter {
     if (this.#params) this.#discontinuity = true;
     this.#params = { sps: params.sps.slice(), pps: params.pps.slice() };
     this.#initId++;
-    this.inits.set(this.#initId, initSegment({ ...this.#params, ...size }));
+    this.inits.set(this.#initId, initSegment({ ...this.#params, ...size, audio: this.settings.audio === true }));
     return true;
   }
 
@@ -221,7 +279,7 @@ export class Segmenter {
   #closePart(): void {
     const segment = this.#current;
     if (!segment || this.#partSamples.length === 0) return;
-    const bytes = mediaFragment(this.#fragment++, this.#decodeTime, this.#partSamples);
+    const bytes = mediaFragment(this.#fragment++, this.#decodeTime, this.#partSamples, this.#takeAudio(this.#decodeTime + this.#partTicks));
     const offset = this.#partBytes.reduce((n, b) => n + b.length, 0);
     segment.parts.push({
       index: segment.parts.length,
@@ -239,6 +297,17 @@ export class Segmenter {
     this.#partSamples = [];
     this.#partTicks = 0;
     this.#changed();
+  }
+
+  /** The sound that begins before `end` (the part's end, 90 kHz), as one run of samples. */
+  #takeAudio(end: number): { baseDecodeTime: number; samples: { payload: Uint8Array; duration: number }[] } | undefined {
+    const limit = (end * AUDIO_TIMESCALE) / TIMESCALE;
+    let n = 0;
+    while (n < this.#audio.length && this.#audio[n]!.time < limit) n++;
+    if (n === 0) return undefined;
+    const taken = this.#audio.splice(0, n);
+    const samples = taken.map((p, i) => ({ payload: p.payload, duration: i + 1 < taken.length ? taken[i + 1]!.time - p.time : p.samples }));
+    return { baseDecodeTime: taken[0]!.time, samples };
   }
 
   #closeSegment(): void {

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "./helpers/browser.ts";
-import { withClientNetwork, type ClientNetwork } from "./helpers/netns.ts";
+import { holdClientNetwork, type ClientNetwork } from "./helpers/netns.ts";
 import { CLI, startProgram, waitFor, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(90_000);
@@ -63,7 +63,7 @@ interface Played {
 
 describe("a WHEP player served by another origin", () => {
   let net: ClientNetwork;
-  let done: () => void;
+  let done: () => Promise<void>;
   let browser: Browser;
   let allowedPlayer: ReturnType<typeof Bun.serve>;
   let otherPlayer: ReturnType<typeof Bun.serve>;
@@ -71,16 +71,7 @@ describe("a WHEP player served by another origin", () => {
   let whep: string;
 
   beforeAll(async () => {
-    const ready = Promise.withResolvers<void>();
-    const finished = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    void withClientNetwork(async (n) => {
-      net = n;
-      ready.resolve();
-      await finished;
-    }).catch(ready.reject);
-    await ready.promise;
+    ({ net, release: done } = await holdClientNetwork());
     const servePlayer = () =>
       Bun.serve({
         hostname: net.serverAddress,
@@ -116,7 +107,7 @@ describe("a WHEP player served by another origin", () => {
     await glasscast?.stop();
     allowedPlayer?.stop(true);
     otherPlayer?.stop(true);
-    done?.();
+    await done?.();
   });
 
   const webrtcViewers = async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "./helpers/browser.ts";
-import { withClientNetwork, type ClientNetwork } from "./helpers/netns.ts";
+import { holdClientNetwork, type ClientNetwork } from "./helpers/netns.ts";
 import { CLI, ROOT, startProgram, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(90_000);
@@ -77,25 +77,16 @@ describe("sound on the page (Chromium)", () => {
   let net: ClientNetwork;
   let browser: Browser;
   let server: RunningServer;
-  let done: () => void;
+  let done: () => Promise<void>;
   beforeAll(async () => {
-    const ready = Promise.withResolvers<void>();
-    const finished = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    void withClientNetwork(async (n) => {
-      net = n;
-      ready.resolve();
-      await finished;
-    }).catch(ready.reject);
-    await ready.promise;
+    ({ net, release: done } = await holdClientNetwork());
     browser = await launchChromium(net.chromium);
     server = await serve(net, "--audio", "door=hw:1,0", "--kiosk-sound");
   });
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
-    done?.();
+    await done?.();
   });
 
   test("muted at first; the tile's button unmutes it; getStats: sound decoded with energy; the meter moves", async () => {

@@ -14,7 +14,7 @@ import type { Browser, Page } from "playwright-core";
 import { ARTIFACTS, launchChromium } from "./helpers/browser.ts";
 import { PATCHES, PATCH_H, PATCH_W, PATCHES_HEIGHT, PATCHES_WIDTH, patchesRgb } from "./helpers/colour-patches.ts";
 import { tempDir } from "./helpers/ffmpeg.ts";
-import { withClientNetwork, type ClientNetwork } from "./helpers/netns.ts";
+import { holdClientNetwork, type ClientNetwork } from "./helpers/netns.ts";
 import { CLI, startProgram, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(90_000);
@@ -82,20 +82,11 @@ describe("colours in Chromium: WebRTC and MJPEG of the same stream", () => {
   let net: ClientNetwork;
   let browser: Browser;
   let server: RunningServer;
-  let done: () => void;
+  let done: () => Promise<void>;
   beforeAll(async () => {
     const dir = tempDir();
     writePatchesPng(dir);
-    const ready = Promise.withResolvers<void>();
-    const finished = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    void withClientNetwork(async (n) => {
-      net = n;
-      ready.resolve();
-      await finished;
-    }).catch(ready.reject);
-    await ready.promise;
+    ({ net, release: done } = await holdClientNetwork());
     browser = await launchChromium(net.chromium);
     server = await startProgram([
       process.execPath,
@@ -117,7 +108,7 @@ describe("colours in Chromium: WebRTC and MJPEG of the same stream", () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
-    done?.();
+    await done?.();
   });
 
   test("every patch: WebRTC <video> and MJPEG <img> within 8 of each other and of the RGB it was made with", async () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "./helpers/browser.ts";
-import { withClientNetwork, type ClientNetwork } from "./helpers/netns.ts";
+import { holdClientNetwork, type ClientNetwork } from "./helpers/netns.ts";
 import { CLI, ROOT, startProgram, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(120_000);
@@ -23,19 +23,10 @@ const FRAMES_DECODED = `(${VIDEO}?.getVideoPlaybackQuality().totalVideoFrames ??
 let net: ClientNetwork;
 let browser: Browser;
 let server: RunningServer;
-let done: () => void;
+let done: () => Promise<void>;
 
 beforeAll(async () => {
-  const ready = Promise.withResolvers<void>();
-  const finished = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  void withClientNetwork(async (n) => {
-    net = n;
-    ready.resolve();
-    await finished;
-  }).catch(ready.reject);
-  await ready.promise;
+  ({ net, release: done } = await holdClientNetwork());
   browser = await launchChromium(net.chromium);
   server = await startProgram(
     [
@@ -70,7 +61,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
-  done?.();
+  await done?.();
 });
 
 describe("the page's HLS with sound (Chromium)", () => {

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { ARTIFACTS, launchChromium } from "./helpers/browser.ts";
-import { withClientNetwork, type ClientNetwork } from "./helpers/netns.ts";
+import { holdClientNetwork, withClientNetwork, type ClientNetwork } from "./helpers/netns.ts";
 import { CLI, startProgram, waitFor, type RunningServer } from "./helpers/server.ts";
 import { writeVidgearRtcStyleTheme } from "./helpers/vidgear-theme.ts";
 
@@ -41,25 +41,16 @@ describe("WebRTC in Chromium", () => {
   let net: ClientNetwork;
   let browser: Browser;
   let server: RunningServer;
-  let done: () => void;
+  let done: () => Promise<void>;
   beforeAll(async () => {
-    const ready = Promise.withResolvers<void>();
-    const finished = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    void withClientNetwork(async (n) => {
-      net = n;
-      ready.resolve();
-      await finished;
-    }).catch(ready.reject);
-    await ready.promise;
+    ({ net, release: done } = await holdClientNetwork());
     browser = await launchChromium(net.chromium);
     server = await serve(net, "--webrtc-candidate", net.serverAddress);
   });
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
-    done?.();
+    await done?.();
   });
 
   test("the page plays WebRTC: the video decodes, frames keep coming, the overlay says WebRTC", async () => {

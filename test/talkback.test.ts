@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "./helpers/browser.ts";
 import { tempDir } from "./helpers/ffmpeg.ts";
-import { withClientNetwork, type ClientNetwork } from "./helpers/netns.ts";
+import { holdClientNetwork, type ClientNetwork } from "./helpers/netns.ts";
 import { CLI, ROOT, startProgram, waitFor, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(90_000);
@@ -35,19 +35,10 @@ describe("talk-back from the page (Chromium's fake microphone)", () => {
   let net: ClientNetwork;
   let browser: Browser;
   let server: RunningServer;
-  let done: () => void;
+  let done: () => Promise<void>;
   const speaker = join(tempDir(), "speaker.s16le");
   beforeAll(async () => {
-    const ready = Promise.withResolvers<void>();
-    const finished = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    void withClientNetwork(async (n) => {
-      net = n;
-      ready.resolve();
-      await finished;
-    }).catch(ready.reject);
-    await ready.promise;
+    ({ net, release: done } = await holdClientNetwork());
     server = await startProgram(
       [
         process.execPath,
@@ -90,7 +81,7 @@ describe("talk-back from the page (Chromium's fake microphone)", () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
-    done?.();
+    await done?.();
   });
 
   const base = () => `http://${net.serverAddress}:${server.port}`;

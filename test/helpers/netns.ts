@@ -59,3 +59,25 @@ export async function withClientNetwork<T>(use: (net: ClientNetwork) => Promise<
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A client network held open across a suite's beforeAll and afterAll:
+ * `release()` tears it down (and waits until it is gone).
+ */
+export async function holdClientNetwork(options: { blockUdp?: boolean } = {}): Promise<{ net: ClientNetwork; release: () => Promise<void> }> {
+  const ready = Promise.withResolvers<ClientNetwork>();
+  const finished = Promise.withResolvers<void>();
+  const gone = withClientNetwork(async (net) => {
+    ready.resolve(net);
+    await finished.promise;
+  }, options);
+  gone.catch(ready.reject);
+  const net = await ready.promise;
+  return {
+    net,
+    release: async () => {
+      finished.resolve();
+      await gone;
+    },
+  };
+}

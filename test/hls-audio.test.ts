@@ -9,31 +9,16 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { ROOT, startServer, type RunningServer } from "./helpers/server.ts";
+import { measureTone } from "./helpers/tone.ts";
 
 setDefaultTimeout(120_000);
 
 const FAKE_FFMPEG = join(ROOT, "test", "fakes", "ffmpeg");
 const TONE_HZ = 660;
 
-/** RMS (dBFS) and the frequency with the most energy of mono s16le samples at 48 kHz (a DFT around the tone). */
+/** RMS (dBFS) and the frequency with the most energy of mono s16le samples at 48 kHz (test/helpers/tone.ts). */
 function measure(bytes: Uint8Array): { db: number; hz: number; seconds: number } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength - (bytes.byteLength % 2));
-  const x = Float64Array.from({ length: view.byteLength / 2 }, (_, i) => view.getInt16(i * 2, true) / 32768);
-  const part = x.subarray(Math.max(0, x.length - 48_000)); // the last second
-  const rms = Math.sqrt(part.reduce((s, v) => s + v * v, 0) / Math.max(1, part.length));
-  let best = { hz: 0, power: -1 };
-  for (let hz = 100; hz <= 2000; hz += 5) {
-    let re = 0;
-    let im = 0;
-    for (let i = 0; i < part.length; i++) {
-      const a = (2 * Math.PI * hz * i) / 48_000;
-      re += part[i]! * Math.cos(a);
-      im += part[i]! * Math.sin(a);
-    }
-    const power = re * re + im * im;
-    if (power > best.power) best = { hz, power };
-  }
-  return { db: 20 * Math.log10(rms), hz: best.hz, seconds: x.length / 48_000 };
+  return measureTone(bytes);
 }
 
 /** The boxes at `at`..`end` of `b`: type, start of the payload, end. */

@@ -13,6 +13,7 @@ import type { Browser } from "playwright-core";
 import { launchChromium } from "./helpers/browser.ts";
 import { tempDir } from "./helpers/ffmpeg.ts";
 import { holdClientNetwork, type ClientNetwork } from "./helpers/netns.ts";
+import { rmsDb, s16leSamples } from "./helpers/tone.ts";
 import { CLI, ROOT, startProgram, waitFor, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(90_000);
@@ -21,15 +22,6 @@ const FAKE_FFMPEG = join(ROOT, "test", "fakes", "ffmpeg");
 const USER = "alice";
 const PASS = "talk-back-pass-1";
 const TOKEN = "viewer-token-0123456789";
-
-/** RMS of raw s16le samples, in dBFS (-Infinity for none). */
-function rmsDb(bytes: Uint8Array): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength - (bytes.byteLength % 2));
-  let sum = 0;
-  const n = view.byteLength / 2;
-  for (let i = 0; i < n; i++) sum += (view.getInt16(i * 2, true) / 32768) ** 2;
-  return n === 0 ? -Infinity : 10 * Math.log10(sum / n);
-}
 
 describe("talk-back from the page (Chromium's fake microphone)", () => {
   let net: ClientNetwork;
@@ -122,7 +114,7 @@ describe("talk-back from the page (Chromium's fake microphone)", () => {
     const after0 = ((await (await fetch(`${base()}/state`, { headers: { authorization: auth } })).json()) as { talkback: Record<string, unknown> }).talkback;
     expect(after0.talking).toBe(false);
     const played = readFileSync(speaker);
-    const level = rmsDb(played);
+    const level = rmsDb(s16leSamples(played));
     console.log(`speaker: ${(played.length / 96_000).toFixed(1)} s played, RMS ${level.toFixed(1)} dBFS`);
     expect(level).toBeGreaterThan(-50); // Chromium's fake microphone beeps; silence would be -inf
     // Let go: the next talker is let in.

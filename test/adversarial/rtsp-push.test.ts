@@ -238,6 +238,18 @@ describe("a stranger's interleaved frames", () => {
     expect((await viewer.request("GET_PARAMETER", lobby, { Session: play.headers.get("session")!.split(";")[0]! })).status).toBe(200);
     expect(viewer.closed).toBe(false);
   });
+
+  test("a player's session is no licence to flood: past its receiver-report budget its connection closes, and the others keep watching", async () => {
+    const viewer = await client();
+    const { play } = await viewer.play(`rtsp://127.0.0.1:${port}/lobby`);
+    expect(play.status).toBe(200);
+    // Well-formed RTCP receiver reports on its own channel, 16 × 4096 of them at once.
+    const report = Buffer.from([0x24, 1, 0, 8, 0x81, 201, 0, 1, 0, 0, 0, 1]);
+    const flood = Buffer.concat(Array.from({ length: 4096 }, () => report));
+    for (let i = 0; i < 16 && !viewer.closed; i++) viewer.writeRaw(flood);
+    await waitFor(() => viewer.closed, 10_000, "the flooding player's connection closed by the server");
+    await healthy.keepsWatching(3);
+  });
 });
 
 describe("idle connections filling the server", () => {

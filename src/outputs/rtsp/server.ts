@@ -36,6 +36,7 @@ import { mediaOf, readAnnouncement, AnnouncedCodecError } from "../../sources/rt
 import { IngestBusy, IngestOfferError, PUBLISHER_ENDED } from "../../sources/ingest/pushed-ingest.ts";
 import type { RtspIngest } from "../../sources/rtsp-push/ingest.ts";
 import { recordTransports, Recording, type RecordTransport } from "./record.ts";
+import { ReportBudget, REPORT_BYTES_PER_S, REPORT_FRAMES_PER_S } from "./report-budget.ts";
 import { parseTarget, uriForLog, withoutQuery, type Target } from "./target.ts";
 
 export const SESSION_TIMEOUT_S = 60;
@@ -93,6 +94,8 @@ interface Connection extends TcpSink {
   closed: boolean;
   /** Its publishing, from ANNOUNCE on. */
   recording: Recording | null;
+  /** What a player may send between requests (its receiver reports). */
+  readonly reports: ReportBudget;
 }
 
 /** Connections without a session, a publisher or a request being answered, that one client may hold. */
@@ -187,6 +190,7 @@ export class RtspServer {
       queued: 0,
       closed: false,
       recording: null,
+      reports: new ReportBudget(),
       send(bytes) {
         server.#send(conn, bytes);
       },
@@ -239,6 +243,14 @@ export class RtspServer {
         // the most per byte, and stall every viewer); its connection goes.
         if (!reports && !hasTcpSession(conn)) {
           log.debug(`rtsp: ${conn.address} sent interleaved frames without an interleaved session; closing`);
+          this.#drop(conn);
+          return;
+        }
+        // A player's session is no licence to flood: receiver reports come every few seconds.
+        if (!conn.reports.take(message.data.byteLength + 4)) {
+          log.info(
+            `rtsp: ${conn.address} sent far more than receiver reports (over ${REPORT_FRAMES_PER_S} frames or ${REPORT_BYTES_PER_S / 1024} KiB a second); closing`,
+          );
           this.#drop(conn);
           return;
         }

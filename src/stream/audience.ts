@@ -29,6 +29,17 @@ export interface Viewer extends ViewerInfo {
   leave(): void;
 }
 
+/**
+ * A viewer still being let in (a WebRTC offer being answered): it holds the
+ * capture already, so the first picture is on its way, but it is counted and
+ * logged only once `admit()`ted; `cancel()` (a refused offer) lets go unseen.
+ */
+export interface Arrival {
+  admit(): Viewer;
+  /** Idempotent; nothing once admitted (the viewer leaves instead). */
+  cancel(): void;
+}
+
 /** What an audience holds while it is not empty (the stream's capture). */
 export interface Holdable {
   hold(): () => void;
@@ -84,7 +95,29 @@ export class Audience {
   }
 
   join(transport: Transport, address: string): Viewer {
-    const release = this.holdable?.hold() ?? null;
+    return this.#enter(transport, address, this.holdable?.hold() ?? null);
+  }
+
+  /** Holds the capture for a viewer not yet let in; see Arrival. */
+  expect(transport: Transport, address: string): Arrival {
+    let release = this.holdable?.hold() ?? null;
+    let settled = false;
+    return {
+      admit: () => {
+        if (settled) throw new Error("an arrival is admitted or cancelled once");
+        settled = true;
+        return this.#enter(transport, address, release);
+      },
+      cancel: () => {
+        if (settled) return;
+        settled = true;
+        release?.();
+        release = null;
+      },
+    };
+  }
+
+  #enter(transport: Transport, address: string, release: (() => void) | null): Viewer {
     const audience = this;
     const viewers = this.#viewers;
     const departed = this.#departed[transport];

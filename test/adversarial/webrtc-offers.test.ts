@@ -30,6 +30,10 @@ describe("broken offers", () => {
           expect(WORDS_OF_OURS.some((w) => body.includes(w))).toBe(true);
         }
       }
+      // A refused offer is no viewer: none joined, none is counted.
+      const metrics = await (await gc.ask("/metrics")).text();
+      expect(metrics).toMatch(/^glasscast_viewers_joined_total\{[^}]*transport="webrtc"[^}]*\} 0$/m);
+      expect(metrics).not.toMatch(/^glasscast_viewers_joined_total\{[^}]*transport="webrtc"[^}]*\} [1-9]/m);
     } finally {
       await gc.close();
     }

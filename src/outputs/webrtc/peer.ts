@@ -10,7 +10,7 @@ import type { AudioFeed } from "../../stream/audio-feed.ts";
 import { AudioSender, opusCodec } from "./audio-sender.ts";
 import { clockSenderReports } from "./sender-clock.ts";
 import type { TimedAccessUnit } from "../../encoders/h264-ffmpeg.ts";
-import type { Viewer } from "../../stream/audience.ts";
+import type { Arrival, Viewer } from "../../stream/audience.ts";
 import type { H264Feed } from "../../stream/h264-feed.ts";
 import { packetizeH264 } from "../../media/h264/rtp-h264.ts";
 import { log } from "../../log.ts";
@@ -97,6 +97,8 @@ export class Peer {
   #release: (() => void) | null;
   #unsubscribe: (() => void) | null = null;
   #closed = false;
+  /** Its place in the audience, once its offer is answered. */
+  #member: Viewer | null = null;
   /** The sound sent to this peer, when its offer took audio. */
   #audioSender: AudioSender | null = null;
   readonly #deadline: ReturnType<typeof setTimeout>;
@@ -110,8 +112,8 @@ export class Peer {
     private readonly feed: H264Feed,
     private readonly ice: IceSettings,
     private readonly onClose: (peer: Peer) => void,
-    /** Its place in the stream's audience (address, access units sent); it leaves when the peer closes. */
-    private readonly member: Viewer | null = null,
+    /** Its place in the stream's audience, taken once its offer is answered (a refused offer is no viewer); it leaves when the peer closes. */
+    private readonly arrival: Arrival | null = null,
     /** Who sent the offer (offers not yet connected are counted per client). */
     readonly client = "unknown",
     /** The stream's sound, sent when the offer takes audio; null for a stream without. */
@@ -179,6 +181,7 @@ export class Peer {
     if (!local || !/^m=video [1-9]/m.test(local)) throw new OfferError("the offer's video cannot be received with H.264 here");
     // werift answers without a candidate when it could bind no UDP port (every port of the range taken).
     if (!/^a=candidate:/m.test(local)) throw new NoMediaPort("no UDP port is free for another WebRTC viewer (--webrtc-port-range); try again later");
+    if (!this.#closed) this.#member = this.arrival?.admit() ?? null;
     return local;
   }
 
@@ -192,7 +195,8 @@ export class Peer {
     this.#audioSender?.stop();
     this.#release?.();
     this.#release = null;
-    this.member?.leave();
+    if (this.#member) this.#member.leave();
+    else this.arrival?.cancel();
     await this.pc.close().catch(() => {});
     this.onClose(this);
   }
@@ -234,7 +238,7 @@ export class Peer {
   }
 
   #send(send: (packet: RtpPacket) => unknown, au: TimedAccessUnit, timestamp: number): void {
-    this.member?.sent();
+    this.#member?.sent();
     const payloads = packetsOf(au);
     const last = payloads.length - 1;
     payloads.forEach((payload, i) => {

@@ -60,7 +60,7 @@ export class WebRtcSessions {
         this.#peers.delete(p.id);
         log.debug(`webrtc: peer ${p.id} closed (${this.#peers.size} left)`);
       },
-      audience?.join("webrtc", address) ?? null,
+      audience?.expect("webrtc", address) ?? null,
       client,
       audio,
     );

@@ -157,9 +157,9 @@ describe("WHEP sessions with a real werift peer", () => {
 
   test("DELETE on a session whose peer already left by itself answers 404, as docs/addresses.md says", async () => {
     const viewer = await connectViewer(server.url, { whep: "/whep" });
-    await waitFor(() => viewer.received.frames > 0, 10_000, "a first frame");
+    await waitFor(() => viewer.received.frames > 0, 30_000, "a first frame");
     await viewer.vanish(); // the peer closes without a DELETE; the server drops it when it falls silent
     await waitFor(async () => (await viewers()) === 0, 20_000, "the server to notice the peer left");
     expect((await fetch(`${server.url}${viewer.location}`, { method: "DELETE" })).status).toBe(404);
-  });
+  }, 60_000);
 });

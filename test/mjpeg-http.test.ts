@@ -61,6 +61,24 @@ describe("default server (testsrc, 1280x720 at 30 fps)", () => {
     expect(head.headers.get("content-type")).toBe("image/jpeg");
   });
 
+  test("HEAD says what GET would: the page's and /healthz's length and type, the stream's chunked framing (never a length of 0)", async () => {
+    for (const path of ["/", "/healthz"]) {
+      const get = await fetch(`${server.url}${path}`);
+      const body = await get.arrayBuffer();
+      const head = await fetch(`${server.url}${path}`, { method: "HEAD" });
+      expect(head.status).toBe(200);
+      expect(await head.text()).toBe("");
+      expect({ path, length: head.headers.get("content-length"), type: head.headers.get("content-type") }).toEqual({
+        path,
+        length: String(body.byteLength),
+        type: get.headers.get("content-type"),
+      });
+    }
+    const video = await fetch(`${server.url}/video`, { method: "HEAD" });
+    expect(video.headers.get("content-length")).toBeNull();
+    expect(video.headers.get("transfer-encoding")).toBe("chunked");
+  });
+
   test("GET /snapshot.jpg answers the newest JPEG", async () => {
     const res = await fetch(`${server.url}/snapshot.jpg`);
     expect(res.status).toBe(200);

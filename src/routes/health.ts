@@ -8,17 +8,17 @@
  * `{"status", "streams": [{name, ok}]}`, never a source or a reason.
  */
 import { Elysia } from "elysia";
+import { headOf } from "../http/head.ts";
 import type { StatsSource } from "../stats/collect.ts";
 import { streamProblem, type StreamProblem } from "../stats/health.ts";
 
 const HEADERS = { "cache-control": "no-store" };
 
 export function healthRoutes(source: Pick<StatsSource, "streams">, { detail = true }: { detail?: boolean } = {}) {
-  const answer = (head: boolean) => {
+  const answer = () => {
     const checked = source.streams.map((p) => ({ name: p.name, problem: streamProblem(p.stream.stats()) }));
     const problems = checked.map((c) => c.problem).filter((p): p is StreamProblem => p !== null);
     const status = problems.length === 0 ? 200 : 503;
-    if (head) return new Response(null, { status, headers: HEADERS });
     const word = problems.length === 0 ? "ok" : "unhealthy";
     const body = !detail
       ? { status: word, streams: checked.map((c) => ({ name: c.name, ok: c.problem === null })) }
@@ -27,5 +27,5 @@ export function healthRoutes(source: Pick<StatsSource, "streams">, { detail = tr
         : { status: word, streams: problems };
     return Response.json(body, { status, headers: HEADERS });
   };
-  return new Elysia({ name: "glasscast/health" }).get("/healthz", () => answer(false)).head("/healthz", () => answer(true));
+  return new Elysia({ name: "glasscast/health" }).get("/healthz", () => answer()).head("/healthz", () => headOf(answer()));
 }

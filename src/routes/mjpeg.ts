@@ -3,6 +3,7 @@
  * snapshot of each Stream, at every address it answers to.
  */
 import { Elysia } from "elysia";
+import { streamingHead } from "../http/head.ts";
 import type { MjpegBroadcaster } from "../outputs/mjpeg/broadcaster.ts";
 import { MJPEG_CONTENT_TYPE } from "../outputs/mjpeg/part.ts";
 import type { Audience } from "../stream/audience.ts";
@@ -27,10 +28,10 @@ export interface ClientLimit {
 }
 
 export function mjpegResponse(broadcaster: MjpegBroadcaster, head = false, address = "unknown", limit: ClientLimit | null = null): Response {
-  if (head) return new Response(null, { headers: VIDEO_HEADERS });
   if (limit && limit.current() >= limit.max) {
     return jsonError(503, `too many MJPEG viewers: the most is ${limit.max} (--mjpeg-max-viewers)`, { "retry-after": "5" });
   }
+  if (head) return streamingHead(VIDEO_HEADERS);
   return new Response(broadcaster.open(address), { headers: VIDEO_HEADERS });
 }
 

@@ -5,6 +5,7 @@
  * Fluidd and Home Assistant's MJPEG camera work unchanged.
  */
 import { Elysia } from "elysia";
+import { headOf } from "../http/head.ts";
 import type { Theme } from "../theme/theme.ts";
 import { scriptJson } from "../theme/template.ts";
 import { HLS_JS_PATH } from "../theme/vendor.ts";
@@ -80,8 +81,7 @@ export function pageRoutes({ theme, streams, kiosk, webrtc, hls = false, limit, 
   const app = new Elysia({ name: "glasscast/pages" })
     .get("/", ({ query, server, request }) => index(query, false, clientAddress(server, request), request))
     .head("/", async ({ query, server, request }) => {
-      const res = await index(query, true, clientAddress(server, request), request);
-      return new Response(null, { status: res.status, headers: res.headers });
+      return headOf(await index(query, true, clientAddress(server, request), request));
     });
   if (theme) {
     for (const s of streams) app.get(s.view, ({ query, request }) => page([s], query, `${s.name} · glasscast`, request));

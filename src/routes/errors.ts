@@ -6,8 +6,9 @@
  */
 import { Elysia } from "elysia";
 import { log } from "../log.ts";
-import { escapeHtml, scriptJson } from "../theme/template.ts";
+import { scriptJson } from "../theme/template.ts";
 import type { Theme } from "../theme/theme.ts";
+import { errorDetail, HTML_CONTENT_TYPE } from "./html.tsx";
 import { kioskMode } from "./kiosk.ts";
 
 // Request helpers that access/ uses too live below both (src/http/request.ts); re-exported for routes.
@@ -41,11 +42,11 @@ export function errorRoutes({ theme, debug, kiosk, methods }: ErrorOptions) {
         message,
         bodyClass: isKiosk ? "gc-kiosk" : "",
         config: scriptJson({ kiosk: isKiosk }),
-        detail: debug && detail ? `<pre class="gc-error-detail">${escapeHtml(detail)}</pre>` : "",
+        detail: debug && detail ? await errorDetail(detail) : "",
       },
       request,
     );
-    return new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
+    return new Response(html, { status, headers: { "content-type": HTML_CONTENT_TYPE, "cache-control": "no-store" } });
   };
 
   return new Elysia({ name: "glasscast/errors" }).onError({ as: "global" }, async ({ code, error, request }) => {

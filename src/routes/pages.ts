@@ -10,6 +10,7 @@ import type { Theme } from "../theme/theme.ts";
 import { scriptJson } from "../theme/template.ts";
 import { HLS_JS_PATH } from "../theme/vendor.ts";
 import { jsonError } from "./errors.ts";
+import { htmlPlugin } from "./html.tsx";
 import { kioskMode } from "./kiosk.ts";
 import { clientAddress, mjpegResponse, snapshotResponse, type ClientLimit } from "./mjpeg.ts";
 import type { PublishedStream } from "../outputs/published.ts";
@@ -32,12 +33,16 @@ export interface PageOptions {
   readonly talkback?: boolean;
 }
 
-const HTML_HEADERS = { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" };
+/** What a page route is given by @elysiajs/html (its `html()`), and where its headers go. */
+interface PageContext {
+  readonly html: (value: string) => unknown;
+  readonly set: { headers: Record<string, string | number> };
+}
 
 export function pageRoutes({ theme, streams, kiosk, webrtc, hls = false, limit, kioskSound = false, talkback = false }: PageOptions) {
   const first = streams[0];
 
-  const page = async (shown: readonly PublishedStream[], query: Record<string, string | undefined>, title: string, request: Request) => {
+  const page = async (shown: readonly PublishedStream[], query: Record<string, string | undefined>, title: string, request: Request, ctx: PageContext) => {
     const isKiosk = kioskMode(query.kiosk, kiosk);
     const config = {
       kiosk: isKiosk,
@@ -61,10 +66,12 @@ export function pageRoutes({ theme, streams, kiosk, webrtc, hls = false, limit, 
       ...(webrtc ? { webrtc: { offer: "/offer", close: "/close_connection", iceServers: webrtc.iceServers } } : {}),
     };
     const html = await theme!.page("index.html", { title, bodyClass: isKiosk ? "gc-kiosk" : "", config: scriptJson(config) }, request);
-    return new Response(html, { headers: HTML_HEADERS });
+    ctx.set.headers["cache-control"] = "no-cache";
+    // html() of a string is always a Response (the plugin's type also covers its streams).
+    return ctx.html(html) as Response;
   };
 
-  const index = (query: Record<string, string | undefined>, head: boolean, address: string, request: Request) => {
+  const index = (query: Record<string, string | undefined>, head: boolean, address: string, request: Request, ctx: PageContext) => {
     if (query.action === "stream" && first) return mjpegResponse(first.mjpeg, head, address, limit ?? null);
     if (query.action === "snapshot" && first) return snapshotResponse(first.stream, head, first.audience, address);
     if (query.action !== undefined) return jsonError(400, `unknown action ${JSON.stringify(query.action)}; expected stream or snapshot`);
@@ -75,16 +82,17 @@ export function pageRoutes({ theme, streams, kiosk, webrtc, hls = false, limit, 
       });
     }
     // A link for one stream shows that stream only.
-    return page(visibleStreams(request, streams), query, "glasscast", request);
+    return page(visibleStreams(request, streams), query, "glasscast", request, ctx);
   };
 
   const app = new Elysia({ name: "glasscast/pages" })
-    .get("/", ({ query, server, request }) => index(query, false, clientAddress(server, request), request))
-    .head("/", async ({ query, server, request }) => {
-      return headOf(await index(query, true, clientAddress(server, request), request));
+    .use(htmlPlugin())
+    .get("/", ({ query, server, request, html, set }) => index(query, false, clientAddress(server, request), request, { html, set }))
+    .head("/", async ({ query, server, request, html, set }) => {
+      return headOf(await index(query, true, clientAddress(server, request), request, { html, set }));
     });
   if (theme) {
-    for (const s of streams) app.get(s.view, ({ query, request }) => page([s], query, `${s.name} · glasscast`, request));
+    for (const s of streams) app.get(s.view, ({ query, request, html, set }) => page([s], query, `${s.name} · glasscast`, request, { html, set }));
   }
   return app;
 }

@@ -13,6 +13,7 @@ import { contentTypeOf } from "../theme/content-type.ts";
 import { scriptJson } from "../theme/template.ts";
 import type { Theme } from "../theme/theme.ts";
 import { jsonError, queryOf, wantsPage } from "./errors.ts";
+import { HTML_CONTENT_TYPE } from "./html.tsx";
 import { kioskMode } from "./kiosk.ts";
 
 type PageStatus = 401 | 403 | 429;
@@ -48,7 +49,7 @@ export function refusalAnswer(theme: Theme | null, kiosk: boolean) {
       );
       return new Response(await inlineStyles(html, theme), {
         status,
-        headers: { ...headers, "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+        headers: { ...headers, "content-type": HTML_CONTENT_TYPE, "cache-control": "no-store" },
       });
     } catch (err) {
       log.error(`${status} page: ${err instanceof Error ? err.message : String(err)}`);

@@ -36,6 +36,7 @@ import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { machineTicks, processTree, readStat, rssMb, ticksPerSecond, type ProcStat } from "./lib/proc-stats.ts";
 import { parseArgsOrExit, type WebRtcBenchOptions } from "./lib/webrtc-args.ts";
 import { argvOf, floorCommand, measureProcess, measureSendFloor } from "./lib/webrtc-floor.ts";
+import { janusRound, removeJanusNow, startJanus, stopJanus, type Janus } from "./lib/webrtc-janus.ts";
 import { PageViewer } from "./lib/webrtc-page.ts";
 import { ReceiverPool } from "./lib/webrtc-pool.ts";
 import type { PeerResult } from "./lib/webrtc-protocol.ts";
@@ -43,6 +44,7 @@ import {
   comparison,
   detailTable,
   floorTable,
+  janusTable,
   mainTable,
   medianOrNull,
   phasesTable,
@@ -358,6 +360,13 @@ async function measureRound(server: WebRtcServer, n: number, o: WebRtcBenchOptio
   for (const message of new Set(peers.filter((p) => p.error !== null).map((p) => p.error!))) {
     notes.push(`${plural(n)}: ${peers.filter((p) => p.error === message).length} × ${message}`);
   }
+  const retried = peers.filter((p) => (p.offerRetries ?? 0) > 0);
+  if (retried.length) {
+    notes.push(
+      `${plural(n)}: ${retried.length} peers' offers were answered 503 (the server holds at most 8 unconnected offers per address, and every receiver is 127.0.0.1) ` +
+        `and sent again every 0.5 s (${retried.reduce((sum, p) => sum + (p.offerRetries ?? 0), 0)} retries in all); their first-frame times include the waits`,
+    );
+  }
   if (results.missing) notes.push(`${plural(n)}: ${results.missing} peers' results were lost (a receiver process did not answer)`);
   const windowMs = peers.length ? seconds * 1000 : 0;
   const totalPackets = peers.reduce((sum, p) => sum + p.windowPackets, 0);
@@ -367,6 +376,7 @@ async function measureRound(server: WebRtcServer, n: number, o: WebRtcBenchOptio
     receiver: o.receiver,
     commands,
     floors: null,
+    janus: null,
     fpsMin: Math.min(...fps),
     fpsMedian: medianOrNull(fps) ?? 0,
     failed,
@@ -437,6 +447,16 @@ function aiortcVersion(): string {
   return r.exitCode === 0 ? r.stdout.toString().trim() : "?";
 }
 
+function janusSection(rounds: WebRtcRound[]): string[] {
+  return [
+    "Janus (Debian's janus, streaming plugin), measured right after each round's floors: the same number of aiortc peers, watching one RTP mountpoint " +
+      "fed by one ffmpeg running the ffmpeg-alone command with an RTP output; ICE on a veth of ours holding one /32 address (libnice does not gather on lo):",
+    "",
+    janusTable(rounds),
+    "",
+  ];
+}
+
 function floorSection(rounds: WebRtcRound[]): string[] {
   const command = rounds.find((r) => r.floors?.command)?.floors?.command;
   return [
@@ -468,7 +488,12 @@ async function run(o: WebRtcBenchOptions, net: ClientNetwork | null): Promise<st
   const server = await startWebRtcServer({ host, candidates: [host], width: WIDTH, height: HEIGHT, fps: FPS });
   log(`server ready at ${server.base} (pid ${server.proc.pid})`);
   const rounds: WebRtcRound[] = [];
+  let janus: Janus | null = null;
   try {
+    if (o.janus) {
+      log("starting Janus on a veth of its own…");
+      janus = await startJanus();
+    }
     // The capture runs from the start; let it reach its frame rate before the first cold start.
     await fetch(`${server.base}/snapshot.jpg`, { signal: AbortSignal.timeout(10_000) })
       .then((r) => r.arrayBuffer())
@@ -497,6 +522,12 @@ async function run(o: WebRtcBenchOptions, net: ClientNetwork | null): Promise<st
             `(${r.floors.send?.usPerPacket.toFixed(1) ?? "—"} µs a packet)`,
         );
       }
+      if (janus && r.floors?.command) {
+        log(`  Janus: ${plural(n)} watching it, fed by one ffmpeg with the same settings…`);
+        r.janus = await janusRound(janus, n, r.floors.command, o.duration, o.settle);
+        if (r.janus.error) notes.push(`${plural(n)}: Janus round: ${r.janus.error}`);
+        log(`  Janus: fps min ${r.janus.fpsMin.toFixed(1)}; Janus ${r.janus.janusPct.toFixed(1)} % + its ffmpeg ${r.janus.feederPct.toFixed(1)} %`);
+      }
       if (r.otherCpuPct > 15)
         notes.push(
           `${plural(n)}: other processes on this machine used ${r.otherCpuPct.toFixed(0)} % of a core during the window; the figures may be disturbed`,
@@ -514,6 +545,7 @@ async function run(o: WebRtcBenchOptions, net: ClientNetwork | null): Promise<st
     }
   } finally {
     await browser?.close().catch(() => undefined);
+    if (janus) await stopJanus(janus);
     const leftovers = await stopTree(server.proc);
     if (leftovers.length) notes.push(`the server left ${leftovers.map((s) => `${s.comm} (pid ${s.pid})`).join(", ")} running after it exited; killed`);
   }
@@ -532,6 +564,7 @@ async function run(o: WebRtcBenchOptions, net: ClientNetwork | null): Promise<st
     mainTable(rounds),
     "",
     ...(o.floor ? floorSection(rounds) : []),
+    ...(o.janus ? janusSection(rounds) : []),
     detailTable(rounds),
     "",
     "Where the time to the first frame goes (medians, ms; each step from the end of the one before):",
@@ -572,6 +605,7 @@ async function main(): Promise<void> {
   process.on("exit", () => {
     killDescendantsNow();
     removeNetworkNow();
+    removeJanusNow();
   });
   let report: string;
   if (o.browser) {

@@ -14,6 +14,8 @@ export interface WebRtcBenchOptions {
   receiver: ReceiverKind;
   /** Measure the floors (ffmpeg alone, the bare send) after each round. */
   floor: boolean;
+  /** After each round's floors, the same aiortc peers watching Janus fed by one ffmpeg with glasscast's settings. */
+  janus: boolean;
   /** Longest wait for every first frame before a window starts, seconds. */
   settle: number;
 }
@@ -25,6 +27,8 @@ export const USAGE = `usage: bun run scripts/bench/webrtc-peers.ts [options]
   --no-browser     leave out the Chromium page (no network namespace, no root needed)
   --clients N      receiver processes sharing the peers (default 2 for werift, one per peer for aiortc)
   --no-floor       skip the floors (ffmpeg alone doing capture + encode, the bare UDP send) after each round
+  --janus          after each round, the same aiortc peers watching Janus (apt-get install janus), fed by one
+                   ffmpeg with glasscast's capture and x264 settings; needs --receiver aiortc, the floors, and root
   --settle S       longest wait for every first frame before a window (default 20)`;
 
 class UsageError extends Error {}
@@ -38,7 +42,7 @@ function positive(name: string, raw: string | undefined, integer: boolean, max: 
 }
 
 export function parseArgs(argv: string[]): WebRtcBenchOptions {
-  const o: WebRtcBenchOptions = { duration: 10, peers: [1, 5, 20], browser: true, clients: null, receiver: "werift", floor: true, settle: 20 };
+  const o: WebRtcBenchOptions = { duration: 10, peers: [1, 5, 20], browser: true, clients: null, receiver: "werift", floor: true, janus: false, settle: 20 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf("=");
@@ -67,6 +71,9 @@ export function parseArgs(argv: string[]): WebRtcBenchOptions {
         o.receiver = kind;
         break;
       }
+      case "--janus":
+        o.janus = true;
+        break;
       case "--no-floor":
         o.floor = false;
         break;
@@ -82,6 +89,8 @@ export function parseArgs(argv: string[]): WebRtcBenchOptions {
         throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
     }
   }
+  if (o.janus && o.receiver !== "aiortc") throw new UsageError("--janus: the Janus comparison runs aiortc receivers; add --receiver aiortc");
+  if (o.janus && !o.floor) throw new UsageError("--janus: Janus is fed by the ffmpeg-alone floor's command; leave out --no-floor");
   return o;
 }
 

@@ -22,12 +22,13 @@ export class ReceiverProcess extends JsonLinesChild<ReceiverMessage> {
   settledPeers = 0;
 
   /** `trackArrivals`: keep each peer's access-unit arrival times, for the "recovery" command (soak.ts). */
-  static spawn(base: string, maxSeconds: number, trackArrivals = false, kind: ReceiverKind = "werift"): ReceiverProcess {
+  /** `extra`: more options for the receiver script (the aiortc receivers' --janus --address A). */
+  static spawn(base: string, maxSeconds: number, trackArrivals = false, kind: ReceiverKind = "werift", extra: string[] = []): ReceiverProcess {
     const common = ["--base", base, "--max-seconds", String(maxSeconds)];
     const argv =
       kind === "aiortc"
-        ? [SYSTEM_PYTHON, AIORTC_SCRIPT, ...common]
-        : [process.execPath, "run", RECEIVERS_SCRIPT, ...common, ...(trackArrivals ? ["--track-arrivals"] : [])];
+        ? [SYSTEM_PYTHON, AIORTC_SCRIPT, ...common, ...extra]
+        : [process.execPath, "run", RECEIVERS_SCRIPT, ...common, ...(trackArrivals ? ["--track-arrivals"] : []), ...extra];
     const proc = Bun.spawn(dieWithUs(argv), { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
     ownChild(proc);
     return new ReceiverProcess(proc);
@@ -43,8 +44,8 @@ export class ReceiverProcess extends JsonLinesChild<ReceiverMessage> {
 export class ReceiverPool {
   private constructor(readonly procs: ReceiverProcess[]) {}
 
-  static async start(base: string, processes: number, maxSeconds: number, kind: ReceiverKind = "werift"): Promise<ReceiverPool> {
-    const pool = new ReceiverPool(Array.from({ length: processes }, () => ReceiverProcess.spawn(base, maxSeconds, false, kind)));
+  static async start(base: string, processes: number, maxSeconds: number, kind: ReceiverKind = "werift", extra: string[] = []): Promise<ReceiverPool> {
+    const pool = new ReceiverPool(Array.from({ length: processes }, () => ReceiverProcess.spawn(base, maxSeconds, false, kind, extra)));
     for (const p of pool.procs) {
       if (!(await p.next("ready", 30_000))) {
         await pool.end();

@@ -1,6 +1,7 @@
 /** Figures of one webrtc-peers round, and the Markdown that reports them. */
 import type { PageFigures } from "./webrtc-page.ts";
 import type { FloorFigures } from "./webrtc-floor.ts";
+import type { JanusRound } from "./webrtc-janus.ts";
 import type { ReceiverKind } from "./webrtc-pool.ts";
 import { median } from "./report.ts";
 
@@ -73,6 +74,8 @@ export interface WebRtcRound {
   /** One more peer joining alone after the window (onto the round's peers): offer → first frame. */
   lateJoinMs: number | null;
   floors: RoundFloors | null;
+  /** --janus: the same number of aiortc peers watching Janus, right after the floors. */
+  janus: JanusRound | null;
   /** The argv of the server's capture and H.264 encoder, read from /proc in the window. */
   commands: { capture: string[] | null; encoder: string[] | null };
   /** Seconds from the last peer's close to the encoder's exit; null if it did not stop in time. */
@@ -189,6 +192,24 @@ export function detailTable(rounds: WebRtcRound[]): string {
       `| ${r.peers}${r.page ? " + page" : ""} | ${f(r.coldMs, 0)} / ${f(r.joinMedianMs, 0)} / ${f(r.joinMaxMs, 0)} / ${f(r.lateJoinMs, 0)} | ${page} | ` +
         `${f(r.cpu.server)} / ${f(r.cpu.capture)} / ${f(r.cpu.encoder)} | ${f(r.rssMb.server)} / ${f(r.rssMb.capture)} / ${f(r.rssMb.encoder)} | ` +
         `${f(r.packetsPerSecond, 0)} | ${f(perPacket, 0)} | ${f(r.receiversCpuPct)} | ${f(r.chromiumCpuPct)} | ${f(r.machineBusyPct)} | ${f(r.otherCpuPct)} | ${r.windowGaps} | ${f(r.encoderStopS)} | ${f(r.idleRssMb)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** --janus: each round beside Janus + its ffmpeg, the same receivers, measured right after it. */
+export function janusTable(rounds: WebRtcRound[]): string {
+  const lines = [
+    "| Peers | glasscast: fps min / median | glasscast server CPU % (bun + capture + encoder) | Janus: fps min / median | Janus CPU % | its ffmpeg (capture + encode + RTP) CPU % | Janus + ffmpeg CPU % | glasscast ÷ (Janus + ffmpeg) | Receivers CPU %: glasscast / Janus | Machine busy %: glasscast / Janus |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of rounds) {
+    const j = r.janus;
+    if (!j) continue;
+    const both = j.janusPct + j.feederPct;
+    lines.push(
+      `| ${r.peers} | ${f(r.fpsMin)} / ${f(r.fpsMedian)} | ${f(r.cpu.total)} | ${f(j.fpsMin)}${j.failed ? ` (${j.failed} failed)` : ""} / ${f(j.fpsMedian)} | ` +
+        `${f(j.janusPct)} | ${f(j.feederPct)} | ${f(both)} | ${f(both > 0 ? r.cpu.total / both : null, 2)} | ${f(r.receiversCpuPct)} / ${f(j.receiversPct)} | ${f(r.machineBusyPct, 0)} / ${f(j.machineBusyPct, 0)} |`,
     );
   }
   return lines.join("\n");

@@ -2,12 +2,16 @@
 """aiortc receivers of webrtc-peers (--receiver aiortc), the Python twin of
 webrtc-receivers.ts: same JSON lines on stdin and stdout (webrtc-protocol.ts).
 
-Usage: webrtc_aiortc_receivers.py --base http://HOST:PORT --max-seconds S
+Usage: webrtc_aiortc_receivers.py --base http://HOST:PORT --max-seconds S [--janus --address A]
 
 Each peer posts its offer to BASE/offer (vidgear's way, as latency_aiortc.py),
 announces 127.0.0.1 only, and lets aiortc decode every frame (its jitter
 buffer and libavcodec's H.264 decoder): a frame counts when track.recv()
 returns a decoded picture. Packets are aiortc's inbound-rtp stats.
+
+With --janus, BASE is Janus's HTTP API (http://HOST:PORT/janus) and each peer
+watches mountpoint 1 of its streaming plugin (Janus offers, the peer answers),
+announcing --address (a local address Janus's libnice gathers on).
 
 Commands: connect {count}, mark, stop, probe, close (leave, status and
 recovery are werift-only: soak.ts drives werift). Exits when stdin closes or
@@ -19,13 +23,11 @@ import os
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import aioice.ice
 from aiortc import RTCPeerConnection, RTCSessionDescription
-
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
-
 
 def option(name):
     try:
@@ -37,6 +39,9 @@ def option(name):
 
 BASE = option("base").rstrip("/")
 MAX_SECONDS = float(option("max-seconds"))
+JANUS = "--janus" in sys.argv
+ADDRESS = option("address") if JANUS else "127.0.0.1"
+aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [ADDRESS]
 
 
 def now_ms():
@@ -48,11 +53,39 @@ def send(message):
     sys.stdout.flush()
 
 
+OFFER_RETRY_S = 0.5
+OFFER_RETRY_FOR_S = 15
+
+
 def post_offer(body):
-    request = urllib.request.Request(f"{BASE}/offer", data=body, method="POST")
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=15) as response:
-        return json.loads(response.read().decode())
+    """POST /offer; a 503 (at most 8 unconnected offers per address: all our peers are 127.0.0.1)
+    is sent again every OFFER_RETRY_S for OFFER_RETRY_FOR_S, as webrtc-receivers.ts does. (answer, retries)"""
+    start = time.monotonic()
+    retries = 0
+    while True:
+        request = urllib.request.Request(f"{BASE}/offer", data=body, method="POST")
+        request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:
+                return json.loads(response.read().decode()), retries
+        except urllib.error.HTTPError as err:
+            if err.code != 503 or time.monotonic() - start > OFFER_RETRY_FOR_S:
+                raise
+        time.sleep(OFFER_RETRY_S)
+        retries += 1
+
+
+def janus(url, body=None):
+    """One Janus HTTP API call (a GET long poll when body is None)."""
+    data = None if body is None else json.dumps({**body, "transaction": str(time.monotonic_ns())}).encode()
+    request = urllib.request.Request(url, data=data, method="GET" if data is None else "POST")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=35) as response:
+        answer = json.loads(response.read().decode())
+    if answer.get("janus") == "error":
+        raise RuntimeError(f"Janus: {answer.get('error', {}).get('reason', answer)}")
+    return answer
 
 
 def post_close(peer_id):
@@ -80,6 +113,7 @@ class Peer:
         self.mark_lost = 0
         self.window_lost = 0
         self.error = None
+        self.retries = 0
         self.settled = asyncio.get_running_loop().create_future()
 
     def since(self, t):
@@ -88,6 +122,7 @@ class Peer:
     def result(self):
         return {
             "id": self.id,
+            "offerRetries": self.retries,
             "firstFrameMs": self.since(self.first_frame),
             "startedClean": None,
             "windowFrames": self.window_frames,
@@ -152,11 +187,14 @@ class Peer:
 
                 asyncio.ensure_future(receive())
 
+            if JANUS:
+                await self.watch_janus(loop)
+                return
             await self.pc.setLocalDescription(await self.pc.createOffer())
             self.offer_sent = now_ms()
             offer = self.pc.localDescription
             body = json.dumps({"sdp": offer.sdp, "type": offer.type}).encode()
-            answer = await loop.run_in_executor(None, post_offer, body)
+            answer, self.retries = await loop.run_in_executor(None, post_offer, body)
             self.answered = now_ms()
             self.id = answer.get("id")
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
@@ -164,8 +202,33 @@ class Peer:
             self.error = f"{type(err).__name__}: {err}"
             self.settle()
 
+    async def watch_janus(self, loop):
+        """Janus's streaming plugin: create a session, attach, watch; Janus offers, the peer answers and starts."""
+        call = lambda *a: loop.run_in_executor(None, janus, *a)
+        session = (await call(BASE, {"janus": "create"}))["data"]["id"]
+        self.id = str(session)
+        handle = (await call(f"{BASE}/{session}", {"janus": "attach", "plugin": "janus.plugin.streaming"}))["data"]["id"]
+        self.offer_sent = now_ms()
+        await call(f"{BASE}/{session}/{handle}", {"janus": "message", "body": {"request": "watch", "id": 1}})
+        deadline = time.monotonic() + 15
+        offer = None
+        while offer is None and time.monotonic() < deadline:
+            offer = (await call(f"{BASE}/{session}?maxev=1")).get("jsep")
+        if offer is None:
+            raise RuntimeError("Janus sent no offer within 15 s")
+        self.answered = now_ms()
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type=offer["type"]))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        answer = {"type": "answer", "sdp": self.pc.localDescription.sdp}
+        await call(f"{BASE}/{session}/{handle}", {"janus": "message", "body": {"request": "start"}, "jsep": answer})
+
     async def close(self):
-        if self.id is not None:
+        if JANUS and self.id is not None:
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, janus, f"{BASE}/{self.id}", {"janus": "destroy"})
+            except Exception:
+                pass
+        elif self.id is not None:
             await asyncio.get_running_loop().run_in_executor(None, post_close, self.id)
         if self.pc is not None:
             try:

@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseArgs } from "../scripts/bench/lib/webrtc-args.ts";
 import { floorCommand, measureProcess, measureSendFloor } from "../scripts/bench/lib/webrtc-floor.ts";
+import { feederCommand } from "../scripts/bench/lib/webrtc-janus.ts";
 
 // As glasscast runs them for --source testsrc at 1280x720, 30 fps (read from /proc).
 const CAPTURE = [
@@ -60,6 +61,16 @@ describe("floorCommand", () => {
   }, 20_000);
 });
 
+describe("the Janus feeder", () => {
+  test("is the ffmpeg-alone command sending RTP to Janus's port", () => {
+    const floor = floorCommand(CAPTURE, ENCODER);
+    const feeder = feederCommand(floor, 15004);
+    expect(feeder.slice(0, -5)).toEqual(floor.slice(0, -3));
+    expect(feeder.slice(-5)).toEqual(["-f", "rtp", "-payload_type", "96", "rtp://127.0.0.1:15004?pkt_size=1200"]);
+    expect(() => feederCommand(CAPTURE, 15004)).toThrow(/does not end in -f null -/);
+  });
+});
+
 describe("the bare UDP send", () => {
   test("sends the asked packets and reports µs per packet", async () => {
     const r = await measureSendFloor(3000, 1200, 30, 1);
@@ -76,5 +87,11 @@ describe("webrtc-peers options", () => {
     expect(parseArgs(["--receiver=aiortc", "--no-floor"])).toMatchObject({ receiver: "aiortc", floor: false, clients: null });
     expect(() => parseArgs(["--receiver", "chrome"])).toThrow(/--receiver: "chrome" is not allowed; give werift or aiortc/);
     expect(() => parseArgs(["--receiver"])).toThrow(/--receiver/);
+  });
+
+  test("--janus needs the aiortc receivers and the floors", () => {
+    expect(parseArgs(["--janus", "--receiver", "aiortc"]).janus).toBe(true);
+    expect(() => parseArgs(["--janus"])).toThrow(/--janus: .*add --receiver aiortc/);
+    expect(() => parseArgs(["--janus", "--receiver", "aiortc", "--no-floor"])).toThrow(/--janus: .*leave out --no-floor/);
   });
 });

@@ -35,12 +35,16 @@ import { withClientNetwork, type ClientNetwork } from "../../test/helpers/netns.
 import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { machineTicks, processTree, readStat, rssMb, ticksPerSecond, type ProcStat } from "./lib/proc-stats.ts";
 import { parseArgsOrExit, type WebRtcBenchOptions } from "./lib/webrtc-args.ts";
+import { argvOf, floorCommand, measureProcess, measureSendFloor } from "./lib/webrtc-floor.ts";
+import { janusRound, removeJanusNow, startJanus, stopJanus, type Janus } from "./lib/webrtc-janus.ts";
 import { PageViewer } from "./lib/webrtc-page.ts";
 import { ReceiverPool } from "./lib/webrtc-pool.ts";
 import type { PeerResult } from "./lib/webrtc-protocol.ts";
 import {
   comparison,
   detailTable,
+  floorTable,
+  janusTable,
   mainTable,
   medianOrNull,
   phasesTable,
@@ -48,6 +52,7 @@ import {
   targetsTable,
   type CpuByRole,
   type Phases,
+  type RoundFloors,
   type WebRtcRound,
 } from "./lib/webrtc-report.ts";
 import { encoderCount, serverAlive, serverTree, startWebRtcServer, webrtcViewers, type Role, type WebRtcServer } from "./lib/webrtc-server.ts";
@@ -252,7 +257,7 @@ async function measureRound(server: WebRtcServer, n: number, o: WebRtcBenchOptio
   }
   const settleMs = o.settle * 1000;
   const maxSeconds = Math.ceil(2 * o.settle + o.duration) + 60;
-  const pool = await ReceiverPool.start(server.base, Math.max(1, Math.min(o.clients, n)), maxSeconds);
+  const pool = await ReceiverPool.start(server.base, Math.max(1, Math.min(o.clients ?? (o.receiver === "aiortc" ? n : 2), n)), maxSeconds, o.receiver);
   let page: PageViewer | null = null;
   const encoderCounts: number[] = [];
   let begin: Sample | null = null;
@@ -261,6 +266,7 @@ async function measureRound(server: WebRtcServer, n: number, o: WebRtcBenchOptio
   let results: Awaited<ReturnType<ReceiverPool["stop"]>>;
   let join: WebRtcRound["join"] = null;
   let late: PeerResult | null = null;
+  let commands: WebRtcRound["commands"] = { capture: null, encoder: null };
   try {
     pool.connect(1); // the cold start: this offer starts the encoder
     if (!(await pool.settled(settleMs))) notes.push(`${plural(n)}: the first peer had no frame after ${o.settle} s`);
@@ -307,10 +313,17 @@ async function measureRound(server: WebRtcServer, n: number, o: WebRtcBenchOptio
     end = sample(server, pool.pids);
     encoderCounts.push(encoderCount(server));
     rss = { server: rssOfRole(end.tree, "server"), capture: rssOfRole(end.tree, "capture"), encoder: rssOfRole(end.tree, "encoder") };
+    // The commands the server runs, for the ffmpeg-alone floor after the round.
+    const argvOfRole = (role: Role) =>
+      end!.tree
+        .filter((s) => s.role === role)
+        .map((s) => argvOf(s.pid))
+        .find((a) => a !== null) ?? null;
+    commands = { capture: argvOfRole("capture"), encoder: argvOfRole("encoder") };
     results = await pool.stop();
     for (const p of pool.procs) {
       if (p.proc.exitCode !== null || p.proc.signalCode !== null) {
-        notes.push(`${plural(n)}: a werift receiver process ended by itself (${p.proc.exitCode ?? p.proc.signalCode}) with its ${p.peers} peers`);
+        notes.push(`${plural(n)}: a ${o.receiver} receiver process ended by itself (${p.proc.exitCode ?? p.proc.signalCode}) with its ${p.peers} peers`);
       }
     }
     if (results.icmpErrors) {
@@ -347,12 +360,23 @@ async function measureRound(server: WebRtcServer, n: number, o: WebRtcBenchOptio
   for (const message of new Set(peers.filter((p) => p.error !== null).map((p) => p.error!))) {
     notes.push(`${plural(n)}: ${peers.filter((p) => p.error === message).length} × ${message}`);
   }
+  const retried = peers.filter((p) => (p.offerRetries ?? 0) > 0);
+  if (retried.length) {
+    notes.push(
+      `${plural(n)}: ${retried.length} peers' offers were answered 503 (the server holds at most 8 unconnected offers per address, and every receiver is 127.0.0.1) ` +
+        `and sent again every 0.5 s (${retried.reduce((sum, p) => sum + (p.offerRetries ?? 0), 0)} retries in all); their first-frame times include the waits`,
+    );
+  }
   if (results.missing) notes.push(`${plural(n)}: ${results.missing} peers' results were lost (a receiver process did not answer)`);
   const windowMs = peers.length ? seconds * 1000 : 0;
   const totalPackets = peers.reduce((sum, p) => sum + p.windowPackets, 0);
   while (fps.length < n) fps.push(0); // a lost result counts as a peer without frames
   return {
     peers: n,
+    receiver: o.receiver,
+    commands,
+    floors: null,
+    janus: null,
     fpsMin: Math.min(...fps),
     fpsMedian: medianOrNull(fps) ?? 0,
     failed,
@@ -380,6 +404,77 @@ async function measureRound(server: WebRtcServer, n: number, o: WebRtcBenchOptio
   };
 }
 
+// ---- the floors, after each round ------------------------------------------------
+/** The encoder's -b:v in kbit/s, or null. */
+function bitrateKbps(encoder: string[]): number | null {
+  const v = encoder[encoder.indexOf("-b:v") + 1];
+  const m = v ? /^(\d+(?:\.\d+)?)k$/.exec(v) : null;
+  return m ? Number(m[1]) : null;
+}
+
+/** RTP (12 bytes) + SRTP authentication tag (10 bytes, AES_CM_128_HMAC_SHA1_80) around each payload. */
+const RTP_SRTP_OVERHEAD = 22;
+
+/**
+ * Measured with the server idle between rounds (its capture runs on, as always with
+ * --always-on; its encoder has stopped): one ffmpeg doing the round's capture + encode,
+ * then the round's packets as bare UDP sends. Each over --duration s, after a warm-up.
+ */
+async function measureFloors(r: WebRtcRound, o: WebRtcBenchOptions, notes: string[]): Promise<RoundFloors> {
+  const { capture, encoder } = r.commands;
+  const floors: RoundFloors = { ffmpeg: null, send: null, command: null };
+  if (!capture || !encoder) {
+    notes.push(`${plural(r.peers)}: the ${capture ? "encoder" : "capture"}'s command was not seen in the window; no ffmpeg-alone floor`);
+  } else {
+    floors.command = floorCommand(capture, encoder);
+    floors.ffmpeg = await measureProcess(floors.command, 2, o.duration);
+    if (floors.ffmpeg.error) notes.push(`${plural(r.peers)}: the ffmpeg-alone floor ${floors.ffmpeg.error}`);
+  }
+  const kbps = encoder ? bitrateKbps(encoder) : null;
+  if (r.packetsPerSecond > 0 && kbps !== null) {
+    // The mean packet: the encoder's bitrate over one peer's packets (every peer gets the same packets).
+    const perPeer = r.packetsPerSecond / r.peers;
+    const bytes = Math.min(1500, Math.round((kbps * 1000) / 8 / perPeer) + RTP_SRTP_OVERHEAD);
+    const send = await measureSendFloor(r.packetsPerSecond, bytes, FPS, o.duration);
+    floors.send = { ...send, packetsPerSecond: r.packetsPerSecond, bytes };
+    if (send.error) notes.push(`${plural(r.peers)}: the bare send floor ${send.error}`);
+  }
+  return floors;
+}
+
+function aiortcVersion(): string {
+  const r = Bun.spawnSync(["/usr/bin/python3", "-c", "import aiortc; print(aiortc.__version__)"], { stderr: "ignore" });
+  return r.exitCode === 0 ? r.stdout.toString().trim() : "?";
+}
+
+function janusSection(rounds: WebRtcRound[]): string[] {
+  return [
+    "Janus (Debian's janus, streaming plugin), measured right after each round's floors: the same number of aiortc peers, watching one RTP mountpoint " +
+      "fed by one ffmpeg running the ffmpeg-alone command with an RTP output; ICE on a veth of ours holding one /32 address (libnice does not gather on lo):",
+    "",
+    janusTable(rounds),
+    "",
+  ];
+}
+
+function floorSection(rounds: WebRtcRound[]): string[] {
+  const command = rounds.find((r) => r.floors?.command)?.floors?.command;
+  return [
+    "The floors, measured after each round in the same run (the server idle, its capture running as always; each over the same window):",
+    "",
+    floorTable(rounds),
+    "",
+    "ffmpeg alone: glasscast's capture command and its encoder's settings, both read from /proc while the round ran, as one ffmpeg that captures and encodes to `-f null -` " +
+      "(no FIFO, no Bun, no peer): CPU of that process, % of one core. " +
+      "Bare UDP send: the round's RTP packets/s (as the receivers counted them), each of the mean size the encoder's bitrate gives per packet plus 22 bytes of RTP header and SRTP tag, " +
+      "sent one datagram per call through Bun's UDP socket to a sink on 127.0.0.1, one burst per frame: no SRTP, no packetizing, no RTCP, so a floor no sender can go under. " +
+      "bun CPU µs per added packet: what werift in the server spends on each extra packet (packetizing, SRTP, sending, RTCP), against the first round; the bare send's µs per packet is its floor. " +
+      "Receivers CPU: the receiver processes together, % of one core; on these two cores they compete with the server.",
+    ...(command ? ["", `The ffmpeg-alone command: \`${command.join(" ")}\``] : []),
+    "",
+  ];
+}
+
 // ---- the run ---------------------------------------------------------------------
 async function run(o: WebRtcBenchOptions, net: ClientNetwork | null): Promise<string> {
   const host = net ? net.serverAddress : "127.0.0.1";
@@ -393,7 +488,12 @@ async function run(o: WebRtcBenchOptions, net: ClientNetwork | null): Promise<st
   const server = await startWebRtcServer({ host, candidates: [host], width: WIDTH, height: HEIGHT, fps: FPS });
   log(`server ready at ${server.base} (pid ${server.proc.pid})`);
   const rounds: WebRtcRound[] = [];
+  let janus: Janus | null = null;
   try {
+    if (o.janus) {
+      log("starting Janus on a veth of its own…");
+      janus = await startJanus();
+    }
     // The capture runs from the start; let it reach its frame rate before the first cold start.
     await fetch(`${server.base}/snapshot.jpg`, { signal: AbortSignal.timeout(10_000) })
       .then((r) => r.arrayBuffer())
@@ -414,6 +514,20 @@ async function run(o: WebRtcBenchOptions, net: ClientNetwork | null): Promise<st
         break;
       }
       rounds.push(r);
+      if (o.floor) {
+        log(`  floors: ffmpeg alone, then the bare send of ${r.packetsPerSecond.toFixed(0)} packets/s, ${o.duration} s each…`);
+        r.floors = await measureFloors(r, o, notes);
+        log(
+          `  floor: ffmpeg alone ${r.floors.ffmpeg?.cpuPct.toFixed(1) ?? "—"} %; bare send ${r.floors.send?.cpuPct.toFixed(1) ?? "—"} % ` +
+            `(${r.floors.send?.usPerPacket.toFixed(1) ?? "—"} µs a packet)`,
+        );
+      }
+      if (janus && r.floors?.command) {
+        log(`  Janus: ${plural(n)} watching it, fed by one ffmpeg with the same settings…`);
+        r.janus = await janusRound(janus, n, r.floors.command, o.duration, o.settle);
+        if (r.janus.error) notes.push(`${plural(n)}: Janus round: ${r.janus.error}`);
+        log(`  Janus: fps min ${r.janus.fpsMin.toFixed(1)}; Janus ${r.janus.janusPct.toFixed(1)} % + its ffmpeg ${r.janus.feederPct.toFixed(1)} %`);
+      }
       if (r.otherCpuPct > 15)
         notes.push(
           `${plural(n)}: other processes on this machine used ${r.otherCpuPct.toFixed(0)} % of a core during the window; the figures may be disturbed`,
@@ -422,7 +536,7 @@ async function run(o: WebRtcBenchOptions, net: ClientNetwork | null): Promise<st
         notes.push(
           `${plural(n)}: ${r.notClean} peers' first access unit was not a keyframe with SPS and PPS (their first-frame times are too early: a decoder shows nothing before a keyframe)`,
         );
-      if (r.page && r.page.transport && !/webrtc/i.test(r.page.transport)) notes.push(`${plural(n)}: the page's overlay said "${r.page.transport}"`);
+      if (r.page?.transport && !/webrtc/i.test(r.page.transport)) notes.push(`${plural(n)}: the page's overlay said "${r.page.transport}"`);
       log(
         `  fps min ${r.fpsMin.toFixed(1)}, median ${r.fpsMedian.toFixed(1)}; first frame median ${r.firstFrameMedianMs?.toFixed(0) ?? "—"} ms; ` +
           `server CPU ${r.cpu.total.toFixed(1)} %; encoders ${r.encoders.max}; page ${r.page?.fps?.toFixed(1) ?? "—"} fps; ` +
@@ -431,6 +545,7 @@ async function run(o: WebRtcBenchOptions, net: ClientNetwork | null): Promise<st
     }
   } finally {
     await browser?.close().catch(() => undefined);
+    if (janus) await stopJanus(janus);
     const leftovers = await stopTree(server.proc);
     if (leftovers.length) notes.push(`the server left ${leftovers.map((s) => `${s.comm} (pid ${s.pid})`).join(", ")} running after it exited; killed`);
   }
@@ -441,21 +556,29 @@ async function run(o: WebRtcBenchOptions, net: ClientNetwork | null): Promise<st
     "",
     `${new Date().toISOString().slice(0, 10)} · ${cpus().length} cores (${cpuModel}) · Bun ${Bun.version} · ` +
       `server: \`bun ${server.command.slice(1).join(" ")}\` · window ${o.duration} s per round · ` +
-      `werift receivers in ${o.clients} separate process(es)` +
+      (o.receiver === "aiortc"
+        ? `aiortc ${aiortcVersion()} receivers (Python, each decoding every frame) in ${o.clients ?? "one process per peer, i.e. as many"} process(es)`
+        : `werift receivers in ${o.clients ?? 2} separate process(es)`) +
       (net ? ` · plus one Chromium page in a network namespace of its own (server on the veth pair, ${net.serverAddress})` : " · no browser"),
     "",
     mainTable(rounds),
     "",
+    ...(o.floor ? floorSection(rounds) : []),
+    ...(o.janus ? janusSection(rounds) : []),
     detailTable(rounds),
     "",
     "Where the time to the first frame goes (medians, ms; each step from the end of the one before):",
     "",
     phasesTable(rounds),
     "",
-    (net ? 'Peers: werift receivers ("+ page": the Chromium page is one more peer of the server). ' : "Peers: werift receivers. ") +
-      "fps: complete access units (RTP marker) per werift peer inside the window, which starts 1 s after every peer has its first frame. " +
+    (net ? `Peers: ${o.receiver} receivers ("+ page": the Chromium page is one more peer of the server). ` : `Peers: ${o.receiver} receivers. `) +
+      (o.receiver === "aiortc"
+        ? "fps: frames decoded by aiortc (track.recv()) per peer inside the window, which starts 1 s after every peer has its first frame; packets and gaps: aiortc's inbound-rtp stats (packetsReceived, packetsLost). "
+        : "fps: complete access units (RTP marker) per werift peer inside the window, which starts 1 s after every peer has its first frame. ") +
       (net ? "Chromium page fps: `getVideoPlaybackQuality().totalVideoFrames` over the same window, and its worst second. " : "") +
-      "First frame: from sending the offer to the first complete access unit (every peer starts on a keyframe with SPS/PPS), all werift peers of the round; " +
+      (o.receiver === "aiortc"
+        ? "First frame: from the start of the peer (before its offer) to its first decoded frame; "
+        : "First frame: from sending the offer to the first complete access unit (every peer starts on a keyframe with SPS/PPS), all werift peers of the round; ") +
       "cold start: the round's first peer alone, whose offer starts the encoder; " +
       `joins: the others, all offers at once, onto the running encoder${net ? " (after the page has its picture)" : ""}; ` +
       `late join: one more peer, alone, after the window, onto the round's peers${net ? " and the page" : ""}. ` +
@@ -482,6 +605,7 @@ async function main(): Promise<void> {
   process.on("exit", () => {
     killDescendantsNow();
     removeNetworkNow();
+    removeJanusNow();
   });
   let report: string;
   if (o.browser) {

@@ -1,4 +1,6 @@
 /** Command-line options of webrtc-peers.ts, validated once. */
+import type { ReceiverKind } from "./webrtc-pool.ts";
+
 export interface WebRtcBenchOptions {
   /** Seconds of the measuring window of each round. */
   duration: number;
@@ -6,17 +8,27 @@ export interface WebRtcBenchOptions {
   peers: number[];
   /** One Chromium page (in a network namespace of our own) besides the werift peers. */
   browser: boolean;
-  /** werift receiver processes sharing a round's peers. */
-  clients: number;
+  /** Receiver processes sharing a round's peers; null: 2 for werift, one per peer for aiortc. */
+  clients: number | null;
+  /** The receivers' WebRTC stack. */
+  receiver: ReceiverKind;
+  /** Measure the floors (ffmpeg alone, the bare send) after each round. */
+  floor: boolean;
+  /** After each round's floors, the same aiortc peers watching Janus fed by one ffmpeg with glasscast's settings. */
+  janus: boolean;
   /** Longest wait for every first frame before a window starts, seconds. */
   settle: number;
 }
 
 export const USAGE = `usage: bun run scripts/bench/webrtc-peers.ts [options]
   --duration S     measuring window per round, seconds (default 10)
-  --peers LIST     werift peer counts, comma-separated (default 1,5,20)
+  --peers LIST     receiver peer counts, comma-separated (default 1,5,20)
+  --receiver KIND  werift (Bun, counts access units) or aiortc (Python, decodes every frame) (default werift)
   --no-browser     leave out the Chromium page (no network namespace, no root needed)
-  --clients N      werift receiver processes sharing the peers (default 2)
+  --clients N      receiver processes sharing the peers (default 2 for werift, one per peer for aiortc)
+  --no-floor       skip the floors (ffmpeg alone doing capture + encode, the bare UDP send) after each round
+  --janus          after each round, the same aiortc peers watching Janus (apt-get install janus), fed by one
+                   ffmpeg with glasscast's capture and x264 settings; needs --receiver aiortc, the floors, and root
   --settle S       longest wait for every first frame before a window (default 20)`;
 
 class UsageError extends Error {}
@@ -30,7 +42,7 @@ function positive(name: string, raw: string | undefined, integer: boolean, max: 
 }
 
 export function parseArgs(argv: string[]): WebRtcBenchOptions {
-  const o: WebRtcBenchOptions = { duration: 10, peers: [1, 5, 20], browser: true, clients: 2, settle: 20 };
+  const o: WebRtcBenchOptions = { duration: 10, peers: [1, 5, 20], browser: true, clients: null, receiver: "werift", floor: true, janus: false, settle: 20 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf("=");
@@ -53,6 +65,18 @@ export function parseArgs(argv: string[]): WebRtcBenchOptions {
       case "--clients":
         o.clients = positive("clients", value(), true, 16);
         break;
+      case "--receiver": {
+        const kind = value();
+        if (kind !== "werift" && kind !== "aiortc") throw new UsageError(`--receiver: ${JSON.stringify(kind ?? "")} is not allowed; give werift or aiortc`);
+        o.receiver = kind;
+        break;
+      }
+      case "--janus":
+        o.janus = true;
+        break;
+      case "--no-floor":
+        o.floor = false;
+        break;
       case "--settle":
         o.settle = positive("settle", value(), false, 120);
         break;
@@ -65,6 +89,8 @@ export function parseArgs(argv: string[]): WebRtcBenchOptions {
         throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
     }
   }
+  if (o.janus && o.receiver !== "aiortc") throw new UsageError("--janus: the Janus comparison runs aiortc receivers; add --receiver aiortc");
+  if (o.janus && !o.floor) throw new UsageError("--janus: Janus is fed by the ffmpeg-alone floor's command; leave out --no-floor");
   return o;
 }
 

@@ -1,9 +1,15 @@
-/** Orchestrator side of the werift receiver processes (webrtc-receivers.ts). */
+/** Orchestrator side of the receiver processes: werift (webrtc-receivers.ts) or aiortc (webrtc_aiortc_receivers.py). */
 import { ownChild } from "./children.ts";
 import { JsonLinesChild } from "./json-lines-child.ts";
 import type { PeerResult, ReceiverCommand, ReceiverMessage } from "./webrtc-protocol.ts";
 
 const RECEIVERS_SCRIPT = new URL("./webrtc-receivers.ts", import.meta.url).pathname;
+const AIORTC_SCRIPT = new URL("./webrtc_aiortc_receivers.py", import.meta.url).pathname;
+/** Debian's python3, with its python3-aiortc (a pyenv python3 earlier on PATH has no aiortc). */
+const SYSTEM_PYTHON = "/usr/bin/python3";
+
+/** The WebRTC stack the receivers run: werift (TypeScript, in Bun; counts access units) or aiortc (Python; decodes every frame). */
+export type ReceiverKind = "werift" | "aiortc";
 
 /** util-linux setpriv: a child that dies with us even when we are killed with SIGKILL. */
 const SETPRIV = Bun.which("setpriv");
@@ -16,20 +22,14 @@ export class ReceiverProcess extends JsonLinesChild<ReceiverMessage> {
   settledPeers = 0;
 
   /** `trackArrivals`: keep each peer's access-unit arrival times, for the "recovery" command (soak.ts). */
-  static spawn(base: string, maxSeconds: number, trackArrivals = false): ReceiverProcess {
-    const proc = Bun.spawn(
-      dieWithUs([
-        process.execPath,
-        "run",
-        RECEIVERS_SCRIPT,
-        "--base",
-        base,
-        "--max-seconds",
-        String(maxSeconds),
-        ...(trackArrivals ? ["--track-arrivals"] : []),
-      ]),
-      { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
-    );
+  /** `extra`: more options for the receiver script (the aiortc receivers' --janus --address A). */
+  static spawn(base: string, maxSeconds: number, trackArrivals = false, kind: ReceiverKind = "werift", extra: string[] = []): ReceiverProcess {
+    const common = ["--base", base, "--max-seconds", String(maxSeconds)];
+    const argv =
+      kind === "aiortc"
+        ? [SYSTEM_PYTHON, AIORTC_SCRIPT, ...common, ...extra]
+        : [process.execPath, "run", RECEIVERS_SCRIPT, ...common, ...(trackArrivals ? ["--track-arrivals"] : []), ...extra];
+    const proc = Bun.spawn(dieWithUs(argv), { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
     ownChild(proc);
     return new ReceiverProcess(proc);
   }
@@ -44,12 +44,12 @@ export class ReceiverProcess extends JsonLinesChild<ReceiverMessage> {
 export class ReceiverPool {
   private constructor(readonly procs: ReceiverProcess[]) {}
 
-  static async start(base: string, processes: number, maxSeconds: number): Promise<ReceiverPool> {
-    const pool = new ReceiverPool(Array.from({ length: processes }, () => ReceiverProcess.spawn(base, maxSeconds)));
+  static async start(base: string, processes: number, maxSeconds: number, kind: ReceiverKind = "werift", extra: string[] = []): Promise<ReceiverPool> {
+    const pool = new ReceiverPool(Array.from({ length: processes }, () => ReceiverProcess.spawn(base, maxSeconds, false, kind, extra)));
     for (const p of pool.procs) {
-      if (!(await p.next("ready", 15_000))) {
+      if (!(await p.next("ready", 30_000))) {
         await pool.end();
-        throw new Error("a werift receiver process did not start");
+        throw new Error(`a ${kind} receiver process did not start`);
       }
     }
     return pool;

@@ -4,6 +4,8 @@ import type { Recovery } from "./recovery.ts";
 export interface PeerResult {
   /** The server's id of the peer (from /offer), null when the offer failed. */
   id: string | null;
+  /** POST /offer answered 503 (too many unconnected offers from one address) and was sent again, this many times. */
+  offerRetries?: number;
   /** ms from sending the offer to the first complete access unit (the first picture a decoder could show). */
   firstFrameMs: number | null;
   /** The first access unit was a keyframe with SPS and PPS (a decoder can start there). */

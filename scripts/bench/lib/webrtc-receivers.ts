@@ -79,7 +79,12 @@ interface Receiver {
 const receivers: Receiver[] = [];
 
 // connectViewer's POST /offer, timed: keyed by the offer's SDP, which is unique per peer.
-const offerPosts = new Map<string, { start: number; end: number | null }>();
+// A 503 (the server holds at most 8 unconnected offers per address, and all our peers
+// share 127.0.0.1) is retried every OFFER_RETRY_MS for OFFER_RETRY_FOR_MS, as a client
+// that reads Retry-After would; the retries are counted.
+const offerPosts = new Map<string, { start: number; end: number | null; retries: number }>();
+const OFFER_RETRY_MS = 500;
+const OFFER_RETRY_FOR_MS = 15_000;
 const realFetch = globalThis.fetch;
 globalThis.fetch = Object.assign(async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
   const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
@@ -90,9 +95,15 @@ globalThis.fetch = Object.assign(async (input: string | URL | Request, init?: Re
   } catch {
     /* not ours */
   }
-  const timing = { start: performance.now(), end: null as number | null };
+  const timing = { start: performance.now(), end: null as number | null, retries: 0 };
   offerPosts.set(sdp, timing);
-  const res = await realFetch(input, init);
+  let res = await realFetch(input, init);
+  while (res.status === 503 && performance.now() - timing.start < OFFER_RETRY_FOR_MS) {
+    await res.arrayBuffer().catch(() => undefined);
+    await Bun.sleep(OFFER_RETRY_MS);
+    timing.retries++;
+    res = await realFetch(input, init);
+  }
   timing.end = performance.now();
   return res;
 }, realFetch);
@@ -185,6 +196,7 @@ function result(r: Receiver): PeerResult {
   return {
     phases: { offerSent: since(post?.start), answered: since(post?.end), connected: since(r.connectedAt), firstFrame: since(r.firstFrameAt) },
     id: r.viewer?.id ?? null,
+    offerRetries: post?.retries ?? 0,
     firstFrameMs: v?.firstFrameMs ?? null,
     startedClean: v?.startedClean ?? null,
     windowFrames: r.window.frames,

@@ -1,5 +1,8 @@
 /** Figures of one webrtc-peers round, and the Markdown that reports them. */
 import type { PageFigures } from "./webrtc-page.ts";
+import type { FloorFigures } from "./webrtc-floor.ts";
+import type { JanusRound } from "./webrtc-janus.ts";
+import type { ReceiverKind } from "./webrtc-pool.ts";
 import { median } from "./report.ts";
 
 export interface CpuByRole {
@@ -10,9 +13,20 @@ export interface CpuByRole {
   other: number;
 }
 
+/** The floors measured right after a round (webrtc-floor.ts), the server idle between rounds. */
+export interface RoundFloors {
+  /** One ffmpeg doing glasscast's capture + encode to -f null; null when the commands were not seen. */
+  ffmpeg: FloorFigures | null;
+  /** The round's RTP packets/s as bare UDP datagrams through Bun's UDP socket. */
+  send: (FloorFigures & { usPerPacket: number; packetsPerSecond: number; bytes: number }) | null;
+  /** The command the ffmpeg floor ran (for the report). */
+  command: string[] | null;
+}
+
 export interface WebRtcRound {
-  /** werift peers (the Chromium page, if any, comes on top). */
+  /** Receiver peers (the Chromium page, if any, comes on top). */
   peers: number;
+  receiver: ReceiverKind;
   fpsMin: number;
   fpsMedian: number;
   /** werift peers that never had a frame, failed, or gave no result. */
@@ -59,6 +73,11 @@ export interface WebRtcRound {
   phases: { cold: Phases | null; joins: Phases | null; late: Phases | null };
   /** One more peer joining alone after the window (onto the round's peers): offer → first frame. */
   lateJoinMs: number | null;
+  floors: RoundFloors | null;
+  /** --janus: the same number of aiortc peers watching Janus, right after the floors. */
+  janus: JanusRound | null;
+  /** The argv of the server's capture and H.264 encoder, read from /proc in the window. */
+  commands: { capture: string[] | null; encoder: string[] | null };
   /** Seconds from the last peer's close to the encoder's exit; null if it did not stop in time. */
   encoderStopS: number | null;
   /** The server process's RSS after the round, its peers gone and the encoder stopped (MB). */
@@ -74,7 +93,12 @@ export interface Phases {
   media: number | null;
 }
 
-export const TARGETS = { fps: 29, cpuRatio: 1.5, firstFrameMedianMs: 500, lingerS: 5 };
+/** Issue 17: 1 peer ≤ 1.3 × the ffmpeg-alone floor; the most peers ≤ 1.3 × 1 peer; every peer ≥ 29 fps. */
+export const TARGETS = { fps: 29, cpuRatio: 1.3, floorRatio: 1.3, firstFrameMedianMs: 500, lingerS: 5 };
+
+/** Server CPU (bun + capture + encoder) over the ffmpeg-alone floor measured after the round. */
+export const floorRatio = (r: WebRtcRound): number | null =>
+  r.floors?.ffmpeg && !r.floors.ffmpeg.error && r.floors.ffmpeg.cpuPct > 0 ? r.cpu.total / r.floors.ffmpeg.cpuPct : null;
 
 export const comparison = (rounds: WebRtcRound[]): string[] => {
   const at = (n: number) => rounds.find((r) => r.peers === n);
@@ -123,6 +147,8 @@ function roundFailures(rounds: WebRtcRound[], r: WebRtcRound): string[] {
   if (r.page && !(r.page.fps !== null && r.page.fps >= TARGETS.fps)) out.push("page fps");
   const base = rounds[0];
   if (base && r !== base && r === rounds.at(-1) && !(r.cpu.total <= TARGETS.cpuRatio * base.cpu.total)) out.push("CPU");
+  const overFloor = floorRatio(r);
+  if (r === base && overFloor !== null && overFloor > TARGETS.floorRatio) out.push("CPU vs floor");
   if (r.firstFrameMedianMs === null || r.firstFrameMedianMs > TARGETS.firstFrameMedianMs) out.push("first frame");
   if (r.encoders.max !== 1 || r.encoders.min !== 1) out.push("encoders");
   return out;
@@ -171,9 +197,52 @@ export function detailTable(rounds: WebRtcRound[]): string {
   return lines.join("\n");
 }
 
+/** --janus: each round beside Janus + its ffmpeg, the same receivers, measured right after it. */
+export function janusTable(rounds: WebRtcRound[]): string {
+  const lines = [
+    "| Peers | glasscast: fps min / median | glasscast server CPU % (bun + capture + encoder) | Janus: fps min / median | Janus CPU % | its ffmpeg (capture + encode + RTP) CPU % | Janus + ffmpeg CPU % | glasscast ÷ (Janus + ffmpeg) | Receivers CPU %: glasscast / Janus | Machine busy %: glasscast / Janus |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of rounds) {
+    const j = r.janus;
+    if (!j) continue;
+    const both = j.janusPct + j.feederPct;
+    lines.push(
+      `| ${r.peers} | ${f(r.fpsMin)} / ${f(r.fpsMedian)} | ${f(r.cpu.total)} | ${f(j.fpsMin)}${j.failed ? ` (${j.failed} failed)` : ""} / ${f(j.fpsMedian)} | ` +
+        `${f(j.janusPct)} | ${f(j.feederPct)} | ${f(both)} | ${f(both > 0 ? r.cpu.total / both : null, 2)} | ${f(r.receiversCpuPct)} / ${f(j.receiversPct)} | ${f(r.machineBusyPct, 0)} / ${f(j.machineBusyPct, 0)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+const base0 = (rounds: WebRtcRound[]): WebRtcRound => rounds[0]!;
+
+/** Each round beside its floors: the server's CPU over ffmpeg alone, and the RTP sending over the bare UDP send. */
+export function floorTable(rounds: WebRtcRound[]): string {
+  const lines = [
+    "| Peers | Server CPU % (bun + capture + encoder) | ffmpeg alone, capture + encode to -f null: CPU % (its fps) | Server ÷ ffmpeg alone | RTP packets/s (all peers) | Bare UDP send of those packets: CPU % / µs per packet | bun CPU µs per added packet (against the first round) | Receivers CPU % | Machine busy %: round / ffmpeg floor / send floor |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  const base = rounds[0];
+  for (const r of rounds) {
+    const ff = r.floors?.ffmpeg;
+    const send = r.floors?.send;
+    const perPacket =
+      base && r !== base && r.packetsPerSecond > base.packetsPerSecond
+        ? ((r.cpu.server - base.cpu.server) * 1e4) / (r.packetsPerSecond - base.packetsPerSecond)
+        : null;
+    lines.push(
+      `| ${r.peers}${r.page ? " + page" : ""} | ${f(r.cpu.total)} | ${ff ? (ff.error ? "failed" : `${f(ff.cpuPct)} (${f(ff.fps)})`) : "—"} | ${f(floorRatio(r), 2)} | ` +
+        `${f(r.packetsPerSecond, 0)} | ${send ? (send.error ? "failed" : `${f(send.cpuPct)} / ${f(send.usPerPacket, 1)}`) : "—"} | ${f(perPacket, 0)} | ` +
+        `${f(r.receiversCpuPct)} | ${f(r.machineBusyPct, 0)} / ${f(ff?.machineBusyPct, 0)} / ${f(send?.machineBusyPct, 0)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
 export function phasesTable(rounds: WebRtcRound[]): string {
   const lines = [
-    "| Peers | Who | Client makes its offer (werift) | Server answers POST /offer | ICE + DTLS connected | First complete frame after that | While they join: seconds / bun CPU % / bun CPU ms per werift peer / receivers CPU % / machine busy % |",
+    "| Peers | Who | Client makes its offer | Server answers POST /offer | ICE + DTLS connected | First complete frame after that | While they join: seconds / bun CPU % / bun CPU ms per joining peer / receivers CPU % / machine busy % |",
     "|---:|:---|---:|---:|---:|---:|---:|",
   ];
   for (const r of rounds) {
@@ -198,7 +267,7 @@ export function targetsTable(rounds: WebRtcRound[]): string {
   if (!rounds.length) return lines.join("\n");
   const slowest = rounds.reduce((a, b) => ((b.failed ? -1 : b.fpsMin) < (a.failed ? -1 : a.fpsMin) ? b : a));
   lines.push(
-    `| Every werift peer's fps, every round | ≥ ${TARGETS.fps} | lowest ${f(slowest.fpsMin)}${slowest.failed ? ` and ${slowest.failed} without frames` : ""} (at ${plural(slowest.peers)}) | ` +
+    `| Every ${base0(rounds).receiver} peer's fps, every round | ≥ ${TARGETS.fps} | lowest ${f(slowest.fpsMin)}${slowest.failed ? ` and ${slowest.failed} without frames` : ""} (at ${plural(slowest.peers)}) | ` +
       `${verdict(rounds.every((r) => r.failed === 0 && r.fpsMin >= TARGETS.fps))} |`,
   );
   const pages = rounds.filter((r) => r.page);
@@ -211,6 +280,14 @@ export function targetsTable(rounds: WebRtcRound[]): string {
   }
   const base = rounds[0]!;
   const top = rounds.at(-1)!;
+  const overFloor = floorRatio(base);
+  const floorCpu = base.floors?.ffmpeg?.cpuPct;
+  lines.push(
+    `| Server CPU at ${plural(base.peers)} vs ffmpeg alone doing the same capture + encode (measured after the round) | ≤ ${TARGETS.floorRatio} × | ` +
+      (overFloor === null
+        ? `not measured${base.floors?.ffmpeg?.error ? ` (${base.floors.ffmpeg.error})` : ""} | — |`
+        : `${f(base.cpu.total)} % vs ${f(floorCpu)} % = ${f(overFloor, 2)} × | ${verdict(overFloor <= TARGETS.floorRatio)} |`),
+  );
   if (top !== base) {
     const ratio = base.cpu.total > 0 ? top.cpu.total / base.cpu.total : Infinity;
     lines.push(

@@ -57,12 +57,21 @@ export class OfferError extends Error {}
 /** No UDP port was left for a peer (--webrtc-port-range is all taken): a 503, as for --webrtc-max-peers. */
 export class NoMediaPort extends Error {}
 
+/** The peer was closed while its offer was being answered (the server shutting down): a 503, try again. */
+export class ClosedWhileAnswering extends Error {
+  constructor() {
+    super("the server let go of this offer before it was answered; try again");
+  }
+}
+
 /** RTP payload budget: SRTP packets stay well under any path MTU. */
 const MAX_PAYLOAD = 1200;
 /**
- * A peer whose media has not started by then (its client went away
- * mid-handshake, or never meant to connect) is dropped: a browser on a LAN
- * connects in well under a second, through TURN in a few.
+ * A peer whose media has not started this long after its answer was made
+ * (its client went away mid-handshake, or never meant to connect) is
+ * dropped: a browser on a LAN connects in well under a second, through TURN
+ * in a few. It counts from the answer, not the offer: a starved machine may
+ * take seconds to answer, and that time is the server's, not the client's.
  */
 export const CONNECT_DEADLINE_MS = 10_000;
 /** Receivers report (RTCP) about once a second; a peer silent this long is gone (a closed tab, a crash). */
@@ -101,7 +110,9 @@ export class Peer {
   #member: Viewer | null = null;
   /** The sound sent to this peer, when its offer took audio. */
   #audioSender: AudioSender | null = null;
-  readonly #deadline: ReturnType<typeof setTimeout>;
+  #deadline: ReturnType<typeof setTimeout> | null = null;
+  /** Settles when the peer is closed: werift's pending steps of an answer never settle after pc.close(). */
+  readonly #closedSignal = Promise.withResolvers<never>();
   #paceTimer: ReturnType<typeof setTimeout> | null = null;
   #watchdog: ReturnType<typeof setInterval> | null = null;
   #lastRtcpAt = 0;
@@ -120,15 +131,13 @@ export class Peer {
     private readonly audio: AudioFeed | null = null,
   ) {
     this.pc = new RTCPeerConnection(peerConfig(ice, audio !== null));
+    this.#closedSignal.promise.catch(() => {}); // a peer closed when no answer is being made rejects it unheard
     // Start the encoder now, so a keyframe is cached by the time DTLS is up; held until close.
     this.#release = feed.hold();
     // Not on "disconnected", which can recover; a peer that is really gone falls silent (watchdog).
     this.pc.connectionStateChange.subscribe((state) => {
       if (state === "failed" || state === "closed") void this.close();
     });
-    this.#deadline = setTimeout(() => {
-      if (this.readyAt === null) void this.close();
-    }, CONNECT_DEADLINE_MS);
   }
 
   get closed(): boolean {
@@ -144,8 +153,9 @@ export class Peer {
     const transceiver = this.pc.addTransceiver(new MediaStreamTrack({ kind: "video", codec: h264Codec() }), { direction: "sendonly" });
     const audio = this.#audioTransceiver(offerSdp);
     try {
-      await this.pc.setRemoteDescription({ type: "offer", sdp: offerSdp });
+      await this.#unlessClosed(this.pc.setRemoteDescription({ type: "offer", sdp: offerSdp }));
     } catch (err) {
+      if (err instanceof ClosedWhileAnswering) throw err;
       // werift's own words name its internals ("undefined is not an object …"): they go to the debug log, not to the client.
       log.debug(`webrtc: an offer werift could not read: ${(err as Error).message}`);
       throw new OfferError(
@@ -166,11 +176,11 @@ export class Peer {
     sender.onRtcp.subscribe(() => {
       this.#lastRtcpAt = performance.now();
     });
-    const answer = await this.pc.createAnswer();
+    const answer = await this.#unlessClosed(this.pc.createAnswer());
     // As DTLS client werift waits a fixed 100 ms before its first packet: when the offer
     // lets us choose (actpass), be the server and let the browser start at once.
     const sdp = /a=setup:actpass/.test(offerSdp) ? answer.sdp.replace(/a=setup:active/g, "a=setup:passive") : answer.sdp;
-    await this.pc.setLocalDescription({ type: "answer", sdp }); // resolves once every candidate is gathered
+    await this.#unlessClosed(this.pc.setLocalDescription({ type: "answer", sdp })); // resolves once every candidate is gathered
     // A browser's pc.close() sends a DTLS close alert: werift closes the transport but not the connection.
     for (const dtls of this.pc.dtlsTransports) {
       dtls.onStateChange.subscribe((state) => {
@@ -181,14 +191,25 @@ export class Peer {
     if (!local || !/^m=video [1-9]/m.test(local)) throw new OfferError("the offer's video cannot be received with H.264 here");
     // werift answers without a candidate when it could bind no UDP port (every port of the range taken).
     if (!/^a=candidate:/m.test(local)) throw new NoMediaPort("no UDP port is free for another WebRTC viewer (--webrtc-port-range); try again later");
-    if (!this.#closed) this.#member = this.arrival?.admit() ?? null;
+    if (this.#closed) throw new ClosedWhileAnswering();
+    this.#member = this.arrival?.admit() ?? null;
+    this.#deadline = setTimeout(() => {
+      if (this.readyAt === null) void this.close();
+    }, CONNECT_DEADLINE_MS);
     return local;
+  }
+
+  /** `step`, or ClosedWhileAnswering as soon as the peer is closed while it waits. */
+  #unlessClosed<T>(step: Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new ClosedWhileAnswering());
+    return Promise.race([step, this.#closedSignal.promise]);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#deadline);
+    if (this.#deadline) clearTimeout(this.#deadline);
+    this.#closedSignal.reject(new ClosedWhileAnswering());
     if (this.#paceTimer) clearTimeout(this.#paceTimer);
     if (this.#watchdog) clearInterval(this.#watchdog);
     this.#unsubscribe?.();

@@ -39,3 +39,23 @@ describe("broken offers", () => {
     }
   });
 });
+
+describe("broken offers to a WHIP ingest", () => {
+  test("are refused with 400 in glasscast's words, never werift's", async () => {
+    const gc = await inProcess({ host: "127.0.0.1", source: ["cam=whip:cam"] });
+    try {
+      for (const sdp of [
+        ...BROKEN.slice(1),
+        "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 H264/90000\r\n",
+      ]) {
+        const res = await gc.ask("/whip/cam", { method: "POST", body: sdp, headers: { "content-type": "application/sdp" } });
+        const body = await bodyOf(res);
+        expect({ status: res.status, body }).toMatchObject({ status: 400 });
+        expectNoLeak(body);
+        expect(body).not.toMatch(/undefined|evaluating|is not an object|werift|TypeError/i);
+      }
+    } finally {
+      await gc.close();
+    }
+  });
+});

@@ -19,6 +19,7 @@
  * keyframe comes, and whenever `requestKeyframe()` is called.
  */
 import { RTCPeerConnection, RTCRtpCodecParameters, type RTCPeerConnectionConfig, type RTCRtpTransceiver, type RtpPacket } from "werift";
+import { log } from "../../log.ts";
 import type { Frame } from "../../media/frame.ts";
 import { H264Framer } from "../frame-parsers.ts";
 import { IngestOfferError, PUBLISHER_ENDED, PushedIngest, type PublisherSession } from "../ingest/pushed-ingest.ts";
@@ -27,7 +28,9 @@ import { H264Depacketizer, spropParameterSets } from "./depacketize.ts";
 export { IngestBusy, IngestOfferError, type IngestState, type IngestStats } from "../ingest/pushed-ingest.ts";
 
 /** The publisher must have media flowing this long after the answer at the latest. */
+/** From its answer (a starved machine's slow answer is not the publisher's time). */
 const CONNECT_DEADLINE_MS = 15_000;
+const ENDED_WHILE_ANSWERING = "the offer was let go before it was answered; try again";
 /** While no keyframe has come, PLI is repeated this often. */
 const PLI_REPEAT_MS = 1000;
 
@@ -64,6 +67,8 @@ class Session implements PublisherSession {
   #endReason = "";
   #lastRtpAt = performance.now();
   #timers: ReturnType<typeof setInterval>[] = [];
+  /** Rejected when the session ends: an answer being made stops waiting on werift. */
+  readonly #endedSignal = Promise.withResolvers<never>();
   #transceiver: RTCRtpTransceiver | null = null;
   #ssrc: number | null = null;
   readonly depacketizer: H264Depacketizer;
@@ -81,10 +86,13 @@ class Session implements PublisherSession {
     this.pc.connectionStateChange.subscribe((state) => {
       if (state === "failed" || state === "closed") this.end(`the WebRTC connection ${state}`);
     });
-    const deadline = setTimeout(() => {
-      if (!this.connected) this.end(`it did not connect within ${CONNECT_DEADLINE_MS / 1000} s`);
-    }, CONNECT_DEADLINE_MS);
-    this.#timers.push(deadline as unknown as ReturnType<typeof setInterval>);
+    this.#endedSignal.promise.catch(() => {}); // ended when no answer is being made: nobody waits on it
+  }
+
+  /** `step`, or an IngestOfferError as soon as the session ends while it waits (werift's steps never settle after pc.close()). */
+  #unlessEnded<T>(step: Promise<T>): Promise<T> {
+    if (this.#ended) return Promise.reject(new IngestOfferError(ENDED_WHILE_ANSWERING));
+    return Promise.race([step, this.#endedSignal.promise]);
   }
 
   get ended(): boolean {
@@ -105,17 +113,21 @@ class Session implements PublisherSession {
       track.onReceiveRtp.subscribe((rtp: RtpPacket) => this.#rtp(rtp));
     });
     try {
-      await this.pc.setRemoteDescription({ type: "offer", sdp: offer });
+      await this.#unlessEnded(this.pc.setRemoteDescription({ type: "offer", sdp: offer }));
       this.peers.prepare(this.pc);
       this.framer.seed(spropParameterSets(offer));
-      const answer = await this.pc.createAnswer();
+      const answer = await this.#unlessEnded(this.pc.createAnswer());
       // Be the DTLS server when the offer lets us choose: werift as client waits before its first packet.
       const sdp = /a=setup:actpass/.test(offer) ? answer.sdp.replace(/a=setup:active/g, "a=setup:passive") : answer.sdp;
-      await this.pc.setLocalDescription({ type: "answer", sdp }); // resolves once every candidate is gathered
+      await this.#unlessEnded(this.pc.setLocalDescription({ type: "answer", sdp })); // resolves once every candidate is gathered
     } catch (err) {
-      // werift refuses what it cannot read at any of these steps (a media section without a mid, say).
-      throw new IngestOfferError(`the offer could not be answered: ${(err as Error).message.split("\n")[0]}`);
+      if (err instanceof IngestOfferError) throw err;
+      // werift refuses what it cannot read at any of these steps (a media section without a mid, say);
+      // its own words name its internals: they go to the debug log, not to the publisher.
+      log.debug(`whip: an offer werift could not answer: ${(err as Error).message.split("\n")[0]}`);
+      throw new IngestOfferError("the offer could not be answered (expected a complete SDP offer with an m=video section, its mid, ICE and DTLS attributes)");
     }
+    if (this.#ended) throw new IngestOfferError(ENDED_WHILE_ANSWERING);
     const local = this.pc.localDescription?.sdp ?? "";
     if (!/^m=video [1-9]/m.test(local) || !/a=rtpmap:\d+ H264\//i.test(local)) {
       throw new IngestOfferError("the offer's video is not H.264 with packetization-mode 1, which this endpoint receives");
@@ -127,6 +139,9 @@ class Session implements PublisherSession {
       });
     }
     this.#timers.push(
+      setTimeout(() => {
+        if (!this.connected) this.end(`it did not connect within ${CONNECT_DEADLINE_MS / 1000} s of its answer`);
+      }, CONNECT_DEADLINE_MS) as unknown as ReturnType<typeof setInterval>,
       setInterval(
         () => {
           if (this.connected && performance.now() - this.#lastRtpAt > this.silenceMs) this.end(`no video from the publisher for ${this.silenceMs / 1000} s`);
@@ -165,6 +180,7 @@ class Session implements PublisherSession {
     this.#ended = true;
     this.#endReason = reason;
     for (const t of this.#timers) clearInterval(t);
+    this.#endedSignal.reject(new IngestOfferError(ENDED_WHILE_ANSWERING));
     void this.pc.close().catch(() => undefined);
     this.onEnd(this, reason);
   }

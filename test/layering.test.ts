@@ -12,7 +12,7 @@ const ROOT = join(import.meta.dir, "..");
 
 /** Bottom up. A unit is a folder of src/ (each output's folder its own), a file directly in src/, or ffi/. */
 export const LAYERS: readonly { readonly name: string; readonly units: readonly string[] }[] = [
-  { name: "base", units: ["log.ts", "redact.ts", "version.ts"] },
+  { name: "base", units: ["log.ts", "redact.ts", "version.ts", "close-signal.ts"] },
   { name: "media", units: ["media", "placeholder"] },
   { name: "process/ffi", units: ["process", "ffi", "devices"] },
   { name: "sources, encoders", units: ["sources", "encoders"] },

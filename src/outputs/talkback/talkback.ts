@@ -8,6 +8,7 @@
  * who is silent for TALKER_SILENCE_MS lets the next one in.
  */
 import { RTCPeerConnection, type RtpPacket } from "werift";
+import { CloseSignal } from "../../close-signal.ts";
 import { log } from "../../log.ts";
 import { OggOpusWriter } from "../../media/opus/ogg-writer.ts";
 import { opusSamples } from "../../media/opus/ogg-opus.ts";
@@ -67,6 +68,8 @@ interface Talker {
   lastPacketAt: number;
   packets: number;
   timer: ReturnType<typeof setInterval>;
+  /** Cuts the steps of its answer short when it is closed. */
+  readonly closing: CloseSignal;
 }
 
 export interface TalkBackStats {
@@ -115,6 +118,7 @@ export class TalkBack {
       speakerStartedAt: -Infinity,
       lastPacketAt: performance.now(),
       packets: 0,
+      closing: new CloseSignal(() => new Busy("the offer was let go before it was answered; try again")),
       timer: setInterval(() => {
         const now = performance.now();
         if (now - talker.lastPacketAt > TALKER_SILENCE_MS || now - talker.since > MAX_TALK_MS) void this.close(talker.id);
@@ -126,20 +130,25 @@ export class TalkBack {
       // Before the offer is read: werift gives the track while it reads it.
       transceiver.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp: RtpPacket) => this.#play(talker, rtp.payload)));
       try {
-        await pc.setRemoteDescription({ type: "offer", sdp: offerSdp });
+        await talker.closing.race(pc.setRemoteDescription({ type: "offer", sdp: offerSdp }));
       } catch (err) {
-        throw new OfferError(`the offer's SDP could not be read: ${(err as Error).message}`);
+        if (err instanceof Busy) throw err;
+        // werift's own words name its internals: the debug log has them.
+        log.debug(`talk-back: an offer werift could not read: ${(err as Error).message}`);
+        throw new OfferError("the offer's SDP could not be read (expected a complete SDP offer with an m=audio section, ICE and DTLS attributes)");
       }
       dropDefaultStun(pc, this.ice);
       if (!transceiver.mid || !transceiver.receiver) throw new OfferError("the offer sends no audio this server can play (Opus)");
       pc.connectionStateChange.subscribe((state) => {
         if (state === "failed" || state === "closed") void this.close(talker.id);
       });
-      await pc.setLocalDescription(await pc.createAnswer());
+      await talker.closing.race(pc.setLocalDescription(await talker.closing.race(pc.createAnswer())));
       const sdp = pc.localDescription?.sdp;
       if (!sdp || !/^m=audio [1-9]/m.test(sdp)) throw new OfferError("the offer's audio cannot be received with Opus here");
       this.#sessions++;
       talker.answered = true;
+      // Silence counts from the answer: a slow answer is the server's time, not the talker's.
+      talker.lastPacketAt = performance.now();
       log.info(`talk-back: a viewer talks on ${this.device}`, { event: "talkback.start" });
       return { id: talker.id, sdp };
     } catch (err) {
@@ -154,6 +163,7 @@ export class TalkBack {
     if (!talker || talker.id !== id) return false;
     this.#talker = null;
     clearInterval(talker.timer);
+    talker.closing.close();
     await talker.pc.close().catch(() => {});
     talker.child?.stdin?.end();
     await talker.child?.stop(1000);

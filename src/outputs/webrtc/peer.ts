@@ -13,6 +13,7 @@ import type { TimedAccessUnit } from "../../encoders/h264-ffmpeg.ts";
 import type { Arrival, Viewer } from "../../stream/audience.ts";
 import type { H264Feed } from "../../stream/h264-feed.ts";
 import { packetizeH264 } from "../../media/h264/rtp-h264.ts";
+import { CloseSignal } from "../../close-signal.ts";
 import { log } from "../../log.ts";
 
 /** Constrained baseline, packetization-mode 1: decoded by every browser. */
@@ -111,8 +112,8 @@ export class Peer {
   /** The sound sent to this peer, when its offer took audio. */
   #audioSender: AudioSender | null = null;
   #deadline: ReturnType<typeof setTimeout> | null = null;
-  /** Settles when the peer is closed: werift's pending steps of an answer never settle after pc.close(). */
-  readonly #closedSignal = Promise.withResolvers<never>();
+  /** Cuts the steps of an answer short when the peer is closed. */
+  readonly #closing = new CloseSignal(() => new ClosedWhileAnswering());
   #paceTimer: ReturnType<typeof setTimeout> | null = null;
   #watchdog: ReturnType<typeof setInterval> | null = null;
   #lastRtcpAt = 0;
@@ -131,7 +132,6 @@ export class Peer {
     private readonly audio: AudioFeed | null = null,
   ) {
     this.pc = new RTCPeerConnection(peerConfig(ice, audio !== null));
-    this.#closedSignal.promise.catch(() => {}); // a peer closed when no answer is being made rejects it unheard
     // Start the encoder now, so a keyframe is cached by the time DTLS is up; held until close.
     this.#release = feed.hold();
     // Not on "disconnected", which can recover; a peer that is really gone falls silent (watchdog).
@@ -153,7 +153,7 @@ export class Peer {
     const transceiver = this.pc.addTransceiver(new MediaStreamTrack({ kind: "video", codec: h264Codec() }), { direction: "sendonly" });
     const audio = this.#audioTransceiver(offerSdp);
     try {
-      await this.#unlessClosed(this.pc.setRemoteDescription({ type: "offer", sdp: offerSdp }));
+      await this.#closing.race(this.pc.setRemoteDescription({ type: "offer", sdp: offerSdp }));
     } catch (err) {
       if (err instanceof ClosedWhileAnswering) throw err;
       // werift's own words name its internals ("undefined is not an object …"): they go to the debug log, not to the client.
@@ -176,11 +176,11 @@ export class Peer {
     sender.onRtcp.subscribe(() => {
       this.#lastRtcpAt = performance.now();
     });
-    const answer = await this.#unlessClosed(this.pc.createAnswer());
+    const answer = await this.#closing.race(this.pc.createAnswer());
     // As DTLS client werift waits a fixed 100 ms before its first packet: when the offer
     // lets us choose (actpass), be the server and let the browser start at once.
     const sdp = /a=setup:actpass/.test(offerSdp) ? answer.sdp.replace(/a=setup:active/g, "a=setup:passive") : answer.sdp;
-    await this.#unlessClosed(this.pc.setLocalDescription({ type: "answer", sdp })); // resolves once every candidate is gathered
+    await this.#closing.race(this.pc.setLocalDescription({ type: "answer", sdp })); // resolves once every candidate is gathered
     // A browser's pc.close() sends a DTLS close alert: werift closes the transport but not the connection.
     for (const dtls of this.pc.dtlsTransports) {
       dtls.onStateChange.subscribe((state) => {
@@ -199,17 +199,11 @@ export class Peer {
     return local;
   }
 
-  /** `step`, or ClosedWhileAnswering as soon as the peer is closed while it waits. */
-  #unlessClosed<T>(step: Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new ClosedWhileAnswering());
-    return Promise.race([step, this.#closedSignal.promise]);
-  }
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#deadline) clearTimeout(this.#deadline);
-    this.#closedSignal.reject(new ClosedWhileAnswering());
+    this.#closing.close();
     if (this.#paceTimer) clearTimeout(this.#paceTimer);
     if (this.#watchdog) clearInterval(this.#watchdog);
     this.#unsubscribe?.();

@@ -19,6 +19,7 @@
  * keyframe comes, and whenever `requestKeyframe()` is called.
  */
 import { RTCPeerConnection, RTCRtpCodecParameters, type RTCPeerConnectionConfig, type RTCRtpTransceiver, type RtpPacket } from "werift";
+import { CloseSignal } from "../../close-signal.ts";
 import { log } from "../../log.ts";
 import type { Frame } from "../../media/frame.ts";
 import { H264Framer } from "../frame-parsers.ts";
@@ -67,8 +68,8 @@ class Session implements PublisherSession {
   #endReason = "";
   #lastRtpAt = performance.now();
   #timers: ReturnType<typeof setInterval>[] = [];
-  /** Rejected when the session ends: an answer being made stops waiting on werift. */
-  readonly #endedSignal = Promise.withResolvers<never>();
+  /** Cuts the steps of an answer short when the session ends. */
+  readonly #ending = new CloseSignal(() => new IngestOfferError(ENDED_WHILE_ANSWERING));
   #transceiver: RTCRtpTransceiver | null = null;
   #ssrc: number | null = null;
   readonly depacketizer: H264Depacketizer;
@@ -86,13 +87,6 @@ class Session implements PublisherSession {
     this.pc.connectionStateChange.subscribe((state) => {
       if (state === "failed" || state === "closed") this.end(`the WebRTC connection ${state}`);
     });
-    this.#endedSignal.promise.catch(() => {}); // ended when no answer is being made: nobody waits on it
-  }
-
-  /** `step`, or an IngestOfferError as soon as the session ends while it waits (werift's steps never settle after pc.close()). */
-  #unlessEnded<T>(step: Promise<T>): Promise<T> {
-    if (this.#ended) return Promise.reject(new IngestOfferError(ENDED_WHILE_ANSWERING));
-    return Promise.race([step, this.#endedSignal.promise]);
   }
 
   get ended(): boolean {
@@ -113,13 +107,13 @@ class Session implements PublisherSession {
       track.onReceiveRtp.subscribe((rtp: RtpPacket) => this.#rtp(rtp));
     });
     try {
-      await this.#unlessEnded(this.pc.setRemoteDescription({ type: "offer", sdp: offer }));
+      await this.#ending.race(this.pc.setRemoteDescription({ type: "offer", sdp: offer }));
       this.peers.prepare(this.pc);
       this.framer.seed(spropParameterSets(offer));
-      const answer = await this.#unlessEnded(this.pc.createAnswer());
+      const answer = await this.#ending.race(this.pc.createAnswer());
       // Be the DTLS server when the offer lets us choose: werift as client waits before its first packet.
       const sdp = /a=setup:actpass/.test(offer) ? answer.sdp.replace(/a=setup:active/g, "a=setup:passive") : answer.sdp;
-      await this.#unlessEnded(this.pc.setLocalDescription({ type: "answer", sdp })); // resolves once every candidate is gathered
+      await this.#ending.race(this.pc.setLocalDescription({ type: "answer", sdp })); // resolves once every candidate is gathered
     } catch (err) {
       if (err instanceof IngestOfferError) throw err;
       // werift refuses what it cannot read at any of these steps (a media section without a mid, say);
@@ -180,7 +174,7 @@ class Session implements PublisherSession {
     this.#ended = true;
     this.#endReason = reason;
     for (const t of this.#timers) clearInterval(t);
-    this.#endedSignal.reject(new IngestOfferError(ENDED_WHILE_ANSWERING));
+    this.#ending.close();
     void this.pc.close().catch(() => undefined);
     this.onEnd(this, reason);
   }

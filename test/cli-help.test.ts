@@ -5,7 +5,7 @@
  * says once how a switch is given; a mistyped option or command is told the
  * nearest known one.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { COMMANDS } from "../src/config/commands.ts";
 import { helpText } from "../src/config/help.ts";
 import { OPTION_SPECS } from "../src/config/options.ts";
@@ -13,6 +13,8 @@ import { nearest } from "../src/config/suggest.ts";
 import { bothWays, cliInProcess } from "./helpers/cli-in-process.ts";
 import { CLI, ROOT } from "./helpers/server.ts";
 
+// The tests that start the real CLI: a Bun start-up takes seconds on a busy machine.
+setDefaultTimeout(60_000);
 /**
  * `glasscast ARGS` answered in this process (help and refusals start nothing); the last
  * describe runs the real CLI on the same kinds of arguments and finds the same answers.
@@ -115,7 +117,7 @@ describe("glasscast --help", () => {
     const tty = Bun.spawnSync(["script", "-qec", `stty cols 120 && exec '${process.execPath}' run '${CLI}' --help`, "/dev/null"], {
       cwd: ROOT,
       stdin: "ignore",
-      timeout: 10_000,
+      timeout: 30_000,
     });
     const text = tty.stdout.toString().replaceAll("\r", "");
     expect(text).toContain("--log-format");

@@ -3,7 +3,7 @@
  * bad option or value exits with status 2 and one message that names the
  * option, the value given and what is allowed, before anything starts.
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,8 @@ import { OPTION_SPECS, shownDefault } from "../src/config/options.ts";
 import { bothWays, cliInProcess, runCli } from "./helpers/cli-in-process.ts";
 import { ROOT } from "./helpers/server.ts";
 
+// The tests that start the real CLI: a Bun start-up takes seconds on a busy machine.
+setDefaultTimeout(60_000);
 /**
  * `glasscast ARGS` answered in this process (help and refusals start nothing); the last
  * describe runs the real CLI on the same kinds of arguments and finds the same answers.

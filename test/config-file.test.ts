@@ -371,5 +371,5 @@ describe("the real CLI answers as the in-process one above", () => {
       ["config", "print", "--config", join(dir, "missing.toml")],
     ];
     for (const { real, inProcess } of await bothWays(cases)) expect(real).toEqual(inProcess);
-  });
+  }, 120_000); // Bun start-ups side by side: seconds each on a busy machine
 });

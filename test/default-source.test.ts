@@ -16,7 +16,8 @@ import { readParts } from "./helpers/mjpeg-client.ts";
 import { viewerSourceText } from "../src/routes/api.ts";
 import { alwaysOnUnlessChosen, childPids, CLI, isAlive, startProgram, waitFor, type RunningServer } from "./helpers/server.ts";
 
-setDefaultTimeout(60_000);
+// The tests before the two hung rpicam-vid ones have their own fake machines and servers: they run side by side.
+setDefaultTimeout(90_000);
 
 const scratch = tempDir("glasscast-default-source-");
 const servers: RunningServer[] = [];
@@ -50,6 +51,11 @@ const PI_NODES: Record<number, string> = {
   21: "rpi-hevc-dec",
 };
 
+/** Stops the servers of the tests that ended (the concurrent ones before a test that runs alone). */
+async function stopFinishedServers(): Promise<void> {
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+}
+
 /** The CLI without --source, on a fake machine. */
 async function serve(args: string[], env: Record<string, string>): Promise<RunningServer> {
   const server = await startProgram(
@@ -67,13 +73,13 @@ async function streams(server: RunningServer): Promise<{ source: string; state: 
 const startLine = (server: RunningServer) => server.stdout().split("\n")[0]!;
 
 describe("no --source: the first camera found", () => {
-  test("a webcam among the Pi's codec and ISP nodes is chosen, said so, and its frames arrive through ffmpeg", async () => {
+  test.concurrent("a webcam among the Pi's codec and ISP nodes is chosen, said so, and its frames arrive through ffmpeg", async () => {
     const camera = fakeCamera("mjpeg,yuyv422");
     const machine = sysfs("pi4-webcam", { ...PI_NODES, 0: "HD Pro Webcam C920", 1: "HD Pro Webcam C920" });
     // No Pi camera: rpicam-vid lists none.
     const server = await serve(["--rpicam", FAKE_RPICAM], { ...camera.env, FAKE_CAMERA_COUNT: "0", GLASSCAST_V4L2_SYSFS: machine });
     expect(startLine(server)).toMatch(/^glasscast \S+: camera \/dev\/video0 \(HD Pro Webcam C920; found, no --source given\) → http:\/\/127\.0\.0\.1:\d+\//);
-    const parts = await readParts(`${server.url}/video`, { count: 20, ms: 15_000 });
+    const parts = await readParts(`${server.url}/video`, { count: 20, ms: 60_000 });
     expect(parts.filter((p) => !isNoSignal(p.jpeg)).length).toBeGreaterThan(0);
     // The capture opened the webcam; the codec nodes were never probed (set apart by name).
     const runs = camera.runs();
@@ -83,7 +89,7 @@ describe("no --source: the first camera found", () => {
     expect(stream!.source).toBe("camera /dev/video0 (HD Pro Webcam C920; found, no --source given)");
   });
 
-  test("only the Pi's own nodes (which an ffmpeg probe would open): no camera, the test pattern", async () => {
+  test.concurrent("only the Pi's own nodes (which an ffmpeg probe would open): no camera, the test pattern", async () => {
     const camera = fakeCamera();
     const server = await serve(["--rpicam", FAKE_RPICAM], { ...camera.env, FAKE_CAMERA_COUNT: "0", GLASSCAST_V4L2_SYSFS: sysfs("pi4-bare", PI_NODES) });
     expect(startLine(server)).toContain(
@@ -91,31 +97,31 @@ describe("no --source: the first camera found", () => {
     );
   });
 
-  test("a Pi camera that rpicam-vid --list-cameras lists is libcamera:0, before a webcam", async () => {
+  test.concurrent("a Pi camera that rpicam-vid --list-cameras lists is libcamera:0, before a webcam", async () => {
     const camera = fakeCamera();
     const machine = sysfs("pi-both", { ...PI_NODES, 0: "HD Pro Webcam C920" });
     const server = await serve(["--rpicam", FAKE_RPICAM], { ...camera.env, GLASSCAST_V4L2_SYSFS: machine });
     expect(startLine(server)).toMatch(/: camera libcamera:0 \(imx708; found, no --source given\) → http:/);
     expect(camera.runs().some((argv) => argv.includes("--list-cameras"))).toBe(true);
-    const parts = await readParts(`${server.url}/video`, { count: 20, ms: 15_000 });
+    const parts = await readParts(`${server.url}/video`, { count: 20, ms: 60_000 });
     expect(parts.filter((p) => !isNoSignal(p.jpeg)).length).toBeGreaterThan(0);
     // The capture is rpicam-vid on camera 0.
     expect(camera.runs().some((argv) => argv.includes("--camera") && argv[argv.indexOf("--camera") + 1] === "0" && argv.includes("-o"))).toBe(true);
     expect((await streams(server))[0]!.source).toBe("camera libcamera:0 (imx708; found, no --source given)");
   });
 
-  test("nothing found: the test pattern, with the reason in the start line and on the page's feed", async () => {
+  test.concurrent("nothing found: the test pattern, with the reason in the start line and on the page's feed", async () => {
     const camera = fakeCamera();
     const server = await serve(["--rpicam", join(scratch, "no-such-rpicam-vid")], { ...camera.env, GLASSCAST_V4L2_SYSFS: join(scratch, "no-sysfs") });
     const line = startLine(server);
     expect(line).toContain(": test pattern (no camera found: no rpicam-vid, no V4L2 camera; no --source given) → http://");
     const [stream] = await streams(server);
     expect(stream!.source).toBe("test pattern (no camera found: no rpicam-vid, no V4L2 camera; no --source given)");
-    const parts = await readParts(`${server.url}/video`, { count: 3, ms: 15_000 });
+    const parts = await readParts(`${server.url}/video`, { count: 3, ms: 60_000 });
     expect(parts.length).toBe(3);
   });
 
-  test("options that do not fit the camera found stop the program, naming it", async () => {
+  test.concurrent("options that do not fit the camera found stop the program, naming it", async () => {
     const camera = fakeCamera();
     const machine = sysfs("webcam-half-size", { 0: "HD Pro Webcam C920" });
     const proc = Bun.spawn([process.execPath, "run", CLI, "--port", "0", "--ffmpeg", FAKE_FFMPEG, "--rpicam", join(scratch, "none"), "--width", "640"], {
@@ -130,7 +136,7 @@ describe("no --source: the first camera found", () => {
     );
   });
 
-  test("a source in the --config file: no camera is looked for", async () => {
+  test.concurrent("a source in the --config file: no camera is looked for", async () => {
     const camera = fakeCamera();
     const config = join(scratch, "pattern.toml");
     writeFileSync(config, 'source = "testsrc"\n');
@@ -139,7 +145,7 @@ describe("no --source: the first camera found", () => {
       GLASSCAST_V4L2_SYSFS: sysfs("with-config", { 0: "HD Pro Webcam C920" }),
     });
     expect(startLine(server)).toMatch(/^glasscast \S+: test pattern → http:/);
-    await waitFor(() => camera.runs().length > 0, 10_000, "the capture");
+    await waitFor(() => camera.runs().length > 0, 30_000, "the capture");
     expect(
       camera
         .runs()
@@ -148,13 +154,13 @@ describe("no --source: the first camera found", () => {
     ).toEqual([]);
   });
 
-  test("--source testsrc with cameras present: the test pattern, and no camera is looked for", async () => {
+  test.concurrent("--source testsrc with cameras present: the test pattern, and no camera is looked for", async () => {
     const camera = fakeCamera();
     const machine = sysfs("pi-both-forced", { ...PI_NODES, 0: "HD Pro Webcam C920" });
     const server = await serve(["--rpicam", FAKE_RPICAM, "--source", "testsrc"], { ...camera.env, GLASSCAST_V4L2_SYSFS: machine });
     expect(startLine(server)).toMatch(/^glasscast \S+: test pattern → http:/);
     // The fake ffmpeg runs the pattern; neither fake was asked for its cameras or formats.
-    await waitFor(() => camera.runs().length > 0, 10_000, "the capture");
+    await waitFor(() => camera.runs().length > 0, 30_000, "the capture");
     expect(
       camera
         .runs()
@@ -165,12 +171,14 @@ describe("no --source: the first camera found", () => {
   });
 
   test("an rpicam-vid whose listing hangs is killed at its time limit: the webcam, with the reason", async () => {
+    await stopFinishedServers();
     const camera = fakeCamera();
     camera.set("hung");
     const machine = sysfs("pi-hung", { ...PI_NODES, 0: "HD Pro Webcam C920" });
     const started = Date.now();
     const server = await serve(["--rpicam", FAKE_RPICAM], { ...camera.env, GLASSCAST_V4L2_SYSFS: machine });
-    // The bound is 5 s; startProgram gives up at 15 s, so a detection that waited for rpicam-vid fails here.
+    // The bound is 5 s: a detection that waited for rpicam-vid (which hangs for ever) would start late or never.
+    // (These two tests run alone, after the others, so that no other start-up slows theirs.)
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(startLine(server)).toMatch(
       /: camera \/dev\/video0 \(HD Pro Webcam C920; found, no --source given; rpicam-vid: \S+ --list-cameras: no answer within 5 s \(killed\)\) → http:/,
@@ -185,13 +193,14 @@ describe("no --source: the first camera found", () => {
   });
 
   test("a hung rpicam-vid and no other camera: the test pattern, saying why", async () => {
+    await stopFinishedServers();
     const camera = fakeCamera();
     camera.set("hung");
     const server = await serve(["--rpicam", FAKE_RPICAM], { ...camera.env, GLASSCAST_V4L2_SYSFS: join(scratch, "no-sysfs") });
     expect(startLine(server)).toMatch(
       /: test pattern \(no camera found: rpicam-vid: \S+ --list-cameras: no answer within 5 s \(killed\), no V4L2 camera; no --source given\) → http:/,
     );
-    await waitFor(async () => (await streams(server))[0]!.state === "running", 15_000, "the test pattern");
+    await waitFor(async () => (await streams(server))[0]!.state === "running", 60_000, "the test pattern");
   });
 });
 

@@ -16,7 +16,6 @@ import { readParts } from "./helpers/mjpeg-client.ts";
 import { viewerSourceText } from "../src/routes/api.ts";
 import { alwaysOnUnlessChosen, childPids, CLI, isAlive, startProgram, waitFor, type RunningServer } from "./helpers/server.ts";
 
-// The tests before the two hung rpicam-vid ones have their own fake machines and servers: they run side by side.
 setDefaultTimeout(90_000);
 
 const scratch = tempDir("glasscast-default-source-");
@@ -51,7 +50,7 @@ const PI_NODES: Record<number, string> = {
   21: "rpi-hevc-dec",
 };
 
-/** Stops the servers of the tests that ended (the concurrent ones before a test that runs alone). */
+/** Stops the servers of the tests that ended, so that they do not slow the start-up a test times. */
 async function stopFinishedServers(): Promise<void> {
   await Promise.all(servers.splice(0).map((s) => s.stop()));
 }
@@ -73,7 +72,7 @@ async function streams(server: RunningServer): Promise<{ source: string; state: 
 const startLine = (server: RunningServer) => server.stdout().split("\n")[0]!;
 
 describe("no --source: the first camera found", () => {
-  test.concurrent("a webcam among the Pi's codec and ISP nodes is chosen, said so, and its frames arrive through ffmpeg", async () => {
+  test("a webcam among the Pi's codec and ISP nodes is chosen, said so, and its frames arrive through ffmpeg", async () => {
     const camera = fakeCamera("mjpeg,yuyv422");
     const machine = sysfs("pi4-webcam", { ...PI_NODES, 0: "HD Pro Webcam C920", 1: "HD Pro Webcam C920" });
     // No Pi camera: rpicam-vid lists none.
@@ -89,7 +88,7 @@ describe("no --source: the first camera found", () => {
     expect(stream!.source).toBe("camera /dev/video0 (HD Pro Webcam C920; found, no --source given)");
   });
 
-  test.concurrent("only the Pi's own nodes (which an ffmpeg probe would open): no camera, the test pattern", async () => {
+  test("only the Pi's own nodes (which an ffmpeg probe would open): no camera, the test pattern", async () => {
     const camera = fakeCamera();
     const server = await serve(["--rpicam", FAKE_RPICAM], { ...camera.env, FAKE_CAMERA_COUNT: "0", GLASSCAST_V4L2_SYSFS: sysfs("pi4-bare", PI_NODES) });
     expect(startLine(server)).toContain(
@@ -97,7 +96,7 @@ describe("no --source: the first camera found", () => {
     );
   });
 
-  test.concurrent("a Pi camera that rpicam-vid --list-cameras lists is libcamera:0, before a webcam", async () => {
+  test("a Pi camera that rpicam-vid --list-cameras lists is libcamera:0, before a webcam", async () => {
     const camera = fakeCamera();
     const machine = sysfs("pi-both", { ...PI_NODES, 0: "HD Pro Webcam C920" });
     const server = await serve(["--rpicam", FAKE_RPICAM], { ...camera.env, GLASSCAST_V4L2_SYSFS: machine });
@@ -110,7 +109,7 @@ describe("no --source: the first camera found", () => {
     expect((await streams(server))[0]!.source).toBe("camera libcamera:0 (imx708; found, no --source given)");
   });
 
-  test.concurrent("nothing found: the test pattern, with the reason in the start line and on the page's feed", async () => {
+  test("nothing found: the test pattern, with the reason in the start line and on the page's feed", async () => {
     const camera = fakeCamera();
     const server = await serve(["--rpicam", join(scratch, "no-such-rpicam-vid")], { ...camera.env, GLASSCAST_V4L2_SYSFS: join(scratch, "no-sysfs") });
     const line = startLine(server);
@@ -121,7 +120,7 @@ describe("no --source: the first camera found", () => {
     expect(parts.length).toBe(3);
   });
 
-  test.concurrent("options that do not fit the camera found stop the program, naming it", async () => {
+  test("options that do not fit the camera found stop the program, naming it", async () => {
     const camera = fakeCamera();
     const machine = sysfs("webcam-half-size", { 0: "HD Pro Webcam C920" });
     const proc = Bun.spawn([process.execPath, "run", CLI, "--port", "0", "--ffmpeg", FAKE_FFMPEG, "--rpicam", join(scratch, "none"), "--width", "640"], {
@@ -136,7 +135,7 @@ describe("no --source: the first camera found", () => {
     );
   });
 
-  test.concurrent("a source in the --config file: no camera is looked for", async () => {
+  test("a source in the --config file: no camera is looked for", async () => {
     const camera = fakeCamera();
     const config = join(scratch, "pattern.toml");
     writeFileSync(config, 'source = "testsrc"\n');
@@ -154,7 +153,7 @@ describe("no --source: the first camera found", () => {
     ).toEqual([]);
   });
 
-  test.concurrent("--source testsrc with cameras present: the test pattern, and no camera is looked for", async () => {
+  test("--source testsrc with cameras present: the test pattern, and no camera is looked for", async () => {
     const camera = fakeCamera();
     const machine = sysfs("pi-both-forced", { ...PI_NODES, 0: "HD Pro Webcam C920" });
     const server = await serve(["--rpicam", FAKE_RPICAM, "--source", "testsrc"], { ...camera.env, GLASSCAST_V4L2_SYSFS: machine });
@@ -178,7 +177,7 @@ describe("no --source: the first camera found", () => {
     const started = Date.now();
     const server = await serve(["--rpicam", FAKE_RPICAM], { ...camera.env, GLASSCAST_V4L2_SYSFS: machine });
     // The bound is 5 s: a detection that waited for rpicam-vid (which hangs for ever) would start late or never.
-    // (These two tests run alone, after the others, so that no other start-up slows theirs.)
+    // (The earlier tests' servers are stopped first, so that their captures do not slow this start-up.)
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(startLine(server)).toMatch(
       /: camera \/dev\/video0 \(HD Pro Webcam C920; found, no --source given; rpicam-vid: \S+ --list-cameras: no answer within 5 s \(killed\)\) → http:/,

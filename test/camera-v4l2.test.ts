@@ -9,7 +9,7 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { jpegSize } from "../src/media/jpeg-splitter.ts";
 import { captureProcesses, FAKE_FFMPEG, fakeCamera, isNoSignal, key, processesWith, recordedJpegs, recordingOf } from "./helpers/camera.ts";
-import { readParts } from "./helpers/mjpeg-client.ts";
+import { mjpegParts, readParts } from "./helpers/mjpeg-client.ts";
 import { startServer, waitFor, type RunningServer } from "./helpers/server.ts";
 import { connectViewer } from "./helpers/webrtc-client.ts";
 
@@ -123,24 +123,54 @@ describe("passthrough", () => {
   });
 });
 
+/** What a viewer was shown, part by part: the camera's own JPEG, NO SIGNAL, or something else. */
+type Kind = "camera" | "no-signal" | "other";
+
+/**
+ * An MJPEG viewer on one connection, keeping the kind and hash of every part, until closed: the
+ * tests below wait on what it has seen (bounded), not for a fixed time that a busy machine fills
+ * with fewer pictures.
+ */
+function viewer(url: string, recorded: Set<string>): { readonly kinds: Kind[]; readonly keys: string[]; close(): void } {
+  const abort = new AbortController();
+  const client = { kinds: [] as Kind[], keys: [] as string[], close: () => abort.abort() };
+  void (async () => {
+    for await (const jpeg of mjpegParts(await fetch(url, { signal: abort.signal }))) {
+      const k = key(jpeg);
+      client.keys.push(k);
+      client.kinds.push(recorded.has(k) ? "camera" : isNoSignal(jpeg) ? "no-signal" : "other");
+    }
+  })().catch(() => {});
+  return client;
+}
+
+/** The camera's pictures after the first NO SIGNAL one. */
+const cameraAfterGap = (kinds: Kind[]): number => {
+  const gap = kinds.indexOf("no-signal");
+  return gap < 0 ? 0 : kinds.slice(gap).filter((k) => k === "camera").length;
+};
+
 describe("recovery", () => {
   test("a capture killed mid-stream: the viewer keeps its connection, sees NO SIGNAL, then the camera again", async () => {
     const camera = fakeCamera("mjpeg");
     const server = await serve(camera, "--no-webrtc");
     const recorded = recordedJpegs(recordingOf("mjpeg", "320x240", "mjpeg"));
-    const reading = readParts(`${server.url}/video`, { ms: 6000 });
-    await Bun.sleep(1500);
-    const [pid] = await captureProcesses(server.proc.pid);
-    expect(pid).toBeGreaterThan(0);
-    process.kill(pid!, "SIGKILL");
-    const parts = await reading; // one connection throughout
-    const kinds = parts.map((p) => (recorded.has(key(p.jpeg)) ? "camera" : isNoSignal(p.jpeg) ? "no-signal" : "other"));
-    expect(kinds).not.toContain("other");
-    const firstGap = kinds.indexOf("no-signal");
-    expect(firstGap).toBeGreaterThan(10);
-    expect(kinds.slice(firstGap).indexOf("camera")).toBeGreaterThan(0); // it came back
-    expect(kinds.at(-1)).toBe("camera");
-    expect(server.stderr()).toMatch(/restarting in 1 s/);
+    const watching = viewer(`${server.url}/video`, recorded);
+    try {
+      await waitFor(() => watching.kinds.length > 10, 30_000, "the camera's first pictures");
+      const [pid] = await captureProcesses(server.proc.pid);
+      expect(pid).toBeGreaterThan(0);
+      process.kill(pid!, "SIGKILL");
+      // One connection throughout: NO SIGNAL, then the camera again on it.
+      await waitFor(() => cameraAfterGap(watching.kinds) >= 5, 60_000, `the camera back after NO SIGNAL (${watching.kinds.join(" ")})`);
+      const kinds = [...watching.kinds];
+      expect(kinds).not.toContain("other");
+      expect(kinds.indexOf("no-signal")).toBeGreaterThan(10);
+      expect(kinds.at(-1)).toBe("camera");
+      expect(server.stderr()).toMatch(/restarting in 1 s/);
+    } finally {
+      watching.close();
+    }
   });
 
   test("a camera unplugged at startup: the server starts and shows NO SIGNAL; the stream comes up when it is plugged in", async () => {
@@ -151,36 +181,44 @@ describe("recovery", () => {
     expect(isNoSignal(new Uint8Array(await before.arrayBuffer()))).toBe(true);
     expect(server.stderr()).toMatch(/No such file or directory/);
     const recorded = recordedJpegs(recordingOf("mjpeg", "320x240", "mjpeg"));
-    const reading = readParts(`${server.url}/video`, { ms: 12_000, count: 400 });
-    await Bun.sleep(1000);
-    camera.set("streaming");
-    const parts = await reading;
-    expect(isNoSignal(parts[0]!.jpeg)).toBe(true);
-    expect(parts.filter((p) => recorded.has(key(p.jpeg))).length).toBeGreaterThan(30);
+    const watching = viewer(`${server.url}/video`, recorded);
+    try {
+      await waitFor(() => watching.kinds.length > 0, 30_000, "the first picture");
+      camera.set("streaming");
+      await waitFor(() => watching.kinds.filter((k) => k === "camera").length > 30, 60_000, "30 of the camera's pictures once plugged in");
+      expect(watching.kinds[0]).toBe("no-signal");
+      expect(watching.kinds).not.toContain("other");
+    } finally {
+      watching.close();
+    }
   });
 
   test("a camera that stops delivering is restarted after --source-timeout; NO SIGNAL counts the time since the last frame", async () => {
     const camera = fakeCamera("mjpeg");
     const server = await serve(camera, "--no-webrtc", "--source-timeout", "2");
     const recorded = recordedJpegs(recordingOf("mjpeg", "320x240", "mjpeg"));
-    await waitFor(async () => (await captureProcesses(server.proc.pid)).length === 1, 10_000, "the capture");
+    await waitFor(async () => (await captureProcesses(server.proc.pid)).length === 1, 30_000, "the capture");
     camera.set("frozen");
-    const reading = readParts(`${server.url}/video`, { ms: 9000 });
-    await Bun.sleep(500);
-    for (const pid of await captureProcesses(server.proc.pid)) process.kill(pid, "SIGKILL"); // restarts frozen
-    await waitFor(() => /no frame for 2 s/.test(server.stderr()), 8000, "the source timeout");
-    camera.set("streaming");
-    const parts = await reading;
-    const gap = parts.filter((p) => !recorded.has(key(p.jpeg)));
-    expect(gap.every((p) => isNoSignal(p.jpeg))).toBe(true);
-    // The time since the last frame changes the picture each second.
-    expect(new Set(gap.map((p) => key(p.jpeg))).size).toBeGreaterThanOrEqual(3);
-    expect(recorded.has(key(parts.at(-1)!.jpeg))).toBe(true);
+    const watching = viewer(`${server.url}/video`, recorded);
+    try {
+      await waitFor(() => watching.kinds.includes("camera"), 30_000, "the camera's pictures before it freezes");
+      for (const pid of await captureProcesses(server.proc.pid)) process.kill(pid, "SIGKILL"); // restarts frozen
+      await waitFor(() => /no frame for 2 s/.test(server.stderr()), 30_000, "the source timeout");
+      camera.set("streaming");
+      const frozenAt = watching.kinds.lastIndexOf("camera");
+      await waitFor(() => watching.kinds.slice(frozenAt + 1).includes("camera"), 60_000, "the camera back");
+      expect(watching.kinds.filter((k) => k !== "camera").every((k) => k === "no-signal")).toBe(true);
+      // The time since the last frame changes the picture each second.
+      expect(new Set(watching.keys.filter((_, i) => watching.kinds[i] === "no-signal")).size).toBeGreaterThanOrEqual(3);
+      expect(watching.kinds.at(-1)).toBe("camera");
+    } finally {
+      watching.close();
+    }
   });
 });
 
 describe("bad camera options stop the program at startup, naming the option", () => {
-  test.each([
+  test.concurrent.each([
     [["--source", "/dev/video7", "--width", "320"], /--width: a V4L2 camera is asked for a whole size/],
     [["--input-format", "mjpeg"], /--input-format: applies to a camera/],
     [["--source", "/dev/video7", "--input-format", "bayer"], /--input-format: "bayer" is not allowed; expected one of auto, mjpeg, yuyv, yuv420, h264/],

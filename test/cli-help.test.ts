@@ -5,17 +5,21 @@
  * says once how a switch is given; a mistyped option or command is told the
  * nearest known one.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { COMMANDS } from "../src/config/commands.ts";
 import { helpText } from "../src/config/help.ts";
 import { OPTION_SPECS } from "../src/config/options.ts";
 import { nearest } from "../src/config/suggest.ts";
+import { bothWays, cliInProcess } from "./helpers/cli-in-process.ts";
 import { CLI, ROOT } from "./helpers/server.ts";
 
-function run(...args: string[]) {
-  const r = Bun.spawnSync([process.execPath, "run", CLI, ...args], { cwd: ROOT, stdin: "ignore", timeout: 10_000 });
-  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
-}
+// The tests that start the real CLI: a Bun start-up takes seconds on a busy machine.
+setDefaultTimeout(60_000);
+/**
+ * `glasscast ARGS` answered in this process (help and refusals start nothing); the last
+ * describe runs the real CLI on the same kinds of arguments and finds the same answers.
+ */
+const run = (...args: string[]) => cliInProcess(args);
 
 /** Columns of the longest line (…, → and ≤ are one column each). */
 const widest = (text: string) => Math.max(...text.split("\n").map((l) => [...l].length));
@@ -113,7 +117,7 @@ describe("glasscast --help", () => {
     const tty = Bun.spawnSync(["script", "-qec", `stty cols 120 && exec '${process.execPath}' run '${CLI}' --help`, "/dev/null"], {
       cwd: ROOT,
       stdin: "ignore",
-      timeout: 10_000,
+      timeout: 30_000,
     });
     const text = tty.stdout.toString().replaceAll("\r", "");
     expect(text).toContain("--log-format");
@@ -162,5 +166,12 @@ describe("a mistyped option or command is told the nearest known one (exit 2, on
     expect(run("--bogus").stderr).toBe("glasscast: unknown option --bogus (see --help)\n");
     expect(nearest("bananas", ["--source", "--port", "devices"])).toBeNull();
     expect(nearest("--log", ["--log-level", "--log-format"])).toBeNull(); // two begin with it: neither is told
+  });
+});
+
+describe("the real CLI answers as the in-process one above", () => {
+  test("--help, a command's -h, a mistyped option and a mistyped command: the same bytes and exit status", async () => {
+    const cases = [["--help"], ["service", "install", "-h"], ["--sorce", "x"], ["config", "prnt"]];
+    for (const { real, inProcess } of await bothWays(cases)) expect(real).toEqual(inProcess);
   });
 });

@@ -3,17 +3,21 @@
  * bad option or value exits with status 2 and one message that names the
  * option, the value given and what is allowed, before anything starts.
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OPTION_SPECS, shownDefault } from "../src/config/options.ts";
-import { CLI, ROOT } from "./helpers/server.ts";
+import { bothWays, cliInProcess, runCli } from "./helpers/cli-in-process.ts";
+import { ROOT } from "./helpers/server.ts";
 
-function run(...args: string[]) {
-  const r = Bun.spawnSync([process.execPath, "run", CLI, ...args], { cwd: ROOT, stdin: "ignore", timeout: 10_000 });
-  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
-}
+// The tests that start the real CLI: a Bun start-up takes seconds on a busy machine.
+setDefaultTimeout(60_000);
+/**
+ * `glasscast ARGS` answered in this process (help and refusals start nothing); the last
+ * describe runs the real CLI on the same kinds of arguments and finds the same answers.
+ */
+const run = (...args: string[]) => cliInProcess(args);
 
 describe("--help and --version", () => {
   test("--help lists every option with its default and exits 0", () => {
@@ -32,7 +36,7 @@ describe("--help and --version", () => {
   test("--version prints the package version and the git commit", async () => {
     const pkg = await Bun.file(join(ROOT, "package.json")).json();
     const head = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
-    expect(run("--version")).toMatchObject({ code: 0, stdout: `glasscast ${pkg.version} (commit ${head})\n` });
+    expect(runCli(["--version"])).toMatchObject({ code: 0, stdout: `glasscast ${pkg.version} (commit ${head})\n` });
   });
 });
 
@@ -91,11 +95,18 @@ describe("bad options exit 2 with one message naming the option, the value and w
   test("a port that is already taken is named too", () => {
     const blocker = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
-      const r = run("--host", "127.0.0.1", "--port", String(blocker.port));
+      const r = runCli(["--host", "127.0.0.1", "--port", String(blocker.port)]);
       expect(r.code).toBe(2);
       expect(r.stderr).toBe(`glasscast: --port: port ${blocker.port} is in use on 127.0.0.1 (another program listens there); choose another --port\n`);
     } finally {
       blocker.stop(true);
     }
+  });
+});
+
+describe("the real CLI answers as the in-process one above", () => {
+  test("--help, a bad value, a missing value, a source that is not there, a bad command: the same bytes and exit status", async () => {
+    const cases = [["--help"], ["--jpeg-quality", "5"], ["--jpeg-quality"], ["--source", "a=nothing-here.mp4"], ["theme", "export"]];
+    for (const { real, inProcess } of await bothWays(cases)) expect(real).toEqual(inProcess);
   });
 });

@@ -13,7 +13,8 @@ import { configToml } from "../src/config/config-print.ts";
 import { defaultOptions, OPTION_SPECS } from "../src/config/options.ts";
 import { isSecretOption } from "../src/config/secret.ts";
 import { makeClip, tempDir } from "./helpers/ffmpeg.ts";
-import { CLI, ROOT, startProgram } from "./helpers/server.ts";
+import { bothWays, cliInProcess, runCli } from "./helpers/cli-in-process.ts";
+import { CLI, startProgram } from "./helpers/server.ts";
 
 setDefaultTimeout(30_000);
 
@@ -28,10 +29,11 @@ function file(text: string, name = `c${++count}.toml`): string {
   return path;
 }
 
-function run(args: string[], cwd = ROOT) {
-  const r = Bun.spawnSync([process.execPath, "run", CLI, ...args], { cwd, stdin: "ignore", timeout: 15_000 });
-  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
-}
+/**
+ * `glasscast ARGS` answered in this process (parsing and config print start nothing); the
+ * last describe runs the real CLI on the same kinds of arguments and finds the same answers.
+ */
+const run = (args: string[]) => cliInProcess(args);
 
 /** `config print` that must succeed: its TOML. */
 function printed(...args: string[]): string {
@@ -333,29 +335,41 @@ describe("service install --config", () => {
 
   test("the unit names the file by its absolute path, and the flags given beside it", () => {
     file("port = 8081\nwebrtc = false\n", "service/cam.toml");
-    const r = run(["service", "install", "--dry-run", "-c", "cam.toml", "--jpeg-quality", "70"], work);
+    const r = runCli(["service", "install", "--dry-run", "-c", "cam.toml", "--jpeg-quality", "70"], work);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^ExecStart=.* --config ${join(work, "cam.toml")} --jpeg-quality 70$`, "m"));
   });
 
   test("a relative path inside the file is refused: the service does not start in this folder", () => {
     file(`source = "door=clip.mp4"\nloop = true\n`, "service/relative.toml");
-    const r = run(["service", "install", "--dry-run", "--config", "relative.toml"], work);
+    const r = runCli(["service", "install", "--dry-run", "--config", "relative.toml"], work);
     expect(r).toEqual({
       code: 2,
       stdout: "",
       stderr: `glasscast: service install: relative.toml:1: source: "door=clip.mp4" is a relative path, and the service does not start in this folder; expected an absolute path: "door=${clip}"\n`,
     });
     // The same file with the path given on the command line instead is fine.
-    expect(run(["service", "install", "--dry-run", "--config", "relative.toml", "--source", clip], work).code).toBe(0);
+    expect(runCli(["service", "install", "--dry-run", "--config", "relative.toml", "--source", clip], work).code).toBe(0);
   });
 
   test("a bad file is refused at install time, with the server's own message", () => {
     file("jpeg-quality = 5\n", "service/bad.toml");
-    expect(run(["service", "install", "--dry-run", "--config", "bad.toml"], work)).toEqual({
+    expect(runCli(["service", "install", "--dry-run", "--config", "bad.toml"], work)).toEqual({
       code: 2,
       stdout: "",
       stderr: "glasscast: bad.toml:1: jpeg-quality: 5 is not allowed; expected an integer from 10 to 100\n",
     });
   });
+});
+
+describe("the real CLI answers as the in-process one above", () => {
+  test("config print of a file and flags, a bad file, a cross-option check, a file that is not there: the same bytes and exit status", async () => {
+    const cases = [
+      ["config", "print", "--config", file(SEVERAL_KINDS), "--jpeg-quality", "80", "--no-kiosk", "--ice-credential", "hunter2"],
+      ["--config", file("port = 1\njpeg-qualty = 50\n")],
+      ["--config", file("port = 1\nloop = true\n")],
+      ["config", "print", "--config", join(dir, "missing.toml")],
+    ];
+    for (const { real, inProcess } of await bothWays(cases)) expect(real).toEqual(inProcess);
+  }, 120_000); // Bun start-ups side by side: seconds each on a busy machine
 });

@@ -16,7 +16,7 @@ import { readParts } from "./helpers/mjpeg-client.ts";
 import { viewerSourceText } from "../src/routes/api.ts";
 import { alwaysOnUnlessChosen, childPids, CLI, isAlive, startProgram, waitFor, type RunningServer } from "./helpers/server.ts";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(90_000);
 
 const scratch = tempDir("glasscast-default-source-");
 const servers: RunningServer[] = [];
@@ -50,6 +50,11 @@ const PI_NODES: Record<number, string> = {
   21: "rpi-hevc-dec",
 };
 
+/** Stops the servers of the tests that ended, so that they do not slow the start-up a test times. */
+async function stopFinishedServers(): Promise<void> {
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+}
+
 /** The CLI without --source, on a fake machine. */
 async function serve(args: string[], env: Record<string, string>): Promise<RunningServer> {
   const server = await startProgram(
@@ -73,7 +78,7 @@ describe("no --source: the first camera found", () => {
     // No Pi camera: rpicam-vid lists none.
     const server = await serve(["--rpicam", FAKE_RPICAM], { ...camera.env, FAKE_CAMERA_COUNT: "0", GLASSCAST_V4L2_SYSFS: machine });
     expect(startLine(server)).toMatch(/^glasscast \S+: camera \/dev\/video0 \(HD Pro Webcam C920; found, no --source given\) → http:\/\/127\.0\.0\.1:\d+\//);
-    const parts = await readParts(`${server.url}/video`, { count: 20, ms: 15_000 });
+    const parts = await readParts(`${server.url}/video`, { count: 20, ms: 60_000 });
     expect(parts.filter((p) => !isNoSignal(p.jpeg)).length).toBeGreaterThan(0);
     // The capture opened the webcam; the codec nodes were never probed (set apart by name).
     const runs = camera.runs();
@@ -97,7 +102,7 @@ describe("no --source: the first camera found", () => {
     const server = await serve(["--rpicam", FAKE_RPICAM], { ...camera.env, GLASSCAST_V4L2_SYSFS: machine });
     expect(startLine(server)).toMatch(/: camera libcamera:0 \(imx708; found, no --source given\) → http:/);
     expect(camera.runs().some((argv) => argv.includes("--list-cameras"))).toBe(true);
-    const parts = await readParts(`${server.url}/video`, { count: 20, ms: 15_000 });
+    const parts = await readParts(`${server.url}/video`, { count: 20, ms: 60_000 });
     expect(parts.filter((p) => !isNoSignal(p.jpeg)).length).toBeGreaterThan(0);
     // The capture is rpicam-vid on camera 0.
     expect(camera.runs().some((argv) => argv.includes("--camera") && argv[argv.indexOf("--camera") + 1] === "0" && argv.includes("-o"))).toBe(true);
@@ -111,7 +116,7 @@ describe("no --source: the first camera found", () => {
     expect(line).toContain(": test pattern (no camera found: no rpicam-vid, no V4L2 camera; no --source given) → http://");
     const [stream] = await streams(server);
     expect(stream!.source).toBe("test pattern (no camera found: no rpicam-vid, no V4L2 camera; no --source given)");
-    const parts = await readParts(`${server.url}/video`, { count: 3, ms: 15_000 });
+    const parts = await readParts(`${server.url}/video`, { count: 3, ms: 60_000 });
     expect(parts.length).toBe(3);
   });
 
@@ -139,7 +144,7 @@ describe("no --source: the first camera found", () => {
       GLASSCAST_V4L2_SYSFS: sysfs("with-config", { 0: "HD Pro Webcam C920" }),
     });
     expect(startLine(server)).toMatch(/^glasscast \S+: test pattern → http:/);
-    await waitFor(() => camera.runs().length > 0, 10_000, "the capture");
+    await waitFor(() => camera.runs().length > 0, 30_000, "the capture");
     expect(
       camera
         .runs()
@@ -154,7 +159,7 @@ describe("no --source: the first camera found", () => {
     const server = await serve(["--rpicam", FAKE_RPICAM, "--source", "testsrc"], { ...camera.env, GLASSCAST_V4L2_SYSFS: machine });
     expect(startLine(server)).toMatch(/^glasscast \S+: test pattern → http:/);
     // The fake ffmpeg runs the pattern; neither fake was asked for its cameras or formats.
-    await waitFor(() => camera.runs().length > 0, 10_000, "the capture");
+    await waitFor(() => camera.runs().length > 0, 30_000, "the capture");
     expect(
       camera
         .runs()
@@ -165,12 +170,14 @@ describe("no --source: the first camera found", () => {
   });
 
   test("an rpicam-vid whose listing hangs is killed at its time limit: the webcam, with the reason", async () => {
+    await stopFinishedServers();
     const camera = fakeCamera();
     camera.set("hung");
     const machine = sysfs("pi-hung", { ...PI_NODES, 0: "HD Pro Webcam C920" });
     const started = Date.now();
     const server = await serve(["--rpicam", FAKE_RPICAM], { ...camera.env, GLASSCAST_V4L2_SYSFS: machine });
-    // The bound is 5 s; startProgram gives up at 15 s, so a detection that waited for rpicam-vid fails here.
+    // The bound is 5 s: a detection that waited for rpicam-vid (which hangs for ever) would start late or never.
+    // (The earlier tests' servers are stopped first, so that their captures do not slow this start-up.)
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(startLine(server)).toMatch(
       /: camera \/dev\/video0 \(HD Pro Webcam C920; found, no --source given; rpicam-vid: \S+ --list-cameras: no answer within 5 s \(killed\)\) → http:/,
@@ -185,13 +192,14 @@ describe("no --source: the first camera found", () => {
   });
 
   test("a hung rpicam-vid and no other camera: the test pattern, saying why", async () => {
+    await stopFinishedServers();
     const camera = fakeCamera();
     camera.set("hung");
     const server = await serve(["--rpicam", FAKE_RPICAM], { ...camera.env, GLASSCAST_V4L2_SYSFS: join(scratch, "no-sysfs") });
     expect(startLine(server)).toMatch(
       /: test pattern \(no camera found: rpicam-vid: \S+ --list-cameras: no answer within 5 s \(killed\), no V4L2 camera; no --source given\) → http:/,
     );
-    await waitFor(async () => (await streams(server))[0]!.state === "running", 15_000, "the test pattern");
+    await waitFor(async () => (await streams(server))[0]!.state === "running", 60_000, "the test pattern");
   });
 });
 

@@ -156,6 +156,13 @@ beforeAll(() => {
 
 const SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin";
 
+/**
+ * No output that needs H.264 (no WebRTC, no RTSP, no --publish): doctor does not measure the
+ * encoder (3 s of libx264 at 720p each time) where the test is about something else; the tests
+ * of the measurement itself leave the outputs on.
+ */
+const NO_H264 = ["--no-webrtc", "--rtsp-port", "0"];
+
 describe("on this machine as it is", () => {
   test("ffmpeg with its encoders, libturbojpeg, util-linux's setpriv, libx264 measured, a free port: exit 0", () => {
     // A port just closed is free.
@@ -217,7 +224,7 @@ describe("on this machine as it is", () => {
     const holder = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
     const taken = holder.port!;
     try {
-      const r = doctor(["--host", "127.0.0.1", "--port", String(taken), "--no-webrtc"]);
+      const r = doctor(["--host", "127.0.0.1", "--port", String(taken), ...NO_H264]);
       expect(r.code).toBe(1);
       expect(r.report.status).toBe("fail");
       const port = r.get("port");
@@ -244,7 +251,7 @@ describe("on this machine as it is", () => {
 
 describe("what this machine lacks, as a user would point glasscast at it", () => {
   test("a Raspberry Pi 5: its model, 16 KiB pages, four Cortex-A76, its cameras through rpicam-apps; no hardware H.264 encoder", () => {
-    const r = doctor(["--no-webrtc", "--port", "0", "--source", "libcamera:1"], {
+    const r = doctor([...NO_H264, "--port", "0", "--source", "libcamera:1"], {
       GLASSCAST_SYSTEM_ROOT: pi5,
       PATH: `${rpicamBin}:${SYSTEM_PATH}`,
       FAKE_CAMERA_COUNT: "2",
@@ -296,7 +303,7 @@ describe("what this machine lacks, as a user would point glasscast at it", () =>
 
   test("a hot Pi 5 on a weak power supply: two warnings with their fixes, exit 0", () => {
     const root = fakePi5(join(scratch, "pi5-hot"), { celsius: 84.1, underVoltage: true });
-    const r = doctor(["--no-webrtc", "--port", "0"], { GLASSCAST_SYSTEM_ROOT: root, PATH: `${rpicamBin}:${SYSTEM_PATH}` });
+    const r = doctor([...NO_H264, "--port", "0"], { GLASSCAST_SYSTEM_ROOT: root, PATH: `${rpicamBin}:${SYSTEM_PATH}` });
     expect(r.code).toBe(0);
     expect(r.get("temperature")).toMatchObject({ status: "warn", summary: "temperature: 84.1 °C; the CPU slows itself from 80 °C" });
     expect(r.get("temperature").fix).toContain("Active Cooler");
@@ -304,7 +311,7 @@ describe("what this machine lacks, as a user would point glasscast at it", () =>
   });
 
   test("a Pi 5 whose libcamera finds no camera is told to check the cable and config.txt", () => {
-    const r = doctor(["--no-webrtc", "--port", "0"], { GLASSCAST_SYSTEM_ROOT: pi5, PATH: `${rpicamBin}:${SYSTEM_PATH}`, FAKE_CAMERA_COUNT: "0" });
+    const r = doctor([...NO_H264, "--port", "0"], { GLASSCAST_SYSTEM_ROOT: pi5, PATH: `${rpicamBin}:${SYSTEM_PATH}`, FAKE_CAMERA_COUNT: "0" });
     expect(r.code).toBe(0);
     expect(r.get("cameras").status).toBe("warn");
     expect(r.get("cameras").fix).toBe(
@@ -313,25 +320,25 @@ describe("what this machine lacks, as a user would point glasscast at it", () =>
   });
 
   test("a Pi 5 without rpicam-apps is told to install them", () => {
-    const r = doctor(["--no-webrtc", "--port", "0"], { GLASSCAST_SYSTEM_ROOT: pi5, PATH: SYSTEM_PATH });
+    const r = doctor([...NO_H264, "--port", "0"], { GLASSCAST_SYSTEM_ROOT: pi5, PATH: SYSTEM_PATH });
     expect(r.code).toBe(0);
     expect(r.get("rpicam")).toMatchObject({ status: "warn", fix: "sudo apt install rpicam-apps" });
   });
 
   test("a V4L2 webcam (a fake sysfs and v4l2-ctl) with its formats; a --source that is not plugged in fails", () => {
     const env = { GLASSCAST_V4L2_SYSFS: webcam.sysfs, PATH: `${webcam.bin}:${SYSTEM_PATH}` };
-    const good = doctor(["--no-webrtc", "--port", "0", "--source", "/dev/video0"], env);
+    const good = doctor([...NO_H264, "--port", "0", "--source", "/dev/video0"], env);
     expect(good.code).toBe(0);
     expect(good.get("cameras")).toMatchObject({ status: "ok", summary: "cameras: /dev/video0 (HD Pro Webcam C920: yuyv422, h264, mjpeg)" });
     expect(good.get("source-main")).toMatchObject({ status: "ok", summary: "--source /dev/video0: HD Pro Webcam C920" });
-    const missing = doctor(["--no-webrtc", "--port", "0", "--source", "cam=2"], env);
+    const missing = doctor([...NO_H264, "--port", "0", "--source", "cam=2"], env);
     expect(missing.code).toBe(1);
     expect(missing.get("source-cam")).toMatchObject({ status: "fail", summary: "--source /dev/video2: no such camera now" });
   });
 
   test("busybox's setpriv first on PATH: a warning, and util-linux's is put back in front", () => {
     const bin = binWith("busybox-bin", { setpriv: "/usr/bin/busybox" });
-    const r = doctor(["--no-webrtc", "--port", "0"], { PATH: `${bin}:${SYSTEM_PATH}` });
+    const r = doctor([...NO_H264, "--port", "0"], { PATH: `${bin}:${SYSTEM_PATH}` });
     expect(r.code).toBe(0);
     const setpriv = r.get("setpriv");
     expect(setpriv.status).toBe("warn");
@@ -342,7 +349,7 @@ describe("what this machine lacks, as a user would point glasscast at it", () =>
 
   test("no setpriv at all: install util-linux", () => {
     const bin = binWith("no-setpriv-bin", { ffmpeg: Bun.which("ffmpeg")! });
-    const r = doctor(["--no-webrtc", "--port", "0"], { PATH: bin });
+    const r = doctor([...NO_H264, "--port", "0"], { PATH: bin });
     expect(r.get("setpriv")).toMatchObject({ status: "warn", fix: "sudo apt install util-linux" });
     expect(r.get("ffmpeg").status).toBe("ok");
   });
@@ -362,7 +369,7 @@ describe("what this machine lacks, as a user would point glasscast at it", () =>
   });
 
   test("no libturbojpeg: a warning (ffmpeg's mjpeg makes the JPEGs), with the package to install", () => {
-    const r = doctor(["--no-webrtc", "--port", "0"], { GLASSCAST_LIBTURBOJPEG: "/nonexistent/libturbojpeg.so.0" });
+    const r = doctor([...NO_H264, "--port", "0"], { GLASSCAST_LIBTURBOJPEG: "/nonexistent/libturbojpeg.so.0" });
     expect(r.code).toBe(0);
     expect(r.get("libturbojpeg")).toMatchObject({ status: "warn", fix: "sudo apt install libturbojpeg0" });
     expect(r.get("libturbojpeg").detail).toContain("/nonexistent/libturbojpeg.so.0");
@@ -377,7 +384,7 @@ describe("a Raspberry Pi 4", () => {
     for (const [n, name] of Object.entries({ 10: "bcm2835-codec-decode", 11: "bcm2835-codec-encode", 12: "bcm2835-codec-isp" })) {
       write(join(root, `sys/class/video4linux/video${n}/name`), `${name}\n`);
     }
-    const r = doctor(["--no-webrtc", "--port", "0"], { GLASSCAST_SYSTEM_ROOT: root });
+    const r = doctor([...NO_H264, "--port", "0"], { GLASSCAST_SYSTEM_ROOT: root });
     expect(r.get("board").detail).toContain("hardware H.264 and JPEG encoders");
     expect(r.get("encoder-h264_v4l2m2m")).toMatchObject({
       status: "ok",

@@ -11,13 +11,14 @@ import { signViewerToken } from "../src/access/tokens.ts";
 import { parsePlaylist } from "./helpers/hls.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 
+// Each test has its own server and waits on conditions, never on time: they run side by side.
 setDefaultTimeout(120_000);
 
 const TOKEN = "hls-viewer-token-0123456789";
 const SOURCE = ["--source", "testsrc", "--width", "320", "--height", "240", "--fps", "10", "--h264-keyint", "10"];
 
 describe("HLS with --viewer-token", () => {
-  test("the token on the playlist is carried to the init segment, segments, parts and the preload hint", async () => {
+  test.concurrent("the token on the playlist is carried to the init segment, segments, parts and the preload hint", async () => {
     await withServer([...SOURCE, "--viewer-token", TOKEN], async (s) => {
       expect((await fetch(`${s.url}/hls/index.m3u8`)).status).toBe(401);
       expect((await fetch(`${s.url}/hls/main/index.m3u8?token=wrong-token-0123456789`)).status).toBe(401);
@@ -45,7 +46,7 @@ describe("HLS with --viewer-token", () => {
 });
 
 describe("HLS answers to a login or the token cookie are not for shared caches", () => {
-  test("Basic login and cookie: Cache-Control private (a proxy must not hand them to anyone); ?token= in the address: public", async () => {
+  test.concurrent("Basic login and cookie: Cache-Control private (a proxy must not hand them to anyone); ?token= in the address: public", async () => {
     const login = `Basic ${Buffer.from("alice:hls-pass-0123").toString("base64")}`;
     await withServer([...SOURCE, "--auth", "alice:hls-pass-0123", "--viewer-token", TOKEN], async (s) => {
       const get = (path: string, headers: Record<string, string> = {}) => fetch(`${s.url}${path}`, { headers });
@@ -73,7 +74,7 @@ describe("HLS answers to a login or the token cookie are not for shared caches",
 });
 
 describe("HLS with a link for one stream", () => {
-  test("a signed token for stream side opens /hls/side/… only; /hls/… (the first stream, main) is refused", async () => {
+  test.concurrent("a signed token for stream side opens /hls/side/… only; /hls/… (the first stream, main) is refused", async () => {
     const secret = "hls-token-secret-0123456789abcdef";
     await withServer(
       [
@@ -117,7 +118,7 @@ describe("HLS with a link for one stream", () => {
 });
 
 describe("HLS for a player on another site", () => {
-  test("--allow-origin: playlists, init segments and segments answer with CORS headers; other origins get none", async () => {
+  test.concurrent("--allow-origin: playlists, init segments and segments answer with CORS headers; other origins get none", async () => {
     const origin = "https://player.example.org";
     await withServer([...SOURCE, "--allow-origin", origin], async (s) => {
       const res = await fetch(`${s.url}/hls/index.m3u8`, { headers: { origin } });
@@ -152,7 +153,7 @@ describe("HLS for a player on another site", () => {
 });
 
 describe("HLS viewers hold an on-demand stream", () => {
-  test("capture, feed and muxer run while a player fetches and stop after it stopped", async () => {
+  test.concurrent("capture, feed and muxer run while a player fetches and stop after it stopped", async () => {
     await withServer([...SOURCE, "--on-demand", "--on-demand-linger", "1"], async (s) => {
       const state = async () => ((await (await fetch(`${s.url}/state`)).json()) as StatsSnapshot).streams[0]!;
       expect((await state()).capturing).toBe(false);

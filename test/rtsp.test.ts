@@ -54,7 +54,9 @@ describe("open server, two streams", () => {
     await server.stop();
   });
 
-  test("ffprobe: one H.264 constrained baseline video stream of 640x360", async () => {
+  // The four readers of main run side by side (each checks its own pictures, and the ffmpeg ones their rate against
+  // what the encoder made meanwhile); the tests after them count clients and sessions, one at a time.
+  test.concurrent("ffprobe: one H.264 constrained baseline video stream of 640x360", async () => {
     const r = await run(
       [
         "ffprobe",
@@ -75,7 +77,7 @@ describe("open server, two streams", () => {
     expect(JSON.parse(r.stdout).streams).toEqual([{ codec_name: "h264", profile: "Constrained Baseline", width: WIDTH, height: HEIGHT }]);
   });
 
-  test("ffmpeg over TCP (interleaved): H.264 640x360 at the source's rate", async () => {
+  test.concurrent("ffmpeg over TCP (interleaved): H.264 640x360 at the source's rate", async () => {
     const { result: r, fps } = await feedRateDuring(server.url, 0, () => ffmpegRtsp(`${base}/main`, "tcp", 150));
     expect(r.stderr).toBe("");
     expect(r.frameTimes.length).toBe(150);
@@ -87,7 +89,7 @@ describe("open server, two streams", () => {
     expect(rate).toBeLessThan(40);
   });
 
-  test("ffmpeg over UDP (client_port/server_port): the same pictures at the same rate", async () => {
+  test.concurrent("ffmpeg over UDP (client_port/server_port): the same pictures at the same rate", async () => {
     const { result: r, fps } = await feedRateDuring(server.url, 0, () => ffmpegRtsp(`${base}/`, "udp", 150));
     expect(r.frameTimes.length).toBe(150);
     expect(new Set(r.frameSizes)).toEqual(new Set([FRAME_BYTES]));
@@ -95,6 +97,11 @@ describe("open server, two streams", () => {
     const rate = liveRate(r.frameTimes, 50);
     expect(rate).toBeGreaterThan(0.8 * fps);
     expect(rate).toBeLessThan(40);
+  });
+
+  test.concurrent("OpenCV cv2.VideoCapture reads 60 pictures of 640x360", async () => {
+    const r = await opencvRtsp(`${base}/main`, 60);
+    expect(r.stdout.trim()).toBe(`60 ${WIDTH} ${HEIGHT}`);
   });
 
   test("GStreamer rtspsrc ! rtph264depay ! avdec_h264 decodes 60 pictures of 640x360, over TCP and over UDP", async () => {
@@ -106,11 +113,6 @@ describe("open server, two streams", () => {
     }
     // Both played the stream named (a track URL resolved against rtsp://host/side must not fall back to the first).
     expect(await joined()).toEqual([before[0]!, before[1]! + 2]);
-  });
-
-  test("OpenCV cv2.VideoCapture reads 60 pictures of 640x360", async () => {
-    const r = await opencvRtsp(`${base}/main`, 60);
-    expect(r.stdout.trim()).toBe(`60 ${WIDTH} ${HEIGHT}`);
   });
 
   test("DESCRIBE: SDP with sprop-parameter-sets, profile-level-id, packetization-mode=1 and controls", async () => {

@@ -46,6 +46,7 @@ describe("glasscast bench", () => {
       expect(s.serverRssMb).toBeGreaterThan(10);
       expect(s.children).toContain("ffmpeg");
       expect(s.benchCpuPct).toBeGreaterThanOrEqual(0);
+      expect(s.benchCpuPct).toBeLessThanOrEqual(100 * report.machine.cores + 5); // a real share of the machine, not a stray figure
       expect(s.notes).toEqual([]);
     }
     // JPEGs are encoded for the MJPEG viewers, by libjpeg-turbo here.

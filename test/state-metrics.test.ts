@@ -111,11 +111,11 @@ describe("a camera with MJPEG and WebRTC viewers", () => {
       for (let i = 0; i < 3; i++) {
         const client = watch(`${url}/video`);
         mjpeg.push(client);
-        await waitFor(() => client.parts >= 1, 10_000, `MJPEG viewer ${i + 1}'s first frame`);
+        await waitFor(() => client.parts >= 1, 30_000, `MJPEG viewer ${i + 1}'s first frame`);
       }
       webrtc = await connectViewer(url);
       const peer = webrtc;
-      await waitFor(() => mjpeg.every((c) => c.parts >= 20) && peer.received.frames >= 20, 20_000, "20 frames for every viewer");
+      await waitFor(() => mjpeg.every((c) => c.parts >= 20) && peer.received.frames >= 20, 60_000, "20 frames for every viewer");
 
       // What the clients counted before asking, the server had counted already (read after, frames that
       // come while /state is answered would count for the clients only).
@@ -132,7 +132,10 @@ describe("a camera with MJPEG and WebRTC viewers", () => {
       expect(cam.source).toBe("test pattern");
       expect(cam.fps).toBeGreaterThan(0);
       expect(cam.framesCaptured).toBeGreaterThanOrEqual(Math.max(...counted));
-      expect(cam.lastFrameAgeMs).toBeGreaterThanOrEqual(0);
+      // A running stream's last frame is recent (a busy machine may be seconds late, never minutes).
+      expect(typeof cam.lastFrameAgeMs).toBe("number");
+      expect(cam.lastFrameAgeMs!).toBeGreaterThanOrEqual(0);
+      expect(cam.lastFrameAgeMs!).toBeLessThan(30_000);
       expect(cam.encoders.jpeg.name).toBe("libturbojpeg");
       expect(cam.encoders.jpeg.encoded).toBeGreaterThanOrEqual(Math.max(...counted));
       expect(cam.encoders.jpeg.meanMs).toBeGreaterThan(0);
@@ -140,7 +143,9 @@ describe("a camera with MJPEG and WebRTC viewers", () => {
       expect(h264).toMatchObject({ running: true, passthrough: false });
       expect(cmdline(h264.pid!)).toContain("libx264");
       expect(h264.accessUnits).toBeGreaterThanOrEqual(received);
-      expect(h264.skipped).toBeGreaterThanOrEqual(0);
+      // Every picture offered to the encoder was encoded or skipped, and none was offered twice.
+      expect(Number.isInteger(h264.skipped)).toBe(true);
+      expect(h264.accessUnits + h264.skipped).toBeLessThanOrEqual(cam.framesCaptured);
 
       const viewers = cam.outputs.mjpeg.viewers;
       expect(viewers).toHaveLength(3);
@@ -157,6 +162,7 @@ describe("a camera with MJPEG and WebRTC viewers", () => {
       expect(new Set(viewers.map((v) => v.id)).size).toBe(3);
       expect(cam.outputs.mjpeg.joined).toBe(3);
       expect(cam.outputs.mjpeg.framesSent).toBe(viewers.reduce((n, v) => n + v.frames, 0));
+      expect(cam.outputs.mjpeg.framesSkipped).toBe(viewers.reduce((n, v) => n + v.skipped, 0));
       const rtc = cam.outputs.webrtc!.viewers;
       expect(rtc).toHaveLength(1);
       expect(rtc[0]!.address).toBe("127.0.0.1");
@@ -176,7 +182,7 @@ describe("a camera with MJPEG and WebRTC viewers", () => {
       expect(m.value("glasscast_viewers_joined_total", { ...main, transport: "webrtc" })).toBe(1);
       expect(m.value("glasscast_frames_sent_total", { ...main, transport: "mjpeg" })).toBeGreaterThanOrEqual(before.mjpeg);
       expect(m.value("glasscast_frames_sent_total", { ...main, transport: "webrtc" })).toBeGreaterThanOrEqual(before.webrtc);
-      expect(m.value("glasscast_frames_skipped_total", { ...main, transport: "mjpeg" })).toBeGreaterThanOrEqual(0);
+      expect(m.value("glasscast_frames_skipped_total", { ...main, transport: "mjpeg" })).toBeGreaterThanOrEqual(cam.outputs.mjpeg.framesSkipped);
       expect(m.value("glasscast_stream_state", { ...main, state: "running" })).toBe(1);
       expect(m.samples.filter((x) => x.name === "glasscast_stream_state" && x.value === 1)).toHaveLength(1);
       expect(m.value("glasscast_stream_width", main)).toBe(320);
@@ -197,7 +203,7 @@ describe("a camera with MJPEG and WebRTC viewers", () => {
 
       // A viewer leaves: the gauges drop, the counters keep what it had.
       mjpeg.shift()!.close();
-      await waitFor(async () => (await state(url)).totals.mjpegViewers === 2, 5000, "the viewer to be gone");
+      await waitFor(async () => (await state(url)).totals.mjpegViewers === 2, 30_000, "the viewer to be gone");
       await Bun.sleep(300);
       const after = await metrics(url);
       expect(after.value("glasscast_viewers", { ...main, transport: "mjpeg" })).toBe(2);
@@ -251,7 +257,7 @@ describe("a program's own streams", () => {
     }, 50);
     const { gc, url } = await start({ streams: [{ name: "pushed", source: push.source }] });
     try {
-      await waitFor(async () => (await state(url)).streams[0]!.state === "running", 5000, "the first frame");
+      await waitFor(async () => (await state(url)).streams[0]!.state === "running", 30_000, "the first frame");
       expect(await health(url)).toEqual({ status: 200, body: { status: "ok" } });
       const s = (await state(url)).streams[0]!;
       expect(s).toMatchObject({ name: "pushed", state: "running", width: 64, height: 48 });
@@ -265,7 +271,7 @@ describe("a program's own streams", () => {
       expect(m.value("glasscast_last_frame_age_seconds", { stream: "pushed" })).toBeGreaterThan(0);
 
       pushing = true;
-      await waitFor(async () => (await health(url)).status === 200, 5000, "/healthz to say 200 again");
+      await waitFor(async () => (await health(url)).status === 200, 30_000, "/healthz to say 200 again");
     } finally {
       clearInterval(timer);
       await gc.close();
@@ -283,14 +289,14 @@ describe("a program's own streams", () => {
     }
     const ended = await start({ streams: [{ name: "clip", source: framesFrom(ending()) }] });
     try {
-      await waitFor(async () => (await state(ended.url)).streams[0]!.state === "ended", 5000, "the clip to end");
+      await waitFor(async () => (await state(ended.url)).streams[0]!.state === "ended", 30_000, "the clip to end");
       expect(await health(ended.url)).toEqual({ status: 200, body: { status: "ok" } });
     } finally {
       await ended.gc.close();
     }
     const failed = await start({ streams: [{ name: "cam", source: framesFrom(failing(), "the sensor") }] });
     try {
-      await waitFor(async () => (await state(failed.url)).streams[0]!.state === "failed", 5000, "the source to fail");
+      await waitFor(async () => (await state(failed.url)).streams[0]!.state === "failed", 30_000, "the source to fail");
       const h = await health(failed.url);
       expect(h.status).toBe(503);
       expect(h.body).toEqual({ status: "unhealthy", streams: [{ name: "cam", state: "failed", reason: "the sensor failed and cannot be restarted" }] });

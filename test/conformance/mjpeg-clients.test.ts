@@ -136,12 +136,25 @@ describe("MJPEG readers, no login", () => {
     await server.stop();
   });
 
-  test.each(ADDRESSES)("GStreamer souphttpsrc ! multipartdemux ! jpegdec decodes %s", async (path) => {
+  test.concurrent.each(ADDRESSES)("GStreamer souphttpsrc ! multipartdemux ! jpegdec decodes %s", async (path) => {
     const r = await runScript<ClientResult & { format: string }>("gstreamer_mjpeg.py", [`${server.url}${path}`, FRAMES, 30], 45_000);
     report(`GStreamer ${r.version} ${path}`, r, expectPicture(r));
   });
 
-  test("gst-launch-1.0, the command line from the bug report, runs to the end", async () => {
+  test.concurrent.each(ADDRESSES)("OpenCV cv2.VideoCapture reads %s", async (path) => {
+    const r = await runScript<ClientResult>("opencv_capture.py", [`${server.url}${path}`, FRAMES, 30], 45_000);
+    report(`OpenCV ${r.version} ${path}`, r, expectPicture(r));
+  });
+
+  // The three addresses answer the same bytes (GStreamer and OpenCV read each): ffmpeg, VLC and
+  // Chromium read one. The readers above run side by side (viewers of one server, as in use); VLC
+  // and Chromium, whose start-up takes the machine for seconds, each run alone.
+  test.concurrent.each(["/video"])("ffmpeg's mpjpeg demuxer decodes %s", async (path) => {
+    const r = await ffmpegRead(`${server.url}${path}`);
+    report(`ffmpeg ${r.version} ${path}`, r, expectPicture(r));
+  });
+
+  test.concurrent("gst-launch-1.0, the command line from the bug report, runs to the end", async () => {
     // identity ends the stream at its 30th buffer (it passes the 29 before it): gst-launch then
     // exits 0. Before the fix it stopped at once with "streaming stopped, reason not-linked".
     const out = await run(
@@ -170,18 +183,6 @@ describe("MJPEG readers, no login", () => {
     expect(out.stdout).toMatch(
       new RegExp(`jpegdec0\\.GstPad:src: caps = video/x-raw, format=\\(string\\)\\w+, width=\\(int\\)${WIDTH}, height=\\(int\\)${HEIGHT}`),
     );
-  });
-
-  test.each(ADDRESSES)("OpenCV cv2.VideoCapture reads %s", async (path) => {
-    const r = await runScript<ClientResult>("opencv_capture.py", [`${server.url}${path}`, FRAMES, 30], 45_000);
-    report(`OpenCV ${r.version} ${path}`, r, expectPicture(r));
-  });
-
-  // The three addresses answer the same bytes (GStreamer and OpenCV read each): ffmpeg, VLC and
-  // Chromium read one.
-  test.each(["/video"])("ffmpeg's mpjpeg demuxer decodes %s", async (path) => {
-    const r = await ffmpegRead(`${server.url}${path}`);
-    report(`ffmpeg ${r.version} ${path}`, r, expectPicture(r));
   });
 
   test.each(["/video"])("VLC decodes %s", async (path) => {
@@ -223,18 +224,18 @@ describe("MJPEG readers with --auth, the login in the address", () => {
   });
   const withLogin = (path: string) => server.url.replace("://", "://viewer:s3cret%20pass@") + path;
 
-  test.each(ADDRESSES)("OpenCV reads %s with user:pass in the URL", async (path) => {
+  test.concurrent.each(ADDRESSES)("OpenCV reads %s with user:pass in the URL", async (path) => {
     const r = await runScript<ClientResult>("opencv_capture.py", [withLogin(path), FRAMES, 30], 45_000);
     report(`OpenCV ${r.version} ${path} with login`, r, expectPicture(r));
   });
 
-  test("OpenCV without the login gets nothing", async () => {
+  test.concurrent("OpenCV without the login gets nothing", async () => {
     const r = await runScript<ClientResult>("opencv_capture.py", [`${server.url}/video`, FRAMES, 15], 30_000);
     expect(r.frames).toBe(0);
     expect(r.error).toBe("VideoCapture did not open");
   });
 
-  test("ffmpeg reads /video with user:pass in the URL", async () => {
+  test.concurrent("ffmpeg reads /video with user:pass in the URL", async () => {
     const r = await ffmpegRead(withLogin("/video"));
     report(`ffmpeg ${r.version} /video with login`, r, expectPicture(r));
   });

@@ -7,33 +7,11 @@
  * every offer came back 500.)
  */
 import { expect, setDefaultTimeout, test } from "bun:test";
-import { RTCPeerConnection, RTCRtpCodecParameters } from "werift";
 import { TooManyPeers } from "../src/outputs/webrtc/sessions.ts";
 import { createGlasscast } from "../src/server.ts";
+import { viewerOffer } from "./helpers/webrtc-client.ts";
 
 setDefaultTimeout(60_000);
-
-async function offerSdp(): Promise<{ sdp: string; close: () => Promise<void> }> {
-  const pc = new RTCPeerConnection({
-    iceServers: [],
-    iceUseIpv4: false,
-    iceUseIpv6: false,
-    iceAdditionalHostAddresses: ["127.0.0.1"],
-    codecs: {
-      video: [
-        new RTCRtpCodecParameters({
-          mimeType: "video/H264",
-          clockRate: 90000,
-          parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
-        }),
-      ],
-      audio: [],
-    },
-  });
-  pc.addTransceiver("video", { direction: "recvonly" });
-  await pc.setLocalDescription(await pc.createOffer());
-  return { sdp: pc.localDescription!.sdp, close: () => pc.close() };
-}
 
 test("a peer let go while its offer is being answered is a 503 to try again, not a 500", async () => {
   const gc = await createGlasscast({
@@ -46,7 +24,7 @@ test("a peer let go while its offer is being answered is a 503 to try again, not
     height: 120,
     fps: 5,
   });
-  const client = await offerSdp();
+  const client = await viewerOffer();
   try {
     const sessions = gc.webrtc!;
     const feed = gc.streams[0]!.h264!;

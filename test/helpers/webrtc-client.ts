@@ -67,6 +67,20 @@ export function nalTypes(payload: Uint8Array): number[] {
 
 /** Connects with vidgear's /offer (default) or WHEP, announcing 127.0.0.1 only. */
 /** `hostAddress`: the one address the viewer offers (127.0.0.1 unless the server is on another host). */
+/** A werift viewer's offer (receive-only H.264, host candidate 127.0.0.1) that is never connected: for tests of the answering side. */
+export async function viewerOffer(): Promise<{ sdp: string; close: () => Promise<void> }> {
+  const pc = new RTCPeerConnection({
+    iceServers: [],
+    iceUseIpv4: false,
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: ["127.0.0.1"],
+    codecs: { video: [h264()], audio: [] },
+  });
+  pc.addTransceiver("video", { direction: "recvonly" });
+  await pc.setLocalDescription(await pc.createOffer());
+  return { sdp: pc.localDescription!.sdp, close: () => pc.close() };
+}
+
 export async function connectViewer(base: string, how: { whep?: string; stream?: string; hostAddress?: string } = {}): Promise<TestViewer> {
   const pc = new RTCPeerConnection({
     iceServers: [],

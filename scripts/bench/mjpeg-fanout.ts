@@ -13,7 +13,8 @@
  * over that window; RSS at its end; first-frame times from each connect.
  */
 import { cpus } from "node:os";
-import { parseArgsOrExit, type BenchOptions } from "./lib/args.ts";
+import { runOptions } from "./lib/args.ts";
+import { cli, list, num, toggle } from "./lib/cli.ts";
 import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { benchEncode, type EncodeResult } from "./lib/encode-bench.ts";
 import { cpuPercent, machineTicks, processTree, readStat, rssMb, sampleCpu, type CpuSample, type ProcStat } from "./lib/proc-stats.ts";
@@ -24,6 +25,14 @@ import { runRound } from "./lib/viewer-pool.ts";
 const WIDTH = 1280;
 const HEIGHT = 720;
 const FPS = 30;
+
+const CLI = cli("mjpeg-fanout", {
+  ...runOptions(),
+  viewers: list({ flag: "viewers", default: [1, 10, 50, 100, 200], max: 5000, help: "viewer counts, comma-separated" }),
+  encodeIterations: num({ flag: "encode-iterations", default: 300, max: 100_000, whole: true, help: "frames per timed encode loop" }),
+  skipEncode: toggle({ flag: "skip-encode", help: "leave out the encode comparison" }),
+});
+type BenchOptions = ReturnType<typeof CLI.parse>;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -99,7 +108,7 @@ async function measureRound(server: RunningServer, viewers: number, o: BenchOpti
 }
 
 async function main(): Promise<void> {
-  const o = parseArgsOrExit(process.argv.slice(2));
+  const o = CLI.parseOrExit();
   installExitHandlers();
   const viewerCounts = [...new Set(o.viewers)].sort((a, b) => a - b);
   const notes: string[] = [];

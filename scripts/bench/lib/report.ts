@@ -1,5 +1,9 @@
 /** The Markdown report of mjpeg-fanout: figures, targets with PASS/FAIL, comparison. */
 import type { EncodeResult } from "./encode-bench.ts";
+import { fixed } from "./stats.ts";
+import { plural, verdict } from "./table.ts";
+
+export { plural };
 
 export interface RoundFigures {
   viewers: number;
@@ -28,20 +32,8 @@ export const COMPARISON = [
   "- the server holds 230–370 MB",
 ];
 
-export function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-/** A figure with `digits` decimals; "—" for none (null, NaN, ∞). */
-export function fixed(v: number | null, digits = 1): string {
-  return v === null || !Number.isFinite(v) ? "—" : v.toFixed(digits);
-}
+export { fixed, median } from "./stats.ts";
 const f = fixed;
-export const plural = (n: number): string => `${n} viewer${n === 1 ? "" : "s"}`;
-const verdict = (ok: boolean): string => (ok ? "PASS" : "**FAIL**");
 
 /** CPU growth per added viewer against the smallest round (normally 1 viewer). */
 function cpuPerViewer(rounds: RoundFigures[], r: RoundFigures): number | null {

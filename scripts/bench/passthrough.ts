@@ -21,7 +21,8 @@
  * median round (total CPU), with every round's total beside it.
  */
 import { cpus } from "node:os";
-import { parseArgsOrExit, type PassthroughOptions } from "./lib/passthrough-args.ts";
+import { runOptions } from "./lib/args.ts";
+import { cli, num } from "./lib/cli.ts";
 import { describeCapture, otherChildren } from "./lib/capture-child.ts";
 import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { FAKE_CAMERA_ENV, FAKE_DEVICE, FAKE_FFMPEG, prepareFakeCamera } from "./lib/fake-camera.ts";
@@ -49,6 +50,15 @@ const PATHS: PathSpec[] = [
   { label: "passthrough", options: [], capture: "copy" },
   { label: "decode + re-encode", options: ["--no-passthrough", "--jpeg-quality", "90"], capture: "decode" },
 ];
+
+const CLI = cli("passthrough", {
+  ...runOptions(),
+  duration: num({ flag: "duration", default: 10, max: 3600, help: "measuring window per path, seconds" }),
+  viewers: num({ flag: "viewers", default: 50, max: 5000, whole: true, help: "MJPEG viewers of each path" }),
+  warmup: num({ flag: "warmup", default: 3, max: 120, help: "wait after every viewer has its first frame, before the window" }),
+  rounds: num({ flag: "rounds", default: 3, max: 20, whole: true, help: "rounds of each path, alternating which goes first" }),
+});
+type PassthroughOptions = ReturnType<typeof CLI.parse>;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -156,7 +166,7 @@ async function measurePath(spec: PathSpec, label: string, o: PassthroughOptions,
 }
 
 async function main(): Promise<void> {
-  const o = parseArgsOrExit(process.argv.slice(2));
+  const o = CLI.parseOrExit();
   installExitHandlers();
   const notes: string[] = [];
 

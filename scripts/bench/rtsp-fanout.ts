@@ -17,11 +17,13 @@
  * generator's CPU are measured over the window, RSS at its end.
  */
 import { cpus } from "node:os";
-import { forEachOption, positive, runOption, UsageError, type RunOptions } from "./lib/args.ts";
+import { clients, runOptions } from "./lib/args.ts";
+import { cli, list } from "./lib/cli.ts";
+import { verdict } from "./lib/table.ts";
 import { installExitHandlers, ownChild, runBenchmark, stopTree } from "./lib/children.ts";
 import { JsonLinesChild } from "./lib/json-lines-child.ts";
 import { cmdline, cpuPercent, machineTicks, processTree, rssMb, sampleCpu, type CpuSample, type ProcStat } from "./lib/proc-stats.ts";
-import { fixed, median } from "./lib/report.ts";
+import { fixed, median } from "./lib/stats.ts";
 import type { RtspReaderMessage } from "./lib/rtsp-readers.ts";
 import { freePort, startServer, type RunningServer } from "./lib/server-process.ts";
 import { runRound } from "./lib/viewer-pool.ts";
@@ -34,33 +36,12 @@ const TARGET_CPU_PER_CLIENT = 0.2;
 const TARGET_FPS = 29;
 const READERS_SCRIPT = new URL("./lib/rtsp-readers.ts", import.meta.url).pathname;
 
-const USAGE = `usage: bun run scripts/bench/rtsp-fanout.ts [options]
-  --duration S        measuring window per round, seconds (default 10)
-  --clients-list LIST RTSP clients (and MJPEG viewers) per round, comma-separated (default 1,10,50)
-  --clients N         load-generator processes sharing a round's clients (default 2)
-  --settle S          longest wait for every first frame before a window (default 10)
-  --binary PATH       run a compiled glasscast binary instead of "bun run src/cli.ts"`;
-
-interface Options extends RunOptions {
-  counts: number[];
-}
-
-function parseOptions(argv: string[]): Options {
-  const o: Options = { duration: 10, binary: null, clients: 2, settle: 10, counts: [1, 10, 50] };
-  forEachOption(argv, (flag, value) => {
-    if (runOption(o, flag, value)) return;
-    if (flag === "--clients-list") {
-      o.counts = (value() ?? "").split(",").map((v) => positive("clients-list", v, true, 1000));
-      return;
-    }
-    if (flag === "--help" || flag === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    throw new UsageError(`${flag}: unknown option`);
-  });
-  return o;
-}
+const CLI = cli("rtsp-fanout", {
+  ...runOptions(),
+  clients: clients("load-generator processes sharing a round's clients"),
+  counts: list({ flag: "clients-list", default: [1, 10, 50], max: 1000, help: "RTSP clients (and MJPEG viewers) per round, comma-separated" }),
+});
+type Options = ReturnType<typeof CLI.parse>;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -243,16 +224,7 @@ function table(rounds: Round[], what: string, unit: string): string {
 }
 
 async function main(): Promise<void> {
-  let o: Options;
-  try {
-    o = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`${err.message}\n${USAGE}`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const o = CLI.parseOrExit();
   installExitHandlers();
   const counts = [...new Set(o.counts)].sort((a, b) => a - b);
   const rtspPort = freePort();
@@ -296,7 +268,6 @@ async function main(): Promise<void> {
   const rtspMain = growth(rtsp, "mainCpuPct");
   const mjpegMain = growth(mjpeg, "mainCpuPct");
   const slowest = Math.min(...rtsp.map((r) => (r.failed ? 0 : r.fpsMin)));
-  const verdict = (ok: boolean) => (ok ? "PASS" : "**FAIL**");
   const cpuModel = cpus()[0]?.model ?? "unknown CPU";
   console.log(
     [

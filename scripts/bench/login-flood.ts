@@ -8,7 +8,7 @@
  *
  *   bun run scripts/bench/login-flood.ts [--duration 10] [--logins 200] [--viewers 3] [--fps 30] [--binary PATH]
  */
-import { duration, runOptions } from "./lib/args.ts";
+import { binary, duration, settle } from "./lib/args.ts";
 import { cli, num } from "./lib/cli.ts";
 import { runBenchmark } from "./lib/children.ts";
 import { floodAddresses, floodLogins, type FloodFigures } from "./lib/login-flood.ts";
@@ -16,6 +16,7 @@ import { connectMjpeg } from "./lib/mjpeg-connection.ts";
 import { MjpegCounter } from "./lib/mjpeg-counter.ts";
 import { cpuPercent, processTree, sampleCpu } from "./lib/proc-stats.ts";
 import { fixed } from "./lib/stats.ts";
+import { targetsTable } from "./lib/table.ts";
 import { startServer, type RunningServer } from "./lib/server-process.ts";
 
 const TARGET_SHARE = 0.95;
@@ -23,8 +24,9 @@ const TOKEN = "login-flood-viewer-token-0123456789";
 const PASSWORD = "the right password";
 
 const CLI = cli("login-flood", {
-  ...runOptions(),
   duration: duration(10, 3600, "the baseline window, seconds"),
+  binary: binary(),
+  settle: settle(),
   logins: num({ flag: "logins", default: 200, max: 5000, whole: true, help: "wrong logins in the flood, one address each" }),
   viewers: num({ flag: "viewers", default: 3, max: 200, whole: true, help: "MJPEG viewers" }),
   fps: num({ flag: "fps", default: 30, max: 60, whole: true, help: "the source's frame rate" }),
@@ -84,10 +86,8 @@ function report(o: Options, baseline: Window, flood: Window, figures: FloodFigur
       `${figures.limited} answers 429, ${figures.other} other, over ${fixed(figures.ms / 1000)} s (${fixed(figures.checked / (figures.ms / 1000))} checks a second).`,
   );
   const ok = worst >= TARGET_SHARE && figures.checked === o.logins;
-  console.log(`\n| Target | Goal | Measured | Result |\n|:---|:---|:---|:---|`);
-  console.log(
-    `| Every viewer's fps during the flood, vs its own baseline | ≥ ${TARGET_SHARE * 100} % | lowest ${fixed(worst * 100)} % | ${ok ? "PASS" : "**FAIL**"} |`,
-  );
+  const target = "Every viewer's fps during the flood, vs its own baseline";
+  console.log(`\n${targetsTable([{ target, goal: `≥ ${TARGET_SHARE * 100} %`, measured: `lowest ${fixed(worst * 100)} %`, ok }])}`);
 }
 
 await runBenchmark("login-flood", async () => {

@@ -70,7 +70,7 @@ export function names<C extends string>(o: Common & { default: C[]; choices: rea
     parse: (raw) =>
       (raw ?? "").split(",").map((v) => {
         const name = v.trim() as C;
-        if (!o.choices.includes(name)) throw bad(o.flag, v, `names from ${o.choices.join(", ")}, comma-separated`);
+        if (!o.choices.includes(name)) throw new UsageError(`--${o.flag}: ${JSON.stringify(name)} is not one of ${o.choices.join(", ")}`);
         return name;
       }),
   };

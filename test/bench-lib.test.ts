@@ -3,6 +3,7 @@
  * (scripts/bench/lib/cli.ts, table.ts, stats.ts): in-process, no benchmark runs.
  */
 import { describe, expect, test } from "bun:test";
+import { MjpegCounter } from "../src/bench/mjpeg-counter.ts";
 import { cli, list, names, num, text, toggle, UsageError } from "../scripts/bench/lib/cli.ts";
 import { median, percentile, spread } from "../scripts/bench/lib/stats.ts";
 import { table, targetsTable } from "../scripts/bench/lib/table.ts";
@@ -86,5 +87,29 @@ describe("table and stats", () => {
     expect(percentile([1, 2, 3, 4], 50)).toBe(2);
     expect(spread([2, 1, 4])).toBe("2.0 (1.0–4.0)");
     expect(spread([2])).toBe("2.0");
+  });
+});
+
+describe("MJPEG part reader, strict (the tests' client)", () => {
+  const jpeg = new Uint8Array([0xff, 0xd8, 1, 2, 3, 0xff, 0xd9]);
+  const part = (head = `--frame\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}`, end = "\r\n") =>
+    Buffer.concat([Buffer.from(`${head}\r\n\r\n`), jpeg, Buffer.from(end)]);
+  const read = (bytes: Uint8Array, step = 3) => {
+    const counter = new MjpegCounter(true, { bodyOnly: true, strict: true });
+    const bodies: Uint8Array[] = [];
+    counter.onPart = (b) => bodies.push(b!);
+    for (let i = 0; i < bytes.length && counter.push(bytes.subarray(i, i + step)); i += step);
+    return { bodies, error: counter.error, bad: counter.badParts };
+  };
+
+  test("cuts parts split anywhere across reads", () => {
+    const r = read(Buffer.concat([part(), part(), part()]), 5);
+    expect(r.error).toBeNull();
+    expect(r.bodies.map((b) => [...b])).toEqual([[...jpeg], [...jpeg], [...jpeg]]);
+  });
+
+  test("refuses another head layout and a part without its CRLF", () => {
+    expect(read(part("--frame\r\nContent-Type:image/jpeg\r\nContent-Length: 7")).error).toStartWith("bad part head");
+    expect(read(Buffer.concat([part(undefined, "xx"), part()])).error).toBe("part does not end with CRLF");
   });
 });

@@ -25,7 +25,7 @@ import { binary, clients, duration, settle } from "./lib/args.ts";
 import { cli, num } from "./lib/cli.ts";
 import { installExitHandlers, ownChild, runBenchmark, stopTree } from "./lib/children.ts";
 import type { HlsPlayerMessage } from "./lib/hls-players.ts";
-import { JsonLinesChild } from "./lib/json-lines-child.ts";
+import { endAll, spawnShares } from "./lib/json-lines-child.ts";
 import { cpuPercent, machineTicks, processTree, rssMb, sampleCpu, type CpuSample, type ProcStat } from "./lib/proc-stats.ts";
 import { fixed, median, percentile, spread } from "./lib/stats.ts";
 import { freePort, startServer, type RunningServer } from "./lib/server-process.ts";
@@ -83,12 +83,6 @@ function sample(server: RunningServer, playerPids: number[], nginx: CachingProxy
   };
 }
 
-class PlayerProcess extends JsonLinesChild<HlsPlayerMessage> {
-  send(command: string): void {
-    this.writeLine(JSON.stringify(command));
-  }
-}
-
 interface Config {
   label: string;
   players: number;
@@ -121,17 +115,7 @@ interface Result {
 async function runConfig(server: RunningServer, nginx: CachingProxy, c: Config, o: Options, notes: string[]): Promise<Result> {
   const port = c.via === "direct" ? server.port : nginx.port;
   const url = `http://127.0.0.1:${port}/hls/index.m3u8`;
-  const p = Math.max(1, Math.min(o.clients, c.players));
-  const procs: PlayerProcess[] = [];
-  for (let i = 0; i < p; i++) {
-    const share = Math.floor(c.players / p) + (i < c.players % p ? 1 : 0);
-    const proc = Bun.spawn(
-      [process.execPath, "run", PLAYERS_SCRIPT, "--url", url, "--count", String(share), "--max-seconds", String(o.settle + o.duration + 60)],
-      { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
-    );
-    ownChild(proc);
-    procs.push(new PlayerProcess(proc));
-  }
+  const procs = spawnShares<HlsPlayerMessage>(PLAYERS_SCRIPT, c.players, o.clients, ["--url", url, "--max-seconds", String(o.settle + o.duration + 60)]);
   try {
     let failed = 0;
     const deadline = performance.now() + (o.settle + 30) * 1000;
@@ -204,7 +188,7 @@ async function runConfig(server: RunningServer, nginx: CachingProxy, c: Config, 
       behind: fetchedAt.flatMap(([uri, t]) => (listed.has(uri) ? [t - listed.get(uri)!] : [])),
     };
   } finally {
-    await Promise.all(procs.map((r) => r.end()));
+    await endAll(procs);
   }
 }
 

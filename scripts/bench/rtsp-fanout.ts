@@ -20,8 +20,8 @@ import { cpus } from "node:os";
 import { clients, runOptions } from "./lib/args.ts";
 import { cli, list } from "./lib/cli.ts";
 import { verdict } from "./lib/table.ts";
-import { installExitHandlers, ownChild, runBenchmark, stopTree } from "./lib/children.ts";
-import { JsonLinesChild } from "./lib/json-lines-child.ts";
+import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
+import { endAll, spawnShares } from "./lib/json-lines-child.ts";
 import { cmdline, cpuPercent, machineTicks, processTree, rssMb, sampleCpu, type CpuSample, type ProcStat } from "./lib/proc-stats.ts";
 import { fixed, median } from "./lib/stats.ts";
 import type { RtspReaderMessage } from "./lib/rtsp-readers.ts";
@@ -90,25 +90,10 @@ interface Round {
   deliveredMBps: number;
 }
 
-class ReaderProcess extends JsonLinesChild<RtspReaderMessage> {
-  send(command: string): void {
-    this.writeLine(JSON.stringify(command));
-  }
-}
-
 async function rtspRound(server: RunningServer, rtspPort: number, n: number, o: Options, notes: string[]): Promise<Round> {
-  const procs: ReaderProcess[] = [];
-  const p = Math.max(1, Math.min(o.clients, n));
   const maxSeconds = o.settle + o.duration + 60;
-  for (let i = 0; i < p; i++) {
-    const share = Math.floor(n / p) + (i < n % p ? 1 : 0);
-    const proc = Bun.spawn(
-      [process.execPath, "run", READERS_SCRIPT, "--url", `rtsp://127.0.0.1:${rtspPort}/`, "--count", String(share), "--max-seconds", String(maxSeconds)],
-      { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
-    );
-    ownChild(proc);
-    procs.push(new ReaderProcess(proc));
-  }
+  const url = `rtsp://127.0.0.1:${rtspPort}/`;
+  const procs = spawnShares<RtspReaderMessage>(READERS_SCRIPT, n, o.clients, ["--url", url, "--max-seconds", String(maxSeconds)]);
   try {
     const firstFrames: number[] = [];
     let failed = 0;
@@ -161,7 +146,7 @@ async function rtspRound(server: RunningServer, rtspPort: number, n: number, o: 
       deliveredMBps: bytes / seconds / 1e6,
     };
   } finally {
-    await Promise.all(procs.map((r) => r.end()));
+    await endAll(procs);
   }
 }
 

@@ -141,7 +141,7 @@ export function cli<S extends Specs>(program: string, specs: S, check?: (o: Opti
   const byFlag = new Map<string, [string, Spec<unknown>]>();
   for (const [key, spec] of Object.entries(specs)) for (const f of [spec.flag, ...(spec.aliases ?? [])]) byFlag.set(`--${f}`, [key, spec]);
   const lefts = Object.values(specs).map((s) => `--${s.flag}${s.arg ? ` ${s.arg}` : ""}`);
-  const width = Math.max(...lefts.map((l) => l.length)) + 2;
+  const width = Math.max("-h, --help".length, ...lefts.map((l) => l.length)) + 2;
   const lines = Object.values(specs).map((s, i) => {
     const shown = s.shown ?? String(s.default);
     const also = s.aliases?.length ? ` (also --${s.aliases.join(", --")})` : "";

@@ -14,8 +14,8 @@
  *   stop     -> the window ends; {"type":"result"} and the process exits
  * It exits by itself after --max-seconds, or when stdin closes.
  */
-import { connectMjpeg } from "./mjpeg-connection.ts";
-import { MjpegCounter } from "./mjpeg-counter.ts";
+import { connectMjpeg } from "../../../src/bench/mjpeg-connection.ts";
+import { MjpegCounter } from "../../../src/bench/mjpeg-counter.ts";
 import { answer, childArg, onStdinCommands } from "./stdin-commands.ts";
 import type { ViewerMessage, ViewerResult } from "./viewer-protocol.ts";
 

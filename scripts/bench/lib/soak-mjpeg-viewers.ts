@@ -15,8 +15,8 @@
  * It exits when stdin closes, or by itself after --max-seconds.
  */
 import { FrameClassifier } from "./frame-kind.ts";
-import { connectMjpeg } from "./mjpeg-connection.ts";
-import { MjpegCounter } from "./mjpeg-counter.ts";
+import { connectMjpeg } from "../../../src/bench/mjpeg-connection.ts";
+import { MjpegCounter } from "../../../src/bench/mjpeg-counter.ts";
 import { epochMs, MJPEG_RULE, recoveryAfter, trimArrivals } from "./recovery.ts";
 import type { SoakViewerCommand, SoakViewerMessage } from "./soak-protocol.ts";
 import { answer, childArg, onStdinCommands } from "./stdin-commands.ts";

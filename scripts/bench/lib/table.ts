@@ -34,14 +34,17 @@ export interface Target {
   ok: boolean;
 }
 
-/** "| Target | Goal | Measured | Result |", one line per target. */
-export function targetsTable(targets: readonly Target[]): string {
+/** Result words of a target: the default, or the soak's and passthrough's ("target met"). */
+export const MET = ["target met", "**target missed**"] as const;
+
+/** "| Target | Goal | Measured | Result |", one line per target; `words` for met and missed (default PASS, **FAIL**). */
+export function targetsTable(targets: readonly Target[], words: readonly [string, string] = ["PASS", "**FAIL**"]): string {
   return table<Target>(
     [
       { title: "Target", align: "l", value: (t) => t.target },
       { title: "Goal", align: "l", value: (t) => t.goal },
       { title: "Measured", align: "l", value: (t) => t.measured },
-      { title: "Result", align: "l", value: (t) => verdict(t.ok) },
+      { title: "Result", align: "l", value: (t) => (t.ok ? words[0] : words[1]) },
     ],
     targets,
   );

@@ -19,7 +19,7 @@
 import { cpus } from "node:os";
 import { clients, runOptions } from "./lib/args.ts";
 import { cli, list } from "./lib/cli.ts";
-import { verdict } from "./lib/table.ts";
+import { targetsTable } from "./lib/table.ts";
 import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { endAll, spawnShares } from "./lib/json-lines-child.ts";
 import { cmdline, cpuPercent, machineTicks, processTree, rssMb, sampleCpu, type CpuSample, type ProcStat } from "./lib/proc-stats.ts";
@@ -278,13 +278,28 @@ async function main(): Promise<void> {
       "",
       "### Targets",
       "",
-      "| Target | Goal | Measured | Result |",
-      "|:---|:---|:---|:---|",
-      `| Every RTSP client's fps | ≥ ${TARGET_FPS} | lowest ${fixed(slowest)} | ${verdict(slowest >= TARGET_FPS)} |`,
-      `| Every RTSP client gets every access unit made | fps min ≥ 0.95 × H.264 made | ${rtsp.map((r) => `${fixed(r.fpsMin)} of ${fixed(r.feedFps)}`).join(", ")} | ${verdict(rtsp.every((r) => r.feedFps !== null && r.fpsMin >= 0.95 * r.feedFps))} |`,
-      `| Server CPU per added RTSP client, whole tree | ≤ ${TARGET_CPU_PER_CLIENT} % of one core (MJPEG here: ${fixed(mjpegGrowth, 3)} %) | highest ${fixed(rtspGrowth, 3)} % | ${verdict(rtspGrowth <= TARGET_CPU_PER_CLIENT)} |`,
-      `| Server CPU per added RTSP client, glasscast process | ≤ ${TARGET_CPU_PER_CLIENT} % of one core (MJPEG here: ${fixed(mjpegMain, 3)} %) | highest ${fixed(rtspMain, 3)} % | ${verdict(rtspMain <= TARGET_CPU_PER_CLIENT)} |`,
-      `| Sequence gaps (TCP loses nothing) | 0 | ${rtsp.reduce((s, r) => s + r.gaps, 0)} | ${verdict(rtsp.every((r) => r.gaps === 0))} |`,
+      targetsTable([
+        { target: "Every RTSP client's fps", goal: `≥ ${TARGET_FPS}`, measured: `lowest ${fixed(slowest)}`, ok: slowest >= TARGET_FPS },
+        {
+          target: "Every RTSP client gets every access unit made",
+          goal: "fps min ≥ 0.95 × H.264 made",
+          measured: rtsp.map((r) => `${fixed(r.fpsMin)} of ${fixed(r.feedFps)}`).join(", "),
+          ok: rtsp.every((r) => r.feedFps !== null && r.fpsMin >= 0.95 * r.feedFps),
+        },
+        {
+          target: "Server CPU per added RTSP client, whole tree",
+          goal: `≤ ${TARGET_CPU_PER_CLIENT} % of one core (MJPEG here: ${fixed(mjpegGrowth, 3)} %)`,
+          measured: `highest ${fixed(rtspGrowth, 3)} %`,
+          ok: rtspGrowth <= TARGET_CPU_PER_CLIENT,
+        },
+        {
+          target: "Server CPU per added RTSP client, glasscast process",
+          goal: `≤ ${TARGET_CPU_PER_CLIENT} % of one core (MJPEG here: ${fixed(mjpegMain, 3)} %)`,
+          measured: `highest ${fixed(rtspMain, 3)} %`,
+          ok: rtspMain <= TARGET_CPU_PER_CLIENT,
+        },
+        { target: "Sequence gaps (TCP loses nothing)", goal: "0", measured: String(rtsp.reduce((s, r) => s + r.gaps, 0)), ok: rtsp.every((r) => r.gaps === 0) },
+      ]),
       ...(notes.length ? ["", "Notes:", ...notes.map((n) => `- ${n}`)] : []),
     ].join("\n"),
   );

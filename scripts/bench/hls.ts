@@ -26,7 +26,8 @@ import { cli, num } from "./lib/cli.ts";
 import { installExitHandlers, ownChild, runBenchmark, stopTree } from "./lib/children.ts";
 import type { HlsPlayerMessage } from "./lib/hls-players.ts";
 import { endAll, spawnShares } from "./lib/json-lines-child.ts";
-import { cpuPercent, machineTicks, processTree, rssMb, sampleCpu, type CpuSample, type ProcStat } from "./lib/proc-stats.ts";
+import { type CpuSample, cpuPercent, processTree, rssMb, sampleCpu } from "./lib/proc-stats.ts";
+import { busyPct, type RoundSample, sampleRound } from "./lib/sampling.ts";
 import { fixed, median, percentile, spread } from "./lib/stats.ts";
 import { freePort, startServer, type RunningServer } from "./lib/server-process.ts";
 
@@ -63,25 +64,11 @@ async function served(server: RunningServer): Promise<Served> {
   return s;
 }
 
-interface Sample {
-  server: CpuSample;
-  main: CpuSample;
-  players: CpuSample;
-  nginx: CpuSample;
-  machine: { busy: number; total: number };
-}
-
-function sample(server: RunningServer, playerPids: number[], nginx: CachingProxy): Sample {
-  const players = playerPids.flatMap((pid) => processTree(pid)).filter((s): s is ProcStat => s !== null);
-  const tree = processTree(server.proc.pid);
-  return {
-    server: sampleCpu(tree),
-    main: sampleCpu(tree.slice(0, 1)),
-    players: sampleCpu(players),
-    nginx: sampleCpu(processTree(nginx.proc.pid)),
-    machine: machineTicks(),
-  };
-}
+type Sample = RoundSample & { nginx: CpuSample };
+const sample = (server: RunningServer, playerPids: number[], nginx: CachingProxy): Sample => ({
+  ...sampleRound(server.proc.pid, playerPids),
+  nginx: sampleCpu(processTree(nginx.proc.pid)),
+});
 
 interface Config {
   label: string;
@@ -177,11 +164,11 @@ async function runConfig(server: RunningServer, nginx: CachingProxy, c: Config, 
       segmentsMedian: median(segments),
       failed,
       errors,
-      playersCpuPct: cpuPercent(begin.players, end.players),
+      playersCpuPct: cpuPercent(begin.client, end.client),
       nginxCpuPct: cpuPercent(begin.nginx, end.nginx),
       serverRssMb: serverRss,
       nginxRssMb: nginxRss,
-      machineBusyPct: (100 * (end.machine.busy - begin.machine.busy)) / Math.max(1, end.machine.total - begin.machine.total),
+      machineBusyPct: busyPct(begin, end),
       deliveredMBps: bytes / seconds / 1e6,
       delays,
       mainCpuPct: cpuPercent(begin.main, end.main),

@@ -17,7 +17,8 @@ import { runOptions } from "./lib/args.ts";
 import { cli, list, num, toggle } from "./lib/cli.ts";
 import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { benchEncode, type EncodeResult } from "./lib/encode-bench.ts";
-import { cpuPercent, machineTicks, processTree, readStat, rssMb, sampleCpu, type CpuSample, type ProcStat } from "./lib/proc-stats.ts";
+import { cpuPercent, rssMb } from "./lib/proc-stats.ts";
+import { busyPct, type RoundSample, sampleRound } from "./lib/sampling.ts";
 import { COMPARISON, encodeTable, fanoutTable, median, plural, targetsTable, type RoundFigures } from "./lib/report.ts";
 import { startServer, type RunningServer } from "./lib/server-process.ts";
 import { runRound } from "./lib/viewer-pool.ts";
@@ -40,18 +41,8 @@ function serverAlive(server: RunningServer): boolean {
   return server.proc.exitCode === null && server.proc.signalCode === null;
 }
 
-interface Sample {
-  server: CpuSample;
-  client: CpuSample;
-  machine: { busy: number; total: number };
-  tree: ProcStat[];
-}
-
-function sample(server: RunningServer, clientPids: number[]): Sample {
-  const tree = processTree(server.proc.pid);
-  const clients = clientPids.map(readStat).filter((s): s is ProcStat => s !== null);
-  return { server: sampleCpu(tree), client: sampleCpu(clients), machine: machineTicks(), tree };
-}
+type Sample = RoundSample;
+const sample = (server: RunningServer, clientPids: number[]): Sample => sampleRound(server.proc.pid, clientPids);
 
 async function measureRound(server: RunningServer, viewers: number, o: BenchOptions, notes: string[]): Promise<RoundFigures> {
   // Wakes an on-demand capture, so the round measures a running stream.
@@ -103,7 +94,7 @@ async function measureRound(server: RunningServer, viewers: number, o: BenchOpti
     ffmpegRssMb: ffmpegRss,
     deliveredMBps: round.viewers.reduce((sum, v) => sum + v.bytesPerSecond, 0) / 1e6,
     clientCpuPct: cpuPercent(b.client, e.client),
-    machineBusyPct: (100 * (e.machine.busy - b.machine.busy)) / Math.max(1, e.machine.total - b.machine.total),
+    machineBusyPct: busyPct(b, e),
   };
 }
 

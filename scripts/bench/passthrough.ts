@@ -26,7 +26,8 @@ import { cli, num } from "./lib/cli.ts";
 import { describeCapture, otherChildren } from "./lib/capture-child.ts";
 import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { FAKE_CAMERA_ENV, FAKE_DEVICE, FAKE_FFMPEG, prepareFakeCamera } from "./lib/fake-camera.ts";
-import { cpuPercent, machineTicks, processTree, readStat, rssMb, sampleCpu, type CpuSample, type ProcStat } from "./lib/proc-stats.ts";
+import { cpuPercent, rssMb } from "./lib/proc-stats.ts";
+import { busyPct, type RoundSample, sampleRound } from "./lib/sampling.ts";
 import { cpuRatio, medianRound, pathsTable, targetMet, targetTable, TARGET_RATIO, type PathFigures } from "./lib/passthrough-report.ts";
 import { median, plural } from "./lib/report.ts";
 import { startServer, type RunningServer } from "./lib/server-process.ts";
@@ -62,25 +63,8 @@ type PassthroughOptions = ReturnType<typeof CLI.parse>;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-interface Sample {
-  server: CpuSample;
-  capture: CpuSample;
-  client: CpuSample;
-  machine: { busy: number; total: number };
-  children: ProcStat[];
-}
-
-function sample(server: RunningServer, clientPids: number[]): Sample {
-  const [root, ...children] = processTree(server.proc.pid);
-  const clients = clientPids.map(readStat).filter((s): s is ProcStat => s !== null);
-  return {
-    server: sampleCpu(root ? [root] : []),
-    capture: sampleCpu(children),
-    client: sampleCpu(clients),
-    machine: machineTicks(),
-    children,
-  };
-}
+type Sample = RoundSample;
+const sample = (server: RunningServer, clientPids: number[]): Sample => sampleRound(server.proc.pid, clientPids);
 
 function serverAlive(server: RunningServer): boolean {
   return server.proc.exitCode === null && server.proc.signalCode === null;
@@ -113,7 +97,7 @@ async function measurePath(spec: PathSpec, label: string, o: PassthroughOptions,
       onStop: (pids) => {
         end = sample(server, pids);
         serverRss = rssMb(server.proc.pid);
-        const children = end.children.map((s) => rssMb(s.pid) ?? 0);
+        const children = end.tree.slice(1).map((s) => rssMb(s.pid) ?? 0);
         captureRss = children.length ? children.reduce((a, b) => a + b, 0) : null;
       },
     });
@@ -122,13 +106,13 @@ async function measurePath(spec: PathSpec, label: string, o: PassthroughOptions,
     const e = end as Sample | null;
     if (!b || !e) throw new Error("the round ended without samples");
 
-    const capture = describeCapture(e.children);
+    const capture = describeCapture(e.tree.slice(1));
     if (capture.mode !== spec.capture) {
       notes.push(
         `${label}: the capture child should ${spec.capture} the camera's JPEGs; found: ${capture.text}. ` + "This path did not measure what it is named for",
       );
     }
-    const others = otherChildren(e.children);
+    const others = otherChildren(e.tree.slice(1));
     if (others) notes.push(`${label}: ${others}`);
     const failed = round.viewers.filter((v) => v.error !== null || v.firstFrameMs === null);
     for (const message of new Set(failed.map((v) => v.error ?? "no frame"))) {
@@ -137,7 +121,7 @@ async function measurePath(spec: PathSpec, label: string, o: PassthroughOptions,
     if (!round.settled) notes.push(`${label}: not every viewer had a frame after ${o.settle} s; the window started anyway`);
     const fps = round.viewers.map((v) => v.fps);
     const partBytes = round.viewers.filter((v) => v.fps > 0).map((v) => v.bytesPerSecond / v.fps);
-    const serverCpuPct = cpuPercent(b.server, e.server);
+    const serverCpuPct = cpuPercent(b.main, e.main);
     const captureCpuPct = cpuPercent(b.capture, e.capture);
     return {
       label: spec.label,
@@ -155,7 +139,7 @@ async function measurePath(spec: PathSpec, label: string, o: PassthroughOptions,
       serverRssMb: serverRss,
       captureRssMb: captureRss,
       clientCpuPct: cpuPercent(b.client, e.client),
-      machineBusyPct: (100 * (e.machine.busy - b.machine.busy)) / Math.max(1, e.machine.total - b.machine.total),
+      machineBusyPct: busyPct(b, e),
     };
   } finally {
     const leftovers = await stopTree(server.proc);

@@ -22,7 +22,8 @@ import { cli, list } from "./lib/cli.ts";
 import { targetsTable } from "./lib/table.ts";
 import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { endAll, spawnShares } from "./lib/json-lines-child.ts";
-import { cmdline, cpuPercent, machineTicks, processTree, rssMb, sampleCpu, type CpuSample, type ProcStat } from "./lib/proc-stats.ts";
+import { cmdline, cpuPercent, processTree, rssMb } from "./lib/proc-stats.ts";
+import { busyPct, type RoundSample, sampleRound } from "./lib/sampling.ts";
 import { fixed, median } from "./lib/stats.ts";
 import type { RtspReaderMessage } from "./lib/rtsp-readers.ts";
 import { freePort, startServer, type RunningServer } from "./lib/server-process.ts";
@@ -45,18 +46,8 @@ type Options = ReturnType<typeof CLI.parse>;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-interface Sample {
-  server: CpuSample;
-  main: CpuSample;
-  client: CpuSample;
-  machine: { busy: number; total: number };
-}
-
-function sample(server: RunningServer, clientPids: number[]): Sample {
-  const clients = clientPids.flatMap((pid) => processTree(pid)).filter((s): s is ProcStat => s !== null);
-  const tree = processTree(server.proc.pid);
-  return { server: sampleCpu(tree), main: sampleCpu(tree.slice(0, 1)), client: sampleCpu(clients), machine: machineTicks() };
-}
+type Sample = RoundSample;
+const sample = (server: RunningServer, clientPids: number[]): Sample => sampleRound(server.proc.pid, clientPids);
 
 /** H.264 access units the first stream's feed has made so far (from /state). */
 async function feedAccessUnits(server: RunningServer): Promise<number> {
@@ -142,7 +133,7 @@ async function rtspRound(server: RunningServer, rtspPort: number, n: number, o: 
       mainCpuPct: cpuPercent(begin.main, end.main),
       serverRssMb: serverRss,
       clientCpuPct: cpuPercent(begin.client, end.client),
-      machineBusyPct: (100 * (end.machine.busy - begin.machine.busy)) / Math.max(1, end.machine.total - begin.machine.total),
+      machineBusyPct: busyPct(begin, end),
       deliveredMBps: bytes / seconds / 1e6,
     };
   } finally {
@@ -182,7 +173,7 @@ async function mjpegRound(server: RunningServer, n: number, o: Options): Promise
     mainCpuPct: cpuPercent(b.main, e.main),
     serverRssMb: serverRss,
     clientCpuPct: cpuPercent(b.client, e.client),
-    machineBusyPct: (100 * (e.machine.busy - b.machine.busy)) / Math.max(1, e.machine.total - b.machine.total),
+    machineBusyPct: busyPct(b, e),
     deliveredMBps: round.viewers.reduce((s, v) => s + v.bytesPerSecond, 0) / 1e6,
   };
 }

@@ -15,19 +15,23 @@
 import { join } from "node:path";
 import { cpus } from "node:os";
 import type { Subprocess } from "bun";
+import { cli, list, num } from "./lib/cli.ts";
 import { installExitHandlers, ownChild, runBenchmark, stopTree } from "./lib/children.ts";
 import { cpuPercent, cmdline, processTree, sampleCpu, type ProcStat } from "./lib/proc-stats.ts";
+import { median, spread } from "./lib/stats.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-const duration = Number(arg("duration", "8"));
-const peerCounts = arg("peers", "1,5,20").split(",").map(Number);
-const repeat = Number(arg("repeat", "3"));
+const {
+  duration,
+  peers: peerCounts,
+  repeat,
+} = cli("audio-peers", {
+  duration: num({ flag: "duration", default: 8, max: 600, help: "measuring window per round, seconds" }),
+  peers: list({ flag: "peers", default: [1, 5, 20], max: 200, help: "peer counts, comma-separated" }),
+  repeat: num({ flag: "repeat", default: 3, max: 20, whole: true, help: "runs of (sound, video only) per peer count, interleaved" }),
+}).parseOrExit();
 
 type Mode = "audio" | "video";
 interface Sample {
@@ -137,12 +141,6 @@ async function round(server: { proc: Subprocess; url: string }, n: number, mode:
     videoFps: result.videoFramesPerPeerPerS,
   };
 }
-
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const spread = (v: number[], d = 1) => `${median(v).toFixed(d)} (${Math.min(...v).toFixed(d)}–${Math.max(...v).toFixed(d)})`;
 
 installExitHandlers();
 await runBenchmark("audio-peers", async () => {

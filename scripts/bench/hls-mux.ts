@@ -7,6 +7,10 @@
  */
 import { AnnexBParser } from "../../src/media/h264/annexb.ts";
 import { Segmenter } from "../../src/outputs/hls/segmenter.ts";
+import { cli } from "./lib/cli.ts";
+import { table } from "./lib/table.ts";
+
+cli("hls-mux", {}).parseOrExit();
 
 const SECONDS = 20;
 const FPS = 30;
@@ -65,8 +69,18 @@ const copy = () => {
   return performance.now() - t0;
 };
 const copyMs = Math.min(...Array.from({ length: 5 }, copy));
-console.log(`| what | ms per segment (1 s, 30 pictures) | ms per picture |`);
-console.log(`|---|---|---|`);
-console.log(`| segmenter (fMP4 parts + segment) | ${(best.ms / best.segments).toFixed(3)} | ${(best.ms / aus.length).toFixed(4)} |`);
-console.log(`| floor: one copy of the NAL units | ${(copyMs / best.segments).toFixed(3)} | ${(copyMs / aus.length).toFixed(4)} |`);
+const rows = [
+  { what: "segmenter (fMP4 parts + segment)", ms: best.ms },
+  { what: "floor: one copy of the NAL units", ms: copyMs },
+];
+console.log(
+  table<(typeof rows)[number]>(
+    [
+      { title: "what", value: (r) => r.what },
+      { title: "ms per segment (1 s, 30 pictures)", value: (r) => r.ms / best.segments, digits: 3 },
+      { title: "ms per picture", value: (r) => r.ms / aus.length, digits: 4 },
+    ],
+    rows,
+  ),
+);
 console.log(`${aus.length} pictures, ${(bytes / 1e6).toFixed(1)} MB of H.264, ${best.segments} segments`);

@@ -21,12 +21,14 @@
 import { rmSync } from "node:fs";
 import { cpus } from "node:os";
 import { NGINX, startCachingProxy, type CachingProxy } from "../../test/helpers/nginx-cache.ts";
-import { forEachOption, positive, runOption, UsageError, type RunOptions } from "./lib/args.ts";
+import { binary, clients, duration, settle } from "./lib/args.ts";
+import { cli, num } from "./lib/cli.ts";
 import { installExitHandlers, ownChild, runBenchmark, stopTree } from "./lib/children.ts";
 import type { HlsPlayerMessage } from "./lib/hls-players.ts";
-import { JsonLinesChild } from "./lib/json-lines-child.ts";
-import { cpuPercent, machineTicks, processTree, rssMb, sampleCpu, type CpuSample, type ProcStat } from "./lib/proc-stats.ts";
-import { fixed, median } from "./lib/report.ts";
+import { endAll, spawnShares } from "./lib/json-lines-child.ts";
+import { type CpuSample, cpuPercent, processTree, rssMb, sampleCpu } from "./lib/proc-stats.ts";
+import { busyPct, type RoundSample, sampleRound } from "./lib/sampling.ts";
+import { fixed, median, percentile, spread } from "./lib/stats.ts";
 import { freePort, startServer, type RunningServer } from "./lib/server-process.ts";
 
 const WIDTH = 1280;
@@ -34,39 +36,15 @@ const HEIGHT = 720;
 const FPS = 30;
 const PLAYERS_SCRIPT = new URL("./lib/hls-players.ts", import.meta.url).pathname;
 
-const USAGE = `usage: bun run scripts/bench/hls.ts [options]
-  --duration S   measuring window per configuration and round, seconds (default 10)
-  --players N    players of the large configurations (default 100)
-  --rounds N     rounds of the four configurations, interleaved (default 3)
-  --clients N    player processes sharing a configuration's players (default 4)
-  --settle S     longest wait for every player's first part before a window (default 20)
-  --binary PATH  run a compiled glasscast binary instead of "bun run src/cli.ts"`;
-
-interface Options extends RunOptions {
-  players: number;
-  rounds: number;
-}
-
-function parseOptions(argv: string[]): Options {
-  const o: Options = { duration: 10, binary: null, clients: 4, settle: 20, players: 100, rounds: 3 };
-  forEachOption(argv, (flag, value) => {
-    if (runOption(o, flag, value)) return;
-    if (flag === "--players") {
-      o.players = positive("players", value(), true, 1000);
-      return;
-    }
-    if (flag === "--rounds") {
-      o.rounds = positive("rounds", value(), true, 20);
-      return;
-    }
-    if (flag === "--help" || flag === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    throw new UsageError(`${flag}: unknown option`);
-  });
-  return o;
-}
+const CLI = cli("hls", {
+  duration: duration(10, 3600, "measuring window per configuration and round, seconds"),
+  players: num({ flag: "players", default: 100, max: 1000, whole: true, help: "players of the large configurations" }),
+  rounds: num({ flag: "rounds", default: 3, max: 20, whole: true, help: "rounds of the four configurations, interleaved" }),
+  clients: { ...clients("player processes sharing a configuration's players"), default: 4 },
+  settle: { ...settle(20), help: "longest wait for every player's first part before a window" },
+  binary: binary(),
+});
+type Options = ReturnType<typeof CLI.parse>;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -86,31 +64,11 @@ async function served(server: RunningServer): Promise<Served> {
   return s;
 }
 
-interface Sample {
-  server: CpuSample;
-  main: CpuSample;
-  players: CpuSample;
-  nginx: CpuSample;
-  machine: { busy: number; total: number };
-}
-
-function sample(server: RunningServer, playerPids: number[], nginx: CachingProxy): Sample {
-  const players = playerPids.flatMap((pid) => processTree(pid)).filter((s): s is ProcStat => s !== null);
-  const tree = processTree(server.proc.pid);
-  return {
-    server: sampleCpu(tree),
-    main: sampleCpu(tree.slice(0, 1)),
-    players: sampleCpu(players),
-    nginx: sampleCpu(processTree(nginx.proc.pid)),
-    machine: machineTicks(),
-  };
-}
-
-class PlayerProcess extends JsonLinesChild<HlsPlayerMessage> {
-  send(command: string): void {
-    this.writeLine(JSON.stringify(command));
-  }
-}
+type Sample = RoundSample & { nginx: CpuSample };
+const sample = (server: RunningServer, playerPids: number[], nginx: CachingProxy): Sample => ({
+  ...sampleRound(server.proc.pid, playerPids),
+  nginx: sampleCpu(processTree(nginx.proc.pid)),
+});
 
 interface Config {
   label: string;
@@ -141,26 +99,10 @@ interface Result {
   mainCpuPct: number;
 }
 
-function percentile(values: number[], q: number): number {
-  if (!values.length) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-}
-
 async function runConfig(server: RunningServer, nginx: CachingProxy, c: Config, o: Options, notes: string[]): Promise<Result> {
   const port = c.via === "direct" ? server.port : nginx.port;
   const url = `http://127.0.0.1:${port}/hls/index.m3u8`;
-  const p = Math.max(1, Math.min(o.clients, c.players));
-  const procs: PlayerProcess[] = [];
-  for (let i = 0; i < p; i++) {
-    const share = Math.floor(c.players / p) + (i < c.players % p ? 1 : 0);
-    const proc = Bun.spawn(
-      [process.execPath, "run", PLAYERS_SCRIPT, "--url", url, "--count", String(share), "--max-seconds", String(o.settle + o.duration + 60)],
-      { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
-    );
-    ownChild(proc);
-    procs.push(new PlayerProcess(proc));
-  }
+  const procs = spawnShares<HlsPlayerMessage>(PLAYERS_SCRIPT, c.players, o.clients, ["--url", url, "--max-seconds", String(o.settle + o.duration + 60)]);
   try {
     let failed = 0;
     const deadline = performance.now() + (o.settle + 30) * 1000;
@@ -222,38 +164,23 @@ async function runConfig(server: RunningServer, nginx: CachingProxy, c: Config, 
       segmentsMedian: median(segments),
       failed,
       errors,
-      playersCpuPct: cpuPercent(begin.players, end.players),
+      playersCpuPct: cpuPercent(begin.client, end.client),
       nginxCpuPct: cpuPercent(begin.nginx, end.nginx),
       serverRssMb: serverRss,
       nginxRssMb: nginxRss,
-      machineBusyPct: (100 * (end.machine.busy - begin.machine.busy)) / Math.max(1, end.machine.total - begin.machine.total),
+      machineBusyPct: busyPct(begin, end),
       deliveredMBps: bytes / seconds / 1e6,
       delays,
       mainCpuPct: cpuPercent(begin.main, end.main),
       behind: fetchedAt.flatMap(([uri, t]) => (listed.has(uri) ? [t - listed.get(uri)!] : [])),
     };
   } finally {
-    await Promise.all(procs.map((r) => r.end()));
+    await endAll(procs);
   }
-}
-
-/** "median (min–max)" over rounds. */
-function spread(values: number[], digits = 1): string {
-  if (values.length === 1) return fixed(values[0]!, digits);
-  return `${fixed(median(values), digits)} (${fixed(Math.min(...values), digits)}–${fixed(Math.max(...values), digits)})`;
 }
 
 async function main(): Promise<void> {
-  let o: Options;
-  try {
-    o = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`${err.message}\n${USAGE}`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const o = CLI.parseOrExit();
   installExitHandlers();
   log("starting the server…");
   const server = await startServer({ binary: o.binary, width: WIDTH, height: HEIGHT, fps: FPS });
@@ -302,8 +229,8 @@ async function main(): Promise<void> {
       `${rs.reduce((s, r) => s + r.failed, 0)} / ${rs.reduce((s, r) => s + r.errors, 0)} | ` +
       `${spread(all((r) => r.playersCpuPct))} | ${c.via === "nginx" ? spread(all((r) => r.nginxCpuPct)) : "—"} | ` +
       `${fixed(median(all((r) => r.serverRssMb ?? NaN)))} | ${c.via === "nginx" ? fixed(median(all((r) => r.nginxRssMb ?? NaN))) : "—"} | ` +
-      `${fixed(median(all((r) => r.deliveredMBps)), 1)} | ${fixed(median(delays), 0)} / ${fixed(percentile(delays, 0.95), 0)} | ` +
-      `${fixed(median(behind), 0)} / ${fixed(percentile(behind, 0.95), 0)} / ${fixed(Math.max(...behind), 0)} | ` +
+      `${fixed(median(all((r) => r.deliveredMBps)), 1)} | ${fixed(median(delays), 0)} / ${fixed(percentile(delays, 95), 0)} | ` +
+      `${fixed(median(behind), 0)} / ${fixed(percentile(behind, 95), 0)} / ${fixed(Math.max(...behind), 0)} | ` +
       `${spread(all((r) => r.machineBusyPct))} |`
     );
   });

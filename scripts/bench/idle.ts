@@ -20,26 +20,27 @@
  */
 import { cpus } from "node:os";
 import { connectPeer, type BenchPeer } from "../../src/bench/webrtc-peer.ts";
+import { cli, num } from "./lib/cli.ts";
 import { installExitHandlers, ownChild, runBenchmark, stopTree } from "./lib/children.ts";
 import { cmdline, cpuPercent, processTree, readStat, sampleCpu } from "./lib/proc-stats.ts";
-import { fixed as f, median } from "./lib/report.ts";
+import { fixed as f, median } from "./lib/stats.ts";
 import { startServer, type RunningServer } from "./lib/server-process.ts";
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isFinite(v) || v <= 0) {
-    process.stderr.write(`idle: --${name} needs a positive number\n`);
-    process.exit(2);
-  }
-  return v;
-}
-const RUNS = arg("runs", 3);
-const SECONDS = arg("seconds", 10);
-const SAMPLES = arg("samples", 3);
-const WIDTH = arg("width", 1280);
-const HEIGHT = arg("height", 720);
-const FPS = arg("fps", 30);
+const {
+  runs: RUNS,
+  seconds: SECONDS,
+  samples: SAMPLES,
+  width: WIDTH,
+  height: HEIGHT,
+  fps: FPS,
+} = cli("idle", {
+  runs: num({ flag: "runs", default: 3, max: 50, whole: true, help: "interleaved runs" }),
+  seconds: num({ flag: "seconds", default: 10, max: 3600, help: "CPU window per server and run, seconds" }),
+  samples: num({ flag: "samples", default: 3, max: 100, whole: true, help: "first pictures of each kind per run" }),
+  width: num({ flag: "width", default: 1280, max: 3840, whole: true, arg: "W", help: "the test pattern's width" }),
+  height: num({ flag: "height", default: 720, max: 2160, whole: true, arg: "H", help: "its height" }),
+  fps: num({ flag: "fps", default: 30, max: 60, whole: true, arg: "F", help: "its frame rate" }),
+}).parseOrExit();
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const out = (m: string) => process.stdout.write(`${m}\n`);
 

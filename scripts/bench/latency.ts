@@ -16,83 +16,34 @@
  * viewers), server CPU the server with its ffmpeg children.
  */
 import { launchChromium } from "../../test/helpers/browser.ts";
-import { forEachOption, parseOrExit, positive, count as wholeCount, UsageError } from "./lib/args.ts";
+import { cli, names, num, toggle, UsageError } from "./lib/cli.ts";
 import { installExitHandlers, ownChild, runBenchmark, stopTree } from "./lib/children.ts";
 import { h264Floor, jpegFloor, testPictures, type FloorFigures } from "./lib/latency-floors.ts";
 import { aiortcReceiver, chromiumReceiver, mjpegReceiver, rtspReceiver, weriftReceiver, type ReceiverFigures, type Window } from "./lib/latency-receivers.ts";
 import { cpuPercent, processTree, sampleCpu, type CpuSample } from "./lib/proc-stats.ts";
-import { fixed, median } from "./lib/report.ts";
+import { fixed, median, percentile } from "./lib/stats.ts";
 import { drainStderr, freePort, REPO_ROOT } from "./lib/server-process.ts";
 import { runRound } from "./lib/viewer-pool.ts";
 
 const RECEIVERS = ["mjpeg", "mjpeg-loaded", "rtsp", "werift", "aiortc", "chromium-webrtc", "chromium-hls"] as const;
-type ReceiverName = (typeof RECEIVERS)[number];
 
-const USAGE = `usage: bun run scripts/bench/latency.ts [options]
-  --duration S      seconds each receiver measures, after its warm-up (default 10)
-  --warmup S        seconds each receiver watches before it measures (default 2)
-  --receivers LIST  comma-separated, from ${RECEIVERS.join(",")} (default all)
-  --others N        other MJPEG viewers for mjpeg-loaded (default 50)
-  --width W --height H --fps F   the stamped test pattern (default 1280 720 30)
-  --json            print the figures as JSON instead of the Markdown report`;
-
-interface Options {
-  duration: number;
-  warmup: number;
-  receivers: ReceiverName[];
-  others: number;
-  width: number;
-  height: number;
-  fps: number;
-  json: boolean;
-}
-
-function parseArgs(argv: string[]): Options {
-  const o: Options = { duration: 10, warmup: 2, receivers: [...RECEIVERS], others: 50, width: 1280, height: 720, fps: 30, json: false };
-  forEachOption(argv, (flag, value, arg) => {
-    switch (flag) {
-      case "--duration":
-        o.duration = positive("duration", value(), false, 600);
-        break;
-      case "--warmup":
-        o.warmup = wholeCount("warmup", value(), 60);
-        break;
-      case "--others":
-        o.others = positive("others", value(), true, 1000);
-        break;
-      case "--width":
-        o.width = positive("width", value(), true, 3840);
-        break;
-      case "--height":
-        o.height = positive("height", value(), true, 2160);
-        break;
-      case "--fps":
-        o.fps = positive("fps", value(), true, 60);
-        break;
-      case "--json":
-        o.json = true;
-        break;
-      case "--receivers": {
-        const list = (value() ?? "").split(",").map((s) => s.trim());
-        for (const name of list) {
-          if (!(RECEIVERS as readonly string[]).includes(name))
-            throw new UsageError(`--receivers: ${JSON.stringify(name)} is not one of ${RECEIVERS.join(", ")}`);
-        }
-        o.receivers = list as ReceiverName[];
-        break;
-      }
-      case "-h":
-      case "--help":
-        console.log(USAGE);
-        process.exit(0);
-        break;
-      default:
-        throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
-    }
-  });
-  if (o.width < 192) throw new UsageError(`--width: ${o.width} is too narrow for the clock stamp; give 192 or more`);
-  return o;
-}
+const CLI = cli(
+  "latency",
+  {
+    duration: num({ flag: "duration", default: 10, max: 600, help: "seconds each receiver measures, after its warm-up" }),
+    warmup: num({ flag: "warmup", default: 2, max: 60, zero: true, arg: "S", help: "seconds each receiver watches before it measures" }),
+    receivers: names({ flag: "receivers", default: [...RECEIVERS], shown: "all", choices: RECEIVERS, help: `comma-separated, from ${RECEIVERS.join(",")}` }),
+    others: num({ flag: "others", default: 50, max: 1000, whole: true, help: "other MJPEG viewers for mjpeg-loaded" }),
+    width: num({ flag: "width", default: 1280, max: 3840, whole: true, arg: "W", help: "the stamped test pattern's width (192 or more)" }),
+    height: num({ flag: "height", default: 720, max: 2160, whole: true, arg: "H", help: "its height" }),
+    fps: num({ flag: "fps", default: 30, max: 60, whole: true, arg: "F", help: "its frame rate" }),
+    json: toggle({ flag: "json", help: "print the figures as JSON instead of the Markdown report" }),
+  },
+  (o) => {
+    if (o.width < 192) throw new UsageError(`--width: ${o.width} is too narrow for the clock stamp; give 192 or more`);
+  },
+);
+type Options = ReturnType<typeof CLI.parse>;
 
 export interface Row {
   transport: string;
@@ -116,14 +67,7 @@ export interface LatencyReport {
   rows: Row[];
 }
 
-/** The p-th percentile (nearest rank) of values; NaN for none. */
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
-
-const spread = (values: number[] | undefined): string => (values && values.length ? `${fixed(median(values))} / ${fixed(percentile(values, 95))}` : "—");
+const medianP95 = (values: number[] | undefined): string => (values?.length ? `${fixed(median(values))} / ${fixed(percentile(values, 95))}` : "—");
 
 interface StampServer {
   proc: ReturnType<typeof spawnServer>;
@@ -213,8 +157,8 @@ async function withCpu<T>(serverPid: number, run: () => Promise<T>): Promise<{ v
 }
 
 function markdown(r: LatencyReport, o: Options): string {
-  const jpegFloorText = `${spread(r.floors.jpeg.total)} (JPEG encode ${spread(r.floors.jpeg.parts.encode)}, decode ${spread(r.floors.jpeg.parts.decode)})`;
-  const h264FloorText = `${spread(r.floors.h264.total)}`;
+  const jpegFloorText = `${medianP95(r.floors.jpeg.total)} (JPEG encode ${medianP95(r.floors.jpeg.parts.encode)}, decode ${medianP95(r.floors.jpeg.parts.decode)})`;
+  const h264FloorText = `${medianP95(r.floors.h264.total)}`;
   const lines = [
     `# Glass-to-glass latency on loopback, ${r.picture.width}x${r.picture.height} ${r.picture.fps} fps`,
     "",
@@ -230,10 +174,10 @@ function markdown(r: LatencyReport, o: Options): string {
     const parts =
       Object.entries(f.parts)
         .filter(([, v]) => v.length)
-        .map(([k, v]) => `${k} ${spread(v)}`)
+        .map(([k, v]) => `${k} ${medianP95(v)}`)
         .join("; ") || "—";
     lines.push(
-      `| ${row.transport} | ${row.receiver}${f.error ? ` (**${f.error}**)` : ""} | ${f.latency.length} | ${f.misread} | ${spread(f.latency)} | ${parts} | ${row.floor} | ${fixed(row.serverCpuPct)} | ${fixed(row.clientCpuPct)} |`,
+      `| ${row.transport} | ${row.receiver}${f.error ? ` (**${f.error}**)` : ""} | ${f.latency.length} | ${f.misread} | ${medianP95(f.latency)} | ${parts} | ${row.floor} | ${fixed(row.serverCpuPct)} | ${fixed(row.clientCpuPct)} |`,
     );
   }
   const hls = r.floors.hls;
@@ -242,9 +186,9 @@ function markdown(r: LatencyReport, o: Options): string {
     "Floors, same run:",
     `- MJPEG: stamp → glasscast's JPEG encoder → libjpeg-turbo decode, one process: ${jpegFloorText}.`,
     `- H.264: stamped pictures at ${r.picture.fps} fps → glasscast's H.264 encoder (libx264 as the server runs it) → ffmpeg decoder, no network: ${h264FloorText}; ` +
-      `stamp → access unit handed on ${spread(r.floors.h264.parts.encoded)}, then decoded ${spread(r.floors.h264.parts.decoded)}. ` +
+      `stamp → access unit handed on ${medianP95(r.floors.h264.parts.encoded)}, then decoded ${medianP95(r.floors.h264.parts.decoded)}. ` +
       `The same with the encoder's output read as Annex B (before FLV framing; a picture waits for the next to begin), in turns with it: ` +
-      `${spread(r.floors.h264AnnexB.total)}, handed on ${spread(r.floors.h264AnnexB.parts.encoded)}.`,
+      `${medianP95(r.floors.h264AnnexB.total)}, handed on ${medianP95(r.floors.h264AnnexB.parts.encoded)}.`,
     `- HLS: part target ${hls.partTargetS ?? "—"} s, PART-HOLD-BACK ${hls.partHoldBackS ?? "—"} s (where a low-latency player starts behind the live edge), target duration ${hls.targetDurationS ?? "—"} s.`,
     "",
     "Client CPU: every process of the benchmark but the server (receiver, browser, other viewers), % of one core, warm-up included.",
@@ -253,7 +197,7 @@ function markdown(r: LatencyReport, o: Options): string {
 }
 
 async function main(): Promise<void> {
-  const o = parseOrExit("latency", USAGE, () => parseArgs(process.argv.slice(2)));
+  const o = CLI.parseOrExit();
   installExitHandlers();
   const log = (s: string) => process.stderr.write(`latency: ${s}\n`);
   log("floors: JPEG and H.264 without the server");
@@ -283,8 +227,8 @@ async function main(): Promise<void> {
     floors: { jpeg, h264, h264AnnexB, hls },
     rows: [],
   };
-  const mjpegFloor = spread(jpeg.total);
-  const h264FloorText = spread(h264.total);
+  const mjpegFloor = medianP95(jpeg.total);
+  const h264FloorText = medianP95(h264.total);
   const hlsFloorText = hls.partTargetS === null ? "—" : `part ${hls.partTargetS} s, hold-back ${hls.partHoldBackS ?? "—"} s`;
   let browser: Awaited<ReturnType<typeof launchChromium>> | null = null;
   try {

@@ -21,22 +21,32 @@
 import { heapStats } from "bun:jsc";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createGlasscast } from "../../src/server.ts";
+import { cli, num, text, toggle } from "./lib/cli.ts";
 import { FAKE_CAMERA_ENV, FAKE_DEVICE, FAKE_FFMPEG, prepareFakeCamera } from "./lib/fake-camera.ts";
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const rounds = arg("rounds", 3);
-const peers = arg("peers", 60);
-const concurrency = arg("concurrency", 4);
-const mjpegViewers = arg("mjpeg", 100);
-const minGrowth = arg("min", 20);
-const kills = arg("kills", 0);
-const holdMs = arg("hold", 0);
-const mjpegHoldMs = arg("mjpeg-hold", 0);
-const camera = process.argv.includes("--camera");
-const snapshotAt = process.argv.indexOf("--snapshot") >= 0 ? process.argv[process.argv.indexOf("--snapshot") + 1] : null;
+const {
+  rounds,
+  peers,
+  concurrency,
+  mjpeg: mjpegViewers,
+  min: minGrowth,
+  kills,
+  hold: holdMs,
+  mjpegHold: mjpegHoldMs,
+  camera,
+  snapshot: snapshotAt,
+} = cli("leak-churn", {
+  rounds: num({ flag: "rounds", default: 3, max: 100, whole: true, help: "rounds of churn" }),
+  peers: num({ flag: "peers", default: 60, max: 10_000, zero: true, help: "WebRTC peers joining and leaving per round" }),
+  concurrency: num({ flag: "concurrency", default: 4, max: 64, whole: true, help: "peers joining at once" }),
+  mjpeg: num({ flag: "mjpeg", default: 100, max: 10_000, zero: true, help: "MJPEG viewers per round (connect, one frame, go)" }),
+  min: num({ flag: "min", default: 20, max: 1e9, zero: true, help: "objects a type must grow by to be listed" }),
+  kills: num({ flag: "kills", default: 0, max: 100, zero: true, help: "SIGKILLs of the capture per round, while peers come and go" }),
+  hold: num({ flag: "hold", default: 0, max: 600_000, zero: true, arg: "MS", help: "ms each peer stays after its first frame (0.5–1.5×)" }),
+  mjpegHold: num({ flag: "mjpeg-hold", default: 0, max: 600_000, zero: true, arg: "MS", help: "ms each MJPEG viewer stays" }),
+  camera: toggle({ flag: "camera", help: "the soak's fake 720p MJPEG webcam instead of a small testsrc" }),
+  snapshot: text({ flag: "snapshot", default: null, arg: "DIR", help: "write JSC heap snapshots at the start and the end there" }),
+}).parseOrExit();
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 // As the CLI does (src/cli.ts): an ICMP "port unreachable" from a peer that went away is no failure.

@@ -8,57 +8,30 @@
  *
  *   bun run scripts/bench/login-flood.ts [--duration 10] [--logins 200] [--viewers 3] [--fps 30] [--binary PATH]
  */
-import { forEachOption, parseOrExit, positive, runOption, UsageError, type RunOptions } from "./lib/args.ts";
+import { binary, duration, settle } from "./lib/args.ts";
+import { cli, num } from "./lib/cli.ts";
 import { runBenchmark } from "./lib/children.ts";
 import { floodAddresses, floodLogins, type FloodFigures } from "./lib/login-flood.ts";
-import { connectMjpeg } from "./lib/mjpeg-connection.ts";
-import { MjpegCounter } from "./lib/mjpeg-counter.ts";
+import { connectMjpeg } from "../../src/bench/mjpeg-connection.ts";
+import { MjpegCounter } from "../../src/bench/mjpeg-counter.ts";
 import { cpuPercent, processTree, sampleCpu } from "./lib/proc-stats.ts";
-import { fixed } from "./lib/report.ts";
+import { fixed } from "./lib/stats.ts";
+import { targetsTable } from "./lib/table.ts";
 import { startServer, type RunningServer } from "./lib/server-process.ts";
-
-const USAGE = `usage: bun run scripts/bench/login-flood.ts [options]
-  --duration S   the baseline window, seconds (default 10)
-  --logins N     wrong logins in the flood, one address each (default 200)
-  --viewers N    MJPEG viewers (default 3)
-  --fps N        the source's frame rate (default 30)
-  --binary PATH  run a compiled glasscast binary instead of "bun run src/cli.ts"`;
-
-interface Options extends RunOptions {
-  logins: number;
-  viewers: number;
-  fps: number;
-}
 
 const TARGET_SHARE = 0.95;
 const TOKEN = "login-flood-viewer-token-0123456789";
 const PASSWORD = "the right password";
 
-function parse(argv: string[]): Options {
-  const o: Options = { duration: 10, binary: null, clients: 1, settle: 10, logins: 200, viewers: 3, fps: 30 };
-  forEachOption(argv, (flag, value, arg) => {
-    if (runOption(o, flag, value)) return;
-    switch (flag) {
-      case "--logins":
-        o.logins = positive("logins", value(), true, 5000);
-        break;
-      case "--viewers":
-        o.viewers = positive("viewers", value(), true, 200);
-        break;
-      case "--fps":
-        o.fps = positive("fps", value(), true, 60);
-        break;
-      case "-h":
-      case "--help":
-        console.log(USAGE);
-        process.exit(0);
-        break;
-      default:
-        throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
-    }
-  });
-  return o;
-}
+const CLI = cli("login-flood", {
+  duration: duration(10, 3600, "the baseline window, seconds"),
+  binary: binary(),
+  settle: settle(),
+  logins: num({ flag: "logins", default: 200, max: 5000, whole: true, help: "wrong logins in the flood, one address each" }),
+  viewers: num({ flag: "viewers", default: 3, max: 200, whole: true, help: "MJPEG viewers" }),
+  fps: num({ flag: "fps", default: 30, max: 60, whole: true, help: "the source's frame rate" }),
+});
+type Options = ReturnType<typeof CLI.parse>;
 
 interface Window {
   seconds: number;
@@ -113,14 +86,12 @@ function report(o: Options, baseline: Window, flood: Window, figures: FloodFigur
       `${figures.limited} answers 429, ${figures.other} other, over ${fixed(figures.ms / 1000)} s (${fixed(figures.checked / (figures.ms / 1000))} checks a second).`,
   );
   const ok = worst >= TARGET_SHARE && figures.checked === o.logins;
-  console.log(`\n| Target | Goal | Measured | Result |\n|:---|:---|:---|:---|`);
-  console.log(
-    `| Every viewer's fps during the flood, vs its own baseline | ≥ ${TARGET_SHARE * 100} % | lowest ${fixed(worst * 100)} % | ${ok ? "PASS" : "**FAIL**"} |`,
-  );
+  const target = "Every viewer's fps during the flood, vs its own baseline";
+  console.log(`\n${targetsTable([{ target, goal: `≥ ${TARGET_SHARE * 100} %`, measured: `lowest ${fixed(worst * 100)} %`, ok }])}`);
 }
 
 await runBenchmark("login-flood", async () => {
-  const o = parseOrExit("login-flood", USAGE, () => parse(Bun.argv.slice(2)));
+  const o = CLI.parseOrExit();
   const hash = await Bun.password.hash(PASSWORD, { algorithm: "argon2id" });
   const server = await startServer({
     binary: o.binary,

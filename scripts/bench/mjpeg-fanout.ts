@@ -13,10 +13,12 @@
  * over that window; RSS at its end; first-frame times from each connect.
  */
 import { cpus } from "node:os";
-import { parseArgsOrExit, type BenchOptions } from "./lib/args.ts";
+import { runOptions } from "./lib/args.ts";
+import { cli, list, num, toggle } from "./lib/cli.ts";
 import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { benchEncode, type EncodeResult } from "./lib/encode-bench.ts";
-import { cpuPercent, machineTicks, processTree, readStat, rssMb, sampleCpu, type CpuSample, type ProcStat } from "./lib/proc-stats.ts";
+import { cpuPercent, rssMb } from "./lib/proc-stats.ts";
+import { busyPct, type RoundSample, sampleRound } from "./lib/sampling.ts";
 import { COMPARISON, encodeTable, fanoutTable, median, plural, targetsTable, type RoundFigures } from "./lib/report.ts";
 import { startServer, type RunningServer } from "./lib/server-process.ts";
 import { runRound } from "./lib/viewer-pool.ts";
@@ -25,24 +27,22 @@ const WIDTH = 1280;
 const HEIGHT = 720;
 const FPS = 30;
 
+const CLI = cli("mjpeg-fanout", {
+  ...runOptions(),
+  viewers: list({ flag: "viewers", default: [1, 10, 50, 100, 200], max: 5000, help: "viewer counts, comma-separated" }),
+  encodeIterations: num({ flag: "encode-iterations", default: 300, max: 100_000, whole: true, help: "frames per timed encode loop" }),
+  skipEncode: toggle({ flag: "skip-encode", help: "leave out the encode comparison" }),
+});
+type BenchOptions = ReturnType<typeof CLI.parse>;
+
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
 function serverAlive(server: RunningServer): boolean {
   return server.proc.exitCode === null && server.proc.signalCode === null;
 }
 
-interface Sample {
-  server: CpuSample;
-  client: CpuSample;
-  machine: { busy: number; total: number };
-  tree: ProcStat[];
-}
-
-function sample(server: RunningServer, clientPids: number[]): Sample {
-  const tree = processTree(server.proc.pid);
-  const clients = clientPids.map(readStat).filter((s): s is ProcStat => s !== null);
-  return { server: sampleCpu(tree), client: sampleCpu(clients), machine: machineTicks(), tree };
-}
+type Sample = RoundSample;
+const sample = (server: RunningServer, clientPids: number[]): Sample => sampleRound(server.proc.pid, clientPids);
 
 async function measureRound(server: RunningServer, viewers: number, o: BenchOptions, notes: string[]): Promise<RoundFigures> {
   // Wakes an on-demand capture, so the round measures a running stream.
@@ -94,12 +94,12 @@ async function measureRound(server: RunningServer, viewers: number, o: BenchOpti
     ffmpegRssMb: ffmpegRss,
     deliveredMBps: round.viewers.reduce((sum, v) => sum + v.bytesPerSecond, 0) / 1e6,
     clientCpuPct: cpuPercent(b.client, e.client),
-    machineBusyPct: (100 * (e.machine.busy - b.machine.busy)) / Math.max(1, e.machine.total - b.machine.total),
+    machineBusyPct: busyPct(b, e),
   };
 }
 
 async function main(): Promise<void> {
-  const o = parseArgsOrExit(process.argv.slice(2));
+  const o = CLI.parseOrExit();
   installExitHandlers();
   const viewerCounts = [...new Set(o.viewers)].sort((a, b) => a - b);
   const notes: string[] = [];

@@ -21,11 +21,13 @@
  * median round (total CPU), with every round's total beside it.
  */
 import { cpus } from "node:os";
-import { parseArgsOrExit, type PassthroughOptions } from "./lib/passthrough-args.ts";
+import { runOptions } from "./lib/args.ts";
+import { cli, num } from "./lib/cli.ts";
 import { describeCapture, otherChildren } from "./lib/capture-child.ts";
 import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { FAKE_CAMERA_ENV, FAKE_DEVICE, FAKE_FFMPEG, prepareFakeCamera } from "./lib/fake-camera.ts";
-import { cpuPercent, machineTicks, processTree, readStat, rssMb, sampleCpu, type CpuSample, type ProcStat } from "./lib/proc-stats.ts";
+import { cpuPercent, rssMb } from "./lib/proc-stats.ts";
+import { busyPct, type RoundSample, sampleRound } from "./lib/sampling.ts";
 import { cpuRatio, medianRound, pathsTable, targetMet, targetTable, TARGET_RATIO, type PathFigures } from "./lib/passthrough-report.ts";
 import { median, plural } from "./lib/report.ts";
 import { startServer, type RunningServer } from "./lib/server-process.ts";
@@ -50,27 +52,19 @@ const PATHS: PathSpec[] = [
   { label: "decode + re-encode", options: ["--no-passthrough", "--jpeg-quality", "90"], capture: "decode" },
 ];
 
+const CLI = cli("passthrough", {
+  ...runOptions(),
+  duration: num({ flag: "duration", default: 10, max: 3600, help: "measuring window per path, seconds" }),
+  viewers: num({ flag: "viewers", default: 50, max: 5000, whole: true, help: "MJPEG viewers of each path" }),
+  warmup: num({ flag: "warmup", default: 3, max: 120, help: "wait after every viewer has its first frame, before the window" }),
+  rounds: num({ flag: "rounds", default: 3, max: 20, whole: true, help: "rounds of each path, alternating which goes first" }),
+});
+type PassthroughOptions = ReturnType<typeof CLI.parse>;
+
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-interface Sample {
-  server: CpuSample;
-  capture: CpuSample;
-  client: CpuSample;
-  machine: { busy: number; total: number };
-  children: ProcStat[];
-}
-
-function sample(server: RunningServer, clientPids: number[]): Sample {
-  const [root, ...children] = processTree(server.proc.pid);
-  const clients = clientPids.map(readStat).filter((s): s is ProcStat => s !== null);
-  return {
-    server: sampleCpu(root ? [root] : []),
-    capture: sampleCpu(children),
-    client: sampleCpu(clients),
-    machine: machineTicks(),
-    children,
-  };
-}
+type Sample = RoundSample;
+const sample = (server: RunningServer, clientPids: number[]): Sample => sampleRound(server.proc.pid, clientPids);
 
 function serverAlive(server: RunningServer): boolean {
   return server.proc.exitCode === null && server.proc.signalCode === null;
@@ -103,7 +97,7 @@ async function measurePath(spec: PathSpec, label: string, o: PassthroughOptions,
       onStop: (pids) => {
         end = sample(server, pids);
         serverRss = rssMb(server.proc.pid);
-        const children = end.children.map((s) => rssMb(s.pid) ?? 0);
+        const children = end.tree.slice(1).map((s) => rssMb(s.pid) ?? 0);
         captureRss = children.length ? children.reduce((a, b) => a + b, 0) : null;
       },
     });
@@ -112,13 +106,13 @@ async function measurePath(spec: PathSpec, label: string, o: PassthroughOptions,
     const e = end as Sample | null;
     if (!b || !e) throw new Error("the round ended without samples");
 
-    const capture = describeCapture(e.children);
+    const capture = describeCapture(e.tree.slice(1));
     if (capture.mode !== spec.capture) {
       notes.push(
         `${label}: the capture child should ${spec.capture} the camera's JPEGs; found: ${capture.text}. ` + "This path did not measure what it is named for",
       );
     }
-    const others = otherChildren(e.children);
+    const others = otherChildren(e.tree.slice(1));
     if (others) notes.push(`${label}: ${others}`);
     const failed = round.viewers.filter((v) => v.error !== null || v.firstFrameMs === null);
     for (const message of new Set(failed.map((v) => v.error ?? "no frame"))) {
@@ -127,7 +121,7 @@ async function measurePath(spec: PathSpec, label: string, o: PassthroughOptions,
     if (!round.settled) notes.push(`${label}: not every viewer had a frame after ${o.settle} s; the window started anyway`);
     const fps = round.viewers.map((v) => v.fps);
     const partBytes = round.viewers.filter((v) => v.fps > 0).map((v) => v.bytesPerSecond / v.fps);
-    const serverCpuPct = cpuPercent(b.server, e.server);
+    const serverCpuPct = cpuPercent(b.main, e.main);
     const captureCpuPct = cpuPercent(b.capture, e.capture);
     return {
       label: spec.label,
@@ -145,7 +139,7 @@ async function measurePath(spec: PathSpec, label: string, o: PassthroughOptions,
       serverRssMb: serverRss,
       captureRssMb: captureRss,
       clientCpuPct: cpuPercent(b.client, e.client),
-      machineBusyPct: (100 * (e.machine.busy - b.machine.busy)) / Math.max(1, e.machine.total - b.machine.total),
+      machineBusyPct: busyPct(b, e),
     };
   } finally {
     const leftovers = await stopTree(server.proc);
@@ -156,7 +150,7 @@ async function measurePath(spec: PathSpec, label: string, o: PassthroughOptions,
 }
 
 async function main(): Promise<void> {
-  const o = parseArgsOrExit(process.argv.slice(2));
+  const o = CLI.parseOrExit();
   installExitHandlers();
   const notes: string[] = [];
 

@@ -14,6 +14,8 @@
  */
 import type { Subprocess } from "bun";
 import { startWhipEndpoint, type WhipEndpoint } from "../../test/helpers/publish-servers.ts";
+import { duration } from "./lib/args.ts";
+import { cli, names } from "./lib/cli.ts";
 import { installExitHandlers, ownChild, runBenchmark, stopTree } from "./lib/children.ts";
 import { cmdline, cpuPercent, processTree, sampleCpu, type CpuSample } from "./lib/proc-stats.ts";
 import { freePort, startServer, type RunningServer } from "./lib/server-process.ts";
@@ -35,24 +37,10 @@ interface Round {
   live: number;
 }
 
-function parse(argv: string[]): { duration: number; kinds: Kind[] } {
-  let duration = 10;
-  let kinds: Kind[] = ["rtmp", "whip"];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--duration") duration = Number(argv[++i]);
-    else if (arg === "--kinds") kinds = (argv[++i] ?? "").split(",") as Kind[];
-    else {
-      console.error(`unknown option ${arg}\nusage: bun run scripts/bench/publish.ts [--duration 10] [--kinds rtmp,whip]`);
-      process.exit(2);
-    }
-  }
-  if (!(duration > 0 && duration <= 600) || kinds.some((k) => k !== "rtmp" && k !== "whip")) {
-    console.error("--duration: 1 to 600 s; --kinds: rtmp and/or whip");
-    process.exit(2);
-  }
-  return { duration, kinds };
-}
+const CLI = cli("publish", {
+  duration: duration(10, 600, "measuring window per round, seconds"),
+  kinds: names({ flag: "kinds", default: ["rtmp", "whip"] as Kind[], choices: ["rtmp", "whip"] as const, help: "destination kinds, comma-separated" }),
+});
 
 interface Destinations {
   urls: string[];
@@ -165,7 +153,7 @@ const f1 = (x: number) => x.toFixed(1);
 
 async function main(): Promise<void> {
   installExitHandlers();
-  const { duration, kinds } = parse(process.argv.slice(2));
+  const { duration, kinds } = CLI.parseOrExit();
   const rounds: Round[] = [];
   for (const kind of kinds) {
     for (const n of [1, 3]) {

@@ -17,11 +17,14 @@
  * generator's CPU are measured over the window, RSS at its end.
  */
 import { cpus } from "node:os";
-import { forEachOption, positive, runOption, UsageError, type RunOptions } from "./lib/args.ts";
-import { installExitHandlers, ownChild, runBenchmark, stopTree } from "./lib/children.ts";
-import { JsonLinesChild } from "./lib/json-lines-child.ts";
-import { cmdline, cpuPercent, machineTicks, processTree, rssMb, sampleCpu, type CpuSample, type ProcStat } from "./lib/proc-stats.ts";
-import { fixed, median } from "./lib/report.ts";
+import { clients, runOptions } from "./lib/args.ts";
+import { cli, list } from "./lib/cli.ts";
+import { targetsTable } from "./lib/table.ts";
+import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
+import { endAll, spawnShares } from "./lib/json-lines-child.ts";
+import { cmdline, cpuPercent, processTree, rssMb } from "./lib/proc-stats.ts";
+import { busyPct, type RoundSample, sampleRound } from "./lib/sampling.ts";
+import { fixed, median } from "./lib/stats.ts";
 import type { RtspReaderMessage } from "./lib/rtsp-readers.ts";
 import { freePort, startServer, type RunningServer } from "./lib/server-process.ts";
 import { runRound } from "./lib/viewer-pool.ts";
@@ -34,48 +37,17 @@ const TARGET_CPU_PER_CLIENT = 0.2;
 const TARGET_FPS = 29;
 const READERS_SCRIPT = new URL("./lib/rtsp-readers.ts", import.meta.url).pathname;
 
-const USAGE = `usage: bun run scripts/bench/rtsp-fanout.ts [options]
-  --duration S        measuring window per round, seconds (default 10)
-  --clients-list LIST RTSP clients (and MJPEG viewers) per round, comma-separated (default 1,10,50)
-  --clients N         load-generator processes sharing a round's clients (default 2)
-  --settle S          longest wait for every first frame before a window (default 10)
-  --binary PATH       run a compiled glasscast binary instead of "bun run src/cli.ts"`;
-
-interface Options extends RunOptions {
-  counts: number[];
-}
-
-function parseOptions(argv: string[]): Options {
-  const o: Options = { duration: 10, binary: null, clients: 2, settle: 10, counts: [1, 10, 50] };
-  forEachOption(argv, (flag, value) => {
-    if (runOption(o, flag, value)) return;
-    if (flag === "--clients-list") {
-      o.counts = (value() ?? "").split(",").map((v) => positive("clients-list", v, true, 1000));
-      return;
-    }
-    if (flag === "--help" || flag === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    throw new UsageError(`${flag}: unknown option`);
-  });
-  return o;
-}
+const CLI = cli("rtsp-fanout", {
+  ...runOptions(),
+  clients: clients("load-generator processes sharing a round's clients"),
+  counts: list({ flag: "clients-list", default: [1, 10, 50], max: 1000, help: "RTSP clients (and MJPEG viewers) per round, comma-separated" }),
+});
+type Options = ReturnType<typeof CLI.parse>;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-interface Sample {
-  server: CpuSample;
-  main: CpuSample;
-  client: CpuSample;
-  machine: { busy: number; total: number };
-}
-
-function sample(server: RunningServer, clientPids: number[]): Sample {
-  const clients = clientPids.flatMap((pid) => processTree(pid)).filter((s): s is ProcStat => s !== null);
-  const tree = processTree(server.proc.pid);
-  return { server: sampleCpu(tree), main: sampleCpu(tree.slice(0, 1)), client: sampleCpu(clients), machine: machineTicks() };
-}
+type Sample = RoundSample;
+const sample = (server: RunningServer, clientPids: number[]): Sample => sampleRound(server.proc.pid, clientPids);
 
 /** H.264 access units the first stream's feed has made so far (from /state). */
 async function feedAccessUnits(server: RunningServer): Promise<number> {
@@ -109,25 +81,10 @@ interface Round {
   deliveredMBps: number;
 }
 
-class ReaderProcess extends JsonLinesChild<RtspReaderMessage> {
-  send(command: string): void {
-    this.writeLine(JSON.stringify(command));
-  }
-}
-
 async function rtspRound(server: RunningServer, rtspPort: number, n: number, o: Options, notes: string[]): Promise<Round> {
-  const procs: ReaderProcess[] = [];
-  const p = Math.max(1, Math.min(o.clients, n));
   const maxSeconds = o.settle + o.duration + 60;
-  for (let i = 0; i < p; i++) {
-    const share = Math.floor(n / p) + (i < n % p ? 1 : 0);
-    const proc = Bun.spawn(
-      [process.execPath, "run", READERS_SCRIPT, "--url", `rtsp://127.0.0.1:${rtspPort}/`, "--count", String(share), "--max-seconds", String(maxSeconds)],
-      { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
-    );
-    ownChild(proc);
-    procs.push(new ReaderProcess(proc));
-  }
+  const url = `rtsp://127.0.0.1:${rtspPort}/`;
+  const procs = spawnShares<RtspReaderMessage>(READERS_SCRIPT, n, o.clients, ["--url", url, "--max-seconds", String(maxSeconds)]);
   try {
     const firstFrames: number[] = [];
     let failed = 0;
@@ -176,11 +133,11 @@ async function rtspRound(server: RunningServer, rtspPort: number, n: number, o: 
       mainCpuPct: cpuPercent(begin.main, end.main),
       serverRssMb: serverRss,
       clientCpuPct: cpuPercent(begin.client, end.client),
-      machineBusyPct: (100 * (end.machine.busy - begin.machine.busy)) / Math.max(1, end.machine.total - begin.machine.total),
+      machineBusyPct: busyPct(begin, end),
       deliveredMBps: bytes / seconds / 1e6,
     };
   } finally {
-    await Promise.all(procs.map((r) => r.end()));
+    await endAll(procs);
   }
 }
 
@@ -216,7 +173,7 @@ async function mjpegRound(server: RunningServer, n: number, o: Options): Promise
     mainCpuPct: cpuPercent(b.main, e.main),
     serverRssMb: serverRss,
     clientCpuPct: cpuPercent(b.client, e.client),
-    machineBusyPct: (100 * (e.machine.busy - b.machine.busy)) / Math.max(1, e.machine.total - b.machine.total),
+    machineBusyPct: busyPct(b, e),
     deliveredMBps: round.viewers.reduce((s, v) => s + v.bytesPerSecond, 0) / 1e6,
   };
 }
@@ -243,16 +200,7 @@ function table(rounds: Round[], what: string, unit: string): string {
 }
 
 async function main(): Promise<void> {
-  let o: Options;
-  try {
-    o = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`${err.message}\n${USAGE}`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const o = CLI.parseOrExit();
   installExitHandlers();
   const counts = [...new Set(o.counts)].sort((a, b) => a - b);
   const rtspPort = freePort();
@@ -296,7 +244,6 @@ async function main(): Promise<void> {
   const rtspMain = growth(rtsp, "mainCpuPct");
   const mjpegMain = growth(mjpeg, "mainCpuPct");
   const slowest = Math.min(...rtsp.map((r) => (r.failed ? 0 : r.fpsMin)));
-  const verdict = (ok: boolean) => (ok ? "PASS" : "**FAIL**");
   const cpuModel = cpus()[0]?.model ?? "unknown CPU";
   console.log(
     [
@@ -322,13 +269,28 @@ async function main(): Promise<void> {
       "",
       "### Targets",
       "",
-      "| Target | Goal | Measured | Result |",
-      "|:---|:---|:---|:---|",
-      `| Every RTSP client's fps | ≥ ${TARGET_FPS} | lowest ${fixed(slowest)} | ${verdict(slowest >= TARGET_FPS)} |`,
-      `| Every RTSP client gets every access unit made | fps min ≥ 0.95 × H.264 made | ${rtsp.map((r) => `${fixed(r.fpsMin)} of ${fixed(r.feedFps)}`).join(", ")} | ${verdict(rtsp.every((r) => r.feedFps !== null && r.fpsMin >= 0.95 * r.feedFps))} |`,
-      `| Server CPU per added RTSP client, whole tree | ≤ ${TARGET_CPU_PER_CLIENT} % of one core (MJPEG here: ${fixed(mjpegGrowth, 3)} %) | highest ${fixed(rtspGrowth, 3)} % | ${verdict(rtspGrowth <= TARGET_CPU_PER_CLIENT)} |`,
-      `| Server CPU per added RTSP client, glasscast process | ≤ ${TARGET_CPU_PER_CLIENT} % of one core (MJPEG here: ${fixed(mjpegMain, 3)} %) | highest ${fixed(rtspMain, 3)} % | ${verdict(rtspMain <= TARGET_CPU_PER_CLIENT)} |`,
-      `| Sequence gaps (TCP loses nothing) | 0 | ${rtsp.reduce((s, r) => s + r.gaps, 0)} | ${verdict(rtsp.every((r) => r.gaps === 0))} |`,
+      targetsTable([
+        { target: "Every RTSP client's fps", goal: `≥ ${TARGET_FPS}`, measured: `lowest ${fixed(slowest)}`, ok: slowest >= TARGET_FPS },
+        {
+          target: "Every RTSP client gets every access unit made",
+          goal: "fps min ≥ 0.95 × H.264 made",
+          measured: rtsp.map((r) => `${fixed(r.fpsMin)} of ${fixed(r.feedFps)}`).join(", "),
+          ok: rtsp.every((r) => r.feedFps !== null && r.fpsMin >= 0.95 * r.feedFps),
+        },
+        {
+          target: "Server CPU per added RTSP client, whole tree",
+          goal: `≤ ${TARGET_CPU_PER_CLIENT} % of one core (MJPEG here: ${fixed(mjpegGrowth, 3)} %)`,
+          measured: `highest ${fixed(rtspGrowth, 3)} %`,
+          ok: rtspGrowth <= TARGET_CPU_PER_CLIENT,
+        },
+        {
+          target: "Server CPU per added RTSP client, glasscast process",
+          goal: `≤ ${TARGET_CPU_PER_CLIENT} % of one core (MJPEG here: ${fixed(mjpegMain, 3)} %)`,
+          measured: `highest ${fixed(rtspMain, 3)} %`,
+          ok: rtspMain <= TARGET_CPU_PER_CLIENT,
+        },
+        { target: "Sequence gaps (TCP loses nothing)", goal: "0", measured: String(rtsp.reduce((s, r) => s + r.gaps, 0)), ok: rtsp.every((r) => r.gaps === 0) },
+      ]),
       ...(notes.length ? ["", "Notes:", ...notes.map((n) => `- ${n}`)] : []),
     ].join("\n"),
   );

@@ -18,35 +18,21 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { forEachOption, positive, UsageError } from "./lib/args.ts";
+import { binary, duration } from "./lib/args.ts";
+import { cli, num } from "./lib/cli.ts";
 import { installExitHandlers, ownChild, runBenchmark, stopTree } from "./lib/children.ts";
 import { cpuPercent, machineTicks, processTree, rssMb, sampleCpu } from "./lib/proc-stats.ts";
-import { fixed, median } from "./lib/report.ts";
+import { fixed, spread } from "./lib/stats.ts";
 import { RtspClient } from "./lib/rtsp-client.ts";
 import { freePort, REPO_ROOT } from "./lib/server-process.ts";
 
 const TOKEN = "bench-ingest-token-0123456789";
-const USAGE = `usage: bun run scripts/bench/rtsp-ingest.ts [--duration S] [--rounds N] [--binary PATH]
-  --duration S   measuring window per case, seconds (default 8)
-  --rounds N     interleaved rounds (default 3)
-  --binary PATH  a compiled glasscast (default: bun run src/cli.ts)`;
-
-interface Options {
-  duration: number;
-  rounds: number;
-  binary: string | null;
-}
-
-function parse(argv: string[]): Options {
-  const o: Options = { duration: 8, rounds: 3, binary: null };
-  forEachOption(argv, (flag, value) => {
-    if (flag === "--duration") o.duration = positive("duration", value(), false, 600);
-    else if (flag === "--rounds") o.rounds = positive("rounds", value(), true, 50);
-    else if (flag === "--binary") o.binary = value() ?? null;
-    else throw new UsageError(`unknown option ${flag}`);
-  });
-  return o;
-}
+const CLI = cli("rtsp-ingest", {
+  duration: duration(8, 600, "measuring window per case, seconds"),
+  rounds: num({ flag: "rounds", default: 3, max: 50, whole: true, help: "interleaved rounds" }),
+  binary: binary(),
+});
+type Options = ReturnType<typeof CLI.parse>;
 
 function spawn(argv: string[], stdout: "ignore" | "pipe" = "ignore"): Subprocess {
   const proc = Bun.spawn(argv, { cwd: REPO_ROOT, stdin: "ignore", stdout, stderr: "ignore" });
@@ -211,16 +197,8 @@ async function ffmpegRound(o: Options, clip: string): Promise<FfmpegRound> {
   }
 }
 
-const spread = (xs: number[]) => `${fixed(median(xs))} (${fixed(Math.min(...xs))}–${fixed(Math.max(...xs))})`;
-
 await runBenchmark("rtsp-ingest", async () => {
-  let o: Options;
-  try {
-    o = parse(process.argv.slice(2));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    process.exit(2);
-  }
+  const o = CLI.parseOrExit();
   installExitHandlers();
   const dir = mkdtempSync(join(tmpdir(), "glasscast-bench-ingest-"));
   try {

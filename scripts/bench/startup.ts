@@ -9,13 +9,17 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { cli, num, toggle } from "./lib/cli.ts";
+import { freePort } from "./lib/server-process.ts";
+import { median } from "./lib/stats.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const DIST = join(ROOT, "dist");
 const SYSROOT = process.env.GLASSCAST_ARM64_SYSROOT ?? "/var/cache/glasscast/arm64-sysroot";
-const args = process.argv.slice(2);
-const RUNS = Number(args[args.indexOf("--runs") + 1] ?? 5) || 5;
-const withArm64 = !args.includes("--no-arm64");
+const { runs: RUNS, arm64: withArm64 } = cli("startup", {
+  runs: num({ flag: "runs", default: 5, max: 100, whole: true, help: "starts of each binary (the first also measures memory)" }),
+  arm64: toggle({ flag: "no-arm64", sets: false, help: "leave out the arm64 binary under qemu" }),
+}).parseOrExit();
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 interface Figures {
@@ -23,13 +27,6 @@ interface Figures {
   idleRss: number;
   viewersRss: number;
   ffmpegRss: number;
-}
-
-function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
 }
 
 function rssMb(pid: number): number {
@@ -106,8 +103,6 @@ async function measure(label: string, argv: string[], env: Record<string, string
   for (let i = 1; i < runs; i++) figures.firstAnswerMs.push((await run(argv, env, false)) as number);
   return figures;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const x64 = join(DIST, "glasscast-linux-x64");
 const arm64 = join(DIST, "glasscast-linux-arm64");

@@ -8,6 +8,11 @@
  * `Content-Length`; a body that does not start with FFD8 and end with FFD9
  * is counted as a bad part. With `collectBodies` each JPEG is also copied out
  * and handed to `onPart` (the soak benchmark looks at the pictures).
+ *
+ * With `bodyOnly` it reads a body already taken out of its HTTP response
+ * (fetch's), and `strict` holds every part to glasscast's byte layout,
+ * `--frame\r\nContent-Type: image/jpeg\r\nContent-Length: N\r\n\r\n<jpeg>\r\n`
+ * (the tests' client, test/helpers/mjpeg-client.ts).
  */
 const CR = 13;
 const LF = 10;
@@ -41,7 +46,12 @@ export class MjpegCounter {
   /** Called after each complete JPEG body: with its bytes when `collectBodies` is set, else null. */
   onPart: (body: Uint8Array | null) => void = () => {};
 
-  constructor(readonly collectBodies = false) {}
+  constructor(
+    readonly collectBodies = false,
+    readonly layout: { bodyOnly?: boolean; strict?: boolean } = {},
+  ) {
+    if (layout.bodyOnly) this.#wire = Wire.Identity;
+  }
 
   #wire = Wire.Head;
   #headBuf = new Uint8Array(MAX_HEAD);
@@ -56,6 +66,8 @@ export class MjpegCounter {
   #bodyPos = 0;
   #bodyOk = true;
   #bodyBytes: Uint8Array | null = null;
+  /** Strict: bytes of the CRLF after a body still to come. */
+  #trail = 0;
 
   /** Feeds bytes as read from the socket. Returns false once the stream is unusable. */
   push(buf: Uint8Array): boolean {
@@ -159,6 +171,7 @@ export class MjpegCounter {
         s += take;
         if (this.#bodyPos === this.#bodyLen) {
           this.#inBody = false;
+          if (this.layout.strict) this.#trail = 2;
           this.parts++;
           if (!this.#bodyOk) this.badParts++;
           const body = this.#bodyBytes;
@@ -169,7 +182,11 @@ export class MjpegCounter {
       }
       // Part header: skip the CRLF that ends the previous part, then copy up to the blank line.
       const c = buf[s++]!;
-      if (this.#partHeadLen === 0 && (c === CR || c === LF)) continue;
+      if (this.#trail > 0) {
+        if (c !== (this.#trail-- === 2 ? CR : LF)) return this.#fail("part does not end with CRLF");
+        continue;
+      }
+      if (this.#partHeadLen === 0 && !this.layout.strict && (c === CR || c === LF)) continue;
       if (this.#partHeadLen >= MAX_PART_HEAD) return this.#fail("part header too large");
       this.#partHead[this.#partHeadLen++] = c;
       if (c === LF && this.#partHeadLen >= 4 && this.#partHead[this.#partHeadLen - 3] === LF) {
@@ -182,6 +199,9 @@ export class MjpegCounter {
     const text = latin1(this.#partHead, 0, this.#partHeadLen);
     this.#partHeadLen = 0;
     if (!text.startsWith("--frame")) return this.#fail(`part does not start with --frame: ${JSON.stringify(text.slice(0, 40))}`);
+    if (this.layout.strict && !/^--frame\r\nContent-Type: image\/jpeg\r\nContent-Length: [1-9]\d*\r\n\r\n$/.test(text)) {
+      return this.#fail(`bad part head ${JSON.stringify(text.slice(0, -4))}`);
+    }
     const len = /\r\ncontent-length:[ \t]*(\d+)/i.exec(text)?.[1];
     if (len === undefined) return this.#fail("part without Content-Length");
     this.#bodyLen = Number(len);

@@ -1,41 +1,30 @@
 /**
  * Reads an MJPEG multipart stream as a client would: fetch, then parts cut by
- * their boundary and Content-Length. Each part is checked against glasscast's
- * byte layout (`--frame\r\nContent-Type: image/jpeg\r\nContent-Length: N\r\n\r\n<jpeg>\r\n`:
- * vidgear's, with the space after the colon that GStreamer needs).
+ * their boundary and Content-Length, each held to glasscast's byte layout
+ * (`--frame\r\nContent-Type: image/jpeg\r\nContent-Length: N\r\n\r\n<jpeg>\r\n`:
+ * vidgear's, with the space after the colon that GStreamer needs). The parts
+ * are cut by the benchmarks' reader (src/bench/mjpeg-counter.ts) in its strict mode.
  */
+import { MjpegCounter } from "../../src/bench/mjpeg-counter.ts";
+
 export interface Part {
   jpeg: Uint8Array;
   at: number;
 }
 
-const CRLFCRLF = Buffer.from("\r\n\r\n");
-
-/**
- * The JPEGs of an MJPEG response as they arrive, each part checked against
- * that layout and cut at its Content-Length.
- */
+/** The JPEGs of an MJPEG response as they arrive, each part checked against that layout. */
 export async function* mjpegParts(res: Response): AsyncGenerator<Uint8Array> {
   if (res.status !== 200) throw new Error(`${res.url}: HTTP ${res.status}`);
   if (res.headers.get("content-type") !== "multipart/x-mixed-replace; boundary=frame") {
     throw new Error(`unexpected content-type ${res.headers.get("content-type")}`);
   }
-  let buf = Buffer.alloc(0);
+  const counter = new MjpegCounter(true, { bodyOnly: true, strict: true });
+  const ready: Uint8Array[] = [];
+  counter.onPart = (jpeg) => ready.push(jpeg!);
   for await (const chunk of res.body as ReadableStream<Uint8Array>) {
-    buf = Buffer.concat([buf, chunk]);
-    for (;;) {
-      const headEnd = buf.indexOf(CRLFCRLF);
-      if (headEnd < 0) break;
-      const head = buf.subarray(0, headEnd).toString("latin1");
-      if (!/^--frame\r\nContent-Type: image\/jpeg\r\nContent-Length: \d+$/.test(head)) throw new Error(`bad part head ${JSON.stringify(head)}`);
-      const length = Number(/Content-Length: (\d+)/.exec(head)?.[1]);
-      if (!(length > 0)) throw new Error("an MJPEG part without a Content-Length");
-      const end = headEnd + 4 + length + 2;
-      if (buf.length < end) break;
-      if (buf.subarray(end - 2, end).toString("latin1") !== "\r\n") throw new Error("part does not end with CRLF");
-      yield new Uint8Array(buf.subarray(headEnd + 4, end - 2));
-      buf = buf.subarray(end);
-    }
+    const ok = counter.push(chunk);
+    yield* ready.splice(0);
+    if (!ok) throw new Error(counter.error ?? "MJPEG stream error");
   }
 }
 

@@ -15,7 +15,7 @@
  * "stop" each player's figures since the mark come back ({"type":"result",…})
  * and the process exits.
  */
-import { onStdinCommands } from "./stdin-commands.ts";
+import { answer, childArg, onStdinCommands } from "./stdin-commands.ts";
 
 export type HlsPlayerMessage =
   | { type: "ready"; firstPartMs: (number | null)[]; errors: string[] }
@@ -31,16 +31,6 @@ export type HlsPlayerMessage =
       /** Every part fetched in the window: its URI and the wall-clock ms its last byte arrived. */
       fetchedAt: [string, number][];
     };
-
-function arg(name: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? process.argv[i + 1] : undefined;
-  if (v === undefined) {
-    console.error(`hls-players: --${name} is missing`);
-    process.exit(2);
-  }
-  return v;
-}
 
 interface Counts {
   parts: number;
@@ -86,11 +76,11 @@ function parse(text: string): Parsed {
 }
 
 if (import.meta.main) {
-  const url = new URL(arg("url"));
-  const count = Number(arg("count"));
-  const maxSeconds = Number(arg("max-seconds"));
+  const url = new URL(childArg("hls-players", "url", false));
+  const count = Number(childArg("hls-players", "count"));
+  const maxSeconds = Number(childArg("hls-players", "max-seconds"));
   setTimeout(() => process.exit(3), maxSeconds * 1000).unref();
-  const send = (m: HlsPlayerMessage) => process.stdout.write(`${JSON.stringify(m)}\n`);
+  const send = (m: HlsPlayerMessage) => answer(m);
   const at = (uri: string) => new URL(uri, url).href;
   let stopped = false;
   let delays: number[] = [];

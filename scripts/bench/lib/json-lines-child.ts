@@ -1,9 +1,11 @@
 /**
- * A load-generator child process that answers in JSON lines on stdout (one
- * `{"type": …}` message a line): the benchmarks' viewer and receiver pools.
+ * The benchmarks' one child-process pool protocol, parent side: a
+ * load-generator child takes JSON commands on stdin (stdin-commands.ts is the
+ * child side) and answers in JSON lines on stdout (one `{"type": …}` message
+ * a line). The viewer, reader, player and receiver pools all speak it.
  */
 import type { Subprocess } from "bun";
-import { disownChild } from "./children.ts";
+import { disownChild, ownChild } from "./children.ts";
 
 export type PipedChild = Subprocess<"pipe", "pipe", "inherit">;
 
@@ -95,4 +97,49 @@ export class JsonLinesChild<M extends { type: string }> {
   #notify(): void {
     for (const wake of [...this.#wakers]) wake();
   }
+}
+
+/** A pool child that takes commands of type C. */
+export class PoolChild<M extends { type: string }, C = string> extends JsonLinesChild<M> {
+  /** Sends one command, as a JSON line. */
+  send(command: C): void {
+    this.writeLine(JSON.stringify(command));
+  }
+}
+
+/** Starts argv (stdin and stdout piped, stderr ours) as a child of ours. */
+export function spawnChild<M extends { type: string }, C = string>(argv: string[]): PoolChild<M, C> {
+  const proc = Bun.spawn(argv, { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+  ownChild(proc);
+  return new PoolChild<M, C>(proc);
+}
+
+/** `processes` children of `script` (bun run) sharing `total` viewers, readers or players: each gets `args` and `--count` its share. */
+export function spawnShares<M extends { type: string }, C = string>(script: string, total: number, processes: number, args: string[]): PoolChild<M, C>[] {
+  const n = Math.max(1, Math.min(processes, total));
+  return Array.from({ length: n }, (_, i) => {
+    const share = Math.floor(total / n) + (i < total % n ? 1 : 0);
+    return spawnChild<M, C>([process.execPath, "run", script, ...args, "--count", String(share)]);
+  });
+}
+
+/** "ready" from every child (together within timeoutMs): the ready messages, or an Error saying `what` did not start. */
+export async function allReady<M extends { type: string }>(
+  children: JsonLinesChild<M>[],
+  timeoutMs: number,
+  what: string,
+): Promise<Extract<M, { type: "ready" }>[]> {
+  const deadline = performance.now() + timeoutMs;
+  const out: Extract<M, { type: "ready" }>[] = [];
+  for (const c of children) {
+    const ready = await c.next("ready" as M["type"], Math.max(0, deadline - performance.now()));
+    if (!ready) throw new Error(`${what} did not start`);
+    out.push(ready as Extract<M, { type: "ready" }>);
+  }
+  return out;
+}
+
+/** Ends every child (see end()). */
+export async function endAll(children: JsonLinesChild<{ type: string }>[]): Promise<void> {
+  await Promise.all(children.map((c) => c.end()));
 }

@@ -26,7 +26,7 @@ import { connectViewer } from "../../../test/helpers/webrtc-client.ts";
 import { ownChild, stopTree } from "./children.ts";
 import { readStampLuma, readStampRgbaSource, stampArea, wallClockMs } from "./clock-stamp.ts";
 import { annexB } from "./latency-floors.ts";
-import { connectMjpeg } from "./mjpeg-connection.ts";
+import { connectMjpeg } from "../../../src/bench/mjpeg-connection.ts";
 import { REPO_ROOT } from "./server-process.ts";
 
 export interface ReceiverFigures {

@@ -5,8 +5,8 @@
  *
  *   bun run scripts/bench/lib/mjpeg-viewers.ts --port P --count N --max-seconds S
  *
- * Driven by the orchestrator through stdin lines, answered with JSON lines on
- * stdout (types in viewer-protocol.ts):
+ * Driven by the orchestrator (viewer-pool.ts) with JSON commands on stdin,
+ * answered with JSON lines on stdout (types in viewer-protocol.ts):
  *   (start)  -> {"type":"ready"}
  *   go       -> opens all connections; {"type":"settled"} once every viewer has
  *               its first frame or has failed
@@ -14,23 +14,14 @@
  *   stop     -> the window ends; {"type":"result"} and the process exits
  * It exits by itself after --max-seconds, or when stdin closes.
  */
-import { connectMjpeg } from "./mjpeg-connection.ts";
-import { MjpegCounter } from "./mjpeg-counter.ts";
+import { connectMjpeg } from "../../../src/bench/mjpeg-connection.ts";
+import { MjpegCounter } from "../../../src/bench/mjpeg-counter.ts";
+import { answer, childArg, onStdinCommands } from "./stdin-commands.ts";
 import type { ViewerMessage, ViewerResult } from "./viewer-protocol.ts";
 
-function option(name: string): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = Number(process.argv[i + 1]);
-  if (i < 0 || !Number.isFinite(value) || value <= 0) {
-    console.error(`mjpeg-viewers: --${name} needs a positive number`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const port = option("port");
-const count = option("count");
-const maxSeconds = option("max-seconds");
+const port = Number(childArg("mjpeg-viewers", "port"));
+const count = Number(childArg("mjpeg-viewers", "count"));
+const maxSeconds = Number(childArg("mjpeg-viewers", "max-seconds"));
 
 interface Viewer {
   counter: MjpegCounter;
@@ -49,9 +40,7 @@ let settledSent = false;
 let markAt = 0;
 let stopAt = 0;
 
-function send(message: ViewerMessage): void {
-  process.stdout.write(`${JSON.stringify(message)}\n`);
-}
+const send = (message: ViewerMessage): void => answer(message);
 
 function finishedStarting(v: Viewer): boolean {
   return v.firstPartAt !== null || v.counter.error !== null || v.closed;
@@ -136,16 +125,7 @@ function command(line: string): void {
   }
 }
 
-let pending = "";
-process.stdin.on("data", (chunk: Buffer) => {
-  pending += chunk.toString("utf8");
-  let nl: number;
-  while ((nl = pending.indexOf("\n")) >= 0) {
-    command(pending.slice(0, nl).trim());
-    pending = pending.slice(nl + 1);
-  }
-});
-process.stdin.on("end", () => process.exit(stopAt ? 0 : 3));
+onStdinCommands<string>(command);
 setTimeout(() => {
   console.error(`mjpeg-viewers: no stop after ${maxSeconds} s, exiting`);
   process.exit(4);

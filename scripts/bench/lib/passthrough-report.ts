@@ -1,5 +1,6 @@
 /** The Markdown report of passthrough.ts: both paths side by side, and the CPU target. */
-import { fixed as f } from "./report.ts";
+import { fixed as f } from "./stats.ts";
+import { MET, targetsTable } from "./table.ts";
 
 /** What one path (a glasscast server and its viewers) measured over the window. */
 export interface PathFigures {
@@ -73,12 +74,9 @@ export function targetTable(passthrough: PathFigures[], reencode: PathFigures[])
   const a = medianRound(passthrough);
   const b = medianRound(reencode);
   const perRound = passthrough.map((p, i) => (reencode[i] ? f(ratio(p, reencode[i]), 3) : "—"));
-  return [
-    "| Target | Goal | Measured | Result |",
-    "|:---|:---|:---|:---|",
-    `| Total CPU (server + capture) at ${a.viewers} viewers, passthrough / decode + re-encode | ≤ ${TARGET_RATIO.toFixed(2)} | ` +
-      `${f(a.totalCpuPct)} % vs ${f(b.totalCpuPct)} % = ${f(cpuRatio(passthrough, reencode), 3)} ` +
-      `(server ${f(a.serverCpuPct)} vs ${f(b.serverCpuPct)}, capture ${f(a.captureCpuPct)} vs ${f(b.captureCpuPct)}; ` +
-      `round by round ${perRound.join(", ")}) | ${targetMet(passthrough, reencode) ? "target met" : "**target missed**"} |`,
-  ].join("\n");
+  const measured =
+    `${f(a.totalCpuPct)} % vs ${f(b.totalCpuPct)} % = ${f(cpuRatio(passthrough, reencode), 3)} ` +
+    `(server ${f(a.serverCpuPct)} vs ${f(b.serverCpuPct)}, capture ${f(a.captureCpuPct)} vs ${f(b.captureCpuPct)}; round by round ${perRound.join(", ")})`;
+  const target = `Total CPU (server + capture) at ${a.viewers} viewers, passthrough / decode + re-encode`;
+  return targetsTable([{ target, goal: `≤ ${TARGET_RATIO.toFixed(2)}`, measured, ok: targetMet(passthrough, reencode) }], MET);
 }

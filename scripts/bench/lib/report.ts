@@ -1,5 +1,9 @@
 /** The Markdown report of mjpeg-fanout: figures, targets with PASS/FAIL, comparison. */
 import type { EncodeResult } from "./encode-bench.ts";
+import { fixed } from "./stats.ts";
+import { plural, type Target, table, targetsTable as targets } from "./table.ts";
+
+export { plural };
 
 export interface RoundFigures {
   viewers: number;
@@ -28,20 +32,8 @@ export const COMPARISON = [
   "- the server holds 230–370 MB",
 ];
 
-export function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-/** A figure with `digits` decimals; "—" for none (null, NaN, ∞). */
-export function fixed(v: number | null, digits = 1): string {
-  return v === null || !Number.isFinite(v) ? "—" : v.toFixed(digits);
-}
+export { fixed, median } from "./stats.ts";
 const f = fixed;
-export const plural = (n: number): string => `${n} viewer${n === 1 ? "" : "s"}`;
-const verdict = (ok: boolean): string => (ok ? "PASS" : "**FAIL**");
 
 /** CPU growth per added viewer against the smallest round (normally 1 viewer). */
 function cpuPerViewer(rounds: RoundFigures[], r: RoundFigures): number | null {
@@ -61,21 +53,24 @@ function rowFailures(rounds: RoundFigures[], r: RoundFigures): string[] {
 }
 
 export function fanoutTable(rounds: RoundFigures[]): string {
-  const lines = [
-    "| Viewers | fps min | fps median | First frame median / max (ms) | Server CPU % | CPU % per added viewer | Server RSS (MB) | ffmpeg RSS (MB) | Delivered (MB/s) | Load generator CPU % | Machine busy % | Targets |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|",
-  ];
-  for (const r of rounds) {
-    const fails = rowFailures(rounds, r);
-    const broken = r.failed > 0 ? ` (${r.failed} failed)` : "";
-    lines.push(
-      `| ${r.viewers} | ${f(r.fpsMin)}${broken} | ${f(r.fpsMedian)} | ${f(r.firstFrameMedianMs)} / ${f(r.firstFrameMaxMs)} | ` +
-        `${f(r.serverCpuPct)} | ${f(cpuPerViewer(rounds, r), 3)} | ${f(r.serverRssMb)} | ${f(r.ffmpegRssMb)} | ` +
-        `${f(r.deliveredMBps, 0)} | ${f(r.clientCpuPct)} | ${f(r.machineBusyPct)} | ` +
-        `${fails.length ? `**FAIL** (${fails.join(", ")})` : "PASS"} |`,
-    );
-  }
-  return lines.join("\n");
+  const fails = (r: RoundFigures) => rowFailures(rounds, r);
+  return table<RoundFigures>(
+    [
+      { title: "Viewers", align: "r", value: (r) => String(r.viewers) },
+      { title: "fps min", align: "r", value: (r) => `${f(r.fpsMin)}${r.failed > 0 ? ` (${r.failed} failed)` : ""}` },
+      { title: "fps median", align: "r", value: (r) => r.fpsMedian },
+      { title: "First frame median / max (ms)", align: "r", value: (r) => `${f(r.firstFrameMedianMs)} / ${f(r.firstFrameMaxMs)}` },
+      { title: "Server CPU %", align: "r", value: (r) => r.serverCpuPct },
+      { title: "CPU % per added viewer", align: "r", value: (r) => cpuPerViewer(rounds, r), digits: 3 },
+      { title: "Server RSS (MB)", align: "r", value: (r) => r.serverRssMb },
+      { title: "ffmpeg RSS (MB)", align: "r", value: (r) => r.ffmpegRssMb },
+      { title: "Delivered (MB/s)", align: "r", value: (r) => r.deliveredMBps, digits: 0 },
+      { title: "Load generator CPU %", align: "r", value: (r) => r.clientCpuPct },
+      { title: "Machine busy %", align: "r", value: (r) => r.machineBusyPct },
+      { title: "Targets", align: "l", value: (r) => (fails(r).length ? `**FAIL** (${fails(r).join(", ")})` : "PASS") },
+    ],
+    rounds,
+  );
 }
 
 function worst<T>(items: T[], score: (t: T) => number): T | undefined {
@@ -85,43 +80,58 @@ function worst<T>(items: T[], score: (t: T) => number): T | undefined {
 }
 
 export function targetsTable(rounds: RoundFigures[], encode: EncodeResult | null): string {
-  const lines = ["| Target | Goal | Measured | Result |", "|:---|:---|:---|:---|"];
+  const out: Target[] = [];
   const upTo200 = rounds.filter((r) => r.viewers <= 200);
   const slowest = worst(upTo200, (r) => (r.failed > 0 ? Infinity : -r.fpsMin));
   if (slowest) {
     const ok = upTo200.every((r) => r.failed === 0 && r.fpsMin >= TARGETS.fps);
-    lines.push(`| Every viewer's fps, up to 200 viewers | ≥ ${TARGETS.fps} | lowest ${f(slowest.fpsMin)} (at ${plural(slowest.viewers)}) | ${verdict(ok)} |`);
+    out.push({
+      target: "Every viewer's fps, up to 200 viewers",
+      goal: `≥ ${TARGETS.fps}`,
+      measured: `lowest ${f(slowest.fpsMin)} (at ${plural(slowest.viewers)})`,
+      ok,
+    });
   }
   const growths = rounds.map((r) => ({ r, g: cpuPerViewer(rounds, r) })).filter((x) => x.g !== null);
   const steepest = worst(growths, (x) => x.g!);
   if (steepest) {
-    lines.push(
-      `| Server CPU growth per added viewer, (CPU_n − CPU_${rounds[0]!.viewers}) / (n − ${rounds[0]!.viewers}) | ≤ ${TARGETS.cpuPerViewer} % of one core | ` +
-        `highest ${f(steepest.g, 3)} % (at ${plural(steepest.r.viewers)}) | ${verdict(steepest.g! <= TARGETS.cpuPerViewer)} |`,
-    );
+    const base = rounds[0]!.viewers;
+    out.push({
+      target: `Server CPU growth per added viewer, (CPU_n − CPU_${base}) / (n − ${base})`,
+      goal: `≤ ${TARGETS.cpuPerViewer} % of one core`,
+      measured: `highest ${f(steepest.g, 3)} % (at ${plural(steepest.r.viewers)})`,
+      ok: steepest.g! <= TARGETS.cpuPerViewer,
+    });
   }
   const largest = rounds.at(-1);
   if (largest) {
-    const ok = largest.serverRssMb !== null && largest.serverRssMb <= TARGETS.rssMb;
-    lines.push(
-      `| Server RSS at ${plural(largest.viewers)} | ≤ ${TARGETS.rssMb} MB | ${f(largest.serverRssMb)} MB (ffmpeg child: ${largest.ffmpegRssMb === null ? "none found" : `${f(largest.ffmpegRssMb)} MB`}) | ${verdict(ok)} |`,
-    );
+    const ffmpeg = largest.ffmpegRssMb === null ? "none found" : `${f(largest.ffmpegRssMb)} MB`;
+    out.push({
+      target: `Server RSS at ${plural(largest.viewers)}`,
+      goal: `≤ ${TARGETS.rssMb} MB`,
+      measured: `${f(largest.serverRssMb)} MB (ffmpeg child: ${ffmpeg})`,
+      ok: largest.serverRssMb !== null && largest.serverRssMb <= TARGETS.rssMb,
+    });
   }
   const latest = worst(rounds, (r) => r.firstFrameMaxMs ?? Infinity);
   if (latest) {
-    const ok = rounds.every((r) => r.firstFrameMaxMs !== null && r.firstFrameMaxMs <= TARGETS.firstFrameMs);
-    lines.push(
-      `| Time to first frame, every viewer | ≤ ${TARGETS.firstFrameMs} ms | longest ${latest.firstFrameMaxMs === null ? "never (a viewer got no frame)" : `${f(latest.firstFrameMaxMs)} ms`} (at ${plural(latest.viewers)}) | ${verdict(ok)} |`,
-    );
+    const longest = latest.firstFrameMaxMs === null ? "never (a viewer got no frame)" : `${f(latest.firstFrameMaxMs)} ms`;
+    out.push({
+      target: "Time to first frame, every viewer",
+      goal: `≤ ${TARGETS.firstFrameMs} ms`,
+      measured: `longest ${longest} (at ${plural(latest.viewers)})`,
+      ok: rounds.every((r) => r.firstFrameMaxMs !== null && r.firstFrameMaxMs <= TARGETS.firstFrameMs),
+    });
   }
   if (encode) {
-    const ok = encode.overheadPct <= TARGETS.encodeOverheadPct;
-    lines.push(
-      `| Encode time per 720p frame vs the library's own loop | within ${TARGETS.encodeOverheadPct} % | ` +
-        `${f(encode.encoderMs, 3)} vs ${f(encode.libraryMs, 3)} ms (${encode.overheadPct >= 0 ? "+" : ""}${f(encode.overheadPct)} %) | ${verdict(ok)} |`,
-    );
+    out.push({
+      target: "Encode time per 720p frame vs the library's own loop",
+      goal: `within ${TARGETS.encodeOverheadPct} %`,
+      measured: `${f(encode.encoderMs, 3)} vs ${f(encode.libraryMs, 3)} ms (${encode.overheadPct >= 0 ? "+" : ""}${f(encode.overheadPct)} %)`,
+      ok: encode.overheadPct <= TARGETS.encodeOverheadPct,
+    });
   }
-  return lines.join("\n");
+  return targets(out);
 }
 
 export function encodeTable(e: EncodeResult): string {

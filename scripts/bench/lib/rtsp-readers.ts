@@ -11,7 +11,7 @@
  * access units, bytes and sequence gaps since the mark come back
  * ({"type":"result",…}) and the process exits.
  */
-import { onStdinCommands } from "./stdin-commands.ts";
+import { answer, childArg, onStdinCommands } from "./stdin-commands.ts";
 import { RtspClient } from "./rtsp-client.ts";
 
 export type RtspReaderMessage =
@@ -19,23 +19,13 @@ export type RtspReaderMessage =
   | { type: "marked" }
   | { type: "result"; seconds: number; clients: { accessUnits: number; bytes: number; gaps: number; error: string | null }[] };
 
-function arg(name: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? process.argv[i + 1] : undefined;
-  if (v === undefined) {
-    console.error(`rtsp-readers: --${name} is missing`);
-    process.exit(2);
-  }
-  return v;
-}
-
 if (import.meta.main) {
-  const url = arg("url");
-  const count = Number(arg("count"));
-  const maxSeconds = Number(arg("max-seconds"));
+  const url = childArg("rtsp-readers", "url", false);
+  const count = Number(childArg("rtsp-readers", "count"));
+  const maxSeconds = Number(childArg("rtsp-readers", "max-seconds"));
   setTimeout(() => process.exit(3), maxSeconds * 1000).unref();
   const { hostname, port } = new URL(url.replace(/^rtsp:/, "http:"));
-  const send = (m: RtspReaderMessage) => process.stdout.write(`${JSON.stringify(m)}\n`);
+  const send = (m: RtspReaderMessage) => answer(m);
   const clients: { client: RtspClient | null; error: string | null; start: number; firstFrameMs: number | null }[] = [];
   let mark: { at: number; counts: { accessUnits: number; bytes: number; gaps: number }[] } | null = null;
 

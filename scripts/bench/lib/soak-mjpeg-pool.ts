@@ -1,17 +1,12 @@
 /** Orchestrator side of the soak's MJPEG viewer processes (soak-mjpeg-viewers.ts): slots spread over the processes. */
-import { ownChild } from "./children.ts";
-import { JsonLinesChild } from "./json-lines-child.ts";
+import { allReady, endAll, type PoolChild, spawnChild } from "./json-lines-child.ts";
 import type { Recovery } from "./recovery.ts";
 import type { SoakViewerCommand, SoakViewerMessage, SoakViewerStatus } from "./soak-protocol.ts";
 import { dieWithUs } from "./webrtc-pool.ts";
 
 const SCRIPT = new URL("./soak-mjpeg-viewers.ts", import.meta.url).pathname;
 
-class SoakViewerProcess extends JsonLinesChild<SoakViewerMessage> {
-  send(command: SoakViewerCommand): void {
-    this.writeLine(JSON.stringify(command));
-  }
-}
+type SoakViewerProcess = PoolChild<SoakViewerMessage, SoakViewerCommand>;
 
 export type MjpegTotals = Omit<SoakViewerStatus, "type">;
 
@@ -19,21 +14,13 @@ export class SoakMjpegPool {
   private constructor(readonly procs: SoakViewerProcess[]) {}
 
   static async start(port: number, processes: number, maxSeconds: number): Promise<SoakMjpegPool> {
-    const procs = Array.from({ length: processes }, () => {
-      const proc = Bun.spawn(dieWithUs([process.execPath, "run", SCRIPT, "--port", String(port), "--max-seconds", String(maxSeconds)]), {
-        stdin: "pipe",
-        stdout: "pipe",
-        stderr: "inherit",
-      });
-      ownChild(proc);
-      return new SoakViewerProcess(proc);
-    });
-    const pool = new SoakMjpegPool(procs);
-    for (const p of procs) {
-      if (!(await p.next("ready", 15_000))) {
-        await pool.end();
-        throw new Error("an MJPEG viewer process did not start");
-      }
+    const argv = [process.execPath, "run", SCRIPT, "--port", String(port), "--max-seconds", String(maxSeconds)];
+    const pool = new SoakMjpegPool(Array.from({ length: processes }, () => spawnChild<SoakViewerMessage, SoakViewerCommand>(dieWithUs(argv))));
+    try {
+      await allReady(pool.procs, 15_000 * processes, "an MJPEG viewer process");
+    } catch (err) {
+      await pool.end();
+      throw err;
     }
     return pool;
   }
@@ -93,6 +80,6 @@ export class SoakMjpegPool {
   }
 
   async end(): Promise<void> {
-    await Promise.all(this.procs.map((p) => p.end()));
+    await endAll(this.procs);
   }
 }

@@ -15,24 +15,14 @@
  * It exits when stdin closes, or by itself after --max-seconds.
  */
 import { FrameClassifier } from "./frame-kind.ts";
-import { connectMjpeg } from "./mjpeg-connection.ts";
-import { MjpegCounter } from "./mjpeg-counter.ts";
+import { connectMjpeg } from "../../../src/bench/mjpeg-connection.ts";
+import { MjpegCounter } from "../../../src/bench/mjpeg-counter.ts";
 import { epochMs, MJPEG_RULE, recoveryAfter, trimArrivals } from "./recovery.ts";
 import type { SoakViewerCommand, SoakViewerMessage } from "./soak-protocol.ts";
-import { onStdinCommands } from "./stdin-commands.ts";
+import { answer, childArg, onStdinCommands } from "./stdin-commands.ts";
 
-function option(name: string): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = Number(process.argv[i + 1]);
-  if (i < 0 || !Number.isFinite(value) || value <= 0) {
-    console.error(`soak-mjpeg-viewers: --${name} needs a positive number`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const port = option("port");
-const maxSeconds = option("max-seconds");
+const port = Number(childArg("soak-mjpeg-viewers", "port"));
+const maxSeconds = Number(childArg("soak-mjpeg-viewers", "max-seconds"));
 /** Real-frame arrivals (and closed viewers) are kept this long: longer than any recovery question. */
 const KEEP_MS = 120_000;
 /** An open viewer without any part for this long is stuck (even NO SIGNAL comes once a second). */
@@ -60,9 +50,7 @@ let closed: Viewer[] = [];
 const totals = { real: 0, repeats: 0, placeholders: 0, broken: 0, closedBytes: 0, closedSeconds: 0, failures: 0 };
 let lastFailure: string | null = null;
 
-function send(message: SoakViewerMessage): void {
-  process.stdout.write(`${JSON.stringify(message)}\n`);
-}
+const send = (message: SoakViewerMessage): void => answer(message);
 
 function retire(v: Viewer): void {
   if (v.closedAt !== null) return;

@@ -1,6 +1,7 @@
 /** The soak benchmark's Markdown: one row per sample (printed as it is taken), the kills, the targets. */
 import type { Recovery } from "./recovery.ts";
-import { fixed as f, median } from "./report.ts";
+import { fixed as f, median } from "./stats.ts";
+import { MET, type Target, targetsTable as targets } from "./table.ts";
 import type { StalledState } from "./stalled-viewer.ts";
 
 export const TARGETS = { growthPct: 5, backS: 3, serverRestarts: 0 };
@@ -141,8 +142,6 @@ export interface TargetInputs {
   restartText: string;
 }
 
-const verdict = (ok: boolean) => (ok ? "target met" : "**target missed**");
-
 function growth(
   label: string,
   a: number | null | undefined,
@@ -150,17 +149,20 @@ function growth(
   unit: string,
   base: SampleRow | null,
   last: SampleRow | null,
-): string {
+): Target {
+  const goal = `≤ ${TARGETS.growthPct} %`;
   if (a === null || a === undefined || b === null || b === undefined || !base || !last)
-    return `| ${label} growth | ≤ ${TARGETS.growthPct} % | not measured | **target missed** |`;
+    return { target: `${label} growth`, goal, measured: "not measured", ok: false };
   const pct = (100 * (b - a)) / a;
-  return (
-    `| ${label} growth, ${clock(base.elapsedS)} → ${clock(last.elapsedS)} | ≤ ${TARGETS.growthPct} % | ` +
-    `${unit === "MB" ? f(a) : a} → ${unit === "MB" ? f(b) : b} ${unit}: ${pct >= 0 ? "+" : ""}${f(pct)} % | ${verdict(pct <= TARGETS.growthPct)} |`
-  );
+  return {
+    target: `${label} growth, ${clock(base.elapsedS)} → ${clock(last.elapsedS)}`,
+    goal,
+    measured: `${unit === "MB" ? f(a) : a} → ${unit === "MB" ? f(b) : b} ${unit}: ${pct >= 0 ? "+" : ""}${f(pct)} %`,
+    ok: pct <= TARGETS.growthPct,
+  };
 }
 
-function recoveryLine(label: string, lists: (Recovery[] | null)[]): string {
+function recoveryLine(label: string, lists: (Recovery[] | null)[]): Target {
   const answered = lists.filter((l): l is Recovery[] => l !== null);
   const all = summarize(answered.flat());
   const worst = worstBack(all);
@@ -172,13 +174,19 @@ function recoveryLine(label: string, lists: (Recovery[] | null)[]): string {
         ? `${all.notBack} time(s) a viewer was not back within the watch`
         : `longest ${f(worst, 2)} s, median ${f(median(all.back), 2)} s over ${all.back.length} returns, ${lists.length} kills`;
   const ok = worst !== null && worst <= TARGETS.backS && lost === 0;
-  return `| ${label} back after each kill (every viewer) | ≤ ${TARGETS.backS} s | ${measured}${lost ? `; ${lost} kill(s) without an answer` : ""} | ${verdict(ok)} |`;
+  return {
+    target: `${label} back after each kill (every viewer)`,
+    goal: `≤ ${TARGETS.backS} s`,
+    measured: `${measured}${lost ? `; ${lost} kill(s) without an answer` : ""}`,
+    ok,
+  };
 }
 
 export function targetsTable(t: TargetInputs): string {
-  const lines = ["| Target | Goal | Measured | Result |", "|:---|:---|:---|:---|"];
-  lines.push(growth("Server RSS", t.baseline?.rssMb, t.final?.rssMb, "MB", t.baseline, t.final));
-  lines.push(growth("Server open fds", t.baseline?.fds?.total, t.final?.fds?.total, "fds", t.baseline, t.final));
+  const lines = [
+    growth("Server RSS", t.baseline?.rssMb, t.final?.rssMb, "MB", t.baseline, t.final),
+    growth("Server open fds", t.baseline?.fds?.total, t.final?.fds?.total, "fds", t.baseline, t.final),
+  ];
   if (t.withMjpeg)
     lines.push(
       recoveryLine(
@@ -193,8 +201,7 @@ export function targetsTable(t: TargetInputs): string {
         t.kills.map((k) => k.webrtc),
       ),
     );
-  lines.push(
-    `| Server restarts | ${TARGETS.serverRestarts} | ${t.serverRestarts}${t.restartText ? ` (${t.restartText})` : ""} | ${verdict(t.serverRestarts <= TARGETS.serverRestarts)} |`,
-  );
-  return lines.join("\n");
+  const restarts = `${t.serverRestarts}${t.restartText ? ` (${t.restartText})` : ""}`;
+  lines.push({ target: "Server restarts", goal: String(TARGETS.serverRestarts), measured: restarts, ok: t.serverRestarts <= TARGETS.serverRestarts });
+  return targets(lines, MET);
 }

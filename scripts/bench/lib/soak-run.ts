@@ -8,7 +8,8 @@ import { Churn } from "./churn.ts";
 import { stopTree } from "./children.ts";
 import { machineTicks, openFds, processTree, rssMb, ticksPerSecond } from "./proc-stats.ts";
 import { epochMs } from "./recovery.ts";
-import { fixed as f, median } from "./report.ts";
+import { busyPct } from "./sampling.ts";
+import { fixed as f, median } from "./stats.ts";
 import type { RunningServer } from "./server-process.ts";
 import { recoveryWindowS, warmupS, type SoakOptions } from "./soak-args.ts";
 import type { MjpegTotals, SoakMjpegPool } from "./soak-mjpeg-pool.ts";
@@ -146,7 +147,7 @@ export class SoakRun {
       fds: openFds(pid),
       serverCpuPct: cpuPct(now.rootTicks - prev.rootTicks, now.at - prev.at),
       childrenCpuPct: cpuPct(now.childrenTicks - prev.childrenTicks, now.at - prev.at),
-      machineBusyPct: (100 * (now.machine.busy - prev.machine.busy)) / Math.max(1, now.machine.total - prev.machine.total),
+      machineBusyPct: busyPct(prev, now),
       mjpeg: { ours: this.mjpeg ? (mjpegTotals?.open ?? null) : 0, server: sum((s) => s.viewers), stuck: mjpegTotals?.stuck ?? 0 },
       webrtc: { ours: peers ? peers.filter((p) => p.open && p.hasFrame).length : this.receivers ? null : 0, server: sum((s) => s.webrtcViewers) },
       mjpegFrames: this.mjpeg ? (mjpegTotals?.real ?? null) : 0,

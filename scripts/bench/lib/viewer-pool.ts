@@ -1,15 +1,8 @@
 /** Orchestrator side of the viewer processes: spawn, drive one round, collect. */
 import type { ViewerMessage, ViewerResult } from "./viewer-protocol.ts";
-import { disownChild, ownChild } from "./children.ts";
-import { JsonLinesChild } from "./json-lines-child.ts";
+import { allReady, endAll, spawnShares } from "./json-lines-child.ts";
 
 const VIEWERS_SCRIPT = new URL("./mjpeg-viewers.ts", import.meta.url).pathname;
-
-class ViewerProcess extends JsonLinesChild<ViewerMessage> {
-  send(command: string): void {
-    this.writeLine(command);
-  }
-}
 
 export interface RoundTiming {
   /** Longest wait for every viewer's first frame before the window starts. */
@@ -29,24 +22,11 @@ export interface RoundResult {
 
 /** Spawns `processes` viewer processes sharing `count` viewers, and runs one round. */
 export async function runRound(port: number, count: number, processes: number, timing: RoundTiming): Promise<RoundResult> {
-  const n = Math.max(1, Math.min(processes, count));
   const maxSeconds = Math.ceil((timing.settleMs + (timing.warmupMs ?? 0) + timing.windowMs) / 1000) + 30;
-  const procs: ViewerProcess[] = [];
-  for (let i = 0; i < n; i++) {
-    const share = Math.floor(count / n) + (i < count % n ? 1 : 0);
-    const proc = Bun.spawn([process.execPath, "run", VIEWERS_SCRIPT, "--port", String(port), "--count", String(share), "--max-seconds", String(maxSeconds)], {
-      stdin: "pipe",
-      stdout: "pipe",
-      stderr: "inherit",
-    });
-    ownChild(proc);
-    procs.push(new ViewerProcess(proc));
-  }
-  const pids = procs.map((p) => p.proc.pid);
+  const procs = spawnShares<ViewerMessage>(VIEWERS_SCRIPT, count, processes, ["--port", String(port), "--max-seconds", String(maxSeconds)]);
+  const pids = procs.map((p) => p.pid);
   try {
-    for (const p of procs) {
-      if (!(await p.next("ready", 10_000))) throw new Error("a viewer process did not start");
-    }
+    await allReady(procs, 20_000, "a viewer process");
     for (const p of procs) p.send("go");
     const settleDeadline = performance.now() + timing.settleMs;
     let settled = true;
@@ -70,17 +50,6 @@ export async function runRound(port: number, count: number, processes: number, t
     }
     return { viewers, settled };
   } finally {
-    for (const p of procs) {
-      try {
-        p.proc.stdin.end();
-      } catch {
-        /* already gone */
-      }
-    }
-    for (const p of procs) {
-      const exited = await Promise.race([p.proc.exited.then(() => true), Bun.sleep(2000).then(() => false)]);
-      if (!exited) p.proc.kill("SIGKILL");
-      disownChild(p.proc);
-    }
+    await endAll(procs);
   }
 }

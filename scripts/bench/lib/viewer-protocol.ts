@@ -1,5 +1,5 @@
 /** JSON lines a viewer process (mjpeg-viewers.ts) writes to the orchestrator. */
-import type { ResponseHead } from "./mjpeg-counter.ts";
+import type { ResponseHead } from "../../../src/bench/mjpeg-counter.ts";
 
 export interface ViewerResult {
   /** From just before the connect call to the end of the first complete JPEG part. */

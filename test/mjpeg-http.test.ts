@@ -5,9 +5,11 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { TurboJpeg } from "../ffi/turbojpeg.ts";
 import { meanJpegBytes, readParts } from "./helpers/mjpeg-client.ts";
+import { readPartsUntil } from "./helpers/parts-until.ts";
 import { startServer, withServer, type RunningServer } from "./helpers/server.ts";
+import type { StatsSnapshot } from "../src/stats/collect.ts";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(90_000); // the waits end as soon as their condition holds; their deadlines are for a starved machine
 
 const tj = new TurboJpeg();
 
@@ -21,7 +23,7 @@ describe("default server (testsrc, 1280x720 at 30 fps)", () => {
   });
 
   test('GET /video: parts in vidgear\'s layout, with a space in "Content-Type: image/jpeg", whose JPEGs decode to 1280x720', async () => {
-    const parts = await readParts(`${server.url}/video`, { count: 10, ms: 5000 });
+    const parts = await readParts(`${server.url}/video`, { count: 10, ms: 30_000 });
     expect(parts).toHaveLength(10);
     for (const p of parts) expect(tj.readHeader(p.jpeg)).toEqual({ width: 1280, height: 720, subsampling: "420" });
     // A moving picture: consecutive frames differ.
@@ -88,11 +90,13 @@ describe("default server (testsrc, 1280x720 at 30 fps)", () => {
     expect(tj.readHeader(jpeg)).toMatchObject({ width: 1280, height: 720 });
   });
 
-  test("20 simultaneous viewers all receive the stream at the source's rate", async () => {
-    const all = await Promise.all(Array.from({ length: 20 }, () => readParts(`${server.url}/video`, { ms: 3000 })));
+  // Each viewer at the full 30 fps is a promise about the CPU: scripts/bench/mjpeg-fanout.ts measures it
+  // (docs/figures.md). Here: all 20 get the live stream, however long a busy machine takes.
+  test("20 simultaneous viewers all receive the moving stream", async () => {
+    const all = await Promise.all(Array.from({ length: 20 }, () => readPartsUntil(`${server.url}/video`, (p) => p.length > 30, "31 pictures")));
     for (const parts of all) {
-      // 3 s at 30 fps is 90 frames; a loaded CI machine may lose a few, never most.
-      expect(parts.length).toBeGreaterThan(60);
+      expect(parts.length).toBe(31);
+      expect(Buffer.from(parts[0]!.jpeg).equals(Buffer.from(parts[30]!.jpeg))).toBe(false);
     }
   });
 
@@ -105,7 +109,7 @@ describe("default server (testsrc, 1280x720 at 30 fps)", () => {
   });
 
   test("a bad request gets a 4xx and the stream carries on", async () => {
-    const viewer = readParts(`${server.url}/video`, { ms: 2000 });
+    const viewer = readPartsUntil(`${server.url}/video`, (p) => p.length > 30, "31 pictures");
     const bad = await fetch(`${server.url}/video`, { method: "POST", body: "x".repeat(1000) });
     expect(bad.status).toBeGreaterThanOrEqual(400);
     expect(bad.status).toBeLessThan(500);
@@ -117,10 +121,12 @@ describe("options reach the stream", () => {
   test("--width/--height/--fps and --video-endpoint", async () => {
     const server = await startServer(["--width", "320", "--height", "240", "--fps", "10", "--video-endpoint", "cam/live"]);
     try {
-      const parts = await readParts(`${server.url}/cam/live`, { ms: 2100 });
+      const parts = await readPartsUntil(`${server.url}/cam/live`, (p) => p.length >= 15, "15 pictures");
       expect(tj.readHeader(parts[0]!.jpeg)).toMatchObject({ width: 320, height: 240 });
-      expect(parts.length).toBeGreaterThanOrEqual(15);
-      expect(parts.length).toBeLessThanOrEqual(25);
+      // 10 fps, not the default 30: the source's own count against the server's own clock (25% and 3 frames of slack).
+      const state = (await (await fetch(`${server.url}/state`)).json()) as StatsSnapshot;
+      expect(state.streams[0]!.framesCaptured).toBeGreaterThanOrEqual(15);
+      expect(state.streams[0]!.framesCaptured).toBeLessThanOrEqual(1.25 * 10 * state.uptimeSeconds + 3);
       expect((await fetch(`${server.url}/video`)).status).toBe(404);
       // The page follows the renamed endpoint (vidgear's theme broke there).
       expect(await (await fetch(`${server.url}/`)).text()).toContain(`"video":"/cam/live"`);
@@ -142,7 +148,7 @@ describe("options reach the stream", () => {
   test("--frame-size-reduction 90 (which broke vidgear) gives a tenth of the size", async () => {
     const server = await startServer(["--frame-size-reduction", "90"]);
     try {
-      const parts = await readParts(`${server.url}/video`, { count: 3, ms: 5000 });
+      const parts = await readParts(`${server.url}/video`, { count: 3, ms: 30_000 });
       expect(tj.readHeader(parts[2]!.jpeg)).toMatchObject({ width: 128, height: 72 });
     } finally {
       await server.stop();
@@ -157,11 +163,20 @@ describe("options reach the stream", () => {
   test("a new viewer gets the newest frame at once, not at the next frame", async () => {
     const server = await startServer(["--fps", "0.5"]);
     try {
-      await readParts(`${server.url}/video`, { count: 1, ms: 5000 }); // the first frame exists
-      const start = performance.now();
-      const [first] = await readParts(`${server.url}/video`, { count: 1, ms: 5000 });
-      // Frames come every 2 s: anything under a second was the stored newest frame.
-      expect(first!.at - start).toBeLessThan(1000);
+      await readPartsUntil(`${server.url}/video`, (p) => p.length > 0, "the first frame");
+      // A new viewer's first picture came while the source made none (by its own count): it was the
+      // stored newest frame. A window with a new frame in it (every 2 s) proves nothing: look again.
+      const captured = async () => ((await (await fetch(`${server.url}/state`)).json()) as StatsSnapshot).streams[0]!.framesCaptured;
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const before = await captured();
+        const [first] = await readPartsUntil(`${server.url}/video`, (p) => p.length > 0, "a first frame");
+        if ((await captured()) === before) {
+          expect(tj.readHeader(first!.jpeg)).toMatchObject({ width: 1280, height: 720 });
+          break;
+        }
+        if (Date.now() > deadline) throw new Error("no new viewer got a frame before the source's next one");
+      }
     } finally {
       await server.stop();
     }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { RTCPeerConnection } from "werift";
-import { connectViewer, waitForFrames, type TestViewer } from "./helpers/webrtc-client.ts";
+import { connectViewer, kernelUdpDrops, waitForFrames, type TestViewer } from "./helpers/webrtc-client.ts";
 import { startServer, waitFor, withServer, type RunningServer } from "./helpers/server.ts";
 
 setDefaultTimeout(60_000);
@@ -41,7 +41,9 @@ describe("one stream, several peers", () => {
       expect(await waitForFrames(viewer, 61)).toBeGreaterThan(60); // ~2 s at 30 fps
       expect(viewer.received.startedClean).toBe(true);
       expect(viewer.received.keyframes).toBeGreaterThanOrEqual(2); // --h264-keyint 30
-      expect(viewer.received.sequenceGaps).toBe(0);
+      // Every packet the server sent arrived, save those the kernel dropped at this (starved) client's
+      // full socket buffer: the server skips no sequence number.
+      expect(viewer.received.missingPackets).toBeLessThanOrEqual(kernelUdpDrops());
       expect(viewer.received.firstFrameMs).not.toBeNull();
     } finally {
       await viewer.close();

@@ -111,7 +111,7 @@ describe("the arm64 binary under qemu (emulated Raspberry Pi CPUs)", () => {
       );
       try {
         expect(await (await fetch(`${server.url}/`)).text()).toContain("glasscast-config");
-        const parts = await readParts(`${server.url}/video`, { count: 10, ms: 20_000 });
+        const parts = await readParts(`${server.url}/video`, { count: 10, ms: 60_000 });
         expect(parts).toHaveLength(10);
         expect(tj.readHeader(parts[9]!.jpeg)).toMatchObject({ width: 320, height: 240 });
         // The emulated program maps its libraries as files of the sysroot: the JPEGs came from the arm64 libturbojpeg.

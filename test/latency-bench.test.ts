@@ -45,7 +45,10 @@ describe("latency benchmark", () => {
       expect(row.figures.misread).toBeLessThanOrEqual(row.figures.frames / 2);
     }
     expect(report.floors.jpeg.total.length).toBeGreaterThan(100);
-    expect(report.floors.h264.total.length).toBeGreaterThan(10);
+    // The H.264 floor is timed (two 1 s windows here): a busy machine encodes fewer pictures in them,
+    // so: some were measured, each a positive figure. (The JPEG floor above is a fixed count of 200.)
+    expect(report.floors.h264.total.length).toBeGreaterThan(0);
+    for (const ms of report.floors.h264.total) expect(ms).toBeGreaterThan(0);
     expect(report.floors.hls.partTargetS).toBeGreaterThan(0);
     expect(report.server.children.length).toBeGreaterThan(0); // the capture's ffmpeg, at least
     for (const pid of [report.server.pid, ...report.server.children]) expect(isAlive(pid)).toBe(false);

@@ -10,9 +10,10 @@ import { TurboJpeg } from "../ffi/turbojpeg.ts";
 import { createGlasscast, createPushSource, framesFrom, OptionError, type Glasscast, type RawFrame, type UserFrame } from "../src/index.ts";
 import { JpegDecoder } from "../src/encoders/jpeg-decoder.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";
-import { ROOT, startProgram } from "./helpers/server.ts";
+import { readPartsUntil } from "./helpers/parts-until.ts";
+import { ROOT, startProgram, waitFor } from "./helpers/server.ts";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(60_000); // the waits below end as soon as their condition holds; 30 s is for a starved machine
 
 const tj = new TurboJpeg();
 
@@ -50,12 +51,12 @@ describe("options", () => {
 describe("streams of the program's own frames", () => {
   test("an async iterable of raw frames (here RGB) is served at the producer's pace", async () => {
     const rgb = (i: number): UserFrame => ({ format: "rgb", width: 160, height: 120, data: new Uint8Array(160 * 120 * 3).fill(i * 10) });
+    const started = performance.now();
     await serve({ streams: [{ name: "mine", source: framesFrom(paced(rgb, 1000, 20)) }] }, async (url) => {
-      // Counted, then timed: 30 pictures at the producer's 20 fps span 1.45 s; served faster than
-      // produced they would come at once (a busy machine only makes the span longer).
-      const parts = await readParts(`${url}/video/mine`, { count: 30, ms: 30_000 });
-      expect(parts.length).toBe(30);
-      expect(parts.at(-1)!.at - parts[0]!.at).toBeGreaterThan(1100);
+      const parts = await readPartsUntil(`${url}/video/mine`, (p) => p.length > 20, "21 pictures");
+      // 20 fps, not faster: the 21st picture is at least the producer's 21st frame, 20 pauses of 50 ms
+      // after its first (less 10% for timer rounding); a busy machine only makes it later.
+      expect(parts.at(-1)!.at - started).toBeGreaterThan(900);
       expect(tj.readHeader(parts[0]!.jpeg)).toMatchObject({ width: 160, height: 120 });
       // The first stream also answers at /video.
       expect((await readParts(`${url}/video`, { count: 1, ms: 2000 })).length).toBe(1);
@@ -85,11 +86,11 @@ describe("streams of the program's own frames", () => {
       f.data.fill(255);
     };
     await serve({ source: ["testsrc"], width: 320, height: 240, jpegSubsampling: "gray", transform: flipToWhite }, async (url, gc) => {
-      const viewers = await Promise.all([1, 2, 3].map(() => readParts(`${url}/video`, { count: 21, ms: 30_000 })));
+      // Three viewers, each until it has 21 pictures (however long a busy machine takes).
+      const viewers = await Promise.all([1, 2, 3].map(() => readPartsUntil(`${url}/video`, (p) => p.length > 20, "21 pictures")));
       const captured = gc.streams[0]!.stats().framesCaptured;
       expect(calls).toBeGreaterThan(10);
       expect(calls).toBeLessThanOrEqual(captured); // once per frame, not once per viewer
-      for (const parts of viewers) expect(parts.length).toBeGreaterThan(20);
       // Every picture is the transformed one: all white, so all the same bytes.
       const distinct = new Set(viewers.flat().map((p) => Buffer.from(p.jpeg).toString("base64")));
       expect(distinct.size).toBe(1);
@@ -135,12 +136,11 @@ describe("streams of the program's own frames", () => {
         ],
       },
       async (url) => {
-        await Bun.sleep(1000);
-        const state = (await (await fetch(`${url}/api/streams`)).json()) as { streams: { name: string; state: string }[] };
-        expect(state.streams.map((s) => [s.name, s.state])).toEqual([
-          ["failing", "failed"],
-          ["ending", "ended"],
-        ]);
+        const states = async () =>
+          ((await (await fetch(`${url}/api/streams`)).json()) as { streams: { name: string; state: string }[] }).streams
+            .map((s) => `${s.name} ${s.state}`)
+            .join(", ");
+        await waitFor(async () => (await states()) === "failing failed, ending ended", 30_000, "failing failed, ending ended");
         for (const name of ["failing", "ending"]) {
           const parts = await readParts(`${url}/video/${name}`, { count: 2, ms: 3000 });
           expect(parts).toHaveLength(2); // the placeholder, repeated
@@ -162,8 +162,9 @@ describe("streams of the program's own frames", () => {
         ],
       },
       async (url) => {
-        const parts = await readParts(`${url}/video/good`, { count: 6, ms: 30_000 });
-        expect(parts.length).toBe(6);
+        // The good stream plays on: 6 pictures, however long a busy machine takes.
+        const parts = await readPartsUntil(`${url}/video/good`, (p) => p.length > 5, "6 pictures");
+        expect(parts.length).toBeGreaterThan(5);
       },
     );
   });
@@ -201,8 +202,7 @@ describe("the examples run as they are", () => {
   test("custom-frames.ts serves its animation", async () => {
     const p = await example("custom-frames.ts");
     try {
-      const parts = await readParts(`${p.url}/video`, { count: 16, ms: 30_000 });
-      expect(parts.length).toBe(16);
+      const parts = await readPartsUntil(`${p.url}/video`, (x) => x.length > 15, "16 pictures");
       expect(tj.readHeader(parts[0]!.jpeg)).toMatchObject({ width: 640, height: 360 });
       expect(Buffer.from(parts[0]!.jpeg).equals(Buffer.from(parts.at(-1)!.jpeg))).toBe(false);
     } finally {
@@ -213,8 +213,7 @@ describe("the examples run as they are", () => {
   test("transform.ts serves the mirrored pattern", async () => {
     const p = await example("transform.ts");
     try {
-      const parts = await readParts(`${p.url}/video`, { count: 31, ms: 30_000 });
-      expect(parts.length).toBe(31);
+      const parts = await readPartsUntil(`${p.url}/video`, (x) => x.length > 30, "31 pictures");
       expect(tj.readHeader(parts[0]!.jpeg)).toEqual({ width: 640, height: 360, subsampling: "gray" });
     } finally {
       expect(await p.stop()).toBe(0);

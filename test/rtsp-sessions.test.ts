@@ -14,7 +14,7 @@ import { createGlasscast, type Glasscast } from "../src/server.ts";
 import { RtspClient } from "./helpers/rtsp.ts";
 import { waitFor } from "./helpers/server.ts";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(180_000); // the waits end as soon as their condition holds; their deadlines are for a starved machine
 
 let gc: Glasscast;
 let rtsp: RtspServer;
@@ -84,16 +84,19 @@ test("a UDP client sending receiver reports keeps its session; a silent one is r
   const silent = await udpClient();
   const rr = setInterval(() => keeper.rtcp.send(receiverReport(0x1234), keeper.serverRtcp, "127.0.0.1"), 500);
   try {
-    await waitFor(() => keeper.packets > 30 && silent.packets > 30, 15_000, "RTP at both clients");
+    await waitFor(() => keeper.packets > 30 && silent.packets > 30, 60_000, "RTP at both clients");
     // Both also close their RTSP connection: a UDP session outlives it (RFC 2326), until its timeout.
     keeper.control.close();
     silent.control.close();
-    await waitFor(() => rtsp.clients === 1, 10_000, "the silent session to be reaped");
+    await waitFor(() => rtsp.clients === 1, 30_000, "the silent session to be reaped");
     expect(gc.streams[0]!.audience.count("rtsp")).toBe(1);
-    const [k, s] = [keeper.packets, silent.packets];
-    await Bun.sleep(1500);
-    expect(silent.packets - s).toBeLessThanOrEqual(5); // at most what was in flight
-    expect(keeper.packets - k).toBeGreaterThan(20); // 1.5 s of 320x240 at 30 fps
+    // The keeper goes on receiving; once what was in flight to the silent one has come in (20 of the
+    // keeper's packets later), the silent one gets nothing more while the keeper gets 20 more again.
+    const k = keeper.packets;
+    await waitFor(() => keeper.packets > k + 20, 30_000, "20 more packets at the keeper");
+    const [k2, s2] = [keeper.packets, silent.packets];
+    await waitFor(() => keeper.packets > k2 + 20, 30_000, "20 more packets at the keeper, again");
+    expect(silent.packets).toBe(s2);
     expect(rtsp.clients).toBe(1);
   } finally {
     clearInterval(rr);
@@ -102,7 +105,7 @@ test("a UDP client sending receiver reports keeps its session; a silent one is r
       c.rtcp.close();
     }
   }
-  await waitFor(() => rtsp.clients === 0, 10_000, "the keeper's session to time out once its reports stop");
+  await waitFor(() => rtsp.clients === 0, 30_000, "the keeper's session to time out once its reports stop");
 });
 
 test("a connection that sends nothing is closed after the timeout", async () => {

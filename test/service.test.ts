@@ -4,13 +4,17 @@
  * --root writes into a temporary folder. systemd-analyze checks the units
  * where it is installed (Debian: the systemd package).
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { INSTALLED_BINARY, isPrivatePlace } from "../src/service/self.ts";
 import { execStartLine, quoteExecArg } from "../src/service/unit.ts";
 import { CLI, ROOT } from "./helpers/server.ts";
+
+// Each test runs the CLI (a fresh bun) a few times: bun's 5 s default killed it mid-run on a busy
+// machine. A test still ends as soon as its programs have.
+setDefaultTimeout(60_000);
 
 const KIOSK = join(ROOT, "scripts", "kiosk-setup");
 const scratch = mkdtempSync(join(tmpdir(), "glasscast-service-test-"));

@@ -7,7 +7,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mjpegParts } from "./helpers/mjpeg-client.ts";
 import { childPids, isAlive, startServer, waitFor } from "./helpers/server.ts";
 
-setDefaultTimeout(90_000);
+setDefaultTimeout(90_000); // the waits end as soon as their condition holds; their deadlines are for a starved machine
 
 async function ffmpegChildren(pid: number): Promise<number[]> {
   const pids = await childPids(pid);
@@ -29,21 +29,28 @@ describe("shutdown", () => {
       const server = await startServer([]);
       const [ffmpeg] = await ffmpegChildren(server.proc.pid);
       expect(ffmpeg).toBeGreaterThan(0);
-      // A viewer with a picture (waited for, bounded: a busy machine may take seconds for the first).
+      // A viewer that has its first picture (however long a busy machine takes)…
+      const controller = new AbortController();
+      const res = await fetch(`${server.url}/video`, { signal: controller.signal });
       let parts = 0;
-      const abort = new AbortController();
-      const ended = (async () => {
-        for await (const _ of mjpegParts(await fetch(`${server.url}/video`, { signal: abort.signal }))) parts++;
-      })().catch(() => {});
+      const reading = (async () => {
+        try {
+          for await (const _ of mjpegParts(res)) parts++;
+        } catch {
+          /* the connection closed under it: ended too, unless we aborted */
+        }
+        return controller.signal.aborted ? "still open at the deadline" : "ended";
+      })();
       await waitFor(() => parts > 0, 30_000, "the viewer's first picture");
-      expect(await server.stop(signal)).toBe(0);
-      // Its stream ended with the server: at once, not after a timeout of its own.
-      const start = performance.now();
-      const timer = setTimeout(() => abort.abort(), 10_000);
-      await ended;
-      clearTimeout(timer);
-      expect(abort.signal.aborted).toBe(false);
-      expect(performance.now() - start).toBeLessThan(5000);
+      // …sees its stream end with the server, not at this test's own 30 s deadline.
+      const deadline = setTimeout(() => controller.abort(), 30_000);
+      try {
+        expect(await server.stop(signal)).toBe(0);
+        expect(await reading).toBe("ended");
+      } finally {
+        clearTimeout(deadline);
+        controller.abort();
+      }
       expect(isAlive(ffmpeg!)).toBe(false);
     });
   }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { RTCPeerConnection } from "werift";
-import { connectViewer, waitForFrames, type TestViewer } from "./helpers/webrtc-client.ts";
+import { connectViewer, kernelUdpDrops, waitForFrames, type TestViewer } from "./helpers/webrtc-client.ts";
 import { withApp } from "./helpers/in-process.ts";
 import { startServer, waitFor, withServer, type RunningServer } from "./helpers/server.ts";
 
@@ -42,7 +42,9 @@ describe("one stream, several peers", () => {
       expect(await waitForFrames(viewer, 61, 60_000)).toBeGreaterThan(60); // ~2 s at 30 fps
       expect(viewer.received.startedClean).toBe(true);
       expect(viewer.received.keyframes).toBeGreaterThanOrEqual(2); // --h264-keyint 30
-      expect(viewer.received.sequenceGaps).toBe(0);
+      // Every packet the server sent arrived, save those the kernel dropped at this (starved) client's
+      // full socket buffer: the server skips no sequence number.
+      expect(viewer.received.missingPackets).toBeLessThanOrEqual(kernelUdpDrops());
       expect(viewer.received.firstFrameMs).not.toBeNull();
     } finally {
       await viewer.close();
@@ -63,11 +65,18 @@ describe("one stream, several peers", () => {
       expect(await res.text()).toBe("OK");
       // vidgear's page posts "1" when it unloads: it names no peer, and closes nobody.
       expect(await (await fetch(`${server.url}/close_connection`, { method: "POST", body: "1" })).text()).toBe("OK");
-      await Bun.sleep(300);
-      const before = rest.map((v) => v.received.frames);
+      // The others play on: 31 more frames each, which also lets in whatever was in flight to the closed
+      // one; during the others' next 31 frames it gets nothing at all (no sleep, no rate).
+      for (const v of rest) {
+        const before = v.received.frames;
+        expect((await waitForFrames(v, before + 31)) - before).toBeGreaterThan(30);
+      }
       const goneBefore = gone!.received.frames;
-      for (const [i, v] of rest.entries()) expect((await waitForFrames(v, before[i]! + 31, 60_000)) - before[i]!).toBeGreaterThan(30);
-      expect(gone!.received.frames - goneBefore).toBeLessThanOrEqual(1);
+      for (const v of rest) {
+        const before = v.received.frames;
+        expect((await waitForFrames(v, before + 31)) - before).toBeGreaterThan(30);
+      }
+      expect(gone!.received.frames).toBe(goneBefore);
     } finally {
       await Promise.all(viewers.map((v) => v.close()));
     }

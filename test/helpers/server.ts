@@ -76,8 +76,7 @@ export async function startProgram(argv: string[], env: Record<string, string> =
     for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) text += decoder.decode(chunk, { stream: true });
   })();
   const { scheme, port } = await new Promise<{ scheme: string; port: number }>((resolve, reject) => {
-    // Generous: a Bun start-up that takes 1 s on a quiet machine took over 15 s on a busy one. It ends as soon as the address is printed.
-    const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${text}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start within 60 s:\n${text}`)), 60_000); // a busy machine (or qemu) may take long; it ends at the start line
     void (async () => {
       const decoder = new TextDecoder();
       for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {

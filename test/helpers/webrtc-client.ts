@@ -3,6 +3,7 @@
  * server's H.264 track over loopback and counts what arrives (packets, whole
  * access units, keyframes), reassembling the NAL units to check them.
  */
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from "werift";
 
 export interface ReceivedVideo {
@@ -16,6 +17,8 @@ export interface ReceivedVideo {
   /** ms from sending the offer to the first complete access unit. */
   firstFrameMs: number | null;
   sequenceGaps: number;
+  /** Sequence numbers between the first and the newest received that never came (reordering aside). */
+  missingPackets: number;
   /** The first SPS received, as sent (NAL header included). */
   sps: Uint8Array | null;
 }
@@ -89,9 +92,21 @@ export async function connectViewer(base: string, how: { whep?: string; stream?:
     iceAdditionalHostAddresses: [how.hostAddress ?? "127.0.0.1"],
     codecs: { video: [h264()], audio: [] },
   });
-  const received: ReceivedVideo = { packets: 0, frames: 0, keyframes: 0, startedClean: null, firstFrameMs: null, sequenceGaps: 0, sps: null };
+  const received: ReceivedVideo = {
+    packets: 0,
+    frames: 0,
+    keyframes: 0,
+    startedClean: null,
+    firstFrameMs: null,
+    sequenceGaps: 0,
+    missingPackets: 0,
+    sps: null,
+  };
   let sent = 0;
   let lastSeq: number | null = null;
+  const seen = new Set<number>(); // sequence numbers extended past 16 bits
+  let firstExt = 0;
+  let maxExt = -1;
   let types = new Set<number>();
   pc.addTransceiver("video", { direction: "recvonly" }).onTrack.subscribe((track) => {
     track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
@@ -99,6 +114,11 @@ export async function connectViewer(base: string, how: { whep?: string; stream?:
       const seq = rtp.header.sequenceNumber;
       if (lastSeq !== null && seq !== ((lastSeq + 1) & 0xffff)) received.sequenceGaps++;
       lastSeq = seq;
+      const ext = maxExt < 0 ? seq : maxExt + ((((seq - (maxExt & 0xffff)) & 0xffff) ^ 0x8000) - 0x8000);
+      if (maxExt < 0) firstExt = ext;
+      maxExt = Math.max(maxExt, ext);
+      seen.add(ext);
+      received.missingPackets = maxExt - firstExt + 1 - seen.size;
       for (const t of nalTypes(rtp.payload)) types.add(t);
       received.sps ??= spsIn(rtp.payload);
       if (!rtp.header.marker) return;
@@ -143,8 +163,32 @@ export async function connectViewer(base: string, how: { whep?: string; stream?:
  * all; returns how many it had then. Tests count frames instead of asserting
  * a rate after a fixed sleep, which a busy machine turns into a coin toss.
  */
-export async function waitForFrames(viewer: TestViewer, count: number, ms = 10_000): Promise<number> {
+export async function waitForFrames(viewer: TestViewer, count: number, ms = 30_000): Promise<number> {
   const end = performance.now() + ms;
   while (viewer.received.frames < count && performance.now() < end) await Bun.sleep(50);
   return viewer.received.frames;
+}
+
+/**
+ * Datagrams the kernel dropped on the UDP sockets `pid` holds (the drops column of /proc/net/udp*):
+ * a starved receiver's full socket buffer, which no server can help.
+ */
+export function kernelUdpDrops(pid = process.pid): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  let drops = 0;
+  for (const table of ["/proc/net/udp", "/proc/net/udp6"]) {
+    for (const line of readFileSync(table, "utf8").trim().split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (inodes.has(f[9]!)) drops += Number(f[12]);
+    }
+  }
+  return drops;
 }

@@ -1,3 +1,9 @@
+/** @jsxRuntime classic */
+/** @jsx Html.createElement */
+/** @jsxFrag Html.Fragment */
+// The JSX factory is said here as well as in tsconfig.json: Bun reads the tsconfig of the folder it
+// is started in, so `cd / && bun run …/src/cli.ts` (a service started from source) would otherwise
+// look for React's runtime.
 /**
  * HTML made in code, through @elysiajs/html: its plugin answers the page
  * routes (`html(...)` with the content type below), and its JSX (@kitajs/html)

@@ -37,7 +37,7 @@ import { cpus } from "node:os";
 import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { FAKE_CAMERA_ENV, FAKE_DEVICE, FAKE_FFMPEG, prepareFakeCamera } from "./lib/fake-camera.ts";
 import { fixed as f } from "./lib/report.ts";
-import { startServer } from "./lib/server-process.ts";
+import { pictureArgs, startServer } from "./lib/server-process.ts";
 import { parseArgsOrExit, recoveryWindowS, warmupS } from "./lib/soak-args.ts";
 import { SlotPool } from "./lib/viewer-pool.ts";
 import { clock, killsTable, sampleHeader, sampleRow, targetsTable, type SampleRow } from "./lib/soak-report.ts";
@@ -112,12 +112,7 @@ async function main(): Promise<void> {
     ...(o.testsrc ? [] : ["--ffmpeg", "test/fakes/ffmpeg"]),
     "--source",
     source,
-    "--width",
-    String(WIDTH),
-    "--height",
-    String(HEIGHT),
-    "--fps",
-    String(FPS),
+    ...pictureArgs(WIDTH, HEIGHT, FPS),
     "--webrtc-candidate",
     "127.0.0.1",
     "--always-on",

@@ -1,6 +1,8 @@
 /** Orchestrator side of the MJPEG viewer processes (mjpeg-viewers.ts): a fan-out round (runRound), or the soak's slots (SlotPool). */
 import { allReady, endAll, type PoolChild, spawnChild, spawnShares } from "./json-lines-child.ts";
+import { rssMb } from "./proc-stats.ts";
 import type { Recovery } from "./recovery.ts";
+import { type RoundSample, sampleRound } from "./sampling.ts";
 import type { FanoutCommand, SlotCommand, SlotStatus, ViewerMessage, ViewerResult } from "./viewer-protocol.ts";
 import { dieWithUs } from "./webrtc-pool.ts";
 
@@ -133,4 +135,37 @@ export class SlotPool {
   async end(): Promise<void> {
     await endAll(this.procs);
   }
+}
+
+export interface SampledRound extends RoundResult {
+  /** The server tree, the viewer processes and the machine at the window's start and end (sampling.ts). */
+  begin: RoundSample;
+  end: RoundSample;
+  /** RSS (MB) of each process of the server tree at the window's end, by pid. */
+  rss: Map<number, number | null>;
+}
+
+/** runRound with the server tree (serverPid), the viewers and the machine sampled at the window's start and end. */
+export async function sampledRound(
+  serverPid: number,
+  port: number,
+  count: number,
+  processes: number,
+  timing: Omit<RoundTiming, "onMark" | "onStop">,
+): Promise<SampledRound> {
+  let begin: RoundSample | undefined;
+  let end: RoundSample | undefined;
+  const rss = new Map<number, number | null>();
+  const round = await runRound(port, count, processes, {
+    ...timing,
+    onMark: (pids) => {
+      begin = sampleRound(serverPid, pids);
+    },
+    onStop: (pids) => {
+      end = sampleRound(serverPid, pids);
+      for (const s of end.tree) rss.set(s.pid, rssMb(s.pid));
+    },
+  });
+  if (!begin || !end) throw new Error("the round ended without samples");
+  return { ...round, begin, end, rss };
 }

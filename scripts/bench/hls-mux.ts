@@ -8,6 +8,7 @@
 import { AnnexBParser } from "../../src/media/h264/annexb.ts";
 import { Segmenter } from "../../src/outputs/hls/segmenter.ts";
 import { cli } from "./lib/cli.ts";
+import { testsrcInput } from "./lib/fake-camera.ts";
 import { table } from "./lib/table.ts";
 
 cli("hls-mux", {}).parseOrExit();
@@ -15,14 +16,7 @@ cli("hls-mux", {}).parseOrExit();
 const SECONDS = 20;
 const FPS = 30;
 const h264 = Bun.spawnSync([
-  "ffmpeg",
-  "-hide_banner",
-  "-loglevel",
-  "error",
-  "-f",
-  "lavfi",
-  "-i",
-  `testsrc2=size=1280x720:rate=${FPS}`,
+  ...testsrcInput(1280, 720, FPS),
   "-t",
   String(SECONDS),
   "-c:v",

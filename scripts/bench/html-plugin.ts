@@ -13,26 +13,16 @@ import { Elysia } from "elysia";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HTML_CONTENT_TYPE, htmlPlugin } from "../../src/routes/html.tsx";
-import { forEachOption, parseOrExit, positive, UsageError } from "./lib/args.ts";
-import { machineTicks } from "./lib/proc-stats.ts";
-import { fixed, median } from "./lib/report.ts";
+import { cli, num } from "./lib/cli.ts";
+import { busyPct, sampleRound } from "./lib/sampling.ts";
 import { REPO_ROOT } from "./lib/server-process.ts";
+import { fixed, spread } from "./lib/stats.ts";
+import { table } from "./lib/table.ts";
 
-const USAGE = `usage: bun run scripts/bench/html-plugin.ts [options]
-  --requests N   requests per round and variant (default 20000)
-  --rounds N     rounds, each variant once per round (default 8)`;
-
-function parse(argv: string[]): { requests: number; rounds: number } {
-  const o = { requests: 20000, rounds: 8 };
-  forEachOption(argv, (flag, value, arg) => {
-    if (flag === "--requests") o.requests = positive("requests", value(), true, 10_000_000);
-    else if (flag === "--rounds") o.rounds = positive("rounds", value(), true, 100);
-    else throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
-  });
-  return o;
-}
-
-const o = parseOrExit("html-plugin", USAGE, () => parse(process.argv.slice(2)));
+const o = cli("html-plugin", {
+  requests: num({ flag: "requests", default: 20000, max: 10_000_000, whole: true, help: "requests per round and variant" }),
+  rounds: num({ flag: "rounds", default: 8, max: 100, whole: true, help: "rounds, each variant once per round" }),
+}).parseOrExit();
 const page = readFileSync(join(REPO_ROOT, "web", "templates", "index.html"), "utf8");
 const json = () => Response.json({ ok: true });
 
@@ -71,19 +61,24 @@ async function timeRound(v: (typeof variants)[number], n: number): Promise<numbe
 }
 
 for (const v of variants) await timeRound(v, 2000); // warm-up (compiles each app's handler)
-const m0 = machineTicks();
+const begin = sampleRound(process.pid, []);
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 for (let r = 0; r < o.rounds; r++) {
   for (const v of r % 2 ? [...variants].reverse() : variants) v.us.push(await timeRound(v, o.requests));
 }
-const m1 = machineTicks();
+const busy = busyPct(begin, sampleRound(process.pid, []));
 const cpu = process.cpuUsage(cpu0);
-const busy = (100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total);
 const ownCpu = (cpu.user + cpu.system) / 1e4 / ((performance.now() - t0) / 1000);
 
 console.log(`${o.requests} requests per round and variant, ${o.rounds} interleaved rounds, in process (app.handle).\n`);
-console.log("| Variant | CPU µs per request, median (min–max over rounds) |");
-console.log("|:---|---:|");
-for (const v of variants) console.log(`| ${v.name} | ${fixed(median(v.us), 2)} (${fixed(Math.min(...v.us), 2)}–${fixed(Math.max(...v.us), 2)}) |`);
+console.log(
+  table(
+    [
+      { title: "Variant", align: "l", value: (v) => v.name },
+      { title: "CPU µs per request, median (min–max over rounds)", align: "r", value: (v) => spread(v.us, 2) },
+    ],
+    variants,
+  ),
+);
 console.log(`\nThis process used ${fixed(ownCpu)} % of one core; the machine was ${fixed(busy)} % busy.`);

@@ -22,7 +22,7 @@ import { h264Floor, jpegFloor, testPictures, type FloorFigures } from "./lib/lat
 import { aiortcReceiver, chromiumReceiver, mjpegReceiver, rtspReceiver, weriftReceiver, type ReceiverFigures, type Window } from "./lib/latency-receivers.ts";
 import { cpuPercent, processTree, sampleCpu, type CpuSample } from "./lib/proc-stats.ts";
 import { fixed, median, percentile } from "./lib/stats.ts";
-import { drainStderr, freePort, REPO_ROOT } from "./lib/server-process.ts";
+import { drainStderr, freePort, pictureArgs, REPO_ROOT } from "./lib/server-process.ts";
 import { runRound } from "./lib/viewer-pool.ts";
 
 const RECEIVERS = ["mjpeg", "mjpeg-loaded", "rtsp", "werift", "aiortc", "chromium-webrtc", "chromium-hls"] as const;
@@ -86,12 +86,7 @@ function spawnServer(o: Options, port: number, rtspPort: number) {
       String(port),
       "--rtsp-port",
       String(rtspPort),
-      "--width",
-      String(o.width),
-      "--height",
-      String(o.height),
-      "--fps",
-      String(o.fps),
+      ...pictureArgs(o.width, o.height, o.fps),
     ],
     { cwd: REPO_ROOT, stdin: "pipe", stdout: "pipe", stderr: "pipe" },
   );

@@ -17,11 +17,11 @@ import { runOptions } from "./lib/args.ts";
 import { cli, list, num, toggle } from "./lib/cli.ts";
 import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { benchEncode, type EncodeResult } from "./lib/encode-bench.ts";
-import { cpuPercent, rssMb } from "./lib/proc-stats.ts";
-import { busyPct, type RoundSample, sampleRound } from "./lib/sampling.ts";
+import { cpuPercent } from "./lib/proc-stats.ts";
+import { busyPct } from "./lib/sampling.ts";
 import { COMPARISON, encodeTable, fanoutTable, median, plural, targetsTable, type RoundFigures } from "./lib/report.ts";
 import { startServer, type RunningServer } from "./lib/server-process.ts";
-import { runRound } from "./lib/viewer-pool.ts";
+import { sampledRound } from "./lib/viewer-pool.ts";
 
 const WIDTH = 1280;
 const HEIGHT = 720;
@@ -41,35 +41,17 @@ function serverAlive(server: RunningServer): boolean {
   return server.proc.exitCode === null && server.proc.signalCode === null;
 }
 
-type Sample = RoundSample;
-const sample = (server: RunningServer, clientPids: number[]): Sample => sampleRound(server.proc.pid, clientPids);
-
 async function measureRound(server: RunningServer, viewers: number, o: BenchOptions, notes: string[]): Promise<RoundFigures> {
   // Wakes an on-demand capture, so the round measures a running stream.
   await fetch(`http://127.0.0.1:${server.port}/snapshot.jpg`, { signal: AbortSignal.timeout(5000) })
     .then((r) => r.arrayBuffer())
     .catch(() => undefined);
-  let begin: Sample | null = null;
-  let end: Sample | null = null;
-  let serverRss: number | null = null;
-  let ffmpegRss: number | null = null;
-  const round = await runRound(server.port, viewers, o.clients, {
-    settleMs: o.settle * 1000,
-    windowMs: o.duration * 1000,
-    onMark: (pids) => {
-      begin = sample(server, pids);
-    },
-    onStop: (pids) => {
-      end = sample(server, pids);
-      serverRss = rssMb(server.proc.pid);
-      const ffmpeg = end.tree.filter((s) => s.comm === "ffmpeg").map((s) => rssMb(s.pid) ?? 0);
-      ffmpegRss = ffmpeg.length ? ffmpeg.reduce((a, b) => a + b, 0) : null;
-    },
-  });
+  const round = await sampledRound(server.proc.pid, server.port, viewers, o.clients, { settleMs: o.settle * 1000, windowMs: o.duration * 1000 });
   if (!serverAlive(server)) throw new Error(`the server exited during the ${viewers}-viewer round`);
-  const b = begin as Sample | null;
-  const e = end as Sample | null;
-  if (!b || !e) throw new Error("round ended without samples");
+  const { begin: b, end: e } = round;
+  const serverRss = round.rss.get(server.proc.pid) ?? null;
+  const ffmpeg = e.tree.filter((s) => s.comm === "ffmpeg").map((s) => round.rss.get(s.pid) ?? 0);
+  const ffmpegRss = ffmpeg.length ? ffmpeg.reduce((a, b) => a + b, 0) : null;
   const fps = round.viewers.map((v) => v.fps);
   const firstFrames = round.viewers.map((v) => v.firstFrameMs).filter((t): t is number => t !== null);
   const failed = round.viewers.filter((v) => v.error !== null || v.firstFrameMs === null);

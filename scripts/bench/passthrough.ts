@@ -26,12 +26,12 @@ import { cli, num } from "./lib/cli.ts";
 import { describeCapture, otherChildren } from "./lib/capture-child.ts";
 import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { FAKE_CAMERA_ENV, FAKE_DEVICE, FAKE_FFMPEG, prepareFakeCamera } from "./lib/fake-camera.ts";
-import { cpuPercent, rssMb } from "./lib/proc-stats.ts";
-import { busyPct, type RoundSample, sampleRound } from "./lib/sampling.ts";
+import { cpuPercent } from "./lib/proc-stats.ts";
+import { busyPct } from "./lib/sampling.ts";
 import { cpuRatio, medianRound, pathsTable, targetMet, targetTable, TARGET_RATIO, type PathFigures } from "./lib/passthrough-report.ts";
 import { median, plural } from "./lib/report.ts";
-import { startServer, type RunningServer } from "./lib/server-process.ts";
-import { runRound } from "./lib/viewer-pool.ts";
+import { pictureArgs, startServer, type RunningServer } from "./lib/server-process.ts";
+import { sampledRound } from "./lib/viewer-pool.ts";
 
 const WIDTH = 1280;
 const HEIGHT = 720;
@@ -63,9 +63,6 @@ type PassthroughOptions = ReturnType<typeof CLI.parse>;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-type Sample = RoundSample;
-const sample = (server: RunningServer, clientPids: number[]): Sample => sampleRound(server.proc.pid, clientPids);
-
 function serverAlive(server: RunningServer): boolean {
   return server.proc.exitCode === null && server.proc.signalCode === null;
 }
@@ -83,28 +80,16 @@ async function measurePath(spec: PathSpec, label: string, o: PassthroughOptions,
   });
   log(`  server ready on 127.0.0.1:${server.port} (pid ${server.proc.pid})`);
   try {
-    let begin: Sample | null = null;
-    let end: Sample | null = null;
-    let serverRss: number | null = null;
-    let captureRss: number | null = null;
-    const round = await runRound(server.port, o.viewers, o.clients, {
+    const round = await sampledRound(server.proc.pid, server.port, o.viewers, o.clients, {
       settleMs: o.settle * 1000,
       warmupMs: o.warmup * 1000,
       windowMs: o.duration * 1000,
-      onMark: (pids) => {
-        begin = sample(server, pids);
-      },
-      onStop: (pids) => {
-        end = sample(server, pids);
-        serverRss = rssMb(server.proc.pid);
-        const children = end.tree.slice(1).map((s) => rssMb(s.pid) ?? 0);
-        captureRss = children.length ? children.reduce((a, b) => a + b, 0) : null;
-      },
     });
     if (!serverAlive(server)) throw new Error(`the server exited during the round "${label}"`);
-    const b = begin as Sample | null;
-    const e = end as Sample | null;
-    if (!b || !e) throw new Error("the round ended without samples");
+    const { begin: b, end: e } = round;
+    const serverRss = round.rss.get(server.proc.pid) ?? null;
+    const children = e.tree.slice(1).map((s) => round.rss.get(s.pid) ?? 0);
+    const captureRss = children.length ? children.reduce((x, y) => x + y, 0) : null;
 
     const capture = describeCapture(e.tree.slice(1));
     if (capture.mode !== spec.capture) {
@@ -180,21 +165,7 @@ async function main(): Promise<void> {
   const [passthrough, reencode] = results as [PathFigures[], PathFigures[]];
 
   const head = o.binary ? [o.binary] : ["bun", "run", "src/cli.ts"];
-  const common = [
-    ...head,
-    "--ffmpeg",
-    "test/fakes/ffmpeg",
-    "--source",
-    DEVICE,
-    "--width",
-    String(WIDTH),
-    "--height",
-    String(HEIGHT),
-    "--fps",
-    String(FPS),
-    "--no-webrtc",
-    "--always-on",
-  ];
+  const common = [...head, "--ffmpeg", "test/fakes/ffmpeg", "--source", DEVICE, ...pictureArgs(WIDTH, HEIGHT, FPS), "--no-webrtc", "--always-on"];
   const cpuModel = cpus()[0]?.model ?? "unknown CPU";
   const met = targetMet(passthrough, reencode);
   const out = [

@@ -27,7 +27,7 @@ import { busyPct, type RoundSample, sampleRound } from "./lib/sampling.ts";
 import { fixed, median } from "./lib/stats.ts";
 import type { RtspReaderMessage } from "./lib/rtsp-readers.ts";
 import { freePort, startServer, type RunningServer } from "./lib/server-process.ts";
-import { runRound } from "./lib/viewer-pool.ts";
+import { sampledRound } from "./lib/viewer-pool.ts";
 
 const WIDTH = 1280;
 const HEIGHT = 720;
@@ -142,23 +142,9 @@ async function rtspRound(server: RunningServer, rtspPort: number, n: number, o: 
 }
 
 async function mjpegRound(server: RunningServer, n: number, o: Options): Promise<Round> {
-  let begin: Sample | null = null;
-  let end: Sample | null = null;
-  let serverRss: number | null = null;
-  const round = await runRound(server.port, n, o.clients, {
-    settleMs: o.settle * 1000,
-    windowMs: o.duration * 1000,
-    onMark: (pids) => {
-      begin = sample(server, pids);
-    },
-    onStop: (pids) => {
-      end = sample(server, pids);
-      serverRss = rssMb(server.proc.pid);
-    },
-  });
-  const b = begin as Sample | null;
-  const e = end as Sample | null;
-  if (!b || !e) throw new Error("an MJPEG round ended without samples");
+  const round = await sampledRound(server.proc.pid, server.port, n, o.clients, { settleMs: o.settle * 1000, windowMs: o.duration * 1000 });
+  const { begin: b, end: e } = round;
+  const serverRss = round.rss.get(server.proc.pid) ?? null;
   const fps = round.viewers.map((v) => v.fps);
   const firstFrames = round.viewers.map((v) => v.firstFrameMs).filter((t): t is number => t !== null);
   return {

@@ -24,6 +24,7 @@ import { installExitHandlers, ownChild, runBenchmark, stopTree } from "./lib/chi
 import { cpuPercent, machineTicks, processTree, rssMb, sampleCpu } from "./lib/proc-stats.ts";
 import { fixed, spread } from "./lib/stats.ts";
 import { RtspClient } from "./lib/rtsp-client.ts";
+import { testsrcInput } from "./lib/fake-camera.ts";
 import { freePort, REPO_ROOT } from "./lib/server-process.ts";
 
 const TOKEN = "bench-ingest-token-0123456789";
@@ -205,14 +206,7 @@ await runBenchmark("rtsp-ingest", async () => {
     const clip = join(dir, "clip.mp4");
     console.error("encoding the 1280x720 30 fps clip once…");
     const enc = Bun.spawnSync([
-      "ffmpeg",
-      "-hide_banner",
-      "-loglevel",
-      "error",
-      "-f",
-      "lavfi",
-      "-i",
-      "testsrc2=size=1280x720:rate=30",
+      ...testsrcInput(1280, 720, 30),
       "-t",
       "10",
       "-c:v",

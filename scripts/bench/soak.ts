@@ -12,7 +12,7 @@
  *   bun run scripts/bench/soak.ts [--minutes 30] [--mjpeg 20] [--webrtc 3] [--kill-every 120] [--sample-every 60] [--binary PATH]
  *
  * Each viewer slot cycles: connected for a random 5–60 s, away for 1–10 s
- * (lib/churn.ts). MJPEG viewers (lib/soak-mjpeg-viewers.ts, raw TCP, in
+ * (lib/churn.ts). MJPEG viewers (lib/mjpeg-viewers.ts --classify, raw TCP, in
  * --clients processes) decode each distinct JPEG once to tell a real camera
  * frame from the NO SIGNAL picture and from a JPEG that does not decode
  * (lib/frame-kind.ts); WebRTC peers are the werift receivers of
@@ -37,9 +37,9 @@ import { cpus } from "node:os";
 import { installExitHandlers, runBenchmark, stopTree } from "./lib/children.ts";
 import { FAKE_CAMERA_ENV, FAKE_DEVICE, FAKE_FFMPEG, prepareFakeCamera } from "./lib/fake-camera.ts";
 import { fixed as f } from "./lib/report.ts";
-import { startServer } from "./lib/server-process.ts";
+import { pictureArgs, startServer } from "./lib/server-process.ts";
 import { parseArgsOrExit, recoveryWindowS, warmupS } from "./lib/soak-args.ts";
-import { SoakMjpegPool } from "./lib/soak-mjpeg-pool.ts";
+import { SlotPool } from "./lib/viewer-pool.ts";
 import { clock, killsTable, sampleHeader, sampleRow, targetsTable, type SampleRow } from "./lib/soak-report.ts";
 import { CHECKPOINT_READINGS, CHECKPOINT_SETTLE_MS, killLoop, sampleLoop, SoakRun, watchServer, type Sample } from "./lib/soak-run.ts";
 import { StalledSeat } from "./lib/stalled-viewer.ts";
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   log(`server ready at ${base} (pid ${server.proc.pid})`);
   const instance = (await apiStreams(base))?.instance ?? null;
   const maxSeconds = Math.ceil(o.seconds) + 300;
-  const mjpeg = o.mjpeg ? await SoakMjpegPool.start(server.port, Math.min(o.clients, o.mjpeg), maxSeconds) : null;
+  const mjpeg = o.mjpeg ? await SlotPool.start(server.port, Math.min(o.clients, o.mjpeg), maxSeconds) : null;
   const receivers = o.webrtc ? ReceiverProcess.spawn(base, maxSeconds, true) : null;
   if (receivers && !(await receivers.next("ready", 15_000))) throw new Error("the werift receiver process did not start");
   const stalled = await StalledSeat.start(server.port);
@@ -112,12 +112,7 @@ async function main(): Promise<void> {
     ...(o.testsrc ? [] : ["--ffmpeg", "test/fakes/ffmpeg"]),
     "--source",
     source,
-    "--width",
-    String(WIDTH),
-    "--height",
-    String(HEIGHT),
-    "--fps",
-    String(FPS),
+    ...pictureArgs(WIDTH, HEIGHT, FPS),
     "--webrtc-candidate",
     "127.0.0.1",
     "--always-on",

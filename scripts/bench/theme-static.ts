@@ -12,33 +12,24 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { forEachOption, parseOrExit, positive, UsageError } from "./lib/args.ts";
-import { ownChild, runBenchmark } from "./lib/children.ts";
-import { cpuPercent, machineTicks, processTree, sampleCpu } from "./lib/proc-stats.ts";
-import { fixed, median } from "./lib/report.ts";
+import { duration } from "./lib/args.ts";
+import { cli, num, type Options } from "./lib/cli.ts";
+import { runBenchmark } from "./lib/children.ts";
+import { allReady, endAll, type PoolChild, spawnChild } from "./lib/json-lines-child.ts";
+import { cpuPercent } from "./lib/proc-stats.ts";
+import { busyPct, sampleRound } from "./lib/sampling.ts";
 import { REPO_ROOT } from "./lib/server-process.ts";
+import { fixed, median, percentile, spread } from "./lib/stats.ts";
+import { table } from "./lib/table.ts";
+import type { ThemeServerMessage } from "./lib/theme-static-server.ts";
 
-const USAGE = `usage: bun run scripts/bench/theme-static.ts [options]
-  --duration S      seconds per round and variant (default 3)
-  --rounds N        rounds, each variant once per round (default 6)
-  --connections N   requests in flight, each on its own keep-alive loop (default 8)`;
-
-interface Options {
-  duration: number;
-  rounds: number;
-  connections: number;
-}
-
-function parse(argv: string[]): Options {
-  const o: Options = { duration: 3, rounds: 6, connections: 8 };
-  forEachOption(argv, (flag, value, arg) => {
-    if (flag === "--duration") o.duration = positive("duration", value(), false, 600);
-    else if (flag === "--rounds") o.rounds = positive("rounds", value(), true, 100);
-    else if (flag === "--connections") o.connections = positive("connections", value(), true, 256);
-    else throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
-  });
-  return o;
-}
+const SPECS = {
+  duration: duration(3, 600, "seconds per round and variant"),
+  rounds: num({ flag: "rounds", default: 6, max: 100, whole: true, help: "rounds, each variant once per round" }),
+  connections: num({ flag: "connections", default: 8, max: 256, whole: true, help: "requests in flight, each on its own keep-alive loop" }),
+};
+const CLI = cli("theme-static", SPECS);
+type Opts = Options<typeof SPECS>;
 
 interface Round {
   rps: number;
@@ -49,12 +40,11 @@ interface Round {
 }
 
 /** `connections` loops asking `url` for `seconds`; every answer read whole and checked. */
-async function round(url: string, o: Options, serverPid: number): Promise<Round> {
+async function round(url: string, o: Opts, serverPid: number): Promise<Round> {
   const latencies: number[] = [];
   const end = performance.now() + o.duration * 1000;
-  const server0 = sampleCpu(processTree(serverPid));
+  const begin = sampleRound(serverPid, []);
   const client0 = process.cpuUsage();
-  const machine0 = machineTicks();
   const t0 = performance.now();
   const loop = async () => {
     while (performance.now() < end) {
@@ -68,75 +58,91 @@ async function round(url: string, o: Options, serverPid: number): Promise<Round>
   await Promise.all(Array.from({ length: o.connections }, loop));
   const seconds = (performance.now() - t0) / 1000;
   const client = process.cpuUsage(client0);
-  const machine1 = machineTicks();
+  const after = sampleRound(serverPid, []);
   return {
     rps: latencies.length / seconds,
     latencies,
-    serverCpu: cpuPercent(server0, sampleCpu(processTree(serverPid))),
+    serverCpu: cpuPercent(begin.server, after.server),
     clientCpu: (client.user + client.system) / 1e4 / seconds,
-    busy: (100 * (machine1.busy - machine0.busy)) / Math.max(1, machine1.total - machine0.total),
+    busy: busyPct(begin, after),
   };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+interface Variant {
+  name: string;
+  url: string;
+  rounds: Round[];
+  /** Whether it served a file edited while it ran whole. */
+  edited: string;
 }
 
-function row(name: string, rounds: Round[], edited: string): string {
-  const rps = rounds.map((r) => r.rps);
-  const all = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
-  const m = (f: (r: Round) => number) => fixed(median(rounds.map(f)));
-  return (
-    `| ${name} | ${fixed(median(rps), 0)} (${fixed(Math.min(...rps), 0)}–${fixed(Math.max(...rps), 0)}) | ` +
-    `${fixed(percentile(all, 50), 2)} | ${fixed(percentile(all, 99), 2)} | ${m((r) => r.serverCpu)} | ${m((r) => (r.serverCpu * 1e4) / r.rps)} | ${m((r) => r.clientCpu)} | ${m((r) => r.busy)} | ${edited} |`
+const latency = (v: Variant, p: number) =>
+  percentile(
+    v.rounds.flatMap((r) => r.latencies),
+    p,
   );
-}
+const med = (f: (r: Round) => number) => (v: Variant) => median(v.rounds.map(f));
 
-async function main(o: Options): Promise<void> {
+const COLUMNS = [
+  { title: "Variant", align: "l", value: (v: Variant) => v.name },
+  {
+    title: "Requests/s median (min–max over rounds)",
+    align: "r",
+    value: (v: Variant) =>
+      spread(
+        v.rounds.map((r) => r.rps),
+        0,
+      ),
+  },
+  { title: "Latency p50 (ms)", align: "r", digits: 2, value: (v: Variant) => latency(v, 50) },
+  { title: "p99 (ms)", align: "r", digits: 2, value: (v: Variant) => latency(v, 99) },
+  { title: "Server CPU %", align: "r", value: med((r) => r.serverCpu) },
+  { title: "Server CPU µs per request", align: "r", value: med((r) => (r.serverCpu * 1e4) / r.rps) },
+  { title: "Client CPU %", align: "r", value: med((r) => r.clientCpu) },
+  { title: "Machine busy %", align: "r", value: med((r) => r.busy) },
+  { title: "An edited file served whole", align: "l", value: (v: Variant) => v.edited },
+] as const;
+
+async function main(o: Opts): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "theme-static-"));
+  const children: PoolChild<ThemeServerMessage>[] = [];
   try {
     mkdirSync(join(dir, "static", "css"), { recursive: true });
     copyFileSync(join(REPO_ROOT, "web", "static", "css", "glasscast.css"), join(dir, "static", "css", "glasscast.css"));
-    const proc = Bun.spawn([process.execPath, "run", join(REPO_ROOT, "scripts", "bench", "lib", "theme-static-server.ts"), dir], {
-      stdout: "pipe",
-      stderr: "inherit",
-    });
-    ownChild(proc);
-    const reader = proc.stdout.getReader();
-    let text = "";
-    while (!text.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error("the server stopped before it listened");
-      text += new TextDecoder().decode(value);
-    }
-    const ports = JSON.parse(text) as { handWritten: number; plugin: number };
-    const variants = [
-      { name: "hand-written (routes/static.ts)", url: `http://127.0.0.1:${ports.handWritten}/static/css/glasscast.css`, rounds: [] as Round[] },
-      { name: "@elysiajs/static behind the guard", url: `http://127.0.0.1:${ports.plugin}/static/css/glasscast.css`, rounds: [] as Round[] },
+    const server = spawnChild<ThemeServerMessage>([
+      process.execPath,
+      "run",
+      join(REPO_ROOT, "scripts", "bench", "lib", "theme-static-server.ts"),
+      "--theme-dir",
+      dir,
+    ]);
+    children.push(server);
+    const ports = (await allReady([server], 30_000, "the theme-static server"))[0]!;
+    const variants: Variant[] = [
+      { name: "hand-written (routes/static.ts)", url: `http://127.0.0.1:${ports.handWritten}/static/css/glasscast.css`, rounds: [], edited: "" },
+      { name: "@elysiajs/static behind the guard", url: `http://127.0.0.1:${ports.plugin}/static/css/glasscast.css`, rounds: [], edited: "" },
     ];
-    for (const v of variants) await round(v.url, { ...o, duration: 1 }, proc.pid); // warm-up
+    for (const v of variants) await round(v.url, { ...o, duration: 1 }, server.pid); // warm-up
     for (let i = 0; i < o.rounds; i++) {
-      for (const v of i % 2 ? [...variants].reverse() : variants) v.rounds.push(await round(v.url, o, proc.pid));
+      for (const v of i % 2 ? [...variants].reverse() : variants) v.rounds.push(await round(v.url, o, server.pid));
     }
     console.log(`One 14 kB --theme-dir stylesheet, ${o.connections} requests in flight, ${o.rounds} interleaved rounds of ${o.duration} s each.\n`);
-    console.log(
-      "| Variant | Requests/s median (min–max over rounds) | Latency p50 (ms) | p99 (ms) | Server CPU % | Server CPU µs per request | Client CPU % | Machine busy % | An edited file served whole |",
-    );
-    console.log("|:---|---:|---:|---:|---:|---:|---:|---:|:---|");
     // A --theme-dir file may be edited while glasscast runs: the next answer must be the new file, whole.
     const css = join(dir, "static", "css", "glasscast.css");
     writeFileSync(css, `${readFileSync(css, "utf8")}\nbody { background: rgb(1, 2, 3); }\n`);
     const edited = readFileSync(css, "utf8");
     for (const v of variants) {
       const got = await (await fetch(v.url)).text();
-      console.log(row(v.name, v.rounds, got === edited ? "yes" : `no: ${Buffer.byteLength(got)} of ${Buffer.byteLength(edited)} bytes`));
+      v.edited = got === edited ? "yes" : `no: ${Buffer.byteLength(got)} of ${Buffer.byteLength(edited)} bytes`;
     }
+    console.log(table(COLUMNS, variants));
     const [a, b] = variants.map((v) => median(v.rounds.map((r) => r.rps)));
     console.log(`\nRequests/s, hand-written ÷ plugin (medians): ${fixed(a! / b!, 2)}. CPU % is of one core.`);
   } finally {
+    await endAll(children);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const options = parseOrExit("theme-static", USAGE, () => parse(process.argv.slice(2)));
+const options = CLI.parseOrExit();
 await runBenchmark("theme-static", () => main(options));

@@ -1,8 +1,8 @@
 /**
  * One MJPEG viewer's connection: a raw TCP socket to 127.0.0.1 that sends
- * `GET /video` and feeds every byte it reads to an MjpegCounter. Shared by
- * the fan-out viewers (mjpeg-viewers.ts) and the soak's viewers
- * (soak-mjpeg-viewers.ts).
+ * `GET /video` and feeds every byte it reads to an MjpegCounter. The
+ * benchmarks' viewers (scripts/bench/lib/mjpeg-viewers.ts: the fan-out
+ * rounds and the soak's).
  */
 import type { MjpegCounter } from "./mjpeg-counter.ts";
 

@@ -5,6 +5,7 @@
 import { TurboJpeg, TJFLAG_FASTDCT } from "../../../ffi/turbojpeg.ts";
 import { TurboJpegEncoder } from "../../../src/encoders/turbojpeg-encoder.ts";
 import type { RawFrame } from "../../../src/media/frame.ts";
+import { testsrcInput } from "./fake-camera.ts";
 import { median } from "./report.ts";
 
 export interface EncodeResult {
@@ -19,28 +20,11 @@ export interface EncodeResult {
 
 /** One real 1280x720 I420 (full range) frame of ffmpeg's testsrc2. */
 async function testFrame(width: number, height: number): Promise<Uint8Array> {
-  const proc = Bun.spawn(
-    [
-      "ffmpeg",
-      "-hide_banner",
-      "-loglevel",
-      "error",
-      "-f",
-      "lavfi",
-      "-i",
-      `testsrc2=size=${width}x${height}:rate=30`,
-      "-frames:v",
-      "1",
-      "-pix_fmt",
-      "yuv420p",
-      "-vf",
-      "scale=out_range=full",
-      "-f",
-      "rawvideo",
-      "-",
-    ],
-    { stdout: "pipe", stderr: "pipe", stdin: "ignore" },
-  );
+  const proc = Bun.spawn([...testsrcInput(width, height, 30), "-frames:v", "1", "-pix_fmt", "yuv420p", "-vf", "scale=out_range=full", "-f", "rawvideo", "-"], {
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
   const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
   const [data, err, code] = await Promise.all([new Response(proc.stdout).bytes(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);

@@ -7,6 +7,18 @@ import { join } from "node:path";
 import { ownChild, stopTree } from "./children.ts";
 import { REPO_ROOT } from "./server-process.ts";
 
+/** The start of an ffmpeg command whose input is its testsrc2 pattern at that size and rate. */
+export const testsrcInput = (width: number, height: number, fps: number): string[] => [
+  "ffmpeg",
+  "-hide_banner",
+  "-loglevel",
+  "error",
+  "-f",
+  "lavfi",
+  "-i",
+  `testsrc2=size=${width}x${height}:rate=${fps}`,
+];
+
 export const FAKE_DEVICE = "/dev/video7";
 export const FAKE_FFMPEG = join(REPO_ROOT, "test", "fakes", "ffmpeg");
 /** An MJPEG-only webcam (glasscast passes its JPEGs through). */

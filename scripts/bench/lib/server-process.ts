@@ -4,6 +4,16 @@ import { ownChild, stopTree } from "./children.ts";
 
 export const REPO_ROOT = new URL("../../../", import.meta.url).pathname;
 
+/** glasscast's picture options: --width W --height H --fps F. */
+export const pictureArgs = (width: number, height: number, fps: number): string[] => [
+  "--width",
+  String(width),
+  "--height",
+  String(height),
+  "--fps",
+  String(fps),
+];
+
 export interface ServerOptions {
   /** A compiled glasscast binary; default: `bun run src/cli.ts`. */
   binary: string | null;
@@ -52,12 +62,7 @@ function serverCommand(options: ServerOptions, port: number): string[] {
     ...head,
     "--source",
     options.source ?? "testsrc",
-    "--width",
-    String(options.width),
-    "--height",
-    String(options.height),
-    "--fps",
-    String(options.fps),
+    ...pictureArgs(options.width, options.height, options.fps),
     "--host",
     "127.0.0.1",
     "--port",

@@ -12,7 +12,7 @@ import { busyPct } from "./sampling.ts";
 import { fixed as f, median } from "./stats.ts";
 import type { RunningServer } from "./server-process.ts";
 import { recoveryWindowS, warmupS, type SoakOptions } from "./soak-args.ts";
-import type { MjpegTotals, SoakMjpegPool } from "./soak-mjpeg-pool.ts";
+import type { MjpegTotals, SlotPool } from "./viewer-pool.ts";
 import { clock, summarize, type KillResult, type SampleRow } from "./soak-report.ts";
 import type { StalledSeat } from "./stalled-viewer.ts";
 import type { ReceiverProcess } from "./webrtc-pool.ts";
@@ -50,7 +50,7 @@ export class SoakRun {
     readonly server: RunningServer,
     readonly base: string,
     readonly instance: string | null,
-    readonly mjpeg: SoakMjpegPool | null,
+    readonly mjpeg: SlotPool | null,
     readonly receivers: ReceiverProcess | null,
     readonly stalled: StalledSeat,
   ) {

@@ -32,6 +32,8 @@ export interface Target {
   goal: string;
   measured: string;
   ok: boolean;
+  /** The Result cell instead of the verdict (e.g. "—" for a target not measured). */
+  result?: string;
 }
 
 /** Result words of a target: the default, or the soak's and passthrough's ("target met"). */
@@ -44,7 +46,7 @@ export function targetsTable(targets: readonly Target[], words: readonly [string
       { title: "Target", align: "l", value: (t) => t.target },
       { title: "Goal", align: "l", value: (t) => t.goal },
       { title: "Measured", align: "l", value: (t) => t.measured },
-      { title: "Result", align: "l", value: (t) => (t.ok ? words[0] : words[1]) },
+      { title: "Result", align: "l", value: (t) => t.result ?? (t.ok ? words[0] : words[1]) },
     ],
     targets,
   );

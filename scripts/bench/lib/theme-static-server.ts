@@ -3,10 +3,11 @@
  * --theme-dir folder behind both. "hand-written" is glasscast's own route
  * (routes/static.ts); "plugin" is @elysiajs/static over the same folder with
  * the same guard in front (Theme's realpath check: only a file inside the
- * folder reaches the plugin, by its real path). Prints one JSON line with the
- * two ports, then serves until it is stopped.
+ * folder reaches the plugin, by its real path). A pool child
+ * (stdin-commands.ts): answers "ready" with the two ports, then serves until
+ * its parent closes stdin.
  *
- *   bun run scripts/bench/lib/theme-static-server.ts THEME_DIR
+ *   bun run scripts/bench/lib/theme-static-server.ts --theme-dir DIR
  */
 import { staticPlugin } from "@elysiajs/static";
 import { Elysia } from "elysia";
@@ -15,12 +16,12 @@ import { relative } from "node:path";
 import type { BunFile } from "bun";
 import { staticRoutes } from "../../../src/routes/static.ts";
 import { Theme } from "../../../src/theme/theme.ts";
+import { answer, childArg, onStdinCommands } from "./stdin-commands.ts";
 
-const dir = process.argv[2];
-if (!dir) {
-  console.error("usage: theme-static-server.ts THEME_DIR");
-  process.exit(2);
-}
+/** What the server answers its parent. */
+export type ThemeServerMessage = { type: "ready"; handWritten: number; plugin: number };
+
+const dir = childArg("theme-static-server", "theme-dir", false);
 const theme = new Theme(dir);
 const root = realpathSync(dir);
 
@@ -50,4 +51,6 @@ const viaPlugin = new Elysia().get("/static/*", ({ params, request }) => {
 
 const handWritten = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: new Elysia().use(staticRoutes(theme)).fetch });
 const plugin = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: viaPlugin.fetch });
-console.log(JSON.stringify({ handWritten: handWritten.port, plugin: plugin.port }));
+onStdinCommands(() => {});
+const ready: ThemeServerMessage = { type: "ready", handWritten: handWritten.port!, plugin: plugin.port! };
+answer(ready);

@@ -1,6 +1,6 @@
 /** Orchestrator side of the receiver processes: werift (webrtc-receivers.ts) or aiortc (webrtc_aiortc_receivers.py). */
 import { ownChild } from "./children.ts";
-import { JsonLinesChild } from "./json-lines-child.ts";
+import { allReady, endAll, PoolChild } from "./json-lines-child.ts";
 import type { PeerResult, ReceiverCommand, ReceiverMessage } from "./webrtc-protocol.ts";
 
 const RECEIVERS_SCRIPT = new URL("./webrtc-receivers.ts", import.meta.url).pathname;
@@ -15,7 +15,7 @@ export type ReceiverKind = "werift" | "aiortc";
 const SETPRIV = Bun.which("setpriv");
 export const dieWithUs = (argv: string[]): string[] => (SETPRIV ? [SETPRIV, "--pdeathsig", "KILL", "--", ...argv] : argv);
 
-export class ReceiverProcess extends JsonLinesChild<ReceiverMessage> {
+export class ReceiverProcess extends PoolChild<ReceiverMessage, ReceiverCommand> {
   /** Peers asked for from this process so far. */
   peers = 0;
   /** The peer count of the last "settled" taken. */
@@ -34,9 +34,9 @@ export class ReceiverProcess extends JsonLinesChild<ReceiverMessage> {
     return new ReceiverProcess(proc);
   }
 
-  send(command: ReceiverCommand): void {
+  override send(command: ReceiverCommand): void {
     if (command.type === "connect") this.peers += command.count;
-    this.writeLine(JSON.stringify(command));
+    super.send(command);
   }
 }
 
@@ -46,12 +46,11 @@ export class ReceiverPool {
 
   static async start(base: string, processes: number, maxSeconds: number, kind: ReceiverKind = "werift", extra: string[] = []): Promise<ReceiverPool> {
     const pool = new ReceiverPool(Array.from({ length: processes }, () => ReceiverProcess.spawn(base, maxSeconds, false, kind, extra)));
-    for (const p of pool.procs) {
-      if (!(await p.next("ready", 30_000))) {
-        await pool.end();
-        throw new Error(`a ${kind} receiver process did not start`);
-      }
-    }
+    // They start side by side; 30 s each, as when each was waited for in turn.
+    await allReady(pool.procs, 30_000 * processes, `a ${kind} receiver process`).catch(async (err: unknown) => {
+      await pool.end();
+      throw err;
+    });
     return pool;
   }
 
@@ -124,7 +123,7 @@ export class ReceiverPool {
     return ok;
   }
 
-  async end(): Promise<void> {
-    await Promise.all(this.procs.map((p) => p.end()));
+  end(): Promise<void> {
+    return endAll(this.procs);
   }
 }

@@ -23,19 +23,9 @@
 import { connectViewer, type TestViewer } from "../../../test/helpers/webrtc-client.ts";
 import { epochMs, recoveryAfter, trimArrivals, WEBRTC_RULE } from "./recovery.ts";
 import type { PeerResult, PeerStatus, ReceiverCommand, ReceiverMessage } from "./webrtc-protocol.ts";
-import { onStdinCommands } from "./stdin-commands.ts";
+import { answer, childArg, onStdinCommands } from "./stdin-commands.ts";
 
-function option(name: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? process.argv[i + 1] : undefined;
-  if (!value) {
-    console.error(`webrtc-receivers: --${name} is needed`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const base = option("base");
+const base = childArg("webrtc-receivers", "base", false);
 
 // Bun turns an ICMP "port unreachable" (a peer's socket closed on the server while we still
 // send to it) into an "error" event on the UDP socket, and werift's sockets have no listener:
@@ -49,7 +39,7 @@ process.on("uncaughtException", (err: Error & { code?: string }) => {
   console.error(`webrtc-receivers: ${err.stack ?? err.message}`);
   process.exit(5);
 });
-const maxSeconds = Number(option("max-seconds"));
+const maxSeconds = Number(childArg("webrtc-receivers", "max-seconds"));
 const trackArrivals = process.argv.includes("--track-arrivals");
 
 interface Counts {
@@ -110,9 +100,7 @@ globalThis.fetch = Object.assign(async (input: string | URL | Request, init?: Re
 let settledSent = -1;
 let markAt = 0;
 
-function send(message: ReceiverMessage): void {
-  process.stdout.write(`${JSON.stringify(message)}\n`);
-}
+const send: (message: ReceiverMessage) => void = answer;
 
 const hasFrame = (r: Receiver) => (r.viewer?.received.firstFrameMs ?? null) !== null;
 

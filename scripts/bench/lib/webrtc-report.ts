@@ -3,7 +3,8 @@ import type { PageFigures } from "./webrtc-page.ts";
 import type { FloorFigures } from "./webrtc-floor.ts";
 import type { JanusRound } from "./webrtc-janus.ts";
 import type { ReceiverKind } from "./webrtc-pool.ts";
-import { median } from "./report.ts";
+import { fixed, median } from "./stats.ts";
+import { type Column, plural as pluralOf, table, type Target, targetsTable as sharedTargetsTable } from "./table.ts";
 
 export interface CpuByRole {
   total: number;
@@ -127,9 +128,8 @@ export const comparison = (rounds: WebRtcRound[]): string[] => {
   ];
 };
 
-const f = (v: number | null | undefined, digits = 1): string => (v === null || v === undefined || !Number.isFinite(v) ? "—" : v.toFixed(digits));
-export const plural = (n: number): string => `${n} peer${n === 1 ? "" : "s"}`;
-const verdict = (ok: boolean): string => (ok ? "PASS" : "**FAIL**");
+const f = fixed;
+export const plural = (n: number): string => pluralOf(n, "peer");
 
 function range(values: (number | null)[]): string {
   const known = values.filter((v): v is number => v !== null);
@@ -154,166 +154,237 @@ function roundFailures(rounds: WebRtcRound[], r: WebRtcRound): string[] {
   return out;
 }
 
+/** Right-aligned columns from [title, value] pairs (every webrtc table but its last column of verdicts). */
+const right = (...cols: [string, (r: WebRtcRound) => string | number | null][]): Column<WebRtcRound>[] =>
+  cols.map(([title, value]) => ({ title, align: "r", value }));
+
+const who = (r: WebRtcRound): string => `${r.peers}${r.page ? " + page" : ""}`;
+
+/** The server process's extra CPU for each extra RTP packet sent, µs, against the first round. */
+function usPerAddedPacket(rounds: WebRtcRound[], r: WebRtcRound): number | null {
+  const base = rounds[0];
+  return base && r !== base && r.packetsPerSecond > base.packetsPerSecond
+    ? ((r.cpu.server - base.cpu.server) * 1e4) / (r.packetsPerSecond - base.packetsPerSecond)
+    : null;
+}
+
 export function mainTable(rounds: WebRtcRound[]): string {
-  const lines = [
-    "| Peers | fps min | fps median | First frame median / max (ms) | Server CPU % | Server RSS (MB) | ffmpeg RSS (MB) | H.264 encoders | Chromium page fps | Targets |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|",
-  ];
-  for (const r of rounds) {
-    const fails = roundFailures(rounds, r);
-    const broken = r.failed ? ` (${r.failed} failed)` : "";
-    const ffmpeg = r.rssMb.capture === null && r.rssMb.encoder === null ? null : (r.rssMb.capture ?? 0) + (r.rssMb.encoder ?? 0);
-    const encoders = r.encoders.min === r.encoders.max ? String(r.encoders.max) : `${r.encoders.min}–${r.encoders.max}`;
-    const page = !r.page
+  const page = (r: WebRtcRound): string =>
+    !r.page
       ? "—"
       : r.page.error
         ? "no picture"
         : `${f(r.page.fps)} (worst second ${f(r.page.worstSecondFps, 0)}${r.page.droppedInWindow ? `, ${r.page.droppedInWindow} dropped` : ""})`;
-    lines.push(
-      `| ${r.peers}${r.page ? " + page" : ""} | ${f(r.fpsMin)}${broken} | ${f(r.fpsMedian)} | ${f(r.firstFrameMedianMs, 0)} / ${f(r.firstFrameMaxMs, 0)} | ` +
-        `${f(r.cpu.total)} | ${f(r.rssMb.server)} | ${f(ffmpeg)} | ${encoders} | ${page} | ${fails.length ? `**FAIL** (${fails.join(", ")})` : "PASS"} |`,
-    );
-  }
-  return lines.join("\n");
+  const ffmpeg = (r: WebRtcRound) => (r.rssMb.capture === null && r.rssMb.encoder === null ? null : (r.rssMb.capture ?? 0) + (r.rssMb.encoder ?? 0));
+  return table(
+    [
+      ...right(
+        ["Peers", (r) => `${r.peers}${r.page ? " + page" : ""}`],
+        ["fps min", (r) => `${f(r.fpsMin)}${r.failed ? ` (${r.failed} failed)` : ""}`],
+        ["fps median", (r) => r.fpsMedian],
+        ["First frame median / max (ms)", (r) => `${f(r.firstFrameMedianMs, 0)} / ${f(r.firstFrameMaxMs, 0)}`],
+        ["Server CPU %", (r) => r.cpu.total],
+        ["Server RSS (MB)", (r) => r.rssMb.server],
+        ["ffmpeg RSS (MB)", ffmpeg],
+        ["H.264 encoders", (r) => (r.encoders.min === r.encoders.max ? String(r.encoders.max) : `${r.encoders.min}–${r.encoders.max}`)],
+        ["Chromium page fps", page],
+      ),
+      {
+        title: "Targets",
+        align: "l",
+        value: (r) => {
+          const fails = roundFailures(rounds, r);
+          return fails.length ? `**FAIL** (${fails.join(", ")})` : "PASS";
+        },
+      },
+    ],
+    rounds,
+  );
 }
 
 export function detailTable(rounds: WebRtcRound[]): string {
-  const lines = [
-    "| Peers | First frame: cold start / joins median / joins max / late join (ms) | Page: open → picture (ms), onto the cold peer | CPU %: bun / capture / encoder | RSS MB: bun / capture / encoder | RTP packets/s (all peers) | bun CPU µs per added packet | Receivers CPU % | Chromium CPU % | Machine busy % | Others' CPU % | RTP gaps in window | Encoder stopped after (s) | bun RSS after (MB) |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-  ];
-  for (const r of rounds) {
-    const page = r.page ? (r.page.pictureMs === null ? "none" : f(r.page.pictureMs, 0)) : "—";
-    // The server process's extra CPU for each extra RTP packet sent, against the first round.
-    const base = rounds[0]!;
-    const perPacket =
-      r !== base && r.packetsPerSecond > base.packetsPerSecond ? ((r.cpu.server - base.cpu.server) * 1e4) / (r.packetsPerSecond - base.packetsPerSecond) : null;
-    lines.push(
-      `| ${r.peers}${r.page ? " + page" : ""} | ${f(r.coldMs, 0)} / ${f(r.joinMedianMs, 0)} / ${f(r.joinMaxMs, 0)} / ${f(r.lateJoinMs, 0)} | ${page} | ` +
-        `${f(r.cpu.server)} / ${f(r.cpu.capture)} / ${f(r.cpu.encoder)} | ${f(r.rssMb.server)} / ${f(r.rssMb.capture)} / ${f(r.rssMb.encoder)} | ` +
-        `${f(r.packetsPerSecond, 0)} | ${f(perPacket, 0)} | ${f(r.receiversCpuPct)} | ${f(r.chromiumCpuPct)} | ${f(r.machineBusyPct)} | ${f(r.otherCpuPct)} | ${r.windowGaps} | ${f(r.encoderStopS)} | ${f(r.idleRssMb)} |`,
-    );
-  }
-  return lines.join("\n");
+  return table(
+    right(
+      ["Peers", who],
+      [
+        "First frame: cold start / joins median / joins max / late join (ms)",
+        (r) => [r.coldMs, r.joinMedianMs, r.joinMaxMs, r.lateJoinMs].map((v) => f(v, 0)).join(" / "),
+      ],
+      ["Page: open → picture (ms), onto the cold peer", (r) => (r.page ? (r.page.pictureMs === null ? "none" : f(r.page.pictureMs, 0)) : "—")],
+      ["CPU %: bun / capture / encoder", (r) => `${f(r.cpu.server)} / ${f(r.cpu.capture)} / ${f(r.cpu.encoder)}`],
+      ["RSS MB: bun / capture / encoder", (r) => `${f(r.rssMb.server)} / ${f(r.rssMb.capture)} / ${f(r.rssMb.encoder)}`],
+      ["RTP packets/s (all peers)", (r) => f(r.packetsPerSecond, 0)],
+      ["bun CPU µs per added packet", (r) => f(usPerAddedPacket(rounds, r), 0)],
+      ["Receivers CPU %", (r) => r.receiversCpuPct],
+      ["Chromium CPU %", (r) => r.chromiumCpuPct],
+      ["Machine busy %", (r) => r.machineBusyPct],
+      ["Others' CPU %", (r) => r.otherCpuPct],
+      ["RTP gaps in window", (r) => String(r.windowGaps)],
+      ["Encoder stopped after (s)", (r) => r.encoderStopS],
+      ["bun RSS after (MB)", (r) => r.idleRssMb],
+    ),
+    rounds,
+  );
 }
 
 /** --janus: each round beside Janus + its ffmpeg, the same receivers, measured right after it. */
 export function janusTable(rounds: WebRtcRound[]): string {
-  const lines = [
-    "| Peers | glasscast: fps min / median | glasscast server CPU % (bun + capture + encoder) | Janus: fps min / median | Janus CPU % | its ffmpeg (capture + encode + RTP) CPU % | Janus + ffmpeg CPU % | glasscast ÷ (Janus + ffmpeg) | Receivers CPU %: glasscast / Janus | Machine busy %: glasscast / Janus |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-  ];
-  for (const r of rounds) {
-    const j = r.janus;
-    if (!j) continue;
-    const both = j.janusPct + j.feederPct;
-    lines.push(
-      `| ${r.peers} | ${f(r.fpsMin)} / ${f(r.fpsMedian)} | ${f(r.cpu.total)} | ${f(j.fpsMin)}${j.failed ? ` (${j.failed} failed)` : ""} / ${f(j.fpsMedian)} | ` +
-        `${f(j.janusPct)} | ${f(j.feederPct)} | ${f(both)} | ${f(both > 0 ? r.cpu.total / both : null, 2)} | ${f(r.receiversCpuPct)} / ${f(j.receiversPct)} | ${f(r.machineBusyPct, 0)} / ${f(j.machineBusyPct, 0)} |`,
-    );
-  }
-  return lines.join("\n");
+  const both = (r: WebRtcRound) => r.janus!.janusPct + r.janus!.feederPct;
+  return table(
+    right(
+      ["Peers", (r) => String(r.peers)],
+      ["glasscast: fps min / median", (r) => `${f(r.fpsMin)} / ${f(r.fpsMedian)}`],
+      ["glasscast server CPU % (bun + capture + encoder)", (r) => r.cpu.total],
+      ["Janus: fps min / median", (r) => `${f(r.janus!.fpsMin)}${r.janus!.failed ? ` (${r.janus!.failed} failed)` : ""} / ${f(r.janus!.fpsMedian)}`],
+      ["Janus CPU %", (r) => r.janus!.janusPct],
+      ["its ffmpeg (capture + encode + RTP) CPU %", (r) => r.janus!.feederPct],
+      ["Janus + ffmpeg CPU %", both],
+      ["glasscast ÷ (Janus + ffmpeg)", (r) => f(both(r) > 0 ? r.cpu.total / both(r) : null, 2)],
+      ["Receivers CPU %: glasscast / Janus", (r) => `${f(r.receiversCpuPct)} / ${f(r.janus!.receiversPct)}`],
+      ["Machine busy %: glasscast / Janus", (r) => `${f(r.machineBusyPct, 0)} / ${f(r.janus!.machineBusyPct, 0)}`],
+    ),
+    rounds.filter((r) => r.janus),
+  );
 }
-
-const base0 = (rounds: WebRtcRound[]): WebRtcRound => rounds[0]!;
 
 /** Each round beside its floors: the server's CPU over ffmpeg alone, and the RTP sending over the bare UDP send. */
 export function floorTable(rounds: WebRtcRound[]): string {
-  const lines = [
-    "| Peers | Server CPU % (bun + capture + encoder) | ffmpeg alone, capture + encode to -f null: CPU % (its fps) | Server ÷ ffmpeg alone | RTP packets/s (all peers) | Bare UDP send of those packets: CPU % / µs per packet | bun CPU µs per added packet (against the first round) | Receivers CPU % | Machine busy %: round / ffmpeg floor / send floor |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-  ];
-  const base = rounds[0];
-  for (const r of rounds) {
-    const ff = r.floors?.ffmpeg;
-    const send = r.floors?.send;
-    const perPacket =
-      base && r !== base && r.packetsPerSecond > base.packetsPerSecond
-        ? ((r.cpu.server - base.cpu.server) * 1e4) / (r.packetsPerSecond - base.packetsPerSecond)
-        : null;
-    lines.push(
-      `| ${r.peers}${r.page ? " + page" : ""} | ${f(r.cpu.total)} | ${ff ? (ff.error ? "failed" : `${f(ff.cpuPct)} (${f(ff.fps)})`) : "—"} | ${f(floorRatio(r), 2)} | ` +
-        `${f(r.packetsPerSecond, 0)} | ${send ? (send.error ? "failed" : `${f(send.cpuPct)} / ${f(send.usPerPacket, 1)}`) : "—"} | ${f(perPacket, 0)} | ` +
-        `${f(r.receiversCpuPct)} | ${f(r.machineBusyPct, 0)} / ${f(ff?.machineBusyPct, 0)} / ${f(send?.machineBusyPct, 0)} |`,
-    );
-  }
-  return lines.join("\n");
+  return table(
+    right(
+      ["Peers", who],
+      ["Server CPU % (bun + capture + encoder)", (r) => r.cpu.total],
+      [
+        "ffmpeg alone, capture + encode to -f null: CPU % (its fps)",
+        ({ floors }) => (floors?.ffmpeg ? (floors.ffmpeg.error ? "failed" : `${f(floors.ffmpeg.cpuPct)} (${f(floors.ffmpeg.fps)})`) : "—"),
+      ],
+      ["Server ÷ ffmpeg alone", (r) => f(floorRatio(r), 2)],
+      ["RTP packets/s (all peers)", (r) => f(r.packetsPerSecond, 0)],
+      [
+        "Bare UDP send of those packets: CPU % / µs per packet",
+        ({ floors }) => (floors?.send ? (floors.send.error ? "failed" : `${f(floors.send.cpuPct)} / ${f(floors.send.usPerPacket, 1)}`) : "—"),
+      ],
+      ["bun CPU µs per added packet (against the first round)", (r) => f(usPerAddedPacket(rounds, r), 0)],
+      ["Receivers CPU %", (r) => r.receiversCpuPct],
+      [
+        "Machine busy %: round / ffmpeg floor / send floor",
+        (r) => `${f(r.machineBusyPct, 0)} / ${f(r.floors?.ffmpeg?.machineBusyPct, 0)} / ${f(r.floors?.send?.machineBusyPct, 0)}`,
+      ],
+    ),
+    rounds,
+  );
 }
 
 export function phasesTable(rounds: WebRtcRound[]): string {
-  const lines = [
-    "| Peers | Who | Client makes its offer | Server answers POST /offer | ICE + DTLS connected | First complete frame after that | While they join: seconds / bun CPU % / bun CPU ms per joining peer / receivers CPU % / machine busy % |",
-    "|---:|:---|---:|---:|---:|---:|---:|",
-  ];
-  for (const r of rounds) {
-    for (const [who, p] of [
-      ["cold start (1 peer)", r.phases.cold],
-      [`joins (${r.phases.joins?.peers ?? 0} at once)`, r.phases.joins],
-      ["late join (1 peer, alone)", r.phases.late],
-    ] as const) {
-      if (!p) continue;
-      const j =
-        p === r.phases.joins && r.join
-          ? `${f(r.join.seconds, 2)} / ${f(r.join.serverPct, 0)} / ${f(r.join.serverCpuMsPerPeer, 0)} / ${f(r.join.receiversPct, 0)} / ${f(r.join.machineBusyPct, 0)}`
-          : "";
-      lines.push(`| ${r.peers}${r.page ? " + page" : ""} | ${who} | ${f(p.offer, 0)} | ${f(p.answer, 0)} | ${f(p.connect, 0)} | ${f(p.media, 0)} | ${j} |`);
-    }
-  }
-  return lines.join("\n");
+  type Row = { r: WebRtcRound; who: string; p: Phases };
+  const rows: Row[] = rounds.flatMap((r) =>
+    (
+      [
+        ["cold start (1 peer)", r.phases.cold],
+        [`joins (${r.phases.joins?.peers ?? 0} at once)`, r.phases.joins],
+        ["late join (1 peer, alone)", r.phases.late],
+      ] as const
+    ).flatMap(([who, p]) => (p ? [{ r, who, p }] : [])),
+  );
+  const ms = (v: number | null) => f(v, 0);
+  return table<Row>(
+    [
+      { title: "Peers", align: "r", value: ({ r }) => who(r) },
+      { title: "Who", align: "l", value: (row) => row.who },
+      { title: "Client makes its offer", align: "r", value: ({ p }) => ms(p.offer) },
+      { title: "Server answers POST /offer", align: "r", value: ({ p }) => ms(p.answer) },
+      { title: "ICE + DTLS connected", align: "r", value: ({ p }) => ms(p.connect) },
+      { title: "First complete frame after that", align: "r", value: ({ p }) => ms(p.media) },
+      {
+        title: "While they join: seconds / bun CPU % / bun CPU ms per joining peer / receivers CPU % / machine busy %",
+        align: "r",
+        value: ({ r, p }) =>
+          p === r.phases.joins && r.join
+            ? `${f(r.join.seconds, 2)} / ${f(r.join.serverPct, 0)} / ${f(r.join.serverCpuMsPerPeer, 0)} / ${f(r.join.receiversPct, 0)} / ${f(r.join.machineBusyPct, 0)}`
+            : "",
+      },
+    ],
+    rows,
+  );
 }
 
 export function targetsTable(rounds: WebRtcRound[]): string {
-  const lines = ["| Target | Goal | Measured | Result |", "|:---|:---|:---|:---|"];
-  if (!rounds.length) return lines.join("\n");
+  if (!rounds.length) return sharedTargetsTable([]);
+  const out: Target[] = [];
   const slowest = rounds.reduce((a, b) => ((b.failed ? -1 : b.fpsMin) < (a.failed ? -1 : a.fpsMin) ? b : a));
-  lines.push(
-    `| Every ${base0(rounds).receiver} peer's fps, every round | ≥ ${TARGETS.fps} | lowest ${f(slowest.fpsMin)}${slowest.failed ? ` and ${slowest.failed} without frames` : ""} (at ${plural(slowest.peers)}) | ` +
-      `${verdict(rounds.every((r) => r.failed === 0 && r.fpsMin >= TARGETS.fps))} |`,
-  );
+  out.push({
+    target: `Every ${rounds[0]!.receiver} peer's fps, every round`,
+    goal: `≥ ${TARGETS.fps}`,
+    measured: `lowest ${f(slowest.fpsMin)}${slowest.failed ? ` and ${slowest.failed} without frames` : ""} (at ${plural(slowest.peers)})`,
+    ok: rounds.every((r) => r.failed === 0 && r.fpsMin >= TARGETS.fps),
+  });
   const pages = rounds.filter((r) => r.page);
   if (pages.length) {
     const low = pages.reduce((a, b) => ((b.page!.fps ?? -1) < (a.page!.fps ?? -1) ? b : a));
-    lines.push(
-      `| The Chromium page's decoded fps, every round | ≥ ${TARGETS.fps} | lowest ${low.page!.fps === null ? "no picture" : f(low.page!.fps)} (beside ${plural(low.peers)}) | ` +
-        `${verdict(pages.every((r) => r.page!.fps !== null && r.page!.fps >= TARGETS.fps))} |`,
-    );
+    out.push({
+      target: "The Chromium page's decoded fps, every round",
+      goal: `≥ ${TARGETS.fps}`,
+      measured: `lowest ${low.page!.fps === null ? "no picture" : f(low.page!.fps)} (beside ${plural(low.peers)})`,
+      ok: pages.every((r) => r.page!.fps !== null && r.page!.fps >= TARGETS.fps),
+    });
   }
   const base = rounds[0]!;
   const top = rounds.at(-1)!;
   const overFloor = floorRatio(base);
-  const floorCpu = base.floors?.ffmpeg?.cpuPct;
-  lines.push(
-    `| Server CPU at ${plural(base.peers)} vs ffmpeg alone doing the same capture + encode (measured after the round) | ≤ ${TARGETS.floorRatio} × | ` +
-      (overFloor === null
-        ? `not measured${base.floors?.ffmpeg?.error ? ` (${base.floors.ffmpeg.error})` : ""} | — |`
-        : `${f(base.cpu.total)} % vs ${f(floorCpu)} % = ${f(overFloor, 2)} × | ${verdict(overFloor <= TARGETS.floorRatio)} |`),
+  const floorTarget = `Server CPU at ${plural(base.peers)} vs ffmpeg alone doing the same capture + encode (measured after the round)`;
+  const floorGoal = `≤ ${TARGETS.floorRatio} ×`;
+  out.push(
+    overFloor === null
+      ? {
+          target: floorTarget,
+          goal: floorGoal,
+          measured: `not measured${base.floors?.ffmpeg?.error ? ` (${base.floors.ffmpeg.error})` : ""}`,
+          ok: true,
+          result: "—",
+        }
+      : {
+          target: floorTarget,
+          goal: floorGoal,
+          measured: `${f(base.cpu.total)} % vs ${f(base.floors?.ffmpeg?.cpuPct)} % = ${f(overFloor, 2)} ×`,
+          ok: overFloor <= TARGETS.floorRatio,
+        },
   );
   if (top !== base) {
     const ratio = base.cpu.total > 0 ? top.cpu.total / base.cpu.total : Infinity;
-    lines.push(
-      `| Server CPU (server + capture + encoder) at ${plural(top.peers)} vs ${plural(base.peers)} | ≤ ${TARGETS.cpuRatio} × | ` +
-        `${f(top.cpu.total)} % vs ${f(base.cpu.total)} % = ${f(ratio, 2)} × | ${verdict(ratio <= TARGETS.cpuRatio)} |`,
-    );
+    out.push({
+      target: `Server CPU (server + capture + encoder) at ${plural(top.peers)} vs ${plural(base.peers)}`,
+      goal: `≤ ${TARGETS.cpuRatio} ×`,
+      measured: `${f(top.cpu.total)} % vs ${f(base.cpu.total)} % = ${f(ratio, 2)} ×`,
+      ok: ratio <= TARGETS.cpuRatio,
+    });
   }
   const latest = rounds.reduce((a, b) => ((b.firstFrameMedianMs ?? Infinity) > (a.firstFrameMedianMs ?? Infinity) ? b : a));
-  lines.push(
-    `| Offer → first frame, median of each round | ≤ ${TARGETS.firstFrameMedianMs} ms | highest ${f(latest.firstFrameMedianMs, 0)} ms (at ${plural(latest.peers)}; max there ${f(latest.firstFrameMaxMs, 0)} ms) | ` +
-      `${verdict(rounds.every((r) => r.firstFrameMedianMs !== null && r.firstFrameMedianMs <= TARGETS.firstFrameMedianMs))} |`,
-  );
+  out.push({
+    target: "Offer → first frame, median of each round",
+    goal: `≤ ${TARGETS.firstFrameMedianMs} ms`,
+    measured: `highest ${f(latest.firstFrameMedianMs, 0)} ms (at ${plural(latest.peers)}; max there ${f(latest.firstFrameMaxMs, 0)} ms)`,
+    ok: rounds.every((r) => r.firstFrameMedianMs !== null && r.firstFrameMedianMs <= TARGETS.firstFrameMedianMs),
+  });
   const alone = rounds.flatMap((r) => [r.coldMs, r.lateJoinMs]);
   const aloneKnown = alone.filter((v): v is number => v !== null);
-  lines.push(
-    `| Offer → first frame of a peer joining alone (each round's cold start and late join) | ≤ ${TARGETS.firstFrameMedianMs} ms | ` +
-      `${aloneKnown.length ? `${f(Math.min(...aloneKnown), 0)}–${f(Math.max(...aloneKnown), 0)} ms` : "—"}${aloneKnown.length < alone.length ? ", some never" : ""} | ` +
-      `${verdict(aloneKnown.length === alone.length && aloneKnown.every((v) => v <= TARGETS.firstFrameMedianMs))} |`,
-  );
+  out.push({
+    target: "Offer → first frame of a peer joining alone (each round's cold start and late join)",
+    goal: `≤ ${TARGETS.firstFrameMedianMs} ms`,
+    measured: `${aloneKnown.length ? `${f(Math.min(...aloneKnown), 0)}–${f(Math.max(...aloneKnown), 0)} ms` : "—"}${aloneKnown.length < alone.length ? ", some never" : ""}`,
+    ok: aloneKnown.length === alone.length && aloneKnown.every((v) => v <= TARGETS.firstFrameMedianMs),
+  });
   const seen = [...new Set(rounds.flatMap((r) => [r.encoders.min, r.encoders.max]))].sort((a, b) => a - b);
-  lines.push(`| H.264 encoder processes while peers are connected | exactly 1 | ${seen.join(", ")} | ${verdict(seen.length === 1 && seen[0] === 1)} |`);
+  out.push({
+    target: "H.264 encoder processes while peers are connected",
+    goal: "exactly 1",
+    measured: seen.join(", "),
+    ok: seen.length === 1 && seen[0] === 1,
+  });
   const stops = rounds.map((r) => r.encoderStopS);
-  const okStop = stops.every((s) => s !== null && s >= TARGETS.lingerS - 0.5 && s <= TARGETS.lingerS + 2);
-  lines.push(
-    `| Encoder stops ${TARGETS.lingerS} s after the last peer leaves | ${TARGETS.lingerS} s (+ up to 2 s) | ` +
-      `${stops.map((s) => (s === null ? "did not stop" : `${f(s)} s`)).join(", ")} | ${verdict(okStop)} |`,
-  );
-  return lines.join("\n");
+  out.push({
+    target: `Encoder stops ${TARGETS.lingerS} s after the last peer leaves`,
+    goal: `${TARGETS.lingerS} s (+ up to 2 s)`,
+    measured: stops.map((s) => (s === null ? "did not stop" : `${f(s)} s`)).join(", "),
+    ok: stops.every((s) => s !== null && s >= TARGETS.lingerS - 0.5 && s <= TARGETS.lingerS + 2),
+  });
+  return sharedTargetsTable(out);
 }

@@ -8,7 +8,7 @@ import { drainStderr } from "./server-process.ts";
 import type { Subprocess } from "bun";
 import { ownChild, stopTree } from "./children.ts";
 import { cmdline, processTree, type ProcStat } from "./proc-stats.ts";
-import { REPO_ROOT } from "./server-process.ts";
+import { pictureArgs, REPO_ROOT } from "./server-process.ts";
 import { dieWithUs } from "./webrtc-pool.ts";
 
 export interface WebRtcServerOptions {
@@ -36,12 +36,7 @@ export function serverCommand(o: WebRtcServerOptions): string[] {
     "src/cli.ts",
     "--source",
     "testsrc",
-    "--width",
-    String(o.width),
-    "--height",
-    String(o.height),
-    "--fps",
-    String(o.fps),
+    ...pictureArgs(o.width, o.height, o.fps),
     "--host",
     o.host,
     "--port",

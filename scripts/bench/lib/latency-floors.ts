@@ -144,7 +144,18 @@ export async function h264Floor(
       const next = start + ((i + 1) * 1000) / fps;
       await Bun.sleep(Math.max(0, next - performance.now()));
     }
-    await Bun.sleep(300);
+    // Until every picture is back out of the decoder (the encoder may drop its first while probing, the
+    // decoder hold its last): 2 s without a new one ends it, 30 s at most on a starved machine.
+    const deadline = performance.now() + 30_000;
+    let seen = -1;
+    let quietSince = performance.now();
+    while (performance.now() < deadline) {
+      const done = out.total.length + out.misread;
+      if (done >= count - 1) break;
+      if (done !== seen) [seen, quietSince] = [done, performance.now()];
+      else if (done > 0 && performance.now() - quietSince > 2000) break;
+      await Bun.sleep(50);
+    }
   } finally {
     await encoder.stop();
     await decoder.stop();

@@ -55,7 +55,7 @@ import { Audience } from "./stream/audience.ts";
 import { Stream, type DecodeJpeg, type FrameTransform } from "./stream/stream.ts";
 import { H264Decoder } from "./encoders/h264-decoder.ts";
 import { JpegDecoder } from "./encoders/jpeg-decoder.ts";
-import { turboJpegAvailable } from "../ffi/turbojpeg.ts";
+import { turboJpegAvailable } from "./ffi/turbojpeg.ts";
 import { Theme, ThemeError } from "./theme/theme.ts";
 
 /** Seconds a connection may go without any byte moving before it is closed. */

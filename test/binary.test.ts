@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { TurboJpeg } from "../ffi/turbojpeg.ts";
+import { TurboJpeg } from "../src/ffi/turbojpeg.ts";
 import { tempDir } from "./helpers/ffmpeg.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";
 import { ROOT, startProgram } from "./helpers/server.ts";

@@ -8,7 +8,7 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TurboJpeg } from "../ffi/turbojpeg.ts";
+import { TurboJpeg } from "../src/ffi/turbojpeg.ts";
 import { configToml } from "../src/config/config-print.ts";
 import { defaultOptions, OPTION_SPECS } from "../src/config/options.ts";
 import { isSecretOption } from "../src/config/secret.ts";

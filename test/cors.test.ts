@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters } from "werift";
-import { TurboJpeg } from "../ffi/turbojpeg.ts";
+import { TurboJpeg } from "../src/ffi/turbojpeg.ts";
 import { basic, withApp } from "./helpers/in-process.ts";
 import { anyOriginWarning } from "../src/routes/cors.ts";
 import { CLI, ROOT, waitFor, withServer } from "./helpers/server.ts";

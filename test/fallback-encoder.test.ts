@@ -5,7 +5,7 @@
  */
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { TurboJpeg } from "../ffi/turbojpeg.ts";
+import { TurboJpeg } from "../src/ffi/turbojpeg.ts";
 import type { StatsSnapshot } from "../src/stats/collect.ts";
 import { makeClip, tempDir } from "./helpers/ffmpeg.ts";
 import { meanJpegBytes } from "./helpers/mjpeg-client.ts";

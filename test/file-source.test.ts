@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { TurboJpeg } from "../ffi/turbojpeg.ts";
+import { TurboJpeg } from "../src/ffi/turbojpeg.ts";
 import { defaultJpegSettings } from "../src/encoders/jpeg-settings.ts";
 import { TurboJpegEncoder } from "../src/encoders/turbojpeg-encoder.ts";
 import { renderPlaceholder } from "../src/placeholder/render.ts";

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TurboJpeg, type TjSubsampling } from "../ffi/turbojpeg.ts";
+import { TurboJpeg, type TjSubsampling } from "../src/ffi/turbojpeg.ts";
 import { defaultJpegSettings, type JpegSettings } from "../src/encoders/jpeg-settings.ts";
 import { TurboJpegEncoder } from "../src/encoders/turbojpeg-encoder.ts";
 import { rawFrameSize, type PlanarFormat, type RawFrame } from "../src/media/frame.ts";

@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JpegSplitter } from "../src/media/jpeg-splitter.ts";
-import { TurboJpeg, turboJpegAvailable } from "../ffi/turbojpeg.ts";
+import { TurboJpeg, turboJpegAvailable } from "../src/ffi/turbojpeg.ts";
 
 // --- helpers ----------------------------------------------------------------
 

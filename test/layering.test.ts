@@ -1,5 +1,5 @@
 /**
- * The folders layer (docs/how-it-works.md): every import in src/ and ffi/
+ * The folders layer (docs/how-it-works.md): every import in src/
  * goes to its own layer or one below, and no two folders import each other,
  * directly or round a loop. A failure names the file, the import and the
  * layers, so whoever adds an import sees at once what to move.
@@ -10,7 +10,7 @@ import { dirname, join, normalize } from "node:path";
 
 const ROOT = join(import.meta.dir, "..");
 
-/** Bottom up. A unit is a folder of src/ (each output's folder its own), a file directly in src/, or ffi/. */
+/** Bottom up. A unit is a folder of src/ (each output's folder its own), or a file directly in src/. */
 export const LAYERS: readonly { readonly name: string; readonly units: readonly string[] }[] = [
   { name: "base", units: ["log.ts", "redact.ts", "version.ts", "close-signal.ts"] },
   { name: "media", units: ["media", "placeholder"] },
@@ -25,10 +25,9 @@ export const LAYERS: readonly { readonly name: string; readonly units: readonly 
 
 const IMPORT = /(?:^|[\s;])(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']|(?:^|[\s;])import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/g;
 
-/** The unit a path (from the repository's root) belongs to, or null outside src/ and ffi/. */
+/** The unit a path (from the repository's root) belongs to, or null outside src/. */
 export function unitOf(path: string): string | null {
   const parts = path.split("/");
-  if (parts[0] === "ffi") return "ffi";
   if (parts[0] !== "src" || parts.length < 2) return null;
   if (parts[1] === "outputs" && parts.length > 2) return `outputs/${parts[2]}`;
   return parts[1]!;
@@ -41,10 +40,11 @@ export interface Import {
   readonly to: string;
 }
 
-/** Every relative import between two units, in src/ and ffi/. */
+/** Every relative import between two units, in src/. */
 export async function crossImports(root = ROOT): Promise<Import[]> {
   const found: Import[] = [];
-  for (const dir of ["src", "ffi"]) {
+  {
+    const dir = "src";
     for await (const rel of new Glob("**/*.{ts,tsx}").scan(join(root, dir))) {
       const file = `${dir}/${rel}`;
       const text = stripComments(await Bun.file(join(root, file)).text());
@@ -101,9 +101,7 @@ export function findCycle(edges: readonly Import[]): string[] | null {
 describe("layering", () => {
   test("every folder of src/ has its layer", async () => {
     const units = new Set<string>();
-    for (const dir of ["src", "ffi"]) {
-      for await (const rel of new Glob("**/*.{ts,tsx}").scan(join(ROOT, dir))) units.add(unitOf(`${dir}/${rel}`)!);
-    }
+    for await (const rel of new Glob("**/*.{ts,tsx}").scan(join(ROOT, "src"))) units.add(unitOf(`src/${rel}`)!);
     const missing = [...units].filter((u) => !layerIndex.has(u)).sort();
     expect(missing, `no layer for ${missing.join(", ")}: add them to LAYERS in test/layering.test.ts and to docs/how-it-works.md`).toEqual([]);
   });
@@ -154,7 +152,7 @@ describe("layering", () => {
     expect(unitOf("src/outputs/rtsp/server.ts")).toBe("outputs/rtsp");
     expect(unitOf("src/outputs/published.ts")).toBe("outputs/published.ts");
     expect(unitOf("src/stream/stream.ts")).toBe("stream");
-    expect(unitOf("ffi/turbojpeg.ts")).toBe("ffi");
+    expect(unitOf("src/ffi/turbojpeg.ts")).toBe("ffi");
     expect(unitOf("web/static/js/player.js")).toBeNull();
   });
 });

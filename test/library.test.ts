@@ -6,7 +6,7 @@
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
-import { TurboJpeg } from "../ffi/turbojpeg.ts";
+import { TurboJpeg } from "../src/ffi/turbojpeg.ts";
 import { createGlasscast, createPushSource, framesFrom, OptionError, type Glasscast, type RawFrame, type UserFrame } from "../src/index.ts";
 import { JpegDecoder } from "../src/encoders/jpeg-decoder.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";

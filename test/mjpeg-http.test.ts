@@ -3,7 +3,7 @@
  * /snapshot.jpg over HTTP, decode what arrives.
  */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { TurboJpeg } from "../ffi/turbojpeg.ts";
+import { TurboJpeg } from "../src/ffi/turbojpeg.ts";
 import { meanJpegBytes, readParts } from "./helpers/mjpeg-client.ts";
 import { readPartsUntil } from "./helpers/parts-until.ts";
 import { startServer, withServer, type RunningServer } from "./helpers/server.ts";

@@ -4,7 +4,7 @@
  */
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { TurboJpeg } from "../ffi/turbojpeg.ts";
+import { TurboJpeg } from "../src/ffi/turbojpeg.ts";
 import type { StatsSnapshot } from "../src/stats/collect.ts";
 import { makeClip, tempDir } from "./helpers/ffmpeg.ts";
 import { readPartsUntil } from "./helpers/parts-until.ts";

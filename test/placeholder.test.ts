@@ -4,7 +4,7 @@
  * it, drawn with a built-in 5x7 bitmap font (no font files needed).
  */
 import { describe, expect, test } from "bun:test";
-import { TurboJpeg, type TjSubsampling } from "../ffi/turbojpeg.ts";
+import { TurboJpeg, type TjSubsampling } from "../src/ffi/turbojpeg.ts";
 import { FONT_CHARACTERS, GLYPH_HEIGHT, GLYPH_WIDTH, UNKNOWN_GLYPH, glyph } from "../src/placeholder/font.ts";
 import { renderPlaceholder } from "../src/placeholder/render.ts";
 import { rawFrameSize, type PlanarFormat } from "../src/media/frame.ts";

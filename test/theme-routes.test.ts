@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TurboJpeg } from "../ffi/turbojpeg.ts";
+import { TurboJpeg } from "../src/ffi/turbojpeg.ts";
 import { EMBEDDED_FILES } from "../src/theme/embedded.ts";
 import { makeClip, tempDir } from "./helpers/ffmpeg.ts";
 import { readParts } from "./helpers/mjpeg-client.ts";

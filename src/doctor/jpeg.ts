@@ -1,11 +1,11 @@
 /**
- * libturbojpeg, loaded exactly as the server loads it (ffi/turbojpeg.ts, so
+ * libturbojpeg, loaded exactly as the server loads it (src/ffi/turbojpeg.ts, so
  * GLASSCAST_LIBTURBOJPEG applies), made to compress one small picture, and
  * its version read from the library file this process mapped ("libjpeg-turbo
  * version 2.1.5" is written into the library).
  */
 import { readFileSync } from "node:fs";
-import { TurboJpeg } from "../../ffi/turbojpeg.ts";
+import { TurboJpeg } from "../ffi/turbojpeg.ts";
 import { finding, type Finding } from "./finding.ts";
 
 export const INSTALL_TURBOJPEG = "sudo apt install libturbojpeg0";

@@ -3,7 +3,7 @@
  * hands over raw pictures), or, when the library cannot be loaded, ffmpeg's
  * own mjpeg encoder inside the capture process, with one warning.
  */
-import { turboJpegAvailable } from "../../ffi/turbojpeg.ts";
+import { turboJpegAvailable } from "../ffi/turbojpeg.ts";
 import { log } from "../log.ts";
 import type { RawFrame } from "../media/frame.ts";
 import { ffmpegEncodeStill } from "./ffmpeg-still.ts";

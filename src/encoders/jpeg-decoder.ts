@@ -8,7 +8,7 @@
  * JPEG's YCbCr is. Every picture is written into one buffer reused from frame
  * to frame: a returned frame's data is valid until the next `decode`.
  */
-import { TJFLAG_FASTDCT, TurboJpeg } from "../../ffi/turbojpeg.ts";
+import { TJFLAG_FASTDCT, TurboJpeg } from "../ffi/turbojpeg.ts";
 import type { PlanarFormat, RawFrame } from "../media/frame.ts";
 
 const FORMAT = { "420": "i420", "422": "i422", "444": "i444", gray: "gray" } as const satisfies Record<string, PlanarFormat>;

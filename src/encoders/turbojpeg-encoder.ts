@@ -1,4 +1,4 @@
-import { TurboJpeg, TJFLAG_FASTDCT, TJFLAG_ACCURATEDCT, TJFLAG_FASTUPSAMPLE, type TjSubsampling } from "../../ffi/turbojpeg.ts";
+import { TurboJpeg, TJFLAG_FASTDCT, TJFLAG_ACCURATEDCT, TJFLAG_FASTUPSAMPLE, type TjSubsampling } from "../ffi/turbojpeg.ts";
 import type { RawFrame } from "../media/frame.ts";
 import type { JpegEncoder } from "./jpeg-encoder.ts";
 import type { JpegSettings } from "./jpeg-settings.ts";

@@ -50,7 +50,7 @@
  * answered with media (a cache in front makes it grow once per file, not
  * once per player).
  */
-import { turboJpegAvailable } from "../../ffi/turbojpeg.ts";
+import { turboJpegAvailable } from "../ffi/turbojpeg.ts";
 import type { PublisherReport } from "../outputs/publish/publisher.ts";
 import type { IngestStats } from "../sources/ingest/pushed-ingest.ts";
 import type { AudioStats } from "../stream/audio-feed.ts";

@@ -2,7 +2,7 @@
  * JPEG encode time per 720p frame: the project's TurboJpegEncoder next to a
  * plain loop of the same TurboJPEG call (the library's own speed).
  */
-import { TurboJpeg, TJFLAG_FASTDCT } from "../../../ffi/turbojpeg.ts";
+import { TurboJpeg, TJFLAG_FASTDCT } from "../../../src/ffi/turbojpeg.ts";
 import { TurboJpegEncoder } from "../../../src/encoders/turbojpeg-encoder.ts";
 import type { RawFrame } from "../../../src/media/frame.ts";
 import { testsrcInput } from "./fake-camera.ts";

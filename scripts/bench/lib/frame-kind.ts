@@ -4,11 +4,11 @@
  * with light grey text, neutral chroma everywhere), or a JPEG that does not
  * decode. The placeholder's JPEG changes every second (its text counts the
  * seconds since the last frame), so it cannot be recognised by its bytes: the
- * picture is decoded (libjpeg-turbo, ffi/turbojpeg.ts) and looked at. Every
+ * picture is decoded (libjpeg-turbo, src/ffi/turbojpeg.ts) and looked at. Every
  * viewer gets the same bytes, so each distinct JPEG is decoded once per
  * process (keyed by a 64-bit hash of its bytes).
  */
-import { TurboJpeg } from "../../../ffi/turbojpeg.ts";
+import { TurboJpeg } from "../../../src/ffi/turbojpeg.ts";
 
 export type FrameKind = "real" | "placeholder" | "broken";
 

@@ -75,7 +75,7 @@ export async function startProgram(argv: string[], env: Record<string, string> =
     const decoder = new TextDecoder();
     for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) text += decoder.decode(chunk, { stream: true });
   })();
-  const { scheme, port } = await new Promise<{ scheme: string; port: number }>((resolve, reject) => {
+  const listening = new Promise<{ scheme: string; port: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start within 60 s:\n${text}`)), 60_000); // a busy machine (or qemu) may take long; it ends at the start line
     void (async () => {
       const decoder = new TextDecoder();
@@ -90,6 +90,11 @@ export async function startProgram(argv: string[], env: Record<string, string> =
       clearTimeout(timer);
       reject(new Error(`server exited before listening (code ${await proc.exited}):\n${text}`));
     })();
+  });
+  // One that never said where it listens is not left running behind the failed test.
+  const { scheme, port } = await listening.catch((err: unknown) => {
+    proc.kill("SIGKILL");
+    throw err;
   });
   return {
     proc,

@@ -5,9 +5,9 @@
  * and harm nobody, and peers that come and go leave nothing behind.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { RTCPeerConnection } from "werift";
-import { connectViewer, kernelUdpDrops, waitForFrames, type TestViewer } from "./helpers/webrtc-client.ts";
+import { connectViewer, kernelUdpDrops, socketInodes, waitForFrames, type TestViewer } from "./helpers/webrtc-client.ts";
 import { withApp } from "./helpers/in-process.ts";
 import { startServer, waitFor, withServer, type RunningServer } from "./helpers/server.ts";
 
@@ -173,15 +173,7 @@ test.concurrent("--webrtc-max-peers: past it, 503 with a JSON reason", async () 
 
 /** Local UDP ports the process holds (its fds that are sockets listed in /proc/net/udp). */
 function udpPorts(pid: number): number[] {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.add(m[1]!);
-    } catch {
-      /* closed meanwhile */
-    }
-  }
+  const inodes = socketInodes(pid);
   return ["/proc/net/udp", "/proc/net/udp6"]
     .flatMap((f) => readFileSync(f, "utf8").trim().split("\n").slice(1))
     .map((line) => line.trim().split(/\s+/))

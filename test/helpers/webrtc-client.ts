@@ -174,6 +174,19 @@ export async function waitForFrames(viewer: TestViewer, count: number, ms = 30_0
  * a starved receiver's full socket buffer, which no server can help.
  */
 export function kernelUdpDrops(pid = process.pid): number {
+  const inodes = socketInodes(pid);
+  let drops = 0;
+  for (const table of ["/proc/net/udp", "/proc/net/udp6"]) {
+    for (const line of readFileSync(table, "utf8").trim().split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (inodes.has(f[9]!)) drops += Number(f[12]);
+    }
+  }
+  return drops;
+}
+
+/** The inodes of the sockets `pid` holds open (its fds), to find them in /proc/net/*. */
+export function socketInodes(pid: number): Set<string> {
   const inodes = new Set<string>();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {
@@ -183,12 +196,5 @@ export function kernelUdpDrops(pid = process.pid): number {
       /* closed meanwhile */
     }
   }
-  let drops = 0;
-  for (const table of ["/proc/net/udp", "/proc/net/udp6"]) {
-    for (const line of readFileSync(table, "utf8").trim().split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (inodes.has(f[9]!)) drops += Number(f[12]);
-    }
-  }
-  return drops;
+  return inodes;
 }

@@ -7,7 +7,7 @@ import { log } from "../../log.ts";
 import type { Audience } from "../../stream/audience.ts";
 import type { AudioFeed } from "../../stream/audio-feed.ts";
 import type { H264Feed } from "../../stream/h264-feed.ts";
-import { ClosedWhileAnswering, NoMediaPort, OfferError, Peer, type IceSettings } from "./peer.ts";
+import { ClosedWhileAnswering, NoMediaPort, Peer, type IceSettings } from "./peer.ts";
 
 export class TooManyPeers extends Error {}
 
@@ -70,11 +70,10 @@ export class WebRtcSessions {
       log.debug(`webrtc: peer ${peer.id} for stream ${feed.stream.name} (${this.#peers.size} in all)`);
       return { id: peer.id, sdp };
     } catch (err) {
-      // Closed while answering (shutdown): werift's words for it ("createAnswer failed") are no answer.
-      const closedEarly = peer.closed && !(err instanceof OfferError);
       await peer.close();
       if (err instanceof NoMediaPort) throw new TooManyPeers(err.message);
-      if (closedEarly || err instanceof ClosedWhileAnswering) throw new TooManyPeers(new ClosedWhileAnswering().message);
+      // Let go while answering (shutdown): each werift step races the peer's close, so this is the only form it takes.
+      if (err instanceof ClosedWhileAnswering) throw new TooManyPeers(err.message);
       throw err;
     }
   }
